@@ -1,0 +1,23 @@
+//! The data that every haven capability shares: Kubernetes objects as Kubernetes itself reads
+//! them from YAML (with the source line of every field), the pod template inside each workload
+//! kind, and the findings and rule metadata that the rule engine produces and the reporters print.
+//!
+//! Nothing here touches the file system or the network: callers hand in text and a display name.
+
+pub mod error;
+pub mod finding;
+pub mod node;
+pub mod object;
+pub mod path;
+pub mod workload;
+pub mod yaml;
+
+pub use error::{InputError, InputErrorKind};
+pub use finding::{
+    Finding, Location, ObjectRef, RuleGroup, RuleInfo, RuleScope, Severity, WaiverMark,
+    WaiverSource,
+};
+pub use node::{Node, NodeKind};
+pub use object::{LoadOutcome, Object, Origin, load_objects};
+pub use workload::{PodTemplate, WorkloadKind};
+pub use yaml::{YamlDocument, YamlNote, parse_stream};

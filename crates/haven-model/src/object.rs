@@ -1,0 +1,411 @@
+//! Kubernetes objects: one per document, or one per item of a `*List` document.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::error::{InputError, InputErrorKind};
+use crate::finding::{Location, ObjectRef};
+use crate::node::Node;
+use crate::path::{self, Step};
+use crate::yaml::{self, YamlNote};
+
+/// One Kubernetes object with its source position.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    /// `metadata.name`, or `metadata.generateName` followed by `*`.
+    pub name: String,
+    pub namespace: Option<String>,
+    pub value: Value,
+    /// Positions of every field, rooted at this object.
+    pub root: Node,
+    /// The file shown to users (for Helm output: the template that produced the document).
+    pub file: Arc<str>,
+    /// Subtracted from parsed lines, so that lines of Helm output count from the template's
+    /// `# Source:` comment rather than from the top of the rendered stream.
+    pub line_shift: u32,
+    /// YAML 1.1 readings inside this object (paths relative to the object).
+    pub notes: Vec<YamlNote>,
+}
+
+/// Kinds that never live in a namespace, so that `--namespace` is not applied to them.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "APIService",
+    "IngressClass",
+    "RuntimeClass",
+    "CSIDriver",
+    "VolumeSnapshotClass",
+    "ClusterIssuer",
+    "GatewayClass",
+    "ClusterPolicy",
+];
+
+impl Object {
+    pub fn is_namespaced(&self) -> bool {
+        !CLUSTER_SCOPED.contains(&self.kind.as_str())
+    }
+
+    pub fn reference(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// Where the field at `path` (or its nearest existing parent) is written.
+    pub fn location(&self, path: &str) -> Location {
+        let (line, column) = self.root.position(path);
+        Location {
+            file: self.file.to_string(),
+            line: line.saturating_sub(self.line_shift).max(1),
+            column,
+            document_line: self.root.line.saturating_sub(self.line_shift).max(1),
+        }
+    }
+
+    /// The value at a field path such as `spec.template.metadata.labels`.
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        lookup(&self.value, path)
+    }
+
+    pub fn labels(&self) -> Option<&Map<String, Value>> {
+        self.get("metadata.labels")?.as_object()
+    }
+
+    pub fn annotations(&self) -> Option<&Map<String, Value>> {
+        self.get("metadata.annotations")?.as_object()
+    }
+
+    /// `group/version` → `group`; core objects (`v1`) have the empty group.
+    pub fn api_group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+}
+
+/// Walks a field path through a JSON value.
+pub fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut v = value;
+    for step in path::parse(path) {
+        v = match step {
+            Step::Key(k) => v.get(k)?,
+            Step::Index(i) => v.get(i)?,
+        };
+    }
+    Some(v)
+}
+
+/// Everything read from one stream: objects, and the documents that could not be read.
+#[derive(Debug, Default)]
+pub struct LoadOutcome {
+    pub objects: Vec<Object>,
+    pub errors: Vec<InputError>,
+}
+
+impl LoadOutcome {
+    pub fn extend(&mut self, other: LoadOutcome) {
+        self.objects.extend(other.objects);
+        self.errors.extend(other.errors);
+    }
+}
+
+/// How a stream's documents map back to files.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin<'a> {
+    /// A file (or stdin) as written by the user.
+    File(&'a str),
+    /// `helm template` output of the chart in `chart_dir`: each document is attributed to the
+    /// template named in Helm's `# Source:` comment.
+    Helm { stream: &'a str, chart_dir: &'a str },
+}
+
+/// Parses a stream into objects. Broken documents become errors; the others are still returned.
+pub fn load_objects(origin: Origin<'_>, text: &str) -> LoadOutcome {
+    let stream = match origin {
+        Origin::File(f) | Origin::Helm { stream: f, .. } => f,
+    };
+    let stream_name: Arc<str> = Arc::from(stream);
+    let mut out = LoadOutcome::default();
+    for doc in yaml::parse_stream(stream, text) {
+        let doc = match doc {
+            Ok(d) => d,
+            Err(e) => {
+                out.errors.push(e);
+                continue;
+            }
+        };
+        let (file, shift) = match (origin, &doc.helm_source) {
+            (Origin::Helm { chart_dir, .. }, Some(src)) => {
+                let rel = src.split_once('/').map_or(src.as_str(), |(_, r)| r);
+                let shift = first_comment_line(&doc.root, doc.line);
+                (
+                    Arc::from(format!("{}/{rel}", chart_dir.trim_end_matches('/'))),
+                    shift,
+                )
+            }
+            _ => (stream_name.clone(), 0),
+        };
+        let mut ctx = ItemContext {
+            file,
+            shift,
+            out: &mut out,
+        };
+        ctx.push(doc.value, doc.root, doc.notes, "");
+    }
+    out
+}
+
+/// Lines of Helm output are counted from the `# Source:` comment, which sits just above the
+/// first line of the document's content.
+fn first_comment_line(root: &Node, doc_line: u32) -> u32 {
+    root.line.min(doc_line).saturating_sub(1)
+}
+
+struct ItemContext<'o> {
+    file: Arc<str>,
+    shift: u32,
+    out: &'o mut LoadOutcome,
+}
+
+impl ItemContext<'_> {
+    fn error(&mut self, line: u32, kind: InputErrorKind, field: &str, msg: String) {
+        let mut e = InputError::new(
+            kind,
+            &self.file,
+            line.saturating_sub(self.shift).max(1),
+            msg,
+        );
+        if !field.is_empty() {
+            e = e.with_field(field);
+        }
+        self.out.errors.push(e);
+    }
+
+    /// Adds an object, expanding `*List` documents into their items.
+    fn push(&mut self, value: Value, root: Node, notes: Vec<YamlNote>, prefix: &str) {
+        let line = root.line;
+        let Value::Object(map) = &value else {
+            self.error(
+                line,
+                InputErrorKind::NotAnObject,
+                prefix,
+                format!("document is a {}, not a Kubernetes object (a mapping with apiVersion and kind)", type_name(&value)),
+            );
+            return;
+        };
+        let kind = match map.get("kind") {
+            Some(Value::String(k)) if !k.is_empty() => k.clone(),
+            Some(other) => {
+                let (l, _) = root.position("kind");
+                let msg = format!(
+                    "`kind` must be a non-empty string, found {}",
+                    type_name(other)
+                );
+                self.error(
+                    l,
+                    InputErrorKind::NotAnObject,
+                    &path::join(prefix, "kind"),
+                    msg,
+                );
+                return;
+            }
+            None => {
+                self.error(
+                    line,
+                    InputErrorKind::NotAnObject,
+                    prefix,
+                    "not a Kubernetes object: `kind` is missing".into(),
+                );
+                return;
+            }
+        };
+        let api_version = match map.get("apiVersion") {
+            Some(Value::String(v)) if !v.is_empty() => v.clone(),
+            other => {
+                let (l, _) = root.position("apiVersion");
+                let found = other.map_or("nothing".to_owned(), type_name);
+                let msg =
+                    format!("`apiVersion` must be a non-empty string, found {found} (kind {kind})");
+                self.error(
+                    l,
+                    InputErrorKind::NotAnObject,
+                    &path::join(prefix, "apiVersion"),
+                    msg,
+                );
+                return;
+            }
+        };
+        if kind.ends_with("List") && map.contains_key("items") {
+            self.push_items(value, root, notes, prefix);
+            return;
+        }
+        let metadata = match map.get("metadata") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m),
+            Some(other) => {
+                let (l, _) = root.position("metadata");
+                let msg = format!("`metadata` must be a mapping, found {}", type_name(other));
+                self.error(
+                    l,
+                    InputErrorKind::FieldType,
+                    &path::join(prefix, "metadata"),
+                    msg,
+                );
+                return;
+            }
+        };
+        let text_field = |key: &str| -> Result<Option<String>, String> {
+            match metadata.and_then(|m| m.get(key)) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(format!(
+                    "`metadata.{key}` must be a string, found {}",
+                    type_name(other)
+                )),
+            }
+        };
+        let (name, namespace, generate) = match (
+            text_field("name"),
+            text_field("namespace"),
+            text_field("generateName"),
+        ) {
+            (Ok(n), Ok(ns), Ok(g)) => (n, ns, g),
+            (Err(m), ..) | (_, Err(m), _) | (.., Err(m)) => {
+                let field = if m.contains(".name") {
+                    "metadata.name"
+                } else if m.contains(".namespace") {
+                    "metadata.namespace"
+                } else {
+                    "metadata.generateName"
+                };
+                let (l, _) = root.position(field);
+                self.error(l, InputErrorKind::FieldType, &path::join(prefix, field), m);
+                return;
+            }
+        };
+        let name = name
+            .or_else(|| generate.map(|g| format!("{g}*")))
+            .unwrap_or_else(|| "<unnamed>".to_owned());
+        self.out.objects.push(Object {
+            api_version,
+            kind,
+            name,
+            namespace,
+            value,
+            root,
+            file: self.file.clone(),
+            line_shift: self.shift,
+            notes,
+        });
+    }
+
+    fn push_items(&mut self, value: Value, root: Node, notes: Vec<YamlNote>, prefix: &str) {
+        let line = root.position("items").0;
+        let Value::Object(mut map) = value else {
+            return;
+        };
+        let Some(Value::Array(items)) = map.remove("items") else {
+            self.error(
+                line,
+                InputErrorKind::FieldType,
+                &path::join(prefix, "items"),
+                "`items` must be a list".into(),
+            );
+            return;
+        };
+        let nodes = root.into_items("items");
+        for (i, (item, node)) in items.into_iter().zip(nodes).enumerate() {
+            let item_prefix = format!("items[{i}]");
+            let item_notes = notes
+                .iter()
+                .filter_map(|n| {
+                    let rest = n.path.strip_prefix(&item_prefix)?;
+                    let rest = rest.strip_prefix('.').unwrap_or(rest);
+                    Some(YamlNote {
+                        path: rest.to_owned(),
+                        ..n.clone()
+                    })
+                })
+                .collect();
+            let full = path::join(prefix, &item_prefix);
+            self.push(item, node, item_notes, &full);
+        }
+    }
+}
+
+fn type_name(v: &Value) -> String {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_expand_into_items_with_their_lines() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: b\n    namespace: ns\n";
+        let out = load_objects(Origin::File("l.yaml"), text);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        assert_eq!(out.objects.len(), 2);
+        assert_eq!(out.objects[1].name, "b");
+        assert_eq!(out.objects[1].namespace.as_deref(), Some("ns"));
+        assert_eq!(out.objects[1].location("metadata.name").line, 11);
+        assert_eq!(out.objects[1].location("").document_line, 8);
+    }
+
+    #[test]
+    fn bad_documents_do_not_hide_good_ones() {
+        let text = "kind: Service\n---\n- a\n---\napiVersion: v1\nkind: Service\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x]\n";
+        let out = load_objects(Origin::File("m.yaml"), text);
+        assert_eq!(out.objects.len(), 1);
+        assert_eq!(out.objects[0].name, "ok");
+        let lines: Vec<_> = out.errors.iter().map(|e| (e.line, e.kind)).collect();
+        assert_eq!(
+            lines,
+            [
+                (1, InputErrorKind::NotAnObject),
+                (3, InputErrorKind::NotAnObject),
+                (12, InputErrorKind::FieldType)
+            ]
+        );
+        assert_eq!(out.errors[2].field.as_deref(), Some("metadata.name"));
+    }
+
+    #[test]
+    fn helm_documents_point_at_their_template() {
+        let text = "---\n# Source: app/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";
+        let out = load_objects(
+            Origin::Helm {
+                stream: "<helm>",
+                chart_dir: "charts/app",
+            },
+            text,
+        );
+        let loc = out.objects[0].location("metadata.name");
+        assert_eq!(&*out.objects[0].file, "charts/app/templates/svc.yaml");
+        assert_eq!(loc.line, 4);
+    }
+}

@@ -1,0 +1,833 @@
+//! Reads YAML the way Kubernetes reads it.
+//!
+//! `kubectl` and Helm turn YAML into JSON with `sigs.k8s.io/yaml`, which resolves plain scalars
+//! with YAML 1.1 rules (go-yaml v2): `on`, `yes`, `y` are booleans, `0755` is octal, `1_000` is a
+//! number. Most YAML libraries (and editors) use YAML 1.2, where those are strings or decimals.
+//! We resolve exactly like Kubernetes and record a [`YamlNote`] wherever the two readings differ,
+//! so the user learns that `value: on` became `true` before the API server rejects it.
+//!
+//! Multi-document streams are split at document markers *before* parsing, so that a syntax
+//! error in one document does not hide the others (a `---` at the start of a line always ends a
+//! document in YAML, even inside a block scalar, so the split is exact).
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+
+use crate::error::{InputError, InputErrorKind};
+use crate::node::{Node, NodeKind};
+use crate::path;
+
+/// Deepest nesting accepted. Kubernetes objects stay far below it; the limit keeps recursion
+/// (ours, serde's, and every `Drop`) safely bounded on hostile input.
+pub const MAX_DEPTH: usize = 100;
+/// Largest number of nodes one document may expand to (anchors and aliases included): stops
+/// "billion laughs" alias bombs long before they cost memory.
+pub const MAX_NODES: usize = 2_000_000;
+/// Largest document accepted, in bytes. Kubernetes stores at most ~1.5 MiB per object; this
+/// generous bound only protects the process.
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where the Kubernetes (YAML 1.1) reading of a plain scalar differs from YAML 1.2.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct YamlNote {
+    /// 1-based line in the file.
+    pub line: u32,
+    pub col: u32,
+    /// Field path inside the document.
+    pub path: String,
+    /// The scalar as written.
+    pub text: String,
+    /// What Kubernetes reads, e.g. `boolean true` or `integer 493 (octal)`.
+    pub kubernetes_reads: String,
+    /// What a YAML 1.2 reader (and most editors) would read instead.
+    pub yaml12_reads: String,
+}
+
+/// One parsed, non-empty document of a stream.
+#[derive(Debug, Clone)]
+pub struct YamlDocument {
+    /// 0-based index of the document in its stream.
+    pub index: usize,
+    /// 1-based line where the document's content starts.
+    pub line: u32,
+    /// The document as Kubernetes would see it after YAML→JSON conversion.
+    pub value: Value,
+    /// Source positions of every field.
+    pub root: Node,
+    pub notes: Vec<YamlNote>,
+    /// The `# Source: chart/templates/x.yaml` comment Helm writes above each document.
+    pub helm_source: Option<String>,
+}
+
+/// Parses every document of `text`. Empty documents are skipped (as `kubectl` does); a broken
+/// document yields an error and parsing goes on with the next one.
+pub fn parse_stream(file: &str, text: &str) -> Vec<Result<YamlDocument, InputError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    for (index, chunk) in split_documents(text).into_iter().enumerate() {
+        if chunk.text.len() > MAX_DOCUMENT_BYTES {
+            out.push(Err(InputError::new(
+                InputErrorKind::Limit,
+                file,
+                chunk.first_line,
+                format!(
+                    "document is {} MiB, larger than the {} MiB limit",
+                    chunk.text.len() / (1024 * 1024),
+                    MAX_DOCUMENT_BYTES / (1024 * 1024)
+                ),
+            )));
+            continue;
+        }
+        match parse_document(file, chunk.text, chunk.first_line) {
+            Ok(Some((value, root, notes))) => out.push(Ok(YamlDocument {
+                index,
+                line: root.line,
+                value,
+                root,
+                notes,
+                helm_source: helm_source(chunk.text),
+            })),
+            Ok(None) => {}
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    out
+}
+
+struct Chunk<'a> {
+    text: &'a str,
+    first_line: u32,
+}
+
+/// Splits a stream at `---` and `...` lines.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1u32;
+    let mut offset = 0usize;
+    let mut line_no = 1u32;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
+        let is_end = bare == "..." || bare.starts_with("... ") || bare.starts_with("...\t");
+        if is_start && offset > start {
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                first_line: start_line,
+            });
+            start = offset;
+            start_line = line_no;
+        }
+        offset += line.len();
+        line_no += 1;
+        if is_end {
+            chunks.push(Chunk {
+                text: &text[start..offset],
+                first_line: start_line,
+            });
+            start = offset;
+            start_line = line_no;
+        }
+    }
+    if start < text.len() {
+        chunks.push(Chunk {
+            text: &text[start..],
+            first_line: start_line,
+        });
+    }
+    chunks
+}
+
+/// Helm's `# Source:` comment at the top of a rendered document.
+fn helm_source(chunk: &str) -> Option<String> {
+    chunk
+        .lines()
+        .take(3)
+        .find_map(|l| l.strip_prefix("# Source: ").map(|s| s.trim().to_owned()))
+}
+
+type Parsed = (Value, Node, Vec<YamlNote>);
+
+fn parse_document(file: &str, text: &str, first_line: u32) -> Result<Option<Parsed>, InputError> {
+    let mut b = Builder {
+        parser: Parser::new_from_str(text),
+        file,
+        line_base: first_line - 1,
+        anchors: HashMap::new(),
+        nodes: 0,
+        notes: Vec::new(),
+    };
+    let mut result = None;
+    loop {
+        let (event, span) = b.next()?;
+        match event {
+            Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamEnd => break,
+            ev => {
+                if result.is_some() {
+                    // A second document inside one chunk cannot happen after splitting; treat
+                    // it as the syntax error it would be.
+                    return Err(b.error_at(span, "unexpected content after the document"));
+                }
+                let mut path = String::new();
+                let (value, node) = b.node(ev, span, 0, &mut path)?;
+                result = Some((value, node));
+            }
+        }
+    }
+    Ok(result.and_then(|(value, node)| {
+        if value.is_null() {
+            None
+        } else {
+            Some((value, node, std::mem::take(&mut b.notes)))
+        }
+    }))
+}
+
+struct Builder<'a> {
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    file: &'a str,
+    line_base: u32,
+    anchors: HashMap<usize, (Value, Node, usize)>,
+    nodes: usize,
+    notes: Vec<YamlNote>,
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), InputError> {
+        match self.parser.next_event() {
+            Some(Ok(ev)) => Ok(ev),
+            Some(Err(e)) => Err(InputError::new(
+                // saphyr bounds its own nesting; that is our limit error, not a syntax one.
+                if e.info().contains("recursion limit") { InputErrorKind::Limit } else { InputErrorKind::Syntax },
+                self.file,
+                self.line_base + e.marker().line() as u32,
+                format!(
+                    "invalid YAML: {} (column {})",
+                    e.info(),
+                    e.marker().col() + 1
+                ),
+            )),
+            None => Ok((Event::StreamEnd, Span::default())),
+        }
+    }
+
+    fn pos(&self, span: Span) -> (u32, u32) {
+        (
+            self.line_base + span.start.line() as u32,
+            span.start.col() as u32 + 1,
+        )
+    }
+
+    fn error_at(&self, span: Span, msg: impl Into<String>) -> InputError {
+        InputError::new(InputErrorKind::Syntax, self.file, self.pos(span).0, msg)
+    }
+
+    fn count(&mut self, n: usize, span: Span) -> Result<(), InputError> {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            return Err(InputError::new(
+                InputErrorKind::Limit,
+                self.file,
+                self.pos(span).0,
+                format!("document expands to more than {MAX_NODES} nodes (alias bomb?)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn node(
+        &mut self,
+        ev: Event<'a>,
+        span: Span,
+        depth: usize,
+        path: &mut String,
+    ) -> Result<(Value, Node), InputError> {
+        if depth > MAX_DEPTH {
+            return Err(InputError::new(
+                InputErrorKind::Limit,
+                self.file,
+                self.pos(span).0,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            )
+            .with_field(path.clone()));
+        }
+        self.count(1, span)?;
+        let (line, col) = self.pos(span);
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = self.scalar(&text, style, tag.as_deref(), line, col, path)?;
+                let node = Node::scalar(line, col);
+                self.remember(anchor, &value, &node, 1);
+                Ok((value, node))
+            }
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some((v, n, size)) => {
+                    let (v, n, size) = (v.clone(), n.clone(), *size);
+                    self.count(size, span)?;
+                    Ok((
+                        v,
+                        Node {
+                            line,
+                            col,
+                            kind: n.kind,
+                        },
+                    ))
+                }
+                None => Err(self.error_at(span, "alias to an unknown anchor")),
+            },
+            Event::SequenceStart(anchor, _) => {
+                let before = self.nodes;
+                let mut values = Vec::new();
+                let mut nodes = Vec::new();
+                loop {
+                    let (ev, sp) = self.next()?;
+                    if matches!(ev, Event::SequenceEnd) {
+                        break;
+                    }
+                    let len = path.len();
+                    path.push_str(&format!("[{}]", values.len()));
+                    let (v, n) = self.node(ev, sp, depth + 1, path)?;
+                    path.truncate(len);
+                    values.push(v);
+                    nodes.push(n);
+                }
+                let value = Value::Array(values);
+                let node = Node {
+                    line,
+                    col,
+                    kind: NodeKind::Seq(nodes),
+                };
+                self.remember(anchor, &value, &node, self.nodes - before + 1);
+                Ok((value, node))
+            }
+            Event::MappingStart(anchor, _) => {
+                let before = self.nodes;
+                let (value, node) = self.mapping(line, col, depth, path)?;
+                self.remember(anchor, &value, &node, self.nodes - before + 1);
+                Ok((value, node))
+            }
+            Event::StreamEnd => Err(self.error_at(span, "unexpected end of document")),
+            other => Err(self.error_at(span, format!("unexpected YAML event {other:?}"))),
+        }
+    }
+
+    fn mapping(
+        &mut self,
+        line: u32,
+        col: u32,
+        depth: usize,
+        path: &mut String,
+    ) -> Result<(Value, Node), InputError> {
+        let mut map = Map::new();
+        let mut entries: Vec<(String, u32, u32, Node)> = Vec::new();
+        // Keys that came from `<<` merges: explicit keys override them, whatever the order.
+        let mut merged: Vec<String> = Vec::new();
+        loop {
+            let (ev, sp) = self.next()?;
+            if matches!(ev, Event::MappingEnd) {
+                break;
+            }
+            let (kl, kc) = self.pos(sp);
+            let is_merge =
+                matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+            let key = if is_merge {
+                "<<".to_owned()
+            } else {
+                self.key(ev, sp, depth, path)?
+            };
+            let (vev, vsp) = self.next()?;
+            let len = path.len();
+            path::push_key(path, &key);
+            let (v, n) = self.node(vev, vsp, depth + 1, path)?;
+            path.truncate(len);
+            if is_merge {
+                self.merge(&mut map, &mut entries, &mut merged, v, n, kl, kc)?;
+                continue;
+            }
+            if map.contains_key(&key) && !merged.contains(&key) {
+                self.notes.push(YamlNote {
+                    line: kl,
+                    col: kc,
+                    path: {
+                        let mut p = path.clone();
+                        path::push_key(&mut p, &key);
+                        p
+                    },
+                    text: key.clone(),
+                    kubernetes_reads: "the last value of a duplicated key".into(),
+                    yaml12_reads: "an error: mapping keys must be unique".into(),
+                });
+            }
+            merged.retain(|k| k != &key);
+            entries.retain(|(k, ..)| k != &key);
+            map.insert(key.clone(), v);
+            entries.push((key, kl, kc, n));
+        }
+        Ok((
+            Value::Object(map),
+            Node {
+                line,
+                col,
+                kind: NodeKind::Map(entries),
+            },
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn merge(
+        &mut self,
+        map: &mut Map<String, Value>,
+        entries: &mut Vec<(String, u32, u32, Node)>,
+        merged: &mut Vec<String>,
+        value: Value,
+        node: Node,
+        line: u32,
+        col: u32,
+    ) -> Result<(), InputError> {
+        let sources: Vec<(Value, Node)> = match (value, node.kind) {
+            (Value::Object(m), kind @ NodeKind::Map(_)) => {
+                vec![(Value::Object(m), Node { line, col, kind })]
+            }
+            (Value::Array(items), NodeKind::Seq(nodes)) => items.into_iter().zip(nodes).collect(),
+            _ => {
+                return Err(InputError::new(
+                    InputErrorKind::Syntax,
+                    self.file,
+                    line,
+                    "merge key `<<` needs a mapping or a list of mappings",
+                ));
+            }
+        };
+        for (v, n) in sources {
+            let (Value::Object(m), NodeKind::Map(ents)) = (v, n.kind) else {
+                return Err(InputError::new(
+                    InputErrorKind::Syntax,
+                    self.file,
+                    line,
+                    "merge key `<<` needs a mapping or a list of mappings",
+                ));
+            };
+            for ((k, v), ent) in m.into_iter().zip(ents) {
+                if map.contains_key(&k) {
+                    continue;
+                }
+                map.insert(k.clone(), v);
+                merged.push(k);
+                entries.push(ent);
+            }
+        }
+        Ok(())
+    }
+
+    /// Mapping keys become strings, as `sigs.k8s.io/yaml` does (`on:` → `"true"`, `1:` → `"1"`).
+    fn key(
+        &mut self,
+        ev: Event<'a>,
+        span: Span,
+        depth: usize,
+        path: &mut String,
+    ) -> Result<String, InputError> {
+        match ev {
+            Event::Scalar(..) | Event::Alias(_) => {
+                let (value, _) = self.node(ev, span, depth + 1, path)?;
+                Ok(match value {
+                    Value::String(s) => s,
+                    Value::Null => "null".into(),
+                    other => other.to_string(),
+                })
+            }
+            _ => Err(self.error_at(
+                span,
+                "complex (mapping or sequence) keys are not supported by Kubernetes",
+            )),
+        }
+    }
+
+    fn remember(&mut self, anchor: usize, value: &Value, node: &Node, size: usize) {
+        if anchor != 0 {
+            self.anchors
+                .insert(anchor, (value.clone(), node.clone(), size));
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        line: u32,
+        col: u32,
+        path: &str,
+    ) -> Result<Value, InputError> {
+        if let Some(tag) = tag.filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!") {
+            return self.tagged(text, &tag.suffix, line, path);
+        }
+        if style != ScalarStyle::Plain {
+            return Ok(Value::String(text.to_owned()));
+        }
+        let resolved = resolve_plain(text);
+        if let Some((k8s, yaml12)) = differs_from_yaml12(text, &resolved) {
+            self.notes.push(YamlNote {
+                line,
+                col,
+                path: path.to_owned(),
+                text: text.to_owned(),
+                kubernetes_reads: k8s,
+                yaml12_reads: yaml12,
+            });
+        }
+        match resolved {
+            Plain::Float(f) if !f.is_finite() => Err(InputError::new(
+                InputErrorKind::FieldType,
+                self.file,
+                line,
+                format!("`{text}` is not a finite number and cannot be represented in JSON; Kubernetes rejects it"),
+            )
+            .with_field(path)),
+            other => Ok(other.value(text)),
+        }
+    }
+
+    fn tagged(&self, text: &str, suffix: &str, line: u32, path: &str) -> Result<Value, InputError> {
+        let bad = |what: &str| {
+            InputError::new(
+                InputErrorKind::FieldType,
+                self.file,
+                line,
+                format!("`{text}` is not a valid !!{what}"),
+            )
+            .with_field(path)
+        };
+        match suffix {
+            "str" | "binary" | "timestamp" => Ok(Value::String(text.to_owned())),
+            "null" => Ok(Value::Null),
+            "bool" => match resolve_plain(text) {
+                Plain::Bool(b) => Ok(Value::Bool(b)),
+                _ => Err(bad("bool")),
+            },
+            "int" => match resolve_plain(text) {
+                p @ (Plain::Int(_) | Plain::Uint(_)) => Ok(p.value(text)),
+                _ => Err(bad("int")),
+            },
+            "float" => match resolve_plain(text) {
+                Plain::Int(i) => Ok(Value::from(i as f64)),
+                Plain::Float(f) if f.is_finite() => Ok(Value::from(f)),
+                _ => Err(bad("float")),
+            },
+            _ => Ok(resolve_plain(text).value(text)),
+        }
+    }
+}
+
+/// A plain scalar resolved with go-yaml v2's (YAML 1.1) rules.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plain {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str,
+}
+
+impl Plain {
+    /// The JSON value Kubernetes builds; `text` is the scalar as written (kept for strings).
+    fn value(self, text: &str) -> Value {
+        match self {
+            Plain::Null => Value::Null,
+            Plain::Bool(b) => Value::Bool(b),
+            Plain::Int(i) => Value::from(i),
+            Plain::Uint(u) => Value::from(u),
+            Plain::Float(f) => {
+                // sigs.k8s.io/yaml emits whole floats as integers (`1.0` → `1`).
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    Value::from(f as i64)
+                } else {
+                    Number::from_f64(f).map_or(Value::Null, Value::Number)
+                }
+            }
+            Plain::Str => Value::String(text.to_owned()),
+        }
+    }
+}
+
+/// Resolves a plain scalar like go-yaml v2 (`resolve.go`), which is what `kubectl` and Helm use.
+pub fn resolve_plain(text: &str) -> Plain {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            return Plain::Bool(true);
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            return Plain::Bool(false);
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Plain::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Plain::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Plain::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Plain::Str;
+    }
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    if let Some(i) = go_parse_int(&plain) {
+        return i;
+    }
+    if is_yaml_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
+    {
+        return Plain::Float(f);
+    }
+    Plain::Str
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` then `ParseUint(s, 0, 64)`: sign, `0x`, `0o`, `0b` and
+/// leading-zero octal.
+fn go_parse_int(s: &str) -> Option<Plain> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) =
+        if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, d)
+        } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, d)
+        } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, d)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if neg {
+        if magnitude <= i64::MAX as u64 + 1 {
+            Some(Plain::Int((magnitude as i64).wrapping_neg()))
+        } else {
+            None
+        }
+    } else if magnitude <= i64::MAX as u64 {
+        Some(Plain::Int(magnitude as i64))
+    } else {
+        Some(Plain::Uint(magnitude))
+    }
+}
+
+/// go-yaml v2's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// YAML 1.2 core schema reading of a plain scalar, for comparison.
+fn resolve_yaml12(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        _ => {
+            let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+            let neg = text.starts_with('-');
+            let int = if let Some(h) = text.strip_prefix("0x") {
+                i64::from_str_radix(h, 16).ok()
+            } else if let Some(o) = text.strip_prefix("0o") {
+                i64::from_str_radix(o, 8).ok()
+            } else if !body.is_empty() && body.bytes().all(|c| c.is_ascii_digit()) {
+                body.parse::<i64>().ok().map(|v| if neg { -v } else { v })
+            } else {
+                None
+            };
+            if let Some(i) = int {
+                return Value::from(i);
+            }
+            if is_yaml_float(text)
+                && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
+            {
+                return Value::Number(n);
+            }
+            Value::String(text.to_owned())
+        }
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean {b}"),
+        Value::Number(n) => format!("number {n}"),
+        Value::String(s) => format!("string {s:?}"),
+        _ => "a collection".into(),
+    }
+}
+
+/// The two readings when YAML 1.1 (Kubernetes) and YAML 1.2 disagree on a plain scalar.
+fn differs_from_yaml12(text: &str, resolved: &Plain) -> Option<(String, String)> {
+    if matches!(resolved, Plain::Str | Plain::Null) {
+        return None;
+    }
+    let k8s = resolved.clone().value(text);
+    let y12 = resolve_yaml12(text);
+    let same = match (&k8s, &y12) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (a, b) => a == b,
+    };
+    if same {
+        return None;
+    }
+    let mut k8s_desc = describe(&k8s);
+    if matches!(resolved, Plain::Int(_))
+        && text.trim_start_matches(['-', '+']).starts_with('0')
+        && text.len() > 1
+    {
+        k8s_desc.push_str(" (octal)");
+    }
+    Some((k8s_desc, describe(&y12)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> YamlDocument {
+        let mut docs = parse_stream("t.yaml", text);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        docs.remove(0).unwrap()
+    }
+
+    #[test]
+    fn resolves_like_kubernetes() {
+        let d = one(
+            "a: on\nb: yes\nc: 0755\nd: 1_000\ne: '0755'\nf: 0x1F\ng: 1.0\nh: 08\ni: 2001-12-14\nj: y\nk: ~\n",
+        );
+        let v = &d.value;
+        assert_eq!(v["a"], Value::Bool(true));
+        assert_eq!(v["b"], Value::Bool(true));
+        assert_eq!(v["c"], Value::from(493));
+        assert_eq!(v["d"], Value::from(1000));
+        assert_eq!(v["e"], Value::from("0755"));
+        assert_eq!(v["f"], Value::from(31));
+        assert_eq!(v["g"], Value::from(1));
+        assert_eq!(v["h"], Value::from(8));
+        assert_eq!(v["i"], Value::from("2001-12-14"));
+        assert_eq!(v["j"], Value::Bool(true));
+        assert_eq!(v["k"], Value::Null);
+        let noted: Vec<_> = d.notes.iter().map(|n| n.path.as_str()).collect();
+        assert_eq!(noted, ["a", "b", "c", "d", "j"]);
+        assert_eq!(d.notes[2].kubernetes_reads, "number 493 (octal)");
+        assert_eq!(d.notes[2].yaml12_reads, "number 755");
+    }
+
+    #[test]
+    fn keys_become_strings() {
+        let d = one("on: 1\n2: two\n");
+        assert_eq!(d.value["true"], Value::from(1));
+        assert_eq!(d.value["2"], Value::from("two"));
+    }
+
+    #[test]
+    fn splits_documents_and_keeps_lines() {
+        let text = "# c\n---\na: 1\n---\n\n---\nb: [1, 2\n---\nkind: X\nmetadata:\n  name: n\n";
+        let docs = parse_stream("f.yaml", text);
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0].as_ref().unwrap().line, 3);
+        let err = docs[1].as_ref().unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Syntax);
+        assert!(err.line >= 7, "{err:?}");
+        let last = docs[2].as_ref().unwrap();
+        assert_eq!(last.root.position("metadata.name"), (11, 3));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge() {
+        let d = one("base: &b\n  x: 1\n  z: 2\nuse:\n  <<: *b\n  z: 3\nlist: [*b]\n");
+        assert_eq!(d.value["use"], serde_json::json!({"x": 1, "z": 3}));
+        assert_eq!(d.value["list"][0]["x"], Value::from(1));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        let docs = parse_stream("deep.yaml", &text);
+        let err = docs[0].as_ref().unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Limit);
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in 'b'..='j' {
+            text.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = c;
+        }
+        let err = parse_stream("bomb.yaml", &text).remove(0).unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Limit);
+    }
+
+    #[test]
+    fn helm_source_comment_is_kept() {
+        let d = one("# Source: app/templates/deploy.yaml\nkind: Deployment\n");
+        assert_eq!(d.helm_source.as_deref(), Some("app/templates/deploy.yaml"));
+    }
+
+    #[test]
+    fn json_input_reads() {
+        let d = one("{\"kind\": \"Pod\", \"n\": [1, 2.5, true]}");
+        assert_eq!(d.value["n"], serde_json::json!([1, 2.5, true]));
+    }
+
+    #[test]
+    fn block_scalars_and_quotes_stay_strings() {
+        let d = one("a: |\n  on\nb: \"yes\"\nc: !!str 0755\n");
+        assert_eq!(d.value["a"], Value::from("on\n"));
+        assert_eq!(d.value["b"], Value::from("yes"));
+        assert_eq!(d.value["c"], Value::from("0755"));
+        assert!(d.notes.is_empty());
+    }
+}
