@@ -1,1 +1,320 @@
+//! Where manifests come from: files, directories, standard input and Helm charts.
+//!
+//! This is the file-system and process edge of `haven app check`; everything it reads is handed
+//! to the pure loader in `haven-model`. Helm charts are rendered by a [`ChartRenderer`] so tests
+//! and other front ends can plug in their own.
 
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use haven_model::object::{Origin, load_objects};
+use haven_model::{InputError, InputErrorKind, LoadOutcome};
+
+/// How `helm template` is run for chart inputs.
+#[derive(Debug, Clone, Default)]
+pub struct HelmOptions {
+    /// The helm program; `None` searches `PATH`.
+    pub helm: Option<PathBuf>,
+    pub values: Vec<PathBuf>,
+    pub set: Vec<String>,
+    pub set_string: Vec<String>,
+    pub namespace: Option<String>,
+    pub release: String,
+    pub kube_version: Option<String>,
+}
+
+/// Renders a chart directory to a multi-document YAML stream.
+pub trait ChartRenderer {
+    fn render(&self, chart: &Path, opts: &HelmOptions) -> Result<String, InputError>;
+}
+
+/// Runs `helm template` as a child process.
+#[derive(Debug, Default)]
+pub struct HelmCommand;
+
+impl HelmCommand {
+    /// The helm binary: `--helm`, else the first `helm` on `PATH`.
+    pub fn locate(opts: &HelmOptions) -> Option<PathBuf> {
+        if let Some(p) = &opts.helm {
+            return Some(p.clone());
+        }
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|d| d.join("helm"))
+            .find(|p| p.is_file())
+    }
+}
+
+impl ChartRenderer for HelmCommand {
+    fn render(&self, chart: &Path, opts: &HelmOptions) -> Result<String, InputError> {
+        let chart_name = chart.display().to_string();
+        let Some(helm) = Self::locate(opts) else {
+            return Err(helm_not_found(&chart_name));
+        };
+        let mut cmd = Command::new(&helm);
+        cmd.arg("template").arg(&opts.release).arg(chart);
+        for v in &opts.values {
+            cmd.arg("--values").arg(v);
+        }
+        for s in &opts.set {
+            cmd.arg("--set").arg(s);
+        }
+        for s in &opts.set_string {
+            cmd.arg("--set-string").arg(s);
+        }
+        if let Some(ns) = &opts.namespace {
+            cmd.arg("--namespace").arg(ns);
+        }
+        if let Some(kv) = &opts.kube_version {
+            cmd.arg("--kube-version").arg(kv);
+        }
+        let output = cmd.output().map_err(|e| {
+            InputError::new(
+                InputErrorKind::Render,
+                &chart_name,
+                0,
+                format!("could not run {}: {e}", helm.display()),
+            )
+        })?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(InputError::new(
+                InputErrorKind::Render,
+                &chart_name,
+                0,
+                format!(
+                    "`helm template` failed ({}): {}",
+                    output.status,
+                    stderr.trim()
+                ),
+            ));
+        }
+        String::from_utf8(output.stdout).map_err(|_| {
+            InputError::new(
+                InputErrorKind::Render,
+                &chart_name,
+                0,
+                "helm printed output that is not UTF-8",
+            )
+        })
+    }
+}
+
+/// The error for a chart input when no helm is available: it says how to pipe instead.
+fn helm_not_found(chart_name: &str) -> InputError {
+    InputError::new(
+        InputErrorKind::Render,
+        chart_name,
+        0,
+        format!(
+            "{chart_name} is a Helm chart, but no `helm` was found on PATH. Install helm, pass --helm PATH, \
+             or render the chart yourself and pipe it in:\n    helm template my-release {chart_name} | haven app check -"
+        ),
+    )
+}
+
+/// What the inputs held.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub outcome: LoadOutcome,
+    /// Files, streams and charts read.
+    pub files: usize,
+}
+
+/// Whether a directory is a Helm chart.
+pub fn is_chart(dir: &Path) -> bool {
+    dir.join("Chart.yaml").is_file()
+}
+
+/// Reads every input: `-` is standard input, a chart directory is rendered, any other
+/// directory is searched for `*.yaml`, `*.yml` and `*.json` (sorted, hidden entries skipped,
+/// nested charts rendered rather than read as templates).
+pub fn collect(
+    inputs: &[String],
+    renderer: &dyn ChartRenderer,
+    helm: &HelmOptions,
+    stdin: &mut dyn Read,
+) -> Collected {
+    let mut c = Collected::default();
+    for input in inputs {
+        if input == "-" {
+            let mut text = String::new();
+            c.files += 1;
+            match stdin.read_to_string(&mut text) {
+                Ok(_) => c
+                    .outcome
+                    .extend(load_objects(Origin::File("<stdin>"), &text)),
+                Err(e) => c.outcome.errors.push(io_error("<stdin>", &e)),
+            }
+            continue;
+        }
+        let path = Path::new(input);
+        if path.is_dir() {
+            collect_dir(path, renderer, helm, &mut c);
+        } else {
+            read_file(path, &mut c);
+        }
+    }
+    c
+}
+
+fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Collected) {
+    if is_chart(dir) {
+        render_chart(dir, renderer, helm, c);
+        return;
+    }
+    let mut walk = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let p = e
+                    .path()
+                    .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
+                c.outcome
+                    .errors
+                    .push(InputError::new(InputErrorKind::Io, &p, 0, e.to_string()));
+                continue;
+            }
+        };
+        let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+        if entry.file_type().is_dir() {
+            if hidden {
+                walk.skip_current_dir();
+            } else if entry.depth() > 0 && is_chart(entry.path()) {
+                render_chart(entry.path(), renderer, helm, c);
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        let ext = entry
+            .path()
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if !hidden && matches!(ext, "yaml" | "yml" | "json") {
+            read_file(entry.path(), c);
+        }
+    }
+}
+
+fn render_chart(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Collected) {
+    c.files += 1;
+    let name = dir.display().to_string();
+    match renderer.render(dir, helm) {
+        Ok(text) => {
+            let stream = format!("helm template {name}");
+            c.outcome.extend(load_objects(
+                Origin::Helm {
+                    stream: &stream,
+                    chart_dir: &name,
+                },
+                &text,
+            ));
+        }
+        Err(e) => c.outcome.errors.push(e),
+    }
+}
+
+fn read_file(path: &Path, c: &mut Collected) {
+    let name = path.display().to_string();
+    c.files += 1;
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => c.outcome.extend(load_objects(Origin::File(&name), &text)),
+            Err(e) => c.outcome.errors.push(InputError::new(
+                InputErrorKind::Io,
+                &name,
+                0,
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )),
+        },
+        Err(e) => c.outcome.errors.push(io_error(&name, &e)),
+    }
+}
+
+fn io_error(name: &str, e: &std::io::Error) -> InputError {
+    InputError::new(InputErrorKind::Io, name, 0, format!("cannot read: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake;
+    impl ChartRenderer for Fake {
+        fn render(&self, chart: &Path, opts: &HelmOptions) -> Result<String, InputError> {
+            Ok(format!(
+                "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n  namespace: {}\n",
+                opts.release,
+                chart.file_name().unwrap().to_string_lossy()
+            ))
+        }
+    }
+
+    #[test]
+    fn walks_directories_renders_nested_charts_and_reports_unreadable_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("a.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("sub/.hidden")).unwrap();
+        std::fs::write(
+            root.join("sub/b.json"),
+            r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"b"}}"#,
+        )
+        .unwrap();
+        std::fs::write(root.join("sub/.hidden/c.yaml"), "kind: X\n").unwrap();
+        std::fs::write(root.join("sub/notes.txt"), "ignored").unwrap();
+        std::fs::write(root.join("bad.yml"), [0xff, 0xfe]).unwrap();
+        std::fs::create_dir_all(root.join("chart/templates")).unwrap();
+        std::fs::write(root.join("chart/Chart.yaml"), "name: chart\n").unwrap();
+        std::fs::write(root.join("chart/templates/x.yaml"), "{{ .Values }}").unwrap();
+        let opts = HelmOptions {
+            release: "rel".into(),
+            ..Default::default()
+        };
+        let c = collect(
+            &[root.display().to_string()],
+            &Fake,
+            &opts,
+            &mut std::io::empty(),
+        );
+        let names: Vec<_> = c.outcome.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["a", "rel", "b"]);
+        assert_eq!(c.files, 4);
+        assert_eq!(c.outcome.errors.len(), 1);
+        assert!(c.outcome.errors[0].file.ends_with("bad.yml"));
+        assert!(
+            c.outcome.objects[1]
+                .file
+                .ends_with("chart/templates/cm.yaml")
+        );
+    }
+
+    #[test]
+    fn missing_helm_explains_how_to_pipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = HelmOptions {
+            helm: Some(dir.path().join("no-such-helm")),
+            ..Default::default()
+        };
+        let err = HelmCommand.render(dir.path(), &opts).unwrap_err();
+        assert!(err.message.contains("could not run"), "{}", err.message);
+        let err = helm_not_found("charts/app");
+        assert_eq!(err.kind, InputErrorKind::Render);
+        assert!(
+            err.message
+                .contains("helm template my-release charts/app | haven app check -"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -20,4 +20,4 @@ pub use finding::{
 pub use node::{Node, NodeKind};
 pub use object::{LoadOutcome, Object, Origin, load_objects};
 pub use workload::{PodTemplate, WorkloadKind};
-pub use yaml::{YamlDocument, YamlNote, parse_stream};
+pub use yaml::{NoteKind, YamlDocument, YamlNote, parse_stream};

@@ -30,9 +30,20 @@ pub const MAX_NODES: usize = 2_000_000;
 /// generous bound only protects the process.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
+/// What kind of surprise a [`YamlNote`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoteKind {
+    /// A plain scalar that YAML 1.1 (Kubernetes) and YAML 1.2 read differently.
+    Yaml11Scalar,
+    /// A mapping key written twice; Kubernetes keeps the last value.
+    DuplicateKey,
+}
+
 /// Where the Kubernetes (YAML 1.1) reading of a plain scalar differs from YAML 1.2.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct YamlNote {
+    pub kind: NoteKind,
     /// 1-based line in the file.
     pub line: u32,
     pub col: u32,
@@ -202,7 +213,11 @@ impl<'a> Builder<'a> {
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(InputError::new(
                 // saphyr bounds its own nesting; that is our limit error, not a syntax one.
-                if e.info().contains("recursion limit") { InputErrorKind::Limit } else { InputErrorKind::Syntax },
+                if e.info().contains("recursion limit") {
+                    InputErrorKind::Limit
+                } else {
+                    InputErrorKind::Syntax
+                },
                 self.file,
                 self.line_base + e.marker().line() as u32,
                 format!(
@@ -350,6 +365,7 @@ impl<'a> Builder<'a> {
             }
             if map.contains_key(&key) && !merged.contains(&key) {
                 self.notes.push(YamlNote {
+                    kind: NoteKind::DuplicateKey,
                     line: kl,
                     col: kc,
                     path: {
@@ -472,6 +488,7 @@ impl<'a> Builder<'a> {
         let resolved = resolve_plain(text);
         if let Some((k8s, yaml12)) = differs_from_yaml12(text, &resolved) {
             self.notes.push(YamlNote {
+                kind: NoteKind::Yaml11Scalar,
                 line,
                 col,
                 path: path.to_owned(),

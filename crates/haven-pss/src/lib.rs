@@ -111,9 +111,7 @@ impl Version {
         if minor > LATEST_MINOR as u32 {
             Version::LATEST
         } else {
-            Version {
-                minor: minor as u8,
-            }
+            Version { minor: minor as u8 }
         }
     }
 
@@ -232,7 +230,12 @@ pub struct Field {
 
 /// Evaluates `level` at `version`: baseline checks apply at restricted too, minus the ones a
 /// restricted check overrides at that version. Violations come in upstream check order.
-pub fn evaluate(level: Level, version: Version, meta: &ObjectMeta, spec: &PodSpec) -> Vec<Violation> {
+pub fn evaluate(
+    level: Level,
+    version: Version,
+    meta: &ObjectMeta,
+    spec: &PodSpec,
+) -> Vec<Violation> {
     let mut out = Vec::new();
     let mut mask = checks::active_mask(level, version);
     while mask != 0 {

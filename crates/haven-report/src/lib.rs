@@ -25,8 +25,9 @@ mod util;
 
 pub use gitlab::render_gitlab;
 pub use json::{
-    JSON_SCHEMA_VERSION, JsonError, JsonFinding, JsonObject, JsonLocation, JsonReport, JsonRule, JsonSeverityCounts,
-    JsonSummary, JsonTool, JsonWaiver, JsonWaiverSource, SchemaVersion, json_report, json_schema, render_json,
+    JSON_SCHEMA_VERSION, JsonError, JsonFinding, JsonLocation, JsonObject, JsonReport, JsonRule,
+    JsonSeverityCounts, JsonSummary, JsonTool, JsonWaiver, JsonWaiverSource, SchemaVersion,
+    json_report, json_schema, render_json,
 };
 pub use junit::render_junit;
 pub use sarif::{INFORMATION_URI, SARIF_SCHEMA_URI, render_sarif, sarif_log};
@@ -61,7 +62,10 @@ pub struct Report {
 impl Report {
     /// Findings that make the run fail: unwaived, and at or above [`Report::fail_on`].
     pub fn blocking(&self) -> usize {
-        self.findings.iter().filter(|f| f.blocks(self.fail_on)).count()
+        self.findings
+            .iter()
+            .filter(|f| f.blocks(self.fail_on))
+            .count()
     }
 
     /// Findings accepted by a waiver.
@@ -76,7 +80,10 @@ impl Report {
 
     /// How many findings (waived or not) have exactly this severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 
     /// The metadata of a rule, by id, when that rule is among [`Report::rules`].
@@ -103,7 +110,13 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 5] = [Self::Text, Self::Json, Self::Sarif, Self::Junit, Self::Gitlab];
+    pub const ALL: [Format; 5] = [
+        Self::Text,
+        Self::Json,
+        Self::Sarif,
+        Self::Junit,
+        Self::Gitlab,
+    ];
 
     /// The lower-case name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -148,10 +161,16 @@ impl FromStr for Format {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|f| f.as_str()).collect();
-            format!("unknown format `{s}` (expected one of: {})", names.join(", "))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|f| f.as_str()).collect();
+                format!(
+                    "unknown format `{s}` (expected one of: {})",
+                    names.join(", ")
+                )
+            })
     }
 }
 

@@ -1,1 +1,20 @@
+//! The one haven rule set: Pod Security Standards (versioned, from `haven-pss`), the Haven
+//! application landing requirements and the Haven+ platform expectations, plus waivers.
+//!
+//! Everything here is a pure function of parsed objects and options, so `haven app check`, the
+//! admission webhook and cluster audits all get exactly the same verdicts.
 
+mod engine;
+mod haven;
+mod image;
+mod input;
+mod plus;
+mod pss;
+pub mod registry;
+mod selector;
+pub mod waiver;
+
+pub use engine::{CheckOptions, Groups, Workload, check, sort as sort_findings, workloads};
+pub use haven_pss::{Level as PssLevel, Version as PssVersion};
+pub use registry::{rule, rules};
+pub use waiver::{WaiverFile, WaiverRule, apply_waivers};

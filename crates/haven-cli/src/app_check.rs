@@ -1,0 +1,147 @@
+//! `haven app check`: read inputs, run the rules, apply waivers, render, pick the exit code.
+
+use std::io::{IsTerminal, Write};
+
+use haven_input::{HelmCommand, HelmOptions};
+use haven_model::RuleScope;
+use haven_report::{Format, Report, TextOptions};
+use haven_rules::{CheckOptions, Groups, WaiverFile};
+
+use crate::cli::{CheckArgs, ColorArg, FormatArg, PssLevelArg};
+
+pub fn run(args: &CheckArgs) -> Result<u8, String> {
+    let helm = HelmOptions {
+        helm: args.helm.clone(),
+        values: args.values.clone(),
+        set: args.set.clone(),
+        set_string: args.set_string.clone(),
+        namespace: args.namespace.clone(),
+        release: args.release.clone(),
+        kube_version: args.kube_version.clone(),
+    };
+    let mut waiver_files = Vec::new();
+    for path in &args.waivers {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{name}: cannot read waiver file: {e}"))?;
+        let file = WaiverFile::parse(&name, &text).map_err(|e| {
+            let field = e
+                .field
+                .as_deref()
+                .map(|f| format!(" (field `{f}`)"))
+                .unwrap_or_default();
+            format!("{}:{}: {}{field}", e.file, e.line, e.message)
+        })?;
+        waiver_files.push(file);
+    }
+
+    let collected = haven_input::collect(
+        &args.inputs,
+        &HelmCommand,
+        &helm,
+        &mut std::io::stdin().lock(),
+    );
+    let mut outcome = collected.outcome;
+    if let Some(ns) = &args.namespace {
+        for o in outcome
+            .objects
+            .iter_mut()
+            .filter(|o| o.is_namespaced() && o.namespace.is_none())
+        {
+            o.namespace = Some(ns.clone());
+        }
+    }
+
+    let options = CheckOptions {
+        pss: match args.pss_level {
+            PssLevelArg::None => None,
+            PssLevelArg::Baseline => Some((haven_pss::Level::Baseline, args.pss_version)),
+            PssLevelArg::Restricted => Some((haven_pss::Level::Restricted, args.pss_version)),
+        },
+        groups: Groups {
+            haven: !args.no_haven,
+            plus: !args.no_plus,
+            input: true,
+        },
+        scope: RuleScope::Application,
+        skip: args.skip.clone(),
+    };
+    let (workloads, decode_errors) = haven_rules::workloads(&outcome.objects);
+    let mut findings = haven_rules::check(&outcome.objects, &workloads, &options);
+    let today = args.today.unwrap_or_else(today_utc);
+    haven_rules::apply_waivers(&mut findings, &outcome.objects, &waiver_files, today);
+    haven_rules::sort_findings(&mut findings);
+
+    let mut errors = outcome.errors;
+    errors.extend(decode_errors);
+    errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+
+    let report = Report {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        findings,
+        errors,
+        rules: haven_rules::rules()
+            .iter()
+            .filter(|r| options.is_enabled(r.id))
+            .cloned()
+            .collect(),
+        fail_on: args.fail_on,
+        pss: options
+            .pss
+            .map_or_else(|| "none".to_owned(), |(l, v)| format!("{l}:{v}")),
+        objects: outcome.objects.len(),
+        workloads: workloads.len(),
+        files: collected.files,
+    };
+
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Junit => Format::Junit,
+        FormatArg::Gitlab => Format::Gitlab,
+    };
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let rendered = haven_report::render(
+        &report,
+        format,
+        &TextOptions {
+            color,
+            verbose: args.verbose,
+        },
+    );
+    match &args.output {
+        Some(path) => std::fs::write(path, rendered)
+            .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = out
+                .write_all(rendered.as_bytes())
+                .and_then(|()| out.flush());
+        }
+    }
+    Ok(if !report.errors.is_empty() {
+        crate::EXIT_ERROR
+    } else if report.blocking() > 0 {
+        crate::EXIT_FINDINGS
+    } else {
+        crate::EXIT_OK
+    })
+}
+
+/// Today's date in UTC: waivers expire by the calendar day, not by the hour.
+fn today_utc() -> jiff::civil::Date {
+    let days = jiff::Timestamp::now().as_second().div_euclid(86_400);
+    jiff::civil::date(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap_or(jiff::civil::Date::MAX)
+}

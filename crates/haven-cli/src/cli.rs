@@ -1,0 +1,176 @@
+//! The command-line definition (clap derive). Completions and the man page are generated from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "Exit codes:\n  0  nothing blocking\n  1  blocking findings (unwaived, severity >= --fail-on)\n  2  usage error, or input that could not be read";
+
+/// Haven and Haven+ for Kubernetes: can this application land on a Haven cluster?
+#[derive(Debug, Parser)]
+#[command(name = "haven", version, about, propagate_version = true, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check applications (Helm charts or manifests) against the Haven rules.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// List every rule, or explain one.
+    Rules(RulesArgs),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Check whether an application can land on Haven+: Pod Security, Haven requirements and
+    /// Haven+ expectations.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PssLevelArg {
+    Baseline,
+    Restricted,
+    /// Do not check Pod Security.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Gitlab,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files, directories (searched for *.yaml, *.yml, *.json), Helm chart directories, or `-` for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Helm values file for chart inputs (repeatable).
+    #[arg(
+        short = 'f',
+        long = "values",
+        value_name = "FILE",
+        help_heading = "Helm"
+    )]
+    pub values: Vec<PathBuf>,
+    /// Set a chart value, as `helm --set` (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", help_heading = "Helm")]
+    pub set: Vec<String>,
+    /// Set a chart value as a string, as `helm --set-string` (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", help_heading = "Helm")]
+    pub set_string: Vec<String>,
+    /// Namespace to render and check in; applied to namespaced objects that name none.
+    #[arg(short = 'n', long, value_name = "NS", help_heading = "Helm")]
+    pub namespace: Option<String>,
+    /// Release name for chart inputs.
+    #[arg(
+        long,
+        default_value = "release-name",
+        value_name = "NAME",
+        help_heading = "Helm"
+    )]
+    pub release: String,
+    /// The helm program (default: `helm` on PATH).
+    #[arg(long, value_name = "PATH", env = "HAVEN_HELM", help_heading = "Helm")]
+    pub helm: Option<PathBuf>,
+    /// Kubernetes version helm renders for (`--kube-version`).
+    #[arg(long, value_name = "VERSION", help_heading = "Helm")]
+    pub kube_version: Option<String>,
+
+    /// Pod Security Standards level to enforce.
+    #[arg(long, value_enum, default_value = "restricted", help_heading = "Rules")]
+    pub pss_level: PssLevelArg,
+    /// Pod Security version, `v1.N` (0..=37) or `latest` (= v1.37), as the namespace label
+    /// `pod-security.kubernetes.io/enforce-version`.
+    #[arg(
+        long,
+        default_value = "latest",
+        value_name = "VERSION",
+        help_heading = "Rules"
+    )]
+    pub pss_version: haven_pss::Version,
+    /// Do not run the Haven application requirements (`haven.*`).
+    #[arg(long, help_heading = "Rules")]
+    pub no_haven: bool,
+    /// Do not run the Haven+ platform expectations (`plus.*`).
+    #[arg(long, help_heading = "Rules")]
+    pub no_plus: bool,
+    /// Skip a rule by id, or every rule with a prefix (`plus.*`); repeatable.
+    #[arg(long, value_name = "RULE", help_heading = "Rules")]
+    pub skip: Vec<String>,
+    /// Waiver file (YAML, `kind: WaiverList`); repeatable.
+    #[arg(
+        short = 'w',
+        long = "waivers",
+        value_name = "FILE",
+        help_heading = "Rules"
+    )]
+    pub waivers: Vec<PathBuf>,
+    /// The day against which waiver expiry is judged (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", env = "HAVEN_TODAY", help_heading = "Rules")]
+    pub today: Option<jiff::civil::Date>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text", help_heading = "Output")]
+    pub format: FormatArg,
+    /// Write the report to a file instead of stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Lowest unwaived severity that fails the run (exit code 1).
+    #[arg(
+        long,
+        default_value = "high",
+        value_name = "SEVERITY",
+        help_heading = "Output"
+    )]
+    pub fail_on: haven_model::Severity,
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
+    pub color: ColorArg,
+    /// Show how to fix each finding.
+    #[arg(short, long, help_heading = "Output")]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: Option<RulesCommand>,
+    /// Print the rule list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Everything about one rule: level, severity, scope, rationale, fix.
+    Explain {
+        /// A rule id, e.g. `pss.runAsNonRoot` or `haven.metrics-endpoint`.
+        rule: String,
+    },
+}

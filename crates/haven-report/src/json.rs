@@ -1,0 +1,353 @@
+//! The JSON report, schema `haven.app-check/v1`.
+//!
+//! These types are the contract: their JSON Schema is generated from them (see [`json_schema`])
+//! and committed at `docs/report-schema/app-check-v1.json`; a test fails when the two differ.
+//! Within `v1`, fields are only ever added (optional or with a default meaning); removing or
+//! renaming a field, or changing its type or meaning, needs `v2`.
+
+use haven_model::{
+    Finding, InputError, InputErrorKind, RuleGroup, RuleInfo, RuleScope, Severity, WaiverMark,
+    WaiverSource,
+};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::util::finding_identity;
+use crate::{Report, TOOL_NAME};
+
+/// The value of `schemaVersion` in every report of this version of the schema.
+pub const JSON_SCHEMA_VERSION: &str = "haven.app-check/v1";
+
+/// Which schema a report follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum SchemaVersion {
+    /// `haven.app-check/v1`.
+    #[serde(rename = "haven.app-check/v1")]
+    V1,
+}
+
+/// The result of one `haven app check` run: can this application land on a Haven (or Haven+)
+/// cluster?
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "haven app check report (haven.app-check/v1)")]
+pub struct JsonReport {
+    /// Always `haven.app-check/v1` for this schema. Consumers should check it.
+    pub schema_version: SchemaVersion,
+    /// The tool that wrote the report.
+    pub tool: JsonTool,
+    /// The Pod Security Standards profile and version that was checked, e.g. `restricted:v1.37`.
+    pub pss: String,
+    /// The threshold: unwaived findings of this severity or higher block.
+    pub fail_on: Severity,
+    /// The verdict: no blocking finding and no input error. The exit status of `haven app check`
+    /// follows it.
+    pub passed: bool,
+    /// Counts.
+    pub summary: JsonSummary,
+    /// Every finding, waived ones included, in the order the tool reports them (by file, then
+    /// position in the file).
+    pub findings: Vec<JsonFinding>,
+    /// Files or documents that could not be read. Any input error fails the run.
+    pub errors: Vec<JsonError>,
+    /// Every rule that ran, whether it found something or not.
+    pub rules: Vec<JsonRule>,
+}
+
+/// The tool that wrote the report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonTool {
+    /// Always `haven`.
+    pub name: String,
+    /// The tool's version, e.g. `0.1.0`.
+    pub version: String,
+}
+
+/// Counts over the whole run.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonSummary {
+    /// Number of findings, waived ones included.
+    pub findings: usize,
+    /// Number of findings (waived ones included) of each severity.
+    pub by_severity: JsonSeverityCounts,
+    /// Findings that fail the run: not waived, and severity at or above `failOn`.
+    pub blocking: usize,
+    /// Findings accepted by a waiver.
+    pub waived: usize,
+    /// Number of input errors (length of `errors`).
+    pub errors: usize,
+    /// Kubernetes objects checked.
+    pub objects: usize,
+    /// Objects among them that carry a pod template (Deployments, StatefulSets, Jobs, Pods, ...).
+    pub workloads: usize,
+    /// Files (or streams) read.
+    pub files: usize,
+}
+
+/// A count per severity.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonSeverityCounts {
+    pub info: usize,
+    pub low: usize,
+    pub medium: usize,
+    pub high: usize,
+    pub critical: usize,
+}
+
+/// One violated expectation.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonFinding {
+    /// Id of the rule (see `rules`).
+    pub rule: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// Whether this finding fails the run (not waived, severity at or above `failOn`).
+    pub blocking: bool,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// The Kubernetes object the finding is about.
+    pub object: JsonObject,
+    /// The container the finding is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Path of the field inside the object, e.g. `spec.template.spec.containers[0].image`.
+    /// Empty when the finding is about the object as a whole.
+    pub path: String,
+    /// Where in the input.
+    pub location: JsonLocation,
+    /// Present when a waiver accepts this finding. Waived findings never block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<JsonWaiver>,
+    /// Hex SHA-256 of rule, object kind, namespace, name and field path: stable across runs,
+    /// and across moving the object to another file or line. Use it to match findings between
+    /// runs.
+    pub fingerprint: String,
+}
+
+/// Identifies a Kubernetes object.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonObject {
+    pub api_version: String,
+    pub kind: String,
+    /// Absent for cluster-scoped objects and for objects that do not set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// A place in the input.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonLocation {
+    /// The file as given to the tool (relative paths stay relative); `<stdin>` for standard
+    /// input. For Helm charts, the template file the object was rendered from when known.
+    pub file: String,
+    /// 1-based line of the field (or of the document when the field is absent); 0 when unknown.
+    pub line: u32,
+    /// 1-based column of the field; 0 when unknown.
+    pub column: u32,
+    /// 1-based line where the YAML document holding the object starts; 0 when unknown.
+    pub document_line: u32,
+}
+
+/// A waiver that accepts a finding.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonWaiver {
+    /// Why the finding is accepted.
+    pub reason: String,
+    /// The date (`YYYY-MM-DD`) after which the waiver no longer applies, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Where the waiver was written.
+    pub source: JsonWaiverSource,
+}
+
+/// Where a waiver was written.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum JsonWaiverSource {
+    /// An entry of a waiver file.
+    File {
+        /// The waiver file.
+        file: String,
+        /// 1-based line of the entry.
+        line: u32,
+    },
+    /// An annotation `waive.haven.commonground.nl/<rule>` on the object or its pod template.
+    Annotation {
+        /// The annotation key.
+        key: String,
+    },
+}
+
+/// A file or document that could not be read.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonError {
+    /// What went wrong.
+    pub kind: InputErrorKind,
+    /// The file as given to the tool.
+    pub file: String,
+    /// 1-based line; 0 when the error is about the file as a whole.
+    pub line: u32,
+    /// Path of the field the error is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Static description of a rule.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonRule {
+    /// The rule id, as used in `findings[].rule` and in waivers.
+    pub id: String,
+    /// The family of requirements the rule belongs to.
+    pub level: RuleGroup,
+    /// The severity of the rule's findings.
+    pub severity: Severity,
+    /// Whether the rule looks at one object alone or at the whole application.
+    pub scope: RuleScope,
+    /// One line.
+    pub title: String,
+    /// Why the requirement exists.
+    pub rationale: String,
+    /// How to fix a finding.
+    pub fix: String,
+    /// Where the requirement is documented upstream.
+    pub help_uri: String,
+}
+
+/// Builds the JSON document for a report.
+pub fn json_report(report: &Report) -> JsonReport {
+    JsonReport {
+        schema_version: SchemaVersion::V1,
+        tool: JsonTool {
+            name: TOOL_NAME.to_owned(),
+            version: report.tool_version.clone(),
+        },
+        pss: report.pss.clone(),
+        fail_on: report.fail_on,
+        passed: report.passed(),
+        summary: JsonSummary {
+            findings: report.findings.len(),
+            by_severity: JsonSeverityCounts {
+                info: report.count(Severity::Info),
+                low: report.count(Severity::Low),
+                medium: report.count(Severity::Medium),
+                high: report.count(Severity::High),
+                critical: report.count(Severity::Critical),
+            },
+            blocking: report.blocking(),
+            waived: report.waived(),
+            errors: report.errors.len(),
+            objects: report.objects,
+            workloads: report.workloads,
+            files: report.files,
+        },
+        findings: report
+            .findings
+            .iter()
+            .map(|f| finding(f, report.fail_on))
+            .collect(),
+        errors: report.errors.iter().map(error).collect(),
+        rules: report.rules.iter().map(rule).collect(),
+    }
+}
+
+fn finding(f: &Finding, fail_on: Severity) -> JsonFinding {
+    JsonFinding {
+        rule: f.rule.to_owned(),
+        severity: f.severity,
+        blocking: f.blocks(fail_on),
+        message: f.message.clone(),
+        object: JsonObject {
+            api_version: f.object.api_version.clone(),
+            kind: f.object.kind.clone(),
+            namespace: f.object.namespace.clone(),
+            name: f.object.name.clone(),
+        },
+        container: f.container.clone(),
+        path: f.path.clone(),
+        location: JsonLocation {
+            file: f.location.file.clone(),
+            line: f.location.line,
+            column: f.location.column,
+            document_line: f.location.document_line,
+        },
+        waived: f.waived.as_ref().map(waiver),
+        fingerprint: finding_identity(f),
+    }
+}
+
+fn waiver(w: &WaiverMark) -> JsonWaiver {
+    JsonWaiver {
+        reason: w.reason.clone(),
+        expires: w.expires.clone(),
+        source: match &w.source {
+            WaiverSource::File { file, line } => JsonWaiverSource::File {
+                file: file.clone(),
+                line: *line,
+            },
+            WaiverSource::Annotation { key } => JsonWaiverSource::Annotation { key: key.clone() },
+        },
+    }
+}
+
+fn error(e: &InputError) -> JsonError {
+    JsonError {
+        kind: e.kind,
+        file: e.file.clone(),
+        line: e.line,
+        field: e.field.clone(),
+        message: e.message.clone(),
+    }
+}
+
+fn rule(r: &RuleInfo) -> JsonRule {
+    JsonRule {
+        id: r.id.to_owned(),
+        level: r.level,
+        severity: r.severity,
+        scope: r.scope,
+        title: r.title.to_owned(),
+        rationale: r.rationale.to_owned(),
+        fix: r.fix.to_owned(),
+        help_uri: r.help_uri.to_owned(),
+    }
+}
+
+/// Renders the report as pretty-printed JSON (schema `haven.app-check/v1`), ending with a
+/// newline.
+pub fn render_json(report: &Report) -> String {
+    let mut s =
+        serde_json::to_string_pretty(&json_report(report)).unwrap_or_else(|e| unreachable_json(e));
+    s.push('\n');
+    s
+}
+
+/// The JSON Schema (draft 2020-12) of [`JsonReport`], pretty-printed with a trailing newline:
+/// the content of `docs/report-schema/app-check-v1.json`.
+pub fn json_schema() -> String {
+    let mut schema = schemars::schema_for!(JsonReport);
+    schema.insert(
+        "description".to_owned(),
+        serde_json::Value::String(
+            "The JSON report of `haven app check --format json`. Versioned by `schemaVersion`: within \
+             haven.app-check/v1 fields are only added, never removed, renamed or changed in meaning."
+                .to_owned(),
+        ),
+    );
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_else(|e| unreachable_json(e));
+    s.push('\n');
+    s
+}
+
+/// Serialising these plain structs (string keys, no maps with non-string keys, no floats)
+/// cannot fail.
+fn unreachable_json(e: serde_json::Error) -> String {
+    panic!("serialising the report to JSON failed: {e}")
+}

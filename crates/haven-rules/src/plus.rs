@@ -1,0 +1,214 @@
+//! The Haven+ platform expectations: resources, probes, pinned images, disruption budgets,
+//! network policies, RWX claims, token automount and namespaces.
+
+use haven_model::{Object, WorkloadKind};
+use serde_json::Value;
+
+use crate::engine::{Sink, Workload};
+use crate::haven::{is_read_write_many, max_replicas, same_namespace};
+use crate::image;
+use crate::registry::{
+    DEFAULT_NAMESPACE, IMAGE_DIGEST, IMAGE_TAG, NETWORK_POLICY, PDB, PROBES, RESOURCES, RWX,
+    SA_TOKEN,
+};
+use crate::selector::label_selector_matches;
+
+pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
+    let long_running = matches!(
+        w.template.kind,
+        WorkloadKind::Deployment
+            | WorkloadKind::StatefulSet
+            | WorkloadKind::DaemonSet
+            | WorkloadKind::ReplicaSet
+            | WorkloadKind::ReplicationController
+    );
+    for (base, c) in w.template.containers() {
+        let name = c.name.as_str();
+        let res = c.resources.as_ref();
+        let has = |section: Option<&std::collections::BTreeMap<String, _>>, key: &str| {
+            section.is_some_and(|m| m.contains_key(key))
+        };
+        let requests = res.and_then(|r| r.requests.as_ref());
+        let limits = res.and_then(|r| r.limits.as_ref());
+        let missing: Vec<&str> = [
+            (!has(requests, "cpu")).then_some("requests.cpu"),
+            (!has(requests, "memory")).then_some("requests.memory"),
+            (!has(limits, "memory")).then_some("limits.memory"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !missing.is_empty() {
+            let path = w.template.object_path(&format!("{base}.resources"));
+            let message = format!("container \"{name}\" sets no {}", missing.join(", "));
+            sink.emit(RESOURCES, w.object, &path, Some(name), message);
+        }
+        let is_init = base.starts_with("spec.initContainers");
+        // A native sidecar (init container with restartPolicy Always) runs for the pod's life.
+        let sidecar = is_init && c.restart_policy.as_deref() == Some("Always");
+        if long_running && (!is_init || sidecar) {
+            let missing: Vec<&str> = [
+                c.liveness_probe.is_none().then_some("livenessProbe"),
+                c.readiness_probe.is_none().then_some("readinessProbe"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !missing.is_empty() {
+                let path = w.template.object_path(&base);
+                let message = format!("container \"{name}\" has no {}", missing.join(" and "));
+                sink.emit(PROBES, w.object, &path, Some(name), message);
+            }
+        }
+        if let Some(img) = c.image.as_deref().filter(|i| !i.trim().is_empty()) {
+            let path = w.template.object_path(&format!("{base}.image"));
+            let r = image::parse(img);
+            match (r.tag, r.digest) {
+                (_, Some(_)) => {}
+                (None, None) => sink.emit(
+                    IMAGE_TAG,
+                    w.object,
+                    &path,
+                    Some(name),
+                    format!("image \"{img}\" of container \"{name}\" has no tag (means `latest`)"),
+                ),
+                (Some("latest"), None) => sink.emit(
+                    IMAGE_TAG,
+                    w.object,
+                    &path,
+                    Some(name),
+                    format!("image \"{img}\" of container \"{name}\" uses the moving tag `latest`"),
+                ),
+                (Some(_), None) => sink.emit(
+                    IMAGE_DIGEST,
+                    w.object,
+                    &path,
+                    Some(name),
+                    format!(
+                        "image \"{img}\" of container \"{name}\" is pinned by tag, not by digest"
+                    ),
+                ),
+            }
+        }
+    }
+    if w.template.spec.automount_service_account_token != Some(false) {
+        let path = w.template.object_path("spec.automountServiceAccountToken");
+        sink.emit(
+            SA_TOKEN,
+            w.object,
+            &path,
+            None,
+            format!(
+                "{} {} mounts a service-account token (automountServiceAccountToken is not false)",
+                w.object.kind, w.object.name
+            ),
+        );
+    }
+}
+
+pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
+    if object.is_namespaced() && object.namespace.as_deref() == Some("default") {
+        sink.emit(
+            DEFAULT_NAMESPACE,
+            object,
+            "metadata.namespace",
+            None,
+            format!(
+                "{} {} is in the `default` namespace",
+                object.kind, object.name
+            ),
+        );
+    }
+    if object.kind == "PersistentVolumeClaim"
+        && object.api_group().is_empty()
+        && is_read_write_many(object)
+    {
+        sink.emit(
+            RWX,
+            object,
+            "spec.accessModes",
+            None,
+            format!(
+                "claim \"{}\" requests ReadWriteMany: the cluster needs an RWX storage class",
+                object.name
+            ),
+        );
+    }
+    if object.kind == "StatefulSet" {
+        let templates = object
+            .get("spec.volumeClaimTemplates")
+            .and_then(Value::as_array);
+        for (i, t) in templates.into_iter().flatten().enumerate() {
+            let modes = t
+                .get("spec")
+                .and_then(|s| s.get("accessModes"))
+                .and_then(Value::as_array);
+            if modes
+                .into_iter()
+                .flatten()
+                .any(|m| m.as_str() == Some("ReadWriteMany"))
+            {
+                let name = t
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                sink.emit(
+                    RWX,
+                    object,
+                    &format!("spec.volumeClaimTemplates[{i}].spec.accessModes"),
+                    None,
+                    format!("claim template \"{name}\" requests ReadWriteMany: the cluster needs an RWX storage class"),
+                );
+            }
+        }
+    }
+}
+
+pub(crate) fn check_application(
+    objects: &[Object],
+    workloads: &[Workload<'_>],
+    sink: &mut Sink<'_>,
+) {
+    for w in workloads {
+        let labels = w.pod_labels();
+        let selects = |kind: &str, group: &str, selector_path: &str| {
+            objects.iter().any(|o| {
+                o.kind == kind
+                    && o.api_group() == group
+                    && same_namespace(o, w.object)
+                    && o.get(selector_path)
+                        .is_some_and(|sel| label_selector_matches(sel, labels))
+            })
+        };
+        if max_replicas(w, objects).is_some_and(|m| m > 1)
+            && !selects("PodDisruptionBudget", "policy", "spec.selector")
+        {
+            sink.emit(
+                PDB,
+                w.object,
+                "spec.replicas",
+                None,
+                format!(
+                    "{} {} runs several replicas but no PodDisruptionBudget selects its pods",
+                    w.object.kind, w.object.name
+                ),
+            );
+        }
+        if w.template.kind != WorkloadKind::PodTemplate
+            && !selects("NetworkPolicy", "networking.k8s.io", "spec.podSelector")
+        {
+            let path = w.template.object_path("metadata.labels");
+            sink.emit(
+                NETWORK_POLICY,
+                w.object,
+                &path,
+                None,
+                format!(
+                    "no NetworkPolicy selects the pods of {} {}",
+                    w.object.kind, w.object.name
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Metadata of every rule: what `haven rules` lists and SARIF embeds.
+
+use std::sync::LazyLock;
+
+use haven_model::{RuleGroup, RuleInfo, RuleScope, Severity};
+
+pub const CONTAINERISED: &str = "haven.containerised";
+pub const MANIFESTS: &str = "haven.manifests";
+pub const METRICS: &str = "haven.metrics-endpoint";
+pub const SCALABLE: &str = "haven.scalable";
+pub const RWO_SCALE: &str = "haven.rwo-blocks-scaling";
+pub const RESOURCES: &str = "plus.resources";
+pub const PROBES: &str = "plus.probes";
+pub const IMAGE_TAG: &str = "plus.image-tag";
+pub const IMAGE_DIGEST: &str = "plus.image-digest";
+pub const PDB: &str = "plus.pdb";
+pub const NETWORK_POLICY: &str = "plus.network-policy";
+pub const RWX: &str = "plus.rwx-storage";
+pub const SA_TOKEN: &str = "plus.sa-token-automount";
+pub const DEFAULT_NAMESPACE: &str = "plus.default-namespace";
+pub const YAML11: &str = "input.yaml11";
+pub const DUPLICATE_KEY: &str = "input.duplicate-key";
+pub const WAIVER_EXPIRED: &str = "input.waiver-expired";
+
+const HAVEN_URI: &str = "https://haven.commonground.nl/techniek/aan-de-slag";
+const PSS_URI: &str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
+
+const fn haven(
+    id: &'static str,
+    level: RuleGroup,
+    severity: Severity,
+    scope: RuleScope,
+    title: &'static str,
+    rationale: &'static str,
+    fix: &'static str,
+) -> RuleInfo {
+    RuleInfo {
+        id,
+        level,
+        severity,
+        scope,
+        title,
+        rationale,
+        fix,
+        help_uri: HAVEN_URI,
+    }
+}
+
+static OWN_RULES: [RuleInfo; 17] = [
+    haven(
+        CONTAINERISED,
+        RuleGroup::Haven,
+        Severity::High,
+        RuleScope::Object,
+        "Every container names its image",
+        "Haven runs applications as containers only: a container without an image cannot be scheduled and means the \
+         application is not (fully) containerised.",
+        "Set `image` on every container, init container and ephemeral container, e.g. `registry.example.nl/app:1.4.2`.",
+    ),
+    haven(
+        MANIFESTS,
+        RuleGroup::Haven,
+        Severity::High,
+        RuleScope::Application,
+        "The application ships Kubernetes manifests",
+        "Haven applications are delivered as Kubernetes manifests (for example a Helm chart); without at least one \
+         workload there is nothing that runs the application.",
+        "Add a Deployment, StatefulSet, DaemonSet, Job or CronJob, or check that the chart's values enable one.",
+    ),
+    haven(
+        METRICS,
+        RuleGroup::Haven,
+        Severity::Medium,
+        RuleScope::Application,
+        "The workload exposes a metrics endpoint",
+        "Haven requires applications to expose metrics so that the platform's monitoring (Alloy scraping \
+         ServiceMonitors and PodMonitors into Mimir on Haven+) can observe them.",
+        "Add a ServiceMonitor or PodMonitor selecting the workload, `prometheus.io/scrape: \"true\"` annotations, a \
+         container port named `metrics`, or an OTLP exporter (`OTEL_EXPORTER_OTLP_ENDPOINT`).",
+    ),
+    haven(
+        SCALABLE,
+        RuleGroup::Haven,
+        Severity::Medium,
+        RuleScope::Application,
+        "The workload runs, or can scale to, several replicas",
+        "Haven requires applications to scale to multiple replicas, so that a node failure or a rolling update does \
+         not take them down.",
+        "Set `replicas: 2` or more, or add a HorizontalPodAutoscaler with `maxReplicas` >= 2 targeting the workload. \
+         A deliberate singleton (a scheduler, a Celery beat) gets a waiver with its reason.",
+    ),
+    haven(
+        RWO_SCALE,
+        RuleGroup::Haven,
+        Severity::High,
+        RuleScope::Application,
+        "No ReadWriteOnce claim is shared by several replicas",
+        "A ReadWriteOnce volume attaches to one node only: a Deployment with several replicas on different nodes \
+         cannot start them all, so the application cannot scale out.",
+        "Use a ReadWriteMany claim (RWX storage on Haven), object storage, or a StatefulSet with \
+         volumeClaimTemplates (one claim per replica).",
+    ),
+    haven(
+        RESOURCES,
+        RuleGroup::HavenPlus,
+        Severity::Medium,
+        RuleScope::Object,
+        "Containers request CPU and memory and limit memory",
+        "Requests let the scheduler place pods and tenants' ResourceQuotas admit them; a memory limit keeps one \
+         leaking container from starving its neighbours on a shared Haven+ cluster.",
+        "Set `resources.requests.cpu`, `resources.requests.memory` and `resources.limits.memory` on every container.",
+    ),
+    haven(
+        PROBES,
+        RuleGroup::HavenPlus,
+        Severity::Medium,
+        RuleScope::Object,
+        "Long-running containers have liveness and readiness probes",
+        "Without a readiness probe traffic reaches pods that are not ready; without a liveness probe a hung process is \
+         never restarted. Both are needed for zero-downtime rolling updates.",
+        "Add `livenessProbe` and `readinessProbe` (httpGet, tcpSocket, grpc or exec) to every container of \
+         Deployments, StatefulSets and DaemonSets.",
+    ),
+    haven(
+        IMAGE_TAG,
+        RuleGroup::HavenPlus,
+        Severity::High,
+        RuleScope::Object,
+        "Images are pinned to a version",
+        "An image without a tag, or tagged `latest`, changes under your feet: rollbacks do not roll back and two \
+         replicas may run different code. Haven+ image scanning also needs a fixed version to report on.",
+        "Use an explicit version tag (`app:1.14.2`), preferably with a digest (`app:1.14.2@sha256:…`).",
+    ),
+    haven(
+        IMAGE_DIGEST,
+        RuleGroup::HavenPlus,
+        Severity::Info,
+        RuleScope::Object,
+        "Images are pinned by digest",
+        "A tag can be moved to other content; a digest cannot. Pinning by digest makes deployments reproducible and \
+         supply-chain checks meaningful.",
+        "Append the digest to the tag: `app:1.14.2@sha256:…` (Renovate can keep digests current).",
+    ),
+    haven(
+        PDB,
+        RuleGroup::HavenPlus,
+        Severity::Low,
+        RuleScope::Application,
+        "Replicated workloads have a PodDisruptionBudget",
+        "Node maintenance on a Haven+ cluster drains nodes; without a PodDisruptionBudget all replicas may be evicted \
+         at once.",
+        "Add a PodDisruptionBudget selecting the workload's pods with `maxUnavailable: 1` (or `minAvailable`).",
+    ),
+    haven(
+        NETWORK_POLICY,
+        RuleGroup::HavenPlus,
+        Severity::Medium,
+        RuleScope::Application,
+        "A NetworkPolicy selects the workload",
+        "Haven+ tenant namespaces are default-deny: a workload no NetworkPolicy selects either receives no traffic \
+         or, on clusters without default-deny, accepts traffic from everywhere.",
+        "Ship a NetworkPolicy whose `podSelector` matches the workload and allows exactly the ingress it needs.",
+    ),
+    haven(
+        RWX,
+        RuleGroup::HavenPlus,
+        Severity::Info,
+        RuleScope::Object,
+        "ReadWriteMany claims need RWX storage",
+        "ReadWriteMany volumes need a storage class that supports them (NFS or CephFS per provider); the cluster must \
+         offer one (the Haven `rwxvolumes` check) or the claim stays Pending.",
+        "Make sure the target cluster has an RWX storage class and set `storageClassName` accordingly, or move the \
+         data to object storage (Garage on Haven+).",
+    ),
+    haven(
+        SA_TOKEN,
+        RuleGroup::HavenPlus,
+        Severity::Low,
+        RuleScope::Object,
+        "Service-account tokens are not mounted unless needed",
+        "A mounted token lets anyone who compromises the container talk to the Kubernetes API as the workload's \
+         service account. Most applications never call the API.",
+        "Set `automountServiceAccountToken: false` on the pod spec (or its ServiceAccount); waive the rule with a reason \
+         for workloads that really call the API.",
+    ),
+    haven(
+        DEFAULT_NAMESPACE,
+        RuleGroup::HavenPlus,
+        Severity::Medium,
+        RuleScope::Object,
+        "Nothing is deployed to the `default` namespace",
+        "Haven+ tenants get their own namespaces with quotas, RBAC, policies and backups; the `default` namespace has \
+         none of that.",
+        "Remove `namespace: default` and install into the tenant's namespace (`--namespace`).",
+    ),
+    haven(
+        YAML11,
+        RuleGroup::Input,
+        Severity::Low,
+        RuleScope::Object,
+        "Value read differently by Kubernetes (YAML 1.1)",
+        "Kubernetes reads YAML with YAML 1.1 rules: unquoted `on`, `yes`, `y`, `off`, `no` are booleans, `0755` is \
+         octal. Editors and most linters use YAML 1.2 and show something else.",
+        "Quote the value if you meant a string (`\"on\"`), or write the number in decimal.",
+    ),
+    haven(
+        DUPLICATE_KEY,
+        RuleGroup::Input,
+        Severity::Medium,
+        RuleScope::Object,
+        "A mapping key is written twice",
+        "YAML forbids duplicate keys; Kubernetes silently keeps the last value, so the first one never takes effect.",
+        "Remove one of the two entries.",
+    ),
+    haven(
+        WAIVER_EXPIRED,
+        RuleGroup::Input,
+        Severity::Medium,
+        RuleScope::Application,
+        "A waiver has expired",
+        "An expired waiver no longer waives anything: the exception it granted must be fixed or renewed with a new \
+         reason and date.",
+        "Fix the findings it covered, or extend `expires` after review.",
+    ),
+];
+
+static ALL: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
+    let mut all: Vec<RuleInfo> = haven_pss::checks()
+        .iter()
+        .map(|c| RuleInfo {
+            id: pss_rule_id(c.id),
+            level: match c.level {
+                haven_pss::Level::Baseline => haven_model::RuleGroup::PssBaseline,
+                haven_pss::Level::Restricted => haven_model::RuleGroup::PssRestricted,
+            },
+            severity: match c.level {
+                haven_pss::Level::Baseline => Severity::Critical,
+                haven_pss::Level::Restricted => Severity::High,
+            },
+            scope: RuleScope::Object,
+            title: c.title,
+            rationale: c.rationale,
+            fix: c.fix,
+            help_uri: PSS_URI,
+        })
+        .collect();
+    all.extend(OWN_RULES.iter().cloned());
+    all
+});
+
+/// `pss.<upstream check id>`, interned once per check.
+pub fn pss_rule_id(check: &'static str) -> &'static str {
+    static IDS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+        haven_pss::checks()
+            .iter()
+            .map(|c| (c.id, &*Box::leak(format!("pss.{}", c.id).into_boxed_str())))
+            .collect()
+    });
+    IDS.iter()
+        .find(|(c, _)| *c == check)
+        .map_or("pss.unknown", |(_, id)| id)
+}
+
+/// Every rule, Pod Security first.
+pub fn rules() -> &'static [RuleInfo] {
+    &ALL
+}
+
+/// One rule by id.
+pub fn rule(id: &str) -> Option<&'static RuleInfo> {
+    rules().iter().find(|r| r.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_fit_an_annotation_key() {
+        let mut ids: Vec<_> = rules().iter().map(|r| r.id).collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        for id in ids {
+            assert!(
+                id.len() <= 63
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+                "{id}"
+            );
+        }
+        assert!(rule("pss.privileged").is_some());
+    }
+}

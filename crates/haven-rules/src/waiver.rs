@@ -1,0 +1,284 @@
+//! Waivers: accepted exceptions, from a waiver file or from an annotation on the object.
+//!
+//! A waived finding stays in every output, marked with the reason; it only stops blocking.
+//! An expired waiver waives nothing and is itself reported, so exceptions cannot rot silently.
+
+use haven_model::{
+    Finding, InputError, InputErrorKind, Location, Object, ObjectRef, Severity, WaiverMark,
+    WaiverSource,
+};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::registry::{self, WAIVER_EXPIRED};
+
+/// Annotation prefix: `waive.haven.commonground.nl/<rule-id>: <reason>`.
+pub const ANNOTATION_PREFIX: &str = "waive.haven.commonground.nl/";
+
+/// One entry of a waiver file.
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverRule {
+    /// Rule id, or a prefix ending in `*` (`pss.*`).
+    pub rule: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Object name, or a prefix ending in `*`.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub container: Option<String>,
+    /// Why the exception is acceptable. Required.
+    pub reason: String,
+    /// Last day (YYYY-MM-DD) the waiver applies.
+    #[serde(default)]
+    pub expires: Option<String>,
+    /// 1-based line of the entry in its file.
+    #[serde(skip)]
+    pub line: u32,
+    #[serde(skip)]
+    expires_on: Option<Date>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FileShape {
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    waivers: Vec<WaiverRule>,
+}
+
+/// A parsed waiver file.
+#[derive(Debug, Clone, Default)]
+pub struct WaiverFile {
+    pub file: String,
+    pub rules: Vec<WaiverRule>,
+}
+
+impl WaiverFile {
+    /// Parses a waiver file; errors name the file, line and field.
+    pub fn parse(file: &str, text: &str) -> Result<Self, InputError> {
+        let mut docs = haven_model::parse_stream(file, text);
+        if docs.is_empty() {
+            return Ok(Self {
+                file: file.to_owned(),
+                rules: Vec::new(),
+            });
+        }
+        let doc = docs.remove(0)?;
+        let shape: FileShape = serde_path_to_error_like(&doc.value).map_err(|(path, msg)| {
+            let line = doc.root.position(&path).0;
+            InputError::new(
+                InputErrorKind::FieldType,
+                file,
+                line,
+                format!("invalid waiver file: {msg}"),
+            )
+            .with_field(path)
+        })?;
+        if let Some(kind) = shape.kind.as_deref().filter(|k| *k != "WaiverList") {
+            return Err(InputError::new(
+                InputErrorKind::NotAnObject,
+                file,
+                doc.root.position("kind").0,
+                format!("expected `kind: WaiverList`, found `{kind}`"),
+            )
+            .with_field("kind"));
+        }
+        let _ = shape.api_version;
+        let mut rules = shape.waivers;
+        for (i, rule) in rules.iter_mut().enumerate() {
+            let path = format!("waivers[{i}]");
+            rule.line = doc.root.position(&path).0;
+            let at = |field: &str, msg: String| {
+                let p = format!("{path}.{field}");
+                InputError::new(
+                    InputErrorKind::FieldType,
+                    file,
+                    doc.root.position(&p).0,
+                    msg,
+                )
+                .with_field(p)
+            };
+            if rule.reason.trim().is_empty() {
+                return Err(at("reason", "a waiver needs a non-empty `reason`".into()));
+            }
+            let known = rule.rule.strip_suffix('*').map_or_else(
+                || registry::rule(&rule.rule).is_some(),
+                |prefix| registry::rules().iter().any(|r| r.id.starts_with(prefix)),
+            );
+            if !known {
+                return Err(at(
+                    "rule",
+                    format!("unknown rule `{}` (see `haven rules`)", rule.rule),
+                ));
+            }
+            if let Some(e) = &rule.expires {
+                rule.expires_on = Some(e.parse::<Date>().map_err(|err| {
+                    at(
+                        "expires",
+                        format!("`{e}` is not a date (YYYY-MM-DD): {err}"),
+                    )
+                })?);
+            }
+        }
+        Ok(Self {
+            file: file.to_owned(),
+            rules,
+        })
+    }
+}
+
+fn serde_path_to_error_like(value: &serde_json::Value) -> Result<FileShape, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let p = e.path().to_string();
+        (
+            if p == "." { String::new() } else { p },
+            e.into_inner().to_string(),
+        )
+    })
+}
+
+fn glob(pattern: &str, value: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => value.starts_with(prefix),
+        None => pattern == value,
+    }
+}
+
+impl WaiverRule {
+    fn matches(&self, f: &Finding) -> bool {
+        glob(&self.rule, f.rule)
+            && self.kind.as_deref().is_none_or(|k| k == f.object.kind)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|n| Some(n) == f.object.namespace.as_deref())
+            && self.name.as_deref().is_none_or(|n| glob(n, &f.object.name))
+            && self
+                .container
+                .as_deref()
+                .is_none_or(|c| Some(c) == f.container.as_deref())
+    }
+
+    fn expired(&self, today: Date) -> bool {
+        self.expires_on.is_some_and(|d| d < today)
+    }
+}
+
+/// Marks waived findings and reports expired waivers. `objects` supply the annotations.
+pub fn apply_waivers(
+    findings: &mut Vec<Finding>,
+    objects: &[Object],
+    files: &[WaiverFile],
+    today: Date,
+) {
+    let mut expired_used: Vec<(&WaiverFile, &WaiverRule)> = Vec::new();
+    for f in findings.iter_mut() {
+        if let Some(mark) = annotation_waiver(f, objects) {
+            f.waived = Some(mark);
+            continue;
+        }
+        for file in files {
+            if let Some(rule) = file.rules.iter().find(|r| r.matches(f)) {
+                if rule.expired(today) {
+                    if !expired_used.iter().any(|(_, r)| std::ptr::eq(*r, rule)) {
+                        expired_used.push((file, rule));
+                    }
+                    continue;
+                }
+                f.waived = Some(WaiverMark {
+                    reason: rule.reason.clone(),
+                    expires: rule.expires.clone(),
+                    source: WaiverSource::File {
+                        file: file.file.clone(),
+                        line: rule.line,
+                    },
+                });
+                break;
+            }
+        }
+    }
+    // Expired waivers are reported whether or not they still match anything.
+    for file in files {
+        for rule in file.rules.iter().filter(|r| r.expired(today)) {
+            let severity = registry::rule(WAIVER_EXPIRED).map_or(Severity::Medium, |r| r.severity);
+            let matched = expired_used.iter().any(|(_, r)| std::ptr::eq(*r, rule));
+            findings.push(Finding {
+                rule: WAIVER_EXPIRED,
+                severity,
+                message: format!(
+                    "waiver for `{}` expired on {} ({}){}",
+                    rule.rule,
+                    rule.expires.as_deref().unwrap_or_default(),
+                    rule.reason,
+                    if matched {
+                        "; the findings it covered count again"
+                    } else {
+                        ""
+                    }
+                ),
+                object: ObjectRef {
+                    api_version: "haven.commonground.nl/v1alpha1".into(),
+                    kind: "Waiver".into(),
+                    namespace: rule.namespace.clone(),
+                    name: format!(
+                        "{}{}",
+                        rule.kind
+                            .as_deref()
+                            .map(|k| format!("{k}/"))
+                            .unwrap_or_default(),
+                        rule.name.as_deref().unwrap_or("*")
+                    ),
+                },
+                container: rule.container.clone(),
+                path: String::new(),
+                location: Location {
+                    file: file.file.clone(),
+                    line: rule.line,
+                    column: 1,
+                    document_line: 1,
+                },
+                waived: None,
+            });
+        }
+    }
+}
+
+/// A `waive.haven.commonground.nl/<rule>` annotation on the finding's object or on its pod
+/// template (pods created by a controller carry the template's annotations at admission).
+fn annotation_waiver(f: &Finding, objects: &[Object]) -> Option<WaiverMark> {
+    let object = objects.iter().find(|o| {
+        o.kind == f.object.kind
+            && o.name == f.object.name
+            && o.location("").document_line == f.location.document_line
+            && *o.file == *f.location.file
+    })?;
+    let template_annotations = haven_model::WorkloadKind::of(object).and_then(|k| {
+        let base = k.pod_path();
+        let p = if base.is_empty() {
+            "metadata.annotations".to_owned()
+        } else {
+            format!("{base}.metadata.annotations")
+        };
+        object.get(&p).and_then(serde_json::Value::as_object)
+    });
+    [object.annotations(), template_annotations]
+        .into_iter()
+        .flatten()
+        .find_map(|ann| {
+            ann.iter().find_map(|(key, value)| {
+                let rule = key.strip_prefix(ANNOTATION_PREFIX)?;
+                let reason = value.as_str()?.trim();
+                (glob(rule, f.rule) && !reason.is_empty()).then(|| WaiverMark {
+                    reason: reason.to_owned(),
+                    expires: None,
+                    source: WaiverSource::Annotation { key: key.clone() },
+                })
+            })
+        })
+}
