@@ -12,6 +12,8 @@ pub enum InputErrorKind {
     Syntax,
     /// Valid YAML, but not a Kubernetes object (no `apiVersion`/`kind`, not a mapping).
     NotAnObject,
+    /// A kind that the built-in API group of its `apiVersion` does not serve (a typo).
+    UnknownKind,
     /// A field has a type Kubernetes would reject (e.g. a boolean where a string belongs).
     FieldType,
     /// The document is too large or too deeply nested to be a Kubernetes object.

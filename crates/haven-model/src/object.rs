@@ -254,6 +254,16 @@ impl ItemContext<'_> {
             self.push_items(value, root, notes, prefix);
             return;
         }
+        if let Some(msg) = unknown_builtin_kind(&api_version, &kind) {
+            let (l, _) = root.position("kind");
+            self.error(
+                l,
+                InputErrorKind::UnknownKind,
+                &path::join(prefix, "kind"),
+                msg,
+            );
+            return;
+        }
         let metadata = match map.get("metadata") {
             None | Some(Value::Null) => None,
             Some(Value::Object(m)) => Some(m),
@@ -348,6 +358,161 @@ impl ItemContext<'_> {
     }
 }
 
+/// Kinds served by the built-in API groups (Kubernetes 1.37). Custom resources live in other
+/// groups and are accepted as they are; a kind unknown to a built-in group is a typo the API
+/// server would reject.
+const BUILTIN_KINDS: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "Binding",
+            "ComponentStatus",
+            "ConfigMap",
+            "Endpoints",
+            "Event",
+            "LimitRange",
+            "Namespace",
+            "Node",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+            "Pod",
+            "PodTemplate",
+            "ReplicationController",
+            "ResourceQuota",
+            "Secret",
+            "Service",
+            "ServiceAccount",
+        ],
+    ),
+    (
+        "apps",
+        &[
+            "ControllerRevision",
+            "DaemonSet",
+            "Deployment",
+            "ReplicaSet",
+            "StatefulSet",
+        ],
+    ),
+    ("batch", &["CronJob", "Job"]),
+    ("autoscaling", &["HorizontalPodAutoscaler"]),
+    ("policy", &["Eviction", "PodDisruptionBudget"]),
+    (
+        "networking.k8s.io",
+        &[
+            "IPAddress",
+            "Ingress",
+            "IngressClass",
+            "NetworkPolicy",
+            "ServiceCIDR",
+        ],
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+    ),
+    (
+        "storage.k8s.io",
+        &[
+            "CSIDriver",
+            "CSINode",
+            "CSIStorageCapacity",
+            "StorageClass",
+            "VolumeAttachment",
+            "VolumeAttributesClass",
+        ],
+    ),
+    ("scheduling.k8s.io", &["PriorityClass"]),
+    ("coordination.k8s.io", &["Lease", "LeaseCandidate"]),
+    ("discovery.k8s.io", &["EndpointSlice"]),
+    (
+        "admissionregistration.k8s.io",
+        &[
+            "MutatingAdmissionPolicy",
+            "MutatingAdmissionPolicyBinding",
+            "MutatingWebhookConfiguration",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
+            "ValidatingWebhookConfiguration",
+        ],
+    ),
+    ("apiextensions.k8s.io", &["CustomResourceDefinition"]),
+    ("apiregistration.k8s.io", &["APIService"]),
+    ("node.k8s.io", &["RuntimeClass"]),
+    (
+        "certificates.k8s.io",
+        &["CertificateSigningRequest", "ClusterTrustBundle"],
+    ),
+    ("events.k8s.io", &["Event"]),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        &["FlowSchema", "PriorityLevelConfiguration"],
+    ),
+    (
+        "resource.k8s.io",
+        &[
+            "DeviceClass",
+            "ResourceClaim",
+            "ResourceClaimTemplate",
+            "ResourceSlice",
+        ],
+    ),
+    (
+        "extensions",
+        &[
+            "DaemonSet",
+            "Deployment",
+            "Ingress",
+            "NetworkPolicy",
+            "ReplicaSet",
+        ],
+    ),
+];
+
+/// An explanation when `kind` does not exist in the built-in group of `api_version`.
+fn unknown_builtin_kind(api_version: &str, kind: &str) -> Option<String> {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let (_, kinds) = BUILTIN_KINDS.iter().find(|(g, _)| *g == group)?;
+    if kinds.contains(&kind) {
+        return None;
+    }
+    let best = kinds
+        .iter()
+        .map(|k| {
+            (
+                strsim::levenshtein(&k.to_lowercase(), &kind.to_lowercase()),
+                *k,
+            )
+        })
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .or_else(|| {
+            BUILTIN_KINDS
+                .iter()
+                .find(|(_, ks)| ks.contains(&kind))
+                .map(|(g, _)| {
+                    format!(
+                        "; `{kind}` belongs to `{}`",
+                        if g.is_empty() {
+                            "v1".to_owned()
+                        } else {
+                            format!("{g}/v1")
+                        }
+                    )
+                })
+        })
+        .unwrap_or_default();
+    let shown = if group.is_empty() {
+        "the core API (v1)".to_owned()
+    } else {
+        format!("API group `{group}`")
+    };
+    Some(format!(
+        "unknown kind `{kind}` in {shown} (apiVersion `{api_version}`){best}"
+    ))
+}
+
 fn type_name(v: &Value) -> String {
     match v {
         Value::Null => "null",
@@ -392,6 +557,25 @@ mod tests {
             ]
         );
         assert_eq!(out.errors[2].field.as_deref(), Some("metadata.name"));
+    }
+
+    #[test]
+    fn misspelled_builtin_kinds_are_errors_custom_resources_are_not() {
+        let text = "apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Service\nmetadata: {name: b}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: c}\n";
+        let out = load_objects(Origin::File("k.yaml"), text);
+        assert_eq!(out.objects.len(), 1);
+        assert_eq!(out.objects[0].kind, "Widget");
+        assert!(
+            out.errors[0].message.contains("did you mean `Deployment`"),
+            "{}",
+            out.errors[0].message
+        );
+        assert!(
+            out.errors[1].message.contains("`Service` belongs to `v1`"),
+            "{}",
+            out.errors[1].message
+        );
+        assert_eq!(out.errors[1].line, 6);
     }
 
     #[test]

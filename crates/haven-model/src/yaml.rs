@@ -363,7 +363,9 @@ impl<'a> Builder<'a> {
                 self.merge(&mut map, &mut entries, &mut merged, v, n, kl, kc)?;
                 continue;
             }
-            if map.contains_key(&key) && !merged.contains(&key) {
+            // Only a repeated key pays for the clean-up below; the usual insert stays O(1).
+            let repeated = map.contains_key(&key);
+            if repeated && !merged.contains(&key) {
                 self.notes.push(YamlNote {
                     kind: NoteKind::DuplicateKey,
                     line: kl,
@@ -378,8 +380,10 @@ impl<'a> Builder<'a> {
                     yaml12_reads: "an error: mapping keys must be unique".into(),
                 });
             }
-            merged.retain(|k| k != &key);
-            entries.retain(|(k, ..)| k != &key);
+            if repeated {
+                merged.retain(|k| k != &key);
+                entries.retain(|(k, ..)| k != &key);
+            }
             map.insert(key.clone(), v);
             entries.push((key, kl, kc, n));
         }

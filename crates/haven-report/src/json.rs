@@ -26,6 +26,33 @@ pub enum SchemaVersion {
     V1,
 }
 
+// Schema only: the report serialises `haven_model::Severity` and `RuleScope`; these copies keep
+// the committed schema independent of those types' documentation.
+
+/// How bad a finding is, from least to most: `info`, `low`, `medium`, `high`, `critical`.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "Severity")]
+#[allow(dead_code)]
+enum SeverityName {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// What a rule looks at: `object` (one object alone; can also run at admission) or
+/// `application` (needs the other objects of the application).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "RuleScope")]
+#[allow(dead_code)]
+enum ScopeName {
+    Object,
+    Application,
+}
+
 /// The result of one `haven app check` run: can this application land on a Haven (or Haven+)
 /// cluster?
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -39,6 +66,7 @@ pub struct JsonReport {
     /// The Pod Security Standards profile and version that was checked, e.g. `restricted:v1.37`.
     pub pss: String,
     /// The threshold: unwaived findings of this severity or higher block.
+    #[schemars(with = "SeverityName")]
     pub fail_on: Severity,
     /// The verdict: no blocking finding and no input error. The exit status of `haven app check`
     /// follows it.
@@ -102,6 +130,7 @@ pub struct JsonFinding {
     /// Id of the rule (see `rules`).
     pub rule: String,
     /// How bad it is.
+    #[schemars(with = "SeverityName")]
     pub severity: Severity,
     /// Whether this finding fails the run (not waived, severity at or above `failOn`).
     pub blocking: bool,
@@ -186,7 +215,11 @@ pub enum JsonWaiverSource {
 /// A file or document that could not be read.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JsonError {
-    /// What went wrong.
+    /// What went wrong: `io` (cannot be read), `syntax` (not valid YAML or JSON),
+    /// `not-an-object` (not a Kubernetes object), `field-type` (a field of a type Kubernetes
+    /// rejects), `limit` (too large or too deep), `render` (a Helm chart did not render), ...
+    /// More kinds may be added within v1.
+    #[schemars(with = "String")]
     pub kind: InputErrorKind,
     /// The file as given to the tool.
     pub file: String,
@@ -205,11 +238,16 @@ pub struct JsonError {
 pub struct JsonRule {
     /// The rule id, as used in `findings[].rule` and in waivers.
     pub id: String,
-    /// The family of requirements the rule belongs to.
+    /// The family of requirements the rule belongs to: `pss-baseline`, `pss-restricted`
+    /// (Pod Security Standards), `haven` (Haven landing requirements), `haven-plus` (what a
+    /// Haven+ platform expects), `input` (how the input was read). More may be added within v1.
+    #[schemars(with = "String")]
     pub level: RuleGroup,
     /// The severity of the rule's findings.
+    #[schemars(with = "SeverityName")]
     pub severity: Severity,
     /// Whether the rule looks at one object alone or at the whole application.
+    #[schemars(with = "ScopeName")]
     pub scope: RuleScope,
     /// One line.
     pub title: String,
@@ -323,8 +361,7 @@ fn rule(r: &RuleInfo) -> JsonRule {
 /// Renders the report as pretty-printed JSON (schema `haven.app-check/v1`), ending with a
 /// newline.
 pub fn render_json(report: &Report) -> String {
-    let mut s =
-        serde_json::to_string_pretty(&json_report(report)).unwrap_or_else(|e| unreachable_json(e));
+    let mut s = serde_json::to_string_pretty(&json_report(report)).unwrap_or_else(unreachable_json);
     s.push('\n');
     s
 }
@@ -341,7 +378,7 @@ pub fn json_schema() -> String {
                 .to_owned(),
         ),
     );
-    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_else(|e| unreachable_json(e));
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_else(unreachable_json);
     s.push('\n');
     s
 }

@@ -6,7 +6,8 @@
 //! - When there are input errors, first a `<testsuite name="input errors">` with one testcase per
 //!   error, each holding an `<error type="{kind}">`.
 //! - Then one `<testsuite>` per resource (an object in a file), in the order the findings come,
-//!   named `Kind/name (namespace)`, with `file` set and the object's identity in `<properties>`.
+//!   named like the text report's heading, `file:line: Kind/name (namespace)` (line of the YAML
+//!   document), with `file` set and the object's identity in `<properties>`.
 //!   It holds one `<testcase>` per finding, `classname` = the resource, `name` = `rule at path`:
 //!   - a blocking finding has a `<failure type="{severity}" message="{message}">`;
 //!   - a waived finding has a `<skipped message="waived: {reason}">`;
@@ -25,10 +26,11 @@ use std::fmt::Write as _;
 
 use haven_model::{Finding, InputError, ObjectRef};
 use quick_xml::Writer;
+use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use crate::Report;
-use crate::util::{xml_attr_safe, xml_safe};
+use crate::util::{best_line, xml_attr_safe, xml_safe};
 
 enum Outcome {
     Pass,
@@ -97,7 +99,9 @@ fn finding_case(report: &Report, f: &Finding) -> Case {
     let mut d = format!("{} {}: {}\n", f.severity, f.rule, f.message);
     let _ = writeln!(d, "object: {} {}", f.object.api_version, f.object);
     let loc = &f.location;
-    match (loc.line, loc.column) {
+    let line = best_line(f);
+    let column = if loc.line > 0 { loc.column } else { 0 };
+    match (line, column) {
         (0, _) => {
             let _ = writeln!(d, "location: {}", loc.file);
         }
@@ -180,8 +184,14 @@ fn suites(report: &Report) -> Vec<Suite> {
             if f.location.document_line > 0 {
                 properties.push(("documentLine", f.location.document_line.to_string()));
             }
+            let line = f.location.document_line;
+            let name = if line > 0 {
+                format!("{}:{line}: {o}", f.location.file)
+            } else {
+                format!("{}: {o}", f.location.file)
+            };
             suites.push(Suite {
-                name: o.to_string(),
+                name,
                 file: Some(f.location.file.clone()),
                 properties,
                 cases: Vec::new(),
@@ -200,8 +210,9 @@ fn suites(report: &Report) -> Vec<Suite> {
                 name: "no findings".to_owned(),
                 outcome: Outcome::Pass,
                 details: format!(
-                    "no findings in {} objects ({} workloads) from {} files; Pod Security {}",
-                    report.objects, report.workloads, report.files, report.pss
+                    "{}; Pod Security {}",
+                    crate::text::summary_line(report),
+                    report.pss
                 ),
             }],
         });
@@ -227,7 +238,11 @@ fn write_text_element(
         return w.write_event(Event::Empty(start(name, attrs)));
     }
     w.write_event(Event::Start(start(name, attrs)))?;
-    w.write_event(Event::Text(BytesText::new(&xml_safe(body))))?;
+    // Quotes need no escaping in character data; `<`, `>`, `&` and `\r` do.
+    let text = xml_safe(body);
+    w.write_event(Event::Text(BytesText::from_escaped(partial_escape(
+        text.as_str(),
+    ))))?;
     w.write_event(Event::End(BytesEnd::new(name)))
 }
 

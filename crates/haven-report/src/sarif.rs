@@ -95,13 +95,13 @@ fn bag(
     entries: impl IntoIterator<Item = (&'static str, Value)>,
     tags: Option<Vec<String>>,
 ) -> PropertyBag {
-    let mut bag = PropertyBag::default();
-    bag.tags = tags;
-    bag.additional_properties = entries
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    bag
+    PropertyBag {
+        tags,
+        additional_properties: entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    }
 }
 
 fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {

@@ -181,7 +181,9 @@ fn render_finding(
 
     let text = match &f.waived {
         None => {
-            let sev = st.paint(Styles::severity(f.severity), &sev);
+            // Colour the word, not its padding.
+            let pad = " ".repeat(sev_w.saturating_sub(f.severity.as_str().len()));
+            let sev = st.paint(Styles::severity(f.severity), f.severity.as_str()) + &pad;
             let blocking = if f.blocks(report.fail_on) {
                 st.paint(BOLD, &message)
             } else {

@@ -136,11 +136,29 @@ impl WaiverFile {
 fn serde_path_to_error_like(value: &serde_json::Value) -> Result<FileShape, (String, String)> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let p = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        let hint = did_you_mean(&msg)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
         (
             if p == "." { String::new() } else { p },
-            e.into_inner().to_string(),
+            format!("{msg}{hint}"),
         )
     })
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" messages: the closest known field.
+fn did_you_mean(msg: &str) -> Option<&str> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (field, expected) = rest.split_once('`')?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|c| (strsim::levenshtein(field, c), c))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, c)| c)
 }
 
 fn glob(pattern: &str, value: &str) -> bool {
@@ -281,4 +299,21 @@ fn annotation_waiver(f: &Finding, objects: &[Object]) -> Option<WaiverMark> {
                 })
             })
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_field() {
+        assert_eq!(
+            did_you_mean("unknown field `expire`, expected one of `rule`, `reason`, `expires`"),
+            Some("expires")
+        );
+        assert_eq!(
+            did_you_mean("unknown field `zzzzzzzz`, expected one of `rule`"),
+            None
+        );
+    }
 }
