@@ -83,13 +83,19 @@ pub(crate) fn check_application(
         };
         let max = max_replicas(w, objects).unwrap_or(replicas);
         if max < 2 {
+            let recreate = w.object.get("spec.strategy.type").and_then(Value::as_str) == Some("Recreate");
+            let singleton = if recreate {
+                "; its `Recreate` strategy suggests a deliberate singleton: if so, waive this rule with the reason"
+            } else {
+                ""
+            };
             sink.emit(
                 SCALABLE,
                 w.object,
                 "spec.replicas",
                 None,
                 format!(
-                    "{} {} runs {replicas} replica and no HorizontalPodAutoscaler scales it to 2 or more",
+                    "{} {} runs {replicas} replica and no HorizontalPodAutoscaler scales it to 2 or more{singleton}",
                     w.object.kind, w.object.name
                 ),
             );

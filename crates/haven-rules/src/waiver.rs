@@ -19,13 +19,13 @@ pub const ANNOTATION_PREFIX: &str = "waive.haven.commonground.nl/";
 #[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaiverRule {
-    /// Rule id, or a prefix ending in `*` (`pss.*`).
+    /// Rule id, or a pattern with `*` (`pss.*`).
     pub rule: String,
     #[serde(default)]
     pub kind: Option<String>,
     #[serde(default)]
     pub namespace: Option<String>,
-    /// Object name, or a prefix ending in `*`.
+    /// Object name, or a pattern with `*` (`*-beat`).
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -107,10 +107,7 @@ impl WaiverFile {
             if rule.reason.trim().is_empty() {
                 return Err(at("reason", "a waiver needs a non-empty `reason`".into()));
             }
-            let known = rule.rule.strip_suffix('*').map_or_else(
-                || registry::rule(&rule.rule).is_some(),
-                |prefix| registry::rules().iter().any(|r| r.id.starts_with(prefix)),
-            );
+            let known = registry::rules().iter().any(|r| glob(&rule.rule, r.id));
             if !known {
                 return Err(at(
                     "rule",
@@ -161,11 +158,20 @@ fn did_you_mean(msg: &str) -> Option<&str> {
         .map(|(_, c)| c)
 }
 
+/// `*` matches any run of characters (`pss.*`, `*-beat`, `web-*-worker`); nothing else is special.
 fn glob(pattern: &str, value: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => value.starts_with(prefix),
-        None => pattern == value,
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = value.strip_prefix(first) else { return false };
+    let mut parts: Vec<&str> = parts.collect();
+    let Some(last) = parts.pop() else { return rest.is_empty() };
+    for part in parts {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
     }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 impl WaiverRule {
@@ -304,6 +310,16 @@ fn annotation_waiver(f: &Finding, objects: &[Object]) -> Option<WaiverMark> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("pss.*", "pss.privileged"));
+        assert!(glob("*-beat", "demo-worker-beat-beat"));
+        assert!(glob("web-*-worker", "web-a-worker"));
+        assert!(!glob("web-*-worker", "web-worker"));
+        assert!(glob("exact", "exact") && !glob("exact", "exact2"));
+        assert!(glob("*", "anything"));
+    }
 
     #[test]
     fn suggests_the_closest_field() {
