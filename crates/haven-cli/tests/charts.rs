@@ -8,19 +8,27 @@ use std::process::Command;
 use serde_json::Value;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Helm's engine is a Python package; without it these tests cannot run. They say so, and in CI
 /// (where `.ci/run` installs it) its absence is a failure, not a skip.
 fn helm_available() -> bool {
-    let ok = Command::new("python3").args(["-c", "import helm_python"]).status().is_ok_and(|s| s.success());
+    let ok = Command::new("python3")
+        .args(["-c", "import helm_python"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
             "helm-python-sdk is not installed; .ci/run must install tools/requirements-test.txt"
         );
-        eprintln!("SKIPPED: helm-python-sdk is not installed (pip install -r tools/requirements-test.txt)");
+        eprintln!(
+            "SKIPPED: helm-python-sdk is not installed (pip install -r tools/requirements-test.txt)"
+        );
     }
     ok
 }
@@ -30,13 +38,29 @@ fn check(args: &[&str]) -> (i32, Vec<(String, String, String, String, bool)>) {
     let root = repo();
     let out = Command::new(env!("CARGO_BIN_EXE_haven"))
         .current_dir(&root)
-        .args(["app", "check", "--format", "json", "--helm", "tools/helm", "--release", "demo", "-n", "zaken"])
+        .args([
+            "app",
+            "check",
+            "--format",
+            "json",
+            "--helm",
+            "tools/helm",
+            "--release",
+            "demo",
+            "-n",
+            "zaken",
+        ])
         .args(args)
         .env("HAVEN_TODAY", "2026-11-25")
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}\nstdout: {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     assert_eq!(v["errors"], serde_json::json!([]), "{v:#}");
     let rows = v["findings"]
         .as_array()
@@ -46,9 +70,17 @@ fn check(args: &[&str]) -> (i32, Vec<(String, String, String, String, bool)>) {
             let file = f["location"]["file"].as_str().unwrap();
             (
                 f["rule"].as_str().unwrap().to_owned(),
-                format!("{}/{}", f["object"]["kind"].as_str().unwrap(), f["object"]["name"].as_str().unwrap()),
+                format!(
+                    "{}/{}",
+                    f["object"]["kind"].as_str().unwrap(),
+                    f["object"]["name"].as_str().unwrap()
+                ),
                 f["path"].as_str().unwrap().to_owned(),
-                format!("{}:{}", file.rsplit('/').next().unwrap(), f["location"]["line"]),
+                format!(
+                    "{}:{}",
+                    file.rsplit('/').next().unwrap(),
+                    f["location"]["line"]
+                ),
                 f.get("waived").is_some(),
             )
         })
@@ -57,7 +89,9 @@ fn check(args: &[&str]) -> (i32, Vec<(String, String, String, String, bool)>) {
 }
 
 fn expect(rows: &[(&str, &str, &str, &str)]) -> Vec<(String, String, String, String, bool)> {
-    rows.iter().map(|(a, b, c, d)| ((*a).into(), (*b).into(), (*c).into(), (*d).into(), false)).collect()
+    rows.iter()
+        .map(|(a, b, c, d)| ((*a).into(), (*b).into(), (*c).into(), (*d).into(), false))
+        .collect()
 }
 
 const DEPLOY: &str = "Deployment/demo-zaakregister";
@@ -72,23 +106,101 @@ fn django_app_with_rwx_media_and_two_replicas_as_shipped() {
     let (code, rows) = check(&["examples/charts/zaakregister"]);
     let p = |s: &str, c: &str| format!("{c}.{s}");
     let owned = [
-        ("plus.pdb", DEPLOY, "spec.replicas".to_owned(), "deployment.yaml:14"),
-        ("plus.network-policy", DEPLOY, "spec.template.metadata.labels".into(), "deployment.yaml:24"),
-        ("plus.sa-token-automount", DEPLOY, "spec.template.spec.automountServiceAccountToken".into(), "deployment.yaml:31"),
-        ("haven.metrics-endpoint", DEPLOY, "spec.template.spec.containers".into(), "deployment.yaml:38"),
-        ("plus.resources", DEPLOY, p("resources", C0), "deployment.yaml:39"),
-        ("pss.allowPrivilegeEscalation", DEPLOY, p("securityContext.allowPrivilegeEscalation", C0), "deployment.yaml:39"),
-        ("pss.capabilities_restricted", DEPLOY, p("securityContext.capabilities.drop", C0), "deployment.yaml:39"),
-        ("pss.seccompProfile_restricted", DEPLOY, p("securityContext.seccompProfile", C0), "deployment.yaml:39"),
-        ("plus.image-digest", DEPLOY, p("image", C0), "deployment.yaml:40"),
-        ("plus.resources", DEPLOY, p("resources", C1), "deployment.yaml:76"),
-        ("pss.allowPrivilegeEscalation", DEPLOY, p("securityContext.allowPrivilegeEscalation", C1), "deployment.yaml:76"),
-        ("pss.capabilities_restricted", DEPLOY, p("securityContext.capabilities.drop", C1), "deployment.yaml:76"),
-        ("pss.seccompProfile_restricted", DEPLOY, p("securityContext.seccompProfile", C1), "deployment.yaml:76"),
-        ("plus.image-digest", DEPLOY, p("image", C1), "deployment.yaml:77"),
-        ("plus.rwx-storage", "PersistentVolumeClaim/demo-zaakregister-media", "spec.accessModes".into(), "pvc.yaml:16"),
+        (
+            "plus.pdb",
+            DEPLOY,
+            "spec.replicas".to_owned(),
+            "deployment.yaml:14",
+        ),
+        (
+            "plus.network-policy",
+            DEPLOY,
+            "spec.template.metadata.labels".into(),
+            "deployment.yaml:24",
+        ),
+        (
+            "plus.sa-token-automount",
+            DEPLOY,
+            "spec.template.spec.automountServiceAccountToken".into(),
+            "deployment.yaml:31",
+        ),
+        (
+            "haven.metrics-endpoint",
+            DEPLOY,
+            "spec.template.spec.containers".into(),
+            "deployment.yaml:38",
+        ),
+        (
+            "plus.resources",
+            DEPLOY,
+            p("resources", C0),
+            "deployment.yaml:39",
+        ),
+        (
+            "pss.allowPrivilegeEscalation",
+            DEPLOY,
+            p("securityContext.allowPrivilegeEscalation", C0),
+            "deployment.yaml:39",
+        ),
+        (
+            "pss.capabilities_restricted",
+            DEPLOY,
+            p("securityContext.capabilities.drop", C0),
+            "deployment.yaml:39",
+        ),
+        (
+            "pss.seccompProfile_restricted",
+            DEPLOY,
+            p("securityContext.seccompProfile", C0),
+            "deployment.yaml:39",
+        ),
+        (
+            "plus.image-digest",
+            DEPLOY,
+            p("image", C0),
+            "deployment.yaml:40",
+        ),
+        (
+            "plus.resources",
+            DEPLOY,
+            p("resources", C1),
+            "deployment.yaml:76",
+        ),
+        (
+            "pss.allowPrivilegeEscalation",
+            DEPLOY,
+            p("securityContext.allowPrivilegeEscalation", C1),
+            "deployment.yaml:76",
+        ),
+        (
+            "pss.capabilities_restricted",
+            DEPLOY,
+            p("securityContext.capabilities.drop", C1),
+            "deployment.yaml:76",
+        ),
+        (
+            "pss.seccompProfile_restricted",
+            DEPLOY,
+            p("securityContext.seccompProfile", C1),
+            "deployment.yaml:76",
+        ),
+        (
+            "plus.image-digest",
+            DEPLOY,
+            p("image", C1),
+            "deployment.yaml:77",
+        ),
+        (
+            "plus.rwx-storage",
+            "PersistentVolumeClaim/demo-zaakregister-media",
+            "spec.accessModes".into(),
+            "pvc.yaml:16",
+        ),
     ];
-    let want: Vec<_> = owned.iter().map(|(a, b, c, d)| (*a, *b, c.as_str(), *d)).collect();
+    let want: Vec<_> = owned
+        .iter()
+        .map(|(a, b, c, d)| (*a, *b, c.as_str(), *d))
+        .collect();
     assert_eq!(rows, expect(&want));
     assert_eq!(code, 1, "six restricted Pod Security findings block");
 }
@@ -98,20 +210,45 @@ fn django_app_with_production_values_only_keeps_informational_findings() {
     if !helm_available() {
         return;
     }
-    let (code, rows) =
-        check(&["examples/charts/zaakregister", "-f", "examples/values/zaakregister-prod.yaml", "--set", "replicaCount=3"]);
+    let (code, rows) = check(&[
+        "examples/charts/zaakregister",
+        "-f",
+        "examples/values/zaakregister-prod.yaml",
+        "--set",
+        "replicaCount=3",
+    ]);
     assert_eq!(
         rows,
         expect(&[
-            ("plus.image-digest", DEPLOY, "spec.template.spec.containers[0].image", "deployment.yaml:43"),
-            ("plus.image-digest", DEPLOY, "spec.template.spec.containers[1].image", "deployment.yaml:96"),
-            ("plus.rwx-storage", "PersistentVolumeClaim/demo-zaakregister-media", "spec.accessModes", "pvc.yaml:16"),
+            (
+                "plus.image-digest",
+                DEPLOY,
+                "spec.template.spec.containers[0].image",
+                "deployment.yaml:43"
+            ),
+            (
+                "plus.image-digest",
+                DEPLOY,
+                "spec.template.spec.containers[1].image",
+                "deployment.yaml:96"
+            ),
+            (
+                "plus.rwx-storage",
+                "PersistentVolumeClaim/demo-zaakregister-media",
+                "spec.accessModes",
+                "pvc.yaml:16"
+            ),
         ])
     );
     assert_eq!(code, 0);
     // Dropping to one replica through --set reaches the engine: the app no longer scales.
-    let (_, rows) =
-        check(&["examples/charts/zaakregister", "-f", "examples/values/zaakregister-prod.yaml", "--set", "replicaCount=1"]);
+    let (_, rows) = check(&[
+        "examples/charts/zaakregister",
+        "-f",
+        "examples/values/zaakregister-prod.yaml",
+        "--set",
+        "replicaCount=1",
+    ]);
     assert!(rows.iter().any(|r| r.0 == "haven.scalable"), "{rows:?}");
 }
 
@@ -123,28 +260,101 @@ fn celery_worker_and_beat_pair() {
     let beat = "Deployment/demo-worker-beat-beat";
     let worker = "Deployment/demo-worker-beat-worker";
     let shipped = expect(&[
-        ("haven.scalable", beat, "spec.replicas", "beat-deployment.yaml:14"),
-        ("plus.network-policy", beat, "spec.template.metadata.labels", "beat-deployment.yaml:26"),
-        ("plus.sa-token-automount", beat, "spec.template.spec.automountServiceAccountToken", "beat-deployment.yaml:33"),
-        ("haven.metrics-endpoint", beat, "spec.template.spec.containers", "beat-deployment.yaml:41"),
+        (
+            "haven.scalable",
+            beat,
+            "spec.replicas",
+            "beat-deployment.yaml:14",
+        ),
+        (
+            "plus.network-policy",
+            beat,
+            "spec.template.metadata.labels",
+            "beat-deployment.yaml:26",
+        ),
+        (
+            "plus.sa-token-automount",
+            beat,
+            "spec.template.spec.automountServiceAccountToken",
+            "beat-deployment.yaml:33",
+        ),
+        (
+            "haven.metrics-endpoint",
+            beat,
+            "spec.template.spec.containers",
+            "beat-deployment.yaml:41",
+        ),
         ("plus.probes", beat, C0, "beat-deployment.yaml:42"),
-        ("plus.image-digest", beat, "spec.template.spec.containers[0].image", "beat-deployment.yaml:43"),
-        ("pss.capabilities_restricted", beat, "spec.template.spec.containers[0].securityContext.capabilities.drop", "beat-deployment.yaml:45"),
-        ("plus.resources", beat, "spec.template.spec.containers[0].resources", "beat-deployment.yaml:66"),
-        ("plus.pdb", worker, "spec.replicas", "worker-deployment.yaml:13"),
-        ("plus.network-policy", worker, "spec.template.metadata.labels", "worker-deployment.yaml:23"),
-        ("plus.sa-token-automount", worker, "spec.template.spec.automountServiceAccountToken", "worker-deployment.yaml:30"),
-        ("haven.metrics-endpoint", worker, "spec.template.spec.containers", "worker-deployment.yaml:39"),
+        (
+            "plus.image-digest",
+            beat,
+            "spec.template.spec.containers[0].image",
+            "beat-deployment.yaml:43",
+        ),
+        (
+            "pss.capabilities_restricted",
+            beat,
+            "spec.template.spec.containers[0].securityContext.capabilities.drop",
+            "beat-deployment.yaml:45",
+        ),
+        (
+            "plus.resources",
+            beat,
+            "spec.template.spec.containers[0].resources",
+            "beat-deployment.yaml:66",
+        ),
+        (
+            "plus.pdb",
+            worker,
+            "spec.replicas",
+            "worker-deployment.yaml:13",
+        ),
+        (
+            "plus.network-policy",
+            worker,
+            "spec.template.metadata.labels",
+            "worker-deployment.yaml:23",
+        ),
+        (
+            "plus.sa-token-automount",
+            worker,
+            "spec.template.spec.automountServiceAccountToken",
+            "worker-deployment.yaml:30",
+        ),
+        (
+            "haven.metrics-endpoint",
+            worker,
+            "spec.template.spec.containers",
+            "worker-deployment.yaml:39",
+        ),
         ("plus.probes", worker, C0, "worker-deployment.yaml:40"),
-        ("plus.image-digest", worker, "spec.template.spec.containers[0].image", "worker-deployment.yaml:41"),
-        ("pss.capabilities_restricted", worker, "spec.template.spec.containers[0].securityContext.capabilities.drop", "worker-deployment.yaml:43"),
+        (
+            "plus.image-digest",
+            worker,
+            "spec.template.spec.containers[0].image",
+            "worker-deployment.yaml:41",
+        ),
+        (
+            "pss.capabilities_restricted",
+            worker,
+            "spec.template.spec.containers[0].securityContext.capabilities.drop",
+            "worker-deployment.yaml:43",
+        ),
     ]);
     let (code, rows) = check(&["examples/charts/worker-beat"]);
     assert_eq!(rows, shipped);
     assert_eq!(code, 1);
     // With the example waivers the beat's singleton and probe findings are kept, marked waived.
-    let (_, rows) = check(&["examples/charts/worker-beat", "--waivers", "examples/waivers/worker-beat.yaml"]);
-    let waived: Vec<_> = rows.iter().filter(|r| r.4).map(|r| (r.0.as_str(), r.1.as_str())).collect();
+    let (_, rows) = check(&[
+        "examples/charts/worker-beat",
+        "--waivers",
+        "examples/waivers/worker-beat.yaml",
+    ]);
+    let waived: Vec<_> = rows
+        .iter()
+        .filter(|r| r.4)
+        .map(|r| (r.0.as_str(), r.1.as_str()))
+        .collect();
     assert_eq!(waived, [("haven.scalable", beat), ("plus.probes", beat)]);
     assert_eq!(rows.len(), shipped.len());
 }
@@ -175,10 +385,20 @@ fn a_rendered_stream_on_stdin_gives_the_same_findings_as_the_chart() {
     let root = repo();
     let rendered = Command::new(root.join("tools/helm"))
         .current_dir(&root)
-        .args(["template", "demo", "examples/charts/frontend", "-n", "zaken"])
+        .args([
+            "template",
+            "demo",
+            "examples/charts/frontend",
+            "-n",
+            "zaken",
+        ])
         .output()
         .unwrap();
-    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_haven"))
         .args(["app", "check", "-", "--format", "json"])
         .stdin(std::process::Stdio::piped())
@@ -188,7 +408,12 @@ fn a_rendered_stream_on_stdin_gives_the_same_findings_as_the_chart() {
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), &rendered.stdout).unwrap();
     let out = child.wait_with_output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rules: Vec<_> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let rules: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, ["plus.sa-token-automount"]);
     assert_eq!(v["findings"][0]["location"]["file"], "<stdin>");
 }

@@ -141,7 +141,12 @@ pub fn pod_template(object: &Object) -> Option<Result<PodTemplate, InputError>> 
     }))
 }
 
+/// Decodes with plain serde first; only a failure pays for a second, path-tracking pass that
+/// names the offending field (path tracking allocates for every key it passes).
 fn decode<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, (String, String)> {
+    if let Ok(v) = serde::Deserialize::deserialize(value) {
+        return Ok(v);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let p = e.path().to_string();
         let p = if p == "." { String::new() } else { p };

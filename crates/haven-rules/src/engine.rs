@@ -170,8 +170,9 @@ pub fn check(objects: &[Object], workloads: &[Workload<'_>], opts: &CheckOptions
         crate::input::check(object, &mut sink);
     }
     if opts.scope == RuleScope::Application {
-        crate::haven::check_application(objects, workloads, &mut sink);
-        crate::plus::check_application(objects, workloads, &mut sink);
+        let index = crate::index::AppIndex::new(objects);
+        crate::haven::check_application(objects, workloads, &index, &mut sink);
+        crate::plus::check_application(workloads, &index, &mut sink);
     }
     sort(&mut sink.findings);
     sink.findings

@@ -5,8 +5,8 @@ use haven_model::{Object, WorkloadKind};
 use serde_json::Value;
 
 use crate::engine::{Sink, Workload};
+use crate::index::AppIndex;
 use crate::registry::{CONTAINERISED, MANIFESTS, METRICS, RWO_SCALE, SCALABLE};
-use crate::selector::{label_selector_matches, map_selector_matches};
 
 /// Per workload: every container names an image.
 pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
@@ -46,9 +46,12 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
 pub(crate) fn check_application(
     objects: &[Object],
     workloads: &[Workload<'_>],
+    ix: &AppIndex<'_>,
     sink: &mut Sink<'_>,
 ) {
-    if workloads.is_empty() {
+    // A workload whose template could not be decoded still counts as shipped: its input error
+    // is reported on its own, and "no manifests" would only mislead.
+    if workloads.is_empty() && !objects.iter().any(|o| WorkloadKind::of(o).is_some()) {
         if let Some(first) = objects.first() {
             sink.emit(
                 MANIFESTS,
@@ -64,7 +67,7 @@ pub(crate) fn check_application(
         }
     }
     for w in workloads {
-        if needs_metrics(w.template.kind) && !has_metrics(w, objects) {
+        if needs_metrics(w.template.kind) && !has_metrics(w, ix) {
             let path = w.template.object_path("spec.containers");
             sink.emit(
                 METRICS,
@@ -81,9 +84,10 @@ pub(crate) fn check_application(
         let Some(replicas) = w.replicas() else {
             continue;
         };
-        let max = max_replicas(w, objects).unwrap_or(replicas);
+        let max = max_replicas(w, ix).unwrap_or(replicas);
         if max < 2 {
-            let recreate = w.object.get("spec.strategy.type").and_then(Value::as_str) == Some("Recreate");
+            let recreate =
+                w.object.get("spec.strategy.type").and_then(Value::as_str) == Some("Recreate");
             let singleton = if recreate {
                 "; its `Recreate` strategy suggests a deliberate singleton: if so, waive this rule with the reason"
             } else {
@@ -102,8 +106,11 @@ pub(crate) fn check_application(
         }
         if max >= 2 && w.template.kind != WorkloadKind::StatefulSet {
             for (i, claim) in claims(w) {
-                if let Some(pvc) = find(objects, w.object, "PersistentVolumeClaim", claim)
-                    && is_read_write_once(pvc)
+                if let Some(pvc) = ix.find(
+                    "PersistentVolumeClaim",
+                    w.object.namespace.as_deref(),
+                    claim,
+                ) && is_read_write_once(pvc)
                 {
                     let path = w.template.object_path(&format!(
                         "spec.volumes[{i}].persistentVolumeClaim.claimName"
@@ -130,36 +137,14 @@ fn needs_metrics(kind: WorkloadKind) -> bool {
 }
 
 /// The highest replica count the workload can reach: an HPA's `maxReplicas` or `spec.replicas`.
-pub(crate) fn max_replicas(w: &Workload<'_>, objects: &[Object]) -> Option<i64> {
+pub(crate) fn max_replicas(w: &Workload<'_>, ix: &AppIndex<'_>) -> Option<i64> {
     let replicas = w.replicas()?;
-    let hpa_max = objects
-        .iter()
-        .filter(|o| o.kind == "HorizontalPodAutoscaler" && same_namespace(o, w.object))
-        .filter(|o| {
-            o.get("spec.scaleTargetRef.kind").and_then(Value::as_str)
-                == Some(w.object.kind.as_str())
-                && o.get("spec.scaleTargetRef.name").and_then(Value::as_str)
-                    == Some(w.object.name.as_str())
-        })
-        .filter_map(|o| o.get("spec.maxReplicas").and_then(Value::as_i64))
-        .max();
-    Some(hpa_max.map_or(replicas, |m| m.max(replicas)))
-}
-
-pub(crate) fn same_namespace(a: &Object, b: &Object) -> bool {
-    a.namespace == b.namespace
-}
-
-/// An object of `kind` named `name` in the workload's namespace.
-pub(crate) fn find<'o>(
-    objects: &'o [Object],
-    near: &Object,
-    kind: &str,
-    name: &str,
-) -> Option<&'o Object> {
-    objects
-        .iter()
-        .find(|o| o.kind == kind && o.name == name && same_namespace(o, near))
+    let hpa = ix.hpa_max(
+        w.object.namespace.as_deref(),
+        &w.object.kind,
+        &w.object.name,
+    );
+    Some(hpa.map_or(replicas, |m| m.max(replicas)))
 }
 
 /// `(volume index, claim name)` of every persistentVolumeClaim volume.
@@ -199,8 +184,9 @@ pub(crate) fn is_read_write_many(pvc: &Object) -> bool {
 }
 
 /// Any of the accepted ways of exposing metrics.
-fn has_metrics(w: &Workload<'_>, objects: &[Object]) -> bool {
+fn has_metrics(w: &Workload<'_>, ix: &AppIndex<'_>) -> bool {
     let labels = w.pod_labels();
+    let ns = w.object.namespace.as_deref();
     let scrape = |o: Option<&serde_json::Map<String, Value>>| {
         o.and_then(|a| a.get("prometheus.io/scrape"))
             .and_then(Value::as_str)
@@ -209,76 +195,32 @@ fn has_metrics(w: &Workload<'_>, objects: &[Object]) -> bool {
     if scrape(w.pod_annotations()) {
         return true;
     }
-    let containers: Vec<_> = w.template.containers().map(|(_, c)| c).collect();
-    let metrics_port = containers.iter().any(|c| {
-        c.ports.iter().flatten().any(|p| {
+    let mut containers = w.template.containers().map(|(_, c)| c);
+    let otlp_env =
+        |name: &str| name.starts_with("OTEL_EXPORTER_OTLP") && name.ends_with("ENDPOINT");
+    let exposes = containers.any(|c| {
+        let metrics_port = c.ports.iter().flatten().any(|p| {
             p.name
                 .as_deref()
                 .is_some_and(|n| n.contains("metrics") || n == "prometheus")
-        })
-    });
-    if metrics_port {
-        return true;
-    }
-    let otlp_env =
-        |name: &str| name.starts_with("OTEL_EXPORTER_OTLP") && name.ends_with("ENDPOINT");
-    let otlp = containers.iter().any(|c| {
-        c.env.iter().flatten().any(|e| otlp_env(&e.name))
+        });
+        let otlp = c.env.iter().flatten().any(|e| otlp_env(&e.name))
             || c.env_from.iter().flatten().any(|src| {
                 src.config_map_ref
                     .as_ref()
-                    .and_then(|r| find(objects, w.object, "ConfigMap", &r.name))
+                    .and_then(|r| ix.find("ConfigMap", ns, &r.name))
                     .is_some_and(|cm| {
                         cm.get("data")
                             .and_then(Value::as_object)
                             .is_some_and(|d| d.keys().any(|k| otlp_env(k)))
                     })
-            })
+            });
+        metrics_port || otlp
     });
-    if otlp {
+    if exposes || ix.pod_monitor_selects(ns, labels) {
         return true;
     }
-    let services: Vec<&Object> = objects
-        .iter()
-        .filter(|o| {
-            o.kind == "Service"
-                && same_namespace(o, w.object)
-                && map_selector_matches(o.get("spec.selector"), labels)
-        })
-        .collect();
-    if services.iter().any(|s| scrape(s.annotations())) {
-        return true;
-    }
-    objects.iter().any(|m| {
-        let selector = m.get("spec.selector").cloned().unwrap_or(Value::Null);
-        let in_ns = monitor_covers_namespace(m, w.object);
-        match (m.api_group(), m.kind.as_str()) {
-            ("monitoring.coreos.com", "PodMonitor") => {
-                in_ns && label_selector_matches(&selector, labels)
-            }
-            ("monitoring.coreos.com", "ServiceMonitor") => {
-                in_ns
-                    && services
-                        .iter()
-                        .any(|s| label_selector_matches(&selector, s.labels()))
-            }
-            _ => false,
-        }
-    })
-}
-
-/// A monitor watches its own namespace unless `namespaceSelector` says otherwise.
-fn monitor_covers_namespace(monitor: &Object, target: &Object) -> bool {
-    match monitor.get("spec.namespaceSelector") {
-        Some(ns) if ns.get("any").and_then(Value::as_bool) == Some(true) => true,
-        Some(ns) if ns.get("matchNames").is_some() => {
-            let names = ns.get("matchNames").and_then(Value::as_array);
-            let target_ns = target.namespace.as_deref().unwrap_or_default();
-            names
-                .into_iter()
-                .flatten()
-                .any(|n| n.as_str() == Some(target_ns))
-        }
-        _ => same_namespace(monitor, target),
-    }
+    ix.services_selecting(ns, labels)
+        .into_iter()
+        .any(|s| scrape(s.annotations()) || ix.service_monitor_selects(s))
 }

@@ -7,6 +7,7 @@
 mod engine;
 mod haven;
 mod image;
+mod index;
 mod input;
 mod plus;
 mod pss;

@@ -5,13 +5,13 @@ use haven_model::{Object, WorkloadKind};
 use serde_json::Value;
 
 use crate::engine::{Sink, Workload};
-use crate::haven::{is_read_write_many, max_replicas, same_namespace};
+use crate::haven::{is_read_write_many, max_replicas};
 use crate::image;
+use crate::index::AppIndex;
 use crate::registry::{
     DEFAULT_NAMESPACE, IMAGE_DIGEST, IMAGE_TAG, NETWORK_POLICY, PDB, PROBES, RESOURCES, RWX,
     SA_TOKEN,
 };
-use crate::selector::label_selector_matches;
 
 pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
     let long_running = matches!(
@@ -166,24 +166,14 @@ pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
 }
 
 pub(crate) fn check_application(
-    objects: &[Object],
     workloads: &[Workload<'_>],
+    ix: &AppIndex<'_>,
     sink: &mut Sink<'_>,
 ) {
     for w in workloads {
         let labels = w.pod_labels();
-        let selects = |kind: &str, group: &str, selector_path: &str| {
-            objects.iter().any(|o| {
-                o.kind == kind
-                    && o.api_group() == group
-                    && same_namespace(o, w.object)
-                    && o.get(selector_path)
-                        .is_some_and(|sel| label_selector_matches(sel, labels))
-            })
-        };
-        if max_replicas(w, objects).is_some_and(|m| m > 1)
-            && !selects("PodDisruptionBudget", "policy", "spec.selector")
-        {
+        let ns = w.object.namespace.as_deref();
+        if max_replicas(w, ix).is_some_and(|m| m > 1) && !ix.pdb_selects(ns, labels) {
             sink.emit(
                 PDB,
                 w.object,
@@ -195,9 +185,7 @@ pub(crate) fn check_application(
                 ),
             );
         }
-        if w.template.kind != WorkloadKind::PodTemplate
-            && !selects("NetworkPolicy", "networking.k8s.io", "spec.podSelector")
-        {
+        if w.template.kind != WorkloadKind::PodTemplate && !ix.network_policy_selects(ns, labels) {
             let path = w.template.object_path("metadata.labels");
             sink.emit(
                 NETWORK_POLICY,

@@ -3,6 +3,8 @@
 //! A waived finding stays in every output, marked with the reason; it only stops blocking.
 //! An expired waiver waives nothing and is itself reported, so exceptions cannot rot silently.
 
+use std::collections::HashMap;
+
 use haven_model::{
     Finding, InputError, InputErrorKind, Location, Object, ObjectRef, Severity, WaiverMark,
     WaiverSource,
@@ -162,9 +164,13 @@ fn did_you_mean(msg: &str) -> Option<&str> {
 fn glob(pattern: &str, value: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = value.strip_prefix(first) else { return false };
+    let Some(mut rest) = value.strip_prefix(first) else {
+        return false;
+    };
     let mut parts: Vec<&str> = parts.collect();
-    let Some(last) = parts.pop() else { return rest.is_empty() };
+    let Some(last) = parts.pop() else {
+        return rest.is_empty();
+    };
     for part in parts {
         match rest.find(part) {
             Some(i) => rest = &rest[i + part.len()..],
@@ -202,8 +208,9 @@ pub fn apply_waivers(
     today: Date,
 ) {
     let mut expired_used: Vec<(&WaiverFile, &WaiverRule)> = Vec::new();
+    let annotated = annotation_waivers(objects);
     for f in findings.iter_mut() {
-        if let Some(mark) = annotation_waiver(f, objects) {
+        if let Some(mark) = annotation_waiver(f, &annotated) {
             f.waived = Some(mark);
             continue;
         }
@@ -273,37 +280,71 @@ pub fn apply_waivers(
     }
 }
 
-/// A `waive.haven.commonground.nl/<rule>` annotation on the finding's object or on its pod
-/// template (pods created by a controller carry the template's annotations at admission).
-fn annotation_waiver(f: &Finding, objects: &[Object]) -> Option<WaiverMark> {
-    let object = objects.iter().find(|o| {
-        o.kind == f.object.kind
-            && o.name == f.object.name
-            && o.location("").document_line == f.location.document_line
-            && *o.file == *f.location.file
-    })?;
-    let template_annotations = haven_model::WorkloadKind::of(object).and_then(|k| {
-        let base = k.pod_path();
-        let p = if base.is_empty() {
-            "metadata.annotations".to_owned()
-        } else {
-            format!("{base}.metadata.annotations")
-        };
-        object.get(&p).and_then(serde_json::Value::as_object)
-    });
-    [object.annotations(), template_annotations]
-        .into_iter()
-        .flatten()
-        .find_map(|ann| {
-            ann.iter().find_map(|(key, value)| {
+/// Waiver annotations of every object that has any, keyed by where the object is written, so
+/// that waiving stays one hash lookup per finding.
+type AnnotationKey<'o> = (&'o str, u32, &'o str, &'o str);
+
+/// `waive.haven.commonground.nl/<rule>` annotations on an object or on its pod template (pods
+/// created by a controller carry the template's annotations at admission, so both count).
+fn annotation_waivers(objects: &[Object]) -> HashMap<AnnotationKey<'_>, Vec<(&str, &str, &str)>> {
+    let mut out: HashMap<AnnotationKey<'_>, Vec<(&str, &str, &str)>> = HashMap::new();
+    for object in objects {
+        let template = haven_model::WorkloadKind::of(object)
+            .and_then(|k| {
+                object.get(&haven_model::path::join(
+                    k.pod_path(),
+                    "metadata.annotations",
+                ))
+            })
+            .and_then(serde_json::Value::as_object);
+        let found: Vec<(&str, &str, &str)> = [object.annotations(), template]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|(key, value)| {
                 let rule = key.strip_prefix(ANNOTATION_PREFIX)?;
                 let reason = value.as_str()?.trim();
-                (glob(rule, f.rule) && !reason.is_empty()).then(|| WaiverMark {
-                    reason: reason.to_owned(),
-                    expires: None,
-                    source: WaiverSource::Annotation { key: key.clone() },
-                })
+                (!reason.is_empty()).then_some((rule, reason, key.as_str()))
             })
+            .collect();
+        if !found.is_empty() {
+            let doc_line = object.location("").document_line;
+            out.entry((
+                &*object.file,
+                doc_line,
+                object.kind.as_str(),
+                object.name.as_str(),
+            ))
+            .or_default()
+            .extend(found);
+        }
+    }
+    out
+}
+
+fn annotation_waiver(
+    f: &Finding,
+    annotated: &HashMap<AnnotationKey<'_>, Vec<(&str, &str, &str)>>,
+) -> Option<WaiverMark> {
+    if annotated.is_empty() {
+        return None;
+    }
+    let key = (
+        f.location.file.as_str(),
+        f.location.document_line,
+        f.object.kind.as_str(),
+        f.object.name.as_str(),
+    );
+    annotated
+        .get(&key)?
+        .iter()
+        .find(|(rule, ..)| glob(rule, f.rule))
+        .map(|(_, reason, key)| WaiverMark {
+            reason: (*reason).to_owned(),
+            expires: None,
+            source: WaiverSource::Annotation {
+                key: (*key).to_owned(),
+            },
         })
 }
 
