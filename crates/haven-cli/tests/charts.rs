@@ -33,8 +33,11 @@ fn helm_available() -> bool {
     ok
 }
 
-/// `(rule, kind/name, path, template:line, waived)` of every finding, and the exit code.
-fn check(args: &[&str]) -> (i32, Vec<(String, String, String, String, bool)>) {
+/// `(rule, kind/name, path, template:line, waived)` of one finding.
+type Row = (String, String, String, String, bool);
+
+/// Every finding as a [`Row`], and the exit code.
+fn check(args: &[&str]) -> (i32, Vec<Row>) {
     let root = repo();
     let out = Command::new(env!("CARGO_BIN_EXE_haven"))
         .current_dir(&root)
@@ -88,7 +91,7 @@ fn check(args: &[&str]) -> (i32, Vec<(String, String, String, String, bool)>) {
     (out.status.code().unwrap(), rows)
 }
 
-fn expect(rows: &[(&str, &str, &str, &str)]) -> Vec<(String, String, String, String, bool)> {
+fn expect(rows: &[(&str, &str, &str, &str)]) -> Vec<Row> {
     rows.iter()
         .map(|(a, b, c, d)| ((*a).into(), (*b).into(), (*c).into(), (*d).into(), false))
         .collect()

@@ -5,6 +5,7 @@
 //! Nothing here touches the file system or the network: callers hand in text and a display name.
 
 pub mod error;
+mod fast;
 pub mod finding;
 pub mod node;
 pub mod object;

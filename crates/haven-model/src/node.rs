@@ -68,6 +68,39 @@ impl Node {
         pos
     }
 
+    /// The field path of the scalar (or mapping key) written at `line`/`col`; a key's path is
+    /// that of the mapping holding it.
+    pub fn path_at(&self, line: u32, col: u32) -> Option<String> {
+        if self.line == line && self.col == col && matches!(self.kind, NodeKind::Scalar) {
+            return Some(String::new());
+        }
+        match &self.kind {
+            NodeKind::Scalar => None,
+            NodeKind::Seq(items) => items.iter().enumerate().find_map(|(i, n)| {
+                n.path_at(line, col).map(|p| {
+                    if p.is_empty() {
+                        format!("[{i}]")
+                    } else {
+                        format!("[{i}]{}", prefixed(&p))
+                    }
+                })
+            }),
+            NodeKind::Map(entries) => entries.iter().find_map(|(k, kl, kc, n)| {
+                if *kl == line && *kc == col {
+                    return Some(String::new());
+                }
+                n.path_at(line, col).map(|p| {
+                    let mut out = String::new();
+                    path::push_key(&mut out, k);
+                    if !p.is_empty() {
+                        out.push_str(&prefixed(&p));
+                    }
+                    out
+                })
+            }),
+        }
+    }
+
     /// Takes the subtree at a top-level key path out, for splitting `List` items.
     pub fn into_items(self, key: &str) -> Vec<Node> {
         match self.kind {
@@ -82,5 +115,14 @@ impl Node {
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// A child path appended to a parent: `[0]` stays, `name` becomes `.name`.
+fn prefixed(child: &str) -> String {
+    if child.starts_with('[') {
+        child.to_owned()
+    } else {
+        format!(".{child}")
     }
 }

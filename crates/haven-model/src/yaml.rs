@@ -108,13 +108,13 @@ pub fn parse_stream(file: &str, text: &str) -> Vec<Result<YamlDocument, InputErr
     out
 }
 
-struct Chunk<'a> {
-    text: &'a str,
-    first_line: u32,
+pub(crate) struct Chunk<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) first_line: u32,
 }
 
 /// Splits a stream at `---` and `...` lines.
-fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
@@ -163,6 +163,18 @@ fn helm_source(chunk: &str) -> Option<String> {
 type Parsed = (Value, Node, Vec<YamlNote>);
 
 fn parse_document(file: &str, text: &str, first_line: u32) -> Result<Option<Parsed>, InputError> {
+    if let Some(parsed) = crate::fast::parse(text, first_line) {
+        return Ok(Some(parsed));
+    }
+    parse_document_full(file, text, first_line)
+}
+
+/// The general path: saphyr's YAML 1.2 event parser, resolved with Kubernetes' YAML 1.1 rules.
+pub(crate) fn parse_document_full(
+    file: &str,
+    text: &str,
+    first_line: u32,
+) -> Result<Option<Parsed>, InputError> {
     let mut b = Builder {
         parser: Parser::new_from_str(text),
         file,
@@ -546,7 +558,7 @@ impl<'a> Builder<'a> {
 
 /// A plain scalar resolved with go-yaml v2's (YAML 1.1) rules.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Plain {
+pub(crate) enum Plain {
     Null,
     Bool(bool),
     Int(i64),
@@ -557,7 +569,7 @@ pub enum Plain {
 
 impl Plain {
     /// The JSON value Kubernetes builds; `text` is the scalar as written (kept for strings).
-    fn value(self, text: &str) -> Value {
+    pub(crate) fn value(self, text: &str) -> Value {
         match self {
             Plain::Null => Value::Null,
             Plain::Bool(b) => Value::Bool(b),
@@ -577,7 +589,7 @@ impl Plain {
 }
 
 /// Resolves a plain scalar like go-yaml v2 (`resolve.go`), which is what `kubectl` and Helm use.
-pub fn resolve_plain(text: &str) -> Plain {
+pub(crate) fn resolve_plain(text: &str) -> Plain {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
@@ -728,7 +740,7 @@ fn describe(v: &Value) -> String {
 }
 
 /// The two readings when YAML 1.1 (Kubernetes) and YAML 1.2 disagree on a plain scalar.
-fn differs_from_yaml12(text: &str, resolved: &Plain) -> Option<(String, String)> {
+pub(crate) fn differs_from_yaml12(text: &str, resolved: &Plain) -> Option<(String, String)> {
     if matches!(resolved, Plain::Str | Plain::Null) {
         return None;
     }

@@ -51,20 +51,21 @@ pub(crate) fn check_application(
 ) {
     // A workload whose template could not be decoded still counts as shipped: its input error
     // is reported on its own, and "no manifests" would only mislead.
-    if workloads.is_empty() && !objects.iter().any(|o| WorkloadKind::of(o).is_some()) {
-        if let Some(first) = objects.first() {
-            sink.emit(
-                MANIFESTS,
-                first,
-                "",
-                None,
-                format!(
-                    "no workload found among {} object(s): nothing runs the application (expected a Deployment, \
-                     StatefulSet, DaemonSet, Job, CronJob or Pod)",
-                    objects.len()
-                ),
-            );
-        }
+    if workloads.is_empty()
+        && !objects.iter().any(|o| WorkloadKind::of(o).is_some())
+        && let Some(first) = objects.first()
+    {
+        sink.emit(
+            MANIFESTS,
+            first,
+            "",
+            None,
+            format!(
+                "no workload found among {} object(s): nothing runs the application (expected a Deployment, \
+                 StatefulSet, DaemonSet, Job, CronJob or Pod)",
+                objects.len()
+            ),
+        );
     }
     for w in workloads {
         if needs_metrics(w.template.kind) && !has_metrics(w, ix) {

@@ -11,16 +11,18 @@ use crate::selector::{label_selector_matches, map_selector_matches};
 
 type Ns<'o> = Option<&'o str>;
 type Labels = Map<String, Value>;
+/// An object with the selector it carries.
+type Selecting<'o> = (&'o Object, &'o Value);
 
 /// Objects carrying a selector, indexed by one `key=value` pair every match must contain.
 #[derive(Default)]
 struct SelectorIndex<'o> {
     /// By `(namespace, key, value)` of the selector's first required label.
-    keyed: HashMap<(Ns<'o>, &'o str, &'o str), Vec<(&'o Object, &'o Value)>>,
+    keyed: HashMap<(Ns<'o>, &'o str, &'o str), Vec<Selecting<'o>>>,
     /// Selectors without a required label (`{}`, expressions only), by namespace.
-    unkeyed: HashMap<Ns<'o>, Vec<(&'o Object, &'o Value)>>,
+    unkeyed: HashMap<Ns<'o>, Vec<Selecting<'o>>>,
     /// Monitors that look beyond their own namespace (`namespaceSelector`).
-    cross_namespace: Vec<(&'o Object, &'o Value)>,
+    cross_namespace: Vec<Selecting<'o>>,
 }
 
 impl<'o> SelectorIndex<'o> {

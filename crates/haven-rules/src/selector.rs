@@ -7,13 +7,12 @@ use serde_json::{Map, Value};
 /// An empty selector selects everything, as in NetworkPolicy `podSelector: {}`.
 pub fn label_selector_matches(selector: &Value, labels: Option<&Map<String, Value>>) -> bool {
     let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object) {
-        if !ml
+    if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object)
+        && !ml
             .iter()
             .all(|(k, v)| v.as_str().is_some_and(|v| get(k) == Some(v)))
-        {
-            return false;
-        }
+    {
+        return false;
     }
     for expr in selector
         .get("matchExpressions")

@@ -1,0 +1,900 @@
+//! A fast path for the YAML that Helm and people actually write for Kubernetes: block mappings
+//! and sequences, one-line plain, quoted and flow scalars, literal and folded block scalars.
+//!
+//! It reads a document in one pass over its lines, building the JSON value and the source
+//! positions directly, several times faster than going through a general YAML event parser.
+//! Anything outside that subset — anchors, aliases, tags, merge keys, duplicate keys, multi-line
+//! plain or quoted scalars, flow collections over several lines, complex keys, tabs in
+//! indentation, and every error — makes it give up (`None`); the full parser in `yaml.rs` then
+//! reads the document, so results never depend on which path ran. Tests compare both paths on
+//! every example and every Pod Security fixture.
+
+use serde_json::{Map, Value};
+
+use crate::node::{Node, NodeKind};
+use crate::yaml::{MAX_DEPTH, NoteKind, YamlNote, differs_from_yaml12, resolve_plain};
+
+type Parsed = (Value, Node);
+
+/// Parses one document chunk, or gives up.
+pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<YamlNote>)> {
+    let mut p = Fast {
+        lines: text.lines().collect(),
+        idx: 0,
+        first_line,
+        pending: None,
+        notes: Vec::new(),
+    };
+    // Skip the document start marker the splitter leaves at the top.
+    p.skip_blank();
+    if let Some(line) = p.lines.get(p.idx) {
+        let t = line.trim_end();
+        if t == "---" || (t.starts_with("--- ") && t[4..].trim_start().starts_with('#')) {
+            p.idx += 1;
+        } else if t.starts_with("---") || t.starts_with('%') {
+            return None;
+        }
+    }
+    let first = p.peek()?;
+    let (value, node) = if is_seq_entry(first.content) {
+        p.sequence(first.indent, 0, false)?
+    } else {
+        p.mapping(first.indent, 0)?
+    };
+    // Only an end marker, blank lines and comments may follow.
+    while p.idx < p.lines.len() {
+        let t = p.lines[p.idx].trim();
+        if !(t.is_empty() || t.starts_with('#') || t == "...") {
+            return None;
+        }
+        p.idx += 1;
+    }
+    let mut notes = p.notes;
+    for n in &mut notes {
+        n.path = node.path_at(n.line, n.col).unwrap_or_default();
+    }
+    Some((value, node, notes))
+}
+
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    indent: usize,
+    /// Content after the indentation (comments not yet removed).
+    content: &'a str,
+    no: u32,
+}
+
+struct Fast<'a> {
+    lines: Vec<&'a str>,
+    idx: usize,
+    first_line: u32,
+    /// The rest of a `- key: value` line, seen as a line of its own at the key's column.
+    pending: Option<Line<'a>>,
+    notes: Vec<YamlNote>,
+}
+
+fn is_seq_entry(content: &str) -> bool {
+    content == "-" || content.starts_with("- ") || content.starts_with("-\t")
+}
+
+/// Strips a trailing ` # comment` from plain text and trims.
+fn strip_comment(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut end = b.len();
+    for i in 0..b.len() {
+        if b[i] == b'#' && (i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t') {
+            end = i;
+            break;
+        }
+    }
+    s[..end].trim_end_matches([' ', '\t'])
+}
+
+impl<'a> Fast<'a> {
+    fn skip_blank(&mut self) {
+        while let Some(l) = self.lines.get(self.idx) {
+            let t = l.trim_start_matches(' ');
+            if t.is_empty() || t.starts_with('#') {
+                self.idx += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The next content line, without consuming it. `None` at the end, or on a tab indent
+    /// (which the caller turns into giving up via `bad_indent`).
+    fn peek(&mut self) -> Option<Line<'a>> {
+        if let Some(p) = self.pending {
+            return Some(p);
+        }
+        self.skip_blank();
+        let raw = *self.lines.get(self.idx)?;
+        let content = raw.trim_start_matches(' ');
+        if content.starts_with('\t') || content.trim_end() == "..." || raw.starts_with("---") {
+            return None;
+        }
+        Some(Line {
+            indent: raw.len() - content.len(),
+            content: content.trim_end_matches('\r'),
+            no: self.no(self.idx),
+        })
+    }
+
+    fn has_more_content(&mut self) -> bool {
+        self.pending.is_some() || {
+            self.skip_blank();
+            self.idx < self.lines.len()
+        }
+    }
+
+    fn consume(&mut self) {
+        if self.pending.take().is_none() {
+            self.idx += 1;
+        }
+    }
+
+    fn no(&self, idx: usize) -> u32 {
+        self.first_line + idx as u32
+    }
+
+    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Parsed> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut map = Map::new();
+        let mut entries = Vec::new();
+        let mut start = None;
+        loop {
+            let Some(line) = self.peek() else {
+                // A tab-indented or marker line inside the document: let the full parser judge.
+                if self.has_more_content() && self.pending.is_none() && !self.at_end_marker() {
+                    return None;
+                }
+                break;
+            };
+            if line.indent < indent {
+                break;
+            }
+            // Deeper lines here, or `- x` at a mapping's own indentation (valid only right after
+            // `key:`, which `value` consumes), are errors or multi-line scalars.
+            if line.indent > indent || is_seq_entry(line.content) {
+                return None;
+            }
+            let (key, value_text, key_col) = split_key(line.content)?;
+            let key_col = (indent + key_col) as u32 + 1;
+            let key = self.key(key, line.no, key_col)?;
+            if map.contains_key(&key) || key == "<<" {
+                return None;
+            }
+            start.get_or_insert((line.no, key_col));
+            self.consume();
+            let value_col = indent + (line.content.len() - value_text.len());
+            let (v, n) = self.value(
+                value_text,
+                line.no,
+                value_col as u32 + 1,
+                indent,
+                depth,
+                true,
+            )?;
+            map.insert(key.clone(), v);
+            entries.push((key, line.no, key_col, n));
+        }
+        let (line, col) = start?;
+        Some((
+            Value::Object(map),
+            Node {
+                line,
+                col,
+                kind: NodeKind::Map(entries),
+            },
+        ))
+    }
+
+    fn at_end_marker(&self) -> bool {
+        self.lines
+            .get(self.idx)
+            .is_some_and(|l| l.trim_end() == "...")
+    }
+
+    /// `indentless`: a sequence that is a mapping value at the mapping's own indentation.
+    fn sequence(&mut self, indent: usize, depth: usize, indentless: bool) -> Option<Parsed> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut items = Vec::new();
+        let mut nodes = Vec::new();
+        let mut start = None;
+        while let Some(line) = self.peek() {
+            if line.indent < indent || (line.indent == indent && !is_seq_entry(line.content)) {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            let after = &line.content[1..];
+            let rest = after.trim_start_matches([' ', '\t']);
+            let col = indent + 1 + (after.len() - rest.len());
+            // Like saphyr: an indentless sequence starts at its first item's content, a block
+            // sequence at its first dash.
+            start.get_or_insert((
+                line.no,
+                if indentless {
+                    col as u32 + 1
+                } else {
+                    indent as u32 + 1
+                },
+            ));
+            if rest.starts_with("- ") || rest == "-" {
+                return None;
+            }
+            let (v, n) = if !rest.starts_with(['[', '{']) && split_key(rest).is_some() {
+                // `- key: value`: a mapping whose keys sit at this column.
+                self.consume();
+                self.pending = Some(Line {
+                    indent: col,
+                    content: rest,
+                    no: line.no,
+                });
+                self.mapping(col, depth + 1)?
+            } else {
+                self.consume();
+                self.value(rest, line.no, col as u32 + 1, indent, depth, false)?
+            };
+            items.push(v);
+            nodes.push(n);
+        }
+        let (line, col) = start?;
+        Some((
+            Value::Array(items),
+            Node {
+                line,
+                col,
+                kind: NodeKind::Seq(nodes),
+            },
+        ))
+    }
+
+    /// The value after `key:` or `- `; `parent` is the indentation of the owning entry.
+    fn value(
+        &mut self,
+        text: &'a str,
+        no: u32,
+        col: u32,
+        parent: usize,
+        depth: usize,
+        in_map: bool,
+    ) -> Option<Parsed> {
+        // An empty value sits, as in saphyr, on the `:` (or `-`) that introduced it.
+        let empty_col = col - 1;
+        let trimmed = text.trim_start_matches([' ', '\t']);
+        let col = col + (text.len() - trimmed.len()) as u32;
+        let text = trimmed;
+        let bare = strip_comment(text);
+        if bare.is_empty() {
+            // Nested block, a compact sequence (`key:` then `- x` at the same indentation), or null.
+            return match self.peek() {
+                Some(next) if next.indent > parent => {
+                    if is_seq_entry(next.content) {
+                        self.sequence(next.indent, depth + 1, false)
+                    } else {
+                        self.mapping(next.indent, depth + 1)
+                    }
+                }
+                Some(next) if in_map && next.indent == parent && is_seq_entry(next.content) => {
+                    self.sequence(next.indent, depth + 1, true)
+                }
+                _ => Some((Value::Null, Node::scalar(no, empty_col))),
+            };
+        }
+        let first = bare.as_bytes()[0];
+        let (value, node) = match first {
+            b'|' | b'>' => return self.block_scalar(bare, no, col, parent),
+            b'[' | b'{' => {
+                let mut f = Flow {
+                    s: bare,
+                    pos: 0,
+                    no,
+                    col: col - 1,
+                    notes: &mut self.notes,
+                    depth,
+                };
+                let parsed = f.value()?;
+                f.skip_ws();
+                if f.pos != bare.len() {
+                    return None;
+                }
+                parsed
+            }
+            b'"' => {
+                let (s, used) = double_quoted(text)?;
+                if !strip_comment(&text[used..]).is_empty() {
+                    return None;
+                }
+                (Value::String(s), Node::scalar(no, col))
+            }
+            b'\'' => {
+                let (s, used) = single_quoted(text)?;
+                if !strip_comment(&text[used..]).is_empty() {
+                    return None;
+                }
+                (Value::String(s), Node::scalar(no, col))
+            }
+            _ => {
+                if !plain_ok(bare)
+                    || bare.contains(": ")
+                    || bare.ends_with(':')
+                    || bare.contains(" #")
+                {
+                    return None;
+                }
+                (self.plain(bare, no, col)?, Node::scalar(no, col))
+            }
+        };
+        // A scalar value must not continue on more-indented lines (a multi-line plain scalar).
+        if let Some(next) = self.peek()
+            && next.indent > parent
+        {
+            return None;
+        }
+        Some((value, node))
+    }
+
+    fn plain(&mut self, text: &str, line: u32, col: u32) -> Option<Value> {
+        plain_value(text, line, col, &mut self.notes)
+    }
+
+    /// Mapping keys become strings, as `sigs.k8s.io/yaml` does.
+    fn key(&mut self, key: &str, line: u32, col: u32) -> Option<String> {
+        if key.starts_with('"') {
+            let (s, used) = double_quoted(key)?;
+            return (used == key.len()).then_some(s);
+        }
+        if key.starts_with('\'') {
+            let (s, used) = single_quoted(key)?;
+            return (used == key.len()).then_some(s);
+        }
+        if !plain_ok(key) {
+            return None;
+        }
+        Some(match plain_value(key, line, col, &mut self.notes)? {
+            Value::String(s) => s,
+            Value::Null => "null".to_owned(),
+            other => other.to_string(),
+        })
+    }
+
+    /// `|`, `|-`, `|+`, `>`, `>-`, `>+` (no explicit indentation indicator).
+    fn block_scalar(&mut self, header: &str, no: u32, col: u32, parent: usize) -> Option<Parsed> {
+        let literal = header.starts_with('|');
+        let chomp = match &header[1..] {
+            "" => 'c',
+            "-" => '-',
+            "+" => '+',
+            _ => return None,
+        };
+        debug_assert!(self.pending.is_none());
+        let mut content_indent = None;
+        let mut first_content = None;
+        let mut lines: Vec<&str> = Vec::new();
+        while let Some(raw) = self.lines.get(self.idx) {
+            let raw = raw.trim_end_matches('\r');
+            let trimmed = raw.trim_start_matches(' ');
+            let ind = raw.len() - trimmed.len();
+            if trimmed.is_empty() {
+                // Spaces beyond the content indentation are content; leave such lines to the full parser.
+                if !raw.is_empty() && content_indent.is_none_or(|ci| raw.len() > ci) {
+                    return None;
+                }
+                lines.push("");
+                self.idx += 1;
+                continue;
+            }
+            let ci = *content_indent.get_or_insert(ind);
+            first_content.get_or_insert((self.no(self.idx), ci as u32 + 1));
+            if ind < ci || ind <= parent {
+                if ind > parent {
+                    return None; // less indented than the content, but still inside: an error
+                }
+                break;
+            }
+            if trimmed.starts_with('\t') && ind == ci {
+                return None;
+            }
+            lines.push(&raw[ci..]);
+            self.idx += 1;
+        }
+        if content_indent.is_some_and(|ci| ci <= parent) {
+            return None;
+        }
+        // Leading blank lines longer than the content indentation are errors; leave those alone.
+        let trailing_blank = lines.iter().rev().take_while(|l| l.is_empty()).count();
+        let body = &lines[..lines.len() - trailing_blank];
+        let mut s = String::new();
+        if literal {
+            for (i, l) in body.iter().enumerate() {
+                if i > 0 {
+                    s.push('\n');
+                }
+                s.push_str(l);
+            }
+        } else {
+            let mut blank_run = 0;
+            for (i, l) in body.iter().enumerate() {
+                if l.starts_with([' ', '\t']) {
+                    return None; // more-indented lines in folded scalars: full parser
+                }
+                if l.is_empty() {
+                    blank_run += 1;
+                    continue;
+                }
+                if i > 0 {
+                    if blank_run == 0 {
+                        s.push(' ');
+                    } else {
+                        s.extend(std::iter::repeat_n('\n', blank_run));
+                    }
+                }
+                blank_run = 0;
+                s.push_str(l);
+            }
+            if body.first().is_some_and(|l| l.is_empty()) {
+                return None;
+            }
+        }
+        match chomp {
+            '-' => {}
+            '+' => {
+                if !body.is_empty() {
+                    s.push('\n');
+                }
+                s.extend(std::iter::repeat_n('\n', trailing_blank));
+            }
+            _ => {
+                if !body.is_empty() {
+                    s.push('\n');
+                }
+            }
+        }
+        // Like saphyr, the scalar starts at its first content line.
+        let (no, col) = first_content.unwrap_or((no, col));
+        Some((Value::String(s), Node::scalar(no, col)))
+    }
+}
+
+/// Splits `key: value` / `key:` into key text, the value text and the key's column offset.
+fn split_key(content: &str) -> Option<(&str, &str, usize)> {
+    let b = content.as_bytes();
+    if b.is_empty() || b[0] == b'#' {
+        return None;
+    }
+    let key_end = match b[0] {
+        b'"' => double_quoted(content)?.1,
+        b'\'' => single_quoted(content)?.1,
+        b'[' | b'{' | b'?' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => return None,
+        _ => {
+            let mut i = 0;
+            loop {
+                let c = *b.get(i)?;
+                if c == b':' && matches!(b.get(i + 1), None | Some(b' ' | b'\t')) {
+                    break i;
+                }
+                if c == b'#' && i > 0 && matches!(b[i - 1], b' ' | b'\t') {
+                    return None;
+                }
+                i += 1;
+            }
+        }
+    };
+    let rest = &content[key_end..];
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let value = rest.strip_prefix(':')?;
+    if !value.is_empty() && !value.starts_with([' ', '\t']) {
+        return None;
+    }
+    let key = content[..key_end].trim_end_matches([' ', '\t']);
+    Some((key, value, 0))
+}
+
+/// Whether a plain scalar starts legally and needs nothing the fast path does not do.
+fn plain_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    match b.first() {
+        None => false,
+        Some(b'-' | b'?' | b':') => b.get(1).is_some_and(|c| !matches!(c, b' ' | b'\t')),
+        Some(c) => !b",[]{}#&*!|>'\"%@`".contains(c),
+    }
+}
+
+/// A plain scalar resolved like Kubernetes; `None` for values the full parser must reject.
+fn plain_value(text: &str, line: u32, col: u32, notes: &mut Vec<YamlNote>) -> Option<Value> {
+    let resolved = resolve_plain(text);
+    if let Some((k8s, yaml12)) = differs_from_yaml12(text, &resolved) {
+        notes.push(YamlNote {
+            kind: NoteKind::Yaml11Scalar,
+            line,
+            col,
+            path: String::new(),
+            text: text.to_owned(),
+            kubernetes_reads: k8s,
+            yaml12_reads: yaml12,
+        });
+    }
+    match resolved {
+        crate::yaml::Plain::Float(f) if !f.is_finite() => None,
+        other => Some(other.value(text)),
+    }
+}
+
+/// A double-quoted scalar on one line: the string and the bytes used (quotes included).
+fn double_quoted(s: &str) -> Option<(String, usize)> {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 1;
+    let mut run = 1;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                out.push_str(&s[run..i]);
+                return Some((out, i + 1));
+            }
+            b'\\' => {
+                out.push_str(&s[run..i]);
+                let c = *b.get(i + 1)?;
+                let (ch, len) = match c {
+                    b'\\' => ('\\', 2),
+                    b'"' => ('"', 2),
+                    b'/' => ('/', 2),
+                    b' ' => (' ', 2),
+                    b'n' => ('\n', 2),
+                    b't' | b'\t' => ('\t', 2),
+                    b'r' => ('\r', 2),
+                    b'0' => ('\0', 2),
+                    b'a' => ('\x07', 2),
+                    b'b' => ('\x08', 2),
+                    b'e' => ('\x1b', 2),
+                    b'f' => ('\x0c', 2),
+                    b'v' => ('\x0b', 2),
+                    b'N' => ('\u{85}', 2),
+                    b'_' => ('\u{a0}', 2),
+                    b'L' => ('\u{2028}', 2),
+                    b'P' => ('\u{2029}', 2),
+                    b'x' | b'u' | b'U' => {
+                        let n = match c {
+                            b'x' => 2,
+                            b'u' => 4,
+                            _ => 8,
+                        };
+                        let hex = s.get(i + 2..i + 2 + n)?;
+                        let code = u32::from_str_radix(hex, 16).ok()?;
+                        (char::from_u32(code)?, 2 + n)
+                    }
+                    _ => return None,
+                };
+                out.push(ch);
+                i += len;
+                run = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A single-quoted scalar on one line (`''` is a quote).
+fn single_quoted(s: &str) -> Option<(String, usize)> {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 1;
+    let mut run = 1;
+    while i < b.len() {
+        if b[i] == b'\'' {
+            if b.get(i + 1) == Some(&b'\'') {
+                out.push_str(&s[run..=i]);
+                i += 2;
+                run = i;
+                continue;
+            }
+            out.push_str(&s[run..i]);
+            return Some((out, i + 1));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// One-line flow collections: `[a, b]`, `{k: v, n: [1, 2]}`.
+struct Flow<'s, 'n> {
+    s: &'s str,
+    pos: usize,
+    no: u32,
+    /// Column of `s[0]`, 0-based.
+    col: u32,
+    notes: &'n mut Vec<YamlNote>,
+    depth: usize,
+}
+
+impl Flow<'_, '_> {
+    fn skip_ws(&mut self) {
+        let b = self.s.as_bytes();
+        while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t') {
+            self.pos += 1;
+        }
+        if self.pos < b.len()
+            && b[self.pos] == b'#'
+            && self.pos > 0
+            && matches!(b[self.pos - 1], b' ' | b'\t')
+        {
+            self.pos = b.len();
+        }
+    }
+
+    fn here(&self) -> (u32, u32) {
+        (self.no, self.col + self.pos as u32 + 1)
+    }
+
+    fn value(&mut self) -> Option<Parsed> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_ws();
+        let (line, col) = self.here();
+        let b = self.s.as_bytes();
+        match *b.get(self.pos)? {
+            b'[' => {
+                self.pos += 1;
+                self.depth += 1;
+                let mut items = Vec::new();
+                let mut nodes = Vec::new();
+                loop {
+                    self.skip_ws();
+                    if b.get(self.pos) == Some(&b']') {
+                        self.pos += 1;
+                        break;
+                    }
+                    let (v, n) = self.value()?;
+                    items.push(v);
+                    nodes.push(n);
+                    self.skip_ws();
+                    match b.get(self.pos)? {
+                        b',' => self.pos += 1,
+                        b']' => {
+                            self.pos += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                }
+                self.depth -= 1;
+                Some((
+                    Value::Array(items),
+                    Node {
+                        line,
+                        col,
+                        kind: NodeKind::Seq(nodes),
+                    },
+                ))
+            }
+            b'{' => {
+                self.pos += 1;
+                self.depth += 1;
+                let mut map = Map::new();
+                let mut entries = Vec::new();
+                loop {
+                    self.skip_ws();
+                    if b.get(self.pos) == Some(&b'}') {
+                        self.pos += 1;
+                        break;
+                    }
+                    let (kl, kc) = self.here();
+                    let key = match self.scalar(true)? {
+                        (Value::String(s), _) => s,
+                        (Value::Null, _) => "null".to_owned(),
+                        (other, _) => other.to_string(),
+                    };
+                    self.skip_ws();
+                    if b.get(self.pos) != Some(&b':') {
+                        return None;
+                    }
+                    self.pos += 1;
+                    if !matches!(b.get(self.pos), Some(b' ' | b'\t')) {
+                        return None;
+                    }
+                    let (v, n) = self.value()?;
+                    if map.contains_key(&key) || key == "<<" {
+                        return None;
+                    }
+                    map.insert(key.clone(), v);
+                    entries.push((key, kl, kc, n));
+                    self.skip_ws();
+                    match b.get(self.pos)? {
+                        b',' => self.pos += 1,
+                        b'}' => {
+                            self.pos += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                }
+                self.depth -= 1;
+                Some((
+                    Value::Object(map),
+                    Node {
+                        line,
+                        col,
+                        kind: NodeKind::Map(entries),
+                    },
+                ))
+            }
+            _ => self.scalar(false),
+        }
+    }
+
+    fn scalar(&mut self, is_key: bool) -> Option<Parsed> {
+        let (line, col) = self.here();
+        let rest = &self.s[self.pos..];
+        let b = rest.as_bytes();
+        let value = match b.first()? {
+            b'"' => {
+                let (s, used) = double_quoted(rest)?;
+                self.pos += used;
+                Value::String(s)
+            }
+            b'\'' => {
+                let (s, used) = single_quoted(rest)?;
+                self.pos += used;
+                Value::String(s)
+            }
+            _ => {
+                let mut end = 0;
+                while end < b.len() {
+                    match b[end] {
+                        b',' | b']' | b'}' | b'[' | b'{' => break,
+                        b':' if matches!(
+                            b.get(end + 1),
+                            None | Some(b' ' | b'\t' | b',' | b']' | b'}')
+                        ) =>
+                        {
+                            break;
+                        }
+                        b'#' if end > 0 && matches!(b[end - 1], b' ' | b'\t') => return None,
+                        _ => end += 1,
+                    }
+                }
+                let text = rest[..end].trim_end_matches([' ', '\t']);
+                if !plain_ok(text) || (b.get(end) == Some(&b':') && !is_key) {
+                    return None;
+                }
+                self.pos += end;
+                plain_value(text, line, col, self.notes)?
+            }
+        };
+        Some((value, Node::scalar(line, col)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::yaml::{parse_document_full, split_documents};
+
+    /// Parses every document of `text` both ways; returns (documents, documents the fast path took).
+    fn compare(name: &str, text: &str) -> (usize, usize) {
+        let (mut docs, mut fast) = (0, 0);
+        for chunk in split_documents(text) {
+            docs += 1;
+            let Some((value, node, notes)) = parse(chunk.text, chunk.first_line) else {
+                continue;
+            };
+            fast += 1;
+            let full = parse_document_full(name, chunk.text, chunk.first_line);
+            let (fv, fnode, fnotes) = full
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "{name}:{}: fast path accepted what the full parser rejects: {e}",
+                        chunk.first_line
+                    )
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name}:{}: fast path found a document the full parser did not",
+                        chunk.first_line
+                    )
+                });
+            assert_eq!(value, fv, "{name}:{}: values differ", chunk.first_line);
+            assert_eq!(node, fnode, "{name}:{}: positions differ", chunk.first_line);
+            assert_eq!(notes, fnotes, "{name}:{}: notes differ", chunk.first_line);
+        }
+        (docs, fast)
+    }
+
+    const SAMPLES: &[&str] = &[
+        "a: 1\nb: two\nc:\n  d: [x, 'y', \"z\\n\"]\n  e: {f: 1, g: [on, 0755]}\n",
+        "list:\n- a\n- b: 1\n  c: 2\n-   d: 3\n    e:\n    - f\n- {x: y}\n- [1, 2]\n",
+        "k: |\n  line 1\n\n  line 2\n\nnext: >-\n  folded\n  text\n\n  para\nkeep: |+\n  x\n\nstrip: |-\n  y\nz: 1\n",
+        "# comment\n---\napiVersion: v1 # trailing\nkind: Pod\nmetadata:\n  name: \"quoted # not comment\"\n  labels: {}\n  annotations:\n    a.b/c: 'it''s'\n",
+        "empty:\nnull1: ~\nnull2: null\nt: true\nf: False\ny: yes\nn: No\nint: -12\nhex: 0x1F\noct: 0o17\nfl: 1.5e3\nver: 1.10\nd: 2026-01-01\nurl: http://x:80/a#b\n",
+        "\"quoted key\": 1\n'single': 2\non: 3\n123: 4\n",
+        "spec:\n  containers:\n  - name: c\n    args:\n    - --flag=1\n    - \"-x\"\n    env:\n    - {name: A, value: \"1\"}\n  volumes: []\n",
+        "a:\n  - 1\n  - 2\nb:\n    c: deep\n",
+        "unicode: \"\\u00e9\\t\\x41\"\nemoji: caf\u{e9}\n",
+        // Given up on (the full parser decides): anchors, tags, merges, multi-line scalars, errors.
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "a: plain\n  continued\n",
+        "a: \"open\n  quote\"\n",
+        "a: [1,\n  2]\n",
+        "a: 1\na: 2\n",
+        "a:\n\tb: 1\n",
+        "- - nested\n",
+        "key: value: bad\n",
+        "just a scalar\n",
+        "a: |2\n   indented\n",
+    ];
+
+    #[test]
+    fn fast_and_full_paths_agree_on_samples() {
+        let mut fast = 0;
+        for (i, s) in SAMPLES.iter().enumerate() {
+            fast += compare(&format!("sample{i}"), s).1;
+        }
+        assert_eq!(
+            fast, 9,
+            "the first nine samples take the fast path, the rest fall back"
+        );
+    }
+
+    fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                // Chart templates are Go templates, not YAML.
+                if p.file_name().is_some_and(|n| n != "templates") {
+                    yaml_files(&p, out);
+                }
+            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_and_full_paths_agree_on_examples_and_pod_security_fixtures() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        yaml_files(&root.join("examples"), &mut files);
+        let shared = root.join("../shared/conformance/pod-security");
+        if shared.is_dir() {
+            yaml_files(&shared, &mut files);
+        } else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have ../shared/conformance"
+            );
+            eprintln!("note: ../shared/conformance absent; comparing on examples only");
+        }
+        let (mut docs, mut fast) = (0, 0);
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            let (d, q) = compare(&f.display().to_string(), &text);
+            docs += d;
+            fast += q;
+        }
+        eprintln!(
+            "fast path: {fast} of {docs} documents in {} files",
+            files.len()
+        );
+        assert!(
+            docs > 0 && fast * 10 >= docs * 9,
+            "the fast path should take nearly every document: {fast}/{docs}"
+        );
+    }
+}
