@@ -518,28 +518,6 @@ fn strip_ansi(s: &str) -> String {
 }
 
 #[test]
-#[ignore = "writes the sample reports in every format to $HAVEN_DUMP, for a look"]
-fn dump() {
-    let dir = PathBuf::from(std::env::var_os("HAVEN_DUMP").expect("HAVEN_DUMP"));
-    for (name, report) in all_reports() {
-        let name = name.replace(' ', "-");
-        for format in Format::ALL {
-            let file = dir.join(format!("{name}.{format}.{}", format.extension()));
-            std::fs::write(file, out(&report, format)).unwrap();
-        }
-        let verbose = render(
-            &report,
-            Format::Text,
-            &TextOptions {
-                color: true,
-                verbose: true,
-            },
-        );
-        std::fs::write(dir.join(format!("{name}.color.txt")), verbose).unwrap();
-    }
-}
-
-#[test]
 fn text_clean() {
     let text = out(&clean(), Format::Text);
     assert_eq!(

@@ -103,20 +103,6 @@ impl Workload<'_> {
     }
 }
 
-/// Decodes the pod template of every workload; templates with wrong field types become errors.
-pub fn workloads(objects: &[Object]) -> (Vec<Workload<'_>>, Vec<InputError>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for object in objects {
-        match pod_template(object) {
-            Some(Ok(template)) => out.push(Workload { object, template }),
-            Some(Err(e)) => errors.push(e),
-            None => {}
-        }
-    }
-    (out, errors)
-}
-
 /// Collects findings; shared by all rule modules.
 pub(crate) struct Sink<'o> {
     pub opts: &'o CheckOptions,
@@ -154,28 +140,54 @@ impl Sink<'_> {
     }
 }
 
-/// Runs every enabled rule. Findings come sorted by file, position and rule.
-pub fn check(objects: &[Object], workloads: &[Workload<'_>], opts: &CheckOptions) -> Vec<Finding> {
+/// What a check found: findings (sorted), the workloads whose pod template could not be
+/// decoded, and how many workloads were checked.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub workloads: usize,
+}
+
+/// Runs every enabled rule. Each pod template is decoded, checked and dropped in turn, so memory
+/// stays that of the objects themselves however many workloads there are.
+pub fn check(objects: &[Object], opts: &CheckOptions) -> Outcome {
     let mut sink = Sink {
         opts,
         findings: Vec::new(),
     };
-    for w in workloads {
-        crate::pss::check(w, &mut sink);
-        crate::haven::check_workload(w, &mut sink);
-        crate::plus::check_workload(w, &mut sink);
-    }
+    let mut errors = Vec::new();
+    let mut workloads = 0;
+    let app = opts.scope == RuleScope::Application;
+    let index = app.then(|| crate::index::AppIndex::new(objects));
     for object in objects {
+        match pod_template(object) {
+            Some(Ok(template)) => {
+                let w = Workload { object, template };
+                workloads += 1;
+                crate::pss::check(&w, &mut sink);
+                crate::haven::check_workload(&w, &mut sink);
+                crate::plus::check_workload(&w, &mut sink);
+                if let Some(ix) = &index {
+                    crate::haven::check_application_workload(&w, ix, &mut sink);
+                    crate::plus::check_application_workload(&w, ix, &mut sink);
+                }
+            }
+            Some(Err(e)) => errors.push(e),
+            None => {}
+        }
         crate::plus::check_object(object, &mut sink);
         crate::input::check(object, &mut sink);
     }
-    if opts.scope == RuleScope::Application {
-        let index = crate::index::AppIndex::new(objects);
-        crate::haven::check_application(objects, workloads, &index, &mut sink);
-        crate::plus::check_application(workloads, &index, &mut sink);
+    if app {
+        crate::haven::check_manifests(objects, workloads, &mut sink);
     }
     sort(&mut sink.findings);
-    sink.findings
+    Outcome {
+        findings: sink.findings,
+        errors,
+        workloads,
+    }
 }
 
 /// The one ordering of findings every output uses.

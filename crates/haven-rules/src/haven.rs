@@ -42,16 +42,11 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Across the application: manifests present, metrics endpoints, scalability.
-pub(crate) fn check_application(
-    objects: &[Object],
-    workloads: &[Workload<'_>],
-    ix: &AppIndex<'_>,
-    sink: &mut Sink<'_>,
-) {
+/// Across the application: at least one workload ships. `workloads` counts the decoded ones.
+pub(crate) fn check_manifests(objects: &[Object], workloads: usize, sink: &mut Sink<'_>) {
     // A workload whose template could not be decoded still counts as shipped: its input error
     // is reported on its own, and "no manifests" would only mislead.
-    if workloads.is_empty()
+    if workloads == 0
         && !objects.iter().any(|o| WorkloadKind::of(o).is_some())
         && let Some(first) = objects.first()
     {
@@ -67,67 +62,69 @@ pub(crate) fn check_application(
             ),
         );
     }
-    for w in workloads {
-        if needs_metrics(w.template.kind) && !has_metrics(w, ix) {
-            let path = w.template.object_path("spec.containers");
-            sink.emit(
-                METRICS,
-                w.object,
-                &path,
-                None,
-                format!(
-                    "{} {} exposes no metrics endpoint: no ServiceMonitor or PodMonitor selects it, no \
-                     prometheus.io/scrape annotation, no port named like `metrics`, no OTLP exporter",
-                    w.object.kind, w.object.name
-                ),
-            );
-        }
-        let Some(replicas) = w.replicas() else {
-            continue;
+}
+
+/// Per workload, with the rest of the application at hand: metrics endpoint, scalability.
+pub(crate) fn check_application_workload(w: &Workload<'_>, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
+    if needs_metrics(w.template.kind) && !has_metrics(w, ix) {
+        let path = w.template.object_path("spec.containers");
+        sink.emit(
+            METRICS,
+            w.object,
+            &path,
+            None,
+            format!(
+                "{} {} exposes no metrics endpoint: no ServiceMonitor or PodMonitor selects it, no \
+                 prometheus.io/scrape annotation, no port named like `metrics`, no OTLP exporter",
+                w.object.kind, w.object.name
+            ),
+        );
+    }
+    let Some(replicas) = w.replicas() else {
+        return;
+    };
+    let max = max_replicas(w, ix).unwrap_or(replicas);
+    if max < 2 {
+        let recreate =
+            w.object.get("spec.strategy.type").and_then(Value::as_str) == Some("Recreate");
+        let singleton = if recreate {
+            "; its `Recreate` strategy suggests a deliberate singleton: if so, waive this rule with the reason"
+        } else {
+            ""
         };
-        let max = max_replicas(w, ix).unwrap_or(replicas);
-        if max < 2 {
-            let recreate =
-                w.object.get("spec.strategy.type").and_then(Value::as_str) == Some("Recreate");
-            let singleton = if recreate {
-                "; its `Recreate` strategy suggests a deliberate singleton: if so, waive this rule with the reason"
-            } else {
-                ""
-            };
-            sink.emit(
-                SCALABLE,
-                w.object,
-                "spec.replicas",
-                None,
-                format!(
-                    "{} {} runs {replicas} replica and no HorizontalPodAutoscaler scales it to 2 or more{singleton}",
-                    w.object.kind, w.object.name
-                ),
-            );
-        }
-        if max >= 2 && w.template.kind != WorkloadKind::StatefulSet {
-            for (i, claim) in claims(w) {
-                if let Some(pvc) = ix.find(
-                    "PersistentVolumeClaim",
-                    w.object.namespace.as_deref(),
-                    claim,
-                ) && is_read_write_once(pvc)
-                {
-                    let path = w.template.object_path(&format!(
-                        "spec.volumes[{i}].persistentVolumeClaim.claimName"
-                    ));
-                    sink.emit(
-                        RWO_SCALE,
-                        w.object,
-                        &path,
-                        None,
-                        format!(
-                            "claim \"{claim}\" is ReadWriteOnce but shared by up to {max} replicas of {} {}: \
-                             replicas on other nodes cannot mount it",
-                            w.object.kind, w.object.name
-                        ),
-                    );
-                }
+        sink.emit(
+            SCALABLE,
+            w.object,
+            "spec.replicas",
+            None,
+            format!(
+                "{} {} runs {replicas} replica and no HorizontalPodAutoscaler scales it to 2 or more{singleton}",
+                w.object.kind, w.object.name
+            ),
+        );
+    }
+    if max >= 2 && w.template.kind != WorkloadKind::StatefulSet {
+        for (i, claim) in claims(w) {
+            if let Some(pvc) = ix.find(
+                "PersistentVolumeClaim",
+                w.object.namespace.as_deref(),
+                claim,
+            ) && is_read_write_once(pvc)
+            {
+                let path = w.template.object_path(&format!(
+                    "spec.volumes[{i}].persistentVolumeClaim.claimName"
+                ));
+                sink.emit(
+                    RWO_SCALE,
+                    w.object,
+                    &path,
+                    None,
+                    format!(
+                        "claim \"{claim}\" is ReadWriteOnce but shared by up to {max} replicas of {} {}: \
+                         replicas on other nodes cannot mount it",
+                        w.object.kind, w.object.name
+                    ),
+                );
             }
         }
     }

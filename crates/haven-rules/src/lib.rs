@@ -15,7 +15,7 @@ pub mod registry;
 mod selector;
 pub mod waiver;
 
-pub use engine::{CheckOptions, Groups, Workload, check, sort as sort_findings, workloads};
+pub use engine::{CheckOptions, Groups, Outcome, Workload, check, sort as sort_findings};
 pub use haven_pss::{Level as PssLevel, Version as PssVersion};
 pub use registry::{rule, rules};
 pub use waiver::{WaiverFile, WaiverRule, apply_waivers};

@@ -165,38 +165,33 @@ pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
     }
 }
 
-pub(crate) fn check_application(
-    workloads: &[Workload<'_>],
-    ix: &AppIndex<'_>,
-    sink: &mut Sink<'_>,
-) {
-    for w in workloads {
-        let labels = w.pod_labels();
-        let ns = w.object.namespace.as_deref();
-        if max_replicas(w, ix).is_some_and(|m| m > 1) && !ix.pdb_selects(ns, labels) {
-            sink.emit(
-                PDB,
-                w.object,
-                "spec.replicas",
-                None,
-                format!(
-                    "{} {} runs several replicas but no PodDisruptionBudget selects its pods",
-                    w.object.kind, w.object.name
-                ),
-            );
-        }
-        if w.template.kind != WorkloadKind::PodTemplate && !ix.network_policy_selects(ns, labels) {
-            let path = w.template.object_path("metadata.labels");
-            sink.emit(
-                NETWORK_POLICY,
-                w.object,
-                &path,
-                None,
-                format!(
-                    "no NetworkPolicy selects the pods of {} {}",
-                    w.object.kind, w.object.name
-                ),
-            );
-        }
+/// Per workload, with the rest of the application at hand: disruption budget, network policy.
+pub(crate) fn check_application_workload(w: &Workload<'_>, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
+    let labels = w.pod_labels();
+    let ns = w.object.namespace.as_deref();
+    if max_replicas(w, ix).is_some_and(|m| m > 1) && !ix.pdb_selects(ns, labels) {
+        sink.emit(
+            PDB,
+            w.object,
+            "spec.replicas",
+            None,
+            format!(
+                "{} {} runs several replicas but no PodDisruptionBudget selects its pods",
+                w.object.kind, w.object.name
+            ),
+        );
+    }
+    if w.template.kind != WorkloadKind::PodTemplate && !ix.network_policy_selects(ns, labels) {
+        let path = w.template.object_path("metadata.labels");
+        sink.emit(
+            NETWORK_POLICY,
+            w.object,
+            &path,
+            None,
+            format!(
+                "no NetworkPolicy selects the pods of {} {}",
+                w.object.kind, w.object.name
+            ),
+        );
     }
 }
