@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 python3 -c 'import helm_python' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "helm-python-sdk==0.2.2"
 cargo build --release --quiet -p haven-cli
-haven=target/release/haven
+haven="${CARGO_TARGET_DIR:-target}/release/haven"
 helm=tools/helm
 if command -v helm >/dev/null; then helm=$(command -v helm); fi
 
