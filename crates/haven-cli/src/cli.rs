@@ -25,6 +25,11 @@ pub enum Command {
     },
     /// List every rule, or explain one.
     Rules(RulesArgs),
+    /// The admission webhook that enforces the same rules on the cluster.
+    Admission {
+        #[command(subcommand)]
+        command: AdmissionCommand,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -40,6 +45,37 @@ pub enum AppCommand {
     /// Haven+ expectations.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdmissionCommand {
+    /// Serve `admission.k8s.io/v1` AdmissionReviews over HTTPS at /validate (plus /healthz,
+    /// /readyz, /metrics). Logs are JSON lines on stderr.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// PEM certificate chain (reloaded when it changes on disk).
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    /// PEM private key (reloaded with the certificate).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Configuration: cluster defaults and exemptions (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// The webhook's own namespace, always exempt (default: $POD_NAMESPACE, else haven-system).
+    #[arg(
+        long,
+        env = "POD_NAMESPACE",
+        default_value = "haven-system",
+        value_name = "NS"
+    )]
+    pub namespace: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@
 //! - 1: blocking findings (unwaived, severity >= `--fail-on`)
 //! - 2: usage error, or input that could not be read
 
+mod admission_cmd;
 mod app_check;
 mod cli;
 mod rules_cmd;
@@ -35,6 +36,9 @@ pub fn main() -> ExitCode {
             command: cli::AppCommand::Check(args),
         } => app_check::run(&args),
         cli::Command::Rules(args) => rules_cmd::run(&args),
+        cli::Command::Admission {
+            command: cli::AdmissionCommand::Serve(args),
+        } => admission_cmd::serve(&args),
         cli::Command::Completions { shell } => {
             clap_complete::generate(shell, &mut command(), "haven", &mut std::io::stdout());
             Ok(EXIT_OK)

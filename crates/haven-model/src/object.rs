@@ -98,6 +98,31 @@ impl Object {
     }
 }
 
+impl Object {
+    /// An object that arrived as JSON (an AdmissionReview) rather than from a file: validated
+    /// like a document, with positions that point at the object as a whole.
+    pub fn from_json(value: Value, file: &str) -> Result<Object, InputError> {
+        let mut out = LoadOutcome::default();
+        let mut ctx = ItemContext {
+            file: Arc::from(file),
+            shift: 0,
+            out: &mut out,
+        };
+        ctx.push(value, Node::scalar(1, 1), Vec::new(), "");
+        if let Some(e) = out.errors.pop() {
+            return Err(e);
+        }
+        out.objects.pop().ok_or_else(|| {
+            InputError::new(
+                InputErrorKind::NotAnObject,
+                file,
+                1,
+                "an empty List holds no object",
+            )
+        })
+    }
+}
+
 /// Walks a field path through a JSON value.
 pub fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     let mut v = value;

@@ -1,0 +1,20 @@
+//! `haven admission serve`: a validating admission webhook that enforces the rules of
+//! `haven app check` (the same `haven-rules` engine and rule ids) on Pods and warns on the pod
+//! templates of controllers, as upstream Pod Security Admission does.
+//!
+//! - [`config`]: the webhook's configuration file (cluster defaults, exemptions);
+//! - [`policy`]: namespace labels → what to enforce, audit and warn;
+//! - [`review`]: an AdmissionReview in, a verdict out — pure, tested on data;
+//! - [`server`]: HTTPS (rustls) with certificate reload, health, metrics, graceful shutdown.
+
+pub mod config;
+pub mod metrics;
+pub mod policy;
+pub mod review;
+pub mod server;
+pub mod tls;
+
+pub use config::Config;
+pub use policy::{NamespaceLabels, StaticNamespaces};
+pub use review::{Decision, Verdict, review};
+pub use server::{ServeOptions, serve};

@@ -1,0 +1,205 @@
+//! Which rules apply in a namespace, from its labels, exactly as Pod Security Admission reads
+//! `pod-security.kubernetes.io/{enforce,audit,warn}[-version]`, plus haven's own
+//! `haven.commonground.nl/{haven,plus}: enforce|audit|warn` for the Haven rule groups.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+
+use haven_pss::{Level, Version};
+
+use crate::config::Defaults;
+
+pub const PSA_PREFIX: &str = "pod-security.kubernetes.io/";
+pub const HAVEN_LABEL: &str = "haven.commonground.nl/haven";
+pub const PLUS_LABEL: &str = "haven.commonground.nl/plus";
+
+/// Namespace labels, as a watch-backed cache provides them (never one API call per request).
+pub trait NamespaceLabels: Send + Sync {
+    /// The labels of a namespace, `None` when the namespace is unknown.
+    fn labels(&self, namespace: &str) -> Option<BTreeMap<String, String>>;
+    /// Whether the cache has completed its initial list (drives `/readyz`).
+    fn synced(&self) -> bool;
+}
+
+/// Labels held in memory: for tests, and for running without API access (defaults only).
+#[derive(Debug, Default)]
+pub struct StaticNamespaces {
+    namespaces: RwLock<HashMap<String, BTreeMap<String, String>>>,
+}
+
+impl StaticNamespaces {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets (or replaces) the labels of a namespace, as a watch event would.
+    pub fn set(&self, namespace: &str, labels: BTreeMap<String, String>) {
+        self.namespaces
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(namespace.to_owned(), labels);
+    }
+}
+
+impl NamespaceLabels for StaticNamespaces {
+    fn labels(&self, namespace: &str) -> Option<BTreeMap<String, String>> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(namespace)
+            .cloned()
+    }
+
+    fn synced(&self) -> bool {
+        true
+    }
+}
+
+/// `privileged` (nothing enforced) or a Pod Security level.
+pub fn parse_level(s: &str) -> Result<Option<Level>, String> {
+    match s {
+        "privileged" => Ok(None),
+        other => other.parse::<Level>().map(Some).map_err(|e| e.to_string()),
+    }
+}
+
+/// How strongly a Haven rule group applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupMode {
+    Off,
+    Warn,
+    Audit,
+    Enforce,
+}
+
+impl GroupMode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(Self::Off),
+            "warn" => Ok(Self::Warn),
+            "audit" => Ok(Self::Audit),
+            "enforce" => Ok(Self::Enforce),
+            other => Err(format!(
+                "unknown mode `{other}` (expected off, warn, audit or enforce)"
+            )),
+        }
+    }
+}
+
+/// What one mode (enforce, audit or warn) checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModePolicy {
+    pub pss: Option<(Level, Version)>,
+    pub haven: bool,
+    pub plus: bool,
+}
+
+impl ModePolicy {
+    pub fn is_empty(&self) -> bool {
+        self.pss.is_none() && !self.haven && !self.plus
+    }
+
+    /// `restricted:v1.37` (+haven, +plus), for messages.
+    pub fn describe(&self) -> String {
+        let mut s = match self.pss {
+            Some((l, v)) => format!("{l}:{v}"),
+            None => "privileged".to_owned(),
+        };
+        if self.haven {
+            s.push_str("+haven");
+        }
+        if self.plus {
+            s.push_str("+plus");
+        }
+        s
+    }
+}
+
+/// The three modes of a namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamespacePolicy {
+    pub enforce: ModePolicy,
+    pub audit: ModePolicy,
+    pub warn: ModePolicy,
+}
+
+/// Reads a namespace's labels over the defaults. An invalid label value falls back to
+/// `restricted:latest`, the way Pod Security Admission treats invalid values (fail closed).
+pub fn namespace_policy(
+    labels: Option<&BTreeMap<String, String>>,
+    defaults: &Defaults,
+) -> NamespacePolicy {
+    let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
+    let pss =
+        |mode: &str, default_level: &str, default_version: &str| -> Option<(Level, Version)> {
+            let level = label(&format!("{PSA_PREFIX}{mode}")).unwrap_or(default_level);
+            let version = label(&format!("{PSA_PREFIX}{mode}-version")).unwrap_or(default_version);
+            let level = parse_level(level).unwrap_or(Some(Level::Restricted));
+            let version = version.parse::<Version>().unwrap_or(Version::LATEST);
+            level.map(|l| (l, version))
+        };
+    let group = |key: &str, default: &str| {
+        label(key)
+            .map_or_else(|| GroupMode::parse(default), GroupMode::parse)
+            .unwrap_or(GroupMode::Enforce)
+    };
+    let haven = group(HAVEN_LABEL, &defaults.haven);
+    let plus = group(PLUS_LABEL, &defaults.plus);
+    let mode = |pss, which: GroupMode| ModePolicy {
+        pss,
+        haven: haven == which,
+        plus: plus == which,
+    };
+    NamespacePolicy {
+        enforce: mode(
+            pss("enforce", &defaults.enforce, &defaults.enforce_version),
+            GroupMode::Enforce,
+        ),
+        audit: mode(
+            pss("audit", &defaults.audit, &defaults.audit_version),
+            GroupMode::Audit,
+        ),
+        warn: mode(
+            pss("warn", &defaults.warn, &defaults.warn_version),
+            GroupMode::Warn,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn labels_override_defaults_like_pod_security_admission() {
+        let d = Defaults::default();
+        let p = namespace_policy(None, &d);
+        assert_eq!(p.enforce.pss, Some((Level::Restricted, Version::LATEST)));
+        assert!(!p.enforce.haven);
+        let l = labels(&[
+            ("pod-security.kubernetes.io/enforce", "baseline"),
+            ("pod-security.kubernetes.io/enforce-version", "v1.25"),
+            ("pod-security.kubernetes.io/warn", "privileged"),
+            (HAVEN_LABEL, "enforce"),
+            (PLUS_LABEL, "warn"),
+        ]);
+        let p = namespace_policy(Some(&l), &d);
+        assert_eq!(p.enforce.pss, Some((Level::Baseline, Version::new(25))));
+        assert_eq!(p.warn.pss, None);
+        assert!(p.enforce.haven && !p.enforce.plus && p.warn.plus);
+        assert_eq!(p.enforce.describe(), "baseline:v1.25+haven");
+        // Invalid values fail closed.
+        let l = labels(&[("pod-security.kubernetes.io/enforce", "strict")]);
+        assert_eq!(
+            namespace_policy(Some(&l), &d).enforce.pss,
+            Some((Level::Restricted, Version::LATEST))
+        );
+    }
+}

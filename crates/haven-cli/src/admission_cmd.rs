@@ -1,0 +1,49 @@
+//! `haven admission serve`.
+
+use std::sync::Arc;
+
+use haven_admission::{Config, ServeOptions, StaticNamespaces};
+
+use crate::cli::ServeArgs;
+
+pub fn serve(args: &ServeArgs) -> Result<u8, String> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = match &args.config {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{name}: cannot read config: {e}"))?;
+            Config::parse(&name, &text).map_err(|e| {
+                let field = e
+                    .field
+                    .as_deref()
+                    .map(|f| format!(" (field `{f}`)"))
+                    .unwrap_or_default();
+                format!("{}:{}: {}{field}", e.file, e.line, e.message)
+            })?
+        }
+        None => Config::default(),
+    };
+    let mut opts = ServeOptions::new(args.listen, args.cert.clone(), args.key.clone());
+    opts.config = config;
+    opts.own_namespace = args.namespace.clone();
+    // Namespace labels: until the watch-backed cache (kube-runtime reflector) lands, the served
+    // webhook applies the configured defaults to every namespace.
+    let namespaces = Arc::new(StaticNamespaces::new());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime
+        .block_on(haven_admission::serve(opts, namespaces))
+        .map_err(|e| e.to_string())?;
+    Ok(crate::EXIT_OK)
+}
