@@ -898,3 +898,74 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::parse;
+    use crate::yaml::{parse_document_full, parse_stream};
+
+    /// Lines built from the pieces Kubernetes YAML is made of, including the awkward ones.
+    fn yamlish() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("a: 1"),
+            Just("b:"),
+            Just("- x"),
+            Just("- c: d"),
+            Just("  e: f"),
+            Just("    - g"),
+            Just("h: [1, on, 'q']"),
+            Just("i: {j: k}"),
+            Just("l: |"),
+            Just("  text"),
+            Just("m: >-"),
+            Just("n: \"s\\tt\""),
+            Just("o: 'it''s'"),
+            Just("# note"),
+            Just(""),
+            Just("---"),
+            Just("p: &a 1"),
+            Just("q: *a"),
+            Just("r: !!str 5"),
+            Just("s: 0755"),
+            Just("t: yes"),
+            Just("u: a: b"),
+            Just("\tv: 1"),
+            Just("w: plain"),
+            Just("   continued"),
+            Just("x: [1,"),
+            Just("  2]"),
+            Just("? y"),
+            Just("z: ~"),
+            Just("- - nested"),
+            Just("k: \"open"),
+            Just("<<: {a: 1}"),
+            Just("a: dup"),
+        ];
+        prop::collection::vec(piece, 0..14).prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever the input, the loader answers (never panics), and wherever the fast path
+        /// accepts a document the full parser reads exactly the same value and positions.
+        #[test]
+        fn fast_path_agrees_with_full_parser(text in yamlish()) {
+            let _ = parse_stream("p.yaml", &text);
+            if let Some((value, node, notes)) = parse(&text, 1) {
+                let full = parse_document_full("p.yaml", &text, 1);
+                let (fv, fnode, fnotes) = full.expect("full parser accepts what the fast path accepts").expect("a document");
+                prop_assert_eq!(value, fv);
+                prop_assert_eq!(node, fnode);
+                prop_assert_eq!(notes, fnotes);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = crate::object::load_objects(crate::object::Origin::File("a.yaml"), &text);
+        }
+    }
+}
