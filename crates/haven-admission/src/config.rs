@@ -18,7 +18,7 @@ pub struct Config {
 /// `AdmissionConfiguration` defaults. Levels: `privileged`, `baseline`, `restricted`;
 /// versions: `v1.N` or `latest`; Haven groups: `off`, `warn`, `audit`, `enforce`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Defaults {
     pub enforce: String,
     pub enforce_version: String,
@@ -144,6 +144,15 @@ mod tests {
         assert_eq!(c.exemptions.namespaces, ["monitoring"]);
         let e = Config::parse("c.yaml", "defaults:\n  enforce: strict\n  enforceVersion: latest\n  audit: restricted\n  auditVersion: latest\n  warn: restricted\n  warnVersion: latest\n  haven: off\n  plus: off\n").unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (2, Some("defaults.enforce")));
+        let partial =
+            Config::parse("c.yaml", "defaults:\n  enforce: baseline\n  plus: warn\n").unwrap();
+        assert_eq!(
+            (
+                partial.defaults.enforce.as_str(),
+                partial.defaults.audit.as_str()
+            ),
+            ("baseline", "restricted")
+        );
         let e = Config::parse("c.yaml", "exemptions:\n  namespace: [x]\n").unwrap_err();
         assert!(e.message.contains("unknown field `namespace`"), "{e}");
     }

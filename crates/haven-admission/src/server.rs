@@ -21,7 +21,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::Config;
 use crate::metrics::{Metrics, RequestLabels, RuleLabels};
 use crate::policy::NamespaceLabels;
-use crate::review::review;
+use crate::review::{Verdict, review};
 use crate::tls::{ReloadingCert, TlsError, server_config};
 
 /// How to run the server.
@@ -43,6 +43,9 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Benchmarks only: allow everything without evaluating, on the same TLS and HTTP stack,
+    /// to measure the ceiling the real webhook is compared with.
+    pub null_responder: bool,
 }
 
 impl ServeOptions {
@@ -58,6 +61,7 @@ impl ServeOptions {
             header_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(20),
+            null_responder: false,
         }
     }
 }
@@ -84,6 +88,7 @@ struct AppState {
     cert: Arc<ReloadingCert>,
     max_body: usize,
     body_timeout: Duration,
+    null_responder: bool,
 }
 
 /// A bound, not yet running server (tests read its address before running it).
@@ -116,6 +121,7 @@ impl Server {
             cert: cert.clone(),
             max_body: opts.max_body,
             body_timeout: opts.body_timeout,
+            null_responder: opts.null_responder,
         });
         let router = Router::new()
             .route("/validate", post(validate))
@@ -269,6 +275,9 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
             );
         }
     };
+    if state.null_responder {
+        return null_response(&bytes);
+    }
     let decision = review(
         &bytes,
         &state.config,
@@ -296,13 +305,17 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
                     })
                     .inc();
             }
-            tracing::info!(
-                uid = %d.uid,
-                kind = %d.kind,
-                verdict = d.verdict.as_str(),
-                rules = ?d.rules,
-                micros = elapsed.as_micros() as u64,
+            // Denials and warnings are logged at info; the allowed bulk only at debug.
+            let quiet = matches!(
+                d.verdict,
+                Verdict::Allowed | Verdict::Skipped | Verdict::Exempt
             );
+            let micros = elapsed.as_micros() as u64;
+            if quiet {
+                tracing::debug!(uid = %d.uid, kind = %d.kind, verdict = d.verdict.as_str(), micros);
+            } else {
+                tracing::info!(uid = %d.uid, kind = %d.kind, verdict = d.verdict.as_str(), rules = ?d.rules, micros);
+            }
             let body = serde_json::to_vec(&d.response).unwrap_or_default();
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
@@ -319,6 +332,29 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
             plain(StatusCode::BAD_REQUEST, e.0)
         }
     }
+}
+
+/// The benchmark ceiling: echo the uid, allow.
+fn null_response(body: &[u8]) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        request: Option<Uid>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Uid {
+        uid: String,
+    }
+    let uid = serde_json::from_slice::<Envelope>(body)
+        .ok()
+        .and_then(|e| e.request)
+        .map(|r| r.uid)
+        .unwrap_or_default();
+    let body = serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": {"uid": uid, "allowed": true}});
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {

@@ -35,6 +35,7 @@ pub fn serve(args: &ServeArgs) -> Result<u8, String> {
     let mut opts = ServeOptions::new(args.listen, args.cert.clone(), args.key.clone());
     opts.config = config;
     opts.own_namespace = args.namespace.clone();
+    opts.null_responder = args.null_responder;
     // Namespace labels: until the watch-backed cache (kube-runtime reflector) lands, the served
     // webhook applies the configured defaults to every namespace.
     let namespaces = Arc::new(StaticNamespaces::new());

@@ -76,6 +76,9 @@ pub struct ServeArgs {
         value_name = "NS"
     )]
     pub namespace: String,
+    /// Benchmarks only: allow everything without evaluating (the ceiling of the TLS/HTTP stack).
+    #[arg(long, hide = true)]
+    pub null_responder: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
