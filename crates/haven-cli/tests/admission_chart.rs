@@ -342,7 +342,11 @@ fn the_webhooks_fail_closed_for_pods_open_for_controllers_and_spare_their_own_na
     let pods = webhook(vwc, "pods.admission.haven.commonground.nl");
     assert_eq!(pods["failurePolicy"], "Fail");
     assert!(pods["timeoutSeconds"].as_i64().unwrap() <= 5);
-    assert_eq!(strings(&pods["rules"][0]["resources"]), ["pods"]);
+    // kubectl debug adds ephemeral containers through a subresource: checked like the pod.
+    assert_eq!(
+        strings(&pods["rules"][0]["resources"]),
+        ["pods", "pods/ephemeralcontainers"]
+    );
     assert_eq!(
         strings(&pods["rules"][0]["operations"]),
         ["CREATE", "UPDATE"]
