@@ -25,7 +25,9 @@ command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk 
 [ $build = 1 ] && cargo build --release --quiet -p haven-cli --manifest-path "$ROOT/Cargo.toml"
 HAVEN=${CARGO_TARGET_DIR:-$ROOT/target}/release/haven
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+PIDS=()
+# The servers start inside command substitutions, so they are not jobs of this shell: kill them by PID.
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # Certificates: a CA and a serving certificate for 127.0.0.1.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench-ca -keyout "$WORK/ca.key" -out "$WORK/ca.crt" 2>/dev/null
@@ -62,8 +64,13 @@ start() { # port, extra args
   echo $!
   for _ in $(seq 50); do curl -sk "https://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
 }
+for port in 18443 18444; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use (a server left running?)" >&2; exit 1; fi
+done
 HAVEN_PID=$(start 18443)
+PIDS+=("$HAVEN_PID")
 NULL_PID=$(start 18444 --null-responder)
+PIDS+=("$NULL_PID")
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 run() { # port connections seconds
