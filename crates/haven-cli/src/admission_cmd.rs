@@ -21,14 +21,7 @@ pub fn serve(args: &ServeArgs) -> Result<u8, String> {
             let name = path.display().to_string();
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("{name}: cannot read config: {e}"))?;
-            Config::parse(&name, &text).map_err(|e| {
-                let field = e
-                    .field
-                    .as_deref()
-                    .map(|f| format!(" (field `{f}`)"))
-                    .unwrap_or_default();
-                format!("{}:{}: {}{field}", e.file, e.line, e.message)
-            })?
+            Config::parse(&name, &text).map_err(|e| e.describe())?
         }
         None => Config::default(),
     };

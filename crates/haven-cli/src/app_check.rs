@@ -24,14 +24,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{name}: cannot read waiver file: {e}"))?;
-        let file = WaiverFile::parse(&name, &text).map_err(|e| {
-            let field = e
-                .field
-                .as_deref()
-                .map(|f| format!(" (field `{f}`)"))
-                .unwrap_or_default();
-            format!("{}:{}: {}{field}", e.file, e.line, e.message)
-        })?;
+        let file = WaiverFile::parse(&name, &text).map_err(|e| e.describe())?;
         waiver_files.push(file);
     }
 

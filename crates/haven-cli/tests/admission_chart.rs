@@ -4,9 +4,11 @@
 //! must pass them itself, and its webhook configuration must keep the cluster safe when the
 //! webhook is down.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
+use common::{helm_available, repo};
 use serde_json::Value;
 
 const CHART: &str = "deploy/charts/haven-admission";
@@ -14,32 +16,6 @@ const RELEASE: &str = "haven-admission";
 const NAMESPACE: &str = "haven-system";
 /// What a release pipeline writes into `image.digest` (the value itself is irrelevant here).
 const DIGEST: &str = "sha256:9b2f0c1d3e4a5b6c7d8e9f00112233445566778899aabbccddeeff0011223344";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Helm's engine is a Python package; without it these tests cannot run. They say so, and in CI
-/// (where `.ci/run` installs it) its absence is a failure, not a skip.
-fn helm_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import helm_python"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "helm-python-sdk is not installed; .ci/run must install tools/requirements-test.txt"
-        );
-        eprintln!(
-            "SKIPPED: helm-python-sdk is not installed (pip install -r tools/requirements-test.txt)"
-        );
-    }
-    ok
-}
 
 /// `haven app check` on the chart with `--fail-on info`: the exit code and the JSON report.
 fn check(extra: &[&str]) -> (i32, Value) {

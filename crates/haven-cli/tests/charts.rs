@@ -2,36 +2,12 @@
 //! `helm-python-sdk`, through the `tools/helm` shim), checked end to end by the `haven` binary.
 //! Each test asserts the exact findings: rule, object, field path, template file and line.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
+use common::{helm_available, repo};
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Helm's engine is a Python package; without it these tests cannot run. They say so, and in CI
-/// (where `.ci/run` installs it) its absence is a failure, not a skip.
-fn helm_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import helm_python"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "helm-python-sdk is not installed; .ci/run must install tools/requirements-test.txt"
-        );
-        eprintln!(
-            "SKIPPED: helm-python-sdk is not installed (pip install -r tools/requirements-test.txt)"
-        );
-    }
-    ok
-}
 
 /// `(rule, kind/name, path, template:line, waived)` of one finding.
 type Row = (String, String, String, String, bool);

@@ -52,4 +52,15 @@ impl InputError {
         self.field = Some(field.into());
         self
     }
+
+    /// `file:line: message (field `path`)`: the one-line form for a terminal.
+    pub fn describe(&self) -> String {
+        match &self.field {
+            Some(f) => format!(
+                "{}:{}: {} (field `{f}`)",
+                self.file, self.line, self.message
+            ),
+            None => format!("{}:{}: {}", self.file, self.line, self.message),
+        }
+    }
 }
