@@ -632,6 +632,19 @@ impl Flow<'_, '_> {
         }
     }
 
+    /// After an item: `,` (more follow) or `close` (consumed, returns true); anything else is
+    /// not a one-line flow collection.
+    fn separator(&mut self, close: u8) -> Option<bool> {
+        self.skip_ws();
+        let c = *self.s.as_bytes().get(self.pos)?;
+        self.pos += 1;
+        match c {
+            b',' => Some(false),
+            c if c == close => Some(true),
+            _ => None,
+        }
+    }
+
     fn here(&self) -> (u32, u32) {
         (self.no, self.col + self.pos as u32 + 1)
     }
@@ -658,14 +671,8 @@ impl Flow<'_, '_> {
                     let (v, n) = self.value()?;
                     items.push(v);
                     nodes.push(n);
-                    self.skip_ws();
-                    match b.get(self.pos)? {
-                        b',' => self.pos += 1,
-                        b']' => {
-                            self.pos += 1;
-                            break;
-                        }
-                        _ => return None,
+                    if self.separator(b']')? {
+                        break;
                     }
                 }
                 self.depth -= 1;
@@ -709,14 +716,8 @@ impl Flow<'_, '_> {
                     }
                     map.insert(key.clone(), v);
                     entries.push((key, kl, kc, n));
-                    self.skip_ws();
-                    match b.get(self.pos)? {
-                        b',' => self.pos += 1,
-                        b'}' => {
-                            self.pos += 1;
-                            break;
-                        }
-                        _ => return None,
+                    if self.separator(b'}')? {
+                        break;
                     }
                 }
                 self.depth -= 1;

@@ -910,10 +910,67 @@ fn seccomp_implicit_message<S: AsRef<str>>(names: &[S]) -> String {
 
 /// Shared by `seccompProfile_baseline` (1.19+) and `seccompProfile_restricted`: with
 /// `require` false only explicitly bad values are reported.
+/// Upstream's shape for a setting the pod can make for all its containers (seccomp profile,
+/// runAsNonRoot): explicit bad settings are reported when there are any, and only otherwise the
+/// containers that set nothing while the pod does not either.
+struct SettingViolations<'a> {
+    reason: &'static str,
+    /// The container field, e.g. `securityContext.runAsNonRoot`.
+    unset_field: &'static str,
+    /// `pod` and/or `containers "a", "b"`, as upstream names explicit setters.
+    setters: Vec<String>,
+    explicitly_bad: Vec<&'a str>,
+    explicit_fields: Vec<Field>,
+    implicitly_bad: Vec<Ctr<'a>>,
+}
+
+impl<'a> SettingViolations<'a> {
+    fn new(reason: &'static str, unset_field: &'static str) -> Self {
+        Self {
+            reason,
+            unset_field,
+            setters: Vec::new(),
+            explicitly_bad: Vec::new(),
+            explicit_fields: Vec::new(),
+            implicitly_bad: Vec::new(),
+        }
+    }
+
+    fn outcome(
+        mut self,
+        explicit_detail: impl Fn(&str) -> String,
+        unset_detail: impl Fn(&[&str]) -> String,
+    ) -> Option<Outcome> {
+        if !self.explicitly_bad.is_empty() {
+            self.setters.push(containers_phrase(&self.explicitly_bad));
+        }
+        if !self.setters.is_empty() {
+            return Some(Outcome {
+                reason: self.reason.to_owned(),
+                detail: explicit_detail(&join(&self.setters, " and ")),
+                fields: self.explicit_fields,
+            });
+        }
+        if self.implicitly_bad.is_empty() {
+            return None;
+        }
+        let names: Vec<&str> = self.implicitly_bad.iter().map(|c| c.name).collect();
+        let fields = self
+            .implicitly_bad
+            .iter()
+            .map(|c| c.field(self.unset_field, unset_detail(&[c.name])))
+            .collect();
+        Some(Outcome {
+            reason: self.reason.to_owned(),
+            detail: unset_detail(&names),
+            fields,
+        })
+    }
+}
+
 fn seccomp_profile_fields(spec: &PodSpec, require: bool) -> Option<Outcome> {
-    let mut bad_setters: Vec<String> = Vec::new();
+    let mut v = SettingViolations::new("seccompProfile", "securityContext.seccompProfile");
     let mut bad_values: Vec<&str> = Vec::new();
-    let mut explicit_fields = Vec::new();
     let mut pod_set = false;
 
     if let Some(p) = spec
@@ -924,24 +981,22 @@ fn seccomp_profile_fields(spec: &PodSpec, require: bool) -> Option<Outcome> {
         if valid_seccomp_type(&p.type_) {
             pod_set = true;
         } else {
-            bad_setters.push("pod".to_owned());
+            v.setters.push("pod".to_owned());
             bad_values.push(&p.type_);
-            explicit_fields.push(pod_field(
+            v.explicit_fields.push(pod_field(
                 "spec.securityContext.seccompProfile.type",
                 seccomp_explicit_message("pod", &[&p.type_]),
             ));
         }
     }
 
-    let mut explicitly_bad: Vec<&str> = Vec::new();
-    let mut implicitly_bad: Vec<Ctr<'_>> = Vec::new();
     for c in containers(spec) {
         match c.sc.and_then(|sc| sc.seccomp_profile.as_ref()) {
             Some(p) => {
                 if !valid_seccomp_type(&p.type_) {
-                    explicitly_bad.push(c.name);
+                    v.explicitly_bad.push(c.name);
                     bad_values.push(&p.type_);
-                    explicit_fields.push(c.field(
+                    v.explicit_fields.push(c.field(
                         "securityContext.seccompProfile.type",
                         seccomp_explicit_message(&container_phrase(c.name), &[&p.type_]),
                     ));
@@ -949,39 +1004,16 @@ fn seccomp_profile_fields(spec: &PodSpec, require: bool) -> Option<Outcome> {
             }
             None => {
                 if require && !pod_set {
-                    implicitly_bad.push(c);
+                    v.implicitly_bad.push(c);
                 }
             }
         }
     }
-    if !explicitly_bad.is_empty() {
-        bad_setters.push(containers_phrase(&explicitly_bad));
-    }
-    if !bad_setters.is_empty() {
-        return Some(Outcome {
-            reason: "seccompProfile".to_owned(),
-            detail: seccomp_explicit_message(&join(&bad_setters, " and "), &set_list(bad_values)),
-            fields: explicit_fields,
-        });
-    }
-    if !implicitly_bad.is_empty() {
-        let names: Vec<&str> = implicitly_bad.iter().map(|c| c.name).collect();
-        let fields = implicitly_bad
-            .iter()
-            .map(|c| {
-                c.field(
-                    "securityContext.seccompProfile",
-                    seccomp_implicit_message(&[c.name]),
-                )
-            })
-            .collect();
-        return Some(Outcome {
-            reason: "seccompProfile".to_owned(),
-            detail: seccomp_implicit_message(&names),
-            fields,
-        });
-    }
-    None
+    let values = set_list(bad_values);
+    v.outcome(
+        |setters| seccomp_explicit_message(setters, &values),
+        |names| seccomp_implicit_message(names),
+    )
 }
 
 fn seccomp_profile_baseline_v1_19(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
@@ -1373,8 +1405,7 @@ fn non_root_unset_message<S: AsRef<str>>(names: &[S]) -> String {
 }
 
 fn run_as_non_root_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
-    let mut bad_setters: Vec<String> = Vec::new();
-    let mut explicit_fields = Vec::new();
+    let mut v = SettingViolations::new("runAsNonRoot != true", "securityContext.runAsNonRoot");
     let mut pod_non_root = false;
     match spec
         .security_context
@@ -1382,8 +1413,8 @@ fn run_as_non_root_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
         .and_then(|sc| sc.run_as_non_root)
     {
         Some(false) => {
-            bad_setters.push("pod".to_owned());
-            explicit_fields.push(pod_field(
+            v.setters.push("pod".to_owned());
+            v.explicit_fields.push(pod_field(
                 "spec.securityContext.runAsNonRoot",
                 non_root_false_message("pod"),
             ));
@@ -1391,13 +1422,11 @@ fn run_as_non_root_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
         Some(true) => pod_non_root = true,
         None => {}
     }
-    let mut explicitly_bad: Vec<&str> = Vec::new();
-    let mut implicitly_bad: Vec<Ctr<'_>> = Vec::new();
     for c in containers(spec) {
         match c.sc.and_then(|sc| sc.run_as_non_root) {
             Some(false) => {
-                explicitly_bad.push(c.name);
-                explicit_fields.push(c.field(
+                v.explicitly_bad.push(c.name);
+                v.explicit_fields.push(c.field(
                     "securityContext.runAsNonRoot",
                     non_root_false_message(&container_phrase(c.name)),
                 ));
@@ -1405,39 +1434,14 @@ fn run_as_non_root_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
             Some(true) => {}
             None => {
                 if !pod_non_root {
-                    implicitly_bad.push(c);
+                    v.implicitly_bad.push(c);
                 }
             }
         }
     }
-    if !explicitly_bad.is_empty() {
-        bad_setters.push(containers_phrase(&explicitly_bad));
-    }
-    if !bad_setters.is_empty() {
-        return Some(Outcome {
-            reason: "runAsNonRoot != true".to_owned(),
-            detail: non_root_false_message(&join(&bad_setters, " and ")),
-            fields: explicit_fields,
-        });
-    }
-    if !implicitly_bad.is_empty() {
-        let names: Vec<&str> = implicitly_bad.iter().map(|c| c.name).collect();
-        let fields = implicitly_bad
-            .iter()
-            .map(|c| {
-                c.field(
-                    "securityContext.runAsNonRoot",
-                    non_root_unset_message(&[c.name]),
-                )
-            })
-            .collect();
-        return Some(Outcome {
-            reason: "runAsNonRoot != true".to_owned(),
-            detail: non_root_unset_message(&names),
-            fields,
-        });
-    }
-    None
+    v.outcome(non_root_false_message, |names| {
+        non_root_unset_message(names)
+    })
 }
 
 /// 1.35+: a user-namespace pod (`hostUsers: false`) is exempt (KEP-127).
