@@ -1,0 +1,1 @@
+//! The Haven compliancy checks as pure functions over a cluster snapshot

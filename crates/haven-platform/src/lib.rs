@@ -1,0 +1,1 @@
+//! Haven+ platform layer: config, component catalogue, renderer, validator

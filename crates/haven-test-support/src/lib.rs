@@ -1,0 +1,1 @@
+//! In-process Kubernetes-style API server over HTTPS for tests and benchmarks
