@@ -1,1 +1,19 @@
-//! The cluster view: a snapshot of what the checks read, collected with the kube client or loaded from a file
+//! The cluster view: a snapshot of what the checks read, collected with the kube client or loaded
+//! from a file.
+//!
+//! - [`snapshot`]: the [`ClusterSnapshot`] records (pure data; also the `haven snapshot` file).
+//! - [`connect`]: kubectl-style cluster access.
+//! - [`collect`]: concurrent, paged, read-only collection.
+//! - [`probe`]: the write probes behind `--allow-writes` (test PVC for `rwxvolumes`).
+//! - [`error`]: kube errors as messages a person can act on.
+
+pub mod collect;
+pub mod connect;
+pub mod error;
+pub mod probe;
+pub mod snapshot;
+
+pub use collect::{CollectOptions, collect};
+pub use connect::{AccessOptions, Connection, connect};
+pub use error::ClusterError;
+pub use snapshot::*;

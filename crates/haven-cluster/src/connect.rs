@@ -1,0 +1,63 @@
+//! Finding the cluster the way kubectl does: `--kubeconfig`, else `$KUBECONFIG`, else
+//! `~/.kube/config`, else the in-cluster service account; `--context` picks a context.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::error::ClusterError;
+
+/// Where to connect.
+#[derive(Debug, Clone, Default)]
+pub struct AccessOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub timeout: Option<Duration>,
+}
+
+/// A connected client and the facts about it that go into the report.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    pub server: String,
+    pub context: Option<String>,
+}
+
+/// Build a client (no request is made yet).
+pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError> {
+    let kube_options = KubeConfigOptions {
+        context: options.context.clone(),
+        ..Default::default()
+    };
+    let mut config = match &options.kubeconfig {
+        Some(path) => {
+            let file = Kubeconfig::read_from(path)
+                .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?;
+            Config::from_custom_kubeconfig(file, &kube_options)
+                .await
+                .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?
+        }
+        None if options.context.is_some() => Config::from_kubeconfig(&kube_options)
+            .await
+            .map_err(|e| ClusterError::Config(e.to_string()))?,
+        None => Config::infer().await.map_err(|e| {
+            ClusterError::Config(format!(
+                "no cluster configured ({e}); set KUBECONFIG, pass --kubeconfig, or run inside a cluster"
+            ))
+        })?,
+    };
+    if let Some(t) = options.timeout {
+        config.connect_timeout = Some(t);
+        config.read_timeout = Some(t);
+        config.write_timeout = Some(t);
+    }
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
+    Ok(Connection {
+        client,
+        server: server.trim_end_matches('/').to_owned(),
+        context: options.context.clone(),
+    })
+}

@@ -1,0 +1,82 @@
+//! Turning kube client errors into messages a cluster operator can act on.
+
+use std::error::Error as _;
+
+/// Why the cluster could not be checked at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterError {
+    /// No kubeconfig, a broken one, or a missing context.
+    Config(String),
+    /// Nothing answered (DNS, refused, timeout).
+    Unreachable { server: String, detail: String },
+    /// TLS failed: the server's certificate is not trusted by the kubeconfig's CA.
+    UntrustedCertificate { server: String, detail: String },
+    /// 401: the credentials were rejected (expired token, revoked certificate).
+    Unauthorized { server: String, detail: String },
+    /// Anything else.
+    Other(String),
+}
+
+impl std::fmt::Display for ClusterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClusterError::Config(m) => write!(f, "cluster access: {m}"),
+            ClusterError::Unreachable { server, detail } => write!(
+                f,
+                "cannot reach the API server at {server}: {detail} (is the cluster running, and is this the right kubeconfig/context?)"
+            ),
+            ClusterError::UntrustedCertificate { server, detail } => write!(
+                f,
+                "the API server at {server} presented a certificate that is not trusted: {detail} (check certificate-authority-data in the kubeconfig)"
+            ),
+            ClusterError::Unauthorized { server, detail } => write!(
+                f,
+                "the API server at {server} rejected the credentials (401 Unauthorized: {detail}); the token may have expired: log in again or refresh the kubeconfig"
+            ),
+            ClusterError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ClusterError {}
+
+/// The whole source chain of an error, joined, for pattern matching and for the message.
+fn chain(e: &kube::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Classify a kube error that prevented any read.
+pub fn describe_kube_error(e: &kube::Error, server: &str) -> ClusterError {
+    let server = server.to_owned();
+    if let kube::Error::Api(s) = e {
+        if s.code == 401 {
+            return ClusterError::Unauthorized {
+                server,
+                detail: s.message.clone(),
+            };
+        }
+        return ClusterError::Other(format!(
+            "API server at {server} answered HTTP {} {}: {}",
+            s.code, s.reason, s.message
+        ));
+    }
+    let detail = chain(e);
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("tls") && lower.contains("invalid")
+    {
+        ClusterError::UntrustedCertificate { server, detail }
+    } else {
+        ClusterError::Unreachable { server, detail }
+    }
+}

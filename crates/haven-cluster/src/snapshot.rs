@@ -1,0 +1,391 @@
+//! The snapshot: exactly what the checks read, nothing more.
+//!
+//! It is both the in-memory input of `haven_checks::run_checks` and the file format of
+//! `haven snapshot -o FILE` (JSON, `apiVersion: haven.commonground.nl/v1alpha1`,
+//! `kind: ClusterSnapshot`). Records are reduced on purpose: a support engineer can read the file,
+//! it stays small on a 5,000-node cluster, and it can never carry secret material because no
+//! field holds object data beyond names, labels, images and status.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `apiVersion` of the snapshot file.
+pub const SNAPSHOT_API_VERSION: &str = "haven.commonground.nl/v1alpha1";
+/// `kind` of the snapshot file.
+pub const SNAPSHOT_KIND: &str = "ClusterSnapshot";
+
+/// The outcome of one read from the API server. A failed read is kept, not dropped, so that only
+/// the checks needing it become UNKNOWN and they can say why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum Read<T> {
+    /// The read succeeded.
+    Ok { value: T },
+    /// The API server refused it (403); `permission` is what is missing, e.g. `list nodes (core)`.
+    Forbidden { permission: String, message: String },
+    /// Any other failure (5xx, timeout, unreadable response).
+    Failed { message: String },
+}
+
+impl<T> Read<T> {
+    pub fn ok(value: T) -> Self {
+        Read::Ok { value }
+    }
+
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Read::Ok { value } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Why the read has no value, as one line for a check's UNKNOWN reason.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            Read::Ok { .. } => None,
+            Read::Forbidden { permission, .. } => {
+                Some(format!("forbidden: missing permission to {permission}"))
+            }
+            Read::Failed { message } => Some(format!("read failed: {message}")),
+        }
+    }
+}
+
+impl<T: Default> Default for Read<T> {
+    fn default() -> Self {
+        Read::ok(T::default())
+    }
+}
+
+/// Everything `haven check` reads from a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSnapshot {
+    pub api_version: String,
+    pub kind: String,
+    /// When the reads finished (RFC 3339).
+    pub collected_at: String,
+    /// The API server URL, as the kubeconfig names it.
+    #[serde(default)]
+    pub server: String,
+    /// The kubeconfig context used, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    pub server_version: Read<ServerVersion>,
+    /// Served `group/version`s from discovery (`v1` for the core group).
+    pub api_groups: Read<Vec<String>>,
+    pub nodes: Read<Vec<NodeRecord>>,
+    pub namespaces: Read<Vec<NamespaceRecord>>,
+    pub storage_classes: Read<Vec<StorageClassRecord>>,
+    pub persistent_volume_claims: Read<Vec<PvcRecord>>,
+    pub deployments: Read<Vec<WorkloadRecord>>,
+    pub daemon_sets: Read<Vec<WorkloadRecord>>,
+    pub stateful_sets: Read<Vec<WorkloadRecord>>,
+    pub api_services: Read<Vec<ApiServiceRecord>>,
+    pub crds: Read<Vec<CrdRecord>>,
+    /// Selected custom resources, keyed by `plural.group` (e.g. `clusterissuers.cert-manager.io`).
+    /// A resource whose API is not served reads as an empty list.
+    #[serde(default)]
+    pub custom_resources: BTreeMap<String, Read<Vec<CustomRecord>>>,
+    /// SelfSubjectAccessReview answers.
+    pub access: Read<Vec<AccessRecord>>,
+    /// Results of write probes (only with `--allow-writes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<ProbeRecord>,
+}
+
+impl ClusterSnapshot {
+    /// An empty snapshot in which every read succeeded with nothing: the base for tests.
+    pub fn empty() -> Self {
+        ClusterSnapshot {
+            api_version: SNAPSHOT_API_VERSION.into(),
+            kind: SNAPSHOT_KIND.into(),
+            collected_at: "1970-01-01T00:00:00Z".into(),
+            server: String::new(),
+            context: None,
+            server_version: Read::ok(ServerVersion::default()),
+            api_groups: Read::default(),
+            nodes: Read::default(),
+            namespaces: Read::default(),
+            storage_classes: Read::default(),
+            persistent_volume_claims: Read::default(),
+            deployments: Read::default(),
+            daemon_sets: Read::default(),
+            stateful_sets: Read::default(),
+            api_services: Read::default(),
+            crds: Read::default(),
+            custom_resources: BTreeMap::new(),
+            access: Read::default(),
+            probes: Vec::new(),
+        }
+    }
+
+    /// All workloads of the three kinds that were read, with the first problem among the reads.
+    pub fn workloads(&self) -> (Vec<&WorkloadRecord>, Vec<String>) {
+        let mut all = Vec::new();
+        let mut problems = Vec::new();
+        for read in [&self.deployments, &self.daemon_sets, &self.stateful_sets] {
+            match read.value() {
+                Some(v) => all.extend(v.iter()),
+                None => problems.extend(read.problem()),
+            }
+        }
+        (all, problems)
+    }
+
+    /// Serialise as the snapshot file (pretty JSON).
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Read a snapshot file; `name` is used in error messages.
+    pub fn from_json(name: &str, text: &str) -> Result<Self, SnapshotError> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| SnapshotError::new(name, e.line(), format!("not JSON: {e}")))?;
+        let api_version = value
+            .get("apiVersion")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let kind = value
+            .get("kind")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if kind != SNAPSHOT_KIND || api_version != SNAPSHOT_API_VERSION {
+            return Err(SnapshotError::new(
+                name,
+                1,
+                format!(
+                    "field apiVersion/kind: expected {SNAPSHOT_API_VERSION}/{SNAPSHOT_KIND}, found {api_version:?}/{kind:?}"
+                ),
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            SnapshotError::new(name, inner.line(), format!("field {path}: {inner}"))
+        })
+    }
+}
+
+/// A snapshot file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl SnapshotError {
+    fn new(file: &str, line: usize, message: String) -> Self {
+        SnapshotError {
+            file: file.into(),
+            line,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+/// `/version`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerVersion {
+    pub major: String,
+    pub minor: String,
+    pub git_version: String,
+    #[serde(default)]
+    pub platform: String,
+}
+
+impl ServerVersion {
+    /// `(major, minor)` as numbers; managed platforms write minors like `30+`.
+    pub fn major_minor(&self) -> Option<(u32, u32)> {
+        let digits = |s: &str| {
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .ok()
+        };
+        if let (Some(ma), Some(mi)) = (digits(&self.major), digits(&self.minor)) {
+            return Some((ma, mi));
+        }
+        let v = self.git_version.trim_start_matches('v');
+        let mut parts = v.split('.');
+        Some((digits(parts.next()?)?, digits(parts.next()?)?))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRecord {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<String>,
+    /// `(type, address)`, e.g. `("ExternalIP", "203.0.113.4")`.
+    #[serde(default)]
+    pub addresses: Vec<NodeAddress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+    #[serde(default)]
+    pub os_image: String,
+    #[serde(default)]
+    pub kernel_version: String,
+    #[serde(default)]
+    pub kubelet_version: String,
+    #[serde(default)]
+    pub container_runtime_version: String,
+    #[serde(default)]
+    pub operating_system: String,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub ready: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeAddress {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceRecord {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageClassRecord {
+    pub name: String,
+    pub provisioner: String,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PvcRecord {
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub access_modes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    #[serde(default)]
+    pub phase: String,
+}
+
+/// A Deployment, DaemonSet or StatefulSet, reduced to what identifies and judges it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadRecord {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Container images (init containers included), as written in the pod template.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Desired replicas (DaemonSet: desired number scheduled).
+    pub desired: i32,
+    /// Ready (Deployment: available) replicas.
+    pub ready: i32,
+}
+
+impl WorkloadRecord {
+    /// Available: everything desired is ready (a workload scaled to zero is not providing anything).
+    pub fn healthy(&self) -> bool {
+        self.desired > 0 && self.ready >= self.desired
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServiceRecord {
+    pub name: String,
+    /// `namespace/name` of the backing Service; none for local (built-in) groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The `Available` condition, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<bool>,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CrdRecord {
+    pub name: String,
+    pub group: String,
+    pub kind: String,
+    #[serde(default)]
+    pub versions: Vec<String>,
+    pub established: bool,
+}
+
+/// A custom resource (Issuer, HelmRelease, …): identity, labels, the `Ready` condition and, for
+/// Flux HelmReleases, the chart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomRecord {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// `Ready` condition status; none when the object reports no such condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessRecord {
+    pub verb: String,
+    pub group: String,
+    pub resource: String,
+    pub allowed: bool,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The result of a write probe (`--allow-writes`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeRecord {
+    /// The check it decides, e.g. `rwxvolumes`.
+    pub check: String,
+    /// Did the probe show the capability?
+    pub passed: Option<bool>,
+    /// What was done and seen, for the evidence.
+    pub detail: String,
+    #[serde(default)]
+    pub facts: BTreeMap<String, String>,
+}
