@@ -1,1 +1,307 @@
-//! The Haven compliancy checks as pure functions over a cluster snapshot
+//! The Haven compliancy checks as pure functions over a cluster snapshot.
+//!
+//! [`run_checks`] takes a [`ClusterSnapshot`](haven_cluster::ClusterSnapshot), the rule inputs
+//! ([`CheckConfig`]), the dated [`ReleaseData`], the time and the facts about this run
+//! ([`RunInputs`]), and returns a [`CheckRun`]: for each of upstream's 15 mandatory and 2
+//! suggested checks (same names and categories as the Haven Compliancy Checker v12.8) a result,
+//! the method used and the evidence; the verdict with waivers applied; and, with `--plus`, the
+//! Haven+ capability report. No I/O happens here: the CLI reads files and the cluster, this crate
+//! decides.
+
+pub mod catalogue;
+mod checks;
+pub mod config;
+pub mod plus;
+pub mod release;
+pub mod waivers;
+
+use std::collections::BTreeMap;
+
+use haven_cluster::ClusterSnapshot;
+use serde::{Deserialize, Serialize};
+
+pub use catalogue::{CHECKS, Category, CheckInfo, check_info};
+pub use config::{CheckConfig, ConfigError};
+pub use plus::{CapabilityReport, CapabilityStatus, ComponentReport};
+pub use release::ReleaseData;
+pub use waivers::{Waiver, parse_waivers};
+
+/// Result of one check, in upstream's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Outcome {
+    Yes,
+    No,
+    Skipped,
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Yes => "YES",
+            Outcome::No => "NO",
+            Outcome::Skipped => "SKIPPED",
+            Outcome::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// A waiver that applies to a result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedWaiver {
+    pub reason: String,
+    pub expires: String,
+    /// Expired waivers are shown but waive nothing.
+    pub expired: bool,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckResult {
+    pub name: String,
+    pub category: Category,
+    pub label: String,
+    pub rationale: String,
+    pub suggested: bool,
+    pub result: Outcome,
+    /// How the result was decided, e.g. `read-only: ...` or `write probe: ...`.
+    pub method: String,
+    /// One line: why this result.
+    pub reason: String,
+    /// Structured evidence (zones seen, nodes with ExternalIP, agent found and where, ...).
+    pub evidence: BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<AppliedWaiver>,
+}
+
+impl CheckResult {
+    /// Passed, or accepted by a waiver that has not expired.
+    pub fn accepted(&self) -> bool {
+        self.result == Outcome::Yes || self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Compliant,
+    CompliantWithWaivers,
+    NotCompliant,
+}
+
+impl Verdict {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "compliant",
+            Verdict::CompliantWithWaivers => "compliant with waivers",
+            Verdict::NotCompliant => "NOT compliant",
+        }
+    }
+}
+
+/// Upstream's summary counts over the mandatory checks (raw results, waivers not applied).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub total: usize,
+    pub unknown: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub passed: usize,
+}
+
+/// The platform detected from node labels or the server version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Platform {
+    pub name: String,
+    pub cncf_name: String,
+    pub managed: bool,
+    /// What identified it, e.g. `node label eks.amazonaws.com/nodegroup`.
+    pub determined_by: String,
+}
+
+/// Which release data was used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseDataInfo {
+    pub origin: String,
+    pub date: String,
+    pub source: String,
+}
+
+/// State of an external tool for a suggested check.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum ExternalTool {
+    /// Not asked for: the check is SKIPPED.
+    #[default]
+    NotRequested,
+    /// Asked for, but the program is not on PATH.
+    Missing { program: String },
+    /// Ran: `passed` from its exit status, `detail` a short summary of its output.
+    Ran {
+        program: String,
+        passed: bool,
+        detail: String,
+    },
+    /// Asked for and found, but it could not be run or read.
+    Failed { program: String, message: String },
+}
+
+/// Facts about this run that are not in the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct RunInputs {
+    /// This program's version (`CARGO_PKG_VERSION` of the CLI).
+    pub tool_version: String,
+    /// SHA-256 (hex) of the running binary; `None` when it could not be read.
+    pub binary_sha256: Option<String>,
+    pub cis: ExternalTool,
+    pub kubescape: ExternalTool,
+    pub cncf: bool,
+    pub plus: bool,
+    pub waivers: Vec<Waiver>,
+    /// Recorded in the output: whether write probes were allowed.
+    pub allow_writes: bool,
+}
+
+/// Everything one run decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckRun {
+    pub results: Vec<CheckResult>,
+    pub suggested: Vec<CheckResult>,
+    pub summary: Summary,
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    pub release_data: ReleaseDataInfo,
+    /// Waivers that named a check which passed anyway, or that expired.
+    pub waiver_notes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plus: Option<Vec<CapabilityReport>>,
+    /// Reads that failed, for the report's footer (`list nodes (core)`: forbidden ...).
+    pub read_problems: Vec<String>,
+    pub config_cncf: bool,
+    pub config_cis: bool,
+    pub config_kubescape: bool,
+}
+
+/// Run every check on a snapshot. Pure: same inputs, same output.
+pub fn run_checks(
+    snapshot: &ClusterSnapshot,
+    config: &CheckConfig,
+    release: &ReleaseData,
+    now: jiff::Timestamp,
+    inputs: &RunInputs,
+) -> CheckRun {
+    let ctx = checks::Ctx::new(snapshot, config, release, now, inputs);
+    let mut results: Vec<CheckResult> = CHECKS
+        .iter()
+        .filter(|c| !c.suggested)
+        .map(|c| checks::run(c, &ctx))
+        .collect();
+    let mut suggested: Vec<CheckResult> = CHECKS
+        .iter()
+        .filter(|c| c.suggested)
+        .map(|c| checks::run(c, &ctx))
+        .collect();
+    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let mut notes = Vec::new();
+    for w in &inputs.waivers {
+        let Some(r) = results
+            .iter_mut()
+            .chain(suggested.iter_mut())
+            .find(|r| r.name == w.check)
+        else {
+            continue;
+        };
+        let expired = w.expires < today;
+        if expired {
+            notes.push(format!(
+                "waiver for {} expired on {}: it waives nothing",
+                w.check, w.expires
+            ));
+        } else if r.result == Outcome::Yes {
+            notes.push(format!(
+                "waiver for {} is not needed: the check passed",
+                w.check
+            ));
+        }
+        r.waiver = Some(AppliedWaiver {
+            reason: w.reason.clone(),
+            expires: w.expires.to_string(),
+            expired,
+        });
+    }
+    let summary = summarise(&results);
+    let verdict = if results.iter().all(|r| r.result == Outcome::Yes) {
+        Verdict::Compliant
+    } else if results.iter().all(CheckResult::accepted) {
+        Verdict::CompliantWithWaivers
+    } else {
+        Verdict::NotCompliant
+    };
+    let plus = inputs.plus.then(|| plus::report(snapshot, config));
+    CheckRun {
+        results,
+        suggested,
+        summary,
+        verdict,
+        platform: ctx.platform.clone(),
+        release_data: ReleaseDataInfo {
+            origin: release.origin.clone(),
+            date: release.date.clone(),
+            source: release.source.clone(),
+        },
+        waiver_notes: notes,
+        plus,
+        read_problems: read_problems(snapshot),
+        config_cncf: inputs.cncf,
+        config_cis: inputs.cis != ExternalTool::NotRequested,
+        config_kubescape: inputs.kubescape != ExternalTool::NotRequested,
+    }
+}
+
+fn summarise(results: &[CheckResult]) -> Summary {
+    let count = |o: Outcome| results.iter().filter(|r| r.result == o).count();
+    Summary {
+        total: results.len(),
+        unknown: count(Outcome::Unknown),
+        skipped: count(Outcome::Skipped),
+        failed: count(Outcome::No),
+        passed: count(Outcome::Yes),
+    }
+}
+
+fn read_problems(s: &ClusterSnapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut add = |what: &str, p: Option<String>| {
+        if let Some(p) = p {
+            out.push(format!("{what}: {p}"));
+        }
+    };
+    add("server version", s.server_version.problem());
+    add("discovery", s.api_groups.problem());
+    add("nodes", s.nodes.problem());
+    add("namespaces", s.namespaces.problem());
+    add("storage classes", s.storage_classes.problem());
+    add(
+        "persistent volume claims",
+        s.persistent_volume_claims.problem(),
+    );
+    add("deployments", s.deployments.problem());
+    add("daemon sets", s.daemon_sets.problem());
+    add("stateful sets", s.stateful_sets.problem());
+    add("API services", s.api_services.problem());
+    add("custom resource definitions", s.crds.problem());
+    add("access reviews", s.access.problem());
+    for (k, r) in &s.custom_resources {
+        add(k, r.problem());
+    }
+    out
+}
