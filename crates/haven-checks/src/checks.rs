@@ -143,7 +143,7 @@ fn compat_major(version: &str) -> Option<(u64, u64)> {
 fn parse_day(s: &str) -> Option<jiff::civil::Date> {
     jiff::civil::Date::strptime("%Y-%m-%d", s)
         .ok()
-        .or_else(|| jiff::civil::Date::strptime("%Y-%m-%d", &format!("{s}-01")).ok())
+        .or_else(|| jiff::civil::Date::strptime("%Y-%m-%d", format!("{s}-01")).ok())
 }
 
 /// Upstream: the checker must be the latest major, or a newer major must be less than 3 months
