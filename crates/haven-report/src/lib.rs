@@ -16,6 +16,7 @@ use std::str::FromStr;
 
 use haven_model::{Finding, InputError, RuleInfo, Severity};
 
+pub mod cluster_check;
 mod gitlab;
 mod json;
 mod junit;

@@ -1,0 +1,409 @@
+//! The outputs of `haven check`: upstream's JSON shape key by key, the native JSON against its
+//! committed schema, JUnit against the Jenkins XSD, SARIF against the OASIS schema, the text
+//! tables and summary line, and the `Compliancy` resource.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use haven_checks::*;
+use haven_cluster::*;
+use haven_report::cluster_check::*;
+use serde_json::{Value, json};
+
+fn sample_run(waive: bool, plus: bool) -> CheckRun {
+    let mut s = ClusterSnapshot::empty();
+    s.server_version = Read::ok(ServerVersion {
+        major: "1".into(),
+        minor: "35".into(),
+        git_version: "v1.35.2".into(),
+        platform: String::new(),
+    });
+    s.api_groups = Read::ok(vec!["v1".into(), "rbac.authorization.k8s.io/v1".into()]);
+    s.nodes = Read::ok(vec![NodeRecord {
+        name: "kind-control-plane <&\"'>".into(),
+        labels: [(
+            "node-role.kubernetes.io/control-plane".to_owned(),
+            String::new(),
+        )]
+        .into(),
+        provider_id: Some("kind://docker/kind/kind-control-plane".into()),
+        os_image: "Debian GNU/Linux 12 (bookworm)".into(),
+        addresses: vec![NodeAddress {
+            kind: "ExternalIP".into(),
+            address: "198.51.100.3".into(),
+        }],
+        ..Default::default()
+    }]);
+    s.deployments = Read::Forbidden {
+        permission: "list deployments (apps)".into(),
+        message: "forbidden".into(),
+    };
+    let inputs = RunInputs {
+        tool_version: "0.1.0".into(),
+        binary_sha256: Some("00".repeat(32)),
+        cncf: true,
+        plus,
+        cis: ExternalTool::Missing {
+            program: "kube-bench".into(),
+        },
+        waivers: if waive {
+            vec![Waiver {
+                check: "hamasters".into(),
+                reason: "one-node dev cluster \u{1b} <x>".into(),
+                expires: jiff::civil::date(2027, 6, 30),
+            }]
+        } else {
+            vec![]
+        },
+        ..Default::default()
+    };
+    run_checks(
+        &s,
+        &CheckConfig::default(),
+        &ReleaseData::embedded(),
+        "2026-11-25T12:00:00Z".parse().unwrap(),
+        &inputs,
+    )
+}
+
+fn report(run: CheckRun) -> ClusterReport {
+    ClusterReport {
+        tool_version: "0.1.0".into(),
+        run,
+        started: "2026-11-25T12:00:00Z".into(),
+        stopped: "2026-11-25T12:00:03Z".into(),
+        target: "https://127.0.0.1:6443".into(),
+        context: Some("kind-kind".into()),
+        command_line: "haven check -o json".into(),
+        source: "live".into(),
+        allow_writes: false,
+    }
+}
+
+fn reports() -> Vec<ClusterReport> {
+    vec![
+        report(sample_run(false, false)),
+        report(sample_run(true, true)),
+    ]
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn missing_tool(what: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{what} (required when CI is set)");
+    }
+    eprintln!("SKIPPED: {what}");
+}
+
+fn validate(schema: &Value, instance: &Value, what: &str) {
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap_or_else(|e| panic!("schema for {what}: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not validate:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn upstream_json_has_exactly_upstreams_shape() {
+    let r = report(sample_run(false, false));
+    let v: Value = serde_json::from_str(&render_upstream_json(&r)).unwrap();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let mut top = keys(&v);
+    top.sort();
+    assert_eq!(
+        top,
+        [
+            "CompliancyChecks",
+            "Config",
+            "HavenCompliant",
+            "StartTS",
+            "StopTS",
+            "SuggestedChecks",
+            "Version"
+        ]
+    );
+    assert_eq!(keys(&v["Config"]), ["CIS", "CNCF", "KESC"]);
+    assert_eq!(
+        v["Config"],
+        json!({"CNCF": true, "CIS": true, "KESC": false})
+    );
+    let mut summary = keys(&v["CompliancyChecks"]["Summary"]);
+    summary.sort();
+    assert_eq!(summary, ["Failed", "Passed", "Skipped", "Total", "Unknown"]);
+    let results = v["CompliancyChecks"]["Results"].as_array().unwrap();
+    assert_eq!(results.len(), 15);
+    for c in results
+        .iter()
+        .chain(v["SuggestedChecks"]["Results"].as_array().unwrap())
+    {
+        let mut k = keys(c);
+        k.sort();
+        assert_eq!(k, ["Category", "Label", "Name", "Rationale", "Result"]);
+        assert!(["YES", "NO", "SKIPPED", "UNKNOWN"].contains(&c["Result"].as_str().unwrap()));
+    }
+    assert_eq!(v["HavenCompliant"], false);
+    let s = &v["CompliancyChecks"]["Summary"];
+    assert_eq!(s["Total"], 15);
+    assert_eq!(
+        s["Passed"].as_u64().unwrap()
+            + s["Failed"].as_u64().unwrap()
+            + s["Unknown"].as_u64().unwrap()
+            + s["Skipped"].as_u64().unwrap(),
+        15
+    );
+    assert!(jiff::Timestamp::from_str_rfc3339(v["StartTS"].as_str().unwrap()).is_ok());
+    assert!(v["Version"].as_str().unwrap().contains("v12.8"));
+}
+
+trait Rfc {
+    fn from_str_rfc3339(s: &str) -> Result<jiff::Timestamp, jiff::Error>;
+}
+impl Rfc for jiff::Timestamp {
+    fn from_str_rfc3339(s: &str) -> Result<jiff::Timestamp, jiff::Error> {
+        s.parse()
+    }
+}
+
+#[test]
+fn haven_json_validates_against_committed_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("docs/report-schema/cluster-check-v1.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    jsonschema::meta::validate(&schema).unwrap();
+    for r in reports() {
+        let v: Value = serde_json::from_str(&render_haven_json(&r)).unwrap();
+        validate(&schema, &v, "haven-json");
+        assert_eq!(v["schemaVersion"], CLUSTER_JSON_SCHEMA_VERSION);
+    }
+    // The schema catches mistakes.
+    let mut v = haven_json(&reports()[0]);
+    v["checks"][0]["result"] = json!("MAYBE");
+    assert!(!jsonschema::is_valid(&schema, &v));
+    let mut v = haven_json(&reports()[0]);
+    v["checks"][0]["evidnce"] = json!({});
+    assert!(!jsonschema::is_valid(&schema, &v));
+}
+
+#[test]
+fn haven_json_carries_evidence_and_waivers() {
+    let r = report(sample_run(true, true));
+    let v = haven_json(&r);
+    let check = |n: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        check("privatenetworking")["evidence"]["externalAddresses"][0]["address"],
+        "198.51.100.3"
+    );
+    let ha = check("hamasters");
+    assert_eq!(ha["result"], "NO", "real result kept");
+    assert_eq!(ha["waiver"]["expires"], "2027-06-30");
+    assert_eq!(v["platform"]["name"], "kind");
+    assert!(
+        check("logs")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("list deployments (apps)")
+    );
+    assert_eq!(v["plus"].as_array().unwrap().len(), 15);
+}
+
+#[test]
+fn text_has_upstream_tables_and_summary_line() {
+    let r = report(sample_run(false, false));
+    let t = render_text(&r, false);
+    assert!(
+        t.contains("| CATEGORY       | NAME              | PASSED  |"),
+        "{t}"
+    );
+    assert!(
+        t.contains("| Fundamental    | havenversion      | YES     |"),
+        "{t}"
+    );
+    let s = &r.run.summary;
+    let line = format!(
+        "Results: {} out of 15 checks passed, {} checks skipped, {} checks unknown. This is NOT a Haven Compliant cluster.",
+        s.passed, s.skipped, s.unknown
+    );
+    assert!(t.contains(&line), "{t}");
+    assert!(t.contains("Verdict: NOT compliant"));
+    assert!(t.contains("Release data: embedded (dated "));
+    assert!(
+        t.contains("UNKNOWN logs:") && t.contains("list deployments (apps)"),
+        "{t}"
+    );
+    assert!(!t.contains("externalAddresses"), "evidence only with -v");
+    let v = render_text(&r, true);
+    assert!(
+        v.contains("externalAddresses: [{\"address\":\"198.51.100.3\""),
+        "{v}"
+    );
+    let w = render_text(&report(sample_run(true, true)), false);
+    assert!(w.contains("| hamasters         | NO (waived) |"), "{w}");
+    assert!(w.contains("Haven+ capabilities"));
+}
+
+fn sarif_schema() -> Option<Value> {
+    let path = match std::env::var_os("HAVEN_SARIF_SCHEMA") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).ok()?;
+            let version = lock
+                .split("[[package]]")
+                .find(|p| p.contains("name = \"serde-sarif\"\n"))?
+                .lines()
+                .find_map(|l| l.strip_prefix("version = \""))?
+                .trim_end_matches('"')
+                .to_owned();
+            let home = std::env::var_os("CARGO_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+            std::fs::read_dir(home.join("registry/src"))
+                .ok()?
+                .filter_map(|e| {
+                    e.ok().map(|e| {
+                        e.path()
+                            .join(format!("serde-sarif-{version}/src/schema.json"))
+                    })
+                })
+                .find(|p| p.is_file())?
+        }
+    };
+    let text = std::fs::read_to_string(path)
+        .ok()?
+        .replace("[a-zA-Z]{2}]?$", "[a-zA-Z]{2}\\\\]?$");
+    serde_json::from_str(&text).ok()
+}
+
+#[test]
+fn sarif_validates_and_maps_results() {
+    let Some(schema) = sarif_schema() else {
+        missing_tool("the SARIF 2.1.0 schema was not found (set HAVEN_SARIF_SCHEMA)");
+        return;
+    };
+    for r in reports() {
+        let v: Value = serde_json::from_str(&render_sarif(&r)).unwrap();
+        validate(&schema, &v, "SARIF");
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 17);
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        for res in results {
+            let i = res["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], res["ruleId"]);
+            let expected = match res["properties"]["result"].as_str().unwrap() {
+                "YES" => "pass",
+                "NO" => "fail",
+                "UNKNOWN" => "review",
+                _ => "notApplicable",
+            };
+            assert_eq!(res["kind"], expected);
+        }
+    }
+    let v: Value = serde_json::from_str(&render_sarif(&report(sample_run(true, false)))).unwrap();
+    let ha = v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "haven-check/hamasters")
+        .unwrap()
+        .clone();
+    assert_eq!(ha["suppressions"][0]["kind"], "external");
+    let mut bad = v.clone();
+    bad["runs"][0]["results"][0]["kind"] = json!("maybe");
+    assert!(!jsonschema::is_valid(&schema, &bad));
+}
+
+#[test]
+fn junit_validates_against_xsd() {
+    let probe = Command::new("python3")
+        .args(["-c", "import xmlschema"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        missing_tool("Python package xmlschema is not installed (pip install xmlschema)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("haven-cluster-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for (i, r) in reports().iter().enumerate() {
+        let xml = render_junit(r);
+        assert!(xml.contains("<testsuites name=\"haven check\""));
+        let f = dir.join(format!("r{i}.xml"));
+        std::fs::write(&f, xml).unwrap();
+        files.push(f);
+    }
+    let bad = dir.join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<testsuites><testsuite name=\"x\"><testcase/></testsuite></testsuites>",
+    )
+    .unwrap();
+    let script = "import sys, xmlschema\ns = xmlschema.XMLSchema(sys.argv[1])\nok = not s.is_valid(sys.argv[2])\nfor p in sys.argv[3:]:\n    for e in s.iter_errors(p):\n        print(p, e, file=sys.stderr); ok = False\nsys.exit(0 if ok else 1)\n";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/junit-10.xsd"))
+        .arg(&bad)
+        .args(&files)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let x = render_junit(&report(sample_run(true, false)));
+    assert!(
+        x.contains("<skipped message=\"waived (result NO): one-node dev cluster"),
+        "{x}"
+    );
+    assert!(x.contains("<error type=\"UNKNOWN\""));
+    assert!(x.contains("<failure type=\"NO\""));
+}
+
+#[test]
+fn compliancy_resource_mirrors_json_in_camel_case() {
+    let r = report(sample_run(false, false));
+    let c = compliancy_resource(&r);
+    assert_eq!(c["apiVersion"], "haven.commonground.nl/v1alpha1");
+    assert_eq!(c["kind"], "Compliancy");
+    assert_eq!(c["metadata"]["name"], "haven-2026-11-25t12-00-03z");
+    let out = &c["spec"]["output"];
+    assert_eq!(out["havenCompliant"], false);
+    assert_eq!(out["config"]["cncf"], true);
+    assert_eq!(out["compliancyChecks"]["summary"]["total"], 15);
+    assert!(out["compliancyChecks"]["results"][0]["name"].is_string());
+    assert_eq!(c["spec"]["input"]["platform"]["determinedPlatform"], "kind");
+    assert_eq!(c["spec"]["input"]["commandline"], "haven check -o json");
+    let crd = compliancy_crd();
+    assert_eq!(
+        crd["metadata"]["name"],
+        "compliancies.haven.commonground.nl"
+    );
+    assert_eq!(crd["spec"]["scope"], "Cluster");
+}
+
+#[test]
+fn exit_codes_follow_the_verdict() {
+    assert_eq!(report(sample_run(false, false)).exit_code(), 1);
+}
