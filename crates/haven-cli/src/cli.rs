@@ -25,6 +25,11 @@ pub enum Command {
     },
     /// List every rule, or explain one.
     Rules(RulesArgs),
+    /// Check a cluster for Haven compliancy: upstream's 15 checks (+2 suggested), read-only by
+    /// default, offline, with evidence and waivers.
+    Check(crate::check_cmd::ClusterCheckArgs),
+    /// Record what `haven check` reads from a cluster in a file (secrets are never read).
+    Snapshot(crate::check_cmd::SnapshotArgs),
     /// The admission webhook that enforces the same rules on the cluster.
     Admission {
         #[command(subcommand)]

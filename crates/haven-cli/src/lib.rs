@@ -7,6 +7,7 @@
 
 mod admission_cmd;
 mod app_check;
+mod check_cmd;
 mod cli;
 mod rules_cmd;
 
@@ -36,6 +37,8 @@ pub fn main() -> ExitCode {
             command: cli::AppCommand::Check(args),
         } => app_check::run(&args),
         cli::Command::Rules(args) => rules_cmd::run(&args),
+        cli::Command::Check(args) => check_cmd::run(&args),
+        cli::Command::Snapshot(args) => check_cmd::snapshot(&args),
         cli::Command::Admission {
             command: cli::AdmissionCommand::Serve(args),
         } => admission_cmd::serve(&args),

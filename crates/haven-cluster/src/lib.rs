@@ -12,6 +12,7 @@ pub mod connect;
 pub mod error;
 pub mod probe;
 pub mod snapshot;
+pub mod write;
 
 pub use collect::{CollectOptions, collect};
 pub use connect::{AccessOptions, Connection, connect};

@@ -1,0 +1,461 @@
+//! `haven check` (the cluster compliancy check) and `haven snapshot`.
+//!
+//! Wiring only: cluster access and collection live in `haven-cluster`, the decisions in
+//! `haven-checks`, the outputs in `haven-report::cluster_check`. Exit codes: 0 compliant (also
+//! with waivers), 1 not compliant, 2 could not run.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use haven_checks::{CHECKS, CheckConfig, ExternalTool, ReleaseData, RunInputs, parse_waivers};
+use haven_cluster::{AccessOptions, ClusterSnapshot, CollectOptions};
+use haven_report::cluster_check::{self as out, ClusterReport};
+
+use crate::EXIT_OK;
+
+const CHECK_EXIT_CODES: &str = "Exit codes:\n  0  compliant (also: compliant with waivers)\n  1  NOT compliant\n  2  could not run (no cluster access, unreadable file, usage error)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Upstream's tables and summary line, then haven's verdict and reasons (`-v`: evidence).
+    Text,
+    /// Upstream's JSON (PascalCase), for existing consumers.
+    Json,
+    /// haven's JSON with method and evidence (schema haven.cluster-check/v1).
+    HavenJson,
+    Junit,
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterAccessArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Timeout of each API request, e.g. `30s`, `2m`, `500ms`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = CHECK_EXIT_CODES)]
+pub struct ClusterCheckArgs {
+    #[command(flatten)]
+    pub access: ClusterAccessArgs,
+    /// Check a snapshot file (from `haven snapshot`) instead of a live cluster.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["allow_writes", "write_crd"])]
+    pub snapshot: Option<PathBuf>,
+    /// Allow write probes: a test ReadWriteMany claim for rwxvolumes (in a namespace of its own,
+    /// deleted afterwards, also on Ctrl-C). Without it every check is read-only.
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// How long the rwxvolumes probe waits for its claim to bind.
+    #[arg(long, value_name = "DURATION", default_value = "180s", value_parser = parse_duration)]
+    pub probe_timeout: Duration,
+    /// Release data file (Kubernetes releases, checker releases and hashes, CNCF-certified
+    /// platforms) instead of the copy built in.
+    #[arg(long, value_name = "FILE")]
+    pub release_data: Option<PathBuf>,
+    /// Waiver file (YAML, kind CheckWaiverList): checks accepted as exceptions, with reason and expiry.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// Check configuration (YAML): log agents, RWX provisioners, platforms, hardened OSes, Haven+
+    /// components. Top-level keys replace the built-in defaults (`--print-config` shows them).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the built-in check configuration and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Also report the Haven+ capabilities: component, version and health of each.
+    #[arg(long)]
+    pub plus: bool,
+    /// Run the suggested CIS check with kube-bench (must be on PATH).
+    #[arg(long)]
+    pub cis: bool,
+    /// Run the suggested Kubescape check with kubescape (must be on PATH).
+    #[arg(long)]
+    pub kubescape: bool,
+    /// Skip the cncf check.
+    #[arg(long)]
+    pub no_cncf: bool,
+    /// List the checks with their rationale and exit (no cluster needed).
+    #[arg(long)]
+    pub rationale: bool,
+    /// Write upstream's `Compliancy` resource to the cluster (creating its CRD if absent).
+    #[arg(long)]
+    pub write_crd: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Show the evidence of every check.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub access: ClusterAccessArgs,
+    /// Where to write the snapshot (JSON); `-` for standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `30s`, `2m`, `500ms`, or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (try 30s, 2m, 500ms)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    if secs <= 0.0 {
+        return Err("a timeout must be positive".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn access_options(a: &ClusterAccessArgs) -> AccessOptions {
+    AccessOptions {
+        kubeconfig: a.kubeconfig.clone(),
+        context: a.context.clone(),
+        timeout: Some(a.timeout),
+    }
+}
+
+/// A spinner on stderr, only when stderr is a terminal (never in pipes or CI logs).
+fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Some(bar)
+}
+
+async fn collect_live(
+    access: &ClusterAccessArgs,
+) -> Result<(haven_cluster::Connection, ClusterSnapshot), String> {
+    let conn = haven_cluster::connect(&access_options(access))
+        .await
+        .map_err(|e| e.to_string())?;
+    let bar = spinner(&format!("reading {}", conn.server));
+    let options = CollectOptions {
+        request_timeout: access.timeout,
+        server: conn.server.clone(),
+        context: conn.context.clone(),
+    };
+    let snapshot = haven_cluster::collect(&conn.client, &options)
+        .await
+        .map_err(|e| e.to_string());
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok((conn, snapshot?))
+}
+
+pub fn snapshot(args: &SnapshotArgs) -> Result<u8, String> {
+    let rt = runtime()?;
+    let (_, snapshot) = rt.block_on(collect_live(&args.access))?;
+    let text = snapshot.to_json();
+    if args.output.as_os_str() == "-" {
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| e.to_string())?;
+    } else {
+        std::fs::write(&args.output, text)
+            .map_err(|e| format!("{}: {e}", args.output.display()))?;
+        eprintln!(
+            "haven: snapshot of {} written to {}",
+            snapshot.server,
+            args.output.display()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+fn print_rationale(format: CheckFormat) -> Result<u8, String> {
+    let mut s = String::new();
+    if matches!(format, CheckFormat::Json | CheckFormat::HavenJson) {
+        let list: Vec<serde_json::Value> = CHECKS
+            .iter()
+            .map(|c| {
+                serde_json::json!({"name": c.name, "category": c.category.as_str(), "label": c.label, "rationale": c.rationale, "suggested": c.suggested})
+            })
+            .collect();
+        s = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())? + "\n";
+    } else {
+        for c in CHECKS {
+            s.push_str(&format!(
+                "{} ({}{})\n  {}\n  Why: {}\n\n",
+                c.name,
+                c.category.as_str(),
+                if c.suggested { ", suggested" } else { "" },
+                c.label,
+                c.rationale
+            ));
+        }
+    }
+    std::io::stdout()
+        .write_all(s.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(EXIT_OK)
+}
+
+/// SHA-256 of the running binary, for shavalidation.
+fn own_sha256() -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let path = std::env::current_exe().ok()?;
+    let bytes = std::fs::read(path).ok()?;
+    let digest = Sha256::digest(&bytes);
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Run an external tool for a suggested check. kube-bench: `kube-bench --json`, passes when its
+/// totals report no failure. kubescape: `kubescape scan --format json --output FILE`, passes when
+/// it exits 0 (its `--compliance-threshold` makes it exit non-zero below the threshold).
+fn external(requested: bool, program: &str) -> ExternalTool {
+    if !requested {
+        return ExternalTool::NotRequested;
+    }
+    let Some(path) = find_on_path(program) else {
+        return ExternalTool::Missing {
+            program: program.into(),
+        };
+    };
+    let shown = path.display().to_string();
+    let output = match program {
+        "kube-bench" => std::process::Command::new(&path).arg("--json").output(),
+        _ => std::process::Command::new(&path)
+            .args([
+                "scan",
+                "--compliance-threshold",
+                "80",
+                "--format",
+                "json",
+                "--output",
+                "/dev/stdout",
+            ])
+            .output(),
+    };
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => {
+            return ExternalTool::Failed {
+                program: shown,
+                message: format!("{program} could not be started: {e}"),
+            };
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if program == "kube-bench" {
+        let parsed: Option<serde_json::Value> = serde_json::from_str(&stdout).ok();
+        let totals = parsed
+            .as_ref()
+            .and_then(|v| v.get("Totals").or_else(|| v.get("totals")).cloned());
+        return match totals {
+            Some(t) => {
+                let fail = t
+                    .get("total_fail")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0);
+                let pass = t
+                    .get("total_pass")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0);
+                let warn = t
+                    .get("total_warn")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0);
+                ExternalTool::Ran {
+                    program: shown,
+                    passed: fail == 0,
+                    detail: format!("kube-bench: {pass} passed, {fail} failed, {warn} warnings"),
+                }
+            }
+            None => ExternalTool::Failed {
+                program: shown,
+                message: format!(
+                    "kube-bench gave no JSON totals (exit status {})",
+                    output.status
+                ),
+            },
+        };
+    }
+    let score = serde_json::from_str::<serde_json::Value>(&stdout)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/summaryDetails/complianceScore")
+                .and_then(serde_json::Value::as_f64)
+        });
+    ExternalTool::Ran {
+        program: shown,
+        passed: output.status.success(),
+        detail: match score {
+            Some(s) => format!("kubescape compliance score {s:.1}% (threshold 80%)"),
+            None => format!("kubescape exited with {}", output.status),
+        },
+    }
+}
+
+pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
+    if args.rationale {
+        return print_rationale(args.format);
+    }
+    if args.print_config {
+        std::io::stdout()
+            .write_all(haven_checks::config::DEFAULT_CONFIG_YAML.as_bytes())
+            .map_err(|e| e.to_string())?;
+        return Ok(EXIT_OK);
+    }
+    let config = match &args.config {
+        Some(p) => CheckConfig::with_overrides(&p.display().to_string(), &read(p)?)
+            .map_err(|e| e.to_string())?,
+        None => CheckConfig::default(),
+    };
+    let release = match &args.release_data {
+        Some(p) => ReleaseData::from_json(&p.display().to_string(), &read(p)?)?,
+        None => ReleaseData::embedded(),
+    };
+    let names = haven_checks::catalogue::check_names();
+    let waivers = match &args.waivers {
+        Some(p) => parse_waivers(&p.display().to_string(), &read(p)?, &names)?,
+        None => Vec::new(),
+    };
+    let started = jiff::Timestamp::now();
+    let (snapshot, connection, source) = match &args.snapshot {
+        Some(p) => {
+            let s = ClusterSnapshot::from_json(&p.display().to_string(), &read(p)?)
+                .map_err(|e| e.to_string())?;
+            (s, None, format!("snapshot:{}", p.display()))
+        }
+        None => {
+            let rt = runtime()?;
+            let (conn, mut s) = rt.block_on(collect_live(&args.access))?;
+            if args.allow_writes {
+                let bar = spinner("write probe: provisioning a ReadWriteMany claim");
+                let class = s
+                    .storage_classes
+                    .value()
+                    .and_then(|cs| {
+                        cs.iter()
+                            .find(|c| config.rwx_provisioners.contains(&c.provisioner))
+                    })
+                    .map(|c| c.name.clone());
+                let options = haven_cluster::probe::RwxProbeOptions {
+                    storage_class: class,
+                    timeout: args.probe_timeout,
+                    ..Default::default()
+                };
+                let probe = rt.block_on(haven_cluster::probe::rwx_probe(&conn.client, &options));
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                }
+                s.probes.push(probe);
+            }
+            (s, Some((rt, conn)), "live".to_owned())
+        }
+    };
+    let inputs = RunInputs {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        binary_sha256: own_sha256(),
+        cis: external(args.cis, "kube-bench"),
+        kubescape: external(args.kubescape, "kubescape"),
+        cncf: !args.no_cncf,
+        plus: args.plus,
+        waivers,
+        allow_writes: args.allow_writes,
+    };
+    let now = jiff::Timestamp::now();
+    let run = haven_checks::run_checks(&snapshot, &config, &release, now, &inputs);
+    let stamp = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t).to_string();
+    let report = ClusterReport {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        run,
+        started: stamp(started),
+        stopped: stamp(jiff::Timestamp::now()),
+        target: if snapshot.server.is_empty() {
+            source.clone()
+        } else {
+            snapshot.server.clone()
+        },
+        context: snapshot.context.clone(),
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        source,
+        allow_writes: args.allow_writes,
+    };
+    let text = match args.format {
+        CheckFormat::Text => out::render_text(&report, args.verbose),
+        CheckFormat::Json => out::render_upstream_json(&report),
+        CheckFormat::HavenJson => out::render_haven_json(&report),
+        CheckFormat::Junit => out::render_junit(&report),
+        CheckFormat::Sarif => out::render_sarif(&report),
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| e.to_string())?;
+    if args.write_crd {
+        let Some((rt, conn)) = &connection else {
+            return Err("--write-crd needs a live cluster".into());
+        };
+        let name = rt.block_on(haven_cluster::write::write_compliancy(
+            &conn.client,
+            out::compliancy_crd(),
+            out::compliancy_resource(&report),
+        ))?;
+        eprintln!("haven: wrote Compliancy {name}");
+    }
+    Ok(report.exit_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+}
