@@ -389,3 +389,78 @@ pub struct ProbeRecord {
     #[serde(default)]
     pub facts: BTreeMap<String, String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ClusterSnapshot {
+        let mut s = ClusterSnapshot::empty();
+        s.nodes = Read::ok(vec![NodeRecord {
+            name: "n1".into(),
+            os_image: "Flatcar".into(),
+            ..Default::default()
+        }]);
+        s.deployments = Read::Forbidden {
+            permission: "list deployments (apps)".into(),
+            message: "no".into(),
+        };
+        s.api_services = Read::Failed {
+            message: "HTTP 500".into(),
+        };
+        s.custom_resources
+            .insert("issuers.cert-manager.io".into(), Read::ok(vec![]));
+        s
+    }
+
+    #[test]
+    fn round_trips_through_the_file_format() {
+        let s = sample();
+        let text = s.to_json();
+        assert!(text.contains("\"kind\": \"ClusterSnapshot\""));
+        assert!(text.contains("\"status\": \"forbidden\""));
+        assert_eq!(ClusterSnapshot::from_json("s.json", &text).unwrap(), s);
+    }
+
+    #[test]
+    fn bad_files_name_file_line_and_field() {
+        let e = ClusterSnapshot::from_json("s.json", "{").unwrap_err();
+        assert_eq!(e.file, "s.json");
+        assert!(e.message.contains("not JSON"));
+        let e = ClusterSnapshot::from_json("s.json", "{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}")
+            .unwrap_err();
+        assert!(e.message.contains("ClusterSnapshot"), "{e}");
+        let text = sample()
+            .to_json()
+            .replace("\"osImage\": \"Flatcar\"", "\"osImage\": 7");
+        let e = ClusterSnapshot::from_json("s.json", &text).unwrap_err();
+        assert!(
+            e.message.contains("field nodes") && e.message.contains("expected a string"),
+            "{e}"
+        );
+        assert!(e.line > 1, "{e}");
+    }
+
+    #[test]
+    fn server_versions() {
+        let v = |major: &str, minor: &str, git: &str| ServerVersion {
+            major: major.into(),
+            minor: minor.into(),
+            git_version: git.into(),
+            platform: String::new(),
+        };
+        assert_eq!(v("1", "33+", "v1.33.5-eks-1").major_minor(), Some((1, 33)));
+        assert_eq!(v("", "", "v1.35.4+rke2r1").major_minor(), Some((1, 35)));
+        assert_eq!(v("", "", "garbage").major_minor(), None);
+    }
+
+    #[test]
+    fn no_secret_bearing_fields() {
+        // The snapshot format has no place for object data beyond names, labels, images and
+        // status; this guards against someone adding one by accident.
+        let text = sample().to_json();
+        for word in ["\"data\"", "\"stringData\"", "\"env\"", "token"] {
+            assert!(!text.contains(word), "{word} in the snapshot format");
+        }
+    }
+}
