@@ -235,9 +235,19 @@ fn print_rationale(format: CheckFormat) -> Result<u8, String> {
 /// SHA-256 of the running binary, for shavalidation.
 fn own_sha256() -> Option<String> {
     use sha2::{Digest, Sha256};
+    use std::io::Read;
     let path = std::env::current_exe().ok()?;
-    let bytes = std::fs::read(path).ok()?;
-    let digest = Sha256::digest(&bytes);
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let digest = hasher.finalize();
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 

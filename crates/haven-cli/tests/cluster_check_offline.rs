@@ -1,0 +1,370 @@
+//! `haven check` without a cluster: `--rationale`, offline checks of snapshot files, waivers,
+//! configuration and release data files, and the errors for bad files and unreachable clusters.
+//! (The live end-to-end tests against the in-process API server are in `cluster_check_live.rs`.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use haven_cluster::*;
+use serde_json::Value;
+
+fn haven(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap()
+}
+
+struct Dir(PathBuf);
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("haven-check-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+}
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A one-node dev cluster, recorded.
+fn dev_snapshot() -> ClusterSnapshot {
+    let mut s = ClusterSnapshot::empty();
+    s.server = "https://dev.example:6443".into();
+    s.server_version = Read::ok(ServerVersion {
+        major: "1".into(),
+        minor: "35".into(),
+        git_version: "v1.35.0".into(),
+        platform: String::new(),
+    });
+    s.api_groups = Read::ok(vec!["v1".into(), "rbac.authorization.k8s.io/v1".into()]);
+    s.nodes = Read::ok(vec![NodeRecord {
+        name: "kind-control-plane".into(),
+        labels: [(
+            "node-role.kubernetes.io/control-plane".to_owned(),
+            String::new(),
+        )]
+        .into(),
+        provider_id: Some("kind://docker/kind/kind-control-plane".into()),
+        os_image: "Debian GNU/Linux 12 (bookworm)".into(),
+        ..Default::default()
+    }]);
+    s.access = Read::ok(vec![AccessRecord {
+        verb: "*".into(),
+        group: "*".into(),
+        resource: "*".into(),
+        allowed: true,
+        reason: String::new(),
+    }]);
+    s
+}
+
+const ALL_WAIVED: &str = "apiVersion: haven.commonground.nl/v1alpha1
+kind: CheckWaiverList
+waivers:
+- {check: multiaz, reason: dev cluster, expires: 2099-01-01}
+- {check: hamasters, reason: dev cluster, expires: 2099-01-01}
+- {check: haworkers, reason: dev cluster, expires: 2099-01-01}
+- {check: rwxvolumes, reason: dev cluster, expires: 2099-01-01}
+- {check: cncf, reason: kind is a test tool, expires: 2099-01-01}
+- {check: autocerts, reason: dev cluster, expires: 2099-01-01}
+- {check: logs, reason: dev cluster, expires: 2099-01-01}
+- {check: metrics, reason: dev cluster, expires: 2099-01-01}
+- {check: shavalidation, reason: self-built, expires: 2099-01-01}
+";
+
+#[test]
+fn rationale_lists_every_check_without_a_cluster() {
+    let o = haven(&["check", "--rationale"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for name in [
+        "havenversion",
+        "clusteradmin",
+        "multiaz",
+        "hamasters",
+        "haworkers",
+        "nodehardening",
+        "privatenetworking",
+        "kubernetesversion",
+        "rbac",
+        "rwxvolumes",
+        "cncf",
+        "autocerts",
+        "logs",
+        "metrics",
+        "shavalidation",
+        "cis",
+        "kubescape",
+    ] {
+        assert!(text.contains(&format!("{name} (")), "{name} missing");
+    }
+    let o = haven(&["check", "--rationale", "-o", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 17);
+}
+
+#[test]
+fn a_snapshot_is_checked_offline_and_waivers_decide_the_exit_code() {
+    let d = Dir::new("offline");
+    let snap = d.write("dev.json", &dev_snapshot().to_json());
+    let o = haven(&["check", "--snapshot", &snap]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("This is NOT a Haven Compliant cluster."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Platform: kind (from node providerID kind://"),
+        "{text}"
+    );
+
+    let waivers = d.write("waivers.yaml", ALL_WAIVED);
+    let o = haven(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--waivers",
+        &waivers,
+        "-o",
+        "haven-json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "compliant-with-waivers", "{v:#}");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        v["upstreamCompliant"], false,
+        "upstream's verdict ignores waivers"
+    );
+    assert_eq!(v["target"]["source"], format!("snapshot:{snap}"));
+    let hamasters = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "hamasters")
+        .unwrap();
+    assert_eq!(hamasters["result"], "NO");
+    assert_eq!(hamasters["waiver"]["reason"], "dev cluster");
+
+    let o = haven(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--waivers",
+        &waivers,
+        "-o",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["HavenCompliant"], false);
+    assert_eq!(v["CompliancyChecks"]["Summary"]["Total"], 15);
+    for format in ["junit", "sarif"] {
+        let o = haven(&["check", "--snapshot", &snap, "-o", format]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(!o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn config_and_release_data_files_change_the_rules_and_are_named() {
+    let d = Dir::new("config");
+    let snap = d.write("dev.json", &dev_snapshot().to_json());
+    // A config that knows Debian as unhardened is not possible (it is in the defaults); replace
+    // the list: now the node is not recognised and nodehardening is UNKNOWN.
+    let config = d.write(
+        "config.yaml",
+        "hardenedOs: [{pattern: Flatcar, reason: Flatcar only}]\n",
+    );
+    let o = haven(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--config",
+        &config,
+        "-o",
+        "haven-json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let nh = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "nodehardening")
+        .unwrap();
+    assert_eq!(nh["result"], "UNKNOWN");
+    // Release data: ours, dated, with a hash of... nothing, but kind listed as certified.
+    let mut rd: Value =
+        serde_json::from_str(include_str!("../../haven-checks/data/release-data.json")).unwrap();
+    rd["date"] = "2027-01-15".into();
+    rd["cncf"]["platforms"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "kind", "product": "kind", "versions": ["1.35"]}));
+    let rd_file = d.write("rd.json", &rd.to_string());
+    let o = haven(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--release-data",
+        &rd_file,
+        "-o",
+        "haven-json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["releaseData"]["origin"], rd_file.as_str());
+    assert_eq!(v["releaseData"]["date"], "2027-01-15");
+    let cncf = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "cncf")
+        .unwrap();
+    assert_eq!(cncf["result"], "YES");
+    assert!(
+        stdout(&haven(&[
+            "check",
+            "--snapshot",
+            &snap,
+            "--release-data",
+            &rd_file
+        ]))
+        .contains(&format!("Release data: {rd_file} (dated 2027-01-15)"))
+    );
+}
+
+#[test]
+fn bad_files_exit_2_naming_file_line_and_field() {
+    let d = Dir::new("bad");
+    let snap = d.write("dev.json", &dev_snapshot().to_json());
+    let waivers = d.write("w.yaml", "apiVersion: haven.commonground.nl/v1alpha1\nkind: CheckWaiverList\nwaivers:\n- check: hamsters\n  reason: typo\n  expires: 2099-01-01\n");
+    let o = haven(&["check", "--snapshot", &snap, "--waivers", &waivers]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{waivers}:4: field waivers[0].check: unknown check \"hamsters\""
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let bad_snap = d.write(
+        "bad.json",
+        "{\"apiVersion\": \"haven.commonground.nl/v1alpha1\", \"kind\": \"ClusterSnapshot\"}",
+    );
+    let o = haven(&["check", "--snapshot", &bad_snap]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json:1:"), "{}", stderr(&o));
+    let config = d.write("c.yaml", "logAgents:\n  - {name: x, imagez: [y]}\n");
+    let o = haven(&["check", "--snapshot", &snap, "--config", &config]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("c.yaml:1: field logAgents[0]"),
+        "{}",
+        stderr(&o)
+    );
+    let rd = d.write("rd.json", "{\"kind\": \"ReleaseData\"}");
+    let o = haven(&["check", "--snapshot", &snap, "--release-data", &rd]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("rd.json:1: field"), "{}", stderr(&o));
+    let o = haven(&["check", "--snapshot", "/nonexistent/snap.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/snap.json"));
+}
+
+#[test]
+fn no_cluster_and_unreachable_cluster_are_clear_errors() {
+    let o = haven(&["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("set KUBECONFIG, pass --kubeconfig, or run inside a cluster"),
+        "{}",
+        stderr(&o)
+    );
+    // A port nothing listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = Dir::new("unreachable");
+    let kc = d.write(
+        "kubeconfig",
+        &format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n"),
+    );
+    let o = haven(&["check", "--kubeconfig", &kc, "--timeout", "3s"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "cannot reach the API server at https://127.0.0.1:{port}"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let o = haven(&["check", "--kubeconfig", &kc, "--context", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+    assert!(
+        Path::new(env!("CARGO_BIN_EXE_kubectl-haven")).is_file(),
+        "kubectl plugin binary built"
+    );
+}
+
+#[test]
+fn suggested_checks_report_a_missing_tool_as_unknown() {
+    let d = Dir::new("tools");
+    let snap = d.write("dev.json", &dev_snapshot().to_json());
+    let o = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args([
+            "check",
+            "--snapshot",
+            &snap,
+            "--cis",
+            "--kubescape",
+            "-o",
+            "haven-json",
+        ])
+        .env("PATH", &d.0)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for c in v["suggestedChecks"].as_array().unwrap() {
+        assert_eq!(c["result"], "UNKNOWN");
+        assert!(
+            c["reason"].as_str().unwrap().contains("is not installed"),
+            "{c}"
+        );
+    }
+    // A kube-bench on PATH is run and its totals decide.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let script = d.write("kube-bench", "#!/bin/sh\necho '{\"Totals\": {\"total_pass\": 90, \"total_fail\": 2, \"total_warn\": 5}}'\n");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_haven"))
+            .args(["check", "--snapshot", &snap, "--cis", "-o", "haven-json"])
+            .env("PATH", &d.0)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let cis = &v["suggestedChecks"][0];
+        assert_eq!(cis["result"], "NO");
+        assert_eq!(cis["reason"], "kube-bench: 90 passed, 2 failed, 5 warnings");
+        assert_eq!(v["suggestedChecks"][1]["result"], "SKIPPED");
+    }
+}
