@@ -50,13 +50,17 @@ pub struct ClusterCheckArgs {
     /// Check a snapshot file (from `haven snapshot`) instead of a live cluster.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["allow_writes", "write_crd"])]
     pub snapshot: Option<PathBuf>,
-    /// Allow write probes: a test ReadWriteMany claim for rwxvolumes (in a namespace of its own,
-    /// deleted afterwards, also on Ctrl-C). Without it every check is read-only.
+    /// Allow write probes: a test ReadWriteMany claim for rwxvolumes and one short pod per node
+    /// for nodehardening (each in a namespace of its own, deleted afterwards, also on Ctrl-C).
+    /// Without it every check is read-only.
     #[arg(long)]
     pub allow_writes: bool,
     /// How long the rwxvolumes probe waits for its claim to bind.
     #[arg(long, value_name = "DURATION", default_value = "180s", value_parser = parse_duration)]
     pub probe_timeout: Duration,
+    /// Image of the nodehardening probe pods (needs `sh` and `cat`).
+    #[arg(long, value_name = "IMAGE", default_value = "busybox:1.37")]
+    pub probe_image: String,
     /// Release data file (Kubernetes releases, checker releases and hashes, CNCF-certified
     /// platforms) instead of the copy built in.
     #[arg(long, value_name = "FILE")]
@@ -399,6 +403,31 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                     b.finish_and_clear();
                 }
                 s.probes.push(probe);
+                if let Some(nodes) = s.nodes.value() {
+                    let bar = spinner("write probe: reading each node's security modules");
+                    let nodes: Vec<haven_cluster::probe::ProbeNode> = nodes
+                        .iter()
+                        .map(|n| haven_cluster::probe::ProbeNode {
+                            name: n.name.clone(),
+                            os_image: n.os_image.clone(),
+                            kernel: n.kernel_version.clone(),
+                        })
+                        .collect();
+                    let options = haven_cluster::probe::NodeProbeOptions {
+                        image: args.probe_image.clone(),
+                        timeout: args.probe_timeout,
+                        ..Default::default()
+                    };
+                    let probe = rt.block_on(haven_cluster::probe::node_probe(
+                        &conn.client,
+                        &nodes,
+                        &options,
+                    ));
+                    if let Some(b) = bar {
+                        b.finish_and_clear();
+                    }
+                    s.probes.push(probe);
+                }
             }
             (s, Some((rt, conn)), "live".to_owned())
         }
