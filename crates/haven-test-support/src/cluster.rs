@@ -229,6 +229,14 @@ impl Inner {
             .is_some_and(|m| m.contains_key(&(ns.to_owned(), name.to_owned())))
     }
 
+    /// The stored object, parsed (for read-modify-write under the write lock).
+    pub fn current(&self, rt: &ResourceType, ns: &str, name: &str) -> Option<Value> {
+        self.objects
+            .get(&(rt.group.clone(), rt.plural.clone()))
+            .and_then(|m| m.get(&(ns.to_owned(), name.to_owned())))
+            .and_then(|s| serde_json::from_slice(&s.bytes).ok())
+    }
+
     pub fn namespace_exists(&self, ns: &str) -> bool {
         self.exists("", "namespaces", "", ns)
     }

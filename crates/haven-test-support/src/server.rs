@@ -874,10 +874,7 @@ async fn route(
                 ));
             }
             let bytes = cluster.with_write(|c, inner| {
-                let current: Option<Value> = c
-                    .get_bytes(&rt, ns_key, n)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok());
+                let current = inner.current(&rt, ns_key, n);
                 if let Some(cur) = &current {
                     keep_status_split(&rt, sub, cur, &mut obj);
                 }
@@ -906,10 +903,7 @@ async fn route(
                 return Ok(json_response(200, &p));
             }
             let (code, bytes) = cluster.with_write(|c, inner| {
-                let current: Option<Value> = c
-                    .get_bytes(&rt, ns_key, n)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok());
+                let current = inner.current(&rt, ns_key, n);
                 let Some(cur) = current else {
                     if apply && sub.is_none() {
                         check_kind(&rt, &p)?;
