@@ -193,6 +193,8 @@ pub(crate) struct Event {
     pub object: Bytes,
 }
 
+/// The first lines of a watch, the resourceVersion they reach, and the live events after it.
+pub(crate) type WatchStart = (Vec<Bytes>, u64, broadcast::Receiver<Arc<Event>>);
 type Reactor = Arc<dyn Fn(&mut Value) + Send + Sync>;
 type Key = (String, String);
 
@@ -727,10 +729,10 @@ impl FakeCluster {
             line: Bytes::from(line),
             object,
         });
-        if inner.history.len() >= HISTORY {
-            if let Some(old) = inner.history.pop_front() {
-                inner.history_floor = old.rv;
-            }
+        if inner.history.len() >= HISTORY
+            && let Some(old) = inner.history.pop_front()
+        {
+            inner.history_floor = old.rv;
         }
         inner.history.push_back(event.clone());
         // Sent under the write lock so a watcher that subscribes under the read lock sees
@@ -868,7 +870,7 @@ impl FakeCluster {
         labels: &LabelSelector,
         fields: &FieldSelector,
         from: Option<u64>,
-    ) -> Result<(Vec<Bytes>, u64, broadcast::Receiver<Arc<Event>>), ApiError> {
+    ) -> Result<WatchStart, ApiError> {
         let inner = self.read();
         let rx = self.events.subscribe();
         let mut initial = Vec::new();

@@ -257,10 +257,10 @@ impl ApiServer {
     /// Stops accepting, ends open watches and closes connections.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown_tx.send(true);
-        if let Some(task) = self.task.take() {
-            if self.runtime.is_none() {
-                let _ = task.await;
-            }
+        if let Some(task) = self.task.take()
+            && self.runtime.is_none()
+        {
+            let _ = task.await;
         }
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
@@ -742,10 +742,10 @@ async fn route(
     if namespace.is_some() && !rt.namespaced {
         return Err(not_found());
     }
-    if let Some(s) = sub {
-        if !(s == "status" && rt.status_subresource) {
-            return Err(not_found());
-        }
+    if let Some(s) = sub
+        && !(s == "status" && rt.status_subresource)
+    {
+        return Err(not_found());
     }
     let watch = matches!(q.get("watch").map(String::as_str), Some("true" | "1"));
     let verb = verb_for(method, name.is_some(), watch);
@@ -851,12 +851,13 @@ async fn route(
                     )
                 });
             }
-            if let Some(ons) = obj["metadata"]["namespace"].as_str() {
-                if rt.namespaced && ons != ns_key {
-                    return Err(ApiError::bad_request(
-                        "the namespace of the provided object does not match the namespace sent on the request",
-                    ));
-                }
+            if let Some(ons) = obj["metadata"]["namespace"].as_str()
+                && rt.namespaced
+                && ons != ns_key
+            {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
             if q.contains_key("dryRun") {
                 return Ok(json_response(201, &obj));
@@ -974,13 +975,13 @@ fn keep_status_split(rt: &ResourceType, sub: Option<&str>, current: &Value, new:
 }
 
 fn check_kind(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
-    if let Some(kind) = obj["kind"].as_str() {
-        if kind != rt.kind {
-            return Err(ApiError::bad_request(format!(
-                "the kind of the object ({kind}) does not match the resource ({})",
-                rt.kind
-            )));
-        }
+    if let Some(kind) = obj["kind"].as_str()
+        && kind != rt.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind of the object ({kind}) does not match the resource ({})",
+            rt.kind
+        )));
     }
     Ok(())
 }

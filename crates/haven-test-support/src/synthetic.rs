@@ -164,7 +164,7 @@ pub fn synthetic(nodes: usize, pods: usize, zones: usize) -> FakeCluster {
     let mut deployment = 0usize;
     while left > 0 {
         let ns = format!("app-{:03}", deployment / DEPLOYMENTS_PER_NAMESPACE);
-        if deployment % DEPLOYMENTS_PER_NAMESPACE == 0 {
+        if deployment.is_multiple_of(DEPLOYMENTS_PER_NAMESPACE) {
             apply(
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}}),
             );

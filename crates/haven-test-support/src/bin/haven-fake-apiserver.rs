@@ -70,6 +70,7 @@ async fn main() -> ExitCode {
         }
     };
     let cluster = match (&args.fixture, args.synthetic) {
+        (None, Some((nodes, pods, zones))) => synthetic(nodes, pods, zones),
         (Some(path), _) => match FakeCluster::from_fixture(path) {
             Ok(c) => c,
             Err(e) => {
@@ -77,8 +78,10 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        (None, Some((nodes, pods, zones))) => synthetic(nodes, pods, zones),
-        (None, None) => unreachable!("checked in parse_args"),
+        (None, None) => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     };
     let server = match ApiServer::start_on(cluster, args.listen).await {
         Ok(s) => s,
@@ -87,11 +90,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(path) = &args.kubeconfig_out {
-        if let Err(e) = std::fs::write(path, server.kubeconfig_yaml("haven-fake")) {
-            eprintln!("{}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
+    if let Some(path) = &args.kubeconfig_out
+        && let Err(e) = std::fs::write(path, server.kubeconfig_yaml("haven-fake"))
+    {
+        eprintln!("{}: {e}", path.display());
+        return ExitCode::FAILURE;
     }
     println!("{}", server.url());
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
