@@ -654,3 +654,35 @@ async fn synthetic_cluster_pages_through_thousands_of_nodes() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn metadata_only_list_and_watch() {
+    use kube::core::PartialObjectMeta;
+    use kube::runtime::{WatchStreamExt, watcher};
+    let server = example().await;
+    let namespaces: Api<Namespace> = Api::all(server.client());
+    let list = namespaces
+        .list_metadata(&ListParams::default())
+        .await
+        .unwrap();
+    assert!(
+        list.items
+            .iter()
+            .any(|m| m.metadata.name.as_deref() == Some("zaken"))
+    );
+    let meta: Api<PartialObjectMeta<Namespace>> = Api::all(server.client());
+    let stream = watcher(meta, watcher::Config::default()).applied_objects();
+    futures::pin_mut!(stream);
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(first.metadata.name.is_some());
+    let log = server.requests();
+    assert!(
+        log.iter().any(|r| r.starts_with("GET /api/v1/namespaces?")),
+        "{log:?}"
+    );
+    server.shutdown().await;
+}
