@@ -188,6 +188,10 @@ pub(crate) struct Event {
     pub namespace: String,
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// Labels before a MODIFIED event, so a label-selector watch sees objects enter (ADDED)
+    /// and leave (DELETED) its selection as the API server reports them.
+    pub old_labels: Option<BTreeMap<String, String>>,
+    pub event_type: &'static str,
     pub line: Bytes,
     /// The object, for field selectors on other fields than name/namespace.
     pub object: Bytes,
@@ -693,6 +697,11 @@ impl FakeCluster {
         let bytes = Bytes::from(serde_json::to_vec(&obj).expect("JSON value serializes"));
         let labels = labels_of(&obj);
         let event_type = if old.is_some() { "MODIFIED" } else { "ADDED" };
+        let old_labels = inner
+            .objects
+            .get(&key)
+            .and_then(|m| m.get(&okey))
+            .map(|s| s.labels.clone());
         inner.objects.entry(key).or_default().insert(
             okey,
             Stored {
@@ -700,6 +709,7 @@ impl FakeCluster {
                 labels: labels.clone(),
             },
         );
+        let labels = (labels, old_labels);
         self.emit(inner, rt, ns, &name, labels, event_type, bytes.clone());
         Ok(bytes)
     }
@@ -711,8 +721,8 @@ impl FakeCluster {
         rt: &ResourceType,
         ns: &str,
         name: &str,
-        labels: BTreeMap<String, String>,
-        event_type: &str,
+        (labels, old_labels): (BTreeMap<String, String>, Option<BTreeMap<String, String>>),
+        event_type: &'static str,
         object: Bytes,
     ) {
         let mut line = Vec::with_capacity(object.len() + 32);
@@ -726,6 +736,8 @@ impl FakeCluster {
             namespace: ns.to_owned(),
             name: name.to_owned(),
             labels,
+            old_labels,
+            event_type,
             line: Bytes::from(line),
             object,
         });
@@ -760,7 +772,15 @@ impl FakeCluster {
             inner.crd_types.remove(name);
         }
         let bytes = Bytes::from(serde_json::to_vec(&obj).expect("JSON value serializes"));
-        self.emit(inner, rt, ns, name, stored.labels, "DELETED", bytes.clone());
+        self.emit(
+            inner,
+            rt,
+            ns,
+            name,
+            (stored.labels, None),
+            "DELETED",
+            bytes.clone(),
+        );
         Ok(bytes)
     }
 
@@ -887,12 +907,11 @@ impl FakeCluster {
             }
             Some(rv) => {
                 for e in inner.history.iter().filter(|e| e.rv > rv) {
-                    if Self::event_matches(e, rt, namespace, labels, fields) {
-                        initial.push(e.clone());
+                    if let Some(line) = Self::event_line(e, rt, namespace, labels, fields) {
+                        initial.push(line);
                     }
                 }
-                let lines = initial.iter().map(|e| e.line.clone()).collect();
-                return Ok((lines, inner.rv, rx));
+                return Ok((initial, inner.rv, rx));
             }
             None => {}
         }
@@ -919,25 +938,44 @@ impl FakeCluster {
         Ok((lines, inner.rv, rx))
     }
 
-    /// Whether a watch with these filters should see event `e`.
-    pub(crate) fn event_matches(
+    /// The line a watch with these filters gets for event `e`, if any. With a label
+    /// selector, a MODIFIED that moves the object into the selection is sent as ADDED and one
+    /// that moves it out as DELETED, as the API server does.
+    pub(crate) fn event_line(
         e: &Event,
         rt: &ResourceType,
         namespace: Option<&str>,
         labels: &LabelSelector,
         fields: &FieldSelector,
-    ) -> bool {
-        e.group == rt.group
-            && e.plural == rt.plural
-            && namespace.is_none_or(|ns| ns == e.namespace)
-            && labels.matches(&e.labels)
-            && (fields.is_empty() || {
-                let obj: Option<Value> = if fields.needs_object() {
-                    serde_json::from_slice(&e.object).ok()
-                } else {
-                    None
-                };
-                fields.matches(&e.namespace, &e.name, obj.as_ref())
-            })
+    ) -> Option<Bytes> {
+        if e.group != rt.group
+            || e.plural != rt.plural
+            || namespace.is_some_and(|ns| ns != e.namespace)
+        {
+            return None;
+        }
+        if !fields.is_empty() {
+            let obj: Option<Value> = if fields.needs_object() {
+                serde_json::from_slice(&e.object).ok()
+            } else {
+                None
+            };
+            if !fields.matches(&e.namespace, &e.name, obj.as_ref()) {
+                return None;
+            }
+        }
+        let now = labels.matches(&e.labels);
+        let before = e.old_labels.as_ref().map(|l| labels.matches(l));
+        let retyped = match (e.event_type, before, now) {
+            ("MODIFIED", Some(false), true) => "ADDED",
+            ("MODIFIED", Some(true), false) => "DELETED",
+            (_, _, true) => return Some(e.line.clone()),
+            _ => return None,
+        };
+        let mut line = Vec::with_capacity(e.object.len() + 32);
+        line.extend_from_slice(format!("{{\"type\":\"{retyped}\",\"object\":").as_bytes());
+        line.extend_from_slice(&e.object);
+        line.extend_from_slice(b"}\n");
+        Some(Bytes::from(line))
     }
 }

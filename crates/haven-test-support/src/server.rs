@@ -1120,8 +1120,8 @@ impl WatchCtx {
                             continue;
                         }
                         rv = e.rv;
-                        if FakeCluster::event_matches(&e, &self.rt, self.namespace.as_deref(), &self.labels, &self.fields)
-                            && tx.send(e.line.clone()).await.is_err()
+                        if let Some(line) = FakeCluster::event_line(&e, &self.rt, self.namespace.as_deref(), &self.labels, &self.fields)
+                            && tx.send(line).await.is_err()
                         {
                             return;
                         }

@@ -686,3 +686,35 @@ async fn metadata_only_list_and_watch() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn label_selector_watch_sees_objects_enter_and_leave() {
+    use kube::api::{WatchEvent, WatchParams};
+    let server = example().await;
+    let cms: Api<ConfigMap> = Api::namespaced(server.client(), "default");
+    let cm = |team: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "default", "labels": {"team": team}}})
+    };
+    server.cluster().apply(cm("b")).unwrap();
+    let rv = server.cluster().resource_version().to_string();
+    let mut events = cms
+        .watch(&WatchParams::default().labels("team=a").timeout(5), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    server.cluster().apply(cm("a")).unwrap();
+    server.cluster().apply(cm("a")).unwrap();
+    server.cluster().apply(cm("b")).unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        match tokio::time::timeout(Duration::from_secs(5), events.try_next()).await {
+            Ok(Ok(Some(WatchEvent::Added(_)))) => seen.push("ADDED"),
+            Ok(Ok(Some(WatchEvent::Modified(_)))) => seen.push("MODIFIED"),
+            Ok(Ok(Some(WatchEvent::Deleted(_)))) => seen.push("DELETED"),
+            other => panic!("unexpected {other:?} after {seen:?}"),
+        }
+    }
+    assert_eq!(seen, ["ADDED", "MODIFIED", "DELETED"]);
+    server.shutdown().await;
+}
