@@ -718,3 +718,38 @@ async fn label_selector_watch_sees_objects_enter_and_leave() {
     assert_eq!(seen, ["ADDED", "MODIFIED", "DELETED"]);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn streaming_list_watcher_gets_initial_events_and_the_end_bookmark() {
+    use kube::runtime::{WatchStreamExt, reflector, watcher};
+    let server = example().await;
+    let namespaces: Api<Namespace> = Api::all(server.client());
+    let (reader, writer) = reflector::store::<Namespace>();
+    let stream = reflector(
+        writer,
+        watcher(namespaces, watcher::Config::default().streaming_lists()),
+    )
+    .applied_objects();
+    let task = tokio::spawn(async move {
+        futures::pin_mut!(stream);
+        while stream.try_next().await.is_ok_and(|o| o.is_some()) {}
+    });
+    tokio::time::timeout(Duration::from_secs(10), reader.wait_until_ready())
+        .await
+        .expect("ready after the initial-events-end bookmark")
+        .unwrap();
+    // default, kube-system, kube-public, kube-node-lease and the fixture's zaken.
+    assert_eq!(reader.state().len(), 5);
+    let log = server.requests();
+    assert!(
+        log.iter().any(|r| r.contains("sendInitialEvents=true")),
+        "{log:?}"
+    );
+    assert!(
+        !log.iter()
+            .any(|r| r.contains("watch") && !r.contains("sendInitialEvents"))
+            || log.len() > 1
+    );
+    task.abort();
+    server.shutdown().await;
+}
