@@ -520,7 +520,7 @@ impl FakeCluster {
         } else {
             String::new()
         };
-        self.store(&mut inner, &rt, &ns, obj, None)
+        self.store(&mut inner, &rt, &ns, obj, None, false)
             .map(|_| ())
             .map_err(|e| e.message)
     }
@@ -590,6 +590,7 @@ impl FakeCluster {
         ns: &str,
         mut obj: Value,
         mode: Option<Write>,
+        dry_run: bool,
     ) -> Result<Bytes, ApiError> {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the object must be a JSON object"));
@@ -692,9 +693,16 @@ impl FakeCluster {
         if rt.plural == "customresourcedefinitions" && rt.group == "apiextensions.k8s.io" {
             let types = resources::from_crd(&obj)
                 .map_err(|e| ApiError::new(422, "Invalid", format!("{name}: {e}")))?;
-            inner.crd_types.insert(name.clone(), types);
+            if !dry_run {
+                inner.crd_types.insert(name.clone(), types);
+            }
         }
         let bytes = Bytes::from(serde_json::to_vec(&obj).expect("JSON value serializes"));
+        if dry_run {
+            // Validated and defaulted like a real write, but nothing stored or announced.
+            inner.rv -= 1;
+            return Ok(bytes);
+        }
         let labels = labels_of(&obj);
         let event_type = if old.is_some() { "MODIFIED" } else { "ADDED" };
         let old_labels = inner

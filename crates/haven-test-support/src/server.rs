@@ -797,6 +797,11 @@ async fn route(
     if !access_ok {
         return Err(forbidden(&user, verb, &rt, sub, name, namespace));
     }
+    // kube sends DeleteOptions (with their dryRun) in the body of a DELETE.
+    let dry_run = q.contains_key("dryRun")
+        || (*method == Method::DELETE
+            && serde_json::from_slice::<Value>(body)
+                .is_ok_and(|v| v["dryRun"].as_array().is_some_and(|a| !a.is_empty())));
     let ns_key = if rt.namespaced {
         namespace.unwrap_or("default")
     } else {
@@ -859,11 +864,9 @@ async fn route(
                     "the namespace of the provided object does not match the namespace sent on the request",
                 ));
             }
-            if q.contains_key("dryRun") {
-                return Ok(json_response(201, &obj));
-            }
-            let bytes = cluster
-                .with_write(|c, inner| c.store(inner, &rt, ns_key, obj, Some(Write::Create)))?;
+            let bytes = cluster.with_write(|c, inner| {
+                c.store(inner, &rt, ns_key, obj, Some(Write::Create), dry_run)
+            })?;
             Ok(object_response(201, bytes))
         }
         (Method::PUT, Some(n)) => {
@@ -879,7 +882,7 @@ async fn route(
                 if let Some(cur) = &current {
                     keep_status_split(&rt, sub, cur, &mut obj);
                 }
-                c.store(inner, &rt, ns_key, obj, Some(Write::Replace))
+                c.store(inner, &rt, ns_key, obj, Some(Write::Replace), dry_run)
             })?;
             Ok(object_response(200, bytes))
         }
@@ -900,9 +903,6 @@ async fn route(
                 ));
             }
             let p = parse_body(body, if apply { "yaml" } else { "json" })?;
-            if q.contains_key("dryRun") {
-                return Ok(json_response(200, &p));
-            }
             let (code, bytes) = cluster.with_write(|c, inner| {
                 let current = inner.current(&rt, ns_key, n);
                 let Some(cur) = current else {
@@ -911,7 +911,7 @@ async fn route(
                         let mut obj = p.clone();
                         obj["metadata"]["name"] = json!(n);
                         return c
-                            .store(inner, &rt, ns_key, obj, Some(Write::Create))
+                            .store(inner, &rt, ns_key, obj, Some(Write::Create), dry_run)
                             .map(|b| (201, b));
                     }
                     return Err(ApiError::not_found(&rt, n));
@@ -926,13 +926,17 @@ async fn route(
                 obj["metadata"]["name"] = json!(n);
                 obj["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"].clone();
                 keep_status_split(&rt, sub, &cur, &mut obj);
-                c.store(inner, &rt, ns_key, obj, Some(Write::Replace))
+                c.store(inner, &rt, ns_key, obj, Some(Write::Replace), dry_run)
                     .map(|b| (200, b))
             })?;
             Ok(object_response(code, bytes))
         }
         (Method::DELETE, Some(n)) if sub.is_none() => {
-            let bytes = cluster.with_write(|c, inner| c.remove(inner, &rt, ns_key, n))?;
+            let bytes = if dry_run {
+                cluster.get_bytes(&rt, ns_key, n)?
+            } else {
+                cluster.with_write(|c, inner| c.remove(inner, &rt, ns_key, n))?
+            };
             Ok(object_response(200, bytes))
         }
         _ => Err(ApiError::new(

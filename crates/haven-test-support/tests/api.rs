@@ -753,3 +753,38 @@ async fn streaming_list_watcher_gets_initial_events_and_the_end_bookmark() {
     task.abort();
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn dry_run_writes_change_nothing() {
+    let server = example().await;
+    let cms: Api<ConfigMap> = Api::namespaced(server.client(), "zaken");
+    let rv = server.cluster().resource_version();
+    let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "dry"}})).unwrap();
+    let pp = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let made = cms.create(&pp, &cm).await.unwrap();
+    assert!(made.metadata.uid.is_some(), "answered like a real create");
+    assert!(cms.get_opt("dry").await.unwrap().is_none());
+    let deps: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(server.client(), "zaken");
+    let patched = deps
+        .patch(
+            "openzaak",
+            &PatchParams::default().dry_run(),
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.replicas, Some(5));
+    assert_eq!(deps.get("openzaak").await.unwrap().spec.replicas, Some(2));
+    let dp = DeleteParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    deps.delete("openzaak", &dp).await.unwrap();
+    assert!(deps.get_opt("openzaak").await.unwrap().is_some());
+    assert_eq!(server.cluster().resource_version(), rv);
+    server.shutdown().await;
+}
