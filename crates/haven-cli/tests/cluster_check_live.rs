@@ -1,0 +1,295 @@
+//! `haven check` and `haven snapshot` as subprocesses against the in-process fake API server:
+//! KUBECONFIG and --kubeconfig/--context, exit codes, every output format, snapshot → offline
+//! check with the same verdicts, rejected credentials, an untrusted certificate, the kubectl
+//! plugin binary, --write-crd and --allow-writes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use haven_test_support::{ApiServer, FakeCluster};
+use serde_json::{Value, json};
+
+fn fixture(name: &str) -> FakeCluster {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../haven-test-support/fixtures/clusters"
+    ))
+    .join(name);
+    FakeCluster::from_fixture(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+struct Dir(PathBuf);
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("haven-live-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        Dir(d)
+    }
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(bin: &str, args: &[&str], kubeconfig: &str) -> Output {
+    Command::new(bin)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap()
+}
+
+fn haven(args: &[&str], kubeconfig: &str) -> Output {
+    run(env!("CARGO_BIN_EXE_haven"), args, kubeconfig)
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn verdicts(upstream: &Value) -> Vec<(String, String)> {
+    upstream["CompliancyChecks"]["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["Name"].as_str().unwrap().to_owned(),
+                c["Result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_via_kubeconfig_then_snapshot_and_offline_check_agree() {
+    let server = ApiServer::start_background(fixture("compliant.yaml")).unwrap();
+    let d = Dir::new("agree");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+
+    let o = haven(&["check", "-o", "json"], &kc);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "shavalidation fails for a self-built binary: {}",
+        err(&o)
+    );
+    let live: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = verdicts(&live);
+    assert_eq!(v.len(), 15);
+    assert!(
+        v.iter().all(|(n, r)| if n == "shavalidation" {
+            r == "NO"
+        } else {
+            r == "YES"
+        }),
+        "{v:?}"
+    );
+
+    let o = haven(&["snapshot", "-o", &d.path("snap.json")], &kc);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let text = std::fs::read_to_string(d.path("snap.json")).unwrap();
+    assert!(text.contains("\"kind\": \"ClusterSnapshot\""));
+    let o = haven(
+        &["check", "--snapshot", &d.path("snap.json"), "-o", "json"],
+        "/nonexistent",
+    );
+    let offline: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(verdicts(&offline), v, "same verdicts offline");
+
+    let waivers = d.write("w.yaml", "apiVersion: haven.commonground.nl/v1alpha1\nkind: CheckWaiverList\nwaivers:\n- {check: shavalidation, reason: built from source, expires: 2099-12-31}\n");
+    let o = haven(&["check", "--waivers", &waivers], &kc);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("| Validation     | shavalidation     | NO (waived) |"),
+        "{text}"
+    );
+    assert!(text.contains("Verdict: compliant with waivers"));
+    assert!(text.contains("Results: 14 out of 15 checks passed, 0 checks skipped, 0 checks unknown. This is NOT a Haven Compliant cluster."));
+
+    for format in ["haven-json", "junit", "sarif", "text"] {
+        let o = haven(&["check", "-o", format, "-v", "--plus"], &kc);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", err(&o));
+        assert!(!o.stdout.is_empty());
+    }
+    // Not a terminal: no progress output on stderr.
+    let o = haven(&["check", "-o", "json"], &kc);
+    assert!(o.stderr.is_empty(), "{}", err(&o));
+    // The kubectl plugin is the same program.
+    let o = run(
+        env!("CARGO_BIN_EXE_kubectl-haven"),
+        &["check", "-o", "json"],
+        &kc,
+    );
+    let plugin: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(verdicts(&plugin), v);
+}
+
+#[test]
+fn kubeconfig_flag_and_context_select_the_cluster() {
+    let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
+    let d = Dir::new("context");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("dev"));
+    let o = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args([
+            "check",
+            "--kubeconfig",
+            &kc,
+            "--context",
+            "dev",
+            "-o",
+            "haven-json",
+        ])
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", err(&o)));
+    assert_eq!(v["target"]["server"], server.url());
+    assert_eq!(v["target"]["context"], "dev");
+    assert_eq!(v["platform"]["name"], "kind");
+    let o = haven(&["check", "--context", "prod"], &kc);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("prod"), "{}", err(&o));
+}
+
+#[test]
+fn rejected_token_and_untrusted_certificate_are_clear_errors() {
+    let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
+    let d = Dir::new("auth");
+    let good = server.kubeconfig_yaml("fake");
+    let bad_token = d.write("bad-token", &good.replace(server.token(), "expired-token"));
+    let o = haven(&["check"], &bad_token);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("rejected the credentials (401 Unauthorized"),
+        "{}",
+        err(&o)
+    );
+    assert!(err(&o).contains("token may have expired"), "{}", err(&o));
+
+    // A kubeconfig trusting another CA.
+    let other = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
+    let other_kc: Value = serde_yaml_ng::from_str(&other.kubeconfig_yaml("x")).unwrap();
+    let mut kc: Value = serde_yaml_ng::from_str(&good).unwrap();
+    kc["clusters"][0]["cluster"]["certificate-authority-data"] =
+        other_kc["clusters"][0]["cluster"]["certificate-authority-data"].clone();
+    let untrusted = d.write("untrusted", &serde_yaml_ng::to_string(&kc).unwrap());
+    let o = haven(&["check"], &untrusted);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("certificate that is not trusted"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn write_crd_is_opt_in_and_writes_upstreams_compliancy() {
+    let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
+    let d = Dir::new("crd");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let o = haven(&["check", "-o", "json"], &kc);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| !r.starts_with("POST") || r.contains("selfsubjectaccessreviews")),
+        "read-only by default"
+    );
+    let o = haven(&["check", "--write-crd", "-o", "json"], &kc);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("wrote Compliancy haven-"), "{}", err(&o));
+    assert!(
+        server
+            .cluster()
+            .get(
+                "apiextensions.k8s.io/v1",
+                "CustomResourceDefinition",
+                None,
+                "compliancies.haven.commonground.nl"
+            )
+            .is_some()
+    );
+    assert_eq!(
+        server
+            .cluster()
+            .count("haven.commonground.nl/v1alpha1", "Compliancy"),
+        1
+    );
+}
+
+#[test]
+fn allow_writes_probes_rwx_and_cleans_up() {
+    let cluster = fixture("kind-dev.yaml");
+    cluster.on_create("persistentvolumeclaims", |pvc| {
+        pvc["status"] = json!({"phase": "Bound"})
+    });
+    cluster.on_create("pods", |pod| {
+        pod["status"] = json!({"phase": "Succeeded", "containerStatuses": [{"name": "lsm", "image": "busybox", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 0, "message": "capability,apparmor"}}}]});
+    });
+    let server = ApiServer::start_background(cluster).unwrap();
+    let d = Dir::new("writes");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let o = haven(
+        &[
+            "check",
+            "--allow-writes",
+            "--probe-timeout",
+            "10s",
+            "-o",
+            "haven-json",
+        ],
+        &kc,
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", err(&o)));
+    let rwx = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "rwxvolumes")
+        .unwrap();
+    assert_eq!(rwx["result"], "YES", "{rwx}");
+    assert_eq!(rwx["method"], "write probe (--allow-writes)");
+    assert!(
+        rwx["evidence"]["cleanup"]
+            .as_str()
+            .unwrap()
+            .contains("deleted"),
+        "{rwx}"
+    );
+    assert_eq!(v["allowWrites"], true);
+    let ns = rwx["evidence"]["namespace"].as_str().unwrap();
+    assert!(
+        server.cluster().get("v1", "Namespace", None, ns).is_none(),
+        "probe namespace {ns} removed"
+    );
+    let nh = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "nodehardening")
+        .unwrap();
+    assert_eq!(nh["result"], "YES", "{nh}");
+    assert_eq!(
+        nh["evidence"]["node/kind-control-plane"],
+        "security modules: capability,apparmor"
+    );
+    let ns = nh["evidence"]["namespace"].as_str().unwrap();
+    assert!(
+        server.cluster().get("v1", "Namespace", None, ns).is_none(),
+        "probe namespace {ns} removed"
+    );
+}
