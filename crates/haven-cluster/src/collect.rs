@@ -486,7 +486,11 @@ fn deployment_record(d: Deployment) -> WorkloadRecord {
         labels: d.metadata.labels.unwrap_or_default(),
         images: images(spec.template.spec.as_ref()),
         desired: spec.replicas.unwrap_or(1),
-        ready: status.available_replicas.unwrap_or(0),
+        // Available is what counts; servers that omit it (old or minimal ones) report ready.
+        ready: status
+            .available_replicas
+            .or(status.ready_replicas)
+            .unwrap_or(0),
     }
 }
 
