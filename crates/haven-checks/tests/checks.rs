@@ -417,6 +417,7 @@ fn nodehardening_cases() {
         passed: Some(false),
         detail: "no LSM".into(),
         facts: BTreeMap::new(),
+        interrupted: false,
     });
     let c = result(&run(&s), "nodehardening").clone();
     assert_eq!(c.result, Outcome::No);
@@ -507,6 +508,7 @@ fn rwxvolumes_methods() {
         passed: Some(false),
         detail: "write probe: still Pending".into(),
         facts: BTreeMap::new(),
+        interrupted: false,
     });
     assert_eq!(
         outcome(&run(&s), "rwxvolumes"),

@@ -293,3 +293,63 @@ fn allow_writes_probes_rwx_and_cleans_up() {
         "probe namespace {ns} removed"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_write_probe_cleans_up_and_exits_2() {
+    // No provisioner: the claim stays Pending until we interrupt.
+    let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
+    let d = Dir::new("ctrlc");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let child = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(["check", "--allow-writes", "--probe-timeout", "60s"])
+        .env("KUBECONFIG", &kc)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let created = |s: &ApiServer| {
+        s.requests()
+            .iter()
+            .any(|r| r.starts_with("POST") && r.contains("/persistentvolumeclaims"))
+    };
+    for _ in 0..200 {
+        if created(&server) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        created(&server),
+        "the probe claim was never created: {:?}",
+        server.requests()
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", err(&out));
+    assert!(
+        err(&out).contains("interrupted; the probe namespace was cleaned up"),
+        "{}",
+        err(&out)
+    );
+    let deleted: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("DELETE /api/v1/namespaces/haven-check-rwx-"))
+        .collect();
+    assert_eq!(deleted.len(), 1, "{:?}", server.requests());
+    let ns = deleted[0]
+        .trim_start_matches("DELETE /api/v1/namespaces/")
+        .split(['?', '/'])
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        server.cluster().get("v1", "Namespace", None, &ns).is_none(),
+        "{ns} left behind"
+    );
+}

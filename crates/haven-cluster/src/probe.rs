@@ -18,6 +18,8 @@ use kube::api::{Api, DeleteParams, PostParams};
 
 use crate::snapshot::ProbeRecord;
 
+const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
 /// Label on everything a probe creates, so leftovers can be found: `kubectl get ns -l haven.commonground.nl/probe`.
 pub const PROBE_LABEL: &str = "haven.commonground.nl/probe";
 
@@ -49,7 +51,7 @@ impl Default for RwxProbeOptions {
 pub async fn rwx_probe(client: &Client, options: &RwxProbeOptions) -> ProbeRecord {
     let outcome = tokio::select! {
         r = rwx_probe_inner(client, options) => r,
-        _ = tokio::signal::ctrl_c() => Err("interrupted (Ctrl-C); cleaned up".to_owned()),
+        _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_owned()),
     };
     let cleanup = cleanup(client, &options.namespace).await;
     let mut facts = BTreeMap::new();
@@ -82,11 +84,13 @@ pub async fn rwx_probe(client: &Client, options: &RwxProbeOptions) -> ProbeRecor
                     )
                 },
                 facts,
+                interrupted: false,
             }
         }
         Err(message) => ProbeRecord {
             check: "rwxvolumes".into(),
             passed: None,
+            interrupted: message.starts_with(INTERRUPTED),
             detail: format!("write probe could not run: {message}"),
             facts,
         },
@@ -250,7 +254,7 @@ pub async fn node_probe(
 ) -> ProbeRecord {
     let outcome = tokio::select! {
         r = node_probe_inner(client, nodes, options) => r,
-        _ = tokio::signal::ctrl_c() => Err("interrupted (Ctrl-C); cleaned up".to_owned()),
+        _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_owned()),
     };
     let cleanup = cleanup(client, &options.namespace).await;
     let mut facts = BTreeMap::new();
@@ -260,6 +264,7 @@ pub async fn node_probe(
         Err(message) => ProbeRecord {
             check: "nodehardening".into(),
             passed: None,
+            interrupted: message.starts_with(INTERRUPTED),
             detail: format!("write probe could not run: {message}"),
             facts,
         },
@@ -309,6 +314,7 @@ pub async fn node_probe(
                 passed,
                 detail,
                 facts,
+                interrupted: false,
             }
         }
     }

@@ -388,6 +388,9 @@ pub struct ProbeRecord {
     pub detail: String,
     #[serde(default)]
     pub facts: BTreeMap<String, String>,
+    /// Ctrl-C ended the probe (after cleanup): the run should stop.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 #[cfg(test)]
