@@ -191,8 +191,8 @@ impl Catalogue {
     pub fn builtin() -> Result<Self, String> {
         let mut components = Vec::new();
         for (name, text) in FILES {
-            let c: Component = serde_yaml_ng::from_str(text)
-                .map_err(|e| format!("catalogue/{name}.yaml: {e}"))?;
+            let c: Component =
+                serde_yaml_ng::from_str(text).map_err(|e| format!("catalogue/{name}.yaml: {e}"))?;
             if c.name != *name {
                 return Err(format!(
                     "catalogue/{name}.yaml: name `{}` differs from the file name",
@@ -223,12 +223,12 @@ impl Catalogue {
 
 /// Whether any capability the component provides is on with the matching choice.
 fn selected_by(c: &Component, config: &PlatformConfig) -> bool {
-    c.provides.iter().any(|p| {
-        match config.capabilities.selection(&p.capability) {
+    c.provides
+        .iter()
+        .any(|p| match config.capabilities.selection(&p.capability) {
             Some((true, chosen)) => p.choice.is_none() || p.choice == chosen,
             _ => false,
-        }
-    })
+        })
 }
 
 /// A component with the user's overrides applied and placeholders substituted.
@@ -335,7 +335,12 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
                 let caps: Vec<String> = c
                     .provides
                     .iter()
-                    .filter(|p| matches!(config.capabilities.selection(&p.capability), Some((true, _))))
+                    .filter(|p| {
+                        matches!(
+                            config.capabilities.selection(&p.capability),
+                            Some((true, _))
+                        )
+                    })
                     .map(|p| format!("capabilities.{}", p.capability))
                     .collect();
                 out.push((
@@ -395,19 +400,31 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
             ));
         }
         if !seen.insert(t.name.as_str()) {
-            out.push(("tenants".to_owned(), format!("tenant `{}` is listed twice", t.name)));
-        }
-        if on.iter().any(|c| catalogue.get(c).is_some_and(|c| c.namespace == t.name)) {
             out.push((
                 "tenants".to_owned(),
-                format!("tenant `{}` would share a namespace with a platform component", t.name),
+                format!("tenant `{}` is listed twice", t.name),
+            ));
+        }
+        if on
+            .iter()
+            .any(|c| catalogue.get(c).is_some_and(|c| c.namespace == t.name))
+        {
+            out.push((
+                "tenants".to_owned(),
+                format!(
+                    "tenant `{}` would share a namespace with a platform component",
+                    t.name
+                ),
             ));
         }
     }
     if !is_dns_label(&config.cluster.name) {
         out.push((
             "cluster.name".to_owned(),
-            format!("`{}` is not a valid name (lowercase letters, digits, '-')", config.cluster.name),
+            format!(
+                "`{}` is not a valid name (lowercase letters, digits, '-')",
+                config.cluster.name
+            ),
         ));
     }
     if config.cluster.kubernetes_version != "1.37" {
@@ -457,7 +474,11 @@ pub fn is_dns_label(s: &str) -> bool {
 /// Checks that the catalogue data is coherent: dependencies and network peers name components,
 /// capabilities exist. Run by the tests.
 pub fn lint(catalogue: &Catalogue) -> Vec<String> {
-    let names: BTreeSet<&str> = catalogue.components.iter().map(|c| c.name.as_str()).collect();
+    let names: BTreeSet<&str> = catalogue
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     let mut out = Vec::new();
     for c in &catalogue.components {
         for d in c
@@ -527,8 +548,16 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
                     })
                     .collect::<Vec<_>>()
                     .join(", "),
-                if c.depends_on.is_empty() { "-".to_owned() } else { c.depends_on.join(", ") },
-                if c.crds.is_empty() { "-".to_owned() } else { c.crds.join(", ") },
+                if c.depends_on.is_empty() {
+                    "-".to_owned()
+                } else {
+                    c.depends_on.join(", ")
+                },
+                if c.crds.is_empty() {
+                    "-".to_owned()
+                } else {
+                    c.crds.join(", ")
+                },
             ))
         }
     }

@@ -109,7 +109,9 @@ fn default_branch() -> String {
 }
 
 /// Where the cluster runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Provider {
     /// Previder (Dutch cloud).
@@ -153,7 +155,12 @@ impl Provider {
         let (storage_class, rwx_storage_class, load_balancer, dns_provider) = match self {
             Provider::Previder => ("previder-csi", "nfs-client", LoadBalancer::Cloud, "rfc2136"),
             Provider::Cyso => ("cinder-csi", "nfs-client", LoadBalancer::Cloud, "rfc2136"),
-            Provider::Ovh => ("csi-cinder-high-speed", "nfs-client", LoadBalancer::Cloud, "ovh"),
+            Provider::Ovh => (
+                "csi-cinder-high-speed",
+                "nfs-client",
+                LoadBalancer::Cloud,
+                "ovh",
+            ),
             Provider::Azure => ("managed-csi", "azurefile-csi", LoadBalancer::Cloud, "azure"),
             Provider::Kind => ("standard", "standard", LoadBalancer::NodePort, "inmemory"),
             Provider::Generic => ("standard", "nfs-client", LoadBalancer::Metallb, "rfc2136"),
@@ -243,10 +250,10 @@ choice_capability!(
     /// Where metrics are stored.
 );
 choice_capability!(
-    /// Secrets: External Secrets reading OpenBao (default), or Sealed Secrets.
-    Secrets, backend: SecretsBackend = Openbao,
-    /// How secrets reach the cluster without being in Git in clear text.
-    );
+/// Secrets: External Secrets reading OpenBao (default), or Sealed Secrets.
+Secrets, backend: SecretsBackend = Openbao,
+/// How secrets reach the cluster without being in Git in clear text.
+);
 choice_capability!(
     /// Identity (OIDC) for the platform and applications.
     Identity, provider: IdentityProvider = Keycloak,
@@ -564,10 +571,13 @@ impl PlatformConfig {
     }
 
     pub fn rwx_storage_class(&self) -> String {
-        self.cluster
-            .rwx_storage_class
-            .clone()
-            .unwrap_or_else(|| self.cluster.provider.defaults().rwx_storage_class.to_owned())
+        self.cluster.rwx_storage_class.clone().unwrap_or_else(|| {
+            self.cluster
+                .provider
+                .defaults()
+                .rwx_storage_class
+                .to_owned()
+        })
     }
 
     pub fn load_balancer(&self) -> LoadBalancer {
@@ -637,10 +647,7 @@ pub fn parse(
             file,
             1,
             "",
-            format!(
-                "expected exactly one YAML document, found {}",
-                docs.len()
-            ),
+            format!("expected exactly one YAML document, found {}", docs.len()),
         )]);
     }
     let doc = match docs.remove(0) {
@@ -663,9 +670,8 @@ pub fn parse(
     let version = value.get("version").and_then(Value::as_u64);
     let migrated = match version {
         None | Some(0) => {
-            value = crate::migrate::from_v0(value).map_err(|msg| {
-                vec![ConfigError::at(file, root.line, "", msg)]
-            })?;
+            value = crate::migrate::from_v0(value)
+                .map_err(|msg| vec![ConfigError::at(file, root.line, "", msg)])?;
             notes.push(format!(
                 "{file}: version 0 (alpha) config migrated to version {CURRENT_VERSION}; `haven plus migrate` rewrites the file"
             ));
@@ -677,7 +683,9 @@ pub fn parse(
                 file,
                 root.position("version").0,
                 "version",
-                format!("config version {v} is newer than this haven understands (1); upgrade haven"),
+                format!(
+                    "config version {v} is newer than this haven understands (1); upgrade haven"
+                ),
             )]);
         }
     };
@@ -912,7 +920,12 @@ fn describe_type(root: &Value, node: &Value) -> String {
 
 fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
     if let Some(e) = node.get("enum").and_then(Value::as_array) {
-        return Some(e.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+        return Some(
+            e.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        );
     }
     if let Some(c) = node.get("const").and_then(Value::as_str) {
         return Some(vec![c.to_owned()]);

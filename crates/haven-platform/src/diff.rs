@@ -16,7 +16,10 @@ pub enum Change {
 }
 
 /// Compares the rendered files with the managed files of an existing tree.
-pub fn diff(rendered: &BTreeMap<PathBuf, String>, existing: &BTreeMap<PathBuf, String>) -> Vec<Change> {
+pub fn diff(
+    rendered: &BTreeMap<PathBuf, String>,
+    existing: &BTreeMap<PathBuf, String>,
+) -> Vec<Change> {
     let mut out = Vec::new();
     for (path, new) in rendered {
         match existing.get(path) {

@@ -14,20 +14,27 @@ pub fn read_tree(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
     if !dir.is_dir() {
         return Err(format!("{}: not a directory", dir.display()));
     }
+    // A GitOps repository also holds haven-plus.yaml, CI files and docs: only the rendered roots
+    // are Kubernetes objects.
+    let restrict = crate::diff::MANAGED_ROOTS
+        .iter()
+        .any(|r| dir.join(r).is_dir());
     let mut out = BTreeMap::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_path_buf();
         let hidden = rel
             .components()
             .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
-        let yaml = rel
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml");
-        if hidden || !yaml {
+        let yaml = rel.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if hidden || !yaml || (restrict && !crate::diff::is_managed(&rel)) {
             continue;
         }
         let text = std::fs::read_to_string(entry.path())

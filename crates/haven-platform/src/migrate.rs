@@ -49,7 +49,9 @@ pub fn from_v0(v0: Value) -> Result<Value, String> {
         match old.remove(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(format!("version 0 key `{key}` must be a string, not {other}")),
+            Some(other) => Err(format!(
+                "version 0 key `{key}` must be a string, not {other}"
+            )),
         }
     };
     let name = take_str("name")?.ok_or("version 0 config without `name`")?;
@@ -73,7 +75,9 @@ pub fn from_v0(v0: Value) -> Result<Value, String> {
         for item in items {
             let name = item.as_str().unwrap_or_default();
             let Some((_, cap)) = V0_COMPONENT_CAPABILITY.iter().find(|(c, _)| *c == name) else {
-                return Err(format!("version 0 `disable` names an unknown component `{name}`"));
+                return Err(format!(
+                    "version 0 `disable` names an unknown component `{name}`"
+                ));
             };
             let entry = caps.entry(cap.to_string()).or_insert_with(|| json!({}));
             if let Value::Object(m) = entry {
@@ -117,7 +121,11 @@ mod tests {
 
     #[test]
     fn v0_rejects_what_it_cannot_map() {
-        assert!(from_v0(json!({"domain": "x"})).unwrap_err().contains("name"));
+        assert!(
+            from_v0(json!({"domain": "x"}))
+                .unwrap_err()
+                .contains("name")
+        );
         assert!(
             from_v0(json!({"name": "a", "domain": "b", "disable": ["nginx"]}))
                 .unwrap_err()

@@ -159,7 +159,10 @@ mod tests {
         assert_eq!(did_you_mean("zzz", &found[0].known), None);
         assert_eq!(found[1].parent, "spec");
         assert_eq!(found[1].key, "intreval");
-        assert_eq!(did_you_mean("intreval", &found[1].known).as_deref(), Some("interval"));
+        assert_eq!(
+            did_you_mean("intreval", &found[1].known).as_deref(),
+            Some("interval")
+        );
     }
 
     #[test]

@@ -41,7 +41,11 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     };
     put(
         "namespace.yaml",
-        &[namespace(ns, "restricted", &[("haven.commonground.nl/tenant", ns)])],
+        &[namespace(
+            ns,
+            "restricted",
+            &[("haven.commonground.nl/tenant", ns)],
+        )],
     );
     put(
         "quota.yaml",
@@ -118,7 +122,11 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         .into_iter()
         .flatten()
     {
-        policies.push(allow_ingress_from_ns(&format!("allow-from-{peer}"), ns, peer));
+        policies.push(allow_ingress_from_ns(
+            &format!("allow-from-{peer}"),
+            ns,
+            peer,
+        ));
     }
     put("network-policies.yaml", &policies);
     if let Some(repo) = &t.repo {
@@ -199,9 +207,7 @@ fn double(quantity: &str) -> String {
 pub fn append_to_config_text(text: &str, t: &Tenant) -> Option<String> {
     let entry = serde_yaml_ng::to_string(&vec![t]).ok()?;
     let lines: Vec<&str> = text.lines().collect();
-    let idx = lines
-        .iter()
-        .rposition(|l| l.starts_with("tenants:"))?;
+    let idx = lines.iter().rposition(|l| l.starts_with("tenants:"))?;
     // Only when nothing but list items, comments and blank lines follow.
     let rest_ok = lines[idx + 1..]
         .iter()

@@ -162,7 +162,13 @@ pub fn validate(
         report.files += 1;
         let outcome = load_objects(Origin::File(&name), text);
         for e in outcome.errors {
-            v.push(&name, e.line, e.field.as_deref().unwrap_or(""), "", e.message);
+            v.push(
+                &name,
+                e.line,
+                e.field.as_deref().unwrap_or(""),
+                "",
+                e.message,
+            );
         }
         for o in outcome.objects {
             for n in &o.notes {
@@ -244,7 +250,13 @@ pub fn validate(
             });
         }
         for e in outcome.errors {
-            v.push(&e.file, e.line, e.field.as_deref().unwrap_or(""), "", e.message);
+            v.push(
+                &e.file,
+                e.line,
+                e.field.as_deref().unwrap_or(""),
+                "",
+                e.message,
+            );
         }
     }
     v.diags.sort();
@@ -375,7 +387,9 @@ impl Validator<'_> {
             let entry = match self.schemas.crd_schema(&group, &kind, &version) {
                 Ok(Some(schema)) => jsonschema::validator_for(&schema)
                     .map(|v| (schema, v))
-                    .map_err(|e| format!("the schema {group}/{kind}_{version}.json is invalid: {e}")),
+                    .map_err(|e| {
+                        format!("the schema {group}/{kind}_{version}.json is invalid: {e}")
+                    }),
                 Ok(None) => Err(format!(
                     "no schema for {} {} ({group}/{kind}_{version}.json in {}); pass --crd-schemas DIR",
                     o.api_version,
@@ -404,7 +418,10 @@ impl Validator<'_> {
                     }
                     let mut msg = e.to_string();
                     if msg.len() > 240 {
-                        let cut = (0..=240).rev().find(|i| msg.is_char_boundary(*i)).unwrap_or(0);
+                        let cut = (0..=240)
+                            .rev()
+                            .find(|i| msg.is_char_boundary(*i))
+                            .unwrap_or(0);
                         msg.truncate(cut);
                         msg.push('…');
                     }
@@ -500,7 +517,11 @@ fn roundtrip<T: DeserializeOwned + Serialize>(v: &Value) -> Result<Value, Roundt
 
 /// Decodes a built-in object into its typed struct and serialises it back; `None` when the
 /// kind is not a built-in one haven knows.
-fn typed_roundtrip(api_version: &str, kind: &str, v: &Value) -> Option<Result<Value, RoundtripError>> {
+fn typed_roundtrip(
+    api_version: &str,
+    kind: &str,
+    v: &Value,
+) -> Option<Result<Value, RoundtripError>> {
     use k8s_openapi::api::{
         apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core,
         networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
@@ -582,7 +603,9 @@ mod tests {
 
         let bad = json!({"apiVersion": "v1", "kind": "ResourceQuota",
             "metadata": {"name": "q"}, "spec": {"hard": {"pods": ["x"]}}});
-        let (path, _) = typed_roundtrip("v1", "ResourceQuota", &bad).unwrap().unwrap_err();
+        let (path, _) = typed_roundtrip("v1", "ResourceQuota", &bad)
+            .unwrap()
+            .unwrap_err();
         assert!(path.starts_with("spec.hard"), "{path}");
         assert!(typed_roundtrip("example.com/v1", "Thing", &bad).is_none());
     }

@@ -22,7 +22,10 @@ fn schemas() -> Option<DirSchemas> {
         });
     }
     if std::env::var_os("CI").is_some() {
-        panic!("CRD schemas missing at {} (required under CI)", dir.display());
+        panic!(
+            "CRD schemas missing at {} (required under CI)",
+            dir.display()
+        );
     }
     eprintln!(
         "SKIPPED: CRD schemas not found at {}; this test needs ../shared/schemas/crds",
@@ -43,7 +46,11 @@ fn tenant(name: &str) -> Tenant {
 fn assert_valid(label: &str, config: &PlatformConfig, schemas: &DirSchemas) {
     let catalogue = Catalogue::builtin().unwrap();
     let rendered = render(config, &catalogue);
-    assert!(rendered.files.len() > 20, "{label}: only {} files", rendered.files.len());
+    assert!(
+        rendered.files.len() > 20,
+        "{label}: only {} files",
+        rendered.files.len()
+    );
     let report = validate::validate(&rendered.files, schemas, &Options::default());
     let problems: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(
@@ -52,7 +59,11 @@ fn assert_valid(label: &str, config: &PlatformConfig, schemas: &DirSchemas) {
         problems.len(),
         problems.join("\n")
     );
-    assert!(report.custom_resources > 10, "{label}: {}", report.custom_resources);
+    assert!(
+        report.custom_resources > 10,
+        "{label}: {}",
+        report.custom_resources
+    );
 }
 
 #[test]
@@ -112,7 +123,10 @@ fn render_is_deterministic_and_reads_back_as_kubernetes_reads_it() {
             .collect();
         let yaml12: Vec<serde_json::Value> = text
             .split("---\n")
-            .filter(|d| d.lines().any(|l| !l.starts_with('#') && !l.trim().is_empty()))
+            .filter(|d| {
+                d.lines()
+                    .any(|l| !l.starts_with('#') && !l.trim().is_empty())
+            })
             .map(|d| serde_yaml_ng::from_str(d).unwrap())
             .collect();
         assert_eq!(ours, yaml12, "{name} reads differently as YAML 1.1 and 1.2");
@@ -156,7 +170,11 @@ fn layout_and_ordering() {
             .unwrap_or_else(|| panic!("no unit {name}"));
         u["spec"]["dependsOn"]
             .as_array()
-            .map(|a| a.iter().map(|d| d["name"].as_str().unwrap().to_owned()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|d| d["name"].as_str().unwrap().to_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert!(deps("cert-manager-config").contains(&"cert-manager".to_owned()));
