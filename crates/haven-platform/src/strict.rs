@@ -29,11 +29,18 @@ pub fn unknown_properties(schema: &Value, value: &Value) -> Vec<UnknownProperty>
 /// The closest declared key, when it is close enough to be a typo.
 pub fn did_you_mean(key: &str, known: &[String]) -> Option<String> {
     let lower = key.to_lowercase();
+    // One edit (or a swap) catches short keys (`tll` → `ttl`) that similarity scores miss;
+    // Jaro-Winkler catches longer keys with a shared prefix (`retentionDays` → `retention`).
+    let close = |k: &str| {
+        let k = k.to_lowercase();
+        let edits = strsim::damerau_levenshtein(&lower, &k);
+        let jw = strsim::jaro_winkler(&lower, &k);
+        (edits <= 1 || (edits <= 2 && k.len() > 5) || jw >= 0.85).then_some((edits, -jw))
+    };
     known
         .iter()
-        .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter_map(|k| close(k).map(|score| (score, k)))
+        .min_by(|a, b| a.0.0.cmp(&b.0.0).then(a.0.1.total_cmp(&b.0.1)))
         .map(|(_, k)| k.clone())
 }
 
