@@ -8,7 +8,7 @@ use haven_platform::config::{
     Tenant,
 };
 use haven_platform::fs::DirSchemas;
-use haven_platform::validate::{self, Options, Severity};
+use haven_platform::validate::{self, Options};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 
 fn schemas() -> Option<DirSchemas> {
