@@ -857,12 +857,14 @@ impl<'a> Renderer<'a> {
                         },
                     }),
                 ];
-                let extra: &[&str] = if caps.certificates.enabled {
-                    &["cert-manager"]
-                } else {
-                    &[]
-                };
-                self.config_unit(component, "gateway.yaml", &docs, extra);
+                // Routes live in their services' namespaces, which those units create.
+                let mut extra = vec!["grafana", "keycloak", "dex", "zitadel"];
+                if caps.certificates.enabled {
+                    extra.push("cert-manager");
+                }
+                let mut all = docs.to_vec();
+                all.extend(self.routes(&ns));
+                self.config_unit(component, "gateway.yaml", &all, &extra);
             }
         }
         if let Some(vns) = self.ns_of("velero").map(str::to_owned) {
@@ -894,6 +896,33 @@ impl<'a> Renderer<'a> {
             });
             self.config_unit("velero", "schedules.yaml", &[schedule], &[]);
         }
+    }
+
+    /// HTTPRoutes for the platform's user-facing services: `<service>.<domain>` through the
+    /// platform Gateway, which ExternalDNS publishes and cert-manager's wildcard covers.
+    fn routes(&self, gateway_ns: &str) -> Vec<Value> {
+        const UIS: &[(&str, &str, &str, u16)] = &[
+            ("grafana", "grafana", "grafana", 80),
+            ("keycloak", "keycloak", "keycloak-http", 80),
+            ("dex", "dex", "dex", 5556),
+            ("zitadel", "zitadel", "zitadel", 8080),
+        ];
+        let domain = &self.config.cluster.domain;
+        UIS.iter()
+            .filter_map(|(component, host, service, port)| {
+                let ns = self.ns_of(component)?;
+                Some(json!({
+                    "apiVersion": "gateway.networking.k8s.io/v1",
+                    "kind": "HTTPRoute",
+                    "metadata": {"name": component, "namespace": ns},
+                    "spec": {
+                        "parentRefs": [{"name": "platform", "namespace": gateway_ns, "sectionName": "https"}],
+                        "hostnames": [format!("{host}.{domain}")],
+                        "rules": [{"backendRefs": [{"name": service, "port": port}]}],
+                    },
+                }))
+            })
+            .collect()
     }
 
     fn config_unit(&mut self, component: &str, file: &str, docs: &[Value], extra_deps: &[&str]) {

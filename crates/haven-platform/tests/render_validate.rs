@@ -152,6 +152,7 @@ fn layout_and_ordering() {
         "infrastructure/cert-manager-config/cluster-issuers.yaml",
         "infrastructure/velero-config/schedules.yaml",
         "infrastructure/grafana/datasources.yaml",
+        "infrastructure/envoy-gateway-config/gateway.yaml",
         "tenants/zaken/namespace.yaml",
         "tenants/zaken/sync.yaml",
         "tenants/zaken/backup.yaml",
@@ -194,6 +195,16 @@ fn layout_and_ordering() {
             assert_ne!(kind, "Secret", "{} holds a Secret", p.display());
         }
     }
+    // DNS is wired: routes carry the hostnames ExternalDNS publishes.
+    let gw = &files[&PathBuf::from("infrastructure/envoy-gateway-config/gateway.yaml")];
+    assert!(
+        gw.contains("- grafana.example.nl") && gw.contains("- keycloak.example.nl"),
+        "{gw}"
+    );
+    assert!(
+        gw.contains("cert-manager.io/cluster-issuer: letsencrypt-production"),
+        "{gw}"
+    );
     let tenant_sync = &files[&PathBuf::from("tenants/zaken/sync.yaml")];
     assert!(tenant_sync.contains("serviceAccountName: flux-reconciler"));
     assert!(tenant_sync.contains("name: haven-admission"));
