@@ -209,3 +209,19 @@ fn layout_and_ordering() {
     assert!(tenant_sync.contains("serviceAccountName: flux-reconciler"));
     assert!(tenant_sync.contains("name: haven-admission"));
 }
+
+#[test]
+fn the_example_config_renders_and_validates() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/platform/haven-plus.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let catalogue = Catalogue::builtin().unwrap();
+    let (config, notes) =
+        haven_platform::config::parse("haven-plus.yaml", &text, &catalogue).unwrap();
+    assert!(notes.is_empty());
+    assert_eq!(config.tenants.len(), 2);
+    let Some(schemas) = schemas() else { return };
+    assert_valid("example", &config, &schemas);
+}
