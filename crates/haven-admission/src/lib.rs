@@ -3,18 +3,21 @@
 //! templates of controllers, as upstream Pod Security Admission does.
 //!
 //! - [`config`]: the webhook's configuration file (cluster defaults, exemptions);
+//! - [`namespaces`]: the watch-backed namespace-label cache (kube-runtime reflector);
 //! - [`policy`]: namespace labels → what to enforce, audit and warn;
 //! - [`review`]: an AdmissionReview in, a verdict out — pure, tested on data;
 //! - [`server`]: HTTPS (rustls) with certificate reload, health, metrics, graceful shutdown.
 
 pub mod config;
 pub mod metrics;
+pub mod namespaces;
 pub mod policy;
 pub mod review;
 pub mod server;
 pub mod tls;
 
 pub use config::Config;
+pub use namespaces::WatchedNamespaces;
 pub use policy::{NamespaceLabels, StaticNamespaces};
 pub use review::{Decision, Verdict, review};
 pub use server::{ServeOptions, serve};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use haven_admission::{Config, ServeOptions, StaticNamespaces};
+use haven_admission::{Config, NamespaceLabels, ServeOptions, StaticNamespaces, WatchedNamespaces};
 
 use crate::cli::ServeArgs;
 
@@ -29,15 +29,40 @@ pub fn serve(args: &ServeArgs) -> Result<u8, String> {
     opts.config = config;
     opts.own_namespace = args.namespace.clone();
     opts.null_responder = args.null_responder;
-    // Namespace labels: until the watch-backed cache (kube-runtime reflector) lands, the served
-    // webhook applies the configured defaults to every namespace.
-    let namespaces = Arc::new(StaticNamespaces::new());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime
-        .block_on(haven_admission::serve(opts, namespaces))
-        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let namespaces: Arc<dyn NamespaceLabels> = if args.no_watch {
+            Arc::new(StaticNamespaces::new())
+        } else {
+            let client = kube_client(args.kubeconfig.as_deref()).await?;
+            WatchedNamespaces::spawn(client)
+        };
+        haven_admission::serve(opts, namespaces)
+            .await
+            .map_err(|e| e.to_string())
+    })?;
     Ok(crate::EXIT_OK)
+}
+
+/// A client configured the way kubectl would be: an explicit kubeconfig, else in-cluster, else
+/// `$KUBECONFIG` / `~/.kube/config`.
+async fn kube_client(kubeconfig: Option<&std::path::Path>) -> Result<kube::Client, String> {
+    let hint = "(or pass --no-watch to serve with the config defaults and no cluster access)";
+    let config = match kubeconfig {
+        Some(path) => {
+            let file = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| format!("{}: cannot read kubeconfig: {e}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(file, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => kube::Config::infer()
+            .await
+            .map_err(|e| format!("no cluster configuration for the namespace watch: {e} {hint}"))?,
+    };
+    kube::Client::try_from(config)
+        .map_err(|e| format!("cannot build a Kubernetes client: {e} {hint}"))
 }

@@ -84,6 +84,14 @@ pub struct ServeArgs {
     /// Benchmarks only: allow everything without evaluating (the ceiling of the TLS/HTTP stack).
     #[arg(long, hide = true)]
     pub null_responder: bool,
+    /// Do not watch Namespaces: apply the config defaults to every namespace. Needs no cluster
+    /// access (local trials, benchmarks); on a cluster, namespace labels would be ignored.
+    #[arg(long)]
+    pub no_watch: bool,
+    /// Kubeconfig for the namespace watch (default: in-cluster config, else $KUBECONFIG or
+    /// ~/.kube/config, as kubectl does).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_watch")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -501,3 +501,45 @@ fn completions_and_man_page_come_from_the_cli_definition() {
         &man[..man.len().min(200)]
     );
 }
+
+#[test]
+fn admission_serve_without_cluster_access_says_how_to_run_without_the_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = write(
+        dir.path(),
+        "tls.crt",
+        "not used before the kubeconfig is read",
+    );
+    let missing = dir.path().join("no-such-kubeconfig");
+    let out = haven(
+        &[
+            "admission",
+            "serve",
+            "--cert",
+            &cert,
+            "--key",
+            &cert,
+            "--kubeconfig",
+            missing.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no-such-kubeconfig") && stderr.contains("cannot read kubeconfig"),
+        "{stderr}"
+    );
+
+    // Without any configuration at all, the hint names the flag that needs no cluster.
+    let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(["admission", "serve", "--cert", &cert, "--key", &cert])
+        .env("KUBECONFIG", &missing)
+        .env("HOME", dir.path())
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--no-watch"), "{stderr}");
+}
