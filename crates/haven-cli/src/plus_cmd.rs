@@ -39,6 +39,12 @@ pub enum PlusCommand {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Read the live platform: Flux Kustomization and HelmRelease Ready conditions per component
+    /// and per capability; `--wait` until everything is Ready.
+    #[command(
+        after_help = "Exit codes:\n  0  every component and unit is Ready\n  1  something is not Ready (after --timeout with --wait)\n  2  usage error, unreadable config, or the cluster could not be read"
+    )]
+    Status(StatusArgs),
     /// Print the config migrated to the current version (write it back with `-o`).
     Migrate {
         #[arg(
@@ -124,6 +130,35 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "haven-plus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Poll until everything is Ready, showing progress.
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Seconds between polls while waiting.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub interval: u64,
+    /// Print the status as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct TenantAddArgs {
     /// Tenant name (its namespace).
     pub name: String,
@@ -167,11 +202,12 @@ pub fn run(cmd: &PlusCommand) -> Result<u8, String> {
         PlusCommand::Tenant {
             command: TenantCommand::Add(a),
         } => tenant_add(a),
+        PlusCommand::Status(a) => crate::plus_status::run(a),
         PlusCommand::Migrate { config, output } => migrate(config, output.as_deref()),
     }
 }
 
-fn out(text: &str) -> Result<(), String> {
+pub(crate) fn out(text: &str) -> Result<(), String> {
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
@@ -183,7 +219,7 @@ fn catalogue() -> Result<Catalogue, String> {
 }
 
 /// Reads and checks the config; errors are printed one per line and become exit code 2.
-fn load(path: &Path, catalogue: &Catalogue) -> Result<(PlatformConfig, String), String> {
+pub(crate) fn load(path: &Path, catalogue: &Catalogue) -> Result<(PlatformConfig, String), String> {
     let name = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read config: {e}"))?;

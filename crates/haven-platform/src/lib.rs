@@ -16,6 +16,7 @@ pub mod error;
 pub mod fs;
 pub mod migrate;
 pub mod render;
+pub mod status;
 pub mod strict;
 pub mod tenant;
 pub mod validate;
