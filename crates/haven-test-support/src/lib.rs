@@ -1,1 +1,82 @@
-//! In-process Kubernetes-style API server over HTTPS for tests and benchmarks
+//! An in-process Kubernetes-style API server over HTTPS, for tests and benchmarks of the parts
+//! of haven that talk to a cluster (`haven check`, the admission webhook's namespace cache,
+//! `haven plus status`).
+//!
+//! The real `kube::Client` talks to it over real TLS with a bearer token, so discovery, paging,
+//! watches, errors and timeouts go through exactly the code paths they take against a cluster.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use haven_test_support::{ApiServer, FakeCluster};
+//! let cluster = FakeCluster::from_yaml("cluster.yaml", "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n")
+//!     .expect("valid fixture");
+//! let server = ApiServer::start(cluster).await?;
+//! let client = server.client();          // trusts the server's CA, sends its token
+//! # let _ = client;
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Fixture format
+//!
+//! A fixture is a multi-document YAML stream read with `haven_model::yaml` (as Kubernetes
+//! reads YAML). Every document is an object of a built-in kind (see [`resources::builtin`]) or
+//! of a kind defined by a `CustomResourceDefinition` in the same fixture (CRDs are stored first,
+//! so order does not matter). Namespaced objects without `metadata.namespace` go to `default`;
+//! `default`, `kube-system`, `kube-public` and `kube-node-lease` always exist. `uid`,
+//! `resourceVersion` and `creationTimestamp` are filled in unless given. An unknown kind or a
+//! broken document is an error naming file and line.
+//!
+//! One optional document configures the server itself:
+//!
+//! ```yaml
+//! apiVersion: test.haven.commonground.nl/v1
+//! kind: FakeClusterInfo
+//! serverVersion:            # merged over a Kubernetes v1.33.4 version.Info
+//!   major: "1"
+//!   minor: "31"
+//!   gitVersion: v1.31.2
+//!   platform: linux/arm64
+//! user: system:serviceaccount:haven:checker   # named in Forbidden messages
+//! access:                   # "cluster-admin" (default) or RBAC-style rules; the rest is 403
+//! - verbs: [get, list, watch]
+//!   apiGroups: ["", apps]
+//!   resources: [nodes, pods, namespaces, deployments]
+//! - verbs: [get]
+//!   apiGroups: [""]
+//!   resources: [configmaps]
+//!   namespaces: [kube-system]   # optional: only in these namespaces
+//! ```
+//!
+//! `fixtures/example.yaml` in this crate is a small complete example.
+
+mod cluster;
+mod patch;
+pub mod resources;
+mod selector;
+mod server;
+mod synthetic;
+mod tls;
+
+pub use cluster::{Access, AccessRule, ApiError, FakeCluster};
+pub use selector::{FieldSelector, LabelSelector};
+pub use server::{ApiServer, FaultAction, Faults};
+pub use synthetic::synthetic;
+pub use tls::{IssuedCert, TestCa};
+
+/// Where a test finds data under `/work/shared` (relative to this crate), and what it does when
+/// the data is missing: skip with a printed reason, except on CI (`CI` set), where it panics.
+pub fn shared_path(relative: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("shared test data missing on CI: {}", path.display());
+    }
+    eprintln!("skipping: shared test data not found at {}", path.display());
+    None
+}
