@@ -427,6 +427,13 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
             ),
         ));
     }
+    let domain = &config.cluster.domain;
+    if domain.len() > 253 || domain.split('.').count() < 2 || !domain.split('.').all(is_dns_label) {
+        out.push((
+            "cluster.domain".to_owned(),
+            format!("`{domain}` is not a DNS domain (lowercase labels separated by dots, e.g. platform.example.nl)"),
+        ));
+    }
     if config.cluster.kubernetes_version != "1.37" {
         out.push((
             "cluster.kubernetesVersion".to_owned(),

@@ -52,6 +52,13 @@ struct Unit {
 
 /// Renders the whole tree.
 pub fn render(config: &PlatformConfig, catalogue: &Catalogue) -> Rendered {
+    let mut notes = Vec::new();
+    if config.cluster.git.url == crate::config::GitSource::default().url {
+        notes.push(
+            "cluster.git.url is the placeholder from `haven plus init`: set it to the repository Flux syncs"
+                .to_owned(),
+        );
+    }
     let mut r = Renderer {
         config,
         resolved: resolve(catalogue, config),
@@ -59,6 +66,7 @@ pub fn render(config: &PlatformConfig, catalogue: &Catalogue) -> Rendered {
         units: Vec::new(),
     };
     r.run();
+    r.out.notes.splice(0..0, notes);
     r.out
 }
 

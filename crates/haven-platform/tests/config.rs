@@ -158,6 +158,10 @@ fn conflicting_choices_are_explained() {
         "{MINIMAL}capabilities:\n  postgresql: {{enabled: false}}\n  identity: {{provider: dex}}\n"
     ))
     .unwrap();
+    // A domain that is not one.
+    let e = errors(&MINIMAL.replace("example.nl", "Example_NL"));
+    assert_eq!(e[0].path, "cluster.domain");
+    assert_eq!(e[0].line, 4);
     // Duplicate tenants.
     let e = errors(&format!(
         "{MINIMAL}tenants:\n- {{name: a, group: g}}\n- {{name: a, group: h}}\n"
