@@ -983,10 +983,48 @@ impl<'a> Renderer<'a> {
             }),
         ];
         self.write(format!("{dir}/gotk-sync.yaml"), &docs);
+        self.platform_info();
         self.write(
             format!("{dir}/kustomization.yaml"),
             &[kustomization(&["gotk-sync.yaml"])],
         );
+    }
+
+    /// The platform's facts for the applications on it (and `haven check`): which storage
+    /// classes, Gateway and issuers to use. Public by design (kube-public), holds no secrets.
+    fn platform_info(&mut self) {
+        let c = self.config;
+        let mut data = serde_json::Map::new();
+        let mut put = |k: &str, v: String| {
+            data.insert(k.to_owned(), Value::String(v));
+        };
+        put("cluster", c.cluster.name.clone());
+        put("domain", c.cluster.domain.clone());
+        put("provider", c.cluster.provider.name().to_owned());
+        put("storageClass", c.storage_class());
+        put("rwxStorageClass", c.rwx_storage_class());
+        put("podSecurity", "restricted".to_owned());
+        if let Some(g) = self.gateway_ns() {
+            put("gateway", format!("{g}/platform"));
+        }
+        if self.is_on("cert-manager") {
+            put("clusterIssuer", "letsencrypt-production".to_owned());
+        }
+        let components: Vec<String> = self
+            .resolved
+            .iter()
+            .map(|r| format!("{}={}", r.component.name, r.version))
+            .collect();
+        put("components", components.join(","));
+        let cm = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "haven-plus", "namespace": "kube-public",
+                         "labels": {"app.kubernetes.io/managed-by": "haven-plus"}},
+            "data": data,
+        });
+        let path = format!("{}/platform-info.yaml", self.cluster_dir());
+        self.write(path, &[cm]);
     }
 
     fn tenants(&mut self) {

@@ -183,6 +183,12 @@ fn layout_and_ordering() {
     assert!(deps("velero").contains(&"external-secrets-config".to_owned()));
     assert!(deps("keycloak").contains(&"cloudnative-pg".to_owned()));
     assert!(deps("envoy-gateway-config").contains(&"envoy-gateway".to_owned()));
+    let info = &files[&PathBuf::from("clusters/utrecht/platform-info.yaml")];
+    assert!(info.contains("rwxStorageClass: azurefile-csi"), "{info}");
+    assert!(
+        info.contains("gateway: envoy-gateway-system/platform"),
+        "{info}"
+    );
     // Azure defaults reach the values.
     let loki = &files[&PathBuf::from("infrastructure/loki/release.yaml")];
     assert!(loki.contains("storageClass: managed-csi"), "{loki}");
@@ -224,4 +230,42 @@ fn the_example_config_renders_and_validates() {
     assert_eq!(config.tenants.len(), 2);
     let Some(schemas) = schemas() else { return };
     assert_valid("example", &config, &schemas);
+}
+
+/// The one chart we ship ourselves: the values we render for it satisfy its values.schema.json
+/// (over the chart's defaults, as Helm merges them).
+#[test]
+fn haven_admission_values_satisfy_the_charts_schema() {
+    let chart = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/charts/haven-admission"
+    );
+    let read = |f: &str| std::fs::read_to_string(format!("{chart}/{f}")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&read("values.schema.json")).unwrap();
+    let defaults = haven_model::parse_stream("values.yaml", &read("values.yaml"))
+        .remove(0)
+        .unwrap()
+        .value;
+    let config = PlatformConfig::new("haven", "example.nl", Provider::Generic);
+    let files = render(&config, &Catalogue::builtin().unwrap()).files;
+    let release = &files[&PathBuf::from("infrastructure/haven-admission/release.yaml")];
+    let hr = haven_model::parse_stream("r", release)
+        .remove(0)
+        .unwrap()
+        .value;
+    let mut values = defaults;
+    haven_platform::catalogue::merge(&mut values, &hr["spec"]["values"]);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&values)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let unknown = haven_platform::strict::unknown_properties(&schema, &hr["spec"]["values"]);
+    assert!(unknown.is_empty(), "{unknown:#?}");
+    let exempt = &values["config"]["exemptions"]["namespaces"];
+    assert!(
+        exempt.as_array().unwrap().iter().any(|n| n == "falco"),
+        "{exempt}"
+    );
 }
