@@ -255,10 +255,10 @@ fn init(a: &InitArgs) -> Result<u8, String> {
     let text = config::init_yaml(&c);
     // What we write must read back as what we meant.
     let parsed = config::parse("init", &text, &catalogue()?).map_err(|e| {
-        format!(
-            "internal: init wrote an invalid config: {}",
-            e[0].describe()
-        )
+        e.iter()
+            .map(|e| format!("{} (`{}`)", e.message, e.path))
+            .collect::<Vec<_>>()
+            .join("; ")
     })?;
     debug_assert_eq!(parsed.0, c);
     std::fs::write(&a.output, text).map_err(|e| format!("{}: {e}", a.output.display()))?;
@@ -328,8 +328,10 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, String> {
 }
 
 fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
-    let files = fs::read_tree(&a.dir)?;
-    if files.is_empty() {
+    let tree = fs::read_tree_lenient(&a.dir)?;
+    let unreadable = tree.unreadable;
+    let files = tree.files;
+    if files.is_empty() && unreadable.is_empty() {
         return Err(format!("{}: no YAML files to validate", a.dir.display()));
     }
     let opts = validate::Options {
@@ -349,7 +351,7 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
         .map(|(p, t)| (a.dir.join(p), t))
         .map(|(p, t)| (p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p), t))
         .collect();
-    let report = match &a.crd_schemas {
+    let mut report = match &a.crd_schemas {
         Some(dir) => {
             if !dir.is_dir() {
                 return Err(format!("--crd-schemas {}: not a directory", dir.display()));
@@ -358,6 +360,20 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
         }
         None => validate::validate(&files, &fs::NoSchemas, &opts),
     };
+    for u in unreadable {
+        let (file, message) = u.split_once(": ").unwrap_or(("", u.as_str()));
+        report.diagnostics.insert(
+            0,
+            validate::Diagnostic {
+                file: file.to_owned(),
+                line: 0,
+                severity: Severity::Error,
+                path: String::new(),
+                object: String::new(),
+                message: message.to_owned(),
+            },
+        );
+    }
     if a.json {
         let doc = serde_json::json!({
             "files": report.files,

@@ -253,3 +253,43 @@ fn explain_and_migrate() {
     assert_eq!(code, 0, "{err}");
     assert!(!dir.join("tree/infrastructure/falco").exists());
 }
+
+#[test]
+fn an_unreadable_file_is_reported_and_the_rest_still_validated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = text(&haven(dir, &["plus", "init", "--domain", "not a domain"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("cluster.domain"), "{err}");
+    assert_eq!(
+        haven(dir, &["plus", "init", "--domain", "example.nl"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(haven(dir, &["plus", "render"]).status.code(), Some(0));
+    std::fs::write(
+        dir.join("infrastructure/binary.yaml"),
+        [0xff, 0xfe, 0x00, 0x41],
+    )
+    .unwrap();
+    let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: x}\nspec:\n  hard: {pods: [1]}\n";
+    std::fs::write(dir.join("infrastructure/quota.yaml"), quota).unwrap();
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", "--json"]));
+    assert_eq!(code, 1, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let diags = doc["diagnostics"].as_array().unwrap();
+    assert!(
+        diags.iter().any(|d| d["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("infrastructure/binary.yaml")),
+        "{out}"
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d["file"] == "infrastructure/quota.yaml" && d["line"] == 5),
+        "{out}"
+    );
+}

@@ -8,9 +8,26 @@ use serde_json::Value;
 
 use crate::validate::SchemaSource;
 
+/// A tree as read from disk, and the files that could not be read (reported, not fatal: one
+/// unreadable file does not hide the others).
+#[derive(Debug, Default)]
+pub struct ReadTree {
+    pub files: BTreeMap<PathBuf, String>,
+    pub unreadable: Vec<String>,
+}
+
 /// Reads every `*.yaml`/`*.yml` file under the managed roots of `dir` (or under `dir` itself
 /// when it has none of them), keyed by path relative to `dir`.
 pub fn read_tree(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
+    let t = read_tree_lenient(dir)?;
+    match t.unreadable.first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(t.files),
+    }
+}
+
+/// Like [`read_tree`], collecting unreadable files instead of stopping at the first.
+pub fn read_tree_lenient(dir: &Path) -> Result<ReadTree, String> {
     if !dir.is_dir() {
         return Err(format!("{}: not a directory", dir.display()));
     }
@@ -19,7 +36,7 @@ pub fn read_tree(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
     let restrict = crate::diff::MANAGED_ROOTS
         .iter()
         .any(|r| dir.join(r).is_dir());
-    let mut out = BTreeMap::new();
+    let mut out = ReadTree::default();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
         if !entry.file_type().is_file() {
@@ -37,9 +54,14 @@ pub fn read_tree(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
         if hidden || !yaml || (restrict && !crate::diff::is_managed(&rel)) {
             continue;
         }
-        let text = std::fs::read_to_string(entry.path())
-            .map_err(|e| format!("{}: {e}", entry.path().display()))?;
-        out.insert(rel, text);
+        match std::fs::read_to_string(entry.path()) {
+            Ok(text) => {
+                out.files.insert(rel, text);
+            }
+            Err(e) => out
+                .unreadable
+                .push(format!("{}: cannot read: {e}", entry.path().display())),
+        }
     }
     Ok(out)
 }
