@@ -880,13 +880,18 @@ impl<'a> Renderer<'a> {
                 .resolved
                 .iter()
                 .filter(|r| {
-                    ["openbao", "grafana", "keycloak", "zitadel", "garage"]
+                    ["openbao", "grafana", "keycloak", "zitadel"]
                         .contains(&r.component.name.as_str())
                 })
                 .map(|r| r.namespace.clone())
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
+            // Velero reads an empty `includedNamespaces` as "every namespace"; and Garage is where
+            // backups go, so backing it up into itself protects nothing.
+            if stateful.is_empty() {
+                return;
+            }
             let b = &caps.backups;
             let schedule = json!({
                 "apiVersion": "velero.io/v1",

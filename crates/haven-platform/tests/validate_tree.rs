@@ -369,3 +369,20 @@ fn diff_reports_added_removed_and_changed_files() {
         "infrastructure/falco/release.yaml"
     ))));
 }
+
+#[test]
+fn the_platform_schedule_never_backs_up_everything() {
+    let cat = Catalogue::builtin().unwrap();
+    let c = PlatformConfig::new("haven", "example.nl", Provider::Kind);
+    let files = render(&c, &cat).files;
+    let s = &files[Path::new("infrastructure/velero-config/schedules.yaml")];
+    assert!(s.contains("- openbao") && !s.contains("- garage"), "{s}");
+    let mut c = c;
+    c.capabilities.dashboards.enabled = false;
+    c.capabilities.identity.enabled = false;
+    c.capabilities.secrets.backend = haven_platform::config::SecretsBackend::SealedSecrets;
+    let files = render(&c, &cat).files;
+    assert!(!files.contains_key(Path::new("infrastructure/velero-config/schedules.yaml")));
+    let infra = &files[Path::new("clusters/haven/infrastructure.yaml")];
+    assert!(!infra.contains("velero-config"), "{infra}");
+}
