@@ -831,6 +831,12 @@ pub fn explain(path: &str) -> Option<String> {
             return None;
         };
         node = resolve(&schema, node);
+        // A list (`tenants`): its items' keys are explained as the list's own.
+        if node.get("properties").is_none()
+            && let Some(items) = node.get("items")
+        {
+            node = resolve(&schema, items);
+        }
         let next = node
             .get("properties")
             .and_then(|p| p.get(key))

@@ -59,6 +59,14 @@ pub fn render(config: &PlatformConfig, catalogue: &Catalogue) -> Rendered {
                 .to_owned(),
         );
     }
+    if config.capabilities.ingress.enabled
+        && config.capabilities.ingress.implementation == IngressImplementation::Cilium
+    {
+        notes.push(
+            "ingress: cilium installs Cilium as the cluster's CNI (kube-system); choose it only for clusters built for Cilium"
+                .to_owned(),
+        );
+    }
     let mut r = Renderer {
         config,
         resolved: resolve(catalogue, config),

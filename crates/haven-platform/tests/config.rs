@@ -275,6 +275,8 @@ fn explain_documents_keys_with_defaults() {
         "{t}"
     );
     assert!(config::explain("capabilities.nope").is_none());
+    let t = config::explain("tenants.group").unwrap();
+    assert!(t.contains("OIDC group"), "{t}");
     let cat = Catalogue::builtin().unwrap();
     let t = haven_platform::catalogue::explain(&cat, Some("cert-manager")).unwrap();
     assert!(t.contains("v1.21.1"), "{t}");
