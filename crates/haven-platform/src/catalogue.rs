@@ -38,6 +38,7 @@ pub const FILES: &[(&str, &str)] = entries!(
     "mimir",
     "kube-prometheus-stack",
     "tempo",
+    "prometheus-operator-crds",
     "alloy",
     "grafana",
     "keycloak",

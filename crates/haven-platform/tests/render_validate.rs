@@ -182,6 +182,15 @@ fn layout_and_ordering() {
     assert!(deps("velero").contains(&"garage".to_owned()));
     assert!(deps("velero").contains(&"external-secrets-config".to_owned()));
     assert!(deps("keycloak").contains(&"cloudnative-pg".to_owned()));
+    // Alloy discovers ServiceMonitors: their CRDs come first.
+    assert!(deps("alloy").contains(&"prometheus-operator-crds".to_owned()));
+    let alloy = &files[&PathBuf::from("infrastructure/alloy/release.yaml")];
+    assert!(
+        alloy.contains("loki.write")
+            && alloy.contains("prometheus.remote_write")
+            && alloy.contains("otelcol.exporter.otlp"),
+        "{alloy}"
+    );
     assert!(deps("envoy-gateway-config").contains(&"envoy-gateway".to_owned()));
     let info = &files[&PathBuf::from("clusters/utrecht/platform-info.yaml")];
     assert!(info.contains("rwxStorageClass: azurefile-csi"), "{info}");
