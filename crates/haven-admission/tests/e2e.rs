@@ -1,6 +1,7 @@
 //! The webhook end to end over real HTTPS on loopback, with certificates made by rcgen:
 //! verdicts, policy from namespace labels, exemptions, bad input, certificate rotation under load,
-//! health, metrics and graceful shutdown.
+//! health, metrics and graceful shutdown; and namespace labels from a watch on an in-process
+//! Kubernetes-style API server (haven-test-support) through the real kube client.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use haven_admission::server::Server;
-use haven_admission::{Config, ServeOptions, StaticNamespaces};
+use haven_admission::{Config, NamespaceLabels, ServeOptions, StaticNamespaces, WatchedNamespaces};
+use haven_test_support::{ApiServer, FakeCluster};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -76,6 +78,12 @@ struct Running {
 }
 
 async fn start(config: Config) -> Running {
+    start_with(config, None).await
+}
+
+/// Starts the webhook; its namespace labels come from `watched` when given (the served
+/// configuration), else from the in-memory `Running::namespaces`.
+async fn start_with(config: Config, watched: Option<Arc<dyn NamespaceLabels>>) -> Running {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     pki.issue(dir.path());
@@ -90,7 +98,8 @@ async fn start(config: Config) -> Running {
     opts.body_timeout = Duration::from_millis(500);
     opts.max_body = 64 * 1024;
     let namespaces = Arc::new(StaticNamespaces::new());
-    let server = Server::bind(opts, namespaces.clone()).await.unwrap();
+    let source: Arc<dyn NamespaceLabels> = watched.unwrap_or_else(|| namespaces.clone());
+    let server = Server::bind(opts, source).await.unwrap();
     let addr = server.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async move {
@@ -518,4 +527,106 @@ async fn shutdown_drains_in_flight_requests() {
         TcpStream::connect(r.addr).await.is_err(),
         "no longer accepting"
     );
+}
+
+/// Polls `cond` every 20 ms for up to 10 s.
+async fn eventually<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..500 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+fn namespace(name: &str, labels: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+}
+
+#[tokio::test]
+async fn namespace_labels_come_from_a_watch_and_label_changes_are_picked_up() {
+    let cluster = FakeCluster::new();
+    cluster
+        .apply(namespace(
+            "team",
+            json!({"pod-security.kubernetes.io/enforce": "baseline"}),
+        ))
+        .unwrap();
+    let api = ApiServer::start(cluster).await.unwrap();
+    // The first namespace list is slow: /readyz must say "not ready" until the cache synced.
+    api.faults()
+        .delay("/api/v1/namespaces", Duration::from_millis(700));
+    let watched = WatchedNamespaces::spawn(api.client());
+    let r = start_with(Config::default(), Some(watched)).await;
+
+    let (status, body, _) = request(&r, "GET", "/readyz", Vec::new()).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("namespace cache"), "{body}");
+    eventually("the namespace cache has synced", || async {
+        request(&r, "GET", "/readyz", Vec::new()).await.0 == 200
+    })
+    .await;
+    api.faults().clear();
+
+    // `team` enforces baseline: a pod that only breaks restricted rules is admitted.
+    let hostile = pod(json!({"runAsNonRoot": false}));
+    let resp = admit(&r, &review("a", "team", ("", "Pod"), hostile.clone())).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+
+    // Answers come from the cache: many reviews, no API request per review.
+    api.clear_requests();
+    for i in 0..20 {
+        admit(
+            &r,
+            &review(&format!("n{i}"), "team", ("", "Pod"), hostile.clone()),
+        )
+        .await;
+    }
+    let gets: Vec<String> = api
+        .requests()
+        .into_iter()
+        .filter(|line| line.starts_with("GET") && !line.contains("watch"))
+        .collect();
+    assert!(
+        gets.is_empty(),
+        "reviews must not call the API server: {gets:?}"
+    );
+
+    // The platform team tightens `team` to restricted: the watch delivers it, the pod is denied.
+    api.cluster()
+        .apply(namespace(
+            "team",
+            json!({"pod-security.kubernetes.io/enforce": "restricted"}),
+        ))
+        .unwrap();
+    eventually("the label change is enforced", || async {
+        admit(&r, &review("b", "team", ("", "Pod"), hostile.clone())).await["allowed"] == false
+    })
+    .await;
+    let resp = admit(&r, &review("c", "team", ("", "Pod"), hostile.clone())).await;
+    assert!(
+        resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pss.runAsNonRoot"),
+        "{resp}"
+    );
+
+    // A namespace created later is seen too; an exempt label set (privileged) admits.
+    api.cluster()
+        .apply(namespace(
+            "lab",
+            json!({"pod-security.kubernetes.io/enforce": "privileged"}),
+        ))
+        .unwrap();
+    eventually("the new namespace is seen", || async {
+        admit(&r, &review("d", "lab", ("", "Pod"), hostile.clone())).await["allowed"] == true
+    })
+    .await;
+    api.shutdown().await;
 }

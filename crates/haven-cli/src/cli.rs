@@ -35,6 +35,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdmissionCommand,
     },
+    /// The Haven+ platform layer: one validated config file → a pinned, validated Flux GitOps tree.
+    Plus {
+        #[command(subcommand)]
+        command: crate::plus_cmd::PlusCommand,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]

@@ -9,6 +9,8 @@ mod admission_cmd;
 mod app_check;
 mod check_cmd;
 mod cli;
+mod plus_cmd;
+mod plus_status;
 mod rules_cmd;
 
 use std::io::Write;
@@ -42,6 +44,7 @@ pub fn main() -> ExitCode {
         cli::Command::Admission {
             command: cli::AdmissionCommand::Serve(args),
         } => admission_cmd::serve(&args),
+        cli::Command::Plus { command } => plus_cmd::run(&command),
         cli::Command::Completions { shell } => {
             clap_complete::generate(shell, &mut command(), "haven", &mut std::io::stdout());
             Ok(EXIT_OK)

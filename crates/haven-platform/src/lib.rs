@@ -1,1 +1,27 @@
-//! Haven+ platform layer: config, component catalogue, renderer, validator
+//! Haven+ platform layer: one validated config file → a pinned, validated Flux GitOps tree.
+//!
+//! - [`config`]: the `haven-plus.yaml` types (their doc comments are `haven plus explain`),
+//!   strict parsing with line numbers and "did you mean", migrations ([`migrate`]).
+//! - [`catalogue`]: the components as data (`catalogue/*.yaml`), selection and overrides.
+//! - [`render`]: config + catalogue → files, deterministic; [`tenant`] for `tenants/<name>/`.
+//! - [`validate`]: typed decoding of built-in kinds, JSON Schema + strict pass for custom
+//!   resources, the tree's own wiring, `haven app check` on workloads.
+//! - [`diff`]: a render against an existing tree.
+//! - [`fs`]: the only module that touches the disk.
+
+pub mod catalogue;
+pub mod config;
+pub mod diff;
+pub mod error;
+pub mod fs;
+pub mod migrate;
+pub mod render;
+pub mod status;
+pub mod strict;
+pub mod tenant;
+pub mod validate;
+
+pub use catalogue::Catalogue;
+pub use config::{PlatformConfig, Provider};
+pub use error::ConfigError;
+pub use render::{Rendered, render};

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Benchmark `haven plus`: for every provider, init + render + validate the default platform (with
+# one tenant) with the release binary and print the wall time of render and of validate.
+#
+#   bench/plus.sh [--no-build] [--crd-schemas DIR]
+#
+# Target: render + validate < 1 s per provider. Not part of the test suite.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCHEMAS=${HAVEN_CRD_SCHEMAS:-$ROOT/../shared/schemas/crds}
+build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=0 ;;
+    --crd-schemas) SCHEMAS=$2; shift ;;
+    *) echo "plus.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -d "$SCHEMAS" ] || { echo "plus.sh: CRD schemas not found at $SCHEMAS (pass --crd-schemas DIR)" >&2; exit 2; }
+[ $build = 1 ] && cargo build --release --quiet -p haven-cli --manifest-path "$ROOT/Cargo.toml"
+HAVEN=${CARGO_TARGET_DIR:-$ROOT/target}/release/haven
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+now() { date +%s.%N; }
+printf '%-10s %8s %10s %8s %6s\n' provider files render_s validate_s total_s
+for p in previder cyso ovh azure kind generic; do
+  d=$WORK/$p; mkdir -p "$d"
+  (cd "$d" && "$HAVEN" plus init --provider "$p" --domain example.nl 2>/dev/null \
+     && "$HAVEN" plus tenant add zaken --group zaken-devs --repo https://git.example.nl/zaken.git 2>/dev/null)
+  t0=$(now)
+  (cd "$d" && "$HAVEN" plus render 2>/dev/null)
+  t1=$(now)
+  (cd "$d" && "$HAVEN" plus validate . --crd-schemas "$SCHEMAS" >"$d.out") || { cat "$d.out"; exit 1; }
+  t2=$(now)
+  files=$(find "$d/clusters" "$d/infrastructure" "$d/tenants" -name '*.yaml' | wc -l)
+  awk -v p="$p" -v f="$files" -v a="$t0" -v b="$t1" -v c="$t2" \
+    'BEGIN { printf "%-10s %8d %10.3f %8.3f %6.3f\n", p, f, b-a, c-b, c-a }'
+done

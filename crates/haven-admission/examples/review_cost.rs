@@ -1,0 +1,33 @@
+//! CPU cost of one admission review, without TLS or HTTP: the part of `bench/admission.sh`'s
+//! gap to the null responder that the rule engine owns. Prints ns per review for each body.
+//!
+//!   cargo run --release -p haven-admission --example review_cost -- BODY.json...
+
+use std::time::Instant;
+
+use haven_admission::{Config, StaticNamespaces, review};
+
+// The same allocator as the `haven` binary, so the figures match the served webhook.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let config = Config::default();
+    let namespaces = StaticNamespaces::new();
+    for path in std::env::args().skip(1) {
+        let body = std::fs::read(&path).expect("read body");
+        let body = String::from_utf8(body)
+            .expect("utf-8")
+            .replace("__UID__", "0f5a8b1e-1111-2222-3333-444455556666")
+            .into_bytes();
+        let iterations = 20_000;
+        let start = Instant::now();
+        let mut denied = 0usize;
+        for _ in 0..iterations {
+            let decision = review(&body, &config, &namespaces, "haven-system").expect("valid");
+            denied += usize::from(decision.response["response"]["allowed"] == false);
+        }
+        let per = start.elapsed().as_nanos() / iterations;
+        println!("{path}: {per} ns/review ({denied} denied of {iterations})");
+    }
+}

@@ -1,0 +1,493 @@
+//! `haven plus`: the Haven+ platform layer as a validated Flux GitOps tree.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use haven_platform::config::{self, PlatformConfig, Provider, Tenant};
+use haven_platform::validate::{self, Severity};
+use haven_platform::{Catalogue, diff, fs, render};
+
+use crate::{EXIT_FINDINGS, EXIT_OK};
+
+const PLUS_EXIT_CODES: &str = "Exit codes:\n  0  success (validate: no errors; diff: no changes)\n  1  validate: errors in the tree; diff: the tree would change\n  2  usage error, or a config or tree that could not be read";
+
+#[derive(Debug, Subcommand)]
+pub enum PlusCommand {
+    /// Write a commented haven-plus.yaml with every capability and its default.
+    Init(InitArgs),
+    /// Print the documentation and default of a config key (`capabilities.backups.ttl`), or of
+    /// the component catalogue (`components`, `components.loki`).
+    Explain {
+        /// Key path; empty for the top level.
+        #[arg(default_value = "")]
+        key: String,
+    },
+    /// Render the Flux GitOps tree (clusters/, infrastructure/, tenants/) from the config.
+    #[command(after_help = PLUS_EXIT_CODES)]
+    Render(RenderArgs),
+    /// Validate a tree offline: built-in kinds typed for the target Kubernetes minor, custom
+    /// resources against their CRD JSON Schemas (strict), the tree's wiring, and `haven app
+    /// check` on workloads.
+    #[command(after_help = PLUS_EXIT_CODES)]
+    Validate(ValidateArgs),
+    /// Show what `render` would change in an existing tree (unified diffs).
+    #[command(after_help = PLUS_EXIT_CODES)]
+    Diff(DiffArgs),
+    /// Tenants: teams that deploy onto the platform.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Read the live platform: Flux Kustomization and HelmRelease Ready conditions per component
+    /// and per capability; `--wait` until everything is Ready.
+    #[command(
+        after_help = "Exit codes:\n  0  every component and unit is Ready\n  1  something is not Ready (after --timeout with --wait)\n  2  usage error, unreadable config, or the cluster could not be read"
+    )]
+    Status(StatusArgs),
+    /// Print the config migrated to the current version (write it back with `-o`).
+    Migrate {
+        #[arg(
+            long,
+            short = 'c',
+            default_value = "haven-plus.yaml",
+            value_name = "FILE"
+        )]
+        config: PathBuf,
+        /// Write here instead of stdout (may be the config file itself).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Add a tenant to the config and write its files under tenants/<name>/.
+    Add(TenantAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where the cluster runs.
+    #[arg(long, value_parser = parse_provider, default_value = "generic")]
+    pub provider: Provider,
+    /// Base DNS domain of the platform.
+    #[arg(long)]
+    pub domain: String,
+    /// Cluster name (directory clusters/<name>).
+    #[arg(long, default_value = "haven")]
+    pub name: String,
+    /// Output file.
+    #[arg(short, long, default_value = "haven-plus.yaml", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "haven-plus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Root of the GitOps repository to write into.
+    #[arg(short, long, default_value = ".", value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Root of the tree to validate.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// CRD JSON Schemas laid out as <group>/<kind>_<version>.json (the CRDs-catalog layout).
+    #[arg(long, env = "HAVEN_CRD_SCHEMAS", value_name = "DIR")]
+    pub crd_schemas: Option<PathBuf>,
+    /// Kubernetes minor to validate built-in kinds against.
+    #[arg(long, default_value = "1.37", value_name = "VERSION")]
+    pub kubernetes_version: String,
+    /// Print the diagnostics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "haven-plus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Root of the existing tree.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "haven-plus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Poll until everything is Ready, showing progress.
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Seconds between polls while waiting.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub interval: u64,
+    /// Print the status as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantAddArgs {
+    /// Tenant name (its namespace).
+    pub name: String,
+    /// OIDC group whose members work in the namespace.
+    #[arg(long)]
+    pub group: String,
+    /// The tenant's Git repository, applied by Flux as the tenant's ServiceAccount.
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "haven-plus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Root of the GitOps repository to write tenants/<name>/ into.
+    #[arg(short, long, default_value = ".", value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+fn parse_provider(s: &str) -> Result<Provider, String> {
+    Provider::ALL
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| {
+            format!(
+                "unknown provider `{s}`; one of {}",
+                Provider::ALL.map(Provider::name).join(", ")
+            )
+        })
+}
+
+pub fn run(cmd: &PlusCommand) -> Result<u8, String> {
+    match cmd {
+        PlusCommand::Init(a) => init(a),
+        PlusCommand::Explain { key } => explain(key),
+        PlusCommand::Render(a) => render_cmd(a),
+        PlusCommand::Validate(a) => validate_cmd(a),
+        PlusCommand::Diff(a) => diff_cmd(a),
+        PlusCommand::Tenant {
+            command: TenantCommand::Add(a),
+        } => tenant_add(a),
+        PlusCommand::Status(a) => crate::plus_status::run(a),
+        PlusCommand::Migrate { config, output } => migrate(config, output.as_deref()),
+    }
+}
+
+pub(crate) fn out(text: &str) -> Result<(), String> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+fn catalogue() -> Result<Catalogue, String> {
+    Catalogue::builtin()
+}
+
+/// Reads and checks the config; errors are printed one per line and become exit code 2.
+pub(crate) fn load(path: &Path, catalogue: &Catalogue) -> Result<(PlatformConfig, String), String> {
+    let name = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read config: {e}"))?;
+    match config::parse(&name, &text, catalogue) {
+        Ok((c, notes)) => {
+            for n in notes {
+                eprintln!("haven: note: {n}");
+            }
+            Ok((c, text))
+        }
+        Err(errors) => Err(errors
+            .iter()
+            .map(|e| e.describe())
+            .collect::<Vec<_>>()
+            .join("\nhaven: error: ")),
+    }
+}
+
+fn init(a: &InitArgs) -> Result<u8, String> {
+    if a.output.exists() && !a.force {
+        return Err(format!(
+            "{} exists; pass --force to overwrite",
+            a.output.display()
+        ));
+    }
+    if !haven_platform::catalogue::is_dns_label(&a.name) {
+        return Err(format!(
+            "--name `{}` must be a DNS label (lowercase letters, digits, '-')",
+            a.name
+        ));
+    }
+    let c = PlatformConfig::new(&a.name, &a.domain, a.provider);
+    let text = config::init_yaml(&c);
+    // What we write must read back as what we meant.
+    let parsed = config::parse("init", &text, &catalogue()?).map_err(|e| {
+        e.iter()
+            .map(|e| format!("{} (`{}`)", e.message, e.path))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    debug_assert_eq!(parsed.0, c);
+    std::fs::write(&a.output, text).map_err(|e| format!("{}: {e}", a.output.display()))?;
+    eprintln!(
+        "wrote {} ({} on {}); next: haven plus render -c {}",
+        a.output.display(),
+        a.domain,
+        a.provider.name(),
+        a.output.display()
+    );
+    Ok(EXIT_OK)
+}
+
+fn explain(key: &str) -> Result<u8, String> {
+    let cat = catalogue()?;
+    if key == "components" {
+        out(&haven_platform::catalogue::explain(&cat, None).unwrap_or_default())?;
+        return Ok(EXIT_OK);
+    }
+    if let Some(name) = key.strip_prefix("components.") {
+        let name = name.split('.').next().unwrap_or(name);
+        return match haven_platform::catalogue::explain(&cat, Some(name)) {
+            Some(t) => out(&t).map(|()| EXIT_OK),
+            None => {
+                let hint = haven_platform::strict::did_you_mean(name, &cat.names())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                Err(format!(
+                    "unknown component `{name}`{hint}; `haven plus explain components` lists them"
+                ))
+            }
+        };
+    }
+    match config::explain(key) {
+        Some(t) => out(&t).map(|()| EXIT_OK),
+        None => Err(format!(
+            "no config key `{key}`; `haven plus explain` lists the top-level keys"
+        )),
+    }
+}
+
+fn render_cmd(a: &RenderArgs) -> Result<u8, String> {
+    let cat = catalogue()?;
+    let (c, _) = load(&a.config, &cat)?;
+    let rendered = render(&c, &cat);
+    let written = fs::write_tree(&a.output, &rendered.files)?;
+    for n in &rendered.notes {
+        eprintln!("haven: note: {n}");
+    }
+    let stale: Vec<PathBuf> = fs::read_managed(&a.output)?
+        .into_keys()
+        .filter(|p| !rendered.files.contains_key(p))
+        .collect();
+    for p in &stale {
+        eprintln!(
+            "haven: warning: {} is no longer rendered; delete it (git rm) so Flux prunes it",
+            p.display()
+        );
+    }
+    eprintln!(
+        "rendered {} files into {} ({written} written, {} unchanged)",
+        rendered.files.len(),
+        a.output.display(),
+        rendered.files.len() - written
+    );
+    Ok(EXIT_OK)
+}
+
+fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
+    let tree = fs::read_tree_lenient(&a.dir)?;
+    let unreadable = tree.unreadable;
+    let files = tree.files;
+    if files.is_empty() && unreadable.is_empty() {
+        return Err(format!("{}: no YAML files to validate", a.dir.display()));
+    }
+    let opts = validate::Options {
+        kubernetes_version: a.kubernetes_version.clone(),
+        check_workloads: true,
+    };
+    if !validate::SUPPORTED_KUBERNETES.contains(&a.kubernetes_version.as_str()) {
+        return Err(format!(
+            "--kubernetes-version {} is not supported; this build carries the schemas of {}",
+            a.kubernetes_version,
+            validate::SUPPORTED_KUBERNETES.join(", ")
+        ));
+    }
+    // Paths in messages are relative to where the user stands, so they can be clicked.
+    let files = files
+        .into_iter()
+        .map(|(p, t)| (a.dir.join(p), t))
+        .map(|(p, t)| (p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p), t))
+        .collect();
+    let mut report = match &a.crd_schemas {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(format!("--crd-schemas {}: not a directory", dir.display()));
+            }
+            validate::validate(&files, &fs::DirSchemas { dir: dir.clone() }, &opts)
+        }
+        None => validate::validate(&files, &fs::NoSchemas, &opts),
+    };
+    for u in unreadable {
+        let (file, message) = u.split_once(": ").unwrap_or(("", u.as_str()));
+        report.diagnostics.insert(
+            0,
+            validate::Diagnostic {
+                file: file.to_owned(),
+                line: 0,
+                severity: Severity::Error,
+                path: String::new(),
+                object: String::new(),
+                message: message.to_owned(),
+            },
+        );
+    }
+    if a.json {
+        let doc = serde_json::json!({
+            "files": report.files,
+            "objects": report.objects,
+            "customResources": report.custom_resources,
+            "errors": report.errors(),
+            "diagnostics": report.diagnostics,
+        });
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+        ))?;
+    } else {
+        let mut text = String::new();
+        for d in &report.diagnostics {
+            text.push_str(&d.to_string());
+            text.push('\n');
+        }
+        let warnings = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        text.push_str(&format!(
+            "{} files, {} objects ({} custom resources): {} errors, {warnings} warnings\n",
+            report.files,
+            report.objects,
+            report.custom_resources,
+            report.errors()
+        ));
+        out(&text)?;
+    }
+    Ok(if report.errors() > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn diff_cmd(a: &DiffArgs) -> Result<u8, String> {
+    let cat = catalogue()?;
+    let (c, _) = load(&a.config, &cat)?;
+    let rendered = render(&c, &cat);
+    let existing = fs::read_managed(&a.dir)?;
+    let changes = diff::diff(&rendered.files, &existing);
+    if changes.is_empty() {
+        eprintln!("no changes");
+        return Ok(EXIT_OK);
+    }
+    out(&diff::format(&changes))?;
+    Ok(EXIT_FINDINGS)
+}
+
+fn tenant_add(a: &TenantAddArgs) -> Result<u8, String> {
+    let cat = catalogue()?;
+    let (mut c, text) = load(&a.config, &cat)?;
+    if c.tenants.iter().any(|t| t.name == a.name) {
+        return Err(format!(
+            "tenant `{}` already exists in {}",
+            a.name,
+            a.config.display()
+        ));
+    }
+    let tenant = Tenant {
+        name: a.name.clone(),
+        group: a.group.clone(),
+        repo: a.repo.clone(),
+        quota: Default::default(),
+    };
+    c.tenants.push(tenant.clone());
+    // Check the new tenant like any other config content before touching a file.
+    let new_text = haven_platform::tenant::append_to_config_text(&text, &tenant).map_or_else(
+        || serde_yaml_ng::to_string(&c).map_err(|e| e.to_string()),
+        Ok,
+    )?;
+    let name = a.config.display().to_string();
+    config::parse(&name, &new_text, &cat).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    std::fs::write(&a.config, &new_text).map_err(|e| format!("{name}: {e}"))?;
+    let rendered = render(&c, &cat);
+    let prefix = PathBuf::from("tenants");
+    let tenant_files = rendered
+        .files
+        .into_iter()
+        .filter(|(p, _)| p.starts_with(&prefix) || p.ends_with("tenants.yaml"))
+        .collect();
+    fs::write_tree(&a.output, &tenant_files)?;
+    eprintln!(
+        "added tenant {} (group {}) to {} and wrote {}/tenants/{}/",
+        a.name,
+        a.group,
+        name,
+        a.output.display(),
+        a.name
+    );
+    Ok(EXIT_OK)
+}
+
+fn migrate(config_path: &Path, output: Option<&Path>) -> Result<u8, String> {
+    let cat = catalogue()?;
+    let (c, _) = load(config_path, &cat)?;
+    let text = format!(
+        "# haven-plus.yaml, migrated to version {} by `haven plus migrate`.\n{}",
+        config::CURRENT_VERSION,
+        serde_yaml_ng::to_string(&c).map_err(|e| e.to_string())?
+    );
+    match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => out(&text)?,
+    }
+    Ok(EXIT_OK)
+}

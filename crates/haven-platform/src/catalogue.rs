@@ -1,0 +1,572 @@
+//! The component catalogue: one YAML file per component under `crates/haven-platform/catalogue/`,
+//! embedded in the binary. Data, not code, so that a version bump is a one-line change Renovate
+//! can make (see the `# renovate:` comment above each `version:`).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::config::{CAPABILITIES, PlatformConfig};
+
+macro_rules! entries {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../catalogue/", $name, ".yaml")))),*]
+    };
+}
+
+/// Every catalogue file, by name, in rendering order.
+pub const FILES: &[(&str, &str)] = entries!(
+    "flux",
+    "cert-manager",
+    "external-secrets",
+    "openbao",
+    "sealed-secrets",
+    "haven-admission",
+    "kyverno",
+    "envoy-gateway",
+    "traefik",
+    "cilium",
+    "istio-base",
+    "istiod",
+    "external-dns",
+    "metrics-server",
+    "garage",
+    "cloudnative-pg",
+    "velero",
+    "loki",
+    "mimir",
+    "kube-prometheus-stack",
+    "tempo",
+    "prometheus-operator-crds",
+    "alloy",
+    "grafana",
+    "keycloak",
+    "dex",
+    "zitadel",
+    "trivy-operator",
+    "falco",
+);
+
+/// One component: where its chart comes from, the pin, and what it needs around it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Component {
+    pub name: String,
+    pub description: String,
+    /// The capabilities this component serves (with the choice that selects it).
+    pub provides: Vec<Provides>,
+    pub source: Source,
+    pub chart: String,
+    /// The pinned chart version (a Git tag for `git` sources).
+    pub version: String,
+    pub app_version: String,
+    /// False for pins that are not in the Haven+ version table and were not checked upstream.
+    #[serde(default = "yes")]
+    pub verified: bool,
+    pub namespace: String,
+    pub pod_security: PodSecurity,
+    /// Components that must be Ready before this one.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// API groups of the CRDs this component installs.
+    #[serde(default)]
+    pub crds: Vec<String>,
+    /// Secrets the component reads, delivered as ExternalSecrets (or SealedSecrets).
+    #[serde(default)]
+    pub secrets: Vec<SecretRef>,
+    #[serde(default)]
+    pub network: Network,
+    /// Default Helm values; `${domain}`, `${clusterName}`, `${storageClass}`,
+    /// `${rwxStorageClass}`, `${serviceType}`, `${dnsProvider}` are substituted.
+    #[serde(default)]
+    pub values: Map<String, Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Provides {
+    pub capability: String,
+    #[serde(default)]
+    pub choice: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Source {
+    #[serde(rename = "type")]
+    pub kind: SourceKind,
+    pub url: String,
+    /// Chart directory inside a Git repository.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A classic Helm repository (HelmRepository).
+    Helm,
+    /// An OCI artifact (OCIRepository).
+    Oci,
+    /// A chart inside a Git repository (GitRepository).
+    Git,
+    /// Installed by `flux bootstrap`, not by a HelmRelease.
+    Bootstrap,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PodSecurity {
+    Restricted,
+    Baseline,
+    Privileged,
+}
+
+impl PodSecurity {
+    pub fn label(self) -> &'static str {
+        match self {
+            PodSecurity::Restricted => "restricted",
+            PodSecurity::Baseline => "baseline",
+            PodSecurity::Privileged => "privileged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretRef {
+    pub name: String,
+    pub keys: Vec<String>,
+}
+
+/// The traffic a component needs beyond DNS; everything else is denied.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Network {
+    /// Egress to the Kubernetes API (controllers, operators).
+    #[serde(default)]
+    pub kube_api: bool,
+    /// Egress to the internet on 443 (ACME, DNS APIs, vulnerability databases).
+    #[serde(default)]
+    pub internet: bool,
+    /// Egress to kubelets on the nodes (metrics-server).
+    #[serde(default)]
+    pub nodes: bool,
+    /// Ports the API server calls (admission webhooks, aggregated APIs).
+    #[serde(default)]
+    pub webhook_ports: Vec<u16>,
+    /// Components whose namespaces may connect in.
+    #[serde(default)]
+    pub ingress_from: Vec<String>,
+    /// Components whose namespaces this one connects to.
+    #[serde(default)]
+    pub egress_to: Vec<String>,
+    /// Scrapes metrics from every namespace (the metrics collector).
+    #[serde(default)]
+    pub scrapes_all: bool,
+    /// Receives traffic from the Gateway (a user-facing UI).
+    #[serde(default)]
+    pub from_gateway: bool,
+    /// Is a Gateway: receives traffic from outside the cluster and forwards to any namespace.
+    #[serde(default)]
+    pub gateway: bool,
+    /// Talks to its own PostgreSQL clusters (CloudNativePG) in the same namespace.
+    #[serde(default)]
+    pub postgres: bool,
+}
+
+/// The parsed catalogue.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub components: Vec<Component>,
+}
+
+impl Catalogue {
+    /// The catalogue shipped in this binary. The data is tested, so a parse failure is a bug in
+    /// this build, reported as an error rather than a panic.
+    pub fn builtin() -> Result<Self, String> {
+        let mut components = Vec::new();
+        for (name, text) in FILES {
+            let c: Component =
+                serde_yaml_ng::from_str(text).map_err(|e| format!("catalogue/{name}.yaml: {e}"))?;
+            if c.name != *name {
+                return Err(format!(
+                    "catalogue/{name}.yaml: name `{}` differs from the file name",
+                    c.name
+                ));
+            }
+            components.push(c);
+        }
+        Ok(Self { components })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.components.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The components the capability selection turns on, in catalogue order.
+    pub fn selected<'a>(&'a self, config: &PlatformConfig) -> Vec<&'a Component> {
+        self.components
+            .iter()
+            .filter(|c| selected_by(c, config))
+            .collect()
+    }
+}
+
+/// Whether any capability the component provides is on with the matching choice.
+fn selected_by(c: &Component, config: &PlatformConfig) -> bool {
+    c.provides
+        .iter()
+        .any(|p| match config.capabilities.selection(&p.capability) {
+            Some((true, chosen)) => p.choice.is_none() || p.choice == chosen,
+            _ => false,
+        })
+}
+
+/// A component with the user's overrides applied and placeholders substituted.
+#[derive(Debug, Clone)]
+pub struct Resolved<'a> {
+    pub component: &'a Component,
+    pub version: String,
+    pub namespace: String,
+    pub values: Value,
+}
+
+/// The enabled components with overrides applied.
+pub fn resolve<'a>(catalogue: &'a Catalogue, config: &PlatformConfig) -> Vec<Resolved<'a>> {
+    let vars = [
+        ("${domain}", config.cluster.domain.clone()),
+        ("${clusterName}", config.cluster.name.clone()),
+        ("${storageClass}", config.storage_class()),
+        ("${rwxStorageClass}", config.rwx_storage_class()),
+        (
+            "${serviceType}",
+            config.load_balancer().service_type().to_owned(),
+        ),
+        ("${dnsProvider}", config.dns_provider()),
+    ];
+    catalogue
+        .selected(config)
+        .into_iter()
+        .map(|c| {
+            let o = config.components.get(&c.name);
+            let mut values = Value::Object(c.values.clone());
+            substitute(&mut values, &vars);
+            if let Some(extra) = o.and_then(|o| o.values.as_ref()) {
+                merge(&mut values, &Value::Object(extra.clone()));
+            }
+            Resolved {
+                component: c,
+                version: o
+                    .and_then(|o| o.version.clone())
+                    .unwrap_or_else(|| c.version.clone()),
+                namespace: o
+                    .and_then(|o| o.namespace.clone())
+                    .unwrap_or_else(|| c.namespace.clone()),
+                values,
+            }
+        })
+        .collect()
+}
+
+fn substitute(v: &mut Value, vars: &[(&str, String)]) {
+    match v {
+        Value::String(s) if s.contains("${") => {
+            for (k, val) in vars {
+                if s.contains(k) {
+                    *s = s.replace(k, val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| substitute(i, vars)),
+        Value::Object(m) => m.values_mut().for_each(|i| substitute(i, vars)),
+        _ => {}
+    }
+}
+
+/// Helm's own merge: maps merge key by key, anything else replaces.
+pub fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// Conflicts between the capability selection and the component overrides, and unmet
+/// dependencies: `(key path, explanation)`.
+pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let names = catalogue.names();
+    for (name, o) in &config.components {
+        let path = crate::config::join_path("components", name);
+        let Some(c) = catalogue.get(name) else {
+            let hint = crate::strict::did_you_mean(name, &names)
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            out.push((
+                path,
+                format!(
+                    "unknown component `{name}`; {hint}`haven plus explain components` lists them"
+                ),
+            ));
+            continue;
+        };
+        let on = selected_by(c, config);
+        match o.enabled {
+            Some(true) if !on => out.push((format!("{path}.enabled"), why_not_selected(c, config))),
+            Some(false) if on => {
+                let caps: Vec<String> = c
+                    .provides
+                    .iter()
+                    .filter(|p| {
+                        matches!(
+                            config.capabilities.selection(&p.capability),
+                            Some((true, _))
+                        )
+                    })
+                    .map(|p| format!("capabilities.{}", p.capability))
+                    .collect();
+                out.push((
+                    format!("{path}.enabled"),
+                    format!(
+                        "`{name}` provides {} which is enabled; a capability cannot be on without its provider: set {}.enabled: false to leave it out, or remove this override",
+                        caps.join(", "),
+                        caps.first().cloned().unwrap_or_default()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(ns) = &o.namespace
+            && !is_dns_label(ns)
+        {
+            out.push((
+                format!("{path}.namespace"),
+                format!("`{ns}` is not a valid namespace name (lowercase letters, digits, '-', at most 63)"),
+            ));
+        }
+    }
+    let selected = catalogue.selected(config);
+    let on: BTreeSet<&str> = selected.iter().map(|c| c.name.as_str()).collect();
+    for c in &selected {
+        for dep in &c.depends_on {
+            if !on.contains(dep.as_str()) {
+                let provider_caps: Vec<String> = catalogue
+                    .get(dep)
+                    .map(|d| {
+                        d.provides
+                            .iter()
+                            .map(|p| format!("capabilities.{}", p.capability))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push((
+                    provider_caps.first().cloned().unwrap_or_default(),
+                    format!(
+                        "`{}` needs `{dep}`, which is off; enable {}",
+                        c.name,
+                        provider_caps.join(" / ")
+                    ),
+                ));
+            }
+        }
+    }
+    if config.capabilities.backups.enabled && !on.contains("garage") {
+        // Already reported through velero's dependency; nothing more to add.
+    }
+    let mut seen = BTreeSet::new();
+    for t in &config.tenants {
+        if !is_dns_label(&t.name) {
+            out.push((
+                "tenants".to_owned(),
+                format!("tenant name `{}` is not a valid namespace name", t.name),
+            ));
+        }
+        if !seen.insert(t.name.as_str()) {
+            out.push((
+                "tenants".to_owned(),
+                format!("tenant `{}` is listed twice", t.name),
+            ));
+        }
+        if on
+            .iter()
+            .any(|c| catalogue.get(c).is_some_and(|c| c.namespace == t.name))
+        {
+            out.push((
+                "tenants".to_owned(),
+                format!(
+                    "tenant `{}` would share a namespace with a platform component",
+                    t.name
+                ),
+            ));
+        }
+    }
+    if !is_dns_label(&config.cluster.name) {
+        out.push((
+            "cluster.name".to_owned(),
+            format!(
+                "`{}` is not a valid name (lowercase letters, digits, '-')",
+                config.cluster.name
+            ),
+        ));
+    }
+    let domain = &config.cluster.domain;
+    if domain.len() > 253 || domain.split('.').count() < 2 || !domain.split('.').all(is_dns_label) {
+        out.push((
+            "cluster.domain".to_owned(),
+            format!("`{domain}` is not a DNS domain (lowercase labels separated by dots, e.g. platform.example.nl)"),
+        ));
+    }
+    if config.cluster.kubernetes_version != "1.37" {
+        out.push((
+            "cluster.kubernetesVersion".to_owned(),
+            format!(
+                "Kubernetes {} is not supported by this build; it validates against 1.37",
+                config.cluster.kubernetes_version
+            ),
+        ));
+    }
+    out
+}
+
+fn why_not_selected(c: &Component, config: &PlatformConfig) -> String {
+    for p in &c.provides {
+        if let Some((enabled, chosen)) = config.capabilities.selection(&p.capability) {
+            if !enabled {
+                return format!(
+                    "`{}` provides {cap}, which is disabled; set capabilities.{cap}.enabled: true instead",
+                    c.name,
+                    cap = p.capability
+                );
+            }
+            if let (Some(want), Some(chosen)) = (&p.choice, chosen) {
+                return format!(
+                    "two {cap} implementations: capabilities.{cap} selects `{chosen}`, and this enables `{}`; choose one by setting the capability's choice to `{want}`",
+                    c.name,
+                    cap = p.capability
+                );
+            }
+        }
+    }
+    format!("`{}` is not selected by any capability", c.name)
+}
+
+/// RFC 1123 label: what a namespace name must be.
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Checks that the catalogue data is coherent: dependencies and network peers name components,
+/// capabilities exist. Run by the tests.
+pub fn lint(catalogue: &Catalogue) -> Vec<String> {
+    let names: BTreeSet<&str> = catalogue
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for c in &catalogue.components {
+        for d in c
+            .depends_on
+            .iter()
+            .chain(&c.network.ingress_from)
+            .chain(&c.network.egress_to)
+        {
+            if !names.contains(d.as_str()) {
+                out.push(format!("{}: unknown component `{d}`", c.name));
+            }
+        }
+        for p in &c.provides {
+            if !CAPABILITIES.contains(&p.capability.as_str()) {
+                out.push(format!("{}: unknown capability `{}`", c.name, p.capability));
+            }
+        }
+        if !is_dns_label(&c.namespace) {
+            out.push(format!("{}: bad namespace", c.name));
+        }
+    }
+    out
+}
+
+/// What `haven plus explain components[.name]` prints.
+pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
+    match name {
+        None => {
+            let mut out = String::from("components (override under `components.<name>`):\n");
+            for c in &catalogue.components {
+                let caps: Vec<String> = c
+                    .provides
+                    .iter()
+                    .map(|p| match &p.choice {
+                        Some(ch) => format!("{}={ch}", p.capability),
+                        None => p.capability.clone(),
+                    })
+                    .collect();
+                out.push_str(&format!(
+                    "  {:<22} {:<12} {:<40} {}\n",
+                    c.name,
+                    c.version,
+                    caps.join(", "),
+                    c.description
+                ));
+            }
+            Some(out)
+        }
+        Some(n) => {
+            let c = catalogue.get(n)?;
+            Some(format!(
+                "components.{n}\n  {}\n\nchart:       {} ({:?} {})\nversion:     {}{}\napp version: {}\nnamespace:   {} (Pod Security {})\nprovides:    {}\ndepends on:  {}\nCRD groups:  {}\n\nOverride with components.{n}.version / .namespace / .values.\n",
+                c.description,
+                c.chart,
+                c.source.kind,
+                c.source.url,
+                c.version,
+                if c.verified { "" } else { " (unverified pin)" },
+                c.app_version,
+                c.namespace,
+                c.pod_security.label(),
+                c.provides
+                    .iter()
+                    .map(|p| match &p.choice {
+                        Some(ch) => format!("{} ({ch})", p.capability),
+                        None => p.capability.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if c.depends_on.is_empty() {
+                    "-".to_owned()
+                } else {
+                    c.depends_on.join(", ")
+                },
+                if c.crds.is_empty() {
+                    "-".to_owned()
+                } else {
+                    c.crds.join(", ")
+                },
+            ))
+        }
+    }
+}

@@ -1,0 +1,945 @@
+//! The one file that describes a Haven+ platform: `haven-plus.yaml`.
+//!
+//! The doc comments on these types are the user documentation: `haven plus explain key.path`
+//! prints them from the generated JSON Schema, and the committed schema
+//! (`docs/config-schema/haven-plus-v1.json`) carries them to editors.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::catalogue::Catalogue;
+use crate::error::ConfigError;
+
+/// The config format this build writes and reads natively.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// A Haven+ platform: one cluster, the capabilities it offers, overrides per component, and the
+/// tenants that land on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "haven-plus.yaml, version 1")]
+pub struct PlatformConfig {
+    /// Format version of this file. Version 1 is current; files without `version` or with
+    /// `version: 0` (the alpha shape) are migrated when read.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// The cluster this platform is rendered for.
+    pub cluster: Cluster,
+    /// Which capabilities the platform offers, and which implementation serves each.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// Per-component overrides, keyed by component name (see `haven plus explain components`):
+    /// pinned version, namespace and Helm values merged over the catalogue defaults.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub components: BTreeMap<String, ComponentOverride>,
+    /// Teams that deploy onto the platform; `haven plus tenant add` appends here.
+    #[serde(default)]
+    pub tenants: Vec<Tenant>,
+}
+
+/// The cluster and the Git repository Flux syncs it from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cluster {
+    /// Cluster name: the directory `clusters/<name>` and the ExternalDNS owner id.
+    pub name: String,
+    /// Base DNS domain; platform endpoints become `<service>.<domain>`.
+    pub domain: String,
+    /// Where the cluster runs; decides storage classes, the RWX provisioner, the load balancer
+    /// and the ExternalDNS provider unless set below.
+    #[serde(default)]
+    pub provider: Provider,
+    /// Kubernetes minor the tree is validated against.
+    #[serde(default = "default_kubernetes_version")]
+    pub kubernetes_version: String,
+    /// The Git repository holding the rendered tree, which Flux syncs.
+    #[serde(default)]
+    pub git: GitSource,
+    /// E-mail address for the Let's Encrypt ACME account (default: `platform@<domain>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme_email: Option<String>,
+    /// StorageClass for ReadWriteOnce volumes (default: the provider's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// StorageClass for ReadWriteMany volumes (default: the provider's RWX provisioner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rwx_storage_class: Option<String>,
+    /// How Gateways are exposed (default: the provider's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancer>,
+    /// ExternalDNS provider name, e.g. `azure`, `ovh`, `rfc2136` (default: the provider's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_provider: Option<String>,
+}
+
+fn default_kubernetes_version() -> String {
+    "1.37".to_owned()
+}
+
+/// The Git repository Flux reads the platform from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitSource {
+    /// Clone URL of the platform repository.
+    #[serde(default = "default_git_url")]
+    pub url: String,
+    /// Branch Flux follows.
+    #[serde(default = "default_branch")]
+    pub branch: String,
+}
+
+impl Default for GitSource {
+    fn default() -> Self {
+        Self {
+            url: default_git_url(),
+            branch: default_branch(),
+        }
+    }
+}
+
+fn default_git_url() -> String {
+    "ssh://git@git.example.invalid/platform/haven-plus.git".to_owned()
+}
+
+fn default_branch() -> String {
+    "main".to_owned()
+}
+
+/// Where the cluster runs.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provider {
+    /// Previder (Dutch cloud).
+    Previder,
+    /// Cyso Cloud (OpenStack).
+    Cyso,
+    /// OVHcloud Managed Kubernetes.
+    Ovh,
+    /// Azure Kubernetes Service.
+    Azure,
+    /// kind on a laptop or CI runner.
+    Kind,
+    /// Any conformant cluster; defaults that assume nothing.
+    #[default]
+    Generic,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 6] = [
+        Provider::Previder,
+        Provider::Cyso,
+        Provider::Ovh,
+        Provider::Azure,
+        Provider::Kind,
+        Provider::Generic,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Previder => "previder",
+            Provider::Cyso => "cyso",
+            Provider::Ovh => "ovh",
+            Provider::Azure => "azure",
+            Provider::Kind => "kind",
+            Provider::Generic => "generic",
+        }
+    }
+
+    /// What the provider offers out of the box; each is overridable in `cluster`.
+    pub fn defaults(self) -> ProviderDefaults {
+        let (storage_class, rwx_storage_class, load_balancer, dns_provider) = match self {
+            Provider::Previder => ("previder-csi", "nfs-client", LoadBalancer::Cloud, "rfc2136"),
+            Provider::Cyso => ("cinder-csi", "nfs-client", LoadBalancer::Cloud, "rfc2136"),
+            Provider::Ovh => (
+                "csi-cinder-high-speed",
+                "nfs-client",
+                LoadBalancer::Cloud,
+                "ovh",
+            ),
+            Provider::Azure => ("managed-csi", "azurefile-csi", LoadBalancer::Cloud, "azure"),
+            Provider::Kind => ("standard", "standard", LoadBalancer::NodePort, "inmemory"),
+            Provider::Generic => ("standard", "nfs-client", LoadBalancer::Metallb, "rfc2136"),
+        };
+        ProviderDefaults {
+            storage_class,
+            rwx_storage_class,
+            load_balancer,
+            dns_provider,
+        }
+    }
+}
+
+/// Storage, load balancing and DNS as a provider offers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderDefaults {
+    pub storage_class: &'static str,
+    pub rwx_storage_class: &'static str,
+    pub load_balancer: LoadBalancer,
+    pub dns_provider: &'static str,
+}
+
+/// How Gateway services reach the outside world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadBalancer {
+    /// The cloud's LoadBalancer Services.
+    Cloud,
+    /// MetalLB on bare metal (Services of type LoadBalancer).
+    Metallb,
+    /// NodePort Services (kind, or an external load balancer in front).
+    NodePort,
+}
+
+impl LoadBalancer {
+    pub fn service_type(self) -> &'static str {
+        match self {
+            LoadBalancer::Cloud | LoadBalancer::Metallb => "LoadBalancer",
+            LoadBalancer::NodePort => "NodePort",
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A capability that has one implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toggle {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for Toggle {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+macro_rules! choice_capability {
+    ($(#[$doc:meta])* $name:ident, $field:ident: $choice:ident = $default:ident, $(#[$fdoc:meta])*) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name {
+            /// Whether the platform offers this capability.
+            #[serde(default = "yes")]
+            pub enabled: bool,
+            $(#[$fdoc])*
+            #[serde(default)]
+            pub $field: $choice,
+        }
+        impl Default for $name {
+            fn default() -> Self {
+                Self { enabled: true, $field: $choice::$default }
+            }
+        }
+    };
+}
+
+choice_capability!(
+    /// Metrics: Alloy scraping ServiceMonitors into Mimir (the reference), or kube-prometheus-stack.
+    Metrics, backend: MetricsBackend = Mimir,
+    /// Where metrics are stored.
+);
+choice_capability!(
+/// Secrets: External Secrets reading OpenBao (default), or Sealed Secrets.
+Secrets, backend: SecretsBackend = Openbao,
+/// How secrets reach the cluster without being in Git in clear text.
+);
+choice_capability!(
+    /// Identity (OIDC) for the platform and applications.
+    Identity, provider: IdentityProvider = Keycloak,
+    /// Which identity provider runs.
+);
+choice_capability!(
+    /// Admission policy: Pod Security `restricted` enforced on every non-system namespace.
+    Admission, engine: AdmissionEngine = HavenAdmission,
+    /// Which webhook enforces it: this project's `haven admission` or Kyverno.
+);
+choice_capability!(
+    /// Ingress through the Gateway API.
+    Ingress, implementation: IngressImplementation = EnvoyGateway,
+    /// Which Gateway API implementation runs (exactly one).
+);
+
+/// Where metrics are stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetricsBackend {
+    /// Grafana Mimir, fed by Alloy.
+    #[default]
+    Mimir,
+    /// Prometheus operator, Prometheus and Alertmanager.
+    KubePrometheusStack,
+}
+
+/// How secrets reach the cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretsBackend {
+    /// External Secrets Operator with an OpenBao ClusterSecretStore.
+    #[default]
+    Openbao,
+    /// Bitnami Sealed Secrets.
+    SealedSecrets,
+}
+
+/// The identity provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityProvider {
+    #[default]
+    Keycloak,
+    Dex,
+    Zitadel,
+}
+
+/// The admission webhook.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdmissionEngine {
+    /// `haven admission serve` from this repository's chart.
+    #[default]
+    HavenAdmission,
+    /// Kyverno with a Pod Security restricted ClusterPolicy.
+    Kyverno,
+}
+
+/// The Gateway API implementation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IngressImplementation {
+    #[default]
+    EnvoyGateway,
+    Traefik,
+    Cilium,
+    Istio,
+}
+
+/// Backups with Velero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Backups {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Cron schedule of the daily backup of every tenant namespace.
+    #[serde(default = "default_schedule")]
+    pub schedule: String,
+    /// How long a backup is kept (Go duration).
+    #[serde(default = "default_ttl")]
+    pub ttl: String,
+}
+
+impl Default for Backups {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            schedule: default_schedule(),
+            ttl: default_ttl(),
+        }
+    }
+}
+
+fn default_schedule() -> String {
+    "0 2 * * *".to_owned()
+}
+
+fn default_ttl() -> String {
+    "168h0m0s".to_owned()
+}
+
+/// Every capability of Haven+. GitOps (Flux) is always on: the rendered tree is a Flux tree.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Capabilities {
+    /// Logs: Grafana Alloy ships container logs to Loki.
+    #[serde(default)]
+    pub logs: Toggle,
+    #[serde(default)]
+    pub metrics: Metrics,
+    /// Traces: Tempo, fed by Alloy (OpenTelemetry).
+    #[serde(default)]
+    pub traces: Toggle,
+    /// Dashboards and alerting: Grafana with Loki, Mimir/Prometheus and Tempo datasources.
+    #[serde(default)]
+    pub dashboards: Toggle,
+    /// The resource metrics API (metrics-server), which Haven compliancy checks.
+    #[serde(default)]
+    pub metrics_server: Toggle,
+    /// Certificates: cert-manager with Let's Encrypt staging and production ClusterIssuers.
+    #[serde(default)]
+    pub certificates: Toggle,
+    #[serde(default)]
+    pub secrets: Secrets,
+    #[serde(default)]
+    pub identity: Identity,
+    /// Image scanning: Trivy Operator.
+    #[serde(default)]
+    pub image_scanning: Toggle,
+    /// Intrusion detection: Falco with falcosidekick (events to Loki).
+    #[serde(default)]
+    pub intrusion_detection: Toggle,
+    #[serde(default)]
+    pub admission: Admission,
+    /// DNS records for Gateway routes: ExternalDNS.
+    #[serde(default)]
+    pub dns: Toggle,
+    #[serde(default)]
+    pub ingress: Ingress,
+    /// PostgreSQL: the CloudNativePG operator (one `Cluster` per application).
+    #[serde(default)]
+    pub postgresql: Toggle,
+    #[serde(default)]
+    pub backups: Backups,
+    /// Object storage: Garage (S3).
+    #[serde(default)]
+    pub object_storage: Toggle,
+}
+
+/// Names of the capabilities as written in `capabilities`, plus the always-on `gitops`.
+pub const CAPABILITIES: &[&str] = &[
+    "logs",
+    "metrics",
+    "traces",
+    "dashboards",
+    "metricsServer",
+    "certificates",
+    "secrets",
+    "identity",
+    "imageScanning",
+    "intrusionDetection",
+    "admission",
+    "dns",
+    "ingress",
+    "postgresql",
+    "backups",
+    "objectStorage",
+    "gitops",
+];
+
+fn kebab<T: Serialize>(v: T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+impl Capabilities {
+    /// Whether a capability is on, and which implementation is chosen (for capabilities with a
+    /// choice). `None` for an unknown capability name.
+    pub fn selection(&self, capability: &str) -> Option<(bool, Option<String>)> {
+        let c = self;
+        Some(match capability {
+            "logs" => (c.logs.enabled, None),
+            "metrics" => (c.metrics.enabled, Some(kebab(c.metrics.backend))),
+            "traces" => (c.traces.enabled, None),
+            "dashboards" => (c.dashboards.enabled, None),
+            "metricsServer" => (c.metrics_server.enabled, None),
+            "certificates" => (c.certificates.enabled, None),
+            "secrets" => (c.secrets.enabled, Some(kebab(c.secrets.backend))),
+            "identity" => (c.identity.enabled, Some(kebab(c.identity.provider))),
+            "imageScanning" => (c.image_scanning.enabled, None),
+            "intrusionDetection" => (c.intrusion_detection.enabled, None),
+            "admission" => (c.admission.enabled, Some(kebab(c.admission.engine))),
+            "dns" => (c.dns.enabled, None),
+            "ingress" => (c.ingress.enabled, Some(kebab(c.ingress.implementation))),
+            "postgresql" => (c.postgresql.enabled, None),
+            "backups" => (c.backups.enabled, None),
+            "objectStorage" => (c.object_storage.enabled, None),
+            "gitops" => (true, None),
+            _ => return None,
+        })
+    }
+}
+
+/// Overrides of one catalogue component.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ComponentOverride {
+    /// Must agree with the capability selection: components follow `capabilities`, and a
+    /// contradiction (a disabled provider of an enabled capability, or a second implementation)
+    /// is rejected rather than guessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Chart version instead of the catalogue pin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Namespace instead of the catalogue's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Helm values merged over the catalogue defaults (maps merge key by key; lists and
+    /// scalars replace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Map<String, Value>>,
+}
+
+/// A team that deploys onto the platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tenant {
+    /// Tenant name: its namespace and directory `tenants/<name>`.
+    pub name: String,
+    /// OIDC group whose members may work in the namespace.
+    pub group: String,
+    /// The tenant's own Git repository, applied by Flux as the tenant's ServiceAccount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// Quota of the namespace.
+    #[serde(default)]
+    pub quota: Quota,
+}
+
+/// The ResourceQuota of a tenant namespace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Quota {
+    /// Total CPU requests.
+    #[serde(default = "default_cpu")]
+    pub cpu: String,
+    /// Total memory requests (limits are twice this).
+    #[serde(default = "default_memory")]
+    pub memory: String,
+    /// Most pods at once.
+    #[serde(default = "default_pods")]
+    pub pods: u32,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Self {
+            cpu: default_cpu(),
+            memory: default_memory(),
+            pods: default_pods(),
+        }
+    }
+}
+
+fn default_cpu() -> String {
+    "4".to_owned()
+}
+fn default_memory() -> String {
+    "8Gi".to_owned()
+}
+fn default_pods() -> u32 {
+    50
+}
+
+impl PlatformConfig {
+    /// A config with every default, as `haven plus init` writes it.
+    pub fn new(name: &str, domain: &str, provider: Provider) -> Self {
+        Self {
+            version: CURRENT_VERSION,
+            cluster: Cluster {
+                name: name.to_owned(),
+                domain: domain.to_owned(),
+                provider,
+                kubernetes_version: default_kubernetes_version(),
+                git: GitSource::default(),
+                acme_email: None,
+                storage_class: None,
+                rwx_storage_class: None,
+                load_balancer: None,
+                dns_provider: None,
+            },
+            capabilities: Capabilities::default(),
+            components: BTreeMap::new(),
+            tenants: Vec::new(),
+        }
+    }
+
+    pub fn acme_email(&self) -> String {
+        self.cluster
+            .acme_email
+            .clone()
+            .unwrap_or_else(|| format!("platform@{}", self.cluster.domain))
+    }
+
+    pub fn storage_class(&self) -> String {
+        self.cluster
+            .storage_class
+            .clone()
+            .unwrap_or_else(|| self.cluster.provider.defaults().storage_class.to_owned())
+    }
+
+    pub fn rwx_storage_class(&self) -> String {
+        self.cluster.rwx_storage_class.clone().unwrap_or_else(|| {
+            self.cluster
+                .provider
+                .defaults()
+                .rwx_storage_class
+                .to_owned()
+        })
+    }
+
+    pub fn load_balancer(&self) -> LoadBalancer {
+        self.cluster
+            .load_balancer
+            .unwrap_or(self.cluster.provider.defaults().load_balancer)
+    }
+
+    pub fn dns_provider(&self) -> String {
+        self.cluster
+            .dns_provider
+            .clone()
+            .unwrap_or_else(|| self.cluster.provider.defaults().dns_provider.to_owned())
+    }
+}
+
+/// The JSON Schema of the config file, generated from these types: strict (every object
+/// rejects unknown keys), documented, with defaults.
+pub fn json_schema() -> String {
+    let schema = schema_value();
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+pub(crate) fn schema_value() -> Value {
+    let mut schema = schemars::schema_for!(PlatformConfig);
+    schema.insert(
+        "$id".to_owned(),
+        Value::String("https://haven.commonground.nl/schemas/haven-plus-v1.json".to_owned()),
+    );
+    let mut v = schema.to_value();
+    forbid_additional_properties(&mut v);
+    v
+}
+
+/// `deny_unknown_fields` makes schemars write `additionalProperties: false` on structs; maps
+/// (`components`, `values`) stay open. This walk only makes sure nested inline objects of our
+/// own types are closed too, so the file and the schema agree.
+fn forbid_additional_properties(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".to_owned(), Value::Bool(false));
+            }
+            for (_, child) in map.iter_mut() {
+                forbid_additional_properties(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_additional_properties),
+        _ => {}
+    }
+}
+
+/// Reads a config file: YAML as Kubernetes reads it, migration of older versions, unknown keys
+/// (with line and "did you mean"), types, then the choices against the catalogue.
+///
+/// Returns the config and notes (e.g. "migrated from version 0").
+pub fn parse(
+    file: &str,
+    text: &str,
+    catalogue: &Catalogue,
+) -> Result<(PlatformConfig, Vec<String>), Vec<ConfigError>> {
+    let mut docs = haven_model::yaml::parse_stream(file, text);
+    if docs.len() != 1 {
+        return Err(vec![ConfigError::at(
+            file,
+            1,
+            "",
+            format!("expected exactly one YAML document, found {}", docs.len()),
+        )]);
+    }
+    let doc = match docs.remove(0) {
+        Ok(d) => d,
+        Err(e) => {
+            return Err(vec![ConfigError::at(file, e.line, "", e.message)]);
+        }
+    };
+    let mut notes = Vec::new();
+    let mut value = doc.value;
+    let root = doc.root;
+    if !value.is_object() {
+        return Err(vec![ConfigError::at(
+            file,
+            root.line,
+            "",
+            "the config must be a mapping (start with `version: 1`)",
+        )]);
+    }
+    let version = value.get("version").and_then(Value::as_u64);
+    let migrated = match version {
+        None | Some(0) => {
+            value = crate::migrate::from_v0(value)
+                .map_err(|msg| vec![ConfigError::at(file, root.line, "", msg)])?;
+            notes.push(format!(
+                "{file}: version 0 (alpha) config migrated to version {CURRENT_VERSION}; `haven plus migrate` rewrites the file"
+            ));
+            true
+        }
+        Some(1) => false,
+        Some(v) => {
+            return Err(vec![ConfigError::at(
+                file,
+                root.position("version").0,
+                "version",
+                format!(
+                    "config version {v} is newer than this haven understands (1); upgrade haven"
+                ),
+            )]);
+        }
+    };
+    // Positions are of the file as written; after a migration the paths differ, so errors
+    // point at the document.
+    let line_of = |path: &str| {
+        if migrated {
+            root.line
+        } else {
+            root.position(path).0
+        }
+    };
+    let schema = schema_value();
+    let mut errors: Vec<ConfigError> = crate::strict::unknown_properties(&schema, &value)
+        .into_iter()
+        .map(|u| {
+            let hint = crate::strict::did_you_mean(&u.key, &u.known)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            let full = join_path(&u.parent, &u.key);
+            ConfigError::at(
+                file,
+                line_of(&full),
+                &full,
+                format!("unknown key `{}`{hint}", u.key),
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let config: PlatformConfig = match serde_path_to_error::deserialize(&value) {
+        Ok(c) => c,
+        Err(e) => {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            let inner = e.into_inner().to_string();
+            return Err(vec![ConfigError::at(file, line_of(&path), &path, inner)]);
+        }
+    };
+    errors.extend(
+        crate::catalogue::check_choices(&config, catalogue)
+            .into_iter()
+            .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg)),
+    );
+    if errors.is_empty() {
+        Ok((config, notes))
+    } else {
+        Err(errors)
+    }
+}
+
+pub(crate) fn join_path(parent: &str, key: &str) -> String {
+    let mut out = parent.to_owned();
+    haven_model::path::push_key(&mut out, key);
+    out
+}
+
+/// The commented YAML `haven plus init` writes: every capability spelled out with its default,
+/// so that the file documents itself.
+pub fn init_yaml(config: &PlatformConfig) -> String {
+    let c = config;
+    let d = c.cluster.provider.defaults();
+    format!(
+        "# haven-plus.yaml: the Haven+ platform of one cluster. `haven plus render` turns it into a\n\
+         # Flux GitOps tree; `haven plus explain <key.path>` documents every key; the JSON Schema is\n\
+         # docs/config-schema/haven-plus-v1.json (editors: yaml-language-server $schema).\n\
+         version: 1\n\
+         cluster:\n\
+         \x20 name: {name}\n\
+         \x20 domain: {domain}\n\
+         \x20 # previder | cyso | ovh | azure | kind | generic: decides the defaults below.\n\
+         \x20 provider: {provider}\n\
+         \x20 kubernetesVersion: \"{kv}\"\n\
+         \x20 git:\n\
+         \x20   url: {git}\n\
+         \x20   branch: {branch}\n\
+         \x20 # Provider defaults, uncomment to override:\n\
+         \x20 # storageClass: {sc}\n\
+         \x20 # rwxStorageClass: {rwx}\n\
+         \x20 # loadBalancer: {lb}\n\
+         \x20 # dnsProvider: {dns}\n\
+         \x20 # acmeEmail: platform@{domain}\n\
+         # Every capability is on by default; set `enabled: false` to leave one out.\n\
+         capabilities:\n\
+         \x20 logs: {{enabled: true}}            # Alloy + Loki\n\
+         \x20 metrics:\n\
+         \x20   enabled: true\n\
+         \x20   backend: mimir                  # mimir | kube-prometheus-stack\n\
+         \x20 traces: {{enabled: true}}          # Tempo\n\
+         \x20 dashboards: {{enabled: true}}      # Grafana\n\
+         \x20 metricsServer: {{enabled: true}}\n\
+         \x20 certificates: {{enabled: true}}    # cert-manager + Let's Encrypt ClusterIssuers\n\
+         \x20 secrets:\n\
+         \x20   enabled: true\n\
+         \x20   backend: openbao                # openbao (External Secrets) | sealed-secrets\n\
+         \x20 identity:\n\
+         \x20   enabled: true\n\
+         \x20   provider: keycloak              # keycloak | dex | zitadel\n\
+         \x20 imageScanning: {{enabled: true}}   # Trivy Operator\n\
+         \x20 intrusionDetection: {{enabled: true}}  # Falco\n\
+         \x20 admission:\n\
+         \x20   enabled: true\n\
+         \x20   engine: haven-admission         # haven-admission | kyverno\n\
+         \x20 dns: {{enabled: true}}             # ExternalDNS\n\
+         \x20 ingress:\n\
+         \x20   enabled: true\n\
+         \x20   implementation: envoy-gateway   # envoy-gateway | traefik | cilium | istio\n\
+         \x20 postgresql: {{enabled: true}}      # CloudNativePG\n\
+         \x20 backups:\n\
+         \x20   enabled: true                   # Velero\n\
+         \x20   schedule: \"0 2 * * *\"\n\
+         \x20   ttl: 168h0m0s\n\
+         \x20 objectStorage: {{enabled: true}}   # Garage\n\
+         # Per-component overrides (version, namespace, values), e.g.:\n\
+         # components:\n\
+         #   loki:\n\
+         #     values:\n\
+         #       singleBinary: {{replicas: 3}}\n\
+         # Tenants: `haven plus tenant add NAME --group OIDC-GROUP [--repo URL]` appends here.\n\
+         tenants: []\n",
+        name = c.cluster.name,
+        domain = c.cluster.domain,
+        provider = c.cluster.provider.name(),
+        kv = c.cluster.kubernetes_version,
+        git = c.cluster.git.url,
+        branch = c.cluster.git.branch,
+        sc = d.storage_class,
+        rwx = d.rwx_storage_class,
+        lb = kebab(d.load_balancer),
+        dns = d.dns_provider,
+    )
+}
+
+/// The documentation of one key path, from the schema: description, type, default, allowed
+/// values. `None` when the path names no key.
+pub fn explain(path: &str) -> Option<String> {
+    let schema = schema_value();
+    let mut node = &schema;
+    let mut walked = Vec::new();
+    for step in haven_model::path::parse(path) {
+        let haven_model::path::Step::Key(key) = step else {
+            return None;
+        };
+        node = resolve(&schema, node);
+        // A list (`tenants`): its items' keys are explained as the list's own.
+        if node.get("properties").is_none()
+            && let Some(items) = node.get("items")
+        {
+            node = resolve(&schema, items);
+        }
+        let next = node
+            .get("properties")
+            .and_then(|p| p.get(key))
+            .or_else(|| match node.get("additionalProperties") {
+                Some(v @ Value::Object(_)) => Some(v),
+                _ => None,
+            })?;
+        walked.push(key);
+        node = next;
+    }
+    let resolved = resolve(&schema, node);
+    let mut out = String::new();
+    out.push_str(if path.is_empty() { "(the file)" } else { path });
+    out.push('\n');
+    let desc = node
+        .get("description")
+        .or_else(|| resolved.get("description"))
+        .and_then(Value::as_str);
+    if let Some(d) = desc {
+        for line in d.lines() {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let ty = describe_type(&schema, resolved);
+    if !ty.is_empty() {
+        out.push_str(&format!("\ntype:    {ty}\n"));
+    }
+    if let Some(def) = node.get("default").or_else(|| resolved.get("default")) {
+        out.push_str(&format!(
+            "default: {}\n",
+            serde_json::to_string(def).unwrap_or_default()
+        ));
+    }
+    if let Some(props) = resolved.get("properties").and_then(Value::as_object) {
+        out.push_str("keys:    ");
+        out.push_str(&props.keys().cloned().collect::<Vec<_>>().join(", "));
+        out.push('\n');
+    }
+    Some(out)
+}
+
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) else {
+                return node;
+            };
+            node = target;
+        } else if let Some(all) = node.get("allOf").and_then(Value::as_array)
+            && all.len() == 1
+        {
+            node = &all[0];
+        } else {
+            return node;
+        }
+    }
+    node
+}
+
+fn describe_type(root: &Value, node: &Value) -> String {
+    if let Some(values) = enum_values(root, node) {
+        return format!("one of {}", values.join(" | "));
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(alts) = node.get(key).and_then(Value::as_array) {
+            let parts: Vec<String> = alts
+                .iter()
+                .map(|a| describe_type(root, resolve(root, a)))
+                .filter(|s| !s.is_empty() && s != "null")
+                .collect();
+            return parts.join(" | ");
+        }
+    }
+    match node.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" | "),
+        _ => String::new(),
+    }
+}
+
+fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
+    if let Some(e) = node.get("enum").and_then(Value::as_array) {
+        return Some(
+            e.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        );
+    }
+    if let Some(c) = node.get("const").and_then(Value::as_str) {
+        return Some(vec![c.to_owned()]);
+    }
+    let alts = node.get("oneOf").and_then(Value::as_array)?;
+    let mut out = Vec::new();
+    for a in alts {
+        out.extend(enum_values(root, resolve(root, a))?);
+    }
+    Some(out)
+}

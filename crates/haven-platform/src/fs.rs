@@ -1,0 +1,132 @@
+//! The edge: reading and writing trees and schema directories on disk. Everything else in this
+//! crate works on in-memory data.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::validate::SchemaSource;
+
+/// A tree as read from disk, and the files that could not be read (reported, not fatal: one
+/// unreadable file does not hide the others).
+#[derive(Debug, Default)]
+pub struct ReadTree {
+    pub files: BTreeMap<PathBuf, String>,
+    pub unreadable: Vec<String>,
+}
+
+/// Reads every `*.yaml`/`*.yml` file under the managed roots of `dir` (or under `dir` itself
+/// when it has none of them), keyed by path relative to `dir`.
+pub fn read_tree(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
+    let t = read_tree_lenient(dir)?;
+    match t.unreadable.first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(t.files),
+    }
+}
+
+/// Like [`read_tree`], collecting unreadable files instead of stopping at the first.
+pub fn read_tree_lenient(dir: &Path) -> Result<ReadTree, String> {
+    if !dir.is_dir() {
+        return Err(format!("{}: not a directory", dir.display()));
+    }
+    // A GitOps repository also holds haven-plus.yaml, CI files and docs: only the rendered roots
+    // are Kubernetes objects.
+    let restrict = crate::diff::MANAGED_ROOTS
+        .iter()
+        .any(|r| dir.join(r).is_dir());
+    let mut out = ReadTree::default();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_path_buf();
+        let hidden = rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        let yaml = rel.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if hidden || !yaml || (restrict && !crate::diff::is_managed(&rel)) {
+            continue;
+        }
+        match std::fs::read_to_string(entry.path()) {
+            Ok(text) => {
+                out.files.insert(rel, text);
+            }
+            Err(e) => out
+                .unreadable
+                .push(format!("{}: cannot read: {e}", entry.path().display())),
+        }
+    }
+    Ok(out)
+}
+
+/// Only the files `haven plus render` owns.
+pub fn read_managed(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
+    if !dir.exists() {
+        return Ok(BTreeMap::new());
+    }
+    Ok(read_tree(dir)?
+        .into_iter()
+        .filter(|(p, _)| crate::diff::is_managed(p))
+        .collect())
+}
+
+/// Writes rendered files under `dir`, creating directories; unchanged files are not touched
+/// (their modification time stays, which keeps editors and build tools quiet).
+pub fn write_tree(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<usize, String> {
+    let mut written = 0;
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// CRD schemas in a directory laid out as `<group>/<kind>_<version>.json` (the CRDs-catalog
+/// layout kubeconform uses).
+#[derive(Debug, Clone)]
+pub struct DirSchemas {
+    pub dir: PathBuf,
+}
+
+impl SchemaSource for DirSchemas {
+    fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String> {
+        let path = self.dir.join(group).join(format!("{kind}_{version}.json"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+    fn describe(&self) -> String {
+        self.dir.display().to_string()
+    }
+}
+
+/// A schema source with nothing in it: every custom resource is reported as unvalidated.
+#[derive(Debug, Clone, Copy)]
+pub struct NoSchemas;
+
+impl SchemaSource for NoSchemas {
+    fn crd_schema(&self, _: &str, _: &str, _: &str) -> Result<Option<Value>, String> {
+        Ok(None)
+    }
+    fn describe(&self) -> String {
+        "no schema directory".to_owned()
+    }
+}

@@ -1,0 +1,245 @@
+//! A tenant: one team's namespace on the platform, and what comes with it.
+//!
+//! Namespace (Pod Security restricted), ResourceQuota and LimitRange, a Role for the team's OIDC
+//! group, default-deny NetworkPolicies with the allows a tenant needs, a ServiceAccount that Flux
+//! impersonates to apply the tenant's own repository (so a tenant can never write outside its
+//! namespace), and a daily Velero Schedule.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::config::{Backups, Tenant};
+use crate::render::{
+    allow_ingress_from_ns, allow_same_namespace, base_policies, namespace, yaml_stream,
+};
+
+/// What a tenant needs to know about the platform around it.
+#[derive(Debug, Clone)]
+pub struct TenantContext {
+    /// The Flux Kustomization (in flux-system) of the admission policy the sync waits for.
+    pub admission_unit: Option<&'static str>,
+    pub gateway_ns: Option<String>,
+    pub metrics_ns: Option<String>,
+    pub postgres_operator_ns: Option<String>,
+    pub velero_ns: Option<String>,
+    pub backups: Backups,
+}
+
+/// Name of the ServiceAccount Flux impersonates for a tenant's sync.
+pub const RECONCILER: &str = "flux-reconciler";
+
+/// The files of `tenants/<name>/`.
+pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
+    let ns = t.name.as_str();
+    let dir = format!("tenants/{ns}");
+    let mut files = Vec::new();
+    let mut resources = Vec::new();
+    let mut put = |file: &str, docs: &[Value]| {
+        files.push((PathBuf::from(format!("{dir}/{file}")), yaml_stream(docs)));
+        resources.push(file.to_owned());
+    };
+    put(
+        "namespace.yaml",
+        &[namespace(
+            ns,
+            "restricted",
+            &[("haven.commonground.nl/tenant", ns)],
+        )],
+    );
+    put(
+        "quota.yaml",
+        &[
+            json!({
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": "tenant-quota", "namespace": ns},
+                "spec": {"hard": {
+                    "requests.cpu": t.quota.cpu,
+                    "requests.memory": t.quota.memory,
+                    "limits.memory": double(&t.quota.memory),
+                    "pods": t.quota.pods.to_string(),
+                }},
+            }),
+            json!({
+                "apiVersion": "v1",
+                "kind": "LimitRange",
+                "metadata": {"name": "tenant-defaults", "namespace": ns},
+                "spec": {"limits": [{
+                    "type": "Container",
+                    "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                    "default": {"memory": "256Mi"},
+                    "max": {"memory": "8Gi"},
+                }]},
+            }),
+        ],
+    );
+    put(
+        "rbac.yaml",
+        &[
+            json!({
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": RECONCILER, "namespace": ns},
+            }),
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": RECONCILER, "namespace": ns},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+                "subjects": [{"kind": "ServiceAccount", "name": RECONCILER, "namespace": ns}],
+            }),
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": {"name": "tenant-developer", "namespace": ns},
+                "rules": [
+                    {"apiGroups": ["", "apps", "batch", "autoscaling", "policy"],
+                     "resources": ["pods", "pods/log", "pods/portforward", "services", "configmaps",
+                                   "persistentvolumeclaims", "events", "deployments", "statefulsets",
+                                   "replicasets", "jobs", "cronjobs", "horizontalpodautoscalers",
+                                   "poddisruptionbudgets"],
+                     "verbs": ["get", "list", "watch"]},
+                    {"apiGroups": ["apps"], "resources": ["deployments/scale", "statefulsets/scale"],
+                     "verbs": ["patch", "update"]},
+                    {"apiGroups": ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"],
+                     "resources": ["kustomizations", "gitrepositories", "helmreleases"],
+                     "verbs": ["get", "list", "watch", "patch"]},
+                ],
+            }),
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": "tenant-developer", "namespace": ns},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant-developer"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": t.group}],
+            }),
+        ],
+    );
+    let mut policies = base_policies(ns);
+    policies.push(allow_same_namespace(ns));
+    for peer in [&ctx.gateway_ns, &ctx.metrics_ns, &ctx.postgres_operator_ns]
+        .into_iter()
+        .flatten()
+    {
+        policies.push(allow_ingress_from_ns(
+            &format!("allow-from-{peer}"),
+            ns,
+            peer,
+        ));
+    }
+    put("network-policies.yaml", &policies);
+    if let Some(repo) = &t.repo {
+        let mut spec = json!({
+            "interval": "5m",
+            "path": "./",
+            "prune": true,
+            "targetNamespace": ns,
+            "serviceAccountName": RECONCILER,
+            "sourceRef": {"kind": "GitRepository", "name": ns},
+        });
+        if let Some(a) = ctx.admission_unit {
+            spec["dependsOn"] = json!([{"name": a, "namespace": "flux-system"}]);
+        }
+        put(
+            "sync.yaml",
+            &[
+                json!({
+                    "apiVersion": "source.toolkit.fluxcd.io/v1",
+                    "kind": "GitRepository",
+                    "metadata": {"name": ns, "namespace": ns},
+                    "spec": {"interval": "5m", "url": repo, "ref": {"branch": "main"}},
+                }),
+                json!({
+                    "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                    "kind": "Kustomization",
+                    "metadata": {"name": ns, "namespace": ns},
+                    "spec": spec,
+                }),
+            ],
+        );
+    }
+    if let Some(vns) = &ctx.velero_ns
+        && ctx.backups.enabled
+    {
+        put(
+            "backup.yaml",
+            &[json!({
+                "apiVersion": "velero.io/v1",
+                "kind": "Schedule",
+                "metadata": {"name": format!("tenant-{ns}"), "namespace": vns},
+                "spec": {
+                    "schedule": ctx.backups.schedule,
+                    "template": {
+                        "includedNamespaces": [ns],
+                        "ttl": ctx.backups.ttl,
+                        "storageLocation": "default",
+                    },
+                },
+            })],
+        );
+    }
+    let refs: Vec<&str> = resources.iter().map(String::as_str).collect();
+    let kustomization = json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": refs,
+    });
+    files.push((
+        PathBuf::from(format!("{dir}/kustomization.yaml")),
+        yaml_stream(&[kustomization]),
+    ));
+    files
+}
+
+/// Memory limits are twice the requests: room for bursts without unbounded overcommit.
+fn double(quantity: &str) -> String {
+    let digits: String = quantity.chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<u64>() {
+        Ok(n) if !digits.is_empty() => format!("{}{}", n * 2, &quantity[digits.len()..]),
+        _ => quantity.to_owned(),
+    }
+}
+
+/// Adds a tenant to the config text, keeping the user's comments: the `tenants:` list is
+/// appended to in place when it is the last top-level key (as `haven plus init` writes it);
+/// otherwise the caller re-serialises the config.
+pub fn append_to_config_text(text: &str, t: &Tenant) -> Option<String> {
+    let entry = serde_yaml_ng::to_string(&vec![t]).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let idx = lines.iter().rposition(|l| l.starts_with("tenants:"))?;
+    // Only when nothing but list items, comments and blank lines follow.
+    let rest_ok = lines[idx + 1..]
+        .iter()
+        .all(|l| l.is_empty() || l.starts_with(' ') || l.starts_with('-') || l.starts_with('#'));
+    if !rest_ok {
+        return None;
+    }
+    let head = lines[idx].trim_end();
+    let mut out: String = lines[..idx].iter().map(|l| format!("{l}\n")).collect();
+    if head == "tenants: []" {
+        out.push_str("tenants:\n");
+    } else if head == "tenants:" {
+        out.push_str("tenants:\n");
+        for l in &lines[idx + 1..] {
+            out.push_str(l);
+            out.push('\n');
+        }
+    } else {
+        return None;
+    }
+    out.push_str(&entry);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_quantities() {
+        assert_eq!(double("8Gi"), "16Gi");
+        assert_eq!(double("500"), "1000");
+        assert_eq!(double("lots"), "lots");
+    }
+}

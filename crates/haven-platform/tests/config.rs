@@ -1,0 +1,283 @@
+//! The config file: strict keys with line and "did you mean", conflicting choices, migration,
+//! the committed JSON Schema.
+
+use std::path::PathBuf;
+
+use haven_platform::config::{self, PlatformConfig, Provider};
+use haven_platform::{Catalogue, ConfigError};
+use serde_json::Value;
+
+fn parse(text: &str) -> Result<PlatformConfig, Vec<ConfigError>> {
+    config::parse("haven-plus.yaml", text, &Catalogue::builtin().unwrap()).map(|(c, _)| c)
+}
+
+fn errors(text: &str) -> Vec<ConfigError> {
+    match parse(text) {
+        Ok(c) => panic!("accepted: {c:?}"),
+        Err(e) => e,
+    }
+}
+
+const MINIMAL: &str =
+    "version: 1\ncluster:\n  name: haven\n  domain: example.nl\n  provider: cyso\n";
+
+#[test]
+fn init_writes_a_config_that_reads_back_as_the_defaults() {
+    for p in Provider::ALL {
+        let c = PlatformConfig::new("haven", "example.nl", p);
+        let text = config::init_yaml(&c);
+        assert_eq!(parse(&text).unwrap(), c, "{}", p.name());
+    }
+    let minimal = parse(MINIMAL).unwrap();
+    assert_eq!(
+        minimal,
+        PlatformConfig::new("haven", "example.nl", Provider::Cyso)
+    );
+}
+
+#[test]
+fn unknown_keys_name_the_path_and_line_with_a_suggestion() {
+    let text = format!(
+        "{MINIMAL}capabilities:\n  logs:\n    enabled: true\n  loggs: {{enabled: false}}\n  backups:\n    tll: 24h\n"
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 2, "{e:?}");
+    let loggs = e.iter().find(|e| e.path == "capabilities.loggs").unwrap();
+    assert_eq!(loggs.line, 9);
+    assert!(
+        loggs.message.contains("did you mean `logs`"),
+        "{}",
+        loggs.message
+    );
+    let tll = e
+        .iter()
+        .find(|e| e.path == "capabilities.backups.tll")
+        .unwrap();
+    assert_eq!(tll.line, 11);
+    assert!(
+        tll.message.contains("did you mean `ttl`"),
+        "{}",
+        tll.message
+    );
+    assert!(
+        tll.describe()
+            .starts_with("haven-plus.yaml:11: unknown key `tll`")
+    );
+    // No suggestion when nothing is close.
+    let e = errors(&format!("{MINIMAL}flavour: vanilla\n"));
+    assert_eq!(e[0].line, 6);
+    assert!(!e[0].message.contains("did you mean"), "{}", e[0].message);
+}
+
+#[test]
+fn wrong_types_and_values_name_the_path_and_line() {
+    let e = errors(&format!(
+        "{MINIMAL}capabilities:\n  ingress:\n    implementation: nginx\n"
+    ));
+    assert_eq!(e[0].path, "capabilities.ingress.implementation");
+    assert_eq!(e[0].line, 8);
+    assert!(e[0].message.contains("nginx"), "{}", e[0].message);
+    let e = errors(&format!(
+        "{MINIMAL}tenants:\n- name: a\n  group: g\n  quota: {{pods: many}}\n"
+    ));
+    assert_eq!(e[0].path, "tenants[0].quota.pods");
+    assert_eq!(e[0].line, 9);
+    let e = errors("cluster:\n  name: x\n  domain: y\nversion: 7\n");
+    assert_eq!(e[0].line, 4);
+    assert!(e[0].message.contains("newer"));
+    let e = errors("- a\n- b\n");
+    assert!(e[0].message.contains("mapping"));
+    let e = errors("version: 1\ncluster: [unclosed\n");
+    assert!(e[0].line >= 2 && e[0].message.contains("YAML"), "{e:?}");
+}
+
+#[test]
+fn conflicting_choices_are_explained() {
+    // Two ingress implementations.
+    let e = errors(&format!(
+        "{MINIMAL}components:\n  traefik:\n    enabled: true\n"
+    ));
+    assert_eq!(e[0].path, "components.traefik.enabled");
+    assert_eq!(e[0].line, 8);
+    assert!(
+        e[0].message.contains("two ingress implementations"),
+        "{}",
+        e[0].message
+    );
+    assert!(e[0].message.contains("envoy-gateway"), "{}", e[0].message);
+    // A capability on whose provider is off.
+    let e = errors(&format!(
+        "{MINIMAL}components:\n  loki:\n    enabled: false\n"
+    ));
+    assert!(
+        e[0].message.contains("capabilities.logs"),
+        "{}",
+        e[0].message
+    );
+    // A component of a disabled capability.
+    let e = errors(&format!(
+        "{MINIMAL}capabilities:\n  traces: {{enabled: false}}\ncomponents:\n  tempo: {{enabled: true}}\n"
+    ));
+    assert!(e[0].message.contains("disabled"), "{}", e[0].message);
+    // Unknown component, with a suggestion.
+    let e = errors(&format!(
+        "{MINIMAL}components:\n  lokki:\n    version: 1.0.0\n"
+    ));
+    assert_eq!(e[0].path, "components.lokki");
+    assert_eq!(e[0].line, 7);
+    assert!(
+        e[0].message.contains("did you mean `loki`"),
+        "{}",
+        e[0].message
+    );
+    // A dependency switched off.
+    let e = errors(&format!(
+        "{MINIMAL}capabilities:\n  objectStorage: {{enabled: false}}\n"
+    ));
+    assert!(
+        e.iter()
+            .any(|e| e.message.contains("`velero` needs `garage`")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.message.contains("`loki` needs `garage`")),
+        "{e:?}"
+    );
+    // Keycloak without PostgreSQL.
+    let e = errors(&format!(
+        "{MINIMAL}capabilities:\n  postgresql: {{enabled: false}}\n"
+    ));
+    assert!(
+        e.iter()
+            .any(|e| e.message.contains("`keycloak` needs `cloudnative-pg`")),
+        "{e:?}"
+    );
+    // …which is fine with Dex.
+    parse(&format!(
+        "{MINIMAL}capabilities:\n  postgresql: {{enabled: false}}\n  identity: {{provider: dex}}\n"
+    ))
+    .unwrap();
+    // A domain that is not one.
+    let e = errors(&MINIMAL.replace("example.nl", "Example_NL"));
+    assert_eq!(e[0].path, "cluster.domain");
+    assert_eq!(e[0].line, 4);
+    // Duplicate tenants.
+    let e = errors(&format!(
+        "{MINIMAL}tenants:\n- {{name: a, group: g}}\n- {{name: a, group: h}}\n"
+    ));
+    assert!(e[0].message.contains("twice"), "{e:?}");
+}
+
+#[test]
+fn overrides_reach_the_release() {
+    let c = parse(&format!(
+        "{MINIMAL}components:\n  loki:\n    version: 18.12.0\n    values:\n      singleBinary:\n        replicas: 3\n"
+    ))
+    .unwrap();
+    let files = haven_platform::render(&c, &Catalogue::builtin().unwrap()).files;
+    let repo = &files[&PathBuf::from("infrastructure/loki/repository.yaml")];
+    assert!(repo.contains("tag: 18.12.0"), "{repo}");
+    let release = &files[&PathBuf::from("infrastructure/loki/release.yaml")];
+    assert!(release.contains("replicas: 3"), "{release}");
+    // Merged, not replaced: the catalogue's persistence default is still there.
+    assert!(release.contains("storageClass: cinder-csi"), "{release}");
+}
+
+#[test]
+fn version_0_is_migrated() {
+    let (c, notes) = config::parse(
+        "old.yaml",
+        "name: utrecht\ndomain: example.nl\nprovider: azure\ningress: istio\ndisable: [falco]\n",
+        &Catalogue::builtin().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c.version, 1);
+    assert_eq!(c.cluster.name, "utrecht");
+    assert_eq!(c.cluster.provider, Provider::Azure);
+    assert!(!c.capabilities.intrusion_detection.enabled);
+    assert_eq!(
+        c.capabilities.ingress.implementation,
+        config::IngressImplementation::Istio
+    );
+    assert!(notes[0].contains("migrated"), "{notes:?}");
+}
+
+fn schema_path() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/config-schema/haven-plus-v1.json"
+    ))
+}
+
+#[test]
+fn json_schema_is_committed() {
+    let generated = config::json_schema();
+    let path = schema_path();
+    if std::env::var_os("HAVEN_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+        eprintln!("wrote {}", path.display());
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} differs from the schema generated from the Rust types; regenerate it with:\n    \
+         HAVEN_BLESS=1 cargo test -p haven-platform --test config json_schema_is_committed",
+        path.display()
+    );
+}
+
+#[test]
+fn json_schema_is_strict_and_accepts_what_init_writes() {
+    let schema: Value = serde_json::from_str(&config::json_schema()).unwrap();
+    jsonschema::meta::validate(&schema).unwrap_or_else(|e| panic!("not a valid schema: {e}"));
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let to_json = |text: &str| -> Value {
+        haven_model::parse_stream("x", text)
+            .remove(0)
+            .unwrap()
+            .value
+    };
+    let init = config::init_yaml(&PlatformConfig::new("haven", "example.nl", Provider::Ovh));
+    let ok = to_json(&init);
+    assert!(
+        validator.is_valid(&ok),
+        "{:?}",
+        validator
+            .iter_errors(&ok)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    for bad in [
+        format!("{MINIMAL}colour: red\n"),
+        format!("{MINIMAL}capabilities:\n  logs: {{enabled: true, level: 3}}\n"),
+        format!("{MINIMAL}tenants:\n- {{name: a, group: g, owner: b}}\n"),
+        format!("{MINIMAL}components:\n  loki: {{versoin: 1}}\n"),
+        "version: 1\ncluster:\n  name: a\n  domain: b\n  provider: aws\n".to_owned(),
+    ] {
+        assert!(
+            !validator.is_valid(&to_json(&bad)),
+            "schema accepted:\n{bad}"
+        );
+    }
+}
+
+#[test]
+fn explain_documents_keys_with_defaults() {
+    let t = config::explain("capabilities.backups.ttl").unwrap();
+    assert!(t.contains("How long a backup is kept"), "{t}");
+    assert!(t.contains("168h0m0s"), "{t}");
+    let t = config::explain("capabilities.ingress.implementation").unwrap();
+    assert!(
+        t.contains("envoy-gateway | traefik | cilium | istio"),
+        "{t}"
+    );
+    assert!(config::explain("capabilities.nope").is_none());
+    let t = config::explain("tenants.group").unwrap();
+    assert!(t.contains("OIDC group"), "{t}");
+    let cat = Catalogue::builtin().unwrap();
+    let t = haven_platform::catalogue::explain(&cat, Some("cert-manager")).unwrap();
+    assert!(t.contains("v1.21.1"), "{t}");
+}

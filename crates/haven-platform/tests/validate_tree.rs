@@ -1,0 +1,388 @@
+//! `validate` catches what it promises to catch; tenants; diff.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use haven_platform::config::Tenant;
+use haven_platform::diff::{self, Change};
+use haven_platform::validate::{self, Diagnostic, MemorySchemas, Options, SchemaSource};
+use haven_platform::{Catalogue, PlatformConfig, Provider, render};
+use serde_json::json;
+
+/// A tiny stand-in for a CRD schema (shaped like the CRDs-catalog ones: no
+/// additionalProperties anywhere), so these tests need no shared data.
+fn schemas() -> MemorySchemas {
+    let mut m = BTreeMap::new();
+    m.insert(
+        ("velero.io".into(), "schedule".into(), "v1".into()),
+        json!({
+            "type": "object",
+            "properties": {
+                "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                "metadata": {"type": "object"},
+                "spec": {"type": "object", "required": ["schedule"], "properties": {
+                    "schedule": {"type": "string"},
+                    "template": {"type": "object", "properties": {
+                        "ttl": {"type": "string"},
+                        "includedNamespaces": {"type": "array", "items": {"type": "string"}}
+                    }}
+                }}
+            }
+        }),
+    );
+    MemorySchemas(m)
+}
+
+fn run(files: &[(&str, &str)], schemas: &dyn SchemaSource) -> Vec<Diagnostic> {
+    let files: BTreeMap<PathBuf, String> = files
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), (*t).to_owned()))
+        .collect();
+    validate::validate(&files, schemas, &Options::default()).diagnostics
+}
+
+const SCHEDULE: &str = "apiVersion: velero.io/v1
+kind: Schedule
+metadata:
+  name: daily
+  namespace: velero
+spec:
+  schedule: 0 2 * * *
+  template:
+    ttl: 168h0m0s
+    includedNamespaces: [zaken]
+";
+
+const QUOTA: &str = "apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: q
+  namespace: zaken
+spec:
+  hard:
+    pods: \"10\"
+";
+
+#[test]
+fn clean_objects_pass() {
+    let d = run(
+        &[("a/schedule.yaml", SCHEDULE), ("a/quota.yaml", QUOTA)],
+        &schemas(),
+    );
+    assert!(d.is_empty(), "{d:#?}");
+}
+
+#[test]
+fn unknown_field_in_a_builtin_kind() {
+    let text = QUOTA.replace("  hard:", "  hardd:\n    pods: \"1\"\n  hard:");
+    let d = run(&[("q.yaml", &text)], &schemas());
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].path, "spec.hardd");
+    assert_eq!(d[0].line, 7);
+    assert_eq!(d[0].object, "ResourceQuota/q");
+    assert!(d[0].message.contains("unknown field"), "{}", d[0].message);
+    let text = QUOTA.replace("  name: q", "  name: q\n  lables: {a: b}");
+    let d = run(&[("q.yaml", &text)], &schemas());
+    assert_eq!(d[0].path, "metadata.lables");
+    assert_eq!(d[0].line, 5);
+}
+
+#[test]
+fn wrong_type_in_a_builtin_kind() {
+    let text = QUOTA.replace("pods: \"10\"", "pods: [10]");
+    let d = run(&[("q.yaml", &text)], &schemas());
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].path.starts_with("spec.hard"), "{:?}", d[0]);
+    assert_eq!(d[0].line, 8);
+}
+
+#[test]
+fn unknown_field_in_a_custom_resource_with_a_suggestion() {
+    let text = SCHEDULE.replace("    ttl:", "    tll:");
+    let d = run(&[("s.yaml", &text)], &schemas());
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].path, "spec.template.tll");
+    assert_eq!(d[0].line, 9);
+    assert!(
+        d[0].message.contains("did you mean `ttl`"),
+        "{}",
+        d[0].message
+    );
+    // metadata of a custom resource is checked as ObjectMeta.
+    let text = SCHEDULE.replace(
+        "  namespace: velero",
+        "  namespace: velero\n  annotation: {}",
+    );
+    let d = run(&[("s.yaml", &text)], &schemas());
+    assert_eq!(d[0].path, "metadata.annotation", "{d:#?}");
+}
+
+#[test]
+fn wrong_type_and_missing_field_in_a_custom_resource() {
+    let text = SCHEDULE.replace("ttl: 168h0m0s", "ttl: 7");
+    let d = run(&[("s.yaml", &text)], &schemas());
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].path, "spec.template.ttl");
+    assert_eq!(d[0].line, 9);
+    let text = SCHEDULE.replace("  schedule: 0 2 * * *\n", "");
+    let d = run(&[("s.yaml", &text)], &schemas());
+    assert!(d[0].message.contains("schedule"), "{d:#?}");
+    assert_eq!(d[0].line, 6);
+}
+
+#[test]
+fn a_custom_resource_without_schema_is_an_error() {
+    let d = run(&[("s.yaml", SCHEDULE)], &MemorySchemas::default());
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].message.contains("no schema for velero.io/v1 Schedule"),
+        "{}",
+        d[0].message
+    );
+    assert!(d[0].message.contains("--crd-schemas"));
+}
+
+#[test]
+fn bad_documents_do_not_hide_the_good_ones() {
+    let text = format!(
+        "{QUOTA}---\nkind: [broken\n---\n{}",
+        QUOTA.replace("pods: \"10\"", "pods: [1]")
+    );
+    let d = run(&[("q.yaml", &text)], &schemas());
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert!(d.iter().any(|d| d.message.contains("YAML")), "{d:#?}");
+    assert!(
+        d.iter()
+            .any(|d| d.line == 19 && d.path.starts_with("spec.hard")),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn the_trees_wiring_is_checked() {
+    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- quota.yaml\n- missing.yaml\n";
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: a, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./infrastructure/nowhere
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  dependsOn:
+  - name: b
+";
+    let mut s = schemas();
+    s.0.insert(
+        (
+            "kustomize.toolkit.fluxcd.io".into(),
+            "kustomization".into(),
+            "v1".into(),
+        ),
+        json!({"type": "object"}),
+    );
+    let d = run(
+        &[
+            ("x/kustomization.yaml", kustomization),
+            ("x/quota.yaml", QUOTA),
+            ("c/infra.yaml", flux),
+        ],
+        &s,
+    );
+    let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
+    assert_eq!(d.len(), 3, "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("x/kustomization.yaml:5") && m.contains("missing.yaml")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("c/infra.yaml:6") && m.contains("nowhere")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("c/infra.yaml:10") && m.contains("flux-system/b")),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn workloads_in_the_tree_pass_haven_app_check() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: zaken}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {privileged: true}\n";
+    let d = run(&[("p.yaml", pod)], &schemas());
+    assert!(
+        d.iter().any(|d| d.message.contains("pss.privileged")),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn unsupported_kubernetes_versions_are_refused() {
+    let files = BTreeMap::from([(PathBuf::from("q.yaml"), QUOTA.to_owned())]);
+    let opts = Options {
+        kubernetes_version: "1.30".into(),
+        ..Default::default()
+    };
+    let r = validate::validate(&files, &schemas(), &opts);
+    assert_eq!(r.errors(), 1);
+    assert!(r.diagnostics[0].message.contains("1.30"));
+}
+
+fn config_with_tenant(repo: Option<&str>) -> PlatformConfig {
+    let mut c = PlatformConfig::new("haven", "example.nl", Provider::Kind);
+    c.tenants.push(Tenant {
+        name: "zaken".into(),
+        group: "oidc:zaken".into(),
+        repo: repo.map(str::to_owned),
+        quota: Default::default(),
+    });
+    c
+}
+
+#[test]
+fn a_tenant_gets_its_namespace_policies_rbac_sync_and_backup() {
+    let files = render(
+        &config_with_tenant(Some("https://git.example.nl/zaken.git")),
+        &Catalogue::builtin().unwrap(),
+    )
+    .files;
+    let text = |p: &str| {
+        files
+            .get(Path::new(p))
+            .unwrap_or_else(|| panic!("no {p}"))
+            .clone()
+    };
+    let ns = text("tenants/zaken/namespace.yaml");
+    assert!(ns.contains("pod-security.kubernetes.io/enforce: restricted"));
+    let quota = text("tenants/zaken/quota.yaml");
+    assert!(quota.contains("kind: ResourceQuota") && quota.contains("kind: LimitRange"));
+    assert!(quota.contains("limits.memory: 16Gi"), "{quota}");
+    let rbac = text("tenants/zaken/rbac.yaml");
+    assert!(
+        rbac.contains("name: oidc:zaken") && rbac.contains("kind: Group"),
+        "{rbac}"
+    );
+    assert!(rbac.contains("kind: ServiceAccount"));
+    let np = text("tenants/zaken/network-policies.yaml");
+    assert!(np.contains("name: default-deny"));
+    assert!(np.contains("name: allow-from-envoy-gateway-system"), "{np}");
+    let sync = text("tenants/zaken/sync.yaml");
+    assert!(sync.contains("url: https://git.example.nl/zaken.git"));
+    assert!(sync.contains("serviceAccountName: flux-reconciler"));
+    assert!(
+        sync.contains("namespace: flux-system"),
+        "dependsOn the admission policy: {sync}"
+    );
+    let backup = text("tenants/zaken/backup.yaml");
+    assert!(
+        backup.contains("ttl: 168h0m0s") && backup.contains("- zaken"),
+        "{backup}"
+    );
+    let k = text("tenants/kustomization.yaml");
+    assert!(k.contains("- zaken"));
+    // Without a repository there is nothing to sync.
+    let files = render(&config_with_tenant(None), &Catalogue::builtin().unwrap()).files;
+    assert!(!files.contains_key(Path::new("tenants/zaken/sync.yaml")));
+    assert!(
+        !files
+            .get(Path::new("tenants/zaken/kustomization.yaml"))
+            .unwrap()
+            .contains("sync.yaml")
+    );
+}
+
+#[test]
+fn tenant_add_keeps_the_comments_of_the_config() {
+    let init = haven_platform::config::init_yaml(&PlatformConfig::new(
+        "haven",
+        "example.nl",
+        Provider::Kind,
+    ));
+    let t = Tenant {
+        name: "zaken".into(),
+        group: "g".into(),
+        repo: None,
+        quota: Default::default(),
+    };
+    let once = haven_platform::tenant::append_to_config_text(&init, &t).unwrap();
+    assert!(once.contains("# Every capability is on by default"));
+    let t2 = Tenant {
+        name: "belasting".into(),
+        ..t
+    };
+    let twice = haven_platform::tenant::append_to_config_text(&once, &t2).unwrap();
+    let (c, _) =
+        haven_platform::config::parse("x", &twice, &Catalogue::builtin().unwrap()).unwrap();
+    assert_eq!(
+        c.tenants
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["zaken", "belasting"]
+    );
+    // When `tenants` is not last, the caller falls back to re-serialising.
+    assert!(
+        haven_platform::tenant::append_to_config_text("tenants: []\nversion: 1\n", &t2).is_none()
+    );
+}
+
+#[test]
+fn diff_reports_added_removed_and_changed_files() {
+    let cat = Catalogue::builtin().unwrap();
+    let old = render(&config_with_tenant(None), &cat).files;
+    assert!(diff::diff(&old, &old).is_empty());
+    let mut c = config_with_tenant(None);
+    c.capabilities.intrusion_detection.enabled = false;
+    c.capabilities.backups.ttl = "72h0m0s".into();
+    let mut existing = old.clone();
+    existing.insert(PathBuf::from("README.md"), "not managed".into());
+    let new = render(&c, &cat).files;
+    let changes = diff::diff(&new, &existing);
+    assert!(changes.contains(&Change::Removed(PathBuf::from(
+        "infrastructure/falco/release.yaml"
+    ))));
+    assert!(
+        !changes
+            .iter()
+            .any(|c| matches!(c, Change::Removed(p) if p == Path::new("README.md")))
+    );
+    let changed = changes
+        .iter()
+        .find_map(|c| match c {
+            Change::Changed(p, d) if p == Path::new("tenants/zaken/backup.yaml") => Some(d.clone()),
+            _ => None,
+        })
+        .expect("backup schedule changed");
+    assert!(
+        changed.contains("-    ttl: 168h0m0s") && changed.contains("+    ttl: 72h0m0s"),
+        "{changed}"
+    );
+    let text = diff::format(&changes);
+    assert!(text.contains("- infrastructure/falco/release.yaml"));
+    assert!(text.contains("~ tenants/zaken/backup.yaml"));
+    c.capabilities.intrusion_detection.enabled = true;
+    c.capabilities.backups.ttl = "168h0m0s".into();
+    let back = diff::diff(&old, &new);
+    assert!(back.contains(&Change::Added(PathBuf::from(
+        "infrastructure/falco/release.yaml"
+    ))));
+}
+
+#[test]
+fn the_platform_schedule_never_backs_up_everything() {
+    let cat = Catalogue::builtin().unwrap();
+    let c = PlatformConfig::new("haven", "example.nl", Provider::Kind);
+    let files = render(&c, &cat).files;
+    let s = &files[Path::new("infrastructure/velero-config/schedules.yaml")];
+    assert!(s.contains("- openbao") && !s.contains("- garage"), "{s}");
+    let mut c = c;
+    c.capabilities.dashboards.enabled = false;
+    c.capabilities.identity.enabled = false;
+    c.capabilities.secrets.backend = haven_platform::config::SecretsBackend::SealedSecrets;
+    let files = render(&c, &cat).files;
+    assert!(!files.contains_key(Path::new("infrastructure/velero-config/schedules.yaml")));
+    let infra = &files[Path::new("clusters/haven/infrastructure.yaml")];
+    assert!(!infra.contains("velero-config"), "{infra}");
+}
