@@ -366,5 +366,40 @@ fn suggested_checks_report_a_missing_tool_as_unknown() {
         assert_eq!(cis["result"], "NO");
         assert_eq!(cis["reason"], "kube-bench: 90 passed, 2 failed, 5 warnings");
         assert_eq!(v["suggestedChecks"][1]["result"], "SKIPPED");
+        // kubescape: its exit status decides (it exits non-zero below --compliance-threshold).
+        // PATH holds only the temporary directory: the script uses shell built-ins only.
+        let args_file = d.0.join("kubescape.args");
+        let script = d.write(
+            "kubescape",
+            &format!(
+                "#!/bin/sh\necho \"$@\" > '{}'\necho '{{\"summaryDetails\": {{\"complianceScore\": 91.5}}}}'\n",
+                args_file.display()
+            ),
+        );
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_haven"))
+            .args([
+                "check",
+                "--snapshot",
+                &snap,
+                "--kubescape",
+                "-o",
+                "haven-json",
+            ])
+            .env("PATH", &d.0)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let ks = &v["suggestedChecks"][1];
+        assert_eq!(ks["result"], "YES", "{ks}");
+        assert_eq!(
+            ks["reason"],
+            "kubescape compliance score 91.5% (threshold 80%)"
+        );
+        let args = std::fs::read_to_string(&args_file).unwrap();
+        assert!(
+            args.starts_with("scan --compliance-threshold 80 --format json"),
+            "{args}"
+        );
     }
 }
