@@ -345,12 +345,9 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
             validate::SUPPORTED_KUBERNETES.join(", ")
         ));
     }
-    // Paths in messages are relative to where the user stands, so they can be clicked.
-    let files = files
-        .into_iter()
-        .map(|(p, t)| (a.dir.join(p), t))
-        .map(|(p, t)| (p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p), t))
-        .collect();
+    // The tree is validated with paths relative to its root (Flux `spec.path`s and kustomize
+    // `resources` are relative to it); messages then name files from where the user stands, so
+    // they can be clicked.
     let mut report = match &a.crd_schemas {
         Some(dir) => {
             if !dir.is_dir() {
@@ -360,6 +357,14 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
         }
         None => validate::validate(&files, &fs::NoSchemas, &opts),
     };
+    for d in &mut report.diagnostics {
+        let full = a.dir.join(&d.file);
+        d.file = full
+            .strip_prefix("./")
+            .unwrap_or(&full)
+            .to_string_lossy()
+            .into_owned();
+    }
     for u in unreadable {
         let (file, message) = u.split_once(": ").unwrap_or(("", u.as_str()));
         report.diagnostics.insert(

@@ -77,6 +77,33 @@ fn init_render_validate_diff_and_tenant_add() {
     ));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(" 0 errors, 0 warnings"), "{out}");
+    // The same tree named by an absolute path (from anywhere): Flux paths still resolve, and
+    // messages name the files the way the user named the tree.
+    let absolute = dir.canonicalize().unwrap();
+    let abs = absolute.to_str().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, out, err) = text(&haven(
+        elsewhere.path(),
+        &["plus", "validate", abs, "--crd-schemas", schemas],
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    let ns = absolute.join("infrastructure/loki/namespace.yaml");
+    let original = std::fs::read_to_string(&ns).unwrap();
+    std::fs::write(
+        &ns,
+        original.replacen("metadata:", "metadata:\n  bogusField: 1", 1),
+    )
+    .unwrap();
+    let (code, out, _) = text(&haven(
+        elsewhere.path(),
+        &["plus", "validate", abs, "--crd-schemas", schemas],
+    ));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("{}:", ns.display())) && out.contains("metadata.bogusField"),
+        "{out}"
+    );
+    std::fs::write(&ns, original).unwrap();
 
     let (code, _, err) = text(&haven(dir, &["plus", "diff"]));
     assert_eq!(code, 0, "{err}");
