@@ -37,32 +37,21 @@ pub fn serve(args: &ServeArgs) -> Result<u8, String> {
         let namespaces: Arc<dyn NamespaceLabels> = if args.no_watch {
             Arc::new(StaticNamespaces::new())
         } else {
-            let client = kube_client(args.kubeconfig.as_deref()).await?;
-            WatchedNamespaces::spawn(client)
+            // Found the way kubectl finds a cluster (the same code as `haven check`); no
+            // request timeout, the watch is a long-lived stream.
+            let access = haven_cluster::AccessOptions {
+                kubeconfig: args.kubeconfig.clone(),
+                context: args.context.clone(),
+                timeout: None,
+            };
+            let connection = haven_cluster::connect(&access).await.map_err(|e| {
+                format!("{e} (or pass --no-watch to serve with the config defaults and no cluster access)")
+            })?;
+            WatchedNamespaces::spawn(connection.client)
         };
         haven_admission::serve(opts, namespaces)
             .await
             .map_err(|e| e.to_string())
     })?;
     Ok(crate::EXIT_OK)
-}
-
-/// A client configured the way kubectl would be: an explicit kubeconfig, else in-cluster, else
-/// `$KUBECONFIG` / `~/.kube/config`.
-async fn kube_client(kubeconfig: Option<&std::path::Path>) -> Result<kube::Client, String> {
-    let hint = "(or pass --no-watch to serve with the config defaults and no cluster access)";
-    let config = match kubeconfig {
-        Some(path) => {
-            let file = kube::config::Kubeconfig::read_from(path)
-                .map_err(|e| format!("{}: cannot read kubeconfig: {e}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(file, &kube::config::KubeConfigOptions::default())
-                .await
-                .map_err(|e| format!("{}: {e}", path.display()))?
-        }
-        None => kube::Config::infer()
-            .await
-            .map_err(|e| format!("no cluster configuration for the namespace watch: {e} {hint}"))?,
-    };
-    kube::Client::try_from(config)
-        .map_err(|e| format!("cannot build a Kubernetes client: {e} {hint}"))
 }

@@ -97,6 +97,9 @@ pub struct ServeArgs {
     /// ~/.kube/config, as kubectl does).
     #[arg(long, value_name = "FILE", conflicts_with = "no_watch")]
     pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for the namespace watch.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_watch")]
+    pub context: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -527,7 +527,7 @@ fn admission_serve_without_cluster_access_says_how_to_run_without_the_watch() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("no-such-kubeconfig") && stderr.contains("cannot read kubeconfig"),
+        stderr.contains("no-such-kubeconfig") && stderr.contains("--no-watch"),
         "{stderr}"
     );
 
