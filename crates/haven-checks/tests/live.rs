@@ -360,6 +360,51 @@ async fn server_errors_and_timeouts_make_only_their_checks_unknown() {
 }
 
 #[tokio::test]
+async fn a_slow_version_endpoint_alone_is_not_fatal_but_a_silent_server_is() {
+    // Only /version hangs: the checks that need it are UNKNOWN, the rest are decided.
+    let server = ApiServer::start(fixture("compliant.yaml")).await.unwrap();
+    server.faults().delay("/version", Duration::from_secs(5));
+    let mut o = options(&server);
+    o.request_timeout = Duration::from_millis(800);
+    let snapshot = collect(&server.client(), &o).await.unwrap();
+    let run = judge(&snapshot, false);
+    let k = result(&run, "kubernetesversion");
+    assert_eq!(k.result, Unknown);
+    assert!(k.reason.contains("timed out after 0.8s"), "{}", k.reason);
+    expect(&run, &[("multiaz", Yes), ("logs", Yes), ("rbac", Yes)]);
+
+    // Everything hangs: collect gives up after /version and discovery, with one clear error.
+    server.faults().clear();
+    server.faults().delay("/", Duration::from_secs(5));
+    let started = std::time::Instant::now();
+    let e = collect(&server.client(), &o).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(&e, ClusterError::Unreachable { detail, .. } if detail.contains("neither /version nor discovery answered within 0.8s")),
+        "{e}"
+    );
+
+    // Everything fails with 500: no evidence at all, so no verdict.
+    server.faults().clear();
+    server.faults().fail("/", 500);
+    let e = collect(&server.client(), &o).await.unwrap_err();
+    assert!(
+        e.to_string().contains("no read of the API server") && e.to_string().contains("HTTP 500"),
+        "{e}"
+    );
+
+    // Only some reads forbidden or failing: still a snapshot (checked above and elsewhere).
+    server.faults().clear();
+    server.faults().fail("/api/v1/nodes", 500);
+    assert!(collect(&server.client(), &o).await.is_ok());
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn rwx_write_probe_binds_and_always_cleans_up() {
     let cluster = fixture("kind-dev.yaml");
     cluster.on_create("persistentvolumeclaims", |pvc| {

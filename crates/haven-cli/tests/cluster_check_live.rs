@@ -195,6 +195,55 @@ fn rejected_token_and_untrusted_certificate_are_clear_errors() {
 }
 
 #[test]
+fn unreachable_hung_and_failing_servers_cannot_be_judged() {
+    let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
+    let d = Dir::new("unreachable");
+    let good = server.kubeconfig_yaml("fake");
+    let url = server.url();
+
+    // Nothing listens: connection refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("https://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let kc = d.write("refused", &good.replace(&url, &closed_url));
+    let o = haven(&["check", "--timeout", "2s"], &kc);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("cannot reach the API server at {closed_url}")),
+        "{}",
+        err(&o)
+    );
+
+    // Accepts connections, never answers: a clear "could not run" after --timeout, not fifteen
+    // UNKNOWNs and "NOT compliant".
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_url = format!("https://{}", hung.local_addr().unwrap());
+    let kc = d.write("hung", &good.replace(&url, &hung_url));
+    let started = std::time::Instant::now();
+    let o = haven(&["check", "--timeout", "1s"], &kc);
+    drop(hung);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("neither /version nor discovery answered within 1s"),
+        "{}",
+        err(&o)
+    );
+    assert!(o.stdout.is_empty(), "no report without evidence");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // Answers every request with 500: nothing to judge either.
+    server.faults().fail("/", 500);
+    let kc = d.write("failing", &good);
+    let o = haven(&["check", "-o", "json"], &kc);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("no read of the API server") && err(&o).contains("HTTP 500"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
 fn write_crd_is_opt_in_and_writes_upstreams_compliancy() {
     let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
     let d = Dir::new("crd");

@@ -24,7 +24,7 @@ use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ClusterError, describe_kube_error};
+use crate::error::{ClusterError, describe_kube_error, error_chain};
 use crate::snapshot::*;
 
 /// Page size of every list.
@@ -98,6 +98,7 @@ pub async fn collect(
     let t = options.request_timeout;
     // One cheap request first: if this fails for connection, TLS or credential reasons, nothing
     // else can succeed, and the user needs that one clear message rather than fifteen UNKNOWNs.
+    let mut version_timed_out = false;
     let server_version = match timed(t, client.apiserver_version()).await {
         Ok(info) => Read::ok(ServerVersion {
             major: info.major,
@@ -106,13 +107,28 @@ pub async fn collect(
             platform: info.platform,
         }),
         Err(e) if e.is_fatal() => return Err(e.into_cluster_error(&options.server)),
-        Err(e) => e.into_read("get /version"),
+        Err(e) => {
+            version_timed_out = matches!(e, ReadError::Timeout(_));
+            e.into_read("get /version")
+        }
     };
 
     let api_groups = timed(t, discovery(client)).await;
     let api_groups = match api_groups {
         Ok(v) => Read::ok(v),
         Err(e) if e.is_fatal() => return Err(e.into_cluster_error(&options.server)),
+        // Neither /version nor discovery answered: a server that accepts connections but does
+        // not answer (a hung API server, a proxy swallowing the traffic). Every other read would
+        // only wait for its own timeout; nothing can be judged.
+        Err(ReadError::Timeout(d)) if version_timed_out => {
+            return Err(ClusterError::Unreachable {
+                server: options.server.clone(),
+                detail: format!(
+                    "neither /version nor discovery answered within {} (--timeout)",
+                    seconds(d)
+                ),
+            });
+        }
         Err(e) => e.into_read("list API groups (discovery)"),
     };
 
@@ -181,6 +197,30 @@ pub async fn collect(
         }
     }))
     .await;
+
+    // Not one read succeeded and none was refused by authorization: there is no evidence to
+    // judge, so this is "could not run", not "NOT compliant".
+    let problems = [
+        server_version.problem_if_failed(),
+        api_groups.problem_if_failed(),
+        nodes.problem_if_failed(),
+        namespaces.problem_if_failed(),
+        storage_classes.problem_if_failed(),
+        pvcs.problem_if_failed(),
+        deployments.problem_if_failed(),
+        daemon_sets.problem_if_failed(),
+        stateful_sets.problem_if_failed(),
+        api_services.problem_if_failed(),
+        crds.problem_if_failed(),
+        access.problem_if_failed(),
+    ];
+    if problems.iter().all(Option::is_some) {
+        let first = problems.into_iter().flatten().next().unwrap_or_default();
+        return Err(ClusterError::Other(format!(
+            "no read of the API server at {} succeeded, nothing can be judged; the first failure: {first}",
+            options.server
+        )));
+    }
 
     Ok(ClusterSnapshot {
         api_version: SNAPSHOT_API_VERSION.into(),
@@ -261,7 +301,7 @@ impl ReadError {
             ReadError::Kube(e) => describe_kube_error(&e, server),
             ReadError::Timeout(d) => ClusterError::Unreachable {
                 server: server.into(),
-                detail: format!("no answer within {}s", d.as_secs()),
+                detail: format!("no answer within {}", seconds(d)),
             },
         }
     }
@@ -277,13 +317,18 @@ impl ReadError {
                 message: format!("{what}: HTTP {} {}: {}", s.code, s.reason, s.message),
             },
             ReadError::Kube(e) => Read::Failed {
-                message: format!("{what}: {e}"),
+                message: format!("{what}: {}", error_chain(&e)),
             },
             ReadError::Timeout(d) => Read::Failed {
-                message: format!("{what}: timed out after {}s", d.as_secs_f32()),
+                message: format!("{what}: timed out after {}", seconds(d)),
             },
         }
     }
+}
+
+/// `2s`, `1.5s`: a duration as the user typed it.
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs_f32())
 }
 
 async fn timed<T>(
