@@ -27,6 +27,7 @@ fn options(server: &ApiServer) -> CollectOptions {
         request_timeout: Duration::from_secs(10),
         server: server.url(),
         context: None,
+        progress: None,
     }
 }
 
@@ -357,6 +358,22 @@ async fn server_errors_and_timeouts_make_only_their_checks_unknown() {
     assert!(rwx.reason.contains("timed out"), "{}", rwx.reason);
     assert_eq!(run.summary.unknown, 2);
     assert_eq!(result(&run, "logs").result, Yes);
+}
+
+#[tokio::test]
+async fn progress_counts_every_read() {
+    let server = ApiServer::start(fixture("flux-failing.yaml"))
+        .await
+        .unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut o = options(&server);
+    o.progress = Some(done.clone());
+    collect(&server.client(), &o).await.unwrap();
+    server.shutdown().await;
+    assert_eq!(
+        done.load(std::sync::atomic::Ordering::Relaxed),
+        haven_cluster::collect::READS
+    );
 }
 
 #[tokio::test]

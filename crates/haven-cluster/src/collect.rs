@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -38,6 +40,8 @@ pub struct CollectOptions {
     /// Recorded in the snapshot.
     pub server: String,
     pub context: Option<String>,
+    /// Counts finished reads (of [`READS`]), for a progress display.
+    pub progress: Option<Arc<AtomicUsize>>,
 }
 
 impl Default for CollectOptions {
@@ -46,8 +50,22 @@ impl Default for CollectOptions {
             request_timeout: Duration::from_secs(30),
             server: String::new(),
             context: None,
+            progress: None,
         }
     }
+}
+
+/// How many reads a collection makes (each possibly several pages): `/version`, discovery,
+/// ten lists and access reviews, and the custom resources.
+pub const READS: usize = 12 + CUSTOM_RESOURCES.len();
+
+/// Run a read and count it as done.
+async fn counted<T>(progress: Option<&Arc<AtomicUsize>>, f: impl Future<Output = T>) -> T {
+    let out = f.await;
+    if let Some(p) = progress {
+        p.fetch_add(1, Ordering::Relaxed);
+    }
+    out
 }
 
 /// Custom resources the checks and `--plus` read: `(group, plural, kind, namespaced)`.
@@ -96,10 +114,11 @@ pub async fn collect(
     options: &CollectOptions,
 ) -> Result<ClusterSnapshot, ClusterError> {
     let t = options.request_timeout;
+    let p = options.progress.as_ref();
     // One cheap request first: if this fails for connection, TLS or credential reasons, nothing
     // else can succeed, and the user needs that one clear message rather than fifteen UNKNOWNs.
     let mut version_timed_out = false;
-    let server_version = match timed(t, client.apiserver_version()).await {
+    let server_version = match counted(p, timed(t, client.apiserver_version())).await {
         Ok(info) => Read::ok(ServerVersion {
             major: info.major,
             minor: info.minor,
@@ -113,7 +132,7 @@ pub async fn collect(
         }
     };
 
-    let api_groups = timed(t, discovery(client)).await;
+    let api_groups = counted(p, timed(t, discovery(client))).await;
     let api_groups = match api_groups {
         Ok(v) => Read::ok(v),
         Err(e) if e.is_fatal() => return Err(e.into_cluster_error(&options.server)),
@@ -144,39 +163,66 @@ pub async fn collect(
         crds,
         access,
     ) = futures::join!(
-        list_all::<Node, _>(client, t, "nodes (core)", node_record),
-        list_all::<Namespace, _>(client, t, "namespaces (core)", |n| NamespaceRecord {
-            name: n.metadata.name.unwrap_or_default(),
-            labels: n.metadata.labels.unwrap_or_default(),
-        }),
-        list_all::<StorageClass, _>(
-            client,
-            t,
-            "storageclasses (storage.k8s.io)",
-            storage_class_record
+        counted(
+            p,
+            list_all::<Node, _>(client, t, "nodes (core)", node_record)
         ),
-        list_all::<PersistentVolumeClaim, _>(
-            client,
-            t,
-            "persistentvolumeclaims (core)",
-            pvc_record
+        counted(
+            p,
+            list_all::<Namespace, _>(client, t, "namespaces (core)", |n| NamespaceRecord {
+                name: n.metadata.name.unwrap_or_default(),
+                labels: n.metadata.labels.unwrap_or_default(),
+            })
         ),
-        list_all::<Deployment, _>(client, t, "deployments (apps)", deployment_record),
-        list_all::<DaemonSet, _>(client, t, "daemonsets (apps)", daemon_set_record),
-        list_all::<StatefulSet, _>(client, t, "statefulsets (apps)", stateful_set_record),
-        list_all::<APIService, _>(
-            client,
-            t,
-            "apiservices (apiregistration.k8s.io)",
-            api_service_record
+        counted(
+            p,
+            list_all::<StorageClass, _>(
+                client,
+                t,
+                "storageclasses (storage.k8s.io)",
+                storage_class_record
+            )
         ),
-        list_all::<CustomResourceDefinition, _>(
-            client,
-            t,
-            "customresourcedefinitions (apiextensions.k8s.io)",
-            crd_record
+        counted(
+            p,
+            list_all::<PersistentVolumeClaim, _>(
+                client,
+                t,
+                "persistentvolumeclaims (core)",
+                pvc_record
+            )
         ),
-        access_reviews(client, t),
+        counted(
+            p,
+            list_all::<Deployment, _>(client, t, "deployments (apps)", deployment_record)
+        ),
+        counted(
+            p,
+            list_all::<DaemonSet, _>(client, t, "daemonsets (apps)", daemon_set_record)
+        ),
+        counted(
+            p,
+            list_all::<StatefulSet, _>(client, t, "statefulsets (apps)", stateful_set_record)
+        ),
+        counted(
+            p,
+            list_all::<APIService, _>(
+                client,
+                t,
+                "apiservices (apiregistration.k8s.io)",
+                api_service_record
+            )
+        ),
+        counted(
+            p,
+            list_all::<CustomResourceDefinition, _>(
+                client,
+                t,
+                "customresourcedefinitions (apiextensions.k8s.io)",
+                crd_record
+            )
+        ),
+        counted(p, access_reviews(client, t)),
     );
 
     let served: Vec<String> = api_groups.value().cloned().unwrap_or_default();
@@ -193,6 +239,9 @@ pub async fn collect(
                 },
                 Some(version) => list_custom(client, t, group, &version, plural, kind).await,
             };
+            if let Some(p) = p {
+                p.fetch_add(1, Ordering::Relaxed);
+            }
             (key, read)
         }
     }))
