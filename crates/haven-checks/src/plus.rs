@@ -16,7 +16,7 @@ use crate::config::{CheckConfig, Matcher, name_matches};
 pub enum CapabilityStatus {
     /// A component is found and healthy.
     Provided,
-    /// Components are found, none is healthy.
+    /// Components are found, none is healthy (or, for logs, no log agent runs).
     Degraded,
     /// No component found.
     Missing,
@@ -42,6 +42,9 @@ pub struct CapabilityReport {
     pub capability: String,
     pub status: CapabilityStatus,
     pub components: Vec<ComponentReport>,
+    /// What keeps the capability from being provided although components were found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub read_problems: Vec<String>,
 }
@@ -80,7 +83,8 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
                 .iter()
                 .filter_map(|m| component(m, &workloads, crds, &releases))
                 .collect();
-            let status = if components.iter().any(|c| c.healthy) {
+            let mut problems = Vec::new();
+            let mut status = if components.iter().any(|c| c.healthy) {
                 CapabilityStatus::Provided
             } else if !components.is_empty() {
                 CapabilityStatus::Degraded
@@ -89,9 +93,26 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
             } else {
                 CapabilityStatus::Missing
             };
+            // Logs: a store (Loki, ...) without a running log agent aggregates nothing. The same
+            // agents as the mandatory logs check count (logAgents), so the two never disagree.
+            if cap.capability == "logs" && status == CapabilityStatus::Provided {
+                let agent_runs = config.log_agents.iter().any(|m| {
+                    workloads
+                        .iter()
+                        .any(|w| workload_matches(m, w) && w.healthy())
+                });
+                if !agent_runs {
+                    status = CapabilityStatus::Degraded;
+                    problems.push(
+                        "no log agent (logAgents) runs: nothing ships container logs to it"
+                            .to_owned(),
+                    );
+                }
+            }
             CapabilityReport {
                 capability: cap.capability.clone(),
                 status,
+                problems,
                 components,
                 read_problems: if status == CapabilityStatus::Unknown {
                     read_problems.clone()

@@ -177,7 +177,7 @@ async fn public_node_addresses_fail_privatenetworking_with_evidence() {
 
 #[tokio::test]
 async fn loki_alloy_cert_manager_and_metrics_server_pass_the_haven_plus_checks() {
-    let (run, ..) = check_fixture("observability.yaml", false).await;
+    let (run, ..) = check_fixture("observability.yaml", true).await;
     expect(
         &run,
         &[
@@ -191,6 +191,12 @@ async fn loki_alloy_cert_manager_and_metrics_server_pass_the_haven_plus_checks()
         ],
     );
     assert_eq!(run.platform.as_ref().unwrap().name, "Talos Linux");
+    let plus = run.plus.as_ref().unwrap();
+    let logs = plus.iter().find(|c| c.capability == "logs").unwrap();
+    assert_eq!(logs.status, CapabilityStatus::Provided, "{logs:?}");
+    assert!(logs.problems.is_empty());
+    let names: Vec<&str> = logs.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Grafana Alloy", "Grafana Loki"]);
 }
 
 #[tokio::test]
@@ -200,7 +206,7 @@ async fn failing_flux_helm_releases_show_in_the_plus_report() {
         .value()
         .unwrap();
     assert_eq!(releases.len(), 4);
-    let plus = run.plus.unwrap();
+    let plus = run.plus.clone().unwrap();
     let cap = |n: &str| plus.iter().find(|c| c.capability == n).unwrap().clone();
     let admission = cap("admission policy");
     assert_eq!(admission.status, CapabilityStatus::Degraded);
@@ -224,6 +230,17 @@ async fn failing_flux_helm_releases_show_in_the_plus_report() {
     assert_eq!(cap("backups").status, CapabilityStatus::Degraded);
     assert_eq!(cap("certificates").status, CapabilityStatus::Provided);
     assert_eq!(cap("GitOps").status, CapabilityStatus::Provided);
+    // Loki runs but no log agent ships to it: the capability agrees with the logs check (NO).
+    let logs = cap("logs");
+    assert_eq!(logs.status, CapabilityStatus::Degraded);
+    assert_eq!(logs.components[0].name, "Grafana Loki");
+    assert!(logs.components[0].healthy);
+    assert!(
+        logs.problems[0].starts_with("no log agent (logAgents) runs"),
+        "{:?}",
+        logs.problems
+    );
+    assert_eq!(result(&run, "logs").result, No);
     assert_eq!(
         cap("GitOps").components[0].version.as_deref(),
         Some("v1.7.0")
