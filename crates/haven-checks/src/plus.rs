@@ -101,10 +101,17 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
                         .iter()
                         .any(|w| workload_matches(m, w) && w.healthy())
                 });
-                if !agent_runs {
+                if !agent_runs && read_problems.is_empty() {
                     status = CapabilityStatus::Degraded;
                     problems.push(
                         "no log agent (logAgents) runs: nothing ships container logs to it"
+                            .to_owned(),
+                    );
+                } else if !agent_runs {
+                    // An agent may run among the workloads that could not be read.
+                    status = CapabilityStatus::Unknown;
+                    problems.push(
+                        "no log agent (logAgents) seen, and workloads could not all be read"
                             .to_owned(),
                     );
                 }
