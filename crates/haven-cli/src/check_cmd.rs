@@ -465,6 +465,12 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                     if let Some(b) = bar {
                         b.finish_and_clear();
                     }
+                    if probe.interrupted {
+                        return Err(format!(
+                            "interrupted; the probe namespace was cleaned up ({})",
+                            probe.facts.get("cleanup").cloned().unwrap_or_default()
+                        ));
+                    }
                     s.probes.push(probe);
                 }
             }

@@ -404,3 +404,69 @@ fn ctrl_c_during_a_write_probe_cleans_up_and_exits_2() {
         "{ns} left behind"
     );
 }
+
+#[test]
+fn ctrl_c_during_the_node_probe_cleans_up_and_exits_2() {
+    // The claim binds at once; the node pods never finish (no kubelet) until we interrupt.
+    let cluster = fixture("kind-dev.yaml");
+    cluster.on_create("persistentvolumeclaims", |pvc| {
+        pvc["status"] = json!({"phase": "Bound", "accessModes": ["ReadWriteMany"]});
+    });
+    let server = ApiServer::start_background(cluster).unwrap();
+    let d = Dir::new("ctrlc-nodes");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let child = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(["check", "--allow-writes", "--probe-timeout", "60s"])
+        .env("KUBECONFIG", &kc)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let created = |s: &ApiServer| {
+        s.requests().iter().any(|r| {
+            r.starts_with("POST /api/v1/namespaces/haven-check-nodes-") && r.contains("/pods")
+        })
+    };
+    for _ in 0..300 {
+        if created(&server) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        created(&server),
+        "no probe pod was created: {:?}",
+        server.requests()
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", err(&out));
+    assert!(
+        err(&out).contains("interrupted; the probe namespace was cleaned up"),
+        "{}",
+        err(&out)
+    );
+    assert!(out.stdout.is_empty(), "no report after Ctrl-C");
+    for prefix in ["haven-check-rwx-", "haven-check-nodes-"] {
+        let deleted: Vec<String> = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.starts_with(&format!("DELETE /api/v1/namespaces/{prefix}")))
+            .collect();
+        assert_eq!(deleted.len(), 1, "{prefix}: {:?}", server.requests());
+        let ns = deleted[0]
+            .trim_start_matches("DELETE /api/v1/namespaces/")
+            .split(['?', '/'])
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(
+            server.cluster().get("v1", "Namespace", None, &ns).is_none(),
+            "{ns} left behind"
+        );
+    }
+}
