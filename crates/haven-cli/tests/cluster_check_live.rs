@@ -230,6 +230,11 @@ fn unreachable_hung_and_failing_servers_cannot_be_judged() {
         "{}",
         err(&o)
     );
+    assert!(
+        err(&o).contains("within 1s") || err(&o).contains("within --timeout"),
+        "{}",
+        err(&o)
+    );
     assert!(o.stdout.is_empty(), "no report without evidence");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 

@@ -69,8 +69,11 @@ pub fn describe_kube_error(e: &kube::Error, server: &str) -> ClusterError {
             s.code, s.reason, s.message
         ));
     }
-    let detail = error_chain(e);
+    let mut detail = error_chain(e);
     let lower = detail.to_ascii_lowercase();
+    if lower.contains("deadline has elapsed") {
+        detail.push_str(" (no answer within --timeout)");
+    }
     if lower.contains("certificate")
         || lower.contains("unknownissuer")
         || lower.contains("tls") && lower.contains("invalid")
