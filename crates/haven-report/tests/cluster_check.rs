@@ -174,6 +174,39 @@ fn upstream_json_has_exactly_upstreams_shape() {
     );
     assert!(jiff::Timestamp::from_str_rfc3339(v["StartTS"].as_str().unwrap()).is_ok());
     assert!(v["Version"].as_str().unwrap().contains("v12.8"));
+
+    // Keys in upstream's (Go struct) order, so a textual diff against upstream lines up.
+    let text = render_upstream_json(&r);
+    let order = |names: &[&str], within: &str| {
+        let at: Vec<usize> = names
+            .iter()
+            .map(|n| {
+                within
+                    .find(&format!("\"{n}\":"))
+                    .unwrap_or_else(|| panic!("{n} missing"))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{names:?} out of order");
+    };
+    order(
+        &[
+            "Version",
+            "HavenCompliant",
+            "StartTS",
+            "StopTS",
+            "Config",
+            "CompliancyChecks",
+            "SuggestedChecks",
+        ],
+        &text,
+    );
+    order(&["CNCF", "CIS", "KESC"], &text);
+    order(&["Name", "Label", "Category", "Rationale", "Result"], &text);
+    let summary = &text[text.find("\"Summary\"").unwrap()..];
+    order(
+        &["Total", "Unknown", "Skipped", "Failed", "Passed"],
+        summary,
+    );
 }
 
 trait Rfc {
