@@ -3,7 +3,9 @@
 //! The catalogue is data (`plus` in the check configuration). A component is found through its
 //! workloads (names, images), its CRD groups or a Flux HelmRelease of its chart. Version: the
 //! HelmRelease's chart version, else the workload label `app.kubernetes.io/version`, else the
-//! image tag. Health: workloads available, CRDs established, HelmReleases Ready.
+//! image tag. Health: workloads available, CRDs established, HelmReleases Ready, and the
+//! component's own objects in its CRD groups (Flux Kustomizations and sources, cert-manager
+//! issuers) not Ready=False.
 
 use haven_cluster::{ClusterSnapshot, CustomRecord, Read, WorkloadRecord};
 use serde::{Deserialize, Serialize};
@@ -81,7 +83,7 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
             let components: Vec<ComponentReport> = cap
                 .components
                 .iter()
-                .filter_map(|m| component(m, &workloads, crds, &releases))
+                .filter_map(|m| component(m, &workloads, crds, &releases, s))
                 .collect();
             let mut problems = Vec::new();
             let mut status = if components.iter().any(|c| c.healthy) {
@@ -136,6 +138,7 @@ fn component(
     workloads: &[&WorkloadRecord],
     crds: &[haven_cluster::CrdRecord],
     releases: &[&CustomRecord],
+    s: &ClusterSnapshot,
 ) -> Option<ComponentReport> {
     let ws: Vec<&&WorkloadRecord> = workloads
         .iter()
@@ -178,6 +181,41 @@ fn component(
         ));
         for c in cs.iter().filter(|c| !c.established) {
             problems.push(format!("CRD {} is not established", c.name));
+        }
+    }
+    // The component's own objects (Flux Kustomizations and sources, cert-manager issuers): each
+    // must not report Ready=False. HelmReleases belong to the component of their chart (above).
+    if !cs.is_empty() {
+        for (key, read) in &s.custom_resources {
+            let (plural, group) = key.split_once('.').unwrap_or((key.as_str(), ""));
+            if plural == "helmreleases" || !m.crd_groups.iter().any(|g| g == group) {
+                continue;
+            }
+            let Some(objects) = read.value() else {
+                continue;
+            };
+            if objects.is_empty() {
+                continue;
+            }
+            let not_ready: Vec<&CustomRecord> =
+                objects.iter().filter(|o| o.ready == Some(false)).collect();
+            evidence.push(format!(
+                "{} {}(s), {} not Ready",
+                objects.len(),
+                objects[0].kind,
+                not_ready.len()
+            ));
+            for o in not_ready {
+                let ns = o
+                    .namespace
+                    .as_deref()
+                    .map(|n| format!("{n}/"))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "{} {ns}{} is not Ready: {}",
+                    o.kind, o.name, o.message
+                ));
+            }
         }
     }
     for h in &hs {

@@ -378,6 +378,51 @@ async fn server_errors_and_timeouts_make_only_their_checks_unknown() {
 }
 
 #[tokio::test]
+async fn flux_kustomizations_and_sources_that_are_not_ready_degrade_gitops() {
+    let cluster = fixture("flux-failing.yaml");
+    cluster
+        .apply(json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": {"name": "platform", "namespace": "flux-system"},
+            "spec": {"url": "https://git.example.nl/platform.git", "interval": "1m"},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "message": "stored artifact"}]}
+        }))
+        .unwrap();
+    cluster
+        .apply(json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": {"path": "./apps", "interval": "5m", "prune": true,
+                     "sourceRef": {"kind": "GitRepository", "name": "platform"}},
+            "status": {"conditions": [{"type": "Ready", "status": "False",
+                       "message": "kustomization path not found: ./apps"}]}
+        }))
+        .unwrap();
+    let server = ApiServer::start(cluster).await.unwrap();
+    let snapshot = collect(&server.client(), &options(&server)).await.unwrap();
+    server.shutdown().await;
+    let run = judge(&snapshot, true);
+    let plus = run.plus.unwrap();
+    let gitops = plus.iter().find(|c| c.capability == "GitOps").unwrap();
+    assert_eq!(gitops.status, CapabilityStatus::Degraded, "{gitops:?}");
+    let flux = &gitops.components[0];
+    assert_eq!(
+        flux.problems,
+        ["Kustomization flux-system/apps is not Ready: kustomization path not found: ./apps"]
+    );
+    assert!(
+        flux.evidence
+            .contains(&"1 GitRepository(s), 0 not Ready".to_owned()),
+        "{:?}",
+        flux.evidence
+    );
+    // The failing kyverno HelmRelease is Kyverno's problem, not Flux's.
+    assert!(!flux.problems.iter().any(|p| p.contains("kyverno")));
+}
+
+#[tokio::test]
 async fn progress_counts_every_read() {
     let server = ApiServer::start(fixture("flux-failing.yaml"))
         .await
