@@ -275,17 +275,24 @@ fn multiaz(ctx: &Ctx<'_>) -> Decision {
             None => unlabelled.push(n.name.clone()),
         }
     }
-    Decision::yes_if(
-        zones.len() >= 2,
-        method,
+    let mut reason = if zones.is_empty() {
+        "no zone in use: no node carries a zone label".to_owned()
+    } else {
         format!(
             "{} zone(s) in use: {}",
             zones.len(),
             zones.keys().cloned().collect::<Vec<_>>().join(", ")
-        ),
-    )
-    .with("zones", json!(zones))
-    .with("nodesWithoutZone", json!(unlabelled))
+        )
+    };
+    if !zones.is_empty() && !unlabelled.is_empty() {
+        reason.push_str(&format!(
+            " ({} node(s) without a zone label)",
+            unlabelled.len()
+        ));
+    }
+    Decision::yes_if(zones.len() >= 2, method, reason)
+        .with("zones", json!(zones))
+        .with("nodesWithoutZone", json!(unlabelled))
 }
 
 fn hamasters(ctx: &Ctx<'_>) -> Decision {

@@ -3,7 +3,9 @@
 //! The catalogue is data (`plus` in the check configuration). A component is found through its
 //! workloads (names, images), its CRD groups or a Flux HelmRelease of its chart. Version: the
 //! HelmRelease's chart version, else the workload label `app.kubernetes.io/version`, else the
-//! image tag. Health: workloads available, CRDs established, HelmReleases Ready.
+//! image tag. Health: workloads available, CRDs established, HelmReleases Ready, and the
+//! component's own objects in its CRD groups (Flux Kustomizations and sources, cert-manager
+//! issuers) not Ready=False.
 
 use haven_cluster::{ClusterSnapshot, CustomRecord, Read, WorkloadRecord};
 use serde::{Deserialize, Serialize};
@@ -16,7 +18,7 @@ use crate::config::{CheckConfig, Matcher, name_matches};
 pub enum CapabilityStatus {
     /// A component is found and healthy.
     Provided,
-    /// Components are found, none is healthy.
+    /// Components are found, none is healthy (or, for logs, no log agent runs).
     Degraded,
     /// No component found.
     Missing,
@@ -42,6 +44,9 @@ pub struct CapabilityReport {
     pub capability: String,
     pub status: CapabilityStatus,
     pub components: Vec<ComponentReport>,
+    /// What keeps the capability from being provided although components were found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub read_problems: Vec<String>,
 }
@@ -78,9 +83,10 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
             let components: Vec<ComponentReport> = cap
                 .components
                 .iter()
-                .filter_map(|m| component(m, &workloads, crds, &releases))
+                .filter_map(|m| component(m, &workloads, crds, &releases, s))
                 .collect();
-            let status = if components.iter().any(|c| c.healthy) {
+            let mut problems = Vec::new();
+            let mut status = if components.iter().any(|c| c.healthy) {
                 CapabilityStatus::Provided
             } else if !components.is_empty() {
                 CapabilityStatus::Degraded
@@ -89,9 +95,33 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
             } else {
                 CapabilityStatus::Missing
             };
+            // Logs: a store (Loki, ...) without a running log agent aggregates nothing. The same
+            // agents as the mandatory logs check count (logAgents), so the two never disagree.
+            if cap.capability == "logs" && status == CapabilityStatus::Provided {
+                let agent_runs = config.log_agents.iter().any(|m| {
+                    workloads
+                        .iter()
+                        .any(|w| workload_matches(m, w) && w.healthy())
+                });
+                if !agent_runs && read_problems.is_empty() {
+                    status = CapabilityStatus::Degraded;
+                    problems.push(
+                        "no log agent (logAgents) runs: nothing ships container logs to it"
+                            .to_owned(),
+                    );
+                } else if !agent_runs {
+                    // An agent may run among the workloads that could not be read.
+                    status = CapabilityStatus::Unknown;
+                    problems.push(
+                        "no log agent (logAgents) seen, and workloads could not all be read"
+                            .to_owned(),
+                    );
+                }
+            }
             CapabilityReport {
                 capability: cap.capability.clone(),
                 status,
+                problems,
                 components,
                 read_problems: if status == CapabilityStatus::Unknown {
                     read_problems.clone()
@@ -108,6 +138,7 @@ fn component(
     workloads: &[&WorkloadRecord],
     crds: &[haven_cluster::CrdRecord],
     releases: &[&CustomRecord],
+    s: &ClusterSnapshot,
 ) -> Option<ComponentReport> {
     let ws: Vec<&&WorkloadRecord> = workloads
         .iter()
@@ -150,6 +181,41 @@ fn component(
         ));
         for c in cs.iter().filter(|c| !c.established) {
             problems.push(format!("CRD {} is not established", c.name));
+        }
+    }
+    // The component's own objects (Flux Kustomizations and sources, cert-manager issuers): each
+    // must not report Ready=False. HelmReleases belong to the component of their chart (above).
+    if !cs.is_empty() {
+        for (key, read) in &s.custom_resources {
+            let (plural, group) = key.split_once('.').unwrap_or((key.as_str(), ""));
+            if plural == "helmreleases" || !m.crd_groups.iter().any(|g| g == group) {
+                continue;
+            }
+            let Some(objects) = read.value() else {
+                continue;
+            };
+            if objects.is_empty() {
+                continue;
+            }
+            let not_ready: Vec<&CustomRecord> =
+                objects.iter().filter(|o| o.ready == Some(false)).collect();
+            evidence.push(format!(
+                "{} {}(s), {} not Ready",
+                objects.len(),
+                objects[0].kind,
+                not_ready.len()
+            ));
+            for o in not_ready {
+                let ns = o
+                    .namespace
+                    .as_deref()
+                    .map(|n| format!("{n}/"))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "{} {ns}{} is not Ready: {}",
+                    o.kind, o.name, o.message
+                ));
+            }
         }
     }
     for h in &hs {

@@ -372,6 +372,37 @@ fn multiaz_and_worker_counts() {
 }
 
 #[test]
+fn multiaz_names_nodes_without_a_zone_label() {
+    let mut s = compliant();
+    let Read::Ok { value: nodes } = &mut s.nodes else {
+        unreachable!()
+    };
+    for n in nodes.iter_mut() {
+        n.labels.remove("topology.kubernetes.io/zone");
+    }
+    let r = run(&s);
+    let m = result(&r, "multiaz");
+    assert_eq!(m.result, Outcome::No);
+    assert_eq!(m.reason, "no zone in use: no node carries a zone label");
+    assert_eq!(m.evidence["nodesWithoutZone"].as_array().unwrap().len(), 6);
+
+    // Two zones, one node unlabelled: passes, and says so.
+    let mut s = compliant();
+    let Read::Ok { value: nodes } = &mut s.nodes else {
+        unreachable!()
+    };
+    nodes[0].labels.remove("topology.kubernetes.io/zone");
+    let r = run(&s);
+    let m = result(&r, "multiaz");
+    assert_eq!(m.result, Outcome::Yes);
+    assert!(
+        m.reason.ends_with("(1 node(s) without a zone label)"),
+        "{}",
+        m.reason
+    );
+}
+
+#[test]
 fn hamasters_managed_platform_passes_without_visible_control_plane() {
     let mut s = compliant();
     let Read::Ok { value: nodes } = &mut s.nodes else {

@@ -27,6 +27,7 @@ fn options(server: &ApiServer) -> CollectOptions {
         request_timeout: Duration::from_secs(10),
         server: server.url(),
         context: None,
+        progress: None,
     }
 }
 
@@ -176,7 +177,7 @@ async fn public_node_addresses_fail_privatenetworking_with_evidence() {
 
 #[tokio::test]
 async fn loki_alloy_cert_manager_and_metrics_server_pass_the_haven_plus_checks() {
-    let (run, ..) = check_fixture("observability.yaml", false).await;
+    let (run, ..) = check_fixture("observability.yaml", true).await;
     expect(
         &run,
         &[
@@ -190,6 +191,12 @@ async fn loki_alloy_cert_manager_and_metrics_server_pass_the_haven_plus_checks()
         ],
     );
     assert_eq!(run.platform.as_ref().unwrap().name, "Talos Linux");
+    let plus = run.plus.as_ref().unwrap();
+    let logs = plus.iter().find(|c| c.capability == "logs").unwrap();
+    assert_eq!(logs.status, CapabilityStatus::Provided, "{logs:?}");
+    assert!(logs.problems.is_empty());
+    let names: Vec<&str> = logs.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Grafana Alloy", "Grafana Loki"]);
 }
 
 #[tokio::test]
@@ -199,7 +206,7 @@ async fn failing_flux_helm_releases_show_in_the_plus_report() {
         .value()
         .unwrap();
     assert_eq!(releases.len(), 4);
-    let plus = run.plus.unwrap();
+    let plus = run.plus.clone().unwrap();
     let cap = |n: &str| plus.iter().find(|c| c.capability == n).unwrap().clone();
     let admission = cap("admission policy");
     assert_eq!(admission.status, CapabilityStatus::Degraded);
@@ -223,6 +230,17 @@ async fn failing_flux_helm_releases_show_in_the_plus_report() {
     assert_eq!(cap("backups").status, CapabilityStatus::Degraded);
     assert_eq!(cap("certificates").status, CapabilityStatus::Provided);
     assert_eq!(cap("GitOps").status, CapabilityStatus::Provided);
+    // Loki runs but no log agent ships to it: the capability agrees with the logs check (NO).
+    let logs = cap("logs");
+    assert_eq!(logs.status, CapabilityStatus::Degraded);
+    assert_eq!(logs.components[0].name, "Grafana Loki");
+    assert!(logs.components[0].healthy);
+    assert!(
+        logs.problems[0].starts_with("no log agent (logAgents) runs"),
+        "{:?}",
+        logs.problems
+    );
+    assert_eq!(result(&run, "logs").result, No);
     assert_eq!(
         cap("GitOps").components[0].version.as_deref(),
         Some("v1.7.0")
@@ -357,6 +375,112 @@ async fn server_errors_and_timeouts_make_only_their_checks_unknown() {
     assert!(rwx.reason.contains("timed out"), "{}", rwx.reason);
     assert_eq!(run.summary.unknown, 2);
     assert_eq!(result(&run, "logs").result, Yes);
+}
+
+#[tokio::test]
+async fn flux_kustomizations_and_sources_that_are_not_ready_degrade_gitops() {
+    let cluster = fixture("flux-failing.yaml");
+    cluster
+        .apply(json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": {"name": "platform", "namespace": "flux-system"},
+            "spec": {"url": "https://git.example.nl/platform.git", "interval": "1m"},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "message": "stored artifact"}]}
+        }))
+        .unwrap();
+    cluster
+        .apply(json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": {"path": "./apps", "interval": "5m", "prune": true,
+                     "sourceRef": {"kind": "GitRepository", "name": "platform"}},
+            "status": {"conditions": [{"type": "Ready", "status": "False",
+                       "message": "kustomization path not found: ./apps"}]}
+        }))
+        .unwrap();
+    let server = ApiServer::start(cluster).await.unwrap();
+    let snapshot = collect(&server.client(), &options(&server)).await.unwrap();
+    server.shutdown().await;
+    let run = judge(&snapshot, true);
+    let plus = run.plus.unwrap();
+    let gitops = plus.iter().find(|c| c.capability == "GitOps").unwrap();
+    assert_eq!(gitops.status, CapabilityStatus::Degraded, "{gitops:?}");
+    let flux = &gitops.components[0];
+    assert_eq!(
+        flux.problems,
+        ["Kustomization flux-system/apps is not Ready: kustomization path not found: ./apps"]
+    );
+    assert!(
+        flux.evidence
+            .contains(&"1 GitRepository(s), 0 not Ready".to_owned()),
+        "{:?}",
+        flux.evidence
+    );
+    // The failing kyverno HelmRelease is Kyverno's problem, not Flux's.
+    assert!(!flux.problems.iter().any(|p| p.contains("kyverno")));
+}
+
+#[tokio::test]
+async fn progress_counts_every_read() {
+    let server = ApiServer::start(fixture("flux-failing.yaml"))
+        .await
+        .unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut o = options(&server);
+    o.progress = Some(done.clone());
+    collect(&server.client(), &o).await.unwrap();
+    server.shutdown().await;
+    assert_eq!(
+        done.load(std::sync::atomic::Ordering::Relaxed),
+        haven_cluster::collect::READS
+    );
+}
+
+#[tokio::test]
+async fn a_slow_version_endpoint_alone_is_not_fatal_but_a_silent_server_is() {
+    // Only /version hangs: the checks that need it are UNKNOWN, the rest are decided.
+    let server = ApiServer::start(fixture("compliant.yaml")).await.unwrap();
+    server.faults().delay("/version", Duration::from_secs(5));
+    let mut o = options(&server);
+    o.request_timeout = Duration::from_millis(800);
+    let snapshot = collect(&server.client(), &o).await.unwrap();
+    let run = judge(&snapshot, false);
+    let k = result(&run, "kubernetesversion");
+    assert_eq!(k.result, Unknown);
+    assert!(k.reason.contains("timed out after 0.8s"), "{}", k.reason);
+    expect(&run, &[("multiaz", Yes), ("logs", Yes), ("rbac", Yes)]);
+
+    // Everything hangs: collect gives up after /version and discovery, with one clear error.
+    server.faults().clear();
+    server.faults().delay("/", Duration::from_secs(5));
+    let started = std::time::Instant::now();
+    let e = collect(&server.client(), &o).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(&e, ClusterError::Unreachable { detail, .. } if detail.contains("neither /version nor discovery answered within 0.8s")),
+        "{e}"
+    );
+
+    // Everything fails with 500: no evidence at all, so no verdict.
+    server.faults().clear();
+    server.faults().fail("/", 500);
+    let e = collect(&server.client(), &o).await.unwrap_err();
+    assert!(
+        e.to_string().contains("no read of the API server") && e.to_string().contains("HTTP 500"),
+        "{e}"
+    );
+
+    // Only some reads forbidden or failing: still a snapshot (checked above and elsewhere).
+    server.faults().clear();
+    server.faults().fail("/api/v1/nodes", 500);
+    assert!(collect(&server.client(), &o).await.is_ok());
+    server.shutdown().await;
 }
 
 #[tokio::test]

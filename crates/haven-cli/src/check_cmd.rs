@@ -167,21 +167,54 @@ fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// A bar counting finished reads on stderr, only when stderr is a terminal.
+fn read_progress(server: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(haven_cluster::collect::READS as u64);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} reading {msg}: {pos}/{len} reads done ({elapsed})",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_message(server.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Some(bar)
+}
+
 async fn collect_live(
     access: &ClusterAccessArgs,
 ) -> Result<(haven_cluster::Connection, ClusterSnapshot), String> {
     let conn = haven_cluster::connect(&access_options(access))
         .await
         .map_err(|e| e.to_string())?;
-    let bar = spinner(&format!("reading {}", conn.server));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let bar = read_progress(&conn.server);
     let options = CollectOptions {
         request_timeout: access.timeout,
         server: conn.server.clone(),
         context: conn.context.clone(),
+        progress: Some(done.clone()),
     };
-    let snapshot = haven_cluster::collect(&conn.client, &options)
-        .await
-        .map_err(|e| e.to_string());
+    let collect = haven_cluster::collect(&conn.client, &options);
+    let snapshot = match &bar {
+        // Move the bar as reads finish (they run concurrently; some take several pages).
+        Some(b) => {
+            tokio::pin!(collect);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    s = &mut collect => break s,
+                    _ = tick.tick() => {
+                        b.set_position(done.load(std::sync::atomic::Ordering::Relaxed) as u64);
+                    }
+                }
+            }
+        }
+        None => collect.await,
+    }
+    .map_err(|e| e.to_string());
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -431,6 +464,12 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                     ));
                     if let Some(b) = bar {
                         b.finish_and_clear();
+                    }
+                    if probe.interrupted {
+                        return Err(format!(
+                            "interrupted; the probe namespace was cleaned up ({})",
+                            probe.facts.get("cleanup").cloned().unwrap_or_default()
+                        ));
                     }
                     s.probes.push(probe);
                 }

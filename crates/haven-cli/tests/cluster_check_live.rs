@@ -195,6 +195,62 @@ fn rejected_token_and_untrusted_certificate_are_clear_errors() {
 }
 
 #[test]
+fn unreachable_hung_and_failing_servers_cannot_be_judged() {
+    let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
+    let d = Dir::new("unreachable");
+    let good = server.kubeconfig_yaml("fake");
+    let url = server.url();
+
+    // Nothing listens: connection refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("https://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let kc = d.write("refused", &good.replace(&url, &closed_url));
+    let o = haven(&["check", "--timeout", "2s"], &kc);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("cannot reach the API server at {closed_url}")),
+        "{}",
+        err(&o)
+    );
+
+    // Accepts connections, never answers: a clear "could not run" after --timeout, not fifteen
+    // UNKNOWNs and "NOT compliant".
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_url = format!("https://{}", hung.local_addr().unwrap());
+    let kc = d.write("hung", &good.replace(&url, &hung_url));
+    let started = std::time::Instant::now();
+    let o = haven(&["check", "--timeout", "1s"], &kc);
+    drop(hung);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    // Whichever fires first (the client's connect timeout, or haven's per-request timeout on
+    // /version and discovery), the run stops with the same kind of message.
+    assert!(
+        err(&o).contains(&format!("cannot reach the API server at {hung_url}")),
+        "{}",
+        err(&o)
+    );
+    assert!(
+        err(&o).contains("within 1s") || err(&o).contains("within --timeout"),
+        "{}",
+        err(&o)
+    );
+    assert!(o.stdout.is_empty(), "no report without evidence");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // Answers every request with 500: nothing to judge either.
+    server.faults().fail("/", 500);
+    let kc = d.write("failing", &good);
+    let o = haven(&["check", "-o", "json"], &kc);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("no read of the API server") && err(&o).contains("HTTP 500"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
 fn write_crd_is_opt_in_and_writes_upstreams_compliancy() {
     let server = ApiServer::start_background(fixture("kind-dev.yaml")).unwrap();
     let d = Dir::new("crd");
@@ -352,4 +408,70 @@ fn ctrl_c_during_a_write_probe_cleans_up_and_exits_2() {
         server.cluster().get("v1", "Namespace", None, &ns).is_none(),
         "{ns} left behind"
     );
+}
+
+#[test]
+fn ctrl_c_during_the_node_probe_cleans_up_and_exits_2() {
+    // The claim binds at once; the node pods never finish (no kubelet) until we interrupt.
+    let cluster = fixture("kind-dev.yaml");
+    cluster.on_create("persistentvolumeclaims", |pvc| {
+        pvc["status"] = json!({"phase": "Bound", "accessModes": ["ReadWriteMany"]});
+    });
+    let server = ApiServer::start_background(cluster).unwrap();
+    let d = Dir::new("ctrlc-nodes");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let child = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(["check", "--allow-writes", "--probe-timeout", "60s"])
+        .env("KUBECONFIG", &kc)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let created = |s: &ApiServer| {
+        s.requests().iter().any(|r| {
+            r.starts_with("POST /api/v1/namespaces/haven-check-nodes-") && r.contains("/pods")
+        })
+    };
+    for _ in 0..300 {
+        if created(&server) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        created(&server),
+        "no probe pod was created: {:?}",
+        server.requests()
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", err(&out));
+    assert!(
+        err(&out).contains("interrupted; the probe namespace was cleaned up"),
+        "{}",
+        err(&out)
+    );
+    assert!(out.stdout.is_empty(), "no report after Ctrl-C");
+    for prefix in ["haven-check-rwx-", "haven-check-nodes-"] {
+        let deleted: Vec<String> = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.starts_with(&format!("DELETE /api/v1/namespaces/{prefix}")))
+            .collect();
+        assert_eq!(deleted.len(), 1, "{prefix}: {:?}", server.requests());
+        let ns = deleted[0]
+            .trim_start_matches("DELETE /api/v1/namespaces/")
+            .split(['?', '/'])
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(
+            server.cluster().get("v1", "Namespace", None, &ns).is_none(),
+            "{ns} left behind"
+        );
+    }
 }

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -24,7 +26,7 @@ use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ClusterError, describe_kube_error};
+use crate::error::{ClusterError, describe_kube_error, error_chain};
 use crate::snapshot::*;
 
 /// Page size of every list.
@@ -38,6 +40,8 @@ pub struct CollectOptions {
     /// Recorded in the snapshot.
     pub server: String,
     pub context: Option<String>,
+    /// Counts finished reads (of [`READS`]), for a progress display.
+    pub progress: Option<Arc<AtomicUsize>>,
 }
 
 impl Default for CollectOptions {
@@ -46,8 +50,22 @@ impl Default for CollectOptions {
             request_timeout: Duration::from_secs(30),
             server: String::new(),
             context: None,
+            progress: None,
         }
     }
+}
+
+/// How many reads a collection makes (each possibly several pages): `/version`, discovery,
+/// ten lists and access reviews, and the custom resources.
+pub const READS: usize = 12 + CUSTOM_RESOURCES.len();
+
+/// Run a read and count it as done.
+async fn counted<T>(progress: Option<&Arc<AtomicUsize>>, f: impl Future<Output = T>) -> T {
+    let out = f.await;
+    if let Some(p) = progress {
+        p.fetch_add(1, Ordering::Relaxed);
+    }
+    out
 }
 
 /// Custom resources the checks and `--plus` read: `(group, plural, kind, namespaced)`.
@@ -96,9 +114,11 @@ pub async fn collect(
     options: &CollectOptions,
 ) -> Result<ClusterSnapshot, ClusterError> {
     let t = options.request_timeout;
+    let p = options.progress.as_ref();
     // One cheap request first: if this fails for connection, TLS or credential reasons, nothing
     // else can succeed, and the user needs that one clear message rather than fifteen UNKNOWNs.
-    let server_version = match timed(t, client.apiserver_version()).await {
+    let mut version_timed_out = false;
+    let server_version = match counted(p, timed(t, client.apiserver_version())).await {
         Ok(info) => Read::ok(ServerVersion {
             major: info.major,
             minor: info.minor,
@@ -106,13 +126,28 @@ pub async fn collect(
             platform: info.platform,
         }),
         Err(e) if e.is_fatal() => return Err(e.into_cluster_error(&options.server)),
-        Err(e) => e.into_read("get /version"),
+        Err(e) => {
+            version_timed_out = matches!(e, ReadError::Timeout(_));
+            e.into_read("get /version")
+        }
     };
 
-    let api_groups = timed(t, discovery(client)).await;
+    let api_groups = counted(p, timed(t, discovery(client))).await;
     let api_groups = match api_groups {
         Ok(v) => Read::ok(v),
         Err(e) if e.is_fatal() => return Err(e.into_cluster_error(&options.server)),
+        // Neither /version nor discovery answered: a server that accepts connections but does
+        // not answer (a hung API server, a proxy swallowing the traffic). Every other read would
+        // only wait for its own timeout; nothing can be judged.
+        Err(ReadError::Timeout(d)) if version_timed_out => {
+            return Err(ClusterError::Unreachable {
+                server: options.server.clone(),
+                detail: format!(
+                    "neither /version nor discovery answered within {} (--timeout)",
+                    seconds(d)
+                ),
+            });
+        }
         Err(e) => e.into_read("list API groups (discovery)"),
     };
 
@@ -128,39 +163,66 @@ pub async fn collect(
         crds,
         access,
     ) = futures::join!(
-        list_all::<Node, _>(client, t, "nodes (core)", node_record),
-        list_all::<Namespace, _>(client, t, "namespaces (core)", |n| NamespaceRecord {
-            name: n.metadata.name.unwrap_or_default(),
-            labels: n.metadata.labels.unwrap_or_default(),
-        }),
-        list_all::<StorageClass, _>(
-            client,
-            t,
-            "storageclasses (storage.k8s.io)",
-            storage_class_record
+        counted(
+            p,
+            list_all::<Node, _>(client, t, "nodes (core)", node_record)
         ),
-        list_all::<PersistentVolumeClaim, _>(
-            client,
-            t,
-            "persistentvolumeclaims (core)",
-            pvc_record
+        counted(
+            p,
+            list_all::<Namespace, _>(client, t, "namespaces (core)", |n| NamespaceRecord {
+                name: n.metadata.name.unwrap_or_default(),
+                labels: n.metadata.labels.unwrap_or_default(),
+            })
         ),
-        list_all::<Deployment, _>(client, t, "deployments (apps)", deployment_record),
-        list_all::<DaemonSet, _>(client, t, "daemonsets (apps)", daemon_set_record),
-        list_all::<StatefulSet, _>(client, t, "statefulsets (apps)", stateful_set_record),
-        list_all::<APIService, _>(
-            client,
-            t,
-            "apiservices (apiregistration.k8s.io)",
-            api_service_record
+        counted(
+            p,
+            list_all::<StorageClass, _>(
+                client,
+                t,
+                "storageclasses (storage.k8s.io)",
+                storage_class_record
+            )
         ),
-        list_all::<CustomResourceDefinition, _>(
-            client,
-            t,
-            "customresourcedefinitions (apiextensions.k8s.io)",
-            crd_record
+        counted(
+            p,
+            list_all::<PersistentVolumeClaim, _>(
+                client,
+                t,
+                "persistentvolumeclaims (core)",
+                pvc_record
+            )
         ),
-        access_reviews(client, t),
+        counted(
+            p,
+            list_all::<Deployment, _>(client, t, "deployments (apps)", deployment_record)
+        ),
+        counted(
+            p,
+            list_all::<DaemonSet, _>(client, t, "daemonsets (apps)", daemon_set_record)
+        ),
+        counted(
+            p,
+            list_all::<StatefulSet, _>(client, t, "statefulsets (apps)", stateful_set_record)
+        ),
+        counted(
+            p,
+            list_all::<APIService, _>(
+                client,
+                t,
+                "apiservices (apiregistration.k8s.io)",
+                api_service_record
+            )
+        ),
+        counted(
+            p,
+            list_all::<CustomResourceDefinition, _>(
+                client,
+                t,
+                "customresourcedefinitions (apiextensions.k8s.io)",
+                crd_record
+            )
+        ),
+        counted(p, access_reviews(client, t)),
     );
 
     let served: Vec<String> = api_groups.value().cloned().unwrap_or_default();
@@ -177,10 +239,37 @@ pub async fn collect(
                 },
                 Some(version) => list_custom(client, t, group, &version, plural, kind).await,
             };
+            if let Some(p) = p {
+                p.fetch_add(1, Ordering::Relaxed);
+            }
             (key, read)
         }
     }))
     .await;
+
+    // Not one read succeeded and none was refused by authorization: there is no evidence to
+    // judge, so this is "could not run", not "NOT compliant".
+    let problems = [
+        server_version.problem_if_failed(),
+        api_groups.problem_if_failed(),
+        nodes.problem_if_failed(),
+        namespaces.problem_if_failed(),
+        storage_classes.problem_if_failed(),
+        pvcs.problem_if_failed(),
+        deployments.problem_if_failed(),
+        daemon_sets.problem_if_failed(),
+        stateful_sets.problem_if_failed(),
+        api_services.problem_if_failed(),
+        crds.problem_if_failed(),
+        access.problem_if_failed(),
+    ];
+    if problems.iter().all(Option::is_some) {
+        let first = problems.into_iter().flatten().next().unwrap_or_default();
+        return Err(ClusterError::Other(format!(
+            "no read of the API server at {} succeeded, nothing can be judged; the first failure: {first}",
+            options.server
+        )));
+    }
 
     Ok(ClusterSnapshot {
         api_version: SNAPSHOT_API_VERSION.into(),
@@ -261,7 +350,7 @@ impl ReadError {
             ReadError::Kube(e) => describe_kube_error(&e, server),
             ReadError::Timeout(d) => ClusterError::Unreachable {
                 server: server.into(),
-                detail: format!("no answer within {}s", d.as_secs()),
+                detail: format!("no answer within {}", seconds(d)),
             },
         }
     }
@@ -277,13 +366,18 @@ impl ReadError {
                 message: format!("{what}: HTTP {} {}: {}", s.code, s.reason, s.message),
             },
             ReadError::Kube(e) => Read::Failed {
-                message: format!("{what}: {e}"),
+                message: format!("{what}: {}", error_chain(&e)),
             },
             ReadError::Timeout(d) => Read::Failed {
-                message: format!("{what}: timed out after {}s", d.as_secs_f32()),
+                message: format!("{what}: timed out after {}", seconds(d)),
             },
         }
     }
+}
+
+/// `2s`, `1.5s`: a duration as the user typed it.
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs_f32())
 }
 
 async fn timed<T>(

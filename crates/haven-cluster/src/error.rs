@@ -41,7 +41,7 @@ impl std::fmt::Display for ClusterError {
 impl std::error::Error for ClusterError {}
 
 /// The whole source chain of an error, joined, for pattern matching and for the message.
-fn chain(e: &kube::Error) -> String {
+pub(crate) fn error_chain(e: &kube::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {
@@ -69,8 +69,11 @@ pub fn describe_kube_error(e: &kube::Error, server: &str) -> ClusterError {
             s.code, s.reason, s.message
         ));
     }
-    let detail = chain(e);
+    let mut detail = error_chain(e);
     let lower = detail.to_ascii_lowercase();
+    if lower.contains("deadline has elapsed") {
+        detail.push_str(" (no answer within --timeout)");
+    }
     if lower.contains("certificate")
         || lower.contains("unknownissuer")
         || lower.contains("tls") && lower.contains("invalid")

@@ -40,6 +40,14 @@ impl<T> Read<T> {
         }
     }
 
+    /// The problem of a read that failed for a reason other than authorization (403).
+    pub fn problem_if_failed(&self) -> Option<String> {
+        match self {
+            Read::Failed { .. } => self.problem(),
+            _ => None,
+        }
+    }
+
     /// Why the read has no value, as one line for a check's UNKNOWN reason.
     pub fn problem(&self) -> Option<String> {
         match self {

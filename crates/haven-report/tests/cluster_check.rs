@@ -34,6 +34,16 @@ fn sample_run(waive: bool, plus: bool) -> CheckRun {
         }],
         ..Default::default()
     }]);
+    // A log store without an agent: the logs capability is degraded with a capability problem.
+    s.stateful_sets = Read::ok(vec![WorkloadRecord {
+        kind: "StatefulSet".into(),
+        namespace: "observability".into(),
+        name: "loki".into(),
+        labels: Default::default(),
+        images: vec!["docker.io/grafana/loki:3.7.6".into()],
+        desired: 1,
+        ready: 1,
+    }]);
     s.deployments = Read::Forbidden {
         permission: "list deployments (apps)".into(),
         message: "forbidden".into(),
@@ -164,6 +174,39 @@ fn upstream_json_has_exactly_upstreams_shape() {
     );
     assert!(jiff::Timestamp::from_str_rfc3339(v["StartTS"].as_str().unwrap()).is_ok());
     assert!(v["Version"].as_str().unwrap().contains("v12.8"));
+
+    // Keys in upstream's (Go struct) order, so a textual diff against upstream lines up.
+    let text = render_upstream_json(&r);
+    let order = |names: &[&str], within: &str| {
+        let at: Vec<usize> = names
+            .iter()
+            .map(|n| {
+                within
+                    .find(&format!("\"{n}\":"))
+                    .unwrap_or_else(|| panic!("{n} missing"))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{names:?} out of order");
+    };
+    order(
+        &[
+            "Version",
+            "HavenCompliant",
+            "StartTS",
+            "StopTS",
+            "Config",
+            "CompliancyChecks",
+            "SuggestedChecks",
+        ],
+        &text,
+    );
+    order(&["CNCF", "CIS", "KESC"], &text);
+    order(&["Name", "Label", "Category", "Rationale", "Result"], &text);
+    let summary = &text[text.find("\"Summary\"").unwrap()..];
+    order(
+        &["Total", "Unknown", "Skipped", "Failed", "Passed"],
+        summary,
+    );
 }
 
 trait Rfc {
@@ -195,6 +238,37 @@ fn haven_json_validates_against_committed_schema() {
     let mut v = haven_json(&reports()[0]);
     v["checks"][0]["evidnce"] = json!({});
     assert!(!jsonschema::is_valid(&schema, &v));
+}
+
+#[test]
+fn haven_json_carries_capability_problems() {
+    let v: Value =
+        serde_json::from_str(&render_haven_json(&report(sample_run(false, true)))).unwrap();
+    let logs = v["plus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["capability"] == "logs")
+        .unwrap();
+    // Deployments are forbidden in the sample: an agent may hide there, so not "degraded".
+    assert_eq!(logs["status"], "unknown");
+    assert_eq!(logs["components"][0]["name"], "Grafana Loki");
+    assert_eq!(
+        logs["problems"][0],
+        "no log agent (logAgents) seen, and workloads could not all be read"
+    );
+    assert!(
+        logs["readProblems"][0]
+            .as_str()
+            .unwrap()
+            .contains("list deployments (apps)"),
+        "{logs}"
+    );
+    let text = render_text(&report(sample_run(false, true)), false);
+    assert!(
+        text.contains("  logs: no log agent (logAgents) seen, and workloads could not all be read"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -89,32 +89,94 @@ fn up_check(r: &CheckResult) -> UpCheck<'_> {
     }
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpSummary {
+    total: usize,
+    unknown: usize,
+    skipped: usize,
+    failed: usize,
+    passed: usize,
+}
+
+#[derive(Serialize)]
+struct UpConfig {
+    #[serde(rename = "CNCF")]
+    cncf: bool,
+    #[serde(rename = "CIS")]
+    cis: bool,
+    #[serde(rename = "KESC")]
+    kesc: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpCompliancy<'a> {
+    results: Vec<UpCheck<'a>>,
+    summary: UpSummary,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpSuggested<'a> {
+    results: Vec<UpCheck<'a>>,
+}
+
+/// Upstream's output in upstream's field order (Go's encoding/json writes struct fields in
+/// declaration order), so that even a textual diff against upstream's output lines up.
+#[derive(Serialize)]
+struct UpReport<'a> {
+    #[serde(rename = "Version")]
+    version: String,
+    #[serde(rename = "HavenCompliant")]
+    haven_compliant: bool,
+    #[serde(rename = "StartTS")]
+    start_ts: &'a str,
+    #[serde(rename = "StopTS")]
+    stop_ts: &'a str,
+    #[serde(rename = "Config")]
+    config: UpConfig,
+    #[serde(rename = "CompliancyChecks")]
+    compliancy_checks: UpCompliancy<'a>,
+    #[serde(rename = "SuggestedChecks")]
+    suggested_checks: UpSuggested<'a>,
+}
+
+fn up_report(report: &ClusterReport) -> UpReport<'_> {
+    let run = &report.run;
+    UpReport {
+        version: report.upstream_version(),
+        haven_compliant: report.upstream_compliant(),
+        start_ts: &report.started,
+        stop_ts: &report.stopped,
+        config: UpConfig {
+            cncf: run.config_cncf,
+            cis: run.config_cis,
+            kesc: run.config_kubescape,
+        },
+        compliancy_checks: UpCompliancy {
+            results: run.results.iter().map(up_check).collect(),
+            summary: UpSummary {
+                total: run.summary.total,
+                unknown: run.summary.unknown,
+                skipped: run.summary.skipped,
+                failed: run.summary.failed,
+                passed: run.summary.passed,
+            },
+        },
+        suggested_checks: UpSuggested {
+            results: run.suggested.iter().map(up_check).collect(),
+        },
+    }
+}
+
 /// Upstream's JSON (`--output json`): `Version`, `HavenCompliant`, `StartTS`, `StopTS`,
 /// `Config{CNCF,CIS,KESC}`, `CompliancyChecks{Results,Summary}`, `SuggestedChecks{Results}`.
 /// `HavenCompliant` is upstream's verdict: waivers do not change it (see the native JSON's
 /// `verdict` for that).
 pub fn upstream_json(report: &ClusterReport) -> Value {
-    let run = &report.run;
-    json!({
-        "Version": report.upstream_version(),
-        "HavenCompliant": report.upstream_compliant(),
-        "StartTS": report.started,
-        "StopTS": report.stopped,
-        "Config": {"CNCF": run.config_cncf, "CIS": run.config_cis, "KESC": run.config_kubescape},
-        "CompliancyChecks": {
-            "Results": run.results.iter().map(up_check).collect::<Vec<_>>(),
-            "Summary": {
-                "Total": run.summary.total,
-                "Unknown": run.summary.unknown,
-                "Skipped": run.summary.skipped,
-                "Failed": run.summary.failed,
-                "Passed": run.summary.passed,
-            },
-        },
-        "SuggestedChecks": {
-            "Results": run.suggested.iter().map(up_check).collect::<Vec<_>>(),
-        },
-    })
+    serde_json::to_value(up_report(report))
+        .unwrap_or_else(|e| panic!("serialising JSON failed: {e}"))
 }
 
 fn pretty(v: &impl Serialize) -> String {
@@ -125,7 +187,7 @@ fn pretty(v: &impl Serialize) -> String {
 }
 
 pub fn render_upstream_json(report: &ClusterReport) -> String {
-    pretty(&upstream_json(report))
+    pretty(&up_report(report))
 }
 
 /// The native JSON: the whole run with evidence.

@@ -198,7 +198,7 @@ pub fn render_text(report: &ClusterReport, verbose: bool) -> String {
                     }
                 }
             }
-            for p in &c.read_problems {
+            for p in c.problems.iter().chain(&c.read_problems) {
                 let _ = writeln!(out, "  {}: {p}", c.capability);
             }
         }
