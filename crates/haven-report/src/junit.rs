@@ -26,11 +26,10 @@ use std::fmt::Write as _;
 
 use haven_model::{Finding, InputError, ObjectRef};
 use quick_xml::Writer;
-use quick_xml::escape::partial_escape;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 
 use crate::Report;
-use crate::util::{best_line, xml_attr_safe, xml_safe};
+use crate::util::{best_line, write_xml_text_element, xml_start};
 
 enum Outcome {
     Pass,
@@ -220,32 +219,6 @@ fn suites(report: &Report) -> Vec<Suite> {
     suites
 }
 
-fn start<'a>(name: &'a str, attrs: &[(&str, String)]) -> BytesStart<'a> {
-    let mut el = BytesStart::new(name);
-    for (k, v) in attrs {
-        el.push_attribute((*k, xml_attr_safe(v).as_str()));
-    }
-    el
-}
-
-fn write_text_element(
-    w: &mut Writer<Vec<u8>>,
-    name: &str,
-    attrs: &[(&str, String)],
-    body: &str,
-) -> std::io::Result<()> {
-    if body.is_empty() {
-        return w.write_event(Event::Empty(start(name, attrs)));
-    }
-    w.write_event(Event::Start(start(name, attrs)))?;
-    // Quotes need no escaping in character data; `<`, `>`, `&` and `\r` do.
-    let text = xml_safe(body);
-    w.write_event(Event::Text(BytesText::from_escaped(partial_escape(
-        text.as_str(),
-    ))))?;
-    w.write_event(Event::End(BytesEnd::new(name)))
-}
-
 fn write_xml(report: &Report) -> std::io::Result<Vec<u8>> {
     let suites = suites(report);
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
@@ -254,7 +227,7 @@ fn write_xml(report: &Report) -> std::io::Result<Vec<u8>> {
     let tests: usize = suites.iter().map(|s| s.cases.len()).sum();
     let failures: usize = suites.iter().map(Suite::failures).sum();
     let errors: usize = suites.iter().map(Suite::errors).sum();
-    w.write_event(Event::Start(start(
+    w.write_event(Event::Start(xml_start(
         "testsuites",
         &[
             ("name", "haven app check".to_owned()),
@@ -275,11 +248,11 @@ fn write_xml(report: &Report) -> std::io::Result<Vec<u8>> {
         if let Some(file) = &suite.file {
             attrs.push(("file", file.clone()));
         }
-        w.write_event(Event::Start(start("testsuite", &attrs)))?;
+        w.write_event(Event::Start(xml_start("testsuite", &attrs)))?;
         if !suite.properties.is_empty() {
             w.write_event(Event::Start(BytesStart::new("properties")))?;
             for (k, v) in &suite.properties {
-                w.write_event(Event::Empty(start(
+                w.write_event(Event::Empty(xml_start(
                     "property",
                     &[("name", (*k).to_owned()), ("value", v.clone())],
                 )))?;
@@ -291,24 +264,24 @@ fn write_xml(report: &Report) -> std::io::Result<Vec<u8>> {
                 ("name", case.name.clone()),
                 ("classname", case.classname.clone()),
             ];
-            w.write_event(Event::Start(start("testcase", &attrs)))?;
+            w.write_event(Event::Start(xml_start("testcase", &attrs)))?;
             match &case.outcome {
-                Outcome::Pass => write_text_element(&mut w, "system-out", &[], &case.details)?,
-                Outcome::Failure { kind, message } => write_text_element(
+                Outcome::Pass => write_xml_text_element(&mut w, "system-out", &[], &case.details)?,
+                Outcome::Failure { kind, message } => write_xml_text_element(
                     &mut w,
                     "failure",
                     &[("type", kind.clone()), ("message", message.clone())],
                     &case.details,
                 )?,
-                Outcome::Error { kind, message } => write_text_element(
+                Outcome::Error { kind, message } => write_xml_text_element(
                     &mut w,
                     "error",
                     &[("type", kind.clone()), ("message", message.clone())],
                     &case.details,
                 )?,
                 Outcome::Skipped { message } => {
-                    write_text_element(&mut w, "skipped", &[("message", message.clone())], "")?;
-                    write_text_element(&mut w, "system-out", &[], &case.details)?;
+                    write_xml_text_element(&mut w, "skipped", &[("message", message.clone())], "")?;
+                    write_xml_text_element(&mut w, "system-out", &[], &case.details)?;
                 }
             }
             w.write_event(Event::End(BytesEnd::new("testcase")))?;

@@ -171,6 +171,38 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// An XML start tag with attributes made safe for XML 1.0 (shared by both JUnit writers).
+pub(crate) fn xml_start<'a>(
+    name: &'a str,
+    attrs: &[(&str, String)],
+) -> quick_xml::events::BytesStart<'a> {
+    let mut el = quick_xml::events::BytesStart::new(name);
+    for (k, v) in attrs {
+        el.push_attribute((*k, xml_attr_safe(v).as_str()));
+    }
+    el
+}
+
+/// `<name attrs>body</name>`, or `<name attrs/>` when `body` is empty. Quotes need no escaping
+/// in character data; `<`, `>`, `&` and `\r` do.
+pub(crate) fn write_xml_text_element(
+    w: &mut quick_xml::Writer<Vec<u8>>,
+    name: &str,
+    attrs: &[(&str, String)],
+    body: &str,
+) -> std::io::Result<()> {
+    use quick_xml::events::{BytesEnd, BytesText, Event};
+    if body.is_empty() {
+        return w.write_event(Event::Empty(xml_start(name, attrs)));
+    }
+    w.write_event(Event::Start(xml_start(name, attrs)))?;
+    let text = xml_safe(body);
+    w.write_event(Event::Text(BytesText::from_escaped(
+        quick_xml::escape::partial_escape(text.as_str()),
+    )))?;
+    w.write_event(Event::End(BytesEnd::new(name)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,32 +6,10 @@
 
 use haven_checks::{CheckResult, Outcome};
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 
 use super::ClusterReport;
-use crate::util::{xml_attr_safe, xml_safe};
-
-fn start<'a>(name: &'a str, attrs: &[(&str, String)]) -> BytesStart<'a> {
-    let mut el = BytesStart::new(name);
-    for (k, v) in attrs {
-        el.push_attribute((*k, xml_attr_safe(v).as_str()));
-    }
-    el
-}
-
-fn text_element(
-    w: &mut Writer<Vec<u8>>,
-    name: &str,
-    attrs: &[(&str, String)],
-    body: &str,
-) -> std::io::Result<()> {
-    if body.is_empty() {
-        return w.write_event(Event::Empty(start(name, attrs)));
-    }
-    w.write_event(Event::Start(start(name, attrs)))?;
-    w.write_event(Event::Text(BytesText::new(&xml_safe(body))))?;
-    w.write_event(Event::End(BytesEnd::new(name)))
-}
+use crate::util::{write_xml_text_element, xml_start};
 
 enum Kind {
     Pass,
@@ -88,7 +66,7 @@ fn write(report: &ClusterReport) -> std::io::Result<Vec<u8>> {
     let count = |f: fn(&Kind) -> bool, ks: &[Kind]| ks.iter().filter(|k| f(k)).count();
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    w.write_event(Event::Start(start(
+    w.write_event(Event::Start(xml_start(
         "testsuites",
         &[
             ("name", "haven check".to_owned()),
@@ -105,7 +83,7 @@ fn write(report: &ClusterReport) -> std::io::Result<Vec<u8>> {
     )))?;
     for (name, results) in suites {
         let kinds: Vec<Kind> = results.iter().map(kind).collect();
-        w.write_event(Event::Start(start(
+        w.write_event(Event::Start(xml_start(
             "testsuite",
             &[
                 ("name", name.to_owned()),
@@ -145,14 +123,14 @@ fn write(report: &ClusterReport) -> std::io::Result<Vec<u8>> {
             ),
             ("verdict", report.run.verdict.describe().to_owned()),
         ] {
-            w.write_event(Event::Empty(start(
+            w.write_event(Event::Empty(xml_start(
                 "property",
                 &[("name", k.to_owned()), ("value", v)],
             )))?;
         }
         w.write_event(Event::End(BytesEnd::new("properties")))?;
         for (r, k) in results.iter().zip(&kinds) {
-            w.write_event(Event::Start(start(
+            w.write_event(Event::Start(xml_start(
                 "testcase",
                 &[
                     ("name", r.name.clone()),
@@ -161,22 +139,22 @@ fn write(report: &ClusterReport) -> std::io::Result<Vec<u8>> {
             )))?;
             let d = details(r);
             match k {
-                Kind::Pass => text_element(&mut w, "system-out", &[], &d)?,
-                Kind::Failure => text_element(
+                Kind::Pass => write_xml_text_element(&mut w, "system-out", &[], &d)?,
+                Kind::Failure => write_xml_text_element(
                     &mut w,
                     "failure",
                     &[("type", "NO".into()), ("message", r.reason.clone())],
                     &d,
                 )?,
-                Kind::Error => text_element(
+                Kind::Error => write_xml_text_element(
                     &mut w,
                     "error",
                     &[("type", "UNKNOWN".into()), ("message", r.reason.clone())],
                     &d,
                 )?,
                 Kind::Skipped(m) => {
-                    text_element(&mut w, "skipped", &[("message", m.clone())], "")?;
-                    text_element(&mut w, "system-out", &[], &d)?;
+                    write_xml_text_element(&mut w, "skipped", &[("message", m.clone())], "")?;
+                    write_xml_text_element(&mut w, "system-out", &[], &d)?;
                 }
             }
             w.write_event(Event::End(BytesEnd::new("testcase")))?;
