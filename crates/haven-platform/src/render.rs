@@ -205,6 +205,19 @@ impl<'a> Renderer<'a> {
             .map(|r| r.namespace.as_str())
     }
 
+    /// The component that installs the Prometheus Operator CRDs (ServiceMonitor), if any.
+    fn service_monitor_crds(&self) -> Option<&str> {
+        self.resolved
+            .iter()
+            .find(|r| {
+                r.component
+                    .crds
+                    .iter()
+                    .any(|g| g == "monitoring.coreos.com")
+            })
+            .map(|r| r.component.name.as_str())
+    }
+
     fn gateway_ns(&self) -> Option<&str> {
         self.resolved
             .iter()
@@ -311,7 +324,12 @@ impl<'a> Renderer<'a> {
                 SecretsBackend::SealedSecrets => "sealed-secrets".to_owned(),
             });
         }
-        // The admission webhook's serving certificate comes from cert-manager.
+        // The webhook's ServiceMonitor needs the monitoring.coreos.com CRDs first.
+        if c.name == "haven-admission"
+            && let Some(crds) = self.service_monitor_crds()
+        {
+            deps.insert(crds.to_owned());
+        }
         self.units.push(Unit {
             name: c.name.clone(),
             path: format!("./{dir}"),
@@ -561,6 +579,24 @@ impl<'a> Renderer<'a> {
                     values,
                     &json!({"config": {"exemptions": {"namespaces": exempt}}}),
                 );
+                // Haven requires a metrics endpoint: with the Prometheus Operator CRDs on the
+                // platform the chart ships its ServiceMonitor (unless the config says otherwise).
+                let user_set = self
+                    .config
+                    .components
+                    .get("haven-admission")
+                    .and_then(|o| o.values.as_ref())
+                    .and_then(|v| v.get("metrics"))
+                    .and_then(|m| m.get("serviceMonitor"))
+                    .and_then(|m| m.get("enabled"))
+                    .is_some();
+                if !user_set {
+                    let on = self.service_monitor_crds().is_some();
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"metrics": {"serviceMonitor": {"enabled": on}}}),
+                    );
+                }
             }
             "alloy" => {
                 let config = self.alloy_config();
