@@ -167,6 +167,30 @@ fn conflicting_choices_are_explained() {
         "{MINIMAL}tenants:\n- {{name: a, group: g}}\n- {{name: a, group: h}}\n"
     ));
     assert!(e[0].message.contains("twice"), "{e:?}");
+    assert_eq!(e[0].path, "tenants[1].name");
+    assert_eq!(e[0].line, 8, "the second entry: {e:?}");
+    // A tenant repository or platform repository Flux cannot fetch.
+    let e = errors(&format!(
+        "{MINIMAL}tenants:\n- name: a\n  group: g\n  repo: git.example.nl/a.git\n"
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "tenants[0].repo");
+    assert_eq!(e[0].line, 9);
+    assert!(e[0].message.contains("not a Git URL"), "{e:?}");
+    let e = errors(&format!(
+        "{MINIMAL}  git:\n    url: git@github.com:org/platform.git\n"
+    ));
+    assert_eq!(e[0].path, "cluster.git.url");
+    assert_eq!(e[0].line, 7);
+    for ok in [
+        "https://git.example.nl/a.git",
+        "ssh://git@git.example.nl/a.git",
+    ] {
+        parse(&format!(
+            "{MINIMAL}tenants:\n- {{name: a, group: g, repo: '{ok}'}}\n"
+        ))
+        .unwrap();
+    }
 }
 
 #[test]
