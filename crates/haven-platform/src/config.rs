@@ -717,6 +717,16 @@ pub fn parse(
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Every wrong type and value at once (one per key), from the same schema; serde below then
+    // only meets what the schema cannot express.
+    errors = schema_errors(&schema, &value)
+        .into_iter()
+        .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg))
+        .collect();
+    errors.sort_by_key(|e| e.line);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let config: PlatformConfig = match serde_path_to_error::deserialize(&value) {
         Ok(c) => c,
         Err(e) => {
@@ -736,6 +746,51 @@ pub fn parse(
     } else {
         Err(errors)
     }
+}
+
+/// Schema violations as (key path, message), the first per key.
+fn schema_errors(schema: &Value, value: &Value) -> Vec<(String, String)> {
+    let Ok(validator) = jsonschema::validator_for(schema) else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for e in validator.iter_errors(value) {
+        let mut path = String::new();
+        let mut node = Some(schema);
+        for seg in e.instance_path().iter() {
+            match seg {
+                jsonschema::paths::LocationSegment::Property(p) => {
+                    haven_model::path::push_key(&mut path, &p);
+                    node = node.and_then(|n| {
+                        let n = resolve(schema, n);
+                        n.get("properties")
+                            .and_then(|ps| ps.get(p.as_ref()))
+                            .or_else(|| n.get("additionalProperties").filter(|a| a.is_object()))
+                    });
+                }
+                jsonschema::paths::LocationSegment::Index(i) => {
+                    path.push_str(&format!("[{i}]"));
+                    node = node.and_then(|n| resolve(schema, n).get("items"));
+                }
+            }
+        }
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let instance = e.instance();
+        let shown = match instance.as_ref() {
+            Value::String(s) => format!("`{s}`"),
+            other => other.to_string(),
+        };
+        let choices = node.and_then(|n| enum_values(schema, resolve(schema, n)));
+        let msg = match choices {
+            Some(values) => format!("{shown} is not one of {}", values.join(" | ")),
+            None => e.to_string(),
+        };
+        out.push((path, msg));
+    }
+    out
 }
 
 pub(crate) fn join_path(parent: &str, key: &str) -> String {

@@ -92,6 +92,44 @@ fn wrong_types_and_values_name_the_path_and_line() {
 }
 
 #[test]
+fn every_wrong_type_and_value_is_reported_at_once() {
+    let text = "version: 1
+cluster:
+  name: haven
+  domain: example.nl
+  provider: previdr
+capabilities:
+  objectStorage: {enabled: \"yes please\"}
+  backups:
+    ttl: [7d]
+tenants:
+- name: a
+  group: g
+  quota: {pods: many}
+";
+    let e = errors(text);
+    let got: Vec<(&str, u32)> = e.iter().map(|e| (e.path.as_str(), e.line)).collect();
+    assert_eq!(
+        got,
+        [
+            ("cluster.provider", 5),
+            ("capabilities.objectStorage.enabled", 7),
+            ("capabilities.backups.ttl", 9),
+            ("tenants[0].quota.pods", 13),
+        ],
+        "{e:#?}"
+    );
+    assert!(
+        e[0].message
+            .contains("`previdr` is not one of previder | cyso"),
+        "{}",
+        e[0].message
+    );
+    assert!(e[1].message.contains("boolean"), "{}", e[1].message);
+    assert!(e[3].message.contains("many"), "{}", e[3].message);
+}
+
+#[test]
 fn conflicting_choices_are_explained() {
     // Two ingress implementations.
     let e = errors(&format!(
