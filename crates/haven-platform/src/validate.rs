@@ -443,6 +443,23 @@ impl Validator<'_> {
                 }
             }
         }
+        // The strict pass says the same as a schema's own `additionalProperties: false`, with the
+        // full path and a suggestion: keep only its line.
+        let strict: Vec<(String, String)> = found
+            .iter()
+            .filter(|(_, m)| m.starts_with("unknown field `"))
+            .map(|(p, _)| p.clone())
+            .map(|p| match p.rfind('.') {
+                Some(i) => (p[..i].to_owned(), p[i + 1..].to_owned()),
+                None => (String::new(), p.clone()),
+            })
+            .collect();
+        found.retain(|(path, msg)| {
+            !(msg.starts_with("Additional properties are not allowed")
+                && strict
+                    .iter()
+                    .any(|(parent, key)| parent == path && msg.contains(&format!("'{key}'"))))
+        });
         for (path, msg) in found {
             self.at(o, &path, msg);
         }

@@ -108,6 +108,16 @@ fn unknown_field_in_a_custom_resource_with_a_suggestion() {
         "{}",
         d[0].message
     );
+    // A schema that closes the object itself (as Flux's do) reports the same key once, not
+    // once for its `additionalProperties: false` and again in the strict pass.
+    let mut closed = schemas();
+    for schema in closed.0.values_mut() {
+        schema["properties"]["spec"]["properties"]["template"]["additionalProperties"] =
+            json!(false);
+    }
+    let d = run(&[("s.yaml", &text)], &closed);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("did you mean `ttl`"), "{d:#?}");
     // metadata of a custom resource is checked as ObjectMeta.
     let text = SCHEDULE.replace(
         "  namespace: velero",
