@@ -294,9 +294,10 @@ fn explain(key: &str) -> Result<u8, String> {
     }
     match config::explain(key) {
         Some(t) => out(&t).map(|()| EXIT_OK),
-        None => Err(format!(
-            "no config key `{key}`; `haven plus explain` lists the top-level keys"
-        )),
+        None => Err(match config::suggest_key(key) {
+            Some(s) => format!("no config key `{key}`; did you mean `{s}`?"),
+            None => format!("no config key `{key}`; `haven plus explain` lists the top-level keys"),
+        }),
     }
 }
 

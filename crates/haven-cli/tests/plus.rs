@@ -238,6 +238,25 @@ fn explain_and_migrate() {
     let (code, _, err) = text(&haven(dir, &["plus", "explain", "capabilities.lgos"]));
     assert_eq!(code, 2);
     assert!(err.contains("lgos"), "{err}");
+    assert!(err.contains("did you mean `capabilities.logs`?"), "{err}");
+    // The catalogue table stays aligned with its longest name.
+    let (_, out, _) = text(&haven(dir, &["plus", "explain", "components"]));
+    let version_column = |name: &str| {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap();
+        line[line.find(name).unwrap() + name.len()..]
+            .find(|c: char| c != ' ')
+            .unwrap()
+            + line.find(name).unwrap()
+            + name.len()
+    };
+    assert_eq!(
+        version_column("loki"),
+        version_column("prometheus-operator-crds"),
+        "{out}"
+    );
     std::fs::write(
         dir.join("old.yaml"),
         "name: a\ndomain: example.nl\ndisable: [falco]\n",

@@ -540,6 +540,12 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
     match name {
         None => {
             let mut out = String::from("components (override under `components.<name>`):\n");
+            let width = catalogue
+                .components
+                .iter()
+                .map(|c| c.name.len())
+                .max()
+                .unwrap_or(0);
             for c in &catalogue.components {
                 let caps: Vec<String> = c
                     .provides
@@ -550,7 +556,7 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
                     })
                     .collect();
                 out.push_str(&format!(
-                    "  {:<22} {:<12} {:<40} {}\n",
+                    "  {:<width$} {:<12} {:<40} {}\n",
                     c.name,
                     c.version,
                     caps.join(", "),

@@ -875,6 +875,35 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
     )
 }
 
+/// For a key path that names no key (`capabilities.backups.tll`), the nearest one that does
+/// (`capabilities.backups.ttl`), correcting each step by edit distance.
+pub fn suggest_key(path: &str) -> Option<String> {
+    let schema = schema_value();
+    let mut node = &schema;
+    let mut out = String::new();
+    for step in haven_model::path::parse(path) {
+        let haven_model::path::Step::Key(key) = step else {
+            return None;
+        };
+        node = resolve(&schema, node);
+        if node.get("properties").is_none()
+            && let Some(items) = node.get("items")
+        {
+            node = resolve(&schema, items);
+        }
+        let props = node.get("properties").and_then(Value::as_object)?;
+        let name = if props.contains_key(key) {
+            key.to_owned()
+        } else {
+            let known: Vec<String> = props.keys().cloned().collect();
+            crate::strict::did_you_mean(key, &known)?
+        };
+        haven_model::path::push_key(&mut out, &name);
+        node = &props[&name];
+    }
+    (out != path && explain(&out).is_some()).then_some(out)
+}
+
 /// The documentation of one key path, from the schema: description, type, default, allowed
 /// values. `None` when the path names no key.
 pub fn explain(path: &str) -> Option<String> {

@@ -337,6 +337,16 @@ fn explain_documents_keys_with_defaults() {
         "{t}"
     );
     assert!(config::explain("capabilities.nope").is_none());
+    assert_eq!(
+        config::suggest_key("capabilities.backups.tll").as_deref(),
+        Some("capabilities.backups.ttl")
+    );
+    assert_eq!(
+        config::suggest_key("capabilites.ingres.implementation").as_deref(),
+        Some("capabilities.ingress.implementation")
+    );
+    assert_eq!(config::suggest_key("capabilities.backups.ttl"), None);
+    assert_eq!(config::suggest_key("nothing.like.it"), None);
     let t = config::explain("tenants.group").unwrap();
     assert!(t.contains("OIDC group"), "{t}");
     let cat = Catalogue::builtin().unwrap();
