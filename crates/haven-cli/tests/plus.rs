@@ -444,3 +444,70 @@ fn the_webhook_installed_by_the_platform_passes_haven_app_check() {
         }
     }
 }
+
+/// After `flux bootstrap` the tree has Flux's own controllers in
+/// `clusters/<name>/flux-system/gotk-components.yaml`, listed in that directory's
+/// kustomization.yaml. A later render must keep both (dropping them would make the flux-system
+/// Kustomization prune Flux itself), diff must not report them, and the tree still validates.
+#[test]
+fn render_after_flux_bootstrap_keeps_flux_components() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "init",
+            "--provider",
+            "kind",
+            "--domain",
+            "example.nl",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    // What `flux bootstrap git --path=clusters/haven` commits.
+    let flux = dir.join("clusters/haven/flux-system");
+    let components = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n";
+    std::fs::write(flux.join("gotk-components.yaml"), components).unwrap();
+    let bootstrap_kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\n";
+    std::fs::write(flux.join("kustomization.yaml"), bootstrap_kustomization).unwrap();
+
+    let (code, out, err) = text(&haven(dir, &["plus", "diff"]));
+    assert!(!out.contains("gotk-components.yaml"), "{out}");
+    assert!(!err.contains("gotk-components.yaml"), "{err}");
+    // Only our header comment differs in kustomization.yaml; render writes it back.
+    assert!(
+        code == 0 || out.contains("flux-system/kustomization.yaml"),
+        "{out}"
+    );
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("no longer rendered"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(flux.join("gotk-components.yaml")).unwrap(),
+        components
+    );
+    let k = std::fs::read_to_string(flux.join("kustomization.yaml")).unwrap();
+    let resources = &haven_model::parse_stream("k", &k).remove(0).unwrap().value["resources"];
+    assert_eq!(
+        resources,
+        &serde_json::json!(["gotk-components.yaml", "gotk-sync.yaml"])
+    );
+    let (code, out, _) = text(&haven(dir, &["plus", "diff"]));
+    assert_eq!(code, 0, "a second render changes nothing: {out}");
+    if let Some(schemas) = crd_schemas() {
+        let (code, out, err) = text(&haven(
+            dir,
+            &[
+                "plus",
+                "validate",
+                ".",
+                "--crd-schemas",
+                schemas.to_str().unwrap(),
+            ],
+        ));
+        assert_eq!(code, 0, "{out}{err}");
+    }
+}

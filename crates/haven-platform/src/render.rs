@@ -33,6 +33,26 @@ pub struct Rendered {
     pub notes: Vec<String>,
 }
 
+/// The file `flux bootstrap` adds next to our `gotk-sync.yaml`: Flux's own controllers.
+pub const FLUX_COMPONENTS: &str = "gotk-components.yaml";
+
+/// Keeps what `flux bootstrap` added to `clusters/<name>/flux-system/`: when the existing tree
+/// has `gotk-components.yaml`, it is carried over unchanged and listed (first, as bootstrap
+/// writes it) in that directory's `kustomization.yaml`. Without this, a render after bootstrap
+/// would drop Flux's controllers from the flux-system Kustomization, which prunes them.
+pub fn keep_flux_bootstrap(rendered: &mut Rendered, config: &PlatformConfig, existing: &Tree) {
+    let dir = PathBuf::from(format!("clusters/{}/flux-system", config.cluster.name));
+    let components = dir.join(FLUX_COMPONENTS);
+    let Some(text) = existing.get(&components) else {
+        return;
+    };
+    rendered.files.insert(components, text.clone());
+    rendered.files.insert(
+        dir.join("kustomization.yaml"),
+        yaml_stream(&[kustomization(&[FLUX_COMPONENTS, "gotk-sync.yaml"])]),
+    );
+}
+
 /// Serialises documents as one YAML stream with the header.
 pub fn yaml_stream(docs: &[Value]) -> String {
     let mut out = String::from(HEADER);
