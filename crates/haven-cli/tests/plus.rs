@@ -469,7 +469,9 @@ fn render_after_flux_bootstrap_keeps_flux_components() {
     assert_eq!(code, 0, "{err}");
     // What `flux bootstrap git --path=clusters/haven` commits.
     let flux = dir.join("clusters/haven/flux-system");
-    let components = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n";
+    // A Namespace and one controller as Flux ships it (one replica, no probes or PDB here):
+    // Flux's to configure, so validate does not hold it to the application rules.
+    let components = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: source-controller\n  namespace: flux-system\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: source-controller}\n  template:\n    metadata:\n      labels: {app: source-controller}\n    spec:\n      containers:\n      - name: manager\n        image: ghcr.io/fluxcd/source-controller:v1.7.0\n";
     std::fs::write(flux.join("gotk-components.yaml"), components).unwrap();
     let bootstrap_kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\n";
     std::fs::write(flux.join("kustomization.yaml"), bootstrap_kustomization).unwrap();

@@ -211,7 +211,11 @@ pub fn validate(
             if v.object(&o) {
                 report.custom_resources += 1;
             }
-            all_objects.push(o);
+            // Flux's own controllers, as `flux bootstrap` commits them, are Flux's to configure:
+            // schema-checked like everything else, but not held to the application rules.
+            if !name.ends_with(&format!("/flux-system/{}", crate::render::FLUX_COMPONENTS)) {
+                all_objects.push(o);
+            }
         }
     }
     for (key, (o, deps)) in &flux_units {
