@@ -8,7 +8,8 @@
 //!   (the published CRD schemas do not forbid them). A custom resource without a schema is an
 //!   error, never a silent pass.
 //! - The tree's own wiring: every `kustomization.yaml` resource exists, every Flux
-//!   Kustomization path exists, every `dependsOn` names a Kustomization of the tree.
+//!   Kustomization path exists, every `dependsOn` names a Kustomization of the tree, every
+//!   HelmRelease and Kustomization source reference names a Flux source of the tree.
 //! - Workloads pass `haven app check` (Pod Security restricted and the Haven rules).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -150,6 +151,9 @@ pub fn validate(
     };
     let mut all_objects = Vec::new();
     let mut flux_units: BTreeMap<String, FluxUnit> = BTreeMap::new();
+    // Flux sources (`Kind/namespace/name`) and the references to them.
+    let mut sources: BTreeSet<String> = BTreeSet::new();
+    let mut source_refs: Vec<(Object, &str, String)> = Vec::new();
     let dirs: BTreeSet<PathBuf> = files
         .keys()
         .flat_map(|p| p.ancestors().skip(1).map(Path::to_path_buf))
@@ -189,6 +193,31 @@ pub fn validate(
                 continue;
             }
             report.objects += 1;
+            let own_ns = o.namespace.clone().unwrap_or_default();
+            if o.api_version.starts_with("source.toolkit.fluxcd.io/") {
+                sources.insert(format!("{}/{own_ns}/{}", o.kind, o.name));
+            }
+            let is_flux_consumer = (o.api_version.starts_with("helm.toolkit.fluxcd.io/")
+                && o.kind == "HelmRelease")
+                || (o.api_version.starts_with("kustomize.toolkit.fluxcd.io/")
+                    && o.kind == "Kustomization");
+            if is_flux_consumer {
+                for path in [
+                    "spec.chartRef",
+                    "spec.chart.spec.sourceRef",
+                    "spec.sourceRef",
+                ] {
+                    if let Some(r) = o.get(path).and_then(Value::as_object) {
+                        let kind = r.get("kind").and_then(Value::as_str).unwrap_or_default();
+                        let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+                        let ns = r
+                            .get("namespace")
+                            .and_then(Value::as_str)
+                            .unwrap_or(&own_ns);
+                        source_refs.push((o.clone(), path, format!("{kind}/{ns}/{name}")));
+                    }
+                }
+            }
             if o.api_version == "kustomize.toolkit.fluxcd.io/v1" && o.kind == "Kustomization" {
                 let deps = o
                     .get("spec.dependsOn")
@@ -233,6 +262,20 @@ pub fn validate(
                     message: format!("depends on Kustomization `{want}`, which is not in the tree"),
                 });
             }
+        }
+    }
+    for (o, path, want) in &source_refs {
+        if !sources.contains(want) {
+            let loc = o.location(path);
+            let (kind, rest) = want.split_once('/').unwrap_or(("", want));
+            v.diags.push(Diagnostic {
+                file: loc.file,
+                line: loc.line,
+                severity: Severity::Error,
+                path: (*path).to_owned(),
+                object: label(o),
+                message: format!("refers to {kind} `{rest}`, which is not in the tree"),
+            });
         }
     }
     if opts.check_workloads {

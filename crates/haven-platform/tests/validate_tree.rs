@@ -200,7 +200,13 @@ spec:
         &s,
     );
     let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
-    assert_eq!(d.len(), 3, "{msgs:#?}");
+    assert_eq!(d.len(), 4, "{msgs:#?}");
+    // Its source is not in the tree either.
+    assert!(
+        msgs.iter().any(|m| m.contains("c/infra.yaml:8")
+            && m.contains("GitRepository `flux-system/flux-system`, which is not in the tree")),
+        "{msgs:#?}"
+    );
     assert!(
         msgs.iter()
             .any(|m| m.contains("x/kustomization.yaml:5") && m.contains("missing.yaml")),
@@ -214,6 +220,68 @@ spec:
     assert!(
         msgs.iter()
             .any(|m| m.contains("c/infra.yaml:10") && m.contains("flux-system/b")),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn helm_releases_must_name_a_source_of_the_tree() {
+    let mut s = schemas();
+    for (g, k, v) in [
+        ("helm.toolkit.fluxcd.io", "helmrelease", "v2"),
+        ("source.toolkit.fluxcd.io", "helmrepository", "v1"),
+        ("source.toolkit.fluxcd.io", "ocirepository", "v1"),
+    ] {
+        s.0.insert((g.into(), k.into(), v.into()), json!({"type": "object"}));
+    }
+    let sources = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: grafana, namespace: loki}
+spec: {url: https://grafana.github.io/helm-charts}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: loki, namespace: loki}
+spec: {url: oci://ghcr.io/grafana-community/helm-charts/loki}
+";
+    let releases = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: ok, namespace: loki}
+spec:
+  chartRef: {kind: OCIRepository, name: loki}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: typo, namespace: loki}
+spec:
+  chart:
+    spec:
+      chart: loki
+      sourceRef: {kind: HelmRepository, name: grafna}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: elsewhere, namespace: tempo}
+spec:
+  chartRef: {kind: OCIRepository, name: loki}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: cross, namespace: tempo}
+spec:
+  chartRef: {kind: OCIRepository, name: loki, namespace: loki}
+";
+    let d = run(&[("s.yaml", sources), ("r.yaml", releases)], &s);
+    let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    assert!(
+        msgs[0].contains("r.yaml:14")
+            && msgs[0].contains("HelmRelease/typo")
+            && msgs[0].contains("HelmRepository `loki/grafna`"),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs[1].contains("r.yaml:20") && msgs[1].contains("OCIRepository `tempo/loki`"),
         "{msgs:#?}"
     );
 }
