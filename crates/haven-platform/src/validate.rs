@@ -101,6 +101,13 @@ impl Default for Options {
     }
 }
 
+/// The stable API version of each Flux API group the tree uses, as Flux 2.9 serves them.
+pub const FLUX_STABLE: &[(&str, &str)] = &[
+    ("source.toolkit.fluxcd.io", "v1"),
+    ("kustomize.toolkit.fluxcd.io", "v1"),
+    ("helm.toolkit.fluxcd.io", "v2"),
+];
+
 /// The Kubernetes minors whose schemas this build carries (k8s-openapi's `v1_37`).
 pub const SUPPORTED_KUBERNETES: &[&str] = &["1.37"];
 
@@ -193,6 +200,24 @@ pub fn validate(
                 continue;
             }
             report.objects += 1;
+            if let Some((group, version)) = o.api_version.split_once('/')
+                && let Some((_, stable)) = FLUX_STABLE.iter().find(|(g, _)| *g == group)
+                && version != *stable
+            {
+                let loc = o.location("apiVersion");
+                v.diags.push(Diagnostic {
+                    file: loc.file,
+                    line: loc.line,
+                    severity: Severity::Warning,
+                    path: "apiVersion".to_owned(),
+                    object: label(&o),
+                    message: format!(
+                        "`{}` is not the version Flux 2.9 serves as stable (deprecated or removed; \
+                         a schema of that name may be another project's): use `{group}/{stable}`",
+                        o.api_version
+                    ),
+                });
+            }
             let own_ns = o.namespace.clone().unwrap_or_default();
             if o.api_version.starts_with("source.toolkit.fluxcd.io/") {
                 sources.insert(format!("{}/{own_ns}/{}", o.kind, o.name));

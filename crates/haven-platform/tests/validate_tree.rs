@@ -287,6 +287,32 @@ spec:
 }
 
 #[test]
+fn flux_api_versions_other_than_the_stable_ones_are_flagged() {
+    let mut s = schemas();
+    s.0.insert(
+        (
+            "helm.toolkit.fluxcd.io".into(),
+            "helmrelease".into(),
+            "v2beta1".into(),
+        ),
+        json!({"type": "object"}),
+    );
+    let old = "apiVersion: helm.toolkit.fluxcd.io/v2beta1
+kind: HelmRelease
+metadata: {name: old, namespace: loki}
+spec: {interval: 5m}
+";
+    let d = run(&[("old.yaml", old)], &s);
+    let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 1, "{msgs:#?}");
+    assert!(
+        msgs[0].contains("old.yaml:1: warning")
+            && msgs[0].contains("use `helm.toolkit.fluxcd.io/v2`"),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
 fn workloads_in_the_tree_pass_haven_app_check() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: zaken}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {privileged: true}\n";
     let d = run(&[("p.yaml", pod)], &schemas());
