@@ -744,6 +744,7 @@ pub fn parse(
     if errors.is_empty() {
         Ok((config, notes))
     } else {
+        errors.sort_by_key(|e| e.line);
         Err(errors)
     }
 }
