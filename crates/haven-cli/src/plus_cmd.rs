@@ -294,21 +294,24 @@ fn explain(key: &str) -> Result<u8, String> {
     }
     match config::explain(key) {
         Some(t) => out(&t).map(|()| EXIT_OK),
-        None => Err(format!(
-            "no config key `{key}`; `haven plus explain` lists the top-level keys"
-        )),
+        None => Err(match config::suggest_key(key) {
+            Some(s) => format!("no config key `{key}`; did you mean `{s}`?"),
+            None => format!("no config key `{key}`; `haven plus explain` lists the top-level keys"),
+        }),
     }
 }
 
 fn render_cmd(a: &RenderArgs) -> Result<u8, String> {
     let cat = catalogue()?;
     let (c, _) = load(&a.config, &cat)?;
-    let rendered = render(&c, &cat);
+    let mut rendered = render(&c, &cat);
+    let existing = fs::read_managed(&a.output)?;
+    haven_platform::render::keep_flux_bootstrap(&mut rendered, &c, &existing);
     let written = fs::write_tree(&a.output, &rendered.files)?;
     for n in &rendered.notes {
         eprintln!("haven: note: {n}");
     }
-    let stale: Vec<PathBuf> = fs::read_managed(&a.output)?
+    let stale: Vec<PathBuf> = existing
         .into_keys()
         .filter(|p| !rendered.files.contains_key(p))
         .collect();
@@ -421,8 +424,9 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
 fn diff_cmd(a: &DiffArgs) -> Result<u8, String> {
     let cat = catalogue()?;
     let (c, _) = load(&a.config, &cat)?;
-    let rendered = render(&c, &cat);
+    let mut rendered = render(&c, &cat);
     let existing = fs::read_managed(&a.dir)?;
+    haven_platform::render::keep_flux_bootstrap(&mut rendered, &c, &existing);
     let changes = diff::diff(&rendered.files, &existing);
     if changes.is_empty() {
         eprintln!("no changes");

@@ -1,5 +1,7 @@
 //! `haven plus` as a user runs it: init → render → validate, diff, tenant add, explain, errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -263,6 +265,25 @@ fn explain_and_migrate() {
     let (code, _, err) = text(&haven(dir, &["plus", "explain", "capabilities.lgos"]));
     assert_eq!(code, 2);
     assert!(err.contains("lgos"), "{err}");
+    assert!(err.contains("did you mean `capabilities.logs`?"), "{err}");
+    // The catalogue table stays aligned with its longest name.
+    let (_, out, _) = text(&haven(dir, &["plus", "explain", "components"]));
+    let version_column = |name: &str| {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap();
+        line[line.find(name).unwrap() + name.len()..]
+            .find(|c: char| c != ' ')
+            .unwrap()
+            + line.find(name).unwrap()
+            + name.len()
+    };
+    assert_eq!(
+        version_column("loki"),
+        version_column("prometheus-operator-crds"),
+        "{out}"
+    );
     std::fs::write(
         dir.join("old.yaml"),
         "name: a\ndomain: example.nl\ndisable: [falco]\n",
@@ -319,4 +340,203 @@ fn an_unreadable_file_is_reported_and_the_rest_still_validated() {
             .any(|d| d["file"] == "infrastructure/quota.yaml" && d["line"] == 5),
         "{out}"
     );
+}
+
+/// The one workload the platform installs from this repository, the haven admission webhook, is
+/// rendered by Helm with exactly the values of the rendered HelmRelease and checked by `haven app
+/// check` together with the NetworkPolicies the tree gives its namespace: nothing may be left but
+/// the one documented waiver, at `--fail-on info`. With the Prometheus Operator CRDs on the
+/// platform (both metrics backends) the ServiceMonitor is on; without metrics it is off.
+#[test]
+fn the_webhook_installed_by_the_platform_passes_haven_app_check() {
+    if !common::helm_available() {
+        return;
+    }
+    let repo = common::repo();
+    for (backend, metrics_on) in [
+        ("mimir", true),
+        ("kube-prometheus-stack", true),
+        ("off", false),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let (code, _, err) = text(&haven(
+            dir,
+            &[
+                "plus",
+                "init",
+                "--provider",
+                "generic",
+                "--domain",
+                "example.nl",
+            ],
+        ));
+        assert_eq!(code, 0, "{err}");
+        let config = dir.join("haven-plus.yaml");
+        let mut yaml = std::fs::read_to_string(&config).unwrap();
+        yaml = match backend {
+            "off" => yaml.replacen(
+                "metrics:\n    enabled: true",
+                "metrics:\n    enabled: false",
+                1,
+            ),
+            other => yaml.replacen("backend: mimir", &format!("backend: {other}"), 1),
+        };
+        std::fs::write(&config, yaml).unwrap();
+        let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+        assert_eq!(code, 0, "{backend}: {err}");
+
+        let release =
+            std::fs::read_to_string(dir.join("infrastructure/haven-admission/release.yaml"))
+                .unwrap();
+        let hr = haven_model::parse_stream("release.yaml", &release)
+            .remove(0)
+            .unwrap()
+            .value;
+        let values = &hr["spec"]["values"];
+        assert_eq!(
+            values["metrics"]["serviceMonitor"]["enabled"],
+            serde_json::json!(metrics_on),
+            "{backend}: {values}"
+        );
+        let infra =
+            std::fs::read_to_string(dir.join("clusters/haven/infrastructure.yaml")).unwrap();
+        let unit = haven_model::parse_stream("infrastructure.yaml", &infra)
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .find(|d| d["metadata"]["name"] == "haven-admission")
+            .unwrap();
+        let deps: Vec<&str> = unit["spec"]["dependsOn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        let crds = match backend {
+            "mimir" => Some("prometheus-operator-crds"),
+            "kube-prometheus-stack" => Some("kube-prometheus-stack"),
+            _ => None,
+        };
+        assert!(deps.contains(&"cert-manager"), "{backend}: {deps:?}");
+        assert_eq!(
+            crds.is_some_and(|c| deps.contains(&c)),
+            crds.is_some(),
+            "{backend}: {deps:?}"
+        );
+
+        let values_file = dir.join("values.json");
+        std::fs::write(&values_file, values.to_string()).unwrap();
+        let policies = dir.join("infrastructure/haven-admission/network-policies.yaml");
+        let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+            .current_dir(&repo)
+            .args(["app", "check", "deploy/charts/haven-admission"])
+            .arg(&policies)
+            .args(["--helm", "tools/helm", "--release", "haven-admission", "-n", "haven-system"])
+            .arg("-f")
+            .arg(&values_file)
+            .args(["--set", "image.digest=sha256:9b2f0c1d3e4a5b6c7d8e9f00112233445566778899aabbccddeeff0011223344"])
+            .args(["--format", "json", "--fail-on", "info"])
+            .env("HAVEN_TODAY", "2026-11-25")
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{backend}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(
+            report["errors"],
+            serde_json::json!([]),
+            "{backend}: {report:#}"
+        );
+        let unwaived: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f.get("waived").is_none_or(|w| w.is_null()))
+            .map(|f| format!("{} {}", f["rule"], f["message"]))
+            .collect();
+        let expected: Vec<String> = if metrics_on {
+            vec![]
+        } else {
+            // Without any metrics backend nothing can scrape it: Haven's metrics requirement
+            // is reported, as it should be.
+            vec!["\"haven.metrics-endpoint\"".to_owned()]
+        };
+        let rules: Vec<String> = unwaived
+            .iter()
+            .map(|u| u.split(' ').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(rules, expected, "{backend}: {unwaived:#?}");
+        assert_eq!(report["summary"]["workloads"], 1, "{backend}");
+        if metrics_on {
+            assert_eq!(out.status.code(), Some(0), "{backend}: {report:#}");
+        }
+    }
+}
+
+/// After `flux bootstrap` the tree has Flux's own controllers in
+/// `clusters/<name>/flux-system/gotk-components.yaml`, listed in that directory's
+/// kustomization.yaml. A later render must keep both (dropping them would make the flux-system
+/// Kustomization prune Flux itself), diff must not report them, and the tree still validates.
+#[test]
+fn render_after_flux_bootstrap_keeps_flux_components() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "init",
+            "--provider",
+            "kind",
+            "--domain",
+            "example.nl",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    // What `flux bootstrap git --path=clusters/haven` commits.
+    let flux = dir.join("clusters/haven/flux-system");
+    // A Namespace and one controller as Flux ships it (one replica, no probes or PDB here):
+    // Flux's to configure, so validate does not hold it to the application rules.
+    let components = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: source-controller\n  namespace: flux-system\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: source-controller}\n  template:\n    metadata:\n      labels: {app: source-controller}\n    spec:\n      containers:\n      - name: manager\n        image: ghcr.io/fluxcd/source-controller:v1.7.0\n";
+    std::fs::write(flux.join("gotk-components.yaml"), components).unwrap();
+    let bootstrap_kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\n";
+    std::fs::write(flux.join("kustomization.yaml"), bootstrap_kustomization).unwrap();
+
+    let (code, out, err) = text(&haven(dir, &["plus", "diff"]));
+    assert!(!out.contains("gotk-components.yaml"), "{out}");
+    assert!(!err.contains("gotk-components.yaml"), "{err}");
+    // Only our header comment differs in kustomization.yaml; render writes it back.
+    assert!(
+        code == 0 || out.contains("flux-system/kustomization.yaml"),
+        "{out}"
+    );
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("no longer rendered"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(flux.join("gotk-components.yaml")).unwrap(),
+        components
+    );
+    let k = std::fs::read_to_string(flux.join("kustomization.yaml")).unwrap();
+    let resources = &haven_model::parse_stream("k", &k).remove(0).unwrap().value["resources"];
+    assert_eq!(
+        resources,
+        &serde_json::json!(["gotk-components.yaml", "gotk-sync.yaml"])
+    );
+    let (code, out, _) = text(&haven(dir, &["plus", "diff"]));
+    assert_eq!(code, 0, "a second render changes nothing: {out}");
+    if let Some(schemas) = crd_schemas() {
+        let (code, out, err) = text(&haven(
+            dir,
+            &[
+                "plus",
+                "validate",
+                ".",
+                "--crd-schemas",
+                schemas.to_str().unwrap(),
+            ],
+        ));
+        assert_eq!(code, 0, "{out}{err}");
+    }
 }

@@ -214,3 +214,45 @@ fn wait_times_out_and_missing_flux_is_explained() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is Flux installed"), "{err}");
 }
+
+/// A platform laid out like the public reference (HelmReleases in flux-system, no per-component
+/// Kustomizations): the shared `flux-failing` fixture. Releases are found by name and their
+/// failures reach the capability.
+#[test]
+fn reference_layout_releases_are_read_from_flux_system() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../haven-test-support/fixtures/clusters/flux-failing.yaml");
+    let server = ApiServer::start_background(FakeCluster::from_fixture(&fixture).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = PlatformConfig::new("haven", "example.nl", Provider::Generic);
+    config.capabilities.admission.engine = haven_platform::config::AdmissionEngine::Kyverno;
+    setup(tmp.path(), &server, &config);
+    let out = haven(tmp.path(), &["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let release = |name: &str| {
+        doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {doc:#}"))["release"]
+            .clone()
+    };
+    assert_eq!(release("cert-manager")["state"], "ready", "{doc:#}");
+    assert_eq!(release("loki")["state"], "ready", "{doc:#}");
+    assert_eq!(release("velero")["state"], "failed", "{doc:#}");
+    assert!(
+        release("kyverno")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("context deadline exceeded")),
+        "{doc:#}"
+    );
+    assert_eq!(release("tempo")["state"], "missing", "{doc:#}");
+    assert_eq!(doc["capabilities"]["backups"]["state"], "failed", "{doc:#}");
+    assert_eq!(
+        doc["capabilities"]["admission"]["state"], "failed",
+        "{doc:#}"
+    );
+}

@@ -393,17 +393,23 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
         // Already reported through velero's dependency; nothing more to add.
     }
     let mut seen = BTreeSet::new();
-    for t in &config.tenants {
+    for (i, t) in config.tenants.iter().enumerate() {
+        let at = |field: &str| format!("tenants[{i}].{field}");
         if !is_dns_label(&t.name) {
             out.push((
-                "tenants".to_owned(),
+                at("name"),
                 format!("tenant name `{}` is not a valid namespace name", t.name),
             ));
         }
         if !seen.insert(t.name.as_str()) {
+            out.push((at("name"), format!("tenant `{}` is listed twice", t.name)));
+        }
+        if let Some(repo) = &t.repo
+            && !is_git_url(repo)
+        {
             out.push((
-                "tenants".to_owned(),
-                format!("tenant `{}` is listed twice", t.name),
+                at("repo"),
+                format!("`{repo}` is not a Git URL Flux can fetch (http://, https:// or ssh://)"),
             ));
         }
         if on
@@ -411,13 +417,22 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
             .any(|c| catalogue.get(c).is_some_and(|c| c.namespace == t.name))
         {
             out.push((
-                "tenants".to_owned(),
+                at("name"),
                 format!(
                     "tenant `{}` would share a namespace with a platform component",
                     t.name
                 ),
             ));
         }
+    }
+    if !is_git_url(&config.cluster.git.url) {
+        out.push((
+            "cluster.git.url".to_owned(),
+            format!(
+                "`{}` is not a Git URL Flux can fetch (http://, https:// or ssh://)",
+                config.cluster.git.url
+            ),
+        ));
     }
     if !is_dns_label(&config.cluster.name) {
         out.push((
@@ -445,6 +460,15 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
         ));
     }
     out
+}
+
+/// What Flux's GitRepository accepts (`^(http|https|ssh)://.*$`), with a host.
+fn is_git_url(url: &str) -> bool {
+    ["http://", "https://", "ssh://"].iter().any(|scheme| {
+        url.strip_prefix(scheme).is_some_and(|rest| {
+            !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
+        })
+    })
 }
 
 fn why_not_selected(c: &Component, config: &PlatformConfig) -> String {
@@ -516,6 +540,12 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
     match name {
         None => {
             let mut out = String::from("components (override under `components.<name>`):\n");
+            let width = catalogue
+                .components
+                .iter()
+                .map(|c| c.name.len())
+                .max()
+                .unwrap_or(0);
             for c in &catalogue.components {
                 let caps: Vec<String> = c
                     .provides
@@ -526,7 +556,7 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
                     })
                     .collect();
                 out.push_str(&format!(
-                    "  {:<22} {:<12} {:<40} {}\n",
+                    "  {:<width$} {:<12} {:<40} {}\n",
                     c.name,
                     c.version,
                     caps.join(", "),

@@ -717,6 +717,16 @@ pub fn parse(
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Every wrong type and value at once (one per key), from the same schema; serde below then
+    // only meets what the schema cannot express.
+    errors = schema_errors(&schema, &value)
+        .into_iter()
+        .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg))
+        .collect();
+    errors.sort_by_key(|e| e.line);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let config: PlatformConfig = match serde_path_to_error::deserialize(&value) {
         Ok(c) => c,
         Err(e) => {
@@ -734,8 +744,54 @@ pub fn parse(
     if errors.is_empty() {
         Ok((config, notes))
     } else {
+        errors.sort_by_key(|e| e.line);
         Err(errors)
     }
+}
+
+/// Schema violations as (key path, message), the first per key.
+fn schema_errors(schema: &Value, value: &Value) -> Vec<(String, String)> {
+    let Ok(validator) = jsonschema::validator_for(schema) else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for e in validator.iter_errors(value) {
+        let mut path = String::new();
+        let mut node = Some(schema);
+        for seg in e.instance_path().iter() {
+            match seg {
+                jsonschema::paths::LocationSegment::Property(p) => {
+                    haven_model::path::push_key(&mut path, &p);
+                    node = node.and_then(|n| {
+                        let n = resolve(schema, n);
+                        n.get("properties")
+                            .and_then(|ps| ps.get(p.as_ref()))
+                            .or_else(|| n.get("additionalProperties").filter(|a| a.is_object()))
+                    });
+                }
+                jsonschema::paths::LocationSegment::Index(i) => {
+                    path.push_str(&format!("[{i}]"));
+                    node = node.and_then(|n| resolve(schema, n).get("items"));
+                }
+            }
+        }
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let instance = e.instance();
+        let shown = match instance.as_ref() {
+            Value::String(s) => format!("`{s}`"),
+            other => other.to_string(),
+        };
+        let choices = node.and_then(|n| enum_values(schema, resolve(schema, n)));
+        let msg = match choices {
+            Some(values) => format!("{shown} is not one of {}", values.join(" | ")),
+            None => e.to_string(),
+        };
+        out.push((path, msg));
+    }
+    out
 }
 
 pub(crate) fn join_path(parent: &str, key: &str) -> String {
@@ -818,6 +874,35 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
         lb = kebab(d.load_balancer),
         dns = d.dns_provider,
     )
+}
+
+/// For a key path that names no key (`capabilities.backups.tll`), the nearest one that does
+/// (`capabilities.backups.ttl`), correcting each step by edit distance.
+pub fn suggest_key(path: &str) -> Option<String> {
+    let schema = schema_value();
+    let mut node = &schema;
+    let mut out = String::new();
+    for step in haven_model::path::parse(path) {
+        let haven_model::path::Step::Key(key) = step else {
+            return None;
+        };
+        node = resolve(&schema, node);
+        if node.get("properties").is_none()
+            && let Some(items) = node.get("items")
+        {
+            node = resolve(&schema, items);
+        }
+        let props = node.get("properties").and_then(Value::as_object)?;
+        let name = if props.contains_key(key) {
+            key.to_owned()
+        } else {
+            let known: Vec<String> = props.keys().cloned().collect();
+            crate::strict::did_you_mean(key, &known)?
+        };
+        haven_model::path::push_key(&mut out, &name);
+        node = &props[&name];
+    }
+    (out != path && explain(&out).is_some()).then_some(out)
 }
 
 /// The documentation of one key path, from the schema: description, type, default, allowed

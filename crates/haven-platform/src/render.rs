@@ -33,6 +33,26 @@ pub struct Rendered {
     pub notes: Vec<String>,
 }
 
+/// The file `flux bootstrap` adds next to our `gotk-sync.yaml`: Flux's own controllers.
+pub const FLUX_COMPONENTS: &str = "gotk-components.yaml";
+
+/// Keeps what `flux bootstrap` added to `clusters/<name>/flux-system/`: when the existing tree
+/// has `gotk-components.yaml`, it is carried over unchanged and listed (first, as bootstrap
+/// writes it) in that directory's `kustomization.yaml`. Without this, a render after bootstrap
+/// would drop Flux's controllers from the flux-system Kustomization, which prunes them.
+pub fn keep_flux_bootstrap(rendered: &mut Rendered, config: &PlatformConfig, existing: &Tree) {
+    let dir = PathBuf::from(format!("clusters/{}/flux-system", config.cluster.name));
+    let components = dir.join(FLUX_COMPONENTS);
+    let Some(text) = existing.get(&components) else {
+        return;
+    };
+    rendered.files.insert(components, text.clone());
+    rendered.files.insert(
+        dir.join("kustomization.yaml"),
+        yaml_stream(&[kustomization(&[FLUX_COMPONENTS, "gotk-sync.yaml"])]),
+    );
+}
+
 /// Serialises documents as one YAML stream with the header.
 pub fn yaml_stream(docs: &[Value]) -> String {
     let mut out = String::from(HEADER);
@@ -205,6 +225,19 @@ impl<'a> Renderer<'a> {
             .map(|r| r.namespace.as_str())
     }
 
+    /// The component that installs the Prometheus Operator CRDs (ServiceMonitor), if any.
+    fn service_monitor_crds(&self) -> Option<&str> {
+        self.resolved
+            .iter()
+            .find(|r| {
+                r.component
+                    .crds
+                    .iter()
+                    .any(|g| g == "monitoring.coreos.com")
+            })
+            .map(|r| r.component.name.as_str())
+    }
+
     fn gateway_ns(&self) -> Option<&str> {
         self.resolved
             .iter()
@@ -311,7 +344,12 @@ impl<'a> Renderer<'a> {
                 SecretsBackend::SealedSecrets => "sealed-secrets".to_owned(),
             });
         }
-        // The admission webhook's serving certificate comes from cert-manager.
+        // The webhook's ServiceMonitor needs the monitoring.coreos.com CRDs first.
+        if c.name == "haven-admission"
+            && let Some(crds) = self.service_monitor_crds()
+        {
+            deps.insert(crds.to_owned());
+        }
         self.units.push(Unit {
             name: c.name.clone(),
             path: format!("./{dir}"),
@@ -561,6 +599,24 @@ impl<'a> Renderer<'a> {
                     values,
                     &json!({"config": {"exemptions": {"namespaces": exempt}}}),
                 );
+                // Haven requires a metrics endpoint: with the Prometheus Operator CRDs on the
+                // platform the chart ships its ServiceMonitor (unless the config says otherwise).
+                let user_set = self
+                    .config
+                    .components
+                    .get("haven-admission")
+                    .and_then(|o| o.values.as_ref())
+                    .and_then(|v| v.get("metrics"))
+                    .and_then(|m| m.get("serviceMonitor"))
+                    .and_then(|m| m.get("enabled"))
+                    .is_some();
+                if !user_set {
+                    let on = self.service_monitor_crds().is_some();
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"metrics": {"serviceMonitor": {"enabled": on}}}),
+                    );
+                }
             }
             "alloy" => {
                 let config = self.alloy_config();

@@ -210,6 +210,19 @@ pub fn status(
             .find(|o| o.kind == kind && o.namespace == ns && o.name == name)
             .map_or(State::Missing, |o| o.state.clone())
     };
+    // Our tree puts each HelmRelease in its component's namespace; platforms laid out like the
+    // public reference keep them in flux-system (or elsewhere): same name, another namespace.
+    let find_release = |ns: &str, name: &str| {
+        let exact = find("HelmRelease", ns, name);
+        if exact != State::Missing {
+            return exact;
+        }
+        observed
+            .iter()
+            .filter(|o| o.kind == "HelmRelease" && o.name == name)
+            .min_by_key(|o| (o.namespace != "flux-system", o.namespace.clone()))
+            .map_or(State::Missing, |o| o.state.clone())
+    };
     let mut components = Vec::new();
     let mut capabilities: BTreeMap<String, State> = BTreeMap::new();
     for r in resolve(catalogue, config) {
@@ -219,7 +232,7 @@ pub fn status(
         } else {
             (
                 find("Kustomization", "flux-system", &c.name),
-                Some(find("HelmRelease", &r.namespace, &c.name)),
+                Some(find_release(&r.namespace, &c.name)),
             )
         };
         let caps: Vec<String> = c
@@ -263,6 +276,13 @@ pub fn status(
                 units.push((name, state));
             }
         }
+    }
+    // Each tenant's own sync: the Kustomization in its namespace that applies its repository.
+    for t in config.tenants.iter().filter(|t| t.repo.is_some()) {
+        units.push((
+            format!("tenant/{}", t.name),
+            find("Kustomization", &t.name, &t.name),
+        ));
     }
     PlatformStatus {
         components,
@@ -370,5 +390,80 @@ mod tests {
         assert!(!s.ready());
         assert!(matches!(&s.capabilities["traces"], State::Failed(m) if m.contains("boom")));
         assert!(s.format().contains("UpgradeFailed: boom"));
+    }
+
+    #[test]
+    fn releases_in_the_reference_layout_and_tenant_syncs_are_read() {
+        let mut config = PlatformConfig::new("c", "example.nl", Provider::Kind);
+        config.tenants.push(crate::config::Tenant {
+            name: "zaken".into(),
+            group: "zaken-devs".into(),
+            repo: Some("https://git.example.nl/zaken.git".into()),
+            quota: Default::default(),
+        });
+        let cat = Catalogue::builtin().unwrap();
+        // HelmReleases in flux-system, as the public reference has them: found by name.
+        let observed = vec![
+            observe(&flux(
+                "HelmRelease",
+                "flux-system",
+                "loki",
+                "False",
+                "InstallFailed",
+            )),
+            observe(&flux(
+                "HelmRelease",
+                "other",
+                "loki",
+                "True",
+                "InstallSucceeded",
+            )),
+            observe(&flux(
+                "HelmRelease",
+                "flux-system",
+                "tempo",
+                "True",
+                "InstallSucceeded",
+            )),
+            observe(&flux(
+                "Kustomization",
+                "zaken",
+                "zaken",
+                "False",
+                "BuildFailed",
+            )),
+        ];
+        let s = status(&config, &cat, &observed);
+        let release = |n: &str| {
+            s.components
+                .iter()
+                .find(|c| c.name == n)
+                .unwrap()
+                .release
+                .clone()
+                .unwrap()
+        };
+        assert!(matches!(release("loki"), State::Failed(m) if m.starts_with("InstallFailed")));
+        assert_eq!(release("tempo"), State::Ready);
+        assert_eq!(release("mimir"), State::Missing);
+        let tenant = s.units.iter().find(|(n, _)| n == "tenant/zaken").unwrap();
+        assert!(matches!(&tenant.1, State::Failed(m) if m.starts_with("BuildFailed")));
+        // In its own namespace the release wins over one of the same name elsewhere.
+        let mut own = observed.clone();
+        let ns = resolve(&cat, &config)
+            .into_iter()
+            .find(|r| r.component.name == "loki")
+            .unwrap()
+            .namespace;
+        own.push(observe(&flux(
+            "HelmRelease",
+            &ns,
+            "loki",
+            "True",
+            "InstallSucceeded",
+        )));
+        let s = status(&config, &cat, &own);
+        let loki = s.components.iter().find(|c| c.name == "loki").unwrap();
+        assert_eq!(loki.release, Some(State::Ready));
     }
 }

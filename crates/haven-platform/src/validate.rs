@@ -8,7 +8,8 @@
 //!   (the published CRD schemas do not forbid them). A custom resource without a schema is an
 //!   error, never a silent pass.
 //! - The tree's own wiring: every `kustomization.yaml` resource exists, every Flux
-//!   Kustomization path exists, every `dependsOn` names a Kustomization of the tree.
+//!   Kustomization path exists, every `dependsOn` names a Kustomization of the tree, every
+//!   HelmRelease and Kustomization source reference names a Flux source of the tree.
 //! - Workloads pass `haven app check` (Pod Security restricted and the Haven rules).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -100,6 +101,13 @@ impl Default for Options {
     }
 }
 
+/// The stable API version of each Flux API group the tree uses, as Flux 2.9 serves them.
+pub const FLUX_STABLE: &[(&str, &str)] = &[
+    ("source.toolkit.fluxcd.io", "v1"),
+    ("kustomize.toolkit.fluxcd.io", "v1"),
+    ("helm.toolkit.fluxcd.io", "v2"),
+];
+
 /// The Kubernetes minors whose schemas this build carries (k8s-openapi's `v1_37`).
 pub const SUPPORTED_KUBERNETES: &[&str] = &["1.37"];
 
@@ -150,6 +158,9 @@ pub fn validate(
     };
     let mut all_objects = Vec::new();
     let mut flux_units: BTreeMap<String, FluxUnit> = BTreeMap::new();
+    // Flux sources (`Kind/namespace/name`) and the references to them.
+    let mut sources: BTreeSet<String> = BTreeSet::new();
+    let mut source_refs: Vec<(Object, &str, String)> = Vec::new();
     let dirs: BTreeSet<PathBuf> = files
         .keys()
         .flat_map(|p| p.ancestors().skip(1).map(Path::to_path_buf))
@@ -189,6 +200,49 @@ pub fn validate(
                 continue;
             }
             report.objects += 1;
+            if let Some((group, version)) = o.api_version.split_once('/')
+                && let Some((_, stable)) = FLUX_STABLE.iter().find(|(g, _)| *g == group)
+                && version != *stable
+            {
+                let loc = o.location("apiVersion");
+                v.diags.push(Diagnostic {
+                    file: loc.file,
+                    line: loc.line,
+                    severity: Severity::Warning,
+                    path: "apiVersion".to_owned(),
+                    object: label(&o),
+                    message: format!(
+                        "`{}` is not the version Flux 2.9 serves as stable (deprecated or removed; \
+                         a schema of that name may be another project's): use `{group}/{stable}`",
+                        o.api_version
+                    ),
+                });
+            }
+            let own_ns = o.namespace.clone().unwrap_or_default();
+            if o.api_version.starts_with("source.toolkit.fluxcd.io/") {
+                sources.insert(format!("{}/{own_ns}/{}", o.kind, o.name));
+            }
+            let is_flux_consumer = (o.api_version.starts_with("helm.toolkit.fluxcd.io/")
+                && o.kind == "HelmRelease")
+                || (o.api_version.starts_with("kustomize.toolkit.fluxcd.io/")
+                    && o.kind == "Kustomization");
+            if is_flux_consumer {
+                for path in [
+                    "spec.chartRef",
+                    "spec.chart.spec.sourceRef",
+                    "spec.sourceRef",
+                ] {
+                    if let Some(r) = o.get(path).and_then(Value::as_object) {
+                        let kind = r.get("kind").and_then(Value::as_str).unwrap_or_default();
+                        let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+                        let ns = r
+                            .get("namespace")
+                            .and_then(Value::as_str)
+                            .unwrap_or(&own_ns);
+                        source_refs.push((o.clone(), path, format!("{kind}/{ns}/{name}")));
+                    }
+                }
+            }
             if o.api_version == "kustomize.toolkit.fluxcd.io/v1" && o.kind == "Kustomization" {
                 let deps = o
                     .get("spec.dependsOn")
@@ -211,7 +265,11 @@ pub fn validate(
             if v.object(&o) {
                 report.custom_resources += 1;
             }
-            all_objects.push(o);
+            // Flux's own controllers, as `flux bootstrap` commits them, are Flux's to configure:
+            // schema-checked like everything else, but not held to the application rules.
+            if !name.ends_with(&format!("/flux-system/{}", crate::render::FLUX_COMPONENTS)) {
+                all_objects.push(o);
+            }
         }
     }
     for (key, (o, deps)) in &flux_units {
@@ -229,6 +287,20 @@ pub fn validate(
                     message: format!("depends on Kustomization `{want}`, which is not in the tree"),
                 });
             }
+        }
+    }
+    for (o, path, want) in &source_refs {
+        if !sources.contains(want) {
+            let loc = o.location(path);
+            let (kind, rest) = want.split_once('/').unwrap_or(("", want));
+            v.diags.push(Diagnostic {
+                file: loc.file,
+                line: loc.line,
+                severity: Severity::Error,
+                path: (*path).to_owned(),
+                object: label(o),
+                message: format!("refers to {kind} `{rest}`, which is not in the tree"),
+            });
         }
     }
     if opts.check_workloads {
@@ -443,6 +515,23 @@ impl Validator<'_> {
                 }
             }
         }
+        // The strict pass says the same as a schema's own `additionalProperties: false`, with the
+        // full path and a suggestion: keep only its line.
+        let strict: Vec<(String, String)> = found
+            .iter()
+            .filter(|(_, m)| m.starts_with("unknown field `"))
+            .map(|(p, _)| p.clone())
+            .map(|p| match p.rfind('.') {
+                Some(i) => (p[..i].to_owned(), p[i + 1..].to_owned()),
+                None => (String::new(), p.clone()),
+            })
+            .collect();
+        found.retain(|(path, msg)| {
+            !(msg.starts_with("Additional properties are not allowed")
+                && strict
+                    .iter()
+                    .any(|(parent, key)| parent == path && msg.contains(&format!("'{key}'"))))
+        });
         for (path, msg) in found {
             self.at(o, &path, msg);
         }

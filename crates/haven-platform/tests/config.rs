@@ -92,6 +92,44 @@ fn wrong_types_and_values_name_the_path_and_line() {
 }
 
 #[test]
+fn every_wrong_type_and_value_is_reported_at_once() {
+    let text = "version: 1
+cluster:
+  name: haven
+  domain: example.nl
+  provider: previdr
+capabilities:
+  objectStorage: {enabled: \"yes please\"}
+  backups:
+    ttl: [7d]
+tenants:
+- name: a
+  group: g
+  quota: {pods: many}
+";
+    let e = errors(text);
+    let got: Vec<(&str, u32)> = e.iter().map(|e| (e.path.as_str(), e.line)).collect();
+    assert_eq!(
+        got,
+        [
+            ("cluster.provider", 5),
+            ("capabilities.objectStorage.enabled", 7),
+            ("capabilities.backups.ttl", 9),
+            ("tenants[0].quota.pods", 13),
+        ],
+        "{e:#?}"
+    );
+    assert!(
+        e[0].message
+            .contains("`previdr` is not one of previder | cyso"),
+        "{}",
+        e[0].message
+    );
+    assert!(e[1].message.contains("boolean"), "{}", e[1].message);
+    assert!(e[3].message.contains("many"), "{}", e[3].message);
+}
+
+#[test]
 fn conflicting_choices_are_explained() {
     // Two ingress implementations.
     let e = errors(&format!(
@@ -167,6 +205,30 @@ fn conflicting_choices_are_explained() {
         "{MINIMAL}tenants:\n- {{name: a, group: g}}\n- {{name: a, group: h}}\n"
     ));
     assert!(e[0].message.contains("twice"), "{e:?}");
+    assert_eq!(e[0].path, "tenants[1].name");
+    assert_eq!(e[0].line, 8, "the second entry: {e:?}");
+    // A tenant repository or platform repository Flux cannot fetch.
+    let e = errors(&format!(
+        "{MINIMAL}tenants:\n- name: a\n  group: g\n  repo: git.example.nl/a.git\n"
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "tenants[0].repo");
+    assert_eq!(e[0].line, 9);
+    assert!(e[0].message.contains("not a Git URL"), "{e:?}");
+    let e = errors(&format!(
+        "{MINIMAL}  git:\n    url: git@github.com:org/platform.git\n"
+    ));
+    assert_eq!(e[0].path, "cluster.git.url");
+    assert_eq!(e[0].line, 7);
+    for ok in [
+        "https://git.example.nl/a.git",
+        "ssh://git@git.example.nl/a.git",
+    ] {
+        parse(&format!(
+            "{MINIMAL}tenants:\n- {{name: a, group: g, repo: '{ok}'}}\n"
+        ))
+        .unwrap();
+    }
 }
 
 #[test]
@@ -275,6 +337,16 @@ fn explain_documents_keys_with_defaults() {
         "{t}"
     );
     assert!(config::explain("capabilities.nope").is_none());
+    assert_eq!(
+        config::suggest_key("capabilities.backups.tll").as_deref(),
+        Some("capabilities.backups.ttl")
+    );
+    assert_eq!(
+        config::suggest_key("capabilites.ingres.implementation").as_deref(),
+        Some("capabilities.ingress.implementation")
+    );
+    assert_eq!(config::suggest_key("capabilities.backups.ttl"), None);
+    assert_eq!(config::suggest_key("nothing.like.it"), None);
     let t = config::explain("tenants.group").unwrap();
     assert!(t.contains("OIDC group"), "{t}");
     let cat = Catalogue::builtin().unwrap();

@@ -43,9 +43,91 @@ fn tenant(name: &str) -> Tenant {
     }
 }
 
+/// Keys whose string value would be a credential in clear text.
+fn credential_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace(['_', '-'], "");
+    [
+        "password",
+        "passwd",
+        "token",
+        "apikey",
+        "secretkey",
+        "secretaccesskey",
+        "accesskeyid",
+        "clientsecret",
+        "privatekey",
+    ]
+    .iter()
+    .any(|c| k.ends_with(c))
+}
+
+fn find_credentials(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, child) in m {
+                let p = format!("{path}.{k}");
+                if credential_key(k) && child.as_str().is_some_and(|s| !s.is_empty()) {
+                    out.push(p.clone());
+                }
+                find_credentials(child, &p, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                find_credentials(child, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// No secret in clear text: no Secret objects, no credential-named values, and sealed data
+/// only as placeholders for kubeseal output.
+fn assert_no_clear_secrets(label: &str, files: &std::collections::BTreeMap<PathBuf, String>) {
+    let mut found = Vec::new();
+    for (p, text) in files {
+        for d in haven_model::parse_stream(&p.to_string_lossy(), text) {
+            let v = d.unwrap().value;
+            let at = format!("{}:{}/{}", p.display(), v["kind"], v["metadata"]["name"]);
+            if v["kind"] == "Secret" {
+                found.push(format!("{at} is a Secret"));
+            }
+            if v["kind"] == "SealedSecret" {
+                for (k, sealed) in v["spec"]["encryptedData"].as_object().unwrap() {
+                    if !sealed
+                        .as_str()
+                        .unwrap()
+                        .starts_with("SEALED-PLACEHOLDER: kubeseal")
+                    {
+                        found.push(format!("{at} encryptedData.{k} is not a placeholder"));
+                    }
+                }
+                continue;
+            }
+            // ExternalSecrets are references by definition (`secretKey` names a key to fill).
+            if v["kind"] == "ExternalSecret" {
+                assert!(
+                    v["spec"]["data"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|d| d["remoteRef"]["key"].as_str().is_some()),
+                    "{label}: {at}"
+                );
+                continue;
+            }
+            let mut creds = Vec::new();
+            find_credentials(&v, "", &mut creds);
+            found.extend(creds.into_iter().map(|c| format!("{at} {c}")));
+        }
+    }
+    assert!(found.is_empty(), "{label}: {found:#?}");
+}
+
 fn assert_valid(label: &str, config: &PlatformConfig, schemas: &DirSchemas) {
     let catalogue = Catalogue::builtin().unwrap();
     let rendered = render(config, &catalogue);
+    assert_no_clear_secrets(label, &rendered.files);
     assert!(
         rendered.files.len() > 20,
         "{label}: only {} files",
@@ -277,4 +359,26 @@ fn haven_admission_values_satisfy_the_charts_schema() {
         exempt.as_array().unwrap().iter().any(|n| n == "falco"),
         "{exempt}"
     );
+}
+
+#[test]
+fn the_clear_text_scan_finds_credentials() {
+    let mut found = Vec::new();
+    let v = serde_json::json!({"spec": {"values": {"adminPassword": "hunter2",
+        "s3": {"secret_access_key": "abc", "existingSecret": "ref"}, "token": ""}}});
+    find_credentials(&v, "", &mut found);
+    assert_eq!(
+        found,
+        [
+            ".spec.values.adminPassword",
+            ".spec.values.s3.secret_access_key"
+        ]
+    );
+    let mut files = std::collections::BTreeMap::new();
+    files.insert(
+        PathBuf::from("x.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {a: b}\n".to_owned(),
+    );
+    let caught = std::panic::catch_unwind(|| assert_no_clear_secrets("t", &files));
+    assert!(caught.is_err());
 }

@@ -108,6 +108,16 @@ fn unknown_field_in_a_custom_resource_with_a_suggestion() {
         "{}",
         d[0].message
     );
+    // A schema that closes the object itself (as Flux's do) reports the same key once, not
+    // once for its `additionalProperties: false` and again in the strict pass.
+    let mut closed = schemas();
+    for schema in closed.0.values_mut() {
+        schema["properties"]["spec"]["properties"]["template"]["additionalProperties"] =
+            json!(false);
+    }
+    let d = run(&[("s.yaml", &text)], &closed);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("did you mean `ttl`"), "{d:#?}");
     // metadata of a custom resource is checked as ObjectMeta.
     let text = SCHEDULE.replace(
         "  namespace: velero",
@@ -190,7 +200,13 @@ spec:
         &s,
     );
     let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
-    assert_eq!(d.len(), 3, "{msgs:#?}");
+    assert_eq!(d.len(), 4, "{msgs:#?}");
+    // Its source is not in the tree either.
+    assert!(
+        msgs.iter().any(|m| m.contains("c/infra.yaml:8")
+            && m.contains("GitRepository `flux-system/flux-system`, which is not in the tree")),
+        "{msgs:#?}"
+    );
     assert!(
         msgs.iter()
             .any(|m| m.contains("x/kustomization.yaml:5") && m.contains("missing.yaml")),
@@ -204,6 +220,94 @@ spec:
     assert!(
         msgs.iter()
             .any(|m| m.contains("c/infra.yaml:10") && m.contains("flux-system/b")),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn helm_releases_must_name_a_source_of_the_tree() {
+    let mut s = schemas();
+    for (g, k, v) in [
+        ("helm.toolkit.fluxcd.io", "helmrelease", "v2"),
+        ("source.toolkit.fluxcd.io", "helmrepository", "v1"),
+        ("source.toolkit.fluxcd.io", "ocirepository", "v1"),
+    ] {
+        s.0.insert((g.into(), k.into(), v.into()), json!({"type": "object"}));
+    }
+    let sources = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: grafana, namespace: loki}
+spec: {url: https://grafana.github.io/helm-charts}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: loki, namespace: loki}
+spec: {url: oci://ghcr.io/grafana-community/helm-charts/loki}
+";
+    let releases = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: ok, namespace: loki}
+spec:
+  chartRef: {kind: OCIRepository, name: loki}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: typo, namespace: loki}
+spec:
+  chart:
+    spec:
+      chart: loki
+      sourceRef: {kind: HelmRepository, name: grafna}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: elsewhere, namespace: tempo}
+spec:
+  chartRef: {kind: OCIRepository, name: loki}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: cross, namespace: tempo}
+spec:
+  chartRef: {kind: OCIRepository, name: loki, namespace: loki}
+";
+    let d = run(&[("s.yaml", sources), ("r.yaml", releases)], &s);
+    let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    assert!(
+        msgs[0].contains("r.yaml:14")
+            && msgs[0].contains("HelmRelease/typo")
+            && msgs[0].contains("HelmRepository `loki/grafna`"),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs[1].contains("r.yaml:20") && msgs[1].contains("OCIRepository `tempo/loki`"),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn flux_api_versions_other_than_the_stable_ones_are_flagged() {
+    let mut s = schemas();
+    s.0.insert(
+        (
+            "helm.toolkit.fluxcd.io".into(),
+            "helmrelease".into(),
+            "v2beta1".into(),
+        ),
+        json!({"type": "object"}),
+    );
+    let old = "apiVersion: helm.toolkit.fluxcd.io/v2beta1
+kind: HelmRelease
+metadata: {name: old, namespace: loki}
+spec: {interval: 5m}
+";
+    let d = run(&[("old.yaml", old)], &s);
+    let msgs: Vec<String> = d.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 1, "{msgs:#?}");
+    assert!(
+        msgs[0].contains("old.yaml:1: warning")
+            && msgs[0].contains("use `helm.toolkit.fluxcd.io/v2`"),
         "{msgs:#?}"
     );
 }
