@@ -67,27 +67,17 @@ pub fn run(a: &StatusArgs) -> Result<u8, String> {
     })
 }
 
+/// The cluster, found the way kubectl (and `haven check`) finds it.
 async fn client(a: &StatusArgs) -> Result<kube::Client, String> {
-    let options = kube::config::KubeConfigOptions {
+    let access = haven_cluster::AccessOptions {
+        kubeconfig: a.kubeconfig.clone(),
         context: a.context.clone(),
-        ..Default::default()
+        timeout: None,
     };
-    let config = match &a.kubeconfig {
-        Some(path) => {
-            let file = kube::config::Kubeconfig::read_from(path)
-                .map_err(|e| format!("{}: cannot read kubeconfig: {e}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(file, &options)
-                .await
-                .map_err(|e| format!("{}: {e}", path.display()))?
-        }
-        None if a.context.is_some() => kube::Config::from_kubeconfig(&options)
-            .await
-            .map_err(|e| format!("kubeconfig: {e}"))?,
-        None => kube::Config::infer()
-            .await
-            .map_err(|e| format!("no cluster configuration (pass --kubeconfig): {e}"))?,
-    };
-    kube::Client::try_from(config).map_err(|e| format!("cannot build a Kubernetes client: {e}"))
+    haven_cluster::connect(&access)
+        .await
+        .map(|c| c.client)
+        .map_err(|e| e.to_string())
 }
 
 async fn list(client: &kube::Client) -> Result<Vec<Observed>, String> {
