@@ -2,20 +2,23 @@
 # Load test of `haven admission serve` on loopback, side by side with a null responder on the
 # same TLS/HTTP stack (always allows, no evaluation) as the ceiling.
 #
-#   bench/admission.sh [--no-build] [--soak SECONDS]
+#   bench/admission.sh [--no-build] [--pin] [--soak SECONDS]
 #
 # Drives a mix of AdmissionReviews (allowed and denied pods, deployments) with wrk (Debian
 # package, installed when missing and running as root) at 50, 200 and 500 connections, and
 # prints RPS and p50/p95/p99 for both servers and the throughput ratio. --soak runs 200
 # connections for the given time (>= 300 for the issue's soak) and prints RSS at start and end.
+# --pin puts the servers on CPU 0 and wrk (one thread) on CPU 1, so that the load generator does
+# not steal the server's core: closer to a webhook pod with its own CPU.
 # Not part of the test suite.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=${BENCH_DURATION:-10}
-build=1 soak=0
+build=1 soak=0 pin=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
+    --pin) pin=1 ;;
     --soak) soak=$2; shift ;;
     *) echo "admission.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -59,8 +62,10 @@ for name, body in [("allowed-pod", review("Pod", "", pod(restricted))), ("denied
     json.dump(body, open(f"{work}/{name}.json", "w"))
 PY
 
+SERVER_CPU=() WRK_CPU=() WRK_THREADS=2
+if [ "$pin" = 1 ]; then SERVER_CPU=(taskset -c 0) WRK_CPU=(taskset -c 1) WRK_THREADS=1; fi
 start() { # port, extra args
-  "$HAVEN" admission serve --cert "$WORK/tls.crt" --key "$WORK/tls.key" --listen "127.0.0.1:$1" --no-watch "${@:2}" >/dev/null 2>&1 &
+  "${SERVER_CPU[@]}" "$HAVEN" admission serve --cert "$WORK/tls.crt" --key "$WORK/tls.key" --listen "127.0.0.1:$1" --no-watch "${@:2}" >/dev/null 2>&1 &
   echo $!
   for _ in $(seq 50); do curl -sk "https://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
 }
@@ -74,11 +79,12 @@ PIDS+=("$NULL_PID")
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 run() { # port connections seconds
-  BODIES="$WORK" wrk -t2 -c"$2" -d"$3"s --timeout 5s -s "$ROOT/bench/admission.lua" "https://127.0.0.1:$1" | grep RESULT
+  BODIES="$WORK" "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$2" -d"$3"s --timeout 5s -s "$ROOT/bench/admission.lua" "https://127.0.0.1:$1" | grep RESULT
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
-echo "haven admission benchmark (loopback, 2 cores shared by server and wrk, ${DURATION}s per point)"
+if [ "$pin" = 1 ]; then cores="server on CPU 0, wrk on CPU 1"; else cores="2 cores shared by server and wrk"; fi
+echo "haven admission benchmark (loopback, $cores, ${DURATION}s per point)"
 printf '%-6s %-8s %10s %9s %9s %9s %7s\n' conns server rps p50_ms p95_ms p99_ms errors
 for c in 50 200 500; do
   for who in haven null; do
