@@ -10,6 +10,9 @@ use haven_cluster::*;
 use haven_report::cluster_check::*;
 use serde_json::{Value, json};
 
+mod common;
+use common::{missing_tool, validate, workspace_root};
+
 fn sample_run(waive: bool, plus: bool) -> CheckRun {
     let mut s = ClusterSnapshot::empty();
     s.server_version = Read::ok(ServerVersion {
@@ -95,33 +98,6 @@ fn reports() -> Vec<ClusterReport> {
         report(sample_run(false, false)),
         report(sample_run(true, true)),
     ]
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn missing_tool(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} (required when CI is set)");
-    }
-    eprintln!("SKIPPED: {what}");
-}
-
-fn validate(schema: &Value, instance: &Value, what: &str) {
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .unwrap_or_else(|e| panic!("schema for {what}: {e}"));
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not validate:\n{}",
-        errors.join("\n")
-    );
 }
 
 #[test]

@@ -16,6 +16,9 @@ use haven_model::{
 use haven_report::{Format, Report, TextOptions, render};
 use serde_json::Value;
 
+mod common;
+use common::{missing_tool, validate, workspace_root};
+
 const TRICKY: &str = "container \"app\" runs <privileged> & as root — ünïcödé ✓";
 const CONTROL: &str = "image tag \u{1b}[31mlatest\u{1b}[0m is mutable\u{0}";
 
@@ -277,34 +280,6 @@ fn all_reports() -> Vec<(&'static str, Report)> {
 
 fn out(report: &Report, format: Format) -> String {
     render(report, format, &TextOptions::default())
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A check that needs a tool from outside cargo: skip with a reason locally, fail on CI.
-fn missing_tool(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} (required when CI is set)");
-    }
-    eprintln!("SKIPPED: {what}");
-}
-
-fn validate(schema: &Value, instance: &Value, what: &str) {
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .unwrap_or_else(|e| panic!("schema for {what} does not compile: {e}"));
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not validate:\n{}",
-        errors.join("\n")
-    );
 }
 
 // ---------------------------------------------------------------------------------------------
