@@ -47,7 +47,15 @@ pub fn parse_waivers(file: &str, text: &str, known_checks: &[&str]) -> Result<Ve
         let path = e.path().to_string();
         let inner = e.into_inner();
         let line = inner.location().map_or(1, |l| l.line());
-        format!("{file}:{line}: field {path}: {inner}")
+        // serde_yaml_ng's message repeats the path and the position we already print.
+        let message = inner.to_string();
+        let message = message
+            .strip_prefix(&format!("{path}: "))
+            .unwrap_or(&message);
+        let message = message
+            .rfind(" at line ")
+            .map_or(message, |at| &message[..at]);
+        format!("{file}:{line}: field {path}: {message}")
     })?;
     if parsed.kind != "CheckWaiverList" || !parsed.api_version.starts_with("haven.commonground.nl/")
     {
@@ -129,6 +137,14 @@ mod tests {
             e.contains("w.yaml:") && e.contains("waivers[0].expires"),
             "{e}"
         );
+        // A missing field: the path and line are said once, not repeated by the YAML library.
+        let e = parse_waivers(
+            "w.yaml",
+            "apiVersion: haven.commonground.nl/v1alpha1\nkind: CheckWaiverList\nwaivers:\n- reason: dev\n",
+            KNOWN,
+        )
+        .unwrap_err();
+        assert_eq!(e, "w.yaml:4: field waivers[0]: missing field `check`");
         let e = parse_waivers("w.yaml", "apiVersion: v1\nkind: ConfigMap\n", KNOWN).unwrap_err();
         assert!(e.contains("CheckWaiverList"), "{e}");
     }
