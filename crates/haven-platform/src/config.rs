@@ -886,12 +886,7 @@ pub fn suggest_key(path: &str) -> Option<String> {
         let haven_model::path::Step::Key(key) = step else {
             return None;
         };
-        node = resolve(&schema, node);
-        if node.get("properties").is_none()
-            && let Some(items) = node.get("items")
-        {
-            node = resolve(&schema, items);
-        }
+        node = object_schema(&schema, node);
         let props = node.get("properties").and_then(Value::as_object)?;
         let name = if props.contains_key(key) {
             key.to_owned()
@@ -915,13 +910,7 @@ pub fn explain(path: &str) -> Option<String> {
         let haven_model::path::Step::Key(key) = step else {
             return None;
         };
-        node = resolve(&schema, node);
-        // A list (`tenants`): its items' keys are explained as the list's own.
-        if node.get("properties").is_none()
-            && let Some(items) = node.get("items")
-        {
-            node = resolve(&schema, items);
-        }
+        node = object_schema(&schema, node);
         let next = node
             .get("properties")
             .and_then(|p| p.get(key))
@@ -963,6 +952,16 @@ pub fn explain(path: &str) -> Option<String> {
         out.push('\n');
     }
     Some(out)
+}
+
+/// The object schema whose `properties` name the next key: `node` with references resolved,
+/// or, for a list (`tenants`), its items' schema, so the items' keys read as the list's own.
+fn object_schema<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    let node = resolve(root, node);
+    match node.get("items") {
+        Some(items) if node.get("properties").is_none() => resolve(root, items),
+        _ => node,
+    }
 }
 
 fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {

@@ -2,7 +2,7 @@
 //! committed schema, JUnit against the Jenkins XSD, SARIF against the OASIS schema, the text
 //! tables and summary line, and the `Compliancy` resource.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use haven_checks::*;
@@ -11,7 +11,7 @@ use haven_report::cluster_check::*;
 use serde_json::{Value, json};
 
 mod common;
-use common::{missing_tool, validate, workspace_root};
+use common::{missing_tool, sarif_schema, validate, workspace_root};
 
 fn sample_run(waive: bool, plus: bool) -> CheckRun {
     let mut s = ClusterSnapshot::empty();
@@ -312,41 +312,9 @@ fn text_has_upstream_tables_and_summary_line() {
     assert!(w.contains("Haven+ capabilities"));
 }
 
-fn sarif_schema() -> Option<Value> {
-    let path = match std::env::var_os("HAVEN_SARIF_SCHEMA") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).ok()?;
-            let version = lock
-                .split("[[package]]")
-                .find(|p| p.contains("name = \"serde-sarif\"\n"))?
-                .lines()
-                .find_map(|l| l.strip_prefix("version = \""))?
-                .trim_end_matches('"')
-                .to_owned();
-            let home = std::env::var_os("CARGO_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-            std::fs::read_dir(home.join("registry/src"))
-                .ok()?
-                .filter_map(|e| {
-                    e.ok().map(|e| {
-                        e.path()
-                            .join(format!("serde-sarif-{version}/src/schema.json"))
-                    })
-                })
-                .find(|p| p.is_file())?
-        }
-    };
-    let text = std::fs::read_to_string(path)
-        .ok()?
-        .replace("[a-zA-Z]{2}]?$", "[a-zA-Z]{2}\\\\]?$");
-    serde_json::from_str(&text).ok()
-}
-
 #[test]
 fn sarif_validates_and_maps_results() {
-    let Some(schema) = sarif_schema() else {
+    let Some((_, schema)) = sarif_schema() else {
         missing_tool("the SARIF 2.1.0 schema was not found (set HAVEN_SARIF_SCHEMA)");
         return;
     };

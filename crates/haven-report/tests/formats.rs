@@ -17,7 +17,7 @@ use haven_report::{Format, Report, TextOptions, render};
 use serde_json::Value;
 
 mod common;
-use common::{missing_tool, validate, workspace_root};
+use common::{missing_tool, sarif_schema, validate, workspace_root};
 
 const TRICKY: &str = "container \"app\" runs <privileged> & as root — ünïcödé ✓";
 const CONTROL: &str = "image tag \u{1b}[31mlatest\u{1b}[0m is mutable\u{0}";
@@ -613,46 +613,6 @@ fn json_content() {
 
 // ---------------------------------------------------------------------------------------------
 // sarif
-
-/// The OASIS SARIF 2.1.0 schema (`sarif-schema-2.1.0.json`): `HAVEN_SARIF_SCHEMA`, else the copy
-/// that the `serde-sarif` crate from crates.io ships as `src/schema.json`, in cargo's registry
-/// sources (the version pinned in Cargo.lock; the crate is a dependency, so cargo fetched it).
-fn sarif_schema() -> Option<(PathBuf, Value)> {
-    let path = match std::env::var_os("HAVEN_SARIF_SCHEMA") {
-        Some(p) => PathBuf::from(p),
-        None => serde_sarif_schema()?,
-    };
-    let text = std::fs::read_to_string(&path).ok()?;
-    // The OASIS schema's `language` pattern has a stray `]`: "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$".
-    // ECMA-262 (Annex B) reads a lone `]` as a literal, Rust's regex engines reject it, and so
-    // the jsonschema crate refuses to compile the schema. Escaping it keeps the meaning.
-    let text = text.replace("[a-zA-Z]{2}]?$", "[a-zA-Z]{2}\\\\]?$");
-    let schema: Value = serde_json::from_str(&text).ok()?;
-    Some((path, schema))
-}
-
-fn serde_sarif_schema() -> Option<PathBuf> {
-    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).ok()?;
-    let version = lock
-        .split("[[package]]")
-        .find(|p| p.contains("name = \"serde-sarif\"\n"))?
-        .lines()
-        .find_map(|l| l.strip_prefix("version = \""))?
-        .trim_end_matches('"')
-        .to_owned();
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let mut registries: Vec<PathBuf> = std::fs::read_dir(cargo_home.join("registry/src"))
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    registries.sort();
-    registries
-        .into_iter()
-        .map(|r| r.join(format!("serde-sarif-{version}/src/schema.json")))
-        .find(|p| p.is_file())
-}
 
 #[test]
 fn sarif_validates_against_oasis_schema() {
