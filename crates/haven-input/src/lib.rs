@@ -8,8 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use haven_model::object::{Origin, load_objects};
-use haven_model::{InputError, InputErrorKind, LoadOutcome};
+use haven_model::{InputError, InputErrorKind, LoadOutcome, Source};
 
 /// How `helm template` is run for chart inputs.
 #[derive(Debug, Clone, Default)]
@@ -114,12 +113,29 @@ fn helm_not_found(chart_name: &str) -> InputError {
     )
 }
 
-/// What the inputs held.
+/// What the inputs held: their text, not yet parsed, so that the caller decides what to keep in
+/// memory (a large corpus is checked one document at a time).
 #[derive(Debug, Default)]
 pub struct Collected {
-    pub outcome: LoadOutcome,
+    pub sources: Vec<Source>,
+    /// Inputs that could not be read or rendered.
+    pub errors: Vec<InputError>,
     /// Files, streams and charts read.
     pub files: usize,
+}
+
+impl Collected {
+    /// Every object of every source, and every input or document that could not be read.
+    pub fn load(&self) -> LoadOutcome {
+        let mut out = LoadOutcome {
+            objects: Vec::new(),
+            errors: self.errors.clone(),
+        };
+        for source in &self.sources {
+            out.extend(source.load());
+        }
+        out
+    }
 }
 
 /// Whether a directory is a Helm chart.
@@ -142,10 +158,8 @@ pub fn collect(
             let mut text = String::new();
             c.files += 1;
             match stdin.read_to_string(&mut text) {
-                Ok(_) => c
-                    .outcome
-                    .extend(load_objects(Origin::File("<stdin>"), &text)),
-                Err(e) => c.outcome.errors.push(io_error("<stdin>", &e)),
+                Ok(_) => c.sources.push(Source::file("<stdin>", text)),
+                Err(e) => c.errors.push(io_error("<stdin>", &e)),
             }
             continue;
         }
@@ -172,8 +186,7 @@ fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: 
                 let p = e
                     .path()
                     .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
-                c.outcome
-                    .errors
+                c.errors
                     .push(InputError::new(InputErrorKind::Io, &p, 0, e.to_string()));
                 continue;
             }
@@ -203,17 +216,12 @@ fn render_chart(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c:
     c.files += 1;
     let name = dir.display().to_string();
     match renderer.render(dir, helm) {
-        Ok(text) => {
-            let stream = format!("helm template {name}");
-            c.outcome.extend(load_objects(
-                Origin::Helm {
-                    stream: &stream,
-                    chart_dir: &name,
-                },
-                &text,
-            ));
-        }
-        Err(e) => c.outcome.errors.push(e),
+        Ok(text) => c.sources.push(Source {
+            name: format!("helm template {name}"),
+            chart_dir: Some(name),
+            text,
+        }),
+        Err(e) => c.errors.push(e),
     }
 }
 
@@ -222,8 +230,8 @@ fn read_file(path: &Path, c: &mut Collected) {
     c.files += 1;
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => c.outcome.extend(load_objects(Origin::File(&name), &text)),
-            Err(e) => c.outcome.errors.push(InputError::new(
+            Ok(text) => c.sources.push(Source::file(name, text)),
+            Err(e) => c.errors.push(InputError::new(
                 InputErrorKind::Io,
                 &name,
                 0,
@@ -233,7 +241,7 @@ fn read_file(path: &Path, c: &mut Collected) {
                 ),
             )),
         },
-        Err(e) => c.outcome.errors.push(io_error(&name, &e)),
+        Err(e) => c.errors.push(io_error(&name, &e)),
     }
 }
 
@@ -287,16 +295,13 @@ mod tests {
             &opts,
             &mut std::io::empty(),
         );
-        let names: Vec<_> = c.outcome.objects.iter().map(|o| o.name.as_str()).collect();
+        let outcome = c.load();
+        let names: Vec<_> = outcome.objects.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["a", "rel", "b"]);
         assert_eq!(c.files, 4);
-        assert_eq!(c.outcome.errors.len(), 1);
-        assert!(c.outcome.errors[0].file.ends_with("bad.yml"));
-        assert!(
-            c.outcome.objects[1]
-                .file
-                .ends_with("chart/templates/cm.yaml")
-        );
+        assert_eq!(outcome.errors.len(), 1);
+        assert!(outcome.errors[0].file.ends_with("bad.yml"));
+        assert!(outcome.objects[1].file.ends_with("chart/templates/cm.yaml"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<Yam
         idx: 0,
         first_line,
         pending: None,
+        peeked: None,
         notes: Vec::new(),
     };
     // Skip the document start marker the splitter leaves at the top.
@@ -70,6 +71,9 @@ struct Fast<'a> {
     first_line: u32,
     /// The rest of a `- key: value` line, seen as a line of its own at the key's column.
     pending: Option<Line<'a>>,
+    /// The last `peek` past blank lines: the line index it stopped at and what it found. Most
+    /// lines are peeked several times (by the mapping loop, then by the value that follows).
+    peeked: Option<(usize, Option<Line<'a>>)>,
     notes: Vec<YamlNote>,
 }
 
@@ -108,17 +112,25 @@ impl<'a> Fast<'a> {
         if let Some(p) = self.pending {
             return Some(p);
         }
-        self.skip_blank();
-        let raw = *self.lines.get(self.idx)?;
-        let content = raw.trim_start_matches(' ');
-        if content.starts_with('\t') || content.trim_end() == "..." || raw.starts_with("---") {
-            return None;
+        if let Some((at, line)) = self.peeked
+            && at == self.idx
+        {
+            return line;
         }
-        Some(Line {
-            indent: raw.len() - content.len(),
-            content: content.trim_end_matches('\r'),
-            no: self.no(self.idx),
-        })
+        self.skip_blank();
+        let line = self.lines.get(self.idx).and_then(|raw| {
+            let content = raw.trim_start_matches(' ');
+            if content.starts_with('\t') || content.trim_end() == "..." || raw.starts_with("---") {
+                return None;
+            }
+            Some(Line {
+                indent: raw.len() - content.len(),
+                content: content.trim_end_matches('\r'),
+                no: self.no(self.idx),
+            })
+        });
+        self.peeked = Some((self.idx, line));
+        line
     }
 
     fn has_more_content(&mut self) -> bool {

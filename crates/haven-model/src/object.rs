@@ -161,38 +161,92 @@ pub enum Origin<'a> {
 
 /// Parses a stream into objects. Broken documents become errors; the others are still returned.
 pub fn load_objects(origin: Origin<'_>, text: &str) -> LoadOutcome {
-    let stream = match origin {
-        Origin::File(f) | Origin::Helm { stream: f, .. } => f,
-    };
-    let stream_name: Arc<str> = Arc::from(stream);
+    let stream = StreamName::new(origin);
     let mut out = LoadOutcome::default();
-    for doc in yaml::parse_stream(stream, text) {
-        let doc = match doc {
-            Ok(d) => d,
-            Err(e) => {
-                out.errors.push(e);
-                continue;
-            }
-        };
-        let (file, shift) = match (origin, &doc.helm_source) {
-            (Origin::Helm { chart_dir, .. }, Some(src)) => {
-                let rel = src.split_once('/').map_or(src.as_str(), |(_, r)| r);
-                let shift = first_comment_line(&doc.root, doc.line);
-                (
-                    Arc::from(format!("{}/{rel}", chart_dir.trim_end_matches('/'))),
-                    shift,
-                )
-            }
-            _ => (stream_name.clone(), 0),
-        };
-        let mut ctx = ItemContext {
-            file,
-            shift,
-            out: &mut out,
-        };
-        ctx.push(doc.value, doc.root, doc.notes, "");
+    for doc in yaml::raw_documents(text) {
+        load_document(&stream, &doc, &mut out);
     }
     out
+}
+
+/// A stream's origin with its display name shared by every object read from it.
+#[derive(Debug, Clone)]
+pub struct StreamName<'a> {
+    origin: Origin<'a>,
+    name: Arc<str>,
+}
+
+impl<'a> StreamName<'a> {
+    pub fn new(origin: Origin<'a>) -> Self {
+        let name = match origin {
+            Origin::File(f) | Origin::Helm { stream: f, .. } => f,
+        };
+        Self {
+            origin,
+            name: Arc::from(name),
+        }
+    }
+}
+
+/// Parses one document of a stream (see [`yaml::raw_documents`]) into `out`: its object, the
+/// items of a `*List`, or the error that stops it.
+pub fn load_document(stream: &StreamName<'_>, raw: &yaml::RawDocument<'_>, out: &mut LoadOutcome) {
+    let doc = match raw.parse(&stream.name) {
+        None => return,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            out.errors.push(e);
+            return;
+        }
+    };
+    let (file, shift) = match (stream.origin, &doc.helm_source) {
+        (Origin::Helm { chart_dir, .. }, Some(src)) => {
+            let rel = src.split_once('/').map_or(src.as_str(), |(_, r)| r);
+            let shift = first_comment_line(&doc.root, doc.line);
+            (
+                Arc::from(format!("{}/{rel}", chart_dir.trim_end_matches('/'))),
+                shift,
+            )
+        }
+        _ => (stream.name.clone(), 0),
+    };
+    let mut ctx = ItemContext { file, shift, out };
+    ctx.push(doc.value, doc.root, doc.notes, "");
+}
+
+/// One input stream held in memory: a file, standard input, or a chart's rendered output.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The file (or `<stdin>`, or `helm template <chart>`) shown to users.
+    pub name: String,
+    /// For rendered charts: the chart directory that Helm's `# Source:` paths are relative to.
+    pub chart_dir: Option<String>,
+    pub text: String,
+}
+
+impl Source {
+    pub fn file(name: impl Into<String>, text: String) -> Self {
+        Self {
+            name: name.into(),
+            chart_dir: None,
+            text,
+        }
+    }
+
+    pub fn origin(&self) -> Origin<'_> {
+        match &self.chart_dir {
+            Some(chart_dir) => Origin::Helm {
+                stream: &self.name,
+                chart_dir,
+            },
+            None => Origin::File(&self.name),
+        }
+    }
+
+    /// Every object of the stream, and the documents that could not be read.
+    pub fn load(&self) -> LoadOutcome {
+        load_objects(self.origin(), &self.text)
+    }
 }
 
 /// Lines of Helm output are counted from the `# Source:` comment, which sits just above the

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use memchr::memmem;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
@@ -76,36 +77,90 @@ pub struct YamlDocument {
 /// Parses every document of `text`. Empty documents are skipped (as `kubectl` does); a broken
 /// document yields an error and parsing goes on with the next one.
 pub fn parse_stream(file: &str, text: &str) -> Vec<Result<YamlDocument, InputError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out = Vec::new();
-    for (index, chunk) in split_documents(text).into_iter().enumerate() {
-        if chunk.text.len() > MAX_DOCUMENT_BYTES {
-            out.push(Err(InputError::new(
+    raw_documents(text)
+        .iter()
+        .filter_map(|doc| doc.parse(file))
+        .collect()
+}
+
+/// One document of a stream, split off but not parsed yet: callers that hold many documents
+/// (`haven app check` over a large corpus) parse each one only when they need it.
+#[derive(Debug, Clone, Copy)]
+pub struct RawDocument<'t> {
+    /// 0-based index of the document in its stream.
+    pub index: usize,
+    /// 1-based line of the stream where the document's text starts.
+    pub first_line: u32,
+    /// The document's text, its `---` marker included.
+    pub text: &'t str,
+}
+
+impl<'t> RawDocument<'t> {
+    /// Parses the document; `None` for an empty one.
+    pub fn parse(&self, file: &str) -> Option<Result<YamlDocument, InputError>> {
+        if self.text.len() > MAX_DOCUMENT_BYTES {
+            return Some(Err(InputError::new(
                 InputErrorKind::Limit,
                 file,
-                chunk.first_line,
+                self.first_line,
                 format!(
                     "document is {} MiB, larger than the {} MiB limit",
-                    chunk.text.len() / (1024 * 1024),
+                    self.text.len() / (1024 * 1024),
                     MAX_DOCUMENT_BYTES / (1024 * 1024)
                 ),
             )));
-            continue;
         }
-        match parse_document(file, chunk.text, chunk.first_line) {
-            Ok(Some((value, root, notes))) => out.push(Ok(YamlDocument {
-                index,
+        match parse_document(file, self.text, self.first_line) {
+            Ok(Some((value, root, notes))) => Some(Ok(YamlDocument {
+                index: self.index,
                 line: root.line,
                 value,
                 root,
                 notes,
-                helm_source: helm_source(chunk.text),
+                helm_source: helm_source(self.text),
             })),
-            Ok(None) => {}
-            Err(e) => out.push(Err(e)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
         }
     }
-    out
+
+    /// The top-level `kind` as written, read without parsing: the value of the one line that
+    /// starts with `kind:` in column 0, when it is a plain word.
+    ///
+    /// A hint, not a reading: `None` whenever the text is not the simple block style this scan
+    /// understands (JSON, flow style, several such lines, quoting, anchors, tags). It is exact
+    /// when it answers, because a column-0 key of a block mapping is a top-level key, and YAML
+    /// requires continuation lines of scalars under such a key to be indented.
+    pub fn kind_hint(&self) -> Option<&'t str> {
+        let bytes = self.text.as_bytes();
+        let mut lines = memmem::find_iter(bytes, b"\nkind:").map(|p| p + 1);
+        let first = if bytes.starts_with(b"kind:") {
+            0
+        } else {
+            lines.next()?
+        };
+        if lines.next().is_some() {
+            return None;
+        }
+        let rest = &self.text[first + "kind:".len()..];
+        let line = rest.split('\n').next().unwrap_or_default();
+        let value = line.split(" #").next().unwrap_or_default().trim();
+        (!value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(value)
+    }
+}
+
+/// Splits a stream into its documents, without parsing them.
+pub fn raw_documents(text: &str) -> Vec<RawDocument<'_>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    split_documents(text)
+        .into_iter()
+        .enumerate()
+        .map(|(index, chunk)| RawDocument {
+            index,
+            first_line: chunk.first_line,
+            text: chunk.text,
+        })
+        .collect()
 }
 
 pub(crate) struct Chunk<'a> {
@@ -115,32 +170,49 @@ pub(crate) struct Chunk<'a> {
 
 /// Splits a stream at `---` and `...` lines.
 pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let bytes = text.as_bytes();
+    // Only lines that start with `---` or `...` can be markers: find those with a SIMD search
+    // instead of looking at every line (this split runs over every byte of a large corpus).
+    let mut candidates: Vec<usize> = Vec::new();
+    if bytes.starts_with(b"---") || bytes.starts_with(b"...") {
+        candidates.push(0);
+    }
+    candidates.extend(memmem::find_iter(bytes, b"\n---").map(|p| p + 1));
+    candidates.extend(memmem::find_iter(bytes, b"\n...").map(|p| p + 1));
+    candidates.sort_unstable();
+
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
-    let mut offset = 0usize;
+    // `line_no` is the 1-based number of the line that starts at `counted_to`.
+    let mut counted_to = 0usize;
     let mut line_no = 1u32;
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
+    for line_start in candidates {
+        let line_end =
+            memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i + 1);
+        let bare = text[line_start..line_end].trim_end_matches(['\n', '\r']);
         let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
         let is_end = bare == "..." || bare.starts_with("... ") || bare.starts_with("...\t");
-        if is_start && offset > start {
+        if !is_start && !is_end {
+            continue;
+        }
+        line_no += count_lines(&bytes[counted_to..line_start]);
+        counted_to = line_start;
+        if is_start && line_start > start {
             chunks.push(Chunk {
-                text: &text[start..offset],
+                text: &text[start..line_start],
                 first_line: start_line,
             });
-            start = offset;
+            start = line_start;
             start_line = line_no;
         }
-        offset += line.len();
-        line_no += 1;
         if is_end {
             chunks.push(Chunk {
-                text: &text[start..offset],
+                text: &text[start..line_end],
                 first_line: start_line,
             });
-            start = offset;
-            start_line = line_no;
+            start = line_end;
+            start_line = line_no + 1;
         }
     }
     if start < text.len() {
@@ -150,6 +222,11 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         });
     }
     chunks
+}
+
+/// Number of line breaks in `bytes`.
+fn count_lines(bytes: &[u8]) -> u32 {
+    u32::try_from(memchr::memchr_iter(b'\n', bytes).count()).unwrap_or(u32::MAX)
 }
 
 /// Helm's `# Source:` comment at the top of a rendered document.
@@ -766,6 +843,79 @@ pub(crate) fn differs_from_yaml12(text: &str, resolved: &Plain) -> Option<(Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain line-by-line split that `split_documents` must agree with.
+    fn split_by_lines(text: &str) -> Vec<(String, u32)> {
+        let mut chunks = Vec::new();
+        let (mut start, mut start_line, mut offset, mut line_no) = (0usize, 1u32, 0usize, 1u32);
+        for line in text.split_inclusive('\n') {
+            let bare = line.trim_end_matches(['\n', '\r']);
+            let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
+            let is_end = bare == "..." || bare.starts_with("... ") || bare.starts_with("...\t");
+            if is_start && offset > start {
+                chunks.push((text[start..offset].to_owned(), start_line));
+                (start, start_line) = (offset, line_no);
+            }
+            offset += line.len();
+            line_no += 1;
+            if is_end {
+                chunks.push((text[start..offset].to_owned(), start_line));
+                (start, start_line) = (offset, line_no);
+            }
+        }
+        if start < text.len() {
+            chunks.push((text[start..].to_owned(), start_line));
+        }
+        chunks
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_agrees_with_a_line_by_line_split(
+            lines in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "---", "--- ", "---\t# c", "----", "---x", "...", "... ", "....", ".. .",
+                    "kind: A", "  - x", "", "\r", "a: |", "  ---", "-- -", "---\r",
+                ]),
+                0..12,
+            ),
+            trailing_newline in proptest::bool::ANY,
+        ) {
+            let mut text = lines.join("\n");
+            if trailing_newline {
+                text.push('\n');
+            }
+            let ours: Vec<(String, u32)> = split_documents(&text)
+                .into_iter()
+                .map(|c| (c.text.to_owned(), c.first_line))
+                .collect();
+            proptest::prop_assert_eq!(ours, split_by_lines(&text));
+        }
+    }
+
+    #[test]
+    fn kind_hint_answers_only_when_the_text_is_plain() {
+        fn hint(text: &str) -> Option<&str> {
+            RawDocument {
+                index: 0,
+                first_line: 1,
+                text,
+            }
+            .kind_hint()
+        }
+        assert_eq!(hint("apiVersion: v1\nkind: Service\n"), Some("Service"));
+        assert_eq!(
+            hint("kind: Deployment # web\r\nmetadata: {}"),
+            Some("Deployment")
+        );
+        assert_eq!(hint("---\nkind:   Job\n"), Some("Job"));
+        assert_eq!(hint("kind: \"Service\"\n"), None);
+        assert_eq!(hint("kind: !!str Service\n"), None);
+        assert_eq!(hint("{\"kind\": \"Service\"}"), None);
+        assert_eq!(hint("kind: A\nkind: B\n"), None);
+        assert_eq!(hint("items:\n- kind: Service\n"), None);
+        assert_eq!(hint("kind:\n"), None);
+    }
 
     fn one(text: &str) -> YamlDocument {
         let mut docs = parse_stream("t.yaml", text);

@@ -58,13 +58,13 @@ enum ScopeName {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "haven app check report (haven.app-check/v1)")]
-pub struct JsonReport {
+pub struct JsonReport<'a> {
     /// Always `haven.app-check/v1` for this schema. Consumers should check it.
     pub schema_version: SchemaVersion,
     /// The tool that wrote the report.
-    pub tool: JsonTool,
+    pub tool: JsonTool<'a>,
     /// The Pod Security Standards profile and version that was checked, e.g. `restricted:v1.37`.
-    pub pss: String,
+    pub pss: &'a str,
     /// The threshold: unwaived findings of this severity or higher block.
     #[schemars(with = "SeverityName")]
     pub fail_on: Severity,
@@ -75,20 +75,20 @@ pub struct JsonReport {
     pub summary: JsonSummary,
     /// Every finding, waived ones included, in the order the tool reports them (by file, then
     /// position in the file).
-    pub findings: Vec<JsonFinding>,
+    pub findings: Vec<JsonFinding<'a>>,
     /// Files or documents that could not be read. Any input error fails the run.
-    pub errors: Vec<JsonError>,
+    pub errors: Vec<JsonError<'a>>,
     /// Every rule that ran, whether it found something or not.
-    pub rules: Vec<JsonRule>,
+    pub rules: Vec<JsonRule<'a>>,
 }
 
 /// The tool that wrote the report.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct JsonTool {
+pub struct JsonTool<'a> {
     /// Always `haven`.
-    pub name: String,
+    pub name: &'a str,
     /// The tool's version, e.g. `0.1.0`.
-    pub version: String,
+    pub version: &'a str,
 }
 
 /// Counts over the whole run.
@@ -126,29 +126,29 @@ pub struct JsonSeverityCounts {
 /// One violated expectation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct JsonFinding {
+pub struct JsonFinding<'a> {
     /// Id of the rule (see `rules`).
-    pub rule: String,
+    pub rule: &'a str,
     /// How bad it is.
     #[schemars(with = "SeverityName")]
     pub severity: Severity,
     /// Whether this finding fails the run (not waived, severity at or above `failOn`).
     pub blocking: bool,
     /// What is wrong, in one sentence.
-    pub message: String,
+    pub message: &'a str,
     /// The Kubernetes object the finding is about.
-    pub object: JsonObject,
+    pub object: JsonObject<'a>,
     /// The container the finding is about, when it is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    pub container: Option<&'a str>,
     /// Path of the field inside the object, e.g. `spec.template.spec.containers[0].image`.
     /// Empty when the finding is about the object as a whole.
-    pub path: String,
+    pub path: &'a str,
     /// Where in the input.
-    pub location: JsonLocation,
+    pub location: JsonLocation<'a>,
     /// Present when a waiver accepts this finding. Waived findings never block.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waived: Option<JsonWaiver>,
+    pub waived: Option<JsonWaiver<'a>>,
     /// Hex SHA-256 of rule, object kind, namespace, name and field path: stable across runs,
     /// and across moving the object to another file or line. Use it to match findings between
     /// runs.
@@ -158,22 +158,22 @@ pub struct JsonFinding {
 /// Identifies a Kubernetes object.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct JsonObject {
-    pub api_version: String,
-    pub kind: String,
+pub struct JsonObject<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
     /// Absent for cluster-scoped objects and for objects that do not set one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    pub name: String,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
 }
 
 /// A place in the input.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct JsonLocation {
+pub struct JsonLocation<'a> {
     /// The file as given to the tool (relative paths stay relative); `<stdin>` for standard
     /// input. For Helm charts, the template file the object was rendered from when known.
-    pub file: String,
+    pub file: &'a str,
     /// 1-based line of the field (or of the document when the field is absent); 0 when unknown.
     pub line: u32,
     /// 1-based column of the field; 0 when unknown.
@@ -184,37 +184,37 @@ pub struct JsonLocation {
 
 /// A waiver that accepts a finding.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct JsonWaiver {
+pub struct JsonWaiver<'a> {
     /// Why the finding is accepted.
-    pub reason: String,
+    pub reason: &'a str,
     /// The date (`YYYY-MM-DD`) after which the waiver no longer applies, if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
+    pub expires: Option<&'a str>,
     /// Where the waiver was written.
-    pub source: JsonWaiverSource,
+    pub source: JsonWaiverSource<'a>,
 }
 
 /// Where a waiver was written.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case")]
-pub enum JsonWaiverSource {
+pub enum JsonWaiverSource<'a> {
     /// An entry of a waiver file.
     File {
         /// The waiver file.
-        file: String,
+        file: &'a str,
         /// 1-based line of the entry.
         line: u32,
     },
     /// An annotation `waive.haven.commonground.nl/<rule>` on the object or its pod template.
     Annotation {
         /// The annotation key.
-        key: String,
+        key: &'a str,
     },
 }
 
 /// A file or document that could not be read.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct JsonError {
+pub struct JsonError<'a> {
     /// What went wrong: `io` (cannot be read), `syntax` (not valid YAML or JSON),
     /// `not-an-object` (not a Kubernetes object), `field-type` (a field of a type Kubernetes
     /// rejects), `limit` (too large or too deep), `render` (a Helm chart did not render), ...
@@ -222,22 +222,22 @@ pub struct JsonError {
     #[schemars(with = "String")]
     pub kind: InputErrorKind,
     /// The file as given to the tool.
-    pub file: String,
+    pub file: &'a str,
     /// 1-based line; 0 when the error is about the file as a whole.
     pub line: u32,
     /// Path of the field the error is about, when it is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<&'a str>,
     /// What is wrong.
-    pub message: String,
+    pub message: &'a str,
 }
 
 /// Static description of a rule.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct JsonRule {
+pub struct JsonRule<'a> {
     /// The rule id, as used in `findings[].rule` and in waivers.
-    pub id: String,
+    pub id: &'a str,
     /// The family of requirements the rule belongs to: `pss-baseline`, `pss-restricted`
     /// (Pod Security Standards), `haven` (Haven landing requirements), `haven-plus` (what a
     /// Haven+ platform expects), `input` (how the input was read). More may be added within v1.
@@ -250,24 +250,24 @@ pub struct JsonRule {
     #[schemars(with = "ScopeName")]
     pub scope: RuleScope,
     /// One line.
-    pub title: String,
+    pub title: &'a str,
     /// Why the requirement exists.
-    pub rationale: String,
+    pub rationale: &'a str,
     /// How to fix a finding.
-    pub fix: String,
+    pub fix: &'a str,
     /// Where the requirement is documented upstream.
-    pub help_uri: String,
+    pub help_uri: &'a str,
 }
 
 /// Builds the JSON document for a report.
-pub fn json_report(report: &Report) -> JsonReport {
+pub fn json_report(report: &Report) -> JsonReport<'_> {
     JsonReport {
         schema_version: SchemaVersion::V1,
         tool: JsonTool {
-            name: TOOL_NAME.to_owned(),
-            version: report.tool_version.clone(),
+            name: TOOL_NAME,
+            version: &report.tool_version,
         },
-        pss: report.pss.clone(),
+        pss: &report.pss,
         fail_on: report.fail_on,
         passed: report.passed(),
         summary: JsonSummary {
@@ -296,22 +296,22 @@ pub fn json_report(report: &Report) -> JsonReport {
     }
 }
 
-fn finding(f: &Finding, fail_on: Severity) -> JsonFinding {
+fn finding(f: &Finding, fail_on: Severity) -> JsonFinding<'_> {
     JsonFinding {
-        rule: f.rule.to_owned(),
+        rule: f.rule,
         severity: f.severity,
         blocking: f.blocks(fail_on),
-        message: f.message.clone(),
+        message: &f.message,
         object: JsonObject {
-            api_version: f.object.api_version.clone(),
-            kind: f.object.kind.clone(),
-            namespace: f.object.namespace.clone(),
-            name: f.object.name.clone(),
+            api_version: &f.object.api_version,
+            kind: &f.object.kind,
+            namespace: f.object.namespace.as_deref(),
+            name: &f.object.name,
         },
-        container: f.container.clone(),
-        path: f.path.clone(),
+        container: f.container.as_deref(),
+        path: &f.path,
         location: JsonLocation {
-            file: f.location.file.clone(),
+            file: &f.location.file,
             line: f.location.line,
             column: f.location.column,
             document_line: f.location.document_line,
@@ -321,40 +321,37 @@ fn finding(f: &Finding, fail_on: Severity) -> JsonFinding {
     }
 }
 
-fn waiver(w: &WaiverMark) -> JsonWaiver {
+fn waiver(w: &WaiverMark) -> JsonWaiver<'_> {
     JsonWaiver {
-        reason: w.reason.clone(),
-        expires: w.expires.clone(),
+        reason: &w.reason,
+        expires: w.expires.as_deref(),
         source: match &w.source {
-            WaiverSource::File { file, line } => JsonWaiverSource::File {
-                file: file.clone(),
-                line: *line,
-            },
-            WaiverSource::Annotation { key } => JsonWaiverSource::Annotation { key: key.clone() },
+            WaiverSource::File { file, line } => JsonWaiverSource::File { file, line: *line },
+            WaiverSource::Annotation { key } => JsonWaiverSource::Annotation { key },
         },
     }
 }
 
-fn error(e: &InputError) -> JsonError {
+fn error(e: &InputError) -> JsonError<'_> {
     JsonError {
         kind: e.kind,
-        file: e.file.clone(),
+        file: &e.file,
         line: e.line,
-        field: e.field.clone(),
-        message: e.message.clone(),
+        field: e.field.as_deref(),
+        message: &e.message,
     }
 }
 
-fn rule(r: &RuleInfo) -> JsonRule {
+fn rule(r: &RuleInfo) -> JsonRule<'_> {
     JsonRule {
-        id: r.id.to_owned(),
+        id: r.id,
         level: r.level,
         severity: r.severity,
         scope: r.scope,
-        title: r.title.to_owned(),
-        rationale: r.rationale.to_owned(),
-        fix: r.fix.to_owned(),
-        help_uri: r.help_uri.to_owned(),
+        title: r.title,
+        rationale: r.rationale,
+        fix: r.fix,
+        help_uri: r.help_uri,
     }
 }
 
@@ -369,7 +366,7 @@ pub fn render_json(report: &Report) -> String {
 /// The JSON Schema (draft 2020-12) of [`JsonReport`], pretty-printed with a trailing newline:
 /// the content of `docs/report-schema/app-check-v1.json`.
 pub fn json_schema() -> String {
-    let mut schema = schemars::schema_for!(JsonReport);
+    let mut schema = schemars::schema_for!(JsonReport<'_>);
     schema.insert(
         "description".to_owned(),
         serde_json::Value::String(

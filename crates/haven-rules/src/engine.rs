@@ -1,7 +1,9 @@
 //! Runs every enabled rule over a set of objects.
 
 use haven_model::workload::pod_template;
-use haven_model::{Finding, InputError, Object, PodTemplate, RuleScope};
+use haven_model::{Finding, InputError, Object, PodTemplate, RuleScope, WorkloadKind};
+
+use crate::index::AppIndex;
 
 use crate::registry;
 
@@ -152,41 +154,79 @@ pub struct Outcome {
 /// Runs every enabled rule. Each pod template is decoded, checked and dropped in turn, so memory
 /// stays that of the objects themselves however many workloads there are.
 pub fn check(objects: &[Object], opts: &CheckOptions) -> Outcome {
-    let mut sink = Sink {
-        opts,
-        findings: Vec::new(),
-    };
-    let mut errors = Vec::new();
-    let mut workloads = 0;
-    let app = opts.scope == RuleScope::Application;
-    let index = app.then(|| crate::index::AppIndex::new(objects));
+    let mut run = Run::new(opts);
+    let index = (opts.scope == RuleScope::Application).then(|| AppIndex::new(objects));
     for object in objects {
+        run.object(object, index.as_ref());
+    }
+    if index.is_some() {
+        let workload_kind = objects.iter().any(|o| WorkloadKind::of(o).is_some());
+        run.manifests(objects.first(), objects.len(), workload_kind);
+    }
+    run.finish()
+}
+
+/// One check in progress: the findings and errors so far. Shared by [`check`], which has every
+/// object at hand, and [`crate::AppCheck`], which reads them one document at a time.
+pub(crate) struct Run<'o> {
+    pub sink: Sink<'o>,
+    pub errors: Vec<InputError>,
+    pub workloads: usize,
+}
+
+impl<'o> Run<'o> {
+    pub fn new(opts: &'o CheckOptions) -> Self {
+        Self {
+            sink: Sink {
+                opts,
+                findings: Vec::new(),
+            },
+            errors: Vec::new(),
+            workloads: 0,
+        }
+    }
+
+    /// Every per-object rule, and with an index the rules that look at the rest of the
+    /// application too.
+    pub fn object(&mut self, object: &Object, index: Option<&AppIndex<'_>>) {
+        let sink = &mut self.sink;
         match pod_template(object) {
             Some(Ok(template)) => {
                 let w = Workload { object, template };
-                workloads += 1;
-                crate::pss::check(&w, &mut sink);
-                crate::haven::check_workload(&w, &mut sink);
-                crate::plus::check_workload(&w, &mut sink);
-                if let Some(ix) = &index {
-                    crate::haven::check_application_workload(&w, ix, &mut sink);
-                    crate::plus::check_application_workload(&w, ix, &mut sink);
+                self.workloads += 1;
+                crate::pss::check(&w, sink);
+                crate::haven::check_workload(&w, sink);
+                crate::plus::check_workload(&w, sink);
+                if let Some(ix) = index {
+                    crate::haven::check_application_workload(&w, ix, sink);
+                    crate::plus::check_application_workload(&w, ix, sink);
                 }
             }
-            Some(Err(e)) => errors.push(e),
+            Some(Err(e)) => self.errors.push(e),
             None => {}
         }
-        crate::plus::check_object(object, &mut sink);
-        crate::input::check(object, &mut sink);
+        crate::plus::check_object(object, sink);
+        crate::input::check(object, sink);
     }
-    if app {
-        crate::haven::check_manifests(objects, workloads, &mut sink);
+
+    /// The rule on the application as a whole: it ships at least one workload.
+    pub fn manifests(&mut self, first: Option<&Object>, objects: usize, workload_kind: bool) {
+        crate::haven::check_manifests(
+            first,
+            objects,
+            workload_kind,
+            self.workloads,
+            &mut self.sink,
+        );
     }
-    sort(&mut sink.findings);
-    Outcome {
-        findings: sink.findings,
-        errors,
-        workloads,
+
+    pub fn finish(mut self) -> Outcome {
+        sort(&mut self.sink.findings);
+        Outcome {
+            findings: self.sink.findings,
+            errors: self.errors,
+            workloads: self.workloads,
+        }
     }
 }
 

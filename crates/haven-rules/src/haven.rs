@@ -43,12 +43,20 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
 }
 
 /// Across the application: at least one workload ships. `workloads` counts the decoded ones.
-pub(crate) fn check_manifests(objects: &[Object], workloads: usize, sink: &mut Sink<'_>) {
+/// `objects` is how many objects the application has, `first` the first of them, and
+/// `workload_kind` whether any of them is of a workload kind.
+pub(crate) fn check_manifests(
+    first: Option<&Object>,
+    objects: usize,
+    workload_kind: bool,
+    workloads: usize,
+    sink: &mut Sink<'_>,
+) {
     // A workload whose template could not be decoded still counts as shipped: its input error
     // is reported on its own, and "no manifests" would only mislead.
     if workloads == 0
-        && !objects.iter().any(|o| WorkloadKind::of(o).is_some())
-        && let Some(first) = objects.first()
+        && !workload_kind
+        && let Some(first) = first
     {
         sink.emit(
             MANIFESTS,
@@ -58,7 +66,7 @@ pub(crate) fn check_manifests(objects: &[Object], workloads: usize, sink: &mut S
             format!(
                 "no workload found among {} object(s): nothing runs the application (expected a Deployment, \
                  StatefulSet, DaemonSet, Job, CronJob or Pod)",
-                objects.len()
+                objects
             ),
         );
     }

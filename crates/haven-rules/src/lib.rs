@@ -4,6 +4,7 @@
 //! Everything here is a pure function of parsed objects and options, so `haven app check`, the
 //! admission webhook and cluster audits all get exactly the same verdicts.
 
+mod app;
 mod engine;
 mod haven;
 mod image;
@@ -15,7 +16,8 @@ pub mod registry;
 mod selector;
 pub mod waiver;
 
+pub use app::{AppCheck, AppOutcome};
 pub use engine::{CheckOptions, Groups, Outcome, Workload, check, sort as sort_findings};
 pub use haven_pss::{Level as PssLevel, Version as PssVersion};
 pub use registry::{rule, rules};
-pub use waiver::{WaiverFile, WaiverRule, apply_waivers};
+pub use waiver::{WaiverFile, WaiverRule, apply_waiver_files, apply_waivers, waive_by_annotations};

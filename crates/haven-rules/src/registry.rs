@@ -1,5 +1,6 @@
 //! Metadata of every rule: what `haven rules` lists and SARIF embeds.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use haven_model::{RuleGroup, RuleInfo, RuleScope, Severity};
@@ -250,15 +251,13 @@ static ALL: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
 
 /// `pss.<upstream check id>`, interned once per check.
 pub fn pss_rule_id(check: &'static str) -> &'static str {
-    static IDS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    static IDS: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
         haven_pss::checks()
             .iter()
             .map(|c| (c.id, &*Box::leak(format!("pss.{}", c.id).into_boxed_str())))
             .collect()
     });
-    IDS.iter()
-        .find(|(c, _)| *c == check)
-        .map_or("pss.unknown", |(_, id)| id)
+    IDS.get(check).copied().unwrap_or("pss.unknown")
 }
 
 /// Every rule, Pod Security first.
@@ -266,9 +265,12 @@ pub fn rules() -> &'static [RuleInfo] {
     &ALL
 }
 
-/// One rule by id.
+/// One rule by id. Hashed: every finding looks its rule up, and a corpus has hundreds of
+/// thousands of findings.
 pub fn rule(id: &str) -> Option<&'static RuleInfo> {
-    rules().iter().find(|r| r.id == id)
+    static BY_ID: LazyLock<HashMap<&'static str, &'static RuleInfo>> =
+        LazyLock::new(|| rules().iter().map(|r| (r.id, r)).collect());
+    BY_ID.get(id).copied()
 }
 
 #[cfg(test)]

@@ -207,13 +207,27 @@ pub fn apply_waivers(
     files: &[WaiverFile],
     today: Date,
 ) {
-    let mut expired_used: Vec<(&WaiverFile, &WaiverRule)> = Vec::new();
+    waive_by_annotations(findings, objects);
+    apply_waiver_files(findings, files, today);
+}
+
+/// Marks the findings that a waiver annotation on one of `objects` covers. Annotations win over
+/// waiver files, so run this first.
+pub fn waive_by_annotations(findings: &mut [Finding], objects: &[Object]) {
     let annotated = annotation_waivers(objects);
-    for f in findings.iter_mut() {
-        if let Some(mark) = annotation_waiver(f, &annotated) {
-            f.waived = Some(mark);
-            continue;
-        }
+    if annotated.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut().filter(|f| f.waived.is_none()) {
+        f.waived = annotation_waiver(f, &annotated);
+    }
+}
+
+/// Marks the findings that a waiver file covers (findings already waived by an annotation stay
+/// as they are) and reports every expired waiver.
+pub fn apply_waiver_files(findings: &mut Vec<Finding>, files: &[WaiverFile], today: Date) {
+    let mut expired_used: Vec<(&WaiverFile, &WaiverRule)> = Vec::new();
+    for f in findings.iter_mut().filter(|f| f.waived.is_none()) {
         for file in files {
             if let Some(rule) = file.rules.iter().find(|r| r.matches(f)) {
                 if rule.expired(today) {
@@ -326,9 +340,6 @@ fn annotation_waiver(
     f: &Finding,
     annotated: &HashMap<AnnotationKey<'_>, Vec<(&str, &str, &str)>>,
 ) -> Option<WaiverMark> {
-    if annotated.is_empty() {
-        return None;
-    }
     let key = (
         f.location.file.as_str(),
         f.location.document_line,

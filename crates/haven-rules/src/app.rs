@@ -1,0 +1,228 @@
+//! `haven app check` over whole input streams, in memory proportional to what the rules look up
+//! rather than to the size of the input.
+//!
+//! The application rules of a workload need the rest of the application: the Services,
+//! PodDisruptionBudgets, NetworkPolicies, monitors, autoscalers, claims and ConfigMaps that
+//! select or serve it. Those are the only objects that have to stay in memory. So the check runs
+//! in two passes over the documents' text:
+//!
+//! 1. every document whose top-level `kind` might be one of those (or cannot be told without
+//!    parsing) is parsed and kept; every other document (workloads, Secrets, RBAC, ...) is only
+//!    remembered by its place in the text;
+//! 2. in input order, each document is checked against the index of the kept objects; a
+//!    document that was not kept is parsed now, checked, waived by its annotations and dropped.
+//!
+//! Every document is parsed exactly once, and the findings are exactly those of [`crate::check`]
+//! over all objects: tests compare both on every example and fixture.
+
+use std::ops::Range;
+
+use haven_model::object::StreamName;
+use haven_model::{
+    Finding, InputError, LoadOutcome, Object, RawDocument, RuleScope, Source, WorkloadKind,
+    load_document, raw_documents,
+};
+use jiff::civil::Date;
+
+use crate::engine::{CheckOptions, Run};
+use crate::index::AppIndex;
+use crate::waiver::{WaiverFile, apply_waiver_files, waive_by_annotations};
+
+/// Kinds that the application rules look up across objects (see [`AppIndex`]), and `*List`
+/// documents whose items could be any kind. Documents of these kinds are kept in memory.
+fn looked_up(kind: &str) -> bool {
+    kind.ends_with("List")
+        || matches!(
+            kind,
+            "Service"
+                | "HorizontalPodAutoscaler"
+                | "PodDisruptionBudget"
+                | "NetworkPolicy"
+                | "PodMonitor"
+                | "ServiceMonitor"
+                | "PersistentVolumeClaim"
+                | "ConfigMap"
+        )
+}
+
+/// Where one document's objects are during the check.
+enum Entry {
+    /// Parsed in the first pass: `kept[range]`.
+    Kept(Range<usize>),
+    /// Left as text: `sources[source].text[start..end]`.
+    Deferred {
+        source: usize,
+        start: usize,
+        end: usize,
+        first_line: u32,
+        index: usize,
+    },
+}
+
+/// A whole-application check fed one input stream at a time.
+pub struct AppCheck<'o> {
+    opts: &'o CheckOptions,
+    namespace: Option<String>,
+    sources: Vec<Source>,
+    entries: Vec<Entry>,
+    kept: Vec<Object>,
+    errors: Vec<InputError>,
+}
+
+/// What a whole-application check found.
+#[derive(Debug, Default)]
+pub struct AppOutcome {
+    /// Sorted, waivers applied, expired waivers reported.
+    pub findings: Vec<Finding>,
+    /// Documents that could not be read and workloads whose pod template could not be decoded,
+    /// by file and line.
+    pub errors: Vec<InputError>,
+    /// Objects checked.
+    pub objects: usize,
+    /// Workloads checked.
+    pub workloads: usize,
+}
+
+impl<'o> AppCheck<'o> {
+    /// `namespace` is given to every namespaced object that names none (`--namespace`).
+    /// Always the application scope: an object-scoped check has nothing to look up, use
+    /// [`crate::check`].
+    pub fn new(opts: &'o CheckOptions, namespace: Option<String>) -> Self {
+        debug_assert_eq!(opts.scope, RuleScope::Application);
+        Self {
+            opts,
+            namespace,
+            sources: Vec::new(),
+            entries: Vec::new(),
+            kept: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// An input that could not be read at all.
+    pub fn add_error(&mut self, error: InputError) {
+        self.errors.push(error);
+    }
+
+    /// First pass over one stream.
+    pub fn add(&mut self, source: Source) {
+        let id = self.sources.len();
+        let stream = StreamName::new(source.origin());
+        let base = source.text.as_ptr() as usize;
+        for doc in raw_documents(&source.text) {
+            if doc.kind_hint().is_some_and(|k| !looked_up(k)) {
+                let start = doc.text.as_ptr() as usize - base;
+                self.entries.push(Entry::Deferred {
+                    source: id,
+                    start,
+                    end: start + doc.text.len(),
+                    first_line: doc.first_line,
+                    index: doc.index,
+                });
+                continue;
+            }
+            let mut out = LoadOutcome::default();
+            load_document(&stream, &doc, &mut out);
+            self.errors.append(&mut out.errors);
+            let start = self.kept.len();
+            for mut object in out.objects {
+                self.default_namespace(&mut object);
+                self.kept.push(object);
+            }
+            self.entries.push(Entry::Kept(start..self.kept.len()));
+        }
+        self.sources.push(source);
+    }
+
+    fn default_namespace(&self, object: &mut Object) {
+        if let Some(ns) = &self.namespace
+            && object.namespace.is_none()
+            && object.is_namespaced()
+        {
+            object.namespace = Some(ns.clone());
+        }
+    }
+
+    /// Second pass: checks every document, applies waivers, sorts.
+    pub fn finish(mut self, waivers: &[WaiverFile], today: Date) -> AppOutcome {
+        let mut run = Run::new(self.opts);
+        run.errors = std::mem::take(&mut self.errors);
+        let index = AppIndex::new(&self.kept);
+        let mut seen = Seen::default();
+        let mut check = |run: &mut Run<'_>, object: &Object| {
+            let start = run.sink.findings.len();
+            run.object(object, Some(&index));
+            waive_by_annotations(
+                &mut run.sink.findings[start..],
+                std::slice::from_ref(object),
+            );
+            seen.object(object);
+        };
+        for entry in &self.entries {
+            match entry {
+                Entry::Kept(range) => {
+                    for object in &self.kept[range.clone()] {
+                        check(&mut run, object);
+                    }
+                }
+                &Entry::Deferred {
+                    source,
+                    start,
+                    end,
+                    first_line,
+                    index,
+                } => {
+                    let source = &self.sources[source];
+                    let raw = RawDocument {
+                        index,
+                        first_line,
+                        text: &source.text[start..end],
+                    };
+                    let mut out = LoadOutcome::default();
+                    load_document(&StreamName::new(source.origin()), &raw, &mut out);
+                    run.errors.append(&mut out.errors);
+                    for mut object in out.objects {
+                        self.default_namespace(&mut object);
+                        check(&mut run, &object);
+                    }
+                }
+            }
+        }
+        let start = run.sink.findings.len();
+        run.manifests(seen.first.as_ref(), seen.objects, seen.workload_kind);
+        if let Some(first) = &seen.first {
+            waive_by_annotations(&mut run.sink.findings[start..], std::slice::from_ref(first));
+        }
+        let workloads = run.workloads;
+        let mut outcome = run.finish();
+        apply_waiver_files(&mut outcome.findings, waivers, today);
+        crate::engine::sort(&mut outcome.findings);
+        outcome
+            .errors
+            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        AppOutcome {
+            findings: outcome.findings,
+            errors: outcome.errors,
+            objects: seen.objects,
+            workloads,
+        }
+    }
+}
+
+/// What the application rule on the whole input needs to know about the objects checked.
+#[derive(Default)]
+struct Seen {
+    first: Option<Object>,
+    objects: usize,
+    workload_kind: bool,
+}
+
+impl Seen {
+    fn object(&mut self, object: &Object) {
+        if self.first.is_none() {
+            self.first = Some(object.clone());
+        }
+        self.objects += 1;
+        self.workload_kind |= WorkloadKind::of(object).is_some();
+    }
+}
