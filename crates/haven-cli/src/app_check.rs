@@ -92,22 +92,21 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
                 && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    let rendered = haven_report::render(
-        &report,
-        format,
-        &TextOptions {
-            color,
-            verbose: args.verbose,
-        },
-    );
+    let text_options = TextOptions {
+        color,
+        verbose: args.verbose,
+    };
     match &args.output {
-        Some(path) => std::fs::write(path, rendered)
-            .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?,
+        Some(path) => {
+            let written = std::fs::File::create(path).and_then(|mut file| {
+                haven_report::write(&report, format, &text_options, &mut file)
+            });
+            written.map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
+        }
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
-            let _ = out
-                .write_all(rendered.as_bytes())
+            let _ = haven_report::write(&report, format, &text_options, &mut out)
                 .and_then(|()| out.flush());
         }
     }

@@ -667,6 +667,31 @@ impl Plain {
 
 /// Resolves a plain scalar like go-yaml v2 (`resolve.go`), which is what `kubectl` and Helm use.
 pub(crate) fn resolve_plain(text: &str) -> Plain {
+    let Some(&first) = text.as_bytes().first() else {
+        return Plain::Null;
+    };
+    // Most scalars are names, images and paths: settle those on their first byte before trying
+    // the word lists below.
+    if !(first.is_ascii_digit()
+        || matches!(
+            first,
+            b'~' | b'n'
+                | b'N'
+                | b'y'
+                | b'Y'
+                | b'o'
+                | b'O'
+                | b't'
+                | b'T'
+                | b'f'
+                | b'F'
+                | b'.'
+                | b'+'
+                | b'-'
+        ))
+    {
+        return Plain::Str;
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
@@ -682,11 +707,17 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
         ".nan" | ".NaN" | ".NAN" => return Plain::Float(f64::NAN),
         _ => {}
     }
-    let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
         return Plain::Str;
     }
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    let plain: std::borrow::Cow<'_, str> = if text.contains('_') {
+        text.chars()
+            .filter(|&c| c != '_')
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    };
     if let Some(i) = go_parse_int(&plain) {
         return i;
     }

@@ -9,6 +9,8 @@ use haven_model::{
     Finding, InputError, InputErrorKind, RuleGroup, RuleInfo, RuleScope, Severity, WaiverMark,
     WaiverSource,
 };
+use std::io::Write as _;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -361,6 +363,14 @@ pub fn render_json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&json_report(report)).unwrap_or_else(unreachable_json);
     s.push('\n');
     s
+}
+
+/// [`render_json`] into `out`, through a buffer.
+pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, &json_report(report))?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
 }
 
 /// The JSON Schema (draft 2020-12) of [`JsonReport`], pretty-printed with a trailing newline:

@@ -188,12 +188,16 @@ pub fn render(report: &Report, format: Format, text: &TextOptions) -> String {
     }
 }
 
-/// Like [`render`], written into `out`.
+/// Like [`render`], written into `out`. JSON is serialised straight into `out` (through a
+/// buffer), so that a report of a large corpus never exists twice in memory.
 pub fn write(
     report: &Report,
     format: Format,
     text: &TextOptions,
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
-    out.write_all(render(report, format, text).as_bytes())
+    match format {
+        Format::Json => json::write_json(report, out),
+        _ => out.write_all(render(report, format, text).as_bytes()),
+    }
 }
