@@ -194,15 +194,14 @@ impl<'o> AppCheck<'o> {
             waive_by_annotations(&mut run.sink.findings[start..], std::slice::from_ref(first));
         }
         let workloads = run.workloads;
-        let mut outcome = run.finish();
-        apply_waiver_files(&mut outcome.findings, waivers, today);
-        crate::engine::sort(&mut outcome.findings);
-        outcome
-            .errors
-            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        let mut findings = run.sink.findings;
+        let mut errors = run.errors;
+        apply_waiver_files(&mut findings, waivers, today);
+        crate::engine::sort(&mut findings);
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         AppOutcome {
-            findings: outcome.findings,
-            errors: outcome.errors,
+            findings,
+            errors,
             objects: seen.objects,
             workloads,
         }
