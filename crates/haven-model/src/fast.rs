@@ -9,6 +9,7 @@
 //! reads the document, so results never depend on which path ran. Tests compare both paths on
 //! every example and every Pod Security fixture.
 
+use compact_str::CompactString;
 use serde_json::{Map, Value};
 
 use crate::node::{Node, NodeKind};
@@ -208,13 +209,14 @@ impl<'a> Fast<'a> {
             )?;
             // One search of the map both finds a duplicate key (left to the full parser) and
             // inserts.
-            match map.entry(key.clone()) {
+            let node_key = CompactString::new(&key);
+            match map.entry(key) {
                 serde_json::map::Entry::Vacant(slot) => {
                     slot.insert(v);
                 }
                 serde_json::map::Entry::Occupied(_) => return None,
             }
-            entries.push((key, line.no, key_col, n));
+            entries.push((node_key, line.no, key_col, n));
         }
         let (line, col) = start?;
         Some((
@@ -749,8 +751,8 @@ impl Flow<'_, '_> {
                     if map.contains_key(&key) || key == "<<" {
                         return None;
                     }
-                    map.insert(key.clone(), v);
-                    entries.push((key, kl, kc, n));
+                    entries.push((CompactString::new(&key), kl, kc, n));
+                    map.insert(key, v);
                     if self.separator(b'}')? {
                         break;
                     }

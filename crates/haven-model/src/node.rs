@@ -1,6 +1,8 @@
 //! Source positions of every field of a document, kept beside its JSON value so that a finding
 //! on `spec.template.spec.containers[1].image` can point at the exact line.
 
+use compact_str::CompactString;
+
 use crate::path::{self, Step};
 
 /// Where a YAML node starts (1-based line, 1-based column) and what it contains.
@@ -11,13 +13,18 @@ pub struct Node {
     pub kind: NodeKind,
 }
 
+/// A mapping key, the line and column of the key, and the node of its value. Keys are compact
+/// strings: Kubernetes field names fit inline, so a document's position tree costs no
+/// allocation per key.
+pub type MapEntry = (CompactString, u32, u32, Node);
+
 /// The structure of a node; scalar values live in the JSON twin, not here.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     Scalar,
     Seq(Vec<Node>),
     /// Keys with the position of the key itself (what an editor should jump to).
-    Map(Vec<(String, u32, u32, Node)>),
+    Map(Vec<MapEntry>),
 }
 
 impl Node {

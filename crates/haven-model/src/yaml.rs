@@ -12,13 +12,14 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use memchr::memmem;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use crate::error::{InputError, InputErrorKind};
-use crate::node::{Node, NodeKind};
+use crate::node::{MapEntry, Node, NodeKind};
 use crate::path;
 
 /// Deepest nesting accepted. Kubernetes objects stay far below it; the limit keeps recursion
@@ -427,7 +428,7 @@ impl<'a> Builder<'a> {
         path: &mut String,
     ) -> Result<(Value, Node), InputError> {
         let mut map = Map::new();
-        let mut entries: Vec<(String, u32, u32, Node)> = Vec::new();
+        let mut entries: Vec<MapEntry> = Vec::new();
         // Keys that came from `<<` merges: explicit keys override them, whatever the order.
         let mut merged: Vec<String> = Vec::new();
         loop {
@@ -473,8 +474,8 @@ impl<'a> Builder<'a> {
                 merged.retain(|k| k != &key);
                 entries.retain(|(k, ..)| k != &key);
             }
-            map.insert(key.clone(), v);
-            entries.push((key, kl, kc, n));
+            entries.push((CompactString::new(&key), kl, kc, n));
+            map.insert(key, v);
         }
         Ok((
             Value::Object(map),
@@ -490,7 +491,7 @@ impl<'a> Builder<'a> {
     fn merge(
         &mut self,
         map: &mut Map<String, Value>,
-        entries: &mut Vec<(String, u32, u32, Node)>,
+        entries: &mut Vec<MapEntry>,
         merged: &mut Vec<String>,
         value: Value,
         node: Node,
@@ -520,13 +521,17 @@ impl<'a> Builder<'a> {
                     "merge key `<<` needs a mapping or a list of mappings",
                 ));
             };
-            for ((k, v), ent) in m.into_iter().zip(ents) {
-                if map.contains_key(&k) {
+            // The map is sorted by key, the entries are in source order: pair them by key.
+            let mut m = m;
+            for ent in ents {
+                if map.contains_key(ent.0.as_str()) {
                     continue;
                 }
-                map.insert(k.clone(), v);
-                merged.push(k);
-                entries.push(ent);
+                if let Some(v) = m.remove(ent.0.as_str()) {
+                    map.insert(ent.0.to_string(), v);
+                    merged.push(ent.0.to_string());
+                    entries.push(ent);
+                }
             }
         }
         Ok(())
@@ -922,6 +927,15 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(ours, split_by_lines(&text));
         }
+    }
+
+    #[test]
+    fn merged_keys_keep_their_own_positions() {
+        let doc = one("base: &b\n  zeta: 1\n  alpha: 2\nobj:\n  <<: *b\n  own: 3\n");
+        assert_eq!(doc.value["obj"]["alpha"], 2);
+        assert_eq!(doc.root.position("obj.zeta").0, 2);
+        assert_eq!(doc.root.position("obj.alpha").0, 3);
+        assert_eq!(doc.root.position("obj.own").0, 6);
     }
 
     #[test]
