@@ -472,7 +472,7 @@ impl<'a> Builder<'a> {
             }
             if repeated {
                 merged.retain(|k| k != &key);
-                entries.retain(|(k, ..)| k != &key);
+                entries.retain(|(k, ..)| *k != key);
             }
             entries.push((CompactString::new(&key), kl, kc, n));
             map.insert(key, v);
