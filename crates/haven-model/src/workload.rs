@@ -26,8 +26,13 @@ pub enum WorkloadKind {
 impl WorkloadKind {
     /// Recognises a workload by kind and API group (`apps`, `extensions`, `batch` or core).
     pub fn of(object: &Object) -> Option<Self> {
-        let group = object.api_group();
-        let kind = match (group, object.kind.as_str()) {
+        Self::from_group_kind(object.api_group(), &object.kind)
+    }
+
+    /// The workload kind of an API group and kind (as an AdmissionReview's `request.kind`
+    /// names them).
+    pub fn from_group_kind(group: &str, kind: &str) -> Option<Self> {
+        let kind = match (group, kind) {
             ("", "Pod") => Self::Pod,
             ("", "ReplicationController") => Self::ReplicationController,
             ("", "PodTemplate") => Self::PodTemplate,

@@ -19,5 +19,9 @@ pub mod waiver;
 pub use app::{AppCheck, AppOutcome};
 pub use engine::{CheckOptions, Groups, Outcome, Workload, check, sort as sort_findings};
 pub use haven_pss::{Level as PssLevel, Version as PssVersion};
+pub use pss::pss_findings;
 pub use registry::{rule, rules};
-pub use waiver::{WaiverFile, WaiverRule, apply_waiver_files, apply_waivers, waive_by_annotations};
+pub use waiver::{
+    WaiverFile, WaiverRule, apply_waiver_files, apply_waivers, glob as waiver_glob,
+    waive_by_annotations,
+};

@@ -161,7 +161,7 @@ fn did_you_mean(msg: &str) -> Option<&str> {
 }
 
 /// `*` matches any run of characters (`pss.*`, `*-beat`, `web-*-worker`); nothing else is special.
-fn glob(pattern: &str, value: &str) -> bool {
+pub fn glob(pattern: &str, value: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or_default();
     let Some(mut rest) = value.strip_prefix(first) else {
