@@ -12,7 +12,7 @@
 use compact_str::CompactString;
 use serde_json::{Map, Value};
 
-use crate::node::{Node, NodeKind};
+use crate::node::{MapEntry, Node, NodeKind};
 use crate::yaml::{MAX_DEPTH, NoteKind, YamlNote, differs_from_yaml12, resolve_plain};
 
 type Parsed = (Value, Node);
@@ -25,6 +25,9 @@ pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<Yam
         first_line,
         pending: None,
         peeked: None,
+        entries: Vec::new(),
+        items: Vec::new(),
+        nodes: Vec::new(),
         notes: Vec::new(),
     };
     // Skip the document start marker the splitter leaves at the top.
@@ -75,6 +78,12 @@ struct Fast<'a> {
     /// The last `peek` past blank lines: the line index it stopped at and what it found. Most
     /// lines are peeked several times (by the mapping loop, then by the value that follows).
     peeked: Option<(usize, Option<Line<'a>>)>,
+    /// Stacks that mappings and sequences collect their children on (nested ones above them):
+    /// each then takes its own run in one exactly sized allocation, instead of growing a vector
+    /// of its own step by step.
+    entries: Vec<MapEntry>,
+    items: Vec<Value>,
+    nodes: Vec<Node>,
     notes: Vec<YamlNote>,
 }
 
@@ -172,7 +181,7 @@ impl<'a> Fast<'a> {
             return None;
         }
         let mut map = Map::new();
-        let mut entries = Vec::new();
+        let base = self.entries.len();
         let mut start = None;
         loop {
             let Some(line) = self.peek() else {
@@ -216,7 +225,7 @@ impl<'a> Fast<'a> {
                 }
                 serde_json::map::Entry::Occupied(_) => return None,
             }
-            entries.push((node_key, line.no, key_col, n));
+            self.entries.push((node_key, line.no, key_col, n));
         }
         let (line, col) = start?;
         Some((
@@ -224,7 +233,7 @@ impl<'a> Fast<'a> {
             Node {
                 line,
                 col,
-                kind: NodeKind::Map(entries),
+                kind: NodeKind::Map(self.entries.drain(base..).collect()),
             },
         ))
     }
@@ -240,8 +249,8 @@ impl<'a> Fast<'a> {
         if depth > MAX_DEPTH {
             return None;
         }
-        let mut items = Vec::new();
-        let mut nodes = Vec::new();
+        let base = self.items.len();
+
         let mut start = None;
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && !is_seq_entry(line.content)) {
@@ -279,16 +288,16 @@ impl<'a> Fast<'a> {
                 self.consume();
                 self.value(rest, line.no, col as u32 + 1, indent, depth, false)?
             };
-            items.push(v);
-            nodes.push(n);
+            self.items.push(v);
+            self.nodes.push(n);
         }
         let (line, col) = start?;
         Some((
-            Value::Array(items),
+            Value::Array(self.items.drain(base..).collect()),
             Node {
                 line,
                 col,
-                kind: NodeKind::Seq(nodes),
+                kind: NodeKind::Seq(self.nodes.drain(base..).collect()),
             },
         ))
     }
