@@ -309,9 +309,6 @@ impl<'a> Pod<'a> {
                         container: Option<&str>,
                         reason: &str,
                         detail: &str| {
-            if !opts.is_enabled(rule) {
-                return;
-            }
             let mut message = String::with_capacity(reason.len() + detail.len() + 2 + suffix.len());
             message.push_str(reason);
             message.push_str(" (");
@@ -319,13 +316,16 @@ impl<'a> Pod<'a> {
             message.push_str(&suffix);
             findings.push(Finding {
                 rule,
-                path: haven_model::path::join(self.base, path),
+                path: join(self.base, path),
                 message,
                 container: container.map(str::to_owned),
             });
         };
         for violation in haven_pss::evaluate(level, version, &self.meta, &self.spec) {
             let rule = haven_rules::registry::pss_rule_id(violation.check);
+            if !opts.is_enabled(rule) {
+                continue;
+            }
             for field in &violation.fields {
                 emit(
                     rule,
@@ -347,6 +347,20 @@ impl<'a> Pod<'a> {
         }
         findings
     }
+}
+
+/// `haven_model::path::join`: `spec.template` + `spec.containers[0]`, without `format!`.
+fn join(base: &str, rest: &str) -> String {
+    if base.is_empty() {
+        return rest.to_owned();
+    }
+    let mut out = String::with_capacity(base.len() + 1 + rest.len());
+    out.push_str(base);
+    if !rest.is_empty() && !rest.starts_with('[') {
+        out.push('.');
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The workload kind a checked request kind decodes as.
@@ -734,6 +748,19 @@ mod tests {
         assert!(!plain(r#"{"a": "\ud800"}"#));
         assert!(!plain(&format!("{{\"a\": {}}}", "9".repeat(400))));
         assert!(!plain(&format!("{}{}", "[".repeat(200), "]".repeat(200))));
+    }
+
+    #[test]
+    fn joins_as_haven_model() {
+        for (base, rest) in [
+            ("", ""),
+            ("", "spec"),
+            ("spec.template", ""),
+            ("spec.template", "spec.containers[0]"),
+            ("spec.template", "[0]"),
+        ] {
+            assert_eq!(join(base, rest), haven_model::path::join(base, rest));
+        }
     }
 
     #[test]

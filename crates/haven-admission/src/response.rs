@@ -58,23 +58,28 @@ impl Json {
 fn escape(out: &mut Vec<u8>, s: &str) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let clean = |w: u64| {
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
-        !control
-            && !has_zero(w ^ (ONES * u64::from(b'"')))
-            && !has_zero(w ^ (ONES * u64::from(b'\\')))
+    // The high bit of each byte of `w` that is a control character, `"` or `\`. The lowest
+    // set bit is always exact (higher ones may be borrows), which is all the loop uses.
+    let special = |w: u64| {
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+        (w.wrapping_sub(ONES * 0x20) & !w
+            | zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\'))))
+            & HIGH
     };
     let bytes = s.as_bytes();
+    out.reserve(bytes.len());
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
         if let Some(chunk) = bytes.get(i..i + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-            if clean(word) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            let mask = special(word);
+            if mask == 0 {
                 i += 8;
                 continue;
             }
+            i += (mask.trailing_zeros() / 8) as usize;
         }
         let b = bytes[i];
         let escaped: &[u8] = match b {
@@ -215,12 +220,18 @@ pub(crate) fn evaluated<F: Hit>(
     let warn_warnings = warned.iter().filter(|w| !enforced.contains(w)).count();
     let capacity = 2 * size(enforced) + size(audited) + size(warned) + name.len() + uid.len();
     let mut json = Json::new(!denied, capacity + 64 * (enforce_warnings + warn_warnings));
+    // A denial whose audit checks what enforce checks says the same summary twice: escape once.
+    let mut shared: Option<Vec<u8>> = None;
     if !audited.is_empty() {
         json.annotation(AUDIT_ANNOTATION);
         json.raw("would violate ");
         json.text(&policy.audit.describe());
         json.raw(": ");
+        let start = json.0.len();
         summary(&mut json, audited);
+        if denied && found.audited.is_none() {
+            shared = Some(json.0[start..].to_vec());
+        }
         json.raw("\"}");
     }
     if denied {
@@ -230,7 +241,10 @@ pub(crate) fn evaluated<F: Hit>(
         json.raw("\\\" is forbidden: violates haven policy \\\"");
         json.text(&policy.enforce.describe());
         json.raw("\\\": ");
-        summary(&mut json, enforced);
+        match &shared {
+            Some(escaped) => json.0.extend_from_slice(escaped),
+            None => summary(&mut json, enforced),
+        }
         json.raw("\"}");
         json.uid(uid);
         return (Verdict::Denied, json.finish());
