@@ -9,11 +9,12 @@
 //! waiver annotations. This module does exactly that, and gives way to the engine path
 //! (returns `None`) wherever the two could differ: anything malformed or unusual (a bad or
 //! missing field, a type the API server would reject, a duplicate key, an object whose kind
-//! or group is not the request's, number literals out of `f64` range or lone surrogates that
-//! only a full parse rejects, deep nesting), updates that the spec comparison needs trees
-//! for... The answer is then the engine path's, byte for byte. `tests/fast_path.rs` compares
-//! the two on every upstream Pod Security fixture, as Pods and as controllers, under several
-//! policies, and on thousands of mutated requests.
+//! or group is not the request's, number literals possibly out of `f64` range or surrogate
+//! escapes that only a full parse checks, deep nesting). The answer is then the engine path's,
+//! byte for byte. Updates still compare the old and new pod spec as JSON trees, as the engine
+//! path does. `tests/fast_path.rs` compares the two paths on every upstream Pod Security
+//! fixture, as Pods and in controllers, under several policies, and on thousands of mutated
+//! requests.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
