@@ -15,8 +15,8 @@ request = function()
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT rps=%.0f p50=%.3f p95=%.3f p99=%.3f errors=%d non2xx=%d\n",
-    summary.requests / (summary.duration / 1e6),
+  io.write(string.format("RESULT rps=%.0f requests=%d p50=%.3f p95=%.3f p99=%.3f errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6), summary.requests,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     e.connect + e.read + e.write + e.timeout, e.status))
 end

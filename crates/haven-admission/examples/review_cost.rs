@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use haven_admission::{Config, StaticNamespaces, review};
+use haven_admission::{Config, StaticNamespaces, Verdict, review};
 
 // The same allocator as the `haven` binary, so the figures match the served webhook.
 #[global_allocator]
@@ -25,7 +25,7 @@ fn main() {
         let mut denied = 0usize;
         for _ in 0..iterations {
             let decision = review(&body, &config, &namespaces, "haven-system").expect("valid");
-            denied += usize::from(decision.response["response"]["allowed"] == false);
+            denied += usize::from(decision.verdict == Verdict::Denied);
         }
         let per = start.elapsed().as_nanos() / iterations;
         println!("{path}: {per} ns/review ({denied} denied of {iterations})");

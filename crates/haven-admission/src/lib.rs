@@ -9,9 +9,11 @@
 //! - [`server`]: HTTPS (rustls) with certificate reload, health, metrics, graceful shutdown.
 
 pub mod config;
+mod fast;
 pub mod metrics;
 pub mod namespaces;
 pub mod policy;
+mod response;
 pub mod review;
 pub mod server;
 pub mod tls;

@@ -17,7 +17,8 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 
-use crate::policy::NamespaceLabels;
+use crate::config::Defaults;
+use crate::policy::{NamespaceLabels, NamespacePolicy, namespace_policy};
 
 /// Namespace labels from a reflector; `synced` turns true after the first complete list.
 pub struct WatchedNamespaces {
@@ -68,5 +69,14 @@ impl NamespaceLabels for WatchedNamespaces {
 
     fn synced(&self) -> bool {
         self.synced.load(Ordering::Acquire)
+    }
+
+    fn policy(&self, namespace: &str, defaults: &Defaults) -> NamespacePolicy {
+        let key = ObjectRef::<PartialObjectMeta<Namespace>>::new(namespace);
+        let ns = self.store.get(&key);
+        namespace_policy(
+            ns.as_ref().and_then(|ns| ns.metadata.labels.as_ref()),
+            defaults,
+        )
     }
 }

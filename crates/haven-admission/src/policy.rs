@@ -19,6 +19,11 @@ pub trait NamespaceLabels: Send + Sync {
     fn labels(&self, namespace: &str) -> Option<BTreeMap<String, String>>;
     /// Whether the cache has completed its initial list (drives `/readyz`).
     fn synced(&self) -> bool;
+    /// The policy of a namespace: its labels over the defaults. Caches override this to read
+    /// the labels in place instead of copying them.
+    fn policy(&self, namespace: &str, defaults: &Defaults) -> NamespacePolicy {
+        namespace_policy(self.labels(namespace).as_ref(), defaults)
+    }
 }
 
 /// Labels held in memory: for tests, and for running without API access (defaults only).
@@ -52,6 +57,14 @@ impl NamespaceLabels for StaticNamespaces {
 
     fn synced(&self) -> bool {
         true
+    }
+
+    fn policy(&self, namespace: &str, defaults: &Defaults) -> NamespacePolicy {
+        let namespaces = self
+            .namespaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        namespace_policy(namespaces.get(namespace), defaults)
     }
 }
 
@@ -130,14 +143,41 @@ pub fn namespace_policy(
     defaults: &Defaults,
 ) -> NamespacePolicy {
     let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
-    let pss =
-        |mode: &str, default_level: &str, default_version: &str| -> Option<(Level, Version)> {
-            let level = label(&format!("{PSA_PREFIX}{mode}")).unwrap_or(default_level);
-            let version = label(&format!("{PSA_PREFIX}{mode}-version")).unwrap_or(default_version);
-            let level = parse_level(level).unwrap_or(Some(Level::Restricted));
-            let version = version.parse::<Version>().unwrap_or(Version::LATEST);
-            level.map(|l| (l, version))
-        };
+    policy_from(label, defaults)
+}
+
+/// `pod-security.kubernetes.io/<mode>` and `…/<mode>-version`, spelled out so that reading a
+/// policy allocates nothing.
+const PSA_KEYS: [(&str, &str); 3] = [
+    (
+        "pod-security.kubernetes.io/enforce",
+        "pod-security.kubernetes.io/enforce-version",
+    ),
+    (
+        "pod-security.kubernetes.io/audit",
+        "pod-security.kubernetes.io/audit-version",
+    ),
+    (
+        "pod-security.kubernetes.io/warn",
+        "pod-security.kubernetes.io/warn-version",
+    ),
+];
+
+/// [`namespace_policy`] over any label lookup.
+pub fn policy_from<'l>(
+    label: impl Fn(&str) -> Option<&'l str>,
+    defaults: &Defaults,
+) -> NamespacePolicy {
+    let pss = |(level_key, version_key): (&str, &str),
+               default_level: &str,
+               default_version: &str|
+     -> Option<(Level, Version)> {
+        let level = label(level_key).unwrap_or(default_level);
+        let version = label(version_key).unwrap_or(default_version);
+        let level = parse_level(level).unwrap_or(Some(Level::Restricted));
+        let version = version.parse::<Version>().unwrap_or(Version::LATEST);
+        level.map(|l| (l, version))
+    };
     let group = |key: &str, default: &str| {
         label(key)
             .map_or_else(|| GroupMode::parse(default), GroupMode::parse)
@@ -152,15 +192,15 @@ pub fn namespace_policy(
     };
     NamespacePolicy {
         enforce: mode(
-            pss("enforce", &defaults.enforce, &defaults.enforce_version),
+            pss(PSA_KEYS[0], &defaults.enforce, &defaults.enforce_version),
             GroupMode::Enforce,
         ),
         audit: mode(
-            pss("audit", &defaults.audit, &defaults.audit_version),
+            pss(PSA_KEYS[1], &defaults.audit, &defaults.audit_version),
             GroupMode::Audit,
         ),
         warn: mode(
-            pss("warn", &defaults.warn, &defaults.warn_version),
+            pss(PSA_KEYS[2], &defaults.warn, &defaults.warn_version),
             GroupMode::Warn,
         ),
     }

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use haven_model::{Object, RuleScope};
 use haven_rules::{CheckOptions, Groups};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::Config;
-use crate::policy::{ModePolicy, NamespaceLabels, namespace_policy};
+use crate::policy::{ModePolicy, NamespaceLabels};
+use crate::response::{self, Found};
 
 /// A request the webhook cannot answer with an AdmissionReview: HTTP 400 with this message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -48,8 +49,15 @@ pub struct Decision {
     pub verdict: Verdict,
     /// Rule ids violated at enforce level (denials, or controller warnings).
     pub rules: Vec<&'static str>,
-    /// The full AdmissionReview response.
-    pub response: Value,
+    /// The full AdmissionReview response, as JSON.
+    pub response: Vec<u8>,
+}
+
+impl Decision {
+    /// The response as a JSON tree (tests, tools).
+    pub fn response_json(&self) -> Value {
+        serde_json::from_slice(&self.response).unwrap_or(Value::Null)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +106,32 @@ pub fn review(
     namespaces: &dyn NamespaceLabels,
     own_namespace: &str,
 ) -> Result<Decision, BadRequest> {
+    if let Some(decision) = crate::fast::review(body, config, namespaces, own_namespace) {
+        return Ok(decision);
+    }
+    review_with_engine(body, config, namespaces, own_namespace)
+}
+
+/// Only [`review`]'s fast path: `None` where it gives way to the engine path (tests, tools).
+#[doc(hidden)]
+pub fn review_fast(
+    body: &[u8],
+    config: &Config,
+    namespaces: &dyn NamespaceLabels,
+    own_namespace: &str,
+) -> Option<Decision> {
+    crate::fast::review(body, config, namespaces, own_namespace)
+}
+
+/// [`review`] without its fast path: every request through `haven_rules::check`, as
+/// `haven app check` runs it. The fast path must answer exactly as this does (tested).
+#[doc(hidden)]
+pub fn review_with_engine(
+    body: &[u8],
+    config: &Config,
+    namespaces: &dyn NamespaceLabels,
+    own_namespace: &str,
+) -> Result<Decision, BadRequest> {
     let review: Review = serde_json::from_slice(body)
         .map_err(|e| BadRequest(format!("request body is not an AdmissionReview: {e}")))?;
     if review.api_version.as_deref() != Some("admission.k8s.io/v1")
@@ -127,12 +161,11 @@ pub fn review(
         rules,
         response,
     };
-    let allow = |extra: Value| respond(&uid, true, extra);
 
     let operation = request.operation.as_deref().unwrap_or_default();
-    let checked_kind = is_checked(&gvk);
+    let checked_kind = is_checked(&gvk.group, &gvk.kind);
     if !checked_kind || !matches!(operation, "CREATE" | "UPDATE") {
-        return Ok(decided(Verdict::Skipped, Vec::new(), allow(json!({}))));
+        return Ok(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
     }
     let Some(mut object) = request.object else {
         return Err(BadRequest(format!(
@@ -146,7 +179,7 @@ pub fn review(
             .as_ref()
             .is_some_and(|old| pod_unchanged(&gvk.kind, &object, old))
     {
-        return Ok(decided(Verdict::Skipped, Vec::new(), allow(json!({}))));
+        return Ok(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
     }
     let runtime_class = pod_field(&gvk.kind, &object, "runtimeClassName")
         .and_then(Value::as_str)
@@ -158,8 +191,7 @@ pub fn review(
         || ex.usernames.contains(&request.user_info.username)
         || runtime_class.is_some_and(|rc| ex.runtime_classes.contains(&rc))
     {
-        let annotations = json!({"auditAnnotations": {"haven.commonground.nl/exempt": "true"}});
-        return Ok(decided(Verdict::Exempt, Vec::new(), allow(annotations)));
+        return Ok(decided(Verdict::Exempt, Vec::new(), response::exempt(&uid)));
     }
 
     // Objects in AdmissionReviews usually carry apiVersion and kind; fill them in when not.
@@ -183,12 +215,12 @@ pub fn review(
             return Ok(decided(
                 Verdict::Denied,
                 Vec::new(),
-                respond(&uid, false, status(400, &e.message)),
+                response::deny(&uid, 400, &e.message),
             ));
         }
     };
     let objects = [object];
-    let policy = namespace_policy(namespaces.labels(&namespace).as_ref(), &config.defaults);
+    let policy = namespaces.policy(&namespace, &config.defaults);
     let is_pod = gvk.kind == "Pod";
     let run = |mode: &ModePolicy| -> Result<Vec<haven_model::Finding>, String> {
         if mode.is_empty() {
@@ -221,68 +253,27 @@ pub fn review(
             return Ok(decided(
                 Verdict::Denied,
                 Vec::new(),
-                respond(&uid, false, status(400, &message)),
+                response::deny(&uid, 400, &message),
             ));
         }
     };
-    let audited = if policy.audit == policy.enforce {
-        enforced.clone()
-    } else {
-        run(&policy.audit).unwrap_or_default()
+    // A mode that checks what enforce checks finds what enforce finds.
+    let audited = (policy.audit != policy.enforce).then(|| run(&policy.audit).unwrap_or_default());
+    let warned = (policy.warn != policy.enforce).then(|| run(&policy.warn).unwrap_or_default());
+    let found = Found {
+        enforced: &enforced,
+        audited: audited.as_deref(),
+        warned: warned.as_deref(),
     };
-    let warned = if policy.warn == policy.enforce {
-        enforced.clone()
-    } else {
-        run(&policy.warn).unwrap_or_default()
-    };
-
-    let name = &objects[0].name;
     let rules: Vec<&'static str> = enforced.iter().map(|f| f.rule).collect();
-    let mut extra = serde_json::Map::new();
-    let mut warnings: Vec<String> = Vec::new();
-    if !audited.is_empty() {
-        let text = summary(&audited);
-        extra.insert(
-            "auditAnnotations".into(),
-            json!({ "haven.commonground.nl/audit-violations": format!("would violate {}: {text}", policy.audit.describe()) }),
-        );
-    }
-    if is_pod && !enforced.is_empty() {
-        let message = format!(
-            "pods \"{name}\" is forbidden: violates haven policy \"{}\": {}",
-            policy.enforce.describe(),
-            summary(&enforced)
-        );
-        let mut response = respond(&uid, false, status(403, &message));
-        if !extra.is_empty() {
-            merge(&mut response, Value::Object(extra));
-        }
-        return Ok(decided(Verdict::Denied, rules, response));
-    }
-    // Controllers get warnings for what the Pods they create would be denied, like upstream.
-    if !is_pod && !enforced.is_empty() {
-        warnings.extend(enforced.iter().map(|f| warning(&policy.enforce, f)));
-    }
-    warnings.extend(
-        warned
-            .iter()
-            .filter(|w| !enforced.contains(w))
-            .map(|f| warning(&policy.warn, f)),
-    );
-    if !warnings.is_empty() {
-        extra.insert("warnings".into(), json!(warnings));
-    }
-    let verdict = if warnings.is_empty() {
-        Verdict::Allowed
-    } else {
-        Verdict::Warned
-    };
-    Ok(decided(verdict, rules, allow(Value::Object(extra))))
+    let (verdict, response) = response::evaluated(&uid, &objects[0].name, is_pod, &policy, &found);
+    Ok(decided(verdict, rules, response))
 }
 
-fn is_checked(gvk: &GroupVersionKind) -> bool {
+/// The kinds the webhook evaluates, by API group and kind.
+pub(crate) fn is_checked(group: &str, kind: &str) -> bool {
     matches!(
-        (gvk.group.as_str(), gvk.kind.as_str()),
+        (group, kind),
         ("", "Pod" | "ReplicationController" | "PodTemplate")
             | (
                 "apps",
@@ -313,7 +304,7 @@ fn template<'v>(kind: &str, object: &'v Value) -> Option<&'v Value> {
 }
 
 /// An update that leaves the pod spec and the annotations the rules read untouched.
-fn pod_unchanged(kind: &str, new: &Value, old: &Value) -> bool {
+pub(crate) fn pod_unchanged(kind: &str, new: &Value, old: &Value) -> bool {
     let relevant = |v: &Value| -> (Option<Value>, BTreeMap<String, Value>) {
         let spec = pod_spec(kind, v).cloned();
         let annotations = [
@@ -334,42 +325,4 @@ fn pod_unchanged(kind: &str, new: &Value, old: &Value) -> bool {
         (spec, annotations)
     };
     relevant(new) == relevant(old)
-}
-
-fn summary(findings: &[haven_model::Finding]) -> String {
-    findings
-        .iter()
-        .map(|f| format!("{} at {}: {}", f.rule, f.path, f.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn warning(mode: &ModePolicy, f: &haven_model::Finding) -> String {
-    format!(
-        "would violate {}: {} at {}: {}",
-        mode.describe(),
-        f.rule,
-        f.path,
-        f.message
-    )
-}
-
-fn status(code: u16, message: &str) -> Value {
-    json!({"status": {"code": code, "message": message}})
-}
-
-fn respond(uid: &str, allowed: bool, extra: Value) -> Value {
-    let mut response = json!({"uid": uid, "allowed": allowed});
-    merge(&mut response, extra);
-    json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response})
-}
-
-fn merge(target: &mut Value, extra: Value) {
-    let target = match target.get_mut("response") {
-        Some(r) => r,
-        None => target,
-    };
-    if let (Value::Object(t), Value::Object(e)) = (target, extra) {
-        t.extend(e);
-    }
 }

@@ -1,6 +1,7 @@
 //! Property tests: the request decoder and the rule engine behind it take arbitrary input
 //! without panicking, and always answer a well-formed AdmissionReview with the request's uid.
 
+use haven_admission::review::review_with_engine;
 use haven_admission::{Config, StaticNamespaces, review};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -85,7 +86,25 @@ proptest! {
         });
         let decision = review(&serde_json::to_vec(&body).unwrap(), &Config::default(), &StaticNamespaces::new(), "haven-system");
         let decision = decision.expect("a complete envelope always gets an AdmissionReview answer");
-        prop_assert_eq!(&decision.response["response"]["uid"], "p");
-        prop_assert!(decision.response["response"]["allowed"].is_boolean());
+        let response = decision.response_json();
+        prop_assert_eq!(&response["response"]["uid"], "p");
+        prop_assert!(response["response"]["allowed"].is_boolean());
+    }
+
+    #[test]
+    fn the_fast_path_answers_as_the_engine(object in json_object(), kind in prop_oneof![Just("Pod"), Just("Deployment"), Just("CronJob")], operation in prop_oneof![Just("CREATE"), Just("UPDATE")]) {
+        let group = if kind == "Pod" { "" } else if kind == "CronJob" { "batch" } else { "apps" };
+        let body = json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "p", "kind": {"group": group, "version": "v1", "kind": kind},
+                        "namespace": "zaken", "operation": operation, "userInfo": {"username": "u"},
+                        "object": object.clone(), "oldObject": if operation == "UPDATE" { object } else { Value::Null }}
+        });
+        let body = serde_json::to_vec(&body).unwrap();
+        let (config, namespaces) = (Config::default(), StaticNamespaces::new());
+        prop_assert_eq!(
+            review(&body, &config, &namespaces, "haven-system"),
+            review_with_engine(&body, &config, &namespaces, "haven-system")
+        );
     }
 }

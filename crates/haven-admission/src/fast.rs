@@ -1,0 +1,775 @@
+//! The fast path of a review: Pod Security only (the Haven and Haven+ groups off in every
+//! mode, the default), and an AdmissionReview that any API server sends.
+//!
+//! The engine path ([`crate::review`]) parses the whole AdmissionReview into a
+//! `serde_json::Value`, builds a `haven_model::Object` and runs `haven_rules::check`, which
+//! decodes the pod template from that tree. For Pod Security alone, all of that reduces to: the
+//! pod template decoded straight from the request bytes into the Kubernetes API types,
+//! `haven_pss::evaluate`, the findings `haven_rules` would make of its violations, and the
+//! waiver annotations. This module does exactly that, and gives way to the engine path
+//! (returns `None`) wherever the two could differ: anything malformed or unusual (a bad or
+//! missing field, a type the API server would reject, a duplicate key, an object whose kind
+//! or group is not the request's, number literals possibly out of `f64` range or surrogate
+//! escapes that only a full parse checks, deep nesting). The answer is then the engine path's,
+//! byte for byte. Updates still compare the old and new pod spec as JSON trees, as the engine
+//! path does. `tests/fast_path.rs` compares the two paths on every upstream Pod Security
+//! fixture, as Pods and in controllers, under several policies, and on thousands of mutated
+//! requests.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use haven_model::{RuleScope, WorkloadKind};
+use haven_rules::{CheckOptions, Groups};
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::config::Config;
+use crate::policy::{ModePolicy, NamespaceLabels};
+use crate::response::{self, Found, Hit};
+use crate::review::{ALWAYS_EXEMPT, Decision, Verdict};
+
+/// The AdmissionReview, as `review::Review` reads it, with the objects left as raw JSON.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Review<'a> {
+    #[serde(borrow)]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    request: Option<Request<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request<'a> {
+    #[serde(borrow)]
+    uid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kind: Option<GroupVersionKind<'a>>,
+    #[serde(borrow)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    operation: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    user_info: UserInfo<'a>,
+    #[serde(borrow)]
+    object: Option<&'a RawValue>,
+    #[serde(borrow)]
+    old_object: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct GroupVersionKind<'a> {
+    #[serde(default, borrow)]
+    group: Cow<'a, str>,
+    /// Read (so that a wrong type fails as in the engine path), not used.
+    #[serde(default, borrow, rename = "version")]
+    _version: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+}
+
+#[derive(Default, Deserialize)]
+struct UserInfo<'a> {
+    #[serde(default, borrow)]
+    username: Cow<'a, str>,
+}
+
+/// Reviews a request on the fast path; `None` hands it to the engine path.
+pub(crate) fn review(
+    body: &[u8],
+    config: &Config,
+    namespaces: &dyn NamespaceLabels,
+    own_namespace: &str,
+) -> Option<Decision> {
+    let review: Review<'_> = serde_json::from_slice(body).ok()?;
+    if review.api_version.as_deref() != Some("admission.k8s.io/v1")
+        || review.kind.as_deref() != Some("AdmissionReview")
+    {
+        return None;
+    }
+    let request = review.request?;
+    let uid = request.uid.filter(|u| !u.is_empty())?;
+    let gvk = request.kind?;
+    // The engine path parses both objects in full, so it rejects what only a full parse sees.
+    if !request.object.is_none_or(|o| plain(o.get()))
+        || !request.old_object.is_none_or(|o| plain(o.get()))
+    {
+        return None;
+    }
+    let decided = |verdict, rules, response| Decision {
+        uid: uid.clone().into_owned(),
+        kind: gvk.kind.clone().into_owned(),
+        verdict,
+        rules,
+        response,
+    };
+    let operation = request.operation.as_deref().unwrap_or_default();
+    if !crate::review::is_checked(&gvk.group, &gvk.kind)
+        || !matches!(operation, "CREATE" | "UPDATE")
+    {
+        return Some(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
+    }
+    let object = request.object?;
+    let namespace = request.namespace.as_deref().unwrap_or_default();
+    if operation == "UPDATE"
+        && let Some(old) = request.old_object
+    {
+        // Rare enough on this path to afford the trees the comparison is written for.
+        let new: serde_json::Value = serde_json::from_str(object.get()).ok()?;
+        let old: serde_json::Value = serde_json::from_str(old.get()).ok()?;
+        if crate::review::pod_unchanged(&gvk.kind, &new, &old) {
+            return Some(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
+        }
+    }
+    let ex = &config.exemptions;
+    if namespace == own_namespace
+        || ALWAYS_EXEMPT.contains(&namespace)
+        || ex.namespaces.iter().any(|n| n == namespace)
+        || ex
+            .usernames
+            .iter()
+            .any(|u| *u == *request.user_info.username)
+    {
+        return Some(decided(Verdict::Exempt, Vec::new(), response::exempt(&uid)));
+    }
+    let policy = namespaces.policy(namespace, &config.defaults);
+    if [policy.enforce, policy.audit, policy.warn]
+        .iter()
+        .any(|m| m.haven || m.plus)
+    {
+        return None;
+    }
+    let pod = Pod::decode(&gvk, object.get())?;
+    if pod
+        .spec
+        .runtime_class_name
+        .as_ref()
+        .is_some_and(|rc| ex.runtime_classes.contains(rc))
+    {
+        return Some(decided(Verdict::Exempt, Vec::new(), response::exempt(&uid)));
+    }
+
+    let enforced = pod.run(&policy.enforce);
+    let audited = (policy.audit != policy.enforce).then(|| pod.run(&policy.audit));
+    let warned = (policy.warn != policy.enforce).then(|| pod.run(&policy.warn));
+    let found = Found {
+        enforced: &enforced,
+        audited: audited.as_deref(),
+        warned: warned.as_deref(),
+    };
+    let rules = enforced.iter().map(|f| f.rule).collect();
+    let (verdict, response) =
+        response::evaluated(&uid, &pod.name, gvk.kind == "Pod", &policy, &found);
+    Some(decided(verdict, rules, response))
+}
+
+/// A finding of the fast path: what `haven_rules` would report of a Pod Security violation.
+/// Equality is that of two `haven_model::Finding`s on the same object.
+#[derive(Debug, PartialEq)]
+struct Finding {
+    rule: &'static str,
+    path: String,
+    message: String,
+    container: Option<String>,
+}
+
+impl Hit for Finding {
+    fn rule(&self) -> &str {
+        self.rule
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The pod template of a workload, decoded, with what the findings and waivers need.
+struct Pod<'a> {
+    /// Path of the pod inside the object (`spec.template`; empty for a Pod).
+    base: &'static str,
+    /// `metadata.name`, or `metadata.generateName` followed by `*`, or `<unnamed>`.
+    name: String,
+    meta: ObjectMeta,
+    spec: PodSpec,
+    /// Rule patterns of the object's and the template's waiver annotations.
+    waivers: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Pod<'a> {
+    /// Decodes the object of a request for `gvk`: `None` unless the object is the request's
+    /// kind and group and decodes as the engine path would decode it.
+    fn decode(gvk: &GroupVersionKind<'_>, json: &'a str) -> Option<Self> {
+        let workload = workload_kind(&gvk.group, &gvk.kind)?;
+        let (api_version, kind, top, template) = match workload {
+            WorkloadKind::Pod => {
+                let o: PodObject<'a> = serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+                let meta = o.metadata.unwrap_or_default();
+                let top = TopMeta {
+                    name: meta.name.clone().map(Cow::Owned),
+                    namespace: None,
+                    generate_name: meta.generate_name.clone().map(Cow::Owned),
+                    waivers: Waivers::of(&meta),
+                };
+                let template = Template {
+                    metadata: Some(meta),
+                    spec: o.spec,
+                };
+                (o.api_version, o.kind, top, template)
+            }
+            WorkloadKind::CronJob => {
+                let o: Controller<'a, CronJobSpec> =
+                    serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+                let template = o.spec?.0.job_template?.0.spec?.0.template?.0;
+                (
+                    o.api_version,
+                    o.kind,
+                    o.metadata.map(|m| m.0).unwrap_or_default(),
+                    template,
+                )
+            }
+            WorkloadKind::PodTemplate => {
+                let o: PodTemplateObject<'a> = serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+                let template = o.template?.0;
+                (
+                    o.api_version,
+                    o.kind,
+                    o.metadata.map(|m| m.0).unwrap_or_default(),
+                    template,
+                )
+            }
+            _ => {
+                let o: Controller<'a, ControllerSpec> =
+                    serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+                let template = o.spec?.0.template?.0;
+                (
+                    o.api_version,
+                    o.kind,
+                    o.metadata.map(|m| m.0).unwrap_or_default(),
+                    template,
+                )
+            }
+        };
+        // AdmissionReview objects usually carry apiVersion and kind; when they do, they must be
+        // the request's (the engine path reads the object's own, and rejects empty ones).
+        if kind.is_some_and(|k| k.0 != gvk.kind)
+            || api_version.is_some_and(|v| {
+                v.0.is_empty() || v.0.rsplit_once('/').map_or("", |(g, _)| g) != gvk.group
+            })
+        {
+            return None;
+        }
+        let spec = template.spec?;
+        let meta = template.metadata.unwrap_or_default();
+        let mut waivers = top.waivers.0;
+        if workload != WorkloadKind::Pod {
+            waivers.extend(Waivers::of(&meta).0);
+        }
+        let name = match (top.name, top.generate_name) {
+            (Some(n), _) => n.into_owned(),
+            (None, Some(g)) => format!("{g}*"),
+            (None, None) => "<unnamed>".to_owned(),
+        };
+        Some(Pod {
+            base: workload.pod_path(),
+            name,
+            meta,
+            spec,
+            waivers,
+        })
+    }
+
+    /// The unwaived findings of one mode, in the engine's order.
+    fn run(&self, mode: &ModePolicy) -> Vec<Finding> {
+        let Some((level, version)) = mode.pss else {
+            return Vec::new();
+        };
+        let opts = CheckOptions {
+            pss: mode.pss,
+            groups: Groups {
+                haven: false,
+                plus: false,
+                input: false,
+            },
+            scope: RuleScope::Object,
+            skip: Vec::new(),
+        };
+        // `reason (detail) [Pod Security restricted:v1.37]`, as `haven_rules` words it.
+        let suffix = format!(") [Pod Security {level}:{version}]");
+        let mut findings = Vec::new();
+        let mut emit = |rule: &'static str,
+                        path: &str,
+                        container: Option<&str>,
+                        reason: &str,
+                        detail: &str| {
+            let mut message = String::with_capacity(reason.len() + detail.len() + 2 + suffix.len());
+            message.push_str(reason);
+            message.push_str(" (");
+            message.push_str(detail);
+            message.push_str(&suffix);
+            findings.push(Finding {
+                rule,
+                path: join(self.base, path),
+                message,
+                container: container.map(str::to_owned),
+            });
+        };
+        for violation in haven_pss::evaluate(level, version, &self.meta, &self.spec) {
+            let rule = haven_rules::registry::pss_rule_id(violation.check);
+            if !opts.is_enabled(rule) {
+                continue;
+            }
+            for field in &violation.fields {
+                emit(
+                    rule,
+                    &field.path,
+                    field.container.as_deref(),
+                    &violation.reason,
+                    &field.message,
+                );
+            }
+            if violation.fields.is_empty() {
+                emit(rule, "spec", None, &violation.reason, &violation.detail);
+            }
+        }
+        // The engine sorts by location, then rule and path; on one JSON object every location
+        // is the same. The sort is stable, as the engine's.
+        findings.sort_by(|a, b| (a.rule, &a.path).cmp(&(b.rule, &b.path)));
+        if !self.waivers.is_empty() {
+            findings.retain(|f| !self.waivers.iter().any(|w| glob(w, f.rule)));
+        }
+        findings
+    }
+}
+
+/// `haven_model::path::join`: `spec.template` + `spec.containers[0]`, without `format!`.
+fn join(base: &str, rest: &str) -> String {
+    if base.is_empty() {
+        return rest.to_owned();
+    }
+    let mut out = String::with_capacity(base.len() + 1 + rest.len());
+    out.push_str(base);
+    if !rest.is_empty() && !rest.starts_with('[') {
+        out.push('.');
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The workload kind a checked request kind decodes as.
+fn workload_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
+    Some(match (group, kind) {
+        ("", "Pod") => WorkloadKind::Pod,
+        ("", "ReplicationController") => WorkloadKind::ReplicationController,
+        ("", "PodTemplate") => WorkloadKind::PodTemplate,
+        ("apps", "Deployment") => WorkloadKind::Deployment,
+        ("apps", "StatefulSet") => WorkloadKind::StatefulSet,
+        ("apps", "DaemonSet") => WorkloadKind::DaemonSet,
+        ("apps", "ReplicaSet") => WorkloadKind::ReplicaSet,
+        ("batch", "Job") => WorkloadKind::Job,
+        ("batch", "CronJob") => WorkloadKind::CronJob,
+        _ => return None,
+    })
+}
+
+/// `*` matches any run of characters; as the waiver globs of `haven_rules`.
+fn glob(pattern: &str, value: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = value.strip_prefix(first) else {
+        return false;
+    };
+    let mut parts: Vec<&str> = parts.collect();
+    let Some(last) = parts.pop() else {
+        return rest.is_empty();
+    };
+    for part in parts {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// Whether a raw JSON value (already checked for syntax and UTF-8) holds nothing that a
+/// `serde_json::Value` parse rejects but skipping it accepts: number literals with an exponent
+/// or hundreds of digits (possibly out of `f64` range), `\u` escapes of surrogates (possibly
+/// lone), nesting deeper than the engine path's parse allows. Conservative: such values are
+/// legal but never sent by an API server, and the engine path decides on them.
+fn plain(json: &str) -> bool {
+    const MAX_DEPTH: u32 = 100;
+    const MAX_DIGITS: u32 = 300;
+    let bytes = json.as_bytes();
+    let mut depth = 0u32;
+    let mut digits = 0u32;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                digits = 0;
+                i += 1;
+                // Inside a string: up to the closing quote, looking at escapes only.
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'"' => break,
+                        b'\\' => {
+                            if bytes.get(i + 1) == Some(&b'u')
+                                && matches!(bytes.get(i + 2), Some(b'd' | b'D'))
+                                && matches!(
+                                    bytes.get(i + 3),
+                                    Some(b'8' | b'9' | b'a'..=b'f' | b'A'..=b'F')
+                                )
+                            {
+                                return false;
+                            }
+                            i += 2;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return false;
+                }
+                digits = 0;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                digits = 0;
+            }
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > MAX_DIGITS {
+                    return false;
+                }
+            }
+            b'e' | b'E' if i > 0 && matches!(bytes[i - 1], b'0'..=b'9' | b'.') => return false,
+            b'.' => {}
+            _ => digits = 0,
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A JSON string, borrowed when it has no escapes. Anything else (also `null`) fails to decode.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+/// A Pod: its metadata is the pod's.
+#[derive(Deserialize)]
+struct PodObject<'a> {
+    #[serde(rename = "apiVersion", default, borrow, deserialize_with = "present")]
+    api_version: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    kind: Option<Text<'a>>,
+    metadata: Option<ObjectMeta>,
+    spec: Option<PodSpec>,
+}
+
+/// Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job (`S` =
+/// [`ControllerSpec`]) and CronJob ([`CronJobSpec`]).
+#[derive(Deserialize)]
+struct Controller<'a, S> {
+    #[serde(rename = "apiVersion", default, borrow, deserialize_with = "present")]
+    api_version: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    kind: Option<Text<'a>>,
+    #[serde(borrow)]
+    metadata: Option<MapOnly<TopMeta<'a>>>,
+    spec: Option<MapOnly<S>>,
+}
+
+#[derive(Deserialize)]
+struct PodTemplateObject<'a> {
+    #[serde(rename = "apiVersion", default, borrow, deserialize_with = "present")]
+    api_version: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    kind: Option<Text<'a>>,
+    #[serde(borrow)]
+    metadata: Option<MapOnly<TopMeta<'a>>>,
+    template: Option<MapOnly<Template>>,
+}
+
+#[derive(Deserialize)]
+struct ControllerSpec {
+    template: Option<MapOnly<Template>>,
+}
+
+#[derive(Deserialize)]
+struct CronJobSpec {
+    #[serde(rename = "jobTemplate")]
+    job_template: Option<MapOnly<JobTemplate>>,
+}
+
+#[derive(Deserialize)]
+struct JobTemplate {
+    spec: Option<MapOnly<ControllerSpec>>,
+}
+
+/// A pod template: `metadata` and `spec`, decoded as `haven_model::workload` decodes them.
+#[derive(Deserialize)]
+struct Template {
+    metadata: Option<ObjectMeta>,
+    spec: Option<PodSpec>,
+}
+
+/// What the engine path reads of a controller's own metadata: the name (`name`, `namespace`
+/// and `generateName` must be strings or null) and the waiver annotations.
+#[derive(Default, Deserialize)]
+struct TopMeta<'a> {
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "nullable")]
+    #[allow(dead_code)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(
+        rename = "generateName",
+        default,
+        borrow,
+        deserialize_with = "nullable"
+    )]
+    generate_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    #[serde(rename = "annotations")]
+    waivers: Waivers<'a>,
+}
+
+/// A struct read from a JSON object only: derived `Deserialize` would also read an array,
+/// field by field, where the engine path's lookups find nothing.
+struct MapOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for MapOnly<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData)).map(MapOnly)
+    }
+}
+
+/// `apiVersion` and `kind`: absent (`None`), or a string; `null` fails, as in the engine path.
+fn present<'de: 'a, 'a, D: de::Deserializer<'de>>(d: D) -> Result<Option<Text<'a>>, D::Error> {
+    Text::deserialize(d).map(Some)
+}
+
+fn nullable<'de: 'a, 'a, D: de::Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
+}
+
+/// The rule patterns of `waive.haven.commonground.nl/<rule>: <reason>` annotations with a
+/// reason (a string, not blank); other annotations and values are skipped.
+#[derive(Default)]
+struct Waivers<'a>(Vec<Cow<'a, str>>);
+
+impl Waivers<'_> {
+    fn of(meta: &ObjectMeta) -> Self {
+        Waivers(
+            meta.annotations
+                .iter()
+                .flatten()
+                .filter_map(|(k, v)| {
+                    let rule = k.strip_prefix(haven_rules::waiver::ANNOTATION_PREFIX)?;
+                    (!v.trim().is_empty()).then(|| Cow::Owned(rule.to_owned()))
+                })
+                .collect(),
+        )
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Waivers<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Waivers<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of annotations")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Waivers::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // Later duplicates of a key replace earlier ones, as in a JSON object.
+                let mut found: BTreeMap<Text<'a>, bool> = BTreeMap::new();
+                while let Some(key) = map.next_key::<Text<'a>>()? {
+                    if key.0.starts_with(haven_rules::waiver::ANNOTATION_PREFIX) {
+                        let reason = map.next_value::<Reason>()?;
+                        found.insert(key, reason.0);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Waivers(
+                    found
+                        .into_iter()
+                        .filter(|(_, has_reason)| *has_reason)
+                        .map(|(k, _)| match k.0 {
+                            Cow::Borrowed(s) => {
+                                Cow::Borrowed(&s[haven_rules::waiver::ANNOTATION_PREFIX.len()..])
+                            }
+                            Cow::Owned(s) => Cow::Owned(
+                                s[haven_rules::waiver::ANNOTATION_PREFIX.len()..].to_owned(),
+                            ),
+                        })
+                        .collect(),
+                ))
+            }
+        }
+        d.deserialize_option(OptionMap(V(std::marker::PhantomData)))
+    }
+}
+
+/// `null` or a map, for [`Waivers`].
+struct OptionMap<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for OptionMap<V> {
+    type Value = V::Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.0.visit_unit()
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self.0)
+    }
+}
+
+/// Whether an annotation value is a reason: a string that is not blank. Any value is accepted.
+struct Reason(bool);
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Reason;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Reason(!s.trim().is_empty()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Reason(false))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Reason(false))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Reason(false))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Reason(false))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Reason(false))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Reason(false))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Reason(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl PartialEq for Text<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl Eq for Text<'_> {}
+impl PartialOrd for Text<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Text<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_json_is_told_from_what_only_a_full_parse_rejects() {
+        assert!(plain(
+            r#"{"a": [1, -2.5, true, null, "e1", "x\"e\\u00e9\u0026"], "b": {}}"#
+        ));
+        assert!(!plain(r#"{"a": 1e400}"#));
+        assert!(!plain(r#"{"a": 1.5E3}"#));
+        assert!(!plain(r#"{"a": "\ud800"}"#));
+        assert!(!plain(&format!("{{\"a\": {}}}", "9".repeat(400))));
+        assert!(!plain(&format!("{}{}", "[".repeat(200), "]".repeat(200))));
+    }
+
+    #[test]
+    fn joins_as_haven_model() {
+        for (base, rest) in [
+            ("", ""),
+            ("", "spec"),
+            ("spec.template", ""),
+            ("spec.template", "spec.containers[0]"),
+            ("spec.template", "[0]"),
+        ] {
+            assert_eq!(join(base, rest), haven_model::path::join(base, rest));
+        }
+    }
+
+    #[test]
+    fn globs_as_haven_rules() {
+        assert!(glob("pss.*", "pss.privileged"));
+        assert!(glob("*", "pss.privileged"));
+        assert!(glob("pss.privileged", "pss.privileged"));
+        assert!(!glob("pss.privileged", "pss.privileged2"));
+        assert!(!glob("pss.*_restricted", "pss.privileged"));
+    }
+}
