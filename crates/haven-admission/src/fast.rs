@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use haven_model::{RuleScope, WorkloadKind};
-use haven_rules::{CheckOptions, Groups};
+use haven_rules::{CheckOptions, Groups, waiver_glob};
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
@@ -208,7 +208,7 @@ impl<'a> Pod<'a> {
     /// Decodes the object of a request for `gvk`: `None` unless the object is the request's
     /// kind and group and decodes as the engine path would decode it.
     fn decode(gvk: &GroupVersionKind<'_>, json: &'a str) -> Option<Self> {
-        let workload = workload_kind(&gvk.group, &gvk.kind)?;
+        let workload = WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)?;
         let (api_version, kind, top, template) = match workload {
             WorkloadKind::Pod => {
                 let o: PodObject<'a> = serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
@@ -302,102 +302,32 @@ impl<'a> Pod<'a> {
             scope: RuleScope::Object,
             skip: Vec::new(),
         };
-        // `reason (detail) [Pod Security restricted:v1.37]`, as `haven_rules` words it.
-        let suffix = format!(") [Pod Security {level}:{version}]");
         let mut findings = Vec::new();
-        let mut emit = |rule: &'static str,
-                        path: &str,
-                        container: Option<&str>,
-                        reason: &str,
-                        detail: &str| {
-            let mut message = String::with_capacity(reason.len() + detail.len() + 2 + suffix.len());
-            message.push_str(reason);
-            message.push_str(" (");
-            message.push_str(detail);
-            message.push_str(&suffix);
-            findings.push(Finding {
-                rule,
-                path: join(self.base, path),
-                message,
-                container: container.map(str::to_owned),
-            });
-        };
-        for violation in haven_pss::evaluate(level, version, &self.meta, &self.spec) {
-            let rule = haven_rules::registry::pss_rule_id(violation.check);
-            if !opts.is_enabled(rule) {
-                continue;
-            }
-            for field in &violation.fields {
-                emit(
-                    rule,
-                    &field.path,
-                    field.container.as_deref(),
-                    &violation.reason,
-                    &field.message,
-                );
-            }
-            if violation.fields.is_empty() {
-                emit(rule, "spec", None, &violation.reason, &violation.detail);
-            }
-        }
+        haven_rules::pss_findings(
+            level,
+            version,
+            &self.meta,
+            &self.spec,
+            self.base,
+            |rule, path, container, message| {
+                if opts.is_enabled(rule) {
+                    findings.push(Finding {
+                        rule,
+                        path,
+                        message,
+                        container: container.map(str::to_owned),
+                    });
+                }
+            },
+        );
         // The engine sorts by location, then rule and path; on one JSON object every location
         // is the same. The sort is stable, as the engine's.
         findings.sort_by(|a, b| (a.rule, &a.path).cmp(&(b.rule, &b.path)));
         if !self.waivers.is_empty() {
-            findings.retain(|f| !self.waivers.iter().any(|w| glob(w, f.rule)));
+            findings.retain(|f| !self.waivers.iter().any(|w| waiver_glob(w, f.rule)));
         }
         findings
     }
-}
-
-/// `haven_model::path::join`: `spec.template` + `spec.containers[0]`, without `format!`.
-fn join(base: &str, rest: &str) -> String {
-    if base.is_empty() {
-        return rest.to_owned();
-    }
-    let mut out = String::with_capacity(base.len() + 1 + rest.len());
-    out.push_str(base);
-    if !rest.is_empty() && !rest.starts_with('[') {
-        out.push('.');
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The workload kind a checked request kind decodes as.
-fn workload_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
-    Some(match (group, kind) {
-        ("", "Pod") => WorkloadKind::Pod,
-        ("", "ReplicationController") => WorkloadKind::ReplicationController,
-        ("", "PodTemplate") => WorkloadKind::PodTemplate,
-        ("apps", "Deployment") => WorkloadKind::Deployment,
-        ("apps", "StatefulSet") => WorkloadKind::StatefulSet,
-        ("apps", "DaemonSet") => WorkloadKind::DaemonSet,
-        ("apps", "ReplicaSet") => WorkloadKind::ReplicaSet,
-        ("batch", "Job") => WorkloadKind::Job,
-        ("batch", "CronJob") => WorkloadKind::CronJob,
-        _ => return None,
-    })
-}
-
-/// `*` matches any run of characters; as the waiver globs of `haven_rules`.
-fn glob(pattern: &str, value: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = value.strip_prefix(first) else {
-        return false;
-    };
-    let mut parts: Vec<&str> = parts.collect();
-    let Some(last) = parts.pop() else {
-        return rest.is_empty();
-    };
-    for part in parts {
-        match rest.find(part) {
-            Some(i) => rest = &rest[i + part.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// Whether a raw JSON value (already checked for syntax and UTF-8) holds nothing that a
@@ -749,27 +679,5 @@ mod tests {
         assert!(!plain(r#"{"a": "\ud800"}"#));
         assert!(!plain(&format!("{{\"a\": {}}}", "9".repeat(400))));
         assert!(!plain(&format!("{}{}", "[".repeat(200), "]".repeat(200))));
-    }
-
-    #[test]
-    fn joins_as_haven_model() {
-        for (base, rest) in [
-            ("", ""),
-            ("", "spec"),
-            ("spec.template", ""),
-            ("spec.template", "spec.containers[0]"),
-            ("spec.template", "[0]"),
-        ] {
-            assert_eq!(join(base, rest), haven_model::path::join(base, rest));
-        }
-    }
-
-    #[test]
-    fn globs_as_haven_rules() {
-        assert!(glob("pss.*", "pss.privileged"));
-        assert!(glob("*", "pss.privileged"));
-        assert!(glob("pss.privileged", "pss.privileged"));
-        assert!(!glob("pss.privileged", "pss.privileged2"));
-        assert!(!glob("pss.*_restricted", "pss.privileged"));
     }
 }

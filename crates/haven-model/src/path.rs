@@ -61,18 +61,35 @@ pub fn push_key(path: &mut String, key: &str) {
 }
 
 /// `join("spec", "containers[0]")` → `spec.containers[0]`.
+/// One exactly sized allocation: findings are made by the hundred thousand.
 pub fn join(base: &str, rest: &str) -> String {
-    match (base.is_empty(), rest.is_empty()) {
-        (true, _) => rest.to_owned(),
-        (_, true) => base.to_owned(),
-        _ if rest.starts_with('[') => format!("{base}{rest}"),
-        _ => format!("{base}.{rest}"),
+    if base.is_empty() {
+        return rest.to_owned();
     }
+    let mut out = String::with_capacity(base.len() + 1 + rest.len());
+    out.push_str(base);
+    if !rest.is_empty() && !rest.starts_with('[') {
+        out.push('.');
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joins_keys_and_indexes() {
+        assert_eq!(join("", ""), "");
+        assert_eq!(join("", "spec"), "spec");
+        assert_eq!(join("spec.template", ""), "spec.template");
+        assert_eq!(
+            join("spec.template", "spec.containers[0]"),
+            "spec.template.spec.containers[0]"
+        );
+        assert_eq!(join("spec.containers", "[0]"), "spec.containers[0]");
+    }
 
     #[test]
     fn parses_indexes_and_quoted_keys() {
