@@ -148,6 +148,11 @@ impl<'o> AppCheck<'o> {
         let mut run = Run::new(self.opts);
         run.errors = std::mem::take(&mut self.errors);
         let index = AppIndex::new(&self.kept);
+        let streams: Vec<StreamName<'_>> = self
+            .sources
+            .iter()
+            .map(|s| StreamName::new(s.origin()))
+            .collect();
         let mut seen = Seen::default();
         let mut check = |run: &mut Run<'_>, object: &Object| {
             let start = run.sink.findings.len();
@@ -172,14 +177,13 @@ impl<'o> AppCheck<'o> {
                     first_line,
                     index,
                 } => {
-                    let source = &self.sources[source];
                     let raw = RawDocument {
                         index,
                         first_line,
-                        text: &source.text[start..end],
+                        text: &self.sources[source].text[start..end],
                     };
                     let mut out = LoadOutcome::default();
-                    load_document(&StreamName::new(source.origin()), &raw, &mut out);
+                    load_document(&streams[source], &raw, &mut out);
                     run.errors.append(&mut out.errors);
                     for mut object in out.objects {
                         self.default_namespace(&mut object);
