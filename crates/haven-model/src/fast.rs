@@ -103,6 +103,22 @@ fn split_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// Spaces before the content of a line.
+fn indentation(line: &str) -> usize {
+    line.bytes().take_while(|&b| b == b' ').count()
+}
+
+/// Empty, spaces only, or a comment.
+fn is_blank(line: &str) -> bool {
+    matches!(line.as_bytes().get(indentation(line)), None | Some(b'#'))
+}
+
+/// Whether a plain scalar holds `: `, which would make it a mapping key (or an error).
+fn has_mapping_indicator(s: &str) -> bool {
+    // Plain scalars are short: a byte loop beats setting up a vectorised search.
+    s.as_bytes().windows(2).any(|w| w == b": ")
+}
+
 fn is_seq_entry(content: &str) -> bool {
     content == "-" || content.starts_with("- ") || content.starts_with("-\t")
 }
@@ -123,8 +139,7 @@ fn strip_comment(s: &str) -> &str {
 impl<'a> Fast<'a> {
     fn skip_blank(&mut self) {
         while let Some(l) = self.lines.get(self.idx) {
-            let t = l.trim_start_matches(' ');
-            if t.is_empty() || t.starts_with('#') {
+            if is_blank(l) {
                 self.idx += 1;
             } else {
                 break;
@@ -143,18 +158,34 @@ impl<'a> Fast<'a> {
         {
             return line;
         }
-        self.skip_blank();
-        let line = self.lines.get(self.idx).and_then(|raw| {
-            let content = raw.trim_start_matches(' ');
-            if content.starts_with('\t') || content.trim_end() == "..." || raw.starts_with("---") {
-                return None;
+        // Skipping blank lines and measuring the indentation of the next one in a single look
+        // at each line: every line of a document passes through here.
+        let mut line = None;
+        while let Some(&raw) = self.lines.get(self.idx) {
+            let indent = indentation(raw);
+            let content = &raw[indent..];
+            match content.as_bytes().first() {
+                None | Some(b'#') => {
+                    self.idx += 1;
+                    continue;
+                }
+                Some(b'\t') => {}
+                Some(b'.') if content.trim_end() == "..." => {}
+                Some(b'-') if indent == 0 && raw.starts_with("---") => {}
+                Some(_) => {
+                    line = Some(Line {
+                        indent,
+                        content: if content.ends_with('\r') {
+                            content.trim_end_matches('\r')
+                        } else {
+                            content
+                        },
+                        no: self.no(self.idx),
+                    });
+                }
             }
-            Some(Line {
-                indent: raw.len() - content.len(),
-                content: content.trim_end_matches('\r'),
-                no: self.no(self.idx),
-            })
-        });
+            break;
+        }
         self.peeked = Some((self.idx, line));
         line
     }
@@ -368,11 +399,9 @@ impl<'a> Fast<'a> {
                 (Value::String(s), Node::scalar(no, col))
             }
             _ => {
-                if !plain_ok(bare)
-                    || bare.contains(": ")
-                    || bare.ends_with(':')
-                    || bare.contains(" #")
-                {
+                // `strip_comment` has cut at the first ` #`, so none is left in `bare`.
+                debug_assert!(!bare.contains(" #"));
+                if !plain_ok(bare) || bare.ends_with(':') || has_mapping_indicator(bare) {
                     return None;
                 }
                 (self.plain(bare, no, col)?, Node::scalar(no, col))
@@ -916,6 +945,31 @@ mod tests {
             fast, 9,
             "the first nine samples take the fast path, the rest fall back"
         );
+    }
+
+    /// The line scanning shortcuts (`peek`, the plain-scalar checks) on what they skip or stop at.
+    #[test]
+    fn fast_and_full_paths_agree_on_line_edges() {
+        let fast_path = [
+            "a: 1\n   \n  # indented comment\nb:\n    # deeper comment\n  c: x:y\n...\n",
+            "a: 1\r\nb:\r\n  c: 2\r\n\r\n",
+            "a: url:8080/x\nb: 'x: y'\nc: x #comment: y\nd: a:b:c\n",
+            "a:\n- x\n-   y\n# end\n",
+        ];
+        let fallback = [
+            "a: x: y\n",
+            "a: 1\n\tb: 2\n",
+            "a: 1\n---x\n",
+            "a: x\n  ...\n",
+            "a: x:\n",
+        ];
+        for (i, s) in fast_path.iter().enumerate() {
+            assert_eq!(compare(&format!("fast{i}"), s), (1, 1), "{s:?}");
+        }
+        for (i, s) in fallback.iter().enumerate() {
+            let (_, fast) = compare(&format!("fallback{i}"), s);
+            assert_eq!(fast, 0, "{s:?} should be left to the full parser");
+        }
     }
 
     fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

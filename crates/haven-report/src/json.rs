@@ -77,7 +77,8 @@ pub struct JsonReport<'a> {
     pub summary: JsonSummary,
     /// Every finding, waived ones included, in the order the tool reports them (by file, then
     /// position in the file).
-    pub findings: Vec<JsonFinding<'a>>,
+    #[schemars(with = "Vec<JsonFinding<'static>>")]
+    pub findings: JsonFindings<'a>,
     /// Files or documents that could not be read. Any input error fails the run.
     pub errors: Vec<JsonError<'a>>,
     /// Every rule that ran, whether it found something or not.
@@ -288,13 +289,34 @@ pub fn json_report(report: &Report) -> JsonReport<'_> {
             workloads: report.workloads,
             files: report.files,
         },
-        findings: report
-            .findings
-            .iter()
-            .map(|f| finding(f, report.fail_on))
-            .collect(),
+        findings: JsonFindings {
+            findings: &report.findings,
+            fail_on: report.fail_on,
+        },
         errors: report.errors.iter().map(error).collect(),
         rules: report.rules.iter().map(rule).collect(),
+    }
+}
+
+/// The findings of a report, serialised as an array of [`JsonFinding`] one at a time as they
+/// are written: a report with hundreds of thousands of findings then needs no second copy of
+/// them in memory.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonFindings<'a> {
+    pub findings: &'a [Finding],
+    pub fail_on: Severity,
+}
+
+impl JsonFindings<'_> {
+    /// Each finding as it appears in the report.
+    pub fn iter(&self) -> impl Iterator<Item = JsonFinding<'_>> {
+        self.findings.iter().map(|f| finding(f, self.fail_on))
+    }
+}
+
+impl Serialize for JsonFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
     }
 }
 
