@@ -347,8 +347,18 @@ fn plain(json: &str) -> bool {
             b'"' => {
                 digits = 0;
                 i += 1;
-                // Inside a string: up to the closing quote, looking at escapes only.
+                // Inside a string: up to the closing quote, looking at escapes only; eight
+                // bytes at a time while none is a quote or a backslash.
                 while i < bytes.len() {
+                    if let Some(chunk) = bytes.get(i..i + 8) {
+                        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([b'"'; 8]));
+                        let mask = quote_or_backslash(word);
+                        if mask == 0 {
+                            i += 8;
+                            continue;
+                        }
+                        i += (mask.trailing_zeros() / 8) as usize;
+                    }
                     match bytes[i] {
                         b'"' => break,
                         b'\\' => {
@@ -393,6 +403,15 @@ fn plain(json: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// The high bit of each byte of `word` (little-endian) that is `"` or `\\`: the lowest set bit
+/// is exact (higher ones may be borrows), which is all [`plain`] uses.
+fn quote_or_backslash(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    (zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))) & HIGH
 }
 
 /// A JSON string, borrowed when it has no escapes. Anything else (also `null`) fails to decode.
@@ -679,5 +698,26 @@ mod tests {
         assert!(!plain(r#"{"a": "\ud800"}"#));
         assert!(!plain(&format!("{{\"a\": {}}}", "9".repeat(400))));
         assert!(!plain(&format!("{}{}", "[".repeat(200), "]".repeat(200))));
+        // Escapes and quotes at every offset of the eight-byte steps.
+        for pad in 0..17 {
+            let x = "x".repeat(pad);
+            assert!(
+                plain(&format!(r#"{{"{x}": "{x}\"{x}\\", "n": 1}}"#)),
+                "{pad}"
+            );
+            assert!(
+                !plain(&format!(r#"{{"{x}": "{x}\ud800{x}", "n": 1}}"#)),
+                "{pad}"
+            );
+            assert!(
+                !plain(&format!(r#"{{"{x}": "{x}\"\uDbff", "n": 1}}"#)),
+                "{pad}"
+            );
+            assert!(!plain(&format!(r#"{{"{x}": "{x}", "n": 1e5}}"#)), "{pad}");
+            assert!(
+                plain(&format!(r#"{{"{x}e": "{x}1e5", "n": [1]}}"#)),
+                "{pad}"
+            );
+        }
     }
 }
