@@ -33,7 +33,8 @@ use crate::policy::{ModePolicy, NamespaceLabels};
 use crate::response::{self, Found, Hit};
 use crate::review::{ALWAYS_EXEMPT, Decision, Verdict};
 
-/// The AdmissionReview, as `review::Review` reads it, with the objects left as raw JSON.
+/// The AdmissionReview, as `review::Review` reads it, with the objects left as raw JSON, or the
+/// object of a create already decoded (see [`Request`]).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Review<'a> {
@@ -45,23 +46,124 @@ struct Review<'a> {
     request: Option<Request<'a>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The request, as `review::Request` reads it (`null` for absent, duplicate keys rejected,
+/// other keys skipped). A JSON array, which a derived `Deserialize` would also read, is
+/// rejected: the engine path decides on it.
 struct Request<'a> {
-    #[serde(borrow)]
     uid: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     kind: Option<GroupVersionKind<'a>>,
-    #[serde(borrow)]
     namespace: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     operation: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     user_info: UserInfo<'a>,
-    #[serde(borrow)]
-    object: Option<&'a RawValue>,
-    #[serde(borrow)]
+    object: Option<Object<'a>>,
     old_object: Option<&'a RawValue>,
+}
+
+/// `request.object`. API servers send the request's kind and operation before the object, so
+/// the object of a create is decoded as it is read, in one pass over its bytes with the
+/// envelope; otherwise it is kept as raw JSON and decoded when needed. An object that does not
+/// decode then fails the whole parse, which hands the request to the engine path as a failed
+/// [`Pod::decode`] would.
+enum Object<'a> {
+    Raw(&'a RawValue),
+    /// Boxed: a decoded pod template is kilobytes, moved out through the envelope's structs.
+    Read(Box<Read<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Request<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Request<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Request")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Request<'a>, A::Error> {
+                // The outer `Option` is "seen", as in derived code.
+                let mut uid: Option<Option<Text<'a>>> = None;
+                let mut kind: Option<Option<GroupVersionKind<'a>>> = None;
+                let mut namespace: Option<Option<Text<'a>>> = None;
+                let mut operation: Option<Option<Text<'a>>> = None;
+                let mut user_info: Option<UserInfo<'a>> = None;
+                let mut object: Option<Option<Object<'a>>> = None;
+                let mut old_object: Option<Option<&'a RawValue>> = None;
+                fn once<T, E: de::Error>(
+                    slot: &mut Option<T>,
+                    name: &'static str,
+                    value: impl FnOnce() -> Result<T, E>,
+                ) -> Result<(), E> {
+                    if slot.is_some() {
+                        return Err(E::duplicate_field(name));
+                    }
+                    *slot = Some(value()?);
+                    Ok(())
+                }
+                while let Some(key) = map.next_key::<Text<'a>>()? {
+                    match &*key.0 {
+                        "uid" => once(&mut uid, "uid", || map.next_value())?,
+                        "kind" => once(&mut kind, "kind", || map.next_value())?,
+                        "namespace" => once(&mut namespace, "namespace", || map.next_value())?,
+                        "operation" => once(&mut operation, "operation", || map.next_value())?,
+                        "userInfo" => once(&mut user_info, "userInfo", || map.next_value())?,
+                        "oldObject" => once(&mut old_object, "oldObject", || map.next_value())?,
+                        "object" => {
+                            let create = matches!(&operation, Some(Some(op)) if op.0 == "CREATE");
+                            let workload = match &kind {
+                                Some(Some(gvk)) if create => {
+                                    WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)
+                                }
+                                _ => None,
+                            };
+                            once(&mut object, "object", || match workload {
+                                Some(w) => map
+                                    .next_value_seed(ReadSeed(w, std::marker::PhantomData))
+                                    .map(|r| Some(Object::Read(Box::new(r)))),
+                                None => {
+                                    Ok(map.next_value::<Option<&'a RawValue>>()?.map(Object::Raw))
+                                }
+                            })?;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Request {
+                    uid: uid.flatten().map(|t| t.0),
+                    kind: kind.flatten(),
+                    namespace: namespace.flatten().map(|t| t.0),
+                    operation: operation.flatten().map(|t| t.0),
+                    user_info: user_info.unwrap_or_default(),
+                    object: object.flatten(),
+                    old_object: old_object.flatten(),
+                })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Reads an object of one workload kind in place (a map only).
+struct ReadSeed<'a>(WorkloadKind, std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for ReadSeed<'a> {
+    type Value = Read<'a>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Read<'a>, D::Error> {
+        Ok(match self.0 {
+            WorkloadKind::Pod => Read::Pod(MapOnly::deserialize(d)?.0),
+            WorkloadKind::CronJob => Read::CronJob(MapOnly::deserialize(d)?.0),
+            WorkloadKind::PodTemplate => Read::PodTemplate(MapOnly::deserialize(d)?.0),
+            _ => Read::Controller(MapOnly::deserialize(d)?.0),
+        })
+    }
+}
+
+/// A workload object as read, before [`Pod::build`] takes its pod template out.
+enum Read<'a> {
+    Pod(PodObject<'a>),
+    CronJob(Controller<'a, CronJobSpec>),
+    PodTemplate(PodTemplateObject<'a>),
+    Controller(Controller<'a, ControllerSpec>),
 }
 
 #[derive(Deserialize)]
@@ -88,7 +190,13 @@ pub(crate) fn review(
     namespaces: &dyn NamespaceLabels,
     own_namespace: &str,
 ) -> Option<Decision> {
-    let review: Review<'_> = serde_json::from_slice(body).ok()?;
+    // The engine path parses the whole body, objects included, into a tree, so it rejects
+    // what only a full parse sees; this path gives way on anything of the kind, anywhere.
+    let body = std::str::from_utf8(body).ok()?;
+    if !plain(body) {
+        return None;
+    }
+    let review: Review<'_> = serde_json::from_str(body).ok()?;
     if review.api_version.as_deref() != Some("admission.k8s.io/v1")
         || review.kind.as_deref() != Some("AdmissionReview")
     {
@@ -97,12 +205,6 @@ pub(crate) fn review(
     let request = review.request?;
     let uid = request.uid.filter(|u| !u.is_empty())?;
     let gvk = request.kind?;
-    // The engine path parses both objects in full, so it rejects what only a full parse sees.
-    if !request.object.is_none_or(|o| plain(o.get()))
-        || !request.old_object.is_none_or(|o| plain(o.get()))
-    {
-        return None;
-    }
     let decided = |verdict, rules, response| Decision {
         uid: uid.clone().into_owned(),
         kind: gvk.kind.clone().into_owned(),
@@ -121,8 +223,12 @@ pub(crate) fn review(
     if operation == "UPDATE"
         && let Some(old) = request.old_object
     {
-        // Rare enough on this path to afford the trees the comparison is written for.
-        let new: serde_json::Value = serde_json::from_str(object.get()).ok()?;
+        // Rare enough on this path to afford the trees the comparison is written for. (Only
+        // creates are decoded as read.)
+        let Object::Raw(new) = &object else {
+            return None;
+        };
+        let new: serde_json::Value = serde_json::from_str(new.get()).ok()?;
         let old: serde_json::Value = serde_json::from_str(old.get()).ok()?;
         if crate::review::pod_unchanged(&gvk.kind, &new, &old) {
             return Some(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
@@ -146,7 +252,10 @@ pub(crate) fn review(
     {
         return None;
     }
-    let pod = Pod::decode(&gvk, object.get())?;
+    let pod = match object {
+        Object::Raw(raw) => Pod::decode(&gvk, raw.get())?,
+        Object::Read(read) => Pod::build(&gvk, *read)?,
+    };
     if pod
         .spec
         .runtime_class_name
@@ -209,9 +318,19 @@ impl<'a> Pod<'a> {
     /// kind and group and decodes as the engine path would decode it.
     fn decode(gvk: &GroupVersionKind<'_>, json: &'a str) -> Option<Self> {
         let workload = WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)?;
-        let (api_version, kind, top, template) = match workload {
-            WorkloadKind::Pod => {
-                let o: PodObject<'a> = serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+        let mut d = serde_json::Deserializer::from_str(json);
+        let read =
+            de::DeserializeSeed::deserialize(ReadSeed(workload, std::marker::PhantomData), &mut d)
+                .ok()?;
+        d.end().ok()?;
+        Self::build(gvk, read)
+    }
+
+    /// [`Pod::decode`] of an object already read as the request's kind.
+    fn build(gvk: &GroupVersionKind<'_>, read: Read<'a>) -> Option<Self> {
+        let workload = WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)?;
+        let (api_version, kind, top, template) = match read {
+            Read::Pod(o) => {
                 let meta = o.metadata.unwrap_or_default();
                 let top = TopMeta {
                     name: meta.name.clone().map(Cow::Owned),
@@ -225,9 +344,7 @@ impl<'a> Pod<'a> {
                 };
                 (o.api_version, o.kind, top, template)
             }
-            WorkloadKind::CronJob => {
-                let o: Controller<'a, CronJobSpec> =
-                    serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+            Read::CronJob(o) => {
                 let template = o.spec?.0.job_template?.0.spec?.0.template?.0;
                 (
                     o.api_version,
@@ -236,8 +353,7 @@ impl<'a> Pod<'a> {
                     template,
                 )
             }
-            WorkloadKind::PodTemplate => {
-                let o: PodTemplateObject<'a> = serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+            Read::PodTemplate(o) => {
                 let template = o.template?.0;
                 (
                     o.api_version,
@@ -246,9 +362,7 @@ impl<'a> Pod<'a> {
                     template,
                 )
             }
-            _ => {
-                let o: Controller<'a, ControllerSpec> =
-                    serde_json::from_str::<MapOnly<_>>(json).ok()?.0;
+            Read::Controller(o) => {
                 let template = o.spec?.0.template?.0;
                 (
                     o.api_version,
@@ -347,8 +461,18 @@ fn plain(json: &str) -> bool {
             b'"' => {
                 digits = 0;
                 i += 1;
-                // Inside a string: up to the closing quote, looking at escapes only.
+                // Inside a string: up to the closing quote, looking at escapes only; eight
+                // bytes at a time while none is a quote or a backslash.
                 while i < bytes.len() {
+                    if let Some(chunk) = bytes.get(i..i + 8) {
+                        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([b'"'; 8]));
+                        let mask = quote_or_backslash(word);
+                        if mask == 0 {
+                            i += 8;
+                            continue;
+                        }
+                        i += (mask.trailing_zeros() / 8) as usize;
+                    }
                     match bytes[i] {
                         b'"' => break,
                         b'\\' => {
@@ -393,6 +517,15 @@ fn plain(json: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// The high bit of each byte of `word` (little-endian) that is `"` or `\\`: the lowest set bit
+/// is exact (higher ones may be borrows), which is all [`plain`] uses.
+fn quote_or_backslash(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    (zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))) & HIGH
 }
 
 /// A JSON string, borrowed when it has no escapes. Anything else (also `null`) fails to decode.
@@ -679,5 +812,26 @@ mod tests {
         assert!(!plain(r#"{"a": "\ud800"}"#));
         assert!(!plain(&format!("{{\"a\": {}}}", "9".repeat(400))));
         assert!(!plain(&format!("{}{}", "[".repeat(200), "]".repeat(200))));
+        // Escapes and quotes at every offset of the eight-byte steps.
+        for pad in 0..17 {
+            let x = "x".repeat(pad);
+            assert!(
+                plain(&format!(r#"{{"{x}": "{x}\"{x}\\", "n": 1}}"#)),
+                "{pad}"
+            );
+            assert!(
+                !plain(&format!(r#"{{"{x}": "{x}\ud800{x}", "n": 1}}"#)),
+                "{pad}"
+            );
+            assert!(
+                !plain(&format!(r#"{{"{x}": "{x}\"\uDbff", "n": 1}}"#)),
+                "{pad}"
+            );
+            assert!(!plain(&format!(r#"{{"{x}": "{x}", "n": 1e5}}"#)), "{pad}");
+            assert!(
+                plain(&format!(r#"{{"{x}e": "{x}1e5", "n": [1]}}"#)),
+                "{pad}"
+            );
+        }
     }
 }

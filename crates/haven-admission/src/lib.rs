@@ -10,6 +10,7 @@
 
 pub mod config;
 mod fast;
+mod log;
 pub mod metrics;
 pub mod namespaces;
 pub mod policy;

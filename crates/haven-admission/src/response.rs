@@ -55,7 +55,7 @@ impl Json {
 /// Escapes `s` into `out` exactly as `serde_json` does: `"` and `\` backslashed, control
 /// characters as `\b`, `\t`, `\n`, `\f`, `\r` or `\u00xx`; everything else as is. Eight bytes at
 /// a time while none needs escaping.
-fn escape(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn escape(out: &mut Vec<u8>, s: &str) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // The high bit of each byte of `w` that is a control character, `"` or `\`. The lowest

@@ -312,8 +312,16 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
             let micros = elapsed.as_micros() as u64;
             if quiet {
                 tracing::debug!(uid = %d.uid, kind = %d.kind, verdict = d.verdict.as_str(), micros);
-            } else {
-                tracing::info!(uid = %d.uid, kind = %d.kind, verdict = d.verdict.as_str(), rules = ?d.rules, micros);
+            } else if crate::log::verdicts_enabled() {
+                // The line `tracing::info!` would write, without its JSON formatter's cost.
+                crate::log::write(&crate::log::verdict_line(
+                    std::time::SystemTime::now(),
+                    &d.uid,
+                    &d.kind,
+                    d.verdict.as_str(),
+                    &d.rules,
+                    micros,
+                ));
             }
             ([(header::CONTENT_TYPE, "application/json")], d.response).into_response()
         }

@@ -628,7 +628,7 @@ fn host_probes<'a>(spec: &'a PodSpec) -> Option<Outcome> {
 // privileged
 
 fn privileged_message(containers: &str) -> String {
-    format!("{containers} must not set securityContext.privileged=true")
+    [containers, " must not set securityContext.privileged=true"].concat()
 }
 
 fn privileged_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
@@ -902,10 +902,12 @@ fn seccomp_explicit_message<S: AsRef<str>>(setters: &str, values: &[S]) -> Strin
 }
 
 fn seccomp_implicit_message<S: AsRef<str>>(names: &[S]) -> String {
-    format!(
-        "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
-        containers_phrase(names)
-    )
+    [
+        "pod or ",
+        &containers_phrase(names),
+        " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+    ]
+    .concat()
 }
 
 /// Shared by `seccompProfile_baseline` (1.19+) and `seccompProfile_restricted`: with
@@ -1130,7 +1132,11 @@ fn sysctls_v1_37(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
 // windowsHostProcess
 
 fn host_process_message(setters: &str) -> String {
-    format!("{setters} must not set securityContext.windowsOptions.hostProcess=true")
+    [
+        setters,
+        " must not set securityContext.windowsOptions.hostProcess=true",
+    ]
+    .concat()
 }
 
 fn windows_host_process_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
@@ -1180,7 +1186,11 @@ fn windows_host_process_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> 
 // allowPrivilegeEscalation
 
 fn ape_message(containers: &str) -> String {
-    format!("{containers} must set securityContext.allowPrivilegeEscalation=false")
+    [
+        containers,
+        " must set securityContext.allowPrivilegeEscalation=false",
+    ]
+    .concat()
 }
 
 fn allow_privilege_escalation_v1_8(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
@@ -1216,7 +1226,11 @@ fn allow_privilege_escalation_v1_25(meta: &ObjectMeta, spec: &PodSpec) -> Option
 // capabilities_restricted
 
 fn drop_all_message(containers: &str) -> String {
-    format!("{containers} must set securityContext.capabilities.drop=[\"ALL\"]")
+    [
+        containers,
+        " must set securityContext.capabilities.drop=[\"ALL\"]",
+    ]
+    .concat()
 }
 
 fn capabilities_restricted_v1_22(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
@@ -1394,14 +1408,16 @@ fn restricted_volumes_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
 // runAsNonRoot
 
 fn non_root_false_message(setters: &str) -> String {
-    format!("{setters} must not set securityContext.runAsNonRoot=false")
+    [setters, " must not set securityContext.runAsNonRoot=false"].concat()
 }
 
 fn non_root_unset_message<S: AsRef<str>>(names: &[S]) -> String {
-    format!(
-        "pod or {} must set securityContext.runAsNonRoot=true",
-        containers_phrase(names)
-    )
+    [
+        "pod or ",
+        &containers_phrase(names),
+        " must set securityContext.runAsNonRoot=true",
+    ]
+    .concat()
 }
 
 fn run_as_non_root_v1_0(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
@@ -1456,7 +1472,7 @@ fn run_as_non_root_v1_35(meta: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
 // runAsUser
 
 fn run_as_user_message(setters: &str) -> String {
-    format!("{setters} must not set runAsUser=0")
+    [setters, " must not set runAsUser=0"].concat()
 }
 
 fn run_as_user_v1_23(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {

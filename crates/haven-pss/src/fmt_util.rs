@@ -24,6 +24,24 @@ pub(crate) fn join_quote<S: AsRef<str>>(items: &[S]) -> String {
     out
 }
 
+/// `n` in decimal, as `{}` prints it.
+pub(crate) fn push_decimal(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[at..] {
+        out.push(char::from(b));
+    }
+}
+
 /// `strings.Join(items, sep)`.
 pub(crate) fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     let mut out = String::new();
@@ -87,11 +105,21 @@ pub(crate) fn annotation_path(key: &str) -> String {
 
 /// `"container"` / `"containers"` followed by the quoted names: `containers "a", "b"`.
 pub(crate) fn containers_phrase<S: AsRef<str>>(names: &[S]) -> String {
-    format!(
-        "{} {}",
-        pluralize("container", "containers", names.len()),
-        join_quote(names)
-    )
+    let word = pluralize("container", "containers", names.len());
+    let mut out = String::with_capacity(
+        word.len() + 1 + names.iter().map(|s| s.as_ref().len() + 4).sum::<usize>(),
+    );
+    out.push_str(word);
+    out.push(' ');
+    for (i, s) in names.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('"');
+        out.push_str(s.as_ref());
+        out.push('"');
+    }
+    out
 }
 
 /// `container "a"` for one name.

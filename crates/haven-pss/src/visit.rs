@@ -70,7 +70,15 @@ impl<'a> Ctr<'a> {
 
     /// `spec.<kind>[<index>].<suffix>`.
     pub fn path(&self, suffix: &str) -> String {
-        format!("spec.{}[{}].{}", self.kind.field(), self.index, suffix)
+        let field = self.kind.field();
+        let mut path = String::with_capacity(5 + field.len() + 24 + suffix.len());
+        path.push_str("spec.");
+        path.push_str(field);
+        path.push('[');
+        crate::fmt_util::push_decimal(&mut path, self.index);
+        path.push_str("].");
+        path.push_str(suffix);
+        path
     }
 
     /// A field of this container.

@@ -1,0 +1,174 @@
+//! The log line of a denial or warning, written straight to stderr.
+//!
+//! `tracing`'s JSON formatter spends about as much on one such line as the review of an allowed
+//! Pod (a timestamp through `fmt`, every field through `serde`, the rule list through `Debug`),
+//! and the webhook writes one for every denial and warning. This writes the same line (the
+//! layout `tracing_subscriber::fmt().json()` prints, key for key) into one buffer and hands it
+//! to stderr in one `write(2)`, when `HAVEN_LOG` lets `info` through for this module.
+
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::response::escape;
+
+/// Whether verdict lines are logged (`info` for `haven_admission::server` enabled).
+pub(crate) fn verdicts_enabled() -> bool {
+    tracing::enabled!(target: "haven_admission::server", tracing::Level::INFO)
+}
+
+/// `{"timestamp":…,"level":"INFO","fields":{"uid":…,"kind":…,"verdict":…,"rules":"[…]",
+/// "micros":…},"target":"haven_admission::server"}` and a newline, as `tracing`'s JSON
+/// formatter writes `info!(uid = %uid, kind = %kind, verdict, rules = ?rules, micros)`.
+pub(crate) fn verdict_line(
+    now: SystemTime,
+    uid: &str,
+    kind: &str,
+    verdict: &str,
+    rules: &[&str],
+    micros: u64,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        192 + uid.len() + kind.len() + rules.iter().map(|r| r.len() + 4).sum::<usize>(),
+    );
+    out.extend_from_slice(b"{\"timestamp\":\"");
+    timestamp(&mut out, now);
+    out.extend_from_slice(b"\",\"level\":\"INFO\",\"fields\":{\"uid\":\"");
+    escape(&mut out, uid);
+    out.extend_from_slice(b"\",\"kind\":\"");
+    escape(&mut out, kind);
+    out.extend_from_slice(b"\",\"verdict\":\"");
+    escape(&mut out, verdict);
+    // `Debug` of a `Vec<&str>` (`["a", "b"]`), as a JSON string: each id in escaped quotes.
+    // Rule ids are plain ASCII; anything else goes through `Debug` and JSON escaping.
+    out.extend_from_slice(b"\",\"rules\":\"[");
+    for (i, rule) in rules.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        if rule
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/'))
+        {
+            out.extend_from_slice(b"\\\"");
+            out.extend_from_slice(rule.as_bytes());
+            out.extend_from_slice(b"\\\"");
+        } else {
+            escape(&mut out, &format!("{rule:?}"));
+        }
+    }
+    out.extend_from_slice(b"]\",\"micros\":");
+    let width = micros.checked_ilog10().map_or(1, |l| l as usize + 1);
+    digits(&mut out, micros, width);
+    out.extend_from_slice(b"},\"target\":\"haven_admission::server\"}\n");
+    out
+}
+
+/// Writes a finished line; a failure to log is not a failure to answer.
+pub(crate) fn write(line: &[u8]) {
+    let _ = std::io::stderr().lock().write_all(line);
+}
+
+/// RFC 3339 in UTC with microseconds (`2026-11-25T22:15:03.123456Z`), as `tracing`'s default
+/// timer prints it.
+fn timestamp(out: &mut Vec<u8>, now: SystemTime) {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let of_day = secs % 86_400;
+    digits(out, year.max(0) as u64, 4);
+    for (sep, n, width) in [
+        (b'-', u64::from(month), 2),
+        (b'-', u64::from(day), 2),
+        (b'T', of_day / 3600, 2),
+        (b':', of_day / 60 % 60, 2),
+        (b':', of_day % 60, 2),
+        (b'.', u64::from(since.subsec_micros()), 6),
+    ] {
+        out.push(sep);
+        digits(out, n, width);
+    }
+    out.push(b'Z');
+}
+
+/// `n` in exactly `width` decimal digits (zero-padded; `width` <= 20).
+fn digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend_from_slice(&buf[..width]);
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_rfc3339_with_microseconds() {
+        let at = |secs: u64, micros: u32| {
+            let mut out = Vec::new();
+            timestamp(
+                &mut out,
+                UNIX_EPOCH + Duration::new(secs, micros * 1000 + 999),
+            );
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(at(951_782_400, 7), "2000-02-29T00:00:00.000007Z");
+        assert_eq!(at(1_795_644_903, 123_456), "2026-11-25T22:15:03.123456Z");
+        // Against jiff, over a spread of instants.
+        for secs in (0..4_102_444_800u64).step_by(86_400 * 37 + 3_601) {
+            let jiff = jiff::Timestamp::from_second(secs as i64).unwrap();
+            assert_eq!(at(secs, 0), format!("{:.6}", jiff), "{secs}");
+        }
+    }
+
+    #[test]
+    fn verdict_lines_are_those_of_tracing_json() {
+        let line = verdict_line(
+            UNIX_EPOCH + Duration::from_micros(1_795_644_903_123_456),
+            "u\"1",
+            "Pod",
+            "denied",
+            &["pss.privileged", "pss.runAsNonRoot"],
+            234,
+        );
+        let text = String::from_utf8(line).unwrap();
+        assert!(text.ends_with('\n'));
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "timestamp": "2026-11-25T22:15:03.123456Z",
+                "level": "INFO",
+                "fields": {
+                    "uid": "u\"1",
+                    "kind": "Pod",
+                    "verdict": "denied",
+                    "rules": format!("{:?}", ["pss.privileged", "pss.runAsNonRoot"]),
+                    "micros": 234
+                },
+                "target": "haven_admission::server"
+            })
+        );
+        // Keys in tracing's order.
+        assert!(text.starts_with(r#"{"timestamp":"2026-11-25T22:15:03.123456Z","level":"INFO","fields":{"uid":"u\"1","kind":"Pod","verdict":"denied","rules":"[\"pss.privileged\", \"pss.runAsNonRoot\"]","micros":234},"target""#));
+    }
+}
