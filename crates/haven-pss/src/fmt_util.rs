@@ -13,6 +13,12 @@ pub(crate) fn join_quote<S: AsRef<str>>(items: &[S]) -> String {
         return String::new();
     }
     let mut out = String::with_capacity(items.iter().map(|s| s.as_ref().len() + 4).sum());
+    push_join_quote(&mut out, items);
+    out
+}
+
+/// [`join_quote`] appended to `out`.
+fn push_join_quote<S: AsRef<str>>(out: &mut String, items: &[S]) {
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -21,7 +27,6 @@ pub(crate) fn join_quote<S: AsRef<str>>(items: &[S]) -> String {
         out.push_str(s.as_ref());
         out.push('"');
     }
-    out
 }
 
 /// `n` in decimal, as `{}` prints it.
@@ -111,14 +116,7 @@ pub(crate) fn containers_phrase<S: AsRef<str>>(names: &[S]) -> String {
     );
     out.push_str(word);
     out.push(' ');
-    for (i, s) in names.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push('"');
-        out.push_str(s.as_ref());
-        out.push('"');
-    }
+    push_join_quote(&mut out, names);
     out
 }
 
