@@ -7,7 +7,7 @@
 //! to stderr in one `write(2)`, when `HAVEN_LOG` lets `info` through for this module.
 
 use std::io::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::response::escape;
 
@@ -69,20 +69,18 @@ pub(crate) fn write(line: &[u8]) {
 }
 
 /// RFC 3339 in UTC with microseconds (`2026-11-25T22:15:03.123456Z`), as `tracing`'s default
-/// timer prints it.
+/// timer prints it. jiff does the calendar; the digits are written here, without `fmt`.
 fn timestamp(out: &mut Vec<u8>, now: SystemTime) {
-    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-    let of_day = secs % 86_400;
-    digits(out, year.max(0) as u64, 4);
+    let at = jiff::Timestamp::try_from(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let t = jiff::tz::Offset::UTC.to_datetime(at);
+    digits(out, t.year().max(0) as u64, 4);
     for (sep, n, width) in [
-        (b'-', u64::from(month), 2),
-        (b'-', u64::from(day), 2),
-        (b'T', of_day / 3600, 2),
-        (b':', of_day / 60 % 60, 2),
-        (b':', of_day % 60, 2),
-        (b'.', u64::from(since.subsec_micros()), 6),
+        (b'-', t.month() as u64, 2),
+        (b'-', t.day() as u64, 2),
+        (b'T', t.hour() as u64, 2),
+        (b':', t.minute() as u64, 2),
+        (b':', t.second() as u64, 2),
+        (b'.', t.subsec_nanosecond() as u64 / 1000, 6),
     ] {
         out.push(sep);
         digits(out, n, width);
@@ -100,25 +98,10 @@ fn digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
     out.extend_from_slice(&buf[..width]);
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn timestamps_are_rfc3339_with_microseconds() {
