@@ -7,10 +7,13 @@
 //! in two passes over the documents' text:
 //!
 //! 1. every document whose top-level `kind` might be one of those (or cannot be told without
-//!    parsing) is parsed and kept; every other document (workloads, Secrets, RBAC, ...) is only
-//!    remembered by its place in the text;
-//! 2. in input order, each document is checked against the index of the kept objects; a
-//!    document that was not kept is parsed now, checked, waived by its annotations and dropped.
+//!    parsing) is parsed. An object of a looked-up kind is checked at once (its own rules need
+//!    nothing else) and then cut down to the few fields the lookups read ([`slim`]); anything
+//!    else found this way is kept whole. Every other document (workloads, Secrets, RBAC, ...)
+//!    is only remembered by its place in the text;
+//! 2. in input order, each remaining document is checked against the index of the kept
+//!    objects; a document that was not kept is parsed now, checked, waived by its annotations
+//!    and dropped.
 //!
 //! Every document is parsed exactly once, and the findings are exactly those of [`crate::check`]
 //! over all objects: tests compare both on every example and fixture.
@@ -25,7 +28,7 @@ use haven_model::{
 use jiff::civil::Date;
 
 use crate::engine::{CheckOptions, Run};
-use crate::index::AppIndex;
+use crate::index::{AppIndex, slim};
 use crate::waiver::{WaiverFile, apply_waiver_files, waive_by_annotations};
 
 /// Kinds that the application rules look up across objects (see [`AppIndex`]), and `*List`
@@ -47,8 +50,12 @@ fn looked_up(kind: &str) -> bool {
 
 /// Where one document's objects are during the check.
 enum Entry {
-    /// Parsed in the first pass: `kept[range]`.
+    /// Parsed in the first pass and kept whole: `kept[range]`.
     Kept(Range<usize>),
+    /// One object of a looked-up kind, checked in the first pass and cut down into `looked_up`.
+    /// The first such object of the input is kept whole too, in case it turns out to be the
+    /// first object of all (which the rule on the application as a whole reports on).
+    Checked(Option<Box<Object>>),
     /// Left as text: `sources[source].text[start..end]`.
     Deferred {
         source: usize,
@@ -66,7 +73,12 @@ pub struct AppCheck<'o> {
     sources: Vec<Source>,
     entries: Vec<Entry>,
     kept: Vec<Object>,
-    errors: Vec<InputError>,
+    /// Looked-up objects already checked, [`slim`]med.
+    looked_up: Vec<Object>,
+    /// The first pass's findings and errors.
+    run: Run<'o>,
+    /// Whether an [`Entry::Checked`] holds the first checked object whole already.
+    first_checked: bool,
 }
 
 /// What a whole-application check found.
@@ -95,13 +107,15 @@ impl<'o> AppCheck<'o> {
             sources: Vec::new(),
             entries: Vec::new(),
             kept: Vec::new(),
-            errors: Vec::new(),
+            looked_up: Vec::new(),
+            run: Run::new(opts),
+            first_checked: false,
         }
     }
 
     /// An input that could not be read at all.
     pub fn add_error(&mut self, error: InputError) {
-        self.errors.push(error);
+        self.run.errors.push(error);
     }
 
     /// First pass over one stream.
@@ -123,7 +137,20 @@ impl<'o> AppCheck<'o> {
             }
             let mut out = LoadOutcome::default();
             load_document(&stream, &doc, &mut out);
-            self.errors.append(&mut out.errors);
+            self.run.errors.append(&mut out.errors);
+            if let [object] = out.objects.as_mut_slice()
+                && looked_up(&object.kind)
+            {
+                self.default_namespace(object);
+                check_object(&mut self.run, object, None);
+                let first = (!self.first_checked).then(|| Box::new(object.clone()));
+                self.first_checked = true;
+                let mut object = out.objects.pop().expect("one object");
+                slim(&mut object);
+                self.looked_up.push(object);
+                self.entries.push(Entry::Checked(first));
+                continue;
+            }
             let start = self.kept.len();
             for mut object in out.objects {
                 self.default_namespace(&mut object);
@@ -145,32 +172,32 @@ impl<'o> AppCheck<'o> {
 
     /// Second pass: checks every document, applies waivers, sorts.
     pub fn finish(mut self, waivers: &[WaiverFile], today: Date) -> AppOutcome {
-        let mut run = Run::new(self.opts);
-        run.errors = std::mem::take(&mut self.errors);
-        let index = AppIndex::new(&self.kept);
+        let mut run = std::mem::replace(&mut self.run, Run::new(self.opts));
+        let index = AppIndex::new(self.looked_up.iter().chain(&self.kept));
         let streams: Vec<StreamName<'_>> = self
             .sources
             .iter()
             .map(|s| StreamName::new(s.origin()))
             .collect();
         let mut seen = Seen::default();
-        let mut check = |run: &mut Run<'_>, object: &Object| {
-            let start = run.sink.findings.len();
-            run.object(object, Some(&index));
-            waive_by_annotations(
-                &mut run.sink.findings[start..],
-                std::slice::from_ref(object),
-            );
+        let check = |run: &mut Run<'_>, seen: &mut Seen, object: &Object| {
+            check_object(run, object, Some(&index));
             seen.object(object);
         };
-        for entry in &self.entries {
+        for entry in std::mem::take(&mut self.entries) {
             match entry {
+                Entry::Checked(first) => {
+                    if seen.first.is_none() {
+                        seen.first = first.map(|o| *o);
+                    }
+                    seen.objects += 1;
+                }
                 Entry::Kept(range) => {
-                    for object in &self.kept[range.clone()] {
-                        check(&mut run, object);
+                    for object in &self.kept[range] {
+                        check(&mut run, &mut seen, object);
                     }
                 }
-                &Entry::Deferred {
+                Entry::Deferred {
                     source,
                     start,
                     end,
@@ -187,7 +214,7 @@ impl<'o> AppCheck<'o> {
                     run.errors.append(&mut out.errors);
                     for mut object in out.objects {
                         self.default_namespace(&mut object);
-                        check(&mut run, &object);
+                        check(&mut run, &mut seen, &object);
                     }
                 }
             }
@@ -210,6 +237,16 @@ impl<'o> AppCheck<'o> {
             workloads,
         }
     }
+}
+
+/// Every rule on one object, then the waivers its annotations carry.
+fn check_object(run: &mut Run<'_>, object: &Object, index: Option<&AppIndex<'_>>) {
+    let start = run.sink.findings.len();
+    run.object(object, index);
+    waive_by_annotations(
+        &mut run.sink.findings[start..],
+        std::slice::from_ref(object),
+    );
 }
 
 /// What the application rule on the whole input needs to know about the objects checked.

@@ -82,7 +82,7 @@ pub(crate) struct AppIndex<'o> {
 }
 
 impl<'o> AppIndex<'o> {
-    pub fn new(objects: &'o [Object]) -> Self {
+    pub fn new(objects: impl IntoIterator<Item = &'o Object>) -> Self {
         let mut ix = AppIndex {
             by_name: HashMap::new(),
             hpa_max: HashMap::new(),
@@ -220,5 +220,181 @@ fn monitor_covers_namespace(monitor: &Object, target: Ns<'_>) -> bool {
                 .any(|n| n.as_str() == Some(target.unwrap_or_default()))
         }
         _ => monitor.namespace.as_deref() == target,
+    }
+}
+
+/// Cuts a looked-up object down to what [`AppIndex`] and the application rules read of it:
+/// metadata labels and annotations, the selectors, an HPA's target and maximum, a claim's
+/// access modes and the keys of a ConfigMap's data. Its per-object rules must have run
+/// already: the positions go too.
+///
+/// Half of a typical application's documents are looked up, and a whole parsed object is a
+/// tree of maps many times the size of its text; keeping only these fields keeps the memory of
+/// a whole-application check close to that of its input, and the rest of each tree is freed
+/// while it is still in the cache.
+pub(crate) fn slim(object: &mut Object) {
+    const SPEC_FIELDS: &[&str] = &[
+        "selector",
+        "podSelector",
+        "namespaceSelector",
+        "scaleTargetRef",
+        "maxReplicas",
+        "accessModes",
+    ];
+    let Value::Object(mut root) = std::mem::take(&mut object.value) else {
+        return;
+    };
+    let mut kept = Map::new();
+    if let Some(Value::Object(mut metadata)) = root.remove("metadata") {
+        let mut slim_meta = Map::new();
+        for key in ["labels", "annotations"] {
+            if let Some(v) = metadata.remove(key) {
+                slim_meta.insert(key.to_owned(), v);
+            }
+        }
+        kept.insert("metadata".to_owned(), Value::Object(slim_meta));
+    }
+    if let Some(Value::Object(mut spec)) = root.remove("spec") {
+        let mut slim_spec = Map::new();
+        for &key in SPEC_FIELDS {
+            if let Some(v) = spec.remove(key) {
+                slim_spec.insert(key.to_owned(), v);
+            }
+        }
+        kept.insert("spec".to_owned(), Value::Object(slim_spec));
+    }
+    if let Some(Value::Object(data)) = root.remove("data") {
+        let keys = data.into_iter().map(|(k, _)| (k, Value::Null)).collect();
+        kept.insert("data".to_owned(), Value::Object(keys));
+    }
+    object.value = Value::Object(kept);
+    object.root = haven_model::Node::scalar(object.root.line, object.root.col);
+    object.notes = Vec::new();
+}
+
+#[cfg(test)]
+mod tests {
+    use haven_model::{Origin, load_objects};
+    use serde_json::json;
+
+    use super::*;
+
+    const APP: &str = r#"
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: zaken
+  labels: {app: web, team: a}
+  annotations: {prometheus.io/scrape: "true", note: long text}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: zaken}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 5
+  metrics: [{type: Resource}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: media, namespace: zaken}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: otel, namespace: zaken}
+data:
+  OTEL_EXPORTER_OTLP_ENDPOINT: http://collector:4317
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: zaken}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: zaken}
+spec:
+  podSelector: {matchExpressions: [{key: app, operator: In, values: [web]}]}
+  ingress: [{from: [{podSelector: {}}]}]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: web, namespace: monitoring}
+spec:
+  namespaceSelector: {matchNames: [zaken]}
+  selector: {matchLabels: {team: a}}
+  endpoints: [{port: http}]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {name: web, namespace: zaken}
+spec:
+  selector: {matchLabels: {app: web}}
+  podMetricsEndpoints: [{port: metrics}]
+"#;
+
+    /// What the application rules can ask of the index, as plain data.
+    fn answers(ix: &AppIndex<'_>) -> serde_json::Value {
+        let web = json!({"app": "web"});
+        let other = json!({"app": "other"});
+        let labels = |v: &serde_json::Value| v.as_object().cloned();
+        let (web, other) = (labels(&web), labels(&other));
+        let ns = Some("zaken");
+        let services: Vec<_> = ix
+            .services_selecting(ns, web.as_ref())
+            .into_iter()
+            .map(|s| {
+                json!({
+                    "name": s.name,
+                    "annotations": s.annotations(),
+                    "monitored": ix.service_monitor_selects(s),
+                })
+            })
+            .collect();
+        json!({
+            "services": services,
+            "hpa": ix.hpa_max(ns, "Deployment", "web"),
+            "pvc": ix.find("PersistentVolumeClaim", ns, "media").map(|o| o.get("spec.accessModes").cloned()),
+            "configmap": ix.find("ConfigMap", ns, "otel").map(|o| o.get("data").and_then(|d| d.as_object()).map(|d| d.keys().cloned().collect::<Vec<_>>())),
+            "pdb": [ix.pdb_selects(ns, web.as_ref()), ix.pdb_selects(ns, other.as_ref())],
+            "netpol": [ix.network_policy_selects(ns, web.as_ref()), ix.network_policy_selects(ns, other.as_ref())],
+            "podmonitor": [ix.pod_monitor_selects(ns, web.as_ref()), ix.pod_monitor_selects(ns, other.as_ref())],
+        })
+    }
+
+    #[test]
+    fn slimmed_objects_answer_every_lookup_as_whole_ones() {
+        let out = load_objects(Origin::File("app.yaml"), APP);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let whole = out.objects;
+        let mut slimmed = whole.clone();
+        slimmed.iter_mut().for_each(slim);
+        let expected = answers(&AppIndex::new(&whole));
+        assert_eq!(answers(&AppIndex::new(&slimmed)), expected);
+        // The lookups found something: the comparison above is not between two empty answers.
+        assert_eq!(expected["hpa"], json!(5));
+        assert_eq!(expected["services"][0]["monitored"], json!(true));
+        assert_eq!(expected["pdb"], json!([true, false]));
+        assert_eq!(expected["netpol"], json!([true, false]));
+        assert_eq!(expected["podmonitor"], json!([true, false]));
+        // And the fields nothing looks up are gone.
+        let service = &slimmed[0];
+        assert!(service.get("spec.ports").is_none());
+        assert!(
+            slimmed[3]
+                .get("data.OTEL_EXPORTER_OTLP_ENDPOINT")
+                .unwrap()
+                .is_null()
+        );
     }
 }
