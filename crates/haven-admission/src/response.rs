@@ -2,7 +2,7 @@
 //! bytes (keys in the byte order a `serde_json::Value` map would print them, so the wire format
 //! is that of the first versions of the webhook, byte for byte).
 
-use crate::policy::NamespacePolicy;
+use crate::policy::{ModePolicy, NamespacePolicy};
 use crate::review::Verdict;
 
 pub(crate) const EXEMPT_ANNOTATION: &str = "haven.commonground.nl/exempt";
@@ -164,22 +164,42 @@ impl Hit for haven_model::Finding {
     }
 }
 
-/// `rule at path: message`, escaped.
-fn hit(json: &mut Json, f: &impl Hit) {
-    json.text(f.rule());
+/// `rule at path: message`, escaped, without the message's `said` suffix.
+fn hit(json: &mut Json, f: &impl Hit, said: &str) {
+    // Rule ids are letters, digits and `-_.` (the registry's tests hold them to that, as
+    // annotation keys): nothing to escape.
+    debug_assert!(
+        f.rule()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    );
+    json.raw(f.rule());
     json.raw(" at ");
     json.text(f.path());
     json.raw(": ");
-    json.text(f.message());
+    let message = f.message();
+    json.text(message.strip_suffix(said).unwrap_or(message));
+}
+
+/// A Pod Security finding's message ends with the policy it was checked against
+/// (` [Pod Security restricted:v1.37]`), which stands on its own in `haven app check`'s output.
+/// A response names its policy once, before the list ("would violate restricted:v1.37: …"):
+/// repeated after every item it would only lengthen what `kubectl` prints, and the response by
+/// a sixth. This is the suffix that the items under `mode` leave out.
+fn said_before(mode: &ModePolicy) -> String {
+    match mode.pss {
+        Some((level, version)) => format!(" [Pod Security {level}:{version}]"),
+        None => String::new(),
+    }
 }
 
 /// Every finding as `rule at path: message`, joined by `; `, escaped.
-fn summary(json: &mut Json, findings: &[impl Hit]) {
+fn summary(json: &mut Json, findings: &[impl Hit], said: &str) {
     for (i, f) in findings.iter().enumerate() {
         if i > 0 {
             json.raw("; ");
         }
-        hit(json, f);
+        hit(json, f, said);
     }
 }
 
@@ -228,7 +248,7 @@ pub(crate) fn evaluated<F: Hit>(
         json.text(&policy.audit.describe());
         json.raw(": ");
         let start = json.0.len();
-        summary(&mut json, audited);
+        summary(&mut json, audited, &said_before(&policy.audit));
         if denied && found.audited.is_none() {
             shared = Some(json.0[start..].to_vec());
         }
@@ -243,7 +263,7 @@ pub(crate) fn evaluated<F: Hit>(
         json.raw("\\\": ");
         match &shared {
             Some(escaped) => json.0.extend_from_slice(escaped),
-            None => summary(&mut json, enforced),
+            None => summary(&mut json, enforced, &said_before(&policy.enforce)),
         }
         json.raw("\"}");
         json.uid(uid);
@@ -253,25 +273,25 @@ pub(crate) fn evaluated<F: Hit>(
     if enforce_warnings + warn_warnings > 0 {
         json.raw(r#","warnings":["#);
         let mut first = true;
-        let mut warn = |json: &mut Json, described: &str, f: &F| {
+        let mut warn = |json: &mut Json, (described, said): (&str, &str), f: &F| {
             json.raw(if first { "\"" } else { ",\"" });
             first = false;
             json.raw("would violate ");
             json.text(described);
             json.raw(": ");
-            hit(json, f);
+            hit(json, f, said);
             json.raw("\"");
         };
         if enforce_warnings > 0 {
-            let described = policy.enforce.describe();
+            let (described, said) = (policy.enforce.describe(), said_before(&policy.enforce));
             for f in enforced {
-                warn(&mut json, &described, f);
+                warn(&mut json, (&described, &said), f);
             }
         }
         if warn_warnings > 0 {
-            let described = policy.warn.describe();
+            let (described, said) = (policy.warn.describe(), said_before(&policy.warn));
             for f in warned.iter().filter(|w| !enforced.contains(w)) {
-                warn(&mut json, &described, f);
+                warn(&mut json, (&described, &said), f);
             }
         }
         json.raw("]");
@@ -319,6 +339,52 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn hits_leave_out_the_policy_the_response_names_once() {
+        struct F(&'static str);
+        impl PartialEq for F {
+            fn eq(&self, other: &Self) -> bool {
+                self.0 == other.0
+            }
+        }
+        impl Hit for F {
+            fn rule(&self) -> &str {
+                "pss.privileged"
+            }
+            fn path(&self) -> &str {
+                "spec.containers[0]"
+            }
+            fn message(&self) -> &str {
+                self.0
+            }
+        }
+        let mode = ModePolicy {
+            pss: Some((haven_pss::Level::Restricted, haven_pss::Version::LATEST)),
+            haven: false,
+            plus: false,
+        };
+        let said = said_before(&mode);
+        assert_eq!(said, " [Pod Security restricted:v1.37]");
+        let written = |message: &'static str, said: &str| {
+            let mut json = Json::new(true, 0);
+            let start = json.0.len();
+            hit(&mut json, &F(message), said);
+            String::from_utf8(json.0[start..].to_vec()).unwrap()
+        };
+        assert_eq!(
+            written(
+                "privileged (container \"web\") [Pod Security restricted:v1.37]",
+                &said
+            ),
+            "pss.privileged at spec.containers[0]: privileged (container \\\"web\\\")"
+        );
+        // Another policy's suffix, or none, is kept.
+        for kept in ["x [Pod Security baseline:v1.37]", "plain", ""] {
+            assert!(written(kept, &said).ends_with(&kept.replace('"', "\\\"")));
+        }
+        assert_eq!(said_before(&ModePolicy { pss: None, ..mode }), "");
     }
 
     #[test]
