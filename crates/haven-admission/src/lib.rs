@@ -6,6 +6,7 @@
 //! - [`namespaces`]: the watch-backed namespace-label cache (kube-runtime reflector);
 //! - [`policy`]: namespace labels → what to enforce, audit and warn;
 //! - [`review`]: an AdmissionReview in, a verdict out — pure, tested on data;
+//! - `reviewer`: the thread the server runs reviews on, so that they stay cache-hot;
 //! - [`server`]: HTTPS (rustls) with certificate reload, health, metrics, graceful shutdown.
 
 pub mod config;
@@ -16,6 +17,7 @@ pub mod namespaces;
 pub mod policy;
 mod response;
 pub mod review;
+mod reviewer;
 pub mod server;
 pub mod tls;
 

@@ -22,7 +22,8 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::Config;
 use crate::metrics::{Metrics, RequestLabels, RuleLabels};
 use crate::policy::NamespaceLabels;
-use crate::review::{Verdict, review};
+use crate::review::Verdict;
+use crate::reviewer::Reviewer;
 use crate::tls::{ReloadingCert, TlsError, server_config};
 
 /// How to run the server.
@@ -79,11 +80,12 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the review thread: {0}")]
+    Reviewer(std::io::Error),
 }
 
 struct AppState {
-    config: Config,
-    own_namespace: String,
+    reviewer: Reviewer,
     namespaces: Arc<dyn NamespaceLabels>,
     metrics: Metrics,
     cert: Arc<ReloadingCert>,
@@ -114,9 +116,14 @@ impl Server {
                 addr: opts.listen,
                 source,
             })?;
+        let reviewer = Reviewer::spawn(
+            opts.config.clone(),
+            namespaces.clone(),
+            opts.own_namespace.clone(),
+        )
+        .map_err(ServeError::Reviewer)?;
         let state = Arc::new(AppState {
-            config: opts.config.clone(),
-            own_namespace: opts.own_namespace.clone(),
+            reviewer,
             namespaces,
             metrics: Metrics::default(),
             cert: cert.clone(),
@@ -279,12 +286,13 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
     if state.null_responder {
         return null_response(&bytes);
     }
-    let decision = review(
-        &bytes,
-        &state.config,
-        state.namespaces.as_ref(),
-        &state.own_namespace,
-    );
+    let decision = match state.reviewer.review(bytes).await {
+        Ok(decision) => decision,
+        Err(e) => {
+            tracing::error!(event = "review-failed", error = %e);
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        }
+    };
     let elapsed = started.elapsed();
     state.metrics.latency.observe(elapsed.as_secs_f64());
     match decision {
