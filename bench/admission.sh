@@ -113,9 +113,13 @@ done
 ratio=$(python3 -c "print(f'{${rps_haven_200}/${rps_null_200}*100:.0f}')")
 cpu_ratio=$(python3 -c "print(f'{${cpu_null_200}/${cpu_haven_200}*100:.0f}')")
 echo
-echo "throughput vs null responder at 200 connections: ${ratio}%  (target >= 70%)"
+verdict() { python3 -c "import sys; print('PASS' if $1 else 'MISS')"; }
+echo "throughput vs null responder at 200 connections: ${ratio}%  (target >= 70%: $(verdict "${ratio} >= 70"))"
 echo "server CPU per request at 200 connections: haven ${cpu_haven_200} µs, null ${cpu_null_200} µs (null/haven ${cpu_ratio}%)"
-echo "p99 at 200 connections: ${p99_haven_200} ms  (target <= 5 ms)"
+# wrk keeps every connection busy: at saturation each request waits behind the others
+# (latency ~ connections / throughput), for the null responder too. The latency target is
+# therefore judged at the fixed rate below.
+echo "p99 at 200 connections, saturated: haven ${p99_haven_200} ms, null ${p99_null_200} ms  (queueing; the 5 ms target is judged at a fixed rate below)"
 
 # Fixed rate: the mix as three h2load streams (60% allowed pods, 20% denied pods, 20%
 # deployments) at rate/200 requests/s per connection, one request in flight per connection,
@@ -156,11 +160,12 @@ for who in haven null; do
   printf '%-8s %10s %9s %9s %9s %7s\n' "$who" "$f_rps" "$f_p50" "$f_p95" "$f_p99" "$f_err"
   eval "fixed_p99_$who=$f_p99"
 done
-echo "p99 at a fixed ${rate} requests/s: ${fixed_p99_haven} ms  (target <= 5 ms)"
+echo "p99 at a fixed ${rate} requests/s over 200 connections: ${fixed_p99_haven} ms  (target <= 5 ms: $(verdict "${fixed_p99_haven} <= 5"))"
 echo "haven RSS: $(rss "$HAVEN_PID") KiB"
 if [ "$soak" -gt 0 ]; then
   start_rss=$(rss "$HAVEN_PID")
   run 18443 200 "$soak" >/dev/null
   end_rss=$(rss "$HAVEN_PID")
-  echo "soak ${soak}s at 200 connections: RSS ${start_rss} KiB -> ${end_rss} KiB ($(python3 -c "print(f'{(${end_rss}-${start_rss})/${start_rss}*100:+.1f}')")%, target < +10%)"
+  growth=$(python3 -c "print(f'{(${end_rss}-${start_rss})/${start_rss}*100:+.1f}')")
+  echo "soak ${soak}s at 200 connections: RSS ${start_rss} KiB -> ${end_rss} KiB (${growth}%, target < +10%: $(verdict "${growth} < 10"))"
 fi
