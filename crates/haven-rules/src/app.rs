@@ -77,8 +77,6 @@ pub struct AppCheck<'o> {
     looked_up: Vec<Object>,
     /// The first pass's findings and errors.
     run: Run<'o>,
-    /// Whether an [`Entry::Checked`] holds the first checked object whole already.
-    first_checked: bool,
 }
 
 /// What a whole-application check found.
@@ -109,7 +107,6 @@ impl<'o> AppCheck<'o> {
             kept: Vec::new(),
             looked_up: Vec::new(),
             run: Run::new(opts),
-            first_checked: false,
         }
     }
 
@@ -143,8 +140,7 @@ impl<'o> AppCheck<'o> {
             {
                 self.default_namespace(object);
                 check_object(&mut self.run, object, None);
-                let first = (!self.first_checked).then(|| Box::new(object.clone()));
-                self.first_checked = true;
+                let first = self.looked_up.is_empty().then(|| Box::new(object.clone()));
                 let mut object = out.objects.pop().expect("one object");
                 slim(&mut object);
                 self.looked_up.push(object);
