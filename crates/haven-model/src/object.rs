@@ -72,7 +72,7 @@ impl Object {
     pub fn location(&self, path: &str) -> Location {
         let (line, column) = self.root.position(path);
         Location {
-            file: self.file.to_string(),
+            file: Arc::clone(&self.file),
             line: line.saturating_sub(self.line_shift).max(1),
             column,
             document_line: self.root.line.saturating_sub(self.line_shift).max(1),

@@ -206,7 +206,7 @@ pub fn validate(
             {
                 let loc = o.location("apiVersion");
                 v.diags.push(Diagnostic {
-                    file: loc.file,
+                    file: loc.file.to_string(),
                     line: loc.line,
                     severity: Severity::Warning,
                     path: "apiVersion".to_owned(),
@@ -279,7 +279,7 @@ pub fn validate(
             if !flux_units.contains_key(&want) {
                 let loc = o.location(&format!("spec.dependsOn[{i}]"));
                 v.diags.push(Diagnostic {
-                    file: loc.file,
+                    file: loc.file.to_string(),
                     line: loc.line,
                     severity: Severity::Error,
                     path: format!("spec.dependsOn[{i}]"),
@@ -294,7 +294,7 @@ pub fn validate(
             let loc = o.location(path);
             let (kind, rest) = want.split_once('/').unwrap_or(("", want));
             v.diags.push(Diagnostic {
-                file: loc.file,
+                file: loc.file.to_string(),
                 line: loc.line,
                 severity: Severity::Error,
                 path: (*path).to_owned(),
@@ -313,7 +313,7 @@ pub fn validate(
         let outcome = haven_rules::check(&all_objects, &rules);
         for f in outcome.findings {
             v.diags.push(Diagnostic {
-                file: f.location.file.clone(),
+                file: f.location.file.to_string(),
                 line: f.location.line,
                 severity: Severity::Error,
                 path: f.path.clone(),

@@ -340,7 +340,7 @@ fn finding(f: &Finding, fail_on: Severity) -> JsonFinding<'_> {
             column: f.location.column,
             document_line: f.location.document_line,
         },
-        waived: f.waived.as_ref().map(waiver),
+        waived: f.waived.as_deref().map(waiver),
         fingerprint: finding_identity(f),
     }
 }

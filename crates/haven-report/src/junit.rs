@@ -165,11 +165,7 @@ fn suites(report: &Report) -> Vec<Suite> {
     }
     let mut index: HashMap<(&str, u32, &ObjectRef), usize> = HashMap::new();
     for f in &report.findings {
-        let key = (
-            f.location.file.as_str(),
-            f.location.document_line,
-            &f.object,
-        );
+        let key = (&*f.location.file, f.location.document_line, &*f.object);
         let i = *index.entry(key).or_insert_with(|| {
             let o = &f.object;
             let mut properties = vec![
@@ -191,7 +187,7 @@ fn suites(report: &Report) -> Vec<Suite> {
             };
             suites.push(Suite {
                 name,
-                file: Some(f.location.file.clone()),
+                file: Some(f.location.file.to_string()),
                 properties,
                 cases: Vec::new(),
             });

@@ -235,11 +235,7 @@ fn group_by_resource(findings: &[Finding]) -> Vec<Vec<&Finding>> {
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
     let mut index: HashMap<(&str, u32, &haven_model::ObjectRef), usize> = HashMap::new();
     for f in findings {
-        let key = (
-            f.location.file.as_str(),
-            f.location.document_line,
-            &f.object,
-        );
+        let key = (&*f.location.file, f.location.document_line, &*f.object);
         match index.get(&key) {
             Some(&i) => groups[i].push(f),
             None => {

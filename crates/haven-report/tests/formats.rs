@@ -64,7 +64,7 @@ fn finding(
         rule,
         severity,
         message: message.into(),
-        object,
+        object: object.into(),
         container: container.map(Into::into),
         path: path.into(),
         location: Location {
@@ -73,7 +73,7 @@ fn finding(
             column,
             document_line,
         },
-        waived,
+        waived: waived.map(Box::new),
     }
 }
 

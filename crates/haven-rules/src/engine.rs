@@ -1,7 +1,9 @@
 //! Runs every enabled rule over a set of objects.
 
+use std::sync::Arc;
+
 use haven_model::workload::pod_template;
-use haven_model::{Finding, InputError, Object, PodTemplate, RuleScope, WorkloadKind};
+use haven_model::{Finding, InputError, Object, ObjectRef, PodTemplate, RuleScope, WorkloadKind};
 
 use crate::index::AppIndex;
 
@@ -109,6 +111,9 @@ impl Workload<'_> {
 pub(crate) struct Sink<'o> {
     pub opts: &'o CheckOptions,
     pub findings: Vec<Finding>,
+    /// The reference of the object the last finding was on: the findings of one object arrive
+    /// together and share it.
+    last_reference: Option<Arc<ObjectRef>>,
 }
 
 impl Sink<'_> {
@@ -125,10 +130,7 @@ impl Sink<'_> {
             return;
         }
         let severity = registry::rule(rule).map_or(haven_model::Severity::High, |r| r.severity);
-        let mut reference = object.reference();
-        if !object.is_namespaced() {
-            reference.namespace = None;
-        }
+        let reference = self.reference(object);
         self.findings.push(Finding {
             rule,
             severity,
@@ -139,6 +141,28 @@ impl Sink<'_> {
             location: object.location(path),
             waived: None,
         });
+    }
+
+    /// `object`'s reference (without a namespace for cluster-scoped kinds), shared with the
+    /// previous finding when that was on the same object.
+    fn reference(&mut self, object: &Object) -> Arc<ObjectRef> {
+        let namespace = object
+            .namespace
+            .as_deref()
+            .filter(|_| object.is_namespaced());
+        if let Some(last) = &self.last_reference
+            && last.name == object.name
+            && last.kind == object.kind
+            && last.api_version == object.api_version
+            && last.namespace.as_deref() == namespace
+        {
+            return Arc::clone(last);
+        }
+        let mut reference = object.reference();
+        reference.namespace = namespace.map(str::to_owned);
+        let reference = Arc::new(reference);
+        self.last_reference = Some(Arc::clone(&reference));
+        reference
     }
 }
 
@@ -180,6 +204,7 @@ impl<'o> Run<'o> {
             sink: Sink {
                 opts,
                 findings: Vec::new(),
+                last_reference: None,
             },
             errors: Vec::new(),
             workloads: 0,
@@ -237,7 +262,7 @@ impl<'o> Run<'o> {
 pub fn sort(findings: &mut [Finding]) {
     fn key(f: &Finding) -> (&str, u32, u32, u32, &'static str, &str) {
         (
-            f.location.file.as_str(),
+            &f.location.file,
             f.location.document_line,
             f.location.line,
             f.location.column,
@@ -263,6 +288,8 @@ pub fn sort(findings: &mut [Finding]) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use haven_model::{Finding, Location, ObjectRef, Severity};
 
     fn finding(file: &str, line: u32, rule: &'static str, path: &str) -> Finding {
@@ -275,17 +302,61 @@ mod tests {
                 kind: "Pod".into(),
                 namespace: None,
                 name: "p".into(),
-            },
+            }
+            .into(),
             container: None,
             path: path.to_owned(),
             location: Location {
-                file: file.to_owned(),
+                file: file.into(),
                 line,
                 column: 1,
                 document_line: 1,
             },
             waived: None,
         }
+    }
+
+    /// Findings of one object share one reference; objects that differ in any part of their
+    /// reference (here only the namespace, or only the kind) get their own.
+    #[test]
+    fn findings_of_one_object_share_its_reference() {
+        let text = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a}
+spec:
+  containers: [{name: c, image: web, securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: b}
+spec:
+  containers: [{name: c, image: web, securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: web, namespace: b, labels: {enabled: on}}
+";
+        let loaded = haven_model::load_objects(haven_model::Origin::File("x.yaml"), text);
+        assert_eq!(loaded.objects.len(), 3);
+        let outcome = super::check(&loaded.objects, &super::CheckOptions::default());
+        let on = |ns: Option<&str>, kind: &str| -> Vec<&Finding> {
+            outcome
+                .findings
+                .iter()
+                .filter(|f| f.object.namespace.as_deref() == ns && f.object.kind == kind)
+                .collect()
+        };
+        let (a, b) = (on(Some("a"), "Pod"), on(Some("b"), "Pod"));
+        assert!(a.len() > 1 && b.len() > 1, "{:#?}", outcome.findings);
+        assert!(a.iter().all(|f| Arc::ptr_eq(&f.object, &a[0].object)));
+        assert!(b.iter().all(|f| Arc::ptr_eq(&f.object, &b[0].object)));
+        assert!(!Arc::ptr_eq(&a[0].object, &b[0].object));
+        assert_eq!(*a[0].object, loaded.objects[0].reference());
+        // A cluster-scoped object's reference has no namespace, even when one is written.
+        let namespace = on(None, "Namespace");
+        assert!(!namespace.is_empty(), "{:#?}", outcome.findings);
+        assert_eq!(namespace[0].object.name, "web");
     }
 
     #[test]

@@ -219,7 +219,7 @@ pub fn waive_by_annotations(findings: &mut [Finding], objects: &[Object]) {
         return;
     }
     for f in findings.iter_mut().filter(|f| f.waived.is_none()) {
-        f.waived = annotation_waiver(f, &annotated);
+        f.waived = annotation_waiver(f, &annotated).map(Box::new);
     }
 }
 
@@ -236,14 +236,14 @@ pub fn apply_waiver_files(findings: &mut Vec<Finding>, files: &[WaiverFile], tod
                     }
                     continue;
                 }
-                f.waived = Some(WaiverMark {
+                f.waived = Some(Box::new(WaiverMark {
                     reason: rule.reason.clone(),
                     expires: rule.expires.clone(),
                     source: WaiverSource::File {
                         file: file.file.clone(),
                         line: rule.line,
                     },
-                });
+                }));
                 break;
             }
         }
@@ -279,11 +279,12 @@ pub fn apply_waiver_files(findings: &mut Vec<Finding>, files: &[WaiverFile], tod
                             .unwrap_or_default(),
                         rule.name.as_deref().unwrap_or("*")
                     ),
-                },
+                }
+                .into(),
                 container: rule.container.clone(),
                 path: String::new(),
                 location: Location {
-                    file: file.file.clone(),
+                    file: file.file.as_str().into(),
                     line: rule.line,
                     column: 1,
                     document_line: 1,
@@ -341,7 +342,7 @@ fn annotation_waiver(
     annotated: &HashMap<AnnotationKey<'_>, Vec<(&str, &str, &str)>>,
 ) -> Option<WaiverMark> {
     let key = (
-        f.location.file.as_str(),
+        &*f.location.file,
         f.location.document_line,
         f.object.kind.as_str(),
         f.object.name.as_str(),
