@@ -320,24 +320,16 @@ mod tests {
     /// reference (here only the namespace, or only the kind) get their own.
     #[test]
     fn findings_of_one_object_share_its_reference() {
-        let text = "\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: a}
-spec:
-  containers: [{name: c, image: web, securityContext: {privileged: true}}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: b}
-spec:
-  containers: [{name: c, image: web, securityContext: {privileged: true}}]
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: web, namespace: b, labels: {enabled: on}}
-";
-        let loaded = haven_model::load_objects(haven_model::Origin::File("x.yaml"), text);
+        let pod = |ns: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: {ns}}}\n\
+                 spec:\n  containers: [{{name: c, image: web, securityContext: {{privileged: true}}}}]\n"
+            )
+        };
+        let cluster_scoped = "apiVersion: v1\nkind: Namespace\n\
+                         metadata: {name: web, namespace: b, labels: {enabled: on}}\n";
+        let text = [pod("a"), pod("b"), cluster_scoped.to_owned()].join("---\n");
+        let loaded = haven_model::load_objects(haven_model::Origin::File("x.yaml"), &text);
         assert_eq!(loaded.objects.len(), 3);
         let outcome = super::check(&loaded.objects, &super::CheckOptions::default());
         let on = |ns: Option<&str>, kind: &str| -> Vec<&Finding> {
