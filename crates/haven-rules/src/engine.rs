@@ -159,7 +159,9 @@ impl Sink<'_> {
             return Arc::clone(last);
         }
         let mut reference = object.reference();
-        reference.namespace = namespace.map(str::to_owned);
+        if namespace.is_none() {
+            reference.namespace = None;
+        }
         let reference = Arc::new(reference);
         self.last_reference = Some(Arc::clone(&reference));
         reference
