@@ -2,7 +2,8 @@
 //! bytes) answers exactly as the engine path (`serde_json::Value`, `haven_model::Object`,
 //! `haven_rules::check`): same verdict, rule ids, response bytes, or the same bad-request
 //! error. Compared on every upstream Pod Security fixture (as a Pod and inside a controller),
-//! under several namespace policies, on hand-written odd requests and on mutated ones.
+//! under several namespace policies, on hand-written odd requests, on the benchmark's requests
+//! (shaped as an API server sends them) and on mutated ones.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -779,4 +780,67 @@ fn mutated_requests_get_the_engine_answer() {
         }
         c.assert_same();
     }
+}
+
+/// The requests `bench/admission.sh` sends, as `bench/admission-bodies.py` writes them: shaped
+/// as an API server sends them (defaults filled in, the service-account volume, tolerations,
+/// `managedFields`, a Deployment with kubectl's last-applied-configuration).
+fn api_server_requests() -> Vec<(&'static str, Vec<u8>)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/admission-bodies.py");
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(dir.path())
+        .status()
+        .unwrap_or_else(|e| panic!("python3 {} did not run: {e}", script.display()));
+    assert!(status.success(), "{} failed", script.display());
+    ["allowed-pod", "denied-pod", "deployment"]
+        .into_iter()
+        .map(|name| {
+            let body = std::fs::read_to_string(dir.path().join(format!("{name}.json"))).unwrap();
+            (
+                name,
+                body.replace("__UID__", "0f5a8b1e-1111-2222-3333-444455556666")
+                    .into_bytes(),
+            )
+        })
+        .collect()
+}
+
+/// The benchmark measures the fast path, and the mix is what it says: these requests are
+/// answered by the fast path itself, with the engine's answers, and (under the default policy)
+/// allowed, denied and warned about. Then mutated, like the requests of the test above.
+#[test]
+fn requests_as_an_api_server_sends_them_take_the_fast_path() {
+    let requests = api_server_requests();
+    let namespaces = StaticNamespaces::new();
+    let expected = [
+        ("allowed-pod", haven_admission::Verdict::Allowed),
+        ("denied-pod", haven_admission::Verdict::Denied),
+        ("deployment", haven_admission::Verdict::Warned),
+    ];
+    for ((name, body), (expected_name, verdict)) in requests.iter().zip(expected) {
+        assert_eq!(*name, expected_name);
+        let fast = review_fast(body, &Config::default(), &namespaces, OWN)
+            .unwrap_or_else(|| panic!("{name}: the fast path gave way to the engine path"));
+        assert_eq!(fast.verdict, verdict, "{name}");
+    }
+    for policy in policies() {
+        let mut c = Comparison::new(Config::default(), policy);
+        for (name, body) in &requests {
+            c.check(name, body);
+        }
+        c.assert_same();
+    }
+    let mut rng = Rng(0x0a91_5e4e_b0d1_e500);
+    let mut c = Comparison::new(Config::default(), None);
+    for i in 0..600 {
+        let (name, body) = &requests[i % requests.len()];
+        let mut body: Value = serde_json::from_slice(body).unwrap();
+        for _ in 0..=rng.below(3) {
+            mutate(&mut body["request"]["object"], &mut rng);
+        }
+        c.check_json(&format!("{name}, mutation {i}: {body}"), &body);
+    }
+    c.assert_same();
 }
