@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use haven_admission::review::{review_fast, review_with_engine};
-use haven_admission::{Config, StaticNamespaces, review};
+use haven_admission::{Config, StaticNamespaces, Verdict, review};
 use serde_json::{Value, json};
 
 const OWN: &str = "haven-system";
@@ -765,27 +765,33 @@ fn mutated_requests_get_the_engine_answer() {
     let mut rng = Rng(0x5eed_cafe_f00d_d00d);
     for policy in policies().into_iter().take(2) {
         let mut c = Comparison::new(Config::default(), policy);
-        for i in 0..1500 {
-            let mut body = bases[i % bases.len()].clone();
-            // Mostly the object; sometimes the envelope.
-            let target = if rng.below(10) == 0 {
-                &mut body
-            } else {
-                &mut body["request"]["object"]
-            };
-            for _ in 0..=rng.below(3) {
-                mutate(target, &mut rng);
-            }
-            c.check_json(&format!("mutation {i}: {body}"), &body);
-        }
+        compare_mutations(&mut c, &bases, 1500, &mut rng);
         c.assert_same();
+    }
+}
+
+/// Compares both paths on `count` requests, each one of `bases` (in turn) with one to four
+/// random edits: mostly in the object, sometimes in the envelope.
+fn compare_mutations(c: &mut Comparison, bases: &[Value], count: usize, rng: &mut Rng) {
+    for i in 0..count {
+        let mut body = bases[i % bases.len()].clone();
+        let target = if rng.below(10) == 0 {
+            &mut body
+        } else {
+            &mut body["request"]["object"]
+        };
+        for _ in 0..=rng.below(3) {
+            mutate(target, rng);
+        }
+        c.check_json(&format!("mutation {i}: {body}"), &body);
     }
 }
 
 /// The requests `bench/admission.sh` sends, as `bench/admission-bodies.py` writes them: shaped
 /// as an API server sends them (defaults filled in, the service-account volume, tolerations,
-/// `managedFields`, a Deployment with kubectl's last-applied-configuration).
-fn api_server_requests() -> Vec<(&'static str, Vec<u8>)> {
+/// `managedFields`, a Deployment with kubectl's last-applied-configuration); each with the
+/// verdict the benchmark's mix counts it as under the default policy.
+fn api_server_requests() -> Vec<(&'static str, Vec<u8>, Verdict)> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/admission-bodies.py");
     let dir = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("python3")
@@ -794,53 +800,44 @@ fn api_server_requests() -> Vec<(&'static str, Vec<u8>)> {
         .status()
         .unwrap_or_else(|e| panic!("python3 {} did not run: {e}", script.display()));
     assert!(status.success(), "{} failed", script.display());
-    ["allowed-pod", "denied-pod", "deployment"]
-        .into_iter()
-        .map(|name| {
-            let body = std::fs::read_to_string(dir.path().join(format!("{name}.json"))).unwrap();
-            (
-                name,
-                body.replace("__UID__", "0f5a8b1e-1111-2222-3333-444455556666")
-                    .into_bytes(),
-            )
-        })
-        .collect()
+    [
+        ("allowed-pod", Verdict::Allowed),
+        ("denied-pod", Verdict::Denied),
+        ("deployment", Verdict::Warned),
+    ]
+    .into_iter()
+    .map(|(name, verdict)| {
+        let body = std::fs::read_to_string(dir.path().join(format!("{name}.json"))).unwrap();
+        let body = body.replace("__UID__", "0f5a8b1e-1111-2222-3333-444455556666");
+        (name, body.into_bytes(), verdict)
+    })
+    .collect()
 }
 
 /// The benchmark measures the fast path, and the mix is what it says: these requests are
-/// answered by the fast path itself, with the engine's answers, and (under the default policy)
-/// allowed, denied and warned about. Then mutated, like the requests of the test above.
+/// answered by the fast path itself, with the engine's answers under every policy, and with
+/// the verdicts the mix counts them as. Mutations of them get the engine's answers too.
 #[test]
 fn requests_as_an_api_server_sends_them_take_the_fast_path() {
     let requests = api_server_requests();
     let namespaces = StaticNamespaces::new();
-    let expected = [
-        ("allowed-pod", haven_admission::Verdict::Allowed),
-        ("denied-pod", haven_admission::Verdict::Denied),
-        ("deployment", haven_admission::Verdict::Warned),
-    ];
-    for ((name, body), (expected_name, verdict)) in requests.iter().zip(expected) {
-        assert_eq!(*name, expected_name);
+    for (name, body, verdict) in &requests {
         let fast = review_fast(body, &Config::default(), &namespaces, OWN)
             .unwrap_or_else(|| panic!("{name}: the fast path gave way to the engine path"));
-        assert_eq!(fast.verdict, verdict, "{name}");
+        assert_eq!(fast.verdict, *verdict, "{name}");
     }
     for policy in policies() {
         let mut c = Comparison::new(Config::default(), policy);
-        for (name, body) in &requests {
+        for (name, body, _) in &requests {
             c.check(name, body);
         }
         c.assert_same();
     }
-    let mut rng = Rng(0x0a91_5e4e_b0d1_e500);
+    let bases: Vec<Value> = requests
+        .iter()
+        .map(|(_, body, _)| serde_json::from_slice(body).unwrap())
+        .collect();
     let mut c = Comparison::new(Config::default(), None);
-    for i in 0..600 {
-        let (name, body) = &requests[i % requests.len()];
-        let mut body: Value = serde_json::from_slice(body).unwrap();
-        for _ in 0..=rng.below(3) {
-            mutate(&mut body["request"]["object"], &mut rng);
-        }
-        c.check_json(&format!("{name}, mutation {i}: {body}"), &body);
-    }
+    compare_mutations(&mut c, &bases, 600, &mut Rng(0x0a91_5e4e_b0d1_e500));
     c.assert_same();
 }
