@@ -2,6 +2,9 @@
 //! gap to the null responder that the rule engine owns. Prints ns per review for each body.
 //!
 //!   cargo run --release -p haven-admission --example review_cost -- BODY.json...
+//!
+//! `REVIEW_ITERATIONS` (default 20,000) sets how often each body is reviewed; lower it for
+//! bodies of megabytes.
 
 use std::time::Instant;
 
@@ -20,14 +23,18 @@ fn main() {
             .expect("utf-8")
             .replace("__UID__", "0f5a8b1e-1111-2222-3333-444455556666")
             .into_bytes();
-        let iterations = 20_000;
+        let iterations: u32 = std::env::var("REVIEW_ITERATIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(20_000);
         let start = Instant::now();
         let mut denied = 0usize;
         for _ in 0..iterations {
             let decision = review(&body, &config, &namespaces, "haven-system").expect("valid");
             denied += usize::from(decision.verdict == Verdict::Denied);
         }
-        let per = start.elapsed().as_nanos() / iterations;
+        let per = start.elapsed().as_nanos() / u128::from(iterations);
         println!("{path}: {per} ns/review ({denied} denied of {iterations})");
     }
 }
