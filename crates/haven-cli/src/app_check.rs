@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use haven_input::{HelmCommand, HelmOptions};
+use haven_input::{FileReader, HelmCommand, HelmOptions, Input};
 use haven_model::RuleScope;
 use haven_report::{Format, Report, TextOptions};
 use haven_rules::{AppCheck, CheckOptions, Groups, WaiverFile};
@@ -28,7 +28,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         waiver_files.push(file);
     }
 
-    let collected = haven_input::collect(
+    let listed = haven_input::list(
         &args.inputs,
         &HelmCommand,
         &helm,
@@ -50,13 +50,23 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         skip: args.skip.clone(),
     };
     let mut check = AppCheck::new(&options, args.namespace.clone());
-    for error in collected.errors {
+    for error in listed.errors {
         check.add_error(error);
     }
-    for source in collected.sources {
-        check.add(source);
+    // Files are read one at a time, let go after the first pass and read again for the second:
+    // the check never holds more than one file's text.
+    let mut files = FileReader::default();
+    for input in listed.inputs {
+        match input {
+            Input::Text(source) => check.add(source),
+            Input::File(path) => match files.read(&path) {
+                Ok(source) => check.add_rereadable(source),
+                Err(e) => check.add_error(e),
+            },
+        }
     }
-    let checked = check.finish(&waiver_files, args.today.unwrap_or_else(today_utc));
+    let today = args.today.unwrap_or_else(today_utc);
+    let checked = check.finish_rereading(&waiver_files, today, &mut files);
 
     let report = Report {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -73,7 +83,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
             .map_or_else(|| "none".to_owned(), |(l, v)| format!("{l}:{v}")),
         objects: checked.objects,
         workloads: checked.workloads,
-        files: collected.files,
+        files: listed.files,
     };
 
     let format = match args.format {

@@ -4,11 +4,13 @@
 //! to the pure loader in `haven-model`. Helm charts are rendered by a [`ChartRenderer`] so tests
 //! and other front ends can plug in their own.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
-use haven_model::{InputError, InputErrorKind, LoadOutcome, Source};
+use haven_model::{InputError, InputErrorKind, LoadOutcome, Source, SourceText};
 
 /// How `helm template` is run for chart inputs.
 #[derive(Debug, Clone, Default)]
@@ -152,13 +154,59 @@ pub fn collect(
     helm: &HelmOptions,
     stdin: &mut dyn Read,
 ) -> Collected {
-    let mut c = Collected::default();
+    let listed = list(inputs, renderer, helm, stdin);
+    let mut c = Collected {
+        sources: Vec::new(),
+        errors: listed.errors,
+        files: listed.files,
+    };
+    let mut files = FileReader::default();
+    for input in listed.inputs {
+        match input {
+            Input::Text(source) => c.sources.push(source),
+            Input::File(path) => match files.read(&path) {
+                Ok(source) => c.sources.push(source),
+                Err(e) => c.errors.push(e),
+            },
+        }
+    }
+    c
+}
+
+/// One input, in the order given: a stream already read (standard input, a rendered chart), or
+/// a file not read yet.
+#[derive(Debug)]
+pub enum Input {
+    Text(Source),
+    File(PathBuf),
+}
+
+/// The inputs found, before any file is read: a caller that checks one file at a time (with a
+/// [`FileReader`]) holds one file's text at a time.
+#[derive(Debug, Default)]
+pub struct Listed {
+    pub inputs: Vec<Input>,
+    /// Inputs that could not be found, walked or rendered.
+    pub errors: Vec<InputError>,
+    /// Files, streams and charts found.
+    pub files: usize,
+}
+
+/// [`collect`] without reading the files: standard input is read and charts are rendered (their
+/// text cannot be had again), files are only listed.
+pub fn list(
+    inputs: &[String],
+    renderer: &dyn ChartRenderer,
+    helm: &HelmOptions,
+    stdin: &mut dyn Read,
+) -> Listed {
+    let mut c = Listed::default();
     for input in inputs {
         if input == "-" {
             let mut text = String::new();
             c.files += 1;
             match stdin.read_to_string(&mut text) {
-                Ok(_) => c.sources.push(Source::file("<stdin>", text)),
+                Ok(_) => c.inputs.push(Input::Text(Source::file("<stdin>", text))),
                 Err(e) => c.errors.push(io_error("<stdin>", &e)),
             }
             continue;
@@ -167,13 +215,89 @@ pub fn collect(
         if path.is_dir() {
             collect_dir(path, renderer, helm, &mut c);
         } else {
-            read_file(path, &mut c);
+            c.files += 1;
+            c.inputs.push(Input::File(path.to_path_buf()));
         }
     }
     c
 }
 
-fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Collected) {
+/// Reads files, and reads them again for a check's second pass ([`SourceText`]), telling
+/// whether a file changed in between by its size and modification time (as `make` and
+/// `rsync` do). A file rewritten within one tick of its clock to the same size goes unnoticed.
+#[derive(Debug, Default)]
+pub struct FileReader {
+    read: HashMap<String, (PathBuf, Stamp)>,
+}
+
+/// What tells one version of a file from the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl FileReader {
+    /// Reads a file as UTF-8 text, named as the user wrote its path.
+    pub fn read(&mut self, path: &Path) -> Result<Source, InputError> {
+        let name = path.display().to_string();
+        let (text, stamp) = read_stamped(path, &name)?;
+        self.read.insert(name.clone(), (path.to_path_buf(), stamp));
+        Ok(Source::file(name, text))
+    }
+}
+
+impl SourceText for FileReader {
+    fn text(&mut self, source: &Source) -> Result<String, InputError> {
+        let Some((path, first)) = self.read.get(&source.name) else {
+            return Err(InputError::new(
+                InputErrorKind::Io,
+                &source.name,
+                0,
+                "was not read as a file, so it cannot be read again",
+            ));
+        };
+        let (text, now) = read_stamped(path, &source.name)?;
+        if now != *first {
+            return Err(InputError::new(
+                InputErrorKind::Io,
+                &source.name,
+                0,
+                "changed while it was being checked (its size or modification time differs \
+                 from the first read); check it again",
+            ));
+        }
+        Ok(text)
+    }
+}
+
+/// The file's text, and its size and modification time taken from the open file (so both
+/// describe the same version).
+fn read_stamped(path: &Path, name: &str) -> Result<(String, Stamp), InputError> {
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(name, &e))?;
+    let meta = file.metadata().map_err(|e| io_error(name, &e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|e| io_error(name, &e))?;
+    let stamp = Stamp {
+        len: bytes.len() as u64,
+        modified: meta.modified().ok(),
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InputError::new(
+            InputErrorKind::Io,
+            name,
+            0,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    Ok((text, stamp))
+}
+
+fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Listed) {
     if is_chart(dir) {
         render_chart(dir, renderer, helm, c);
         return;
@@ -207,41 +331,22 @@ fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: 
             .and_then(|e| e.to_str())
             .unwrap_or_default();
         if !hidden && matches!(ext, "yaml" | "yml" | "json") {
-            read_file(entry.path(), c);
+            c.files += 1;
+            c.inputs.push(Input::File(entry.path().to_path_buf()));
         }
     }
 }
 
-fn render_chart(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Collected) {
+fn render_chart(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Listed) {
     c.files += 1;
     let name = dir.display().to_string();
     match renderer.render(dir, helm) {
-        Ok(text) => c.sources.push(Source {
+        Ok(text) => c.inputs.push(Input::Text(Source {
             name: format!("helm template {name}"),
             chart_dir: Some(name),
             text,
-        }),
+        })),
         Err(e) => c.errors.push(e),
-    }
-}
-
-fn read_file(path: &Path, c: &mut Collected) {
-    let name = path.display().to_string();
-    c.files += 1;
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => c.sources.push(Source::file(name, text)),
-            Err(e) => c.errors.push(InputError::new(
-                InputErrorKind::Io,
-                &name,
-                0,
-                format!(
-                    "not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )),
-        },
-        Err(e) => c.errors.push(io_error(&name, &e)),
     }
 }
 
@@ -302,6 +407,50 @@ mod tests {
         assert_eq!(outcome.errors.len(), 1);
         assert!(outcome.errors[0].file.ends_with("bad.yml"));
         assert!(outcome.objects[1].file.ends_with("chart/templates/cm.yaml"));
+    }
+
+    #[test]
+    fn listing_reads_no_file_and_a_reader_reads_each_again_until_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        std::fs::write(&a, "kind: ConfigMap\n").unwrap();
+        let gone = dir.path().join("gone.yaml");
+        let inputs = [a.display().to_string(), gone.display().to_string()];
+        let listed = list(
+            &inputs,
+            &Fake,
+            &HelmOptions::default(),
+            &mut std::io::empty(),
+        );
+        // Listed, not read: the missing file is no error yet.
+        assert!(listed.errors.is_empty(), "{:?}", listed.errors);
+        assert_eq!(listed.files, 2);
+        let paths: Vec<&Path> = listed
+            .inputs
+            .iter()
+            .map(|i| match i {
+                Input::File(p) => p.as_path(),
+                Input::Text(s) => panic!("{} was read", s.name),
+            })
+            .collect();
+        assert_eq!(paths, [a.as_path(), gone.as_path()]);
+
+        let mut reader = FileReader::default();
+        let err = reader.read(&gone).unwrap_err();
+        assert!(err.message.contains("cannot read"), "{}", err.message);
+        let source = reader.read(&a).unwrap();
+        assert_eq!(source.text, "kind: ConfigMap\n");
+        let released = Source::file(source.name.clone(), String::new());
+        assert_eq!(reader.text(&released).unwrap(), source.text);
+        std::fs::write(&a, "kind: Secret\nmetadata: {name: x}\n").unwrap();
+        let err = reader.text(&released).unwrap_err();
+        assert!(
+            err.message.contains("changed while it was being checked"),
+            "{}",
+            err.message
+        );
+        let stranger = Source::file("<stdin>", String::new());
+        assert!(reader.text(&stranger).is_err());
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub use finding::{
     WaiverSource,
 };
 pub use node::{Node, NodeKind};
-pub use object::{LoadOutcome, Object, Origin, Source, StreamName, load_document, load_objects};
+pub use object::{
+    LoadOutcome, Object, Origin, Source, SourceText, StreamName, load_document, load_objects,
+};
 pub use workload::{PodTemplate, WorkloadKind};
 pub use yaml::{NoteKind, RawDocument, YamlDocument, YamlNote, parse_stream, raw_documents};

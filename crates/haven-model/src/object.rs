@@ -249,6 +249,14 @@ impl Source {
     }
 }
 
+/// Reads a source's text again, for a check that let go of it between its passes (a large input
+/// then needs memory for one file's text at a time, not for all of them).
+pub trait SourceText {
+    /// The text of `source` (whose own `text` is empty by now) exactly as it was first read, or
+    /// an error naming the source when it cannot be read or has changed since.
+    fn text(&mut self, source: &Source) -> Result<String, InputError>;
+}
+
 /// Lines of Helm output are counted from the `# Source:` comment, which sits just above the
 /// first line of the document's content.
 fn first_comment_line(root: &Node, doc_line: u32) -> u32 {

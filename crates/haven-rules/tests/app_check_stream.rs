@@ -2,9 +2,10 @@
 //! `check` has every object in memory. Both must find exactly the same: same findings (with
 //! positions, messages and waiver marks), same errors, same counts.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use haven_model::{Finding, InputError, LoadOutcome, Source};
+use haven_model::{Finding, InputError, InputErrorKind, LoadOutcome, Source, SourceText};
 use haven_rules::{AppCheck, CheckOptions, WaiverFile, apply_waivers, check, sort_findings};
 use jiff::civil::date;
 
@@ -55,26 +56,95 @@ fn streamed(sources: &[Source], ns: Option<&str>, waivers: &[WaiverFile]) -> Res
     }
 }
 
+/// Hands the texts back for the second pass, as a file reader would, and records what it was
+/// asked for.
+struct Texts {
+    texts: HashMap<String, String>,
+    asked: Vec<String>,
+}
+
+impl Texts {
+    fn of(sources: &[Source]) -> Self {
+        Self {
+            texts: sources
+                .iter()
+                .map(|s| (s.name.clone(), s.text.clone()))
+                .collect(),
+            asked: Vec::new(),
+        }
+    }
+}
+
+impl SourceText for Texts {
+    fn text(&mut self, source: &Source) -> std::result::Result<String, InputError> {
+        assert!(source.text.is_empty(), "{}: the text was kept", source.name);
+        self.asked.push(source.name.clone());
+        self.texts.get(&source.name).cloned().ok_or_else(|| {
+            InputError::new(InputErrorKind::Io, &source.name, 0, "cannot be read again")
+        })
+    }
+}
+
+/// Like [`streamed`], with every source's text let go after the first pass and read again.
+fn streamed_rereading(
+    sources: &[Source],
+    texts: &mut Texts,
+    ns: Option<&str>,
+    waivers: &[WaiverFile],
+) -> Result {
+    let opts = CheckOptions::default();
+    let mut app = AppCheck::new(&opts, ns.map(str::to_owned));
+    for s in sources {
+        app.add_rereadable(s.clone());
+    }
+    let out = app.finish_rereading(waivers, date(2026, 11, 25), texts);
+    Result {
+        findings: out.findings,
+        errors: sorted_errors(out.errors),
+        objects: out.objects,
+        workloads: out.workloads,
+    }
+}
+
 fn sorted_errors(errors: Vec<InputError>) -> Vec<String> {
     let mut e: Vec<String> = errors.iter().map(InputError::describe).collect();
     e.sort();
     e
 }
 
+/// The batch check, the streaming check, and the streaming check that reads each source's text
+/// again for its second pass all find the same.
 fn assert_same(what: &str, sources: &[Source], ns: Option<&str>, waivers: &[WaiverFile]) -> usize {
     let a = batch(sources, ns, waivers);
-    let b = streamed(sources, ns, waivers);
-    assert_eq!(a.errors, b.errors, "{what}: errors differ");
-    assert_eq!(a.objects, b.objects, "{what}: object counts differ");
-    assert_eq!(a.workloads, b.workloads, "{what}: workload counts differ");
-    assert_eq!(
-        a.findings.len(),
-        b.findings.len(),
-        "{what}: finding counts differ"
-    );
-    for (x, y) in a.findings.iter().zip(&b.findings) {
-        assert_eq!(x, y, "{what}: findings differ");
+    let mut texts = Texts::of(sources);
+    let streams = [
+        ("streamed", streamed(sources, ns, waivers)),
+        (
+            "streamed, rereading",
+            streamed_rereading(sources, &mut texts, ns, waivers),
+        ),
+    ];
+    for (how, b) in streams {
+        assert_eq!(a.errors, b.errors, "{what}, {how}: errors differ");
+        assert_eq!(a.objects, b.objects, "{what}, {how}: object counts differ");
+        assert_eq!(
+            a.workloads, b.workloads,
+            "{what}, {how}: workload counts differ"
+        );
+        assert_eq!(
+            a.findings.len(),
+            b.findings.len(),
+            "{what}, {how}: finding counts differ"
+        );
+        for (x, y) in a.findings.iter().zip(&b.findings) {
+            assert_eq!(x, y, "{what}, {how}: findings differ");
+        }
     }
+    // Each text was read again at most once: one source's text at a time.
+    let mut asked = texts.asked.clone();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), texts.asked.len(), "{what}: {:?}", texts.asked);
     a.findings.len()
 }
 
@@ -356,4 +426,58 @@ fn cross_object_rules_see_objects_written_after_the_workload() {
         out.errors[0]
     );
     assert_eq!((out.objects, out.workloads), (12, 4));
+}
+
+/// A file that changed between the passes, or cannot be read again, is an input error; its
+/// documents left for the second pass are not checked, and every other file still is.
+#[test]
+fn a_file_changed_or_gone_before_the_second_pass_is_reported_and_the_others_are_checked() {
+    let workload = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: a}}\n\
+             spec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    \
+             metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n      \
+             - {{name: c, image: 'r.example/{name}:1'}}\n"
+        )
+    };
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: a}\n\
+                   spec: {selector: {app: one}}\n";
+    let sources = [
+        Source::file("one.yaml", format!("{}---\n{service}", workload("one"))),
+        Source::file("two.yaml", workload("two")),
+        Source::file("three.yaml", workload("three")),
+    ];
+    let mut texts = Texts::of(&sources);
+    texts
+        .texts
+        .insert("one.yaml".into(), format!("{}# edited\n", sources[0].text));
+    texts.texts.remove("three.yaml");
+    let out = streamed_rereading(&sources, &mut texts, None, &[]);
+    assert_eq!(out.errors.len(), 2, "{:#?}", out.errors);
+    assert!(
+        out.errors[0].starts_with("one.yaml")
+            && out.errors[0].contains("changed while it was being checked"),
+        "{}",
+        out.errors[0]
+    );
+    assert!(
+        out.errors[1].starts_with("three.yaml") && out.errors[1].contains("cannot be read again"),
+        "{}",
+        out.errors[1]
+    );
+    let on = |name: &str| {
+        out.findings
+            .iter()
+            .filter(|f| f.object.name == name)
+            .count()
+    };
+    assert_eq!(on("one"), 0, "the changed file's workload is not checked");
+    assert_eq!(
+        on("three"),
+        0,
+        "the unreadable file's workload is not checked"
+    );
+    assert!(on("two") > 0, "the other file's workload is checked");
+    // The Service was checked in the first pass, from the text as first read.
+    assert_eq!(out.objects, 2);
 }
