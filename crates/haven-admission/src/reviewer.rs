@@ -130,18 +130,8 @@ mod tests {
         .unwrap()
     }
 
-    /// A Pod that meets the restricted profile, or one that runs privileged.
-    fn pod_review(uid: &str, privileged: bool) -> Bytes {
-        let security_context = if privileged {
-            serde_json::json!({"privileged": true})
-        } else {
-            serde_json::json!({
-                "runAsNonRoot": true,
-                "allowPrivilegeEscalation": false,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            })
-        };
+    /// An AdmissionReview creating the Pod `name` with these containers.
+    fn pod_create(uid: &str, name: &str, containers: serde_json::Value) -> Bytes {
         let body = serde_json::json!({
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
@@ -155,16 +145,39 @@ mod tests {
                 "object": {
                     "apiVersion": "v1",
                     "kind": "Pod",
-                    "metadata": {"name": "web"},
-                    "spec": {"containers": [{
-                        "name": "web",
-                        "image": "registry.example.nl/web:1.0",
-                        "securityContext": security_context,
-                    }]},
+                    "metadata": {"name": name},
+                    "spec": {"containers": containers},
                 },
             },
         });
         Bytes::from(serde_json::to_vec(&body).unwrap())
+    }
+
+    fn restricted_security_context() -> serde_json::Value {
+        serde_json::json!({
+            "runAsNonRoot": true,
+            "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        })
+    }
+
+    /// A Pod that meets the restricted profile, or one that runs privileged.
+    fn pod_review(uid: &str, privileged: bool) -> Bytes {
+        let security_context = if privileged {
+            serde_json::json!({"privileged": true})
+        } else {
+            restricted_security_context()
+        };
+        pod_create(
+            uid,
+            "web",
+            serde_json::json!([{
+                "name": "web",
+                "image": "registry.example.nl/web:1.0",
+                "securityContext": security_context,
+            }]),
+        )
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,35 +213,12 @@ mod tests {
                 serde_json::json!({
                     "name": format!("c{i}"),
                     "image": "registry.example.nl/web:1.0",
-                    "securityContext": {
-                        "runAsNonRoot": true,
-                        "allowPrivilegeEscalation": false,
-                        "capabilities": {"drop": ["ALL"]},
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": restricted_security_context(),
                     "env": [{"name": "TZ", "value": "Europe/Amsterdam"}],
                 })
             })
             .collect();
-        let body = serde_json::json!({
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "request": {
-                "uid": uid,
-                "kind": {"group": "", "version": "v1", "kind": "Pod"},
-                "resource": {"group": "", "version": "v1", "resource": "pods"},
-                "namespace": "zaken",
-                "operation": "CREATE",
-                "userInfo": {"username": "alice"},
-                "object": {
-                    "apiVersion": "v1",
-                    "kind": "Pod",
-                    "metadata": {"name": "big"},
-                    "spec": {"containers": containers},
-                },
-            },
-        });
-        Bytes::from(serde_json::to_vec(&body).unwrap())
+        pod_create(uid, "big", serde_json::Value::Array(containers))
     }
 
     #[tokio::test]
