@@ -60,7 +60,9 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         match input {
             Input::Text(source) => check.add(source),
             Input::File(path) => match files.read(&path) {
-                Ok(source) => check.add_rereadable(source),
+                // A pipe or process substitution cannot be read twice: its text stays.
+                Ok(source) if files.can_read_again(&source) => check.add_rereadable(source),
+                Ok(source) => check.add(source),
                 Err(e) => check.add_error(e),
             },
         }

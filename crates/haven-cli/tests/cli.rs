@@ -152,6 +152,20 @@ fn blocking_findings_exit_1_and_fail_on_moves_the_threshold() {
     assert!(rules_of(&v).contains(&"pss.runAsNonRoot".to_owned()));
 }
 
+/// A path that is a pipe (`/dev/stdin` here; `<(helm template ...)` alike) is read once and
+/// kept for the second pass: it gives the findings of `-`, not a "changed" error.
+#[cfg(unix)]
+#[test]
+fn a_pipe_given_as_a_path_is_read_once() {
+    let workload = format!("{PRIVILEGED_POD}---\n{CLEAN_APP}");
+    let (code, piped) = json_check(&["/dev/stdin"], Some(&workload));
+    assert!(piped["errors"].as_array().unwrap().is_empty(), "{piped:#}");
+    assert_eq!(code, 1);
+    let (_, dashed) = json_check(&["-"], Some(&workload));
+    assert_eq!(rules_of(&piped), rules_of(&dashed));
+    assert!(rules_of(&piped).contains(&"pss.privileged".to_owned()));
+}
+
 #[test]
 fn text_output_groups_by_resource_and_summarises() {
     let out = haven(

@@ -222,12 +222,17 @@ pub fn list(
     c
 }
 
-/// Reads files, and reads them again for a check's second pass ([`SourceText`]), telling
-/// whether a file changed in between by its size and modification time (as `make` and
-/// `rsync` do). A file rewritten within one tick of its clock to the same size goes unnoticed.
+/// Reads files, and reads them again for a check's second pass ([`SourceText`]).
+///
+/// A file read again must be the file read first: its size, modification time, inode and a hash
+/// of its content are compared, and any difference is an error. Only regular files are read
+/// again: a pipe, `/dev/stdin` or a process substitution (`<(helm template ...)`) cannot give
+/// its text twice, so [`FileReader::can_read_again`] says no and the caller keeps their text.
 #[derive(Debug, Default)]
 pub struct FileReader {
-    read: HashMap<String, (PathBuf, Stamp)>,
+    /// By name as shown to users; `None` when two different paths show the same name.
+    read: HashMap<String, Option<(PathBuf, Stamp)>>,
+    hasher: foldhash::fast::RandomState,
 }
 
 /// What tells one version of a file from the next.
@@ -235,66 +240,96 @@ pub struct FileReader {
 struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
+    /// Device and inode: a file replaced by a rename is another file.
+    identity: Option<(u64, u64)>,
+    /// Catches a rewrite to the same size within one tick of the file system's clock, which the
+    /// modification time misses.
+    content: u64,
 }
 
 impl FileReader {
     /// Reads a file as UTF-8 text, named as the user wrote its path.
     pub fn read(&mut self, path: &Path) -> Result<Source, InputError> {
         let name = path.display().to_string();
-        let (text, stamp) = read_stamped(path, &name)?;
-        self.read.insert(name.clone(), (path.to_path_buf(), stamp));
+        let (text, stamp, regular) = self.read_stamped(path, &name)?;
+        let entry = regular.then(|| (path.to_path_buf(), stamp));
+        match self.read.get(&name) {
+            // The same name for another path (paths that are not UTF-8 can display alike):
+            // they cannot be told apart by name, so neither is read again.
+            Some(Some((known, _))) if known != path => {
+                self.read.insert(name.clone(), None);
+            }
+            Some(None) => {}
+            _ => {
+                self.read.insert(name.clone(), entry);
+            }
+        }
         Ok(Source::file(name, text))
+    }
+
+    /// Whether `source`, read by this reader, can be read again for a second pass.
+    pub fn can_read_again(&self, source: &Source) -> bool {
+        matches!(self.read.get(&source.name), Some(Some(_)))
+    }
+
+    /// The file's text, its stamp taken from the open file (so that both describe the same
+    /// version), and whether it is a regular file.
+    fn read_stamped(&self, path: &Path, name: &str) -> Result<(String, Stamp, bool), InputError> {
+        let mut file = std::fs::File::open(path).map_err(|e| io_error(name, &e))?;
+        let meta = file.metadata().map_err(|e| io_error(name, &e))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| io_error(name, &e))?;
+        #[cfg(unix)]
+        let identity = {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.dev(), meta.ino()))
+        };
+        #[cfg(not(unix))]
+        let identity = None;
+        let stamp = Stamp {
+            len: bytes.len() as u64,
+            modified: meta.modified().ok(),
+            identity,
+            content: std::hash::BuildHasher::hash_one(&self.hasher, bytes.as_slice()),
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            InputError::new(
+                InputErrorKind::Io,
+                name,
+                0,
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        Ok((text, stamp, meta.is_file()))
     }
 }
 
 impl SourceText for FileReader {
     fn text(&mut self, source: &Source) -> Result<String, InputError> {
-        let Some((path, first)) = self.read.get(&source.name) else {
+        let Some(Some((path, first))) = self.read.get(&source.name) else {
             return Err(InputError::new(
                 InputErrorKind::Io,
                 &source.name,
                 0,
-                "was not read as a file, so it cannot be read again",
+                "was not read as a regular file, so it cannot be read again",
             ));
         };
-        let (text, now) = read_stamped(path, &source.name)?;
+        let (text, now, _) = self.read_stamped(path, &source.name)?;
         if now != *first {
             return Err(InputError::new(
                 InputErrorKind::Io,
                 &source.name,
                 0,
-                "changed while it was being checked (its size or modification time differs \
-                 from the first read); check it again",
+                "changed while it was being checked (its size, modification time or content \
+                 differs from the first read); check it again",
             ));
         }
         Ok(text)
     }
-}
-
-/// The file's text, and its size and modification time taken from the open file (so both
-/// describe the same version).
-fn read_stamped(path: &Path, name: &str) -> Result<(String, Stamp), InputError> {
-    let mut file = std::fs::File::open(path).map_err(|e| io_error(name, &e))?;
-    let meta = file.metadata().map_err(|e| io_error(name, &e))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes)
-        .map_err(|e| io_error(name, &e))?;
-    let stamp = Stamp {
-        len: bytes.len() as u64,
-        modified: meta.modified().ok(),
-    };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        InputError::new(
-            InputErrorKind::Io,
-            name,
-            0,
-            format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })?;
-    Ok((text, stamp))
 }
 
 fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Listed) {
@@ -442,15 +477,46 @@ mod tests {
         assert_eq!(source.text, "kind: ConfigMap\n");
         let released = Source::file(source.name.clone(), String::new());
         assert_eq!(reader.text(&released).unwrap(), source.text);
-        std::fs::write(&a, "kind: Secret\nmetadata: {name: x}\n").unwrap();
-        let err = reader.text(&released).unwrap_err();
-        assert!(
-            err.message.contains("changed while it was being checked"),
-            "{}",
-            err.message
+        let changed = |reader: &mut FileReader| {
+            let err = reader.text(&released).unwrap_err();
+            assert!(
+                err.message.contains("changed while it was being checked"),
+                "{}",
+                err.message
+            );
+        };
+        // Rewritten to the same size with its modification time put back: the content tells.
+        let first_modified = std::fs::metadata(&a).unwrap().modified().unwrap();
+        std::fs::write(&a, "kind: Secret\n\n\n\n").unwrap();
+        assert_eq!(
+            std::fs::metadata(&a).unwrap().len(),
+            source.text.len() as u64
         );
+        std::fs::File::options()
+            .write(true)
+            .open(&a)
+            .unwrap()
+            .set_modified(first_modified)
+            .unwrap();
+        changed(&mut reader);
+        std::fs::write(&a, "kind: Secret\nmetadata: {name: x}\n").unwrap();
+        changed(&mut reader);
         let stranger = Source::file("<stdin>", String::new());
+        assert!(!reader.can_read_again(&stranger));
         assert!(reader.text(&stranger).is_err());
+        assert!(reader.can_read_again(&source));
+    }
+
+    /// A device or pipe gives its text once: it is read, but not offered for reading again.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_again() {
+        let mut reader = FileReader::default();
+        let source = reader.read(Path::new("/dev/null")).unwrap();
+        assert_eq!(source.text, "");
+        assert!(!reader.can_read_again(&source));
+        let err = reader.text(&source).unwrap_err();
+        assert!(err.message.contains("regular file"), "{}", err.message);
     }
 
     #[test]

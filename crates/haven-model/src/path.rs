@@ -58,6 +58,9 @@ impl<'a> Iterator for Steps<'a> {
     }
 }
 
+/// Once a path is used up, it stays used up.
+impl std::iter::FusedIterator for Steps<'_> {}
+
 /// Appends a map key to a path, quoting keys that contain `.`, `/` or brackets.
 pub fn push_key(path: &mut String, key: &str) {
     if key.contains(['.', '/', '[', ']', '"']) {

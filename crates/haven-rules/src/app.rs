@@ -178,11 +178,11 @@ impl<'o> AppCheck<'o> {
         let deferred = self.entries[first_entry..]
             .iter()
             .any(|e| matches!(e, Entry::Deferred { .. }));
-        let released = (rereadable && deferred).then(|| {
-            let len = source.text.len();
+        let released = (rereadable && deferred).then_some(source.text.len());
+        if released.is_some() || !deferred {
+            // Nothing of it left for the second pass, or it can be read again then.
             source.text = String::new();
-            len
-        });
+        }
         self.released.push(released);
         self.sources.push(source);
     }
