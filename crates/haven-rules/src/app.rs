@@ -220,10 +220,12 @@ impl<'o> AppCheck<'o> {
             .map(|s| StreamName::new(s.origin()))
             .collect();
         let mut seen = Seen::default();
-        // The text of the released source being checked, and the sources that could not be
-        // read again.
-        let mut reread: Option<(usize, String)> = None;
-        let mut unreadable = vec![false; self.sources.len()];
+        let mut second = SecondPassText {
+            sources: &self.sources,
+            released: &self.released,
+            held: None,
+            unreadable: vec![false; self.sources.len()],
+        };
         let check = |run: &mut Run<'_>, seen: &mut Seen, object: &Object| {
             check_object(run, object, Some(&index));
             seen.object(object);
@@ -248,39 +250,9 @@ impl<'o> AppCheck<'o> {
                     first_line,
                     index,
                 } => {
-                    let text = match self.released[source] {
-                        None => self.sources[source].text.get(start..end),
-                        Some(len) => {
-                            if reread.as_ref().is_none_or(|(held, _)| *held != source) {
-                                // One source's text at a time: the previous one goes now.
-                                reread = None;
-                                if unreadable[source] {
-                                    continue;
-                                }
-                                match texts.text(&self.sources[source]) {
-                                    Ok(text) if text.len() == len => reread = Some((source, text)),
-                                    Ok(_) => run.errors.push(changed(&self.sources[source], len)),
-                                    Err(e) => run.errors.push(e),
-                                }
-                                if reread.is_none() {
-                                    unreadable[source] = true;
-                                    continue;
-                                }
-                            }
-                            reread.as_ref().and_then(|(_, text)| text.get(start..end))
-                        }
-                    };
-                    let Some(text) = text else {
-                        // Same length, other content: the document no longer starts where it did.
-                        if !std::mem::replace(&mut unreadable[source], true) {
-                            let len = self.released[source].unwrap_or_default();
-                            run.errors.push(changed(&self.sources[source], len));
-                        }
+                    let Some(text) = second.text(source, start..end, texts, &mut run.errors) else {
                         continue;
                     };
-                    if unreadable[source] {
-                        continue;
-                    }
                     let raw = RawDocument {
                         index,
                         first_line,
@@ -313,6 +285,56 @@ impl<'o> AppCheck<'o> {
             objects: seen.objects,
             workloads,
         }
+    }
+}
+
+/// Where the second pass finds the text of each document left for it: in its source, or, for a
+/// source let go after the first pass, in the one source read again at a time.
+struct SecondPassText<'a> {
+    sources: &'a [Source],
+    /// See [`AppCheck::released`].
+    released: &'a [Option<usize>],
+    /// The released source being checked, read again.
+    held: Option<(usize, String)>,
+    /// Sources that could not be read again, or changed: reported once, their documents skipped.
+    unreadable: Vec<bool>,
+}
+
+impl SecondPassText<'_> {
+    /// The text at `range` of `source`, or `None` when the source cannot give it (the error is
+    /// pushed on `errors` once per source).
+    fn text(
+        &mut self,
+        source: usize,
+        range: Range<usize>,
+        texts: &mut dyn SourceText,
+        errors: &mut Vec<InputError>,
+    ) -> Option<&str> {
+        let Some(len) = self.released[source] else {
+            return self.sources[source].text.get(range);
+        };
+        if self.unreadable[source] {
+            return None;
+        }
+        if self.held.as_ref().is_none_or(|(held, _)| *held != source) {
+            // One source's text at a time: the previous one goes first.
+            self.held = None;
+            match texts.text(&self.sources[source]) {
+                Ok(text) if text.len() == len => self.held = Some((source, text)),
+                Ok(_) => errors.push(changed(&self.sources[source], len)),
+                Err(e) => errors.push(e),
+            }
+        }
+        // Read again with another length, or the same length and the document no longer where
+        // it was: the source has changed.
+        let text = self.held.as_ref().and_then(|(_, text)| text.get(range));
+        if text.is_none() {
+            if self.held.is_some() {
+                errors.push(changed(&self.sources[source], len));
+            }
+            self.unreadable[source] = true;
+        }
+        text
     }
 }
 

@@ -446,24 +446,39 @@ fn a_file_changed_or_gone_before_the_second_pass_is_reported_and_the_others_are_
         Source::file("one.yaml", format!("{}---\n{service}", workload("one"))),
         Source::file("two.yaml", workload("two")),
         Source::file("three.yaml", workload("three")),
+        Source::file("four.yaml", format!("{service}---\n{}", workload("four"))),
     ];
     let mut texts = Texts::of(&sources);
+    // Same length, but a two-byte character now straddles the start of the workload's document:
+    // it is no longer where the first pass found it.
+    let four = &sources[3].text;
+    let start = four.find("\n---\n").unwrap() + 1;
+    let edited = format!("{}é{}", &four[..start - 1], &four[start + 1..]);
+    assert_eq!(edited.len(), four.len());
+    texts.texts.insert("four.yaml".into(), edited);
     texts
         .texts
         .insert("one.yaml".into(), format!("{}# edited\n", sources[0].text));
     texts.texts.remove("three.yaml");
     let out = streamed_rereading(&sources, &mut texts, None, &[]);
-    assert_eq!(out.errors.len(), 2, "{:#?}", out.errors);
+    assert_eq!(out.errors.len(), 3, "{:#?}", out.errors);
     assert!(
-        out.errors[0].starts_with("one.yaml")
+        out.errors[0].starts_with("four.yaml")
             && out.errors[0].contains("changed while it was being checked"),
         "{}",
         out.errors[0]
     );
+    let errors = &out.errors[1..];
     assert!(
-        out.errors[1].starts_with("three.yaml") && out.errors[1].contains("cannot be read again"),
+        errors[0].starts_with("one.yaml")
+            && errors[0].contains("changed while it was being checked"),
         "{}",
-        out.errors[1]
+        errors[0]
+    );
+    assert!(
+        errors[1].starts_with("three.yaml") && errors[1].contains("cannot be read again"),
+        "{}",
+        errors[1]
     );
     let on = |name: &str| {
         out.findings
@@ -472,12 +487,13 @@ fn a_file_changed_or_gone_before_the_second_pass_is_reported_and_the_others_are_
             .count()
     };
     assert_eq!(on("one"), 0, "the changed file's workload is not checked");
+    assert_eq!(on("four"), 0, "the workload that moved is not checked");
     assert_eq!(
         on("three"),
         0,
         "the unreadable file's workload is not checked"
     );
     assert!(on("two") > 0, "the other file's workload is checked");
-    // The Service was checked in the first pass, from the text as first read.
-    assert_eq!(out.objects, 2);
+    // The Services were checked in the first pass, from the text as first read.
+    assert_eq!(out.objects, 3);
 }
