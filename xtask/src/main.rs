@@ -1,5 +1,6 @@
 //! Release chores: `cargo xtask dist` writes shell completions and the man page, generated from
-//! the CLI definition, into `target/dist/`.
+//! the CLI definition, into `target/dist/`. (The admission webhook's shape table has its own
+//! generator, `cargo shapes`, in `xtask/shapegen`: it must not depend on the crate it writes.)
 
 use std::path::PathBuf;
 

@@ -29,6 +29,7 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::config::Config;
+use crate::lean::{LeanMeta, LeanSpec};
 use crate::policy::{ModePolicy, NamespaceLabels};
 use crate::response::{self, Found, Hit};
 use crate::review::{ALWAYS_EXEMPT, Decision, Verdict};
@@ -331,7 +332,7 @@ impl<'a> Pod<'a> {
         let workload = WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)?;
         let (api_version, kind, top, template) = match read {
             Read::Pod(o) => {
-                let meta = o.metadata.unwrap_or_default();
+                let meta = o.metadata.map(|m| m.0).unwrap_or_default();
                 let top = TopMeta {
                     name: meta.name.clone().map(Cow::Owned),
                     namespace: None,
@@ -339,7 +340,7 @@ impl<'a> Pod<'a> {
                     waivers: Waivers::of(&meta),
                 };
                 let template = Template {
-                    metadata: Some(meta),
+                    metadata: Some(LeanMeta(meta)),
                     spec: o.spec,
                 };
                 (o.api_version, o.kind, top, template)
@@ -381,8 +382,8 @@ impl<'a> Pod<'a> {
         {
             return None;
         }
-        let spec = template.spec?;
-        let meta = template.metadata.unwrap_or_default();
+        let spec = template.spec?.0;
+        let meta = template.metadata.map(|m| m.0).unwrap_or_default();
         let mut waivers = top.waivers.0;
         if workload != WorkloadKind::Pod {
             waivers.extend(Waivers::of(&meta).0);
@@ -560,8 +561,8 @@ struct PodObject<'a> {
     api_version: Option<Text<'a>>,
     #[serde(default, borrow, deserialize_with = "present")]
     kind: Option<Text<'a>>,
-    metadata: Option<ObjectMeta>,
-    spec: Option<PodSpec>,
+    metadata: Option<LeanMeta>,
+    spec: Option<LeanSpec>,
 }
 
 /// Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job (`S` =
@@ -607,8 +608,8 @@ struct JobTemplate {
 /// A pod template: `metadata` and `spec`, decoded as `haven_model::workload` decodes them.
 #[derive(Deserialize)]
 struct Template {
-    metadata: Option<ObjectMeta>,
-    spec: Option<PodSpec>,
+    metadata: Option<LeanMeta>,
+    spec: Option<LeanSpec>,
 }
 
 /// What the engine path reads of a controller's own metadata: the name (`name`, `namespace`

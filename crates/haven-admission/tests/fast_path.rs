@@ -841,3 +841,77 @@ fn requests_as_an_api_server_sends_them_take_the_fast_path() {
     compare_mutations(&mut c, &bases, 600, &mut Rng(0x0a91_5e4e_b0d1_e500));
     c.assert_same();
 }
+
+/// Every value of the benchmark's API-server requests, one at a time, replaced by a value of
+/// each JSON type: the fast path checks most of a Pod against the shapes of the Kubernetes types
+/// instead of building it (`shape.rs`), so a wrong type anywhere (an environment variable, a
+/// toleration, a managed-fields time, a volume source) must still get the engine's answer.
+/// Edits that keep a value's type must still take the fast path, or the check proves nothing.
+#[test]
+fn every_single_edit_of_an_api_server_request_gets_the_engine_answer() {
+    fn paths(value: &Value, at: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    paths(v, format!("{at}/{key}"), out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    paths(v, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+    let junk = [
+        json!(null),
+        json!(7),
+        json!(1.5),
+        json!("x"),
+        json!(true),
+        json!([]),
+        json!({}),
+    ];
+    let mut c = Comparison::new(Config::default(), None);
+    let (mut same_type, mut same_type_fast) = (0usize, 0usize);
+    for (name, body, _) in api_server_requests() {
+        let base: Value = serde_json::from_slice(&body).unwrap();
+        let mut all = Vec::new();
+        paths(
+            &base["request"]["object"],
+            "/request/object".to_owned(),
+            &mut all,
+        );
+        for path in all {
+            let original = base.pointer(&path).unwrap().clone();
+            for j in &junk {
+                let mut edited = base.clone();
+                *edited.pointer_mut(&path).unwrap() = j.clone();
+                let bytes = serde_json::to_vec(&edited).unwrap();
+                c.check_one(&format!("{name} {path} = {j}"), &bytes);
+                let kept_type = matches!(
+                    (&original, j),
+                    (Value::String(_), Value::String(_)) | (Value::Bool(_), Value::Bool(_))
+                );
+                if kept_type {
+                    same_type += 1;
+                    let fast = review_fast(&bytes, &c.config, &c.namespaces, OWN).is_some();
+                    same_type_fast += usize::from(fast);
+                }
+            }
+        }
+    }
+    c.assert_same();
+    println!(
+        "{} single edits compared; {same_type_fast} of {same_type} that kept the type took the fast path",
+        c.compared
+    );
+    assert!(c.compared > 1000, "{}", c.compared);
+    assert!(
+        same_type_fast * 100 >= same_type * 95,
+        "{same_type_fast} of {same_type}"
+    );
+}
