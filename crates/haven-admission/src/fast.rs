@@ -26,6 +26,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+// `IgnoredAny` only in the envelope, where the engine path's derived decoding skips too.
 use serde_json::value::RawValue;
 
 use crate::config::Config;
@@ -33,6 +34,7 @@ use crate::lean::{LeanMeta, LeanSpec};
 use crate::policy::{ModePolicy, NamespaceLabels};
 use crate::response::{self, Found, Hit};
 use crate::review::{ALWAYS_EXEMPT, Decision, Verdict};
+use crate::shape::{Key, StrictAny};
 
 /// The AdmissionReview, as `review::Review` reads it, with the objects left as raw JSON, or the
 /// object of a create already decoded (see [`Request`]).
@@ -191,12 +193,11 @@ pub(crate) fn review(
     namespaces: &dyn NamespaceLabels,
     own_namespace: &str,
 ) -> Option<Decision> {
-    // The engine path parses the whole body, objects included, into a tree, so it rejects
-    // what only a full parse sees; this path gives way on anything of the kind, anywhere.
+    // The engine path parses the objects of the request in full, into trees, so it rejects
+    // what only a full parse sees. An object decoded as it is read (a create's) is read as
+    // strictly (`StrictAny` wherever nothing is built); one kept as raw JSON, and the old
+    // object, are scanned by `plain` before anything is answered.
     let body = std::str::from_utf8(body).ok()?;
-    if !plain(body) {
-        return None;
-    }
     let review: Review<'_> = serde_json::from_str(body).ok()?;
     if review.api_version.as_deref() != Some("admission.k8s.io/v1")
         || review.kind.as_deref() != Some("AdmissionReview")
@@ -204,6 +205,14 @@ pub(crate) fn review(
         return None;
     }
     let request = review.request?;
+    if let Some(Object::Raw(raw)) = &request.object
+        && !plain(raw.get())
+    {
+        return None;
+    }
+    if request.old_object.is_some_and(|old| !plain(old.get())) {
+        return None;
+    }
     let uid = request.uid.filter(|u| !u.is_empty())?;
     let gvk = request.kind?;
     let decided = |verdict, rules, response| Decision {
@@ -335,7 +344,6 @@ impl<'a> Pod<'a> {
                 let meta = o.metadata.map(|m| m.0).unwrap_or_default();
                 let top = TopMeta {
                     name: meta.name.clone().map(Cow::Owned),
-                    namespace: None,
                     generate_name: meta.generate_name.clone().map(Cow::Owned),
                     waivers: Waivers::of(&meta),
                 };
@@ -450,7 +458,7 @@ impl<'a> Pod<'a> {
 /// or hundreds of digits (possibly out of `f64` range), `\u` escapes of surrogates (possibly
 /// lone), nesting deeper than the engine path's parse allows. Conservative: such values are
 /// legal but never sent by an API server, and the engine path decides on them.
-fn plain(json: &str) -> bool {
+pub(crate) fn plain(json: &str) -> bool {
     const MAX_DEPTH: u32 = 100;
     const MAX_DIGITS: u32 = 300;
     let bytes = json.as_bytes();
@@ -555,11 +563,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 }
 
 /// A Pod: its metadata is the pod's.
-#[derive(Deserialize)]
 struct PodObject<'a> {
-    #[serde(rename = "apiVersion", default, borrow, deserialize_with = "present")]
     api_version: Option<Text<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
     kind: Option<Text<'a>>,
     metadata: Option<LeanMeta>,
     spec: Option<LeanSpec>,
@@ -567,46 +572,33 @@ struct PodObject<'a> {
 
 /// Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job (`S` =
 /// [`ControllerSpec`]) and CronJob ([`CronJobSpec`]).
-#[derive(Deserialize)]
 struct Controller<'a, S> {
-    #[serde(rename = "apiVersion", default, borrow, deserialize_with = "present")]
     api_version: Option<Text<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
     kind: Option<Text<'a>>,
-    #[serde(borrow)]
     metadata: Option<MapOnly<TopMeta<'a>>>,
     spec: Option<MapOnly<S>>,
 }
 
-#[derive(Deserialize)]
 struct PodTemplateObject<'a> {
-    #[serde(rename = "apiVersion", default, borrow, deserialize_with = "present")]
     api_version: Option<Text<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
     kind: Option<Text<'a>>,
-    #[serde(borrow)]
     metadata: Option<MapOnly<TopMeta<'a>>>,
     template: Option<MapOnly<Template>>,
 }
 
-#[derive(Deserialize)]
 struct ControllerSpec {
     template: Option<MapOnly<Template>>,
 }
 
-#[derive(Deserialize)]
 struct CronJobSpec {
-    #[serde(rename = "jobTemplate")]
     job_template: Option<MapOnly<JobTemplate>>,
 }
 
-#[derive(Deserialize)]
 struct JobTemplate {
     spec: Option<MapOnly<ControllerSpec>>,
 }
 
 /// A pod template: `metadata` and `spec`, decoded as `haven_model::workload` decodes them.
-#[derive(Deserialize)]
 struct Template {
     metadata: Option<LeanMeta>,
     spec: Option<LeanSpec>,
@@ -614,52 +606,187 @@ struct Template {
 
 /// What the engine path reads of a controller's own metadata: the name (`name`, `namespace`
 /// and `generateName` must be strings or null) and the waiver annotations.
-#[derive(Default, Deserialize)]
+#[derive(Default)]
 struct TopMeta<'a> {
-    #[serde(default, borrow, deserialize_with = "nullable")]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "nullable")]
-    #[allow(dead_code)]
-    namespace: Option<Cow<'a, str>>,
-    #[serde(
-        rename = "generateName",
-        default,
-        borrow,
-        deserialize_with = "nullable"
-    )]
     generate_name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    #[serde(rename = "annotations")]
     waivers: Waivers<'a>,
 }
 
-/// A struct read from a JSON object only: derived `Deserialize` would also read an array,
-/// field by field, where the engine path's lookups find nothing.
+/// A struct read from a JSON object only (derived `Deserialize` would also read an array,
+/// field by field, where the engine path's lookups find nothing), as derived code reads it:
+/// `apiVersion` and `kind` strings when present (`null` fails), a known key twice an error.
+/// Unknown keys are read as the engine path's full parse reads them ([`StrictAny`]), which is
+/// what lets this path do without a pre-scan of the body.
 struct MapOnly<T>(T);
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for MapOnly<T> {
+trait FromMap<'de>: Sized {
+    /// The known keys, in the order [`FromMap::read`] numbers them.
+    const FIELDS: &'static [&'static str];
+    fn empty() -> Self;
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error>;
+}
+
+impl<'de, T: FromMap<'de>> Deserialize<'de> for MapOnly<T> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        impl<'de, T: FromMap<'de>> Visitor<'de> for V<T> {
             type Value = T;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a map")
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+                let mut out = T::empty();
+                let mut seen = 0u32;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match T::FIELDS.iter().position(|f| *f == key.0) {
+                        Some(i) => {
+                            if seen & (1 << i) != 0 {
+                                return Err(de::Error::duplicate_field(T::FIELDS[i]));
+                            }
+                            seen |= 1 << i;
+                            out.read(i, &mut map)?;
+                        }
+                        None => {
+                            map.next_value::<StrictAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
             }
         }
         d.deserialize_map(V(std::marker::PhantomData)).map(MapOnly)
     }
 }
 
-/// `apiVersion` and `kind`: absent (`None`), or a string; `null` fails, as in the engine path.
-fn present<'de: 'a, 'a, D: de::Deserializer<'de>>(d: D) -> Result<Option<Text<'a>>, D::Error> {
-    Text::deserialize(d).map(Some)
+impl<'de: 'a, 'a> FromMap<'de> for PodObject<'a> {
+    const FIELDS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn empty() -> Self {
+        PodObject {
+            api_version: None,
+            kind: None,
+            metadata: None,
+            spec: None,
+        }
+    }
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => self.api_version = Some(map.next_value()?),
+            1 => self.kind = Some(map.next_value()?),
+            2 => self.metadata = map.next_value()?,
+            _ => self.spec = map.next_value()?,
+        }
+        Ok(())
+    }
 }
 
-fn nullable<'de: 'a, 'a, D: de::Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
-    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
+impl<'de: 'a, 'a, S: FromMap<'de>> FromMap<'de> for Controller<'a, S> {
+    const FIELDS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn empty() -> Self {
+        Controller {
+            api_version: None,
+            kind: None,
+            metadata: None,
+            spec: None,
+        }
+    }
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => self.api_version = Some(map.next_value()?),
+            1 => self.kind = Some(map.next_value()?),
+            2 => self.metadata = map.next_value()?,
+            _ => self.spec = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de: 'a, 'a> FromMap<'de> for PodTemplateObject<'a> {
+    const FIELDS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "template"];
+    fn empty() -> Self {
+        PodTemplateObject {
+            api_version: None,
+            kind: None,
+            metadata: None,
+            template: None,
+        }
+    }
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => self.api_version = Some(map.next_value()?),
+            1 => self.kind = Some(map.next_value()?),
+            2 => self.metadata = map.next_value()?,
+            _ => self.template = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> FromMap<'de> for ControllerSpec {
+    const FIELDS: &'static [&'static str] = &["template"];
+    fn empty() -> Self {
+        ControllerSpec { template: None }
+    }
+    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        self.template = map.next_value()?;
+        Ok(())
+    }
+}
+
+impl<'de> FromMap<'de> for CronJobSpec {
+    const FIELDS: &'static [&'static str] = &["jobTemplate"];
+    fn empty() -> Self {
+        CronJobSpec { job_template: None }
+    }
+    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        self.job_template = map.next_value()?;
+        Ok(())
+    }
+}
+
+impl<'de> FromMap<'de> for JobTemplate {
+    const FIELDS: &'static [&'static str] = &["spec"];
+    fn empty() -> Self {
+        JobTemplate { spec: None }
+    }
+    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        self.spec = map.next_value()?;
+        Ok(())
+    }
+}
+
+impl<'de> FromMap<'de> for Template {
+    const FIELDS: &'static [&'static str] = &["metadata", "spec"];
+    fn empty() -> Self {
+        Template {
+            metadata: None,
+            spec: None,
+        }
+    }
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => self.metadata = map.next_value()?,
+            _ => self.spec = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de: 'a, 'a> FromMap<'de> for TopMeta<'a> {
+    const FIELDS: &'static [&'static str] = &["name", "namespace", "generateName", "annotations"];
+    fn empty() -> Self {
+        TopMeta::default()
+    }
+    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => self.name = map.next_value::<Option<Text<'a>>>()?.map(|t| t.0),
+            // Read (a string or null, as the engine path requires), not used.
+            1 => drop(map.next_value::<Option<Text<'a>>>()?),
+            2 => self.generate_name = map.next_value::<Option<Text<'a>>>()?.map(|t| t.0),
+            _ => self.waivers = map.next_value()?,
+        }
+        Ok(())
+    }
 }
 
 /// The rule patterns of `waive.haven.commonground.nl/<rule>: <reason>` annotations with a
@@ -701,7 +828,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Waivers<'a> {
                         let reason = map.next_value::<Reason>()?;
                         found.insert(key, reason.0);
                     } else {
-                        map.next_value::<IgnoredAny>()?;
+                        map.next_value::<StrictAny>()?;
                     }
                 }
                 Ok(Waivers(
@@ -770,11 +897,11 @@ impl<'de> Deserialize<'de> for Reason {
                 Ok(Reason(false))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                while seq.next_element::<StrictAny>()?.is_some() {}
                 Ok(Reason(false))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                while map.next_entry::<StrictAny, StrictAny>()?.is_some() {}
                 Ok(Reason(false))
             }
         }

@@ -40,6 +40,31 @@ struct LeanEphemeral(EphemeralContainer);
 /// than a whole review's other work.
 struct LeanVolume(Volume);
 
+/// A `k8s-openapi` value built from its raw JSON, which [`crate::fast::plain`] has checked
+/// first: the generated decoders skip unknown keys without the checks of a full parse (see
+/// [`crate::shape::StrictAny`]), so a subtree built with them is scanned. Such subtrees (security
+/// contexts, ports, probes) are a small part of a Pod.
+struct Plain<T>(T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Plain<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?;
+        if !crate::fast::plain(raw.get()) {
+            return Err(de::Error::custom("a value only a full parse checks"));
+        }
+        serde_json::from_str(raw.get())
+            .map(Plain)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// `map`'s next value, `null` or a [`Plain`] `T`.
+fn plain_value<'de, T: serde::de::DeserializeOwned, A: MapAccess<'de>>(
+    map: &mut A,
+) -> Result<Option<T>, A::Error> {
+    Ok(map.next_value::<Option<Plain<T>>>()?.map(|p| p.0))
+}
+
 /// A lean type: read from a JSON object's entries, as the generated decoders read structs.
 trait Lean: Sized {
     const NAME: &'static str;
@@ -117,12 +142,12 @@ impl Lean for LeanSpec {
                         .next_value::<Option<Vec<LeanVolume>>>()?
                         .map(|vs| vs.into_iter().map(|v| v.0).collect());
                 }
-                "securityContext" => spec.security_context = map.next_value()?,
+                "securityContext" => spec.security_context = plain_value(&mut map)?,
                 "hostNetwork" => spec.host_network = map.next_value()?,
                 "hostPID" => spec.host_pid = map.next_value()?,
                 "hostIPC" => spec.host_ipc = map.next_value()?,
                 "hostUsers" => spec.host_users = map.next_value()?,
-                "os" => spec.os = map.next_value()?,
+                "os" => spec.os = plain_value(&mut map)?,
                 "runtimeClassName" => spec.runtime_class_name = map.next_value()?,
                 other => check_field(POD_SPEC, other, &mut map)?,
             }
@@ -154,12 +179,12 @@ impl Parts {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match &*key.0 {
                 "name" => p.name = map.next_value()?,
-                "securityContext" => p.security_context = map.next_value()?,
-                "ports" => p.ports = map.next_value()?,
-                "livenessProbe" => p.liveness_probe = map.next_value()?,
-                "readinessProbe" => p.readiness_probe = map.next_value()?,
-                "startupProbe" => p.startup_probe = map.next_value()?,
-                "lifecycle" => p.lifecycle = map.next_value()?,
+                "securityContext" => p.security_context = plain_value(&mut map)?,
+                "ports" => p.ports = plain_value(&mut map)?,
+                "livenessProbe" => p.liveness_probe = plain_value(&mut map)?,
+                "readinessProbe" => p.readiness_probe = plain_value(&mut map)?,
+                "startupProbe" => p.startup_probe = plain_value(&mut map)?,
+                "lifecycle" => p.lifecycle = plain_value(&mut map)?,
                 other => check_field(shape, other, &mut map)?,
             }
         }
@@ -212,7 +237,7 @@ impl Lean for LeanVolume {
                 ($($json:literal => $field:ident),* $(,)?) => {
                     match &*key.0 {
                         "name" => name = map.next_value()?,
-                        "hostPath" => v.host_path = map.next_value()?,
+                        "hostPath" => v.host_path = plain_value(&mut map)?,
                         $($json => {
                             v.$field = present_field(VOLUME, $json, &mut map)?
                                 .then(Default::default);

@@ -9,15 +9,16 @@
 //! for any struct field, unknown keys skipped, later duplicates allowed, and the hand-written
 //! types (times, quantities, int-or-string, byte strings) checked by their own `Deserialize`.
 //!
-//! JSON values (`FieldsV1`, `RawExtension`) are checked as any JSON. Decoding them into a
-//! `serde_json::Value` also checks that numbers fit an `f64`, which the fast path only reaches
-//! after [`crate::fast`]'s `plain` has excluded exponents and very long numbers.
+//! JSON values (`FieldsV1`, `RawExtension`) and unknown keys are read with [`StrictAny`], as a
+//! `serde_json::Value` is parsed: numbers must fit an `f64`, `\u` escapes must be valid, and
+//! nesting counts against the parser's depth limit. (`serde::de::IgnoredAny` checks none of
+//! that, and the engine path parses the whole object into a `Value`.)
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::shape_table::STRUCTS;
 
@@ -71,7 +72,7 @@ pub(crate) fn check_field<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     match crate::shape_table::field(index, key) {
         Some(shape) => map.next_value_seed(Nullable(shape)),
-        None => map.next_value::<IgnoredAny>().map(drop),
+        None => map.next_value::<StrictAny>().map(drop),
     }
 }
 
@@ -84,7 +85,7 @@ pub(crate) fn present_field<'de, A: MapAccess<'de>>(
 ) -> Result<bool, A::Error> {
     match crate::shape_table::field(index, key) {
         Some(shape) => map.next_value_seed(Present(shape)),
-        None => map.next_value::<IgnoredAny>().map(|_| false),
+        None => map.next_value::<StrictAny>().map(|_| false),
     }
 }
 
@@ -111,6 +112,59 @@ impl<'de> DeserializeSeed<'de> for Present {
             }
         }
         d.deserialize_option(V(self.0))
+    }
+}
+
+/// Any JSON value, read as `serde_json::Value` reads one (through `deserialize_any`: numbers
+/// parsed, strings unescaped, nesting counted), without building it.
+pub(crate) struct StrictAny;
+
+impl<'de> Deserialize<'de> for StrictAny {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictV)
+    }
+}
+
+struct StrictV;
+
+impl<'de> Visitor<'de> for StrictV {
+    type Value = StrictAny;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<StrictAny, E> {
+        Ok(StrictAny)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<StrictAny, E> {
+        Ok(StrictAny)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<StrictAny, E> {
+        Ok(StrictAny)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<StrictAny, E> {
+        Ok(StrictAny)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<StrictAny, E> {
+        Ok(StrictAny)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<StrictAny, E> {
+        Ok(StrictAny)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<StrictAny, E> {
+        Ok(StrictAny)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<StrictAny, D::Error> {
+        StrictAny::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrictAny, A::Error> {
+        while seq.next_element::<StrictAny>()?.is_some() {}
+        Ok(StrictAny)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictAny, A::Error> {
+        while map.next_key::<StrictAny>()?.is_some() {
+            map.next_value::<StrictAny>()?;
+        }
+        Ok(StrictAny)
     }
 }
 
@@ -182,7 +236,7 @@ impl<'de> DeserializeSeed<'de> for Check {
                 Leaf::I64 => i64::deserialize(d).map(drop),
                 Leaf::F64 => f64::deserialize(d).map(drop),
                 Leaf::ByteString => k8s_openapi::ByteString::deserialize(d).map(drop),
-                Leaf::Json => IgnoredAny::deserialize(d).map(drop),
+                Leaf::Json => StrictAny::deserialize(d).map(drop),
                 Leaf::Time => v1::Time::deserialize(d).map(drop),
                 Leaf::MicroTime => v1::MicroTime::deserialize(d).map(drop),
                 Leaf::Quantity => Quantity::deserialize(d).map(drop),

@@ -915,3 +915,111 @@ fn every_single_edit_of_an_api_server_request_gets_the_engine_answer() {
         "{same_type_fast} of {same_type}"
     );
 }
+
+/// What only a full parse rejects (a number out of `f64` range, a lone surrogate escape,
+/// nesting beyond the parser's limit), and what it accepts, placed under a new key in every
+/// kind of place the fast path reads differently: skipped keys of the object, of its metadata,
+/// of structs it only checks (a toleration, an environment variable, a volume source), of the
+/// subtrees it builds (security contexts, probes), a JSON leaf (`fieldsV1`), a controller's own
+/// spec, the old object of a create, and the object of a kind it does not check. The fast path
+/// has no pre-scan of the whole body any more; each of these must still get the engine's answer.
+#[test]
+fn what_only_a_full_parse_rejects_gets_the_engine_answer_wherever_it_is() {
+    let requests = api_server_requests();
+    let pod: Value = serde_json::from_slice(&requests[0].1).unwrap();
+    let deployment: Value = serde_json::from_slice(&requests[2].1).unwrap();
+    assert_eq!(deployment["request"]["kind"]["kind"], "Deployment");
+    let places: &[(&Value, &str)] = &[
+        (&pod, "/request/object"),
+        (&pod, "/request/object/metadata"),
+        (&pod, "/request/object/metadata/managedFields/0/fieldsV1"),
+        (&pod, "/request/object/spec"),
+        (&pod, "/request/object/spec/tolerations/0"),
+        (&pod, "/request/object/spec/securityContext"),
+        (&pod, "/request/object/spec/containers/0"),
+        (&pod, "/request/object/spec/containers/0/env/0"),
+        (&pod, "/request/object/spec/containers/0/resources/requests"),
+        (&pod, "/request/object/spec/containers/0/securityContext"),
+        (
+            &pod,
+            "/request/object/spec/containers/0/securityContext/capabilities",
+        ),
+        (
+            &pod,
+            "/request/object/spec/containers/0/livenessProbe/httpGet",
+        ),
+        (&pod, "/request/object/spec/containers/0/ports/0"),
+        (&pod, "/request/object/spec/volumes/0"),
+        (&pod, "/request/object/spec/volumes/0/emptyDir"),
+        (&pod, "/request/object/spec/volumes/2/projected/sources/0"),
+        (&pod, "/request/object/status"),
+        (&pod, "/request"),
+        (&deployment, "/request/object/metadata"),
+        (&deployment, "/request/object/metadata/annotations"),
+        (&deployment, "/request/object/spec"),
+        (&deployment, "/request/object/spec/strategy"),
+        (&deployment, "/request/object/spec/template"),
+        (&deployment, "/request/object/spec/template/metadata"),
+    ];
+    let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let values = [
+        "1e400".to_owned(),
+        "-1e400".to_owned(),
+        "1.5e3".to_owned(),
+        "9".repeat(400),
+        r#""\ud800""#.to_owned(),
+        r#""\udc00x""#.to_owned(),
+        r#""\ud83d\ude00""#.to_owned(),
+        deep(130),
+        deep(100),
+    ];
+    let mut c = Comparison::new(Config::default(), None);
+    let mut bodies = Vec::new();
+    for (base, place) in places {
+        let mut edited = (*base).clone();
+        let target = edited
+            .pointer_mut(place)
+            .unwrap_or_else(|| panic!("{place}"));
+        target
+            .as_object_mut()
+            .unwrap_or_else(|| panic!("{place} is not an object"))
+            .insert("zzzExtra".to_owned(), json!("__RAW__"));
+        bodies.push((place.to_string(), serde_json::to_string(&edited).unwrap()));
+    }
+    // The old object of a create, and a kind the webhook does not check.
+    let mut create_with_old = pod.clone();
+    create_with_old["request"]["oldObject"] = json!({"zzzExtra": "__RAW__"});
+    bodies.push(("oldObject of a create".into(), create_with_old.to_string()));
+    let mut config_map = pod.clone();
+    config_map["request"]["kind"] = json!({"group": "", "version": "v1", "kind": "ConfigMap"});
+    config_map["request"]["object"] =
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"zzzExtra": "__RAW__"}});
+    bodies.push(("a ConfigMap".into(), config_map.to_string()));
+    let mut fast_answers = 0;
+    for (place, text) in &bodies {
+        // Also in API server order, where a create's object is decoded as it is read (the
+        // order is made before the values go in: a tree cannot hold most of them).
+        let ordered = String::from_utf8(api_server_order(text.as_bytes()).unwrap()).unwrap();
+        for v in &values {
+            let what = format!("{place} <- {}", &v[..v.len().min(20)]);
+            let body = text.replacen(r#""__RAW__""#, v, 1);
+            assert_ne!(&body, text);
+            c.check_one(&what, body.as_bytes());
+            let body = ordered.replacen(r#""__RAW__""#, v, 1);
+            assert_ne!(body, ordered);
+            c.check_one(&format!("{what} (API server order)"), body.as_bytes());
+            if review_fast(body.as_bytes(), &c.config, &c.namespaces, OWN).is_some() {
+                fast_answers += 1;
+            }
+        }
+    }
+    c.assert_same();
+    println!(
+        "{} requests compared, {fast_answers} answered by the fast path",
+        c.compared
+    );
+    // The accepted values (a small exponent, a surrogate pair, nesting within the limit) are
+    // answered by the fast path where nothing is pre-scanned; what a full parse rejects never
+    // is (the comparison above).
+    assert!(fast_answers >= 2 * bodies.len(), "{fast_answers}");
+}
