@@ -43,9 +43,11 @@ pub(crate) const LARGE_BODY: usize = 128 * 1024;
 /// API server sends them, hold 104–151.
 pub(crate) const LARGE_OBJECTS: usize = 512;
 
-/// Whether a body goes to the large lane.
+/// Whether a body goes to the large lane. The count stops at the limit and uses `memchr`'s
+/// vector search: a byte-by-byte count compiled to four bytes a step and took ~5% of the
+/// server's CPU under load.
 fn is_large(body: &[u8]) -> bool {
-    body.len() > LARGE_BODY || body.iter().filter(|&&b| b == b'{').count() > LARGE_OBJECTS
+    body.len() > LARGE_BODY || memchr::memchr_iter(b'{', body).nth(LARGE_OBJECTS).is_some()
 }
 
 struct Job {
@@ -300,6 +302,15 @@ mod tests {
         assert!(many_small.len() < LARGE_BODY, "{}", many_small.len());
         assert!(is_large(&many_small));
         assert!(is_large(&many_containers_review("c", 1_000)));
+        // The count's boundary: more than LARGE_OBJECTS, strings included.
+        let braces = |n: usize| format!("[{}]", vec!["{}"; n].join(",")).into_bytes();
+        assert!(!is_large(&braces(LARGE_OBJECTS)));
+        assert!(is_large(&braces(LARGE_OBJECTS + 1)));
+        assert!(is_large(
+            format!("\"{}\"", "{".repeat(LARGE_OBJECTS + 1)).as_bytes()
+        ));
+        assert!(!is_large(&vec![b'x'; LARGE_BODY]));
+        assert!(is_large(&vec![b'x'; LARGE_BODY + 1]));
     }
 
     /// The large lane keeps ordinary requests from waiting behind a slow one: while a large Pod's
