@@ -318,7 +318,7 @@ struct Pod<'a> {
     /// `metadata.name`, or `metadata.generateName` followed by `*`, or `<unnamed>`.
     name: String,
     meta: ObjectMeta,
-    spec: PodSpec,
+    spec: Box<PodSpec>,
     /// Rule patterns of the object's and the template's waiver annotations.
     waivers: Vec<Cow<'a, str>>,
 }
