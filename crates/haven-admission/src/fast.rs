@@ -197,8 +197,9 @@ pub(crate) fn review(
     // what only a full parse sees. An object decoded as it is read (a create's) is read as
     // strictly (`StrictAny` wherever nothing is built); one kept as raw JSON, and the old
     // object, are scanned by `plain` before anything is answered.
-    let body = std::str::from_utf8(body).ok()?;
-    let review: Review<'_> = serde_json::from_str(body).ok()?;
+    // Read from bytes, as the engine path reads them: UTF-8 is checked in every string that is
+    // parsed (and in raw objects), and not in the envelope's skipped fields, by both paths.
+    let review: Review<'_> = serde_json::from_slice(body).ok()?;
     if review.api_version.as_deref() != Some("admission.k8s.io/v1")
         || review.kind.as_deref() != Some("AdmissionReview")
     {

@@ -972,6 +972,7 @@ fn what_only_a_full_parse_rejects_gets_the_engine_answer_wherever_it_is() {
         r#""\ud83d\ude00""#.to_owned(),
         deep(130),
         deep(100),
+        "\"\u{fffd}\"".to_owned(),
     ];
     let mut c = Comparison::new(Config::default(), None);
     let mut bodies = Vec::new();
@@ -1001,7 +1002,7 @@ fn what_only_a_full_parse_rejects_gets_the_engine_answer_wherever_it_is() {
         // order is made before the values go in: a tree cannot hold most of them).
         let ordered = String::from_utf8(api_server_order(text.as_bytes()).unwrap()).unwrap();
         for v in &values {
-            let what = format!("{place} <- {}", &v[..v.len().min(20)]);
+            let what = format!("{place} <- {}", v.chars().take(20).collect::<String>());
             let body = text.replacen(r#""__RAW__""#, v, 1);
             assert_ne!(&body, text);
             c.check_one(&what, body.as_bytes());
@@ -1010,6 +1011,19 @@ fn what_only_a_full_parse_rejects_gets_the_engine_answer_wherever_it_is() {
             c.check_one(&format!("{what} (API server order)"), body.as_bytes());
             if review_fast(body.as_bytes(), &c.config, &c.namespaces, OWN).is_some() {
                 fast_answers += 1;
+            }
+            // Bytes that are not UTF-8, in a string, there too.
+            if v.contains('\u{fffd}') {
+                for (order, t) in [("", text), (" (API server order)", &ordered)] {
+                    let body = t
+                        .replacen(r#""__RAW__""#, v, 1)
+                        .replacen('\u{fffd}', "\u{1}", 1)
+                        .into_bytes();
+                    let at = body.iter().position(|&b| b == 1).unwrap();
+                    let mut body = body;
+                    body[at] = 0xff;
+                    c.check_one(&format!("{place} <- invalid UTF-8{order}"), &body);
+                }
             }
         }
     }
