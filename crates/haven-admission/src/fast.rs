@@ -660,118 +660,55 @@ impl<'de, T: FromMap<'de>> Deserialize<'de> for MapOnly<T> {
     }
 }
 
-impl<'de: 'a, 'a> FromMap<'de> for PodObject<'a> {
-    const FIELDS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
-    fn empty() -> Self {
-        PodObject {
-            api_version: None,
-            kind: None,
-            metadata: None,
-            spec: None,
+/// [`FromMap`] for a struct of `Option` fields, each read by its JSON key (`as Some`: a value
+/// that must not be `null`), all `None` when absent.
+macro_rules! from_map {
+    (impl[$($generics:tt)*] $ty:ty { $($key:literal => $field:ident $(as $some:ident)?),* $(,)? }) => {
+        impl<$($generics)*> FromMap<'de> for $ty {
+            const FIELDS: &'static [&'static str] = &[$($key),*];
+            fn empty() -> Self {
+                Self { $($field: None),* }
+            }
+            fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
+                let mut index = 0;
+                $(
+                    if field == index {
+                        self.$field = from_map!(@read map $($some)?);
+                        return Ok(());
+                    }
+                    index += 1;
+                )*
+                let _ = index;
+                Ok(())
+            }
         }
-    }
-    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
-        match field {
-            0 => self.api_version = Some(map.next_value()?),
-            1 => self.kind = Some(map.next_value()?),
-            2 => self.metadata = map.next_value()?,
-            _ => self.spec = map.next_value()?,
-        }
-        Ok(())
-    }
+    };
+    (@read $map:ident) => { $map.next_value()? };
+    (@read $map:ident Some) => { Some($map.next_value()?) };
 }
 
-impl<'de: 'a, 'a, S: FromMap<'de>> FromMap<'de> for Controller<'a, S> {
-    const FIELDS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
-    fn empty() -> Self {
-        Controller {
-            api_version: None,
-            kind: None,
-            metadata: None,
-            spec: None,
-        }
-    }
-    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
-        match field {
-            0 => self.api_version = Some(map.next_value()?),
-            1 => self.kind = Some(map.next_value()?),
-            2 => self.metadata = map.next_value()?,
-            _ => self.spec = map.next_value()?,
-        }
-        Ok(())
-    }
-}
-
-impl<'de: 'a, 'a> FromMap<'de> for PodTemplateObject<'a> {
-    const FIELDS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "template"];
-    fn empty() -> Self {
-        PodTemplateObject {
-            api_version: None,
-            kind: None,
-            metadata: None,
-            template: None,
-        }
-    }
-    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
-        match field {
-            0 => self.api_version = Some(map.next_value()?),
-            1 => self.kind = Some(map.next_value()?),
-            2 => self.metadata = map.next_value()?,
-            _ => self.template = map.next_value()?,
-        }
-        Ok(())
-    }
-}
-
-impl<'de> FromMap<'de> for ControllerSpec {
-    const FIELDS: &'static [&'static str] = &["template"];
-    fn empty() -> Self {
-        ControllerSpec { template: None }
-    }
-    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
-        self.template = map.next_value()?;
-        Ok(())
-    }
-}
-
-impl<'de> FromMap<'de> for CronJobSpec {
-    const FIELDS: &'static [&'static str] = &["jobTemplate"];
-    fn empty() -> Self {
-        CronJobSpec { job_template: None }
-    }
-    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
-        self.job_template = map.next_value()?;
-        Ok(())
-    }
-}
-
-impl<'de> FromMap<'de> for JobTemplate {
-    const FIELDS: &'static [&'static str] = &["spec"];
-    fn empty() -> Self {
-        JobTemplate { spec: None }
-    }
-    fn read<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
-        self.spec = map.next_value()?;
-        Ok(())
-    }
-}
-
-impl<'de> FromMap<'de> for Template {
-    const FIELDS: &'static [&'static str] = &["metadata", "spec"];
-    fn empty() -> Self {
-        Template {
-            metadata: None,
-            spec: None,
-        }
-    }
-    fn read<A: MapAccess<'de>>(&mut self, field: usize, map: &mut A) -> Result<(), A::Error> {
-        match field {
-            0 => self.metadata = map.next_value()?,
-            _ => self.spec = map.next_value()?,
-        }
-        Ok(())
-    }
-}
+from_map!(impl['de: 'a, 'a] PodObject<'a> {
+    "apiVersion" => api_version as Some,
+    "kind" => kind as Some,
+    "metadata" => metadata,
+    "spec" => spec,
+});
+from_map!(impl['de: 'a, 'a, S: FromMap<'de>] Controller<'a, S> {
+    "apiVersion" => api_version as Some,
+    "kind" => kind as Some,
+    "metadata" => metadata,
+    "spec" => spec,
+});
+from_map!(impl['de: 'a, 'a] PodTemplateObject<'a> {
+    "apiVersion" => api_version as Some,
+    "kind" => kind as Some,
+    "metadata" => metadata,
+    "template" => template,
+});
+from_map!(impl['de] ControllerSpec { "template" => template });
+from_map!(impl['de] CronJobSpec { "jobTemplate" => job_template });
+from_map!(impl['de] JobTemplate { "spec" => spec });
+from_map!(impl['de] Template { "metadata" => metadata, "spec" => spec });
 
 impl<'de: 'a, 'a> FromMap<'de> for TopMeta<'a> {
     const FIELDS: &'static [&'static str] = &["name", "namespace", "generateName", "annotations"];

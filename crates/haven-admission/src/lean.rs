@@ -206,32 +206,27 @@ impl Parts {
     }
 }
 
-impl Parts {
-    fn into_container(self) -> Container {
-        Container {
-            name: self.name.unwrap_or_default(),
-            security_context: self.security_context.map(|b| *b),
-            ports: self.ports,
-            liveness_probe: self.liveness_probe.map(|b| *b),
-            readiness_probe: self.readiness_probe.map(|b| *b),
-            startup_probe: self.startup_probe.map(|b| *b),
-            lifecycle: self.lifecycle.map(|b| *b),
-            ..Container::default()
+/// `Parts::$name`: the container of type `$ty` with the parts' fields, unboxed.
+macro_rules! into_container {
+    ($name:ident, $ty:ident) => {
+        fn $name(self) -> $ty {
+            $ty {
+                name: self.name.unwrap_or_default(),
+                security_context: self.security_context.map(|b| *b),
+                ports: self.ports,
+                liveness_probe: self.liveness_probe.map(|b| *b),
+                readiness_probe: self.readiness_probe.map(|b| *b),
+                startup_probe: self.startup_probe.map(|b| *b),
+                lifecycle: self.lifecycle.map(|b| *b),
+                ..$ty::default()
+            }
         }
-    }
+    };
+}
 
-    fn into_ephemeral(self) -> EphemeralContainer {
-        EphemeralContainer {
-            name: self.name.unwrap_or_default(),
-            security_context: self.security_context.map(|b| *b),
-            ports: self.ports,
-            liveness_probe: self.liveness_probe.map(|b| *b),
-            readiness_probe: self.readiness_probe.map(|b| *b),
-            startup_probe: self.startup_probe.map(|b| *b),
-            lifecycle: self.lifecycle.map(|b| *b),
-            ..EphemeralContainer::default()
-        }
-    }
+impl Parts {
+    into_container!(into_container, Container);
+    into_container!(into_ephemeral, EphemeralContainer);
 }
 
 impl Lean for LeanContainer {

@@ -360,13 +360,17 @@ mod tests {
         assert!(is_large(&vec![b'x'; LARGE_BODY + 1]));
     }
 
-    /// The large lane keeps ordinary requests from waiting behind a slow one: while a large Pod's
-    /// review is held up, ordinary Pods are still answered. On one shared thread they would wait
-    /// for it (here: forever, and the test would time out).
-    /// Ordinary reviews share their threads' queue: while one ordinary review is held up, the
-    /// other thread answers the rest. (With one thread each the test would time out.)
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn ordinary_reviews_use_every_review_thread() {
+    /// Starts a reviewer with `threads` ordinary threads whose namespace lookups for `slow`
+    /// block until released, and a review of `held` (moved to namespace `slow`); returns once
+    /// that review has started, with the reviewer, the review and its release.
+    async fn hold(
+        threads: usize,
+        held: Bytes,
+    ) -> (
+        Arc<Reviewer>,
+        tokio::task::JoinHandle<Result<Result<Decision, BadRequest>, ReviewerGone>>,
+        std::sync::mpsc::Sender<()>,
+    ) {
         let (started_tx, started) = std::sync::mpsc::channel();
         let (release, release_rx) = std::sync::mpsc::channel();
         let gate = Gate {
@@ -374,15 +378,18 @@ mod tests {
             release: std::sync::Mutex::new(release_rx),
         };
         let reviewer = Arc::new(
-            Reviewer::with_threads(Config::default(), Arc::new(gate), "haven-system".into(), 2)
-                .unwrap(),
+            Reviewer::with_threads(
+                Config::default(),
+                Arc::new(gate),
+                "haven-system".into(),
+                threads,
+            )
+            .unwrap(),
         );
-        let mut held: serde_json::Value =
-            serde_json::from_slice(&pod_review("held", true)).unwrap();
+        let mut held: serde_json::Value = serde_json::from_slice(&held).unwrap();
         held["request"]["namespace"] = "slow".into();
         let held = Bytes::from(serde_json::to_vec(&held).unwrap());
-        assert!(!is_large(&held));
-        let held = tokio::spawn({
+        let review = tokio::spawn({
             let reviewer = Arc::clone(&reviewer);
             async move { reviewer.review(held).await }
         });
@@ -390,13 +397,23 @@ mod tests {
             .await
             .unwrap()
             .expect("the held review starts");
+        (reviewer, review, release)
+    }
+
+    /// Ten ordinary reviews are answered while `held` is held up; then it is released and
+    /// answered too.
+    async fn answered_meanwhile(
+        reviewer: &Reviewer,
+        held: tokio::task::JoinHandle<Result<Result<Decision, BadRequest>, ReviewerGone>>,
+        release: std::sync::mpsc::Sender<()>,
+    ) {
         for i in 0..10 {
             let answer = tokio::time::timeout(
                 std::time::Duration::from_secs(60),
                 reviewer.review(pod_review(&format!("o{i}"), i % 2 == 0)),
             )
             .await
-            .expect("an ordinary request is answered by the other thread");
+            .expect("an ordinary request is answered while another review is held up");
             assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
         }
         assert!(!held.is_finished(), "the held review is still held up");
@@ -405,42 +422,25 @@ mod tests {
         assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
     }
 
+    /// Ordinary reviews share their threads' queue: while one ordinary review is held up, the
+    /// other thread answers the rest. (With one thread the test would time out.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ordinary_reviews_use_every_review_thread() {
+        let held = pod_review("held", true);
+        assert!(!is_large(&held));
+        let (reviewer, held, release) = hold(2, held).await;
+        answered_meanwhile(&reviewer, held, release).await;
+    }
+
+    /// The large lane keeps ordinary requests from waiting behind a slow one: while a large Pod's
+    /// review is held up, ordinary Pods are still answered, even with a single ordinary thread.
+    /// On one shared thread they would wait for it (here: forever, and the test would time out).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn ordinary_requests_do_not_wait_behind_a_large_one() {
-        let (started_tx, started) = std::sync::mpsc::channel();
-        let (release, release_rx) = std::sync::mpsc::channel();
-        let gate = Gate {
-            started: std::sync::Mutex::new(Some(started_tx)),
-            release: std::sync::Mutex::new(release_rx),
-        };
-        let reviewer = Arc::new(
-            Reviewer::spawn(Config::default(), Arc::new(gate), "haven-system".into()).unwrap(),
-        );
-        let mut large: serde_json::Value =
-            serde_json::from_slice(&many_containers_review("large", 1_000)).unwrap();
-        large["request"]["namespace"] = "slow".into();
-        let large = Bytes::from(serde_json::to_vec(&large).unwrap());
-        let large = tokio::spawn({
-            let reviewer = Arc::clone(&reviewer);
-            async move { reviewer.review(large).await }
-        });
-        tokio::task::spawn_blocking(move || started.recv())
-            .await
-            .unwrap()
-            .expect("the large review starts");
-        for i in 0..10 {
-            let answer = tokio::time::timeout(
-                std::time::Duration::from_secs(60),
-                reviewer.review(pod_review(&format!("s{i}"), i % 2 == 0)),
-            )
-            .await
-            .expect("an ordinary request is answered while the large one is held up");
-            assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
-        }
-        assert!(!large.is_finished(), "the large review is still held up");
-        release.send(()).unwrap();
-        let answer = large.await.unwrap();
-        assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
+        let large = many_containers_review("large", 1_000);
+        assert!(is_large(&large));
+        let (reviewer, held, release) = hold(1, large).await;
+        answered_meanwhile(&reviewer, held, release).await;
     }
 
     #[tokio::test]
