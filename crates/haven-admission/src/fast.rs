@@ -382,12 +382,14 @@ impl<'a> Pod<'a> {
                 )
             }
         };
-        // AdmissionReview objects usually carry apiVersion and kind; when they do, they must be
-        // the request's (the engine path reads the object's own, and rejects empty ones).
+        // AdmissionReview objects carry apiVersion and kind; when they do, they must be the
+        // request's (the engine path reads the object's own, and rejects empty ones). Without
+        // an apiVersion, the engine path makes one of the request's group and version, which
+        // may be empty or name another group: an API server never sends that, so give way.
+        let api_version = api_version?;
         if kind.is_some_and(|k| k.0 != gvk.kind)
-            || api_version.is_some_and(|v| {
-                v.0.is_empty() || v.0.rsplit_once('/').map_or("", |(g, _)| g) != gvk.group
-            })
+            || api_version.0.is_empty()
+            || api_version.0.rsplit_once('/').map_or("", |(g, _)| g) != gvk.group
         {
             return None;
         }

@@ -418,6 +418,17 @@ fn odd_requests() -> Vec<(String, Vec<u8>)> {
         "apps Pod",
         edit(r#""apiVersion":"v1""#, r#""apiVersion":"apps/v1""#),
     );
+    // An object without apiVersion: the engine path makes it of the request's group and
+    // version, and rejects an empty one.
+    for (name, version) in [
+        ("no apiVersion", r#""version":"v1""#),
+        ("no apiVersion, empty version", r#""version":"""#),
+        ("no apiVersion, version with a slash", r#""version":"x/v1""#),
+    ] {
+        let body = edit(r#""apiVersion":"v1","kind":"Pod""#, r#""kind":"Pod""#);
+        assert!(body.contains(r#""version":"v1""#));
+        add(name, body.replacen(r#""version":"v1""#, version, 1));
+    }
     add(
         "other kind",
         edit(r#""kind":"Pod""#, r#""kind":"Deployment""#),
