@@ -12,7 +12,10 @@
 
 use std::fmt;
 
-use k8s_openapi::api::core::v1::{Container, EphemeralContainer, PodSpec};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EphemeralContainer, HTTPGetAction, Lifecycle, LifecycleHandler,
+    PodSpec, Probe, TCPSocketAction,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
@@ -20,7 +23,10 @@ use serde::de::{self, MapAccess, Visitor};
 use k8s_openapi::api::core::v1::Volume;
 
 use crate::shape::{Key, check_field, present_field};
-use crate::shape_table::{CONTAINER, EPHEMERAL_CONTAINER, OBJECT_META, POD_SPEC, VOLUME};
+use crate::shape_table::{
+    CONTAINER, CONTAINER_PORT, EPHEMERAL_CONTAINER, HTTP_GET_ACTION, LIFECYCLE, LIFECYCLE_HANDLER,
+    OBJECT_META, POD_SPEC, PROBE, TCP_SOCKET_ACTION, VOLUME,
+};
 
 /// `metadata`: name, generate name, namespace, labels and annotations built; the rest checked.
 pub(crate) struct LeanMeta(pub ObjectMeta);
@@ -31,8 +37,8 @@ pub(crate) struct LeanMeta(pub ObjectMeta);
 /// fifth of a review's time under load.
 pub(crate) struct LeanSpec(pub Box<PodSpec>);
 
-/// A container: what Pod Security reads built (name, security context, ports, probes and
-/// lifecycle handlers); the rest checked.
+/// A container: what Pod Security reads built (name, security context, the host ports and the
+/// hosts of probes and lifecycle handlers); the rest checked.
 struct LeanContainer(Parts);
 
 struct LeanEphemeral(Parts);
@@ -48,10 +54,30 @@ struct LeanVolume {
     host_path: Option<k8s_openapi::api::core::v1::HostPathVolumeSource>,
 }
 
+/// A probe: the `host` of its `httpGet` and `tcpSocket` actions built, the rest checked. Pod
+/// Security reads nothing else of probes and lifecycle handlers; building whole probes (headers,
+/// commands, timings) through a raw capture and a second decode was a sixth of a review.
+struct LeanProbe(Box<Probe>);
+
+/// A lifecycle: its `postStart` and `preStop` handlers built as [`LeanProbe`]s are.
+struct LeanLifecycle(Box<Lifecycle>);
+
+struct LeanHandler(LifecycleHandler);
+
+/// An `httpGet` action: its `host` built, the rest checked (`port`, which the decoder defaults
+/// when absent, stays its default).
+struct LeanHttpGet(HTTPGetAction);
+
+struct LeanTcpSocket(TCPSocketAction);
+
+/// A container port: its `hostPort` built, the rest checked. Pod Security reads only that (and
+/// the port's index).
+struct LeanPort(ContainerPort);
+
 /// A `k8s-openapi` value built from its raw JSON, which [`crate::fast::plain`] has checked
 /// first: the generated decoders skip unknown keys without the checks of a full parse (see
 /// [`crate::shape::StrictAny`]), so a subtree built with them is scanned. Such subtrees (security
-/// contexts, ports, probes) are a small part of a Pod.
+/// contexts, `os`, `hostPath`) are a small part of a Pod.
 struct Plain<T>(T);
 
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Plain<T> {
@@ -106,7 +132,19 @@ macro_rules! deserialize_lean {
     )*};
 }
 
-deserialize_lean!(LeanMeta, LeanSpec, LeanContainer, LeanEphemeral, LeanVolume);
+deserialize_lean!(
+    LeanMeta,
+    LeanSpec,
+    LeanContainer,
+    LeanEphemeral,
+    LeanVolume,
+    LeanProbe,
+    LeanLifecycle,
+    LeanHandler,
+    LeanHttpGet,
+    LeanTcpSocket,
+    LeanPort
+);
 
 impl Lean for LeanMeta {
     const NAME: &'static str = "ObjectMeta";
@@ -194,11 +232,17 @@ impl Parts {
             match &*key.0 {
                 "name" => p.name = map.next_value()?,
                 "securityContext" => p.security_context = plain_value(&mut map)?,
-                "ports" => p.ports = plain_value(&mut map)?,
-                "livenessProbe" => p.liveness_probe = plain_value(&mut map)?,
-                "readinessProbe" => p.readiness_probe = plain_value(&mut map)?,
-                "startupProbe" => p.startup_probe = plain_value(&mut map)?,
-                "lifecycle" => p.lifecycle = plain_value(&mut map)?,
+                "ports" => {
+                    p.ports = map
+                        .next_value::<Option<Vec<LeanPort>>>()?
+                        .map(|ps| exactly(ps, |p| p.0));
+                }
+                "livenessProbe" => p.liveness_probe = lean_value(&mut map, |p: LeanProbe| p.0)?,
+                "readinessProbe" => {
+                    p.readiness_probe = lean_value(&mut map, |p: LeanProbe| p.0)?;
+                }
+                "startupProbe" => p.startup_probe = lean_value(&mut map, |p: LeanProbe| p.0)?,
+                "lifecycle" => p.lifecycle = lean_value(&mut map, |l: LeanLifecycle| l.0)?,
                 other => check_field(shape, other, &mut map)?,
             }
         }
@@ -342,6 +386,89 @@ impl Lean for LeanVolume {
     }
 }
 
+/// `map`'s next value, `null` or a lean `T`, made into what it stands for.
+fn lean_value<'de, T: Deserialize<'de>, U, A: MapAccess<'de>>(
+    map: &mut A,
+    into: impl FnOnce(T) -> U,
+) -> Result<Option<U>, A::Error> {
+    Ok(map.next_value::<Option<T>>()?.map(into))
+}
+
+/// Reads the entries of struct `shape` (a probe or a lifecycle handler) into its `httpGet` and
+/// `tcpSocket` actions, which are both types' only fields that Pod Security reads.
+fn read_actions<'de, A: MapAccess<'de>>(
+    mut map: A,
+    shape: usize,
+    http_get: &mut Option<HTTPGetAction>,
+    tcp_socket: &mut Option<TCPSocketAction>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        match &*key.0 {
+            "httpGet" => *http_get = lean_value(&mut map, |h: LeanHttpGet| h.0)?,
+            "tcpSocket" => *tcp_socket = lean_value(&mut map, |t: LeanTcpSocket| t.0)?,
+            other => check_field(shape, other, &mut map)?,
+        }
+    }
+    Ok(())
+}
+
+impl Lean for LeanProbe {
+    const NAME: &'static str = "Probe";
+    fn read<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        let mut p = Box::<Probe>::default();
+        read_actions(map, PROBE, &mut p.http_get, &mut p.tcp_socket)?;
+        Ok(LeanProbe(p))
+    }
+}
+
+impl Lean for LeanHandler {
+    const NAME: &'static str = "LifecycleHandler";
+    fn read<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        let mut h = LifecycleHandler::default();
+        read_actions(map, LIFECYCLE_HANDLER, &mut h.http_get, &mut h.tcp_socket)?;
+        Ok(LeanHandler(h))
+    }
+}
+
+impl Lean for LeanLifecycle {
+    const NAME: &'static str = "Lifecycle";
+    fn read<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut l = Box::<Lifecycle>::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match &*key.0 {
+                "postStart" => l.post_start = lean_value(&mut map, |h: LeanHandler| h.0)?,
+                "preStop" => l.pre_stop = lean_value(&mut map, |h: LeanHandler| h.0)?,
+                other => check_field(LIFECYCLE, other, &mut map)?,
+            }
+        }
+        Ok(LeanLifecycle(l))
+    }
+}
+
+/// Declares a lean type that builds one optional field of `$ty` (at JSON key `$key`) and checks
+/// the rest against struct `$shape`.
+macro_rules! lean_one_field {
+    ($lean:ident, $ty:ident, $shape:ident, $key:literal => $field:ident) => {
+        impl Lean for $lean {
+            const NAME: &'static str = stringify!($ty);
+            fn read<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                let mut v = $ty::default();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match &*key.0 {
+                        $key => v.$field = map.next_value()?,
+                        other => check_field($shape, other, &mut map)?,
+                    }
+                }
+                Ok($lean(v))
+            }
+        }
+    };
+}
+
+lean_one_field!(LeanHttpGet, HTTPGetAction, HTTP_GET_ACTION, "host" => host);
+lean_one_field!(LeanTcpSocket, TCPSocketAction, TCP_SOCKET_ACTION, "host" => host);
+lean_one_field!(LeanPort, ContainerPort, CONTAINER_PORT, "hostPort" => host_port);
+
 const _: () = assert!(
     VOLUME_SOURCES.len() <= 32,
     "LeanVolume keeps sources as u32 bits"
@@ -362,6 +489,79 @@ mod tests {
         let mut fields: Vec<&str> = STRUCTS[VOLUME].fields.iter().map(|(k, _)| *k).collect();
         fields.sort_unstable();
         assert_eq!(known, fields);
+    }
+
+    /// Lean probes, lifecycles and ports are the full decoding with only what Pod Security
+    /// reads kept: action hosts and host ports.
+    #[test]
+    fn lean_probes_lifecycles_and_ports_keep_what_pod_security_reads() {
+        fn hosts(h: Option<&HTTPGetAction>, t: Option<&TCPSocketAction>) -> Vec<Option<String>> {
+            vec![
+                h.map(|h| h.host.clone().unwrap_or_default()),
+                t.map(|t| t.host.clone().unwrap_or_default()),
+            ]
+        }
+        for json in [
+            r#"{"httpGet": {"path": "/", "port": 8080, "host": "h", "httpHeaders": [{"name": "a", "value": "b"}]}, "periodSeconds": 3}"#,
+            r#"{"tcpSocket": {"port": "http", "host": "t"}, "httpGet": {"port": 1}}"#,
+            r#"{"exec": {"command": ["true"]}, "tcpSocket": {"port": 1}, "tcpSocket": null}"#,
+            r#"{"grpc": {"port": 1}, "httpGet": {"host": null, "port": 2}, "httpGet": {"host": "late", "port": 3}}"#,
+            r#"{}"#,
+        ] {
+            let full: Probe = serde_json::from_str(json).unwrap();
+            let lean = serde_json::from_str::<LeanProbe>(json).unwrap().0;
+            assert_eq!(
+                hosts(lean.http_get.as_ref(), lean.tcp_socket.as_ref()),
+                hosts(full.http_get.as_ref(), full.tcp_socket.as_ref()),
+                "{json}"
+            );
+            assert_eq!(
+                lean.http_get.is_some() as u8 + lean.tcp_socket.is_some() as u8,
+                full.http_get.is_some() as u8 + full.tcp_socket.is_some() as u8
+            );
+        }
+        for json in [
+            r#"{"postStart": {"httpGet": {"host": "a", "port": 1}}, "preStop": {"tcpSocket": {"host": "b", "port": 1}}, "stopSignal": "SIGTERM"}"#,
+            r#"{"preStop": {"sleep": {"seconds": 5}}, "postStart": null}"#,
+            r#"{"preStop": {"exec": {"command": ["x"]}, "httpGet": {"port": 1}}}"#,
+        ] {
+            let full: Lifecycle = serde_json::from_str(json).unwrap();
+            let lean = serde_json::from_str::<LeanLifecycle>(json).unwrap().0;
+            for (l, f) in [
+                (&lean.post_start, &full.post_start),
+                (&lean.pre_stop, &full.pre_stop),
+            ] {
+                assert_eq!(l.is_some(), f.is_some(), "{json}");
+                assert_eq!(
+                    l.as_ref()
+                        .map(|h| hosts(h.http_get.as_ref(), h.tcp_socket.as_ref())),
+                    f.as_ref()
+                        .map(|h| hosts(h.http_get.as_ref(), h.tcp_socket.as_ref())),
+                    "{json}"
+                );
+            }
+        }
+        for json in [
+            r#"{"containerPort": 80, "hostPort": 8080, "protocol": "TCP", "name": "http"}"#,
+            r#"{"containerPort": 80, "hostPort": null}"#,
+            r#"{"hostPort": 1, "hostPort": 2}"#,
+        ] {
+            let full: ContainerPort = serde_json::from_str(json).unwrap();
+            let lean = serde_json::from_str::<LeanPort>(json).unwrap().0;
+            assert_eq!(lean.host_port, full.host_port, "{json}");
+        }
+        // What the decoder rejects, the lean types reject.
+        for json in [
+            r#"{"httpGet": {"port": 1, "path": 5}}"#,
+            r#"{"periodSeconds": "3"}"#,
+            r#"{"httpGet": []}"#,
+            r#"{"tcpSocket": {"host": 1}}"#,
+        ] {
+            assert!(serde_json::from_str::<Probe>(json).is_err(), "{json}");
+            assert!(serde_json::from_str::<LeanProbe>(json).is_err(), "{json}");
+        }
+        assert!(serde_json::from_str::<LeanPort>(r#"{"containerPort": 1.5}"#).is_err());
+        assert!(serde_json::from_str::<LeanLifecycle>(r#"{"stopSignal": 1}"#).is_err());
     }
 
     /// The lean volume is the full decoding with every source but `hostPath` emptied.

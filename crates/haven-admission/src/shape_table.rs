@@ -2,7 +2,7 @@
 //
 // The JSON shape of every type reachable from PodSpec and ObjectMeta: for each struct, its
 // fields by JSON key (by length, then bytes) and the shape of each.
-// See `xtask/src/shapes.rs` for why and `shape.rs` for how it is read.
+// See `xtask/shapegen` for why and `shape.rs` for how it is read.
 
 use crate::shape::{Leaf, Shape, Struct};
 
@@ -11,53 +11,59 @@ pub(crate) const CONTAINER: usize = 1;
 pub(crate) const EPHEMERAL_CONTAINER: usize = 2;
 pub(crate) const VOLUME: usize = 3;
 pub(crate) const OBJECT_META: usize = 4;
+pub(crate) const PROBE: usize = 5;
+pub(crate) const LIFECYCLE: usize = 6;
+pub(crate) const LIFECYCLE_HANDLER: usize = 7;
+pub(crate) const HTTP_GET_ACTION: usize = 8;
+pub(crate) const TCP_SOCKET_ACTION: usize = 9;
+pub(crate) const CONTAINER_PORT: usize = 10;
 
 pub(crate) static STRUCTS: [Struct; 110] = [
     // api::core::v1::PodSpec
     Struct {
         name: "PodSpec",
         fields: &[
-            ("os", Shape::Struct(10)),
+            ("os", Shape::Struct(16)),
             ("hostIPC", Shape::Leaf(Leaf::Bool)),
             ("hostPID", Shape::Leaf(Leaf::Bool)),
             ("volumes", Shape::Vec(&Shape::Struct(3))),
-            ("affinity", Shape::Struct(5)),
+            ("affinity", Shape::Struct(11)),
             ("hostname", Shape::Leaf(Leaf::Str)),
             ("nodeName", Shape::Leaf(Leaf::Str)),
             ("overhead", Shape::Map(&Shape::Leaf(Leaf::Quantity))),
             ("priority", Shape::Leaf(Leaf::I32)),
-            ("dnsConfig", Shape::Struct(6)),
+            ("dnsConfig", Shape::Struct(12)),
             ("dnsPolicy", Shape::Leaf(Leaf::Str)),
             ("hostUsers", Shape::Leaf(Leaf::Bool)),
-            ("resources", Shape::Struct(13)),
+            ("resources", Shape::Struct(19)),
             ("subdomain", Shape::Leaf(Leaf::Str)),
             ("containers", Shape::Vec(&Shape::Struct(1))),
-            ("hostAliases", Shape::Vec(&Shape::Struct(8))),
+            ("hostAliases", Shape::Vec(&Shape::Struct(14))),
             ("hostNetwork", Shape::Leaf(Leaf::Bool)),
-            ("tolerations", Shape::Vec(&Shape::Struct(17))),
+            ("tolerations", Shape::Vec(&Shape::Struct(23))),
             ("nodeSelector", Shape::Map(&Shape::Leaf(Leaf::Str))),
             ("restartPolicy", Shape::Leaf(Leaf::Str)),
             ("schedulerName", Shape::Leaf(Leaf::Str)),
             ("initContainers", Shape::Vec(&Shape::Struct(1))),
-            ("readinessGates", Shape::Vec(&Shape::Struct(11))),
-            ("resourceClaims", Shape::Vec(&Shape::Struct(12))),
+            ("readinessGates", Shape::Vec(&Shape::Struct(17))),
+            ("resourceClaims", Shape::Vec(&Shape::Struct(18))),
             ("serviceAccount", Shape::Leaf(Leaf::Str)),
-            ("schedulingGates", Shape::Vec(&Shape::Struct(14))),
-            ("schedulingGroup", Shape::Struct(15)),
-            ("securityContext", Shape::Struct(16)),
+            ("schedulingGates", Shape::Vec(&Shape::Struct(20))),
+            ("schedulingGroup", Shape::Struct(21)),
+            ("securityContext", Shape::Struct(22)),
             ("hostnameOverride", Shape::Leaf(Leaf::Str)),
-            ("imagePullSecrets", Shape::Vec(&Shape::Struct(9))),
+            ("imagePullSecrets", Shape::Vec(&Shape::Struct(15))),
             ("preemptionPolicy", Shape::Leaf(Leaf::Str)),
             ("runtimeClassName", Shape::Leaf(Leaf::Str)),
             ("priorityClassName", Shape::Leaf(Leaf::Str)),
             ("setHostnameAsFQDN", Shape::Leaf(Leaf::Bool)),
             ("enableServiceLinks", Shape::Leaf(Leaf::Bool)),
-            ("evictionResponders", Shape::Vec(&Shape::Struct(7))),
+            ("evictionResponders", Shape::Vec(&Shape::Struct(13))),
             ("serviceAccountName", Shape::Leaf(Leaf::Str)),
             ("ephemeralContainers", Shape::Vec(&Shape::Struct(2))),
             ("activeDeadlineSeconds", Shape::Leaf(Leaf::I64)),
             ("shareProcessNamespace", Shape::Leaf(Leaf::Bool)),
-            ("topologySpreadConstraints", Shape::Vec(&Shape::Struct(18))),
+            ("topologySpreadConstraints", Shape::Vec(&Shape::Struct(24))),
             ("automountServiceAccountToken", Shape::Leaf(Leaf::Bool)),
             ("terminationGracePeriodSeconds", Shape::Leaf(Leaf::I64)),
         ],
@@ -66,29 +72,29 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "Container",
         fields: &[
-            ("env", Shape::Vec(&Shape::Struct(19))),
+            ("env", Shape::Vec(&Shape::Struct(25))),
             ("tty", Shape::Leaf(Leaf::Bool)),
             ("args", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("name", Shape::Leaf(Leaf::Str)),
             ("image", Shape::Leaf(Leaf::Str)),
-            ("ports", Shape::Vec(&Shape::Struct(23))),
+            ("ports", Shape::Vec(&Shape::Struct(10))),
             ("stdin", Shape::Leaf(Leaf::Bool)),
             ("command", Shape::Vec(&Shape::Leaf(Leaf::Str))),
-            ("envFrom", Shape::Vec(&Shape::Struct(20))),
-            ("lifecycle", Shape::Struct(21)),
-            ("resources", Shape::Struct(13)),
+            ("envFrom", Shape::Vec(&Shape::Struct(26))),
+            ("lifecycle", Shape::Struct(6)),
+            ("resources", Shape::Struct(19)),
             ("stdinOnce", Shape::Leaf(Leaf::Bool)),
             ("workingDir", Shape::Leaf(Leaf::Str)),
-            ("resizePolicy", Shape::Vec(&Shape::Struct(24))),
-            ("startupProbe", Shape::Struct(22)),
-            ("volumeMounts", Shape::Vec(&Shape::Struct(28))),
-            ("livenessProbe", Shape::Struct(22)),
+            ("resizePolicy", Shape::Vec(&Shape::Struct(27))),
+            ("startupProbe", Shape::Struct(5)),
+            ("volumeMounts", Shape::Vec(&Shape::Struct(31))),
+            ("livenessProbe", Shape::Struct(5)),
             ("restartPolicy", Shape::Leaf(Leaf::Str)),
-            ("volumeDevices", Shape::Vec(&Shape::Struct(27))),
-            ("readinessProbe", Shape::Struct(22)),
+            ("volumeDevices", Shape::Vec(&Shape::Struct(30))),
+            ("readinessProbe", Shape::Struct(5)),
             ("imagePullPolicy", Shape::Leaf(Leaf::Str)),
-            ("securityContext", Shape::Struct(26)),
-            ("restartPolicyRules", Shape::Vec(&Shape::Struct(25))),
+            ("securityContext", Shape::Struct(29)),
+            ("restartPolicyRules", Shape::Vec(&Shape::Struct(28))),
             ("terminationMessagePath", Shape::Leaf(Leaf::Str)),
             ("terminationMessagePolicy", Shape::Leaf(Leaf::Str)),
         ],
@@ -97,29 +103,29 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "EphemeralContainer",
         fields: &[
-            ("env", Shape::Vec(&Shape::Struct(19))),
+            ("env", Shape::Vec(&Shape::Struct(25))),
             ("tty", Shape::Leaf(Leaf::Bool)),
             ("args", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("name", Shape::Leaf(Leaf::Str)),
             ("image", Shape::Leaf(Leaf::Str)),
-            ("ports", Shape::Vec(&Shape::Struct(23))),
+            ("ports", Shape::Vec(&Shape::Struct(10))),
             ("stdin", Shape::Leaf(Leaf::Bool)),
             ("command", Shape::Vec(&Shape::Leaf(Leaf::Str))),
-            ("envFrom", Shape::Vec(&Shape::Struct(20))),
-            ("lifecycle", Shape::Struct(21)),
-            ("resources", Shape::Struct(13)),
+            ("envFrom", Shape::Vec(&Shape::Struct(26))),
+            ("lifecycle", Shape::Struct(6)),
+            ("resources", Shape::Struct(19)),
             ("stdinOnce", Shape::Leaf(Leaf::Bool)),
             ("workingDir", Shape::Leaf(Leaf::Str)),
-            ("resizePolicy", Shape::Vec(&Shape::Struct(24))),
-            ("startupProbe", Shape::Struct(22)),
-            ("volumeMounts", Shape::Vec(&Shape::Struct(28))),
-            ("livenessProbe", Shape::Struct(22)),
+            ("resizePolicy", Shape::Vec(&Shape::Struct(27))),
+            ("startupProbe", Shape::Struct(5)),
+            ("volumeMounts", Shape::Vec(&Shape::Struct(31))),
+            ("livenessProbe", Shape::Struct(5)),
             ("restartPolicy", Shape::Leaf(Leaf::Str)),
-            ("volumeDevices", Shape::Vec(&Shape::Struct(27))),
-            ("readinessProbe", Shape::Struct(22)),
+            ("volumeDevices", Shape::Vec(&Shape::Struct(30))),
+            ("readinessProbe", Shape::Struct(5)),
             ("imagePullPolicy", Shape::Leaf(Leaf::Str)),
-            ("securityContext", Shape::Struct(26)),
-            ("restartPolicyRules", Shape::Vec(&Shape::Struct(25))),
+            ("securityContext", Shape::Struct(29)),
+            ("restartPolicyRules", Shape::Vec(&Shape::Struct(28))),
             ("targetContainerName", Shape::Leaf(Leaf::Str)),
             ("terminationMessagePath", Shape::Leaf(Leaf::Str)),
             ("terminationMessagePolicy", Shape::Leaf(Leaf::Str)),
@@ -129,37 +135,37 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "Volume",
         fields: &[
-            ("fc", Shape::Struct(39)),
-            ("csi", Shape::Struct(35)),
-            ("nfs", Shape::Struct(48)),
-            ("rbd", Shape::Struct(54)),
+            ("fc", Shape::Struct(42)),
+            ("csi", Shape::Struct(38)),
+            ("nfs", Shape::Struct(51)),
+            ("rbd", Shape::Struct(57)),
             ("name", Shape::Leaf(Leaf::Str)),
-            ("image", Shape::Struct(46)),
-            ("iscsi", Shape::Struct(47)),
-            ("cephfs", Shape::Struct(32)),
-            ("cinder", Shape::Struct(33)),
-            ("secret", Shape::Struct(56)),
-            ("flocker", Shape::Struct(41)),
-            ("gitRepo", Shape::Struct(43)),
-            ("quobyte", Shape::Struct(53)),
-            ("scaleIO", Shape::Struct(55)),
-            ("emptyDir", Shape::Struct(37)),
-            ("hostPath", Shape::Struct(45)),
-            ("azureDisk", Shape::Struct(30)),
-            ("azureFile", Shape::Struct(31)),
-            ("configMap", Shape::Struct(34)),
-            ("ephemeral", Shape::Struct(38)),
-            ("glusterfs", Shape::Struct(44)),
-            ("projected", Shape::Struct(52)),
-            ("storageos", Shape::Struct(57)),
-            ("flexVolume", Shape::Struct(40)),
-            ("downwardAPI", Shape::Struct(36)),
-            ("vsphereVolume", Shape::Struct(58)),
-            ("portworxVolume", Shape::Struct(51)),
-            ("gcePersistentDisk", Shape::Struct(42)),
-            ("awsElasticBlockStore", Shape::Struct(29)),
-            ("photonPersistentDisk", Shape::Struct(50)),
-            ("persistentVolumeClaim", Shape::Struct(49)),
+            ("image", Shape::Struct(49)),
+            ("iscsi", Shape::Struct(50)),
+            ("cephfs", Shape::Struct(35)),
+            ("cinder", Shape::Struct(36)),
+            ("secret", Shape::Struct(59)),
+            ("flocker", Shape::Struct(44)),
+            ("gitRepo", Shape::Struct(46)),
+            ("quobyte", Shape::Struct(56)),
+            ("scaleIO", Shape::Struct(58)),
+            ("emptyDir", Shape::Struct(40)),
+            ("hostPath", Shape::Struct(48)),
+            ("azureDisk", Shape::Struct(33)),
+            ("azureFile", Shape::Struct(34)),
+            ("configMap", Shape::Struct(37)),
+            ("ephemeral", Shape::Struct(41)),
+            ("glusterfs", Shape::Struct(47)),
+            ("projected", Shape::Struct(55)),
+            ("storageos", Shape::Struct(60)),
+            ("flexVolume", Shape::Struct(43)),
+            ("downwardAPI", Shape::Struct(39)),
+            ("vsphereVolume", Shape::Struct(61)),
+            ("portworxVolume", Shape::Struct(54)),
+            ("gcePersistentDisk", Shape::Struct(45)),
+            ("awsElasticBlockStore", Shape::Struct(32)),
+            ("photonPersistentDisk", Shape::Struct(53)),
+            ("persistentVolumeClaim", Shape::Struct(52)),
         ],
     },
     // apimachinery::pkg::apis::meta::v1::ObjectMeta
@@ -175,28 +181,94 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("generation", Shape::Leaf(Leaf::I64)),
             ("annotations", Shape::Map(&Shape::Leaf(Leaf::Str))),
             ("generateName", Shape::Leaf(Leaf::Str)),
-            ("managedFields", Shape::Vec(&Shape::Struct(59))),
-            ("ownerReferences", Shape::Vec(&Shape::Struct(60))),
+            ("managedFields", Shape::Vec(&Shape::Struct(62))),
+            ("ownerReferences", Shape::Vec(&Shape::Struct(63))),
             ("resourceVersion", Shape::Leaf(Leaf::Str)),
             ("creationTimestamp", Shape::Leaf(Leaf::Time)),
             ("deletionTimestamp", Shape::Leaf(Leaf::Time)),
             ("deletionGracePeriodSeconds", Shape::Leaf(Leaf::I64)),
         ],
     },
+    // api::core::v1::Probe
+    Struct {
+        name: "Probe",
+        fields: &[
+            ("exec", Shape::Struct(64)),
+            ("grpc", Shape::Struct(65)),
+            ("httpGet", Shape::Struct(8)),
+            ("tcpSocket", Shape::Struct(9)),
+            ("periodSeconds", Shape::Leaf(Leaf::I32)),
+            ("timeoutSeconds", Shape::Leaf(Leaf::I32)),
+            ("failureThreshold", Shape::Leaf(Leaf::I32)),
+            ("successThreshold", Shape::Leaf(Leaf::I32)),
+            ("initialDelaySeconds", Shape::Leaf(Leaf::I32)),
+            ("terminationGracePeriodSeconds", Shape::Leaf(Leaf::I64)),
+        ],
+    },
+    // api::core::v1::Lifecycle
+    Struct {
+        name: "Lifecycle",
+        fields: &[
+            ("preStop", Shape::Struct(7)),
+            ("postStart", Shape::Struct(7)),
+            ("stopSignal", Shape::Leaf(Leaf::Str)),
+        ],
+    },
+    // api::core::v1::LifecycleHandler
+    Struct {
+        name: "LifecycleHandler",
+        fields: &[
+            ("exec", Shape::Struct(64)),
+            ("sleep", Shape::Struct(66)),
+            ("httpGet", Shape::Struct(8)),
+            ("tcpSocket", Shape::Struct(9)),
+        ],
+    },
+    // api::core::v1::HTTPGetAction
+    Struct {
+        name: "HTTPGetAction",
+        fields: &[
+            ("host", Shape::Leaf(Leaf::Str)),
+            ("path", Shape::Leaf(Leaf::Str)),
+            ("port", Shape::Leaf(Leaf::IntOrString)),
+            ("scheme", Shape::Leaf(Leaf::Str)),
+            ("protocol", Shape::Leaf(Leaf::Str)),
+            ("httpHeaders", Shape::Vec(&Shape::Struct(67))),
+        ],
+    },
+    // api::core::v1::TCPSocketAction
+    Struct {
+        name: "TCPSocketAction",
+        fields: &[
+            ("host", Shape::Leaf(Leaf::Str)),
+            ("port", Shape::Leaf(Leaf::IntOrString)),
+        ],
+    },
+    // api::core::v1::ContainerPort
+    Struct {
+        name: "ContainerPort",
+        fields: &[
+            ("name", Shape::Leaf(Leaf::Str)),
+            ("hostIP", Shape::Leaf(Leaf::Str)),
+            ("hostPort", Shape::Leaf(Leaf::I32)),
+            ("protocol", Shape::Leaf(Leaf::Str)),
+            ("containerPort", Shape::Leaf(Leaf::I32)),
+        ],
+    },
     // api::core::v1::Affinity
     Struct {
         name: "Affinity",
         fields: &[
-            ("podAffinity", Shape::Struct(62)),
-            ("nodeAffinity", Shape::Struct(61)),
-            ("podAntiAffinity", Shape::Struct(63)),
+            ("podAffinity", Shape::Struct(69)),
+            ("nodeAffinity", Shape::Struct(68)),
+            ("podAntiAffinity", Shape::Struct(70)),
         ],
     },
     // api::core::v1::PodDNSConfig
     Struct {
         name: "PodDNSConfig",
         fields: &[
-            ("options", Shape::Vec(&Shape::Struct(64))),
+            ("options", Shape::Vec(&Shape::Struct(71))),
             ("searches", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("nameservers", Shape::Vec(&Shape::Leaf(Leaf::Str))),
         ],
@@ -251,7 +323,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "ResourceRequirements",
         fields: &[
-            ("claims", Shape::Vec(&Shape::Struct(65))),
+            ("claims", Shape::Vec(&Shape::Struct(72))),
             ("limits", Shape::Map(&Shape::Leaf(Leaf::Quantity))),
             ("requests", Shape::Map(&Shape::Leaf(Leaf::Quantity))),
         ],
@@ -275,14 +347,14 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "PodSecurityContext",
         fields: &[
             ("fsGroup", Shape::Leaf(Leaf::I64)),
-            ("sysctls", Shape::Vec(&Shape::Struct(69))),
+            ("sysctls", Shape::Vec(&Shape::Struct(76))),
             ("runAsUser", Shape::Leaf(Leaf::I64)),
             ("runAsGroup", Shape::Leaf(Leaf::I64)),
             ("runAsNonRoot", Shape::Leaf(Leaf::Bool)),
-            ("seLinuxOptions", Shape::Struct(67)),
-            ("seccompProfile", Shape::Struct(68)),
-            ("windowsOptions", Shape::Struct(70)),
-            ("appArmorProfile", Shape::Struct(66)),
+            ("seLinuxOptions", Shape::Struct(74)),
+            ("seccompProfile", Shape::Struct(75)),
+            ("windowsOptions", Shape::Struct(77)),
+            ("appArmorProfile", Shape::Struct(73)),
             ("supplementalGroups", Shape::Vec(&Shape::Leaf(Leaf::I64))),
             ("fsGroupChangePolicy", Shape::Leaf(Leaf::Str)),
             ("seLinuxChangePolicy", Shape::Leaf(Leaf::Str)),
@@ -307,7 +379,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("maxSkew", Shape::Leaf(Leaf::I32)),
             ("minDomains", Shape::Leaf(Leaf::I32)),
             ("topologyKey", Shape::Leaf(Leaf::Str)),
-            ("labelSelector", Shape::Struct(71)),
+            ("labelSelector", Shape::Struct(78)),
             ("matchLabelKeys", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("nodeTaintsPolicy", Shape::Leaf(Leaf::Str)),
             ("whenUnsatisfiable", Shape::Leaf(Leaf::Str)),
@@ -320,7 +392,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         fields: &[
             ("name", Shape::Leaf(Leaf::Str)),
             ("value", Shape::Leaf(Leaf::Str)),
-            ("valueFrom", Shape::Struct(72)),
+            ("valueFrom", Shape::Struct(79)),
         ],
     },
     // api::core::v1::EnvFromSource
@@ -328,44 +400,8 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "EnvFromSource",
         fields: &[
             ("prefix", Shape::Leaf(Leaf::Str)),
-            ("secretRef", Shape::Struct(74)),
-            ("configMapRef", Shape::Struct(73)),
-        ],
-    },
-    // api::core::v1::Lifecycle
-    Struct {
-        name: "Lifecycle",
-        fields: &[
-            ("preStop", Shape::Struct(75)),
-            ("postStart", Shape::Struct(75)),
-            ("stopSignal", Shape::Leaf(Leaf::Str)),
-        ],
-    },
-    // api::core::v1::Probe
-    Struct {
-        name: "Probe",
-        fields: &[
-            ("exec", Shape::Struct(76)),
-            ("grpc", Shape::Struct(77)),
-            ("httpGet", Shape::Struct(78)),
-            ("tcpSocket", Shape::Struct(79)),
-            ("periodSeconds", Shape::Leaf(Leaf::I32)),
-            ("timeoutSeconds", Shape::Leaf(Leaf::I32)),
-            ("failureThreshold", Shape::Leaf(Leaf::I32)),
-            ("successThreshold", Shape::Leaf(Leaf::I32)),
-            ("initialDelaySeconds", Shape::Leaf(Leaf::I32)),
-            ("terminationGracePeriodSeconds", Shape::Leaf(Leaf::I64)),
-        ],
-    },
-    // api::core::v1::ContainerPort
-    Struct {
-        name: "ContainerPort",
-        fields: &[
-            ("name", Shape::Leaf(Leaf::Str)),
-            ("hostIP", Shape::Leaf(Leaf::Str)),
-            ("hostPort", Shape::Leaf(Leaf::I32)),
-            ("protocol", Shape::Leaf(Leaf::Str)),
-            ("containerPort", Shape::Leaf(Leaf::I32)),
+            ("secretRef", Shape::Struct(81)),
+            ("configMapRef", Shape::Struct(80)),
         ],
     },
     // api::core::v1::ContainerResizePolicy
@@ -381,7 +417,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "ContainerRestartRule",
         fields: &[
             ("action", Shape::Leaf(Leaf::Str)),
-            ("exitCodes", Shape::Struct(80)),
+            ("exitCodes", Shape::Struct(82)),
         ],
     },
     // api::core::v1::SecurityContext
@@ -392,12 +428,12 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("runAsUser", Shape::Leaf(Leaf::I64)),
             ("privileged", Shape::Leaf(Leaf::Bool)),
             ("runAsGroup", Shape::Leaf(Leaf::I64)),
-            ("capabilities", Shape::Struct(81)),
+            ("capabilities", Shape::Struct(83)),
             ("runAsNonRoot", Shape::Leaf(Leaf::Bool)),
-            ("seLinuxOptions", Shape::Struct(67)),
-            ("seccompProfile", Shape::Struct(68)),
-            ("windowsOptions", Shape::Struct(70)),
-            ("appArmorProfile", Shape::Struct(66)),
+            ("seLinuxOptions", Shape::Struct(74)),
+            ("seccompProfile", Shape::Struct(75)),
+            ("windowsOptions", Shape::Struct(77)),
+            ("appArmorProfile", Shape::Struct(73)),
             ("readOnlyRootFilesystem", Shape::Leaf(Leaf::Bool)),
             ("allowPrivilegeEscalation", Shape::Leaf(Leaf::Bool)),
         ],
@@ -463,7 +499,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("user", Shape::Leaf(Leaf::Str)),
             ("monitors", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
-            ("secretRef", Shape::Struct(9)),
+            ("secretRef", Shape::Struct(15)),
             ("secretFile", Shape::Leaf(Leaf::Str)),
         ],
     },
@@ -474,7 +510,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("fsType", Shape::Leaf(Leaf::Str)),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
             ("volumeID", Shape::Leaf(Leaf::Str)),
-            ("secretRef", Shape::Struct(9)),
+            ("secretRef", Shape::Struct(15)),
         ],
     },
     // api::core::v1::ConfigMapVolumeSource
@@ -482,7 +518,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "ConfigMapVolumeSource",
         fields: &[
             ("name", Shape::Leaf(Leaf::Str)),
-            ("items", Shape::Vec(&Shape::Struct(82))),
+            ("items", Shape::Vec(&Shape::Struct(84))),
             ("optional", Shape::Leaf(Leaf::Bool)),
             ("defaultMode", Shape::Leaf(Leaf::I32)),
             ("defaultUser", Shape::Leaf(Leaf::I64)),
@@ -496,14 +532,14 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("fsType", Shape::Leaf(Leaf::Str)),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
             ("volumeAttributes", Shape::Map(&Shape::Leaf(Leaf::Str))),
-            ("nodePublishSecretRef", Shape::Struct(9)),
+            ("nodePublishSecretRef", Shape::Struct(15)),
         ],
     },
     // api::core::v1::DownwardAPIVolumeSource
     Struct {
         name: "DownwardAPIVolumeSource",
         fields: &[
-            ("items", Shape::Vec(&Shape::Struct(83))),
+            ("items", Shape::Vec(&Shape::Struct(85))),
             ("defaultMode", Shape::Leaf(Leaf::I32)),
             ("defaultUser", Shape::Leaf(Leaf::I64)),
         ],
@@ -521,7 +557,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "EphemeralVolumeSource",
         fields: &[
-            ("volumeClaimTemplate", Shape::Struct(84)),
+            ("volumeClaimTemplate", Shape::Struct(86)),
         ],
     },
     // api::core::v1::FCVolumeSource
@@ -543,7 +579,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("fsType", Shape::Leaf(Leaf::Str)),
             ("options", Shape::Map(&Shape::Leaf(Leaf::Str))),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
-            ("secretRef", Shape::Struct(9)),
+            ("secretRef", Shape::Struct(15)),
         ],
     },
     // api::core::v1::FlockerVolumeSource
@@ -607,7 +643,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("fsType", Shape::Leaf(Leaf::Str)),
             ("portals", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
-            ("secretRef", Shape::Struct(9)),
+            ("secretRef", Shape::Struct(15)),
             ("targetPortal", Shape::Leaf(Leaf::Str)),
             ("initiatorName", Shape::Leaf(Leaf::Str)),
             ("iscsiInterface", Shape::Leaf(Leaf::Str)),
@@ -653,7 +689,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "ProjectedVolumeSource",
         fields: &[
-            ("sources", Shape::Vec(&Shape::Struct(85))),
+            ("sources", Shape::Vec(&Shape::Struct(87))),
             ("defaultMode", Shape::Leaf(Leaf::I32)),
             ("defaultUser", Shape::Leaf(Leaf::I64)),
         ],
@@ -681,7 +717,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("keyring", Shape::Leaf(Leaf::Str)),
             ("monitors", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
-            ("secretRef", Shape::Struct(9)),
+            ("secretRef", Shape::Struct(15)),
         ],
     },
     // api::core::v1::ScaleIOVolumeSource
@@ -692,7 +728,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("system", Shape::Leaf(Leaf::Str)),
             ("gateway", Shape::Leaf(Leaf::Str)),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
-            ("secretRef", Shape::Struct(9)),
+            ("secretRef", Shape::Struct(15)),
             ("sslEnabled", Shape::Leaf(Leaf::Bool)),
             ("volumeName", Shape::Leaf(Leaf::Str)),
             ("storageMode", Shape::Leaf(Leaf::Str)),
@@ -704,7 +740,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "SecretVolumeSource",
         fields: &[
-            ("items", Shape::Vec(&Shape::Struct(82))),
+            ("items", Shape::Vec(&Shape::Struct(84))),
             ("optional", Shape::Leaf(Leaf::Bool)),
             ("secretName", Shape::Leaf(Leaf::Str)),
             ("defaultMode", Shape::Leaf(Leaf::I32)),
@@ -717,7 +753,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         fields: &[
             ("fsType", Shape::Leaf(Leaf::Str)),
             ("readOnly", Shape::Leaf(Leaf::Bool)),
-            ("secretRef", Shape::Struct(9)),
+            ("secretRef", Shape::Struct(15)),
             ("volumeName", Shape::Leaf(Leaf::Str)),
             ("volumeNamespace", Shape::Leaf(Leaf::Str)),
         ],
@@ -757,28 +793,59 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("blockOwnerDeletion", Shape::Leaf(Leaf::Bool)),
         ],
     },
+    // api::core::v1::ExecAction
+    Struct {
+        name: "ExecAction",
+        fields: &[
+            ("command", Shape::Vec(&Shape::Leaf(Leaf::Str))),
+        ],
+    },
+    // api::core::v1::GRPCAction
+    Struct {
+        name: "GRPCAction",
+        fields: &[
+            ("mode", Shape::Leaf(Leaf::Str)),
+            ("port", Shape::Leaf(Leaf::I32)),
+            ("service", Shape::Leaf(Leaf::Str)),
+        ],
+    },
+    // api::core::v1::SleepAction
+    Struct {
+        name: "SleepAction",
+        fields: &[
+            ("seconds", Shape::Leaf(Leaf::I64)),
+        ],
+    },
+    // api::core::v1::HTTPHeader
+    Struct {
+        name: "HTTPHeader",
+        fields: &[
+            ("name", Shape::Leaf(Leaf::Str)),
+            ("value", Shape::Leaf(Leaf::Str)),
+        ],
+    },
     // api::core::v1::NodeAffinity
     Struct {
         name: "NodeAffinity",
         fields: &[
-            ("requiredDuringSchedulingIgnoredDuringExecution", Shape::Struct(87)),
-            ("preferredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(86))),
+            ("requiredDuringSchedulingIgnoredDuringExecution", Shape::Struct(89)),
+            ("preferredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(88))),
         ],
     },
     // api::core::v1::PodAffinity
     Struct {
         name: "PodAffinity",
         fields: &[
-            ("requiredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(89))),
-            ("preferredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(88))),
+            ("requiredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(91))),
+            ("preferredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(90))),
         ],
     },
     // api::core::v1::PodAntiAffinity
     Struct {
         name: "PodAntiAffinity",
         fields: &[
-            ("requiredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(89))),
-            ("preferredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(88))),
+            ("requiredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(91))),
+            ("preferredDuringSchedulingIgnoredDuringExecution", Shape::Vec(&Shape::Struct(90))),
         ],
     },
     // api::core::v1::PodDNSConfigOption
@@ -846,18 +913,18 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "LabelSelector",
         fields: &[
             ("matchLabels", Shape::Map(&Shape::Leaf(Leaf::Str))),
-            ("matchExpressions", Shape::Vec(&Shape::Struct(90))),
+            ("matchExpressions", Shape::Vec(&Shape::Struct(92))),
         ],
     },
     // api::core::v1::EnvVarSource
     Struct {
         name: "EnvVarSource",
         fields: &[
-            ("fieldRef", Shape::Struct(92)),
-            ("fileKeyRef", Shape::Struct(93)),
-            ("secretKeyRef", Shape::Struct(95)),
-            ("configMapKeyRef", Shape::Struct(91)),
-            ("resourceFieldRef", Shape::Struct(94)),
+            ("fieldRef", Shape::Struct(94)),
+            ("fileKeyRef", Shape::Struct(95)),
+            ("secretKeyRef", Shape::Struct(97)),
+            ("configMapKeyRef", Shape::Struct(93)),
+            ("resourceFieldRef", Shape::Struct(96)),
         ],
     },
     // api::core::v1::ConfigMapEnvSource
@@ -874,52 +941,6 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         fields: &[
             ("name", Shape::Leaf(Leaf::Str)),
             ("optional", Shape::Leaf(Leaf::Bool)),
-        ],
-    },
-    // api::core::v1::LifecycleHandler
-    Struct {
-        name: "LifecycleHandler",
-        fields: &[
-            ("exec", Shape::Struct(76)),
-            ("sleep", Shape::Struct(96)),
-            ("httpGet", Shape::Struct(78)),
-            ("tcpSocket", Shape::Struct(79)),
-        ],
-    },
-    // api::core::v1::ExecAction
-    Struct {
-        name: "ExecAction",
-        fields: &[
-            ("command", Shape::Vec(&Shape::Leaf(Leaf::Str))),
-        ],
-    },
-    // api::core::v1::GRPCAction
-    Struct {
-        name: "GRPCAction",
-        fields: &[
-            ("mode", Shape::Leaf(Leaf::Str)),
-            ("port", Shape::Leaf(Leaf::I32)),
-            ("service", Shape::Leaf(Leaf::Str)),
-        ],
-    },
-    // api::core::v1::HTTPGetAction
-    Struct {
-        name: "HTTPGetAction",
-        fields: &[
-            ("host", Shape::Leaf(Leaf::Str)),
-            ("path", Shape::Leaf(Leaf::Str)),
-            ("port", Shape::Leaf(Leaf::IntOrString)),
-            ("scheme", Shape::Leaf(Leaf::Str)),
-            ("protocol", Shape::Leaf(Leaf::Str)),
-            ("httpHeaders", Shape::Vec(&Shape::Struct(97))),
-        ],
-    },
-    // api::core::v1::TCPSocketAction
-    Struct {
-        name: "TCPSocketAction",
-        fields: &[
-            ("host", Shape::Leaf(Leaf::Str)),
-            ("port", Shape::Leaf(Leaf::IntOrString)),
         ],
     },
     // api::core::v1::ContainerRestartRuleOnExitCodes
@@ -955,8 +976,8 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("mode", Shape::Leaf(Leaf::I32)),
             ("path", Shape::Leaf(Leaf::Str)),
             ("user", Shape::Leaf(Leaf::I64)),
-            ("fieldRef", Shape::Struct(92)),
-            ("resourceFieldRef", Shape::Struct(94)),
+            ("fieldRef", Shape::Struct(94)),
+            ("resourceFieldRef", Shape::Struct(96)),
         ],
     },
     // api::core::v1::PersistentVolumeClaimTemplate
@@ -999,7 +1020,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "WeightedPodAffinityTerm",
         fields: &[
             ("weight", Shape::Leaf(Leaf::I32)),
-            ("podAffinityTerm", Shape::Struct(89)),
+            ("podAffinityTerm", Shape::Struct(91)),
         ],
     },
     // api::core::v1::PodAffinityTerm
@@ -1008,10 +1029,10 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         fields: &[
             ("namespaces", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("topologyKey", Shape::Leaf(Leaf::Str)),
-            ("labelSelector", Shape::Struct(71)),
+            ("labelSelector", Shape::Struct(78)),
             ("matchLabelKeys", Shape::Vec(&Shape::Leaf(Leaf::Str))),
             ("mismatchLabelKeys", Shape::Vec(&Shape::Leaf(Leaf::Str))),
-            ("namespaceSelector", Shape::Struct(71)),
+            ("namespaceSelector", Shape::Struct(78)),
         ],
     },
     // apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement
@@ -1068,26 +1089,11 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("optional", Shape::Leaf(Leaf::Bool)),
         ],
     },
-    // api::core::v1::SleepAction
-    Struct {
-        name: "SleepAction",
-        fields: &[
-            ("seconds", Shape::Leaf(Leaf::I64)),
-        ],
-    },
-    // api::core::v1::HTTPHeader
-    Struct {
-        name: "HTTPHeader",
-        fields: &[
-            ("name", Shape::Leaf(Leaf::Str)),
-            ("value", Shape::Leaf(Leaf::Str)),
-        ],
-    },
     // api::core::v1::PersistentVolumeClaimSpec
     Struct {
         name: "PersistentVolumeClaimSpec",
         fields: &[
-            ("selector", Shape::Struct(71)),
+            ("selector", Shape::Struct(78)),
             ("resources", Shape::Struct(108)),
             ("dataSource", Shape::Struct(106)),
             ("volumeMode", Shape::Leaf(Leaf::Str)),
@@ -1107,7 +1113,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
             ("user", Shape::Leaf(Leaf::I64)),
             ("optional", Shape::Leaf(Leaf::Bool)),
             ("signerName", Shape::Leaf(Leaf::Str)),
-            ("labelSelector", Shape::Struct(71)),
+            ("labelSelector", Shape::Struct(78)),
         ],
     },
     // api::core::v1::ConfigMapProjection
@@ -1115,7 +1121,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "ConfigMapProjection",
         fields: &[
             ("name", Shape::Leaf(Leaf::Str)),
-            ("items", Shape::Vec(&Shape::Struct(82))),
+            ("items", Shape::Vec(&Shape::Struct(84))),
             ("optional", Shape::Leaf(Leaf::Bool)),
         ],
     },
@@ -1123,7 +1129,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
     Struct {
         name: "DownwardAPIProjection",
         fields: &[
-            ("items", Shape::Vec(&Shape::Struct(83))),
+            ("items", Shape::Vec(&Shape::Struct(85))),
         ],
     },
     // api::core::v1::PodCertificateProjection
@@ -1145,7 +1151,7 @@ pub(crate) static STRUCTS: [Struct; 110] = [
         name: "SecretProjection",
         fields: &[
             ("name", Shape::Leaf(Leaf::Str)),
-            ("items", Shape::Vec(&Shape::Struct(82))),
+            ("items", Shape::Vec(&Shape::Struct(84))),
             ("optional", Shape::Leaf(Leaf::Bool)),
         ],
     },
@@ -1210,7 +1216,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
     match index {
         0 => match key.len() {
             2 => match key {
-                "os" => Some(&Shape::Struct(10)),
+                "os" => Some(&Shape::Struct(16)),
                 _ => None,
             },
             7 => match key {
@@ -1220,7 +1226,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             8 => match key {
-                "affinity" => Some(&Shape::Struct(5)),
+                "affinity" => Some(&Shape::Struct(11)),
                 "hostname" => Some(&Shape::Leaf(Leaf::Str)),
                 "nodeName" => Some(&Shape::Leaf(Leaf::Str)),
                 "overhead" => Some(&Shape::Map(&Shape::Leaf(Leaf::Quantity))),
@@ -1228,10 +1234,10 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "dnsConfig" => Some(&Shape::Struct(6)),
+                "dnsConfig" => Some(&Shape::Struct(12)),
                 "dnsPolicy" => Some(&Shape::Leaf(Leaf::Str)),
                 "hostUsers" => Some(&Shape::Leaf(Leaf::Bool)),
-                "resources" => Some(&Shape::Struct(13)),
+                "resources" => Some(&Shape::Struct(19)),
                 "subdomain" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
             },
@@ -1240,9 +1246,9 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             11 => match key {
-                "hostAliases" => Some(&Shape::Vec(&Shape::Struct(8))),
+                "hostAliases" => Some(&Shape::Vec(&Shape::Struct(14))),
                 "hostNetwork" => Some(&Shape::Leaf(Leaf::Bool)),
-                "tolerations" => Some(&Shape::Vec(&Shape::Struct(17))),
+                "tolerations" => Some(&Shape::Vec(&Shape::Struct(23))),
                 _ => None,
             },
             12 => match key {
@@ -1256,20 +1262,20 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             14 => match key {
                 "initContainers" => Some(&Shape::Vec(&Shape::Struct(1))),
-                "readinessGates" => Some(&Shape::Vec(&Shape::Struct(11))),
-                "resourceClaims" => Some(&Shape::Vec(&Shape::Struct(12))),
+                "readinessGates" => Some(&Shape::Vec(&Shape::Struct(17))),
+                "resourceClaims" => Some(&Shape::Vec(&Shape::Struct(18))),
                 "serviceAccount" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
             },
             15 => match key {
-                "schedulingGates" => Some(&Shape::Vec(&Shape::Struct(14))),
-                "schedulingGroup" => Some(&Shape::Struct(15)),
-                "securityContext" => Some(&Shape::Struct(16)),
+                "schedulingGates" => Some(&Shape::Vec(&Shape::Struct(20))),
+                "schedulingGroup" => Some(&Shape::Struct(21)),
+                "securityContext" => Some(&Shape::Struct(22)),
                 _ => None,
             },
             16 => match key {
                 "hostnameOverride" => Some(&Shape::Leaf(Leaf::Str)),
-                "imagePullSecrets" => Some(&Shape::Vec(&Shape::Struct(9))),
+                "imagePullSecrets" => Some(&Shape::Vec(&Shape::Struct(15))),
                 "preemptionPolicy" => Some(&Shape::Leaf(Leaf::Str)),
                 "runtimeClassName" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -1281,7 +1287,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             18 => match key {
                 "enableServiceLinks" => Some(&Shape::Leaf(Leaf::Bool)),
-                "evictionResponders" => Some(&Shape::Vec(&Shape::Struct(7))),
+                "evictionResponders" => Some(&Shape::Vec(&Shape::Struct(13))),
                 "serviceAccountName" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
             },
@@ -1295,7 +1301,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             25 => match key {
-                "topologySpreadConstraints" => Some(&Shape::Vec(&Shape::Struct(18))),
+                "topologySpreadConstraints" => Some(&Shape::Vec(&Shape::Struct(24))),
                 _ => None,
             },
             28 => match key {
@@ -1310,7 +1316,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
         },
         1 => match key.len() {
             3 => match key {
-                "env" => Some(&Shape::Vec(&Shape::Struct(19))),
+                "env" => Some(&Shape::Vec(&Shape::Struct(25))),
                 "tty" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
             },
@@ -1321,18 +1327,18 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             5 => match key {
                 "image" => Some(&Shape::Leaf(Leaf::Str)),
-                "ports" => Some(&Shape::Vec(&Shape::Struct(23))),
+                "ports" => Some(&Shape::Vec(&Shape::Struct(10))),
                 "stdin" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
             },
             7 => match key {
                 "command" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                "envFrom" => Some(&Shape::Vec(&Shape::Struct(20))),
+                "envFrom" => Some(&Shape::Vec(&Shape::Struct(26))),
                 _ => None,
             },
             9 => match key {
-                "lifecycle" => Some(&Shape::Struct(21)),
-                "resources" => Some(&Shape::Struct(13)),
+                "lifecycle" => Some(&Shape::Struct(6)),
+                "resources" => Some(&Shape::Struct(19)),
                 "stdinOnce" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
             },
@@ -1341,28 +1347,28 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             12 => match key {
-                "resizePolicy" => Some(&Shape::Vec(&Shape::Struct(24))),
-                "startupProbe" => Some(&Shape::Struct(22)),
-                "volumeMounts" => Some(&Shape::Vec(&Shape::Struct(28))),
+                "resizePolicy" => Some(&Shape::Vec(&Shape::Struct(27))),
+                "startupProbe" => Some(&Shape::Struct(5)),
+                "volumeMounts" => Some(&Shape::Vec(&Shape::Struct(31))),
                 _ => None,
             },
             13 => match key {
-                "livenessProbe" => Some(&Shape::Struct(22)),
+                "livenessProbe" => Some(&Shape::Struct(5)),
                 "restartPolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                "volumeDevices" => Some(&Shape::Vec(&Shape::Struct(27))),
+                "volumeDevices" => Some(&Shape::Vec(&Shape::Struct(30))),
                 _ => None,
             },
             14 => match key {
-                "readinessProbe" => Some(&Shape::Struct(22)),
+                "readinessProbe" => Some(&Shape::Struct(5)),
                 _ => None,
             },
             15 => match key {
                 "imagePullPolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                "securityContext" => Some(&Shape::Struct(26)),
+                "securityContext" => Some(&Shape::Struct(29)),
                 _ => None,
             },
             18 => match key {
-                "restartPolicyRules" => Some(&Shape::Vec(&Shape::Struct(25))),
+                "restartPolicyRules" => Some(&Shape::Vec(&Shape::Struct(28))),
                 _ => None,
             },
             22 => match key {
@@ -1377,7 +1383,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
         },
         2 => match key.len() {
             3 => match key {
-                "env" => Some(&Shape::Vec(&Shape::Struct(19))),
+                "env" => Some(&Shape::Vec(&Shape::Struct(25))),
                 "tty" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
             },
@@ -1388,18 +1394,18 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             5 => match key {
                 "image" => Some(&Shape::Leaf(Leaf::Str)),
-                "ports" => Some(&Shape::Vec(&Shape::Struct(23))),
+                "ports" => Some(&Shape::Vec(&Shape::Struct(10))),
                 "stdin" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
             },
             7 => match key {
                 "command" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                "envFrom" => Some(&Shape::Vec(&Shape::Struct(20))),
+                "envFrom" => Some(&Shape::Vec(&Shape::Struct(26))),
                 _ => None,
             },
             9 => match key {
-                "lifecycle" => Some(&Shape::Struct(21)),
-                "resources" => Some(&Shape::Struct(13)),
+                "lifecycle" => Some(&Shape::Struct(6)),
+                "resources" => Some(&Shape::Struct(19)),
                 "stdinOnce" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
             },
@@ -1408,28 +1414,28 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             12 => match key {
-                "resizePolicy" => Some(&Shape::Vec(&Shape::Struct(24))),
-                "startupProbe" => Some(&Shape::Struct(22)),
-                "volumeMounts" => Some(&Shape::Vec(&Shape::Struct(28))),
+                "resizePolicy" => Some(&Shape::Vec(&Shape::Struct(27))),
+                "startupProbe" => Some(&Shape::Struct(5)),
+                "volumeMounts" => Some(&Shape::Vec(&Shape::Struct(31))),
                 _ => None,
             },
             13 => match key {
-                "livenessProbe" => Some(&Shape::Struct(22)),
+                "livenessProbe" => Some(&Shape::Struct(5)),
                 "restartPolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                "volumeDevices" => Some(&Shape::Vec(&Shape::Struct(27))),
+                "volumeDevices" => Some(&Shape::Vec(&Shape::Struct(30))),
                 _ => None,
             },
             14 => match key {
-                "readinessProbe" => Some(&Shape::Struct(22)),
+                "readinessProbe" => Some(&Shape::Struct(5)),
                 _ => None,
             },
             15 => match key {
                 "imagePullPolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                "securityContext" => Some(&Shape::Struct(26)),
+                "securityContext" => Some(&Shape::Struct(29)),
                 _ => None,
             },
             18 => match key {
-                "restartPolicyRules" => Some(&Shape::Vec(&Shape::Struct(25))),
+                "restartPolicyRules" => Some(&Shape::Vec(&Shape::Struct(28))),
                 _ => None,
             },
             19 => match key {
@@ -1448,13 +1454,13 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
         },
         3 => match key.len() {
             2 => match key {
-                "fc" => Some(&Shape::Struct(39)),
+                "fc" => Some(&Shape::Struct(42)),
                 _ => None,
             },
             3 => match key {
-                "csi" => Some(&Shape::Struct(35)),
-                "nfs" => Some(&Shape::Struct(48)),
-                "rbd" => Some(&Shape::Struct(54)),
+                "csi" => Some(&Shape::Struct(38)),
+                "nfs" => Some(&Shape::Struct(51)),
+                "rbd" => Some(&Shape::Struct(57)),
                 _ => None,
             },
             4 => match key {
@@ -1462,65 +1468,65 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             5 => match key {
-                "image" => Some(&Shape::Struct(46)),
-                "iscsi" => Some(&Shape::Struct(47)),
+                "image" => Some(&Shape::Struct(49)),
+                "iscsi" => Some(&Shape::Struct(50)),
                 _ => None,
             },
             6 => match key {
-                "cephfs" => Some(&Shape::Struct(32)),
-                "cinder" => Some(&Shape::Struct(33)),
-                "secret" => Some(&Shape::Struct(56)),
+                "cephfs" => Some(&Shape::Struct(35)),
+                "cinder" => Some(&Shape::Struct(36)),
+                "secret" => Some(&Shape::Struct(59)),
                 _ => None,
             },
             7 => match key {
-                "flocker" => Some(&Shape::Struct(41)),
-                "gitRepo" => Some(&Shape::Struct(43)),
-                "quobyte" => Some(&Shape::Struct(53)),
-                "scaleIO" => Some(&Shape::Struct(55)),
+                "flocker" => Some(&Shape::Struct(44)),
+                "gitRepo" => Some(&Shape::Struct(46)),
+                "quobyte" => Some(&Shape::Struct(56)),
+                "scaleIO" => Some(&Shape::Struct(58)),
                 _ => None,
             },
             8 => match key {
-                "emptyDir" => Some(&Shape::Struct(37)),
-                "hostPath" => Some(&Shape::Struct(45)),
+                "emptyDir" => Some(&Shape::Struct(40)),
+                "hostPath" => Some(&Shape::Struct(48)),
                 _ => None,
             },
             9 => match key {
-                "azureDisk" => Some(&Shape::Struct(30)),
-                "azureFile" => Some(&Shape::Struct(31)),
-                "configMap" => Some(&Shape::Struct(34)),
-                "ephemeral" => Some(&Shape::Struct(38)),
-                "glusterfs" => Some(&Shape::Struct(44)),
-                "projected" => Some(&Shape::Struct(52)),
-                "storageos" => Some(&Shape::Struct(57)),
+                "azureDisk" => Some(&Shape::Struct(33)),
+                "azureFile" => Some(&Shape::Struct(34)),
+                "configMap" => Some(&Shape::Struct(37)),
+                "ephemeral" => Some(&Shape::Struct(41)),
+                "glusterfs" => Some(&Shape::Struct(47)),
+                "projected" => Some(&Shape::Struct(55)),
+                "storageos" => Some(&Shape::Struct(60)),
                 _ => None,
             },
             10 => match key {
-                "flexVolume" => Some(&Shape::Struct(40)),
+                "flexVolume" => Some(&Shape::Struct(43)),
                 _ => None,
             },
             11 => match key {
-                "downwardAPI" => Some(&Shape::Struct(36)),
+                "downwardAPI" => Some(&Shape::Struct(39)),
                 _ => None,
             },
             13 => match key {
-                "vsphereVolume" => Some(&Shape::Struct(58)),
+                "vsphereVolume" => Some(&Shape::Struct(61)),
                 _ => None,
             },
             14 => match key {
-                "portworxVolume" => Some(&Shape::Struct(51)),
+                "portworxVolume" => Some(&Shape::Struct(54)),
                 _ => None,
             },
             17 => match key {
-                "gcePersistentDisk" => Some(&Shape::Struct(42)),
+                "gcePersistentDisk" => Some(&Shape::Struct(45)),
                 _ => None,
             },
             20 => match key {
-                "awsElasticBlockStore" => Some(&Shape::Struct(29)),
-                "photonPersistentDisk" => Some(&Shape::Struct(50)),
+                "awsElasticBlockStore" => Some(&Shape::Struct(32)),
+                "photonPersistentDisk" => Some(&Shape::Struct(53)),
                 _ => None,
             },
             21 => match key {
-                "persistentVolumeClaim" => Some(&Shape::Struct(49)),
+                "persistentVolumeClaim" => Some(&Shape::Struct(52)),
                 _ => None,
             },
             _ => None,
@@ -1560,11 +1566,11 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             13 => match key {
-                "managedFields" => Some(&Shape::Vec(&Shape::Struct(59))),
+                "managedFields" => Some(&Shape::Vec(&Shape::Struct(62))),
                 _ => None,
             },
             15 => match key {
-                "ownerReferences" => Some(&Shape::Vec(&Shape::Struct(60))),
+                "ownerReferences" => Some(&Shape::Vec(&Shape::Struct(63))),
                 "resourceVersion" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
             },
@@ -1580,277 +1586,17 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             _ => None,
         },
         5 => match key.len() {
-            11 => match key {
-                "podAffinity" => Some(&Shape::Struct(62)),
-                _ => None,
-            },
-            12 => match key {
-                "nodeAffinity" => Some(&Shape::Struct(61)),
-                _ => None,
-            },
-            15 => match key {
-                "podAntiAffinity" => Some(&Shape::Struct(63)),
-                _ => None,
-            },
-            _ => None,
-        },
-        6 => match key.len() {
-            7 => match key {
-                "options" => Some(&Shape::Vec(&Shape::Struct(64))),
-                _ => None,
-            },
-            8 => match key {
-                "searches" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                _ => None,
-            },
-            11 => match key {
-                "nameservers" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                _ => None,
-            },
-            _ => None,
-        },
-        7 => match key.len() {
             4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            8 => match key {
-                "priority" => Some(&Shape::Leaf(Leaf::I32)),
-                _ => None,
-            },
-            _ => None,
-        },
-        8 => match key.len() {
-            2 => match key {
-                "ip" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            9 => match key {
-                "hostnames" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                _ => None,
-            },
-            _ => None,
-        },
-        9 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        10 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        11 => match key.len() {
-            13 => match key {
-                "conditionType" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        12 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            17 => match key {
-                "resourceClaimName" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            25 => match key {
-                "resourceClaimTemplateName" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        13 => match key.len() {
-            6 => match key {
-                "claims" => Some(&Shape::Vec(&Shape::Struct(65))),
-                "limits" => Some(&Shape::Map(&Shape::Leaf(Leaf::Quantity))),
-                _ => None,
-            },
-            8 => match key {
-                "requests" => Some(&Shape::Map(&Shape::Leaf(Leaf::Quantity))),
-                _ => None,
-            },
-            _ => None,
-        },
-        14 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        15 => match key.len() {
-            12 => match key {
-                "podGroupName" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        16 => match key.len() {
-            7 => match key {
-                "fsGroup" => Some(&Shape::Leaf(Leaf::I64)),
-                "sysctls" => Some(&Shape::Vec(&Shape::Struct(69))),
-                _ => None,
-            },
-            9 => match key {
-                "runAsUser" => Some(&Shape::Leaf(Leaf::I64)),
-                _ => None,
-            },
-            10 => match key {
-                "runAsGroup" => Some(&Shape::Leaf(Leaf::I64)),
-                _ => None,
-            },
-            12 => match key {
-                "runAsNonRoot" => Some(&Shape::Leaf(Leaf::Bool)),
-                _ => None,
-            },
-            14 => match key {
-                "seLinuxOptions" => Some(&Shape::Struct(67)),
-                "seccompProfile" => Some(&Shape::Struct(68)),
-                "windowsOptions" => Some(&Shape::Struct(70)),
-                _ => None,
-            },
-            15 => match key {
-                "appArmorProfile" => Some(&Shape::Struct(66)),
-                _ => None,
-            },
-            18 => match key {
-                "supplementalGroups" => Some(&Shape::Vec(&Shape::Leaf(Leaf::I64))),
-                _ => None,
-            },
-            19 => match key {
-                "fsGroupChangePolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                "seLinuxChangePolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            24 => match key {
-                "supplementalGroupsPolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        17 => match key.len() {
-            3 => match key {
-                "key" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            5 => match key {
-                "value" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            6 => match key {
-                "effect" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            8 => match key {
-                "operator" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            17 => match key {
-                "tolerationSeconds" => Some(&Shape::Leaf(Leaf::I64)),
-                _ => None,
-            },
-            _ => None,
-        },
-        18 => match key.len() {
-            7 => match key {
-                "maxSkew" => Some(&Shape::Leaf(Leaf::I32)),
-                _ => None,
-            },
-            10 => match key {
-                "minDomains" => Some(&Shape::Leaf(Leaf::I32)),
-                _ => None,
-            },
-            11 => match key {
-                "topologyKey" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            13 => match key {
-                "labelSelector" => Some(&Shape::Struct(71)),
-                _ => None,
-            },
-            14 => match key {
-                "matchLabelKeys" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                _ => None,
-            },
-            16 => match key {
-                "nodeTaintsPolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            17 => match key {
-                "whenUnsatisfiable" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            18 => match key {
-                "nodeAffinityPolicy" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        19 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            5 => match key {
-                "value" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            9 => match key {
-                "valueFrom" => Some(&Shape::Struct(72)),
-                _ => None,
-            },
-            _ => None,
-        },
-        20 => match key.len() {
-            6 => match key {
-                "prefix" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            9 => match key {
-                "secretRef" => Some(&Shape::Struct(74)),
-                _ => None,
-            },
-            12 => match key {
-                "configMapRef" => Some(&Shape::Struct(73)),
-                _ => None,
-            },
-            _ => None,
-        },
-        21 => match key.len() {
-            7 => match key {
-                "preStop" => Some(&Shape::Struct(75)),
-                _ => None,
-            },
-            9 => match key {
-                "postStart" => Some(&Shape::Struct(75)),
-                _ => None,
-            },
-            10 => match key {
-                "stopSignal" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        22 => match key.len() {
-            4 => match key {
-                "exec" => Some(&Shape::Struct(76)),
-                "grpc" => Some(&Shape::Struct(77)),
+                "exec" => Some(&Shape::Struct(64)),
+                "grpc" => Some(&Shape::Struct(65)),
                 _ => None,
             },
             7 => match key {
-                "httpGet" => Some(&Shape::Struct(78)),
+                "httpGet" => Some(&Shape::Struct(8)),
                 _ => None,
             },
             9 => match key {
-                "tcpSocket" => Some(&Shape::Struct(79)),
+                "tcpSocket" => Some(&Shape::Struct(9)),
                 _ => None,
             },
             13 => match key {
@@ -1876,7 +1622,70 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        23 => match key.len() {
+        6 => match key.len() {
+            7 => match key {
+                "preStop" => Some(&Shape::Struct(7)),
+                _ => None,
+            },
+            9 => match key {
+                "postStart" => Some(&Shape::Struct(7)),
+                _ => None,
+            },
+            10 => match key {
+                "stopSignal" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        7 => match key.len() {
+            4 => match key {
+                "exec" => Some(&Shape::Struct(64)),
+                _ => None,
+            },
+            5 => match key {
+                "sleep" => Some(&Shape::Struct(66)),
+                _ => None,
+            },
+            7 => match key {
+                "httpGet" => Some(&Shape::Struct(8)),
+                _ => None,
+            },
+            9 => match key {
+                "tcpSocket" => Some(&Shape::Struct(9)),
+                _ => None,
+            },
+            _ => None,
+        },
+        8 => match key.len() {
+            4 => match key {
+                "host" => Some(&Shape::Leaf(Leaf::Str)),
+                "path" => Some(&Shape::Leaf(Leaf::Str)),
+                "port" => Some(&Shape::Leaf(Leaf::IntOrString)),
+                _ => None,
+            },
+            6 => match key {
+                "scheme" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            8 => match key {
+                "protocol" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            11 => match key {
+                "httpHeaders" => Some(&Shape::Vec(&Shape::Struct(67))),
+                _ => None,
+            },
+            _ => None,
+        },
+        9 => match key.len() {
+            4 => match key {
+                "host" => Some(&Shape::Leaf(Leaf::Str)),
+                "port" => Some(&Shape::Leaf(Leaf::IntOrString)),
+                _ => None,
+            },
+            _ => None,
+        },
+        10 => match key.len() {
             4 => match key {
                 "name" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -1896,7 +1705,252 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
+        11 => match key.len() {
+            11 => match key {
+                "podAffinity" => Some(&Shape::Struct(69)),
+                _ => None,
+            },
+            12 => match key {
+                "nodeAffinity" => Some(&Shape::Struct(68)),
+                _ => None,
+            },
+            15 => match key {
+                "podAntiAffinity" => Some(&Shape::Struct(70)),
+                _ => None,
+            },
+            _ => None,
+        },
+        12 => match key.len() {
+            7 => match key {
+                "options" => Some(&Shape::Vec(&Shape::Struct(71))),
+                _ => None,
+            },
+            8 => match key {
+                "searches" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
+                _ => None,
+            },
+            11 => match key {
+                "nameservers" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
+                _ => None,
+            },
+            _ => None,
+        },
+        13 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            8 => match key {
+                "priority" => Some(&Shape::Leaf(Leaf::I32)),
+                _ => None,
+            },
+            _ => None,
+        },
+        14 => match key.len() {
+            2 => match key {
+                "ip" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            9 => match key {
+                "hostnames" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
+                _ => None,
+            },
+            _ => None,
+        },
+        15 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        16 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        17 => match key.len() {
+            13 => match key {
+                "conditionType" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        18 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            17 => match key {
+                "resourceClaimName" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            25 => match key {
+                "resourceClaimTemplateName" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        19 => match key.len() {
+            6 => match key {
+                "claims" => Some(&Shape::Vec(&Shape::Struct(72))),
+                "limits" => Some(&Shape::Map(&Shape::Leaf(Leaf::Quantity))),
+                _ => None,
+            },
+            8 => match key {
+                "requests" => Some(&Shape::Map(&Shape::Leaf(Leaf::Quantity))),
+                _ => None,
+            },
+            _ => None,
+        },
+        20 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        21 => match key.len() {
+            12 => match key {
+                "podGroupName" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        22 => match key.len() {
+            7 => match key {
+                "fsGroup" => Some(&Shape::Leaf(Leaf::I64)),
+                "sysctls" => Some(&Shape::Vec(&Shape::Struct(76))),
+                _ => None,
+            },
+            9 => match key {
+                "runAsUser" => Some(&Shape::Leaf(Leaf::I64)),
+                _ => None,
+            },
+            10 => match key {
+                "runAsGroup" => Some(&Shape::Leaf(Leaf::I64)),
+                _ => None,
+            },
+            12 => match key {
+                "runAsNonRoot" => Some(&Shape::Leaf(Leaf::Bool)),
+                _ => None,
+            },
+            14 => match key {
+                "seLinuxOptions" => Some(&Shape::Struct(74)),
+                "seccompProfile" => Some(&Shape::Struct(75)),
+                "windowsOptions" => Some(&Shape::Struct(77)),
+                _ => None,
+            },
+            15 => match key {
+                "appArmorProfile" => Some(&Shape::Struct(73)),
+                _ => None,
+            },
+            18 => match key {
+                "supplementalGroups" => Some(&Shape::Vec(&Shape::Leaf(Leaf::I64))),
+                _ => None,
+            },
+            19 => match key {
+                "fsGroupChangePolicy" => Some(&Shape::Leaf(Leaf::Str)),
+                "seLinuxChangePolicy" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            24 => match key {
+                "supplementalGroupsPolicy" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        23 => match key.len() {
+            3 => match key {
+                "key" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            5 => match key {
+                "value" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            6 => match key {
+                "effect" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            8 => match key {
+                "operator" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            17 => match key {
+                "tolerationSeconds" => Some(&Shape::Leaf(Leaf::I64)),
+                _ => None,
+            },
+            _ => None,
+        },
         24 => match key.len() {
+            7 => match key {
+                "maxSkew" => Some(&Shape::Leaf(Leaf::I32)),
+                _ => None,
+            },
+            10 => match key {
+                "minDomains" => Some(&Shape::Leaf(Leaf::I32)),
+                _ => None,
+            },
+            11 => match key {
+                "topologyKey" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            13 => match key {
+                "labelSelector" => Some(&Shape::Struct(78)),
+                _ => None,
+            },
+            14 => match key {
+                "matchLabelKeys" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
+                _ => None,
+            },
+            16 => match key {
+                "nodeTaintsPolicy" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            17 => match key {
+                "whenUnsatisfiable" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            18 => match key {
+                "nodeAffinityPolicy" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        25 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            5 => match key {
+                "value" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            9 => match key {
+                "valueFrom" => Some(&Shape::Struct(79)),
+                _ => None,
+            },
+            _ => None,
+        },
+        26 => match key.len() {
+            6 => match key {
+                "prefix" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            9 => match key {
+                "secretRef" => Some(&Shape::Struct(81)),
+                _ => None,
+            },
+            12 => match key {
+                "configMapRef" => Some(&Shape::Struct(80)),
+                _ => None,
+            },
+            _ => None,
+        },
+        27 => match key.len() {
             12 => match key {
                 "resourceName" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -1907,18 +1961,18 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        25 => match key.len() {
+        28 => match key.len() {
             6 => match key {
                 "action" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
             },
             9 => match key {
-                "exitCodes" => Some(&Shape::Struct(80)),
+                "exitCodes" => Some(&Shape::Struct(82)),
                 _ => None,
             },
             _ => None,
         },
-        26 => match key.len() {
+        29 => match key.len() {
             9 => match key {
                 "procMount" => Some(&Shape::Leaf(Leaf::Str)),
                 "runAsUser" => Some(&Shape::Leaf(Leaf::I64)),
@@ -1930,18 +1984,18 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             12 => match key {
-                "capabilities" => Some(&Shape::Struct(81)),
+                "capabilities" => Some(&Shape::Struct(83)),
                 "runAsNonRoot" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
             },
             14 => match key {
-                "seLinuxOptions" => Some(&Shape::Struct(67)),
-                "seccompProfile" => Some(&Shape::Struct(68)),
-                "windowsOptions" => Some(&Shape::Struct(70)),
+                "seLinuxOptions" => Some(&Shape::Struct(74)),
+                "seccompProfile" => Some(&Shape::Struct(75)),
+                "windowsOptions" => Some(&Shape::Struct(77)),
                 _ => None,
             },
             15 => match key {
-                "appArmorProfile" => Some(&Shape::Struct(66)),
+                "appArmorProfile" => Some(&Shape::Struct(73)),
                 _ => None,
             },
             22 => match key {
@@ -1954,7 +2008,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        27 => match key.len() {
+        30 => match key.len() {
             4 => match key {
                 "name" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -1965,7 +2019,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        28 => match key.len() {
+        31 => match key.len() {
             4 => match key {
                 "name" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -1997,7 +2051,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        29 => match key.len() {
+        32 => match key.len() {
             6 => match key {
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2013,7 +2067,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        30 => match key.len() {
+        33 => match key.len() {
             4 => match key {
                 "kind" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2037,7 +2091,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        31 => match key.len() {
+        34 => match key.len() {
             8 => match key {
                 "readOnly" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
@@ -2052,7 +2106,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        32 => match key.len() {
+        35 => match key.len() {
             4 => match key {
                 "path" => Some(&Shape::Leaf(Leaf::Str)),
                 "user" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2064,7 +2118,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "secretRef" => Some(&Shape::Struct(9)),
+                "secretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             10 => match key {
@@ -2073,7 +2127,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        33 => match key.len() {
+        36 => match key.len() {
             6 => match key {
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2084,18 +2138,18 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "secretRef" => Some(&Shape::Struct(9)),
+                "secretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             _ => None,
         },
-        34 => match key.len() {
+        37 => match key.len() {
             4 => match key {
                 "name" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
             },
             5 => match key {
-                "items" => Some(&Shape::Vec(&Shape::Struct(82))),
+                "items" => Some(&Shape::Vec(&Shape::Struct(84))),
                 _ => None,
             },
             8 => match key {
@@ -2109,7 +2163,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        35 => match key.len() {
+        38 => match key.len() {
             6 => match key {
                 "driver" => Some(&Shape::Leaf(Leaf::Str)),
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2124,14 +2178,14 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             20 => match key {
-                "nodePublishSecretRef" => Some(&Shape::Struct(9)),
+                "nodePublishSecretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             _ => None,
         },
-        36 => match key.len() {
+        39 => match key.len() {
             5 => match key {
-                "items" => Some(&Shape::Vec(&Shape::Struct(83))),
+                "items" => Some(&Shape::Vec(&Shape::Struct(85))),
                 _ => None,
             },
             11 => match key {
@@ -2141,7 +2195,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        37 => match key.len() {
+        40 => match key.len() {
             4 => match key {
                 "mode" => Some(&Shape::Leaf(Leaf::I32)),
                 _ => None,
@@ -2156,14 +2210,14 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        38 => match key.len() {
+        41 => match key.len() {
             19 => match key {
-                "volumeClaimTemplate" => Some(&Shape::Struct(84)),
+                "volumeClaimTemplate" => Some(&Shape::Struct(86)),
                 _ => None,
             },
             _ => None,
         },
-        39 => match key.len() {
+        42 => match key.len() {
             3 => match key {
                 "lun" => Some(&Shape::Leaf(Leaf::I32)),
                 _ => None,
@@ -2186,7 +2240,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        40 => match key.len() {
+        43 => match key.len() {
             6 => match key {
                 "driver" => Some(&Shape::Leaf(Leaf::Str)),
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2201,12 +2255,12 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "secretRef" => Some(&Shape::Struct(9)),
+                "secretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             _ => None,
         },
-        41 => match key.len() {
+        44 => match key.len() {
             11 => match key {
                 "datasetName" => Some(&Shape::Leaf(Leaf::Str)),
                 "datasetUUID" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2214,7 +2268,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        42 => match key.len() {
+        45 => match key.len() {
             6 => match key {
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
                 "pdName" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2230,7 +2284,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        43 => match key.len() {
+        46 => match key.len() {
             8 => match key {
                 "revision" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2245,7 +2299,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        44 => match key.len() {
+        47 => match key.len() {
             4 => match key {
                 "path" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2260,7 +2314,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        45 => match key.len() {
+        48 => match key.len() {
             4 => match key {
                 "path" => Some(&Shape::Leaf(Leaf::Str)),
                 "type" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2268,7 +2322,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        46 => match key.len() {
+        49 => match key.len() {
             9 => match key {
                 "reference" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2279,7 +2333,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        47 => match key.len() {
+        50 => match key.len() {
             3 => match key {
                 "iqn" => Some(&Shape::Leaf(Leaf::Str)),
                 "lun" => Some(&Shape::Leaf(Leaf::I32)),
@@ -2298,7 +2352,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "secretRef" => Some(&Shape::Struct(9)),
+                "secretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             12 => match key {
@@ -2323,7 +2377,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        48 => match key.len() {
+        51 => match key.len() {
             4 => match key {
                 "path" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2338,7 +2392,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        49 => match key.len() {
+        52 => match key.len() {
             8 => match key {
                 "readOnly" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
@@ -2349,7 +2403,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        50 => match key.len() {
+        53 => match key.len() {
             4 => match key {
                 "pdID" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2360,7 +2414,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        51 => match key.len() {
+        54 => match key.len() {
             6 => match key {
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2372,9 +2426,9 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        52 => match key.len() {
+        55 => match key.len() {
             7 => match key {
-                "sources" => Some(&Shape::Vec(&Shape::Struct(85))),
+                "sources" => Some(&Shape::Vec(&Shape::Struct(87))),
                 _ => None,
             },
             11 => match key {
@@ -2384,7 +2438,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        53 => match key.len() {
+        56 => match key.len() {
             4 => match key {
                 "user" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2405,7 +2459,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        54 => match key.len() {
+        57 => match key.len() {
             4 => match key {
                 "pool" => Some(&Shape::Leaf(Leaf::Str)),
                 "user" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2429,12 +2483,12 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "secretRef" => Some(&Shape::Struct(9)),
+                "secretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             _ => None,
         },
-        55 => match key.len() {
+        58 => match key.len() {
             6 => match key {
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
                 "system" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2449,7 +2503,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "secretRef" => Some(&Shape::Struct(9)),
+                "secretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             10 => match key {
@@ -2468,9 +2522,9 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        56 => match key.len() {
+        59 => match key.len() {
             5 => match key {
-                "items" => Some(&Shape::Vec(&Shape::Struct(82))),
+                "items" => Some(&Shape::Vec(&Shape::Struct(84))),
                 _ => None,
             },
             8 => match key {
@@ -2488,7 +2542,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        57 => match key.len() {
+        60 => match key.len() {
             6 => match key {
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2498,7 +2552,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             9 => match key {
-                "secretRef" => Some(&Shape::Struct(9)),
+                "secretRef" => Some(&Shape::Struct(15)),
                 _ => None,
             },
             10 => match key {
@@ -2511,7 +2565,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        58 => match key.len() {
+        61 => match key.len() {
             6 => match key {
                 "fsType" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2530,7 +2584,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        59 => match key.len() {
+        62 => match key.len() {
             4 => match key {
                 "time" => Some(&Shape::Leaf(Leaf::Time)),
                 _ => None,
@@ -2558,7 +2612,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        60 => match key.len() {
+        63 => match key.len() {
             3 => match key {
                 "uid" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2579,40 +2633,33 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        61 => match key.len() {
-            46 => match key {
-                "requiredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Struct(87)),
-                _ => None,
-            },
-            47 => match key {
-                "preferredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(86))),
-                _ => None,
-            },
-            _ => None,
-        },
-        62 => match key.len() {
-            46 => match key {
-                "requiredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(89))),
-                _ => None,
-            },
-            47 => match key {
-                "preferredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(88))),
-                _ => None,
-            },
-            _ => None,
-        },
-        63 => match key.len() {
-            46 => match key {
-                "requiredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(89))),
-                _ => None,
-            },
-            47 => match key {
-                "preferredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(88))),
-                _ => None,
-            },
-            _ => None,
-        },
         64 => match key.len() {
+            7 => match key {
+                "command" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
+                _ => None,
+            },
+            _ => None,
+        },
+        65 => match key.len() {
+            4 => match key {
+                "mode" => Some(&Shape::Leaf(Leaf::Str)),
+                "port" => Some(&Shape::Leaf(Leaf::I32)),
+                _ => None,
+            },
+            7 => match key {
+                "service" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        66 => match key.len() {
+            7 => match key {
+                "seconds" => Some(&Shape::Leaf(Leaf::I64)),
+                _ => None,
+            },
+            _ => None,
+        },
+        67 => match key.len() {
             4 => match key {
                 "name" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2623,7 +2670,51 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        65 => match key.len() {
+        68 => match key.len() {
+            46 => match key {
+                "requiredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Struct(89)),
+                _ => None,
+            },
+            47 => match key {
+                "preferredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(88))),
+                _ => None,
+            },
+            _ => None,
+        },
+        69 => match key.len() {
+            46 => match key {
+                "requiredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(91))),
+                _ => None,
+            },
+            47 => match key {
+                "preferredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(90))),
+                _ => None,
+            },
+            _ => None,
+        },
+        70 => match key.len() {
+            46 => match key {
+                "requiredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(91))),
+                _ => None,
+            },
+            47 => match key {
+                "preferredDuringSchedulingIgnoredDuringExecution" => Some(&Shape::Vec(&Shape::Struct(90))),
+                _ => None,
+            },
+            _ => None,
+        },
+        71 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            5 => match key {
+                "value" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            _ => None,
+        },
+        72 => match key.len() {
             4 => match key {
                 "name" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2634,7 +2725,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        66 => match key.len() {
+        73 => match key.len() {
             4 => match key {
                 "type" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2645,7 +2736,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        67 => match key.len() {
+        74 => match key.len() {
             4 => match key {
                 "role" => Some(&Shape::Leaf(Leaf::Str)),
                 "type" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2658,7 +2749,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        68 => match key.len() {
+        75 => match key.len() {
             4 => match key {
                 "type" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2669,7 +2760,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        69 => match key.len() {
+        76 => match key.len() {
             4 => match key {
                 "name" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2680,7 +2771,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        70 => match key.len() {
+        77 => match key.len() {
             11 => match key {
                 "hostProcess" => Some(&Shape::Leaf(Leaf::Bool)),
                 _ => None,
@@ -2699,130 +2790,63 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        71 => match key.len() {
+        78 => match key.len() {
             11 => match key {
                 "matchLabels" => Some(&Shape::Map(&Shape::Leaf(Leaf::Str))),
                 _ => None,
             },
             16 => match key {
-                "matchExpressions" => Some(&Shape::Vec(&Shape::Struct(90))),
-                _ => None,
-            },
-            _ => None,
-        },
-        72 => match key.len() {
-            8 => match key {
-                "fieldRef" => Some(&Shape::Struct(92)),
-                _ => None,
-            },
-            10 => match key {
-                "fileKeyRef" => Some(&Shape::Struct(93)),
-                _ => None,
-            },
-            12 => match key {
-                "secretKeyRef" => Some(&Shape::Struct(95)),
-                _ => None,
-            },
-            15 => match key {
-                "configMapKeyRef" => Some(&Shape::Struct(91)),
-                _ => None,
-            },
-            16 => match key {
-                "resourceFieldRef" => Some(&Shape::Struct(94)),
-                _ => None,
-            },
-            _ => None,
-        },
-        73 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            8 => match key {
-                "optional" => Some(&Shape::Leaf(Leaf::Bool)),
-                _ => None,
-            },
-            _ => None,
-        },
-        74 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            8 => match key {
-                "optional" => Some(&Shape::Leaf(Leaf::Bool)),
-                _ => None,
-            },
-            _ => None,
-        },
-        75 => match key.len() {
-            4 => match key {
-                "exec" => Some(&Shape::Struct(76)),
-                _ => None,
-            },
-            5 => match key {
-                "sleep" => Some(&Shape::Struct(96)),
-                _ => None,
-            },
-            7 => match key {
-                "httpGet" => Some(&Shape::Struct(78)),
-                _ => None,
-            },
-            9 => match key {
-                "tcpSocket" => Some(&Shape::Struct(79)),
-                _ => None,
-            },
-            _ => None,
-        },
-        76 => match key.len() {
-            7 => match key {
-                "command" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                _ => None,
-            },
-            _ => None,
-        },
-        77 => match key.len() {
-            4 => match key {
-                "mode" => Some(&Shape::Leaf(Leaf::Str)),
-                "port" => Some(&Shape::Leaf(Leaf::I32)),
-                _ => None,
-            },
-            7 => match key {
-                "service" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
-        78 => match key.len() {
-            4 => match key {
-                "host" => Some(&Shape::Leaf(Leaf::Str)),
-                "path" => Some(&Shape::Leaf(Leaf::Str)),
-                "port" => Some(&Shape::Leaf(Leaf::IntOrString)),
-                _ => None,
-            },
-            6 => match key {
-                "scheme" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            8 => match key {
-                "protocol" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            11 => match key {
-                "httpHeaders" => Some(&Shape::Vec(&Shape::Struct(97))),
+                "matchExpressions" => Some(&Shape::Vec(&Shape::Struct(92))),
                 _ => None,
             },
             _ => None,
         },
         79 => match key.len() {
-            4 => match key {
-                "host" => Some(&Shape::Leaf(Leaf::Str)),
-                "port" => Some(&Shape::Leaf(Leaf::IntOrString)),
+            8 => match key {
+                "fieldRef" => Some(&Shape::Struct(94)),
+                _ => None,
+            },
+            10 => match key {
+                "fileKeyRef" => Some(&Shape::Struct(95)),
+                _ => None,
+            },
+            12 => match key {
+                "secretKeyRef" => Some(&Shape::Struct(97)),
+                _ => None,
+            },
+            15 => match key {
+                "configMapKeyRef" => Some(&Shape::Struct(93)),
+                _ => None,
+            },
+            16 => match key {
+                "resourceFieldRef" => Some(&Shape::Struct(96)),
                 _ => None,
             },
             _ => None,
         },
         80 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            8 => match key {
+                "optional" => Some(&Shape::Leaf(Leaf::Bool)),
+                _ => None,
+            },
+            _ => None,
+        },
+        81 => match key.len() {
+            4 => match key {
+                "name" => Some(&Shape::Leaf(Leaf::Str)),
+                _ => None,
+            },
+            8 => match key {
+                "optional" => Some(&Shape::Leaf(Leaf::Bool)),
+                _ => None,
+            },
+            _ => None,
+        },
+        82 => match key.len() {
             6 => match key {
                 "values" => Some(&Shape::Vec(&Shape::Leaf(Leaf::I32))),
                 _ => None,
@@ -2833,7 +2857,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        81 => match key.len() {
+        83 => match key.len() {
             3 => match key {
                 "add" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
                 _ => None,
@@ -2844,7 +2868,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        82 => match key.len() {
+        84 => match key.len() {
             3 => match key {
                 "key" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2857,7 +2881,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        83 => match key.len() {
+        85 => match key.len() {
             4 => match key {
                 "mode" => Some(&Shape::Leaf(Leaf::I32)),
                 "path" => Some(&Shape::Leaf(Leaf::Str)),
@@ -2865,16 +2889,16 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             8 => match key {
-                "fieldRef" => Some(&Shape::Struct(92)),
+                "fieldRef" => Some(&Shape::Struct(94)),
                 _ => None,
             },
             16 => match key {
-                "resourceFieldRef" => Some(&Shape::Struct(94)),
+                "resourceFieldRef" => Some(&Shape::Struct(96)),
                 _ => None,
             },
             _ => None,
         },
-        84 => match key.len() {
+        86 => match key.len() {
             4 => match key {
                 "spec" => Some(&Shape::Struct(98)),
                 _ => None,
@@ -2885,7 +2909,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        85 => match key.len() {
+        87 => match key.len() {
             6 => match key {
                 "secret" => Some(&Shape::Struct(103)),
                 _ => None,
@@ -2912,7 +2936,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        86 => match key.len() {
+        88 => match key.len() {
             6 => match key {
                 "weight" => Some(&Shape::Leaf(Leaf::I32)),
                 _ => None,
@@ -2923,25 +2947,25 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        87 => match key.len() {
+        89 => match key.len() {
             17 => match key {
                 "nodeSelectorTerms" => Some(&Shape::Vec(&Shape::Struct(105))),
                 _ => None,
             },
             _ => None,
         },
-        88 => match key.len() {
+        90 => match key.len() {
             6 => match key {
                 "weight" => Some(&Shape::Leaf(Leaf::I32)),
                 _ => None,
             },
             15 => match key {
-                "podAffinityTerm" => Some(&Shape::Struct(89)),
+                "podAffinityTerm" => Some(&Shape::Struct(91)),
                 _ => None,
             },
             _ => None,
         },
-        89 => match key.len() {
+        91 => match key.len() {
             10 => match key {
                 "namespaces" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
                 _ => None,
@@ -2951,7 +2975,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             13 => match key {
-                "labelSelector" => Some(&Shape::Struct(71)),
+                "labelSelector" => Some(&Shape::Struct(78)),
                 _ => None,
             },
             14 => match key {
@@ -2960,12 +2984,12 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             17 => match key {
                 "mismatchLabelKeys" => Some(&Shape::Vec(&Shape::Leaf(Leaf::Str))),
-                "namespaceSelector" => Some(&Shape::Struct(71)),
+                "namespaceSelector" => Some(&Shape::Struct(78)),
                 _ => None,
             },
             _ => None,
         },
-        90 => match key.len() {
+        92 => match key.len() {
             3 => match key {
                 "key" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2980,7 +3004,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        91 => match key.len() {
+        93 => match key.len() {
             3 => match key {
                 "key" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -2995,7 +3019,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        92 => match key.len() {
+        94 => match key.len() {
             9 => match key {
                 "fieldPath" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -3006,7 +3030,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        93 => match key.len() {
+        95 => match key.len() {
             3 => match key {
                 "key" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -3025,7 +3049,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        94 => match key.len() {
+        96 => match key.len() {
             7 => match key {
                 "divisor" => Some(&Shape::Leaf(Leaf::Quantity)),
                 _ => None,
@@ -3040,7 +3064,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        95 => match key.len() {
+        97 => match key.len() {
             3 => match key {
                 "key" => Some(&Shape::Leaf(Leaf::Str)),
                 _ => None,
@@ -3055,27 +3079,9 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
             },
             _ => None,
         },
-        96 => match key.len() {
-            7 => match key {
-                "seconds" => Some(&Shape::Leaf(Leaf::I64)),
-                _ => None,
-            },
-            _ => None,
-        },
-        97 => match key.len() {
-            4 => match key {
-                "name" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            5 => match key {
-                "value" => Some(&Shape::Leaf(Leaf::Str)),
-                _ => None,
-            },
-            _ => None,
-        },
         98 => match key.len() {
             8 => match key {
-                "selector" => Some(&Shape::Struct(71)),
+                "selector" => Some(&Shape::Struct(78)),
                 _ => None,
             },
             9 => match key {
@@ -3122,7 +3128,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             13 => match key {
-                "labelSelector" => Some(&Shape::Struct(71)),
+                "labelSelector" => Some(&Shape::Struct(78)),
                 _ => None,
             },
             _ => None,
@@ -3133,7 +3139,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             5 => match key {
-                "items" => Some(&Shape::Vec(&Shape::Struct(82))),
+                "items" => Some(&Shape::Vec(&Shape::Struct(84))),
                 _ => None,
             },
             8 => match key {
@@ -3144,7 +3150,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
         },
         101 => match key.len() {
             5 => match key {
-                "items" => Some(&Shape::Vec(&Shape::Struct(83))),
+                "items" => Some(&Shape::Vec(&Shape::Struct(85))),
                 _ => None,
             },
             _ => None,
@@ -3181,7 +3187,7 @@ pub(crate) fn field(index: usize, key: &str) -> Option<&'static Shape> {
                 _ => None,
             },
             5 => match key {
-                "items" => Some(&Shape::Vec(&Shape::Struct(82))),
+                "items" => Some(&Shape::Vec(&Shape::Struct(84))),
                 _ => None,
             },
             8 => match key {
