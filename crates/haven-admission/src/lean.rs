@@ -176,17 +176,17 @@ impl Lean for LeanSpec {
                 "initContainers" => {
                     spec.init_containers = map
                         .next_value::<Option<Vec<LeanContainer>>>()?
-                        .map(|cs| exactly(cs, |c| c.0.into_container()));
+                        .map(|cs| exactly(cs, |c, to| c.0.fill_container(to)));
                 }
                 "ephemeralContainers" => {
                     spec.ephemeral_containers = map
                         .next_value::<Option<Vec<LeanEphemeral>>>()?
-                        .map(|cs| exactly(cs, |c| c.0.into_ephemeral()));
+                        .map(|cs| exactly(cs, |c, to| c.0.fill_ephemeral(to)));
                 }
                 "volumes" => {
                     spec.volumes = map
                         .next_value::<Option<Vec<LeanVolume>>>()?
-                        .map(|vs| exactly(vs, LeanVolume::into_volume));
+                        .map(|vs| exactly(vs, LeanVolume::fill));
                 }
                 "securityContext" => spec.security_context = plain_value(&mut map)?,
                 "hostNetwork" => spec.host_network = map.next_value()?,
@@ -198,16 +198,21 @@ impl Lean for LeanSpec {
                 other => check_field(POD_SPEC, other, &mut map)?,
             }
         }
-        spec.containers = exactly(containers.unwrap_or_default(), |c| c.0.into_container());
+        spec.containers = exactly(containers.unwrap_or_default(), |c, to| {
+            c.0.fill_container(to);
+        });
         Ok(LeanSpec(spec))
     }
 }
 
-/// `items` mapped into a vector of exactly their number: built once each, never moved by growth.
-fn exactly<T, U>(items: Vec<T>, f: impl Fn(T) -> U) -> Vec<U> {
+/// `items` made into a vector of exactly their number of `U`s, each filled in where it stays:
+/// containers (2.3 KB) and volumes (3.3 KB) built on the stack and moved into place cost as
+/// much memory traffic as the rest of a review's decoding, under load.
+fn exactly<T, U: Default>(items: Vec<T>, fill: impl Fn(T, &mut U)) -> Vec<U> {
     let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        out.push(f(item));
+    out.resize_with(items.len(), U::default);
+    for (item, to) in items.into_iter().zip(&mut out) {
+        fill(item, to);
     }
     out
 }
@@ -235,7 +240,7 @@ impl Parts {
                 "ports" => {
                     p.ports = map
                         .next_value::<Option<Vec<LeanPort>>>()?
-                        .map(|ps| exactly(ps, |p| p.0));
+                        .map(|ps| exactly(ps, |p, to| *to = p.0));
                 }
                 "livenessProbe" => p.liveness_probe = lean_value(&mut map, |p: LeanProbe| p.0)?,
                 "readinessProbe" => {
@@ -250,27 +255,24 @@ impl Parts {
     }
 }
 
-/// `Parts::$name`: the container of type `$ty` with the parts' fields, unboxed.
-macro_rules! into_container {
+/// `Parts::$name`: sets the parts' fields, unboxed, on an empty container of type `$ty`.
+macro_rules! fill_container {
     ($name:ident, $ty:ident) => {
-        fn $name(self) -> $ty {
-            $ty {
-                name: self.name.unwrap_or_default(),
-                security_context: self.security_context.map(|b| *b),
-                ports: self.ports,
-                liveness_probe: self.liveness_probe.map(|b| *b),
-                readiness_probe: self.readiness_probe.map(|b| *b),
-                startup_probe: self.startup_probe.map(|b| *b),
-                lifecycle: self.lifecycle.map(|b| *b),
-                ..$ty::default()
-            }
+        fn $name(self, c: &mut $ty) {
+            c.name = self.name.unwrap_or_default();
+            c.security_context = self.security_context.map(|b| *b);
+            c.ports = self.ports;
+            c.liveness_probe = self.liveness_probe.map(|b| *b);
+            c.readiness_probe = self.readiness_probe.map(|b| *b);
+            c.startup_probe = self.startup_probe.map(|b| *b);
+            c.lifecycle = self.lifecycle.map(|b| *b);
         }
     };
 }
 
 impl Parts {
-    into_container!(into_container, Container);
-    into_container!(into_ephemeral, EphemeralContainer);
+    fill_container!(fill_container, Container);
+    fill_container!(fill_ephemeral, EphemeralContainer);
 }
 
 impl Lean for LeanContainer {
@@ -342,18 +344,15 @@ volume_sources! {
 }
 
 impl LeanVolume {
-    fn into_volume(self) -> Volume {
-        let mut v = Volume {
-            name: self.name.unwrap_or_default(),
-            host_path: self.host_path,
-            ..Volume::default()
-        };
+    /// Sets the volume's name, `hostPath` and present sources on an empty `v`.
+    fn fill(self, v: &mut Volume) {
+        v.name = self.name.unwrap_or_default();
+        v.host_path = self.host_path;
         for i in 0..VOLUME_SOURCES.len() {
             if self.sources & (1 << i) != 0 {
-                set_source(&mut v, i);
+                set_source(v, i);
             }
         }
-        v
     }
 }
 
@@ -575,9 +574,10 @@ mod tests {
             r#"{"vsphereVolume": {"volumePath": "p"}, "name": null}"#,
         ] {
             let full: Volume = serde_json::from_str(json).unwrap();
-            let lean = serde_json::from_str::<LeanVolume>(json)
+            let mut lean = Volume::default();
+            serde_json::from_str::<LeanVolume>(json)
                 .unwrap()
-                .into_volume();
+                .fill(&mut lean);
             let mut expected = Volume {
                 name: full.name.clone(),
                 host_path: full.host_path.clone(),
