@@ -34,7 +34,7 @@ use crate::lean::{LeanMeta, LeanSpec};
 use crate::policy::{ModePolicy, NamespaceLabels};
 use crate::response::{self, Found, Hit};
 use crate::review::{ALWAYS_EXEMPT, Decision, Verdict};
-use crate::shape::{Key, StrictAny};
+use crate::shape::{Key, SkipPlain, StrictAny};
 
 /// The AdmissionReview, as `review::Review` reads it, with the objects left as raw JSON, or the
 /// object of a create already decoded (see [`Request`]).
@@ -772,7 +772,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Waivers<'a> {
                         let reason = map.next_value::<Reason>()?;
                         found.insert(key, reason.0);
                     } else {
-                        map.next_value::<StrictAny>()?;
+                        map.next_value::<SkipPlain<'de>>()?;
                     }
                 }
                 Ok(Waivers(

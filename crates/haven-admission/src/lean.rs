@@ -22,7 +22,7 @@ use serde::de::{self, MapAccess, Visitor};
 
 use k8s_openapi::api::core::v1::Volume;
 
-use crate::shape::{Key, check_field, present_field};
+use crate::shape::{Key, SkipPlain, check_field, present_field};
 use crate::shape_table::{
     CONTAINER, CONTAINER_PORT, EPHEMERAL_CONTAINER, HTTP_GET_ACTION, LIFECYCLE, LIFECYCLE_HANDLER,
     OBJECT_META, POD_SPEC, PROBE, TCP_SOCKET_ACTION, VOLUME,
@@ -156,11 +156,46 @@ impl Lean for LeanMeta {
                 "generateName" => meta.generate_name = map.next_value()?,
                 "namespace" => meta.namespace = map.next_value()?,
                 "labels" => meta.labels = map.next_value()?,
-                "annotations" => meta.annotations = map.next_value()?,
+                "annotations" => {
+                    meta.annotations = map.next_value::<Option<LeanAnnotations>>()?.map(|a| a.0);
+                }
                 other => check_field(OBJECT_META, other, &mut map)?,
             }
         }
         Ok(LeanMeta(meta))
+    }
+}
+
+/// `metadata.annotations`: the ones Pod Security reads and the waivers built, every other
+/// value checked to be a string (as the decoded map's values are) and skipped unread.
+struct LeanAnnotations(std::collections::BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for LeanAnnotations {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LeanAnnotations;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut kept = std::collections::BTreeMap::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if haven_pss::reads_annotation(&key.0)
+                        || key.0.starts_with(haven_rules::waiver::ANNOTATION_PREFIX)
+                    {
+                        // Later duplicates replace earlier ones, as in the decoded map.
+                        kept.insert(key.0.into_owned(), map.next_value::<String>()?);
+                    } else if !map.next_value::<SkipPlain<'de>>()?.0.starts_with('"') {
+                        return Err(de::Error::custom(
+                            "an annotation value that is not a string",
+                        ));
+                    }
+                }
+                Ok(LeanAnnotations(kept))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 

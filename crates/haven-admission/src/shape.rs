@@ -168,6 +168,24 @@ impl<'de> Visitor<'de> for StrictV {
     }
 }
 
+/// Any JSON value, skipped as serde_json skips one (syntax, escapes and control characters
+/// checked, nothing unescaped) and then scanned by [`crate::fast::plain`], which fails on what
+/// only a full parse would check (surrogate escapes, long or exponent numbers, deep nesting),
+/// so that the fast path gives way on it. Far cheaper than [`StrictAny`] on long strings full
+/// of escapes, which `StrictAny` unescapes: the `kubectl apply` last-applied-configuration
+/// annotation holds kilobytes of escaped JSON. Keeps the raw text.
+pub(crate) struct SkipPlain<'de>(pub &'de str);
+
+impl<'de> Deserialize<'de> for SkipPlain<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?.get();
+        if !crate::fast::plain(raw) {
+            return Err(de::Error::custom("a value only a full parse checks"));
+        }
+        Ok(SkipPlain(raw))
+    }
+}
+
 /// A map key, borrowed when it has no escapes.
 pub(crate) struct Key<'de>(pub Cow<'de, str>);
 
@@ -380,6 +398,61 @@ mod tests {
             r#"{"volumes": [{"name": "s", "secret": {"defaultMode": "0644"}}]}"#,
         ] {
             agree::<PodSpec>(POD_SPEC, json);
+        }
+    }
+
+    /// `SkipPlain` accepts only what a full parse accepts: what it lets through, a
+    /// `serde_json::Value` parse accepts too; what it stops, the fast path gives way on.
+    #[test]
+    fn skip_plain_accepts_only_what_a_full_parse_accepts() {
+        let applied = serde_json::to_string(
+            &serde_json::json!({"kind": "Deployment", "spec": {"replicas": 2, "x": "é \" \\"}})
+                .to_string(),
+        )
+        .unwrap();
+        let accepted = [
+            r#""plain""#,
+            r#""tab\t, quote\", \u00e9""#,
+            &applied,
+            r#"{"a": [1, -2.5, true, null]}"#,
+            "12345",
+        ];
+        for json in accepted {
+            let raw = serde_json::from_str::<SkipPlain<'_>>(json).unwrap().0;
+            assert_eq!(raw, json);
+            serde_json::from_str::<serde_json::Value>(json).unwrap();
+        }
+        // Rejected by serde_json's skipping (and by a full parse).
+        for json in [
+            r#""bad \x escape""#,
+            "\"control \u{1} char\"",
+            "[1,]",
+            r#""open"#,
+        ] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(json).is_err(),
+                "{json}"
+            );
+            assert!(
+                serde_json::from_str::<SkipPlain<'_>>(json).is_err(),
+                "{json}"
+            );
+        }
+        // Stopped by the scan: a full parse may reject these (a lone surrogate, a number out
+        // of range, deep nesting), skipping does not.
+        let deep = format!("{}{}", "[".repeat(101), "]".repeat(101));
+        for json in [r#""\ud800""#, "1e999", &deep] {
+            serde_json::from_str::<serde::de::IgnoredAny>(json).unwrap();
+            assert!(
+                serde_json::from_str::<SkipPlain<'_>>(json).is_err(),
+                "{json}"
+            );
+        }
+        for json in [r#""\ud800""#, "1e999"] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(json).is_err(),
+                "{json}"
+            );
         }
     }
 

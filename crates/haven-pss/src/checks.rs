@@ -832,6 +832,15 @@ fn se_linux_options_v1_31(_: &ObjectMeta, spec: &PodSpec) -> Option<Outcome> {
 const SECCOMP_ANNOTATION_POD: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const SECCOMP_ANNOTATION_CONTAINER_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
 
+/// Whether any check reads annotation `key`: the seccomp and AppArmor annotations are the only
+/// metadata Pod Security reads. A caller that builds only what the checks read (the webhook's
+/// fast path) keeps exactly these.
+pub fn reads_annotation(key: &str) -> bool {
+    key == SECCOMP_ANNOTATION_POD
+        || key.starts_with(SECCOMP_ANNOTATION_CONTAINER_PREFIX)
+        || key.starts_with(APPARMOR_ANNOTATION_PREFIX)
+}
+
 fn valid_seccomp_annotation(v: &str) -> bool {
     v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/")
 }

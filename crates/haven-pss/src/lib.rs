@@ -36,6 +36,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
+pub use checks::reads_annotation;
 pub use info::checks;
 
 /// A Pod Security Standards level. `privileged` (which allows everything) is not modelled.
