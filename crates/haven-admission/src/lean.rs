@@ -28,7 +28,8 @@ use crate::shape_table::{
     OBJECT_META, POD_SPEC, PROBE, TCP_SOCKET_ACTION, VOLUME,
 };
 
-/// `metadata`: name, generate name, namespace, labels and annotations built; the rest checked.
+/// `metadata`: name, generate name, namespace, labels and the annotations Pod Security and the
+/// waivers read built; the rest checked.
 pub(crate) struct LeanMeta(pub ObjectMeta);
 
 /// `spec` of a pod: what Pod Security reads and `runtimeClassName` built; the rest checked.
@@ -275,7 +276,7 @@ impl Parts {
                 "ports" => {
                     p.ports = map
                         .next_value::<Option<Vec<LeanPort>>>()?
-                        .map(|ps| exactly(ps, |p, to| *to = p.0));
+                        .map(|ps| ps.into_iter().map(|p| p.0).collect());
                 }
                 "livenessProbe" => p.liveness_probe = lean_value(&mut map, |p: LeanProbe| p.0)?,
                 "readinessProbe" => {
