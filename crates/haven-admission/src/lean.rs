@@ -599,6 +599,40 @@ mod tests {
         assert!(serde_json::from_str::<LeanLifecycle>(r#"{"stopSignal": 1}"#).is_err());
     }
 
+    /// Lean annotations keep what Pod Security and the waivers read, and reject what the
+    /// decoded map rejects (values that are not strings), whitespace or not.
+    #[test]
+    fn lean_annotations_keep_what_is_read_and_check_the_rest() {
+        let kept = serde_json::from_str::<LeanAnnotations>(
+            r#"{ "x" :  "1", "seccomp.security.alpha.kubernetes.io/pod" : "unconfined",
+                "waive.haven.commonground.nl/pss.privileged": "r", "y": "a\"b" }"#,
+        )
+        .unwrap()
+        .0;
+        assert_eq!(
+            kept.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "seccomp.security.alpha.kubernetes.io/pod",
+                "waive.haven.commonground.nl/pss.privileged"
+            ]
+        );
+        for bad in [
+            r#"{"x":  1}"#,
+            r#"{"x" : null}"#,
+            r#"{"x": ["a"]}"#,
+            r#"{"x": "a", "x": {}}"#,
+            r#"{"seccomp.security.alpha.kubernetes.io/pod": 1}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<std::collections::BTreeMap<String, String>>(bad).is_err()
+            );
+            assert!(
+                serde_json::from_str::<LeanAnnotations>(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
     /// The lean volume is the full decoding with every source but `hostPath` emptied.
     #[test]
     fn a_lean_volume_is_the_decoded_volume_with_its_sources_emptied() {

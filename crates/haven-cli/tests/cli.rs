@@ -78,8 +78,14 @@ fn haven(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run haven");
     let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or_default().as_bytes())
-        .unwrap();
+    // A run that stops before it reads its input (a usage error) may close the pipe first.
+    if let Err(e) = pipe.write_all(stdin.unwrap_or_default().as_bytes()) {
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "haven's stdin: {e}"
+        );
+    }
     drop(pipe);
     child.wait_with_output().unwrap()
 }
