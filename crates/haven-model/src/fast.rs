@@ -12,22 +12,24 @@
 use compact_str::CompactString;
 use serde_json::{Map, Value};
 
-use crate::node::{MapEntry, Node, NodeKind};
+use crate::node::{Arena, Node, Tree, TreeKind, View};
 use crate::yaml::{MAX_DEPTH, NoteKind, YamlNote, differs_from_yaml12, resolve_plain};
 
-type Parsed = (Value, Node);
+type Parsed = (Value, View);
+/// What a one-line flow collection reads: small, and grafted into the arena when done.
+type FlowParsed = (Value, Tree);
 
 /// Parses one document chunk, or gives up.
 pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<YamlNote>)> {
+    let lines = split_lines(text);
     let mut p = Fast {
-        lines: split_lines(text),
+        arena: Arena::with_capacity(lines.len()),
+        lines,
         idx: 0,
         first_line,
         pending: None,
         peeked: None,
-        entries: Vec::new(),
         items: Vec::new(),
-        nodes: Vec::new(),
         notes: Vec::new(),
     };
     // Skip the document start marker the splitter leaves at the top.
@@ -41,7 +43,7 @@ pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<Yam
         }
     }
     let first = p.peek()?;
-    let (value, node) = if is_seq_entry(first.content) {
+    let (value, root) = if is_seq_entry(first.content) {
         p.sequence(first.indent, 0, false)?
     } else {
         p.mapping(first.indent, 0)?
@@ -55,6 +57,7 @@ pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<Yam
         p.idx += 1;
     }
     let mut notes = p.notes;
+    let node = p.arena.finish(root);
     for n in &mut notes {
         n.path = node.path_at(n.line, n.col).unwrap_or_default();
     }
@@ -78,12 +81,11 @@ struct Fast<'a> {
     /// The last `peek` past blank lines: the line index it stopped at and what it found. Most
     /// lines are peeked several times (by the mapping loop, then by the value that follows).
     peeked: Option<(usize, Option<Line<'a>>)>,
-    /// Stacks that mappings and sequences collect their children on (nested ones above them):
-    /// each then takes its own run in one exactly sized allocation, instead of growing a vector
-    /// of its own step by step.
-    entries: Vec<MapEntry>,
+    /// The stack that sequences collect their values on (nested ones above them): each then
+    /// takes its own run in one exactly sized allocation, instead of growing a vector of its
+    /// own step by step. Positions go into the arena, which does the same.
     items: Vec<Value>,
-    nodes: Vec<Node>,
+    arena: Arena,
     notes: Vec<YamlNote>,
 }
 
@@ -212,7 +214,7 @@ impl<'a> Fast<'a> {
             return None;
         }
         let mut map = Map::new();
-        let base = self.entries.len();
+        let base = self.arena.mark();
         let mut start = None;
         loop {
             let Some(line) = self.peek() else {
@@ -256,17 +258,10 @@ impl<'a> Fast<'a> {
                 }
                 serde_json::map::Entry::Occupied(_) => return None,
             }
-            self.entries.push((node_key, line.no, key_col, n));
+            self.arena.push_entry(node_key, line.no, key_col, n);
         }
         let (line, col) = start?;
-        Some((
-            Value::Object(map),
-            Node {
-                line,
-                col,
-                kind: NodeKind::Map(self.entries.drain(base..).collect()),
-            },
-        ))
+        Some((Value::Object(map), self.arena.close_map(base, line, col)))
     }
 
     fn at_end_marker(&self) -> bool {
@@ -281,7 +276,7 @@ impl<'a> Fast<'a> {
             return None;
         }
         let base = self.items.len();
-
+        let mark = self.arena.mark();
         let mut start = None;
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && !is_seq_entry(line.content)) {
@@ -320,16 +315,12 @@ impl<'a> Fast<'a> {
                 self.value(rest, line.no, col as u32 + 1, indent, depth, false)?
             };
             self.items.push(v);
-            self.nodes.push(n);
+            self.arena.push_item(n);
         }
         let (line, col) = start?;
         Some((
             Value::Array(self.items.drain(base..).collect()),
-            Node {
-                line,
-                col,
-                kind: NodeKind::Seq(self.nodes.drain(base..).collect()),
-            },
+            self.arena.close_seq(mark, line, col),
         ))
     }
 
@@ -362,7 +353,7 @@ impl<'a> Fast<'a> {
                 Some(next) if in_map && next.indent == parent && is_seq_entry(next.content) => {
                     self.sequence(next.indent, depth + 1, true)
                 }
-                _ => Some((Value::Null, Node::scalar(no, empty_col))),
+                _ => Some((Value::Null, View::scalar(no, empty_col))),
             };
         }
         let first = bare.as_bytes()[0];
@@ -377,26 +368,26 @@ impl<'a> Fast<'a> {
                     notes: &mut self.notes,
                     depth,
                 };
-                let parsed = f.value()?;
+                let (value, tree) = f.value()?;
                 f.skip_ws();
                 if f.pos != bare.len() {
                     return None;
                 }
-                parsed
+                (value, self.arena.graft(tree))
             }
             b'"' => {
                 let (s, used) = double_quoted(text)?;
                 if !strip_comment(&text[used..]).is_empty() {
                     return None;
                 }
-                (Value::String(s), Node::scalar(no, col))
+                (Value::String(s), View::scalar(no, col))
             }
             b'\'' => {
                 let (s, used) = single_quoted(text)?;
                 if !strip_comment(&text[used..]).is_empty() {
                     return None;
                 }
-                (Value::String(s), Node::scalar(no, col))
+                (Value::String(s), View::scalar(no, col))
             }
             _ => {
                 // `strip_comment` has cut at the first ` #`, so none is left in `bare`.
@@ -404,7 +395,7 @@ impl<'a> Fast<'a> {
                 if !plain_ok(bare) || bare.ends_with(':') || has_mapping_indicator(bare) {
                     return None;
                 }
-                (self.plain(bare, no, col)?, Node::scalar(no, col))
+                (self.plain(bare, no, col)?, View::scalar(no, col))
             }
         };
         // A scalar value must not continue on more-indented lines (a multi-line plain scalar).
@@ -534,7 +525,7 @@ impl<'a> Fast<'a> {
         }
         // Like saphyr, the scalar starts at its first content line.
         let (no, col) = first_content.unwrap_or((no, col));
-        Some((Value::String(s), Node::scalar(no, col)))
+        Some((Value::String(s), View::scalar(no, col)))
     }
 }
 
@@ -724,7 +715,7 @@ impl Flow<'_, '_> {
         (self.no, self.col + self.pos as u32 + 1)
     }
 
-    fn value(&mut self) -> Option<Parsed> {
+    fn value(&mut self) -> Option<FlowParsed> {
         if self.depth > MAX_DEPTH {
             return None;
         }
@@ -753,10 +744,10 @@ impl Flow<'_, '_> {
                 self.depth -= 1;
                 Some((
                     Value::Array(items),
-                    Node {
+                    Tree {
                         line,
                         col,
-                        kind: NodeKind::Seq(nodes),
+                        kind: TreeKind::Seq(nodes),
                     },
                 ))
             }
@@ -798,10 +789,10 @@ impl Flow<'_, '_> {
                 self.depth -= 1;
                 Some((
                     Value::Object(map),
-                    Node {
+                    Tree {
                         line,
                         col,
-                        kind: NodeKind::Map(entries),
+                        kind: TreeKind::Map(entries),
                     },
                 ))
             }
@@ -809,7 +800,7 @@ impl Flow<'_, '_> {
         }
     }
 
-    fn scalar(&mut self, is_key: bool) -> Option<Parsed> {
+    fn scalar(&mut self, is_key: bool) -> Option<FlowParsed> {
         let (line, col) = self.here();
         let rest = &self.s[self.pos..];
         let b = rest.as_bytes();
@@ -848,7 +839,7 @@ impl Flow<'_, '_> {
                 plain_value(text, line, col, self.notes)?
             }
         };
-        Some((value, Node::scalar(line, col)))
+        Some((value, Tree::scalar(line, col)))
     }
 }
 

@@ -18,7 +18,7 @@ pub use finding::{
     Finding, Location, ObjectRef, RuleGroup, RuleInfo, RuleScope, Severity, WaiverMark,
     WaiverSource,
 };
-pub use node::{Node, NodeKind};
+pub use node::Node;
 pub use object::{
     LoadOutcome, Object, Origin, Source, SourceText, StreamName, load_document, load_objects,
 };

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use crate::error::{InputError, InputErrorKind};
-use crate::node::{MapEntry, Node, NodeKind};
+use crate::node::{Node, Tree, TreeEntry, TreeKind};
 use crate::path;
 
 /// Deepest nesting accepted. Kubernetes objects stay far below it; the limit keeps recursion
@@ -279,11 +279,11 @@ pub(crate) fn parse_document_full(
             }
         }
     }
-    Ok(result.and_then(|(value, node)| {
+    Ok(result.and_then(|(value, tree)| {
         if value.is_null() {
             None
         } else {
-            Some((value, node, std::mem::take(&mut b.notes)))
+            Some((value, Node::from_tree(tree), std::mem::take(&mut b.notes)))
         }
     }))
 }
@@ -292,7 +292,7 @@ struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     file: &'a str,
     line_base: u32,
-    anchors: HashMap<usize, (Value, Node, usize)>,
+    anchors: HashMap<usize, (Value, Tree, usize)>,
     nodes: usize,
     notes: Vec<YamlNote>,
 }
@@ -350,7 +350,7 @@ impl<'a> Builder<'a> {
         span: Span,
         depth: usize,
         path: &mut String,
-    ) -> Result<(Value, Node), InputError> {
+    ) -> Result<(Value, Tree), InputError> {
         if depth > MAX_DEPTH {
             return Err(InputError::new(
                 InputErrorKind::Limit,
@@ -365,7 +365,7 @@ impl<'a> Builder<'a> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = self.scalar(&text, style, tag.as_deref(), line, col, path)?;
-                let node = Node::scalar(line, col);
+                let node = Tree::scalar(line, col);
                 self.remember(anchor, &value, &node, 1);
                 Ok((value, node))
             }
@@ -375,7 +375,7 @@ impl<'a> Builder<'a> {
                     self.count(size, span)?;
                     Ok((
                         v,
-                        Node {
+                        Tree {
                             line,
                             col,
                             kind: n.kind,
@@ -401,10 +401,10 @@ impl<'a> Builder<'a> {
                     nodes.push(n);
                 }
                 let value = Value::Array(values);
-                let node = Node {
+                let node = Tree {
                     line,
                     col,
-                    kind: NodeKind::Seq(nodes),
+                    kind: TreeKind::Seq(nodes),
                 };
                 self.remember(anchor, &value, &node, self.nodes - before + 1);
                 Ok((value, node))
@@ -426,9 +426,9 @@ impl<'a> Builder<'a> {
         col: u32,
         depth: usize,
         path: &mut String,
-    ) -> Result<(Value, Node), InputError> {
+    ) -> Result<(Value, Tree), InputError> {
         let mut map = Map::new();
-        let mut entries: Vec<MapEntry> = Vec::new();
+        let mut entries: Vec<TreeEntry> = Vec::new();
         // Keys that came from `<<` merges: explicit keys override them, whatever the order.
         let mut merged: Vec<String> = Vec::new();
         loop {
@@ -479,10 +479,10 @@ impl<'a> Builder<'a> {
         }
         Ok((
             Value::Object(map),
-            Node {
+            Tree {
                 line,
                 col,
-                kind: NodeKind::Map(entries),
+                kind: TreeKind::Map(entries),
             },
         ))
     }
@@ -491,18 +491,18 @@ impl<'a> Builder<'a> {
     fn merge(
         &mut self,
         map: &mut Map<String, Value>,
-        entries: &mut Vec<MapEntry>,
+        entries: &mut Vec<TreeEntry>,
         merged: &mut Vec<String>,
         value: Value,
-        node: Node,
+        node: Tree,
         line: u32,
         col: u32,
     ) -> Result<(), InputError> {
-        let sources: Vec<(Value, Node)> = match (value, node.kind) {
-            (Value::Object(m), kind @ NodeKind::Map(_)) => {
-                vec![(Value::Object(m), Node { line, col, kind })]
+        let sources: Vec<(Value, Tree)> = match (value, node.kind) {
+            (Value::Object(m), kind @ TreeKind::Map(_)) => {
+                vec![(Value::Object(m), Tree { line, col, kind })]
             }
-            (Value::Array(items), NodeKind::Seq(nodes)) => items.into_iter().zip(nodes).collect(),
+            (Value::Array(items), TreeKind::Seq(nodes)) => items.into_iter().zip(nodes).collect(),
             _ => {
                 return Err(InputError::new(
                     InputErrorKind::Syntax,
@@ -513,7 +513,7 @@ impl<'a> Builder<'a> {
             }
         };
         for (v, n) in sources {
-            let (Value::Object(m), NodeKind::Map(ents)) = (v, n.kind) else {
+            let (Value::Object(m), TreeKind::Map(ents)) = (v, n.kind) else {
                 return Err(InputError::new(
                     InputErrorKind::Syntax,
                     self.file,
@@ -561,7 +561,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn remember(&mut self, anchor: usize, value: &Value, node: &Node, size: usize) {
+    fn remember(&mut self, anchor: usize, value: &Value, node: &Tree, size: usize) {
         if anchor != 0 {
             self.anchors
                 .insert(anchor, (value.clone(), node.clone(), size));
@@ -842,6 +842,15 @@ fn resolve_yaml12(text: &str) -> Value {
     }
 }
 
+/// `-`? then 1 to 18 digits without a leading zero (or `0` alone): no octal reading, no
+/// overflow, no underscores, so YAML 1.1 and 1.2 read the same integer.
+fn is_short_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    (1..=18).contains(&digits.len())
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits[0] != b'0' || digits.len() == 1)
+}
+
 fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
@@ -853,7 +862,28 @@ fn describe(v: &Value) -> String {
 }
 
 /// The two readings when YAML 1.1 (Kubernetes) and YAML 1.2 disagree on a plain scalar.
+#[inline]
 pub(crate) fn differs_from_yaml12(text: &str, resolved: &Plain) -> Option<(String, String)> {
+    if read_alike(text, resolved) {
+        return None;
+    }
+    both_readings_differ(text, resolved)
+}
+
+/// The usual scalars both schemas read alike, settled without building both readings: strings,
+/// nulls, the boolean words YAML 1.2 shares, and short decimals (ports, replicas).
+#[inline]
+fn read_alike(text: &str, resolved: &Plain) -> bool {
+    match resolved {
+        Plain::Str | Plain::Null => true,
+        Plain::Bool(_) => matches!(text, "true" | "false" | "True" | "False" | "TRUE" | "FALSE"),
+        Plain::Int(_) => is_short_decimal(text),
+        _ => false,
+    }
+}
+
+#[inline(never)]
+fn both_readings_differ(text: &str, resolved: &Plain) -> Option<(String, String)> {
     if matches!(resolved, Plain::Str | Plain::Null) {
         return None;
     }
@@ -879,6 +909,74 @@ pub(crate) fn differs_from_yaml12(text: &str, resolved: &Plain) -> Option<(Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalars_settled_early_are_read_alike_by_both_schemas() {
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "+0",
+            "00",
+            "007",
+            "0755",
+            "-0755",
+            "1",
+            "-1",
+            "+1",
+            "8080",
+            "1_000",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "1e3",
+            "1.5",
+            ".5",
+            "-",
+            "true",
+            "True",
+            "TRUE",
+            "tRue",
+            "false",
+            "False",
+            "FALSE",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "n",
+            "~",
+            "null",
+            "",
+            ".inf",
+            ".NaN",
+            "123456789012345678",
+            "-123456789012345678",
+            "1234567890123456789",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for digits in 1..=20 {
+            texts.push("9".repeat(digits));
+            texts.push(format!("-{}", "9".repeat(digits)));
+            texts.push(format!("1{}", "0".repeat(digits)));
+        }
+        let mut settled = 0;
+        for text in &texts {
+            let resolved = resolve_plain(text);
+            if read_alike(text, &resolved) {
+                settled += 1;
+                assert_eq!(both_readings_differ(text, &resolved), None, "{text:?}");
+            }
+        }
+        assert!(settled > 40, "{settled}");
+    }
 
     /// The plain line-by-line split that `split_documents` must agree with.
     fn split_by_lines(text: &str) -> Vec<(String, u32)> {

@@ -382,15 +382,19 @@ fn rule(r: &RuleInfo) -> JsonRule<'_> {
 /// Renders the report as pretty-printed JSON (schema `haven.app-check/v1`), ending with a
 /// newline.
 pub fn render_json(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&json_report(report)).unwrap_or_else(unreachable_json);
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    crate::pretty::to_writer_pretty(&mut out, &json_report(report)).unwrap_or_else(|e| {
+        unreachable_json(e);
+    });
+    out.push(b'\n');
+    // serde_json writes only UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// [`render_json`] into `out`, through a buffer.
 pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut buffered, &json_report(report))?;
+    crate::pretty::to_writer_pretty(&mut buffered, &json_report(report))?;
     buffered.write_all(b"\n")?;
     buffered.flush()
 }

@@ -20,6 +20,7 @@ pub mod cluster_check;
 mod gitlab;
 mod json;
 mod junit;
+mod pretty;
 mod sarif;
 mod text;
 mod util;

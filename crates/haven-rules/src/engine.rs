@@ -262,9 +262,8 @@ impl<'o> Run<'o> {
 /// Findings are large; a corpus has hundreds of thousands. So the order is found on indices and
 /// each finding is then moved once, instead of at every step of the sort.
 pub fn sort(findings: &mut [Finding]) {
-    fn key(f: &Finding) -> (&str, u32, u32, u32, &'static str, &str) {
+    fn key(f: &Finding) -> (u32, u32, u32, &'static str, &str) {
         (
-            &f.location.file,
             f.location.document_line,
             f.location.line,
             f.location.column,
@@ -272,8 +271,17 @@ pub fn sort(findings: &mut [Finding]) {
             f.path.as_str(),
         )
     }
+    fn cmp(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+        // Findings of one file share its name: most comparisons need no string comparison.
+        let file = if std::sync::Arc::ptr_eq(&a.location.file, &b.location.file) {
+            std::cmp::Ordering::Equal
+        } else {
+            a.location.file.cmp(&b.location.file)
+        };
+        file.then_with(|| key(a).cmp(&key(b)))
+    }
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| key(&findings[a]).cmp(&key(&findings[b])));
+    order.sort_by(|&a, &b| cmp(&findings[a], &findings[b]));
     // Apply the permutation in place, one cycle at a time: position `i` receives the finding
     // at `order[i]`.
     for start in 0..order.len() {

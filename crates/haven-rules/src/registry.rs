@@ -1,6 +1,6 @@
 //! Metadata of every rule: what `haven rules` lists and SARIF embeds.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::LazyLock;
 
 use haven_model::{RuleGroup, RuleInfo, RuleScope, Severity};
