@@ -421,6 +421,10 @@ impl<'a> Fast<'a> {
             let (s, used) = single_quoted(key)?;
             return (used == key.len()).then_some(s);
         }
+        if is_plain_word(key) {
+            // What `plain_value` would make of it, without building a `Value` first.
+            return Some(key.to_owned());
+        }
         if !plain_ok(key) {
             return None;
         }
@@ -563,6 +567,17 @@ fn split_key(content: &str) -> Option<(&str, &str, usize)> {
     Some((key, value, 0))
 }
 
+/// A plain scalar that can only be read as itself, a string (most mapping keys): it starts
+/// with a letter, and either that letter starts none of YAML 1.1's words (`null`, `yes`, `on`,
+/// `true`, ...) or it is longer than all of them.
+fn is_plain_word(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'n' | b'N' | b'y' | b'Y' | b'o' | b'O' | b't' | b'T' | b'f' | b'F') => s.len() > 5,
+        Some(c) => c.is_ascii_alphabetic(),
+        None => false,
+    }
+}
+
 /// Whether a plain scalar starts legally and needs nothing the fast path does not do.
 fn plain_ok(s: &str) -> bool {
     let b = s.as_bytes();
@@ -575,6 +590,9 @@ fn plain_ok(s: &str) -> bool {
 
 /// A plain scalar resolved like Kubernetes; `None` for values the full parser must reject.
 fn plain_value(text: &str, line: u32, col: u32, notes: &mut Vec<YamlNote>) -> Option<Value> {
+    if is_plain_word(text) {
+        return Some(Value::String(text.to_owned()));
+    }
     let resolved = resolve_plain(text);
     if let Some((k8s, yaml12)) = differs_from_yaml12(text, &resolved) {
         notes.push(YamlNote {
@@ -849,6 +867,67 @@ mod tests {
 
     use super::*;
     use crate::yaml::{parse_document_full, split_documents};
+
+    #[test]
+    fn plain_words_are_read_as_themselves() {
+        let words = [
+            "name",
+            "image",
+            "ports",
+            "spec",
+            "kind",
+            "data",
+            "env",
+            "args",
+            "a",
+            "Z",
+            "apiVersion",
+            "app.kubernetes.io/name",
+            "nodeSelector",
+            "type",
+            "true",
+            "True",
+            "TRUE",
+            "false",
+            "FALSE",
+            "yes",
+            "Yes",
+            "no",
+            "No",
+            "NO",
+            "on",
+            "On",
+            "off",
+            "OFF",
+            "y",
+            "Y",
+            "n",
+            "N",
+            "null",
+            "Null",
+            "NULL",
+            "nulls",
+            "offset",
+            "truely",
+            "falsey",
+            "yesno",
+            "notes",
+            "ok",
+        ];
+        let mut taken = 0;
+        for w in words {
+            if is_plain_word(w) {
+                taken += 1;
+                // Kubernetes' reading is a string, so YAML 1.2's cannot differ in a way that
+                // needs a note.
+                assert_eq!(resolve_plain(w), crate::yaml::Plain::Str, "{w}");
+            }
+        }
+        assert!(taken >= 15, "{taken}");
+        for not_words in ["", "0", "-1", "~", ".inf", "_x", "/x"] {
+            assert!(!is_plain_word(not_words), "{not_words}");
+        }
+    }
 
     #[test]
     fn splits_lines_like_the_standard_library() {
