@@ -383,10 +383,9 @@ fn rule(r: &RuleInfo) -> JsonRule<'_> {
 /// newline.
 pub fn render_json(report: &Report) -> String {
     let mut out = Vec::new();
-    crate::pretty::to_writer_pretty(&mut out, &json_report(report)).unwrap_or_else(|e| {
-        unreachable_json(e);
-    });
-    out.push(b'\n');
+    // Writing into memory fails only where serialising does (see `unreachable_json`).
+    write_json(report, &mut out)
+        .unwrap_or_else(|e| panic!("serialising the report to JSON failed: {e}"));
     // serde_json writes only UTF-8.
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
