@@ -4,13 +4,14 @@
 //! The engine path ([`crate::review`]) parses the whole AdmissionReview into a
 //! `serde_json::Value`, builds a `haven_model::Object` and runs `haven_rules::check`, which
 //! decodes the pod template from that tree. For Pod Security alone, all of that reduces to: the
-//! pod template decoded straight from the request bytes into the Kubernetes API types,
+//! pod template decoded straight from the request bytes ([`crate::json`]) into the Kubernetes
+//! API types,
 //! `haven_pss::evaluate`, the findings `haven_rules` would make of its violations, and the
 //! waiver annotations. This module does exactly that, and gives way to the engine path
 //! (returns `None`) wherever the two could differ: anything malformed or unusual (a bad or
 //! missing field, a type the API server would reject, a duplicate key, an object whose kind
-//! or group is not the request's, number literals possibly out of `f64` range or surrogate
-//! escapes that only a full parse checks, deep nesting). The answer is then the engine path's,
+//! or group is not the request's, and whatever [`crate::json`] does not read: non-integer
+//! numbers, surrogate escapes, deep nesting). The answer is then the engine path's,
 //! byte for byte. Updates still compare the old and new pod spec as JSON trees, as the engine
 //! path does. `tests/fast_path.rs` compares the two paths on every upstream Pod Security
 //! fixture, as Pods and in controllers, under several policies, and on thousands of mutated
@@ -26,15 +27,14 @@ use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-// `IgnoredAny` only in the envelope, where the engine path's derived decoding skips too.
-use serde_json::value::RawValue;
 
 use crate::config::Config;
+use crate::json::Raw;
 use crate::lean::{LeanMeta, LeanSpec};
 use crate::policy::{ModePolicy, NamespaceLabels};
 use crate::response::{self, Found, Hit};
 use crate::review::{ALWAYS_EXEMPT, Decision, Verdict};
-use crate::shape::{Key, SkipPlain, StrictAny};
+use crate::shape::Key;
 
 /// The AdmissionReview, as `review::Review` reads it, with the objects left as raw JSON, or the
 /// object of a create already decoded (see [`Request`]).
@@ -59,7 +59,7 @@ struct Request<'a> {
     operation: Option<Cow<'a, str>>,
     user_info: UserInfo<'a>,
     object: Option<Object<'a>>,
-    old_object: Option<&'a RawValue>,
+    old_object: Option<Raw<'a>>,
 }
 
 /// `request.object`. API servers send the request's kind and operation before the object, so
@@ -68,7 +68,7 @@ struct Request<'a> {
 /// decode then fails the whole parse, which hands the request to the engine path as a failed
 /// [`Pod::decode`] would.
 enum Object<'a> {
-    Raw(&'a RawValue),
+    Raw(Raw<'a>),
     /// Boxed: a decoded pod template is kilobytes, moved out through the envelope's structs.
     Read(Box<Read<'a>>),
 }
@@ -89,7 +89,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Request<'a> {
                 let mut operation: Option<Option<Text<'a>>> = None;
                 let mut user_info: Option<UserInfo<'a>> = None;
                 let mut object: Option<Option<Object<'a>>> = None;
-                let mut old_object: Option<Option<&'a RawValue>> = None;
+                let mut old_object: Option<Option<Raw<'a>>> = None;
                 fn once<T, E: de::Error>(
                     slot: &mut Option<T>,
                     name: &'static str,
@@ -121,9 +121,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Request<'a> {
                                 Some(w) => map
                                     .next_value_seed(ReadSeed(w, std::marker::PhantomData))
                                     .map(|r| Some(Object::Read(Box::new(r)))),
-                                None => {
-                                    Ok(map.next_value::<Option<&'a RawValue>>()?.map(Object::Raw))
-                                }
+                                None => Ok(map.next_value::<Option<Raw<'a>>>()?.map(Object::Raw)),
                             })?;
                         }
                         _ => {
@@ -194,30 +192,22 @@ pub(crate) fn review(
     own_namespace: &str,
 ) -> Option<Decision> {
     // The engine path parses the objects of the request in full, into trees, so it rejects
-    // what only a full parse sees. An object decoded as it is read (a create's) is read as
-    // strictly (`StrictAny` wherever nothing is built); one kept as raw JSON, and the old
-    // object, are scanned by `plain` before anything is answered.
-    // The whole body is checked for UTF-8 once, and read as a `str`: reading bytes, serde_json
-    // checks each string it parses on its own, which cost this path ~13% more instructions and
-    // ~10% more time per review (`examples/review_cost.rs`, 2026-12-04). The engine path reads
-    // bytes and does not check the envelope's skipped fields; a body it accepts with invalid
-    // UTF-8 there is given way to, so the answer is still the engine's.
+    // what only a full parse sees. `crate::json` reads everything it skips (unknown keys, the
+    // parts nobody builds, a raw object or old object) as strictly as that parse, so nothing
+    // needs a second look.
+    // The whole body is checked for UTF-8 once, and read as a `str`: reading bytes, every string
+    // would be checked on its own, which cost this path ~13% more instructions and ~10% more
+    // time per review (`examples/review_cost.rs`, 2026-12-04). The engine path reads bytes and
+    // does not check the envelope's skipped fields; a body it accepts with invalid UTF-8 there is
+    // given way to, so the answer is still the engine's.
     let body = std::str::from_utf8(body).ok()?;
-    let review: Review<'_> = serde_json::from_str(body).ok()?;
+    let review: Review<'_> = crate::json::from_str(body).ok()?;
     if review.api_version.as_deref() != Some("admission.k8s.io/v1")
         || review.kind.as_deref() != Some("AdmissionReview")
     {
         return None;
     }
     let request = review.request?;
-    if let Some(Object::Raw(raw)) = &request.object
-        && !plain(raw.get())
-    {
-        return None;
-    }
-    if request.old_object.is_some_and(|old| !plain(old.get())) {
-        return None;
-    }
     let uid = request.uid.filter(|u| !u.is_empty())?;
     let gvk = request.kind?;
     let decided = |verdict, rules, response| Decision {
@@ -243,8 +233,8 @@ pub(crate) fn review(
         let Object::Raw(new) = &object else {
             return None;
         };
-        let new: serde_json::Value = serde_json::from_str(new.get()).ok()?;
-        let old: serde_json::Value = serde_json::from_str(old.get()).ok()?;
+        let new: serde_json::Value = serde_json::from_str(new.0).ok()?;
+        let old: serde_json::Value = serde_json::from_str(old.0).ok()?;
         if crate::review::pod_unchanged(&gvk.kind, &new, &old) {
             return Some(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
         }
@@ -268,7 +258,7 @@ pub(crate) fn review(
         return None;
     }
     let pod = match object {
-        Object::Raw(raw) => Pod::decode(&gvk, raw.get())?,
+        Object::Raw(raw) => Pod::decode(&gvk, raw.0)?,
         Object::Read(read) => Pod::build(&gvk, *read)?,
     };
     if pod
@@ -333,7 +323,7 @@ impl<'a> Pod<'a> {
     /// kind and group and decodes as the engine path would decode it.
     fn decode(gvk: &GroupVersionKind<'_>, json: &'a str) -> Option<Self> {
         let workload = WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)?;
-        let mut d = serde_json::Deserializer::from_str(json);
+        let mut d = crate::json::Reader::new(json);
         let read =
             de::DeserializeSeed::deserialize(ReadSeed(workload, std::marker::PhantomData), &mut d)
                 .ok()?;
@@ -460,90 +450,6 @@ impl<'a> Pod<'a> {
     }
 }
 
-/// Whether a raw JSON value (already checked for syntax and UTF-8) holds nothing that a
-/// `serde_json::Value` parse rejects but skipping it accepts: number literals with an exponent
-/// or hundreds of digits (possibly out of `f64` range), `\u` escapes of surrogates (possibly
-/// lone), nesting deeper than the engine path's parse allows. Conservative: such values are
-/// legal but never sent by an API server, and the engine path decides on them.
-pub(crate) fn plain(json: &str) -> bool {
-    const MAX_DEPTH: u32 = 100;
-    const MAX_DIGITS: u32 = 300;
-    let bytes = json.as_bytes();
-    let mut depth = 0u32;
-    let mut digits = 0u32;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                digits = 0;
-                i += 1;
-                // Inside a string: up to the closing quote, looking at escapes only; eight
-                // bytes at a time while none is a quote or a backslash.
-                while i < bytes.len() {
-                    if let Some(chunk) = bytes.get(i..i + 8) {
-                        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([b'"'; 8]));
-                        let mask = quote_or_backslash(word);
-                        if mask == 0 {
-                            i += 8;
-                            continue;
-                        }
-                        i += (mask.trailing_zeros() / 8) as usize;
-                    }
-                    match bytes[i] {
-                        b'"' => break,
-                        b'\\' => {
-                            if bytes.get(i + 1) == Some(&b'u')
-                                && matches!(bytes.get(i + 2), Some(b'd' | b'D'))
-                                && matches!(
-                                    bytes.get(i + 3),
-                                    Some(b'8' | b'9' | b'a'..=b'f' | b'A'..=b'F')
-                                )
-                            {
-                                return false;
-                            }
-                            i += 2;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return false;
-                }
-                digits = 0;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                digits = 0;
-            }
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > MAX_DIGITS {
-                    return false;
-                }
-            }
-            b'e' | b'E' if i > 0 && matches!(bytes[i - 1], b'0'..=b'9' | b'.') => return false,
-            b'.' => {}
-            _ => digits = 0,
-        }
-        i += 1;
-    }
-    true
-}
-
-/// The high bit of each byte of `word` (little-endian) that is `"` or `\\`: the lowest set bit
-/// is exact (higher ones may be borrows), which is all [`plain`] uses.
-fn quote_or_backslash(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
-    (zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))) & HIGH
-}
-
 /// A JSON string, borrowed when it has no escapes. Anything else (also `null`) fails to decode.
 struct Text<'a>(Cow<'a, str>);
 
@@ -623,8 +529,8 @@ struct TopMeta<'a> {
 /// A struct read from a JSON object only (derived `Deserialize` would also read an array,
 /// field by field, where the engine path's lookups find nothing), as derived code reads it:
 /// `apiVersion` and `kind` strings when present (`null` fails), a known key twice an error.
-/// Unknown keys are read as the engine path's full parse reads them ([`StrictAny`]), which is
-/// what lets this path do without a pre-scan of the body.
+/// Unknown keys are skipped, which [`crate::json`] checks as the engine path's full parse
+/// does.
 struct MapOnly<T>(T);
 
 trait FromMap<'de>: Sized {
@@ -655,7 +561,7 @@ impl<'de, T: FromMap<'de>> Deserialize<'de> for MapOnly<T> {
                             out.read(i, &mut map)?;
                         }
                         None => {
-                            map.next_value::<StrictAny>()?;
+                            map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
@@ -772,7 +678,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Waivers<'a> {
                         let reason = map.next_value::<Reason>()?;
                         found.insert(key, reason.0);
                     } else {
-                        map.next_value::<SkipPlain<'de>>()?;
+                        map.next_value::<IgnoredAny>()?;
                     }
                 }
                 Ok(Waivers(
@@ -841,11 +747,11 @@ impl<'de> Deserialize<'de> for Reason {
                 Ok(Reason(false))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<StrictAny>()?.is_some() {}
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Reason(false))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<StrictAny, StrictAny>()?.is_some() {}
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(Reason(false))
             }
         }
@@ -867,43 +773,5 @@ impl PartialOrd for Text<'_> {
 impl Ord for Text<'_> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.cmp(&other.0)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_json_is_told_from_what_only_a_full_parse_rejects() {
-        assert!(plain(
-            r#"{"a": [1, -2.5, true, null, "e1", "x\"e\\u00e9\u0026"], "b": {}}"#
-        ));
-        assert!(!plain(r#"{"a": 1e400}"#));
-        assert!(!plain(r#"{"a": 1.5E3}"#));
-        assert!(!plain(r#"{"a": "\ud800"}"#));
-        assert!(!plain(&format!("{{\"a\": {}}}", "9".repeat(400))));
-        assert!(!plain(&format!("{}{}", "[".repeat(200), "]".repeat(200))));
-        // Escapes and quotes at every offset of the eight-byte steps.
-        for pad in 0..17 {
-            let x = "x".repeat(pad);
-            assert!(
-                plain(&format!(r#"{{"{x}": "{x}\"{x}\\", "n": 1}}"#)),
-                "{pad}"
-            );
-            assert!(
-                !plain(&format!(r#"{{"{x}": "{x}\ud800{x}", "n": 1}}"#)),
-                "{pad}"
-            );
-            assert!(
-                !plain(&format!(r#"{{"{x}": "{x}\"\uDbff", "n": 1}}"#)),
-                "{pad}"
-            );
-            assert!(!plain(&format!(r#"{{"{x}": "{x}", "n": 1e5}}"#)), "{pad}");
-            assert!(
-                plain(&format!(r#"{{"{x}e": "{x}1e5", "n": [1]}}"#)),
-                "{pad}"
-            );
-        }
     }
 }

@@ -22,7 +22,8 @@ use serde::de::{self, MapAccess, Visitor};
 
 use k8s_openapi::api::core::v1::Volume;
 
-use crate::shape::{Key, SkipPlain, check_field, present_field};
+use crate::json::Raw;
+use crate::shape::{Key, check_field, present_field};
 use crate::shape_table::{
     CONTAINER, CONTAINER_PORT, EPHEMERAL_CONTAINER, HTTP_GET_ACTION, LIFECYCLE, LIFECYCLE_HANDLER,
     OBJECT_META, POD_SPEC, PROBE, TCP_SOCKET_ACTION, VOLUME,
@@ -74,31 +75,6 @@ struct LeanTcpSocket(TCPSocketAction);
 /// A container port: its `hostPort` built, the rest checked. Pod Security reads only that (and
 /// the port's index).
 struct LeanPort(ContainerPort);
-
-/// A `k8s-openapi` value built from its raw JSON, which [`crate::fast::plain`] has checked
-/// first: the generated decoders skip unknown keys without the checks of a full parse (see
-/// [`crate::shape::StrictAny`]), so a subtree built with them is scanned. Such subtrees (security
-/// contexts, `os`, `hostPath`) are a small part of a Pod.
-struct Plain<T>(T);
-
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Plain<T> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?;
-        if !crate::fast::plain(raw.get()) {
-            return Err(de::Error::custom("a value only a full parse checks"));
-        }
-        serde_json::from_str(raw.get())
-            .map(Plain)
-            .map_err(de::Error::custom)
-    }
-}
-
-/// `map`'s next value, `null` or a [`Plain`] `T`.
-fn plain_value<'de, T: serde::de::DeserializeOwned, A: MapAccess<'de>>(
-    map: &mut A,
-) -> Result<Option<T>, A::Error> {
-    Ok(map.next_value::<Option<Plain<T>>>()?.map(|p| p.0))
-}
 
 /// A lean type: read from a JSON object's entries, as the generated decoders read structs.
 trait Lean: Sized {
@@ -187,7 +163,7 @@ impl<'de> Deserialize<'de> for LeanAnnotations {
                     {
                         // Later duplicates replace earlier ones, as in the decoded map.
                         kept.insert(key.0.into_owned(), map.next_value::<String>()?);
-                    } else if !map.next_value::<SkipPlain<'de>>()?.0.starts_with('"') {
+                    } else if !map.next_value::<Raw<'de>>()?.0.starts_with('"') {
                         return Err(de::Error::custom(
                             "an annotation value that is not a string",
                         ));
@@ -224,12 +200,12 @@ impl Lean for LeanSpec {
                         .next_value::<Option<Vec<LeanVolume>>>()?
                         .map(|vs| exactly(vs, LeanVolume::fill));
                 }
-                "securityContext" => spec.security_context = plain_value(&mut map)?,
+                "securityContext" => spec.security_context = map.next_value()?,
                 "hostNetwork" => spec.host_network = map.next_value()?,
                 "hostPID" => spec.host_pid = map.next_value()?,
                 "hostIPC" => spec.host_ipc = map.next_value()?,
                 "hostUsers" => spec.host_users = map.next_value()?,
-                "os" => spec.os = plain_value(&mut map)?,
+                "os" => spec.os = map.next_value()?,
                 "runtimeClassName" => spec.runtime_class_name = map.next_value()?,
                 other => check_field(POD_SPEC, other, &mut map)?,
             }
@@ -272,7 +248,7 @@ impl Parts {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match &*key.0 {
                 "name" => p.name = map.next_value()?,
-                "securityContext" => p.security_context = plain_value(&mut map)?,
+                "securityContext" => p.security_context = map.next_value()?,
                 "ports" => {
                     p.ports = map
                         .next_value::<Option<Vec<LeanPort>>>()?
@@ -403,7 +379,7 @@ impl Lean for LeanVolume {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match &*key.0 {
                 "name" => v.name = map.next_value()?,
-                "hostPath" => v.host_path = plain_value(&mut map)?,
+                "hostPath" => v.host_path = map.next_value()?,
                 other => match VOLUME_SOURCES.iter().position(|s| *s == other) {
                     // Present (its empty value) or absent, as the last occurrence says.
                     Some(i) => {
@@ -544,7 +520,7 @@ mod tests {
             r#"{}"#,
         ] {
             let full: Probe = serde_json::from_str(json).unwrap();
-            let lean = serde_json::from_str::<LeanProbe>(json).unwrap().0;
+            let lean = crate::json::from_str::<LeanProbe>(json).unwrap().0;
             assert_eq!(
                 hosts(lean.http_get.as_ref(), lean.tcp_socket.as_ref()),
                 hosts(full.http_get.as_ref(), full.tcp_socket.as_ref()),
@@ -561,7 +537,7 @@ mod tests {
             r#"{"preStop": {"exec": {"command": ["x"]}, "httpGet": {"port": 1}}}"#,
         ] {
             let full: Lifecycle = serde_json::from_str(json).unwrap();
-            let lean = serde_json::from_str::<LeanLifecycle>(json).unwrap().0;
+            let lean = crate::json::from_str::<LeanLifecycle>(json).unwrap().0;
             for (l, f) in [
                 (&lean.post_start, &full.post_start),
                 (&lean.pre_stop, &full.pre_stop),
@@ -582,7 +558,7 @@ mod tests {
             r#"{"hostPort": 1, "hostPort": 2}"#,
         ] {
             let full: ContainerPort = serde_json::from_str(json).unwrap();
-            let lean = serde_json::from_str::<LeanPort>(json).unwrap().0;
+            let lean = crate::json::from_str::<LeanPort>(json).unwrap().0;
             assert_eq!(lean.host_port, full.host_port, "{json}");
         }
         // What the decoder rejects, the lean types reject.
@@ -593,17 +569,17 @@ mod tests {
             r#"{"tcpSocket": {"host": 1}}"#,
         ] {
             assert!(serde_json::from_str::<Probe>(json).is_err(), "{json}");
-            assert!(serde_json::from_str::<LeanProbe>(json).is_err(), "{json}");
+            assert!(crate::json::from_str::<LeanProbe>(json).is_err(), "{json}");
         }
-        assert!(serde_json::from_str::<LeanPort>(r#"{"containerPort": 1.5}"#).is_err());
-        assert!(serde_json::from_str::<LeanLifecycle>(r#"{"stopSignal": 1}"#).is_err());
+        assert!(crate::json::from_str::<LeanPort>(r#"{"containerPort": 1.5}"#).is_err());
+        assert!(crate::json::from_str::<LeanLifecycle>(r#"{"stopSignal": 1}"#).is_err());
     }
 
     /// Lean annotations keep what Pod Security and the waivers read, and reject what the
     /// decoded map rejects (values that are not strings), whitespace or not.
     #[test]
     fn lean_annotations_keep_what_is_read_and_check_the_rest() {
-        let kept = serde_json::from_str::<LeanAnnotations>(
+        let kept = crate::json::from_str::<LeanAnnotations>(
             r#"{ "x" :  "1", "seccomp.security.alpha.kubernetes.io/pod" : "unconfined",
                 "waive.haven.commonground.nl/pss.privileged": "r", "y": "a\"b" }"#,
         )
@@ -627,7 +603,7 @@ mod tests {
                 serde_json::from_str::<std::collections::BTreeMap<String, String>>(bad).is_err()
             );
             assert!(
-                serde_json::from_str::<LeanAnnotations>(bad).is_err(),
+                crate::json::from_str::<LeanAnnotations>(bad).is_err(),
                 "{bad}"
             );
         }
@@ -645,7 +621,7 @@ mod tests {
         ] {
             let full: Volume = serde_json::from_str(json).unwrap();
             let mut lean = Volume::default();
-            serde_json::from_str::<LeanVolume>(json)
+            crate::json::from_str::<LeanVolume>(json)
                 .unwrap()
                 .fill(&mut lean);
             let mut expected = Volume {

@@ -11,6 +11,7 @@
 
 pub mod config;
 mod fast;
+mod json;
 mod lean;
 mod log;
 pub mod metrics;

@@ -9,16 +9,16 @@
 //! for any struct field, unknown keys skipped, later duplicates allowed, and the hand-written
 //! types (times, quantities, int-or-string, byte strings) checked by their own `Deserialize`.
 //!
-//! JSON values (`FieldsV1`, `RawExtension`) and unknown keys are read with [`StrictAny`], as a
-//! `serde_json::Value` is parsed: numbers must fit an `f64`, `\u` escapes must be valid, and
-//! nesting counts against the parser's depth limit. (`serde::de::IgnoredAny` checks none of
-//! that, and the engine path parses the whole object into a `Value`.)
+//! JSON values (`FieldsV1`, `RawExtension`) and unknown keys are skipped with
+//! `serde::de::IgnoredAny`, which [`crate::json`] checks as a full `serde_json::Value` parse
+//! does (the engine path parses the whole object into a `Value`). This module is meant for that
+//! reader: `serde_json` skips without those checks.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::shape_table::STRUCTS;
 
@@ -72,7 +72,7 @@ pub(crate) fn check_field<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     match crate::shape_table::field(index, key) {
         Some(shape) => map.next_value_seed(Nullable(shape)),
-        None => map.next_value::<StrictAny>().map(drop),
+        None => map.next_value::<IgnoredAny>().map(drop),
     }
 }
 
@@ -85,7 +85,7 @@ pub(crate) fn present_field<'de, A: MapAccess<'de>>(
 ) -> Result<bool, A::Error> {
     match crate::shape_table::field(index, key) {
         Some(shape) => map.next_value_seed(Present(shape)),
-        None => map.next_value::<StrictAny>().map(|_| false),
+        None => map.next_value::<IgnoredAny>().map(|_| false),
     }
 }
 
@@ -112,77 +112,6 @@ impl<'de> DeserializeSeed<'de> for Present {
             }
         }
         d.deserialize_option(V(self.0))
-    }
-}
-
-/// Any JSON value, read as `serde_json::Value` reads one (through `deserialize_any`: numbers
-/// parsed, strings unescaped, nesting counted), without building it.
-pub(crate) struct StrictAny;
-
-impl<'de> Deserialize<'de> for StrictAny {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictV)
-    }
-}
-
-struct StrictV;
-
-impl<'de> Visitor<'de> for StrictV {
-    type Value = StrictAny;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<StrictAny, E> {
-        Ok(StrictAny)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<StrictAny, E> {
-        Ok(StrictAny)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<StrictAny, E> {
-        Ok(StrictAny)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<StrictAny, E> {
-        Ok(StrictAny)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<StrictAny, E> {
-        Ok(StrictAny)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<StrictAny, E> {
-        Ok(StrictAny)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<StrictAny, E> {
-        Ok(StrictAny)
-    }
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<StrictAny, D::Error> {
-        StrictAny::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrictAny, A::Error> {
-        while seq.next_element::<StrictAny>()?.is_some() {}
-        Ok(StrictAny)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictAny, A::Error> {
-        while map.next_key::<StrictAny>()?.is_some() {
-            map.next_value::<StrictAny>()?;
-        }
-        Ok(StrictAny)
-    }
-}
-
-/// Any JSON value, skipped as serde_json skips one (syntax, escapes and control characters
-/// checked, nothing unescaped) and then scanned by [`crate::fast::plain`], which fails on what
-/// only a full parse would check (surrogate escapes, long or exponent numbers, deep nesting),
-/// so that the fast path gives way on it. Far cheaper than [`StrictAny`] on long strings full
-/// of escapes, which `StrictAny` unescapes: the `kubectl apply` last-applied-configuration
-/// annotation holds kilobytes of escaped JSON. Keeps the raw text.
-pub(crate) struct SkipPlain<'de>(pub &'de str);
-
-impl<'de> Deserialize<'de> for SkipPlain<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?.get();
-        if !crate::fast::plain(raw) {
-            return Err(de::Error::custom("a value only a full parse checks"));
-        }
-        Ok(SkipPlain(raw))
     }
 }
 
@@ -254,7 +183,7 @@ impl<'de> DeserializeSeed<'de> for Check {
                 Leaf::I64 => i64::deserialize(d).map(drop),
                 Leaf::F64 => f64::deserialize(d).map(drop),
                 Leaf::ByteString => k8s_openapi::ByteString::deserialize(d).map(drop),
-                Leaf::Json => StrictAny::deserialize(d).map(drop),
+                Leaf::Json => IgnoredAny::deserialize(d).map(drop),
                 Leaf::Time => v1::Time::deserialize(d).map(drop),
                 Leaf::MicroTime => v1::MicroTime::deserialize(d).map(drop),
                 Leaf::Quantity => Quantity::deserialize(d).map(drop),
@@ -339,7 +268,7 @@ mod tests {
 
     fn checks(index: usize, json: &str) -> bool {
         let shape: &'static Shape = Box::leak(Box::new(Shape::Struct(index)));
-        let mut d = serde_json::Deserializer::from_str(json);
+        let mut d = crate::json::Reader::new(json);
         Check(shape).deserialize(&mut d).is_ok() && d.end().is_ok()
     }
 
@@ -398,61 +327,6 @@ mod tests {
             r#"{"volumes": [{"name": "s", "secret": {"defaultMode": "0644"}}]}"#,
         ] {
             agree::<PodSpec>(POD_SPEC, json);
-        }
-    }
-
-    /// `SkipPlain` accepts only what a full parse accepts: what it lets through, a
-    /// `serde_json::Value` parse accepts too; what it stops, the fast path gives way on.
-    #[test]
-    fn skip_plain_accepts_only_what_a_full_parse_accepts() {
-        let applied = serde_json::to_string(
-            &serde_json::json!({"kind": "Deployment", "spec": {"replicas": 2, "x": "é \" \\"}})
-                .to_string(),
-        )
-        .unwrap();
-        let accepted = [
-            r#""plain""#,
-            r#""tab\t, quote\", \u00e9""#,
-            &applied,
-            r#"{"a": [1, -2.5, true, null]}"#,
-            "12345",
-        ];
-        for json in accepted {
-            let raw = serde_json::from_str::<SkipPlain<'_>>(json).unwrap().0;
-            assert_eq!(raw, json);
-            serde_json::from_str::<serde_json::Value>(json).unwrap();
-        }
-        // Rejected by serde_json's skipping (and by a full parse).
-        for json in [
-            r#""bad \x escape""#,
-            "\"control \u{1} char\"",
-            "[1,]",
-            r#""open"#,
-        ] {
-            assert!(
-                serde_json::from_str::<serde_json::Value>(json).is_err(),
-                "{json}"
-            );
-            assert!(
-                serde_json::from_str::<SkipPlain<'_>>(json).is_err(),
-                "{json}"
-            );
-        }
-        // Stopped by the scan: a full parse may reject these (a lone surrogate, a number out
-        // of range, deep nesting), skipping does not.
-        let deep = format!("{}{}", "[".repeat(101), "]".repeat(101));
-        for json in [r#""\ud800""#, "1e999", &deep] {
-            serde_json::from_str::<serde::de::IgnoredAny>(json).unwrap();
-            assert!(
-                serde_json::from_str::<SkipPlain<'_>>(json).is_err(),
-                "{json}"
-            );
-        }
-        for json in [r#""\ud800""#, "1e999"] {
-            assert!(
-                serde_json::from_str::<serde_json::Value>(json).is_err(),
-                "{json}"
-            );
         }
     }
 
