@@ -443,6 +443,20 @@ fn next_special(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Numbers are visited as `deserialize_any` visits them (`visit_u64` or `visit_i64`, which the
+/// primitive visitors range-check, as with `serde_json`); anything else is an error before any
+/// visitor call, as in `serde_json`.
+macro_rules! number_only {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.peek() {
+                Some(b'-' | b'0'..=b'9') => self.deserialize_any(visitor),
+                _ => Err(error("expected a number")),
+            }
+        }
+    )*};
+}
+
 impl<'de> Deserializer<'de> for &mut Reader<'de> {
     type Error = Error;
 
@@ -575,10 +589,55 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
         Err(error("enums are not for the fast path"))
     }
 
-    // Through `deserialize_any`, as `serde_json` reads them: the visitor rejects other types.
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char unit_struct tuple
-        tuple_struct
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.peek() {
+            Some(b't' | b'f') => self.deserialize_any(visitor),
+            _ => Err(error("expected a boolean")),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    /// `serde_json` visits 128-bit integers with `visit_i128`/`visit_u128`; nothing here reads
+    /// them.
+    fn deserialize_i128<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Error> {
+        Err(error("128-bit integers are not for the fast path"))
+    }
+
+    fn deserialize_u128<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Error> {
+        Err(error("128-bit integers are not for the fast path"))
+    }
+
+    number_only! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_u8
+        deserialize_u16 deserialize_u32 deserialize_u64 deserialize_f32 deserialize_f64
     }
 }
 
@@ -635,7 +694,6 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
         if self.reader.bytes().get(self.reader.pos) != Some(&b'"') {
             return Err(error("expected a key"));
         }
-        self.reader.pos += 1;
         seed.deserialize(Key(&mut *self.reader)).map(Some)
     }
 
@@ -645,15 +703,17 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
     }
 }
 
-/// A map key, the cursor after its opening quote: a string, whatever is asked for (`serde_json`
+/// A map key, the cursor on its opening quote: a string, whatever is asked for (`serde_json`
 /// also parses numbers and booleans out of keys; this reader leaves that to the visitor, which
-/// then rejects the string).
+/// then rejects the string). A seed that never reads its key leaves the cursor on the quote,
+/// where the colon is then missing: an error, as in `serde_json`.
 struct Key<'a, 'de>(&'a mut Reader<'de>);
 
 impl<'de> Deserializer<'de> for Key<'_, 'de> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.0.pos += 1;
         self.0.visit_string(visitor)
     }
 
@@ -944,6 +1004,89 @@ mod tests {
                 "{json}"
             );
             assert!(from_str::<SecurityContext>(json).is_err(), "{json}");
+        }
+    }
+
+    /// Typed requests fail on values of other types before any visitor call, as in
+    /// `serde_json`, so a visitor that takes anything still sees the same calls.
+    #[test]
+    fn typed_requests_visit_alike() {
+        type Call = for<'a> fn(&'a str) -> (Option<Vec<String>>, Option<Vec<String>>);
+        macro_rules! call {
+            ($method:ident $(, $arg:expr)*) => {
+                |text: &str| {
+                    let run = |d: &mut dyn FnMut(Recorder<'_>) -> bool| {
+                        let mut calls = Vec::new();
+                        d(Recorder(&mut calls)).then_some(calls)
+                    };
+                    let ours = run(&mut |r| {
+                        let mut reader = Reader::new(text);
+                        Deserializer::$method(&mut reader, $($arg,)* r).is_ok() && reader.end().is_ok()
+                    });
+                    let theirs = run(&mut |r| {
+                        let mut d = serde_json::Deserializer::from_str(text);
+                        Deserializer::$method(&mut d, $($arg,)* r).is_ok() && d.end().is_ok()
+                    });
+                    (ours, theirs)
+                }
+            };
+        }
+        let methods: [(&str, Call); 12] = [
+            ("bool", call!(deserialize_bool)),
+            ("i8", call!(deserialize_i8)),
+            ("i32", call!(deserialize_i32)),
+            ("i64", call!(deserialize_i64)),
+            ("u16", call!(deserialize_u16)),
+            ("u64", call!(deserialize_u64)),
+            ("f64", call!(deserialize_f64)),
+            ("char", call!(deserialize_char)),
+            ("str", call!(deserialize_str)),
+            ("unit", call!(deserialize_unit)),
+            ("unit_struct", call!(deserialize_unit_struct, "U")),
+            ("tuple", call!(deserialize_tuple, 2)),
+        ];
+        for (name, method) in methods {
+            for text in [r#""x""#, "true", "7", "-5", "null", "[1, 2]", r#"{"a": 1}"#] {
+                let (ours, theirs) = method(text);
+                assert_eq!(ours, theirs, "{name} on {text}");
+            }
+        }
+        // Stricter: 128-bit integers are left to `serde_json`.
+        assert!(Deserializer::deserialize_u128(&mut Reader::new("5"), de::IgnoredAny).is_err());
+        assert!(Deserializer::deserialize_i128(&mut Reader::new("5"), de::IgnoredAny).is_err());
+    }
+
+    /// A key that its seed does not read is still a key: the colon after it is missing.
+    #[test]
+    fn unread_keys_are_not_skipped() {
+        struct Unread;
+        impl<'de> DeserializeSeed<'de> for Unread {
+            type Value = ();
+            fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<(), D::Error> {
+                Ok(())
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                while map.next_key_seed(Unread)?.is_some() {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+                Ok(())
+            }
+        }
+        for text in [r#"{" :1}"#, r#"{"a":1}"#] {
+            assert!(Reader::new(text).deserialize_map(V).is_err(), "{text}");
+            assert!(
+                serde_json::Deserializer::from_str(text)
+                    .deserialize_map(V)
+                    .is_err(),
+                "{text}"
+            );
         }
     }
 
