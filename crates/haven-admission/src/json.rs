@@ -313,54 +313,57 @@ impl<'de> Reader<'de> {
             Some(b'[') => {
                 self.pos += 1;
                 self.enter()?;
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.skip_value()?;
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b']') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(error("expected `,` or `]`")),
-                        }
-                    }
+                let mut first = true;
+                while self.more(&mut first, b']')? {
+                    self.skip_value()?;
                 }
-                self.depth -= 1;
+                self.close();
                 Ok(())
             }
             Some(b'{') => {
                 self.pos += 1;
                 self.enter()?;
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        if self.peek() != Some(b'"') {
-                            return Err(error("expected a key"));
-                        }
-                        self.pos += 1;
-                        self.skip_string()?;
-                        self.colon()?;
-                        self.skip_value()?;
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b'}') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(error("expected `,` or `}`")),
-                        }
+                let mut first = true;
+                while self.more(&mut first, b'}')? {
+                    if self.peek() != Some(b'"') {
+                        return Err(error("expected a key"));
                     }
+                    self.pos += 1;
+                    self.skip_string()?;
+                    self.colon()?;
+                    self.skip_value()?;
                 }
-                self.depth -= 1;
+                self.close();
                 Ok(())
             }
             Some(_) => Err(error("expected a value")),
             None => Err(error("unexpected end")),
         }
+    }
+
+    /// Whether another element or entry follows in a sequence or map (its comma consumed), or
+    /// the `close` byte is next. A comma before the close (trailing) leaves the cursor on the
+    /// close, where the element or key then fails.
+    #[inline]
+    fn more(&mut self, first: &mut bool, close: u8) -> Result<bool, Error> {
+        match self.peek() {
+            Some(b) if b == close => Ok(false),
+            Some(b',') if !*first => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ if *first => {
+                *first = false;
+                Ok(true)
+            }
+            _ => Err(error("expected `,` or the end of a sequence or map")),
+        }
+    }
+
+    /// Consumes the closing byte [`Reader::more`] stopped on, and leaves the level.
+    fn close(&mut self) {
+        self.pos += 1;
+        self.depth -= 1;
     }
 
     fn colon(&mut self) -> Result<(), Error> {
@@ -389,11 +392,10 @@ impl<'de> Reader<'de> {
             reader: self,
             first: true,
         })?;
-        match self.peek() {
-            Some(b']') => self.pos += 1,
-            _ => return Err(error("expected `]`")),
+        if self.peek() != Some(b']') {
+            return Err(error("expected `]`"));
         }
-        self.depth -= 1;
+        self.close();
         Ok(value)
     }
 
@@ -405,11 +407,10 @@ impl<'de> Reader<'de> {
             reader: self,
             first: true,
         })?;
-        match self.peek() {
-            Some(b'}') => self.pos += 1,
-            _ => return Err(error("expected `}`")),
+        if self.peek() != Some(b'}') {
+            return Err(error("expected `}`"));
         }
-        self.depth -= 1;
+        self.close();
         Ok(value)
     }
 }
@@ -653,18 +654,9 @@ impl<'de> SeqAccess<'de> for Seq<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        match self.reader.peek() {
-            Some(b']') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.reader.pos += 1;
-                if self.reader.peek() == Some(b']') {
-                    return Err(error("trailing comma"));
-                }
-            }
-            _ if self.first => {}
-            _ => return Err(error("expected `,` or `]`")),
+        if !self.reader.more(&mut self.first, b']')? {
+            return Ok(None);
         }
-        self.first = false;
         seed.deserialize(&mut *self.reader).map(Some)
     }
 }
@@ -681,17 +673,10 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        match self.reader.peek() {
-            Some(b'}') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.reader.pos += 1;
-                self.reader.peek();
-            }
-            _ if self.first => {}
-            _ => return Err(error("expected `,` or `}`")),
+        if !self.reader.more(&mut self.first, b'}')? {
+            return Ok(None);
         }
-        self.first = false;
-        if self.reader.bytes().get(self.reader.pos) != Some(&b'"') {
+        if self.reader.peek() != Some(b'"') {
             return Err(error("expected a key"));
         }
         seed.deserialize(Key(&mut *self.reader)).map(Some)
