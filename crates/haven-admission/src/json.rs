@@ -140,7 +140,7 @@ impl<'de> Reader<'de> {
         None
     }
 
-    /// Consumes `word` (a literal's remaining letters).
+    /// Consumes `word` (`null`, `true` or `false`), the cursor on its first letter.
     fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
         if self.bytes()[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -297,18 +297,9 @@ impl<'de> Reader<'de> {
                 self.pos += 1;
                 self.skip_string()
             }
-            Some(b'n') => {
-                self.pos += 1;
-                self.literal(b"ull")
-            }
-            Some(b't') => {
-                self.pos += 1;
-                self.literal(b"rue")
-            }
-            Some(b'f') => {
-                self.pos += 1;
-                self.literal(b"alse")
-            }
+            Some(b'n') => self.literal(b"null"),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
             Some(b'-' | b'0'..=b'9') => self.integer().map(drop),
             Some(b'[') => {
                 self.pos += 1;
@@ -468,18 +459,15 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
                 self.visit_string(visitor)
             }
             Some(b'n') => {
-                self.pos += 1;
-                self.literal(b"ull")?;
+                self.literal(b"null")?;
                 visitor.visit_unit()
             }
             Some(b't') => {
-                self.pos += 1;
-                self.literal(b"rue")?;
+                self.literal(b"true")?;
                 visitor.visit_bool(true)
             }
             Some(b'f') => {
-                self.pos += 1;
-                self.literal(b"alse")?;
+                self.literal(b"false")?;
                 visitor.visit_bool(false)
             }
             Some(b'-' | b'0'..=b'9') => match self.integer()? {
@@ -511,8 +499,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if self.peek() == Some(b'n') {
-            self.pos += 1;
-            self.literal(b"ull")?;
+            self.literal(b"null")?;
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
@@ -520,11 +507,8 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if self.peek() != Some(b'n') {
-            return Err(error("expected null"));
-        }
-        self.pos += 1;
-        self.literal(b"ull")?;
+        self.peek();
+        self.literal(b"null")?;
         visitor.visit_unit()
     }
 
