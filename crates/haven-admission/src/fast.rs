@@ -199,8 +199,9 @@ pub(crate) fn review(
     // would be checked on its own, which cost this path ~13% more instructions and ~10% more
     // time per review (`examples/review_cost.rs`, 2026-12-04). The engine path reads bytes and
     // does not check the envelope's skipped fields; a body it accepts with invalid UTF-8 there is
-    // given way to, so the answer is still the engine's.
-    let body = std::str::from_utf8(body).ok()?;
+    // given way to, so the answer is still the engine's. `simdutf8` checks a Pod's ~6 KB in
+    // half the time of `std::str::from_utf8`.
+    let body = simdutf8::basic::from_utf8(body).ok()?;
     let review: Review<'_> = crate::json::from_str(body).ok()?;
     if review.api_version.as_deref() != Some("admission.k8s.io/v1")
         || review.kind.as_deref() != Some("AdmissionReview")
