@@ -92,6 +92,17 @@ struct Context {
     own_namespace: String,
 }
 
+impl Context {
+    fn review(&self, body: &[u8]) -> Result<Decision, BadRequest> {
+        review(
+            body,
+            &self.config,
+            self.namespaces.as_ref(),
+            &self.own_namespace,
+        )
+    }
+}
+
 impl Reviewer {
     /// Starts the review threads, which share what a review reads.
     pub(crate) fn spawn(
@@ -140,13 +151,7 @@ impl Reviewer {
         } else if let Some(jobs) = &self.jobs {
             jobs
         } else {
-            let c = &self.context;
-            return Ok(review(
-                &body,
-                &c.config,
-                c.namespaces.as_ref(),
-                &c.own_namespace,
-            ));
+            return Ok(self.context.review(&body));
         };
         let (reply, answer) = oneshot::channel();
         lane.send(Job { body, reply })
@@ -191,12 +196,7 @@ fn spawn_reviewer(
                 if job.reply.is_closed() {
                     continue;
                 }
-                let decision = review(
-                    &job.body,
-                    &context.config,
-                    context.namespaces.as_ref(),
-                    &context.own_namespace,
-                );
+                let decision = context.review(&job.body);
                 // The client may have gone (timeout, shutdown): nobody to answer.
                 let _ = job.reply.send(decision);
             }
