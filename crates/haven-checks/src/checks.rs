@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use haven_cluster::{ClusterSnapshot, NodeRecord, Read, WorkloadRecord};
+use haven_snapshot::{ClusterSnapshot, NodeRecord, Read, WorkloadRecord};
 use serde_json::{Value, json};
 
 use crate::catalogue::CheckInfo;
@@ -493,7 +493,7 @@ fn rbac(ctx: &Ctx<'_>) -> Decision {
     .with("served", json!(served))
 }
 
-fn probe_decision(p: &haven_cluster::ProbeRecord) -> Decision {
+fn probe_decision(p: &haven_snapshot::ProbeRecord) -> Decision {
     let result = match p.passed {
         Some(true) => Outcome::Yes,
         Some(false) => Outcome::No,

@@ -1,6 +1,6 @@
 //! The Haven compliancy checks as pure functions over a cluster snapshot.
 //!
-//! [`run_checks`] takes a [`ClusterSnapshot`](haven_cluster::ClusterSnapshot), the rule inputs
+//! [`run_checks`] takes a [`ClusterSnapshot`](haven_snapshot::ClusterSnapshot), the rule inputs
 //! ([`CheckConfig`]), the dated [`ReleaseData`], the time and the facts about this run
 //! ([`RunInputs`]), and returns a [`CheckRun`]: for each of upstream's 15 mandatory and 2
 //! suggested checks (same names and categories as the Haven Compliancy Checker v12.8) a result,
@@ -17,7 +17,7 @@ pub mod waivers;
 
 use std::collections::BTreeMap;
 
-use haven_cluster::ClusterSnapshot;
+use haven_snapshot::ClusterSnapshot;
 use serde::{Deserialize, Serialize};
 
 pub use catalogue::{CHECKS, Category, CheckInfo, check_info};

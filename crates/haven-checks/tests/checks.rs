@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use haven_checks::*;
-use haven_cluster::*;
+use haven_snapshot::*;
 
 fn now() -> jiff::Timestamp {
     "2026-11-25T12:00:00Z".parse().unwrap()

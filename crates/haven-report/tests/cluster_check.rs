@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use haven_checks::*;
-use haven_cluster::*;
 use haven_report::cluster_check::*;
+use haven_snapshot::*;
 use serde_json::{Value, json};
 
 mod common;
