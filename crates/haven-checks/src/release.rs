@@ -529,8 +529,14 @@ mod tests {
         v["checker"]["releases"][0]["sha256"] = serde_json::json!(["AB".repeat(32)]);
         let text = serde_json::to_string_pretty(&v).unwrap();
         let (key, sig) = sign(&text);
-        let d = ReleaseData::from_signed("rd.json", &text, "rd.json.minisig", &sig, &[key.clone()])
-            .unwrap();
+        let d = ReleaseData::from_signed(
+            "rd.json",
+            &text,
+            "rd.json.minisig",
+            &sig,
+            std::slice::from_ref(&key),
+        )
+        .unwrap();
         assert_eq!(d.signed_by.as_deref(), Some("test key"));
         assert_eq!(
             d.release_with_hash(&"ab".repeat(32))

@@ -663,7 +663,8 @@ async fn node_write_probe_reads_security_modules_per_node_and_cleans_up() {
 #[tokio::test]
 async fn platform_fixtures_get_upstreams_verdicts() {
     let today: jiff::Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
-    let cases: &[(&str, &str, Verdict, &[(&str, Outcome)])] = &[
+    type Case<'a> = (&'a str, &'a str, Verdict, &'a [(&'a str, Outcome)]);
+    let cases: &[Case<'_>] = &[
         (
             "rke2-1.36.yaml",
             "RKE2",
