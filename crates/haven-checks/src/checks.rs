@@ -4,19 +4,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use haven_cluster::{ClusterSnapshot, NodeRecord, Read, WorkloadRecord};
+use haven_snapshot::{ClusterSnapshot, NodeRecord, Read, WorkloadRecord};
 use serde_json::{Value, json};
 
 use crate::catalogue::CheckInfo;
 use crate::config::{CheckConfig, Matcher, image_matches, name_matches};
-use crate::release::{ReleaseData, parse_minor};
-use crate::{CheckResult, ExternalTool, Outcome, Platform, RunInputs};
+use crate::release::{CncfAnswer, ReleaseData, parse_day};
+use crate::{CheckResult, ExternalTool, Outcome, Platform, RunInputs, SkipReason};
 
 pub(crate) struct Ctx<'a> {
     pub s: &'a ClusterSnapshot,
     pub config: &'a CheckConfig,
     pub release: &'a ReleaseData,
-    pub now: jiff::Timestamp,
+    pub today: jiff::civil::Date,
     pub inputs: &'a RunInputs,
     pub platform: Option<Platform>,
 }
@@ -34,7 +34,7 @@ impl<'a> Ctx<'a> {
             s,
             config,
             release,
-            now,
+            today: now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
             inputs,
             platform,
         }
@@ -47,6 +47,7 @@ struct Decision {
     method: String,
     reason: String,
     evidence: BTreeMap<String, Value>,
+    skipped: Option<SkipReason>,
 }
 
 impl Decision {
@@ -56,7 +57,14 @@ impl Decision {
             method: method.into(),
             reason: reason.into(),
             evidence: BTreeMap::new(),
+            skipped: None,
         }
+    }
+
+    fn skipped(why: SkipReason, method: impl Into<String>, reason: impl Into<String>) -> Self {
+        let mut d = Self::new(Outcome::Skipped, method, reason);
+        d.skipped = Some(why);
+        d
     }
 
     fn yes_if(pass: bool, method: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -117,13 +125,16 @@ pub(crate) fn run(info: &CheckInfo, ctx: &Ctx<'_>) -> CheckResult {
         name: info.name.into(),
         category: info.category,
         label: info.label.into(),
+        description: info.description.into(),
         rationale: info.rationale.into(),
+        upstream_rationale: info.upstream_rationale.into(),
         suggested: info.suggested,
         result: d.result,
         method: d.method,
         reason: d.reason,
         evidence: d.evidence,
         waiver: None,
+        skipped: d.skipped,
     }
 }
 
@@ -140,12 +151,6 @@ fn compat_major(version: &str) -> Option<(u64, u64)> {
     Some(if major == 0 { (0, minor) } else { (major, 0) })
 }
 
-fn parse_day(s: &str) -> Option<jiff::civil::Date> {
-    jiff::civil::Date::strptime("%Y-%m-%d", s)
-        .ok()
-        .or_else(|| jiff::civil::Date::strptime("%Y-%m-%d", format!("{s}-01")).ok())
-}
-
 /// Upstream: the checker must be the latest major, or a newer major must be less than 3 months
 /// old. Ours compares this binary's version with the `checker` release list of the release data
 /// (haven's own releases, not upstream's: a different program has its own version line).
@@ -154,6 +159,9 @@ fn havenversion(ctx: &Ctx<'_>) -> Decision {
         "release data ({}, {})",
         ctx.release.origin, ctx.release.date
     );
+    if let Some(why) = ctx.release.too_old(ctx.today) {
+        return Decision::new(Outcome::Unknown, method, why);
+    }
     let own = &ctx.inputs.tool_version;
     let Some(own_major) = compat_major(own) else {
         return Decision::new(
@@ -162,7 +170,7 @@ fn havenversion(ctx: &Ctx<'_>) -> Decision {
             format!("cannot read own version {own:?}"),
         );
     };
-    let today = ctx.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let today = ctx.today;
     let released: Vec<(&str, (u64, u64), Option<jiff::civil::Date>)> = ctx
         .release
         .checker
@@ -449,11 +457,16 @@ fn kubernetesversion(ctx: &Ctx<'_>) -> Decision {
             format!("cannot read server version {:?}", v.git_version),
         );
     };
-    let Some((lmaj, lmin)) = ctx.release.latest_kubernetes() else {
+    if let Some(why) = ctx.release.too_old(ctx.today) {
+        return Decision::new(Outcome::Unknown, method, why).with("server", json!(v.git_version));
+    }
+    // Only releases out on the day of the run count: a planned release does not yet push the
+    // window forward.
+    let Some((lmaj, lmin)) = ctx.release.latest_kubernetes(ctx.today) else {
         return Decision::new(
             Outcome::Unknown,
             method,
-            "the release data lists no Kubernetes release",
+            "the release data lists no Kubernetes release out by today",
         );
     };
     let behind = if major == lmaj {
@@ -493,7 +506,7 @@ fn rbac(ctx: &Ctx<'_>) -> Decision {
     .with("served", json!(served))
 }
 
-fn probe_decision(p: &haven_cluster::ProbeRecord) -> Decision {
+fn probe_decision(p: &haven_snapshot::ProbeRecord) -> Decision {
     let result = match p.passed {
         Some(true) => Outcome::Yes,
         Some(false) => Outcome::No,
@@ -590,7 +603,10 @@ fn rwxvolumes(ctx: &Ctx<'_>) -> Decision {
 // ------------------------------------------------------------------------------------------------
 // External
 
-fn detect_platform(s: &ClusterSnapshot, config: &CheckConfig) -> Option<Platform> {
+/// The platform, from the first rule in `platforms` (config) that matches a node label, a
+/// providerID prefix, the server version or an OS image. Public so the CLI can look the platform
+/// up online (`--online`) before the checks run.
+pub fn detect_platform(s: &ClusterSnapshot, config: &CheckConfig) -> Option<Platform> {
     let nodes = s.nodes.value().map(Vec::as_slice).unwrap_or_default();
     let git = s
         .server_version
@@ -641,26 +657,28 @@ fn detect_platform(s: &ClusterSnapshot, config: &CheckConfig) -> Option<Platform
     None
 }
 
-/// Upstream detects the platform from node labels and looks platform + version up in the CNCF
-/// conformance results. Ours does the same against the release data's `cncf` list.
+/// Upstream detects the platform from node labels and looks platform + version up in the
+/// `cncf/k8s-conformance` repository. Ours looks it up in the release data's copy of that list
+/// (derived product directories per minor), or live with `--online`.
 fn cncf(ctx: &Ctx<'_>) -> Decision {
     if !ctx.inputs.cncf {
-        return Decision::new(
-            Outcome::Skipped,
+        return Decision::skipped(
+            SkipReason::Disabled,
             "disabled with --no-cncf",
             "skipped on request",
         );
     }
+    let list = &ctx.release.cncf;
     let method = format!(
-        "platform detection + CNCF list in release data ({}, {})",
-        ctx.release.origin, ctx.release.date
+        "platform detection + CNCF list in release data ({}, {}; cncf/k8s-conformance listed {})",
+        ctx.release.origin, ctx.release.date, list.listed_on
     );
     let nodes_problem = ctx.s.nodes.problem();
     let v = need!(ctx.s.server_version, method);
     let Some(p) = &ctx.platform else {
         let reason = match nodes_problem {
             Some(p) => format!("platform unknown: {p}"),
-            None => "platform not recognised from node labels, providerID or server version; add it to platforms in --config".to_owned(),
+            None => "platform not recognised from node labels, providerID, server version or OS image; add it to platforms in --config".to_owned(),
         };
         return Decision::new(Outcome::Unknown, method, reason)
             .with("server", json!(v.git_version));
@@ -673,44 +691,110 @@ fn cncf(ctx: &Ctx<'_>) -> Decision {
         );
     };
     let version = format!("{major}.{minor}");
-    let entry = ctx
-        .release
-        .cncf
-        .platforms
-        .iter()
-        .find(|c| c.name == p.cncf_name);
-    let certified = entry.is_some_and(|e| {
-        e.versions
-            .iter()
-            .any(|x| parse_minor(x) == Some((major, minor)))
-    });
-    Decision::yes_if(
-        certified,
-        format!(
-            "{method}; platform {} detected from {}",
-            p.name, p.determined_by
-        ),
-        match entry {
-            Some(e) if certified => format!("{} {version} is CNCF-certified", e.product),
-            Some(e) => format!(
-                "{} {version} is not in the CNCF-certified list ({})",
-                e.product,
-                e.versions.join(", ")
+    let method = format!(
+        "{method}; platform {} detected from {}",
+        p.name, p.determined_by
+    );
+    let base = |d: Decision| {
+        d.with("platform", json!(p.name))
+            .with("cncfName", json!(p.cncf_name))
+            .with("determinedBy", json!(p.determined_by))
+            .with("version", json!(version))
+    };
+    if let Some(online) = &ctx.inputs.cncf_online
+        && online.error.is_none()
+    {
+        let method = format!(
+            "platform {} detected from {}; looked up live in {}",
+            p.name, p.determined_by, online.source
+        );
+        let d = match &online.found {
+            Some(dir) => Decision::new(
+                Outcome::Yes,
+                method,
+                format!(
+                    "{} {version} is CNCF-certified (cncf/k8s-conformance v{version}/{dir})",
+                    p.name
+                ),
             ),
-            None => format!("platform {} is not in the CNCF-certified list", p.name),
-        },
-    )
-    .with("platform", json!(p.name))
-    .with("determinedBy", json!(p.determined_by))
-    .with("version", json!(version))
+            None => Decision::new(
+                Outcome::No,
+                method,
+                format!(
+                    "cncf/k8s-conformance has no v{version}/{{{}}}: {} {version} is not CNCF-certified",
+                    online.asked.join(","),
+                    p.name
+                ),
+            ),
+        };
+        return base(d).with("online", json!(online));
+    }
+    let online_note = ctx
+        .inputs
+        .cncf_online
+        .as_ref()
+        .and_then(|o| o.error.as_ref())
+        .map(|e| format!(" (--online lookup failed: {e}; the offline list decided)"))
+        .unwrap_or_default();
+    let d = match list.lookup(&p.cncf_name, (major, minor)) {
+        CncfAnswer::Certified { product } => Decision::new(
+            Outcome::Yes,
+            method,
+            format!(
+                "{} {version} is CNCF-certified (cncf/k8s-conformance v{version}/{product}){online_note}",
+                p.name
+            ),
+        ),
+        CncfAnswer::UpstreamRelease => Decision::new(
+            Outcome::Yes,
+            method,
+            format!(
+                "{} {version}: Kubernetes as the project releases it, installed with {}; the Kubernetes project runs the conformance tests on its own releases (inferred){online_note}",
+                p.name, p.cncf_name
+            ),
+        ),
+        CncfAnswer::NotListed { products } => Decision::new(
+            Outcome::No,
+            method,
+            format!(
+                "{} {version} is not in the CNCF-certified list (no v{version}/{{{}}}){online_note}",
+                p.name,
+                products.join(",")
+            ),
+        ),
+        CncfAnswer::Incomplete { products } => Decision::new(
+            Outcome::Unknown,
+            method,
+            format!(
+                "the release data's CNCF list for {version} is incomplete where {} would be; run with --online{online_note}",
+                products.join(", ")
+            ),
+        ),
+        CncfAnswer::NewerThanList { newest } => Decision::new(
+            Outcome::Unknown,
+            method,
+            format!(
+                "the cluster runs {version}, newer than the CNCF list in the release data (up to {newest}, listed {}); run with --online or with newer release data{online_note}",
+                list.listed_on
+            ),
+        ),
+        CncfAnswer::OlderThanList { oldest } => Decision::new(
+            Outcome::Unknown,
+            method,
+            format!(
+                "the cluster runs {version}, older than the CNCF list in the release data (from {oldest}); run with --online{online_note}"
+            ),
+        ),
+    };
+    base(d)
 }
 
 fn external(tool: &ExternalTool, flag: &str, program: &str) -> Decision {
     match tool {
-        ExternalTool::NotRequested => Decision::new(
-            Outcome::Skipped,
+        ExternalTool::NotRequested => Decision::skipped(
+            SkipReason::NotRequested,
             "not requested",
-            format!("suggested check: opt in with {flag} (needs {program} on PATH)"),
+            format!("suggested check: opt in with {flag} ({program})"),
         ),
         ExternalTool::Missing { program } => Decision::new(
             Outcome::Unknown,
@@ -919,14 +1003,26 @@ fn metrics(ctx: &Ctx<'_>) -> Decision {
 // ------------------------------------------------------------------------------------------------
 // Validation
 
-/// This binary's SHA-256 against the hashes published for checker releases in the release data.
-/// A self-built binary is in no list and fails: waive the check, or give a release data file that
-/// lists your build.
+/// This binary's SHA-256 against the hashes published in signed release data.
+///
+/// - listed in signed data: YES;
+/// - a self-built binary (not built by the release pipeline) that no signed data lists: SKIPPED:
+///   there is no published hash to compare with, and that is not a failure of the cluster;
+/// - a release build that signed data does not list: NO (a changed binary, or data of another
+///   release: the operator should look);
+/// - a release build without signed data: UNKNOWN (nothing to compare with; fetch it).
 fn shavalidation(ctx: &Ctx<'_>) -> Decision {
-    let method = format!(
-        "SHA-256 of this binary against release data ({}, {})",
-        ctx.release.origin, ctx.release.date
-    );
+    let signed = ctx.release.signed_by.as_deref();
+    let method = match signed {
+        Some(key) => format!(
+            "SHA-256 of this binary against signed release data ({}, {}, signed by {key})",
+            ctx.release.origin, ctx.release.date
+        ),
+        None => format!(
+            "SHA-256 of this binary; no signed release data ({} has no hashes)",
+            ctx.release.origin
+        ),
+    };
     let Some(sha) = &ctx.inputs.binary_sha256 else {
         return Decision::new(
             Outcome::Unknown,
@@ -934,27 +1030,42 @@ fn shavalidation(ctx: &Ctx<'_>) -> Decision {
             "could not read this program's own binary",
         );
     };
-    let hit = ctx
-        .release
-        .checker
-        .releases
-        .iter()
-        .find(|r| r.sha256.iter().any(|h| h.eq_ignore_ascii_case(sha)));
-    let known: BTreeSet<&str> = ctx
-        .release
-        .checker
-        .releases
-        .iter()
-        .flat_map(|r| r.sha256.iter().map(String::as_str))
-        .collect();
-    Decision::yes_if(
-        hit.is_some(),
-        method,
-        match hit {
-            Some(r) => format!("matches published release {}", r.version),
-            None => "matches no published release (a self-built binary?); waive shavalidation or list the hash in --release-data".to_owned(),
-        },
-    )
-    .with("sha256", json!(sha))
-    .with("publishedHashes", json!(known.len()))
+    let known: BTreeSet<&str> = if signed.is_some() {
+        ctx.release
+            .checker
+            .releases
+            .iter()
+            .flat_map(|r| r.sha256.iter().map(String::as_str))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let d = match ctx.release.release_with_hash(sha) {
+        Some(r) => Decision::new(
+            Outcome::Yes,
+            method,
+            format!("matches published release {}", r.version),
+        ),
+        None if !ctx.inputs.release_build => Decision::skipped(
+            SkipReason::SelfBuilt,
+            method,
+            "self-built binary: not built by the haven release pipeline, so no published hash exists to compare with",
+        ),
+        None if signed.is_none() => Decision::new(
+            Outcome::Unknown,
+            method,
+            format!(
+                "no signed release data to compare with: put {} and its .minisig next to the binary, give them with --release-data, or run --update-release-data",
+                crate::release::RELEASE_DATA_FILE
+            ),
+        ),
+        None => Decision::new(
+            Outcome::No,
+            method,
+            "this release build's hash is not among the published hashes: the binary was changed, or the release data is of another release",
+        ),
+    };
+    d.with("sha256", json!(sha))
+        .with("releaseBuild", json!(ctx.inputs.release_build))
+        .with("publishedHashes", json!(known.len()))
 }

@@ -1,6 +1,6 @@
 //! The Haven compliancy checks as pure functions over a cluster snapshot.
 //!
-//! [`run_checks`] takes a [`ClusterSnapshot`](haven_cluster::ClusterSnapshot), the rule inputs
+//! [`run_checks`] takes a [`ClusterSnapshot`](haven_snapshot::ClusterSnapshot), the rule inputs
 //! ([`CheckConfig`]), the dated [`ReleaseData`], the time and the facts about this run
 //! ([`RunInputs`]), and returns a [`CheckRun`]: for each of upstream's 15 mandatory and 2
 //! suggested checks (same names and categories as the Haven Compliancy Checker v12.8) a result,
@@ -17,13 +17,14 @@ pub mod waivers;
 
 use std::collections::BTreeMap;
 
-use haven_cluster::ClusterSnapshot;
+use haven_snapshot::ClusterSnapshot;
 use serde::{Deserialize, Serialize};
 
 pub use catalogue::{CHECKS, Category, CheckInfo, check_info};
+pub use checks::detect_platform;
 pub use config::{CheckConfig, ConfigError};
 pub use plus::{CapabilityReport, CapabilityStatus, ComponentReport};
-pub use release::ReleaseData;
+pub use release::{CncfAnswer, ReleaseData, ReleaseDataError, TrustedKey};
 pub use waivers::{Waiver, parse_waivers};
 
 /// Result of one check, in upstream's vocabulary.
@@ -57,14 +58,33 @@ pub struct AppliedWaiver {
     pub expired: bool,
 }
 
+/// Why a check was SKIPPED, for the verdict: only a self-built binary's shavalidation is a skip
+/// that does not count against compliance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// shavalidation of a binary that is no published release: nothing to compare with.
+    SelfBuilt,
+    /// A suggested check that was not asked for.
+    NotRequested,
+    /// Switched off on the command line (`--no-cncf`).
+    Disabled,
+}
+
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckResult {
     pub name: String,
     pub category: Category,
+    /// Upstream's label, verbatim.
     pub label: String,
+    /// haven's wording of the question.
+    pub description: String,
+    /// haven's rationale.
     pub rationale: String,
+    /// Upstream's rationale, verbatim.
+    pub upstream_rationale: String,
     pub suggested: bool,
     pub result: Outcome,
     /// How the result was decided, e.g. `read-only: ...` or `write probe: ...`.
@@ -75,12 +95,22 @@ pub struct CheckResult {
     pub evidence: BTreeMap<String, serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<AppliedWaiver>,
+    /// Set when the result is SKIPPED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkipReason>,
 }
 
 impl CheckResult {
-    /// Passed, or accepted by a waiver that has not expired.
+    /// Passed, or skipped for a reason that does not count against compliance (a self-built
+    /// binary's shavalidation).
+    pub fn passing(&self) -> bool {
+        self.result == Outcome::Yes
+            || (self.result == Outcome::Skipped && self.skipped == Some(SkipReason::SelfBuilt))
+    }
+
+    /// Passing, or accepted by a waiver that has not expired.
     pub fn accepted(&self) -> bool {
-        self.result == Outcome::Yes || self.waiver.as_ref().is_some_and(|w| !w.expired)
+        self.passing() || self.waiver.as_ref().is_some_and(|w| !w.expired)
     }
 }
 
@@ -91,6 +121,18 @@ pub enum Verdict {
     Compliant,
     CompliantWithWaivers,
     NotCompliant,
+}
+
+impl CheckRun {
+    /// The verdict with what qualifies it: `compliant; shavalidation skipped: self-built binary`.
+    pub fn verdict_line(&self) -> String {
+        let mut line = self.verdict.describe().to_owned();
+        for n in &self.verdict_notes {
+            line.push_str("; ");
+            line.push_str(n);
+        }
+        line
+    }
 }
 
 impl Verdict {
@@ -132,6 +174,32 @@ pub struct ReleaseDataInfo {
     pub origin: String,
     pub date: String,
     pub source: String,
+    /// The key whose signature verified; none for the built-in copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
+    /// Age in days on the day of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i32>,
+    /// Set when the data is too old to decide the version checks (they are UNKNOWN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub too_old: Option<String>,
+}
+
+/// `--online`: what the live `cncf/k8s-conformance` repository said (looked up by the CLI before
+/// the checks run, so that they stay pure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CncfOnline {
+    /// Where it looked, e.g. `https://api.github.com/repos/cncf/k8s-conformance/contents/v1.37`.
+    pub source: String,
+    /// `1.37`
+    pub minor: String,
+    /// The product directory found for the platform, if any.
+    pub found: Option<String>,
+    /// The directories asked for.
+    pub asked: Vec<String>,
+    /// Set when the lookup failed (network, timeout, HTTP error): the offline list decides.
+    pub error: Option<String>,
 }
 
 /// State of an external tool for a suggested check.
@@ -160,6 +228,11 @@ pub struct RunInputs {
     pub tool_version: String,
     /// SHA-256 (hex) of the running binary; `None` when it could not be read.
     pub binary_sha256: Option<String>,
+    /// Built by the release pipeline (`HAVEN_RELEASE_BUILD` set at compile time). A binary built
+    /// otherwise is self-built: it has no published hash, so shavalidation is SKIPPED for it.
+    pub release_build: bool,
+    /// `--online`: the live CNCF lookup.
+    pub cncf_online: Option<CncfOnline>,
     pub cis: ExternalTool,
     pub kubescape: ExternalTool,
     pub cncf: bool,
@@ -182,6 +255,9 @@ pub struct CheckRun {
     pub release_data: ReleaseDataInfo,
     /// Waivers that named a check which passed anyway, or that expired.
     pub waiver_notes: Vec<String>,
+    /// What qualifies the verdict, e.g. `shavalidation skipped: self-built binary`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdict_notes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plus: Option<Vec<CapabilityReport>>,
     /// Reads that failed, for the report's footer (`list nodes (core)`: forbidden ...).
@@ -239,7 +315,15 @@ pub fn run_checks(
         });
     }
     let summary = summarise(&results);
-    let verdict = if results.iter().all(|r| r.result == Outcome::Yes) {
+    let mut verdict_notes: Vec<String> = results
+        .iter()
+        .filter(|r| r.result == Outcome::Skipped && r.skipped == Some(SkipReason::SelfBuilt))
+        .map(|r| format!("{} skipped: self-built binary", r.name))
+        .collect();
+    if let Some(why) = release.too_old(today) {
+        verdict_notes.push(why);
+    }
+    let verdict = if results.iter().all(CheckResult::passing) {
         Verdict::Compliant
     } else if results.iter().all(CheckResult::accepted) {
         Verdict::CompliantWithWaivers
@@ -257,8 +341,12 @@ pub fn run_checks(
             origin: release.origin.clone(),
             date: release.date.clone(),
             source: release.source.clone(),
+            signed_by: release.signed_by.clone(),
+            age_days: release.age_days(today),
+            too_old: release.too_old(today),
         },
         waiver_notes: notes,
+        verdict_notes,
         plus,
         read_problems: read_problems(snapshot),
         config_cncf: inputs.cncf,

@@ -7,7 +7,7 @@
 //! component's own objects in its CRD groups (Flux Kustomizations and sources, cert-manager
 //! issuers) not Ready=False.
 
-use haven_cluster::{ClusterSnapshot, CustomRecord, Read, WorkloadRecord};
+use haven_snapshot::{ClusterSnapshot, CustomRecord, Read, WorkloadRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::checks::workload_matches;
@@ -136,7 +136,7 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
 fn component(
     m: &Matcher,
     workloads: &[&WorkloadRecord],
-    crds: &[haven_cluster::CrdRecord],
+    crds: &[haven_snapshot::CrdRecord],
     releases: &[&CustomRecord],
     s: &ClusterSnapshot,
 ) -> Option<ComponentReport> {
@@ -144,7 +144,7 @@ fn component(
         .iter()
         .filter(|w| workload_matches(m, w))
         .collect();
-    let cs: Vec<&haven_cluster::CrdRecord> = crds
+    let cs: Vec<&haven_snapshot::CrdRecord> = crds
         .iter()
         .filter(|c| m.crd_groups.contains(&c.group))
         .collect();

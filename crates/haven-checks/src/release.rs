@@ -1,12 +1,108 @@
 //! [`ReleaseData`]: what upstream fetches from the internet at start-up, as a dated file.
 //!
-//! The copy embedded at build time (`data/release-data.json`) is used unless `--release-data FILE`
-//! names a newer one; every report names the file and its date, so a verdict can be traced to the
-//! data that produced it.
+//! Two kinds of copy exist, in one format:
+//! - the copy built into the binary (`data/release-data.json`): Kubernetes release dates, the
+//!   CNCF conformance list, haven's release versions, but **no hashes**: a binary cannot carry the
+//!   hash of itself;
+//! - a **signed** copy published next to each release (`haven-release-data.json` and its minisign
+//!   signature `haven-release-data.json.minisig`), which adds the SHA-256 of every published
+//!   binary. `haven check` reads it from `--release-data FILE`, from beside the binary, or from
+//!   the per-user data directory that `haven check --update-release-data` writes. Its signature
+//!   must verify with the release key built into haven ([`RELEASE_KEY`]); only hashes from such a
+//!   file can make `shavalidation` pass.
+//!
+//! Every report names the data's origin and date. Data older than [`MAX_AGE_DAYS`] is too old to
+//! judge versions by (Kubernetes and haven release several times a year): the version checks
+//! become UNKNOWN unless the operator gave the file explicitly.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 pub const EMBEDDED_RELEASE_DATA: &str = include_str!("../data/release-data.json");
+
+/// The public half of haven's release-data signing key, in minisign's `.pub` format.
+pub const RELEASE_KEY: &str = include_str!("../data/release-key.pub");
+
+/// Release data older than this many days no longer decides the version checks.
+pub const MAX_AGE_DAYS: i32 = 90;
+
+/// File name of the signed release data published with each release; the signature is the same
+/// name with `.minisig` appended.
+pub const RELEASE_DATA_FILE: &str = "haven-release-data.json";
+
+/// Why release data could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseDataError {
+    #[error("{file}:{line}: field {field}: {message}")]
+    Field {
+        file: String,
+        line: usize,
+        field: String,
+        message: String,
+    },
+    #[error("{file}:1: field kind: expected ReleaseData, found {found:?}")]
+    WrongKind { file: String, found: String },
+    #[error(
+        "{file}: no signature ({signature} not found); release data must be signed with the haven release key (it is published next to the data file)"
+    )]
+    SignatureMissing { file: String, signature: String },
+    #[error("{signature}: not a minisign signature: {message}")]
+    SignatureUnreadable { signature: String, message: String },
+    #[error(
+        "{file}: the signature does not verify with {keys}: {message} (a changed file, or data signed by another key)"
+    )]
+    SignatureInvalid {
+        file: String,
+        keys: String,
+        message: String,
+    },
+    #[error("release key {name}: not a minisign public key: {message}")]
+    KeyUnreadable { name: String, message: String },
+}
+
+/// A public key release data may be signed with.
+#[derive(Clone)]
+pub struct TrustedKey {
+    /// Shown in reports: `haven release key` or where a test key came from.
+    pub name: String,
+    key: minisign_verify::PublicKey,
+}
+
+impl std::fmt::Debug for TrustedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedKey")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl TrustedKey {
+    /// A key from minisign's `.pub` text (comment line + base64) or the bare base64 line.
+    pub fn from_text(name: &str, text: &str) -> Result<Self, ReleaseDataError> {
+        let line = text
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
+            .unwrap_or_default();
+        let key = minisign_verify::PublicKey::from_base64(line).map_err(|e| {
+            ReleaseDataError::KeyUnreadable {
+                name: name.into(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(TrustedKey {
+            name: name.into(),
+            key,
+        })
+    }
+
+    /// The haven release key built into this binary.
+    pub fn release() -> Self {
+        Self::from_text("the haven release key", RELEASE_KEY)
+            .expect("data/release-key.pub is a minisign public key")
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,6 +122,14 @@ pub struct ReleaseData {
     /// Where this data came from: `embedded` or a file path. Set by the loader, not read.
     #[serde(skip)]
     pub origin: String,
+    /// The key whose signature verified; `None` for the embedded copy. Only signed data lists
+    /// hashes that count. Set by the loader, not read.
+    #[serde(skip)]
+    pub signed_by: Option<String>,
+    /// The operator named this file (`--release-data`): its age is their decision, so old data
+    /// still decides the version checks (the report still names its date). Set by the caller.
+    #[serde(skip)]
+    pub given: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +141,7 @@ pub struct KubernetesReleases {
 pub struct KubernetesRelease {
     /// `1.37`
     pub minor: String,
+    /// YYYY-MM-DD: the release counts from this day on (a planned release is listed ahead).
     pub released: String,
 }
 
@@ -63,21 +168,110 @@ pub struct UpstreamChecker {
     pub released: String,
 }
 
+/// The CNCF certified-Kubernetes list: which product directory of `cncf/k8s-conformance` exists
+/// for which minor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CncfData {
-    pub platforms: Vec<CncfPlatform>,
+    pub source: String,
+    pub licence: String,
+    /// The day the repository was listed.
+    pub listed_on: String,
+    /// The minors the list covers (`1.30` … `1.37`).
+    pub minors: Vec<String>,
+    /// Minors whose listing stops early: names sorting after the one given were not listed, so
+    /// their absence proves nothing.
+    #[serde(default)]
+    pub incomplete_after: BTreeMap<String, String>,
+    /// Platform key (the `cncfName` of a platform rule) → product directories that certify it.
+    /// A key without an alias is its own directory.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
+    /// Platforms that run Kubernetes as the Kubernetes project releases it (kubeadm): *inferred*
+    /// conformant for every minor the list covers, since the project tests its own releases for
+    /// conformance; not a vendor submission.
+    #[serde(default)]
+    pub upstream_installers: Vec<String>,
+    /// Product directory → minors it has a submission for.
+    pub products: BTreeMap<String, Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CncfPlatform {
-    pub name: String,
-    pub product: String,
-    /// Certified minors, `1.35`.
-    pub versions: Vec<String>,
+/// What the CNCF list says about one platform at one minor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CncfAnswer {
+    /// Listed: the product directory that certifies it.
+    Certified { product: String },
+    /// Runs Kubernetes as released (kubeadm): conformant by inference.
+    UpstreamRelease,
+    /// Not listed, and the listing of that minor is complete for these names.
+    NotListed { products: Vec<String> },
+    /// The listing of that minor is cut short before these names.
+    Incomplete { products: Vec<String> },
+    /// The minor is newer than the list.
+    NewerThanList { newest: String },
+    /// The minor is older than the list.
+    OlderThanList { oldest: String },
+}
+
+impl CncfData {
+    /// The product directories a platform key is certified under.
+    pub fn products_of(&self, platform: &str) -> Vec<String> {
+        self.aliases
+            .get(platform)
+            .cloned()
+            .unwrap_or_else(|| vec![platform.to_owned()])
+    }
+
+    /// Look a platform up at a minor.
+    pub fn lookup(&self, platform: &str, minor: (u32, u32)) -> CncfAnswer {
+        let covered: Vec<(u32, u32)> = self.minors.iter().filter_map(|m| parse_minor(m)).collect();
+        let (Some(oldest), Some(newest)) = (covered.iter().min(), covered.iter().max()) else {
+            return CncfAnswer::NewerThanList {
+                newest: "(none)".into(),
+            };
+        };
+        if minor > *newest {
+            return CncfAnswer::NewerThanList {
+                newest: format!("{}.{}", newest.0, newest.1),
+            };
+        }
+        if minor < *oldest {
+            return CncfAnswer::OlderThanList {
+                oldest: format!("{}.{}", oldest.0, oldest.1),
+            };
+        }
+        if self.upstream_installers.iter().any(|p| p == platform) {
+            return CncfAnswer::UpstreamRelease;
+        }
+        let products = self.products_of(platform);
+        for p in &products {
+            let listed = self
+                .products
+                .get(p)
+                .is_some_and(|ms| ms.iter().any(|m| parse_minor(m) == Some(minor)));
+            if listed {
+                return CncfAnswer::Certified { product: p.clone() };
+            }
+        }
+        let key = format!("{}.{}", minor.0, minor.1);
+        let cut = self.incomplete_after.get(&key);
+        if cut.is_some_and(|cut| products.iter().any(|p| p.as_str() > cut.as_str())) {
+            CncfAnswer::Incomplete { products }
+        } else {
+            CncfAnswer::NotListed { products }
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, or `YYYY-MM` as the first of that month.
+pub fn parse_day(s: &str) -> Option<jiff::civil::Date> {
+    jiff::civil::Date::strptime("%Y-%m-%d", s)
+        .ok()
+        .or_else(|| jiff::civil::Date::strptime("%Y-%m-%d", format!("{s}-01")).ok())
 }
 
 impl ReleaseData {
-    /// The copy built into the binary.
+    /// The copy built into the binary (no hashes: see the module docs).
     pub fn embedded() -> Self {
         let mut d: ReleaseData =
             serde_json::from_str(EMBEDDED_RELEASE_DATA).expect("embedded release-data.json parses");
@@ -85,31 +279,128 @@ impl ReleaseData {
         d
     }
 
-    /// Read a release data file; errors name the file, line and field.
-    pub fn from_json(file: &str, text: &str) -> Result<Self, String> {
+    /// Read release data without a signature: the embedded copy's format. Errors name the file,
+    /// line and field.
+    pub fn from_json(file: &str, text: &str) -> Result<Self, ReleaseDataError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let mut d: ReleaseData = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
+            let field = e.path().to_string();
             let inner = e.into_inner();
-            format!("{file}:{}: field {path}: {inner}", inner.line())
+            ReleaseDataError::Field {
+                file: file.into(),
+                line: inner.line(),
+                field,
+                message: inner.to_string(),
+            }
         })?;
         if d.kind != "ReleaseData" {
-            return Err(format!(
-                "{file}:1: field kind: expected ReleaseData, found {:?}",
-                d.kind
-            ));
+            return Err(ReleaseDataError::WrongKind {
+                file: file.into(),
+                found: d.kind,
+            });
         }
         d.origin = file.into();
         Ok(d)
     }
 
-    /// The newest Kubernetes minor listed, `(1, 37)`.
-    pub fn latest_kubernetes(&self) -> Option<(u32, u32)> {
+    /// Read signed release data: the signature (minisign, `signature_file` names it in errors)
+    /// must verify over the exact bytes of `text` with one of `keys`, before anything is parsed.
+    pub fn from_signed(
+        file: &str,
+        text: &str,
+        signature_file: &str,
+        signature: &str,
+        keys: &[TrustedKey],
+    ) -> Result<Self, ReleaseDataError> {
+        let sig = minisign_verify::Signature::decode(signature).map_err(|e| {
+            ReleaseDataError::SignatureUnreadable {
+                signature: signature_file.into(),
+                message: e.to_string(),
+            }
+        })?;
+        let mut last = String::from("no key given");
+        let mut signer = None;
+        for k in keys {
+            match k.key.verify(text.as_bytes(), &sig, false) {
+                Ok(()) => {
+                    signer = Some(k.name.clone());
+                    break;
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        let Some(signer) = signer else {
+            return Err(ReleaseDataError::SignatureInvalid {
+                file: file.into(),
+                keys: keys
+                    .iter()
+                    .map(|k| k.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                message: last,
+            });
+        };
+        let mut d = Self::from_json(file, text)?;
+        d.signed_by = Some(signer);
+        Ok(d)
+    }
+
+    /// The day the data was compiled.
+    pub fn day(&self) -> Option<jiff::civil::Date> {
+        parse_day(&self.date)
+    }
+
+    /// Whole days between the data's date and `today` (negative: dated in the future).
+    pub fn age_days(&self, today: jiff::civil::Date) -> Option<i32> {
+        let day = self.day()?;
+        Some(
+            (today - day)
+                .total((jiff::Unit::Day, today))
+                .map(|d| d.floor() as i32)
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Why this data is too old to judge versions by on `today`; `None` when it may.
+    pub fn too_old(&self, today: jiff::civil::Date) -> Option<String> {
+        if self.given {
+            return None;
+        }
+        match self.age_days(today) {
+            Some(age) if age > MAX_AGE_DAYS => Some(format!(
+                "the release data ({}, dated {}) is {age} days old, more than {MAX_AGE_DAYS}: newer releases may exist; run `haven check --update-release-data`, or give a file with --release-data",
+                self.origin, self.date
+            )),
+            Some(_) => None,
+            None => Some(format!(
+                "the release data ({}) has no readable date ({:?})",
+                self.origin, self.date
+            )),
+        }
+    }
+
+    /// Kubernetes minors released on or before `today` (a planned release does not count yet).
+    pub fn released_kubernetes(&self, today: jiff::civil::Date) -> Vec<(u32, u32)> {
         self.kubernetes
             .releases
             .iter()
+            .filter(|r| parse_day(&r.released).is_some_and(|d| d <= today))
             .filter_map(|r| parse_minor(&r.minor))
-            .max()
+            .collect()
+    }
+
+    /// The newest Kubernetes minor released on or before `today`, `(1, 37)`.
+    pub fn latest_kubernetes(&self, today: jiff::civil::Date) -> Option<(u32, u32)> {
+        self.released_kubernetes(today).into_iter().max()
+    }
+
+    /// The release whose published hashes include `sha256`, from signed data only.
+    pub fn release_with_hash(&self, sha256: &str) -> Option<&CheckerRelease> {
+        self.signed_by.as_ref()?;
+        self.checker
+            .releases
+            .iter()
+            .find(|r| r.sha256.iter().any(|h| h.eq_ignore_ascii_case(sha256)))
     }
 }
 
@@ -123,33 +414,159 @@ pub fn parse_minor(s: &str) -> Option<(u32, u32)> {
 mod tests {
     use super::*;
 
+    fn day(s: &str) -> jiff::civil::Date {
+        parse_day(s).unwrap()
+    }
+
     #[test]
-    fn embedded_data_is_dated_and_complete() {
+    fn embedded_data_is_dated_complete_and_unsigned() {
         let d = ReleaseData::embedded();
         assert_eq!(d.origin, "embedded");
+        assert!(d.signed_by.is_none());
+        assert!(d.day().is_some(), "date {}", d.date);
         assert!(
-            jiff::civil::Date::strptime("%Y-%m-%d", &d.date).is_ok(),
-            "date {}",
-            d.date
+            d.checker.releases.iter().all(|r| r.sha256.is_empty()),
+            "the built-in copy lists no hashes: they belong in the signed file"
         );
-        assert_eq!(d.latest_kubernetes(), Some((1, 37)));
-        assert!(!d.cncf.platforms.is_empty());
         assert!(
             d.checker
                 .releases
                 .iter()
                 .any(|r| r.version == env!("CARGO_PKG_VERSION"))
         );
+        // Every minor the CNCF list covers up to 1.37, and 1.38 in the Kubernetes list.
+        assert_eq!(d.cncf.minors.last().map(String::as_str), Some("1.37"));
+        assert!(d.kubernetes.releases.iter().any(|r| r.minor == "1.38"));
+        TrustedKey::release();
+    }
+
+    #[test]
+    fn a_release_counts_from_its_date() {
+        let d = ReleaseData::embedded();
+        assert_eq!(d.latest_kubernetes(day("2026-12-07")), Some((1, 37)));
+        assert_eq!(d.latest_kubernetes(day("2026-12-15")), Some((1, 37)));
+        assert_eq!(d.latest_kubernetes(day("2026-12-16")), Some((1, 38)));
+        assert_eq!(d.latest_kubernetes(day("2026-08-25")), Some((1, 36)));
+    }
+
+    #[test]
+    fn data_older_than_90_days_is_too_old_unless_given() {
+        let mut d = ReleaseData::embedded();
+        d.date = "2026-12-07".into();
+        assert_eq!(d.too_old(day("2027-03-07")), None, "90 days");
+        let why = d.too_old(day("2027-03-08")).unwrap();
+        assert!(
+            why.contains("91 days old") && why.contains("2026-12-07"),
+            "{why}"
+        );
+        d.given = true;
+        assert_eq!(d.too_old(day("2027-06-01")), None);
+    }
+
+    #[test]
+    fn cncf_lookup() {
+        let d = ReleaseData::embedded().cncf;
+        let certified = |p: &str| CncfAnswer::Certified { product: p.into() };
+        assert_eq!(d.lookup("rke2", (1, 37)), certified("rke2"));
+        assert_eq!(d.lookup("rke2", (1, 35)), certified("rke-government"));
+        assert_eq!(d.lookup("rke2", (1, 32)), certified("rke-government"));
+        assert_eq!(d.lookup("talos", (1, 36)), certified("talos"));
+        assert_eq!(d.lookup("eks", (1, 37)), certified("eks"));
+        assert_eq!(d.lookup("doks", (1, 36)), certified("digitalocean"));
+        assert_eq!(d.lookup("kubeadm", (1, 36)), CncfAnswer::UpstreamRelease);
+        assert!(matches!(
+            d.lookup("rke2", (1, 38)),
+            CncfAnswer::NewerThanList { newest } if newest == "1.37"
+        ));
+        assert!(matches!(
+            d.lookup("rke2", (1, 29)),
+            CncfAnswer::OlderThanList { .. }
+        ));
+        // OVH has no 1.37 submission; the 1.37 listing is complete.
+        assert!(matches!(
+            d.lookup("ovh", (1, 37)),
+            CncfAnswer::NotListed { .. }
+        ));
+        // The 1.33 listing stops at talos: a name after it proves nothing.
+        assert!(matches!(
+            d.lookup("vke", (1, 33)),
+            CncfAnswer::Incomplete { .. }
+        ));
+        assert!(matches!(
+            d.lookup("aks", (1, 29)),
+            CncfAnswer::OlderThanList { .. }
+        ));
     }
 
     #[test]
     fn bad_file_names_field_and_line() {
         let e =
             ReleaseData::from_json("rd.json", "{\"apiVersion\": \"x\",\n\"kind\": 3}").unwrap_err();
-        assert!(e.starts_with("rd.json:2: field kind"), "{e}");
+        assert!(
+            matches!(&e, ReleaseDataError::Field { line: 2, field, .. } if field == "kind"),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("rd.json:2: field kind"), "{e}");
         let mut v: serde_json::Value = serde_json::from_str(EMBEDDED_RELEASE_DATA).unwrap();
         v["kind"] = "Other".into();
         let e = ReleaseData::from_json("rd.json", &v.to_string()).unwrap_err();
-        assert!(e.contains("expected ReleaseData"), "{e}");
+        assert!(matches!(e, ReleaseDataError::WrongKind { .. }), "{e}");
+    }
+
+    /// A test key pair and a signature over `text`.
+    fn sign(text: &str) -> (TrustedKey, String) {
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let sig = minisign::sign(Some(&kp.pk), &kp.sk, text.as_bytes(), None, None).unwrap();
+        (
+            TrustedKey::from_text("test key", &kp.pk.to_box().unwrap().into_string()).unwrap(),
+            sig.into_string(),
+        )
+    }
+
+    #[test]
+    fn signed_data_verifies_and_its_hashes_count() {
+        let mut v: serde_json::Value = serde_json::from_str(EMBEDDED_RELEASE_DATA).unwrap();
+        v["checker"]["releases"][0]["sha256"] = serde_json::json!(["AB".repeat(32)]);
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let (key, sig) = sign(&text);
+        let d = ReleaseData::from_signed(
+            "rd.json",
+            &text,
+            "rd.json.minisig",
+            &sig,
+            std::slice::from_ref(&key),
+        )
+        .unwrap();
+        assert_eq!(d.signed_by.as_deref(), Some("test key"));
+        assert_eq!(
+            d.release_with_hash(&"ab".repeat(32))
+                .map(|r| r.version.as_str()),
+            Some("0.1.0")
+        );
+        // The same hashes unsigned count for nothing.
+        let unsigned = ReleaseData::from_json("rd.json", &text).unwrap();
+        assert!(unsigned.release_with_hash(&"ab".repeat(32)).is_none());
+        // One changed byte: rejected.
+        let tampered = text.replacen("1.37", "1.39", 1);
+        let e = ReleaseData::from_signed("rd.json", &tampered, "rd.json.minisig", &sig, &[key])
+            .unwrap_err();
+        assert!(
+            matches!(e, ReleaseDataError::SignatureInvalid { .. }),
+            "{e}"
+        );
+        // Another key: rejected.
+        let (other, _) = sign("x");
+        let e = ReleaseData::from_signed("rd.json", &text, "rd.json.minisig", &sig, &[other])
+            .unwrap_err();
+        assert!(
+            matches!(e, ReleaseDataError::SignatureInvalid { .. }),
+            "{e}"
+        );
+        let e = ReleaseData::from_signed("rd.json", &text, "rd.json.minisig", "garbage", &[])
+            .unwrap_err();
+        assert!(
+            matches!(e, ReleaseDataError::SignatureUnreadable { .. }),
+            "{e}"
+        );
     }
 }

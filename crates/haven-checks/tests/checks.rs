@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use haven_checks::*;
-use haven_cluster::*;
+use haven_snapshot::*;
 
 fn now() -> jiff::Timestamp {
     "2026-11-25T12:00:00Z".parse().unwrap()
@@ -187,11 +187,13 @@ fn outcome(run: &CheckRun, name: &str) -> Outcome {
 }
 
 #[test]
-fn compliant_snapshot_passes_everything_but_the_self_built_binary() {
+fn compliant_snapshot_reads_compliant_with_a_self_built_binary() {
     let r = run(&compliant());
     for c in &r.results {
         if c.name == "shavalidation" {
-            assert_eq!(c.result, Outcome::No, "{c:?}");
+            assert_eq!(c.result, Outcome::Skipped, "{c:?}");
+            assert_eq!(c.skipped, Some(SkipReason::SelfBuilt));
+            assert!(c.reason.starts_with("self-built binary"), "{}", c.reason);
         } else {
             assert_eq!(
                 c.result,
@@ -208,31 +210,98 @@ fn compliant_snapshot_passes_everything_but_the_self_built_binary() {
         Summary {
             total: 15,
             unknown: 0,
-            skipped: 0,
-            failed: 1,
+            skipped: 1,
+            failed: 0,
             passed: 14
         }
     );
-    assert_eq!(r.verdict, Verdict::NotCompliant);
+    assert_eq!(r.verdict, Verdict::Compliant);
+    assert_eq!(
+        r.verdict_line(),
+        "compliant; shavalidation skipped: self-built binary"
+    );
     assert_eq!(outcome(&r, "cis"), Outcome::Skipped);
     assert_eq!(outcome(&r, "kubescape"), Outcome::Skipped);
     assert_eq!(r.platform.as_ref().unwrap().name, "RKE2");
     assert_eq!(r.release_data.origin, "embedded");
 }
 
+/// Release data signed with a fresh test key, listing `hashes` for the current version.
+fn signed_release_data(hashes: &[String]) -> ReleaseData {
+    let mut v: serde_json::Value =
+        serde_json::from_str(haven_checks::release::EMBEDDED_RELEASE_DATA).unwrap();
+    v["checker"]["releases"][0]["sha256"] = serde_json::json!(hashes);
+    let text = serde_json::to_string_pretty(&v).unwrap();
+    let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+    let sig = minisign::sign(Some(&kp.pk), &kp.sk, text.as_bytes(), None, None).unwrap();
+    let key = TrustedKey::from_text("test key", &kp.pk.to_box().unwrap().into_string()).unwrap();
+    ReleaseData::from_signed(
+        "rd.json",
+        &text,
+        "rd.json.minisig",
+        &sig.into_string(),
+        &[key],
+    )
+    .unwrap()
+}
+
+#[test]
+fn shavalidation_cases() {
+    let own = "ab".repeat(32);
+    let mut release = inputs();
+    release.release_build = true;
+    let with = |rd: &ReleaseData, i: &RunInputs| {
+        let r = run_checks(&compliant(), &CheckConfig::default(), rd, now(), i);
+        (result(&r, "shavalidation").clone(), r.verdict)
+    };
+    // Listed in signed data: YES, for a self-built and a release build alike.
+    let listed = signed_release_data(std::slice::from_ref(&own));
+    assert_eq!(with(&listed, &inputs()).0.result, Outcome::Yes);
+    let (c, v) = with(&listed, &release);
+    assert_eq!((c.result, v), (Outcome::Yes, Verdict::Compliant), "{c:?}");
+    assert!(c.reason.contains("0.1.0"), "{}", c.reason);
+    // The same hash in unsigned (built-in) data counts for nothing.
+    let mut unsigned = ReleaseData::embedded();
+    unsigned.checker.releases[0].sha256.push(own.clone());
+    assert_eq!(with(&unsigned, &inputs()).0.result, Outcome::Skipped);
+    // A release build that signed data does not list: NO.
+    let other = signed_release_data(&["cd".repeat(32)]);
+    let (c, v) = with(&other, &release);
+    assert_eq!((c.result, v), (Outcome::No, Verdict::NotCompliant), "{c:?}");
+    // A release build without signed data: UNKNOWN, and says where the file goes.
+    let (c, _) = with(&ReleaseData::embedded(), &release);
+    assert_eq!(c.result, Outcome::Unknown);
+    assert!(c.reason.contains("haven-release-data.json"), "{}", c.reason);
+    // Unreadable binary: UNKNOWN.
+    let mut unreadable = inputs();
+    unreadable.binary_sha256 = None;
+    assert_eq!(
+        with(&ReleaseData::embedded(), &unreadable).0.result,
+        Outcome::Unknown
+    );
+}
+
 #[test]
 fn waivers_make_it_compliant_with_waivers_and_stay_visible() {
     let mut i = inputs();
+    i.release_build = true;
     i.waivers = vec![Waiver {
         check: "shavalidation".into(),
-        reason: "self-built".into(),
+        reason: "hash list not yet published".into(),
         expires: jiff::civil::date(2027, 1, 1),
     }];
+    let unlisted = signed_release_data(&["cd".repeat(32)]);
+    let run_with = |s: &ClusterSnapshot, i: &RunInputs| {
+        run_checks(s, &CheckConfig::default(), &unlisted, now(), i)
+    };
     let r = run_with(&compliant(), &i);
     assert_eq!(r.verdict, Verdict::CompliantWithWaivers);
     let sha = result(&r, "shavalidation");
     assert_eq!(sha.result, Outcome::No, "the real result stays");
-    assert_eq!(sha.waiver.as_ref().unwrap().reason, "self-built");
+    assert_eq!(
+        sha.waiver.as_ref().unwrap().reason,
+        "hash list not yet published"
+    );
     // Expired: waives nothing, and says so.
     i.waivers[0].expires = jiff::civil::date(2026, 1, 1);
     let r = run_with(&compliant(), &i);
@@ -243,8 +312,7 @@ fn waivers_make_it_compliant_with_waivers_and_stay_visible() {
         r.waiver_notes
     );
     // A listed hash passes outright.
-    let mut rd = ReleaseData::embedded();
-    rd.checker.releases[0].sha256.push("ab".repeat(32));
+    let rd = signed_release_data(&["ab".repeat(32)]);
     let r = run_checks(&compliant(), &CheckConfig::default(), &rd, now(), &inputs());
     assert_eq!(outcome(&r, "shavalidation"), Outcome::Yes);
     assert_eq!(r.verdict, Verdict::Compliant);
@@ -557,27 +625,132 @@ fn cncf_cases() {
         git_version: "v1.37.0+rke2r1".into(),
         platform: String::new(),
     });
-    let r = run(&s);
+    let c = result(&run(&s), "cncf").clone();
     assert_eq!(
-        outcome(&r, "cncf"),
-        Outcome::No,
-        "rke2 1.37 not in the seed list"
+        c.result,
+        Outcome::Yes,
+        "rke2 1.37 is certified: {}",
+        c.reason
     );
-    s.server_version = Read::ok(ServerVersion {
-        major: "1".into(),
-        minor: "35".into(),
-        git_version: "v1.35.1".into(),
-        platform: String::new(),
+    assert!(c.reason.contains("v1.37/rke2"), "{}", c.reason);
+    let version = |s: &mut ClusterSnapshot, minor: &str, git: &str| {
+        s.server_version = Read::ok(ServerVersion {
+            major: "1".into(),
+            minor: minor.into(),
+            git_version: git.into(),
+            platform: String::new(),
+        });
+    };
+    version(&mut s, "36", "v1.36.3+rke2r1");
+    assert_eq!(outcome(&run(&s), "cncf"), Outcome::Yes, "rke2 1.36");
+    version(&mut s, "35", "v1.35.4+rke2r1");
+    let c = result(&run(&s), "cncf").clone();
+    assert_eq!(c.result, Outcome::Yes, "{}", c.reason);
+    assert!(c.reason.contains("v1.35/rke-government"), "{}", c.reason);
+    // Newer than the data: UNKNOWN with the reason, not NO.
+    version(&mut s, "38", "v1.38.0+rke2r1");
+    let c = result(&run(&s), "cncf").clone();
+    assert_eq!(c.result, Outcome::Unknown);
+    assert!(
+        c.reason.contains("newer than the CNCF list") && c.reason.contains("--online"),
+        "{}",
+        c.reason
+    );
+    // --online answers where the data cannot; a failed lookup leaves it to the data.
+    let mut i = inputs();
+    i.cncf_online = Some(haven_checks::CncfOnline {
+        source: "http://127.0.0.1/repos/cncf/k8s-conformance/contents".into(),
+        minor: "1.38".into(),
+        found: Some("rke2".into()),
+        asked: vec!["rke2".into()],
+        error: None,
     });
+    assert_eq!(outcome(&run_with(&s, &i), "cncf"), Outcome::Yes);
+    i.cncf_online.as_mut().unwrap().found = None;
+    assert_eq!(outcome(&run_with(&s, &i), "cncf"), Outcome::No);
+    i.cncf_online.as_mut().unwrap().error = Some("timed out".into());
+    let c = result(&run_with(&s, &i), "cncf").clone();
+    assert_eq!(c.result, Outcome::Unknown);
+    assert!(c.reason.contains("timed out"), "{}", c.reason);
+    // Vanilla Kubernetes without any platform signal: UNKNOWN, platform not recognised.
+    version(&mut s, "35", "v1.35.1");
     let c = result(&run(&s), "cncf").clone();
     assert_eq!(
         c.result,
         Outcome::Unknown,
         "vanilla: platform not recognised"
     );
+    // kubeadm's control-plane label: Kubernetes as released.
+    if let Read::Ok { value } = &mut s.nodes {
+        value[0].labels.insert(
+            "node.kubernetes.io/exclude-from-external-load-balancers".into(),
+            String::new(),
+        );
+    }
+    let c = result(&run(&s), "cncf").clone();
+    assert_eq!(c.result, Outcome::Yes, "{}", c.reason);
+    assert_eq!(c.evidence["platform"], "kubeadm");
     let mut i = inputs();
     i.cncf = false;
-    assert_eq!(outcome(&run_with(&s, &i), "cncf"), Outcome::Skipped);
+    let c = result(&run_with(&s, &i), "cncf").clone();
+    assert_eq!(c.result, Outcome::Skipped);
+    assert_eq!(c.skipped, Some(SkipReason::Disabled));
+    assert_eq!(
+        run_with(&s, &i).verdict,
+        Verdict::NotCompliant,
+        "--no-cncf is no pass"
+    );
+}
+
+#[test]
+fn the_version_window_moves_on_the_release_day_and_old_data_decides_nothing() {
+    let mut s = compliant();
+    s.server_version = Read::ok(ServerVersion {
+        major: "1".into(),
+        minor: "34".into(),
+        git_version: "v1.34.6+rke2r1".into(),
+        platform: String::new(),
+    });
+    let at = |day: &str, rd: &ReleaseData| {
+        let now: jiff::Timestamp = format!("{day}T12:00:00Z").parse().unwrap();
+        run_checks(&s, &CheckConfig::default(), rd, now, &inputs())
+    };
+    let rd = ReleaseData::embedded();
+    let c = result(&at("2026-12-07", &rd), "kubernetesversion").clone();
+    assert_eq!(
+        c.result,
+        Outcome::Yes,
+        "1.34 is 3 behind 1.37: {}",
+        c.reason
+    );
+    let c = result(&at("2026-12-15", &rd), "kubernetesversion").clone();
+    assert_eq!(c.result, Outcome::Yes, "1.38 is not out yet: {}", c.reason);
+    let c = result(&at("2026-12-16", &rd), "kubernetesversion").clone();
+    assert_eq!(c.result, Outcome::No, "1.38 is out: {}", c.reason);
+    assert!(c.reason.contains("latest 1.38"), "{}", c.reason);
+    // More than 90 days after the data's date: the version checks cannot say.
+    let r = at("2027-03-08", &rd);
+    for name in ["kubernetesversion", "havenversion"] {
+        let c = result(&r, name);
+        assert_eq!(c.result, Outcome::Unknown, "{name}: {}", c.reason);
+        assert!(
+            c.reason.contains("91 days old") && c.reason.contains("2026-12-07"),
+            "{}",
+            c.reason
+        );
+    }
+    assert!(
+        r.verdict_line().contains("dated 2026-12-07"),
+        "the summary names the data's date: {}",
+        r.verdict_line()
+    );
+    assert_eq!(r.release_data.age_days, Some(91));
+    // Unless the operator gave the file: then it decides, and the date is still shown.
+    let mut given = ReleaseData::embedded();
+    given.given = true;
+    let r = at("2027-03-08", &given);
+    assert_eq!(outcome(&r, "kubernetesversion"), Outcome::No);
+    assert_eq!(r.release_data.too_old, None);
 }
 
 #[test]

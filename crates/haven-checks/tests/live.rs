@@ -86,12 +86,21 @@ fn expect(run: &CheckRun, expected: &[(&str, Outcome)]) {
 use Outcome::{No, Unknown, Yes};
 
 #[tokio::test]
-async fn compliant_cluster_passes_every_check_but_the_self_built_binary() {
+async fn compliant_cluster_is_compliant_with_a_self_built_binary() {
     let (run, snapshot, _, requests) = check_fixture("compliant.yaml", false).await;
     for r in &run.results {
-        let want = if r.name == "shavalidation" { No } else { Yes };
+        let want = if r.name == "shavalidation" {
+            Outcome::Skipped
+        } else {
+            Yes
+        };
         assert_eq!(r.result, want, "{}: {} ({})", r.name, r.reason, r.method);
     }
+    assert_eq!(run.verdict, Verdict::Compliant);
+    assert_eq!(
+        run.verdict_line(),
+        "compliant; shavalidation skipped: self-built binary"
+    );
     assert_eq!(run.platform.as_ref().unwrap().name, "RKE2");
     assert_eq!(snapshot.nodes.value().unwrap().len(), 6);
     let logs = result(&run, "logs");
@@ -126,7 +135,7 @@ async fn kind_dev_cluster() {
             ("kubernetesversion", Yes),
             ("rbac", Yes),
             ("rwxvolumes", Unknown),
-            ("cncf", No),
+            ("cncf", Yes),
             ("autocerts", No),
             ("logs", No),
             ("metrics", No),
@@ -646,4 +655,98 @@ async fn node_write_probe_reads_security_modules_per_node_and_cleans_up() {
     let run = judge(&snapshot, false);
     assert_eq!(result(&run, "nodehardening").result, No);
     server.shutdown().await;
+}
+
+/// The platforms of issue #23 with the verdicts upstream gives them, on 2026-12-07 (1.37 is the
+/// latest release, 1.38 is due 2026-12-16). A self-built binary: shavalidation SKIPPED, which
+/// does not count against compliance.
+#[tokio::test]
+async fn platform_fixtures_get_upstreams_verdicts() {
+    let today: jiff::Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+    type Case<'a> = (&'a str, &'a str, Verdict, &'a [(&'a str, Outcome)]);
+    let cases: &[Case<'_>] = &[
+        (
+            "rke2-1.36.yaml",
+            "RKE2",
+            Verdict::Compliant,
+            &[("cncf", Yes), ("kubernetesversion", Yes)],
+        ),
+        (
+            "rke2-1.37.yaml",
+            "RKE2",
+            Verdict::Compliant,
+            &[("cncf", Yes), ("kubernetesversion", Yes)],
+        ),
+        (
+            "compliant.yaml",
+            "RKE2",
+            Verdict::Compliant,
+            &[("cncf", Yes)],
+        ),
+        (
+            "kubeadm.yaml",
+            "kubeadm",
+            Verdict::Compliant,
+            &[("cncf", Yes), ("nodehardening", Yes)],
+        ),
+        (
+            "talos.yaml",
+            "Talos Linux",
+            Verdict::Compliant,
+            &[("cncf", Yes), ("nodehardening", Yes)],
+        ),
+        // EKS 1.33: four minors behind 1.37; certified; managed control plane passes hamasters.
+        (
+            "managed-eks.yaml",
+            "Amazon EKS",
+            Verdict::NotCompliant,
+            &[("cncf", Yes), ("hamasters", Yes), ("kubernetesversion", No)],
+        ),
+        (
+            "public-nodes.yaml",
+            "",
+            Verdict::NotCompliant,
+            &[("privatenetworking", No)],
+        ),
+    ];
+    for (file, platform, verdict, expected) in cases {
+        let server = ApiServer::start(fixture(file)).await.unwrap();
+        let snapshot = collect(&server.client(), &options(&server)).await.unwrap();
+        server.shutdown().await;
+        let run = run_checks(
+            &snapshot,
+            &CheckConfig::default(),
+            &ReleaseData::embedded(),
+            today,
+            &inputs(false),
+        );
+        let got = run
+            .platform
+            .as_ref()
+            .map(|p| p.name.as_str())
+            .unwrap_or_default();
+        assert_eq!(got, *platform, "{file}: platform");
+        for (name, outcome) in *expected {
+            let r = result(&run, name);
+            assert_eq!(
+                r.result, *outcome,
+                "{file}: {name}: {} ({})",
+                r.reason, r.method
+            );
+        }
+        let failing: Vec<String> = run
+            .results
+            .iter()
+            .filter(|r| !r.passing())
+            .map(|r| format!("{} {:?}: {}", r.name, r.result, r.reason))
+            .collect();
+        assert_eq!(run.verdict, *verdict, "{file}: {failing:#?}");
+        if *verdict == Verdict::Compliant {
+            assert_eq!(
+                run.verdict_line(),
+                "compliant; shavalidation skipped: self-built binary",
+                "{file}"
+            );
+        }
+    }
 }

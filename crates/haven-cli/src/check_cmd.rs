@@ -61,8 +61,10 @@ pub struct ClusterCheckArgs {
     /// Image of the nodehardening probe pods (needs `sh` and `cat`).
     #[arg(long, value_name = "IMAGE", default_value = "busybox:1.37")]
     pub probe_image: String,
-    /// Release data file (Kubernetes releases, checker releases and hashes, CNCF-certified
-    /// platforms) instead of the copy built in.
+    /// Signed release data file (Kubernetes releases, haven releases and the SHA-256 of their
+    /// binaries, CNCF-certified platforms); its minisign signature FILE.minisig must verify with
+    /// the haven release key. Default: haven-release-data.json beside the binary, else the one
+    /// `--update-release-data` wrote ($XDG_DATA_HOME/haven/), else the copy built in (no hashes).
     #[arg(long, value_name = "FILE")]
     pub release_data: Option<PathBuf>,
     /// Waiver file (YAML, kind CheckWaiverList): checks accepted as exceptions, with reason and expiry.
@@ -134,6 +136,96 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err("a timeout must be positive".into());
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Where signed release data is looked for when `--release-data` is not given: beside the binary
+/// (where a release archive unpacks it), then the per-user data directory
+/// (`$XDG_DATA_HOME/haven/`, default `~/.local/share/haven/`) that `--update-release-data` writes.
+fn default_release_data_paths() -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        paths.push(dir.join(haven_checks::release::RELEASE_DATA_FILE));
+    }
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    if let Some(d) = data_home {
+        paths.push(
+            d.join("haven")
+                .join(haven_checks::release::RELEASE_DATA_FILE),
+        );
+    }
+    paths
+}
+
+/// The keys release data may be signed with: the haven release key, and in debug builds only
+/// (tests, never a release binary) a test key from `HAVEN_TEST_RELEASE_KEY` (minisign `.pub`
+/// text), so the signed path can be tested end to end without the release key's secret half.
+fn trusted_keys() -> Vec<haven_checks::TrustedKey> {
+    #[allow(unused_mut)]
+    let mut keys = vec![haven_checks::TrustedKey::release()];
+    #[cfg(debug_assertions)]
+    if let Ok(text) = std::env::var("HAVEN_TEST_RELEASE_KEY")
+        && let Ok(k) =
+            haven_checks::TrustedKey::from_text("HAVEN_TEST_RELEASE_KEY (debug build)", &text)
+    {
+        keys.push(k);
+    }
+    keys
+}
+
+/// Read signed release data: `path` and `path.minisig`.
+fn read_signed_release_data(path: &Path) -> Result<ReleaseData, String> {
+    let file = path.display().to_string();
+    let text = read(path)?;
+    let mut sig_path = path.as_os_str().to_owned();
+    sig_path.push(".minisig");
+    let sig_path = PathBuf::from(sig_path);
+    let signature = match std::fs::read_to_string(&sig_path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(haven_checks::ReleaseDataError::SignatureMissing {
+                file,
+                signature: sig_path.display().to_string(),
+            }
+            .to_string());
+        }
+        Err(e) => return Err(format!("{}: {e}", sig_path.display())),
+    };
+    ReleaseData::from_signed(
+        &file,
+        &text,
+        &sig_path.display().to_string(),
+        &signature,
+        &trusted_keys(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// `--release-data`, else the newest signed file at a default location, else the built-in copy.
+/// A file at a default location that does not verify is an error, not silently skipped: a changed
+/// release-data file is worth a look.
+fn load_release_data(given: Option<&Path>) -> Result<ReleaseData, String> {
+    if let Some(p) = given {
+        let mut d = read_signed_release_data(p)?;
+        d.given = true;
+        return Ok(d);
+    }
+    let mut best = ReleaseData::embedded();
+    for p in default_release_data_paths() {
+        if p.is_file() {
+            let d = read_signed_release_data(&p)?;
+            // Signed data wins a tie: it carries the hashes.
+            if d.day() >= best.day() {
+                best = d;
+            }
+        }
+    }
+    Ok(best)
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -247,18 +339,19 @@ fn print_rationale(format: CheckFormat) -> Result<u8, String> {
         let list: Vec<serde_json::Value> = CHECKS
             .iter()
             .map(|c| {
-                serde_json::json!({"name": c.name, "category": c.category.as_str(), "label": c.label, "rationale": c.rationale, "suggested": c.suggested})
+                serde_json::json!({"name": c.name, "category": c.category.as_str(), "label": c.label, "description": c.description, "rationale": c.rationale, "upstreamRationale": c.upstream_rationale, "suggested": c.suggested})
             })
             .collect();
         s = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())? + "\n";
     } else {
         for c in CHECKS {
             s.push_str(&format!(
-                "{} ({}{})\n  {}\n  Why: {}\n\n",
+                "{} ({}{}): {}\n  {}\n  Why: {}\n\n",
                 c.name,
                 c.category.as_str(),
                 if c.suggested { ", suggested" } else { "" },
                 c.label,
+                c.description,
                 c.rationale
             ));
         }
@@ -298,7 +391,7 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 /// Run an external tool for a suggested check. kube-bench: `kube-bench --json`, passes when its
 /// totals report no failure. kubescape: `kubescape scan --format json --output FILE`, passes when
 /// it exits 0 (its `--compliance-threshold` makes it exit non-zero below the threshold).
-fn external(requested: bool, program: &str) -> ExternalTool {
+fn external(requested: bool, program: &str, access: &ClusterAccessArgs) -> ExternalTool {
     if !requested {
         return ExternalTool::NotRequested;
     }
@@ -310,8 +403,11 @@ fn external(requested: bool, program: &str) -> ExternalTool {
     let shown = path.display().to_string();
     let output = match program {
         "kube-bench" => std::process::Command::new(&path).arg("--json").output(),
-        _ => std::process::Command::new(&path)
-            .args([
+        _ => {
+            // The same cluster as the checks: kubescape reads KUBECONFIG and takes
+            // --kube-context; without them it would scan whatever its own default points at.
+            let mut cmd = std::process::Command::new(&path);
+            cmd.args([
                 "scan",
                 "--compliance-threshold",
                 "80",
@@ -319,8 +415,15 @@ fn external(requested: bool, program: &str) -> ExternalTool {
                 "json",
                 "--output",
                 "/dev/stdout",
-            ])
-            .output(),
+            ]);
+            if let Some(c) = &access.context {
+                cmd.args(["--kube-context", c]);
+            }
+            if let Some(k) = &access.kubeconfig {
+                cmd.env("KUBECONFIG", k);
+            }
+            cmd.output()
+        }
     };
     let output = match output {
         Ok(o) => o,
@@ -397,10 +500,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
             .map_err(|e| e.to_string())?,
         None => CheckConfig::default(),
     };
-    let release = match &args.release_data {
-        Some(p) => ReleaseData::from_json(&p.display().to_string(), &read(p)?)?,
-        None => ReleaseData::embedded(),
-    };
+    let release = load_release_data(args.release_data.as_deref())?;
     let names = haven_checks::catalogue::check_names();
     let waivers = match &args.waivers {
         Some(p) => parse_waivers(&p.display().to_string(), &read(p)?, &names)?,
@@ -480,8 +580,11 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
     let inputs = RunInputs {
         tool_version: env!("CARGO_PKG_VERSION").into(),
         binary_sha256: own_sha256(),
-        cis: external(args.cis, "kube-bench"),
-        kubescape: external(args.kubescape, "kubescape"),
+        // Set by the release pipeline at compile time; any other build is self-built.
+        release_build: option_env!("HAVEN_RELEASE_BUILD").is_some_and(|v| !v.is_empty()),
+        cncf_online: None,
+        cis: external(args.cis, "kube-bench", &args.access),
+        kubescape: external(args.kubescape, "kubescape", &args.access),
         cncf: !args.no_cncf,
         plus: args.plus,
         waivers,

@@ -17,6 +17,24 @@ fn haven(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `haven` with a test release-data key (trusted by debug builds only).
+fn haven_with_key(args: &[&str], key: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env("HOME", std::env::temp_dir())
+        .env("HAVEN_TEST_RELEASE_KEY", key)
+        .output()
+        .unwrap()
+}
+
+/// Sign `text` with a fresh test key; returns the key's `.pub` text and the signature.
+fn sign(text: &str) -> (String, String) {
+    let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+    let sig = minisign::sign(Some(&kp.pk), &kp.sk, text.as_bytes(), None, None).unwrap();
+    (kp.pk.to_box().unwrap().into_string(), sig.into_string())
+}
+
 struct Dir(PathBuf);
 impl Dir {
     fn new(name: &str) -> Dir {
@@ -132,7 +150,7 @@ fn a_snapshot_is_checked_offline_and_waivers_decide_the_exit_code() {
         "{text}"
     );
     assert!(
-        text.contains("Platform: kind (from node providerID kind://"),
+        text.contains("Kubernetes host platform: kind (from node providerID kind://"),
         "{text}"
     );
 
@@ -209,15 +227,16 @@ fn config_and_release_data_files_change_the_rules_and_are_named() {
         .find(|c| c["name"] == "nodehardening")
         .unwrap();
     assert_eq!(nh["result"], "UNKNOWN");
-    // Release data: ours, dated, with a hash of... nothing, but kind listed as certified.
+    // Release data: ours, dated, signed with a test key, with kind's 1.35 submission removed.
     let mut rd: Value =
         serde_json::from_str(include_str!("../../haven-checks/data/release-data.json")).unwrap();
     rd["date"] = "2027-01-15".into();
-    rd["cncf"]["platforms"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({"name": "kind", "product": "kind", "versions": ["1.35"]}));
-    let rd_file = d.write("rd.json", &rd.to_string());
+    rd["cncf"]["products"]["kind"] = serde_json::json!(["1.33"]);
+    let text = rd.to_string();
+    let (key, sig) = sign(&text);
+    let rd_file = d.write("rd.json", &text);
+    d.write("rd.json.minisig", &sig);
+    let haven = |args: &[&str]| haven_with_key(args, &key);
     let o = haven(&[
         "check",
         "--snapshot",
@@ -236,7 +255,7 @@ fn config_and_release_data_files_change_the_rules_and_are_named() {
         .iter()
         .find(|c| c["name"] == "cncf")
         .unwrap();
-    assert_eq!(cncf["result"], "YES");
+    assert_eq!(cncf["result"], "NO", "{cncf}");
     assert!(
         stdout(&haven(&[
             "check",
@@ -245,7 +264,7 @@ fn config_and_release_data_files_change_the_rules_and_are_named() {
             "--release-data",
             &rd_file
         ]))
-        .contains(&format!("Release data: {rd_file} (dated 2027-01-15)"))
+        .contains(&format!("Release data: {rd_file}, dated 2027-01-15"))
     );
 }
 
@@ -278,8 +297,18 @@ fn bad_files_exit_2_naming_file_line_and_field() {
         "{}",
         stderr(&o)
     );
-    let rd = d.write("rd.json", "{\"kind\": \"ReleaseData\"}");
+    let text = "{\"kind\": \"ReleaseData\"}";
+    let rd = d.write("rd.json", text);
     let o = haven(&["check", "--snapshot", &snap, "--release-data", &rd]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("rd.json.minisig not found"),
+        "unsigned: {}",
+        stderr(&o)
+    );
+    let (key, sig) = sign(text);
+    d.write("rd.json.minisig", &sig);
+    let o = haven_with_key(&["check", "--snapshot", &snap, "--release-data", &rd], &key);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("rd.json:1: field"), "{}", stderr(&o));
     let o = haven(&["check", "--snapshot", "/nonexistent/snap.json"]);

@@ -1,7 +1,8 @@
 //! The cluster view: a snapshot of what the checks read, collected with the kube client or loaded
 //! from a file.
 //!
-//! - [`snapshot`]: the [`ClusterSnapshot`] records (pure data; also the `haven snapshot` file).
+//! - [`snapshot`]: the [`ClusterSnapshot`] records, re-exported from the serde-only
+//!   `haven-snapshot` crate (pure data; also the `haven snapshot` file).
 //! - [`connect`]: kubectl-style cluster access.
 //! - [`collect`]: concurrent, paged, read-only collection.
 //! - [`probe`]: the write probes behind `--allow-writes` (test PVC for `rwxvolumes`).
@@ -11,7 +12,8 @@ pub mod collect;
 pub mod connect;
 pub mod error;
 pub mod probe;
-pub mod snapshot;
+/// The records this crate fills, from `haven-snapshot`.
+pub use haven_snapshot as snapshot;
 pub mod write;
 
 pub use collect::{CollectOptions, collect};

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use haven_checks::*;
-use haven_cluster::*;
 use haven_report::cluster_check::*;
+use haven_snapshot::*;
 use serde_json::{Value, json};
 
 mod common;
@@ -281,12 +281,22 @@ fn haven_json_carries_evidence_and_waivers() {
 fn text_has_upstream_tables_and_summary_line() {
     let r = report(sample_run(false, false));
     let t = render_text(&r, false);
+    // Upstream's layout: the summary line, then the two titled box tables whose NAME column is
+    // upstream's label.
+    let summary_at = t.find("Results: ").unwrap();
+    let table_at = t.find("Compliancy checks results:\n\n┌").unwrap();
+    let suggested_at = t.find("Suggested checks results:\n\n┌").unwrap();
+    assert!(summary_at < table_at && table_at < suggested_at, "{t}");
     assert!(
-        t.contains("| CATEGORY       | NAME              | PASSED  |"),
+        t.contains("│    CATEGORY    │                                   NAME                                   │ PASSED  │"),
         "{t}"
     );
     assert!(
-        t.contains("| Fundamental    | havenversion      | YES     |"),
+        t.contains("│ Fundamental    │ Self test: HCC version is latest major or within 3 months upgrade window │ YES     │"),
+        "{t}"
+    );
+    assert!(
+        t.contains("│ CATEGORY │               NAME                │ PASSED  │\n├──────────┼───────────────────────────────────┼─────────┤\n│ External │ CIS Kubernetes Security Benchmark │ UNKNOWN │\n│ External │ Kubescape                         │ SKIPPED │"),
         "{t}"
     );
     let s = &r.run.summary;
@@ -296,7 +306,7 @@ fn text_has_upstream_tables_and_summary_line() {
     );
     assert!(t.contains(&line), "{t}");
     assert!(t.contains("Verdict: NOT compliant"));
-    assert!(t.contains("Release data: embedded (dated "));
+    assert!(t.contains("Release data: embedded, dated "), "{t}");
     assert!(
         t.contains("UNKNOWN logs:") && t.contains("list deployments (apps)"),
         "{t}"
@@ -308,7 +318,17 @@ fn text_has_upstream_tables_and_summary_line() {
         "{v}"
     );
     let w = render_text(&report(sample_run(true, true)), false);
-    assert!(w.contains("| hamasters         | NO (waived) |"), "{w}");
+    assert!(
+        w.contains("│ Running at least 3 master nodes                                          │ NO (waived) │"),
+        "{w}"
+    );
+    assert!(
+        !t.contains("question: ")
+            && v.contains(
+                "question: Infrastructure: does the cluster have at least 3 control-plane nodes?"
+            ),
+        "haven's wording with -v only"
+    );
     assert!(w.contains("Haven+ capabilities"));
 }
 
@@ -399,6 +419,71 @@ fn junit_validates_against_xsd() {
     assert!(x.contains("<failure type=\"NO\""));
 }
 
+/// Upstream's CRD schema (`../shared/context/hcc-compliancy-crd.yaml`) as a JSON Schema. Every
+/// object is closed (`additionalProperties: false`): the API server prunes fields a structural
+/// schema does not name, so a field it would drop is an error here.
+fn upstream_crd_schema() -> Option<Value> {
+    let path = haven_test_support::shared_path("context/hcc-compliancy-crd.yaml")?;
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = haven_model::parse_stream("hcc-compliancy-crd.yaml", &text)
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
+    fn close(v: &mut Value) {
+        if let Value::Object(m) = v {
+            if m.get("type") == Some(&json!("object")) && m.contains_key("properties") {
+                m.insert("additionalProperties".into(), json!(false));
+            }
+            for (_, child) in m.iter_mut() {
+                close(child);
+            }
+        }
+    }
+    let mut schema = doc.value["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
+    assert!(schema.is_object(), "{}", doc.value);
+    close(&mut schema);
+    Some(schema)
+}
+
+#[test]
+fn compliancy_resource_validates_against_upstreams_crd() {
+    let Some(schema) = upstream_crd_schema() else {
+        return;
+    };
+    for run in [sample_run(false, false), sample_run(true, true)] {
+        let c = compliancy_resource(&report(run));
+        validate(&schema, &c, "Compliancy resource");
+    }
+    // The check can fail: upstream's old mistakes are rejected.
+    let mut bad = compliancy_resource(&report(sample_run(false, false)));
+    bad["spec"].as_object_mut().unwrap().remove("compliant");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(!validator.is_valid(&bad), "spec.compliant is required");
+    let mut bad = compliancy_resource(&report(sample_run(false, false)));
+    bad["spec"]["output"]["config"] = json!({"cncf": true, "cis": false, "kesc": false});
+    assert!(
+        !validator.is_valid(&bad),
+        "config keys are CNCF/CIS/kubescape"
+    );
+    // The CRD haven creates when absent carries the same structure as upstream's.
+    let ours = compliancy_crd();
+    let mut ours = ours["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
+    fn strip(v: &mut Value) {
+        if let Value::Object(m) = v {
+            m.remove("description");
+            m.remove("additionalProperties");
+            for (_, child) in m.iter_mut() {
+                strip(child);
+            }
+        }
+    }
+    let mut theirs = schema;
+    strip(&mut ours);
+    strip(&mut theirs);
+    assert_eq!(ours, theirs);
+}
+
 #[test]
 fn compliancy_resource_mirrors_json_in_camel_case() {
     let r = report(sample_run(false, false));
@@ -406,9 +491,16 @@ fn compliancy_resource_mirrors_json_in_camel_case() {
     assert_eq!(c["apiVersion"], "haven.commonground.nl/v1alpha1");
     assert_eq!(c["kind"], "Compliancy");
     assert_eq!(c["metadata"]["name"], "haven-2026-11-25t12-00-03z");
+    assert_eq!(c["spec"]["compliant"], false);
+    assert_eq!(c["spec"]["version"], r.upstream_version());
     let out = &c["spec"]["output"];
     assert_eq!(out["havenCompliant"], false);
-    assert_eq!(out["config"]["cncf"], true);
+    assert_eq!(out["config"]["CNCF"], true);
+    assert_eq!(out["config"]["kubescape"], false);
+    assert_eq!(
+        out["compliancyChecks"]["results"][0]["label"],
+        "Self test: HCC version is latest major or within 3 months upgrade window"
+    );
     assert_eq!(out["compliancyChecks"]["summary"]["total"], 15);
     assert!(out["compliancyChecks"]["results"][0]["name"].is_string());
     assert_eq!(c["spec"]["input"]["platform"]["determinedPlatform"], "kind");

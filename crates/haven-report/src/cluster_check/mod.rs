@@ -16,7 +16,7 @@ mod junit;
 mod sarif;
 mod text;
 
-use haven_checks::{CheckResult, CheckRun, Outcome, Verdict};
+use haven_checks::{CheckResult, CheckRun, Verdict};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -55,9 +55,14 @@ impl ClusterReport {
         )
     }
 
-    /// The mandatory checks passed (raw results, no waivers): upstream's `HavenCompliant`.
+    /// The mandatory checks passed (raw results, no waivers): upstream's `HavenCompliant`. A
+    /// self-built binary's skipped shavalidation does not count against it (see
+    /// `CheckResult::passing`).
     pub fn upstream_compliant(&self) -> bool {
-        self.run.results.iter().all(|r| r.result == Outcome::Yes)
+        self.run
+            .results
+            .iter()
+            .all(haven_checks::CheckResult::passing)
     }
 
     /// Exit code: 0 compliant (with or without waivers), 1 not compliant.
@@ -84,7 +89,7 @@ fn up_check(r: &CheckResult) -> UpCheck<'_> {
         name: &r.name,
         label: &r.label,
         category: r.category.as_str(),
-        rationale: &r.rationale,
+        rationale: &r.upstream_rationale,
         result: r.result.as_str(),
     }
 }
@@ -200,6 +205,7 @@ pub fn haven_json(report: &ClusterReport) -> Value {
         "stoppedAt": report.stopped,
         "allowWrites": report.allow_writes,
         "verdict": report.run.verdict,
+        "verdictLine": report.run.verdict_line(),
         "upstreamCompliant": report.upstream_compliant(),
         "summary": report.run.summary,
         "platform": report.run.platform,

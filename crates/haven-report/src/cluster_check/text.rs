@@ -1,6 +1,9 @@
-//! The text report: upstream's two tables (CATEGORY, NAME, PASSED) and summary line first, so that
-//! people and scripts used to upstream find what they know; then haven's verdict with waivers,
-//! the method and reason of every check that did not pass, and, with `verbose`, all evidence.
+//! The text report in upstream's layout: the run's facts (target, platform, server version,
+//! release data), upstream's summary line, then "Compliancy checks results:" and "Suggested checks
+//! results:" as box-drawn tables with columns CATEGORY, NAME (upstream's label, verbatim) and
+//! PASSED, as upstream prints them with Go's tablewriter. After that, haven's own: the verdict
+//! with what qualifies it, the method and reason of every check that did not pass (`-v`: of every
+//! check, with haven's description and the evidence), waivers and failed reads.
 
 use std::fmt::Write as _;
 
@@ -8,45 +11,54 @@ use haven_checks::{CapabilityStatus, CheckResult, Outcome};
 
 use super::{ClusterReport, upstream_summary_line};
 
-/// A bordered table in the style of Go's tablewriter, which upstream prints.
+/// A box-drawn table as upstream prints it (tablewriter's Unicode style): headers centred,
+/// cells left-aligned, one space of padding.
 fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..headers.len())
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].chars().count())
-                .chain([headers[i].len()])
+                .chain([headers[i].chars().count()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    let line = || -> String {
-        let mut s = String::from("+");
-        for w in &widths {
-            s.push_str(&"-".repeat(w + 2));
-            s.push('+');
+    let line = |left: char, mid: char, right: char| -> String {
+        let mut s = String::from(left);
+        for (i, w) in widths.iter().enumerate() {
+            if i > 0 {
+                s.push(mid);
+            }
+            s.push_str(&"─".repeat(w + 2));
         }
+        s.push(right);
         s.push('\n');
         s
     };
-    let row = |cells: &[String]| -> String {
-        let mut s = String::from("|");
+    let row = |cells: &[String], centre: bool| -> String {
+        let mut s = String::from("│");
         for (c, w) in cells.iter().zip(&widths) {
             let pad = w - c.chars().count();
-            let _ = write!(s, " {c}{} |", " ".repeat(pad));
+            let (before, after) = if centre {
+                (pad / 2, pad - pad / 2)
+            } else {
+                (0, pad)
+            };
+            let _ = write!(s, " {}{c}{} │", " ".repeat(before), " ".repeat(after));
         }
         s.push('\n');
         s
     };
-    let mut out = line();
-    out.push_str(&row(&headers
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect::<Vec<_>>()));
-    out.push_str(&line());
+    let mut out = line('┌', '┬', '┐');
+    out.push_str(&row(
+        &headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>(),
+        true,
+    ));
+    out.push_str(&line('├', '┼', '┤'));
     for r in rows {
-        out.push_str(&row(r));
+        out.push_str(&row(r, false));
     }
-    out.push_str(&line());
+    out.push_str(&line('└', '┴', '┘'));
     out
 }
 
@@ -62,51 +74,68 @@ fn passed_cell(r: &CheckResult) -> String {
 pub fn render_text(report: &ClusterReport, verbose: bool) -> String {
     let run = &report.run;
     let mut out = String::new();
-    let _ = writeln!(out, "Haven compliancy check of {}", report.target);
+    match &report.context {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "Haven compliancy check of {} (context {c})",
+                report.target
+            );
+        }
+        None => {
+            let _ = writeln!(out, "Haven compliancy check of {}", report.target);
+        }
+    }
+    if let Some(p) = &run.platform {
+        let _ = writeln!(
+            out,
+            "Kubernetes host platform: {} (from {})",
+            p.name, p.determined_by
+        );
+    }
+    let rd = &run.release_data;
     let _ = writeln!(
         out,
-        "Release data: {} (dated {}){}",
-        run.release_data.origin,
-        run.release_data.date,
+        "Release data: {}, dated {}{}{}{}",
+        rd.origin,
+        rd.date,
+        rd.age_days
+            .filter(|d| *d >= 0)
+            .map(|d| format!(" ({d} days old)"))
+            .unwrap_or_default(),
+        rd.signed_by
+            .as_ref()
+            .map(|k| format!(", signed by {k}"))
+            .unwrap_or_default(),
         if report.allow_writes {
             "; write probes allowed"
         } else {
             "; read-only"
         }
     );
-    if let Some(p) = &run.platform {
-        let _ = writeln!(out, "Platform: {} (from {})", p.name, p.determined_by);
-    }
-    out.push('\n');
-    let rows: Vec<Vec<String>> = run
-        .results
-        .iter()
-        .map(|r| {
-            vec![
-                r.category.as_str().to_owned(),
-                r.name.clone(),
-                passed_cell(r),
-            ]
-        })
-        .collect();
-    out.push_str(&table(&["CATEGORY", "NAME", "PASSED"], &rows));
-    out.push('\n');
-    let rows: Vec<Vec<String>> = run
-        .suggested
-        .iter()
-        .map(|r| {
-            vec![
-                r.category.as_str().to_owned(),
-                r.name.clone(),
-                passed_cell(r),
-            ]
-        })
-        .collect();
-    out.push_str(&table(&["CATEGORY", "NAME", "PASSED"], &rows));
-    out.push('\n');
     out.push_str(&upstream_summary_line(report));
     out.push('\n');
-    let _ = writeln!(out, "Verdict: {}", run.verdict.describe());
+    let rows = |results: &[CheckResult]| -> Vec<Vec<String>> {
+        results
+            .iter()
+            .map(|r| {
+                vec![
+                    r.category.as_str().to_owned(),
+                    r.label.clone(),
+                    passed_cell(r),
+                ]
+            })
+            .collect()
+    };
+    out.push_str("\nCompliancy checks results:\n\n");
+    out.push_str(&table(&["CATEGORY", "NAME", "PASSED"], &rows(&run.results)));
+    out.push_str("\nSuggested checks results:\n\n");
+    out.push_str(&table(
+        &["CATEGORY", "NAME", "PASSED"],
+        &rows(&run.suggested),
+    ));
+    out.push('\n');
+    let _ = writeln!(out, "Verdict: {}", run.verdict_line());
 
     let notable: Vec<&CheckResult> = run
         .results
@@ -118,6 +147,9 @@ pub fn render_text(report: &ClusterReport, verbose: bool) -> String {
         out.push('\n');
         for r in notable {
             let _ = writeln!(out, "{} {}: {}", r.result.as_str(), r.name, r.reason);
+            if verbose {
+                let _ = writeln!(out, "    question: {}", r.description);
+            }
             let _ = writeln!(out, "    method: {}", r.method);
             if let Some(w) = &r.waiver {
                 let _ = writeln!(

@@ -1,4 +1,10 @@
-//! The snapshot: exactly what the checks read, nothing more.
+//! The snapshot: exactly what `haven check` reads from a cluster, nothing more.
+//!
+//! A crate of its own, with serde as its only dependency, for the same reason kube-core is
+//! apart from kube-client: the pure crates that judge a snapshot (`haven-checks`,
+//! `haven-report`) need the types, not the client, and must not pull kube, hyper, rustls or
+//! tokio into their build. `haven-cluster` fills these records from the API server and re-exports
+//! them.
 //!
 //! It is both the in-memory input of `haven_checks::run_checks` and the file format of
 //! `haven snapshot -o FILE` (JSON, `apiVersion: haven.commonground.nl/v1alpha1`,
@@ -180,7 +186,8 @@ impl ClusterSnapshot {
 }
 
 /// A snapshot file that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
 pub struct SnapshotError {
     pub file: String,
     pub line: usize,
@@ -196,14 +203,6 @@ impl SnapshotError {
         }
     }
 }
-
-impl std::fmt::Display for SnapshotError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.message)
-    }
-}
-
-impl std::error::Error for SnapshotError {}
 
 /// `/version`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
