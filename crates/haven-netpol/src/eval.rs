@@ -355,6 +355,48 @@ impl Analysis {
         })
     }
 
+    /// Everything `from` may open to `to` (for an external endpoint: what holds for every one
+    /// of its addresses). Two workloads may be the same one: traffic between its own pods.
+    pub fn allowed(&self, from: Endpoint, to: Endpoint) -> Result<Connections, EvalError> {
+        let src = self.workload(from)?;
+        let dst = self.workload(to)?;
+        let external = |e: Endpoint| match e {
+            Endpoint::External(i) => Some(&self.cluster.externals()[i].addresses),
+            Endpoint::Workload(_) => None,
+        };
+        match (src, dst) {
+            (Some((i, s)), Some((j, d))) => Ok(self
+                .flow((Some(i), View::Workload(s)), (Some(j), View::Workload(d)))
+                .connections),
+            (Some((i, s)), None) => {
+                let atoms = self.atoms(external(to).expect("an external end"));
+                Ok(atoms
+                    .iter()
+                    .map(|a| {
+                        self.flow((Some(i), View::Workload(s)), (None, View::Addresses(a)))
+                            .connections
+                    })
+                    .reduce(|a, b| a.intersection(&b))
+                    .unwrap_or_default())
+            }
+            (None, Some((j, d))) => {
+                let atoms = self.atoms(external(from).expect("an external end"));
+                Ok(atoms
+                    .iter()
+                    .map(|a| {
+                        self.flow((None, View::Addresses(a)), (Some(j), View::Workload(d)))
+                            .connections
+                    })
+                    .reduce(|a, b| a.intersection(&b))
+                    .unwrap_or_default())
+            }
+            (None, None) => Err(EvalError::BothExternal {
+                from: self.cluster.name_of(from),
+                to: self.cluster.name_of(to),
+            }),
+        }
+    }
+
     fn side_verdict(
         &self,
         target: Option<usize>,

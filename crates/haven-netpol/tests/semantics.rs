@@ -568,3 +568,20 @@ spec:
         e.message
     );
 }
+
+#[test]
+fn a_pod_selector_alone_selects_pods_of_the_policys_own_namespace_only() {
+    let a = analysis(
+        r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+"#,
+    );
+    assert!(allowed(&a, "shop/web", "shop/db", TCP, 5432));
+    // other/web carries the same labels, in another namespace.
+    assert!(!allowed(&a, "other/web", "shop/db", TCP, 5432));
+}
