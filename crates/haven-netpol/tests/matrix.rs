@@ -102,7 +102,10 @@ fn json_carries_the_flows_and_their_rules() {
 /// Names with the characters DOT and Mermaid treat specially survive both formats.
 const TRICKY: &str = "the \"internet\" \\ <all> | #1; a&b";
 
-fn dot_labels(g: &ast::Graph) -> (Vec<(String, String)>, Vec<(String, String, String)>) {
+/// Node (id, label) pairs and edge (from, to, label) triples.
+type DotLabels = (Vec<(String, String)>, Vec<(String, String, String)>);
+
+fn dot_labels(g: &ast::Graph) -> DotLabels {
     let label = |l: &ast::AttributeList| {
         l.iter()
             .find(|(k, _)| k == "label")
