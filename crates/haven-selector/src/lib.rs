@@ -326,7 +326,10 @@ mod tests {
         assert!(!s("In", &["web"]).matches(&bare), "In needs the key");
         assert!(s("NotIn", &["api"]).matches(&web));
         assert!(!s("NotIn", &["web"]).matches(&web));
-        assert!(s("NotIn", &["web"]).matches(&bare), "NotIn holds without the key");
+        assert!(
+            s("NotIn", &["web"]).matches(&bare),
+            "NotIn holds without the key"
+        );
         assert!(s("Exists", &[]).matches(&web));
         assert!(!s("Exists", &[]).matches(&bare));
         assert!(!s("DoesNotExist", &[]).matches(&web));
@@ -374,7 +377,10 @@ mod tests {
             SelectorError::InvalidValue { .. }
         ));
         // Valid: prefixed keys, empty values.
-        assert!(sel(json!({"matchLabels": {"kubernetes.io/metadata.name": "kube-system", "x": ""}})).is_ok());
+        assert!(
+            sel(json!({"matchLabels": {"kubernetes.io/metadata.name": "kube-system", "x": ""}}))
+                .is_ok()
+        );
     }
 
     #[test]
