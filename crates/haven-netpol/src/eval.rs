@@ -502,9 +502,10 @@ impl Analysis {
             (Peer::Pods { namespaces, pods }, View::Workload(w)) => {
                 let ns_ok = match namespaces {
                     NamespaceMatch::Own => w.namespace == policy.id.namespace,
-                    NamespaceMatch::Labels(sel) => {
-                        sel.matches(&self.cluster.namespace_labels(&w.namespace))
-                    }
+                    NamespaceMatch::Labels(sel) => self
+                        .cluster
+                        .namespace_labels(&w.namespace)
+                        .is_some_and(|l| sel.matches(l)),
                 };
                 ns_ok && pods.matches(&w.labels)
             }

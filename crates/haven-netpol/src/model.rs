@@ -147,11 +147,9 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn namespace_labels(&self, ns: &str) -> Labels {
-        match self.namespaces.get(ns) {
-            Some(n) => n.labels.clone(),
-            None => Labels::from([(NAMESPACE_NAME_LABEL.to_owned(), ns.to_owned())]),
-        }
+    /// A namespace's labels; every workload's namespace exists (`add_workload` adds it).
+    pub(crate) fn namespace_labels(&self, ns: &str) -> Option<&Labels> {
+        self.namespaces.get(ns).map(|n| &n.labels)
     }
 }
 
