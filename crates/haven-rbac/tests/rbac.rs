@@ -524,3 +524,47 @@ rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
     // The aggregated role's written rules are gone: nothing matches its selector.
     assert_eq!(loaded.rbac.cluster_role_rules("agg"), Some(Vec::new()));
 }
+
+#[test]
+fn a_wildcard_chart_role_aggregated_into_admin_lets_a_tenant_rewrite_its_namespace() {
+    let r = rbac(&format!(
+        "{TENANT_ADMIN}\n---\n{}",
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: sloppy-chart-admin
+  labels: {rbac.authorization.k8s.io/aggregate-to-admin: "true"}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+"#
+    ));
+    let u = Identity::user("alice", &["tenant-a-admins"]);
+    // Through a RoleBinding the wildcard reaches the tenant's own Namespace object.
+    let d = r.authorize(
+        &u,
+        &Request::resource("patch", "", "namespaces", Some("tenant-a")).named("tenant-a"),
+    );
+    assert!(d.allowed);
+    assert_eq!(
+        d.granted_by[0].aggregated_from.as_deref(),
+        Some("sloppy-chart-admin")
+    );
+    let findings = r.confinement(&u, &ns(&["tenant-a"]), &ResourceScopes::default());
+    let of = |c: Concern| findings.iter().find(|f| f.concern == c);
+    let ns_write = of(Concern::NamespaceWrite).expect("namespace write");
+    assert!(ns_write.confined);
+    assert_eq!(
+        ns_write.grant.aggregated_from.as_deref(),
+        Some("sloppy-chart-admin")
+    );
+    assert!(of(Concern::Escalate).is_some_and(|f| f.confined));
+    // Still nothing outside its namespace: a RoleBinding cannot reach further.
+    assert!(
+        findings
+            .iter()
+            .filter(|f| !f.confined)
+            .all(|f| f.grant.kubernetes_default),
+        "{findings:#?}"
+    );
+}
