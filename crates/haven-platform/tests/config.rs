@@ -92,6 +92,40 @@ fn wrong_types_and_values_name_the_path_and_line() {
 }
 
 #[test]
+fn quantities_are_checked_when_the_config_is_read() {
+    let quota = |q: &str| format!("{MINIMAL}tenants:\n- name: a\n  group: g\n  quota:\n    {q}\n");
+    let e = errors(&quota("memory: lots"));
+    assert_eq!(
+        (e[0].path.as_str(), e[0].line),
+        ("tenants[0].quota.memory", 10),
+        "{e:?}"
+    );
+    assert!(
+        e[0].message.contains("not a Kubernetes quantity"),
+        "{}",
+        e[0].message
+    );
+    let e = errors(&quota("cpu: 1.5.5"));
+    assert_eq!(e[0].path, "tenants[0].quota.cpu");
+    // The memory limit is twice the request: a request whose double Kubernetes cannot hold.
+    let e = errors(&quota("memory: 5Ei"));
+    assert_eq!(e[0].path, "tenants[0].quota.memory");
+    assert!(e[0].message.contains("overflows"), "{}", e[0].message);
+    // Numbers are quantities too, as the API server reads them.
+    let c = parse(&quota("cpu: 2")).unwrap();
+    assert_eq!(c.tenants[0].quota.cpu.to_string(), "2");
+    let c = parse(&quota("memory: 1.5Gi")).unwrap();
+    assert_eq!(c.tenants[0].quota.memory.limit().to_string(), "3Gi");
+}
+
+#[test]
+fn a_second_document_is_an_error_at_its_line() {
+    let e = errors(&format!("{MINIMAL}---\n{MINIMAL}"));
+    assert_eq!(e[0].line, 7, "{e:?}");
+    assert!(e[0].message.contains("second YAML document"), "{e:?}");
+}
+
+#[test]
 fn every_wrong_type_and_value_is_reported_at_once() {
     let text = "version: 1
 cluster:
