@@ -114,8 +114,29 @@ fn quantities_are_checked_when_the_config_is_read() {
     // Numbers are quantities too, as the API server reads them.
     let c = parse(&quota("cpu: 2")).unwrap();
     assert_eq!(c.tenants[0].quota.cpu.to_string(), "2");
-    let c = parse(&quota("memory: 1.5Gi")).unwrap();
-    assert_eq!(c.tenants[0].quota.memory.limit().to_string(), "3Gi");
+}
+
+#[test]
+fn tenant_memory_limits_are_exactly_twice_the_request() {
+    let rendered = |memory: &str| {
+        let text =
+            format!("{MINIMAL}tenants:\n- name: a\n  group: g\n  quota:\n    memory: {memory}\n");
+        let files =
+            haven_platform::render(&parse(&text).unwrap(), &Catalogue::builtin().unwrap()).files;
+        files[&PathBuf::from("tenants/a/quota.yaml")].clone()
+    };
+    // Doubling the leading digits made `1.5Gi` into `2.5Gi`.
+    assert!(
+        rendered("1.5Gi").contains("limits.memory: 3Gi"),
+        "{}",
+        rendered("1.5Gi")
+    );
+    assert!(rendered("16Gi").contains("limits.memory: 32Gi"));
+    assert!(
+        rendered("0.5G").contains("limits.memory: 1G"),
+        "{}",
+        rendered("0.5G")
+    );
 }
 
 #[test]
