@@ -15,7 +15,7 @@ pub fn run(args: &RulesArgs) -> Result<u8, String> {
                     .map(|id| format!("; did you mean `{id}`?"))
                     .unwrap_or_default();
                 return Err(format!(
-                    "unknown rule `{rule}`{hint}; `haven rules` lists them all"
+                    "unknown rule `{rule}` (`haven rules` lists them all){hint}"
                 ));
             };
             if args.json {
