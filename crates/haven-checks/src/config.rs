@@ -2,14 +2,19 @@
 //!
 //! Defaults ship in `data/default-config.yaml` (embedded). A user file given with `--config`
 //! replaces whole top-level keys, so a site can, say, add its own log agent without restating the
-//! rest.
+//! rest. Both are read by haven's one YAML loader ([`haven_model::load`]): YAML 1.1 as
+//! Kubernetes reads it, the parser's limits, one document, every unknown key and wrong type an
+//! error with its file, line and field.
 
+use haven_model::InputError;
+use haven_model::load::{schema_of, single_document};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The embedded defaults.
 pub const DEFAULT_CONFIG_YAML: &str = include_str!("../data/default-config.yaml");
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckConfig {
     #[serde(default)]
@@ -28,7 +33,7 @@ pub struct CheckConfig {
     pub plus: Vec<PlusCapability>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlatformRule {
     pub name: String,
@@ -45,7 +50,7 @@ pub struct PlatformRule {
     pub os_image_contains: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HardenedOs {
     pub pattern: String,
@@ -53,7 +58,7 @@ pub struct HardenedOs {
 }
 
 /// Recognises a component by its workloads: exact names (or `prefix*`), image substrings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Matcher {
     pub name: String,
@@ -67,71 +72,70 @@ pub struct Matcher {
     pub charts: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CertManagerRule {
     pub crd: String,
     pub images: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlusCapability {
     pub capability: String,
     pub components: Vec<Matcher>,
 }
 
-/// A configuration file that could not be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
+/// A configuration file that could not be used: every problem found, each with its file, line
+/// and field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.errors.iter().map(InputError::describe).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError {
+    pub errors: Vec<InputError>,
+}
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl From<InputError> for ConfigError {
+    fn from(e: InputError) -> Self {
+        Self { errors: vec![e] }
     }
 }
 
-impl std::error::Error for ConfigError {}
+/// The embedded defaults as a JSON value.
+fn default_value() -> serde_json::Value {
+    // The embedded file is tested to parse (config::tests); a failure here is a build defect.
+    single_document("default-config.yaml", DEFAULT_CONFIG_YAML)
+        .ok()
+        .flatten()
+        .expect("embedded default-config.yaml parses")
+        .value
+}
 
 impl Default for CheckConfig {
     fn default() -> Self {
-        // The embedded file is tested to parse (config::tests); a failure here is a build defect.
-        serde_yaml_ng::from_str(DEFAULT_CONFIG_YAML).expect("embedded default-config.yaml parses")
+        serde_json::from_value(default_value()).expect("embedded default-config.yaml is valid")
     }
 }
 
 impl CheckConfig {
-    /// The defaults with the top-level keys of a user file (YAML) put over them.
+    /// The defaults with the top-level keys of a user file (YAML) put over them. A file
+    /// without any document changes nothing.
     pub fn with_overrides(file: &str, text: &str) -> Result<Self, ConfigError> {
-        let base: serde_json::Value = serde_yaml_ng::from_str(DEFAULT_CONFIG_YAML)
-            .map_err(|e| ConfigError(format!("embedded defaults: {e}")))?;
-        let user: serde_json::Value = serde_yaml_ng::from_str(text).map_err(|e| {
-            let line = e.location().map(|l| l.line()).unwrap_or(1);
-            ConfigError(format!("{file}:{line}: not YAML: {e}"))
-        })?;
-        let serde_json::Value::Object(user) = user else {
-            return Err(ConfigError(format!(
-                "{file}:1: expected a mapping of settings"
-            )));
+        let Some(doc) = single_document(file, text)? else {
+            return Ok(Self::default());
         };
-        let mut merged = base;
-        for (k, v) in user {
-            merged[k] = v;
+        doc.expect_mapping()?;
+        let unknown = doc.unknown_keys(&schema_of::<CheckConfig>());
+        if !unknown.is_empty() {
+            return Err(ConfigError { errors: unknown });
         }
-        serde_path_to_error::deserialize(merged).map_err(|e| {
-            let path = e.path().to_string();
-            let key = path.split(['.', '[']).next().unwrap_or_default().to_owned();
-            let line = line_of_key(text, &key);
-            ConfigError(format!("{file}:{line}: field {path}: {}", e.into_inner()))
-        })
+        let mut merged = default_value();
+        if let serde_json::Value::Object(user) = &doc.value {
+            for (k, v) in user {
+                merged[k] = v.clone();
+            }
+        }
+        Ok(doc.deserialize(&merged)?)
     }
-}
-
-/// Line (1-based) of a top-level key in a YAML text, for error messages; 1 if not found.
-fn line_of_key(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| l.starts_with(&format!("{key}:")))
-        .map_or(1, |i| i + 1)
 }
 
 /// Case-insensitive name match; a trailing `*` makes a prefix.
@@ -193,16 +197,68 @@ mod tests {
     }
 
     #[test]
+    fn defaults_read_the_same_in_yaml_1_1_and_1_2() {
+        let doc = single_document("default-config.yaml", DEFAULT_CONFIG_YAML)
+            .unwrap()
+            .unwrap();
+        assert!(doc.notes.is_empty(), "{:?}", doc.notes);
+    }
+
+    #[test]
     fn override_errors_name_file_line_and_field() {
+        // The unknown key is on line 3, not on the line of its top-level key: positions come
+        // from the parser, not from a search of the text.
         let e = CheckConfig::with_overrides(
             "site.yaml",
             "zoneLabels: [a]\nlogAgents:\n  - {name: x, imagez: [y]}\n",
         )
         .unwrap_err();
-        assert!(e.0.starts_with("site.yaml:2: field logAgents[0]"), "{e}");
-        assert!(e.0.contains("imagez"), "{e}");
+        assert_eq!(e.errors.len(), 1);
+        let (err, line, field) = (&e.errors[0], e.errors[0].line, e.errors[0].field.as_deref());
+        assert_eq!((line, field), (3, Some("logAgents[0].imagez")), "{e}");
+        assert_eq!(
+            err.message,
+            "unknown field `imagez`; did you mean `images`?"
+        );
+        // A wrong type deep in a list: its own line.
+        let e = CheckConfig::with_overrides(
+            "site.yaml",
+            "rwxProvisioners: [a]\nplatforms:\n- name: x\n  cncfName: z\n  managed: maybe\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.errors[0].line, 5, "{e}");
+        assert_eq!(e.errors[0].field.as_deref(), Some("platforms[0].managed"));
         let e = CheckConfig::with_overrides("site.yaml", "- a\n").unwrap_err();
-        assert!(e.0.contains("site.yaml:1"), "{e}");
+        assert!(
+            e.to_string().starts_with("site.yaml:1: expected a mapping"),
+            "{e}"
+        );
+        // Every unknown top-level key at once.
+        let e = CheckConfig::with_overrides("site.yaml", "zoneLabel: [a]\nrwxProvisioner: [b]\n")
+            .unwrap_err();
+        assert_eq!(e.errors.len(), 2, "{e}");
+    }
+
+    #[test]
+    fn a_second_document_is_an_error_not_ignored() {
+        let e = CheckConfig::with_overrides(
+            "site.yaml",
+            "rwxProvisioners: [a]\n---\nzoneLabels: [b]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.errors[0].kind, haven_model::InputErrorKind::ExtraDocument);
+        assert_eq!(e.errors[0].line, 3);
+    }
+
+    #[test]
+    fn yaml_1_1_is_read_as_kubernetes_reads_it() {
+        // `managed: yes` is a boolean in YAML 1.1 (and a string in YAML 1.2).
+        let c = CheckConfig::with_overrides(
+            "site.yaml",
+            "platforms:\n- name: x\n  cncfName: z\n  managed: yes\n",
+        )
+        .unwrap();
+        assert!(c.platforms[0].managed);
     }
 
     #[test]

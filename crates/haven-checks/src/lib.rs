@@ -25,7 +25,7 @@ pub use checks::detect_platform;
 pub use config::{CheckConfig, ConfigError};
 pub use plus::{CapabilityReport, CapabilityStatus, ComponentReport};
 pub use release::{CncfAnswer, ReleaseData, ReleaseDataError, TrustedKey};
-pub use waivers::{Waiver, parse_waivers};
+pub use waivers::{Waiver, WaiverList, parse_waivers};
 
 /// Result of one check, in upstream's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,6 +56,10 @@ pub struct AppliedWaiver {
     pub expires: String,
     /// Expired waivers are shown but waive nothing.
     pub expired: bool,
+    /// The waiver matches every check (`all: true` in its file): reports flag it, since such a
+    /// run has in effect not been checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
 }
 
 /// Why a check was SKIPPED, for the verdict: only a self-built binary's shavalidation is a skip
@@ -288,31 +292,41 @@ pub fn run_checks(
         .collect();
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     let mut notes = Vec::new();
-    for w in &inputs.waivers {
-        let Some(r) = results
-            .iter_mut()
-            .chain(suggested.iter_mut())
-            .find(|r| r.name == w.check)
+    // A waiver may name several checks (a pattern); the first waiver of a check decides.
+    for r in results.iter_mut().chain(suggested.iter_mut()) {
+        let Some(w) = inputs
+            .waivers
+            .iter()
+            .find(|w| haven_model::waiver::glob(&w.rule, &r.name))
         else {
             continue;
         };
-        let expired = w.expires < today;
+        let expires = w.expires_text().unwrap_or_default();
+        let expired = w.expired(today);
         if expired {
             notes.push(format!(
-                "waiver for {} expired on {}: it waives nothing",
-                w.check, w.expires
+                "waiver for {} expired on {expires}: it waives nothing",
+                r.name
             ));
-        } else if r.result == Outcome::Yes {
+        } else if r.result == Outcome::Yes && !w.all {
             notes.push(format!(
                 "waiver for {} is not needed: the check passed",
-                w.check
+                r.name
             ));
         }
         r.waiver = Some(AppliedWaiver {
             reason: w.reason.clone(),
-            expires: w.expires.to_string(),
+            expires,
             expired,
+            all: w.all,
         });
+    }
+    if let Some(w) = inputs.waivers.iter().find(|w| w.all && !w.expired(today)) {
+        notes.push(format!(
+            "a waiver of every check (`all: true`, line {}) is in force: \"{}\"; this run \
+             waives whatever fails",
+            w.line, w.reason
+        ));
     }
     let summary = summarise(&results);
     let mut verdict_notes: Vec<String> = results

@@ -286,9 +286,10 @@ fn waivers_make_it_compliant_with_waivers_and_stay_visible() {
     let mut i = inputs();
     i.release_build = true;
     i.waivers = vec![Waiver {
-        check: "shavalidation".into(),
+        rule: "shavalidation".into(),
         reason: "hash list not yet published".into(),
-        expires: jiff::civil::date(2027, 1, 1),
+        expires: Some(jiff::civil::date(2027, 1, 1)),
+        ..Default::default()
     }];
     let unlisted = signed_release_data(&["cd".repeat(32)]);
     let run_with = |s: &ClusterSnapshot, i: &RunInputs| {
@@ -303,11 +304,31 @@ fn waivers_make_it_compliant_with_waivers_and_stay_visible() {
         "hash list not yet published"
     );
     // Expired: waives nothing, and says so.
-    i.waivers[0].expires = jiff::civil::date(2026, 1, 1);
+    i.waivers[0].expires = Some(jiff::civil::date(2026, 1, 1));
     let r = run_with(&compliant(), &i);
     assert_eq!(r.verdict, Verdict::NotCompliant);
     assert!(
         r.waiver_notes[0].contains("expired"),
+        "{:?}",
+        r.waiver_notes
+    );
+    // A waiver of everything accepts every failing check and is flagged on each result and
+    // in the notes.
+    i.waivers = vec![Waiver {
+        rule: "*".into(),
+        reason: "throwaway demo cluster".into(),
+        expires: Some(jiff::civil::date(2027, 1, 1)),
+        all: true,
+        line: 4,
+        ..Default::default()
+    }];
+    let r = run_with(&compliant(), &i);
+    assert_eq!(r.verdict, Verdict::CompliantWithWaivers);
+    assert!(result(&r, "shavalidation").waiver.as_ref().unwrap().all);
+    assert!(
+        r.waiver_notes
+            .iter()
+            .any(|n| n.contains("`all: true`, line 4")),
         "{:?}",
         r.waiver_notes
     );

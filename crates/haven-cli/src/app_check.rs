@@ -3,9 +3,9 @@
 use std::io::{IsTerminal, Write};
 
 use haven_input::{FileReader, HelmCommand, HelmOptions, Input};
-use haven_model::RuleScope;
+use haven_model::{InputError, RuleScope};
 use haven_report::{Format, Report, TextOptions};
-use haven_rules::{AppCheck, CheckOptions, Groups, WaiverFile};
+use haven_rules::{AppCheck, CheckOptions, Groups};
 
 use crate::cli::{CheckArgs, ColorArg, FormatArg, PssLevelArg};
 
@@ -24,7 +24,16 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{name}: cannot read waiver file: {e}"))?;
-        let file = WaiverFile::parse(&name, &text).map_err(|e| e.describe())?;
+        let file = haven_rules::parse_waiver_file(&name, &text).map_err(|errors| {
+            errors
+                .iter()
+                .map(InputError::describe)
+                .collect::<Vec<_>>()
+                .join("\nhaven: error: ")
+        })?;
+        for note in &file.notes {
+            eprintln!("haven: warning: {note}");
+        }
         waiver_files.push(file);
     }
 

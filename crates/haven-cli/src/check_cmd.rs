@@ -67,7 +67,8 @@ pub struct ClusterCheckArgs {
     /// `--update-release-data` wrote ($XDG_DATA_HOME/haven/), else the copy built in (no hashes).
     #[arg(long, value_name = "FILE")]
     pub release_data: Option<PathBuf>,
-    /// Waiver file (YAML, kind CheckWaiverList): checks accepted as exceptions, with reason and expiry.
+    /// Waiver file (YAML, `kind: WaiverList`, as for `haven app check`): checks accepted as
+    /// exceptions, with reason and expiry.
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
     /// Check configuration (YAML): log agents, RWX provisioners, platforms, hardened OSes, Haven+
@@ -485,6 +486,15 @@ fn external(requested: bool, program: &str, access: &ClusterAccessArgs) -> Exter
     }
 }
 
+/// Several errors, one per line, each in the CLI's `haven: error:` voice.
+fn describe_all(errors: &[haven_model::InputError]) -> String {
+    errors
+        .iter()
+        .map(haven_model::InputError::describe)
+        .collect::<Vec<_>>()
+        .join("\nhaven: error: ")
+}
+
 pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
     if args.rationale {
         return print_rationale(args.format);
@@ -497,13 +507,20 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
     }
     let config = match &args.config {
         Some(p) => CheckConfig::with_overrides(&p.display().to_string(), &read(p)?)
-            .map_err(|e| e.to_string())?,
+            .map_err(|e| describe_all(&e.errors))?,
         None => CheckConfig::default(),
     };
     let release = load_release_data(args.release_data.as_deref())?;
     let names = haven_checks::catalogue::check_names();
     let waivers = match &args.waivers {
-        Some(p) => parse_waivers(&p.display().to_string(), &read(p)?, &names)?,
+        Some(p) => {
+            let list = parse_waivers(&p.display().to_string(), &read(p)?, &names)
+                .map_err(|e| describe_all(&e))?;
+            for note in &list.notes {
+                eprintln!("haven: warning: {note}");
+            }
+            list.waivers
+        }
         None => Vec::new(),
     };
     let started = jiff::Timestamp::now();

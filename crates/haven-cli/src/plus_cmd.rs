@@ -283,7 +283,7 @@ fn explain(key: &str) -> Result<u8, String> {
         return match haven_platform::catalogue::explain(&cat, Some(name)) {
             Some(t) => out(&t).map(|()| EXIT_OK),
             None => {
-                let hint = haven_platform::strict::did_you_mean(name, &cat.names())
+                let hint = haven_model::did_you_mean(name, &cat.names())
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 Err(format!(

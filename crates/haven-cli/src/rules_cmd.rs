@@ -11,20 +11,11 @@ pub fn run(args: &RulesArgs) -> Result<u8, String> {
     match &args.command {
         Some(RulesCommand::Explain { rule }) => {
             let Some(r) = haven_rules::rule(rule) else {
-                let close = rules
-                    .iter()
-                    .filter(|r| {
-                        r.id.to_lowercase().contains(&rule.to_lowercase()) || rule.contains(r.id)
-                    })
-                    .map(|r| r.id)
-                    .collect::<Vec<_>>();
-                let hint = if close.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (did you mean: {})", close.join(", "))
-                };
+                let hint = haven_model::did_you_mean(rule, rules.iter().map(|r| r.id))
+                    .map(|id| format!("; did you mean `{id}`?"))
+                    .unwrap_or_default();
                 return Err(format!(
-                    "unknown rule `{rule}`{hint}; `haven rules` lists them all"
+                    "unknown rule `{rule}` (`haven rules` lists them all){hint}"
                 ));
             };
             if args.json {

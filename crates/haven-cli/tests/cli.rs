@@ -429,6 +429,71 @@ fn a_bad_waiver_file_is_a_usage_error_naming_line_and_field() {
 }
 
 #[test]
+fn the_second_document_of_a_waiver_file_is_an_error_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second document would waive everything that blocks; it must not be silently dropped,
+    // nor silently used.
+    let w = write(
+        dir.path(),
+        "w.yaml",
+        "kind: WaiverList\nwaivers:\n- rule: haven.scalable\n  reason: x\n---\nkind: WaiverList\nwaivers:\n- rule: pss.*\n  reason: y\n",
+    );
+    let out = haven(
+        &["app", "check", "-", "--waivers", &w],
+        Some(PRIVILEGED_POD),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("haven: error: {w}:6: a second YAML document")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_waiver_of_everything_needs_all_true_and_every_format_flags_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let every = "apiVersion: haven.commonground.nl/v1alpha1\nkind: WaiverList\nwaivers:\n- rule: \"*\"\n  reason: throwaway demo\n";
+    let w = write(dir.path(), "w.yaml", every);
+    let out = haven(
+        &["app", "check", "-", "--waivers", &w],
+        Some(PRIVILEGED_POD),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("{w}:4: this waiver matches every rule")),
+        "{err}"
+    );
+    assert!(err.contains("`all: true`"), "{err}");
+
+    let w = write(dir.path(), "all.yaml", &format!("{every}  all: true\n"));
+    let (code, v) = json_check(&["-", "--waivers", &w], Some(PRIVILEGED_POD));
+    assert_eq!(code, 0, "{v:#}");
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    assert!(findings.iter().all(|f| f["waived"]["all"] == true), "{v:#}");
+    let text = haven(
+        &["app", "check", "-", "--waivers", &w],
+        Some(PRIVILEGED_POD),
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("accepted by a waiver of everything (all: true)"),
+        "{text}"
+    );
+    let sarif = haven(
+        &["app", "check", "-", "--waivers", &w, "--format", "sarif"],
+        Some(PRIVILEGED_POD),
+    );
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["properties"]["waivedByAll"],
+        findings.len()
+    );
+}
+
+#[test]
 fn a_chart_without_helm_says_how_to_pipe() {
     let dir = tempfile::tempdir().unwrap();
     write(
@@ -472,7 +537,7 @@ fn rules_are_listed_and_explained() {
     assert!(
         String::from_utf8(out.stderr)
             .unwrap()
-            .contains("did you mean: haven.scalable")
+            .contains("did you mean `haven.scalable`?")
     );
     let out = haven(&["rules", "--json"], None);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

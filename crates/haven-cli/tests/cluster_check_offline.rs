@@ -94,17 +94,17 @@ fn dev_snapshot() -> ClusterSnapshot {
 }
 
 const ALL_WAIVED: &str = "apiVersion: haven.commonground.nl/v1alpha1
-kind: CheckWaiverList
+kind: WaiverList
 waivers:
-- {check: multiaz, reason: dev cluster, expires: 2099-01-01}
-- {check: hamasters, reason: dev cluster, expires: 2099-01-01}
-- {check: haworkers, reason: dev cluster, expires: 2099-01-01}
-- {check: rwxvolumes, reason: dev cluster, expires: 2099-01-01}
-- {check: cncf, reason: kind is a test tool, expires: 2099-01-01}
-- {check: autocerts, reason: dev cluster, expires: 2099-01-01}
-- {check: logs, reason: dev cluster, expires: 2099-01-01}
-- {check: metrics, reason: dev cluster, expires: 2099-01-01}
-- {check: shavalidation, reason: self-built, expires: 2099-01-01}
+- {rule: multiaz, reason: dev cluster, expires: 2099-01-01}
+- {rule: hamasters, reason: dev cluster, expires: 2099-01-01}
+- {rule: haworkers, reason: dev cluster, expires: 2099-01-01}
+- {rule: rwxvolumes, reason: dev cluster, expires: 2099-01-01}
+- {rule: cncf, reason: kind is a test tool, expires: 2099-01-01}
+- {rule: autocerts, reason: dev cluster, expires: 2099-01-01}
+- {rule: logs, reason: dev cluster, expires: 2099-01-01}
+- {rule: metrics, reason: dev cluster, expires: 2099-01-01}
+- {rule: shavalidation, reason: self-built, expires: 2099-01-01}
 ";
 
 #[test]
@@ -201,6 +201,69 @@ fn a_snapshot_is_checked_offline_and_waivers_decide_the_exit_code() {
 }
 
 #[test]
+fn old_check_waiver_lists_still_work_with_a_deprecation_warning() {
+    let d = Dir::new("old-waivers");
+    let snap = d.write("dev.json", &dev_snapshot().to_json());
+    let old = ALL_WAIVED
+        .replace("kind: WaiverList", "kind: CheckWaiverList")
+        .replace("{rule:", "{check:");
+    let waivers = d.write("old.yaml", &old);
+    let o = haven(&["check", "--snapshot", &snap, "--waivers", &waivers]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("haven: warning: ")
+            && stderr(&o).contains("write `kind: WaiverList` and `rule:`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_waiver_of_every_check_needs_all_true_and_is_flagged() {
+    let d = Dir::new("all-waiver");
+    let snap = d.write("dev.json", &dev_snapshot().to_json());
+    let every = "kind: WaiverList\nwaivers:\n- rule: \"*\"\n  reason: throwaway demo\n  expires: 2099-01-01\n";
+    let w = d.write("w.yaml", every);
+    let o = haven(&["check", "--snapshot", &snap, "--waivers", &w]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("{w}:3: this waiver matches every check")),
+        "{}",
+        stderr(&o)
+    );
+    let w = d.write("w2.yaml", &format!("{every}  all: true\n"));
+    let o = haven(&["check", "--snapshot", &snap, "--waivers", &w]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("NO (waived: all)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("a waiver of every check (`all: true`"),
+        "{}",
+        stdout(&o)
+    );
+    let o = haven(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--waivers",
+        &w,
+        "-o",
+        "haven-json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hamasters = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "hamasters")
+        .unwrap();
+    assert_eq!(hamasters["waiver"]["all"], true);
+    let o = haven(&["check", "--snapshot", &snap, "--waivers", &w, "-o", "sarif"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("waived by a waiver of everything (all: true)")
+    );
+}
+
+#[test]
 fn config_and_release_data_files_change_the_rules_and_are_named() {
     let d = Dir::new("config");
     let snap = d.write("dev.json", &dev_snapshot().to_json());
@@ -272,15 +335,44 @@ fn config_and_release_data_files_change_the_rules_and_are_named() {
 fn bad_files_exit_2_naming_file_line_and_field() {
     let d = Dir::new("bad");
     let snap = d.write("dev.json", &dev_snapshot().to_json());
-    let waivers = d.write("w.yaml", "apiVersion: haven.commonground.nl/v1alpha1\nkind: CheckWaiverList\nwaivers:\n- check: hamsters\n  reason: typo\n  expires: 2099-01-01\n");
+    let waivers = d.write("w.yaml", "apiVersion: haven.commonground.nl/v1alpha1\nkind: WaiverList\nwaivers:\n- rule: hamsters\n  reason: typo\n  expires: 2099-01-01\n");
     let o = haven(&["check", "--snapshot", &snap, "--waivers", &waivers]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains(&format!(
-            "{waivers}:4: field waivers[0].check: unknown check \"hamsters\""
+            "haven: error: {waivers}:4: unknown check `hamsters`; did you mean `hamasters`?"
         )),
         "{}",
         stderr(&o)
+    );
+    // Every problem at once, each with its line; a second document is one of them.
+    let waivers = d.write("w2.yaml", "kind: WaiverList\nwaivers:\n- rule: hamasters\n  reason: x\n- rule: multiaz\n  expires: 2099-01-01\n");
+    let err = stderr(&haven(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--waivers",
+        &waivers,
+    ]));
+    assert!(
+        err.contains(&format!("{waivers}:3: a check waiver needs `expires`")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{waivers}:5: a waiver needs a `reason`")),
+        "{err}"
+    );
+    let waivers = d.write("w3.yaml", &format!("{ALL_WAIVED}---\n{ALL_WAIVED}"));
+    let err = stderr(&haven(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--waivers",
+        &waivers,
+    ]));
+    assert!(
+        err.contains(&format!("{waivers}:14: a second YAML document")),
+        "{err}"
     );
     let bad_snap = d.write(
         "bad.json",
@@ -293,7 +385,9 @@ fn bad_files_exit_2_naming_file_line_and_field() {
     let o = haven(&["check", "--snapshot", &snap, "--config", &config]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("c.yaml:1: field logAgents[0]"),
+        stderr(&o).contains(
+            "c.yaml:2: unknown field `imagez`; did you mean `images`? (field `logAgents[0].imagez`)"
+        ),
         "{}",
         stderr(&o)
     );

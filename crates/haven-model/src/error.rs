@@ -20,6 +20,10 @@ pub enum InputErrorKind {
     Limit,
     /// A Helm chart could not be rendered.
     Render,
+    /// A key that the file's format does not declare (a typo, or a setting of another version).
+    UnknownField,
+    /// A second YAML document in a file that holds exactly one (a config or waiver file).
+    ExtraDocument,
 }
 
 /// An error tied to a place in the input, so that a user can jump straight to it.

@@ -175,6 +175,10 @@ pub struct WaiverMark {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     pub source: WaiverSource,
+    /// The waiver matches every finding (`all: true` in its file): reports flag it, since a
+    /// run it accepts has in effect not been checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
 }
 
 /// One violated expectation, with everything needed to find and fix it.

@@ -7,9 +7,14 @@
 pub mod error;
 mod fast;
 pub mod finding;
+pub mod load;
 pub mod node;
 pub mod object;
 pub mod path;
+pub mod quantity;
+pub mod strict;
+pub mod suggest;
+pub mod waiver;
 pub mod workload;
 pub mod yaml;
 
@@ -18,9 +23,12 @@ pub use finding::{
     Finding, Location, ObjectRef, RuleGroup, RuleInfo, RuleScope, Severity, WaiverMark,
     WaiverSource,
 };
+pub use load::Document;
 pub use node::Node;
 pub use object::{
     LoadOutcome, Object, Origin, Source, SourceText, StreamName, load_document, load_objects,
 };
+pub use quantity::Quantity;
+pub use suggest::did_you_mean;
 pub use workload::{PodTemplate, WorkloadKind};
 pub use yaml::{NoteKind, RawDocument, YamlDocument, YamlNote, parse_stream, raw_documents};

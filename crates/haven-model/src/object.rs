@@ -563,17 +563,8 @@ fn unknown_builtin_kind(api_version: &str, kind: &str) -> Option<String> {
     if kinds.contains(&kind) {
         return None;
     }
-    let best = kinds
-        .iter()
-        .map(|k| {
-            (
-                strsim::levenshtein(&k.to_lowercase(), &kind.to_lowercase()),
-                *k,
-            )
-        })
-        .min()
-        .filter(|(d, _)| *d <= 3)
-        .map(|(_, k)| format!("; did you mean `{k}`?"))
+    let best = crate::suggest::did_you_mean(kind, kinds.iter())
+        .map(|k| format!("; did you mean `{k}`?"))
         .or_else(|| {
             BUILTIN_KINDS
                 .iter()

@@ -189,11 +189,25 @@ pub struct Catalogue {
 impl Catalogue {
     /// The catalogue shipped in this binary. The data is tested, so a parse failure is a bug in
     /// this build, reported as an error rather than a panic.
+    ///
+    /// Read by haven's one YAML loader, as Helm reads the values it is given (YAML 1.1).
     pub fn builtin() -> Result<Self, String> {
         let mut components = Vec::new();
         for (name, text) in FILES {
-            let c: Component =
-                serde_yaml_ng::from_str(text).map_err(|e| format!("catalogue/{name}.yaml: {e}"))?;
+            let file = format!("catalogue/{name}.yaml");
+            let c: Component = haven_model::load::single_document(&file, text)
+                .and_then(|doc| {
+                    let doc = doc.ok_or_else(|| {
+                        haven_model::InputError::new(
+                            haven_model::InputErrorKind::NotAnObject,
+                            &file,
+                            1,
+                            "empty",
+                        )
+                    })?;
+                    doc.deserialize(&doc.value)
+                })
+                .map_err(|e| e.describe())?;
             if c.name != *name {
                 return Err(format!(
                     "catalogue/{name}.yaml: name `{}` differs from the file name",
@@ -318,7 +332,7 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
     for (name, o) in &config.components {
         let path = crate::config::join_path("components", name);
         let Some(c) = catalogue.get(name) else {
-            let hint = crate::strict::did_you_mean(name, &names)
+            let hint = haven_model::did_you_mean(name, &names)
                 .map(|s| format!("did you mean `{s}`? "))
                 .unwrap_or_default();
             out.push((

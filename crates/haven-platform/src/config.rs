@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use haven_model::Quantity;
+use haven_model::quantity::QuantityError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -502,12 +504,12 @@ pub struct Tenant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Quota {
-    /// Total CPU requests.
+    /// Total CPU requests (a Kubernetes quantity: `4`, `2500m`).
     #[serde(default = "default_cpu")]
-    pub cpu: String,
-    /// Total memory requests (limits are twice this).
+    pub cpu: Quantity,
+    /// Total memory requests (a Kubernetes quantity: `8Gi`); limits are twice this.
     #[serde(default = "default_memory")]
-    pub memory: String,
+    pub memory: MemoryQuota,
     /// Most pods at once.
     #[serde(default = "default_pods")]
     pub pods: u32,
@@ -523,11 +525,66 @@ impl Default for Quota {
     }
 }
 
-fn default_cpu() -> String {
-    "4".to_owned()
+fn default_cpu() -> Quantity {
+    Quantity::parse("4").expect("a valid quantity")
 }
-fn default_memory() -> String {
-    "8Gi".to_owned()
+fn default_memory() -> MemoryQuota {
+    Quantity::parse("8Gi")
+        .and_then(MemoryQuota::new)
+        .expect("a valid memory quota")
+}
+
+/// A tenant's memory quota: the total of requests, and the total of limits, twice that (room
+/// for bursts without unbounded overcommit). Both are checked when the quota is made, so a
+/// request whose limit Kubernetes could not hold is refused when the config is read, with its
+/// line, rather than rendered wrong.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryQuota {
+    request: Quantity,
+    limit: Quantity,
+}
+
+impl MemoryQuota {
+    pub fn new(request: Quantity) -> Result<Self, QuantityError> {
+        Ok(Self {
+            request,
+            limit: request.checked_mul(2)?,
+        })
+    }
+
+    /// `requests.memory` of the ResourceQuota.
+    pub fn request(&self) -> Quantity {
+        self.request
+    }
+
+    /// `limits.memory` of the ResourceQuota: exactly twice the request (`1.5Gi` → `3Gi`).
+    pub fn limit(&self) -> Quantity {
+        self.limit
+    }
+}
+
+impl Serialize for MemoryQuota {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.request.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for MemoryQuota {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        MemoryQuota::new(Quantity::deserialize(d)?).map_err(|e| {
+            serde::de::Error::custom(format!("the limit is twice the request, and {e}"))
+        })
+    }
+}
+
+impl JsonSchema for MemoryQuota {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        Quantity::schema_name()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Quantity::json_schema(g)
+    }
 }
 fn default_pods() -> u32 {
     50
@@ -641,19 +698,23 @@ pub fn parse(
     text: &str,
     catalogue: &Catalogue,
 ) -> Result<(PlatformConfig, Vec<String>), Vec<ConfigError>> {
-    let mut docs = haven_model::yaml::parse_stream(file, text);
-    if docs.len() != 1 {
-        return Err(vec![ConfigError::at(
-            file,
-            1,
-            "",
-            format!("expected exactly one YAML document, found {}", docs.len()),
-        )]);
-    }
-    let doc = match docs.remove(0) {
-        Ok(d) => d,
+    let doc = match haven_model::load::single_document(file, text) {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return Err(vec![ConfigError::at(
+                file,
+                1,
+                "",
+                "the config is empty (start with `version: 1`)",
+            )]);
+        }
         Err(e) => {
-            return Err(vec![ConfigError::at(file, e.line, "", e.message)]);
+            return Err(vec![ConfigError::at(
+                file,
+                e.line,
+                e.field.as_deref().unwrap_or_default(),
+                e.message,
+            )]);
         }
     };
     let mut notes = Vec::new();
@@ -699,10 +760,10 @@ pub fn parse(
         }
     };
     let schema = schema_value();
-    let mut errors: Vec<ConfigError> = crate::strict::unknown_properties(&schema, &value)
+    let mut errors: Vec<ConfigError> = haven_model::strict::unknown_properties(&schema, &value)
         .into_iter()
         .map(|u| {
-            let hint = crate::strict::did_you_mean(&u.key, &u.known)
+            let hint = haven_model::did_you_mean(&u.key, &u.known)
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
             let full = join_path(&u.parent, &u.key);
@@ -892,7 +953,7 @@ pub fn suggest_key(path: &str) -> Option<String> {
             key.to_owned()
         } else {
             let known: Vec<String> = props.keys().cloned().collect();
-            crate::strict::did_you_mean(key, &known)?
+            haven_model::did_you_mean(key, &known)?.to_owned()
         };
         haven_model::path::push_key(&mut out, &name);
         node = &props[&name];

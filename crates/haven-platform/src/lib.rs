@@ -17,7 +17,6 @@ pub mod fs;
 pub mod migrate;
 pub mod render;
 pub mod status;
-pub mod strict;
 pub mod tenant;
 pub mod validate;
 

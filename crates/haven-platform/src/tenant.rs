@@ -55,9 +55,9 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
                 "kind": "ResourceQuota",
                 "metadata": {"name": "tenant-quota", "namespace": ns},
                 "spec": {"hard": {
-                    "requests.cpu": t.quota.cpu,
-                    "requests.memory": t.quota.memory,
-                    "limits.memory": double(&t.quota.memory),
+                    "requests.cpu": t.quota.cpu.to_string(),
+                    "requests.memory": t.quota.memory.request().to_string(),
+                    "limits.memory": t.quota.memory.limit().to_string(),
                     "pods": t.quota.pods.to_string(),
                 }},
             }),
@@ -192,15 +192,6 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     files
 }
 
-/// Memory limits are twice the requests: room for bursts without unbounded overcommit.
-fn double(quantity: &str) -> String {
-    let digits: String = quantity.chars().take_while(char::is_ascii_digit).collect();
-    match digits.parse::<u64>() {
-        Ok(n) if !digits.is_empty() => format!("{}{}", n * 2, &quantity[digits.len()..]),
-        _ => quantity.to_owned(),
-    }
-}
-
 /// Adds a tenant to the config text, keeping the user's comments: the `tenants:` list is
 /// appended to in place when it is the last top-level key (as `haven plus init` writes it);
 /// otherwise the caller re-serialises the config.
@@ -235,11 +226,54 @@ pub fn append_to_config_text(text: &str, t: &Tenant) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{MemoryQuota, Quota};
+    use haven_model::Quantity;
+
+    fn quota_of(memory: &str, cpu: &str) -> Value {
+        let t = Tenant {
+            name: "zaken".into(),
+            group: "g".into(),
+            repo: None,
+            quota: Quota {
+                cpu: Quantity::parse(cpu).unwrap(),
+                memory: MemoryQuota::new(Quantity::parse(memory).unwrap()).unwrap(),
+                pods: 10,
+            },
+        };
+        let ctx = TenantContext {
+            admission_unit: None,
+            gateway_ns: None,
+            metrics_ns: None,
+            postgres_operator_ns: None,
+            velero_ns: None,
+            backups: Backups::default(),
+        };
+        let files = render(&t, &ctx);
+        let (_, text) = files
+            .iter()
+            .find(|(p, _)| p.ends_with("quota.yaml"))
+            .unwrap();
+        let doc = haven_model::parse_stream("quota.yaml", text)
+            .remove(0)
+            .unwrap();
+        doc.value["spec"]["hard"].clone()
+    }
 
     #[test]
-    fn doubles_quantities() {
-        assert_eq!(double("8Gi"), "16Gi");
-        assert_eq!(double("500"), "1000");
-        assert_eq!(double("lots"), "lots");
+    fn memory_limits_are_exactly_twice_the_requests() {
+        let hard = quota_of("8Gi", "4");
+        assert_eq!(hard["limits.memory"], "16Gi");
+        assert_eq!(hard["requests.cpu"], "4");
+        // Fractions: doubling the leading digits made `1.5Gi` into `2.5Gi`.
+        assert_eq!(quota_of("1.5Gi", "4")["limits.memory"], "3Gi");
+        assert_eq!(quota_of("1.5Gi", "4")["requests.memory"], "1536Mi");
+        assert_eq!(quota_of("0.5G", "4")["limits.memory"], "1G");
+        assert_eq!(quota_of("750Mi", "2500m")["limits.memory"], "1500Mi");
+        assert_eq!(quota_of("750Mi", "2500m")["requests.cpu"], "2500m");
+    }
+
+    #[test]
+    fn a_limit_that_overflows_is_refused() {
+        assert!(MemoryQuota::new(Quantity::parse("5Ei").unwrap()).is_err());
     }
 }

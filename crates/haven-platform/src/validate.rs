@@ -499,13 +499,13 @@ impl Validator<'_> {
                     }
                     found.push((path, msg));
                 }
-                for u in crate::strict::unknown_properties(schema, &o.value) {
+                for u in haven_model::strict::unknown_properties(schema, &o.value) {
                     // metadata is `type: object` in CRD schemas; it is checked below, typed.
                     if u.parent.is_empty() && u.key == "metadata" {
                         continue;
                     }
                     let full = crate::config::join_path(&u.parent, &u.key);
-                    let hint = crate::strict::did_you_mean(&u.key, &u.known)
+                    let hint = haven_model::did_you_mean(&u.key, &u.known)
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     found.push((

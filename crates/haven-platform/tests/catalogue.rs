@@ -14,6 +14,24 @@ fn parses_and_is_coherent() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// The catalogue is read as Helm reads values (YAML 1.1); a scalar that a YAML 1.2 reader (an
+/// editor, Renovate) reads otherwise would make the file say two things.
+#[test]
+fn every_catalogue_file_reads_the_same_in_yaml_1_1_and_1_2() {
+    for (name, text) in FILES {
+        let doc = haven_model::load::single_document(name, text)
+            .unwrap()
+            .unwrap();
+        assert!(
+            doc.notes.is_empty(),
+            "catalogue/{name}.yaml: {:#?}",
+            doc.notes
+        );
+        let yaml12: serde_json::Value = serde_yaml_ng::from_str(text).unwrap();
+        assert_eq!(doc.value, yaml12, "catalogue/{name}.yaml");
+    }
+}
+
 #[test]
 fn every_capability_and_choice_has_a_provider() {
     let cat = Catalogue::builtin().unwrap();

@@ -92,6 +92,61 @@ fn wrong_types_and_values_name_the_path_and_line() {
 }
 
 #[test]
+fn quantities_are_checked_when_the_config_is_read() {
+    let quota = |q: &str| format!("{MINIMAL}tenants:\n- name: a\n  group: g\n  quota:\n    {q}\n");
+    let e = errors(&quota("memory: lots"));
+    assert_eq!(
+        (e[0].path.as_str(), e[0].line),
+        ("tenants[0].quota.memory", 10),
+        "{e:?}"
+    );
+    assert!(
+        e[0].message.contains("not a Kubernetes quantity"),
+        "{}",
+        e[0].message
+    );
+    let e = errors(&quota("cpu: 1.5.5"));
+    assert_eq!(e[0].path, "tenants[0].quota.cpu");
+    // The memory limit is twice the request: a request whose double Kubernetes cannot hold.
+    let e = errors(&quota("memory: 5Ei"));
+    assert_eq!(e[0].path, "tenants[0].quota.memory");
+    assert!(e[0].message.contains("overflows"), "{}", e[0].message);
+    // Numbers are quantities too, as the API server reads them.
+    let c = parse(&quota("cpu: 2")).unwrap();
+    assert_eq!(c.tenants[0].quota.cpu.to_string(), "2");
+}
+
+#[test]
+fn tenant_memory_limits_are_exactly_twice_the_request() {
+    let rendered = |memory: &str| {
+        let text =
+            format!("{MINIMAL}tenants:\n- name: a\n  group: g\n  quota:\n    memory: {memory}\n");
+        let files =
+            haven_platform::render(&parse(&text).unwrap(), &Catalogue::builtin().unwrap()).files;
+        files[&PathBuf::from("tenants/a/quota.yaml")].clone()
+    };
+    // Doubling the leading digits made `1.5Gi` into `2.5Gi`.
+    assert!(
+        rendered("1.5Gi").contains("limits.memory: 3Gi"),
+        "{}",
+        rendered("1.5Gi")
+    );
+    assert!(rendered("16Gi").contains("limits.memory: 32Gi"));
+    assert!(
+        rendered("0.5G").contains("limits.memory: 1G"),
+        "{}",
+        rendered("0.5G")
+    );
+}
+
+#[test]
+fn a_second_document_is_an_error_at_its_line() {
+    let e = errors(&format!("{MINIMAL}---\n{MINIMAL}"));
+    assert_eq!(e[0].line, 7, "{e:?}");
+    assert!(e[0].message.contains("second YAML document"), "{e:?}");
+}
+
+#[test]
 fn every_wrong_type_and_value_is_reported_at_once() {
     let text = "version: 1
 cluster:

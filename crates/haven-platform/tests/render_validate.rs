@@ -352,7 +352,7 @@ fn haven_admission_values_satisfy_the_charts_schema() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    let unknown = haven_platform::strict::unknown_properties(&schema, &hr["spec"]["values"]);
+    let unknown = haven_model::strict::unknown_properties(&schema, &hr["spec"]["values"]);
     assert!(unknown.is_empty(), "{unknown:#?}");
     let exempt = &values["config"]["exemptions"]["namespaces"];
     assert!(

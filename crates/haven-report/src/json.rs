@@ -195,6 +195,10 @@ pub struct JsonWaiver<'a> {
     pub expires: Option<&'a str>,
     /// Where the waiver was written.
     pub source: JsonWaiverSource<'a>,
+    /// Present (and `true`) when the waiver matches every finding of every object (`all: true`
+    /// in its file): the finding was in effect not checked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
 }
 
 /// Where a waiver was written.
@@ -353,6 +357,7 @@ fn waiver(w: &WaiverMark) -> JsonWaiver<'_> {
             WaiverSource::File { file, line } => JsonWaiverSource::File { file, line: *line },
             WaiverSource::Annotation { key } => JsonWaiverSource::Annotation { key },
         },
+        all: w.all,
     }
 }
 

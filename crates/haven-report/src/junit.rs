@@ -126,7 +126,11 @@ fn finding_case(report: &Report, f: &Finding) -> Case {
         }
     }
     let outcome = if let Some(w) = &f.waived {
-        let mut message = format!("waived: {}", w.reason);
+        let mut message = if w.all {
+            format!("waived by {}: {}", crate::util::ALL_WAIVER, w.reason)
+        } else {
+            format!("waived: {}", w.reason)
+        };
         if let Some(until) = &w.expires {
             let _ = write!(message, " (until {until})");
         }

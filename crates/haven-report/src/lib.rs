@@ -75,6 +75,14 @@ impl Report {
         self.findings.iter().filter(|f| f.waived.is_some()).count()
     }
 
+    /// Findings accepted by a waiver of everything (`all: true`): every format flags them.
+    pub fn waived_by_all(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.waived.as_ref().is_some_and(|w| w.all))
+            .count()
+    }
+
     /// The verdict: no blocking finding and no input error.
     pub fn passed(&self) -> bool {
         self.errors.is_empty() && self.blocking() == 0

@@ -21,7 +21,7 @@ use serde_sarif::sarif::{
     Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
 };
 
-use crate::util::{file_uri, finding_identity, is_stdin, object_qualified_name};
+use crate::util::{ALL_WAIVER, file_uri, finding_identity, is_stdin, object_qualified_name};
 use crate::{Report, TOOL_NAME};
 
 /// `$schema` of the log: the OASIS SARIF 2.1.0 schema (errata 01).
@@ -246,11 +246,18 @@ fn result(report: &Report, f: &Finding, stdin_index: Option<i64>) -> SarifResult
             }
         };
         let mut s = Suppression::builder().kind(json!(kind)).build();
-        s.justification = Some(w.reason.clone());
+        s.justification = Some(if w.all {
+            format!("waived by {ALL_WAIVER}: {}", w.reason)
+        } else {
+            w.reason.clone()
+        });
         s.status = Some(json!("accepted"));
         let mut props = vec![("source", source)];
         if let Some(expires) = &w.expires {
             props.push(("expires", json!(expires)));
+        }
+        if w.all {
+            props.push(("all", json!(true)));
         }
         s.properties = Some(bag(props, None));
         r.suppressions = Some(vec![s]);
@@ -353,6 +360,7 @@ pub fn sarif_log(report: &Report) -> Sarif {
             ("passed", json!(report.passed())),
             ("blocking", json!(report.blocking())),
             ("waived", json!(report.waived())),
+            ("waivedByAll", json!(report.waived_by_all())),
             ("objects", json!(report.objects)),
             ("workloads", json!(report.workloads)),
             ("files", json!(report.files)),

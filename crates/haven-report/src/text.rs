@@ -18,7 +18,7 @@ use anstyle::{AnsiColor, Style};
 use haven_model::{Finding, Severity};
 
 use crate::Report;
-use crate::util::{best_line, plural, printable};
+use crate::util::{ALL_WAIVER, best_line, plural, printable};
 
 /// How to render [`crate::Format::Text`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,6 +64,9 @@ const DIM: Style = Style::new().dimmed();
 const ERROR: Style = Style::new()
     .bold()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const WARNING: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
 const PASS: Style = Style::new()
     .bold()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
@@ -122,6 +125,15 @@ pub fn render_text(report: &Report, options: &TextOptions) -> String {
     }
     out.push_str(&summary_line(report));
     out.push('\n');
+    let all = report.waived_by_all();
+    if all > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {} accepted by {ALL_WAIVER}: these were not checked, only listed",
+            st.paint(WARNING, "warning"),
+            plural(all, "finding", "findings"),
+        );
+    }
     let verdict = if report.passed() {
         st.paint(PASS, "PASS")
     } else {
@@ -192,7 +204,11 @@ fn render_finding(
             format!("  {sev}  {rule}  {blocking}{detail}")
         }
         Some(w) => {
-            let mut waiver = format!("waived: {}", printable(&w.reason, false));
+            let mut waiver = if w.all {
+                format!("waived by {ALL_WAIVER}: {}", printable(&w.reason, false))
+            } else {
+                format!("waived: {}", printable(&w.reason, false))
+            };
             if let Some(until) = &w.expires {
                 let _ = write!(waiver, " (until {})", printable(until, false));
             }

@@ -165,6 +165,9 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// `1 finding`, `2 findings`.
+/// How every format names a waiver that matches everything (`all: true` in its file).
+pub(crate) const ALL_WAIVER: &str = "a waiver of everything (all: true)";
+
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("{n} {one}")

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 mod common;
 use common::{missing_tool, sarif_schema, validate, workspace_root};
 
-fn sample_run(waive: bool, plus: bool) -> CheckRun {
+fn sample_run_with(waivers: Vec<Waiver>, plus: bool) -> CheckRun {
     let mut s = ClusterSnapshot::empty();
     s.server_version = Read::ok(ServerVersion {
         major: "1".into(),
@@ -59,15 +59,7 @@ fn sample_run(waive: bool, plus: bool) -> CheckRun {
         cis: ExternalTool::Missing {
             program: "kube-bench".into(),
         },
-        waivers: if waive {
-            vec![Waiver {
-                check: "hamasters".into(),
-                reason: "one-node dev cluster \u{1b} <x>".into(),
-                expires: jiff::civil::date(2027, 6, 30),
-            }]
-        } else {
-            vec![]
-        },
+        waivers,
         ..Default::default()
     };
     run_checks(
@@ -76,6 +68,35 @@ fn sample_run(waive: bool, plus: bool) -> CheckRun {
         &ReleaseData::embedded(),
         "2026-11-25T12:00:00Z".parse().unwrap(),
         &inputs,
+    )
+}
+
+fn sample_run(waive: bool, plus: bool) -> CheckRun {
+    let waivers = if waive {
+        vec![Waiver {
+            rule: "hamasters".into(),
+            reason: "one-node dev cluster \u{1b} <x>".into(),
+            expires: Some(jiff::civil::date(2027, 6, 30)),
+            ..Default::default()
+        }]
+    } else {
+        vec![]
+    };
+    sample_run_with(waivers, plus)
+}
+
+/// Every check waived by one waiver of everything (`all: true`).
+fn all_waived_run() -> CheckRun {
+    sample_run_with(
+        vec![Waiver {
+            rule: "*".into(),
+            reason: "throwaway demo".into(),
+            expires: Some(jiff::civil::date(2027, 6, 30)),
+            all: true,
+            line: 4,
+            ..Default::default()
+        }],
+        false,
     )
 }
 
@@ -97,7 +118,56 @@ fn reports() -> Vec<ClusterReport> {
     vec![
         report(sample_run(false, false)),
         report(sample_run(true, true)),
+        report(all_waived_run()),
     ]
+}
+
+#[test]
+fn a_waiver_of_everything_is_flagged_in_every_format() {
+    let r = report(all_waived_run());
+    let text = render_text(&r, false);
+    assert!(
+        text.contains("| NO (waived: all) |") || text.contains("NO (waived: all)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("; a waiver of everything (all: true))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: a waiver of every check (`all: true`, line 4)"),
+        "{text}"
+    );
+    let v = haven_json(&r);
+    let failed: Vec<&Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] != "YES")
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|c| c["waiver"]["all"] == true), "{v:#}");
+    let sarif: Value = serde_json::from_str(&render_sarif(&r)).unwrap();
+    let suppressed: Vec<&Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["suppressions"].get(0))
+        .collect();
+    assert!(!suppressed.is_empty());
+    for s in suppressed {
+        assert_eq!(s["properties"]["all"], true, "{s:#}");
+        assert!(
+            s["justification"]
+                .as_str()
+                .unwrap()
+                .starts_with("waived by a waiver of everything (all: true)")
+        );
+    }
+    assert!(render_junit(&r).contains("waived by a waiver of everything (all: true)"));
+    // An ordinary waiver is not flagged.
+    let plain = haven_json(&report(sample_run(true, false)));
+    assert!(!plain.to_string().contains("\"all\""));
 }
 
 #[test]

@@ -108,6 +108,7 @@ fn sample() -> Report {
                     file: ".haven-waivers.yaml".into(),
                     line: 4,
                 },
+                all: false,
             }),
         ),
         finding(
@@ -136,6 +137,7 @@ fn sample() -> Report {
                 source: WaiverSource::Annotation {
                     key: "waive.haven.commonground.nl/haven-plus-no-wildcard-rbac".into(),
                 },
+                all: false,
             }),
         ),
         finding(
@@ -249,6 +251,23 @@ fn clean() -> Report {
     }
 }
 
+/// The sample with every finding accepted by one waiver of everything (`all: true`).
+fn waived_by_all() -> Report {
+    let mut r = sample();
+    for f in &mut r.findings {
+        f.waived = Some(Box::new(WaiverMark {
+            reason: "throwaway demo".into(),
+            expires: None,
+            source: WaiverSource::File {
+                file: "w.yaml".into(),
+                line: 4,
+            },
+            all: true,
+        }));
+    }
+    r
+}
+
 fn all_reports() -> Vec<(&'static str, Report)> {
     let only_waived = Report {
         findings: sample()
@@ -275,7 +294,58 @@ fn all_reports() -> Vec<(&'static str, Report)> {
         ("clean", clean()),
         ("only waived", only_waived),
         ("odd paths", odd_paths),
+        ("waived by all", waived_by_all()),
     ]
+}
+
+#[test]
+fn a_waiver_of_everything_is_flagged_in_every_format() {
+    let r = waived_by_all();
+    assert_eq!(r.waived_by_all(), r.findings.len());
+    assert_eq!(sample().waived_by_all(), 0);
+    let text = out(&r, Format::Text);
+    assert!(
+        text.contains("waived by a waiver of everything (all: true): throwaway demo"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "warning: {} findings accepted by a waiver of everything (all: true)",
+            r.findings.len()
+        )),
+        "{text}"
+    );
+    assert!(!out(&sample(), Format::Text).contains("all: true"));
+    let json: Value = serde_json::from_str(&out(&r, Format::Json)).unwrap();
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["waived"]["all"] == true),
+        "{json:#}"
+    );
+    let plain: Value = serde_json::from_str(&out(&sample(), Format::Json)).unwrap();
+    assert!(plain["findings"][1]["waived"].get("all").is_none());
+    let sarif: Value = serde_json::from_str(&out(&r, Format::Sarif)).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["properties"]["waivedByAll"], r.findings.len());
+    for result in run["results"].as_array().unwrap() {
+        let s = &result["suppressions"][0];
+        assert_eq!(s["properties"]["all"], true, "{s:#}");
+        assert!(
+            s["justification"]
+                .as_str()
+                .unwrap()
+                .starts_with("waived by a waiver of everything (all: true)"),
+            "{s:#}"
+        );
+    }
+    let junit = out(&r, Format::Junit);
+    assert!(
+        junit.contains("waived by a waiver of everything (all: true)"),
+        "{junit}"
+    );
 }
 
 fn out(report: &Report, format: Format) -> String {

@@ -23,5 +23,5 @@ pub use pss::pss_findings;
 pub use registry::{rule, rules};
 pub use waiver::{
     WaiverFile, WaiverRule, apply_waiver_files, apply_waivers, glob as waiver_glob,
-    waive_by_annotations,
+    parse_waiver_file, waive_by_annotations,
 };

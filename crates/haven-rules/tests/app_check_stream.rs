@@ -292,7 +292,7 @@ stringData: {password: hunter2}
 
 #[test]
 fn streaming_matches_the_batch_check_on_a_made_up_application() {
-    let waivers = WaiverFile::parse(
+    let waivers = haven_rules::parse_waiver_file(
         "waivers.yaml",
         "apiVersion: haven.commonground.nl/v1alpha1\nkind: WaiverList\nwaivers:\n\
          - {rule: plus.probes, name: worker, reason: probes come with the next release}\n\
@@ -339,7 +339,7 @@ fn streaming_matches_the_batch_check_without_workloads() {
 fn streaming_matches_the_batch_check_on_the_examples() {
     let sources = read_dir_sources(&workspace().join("examples/manifests"));
     assert!(sources.len() >= 3);
-    let waivers = WaiverFile::parse(
+    let waivers = haven_rules::parse_waiver_file(
         "worker-beat.yaml",
         &std::fs::read_to_string(workspace().join("examples/waivers/worker-beat.yaml")).unwrap(),
     )

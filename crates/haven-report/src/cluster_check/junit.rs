@@ -25,7 +25,12 @@ fn kind(r: &CheckResult) -> Kind {
         .filter(|w| !w.expired && r.result != Outcome::Yes)
     {
         return Kind::Skipped(format!(
-            "waived (result {}): {}",
+            "waived{} (result {}): {}",
+            if w.all {
+                format!(" by {}", crate::util::ALL_WAIVER)
+            } else {
+                String::new()
+            },
             r.result.as_str(),
             w.reason
         ));

@@ -84,8 +84,20 @@ fn result(index: usize, r: &CheckResult, target: &str) -> SarifResult {
         .filter(|w| !w.expired && r.result != Outcome::Yes)
     {
         let mut s = Suppression::builder().kind(json!("external")).build();
-        s.justification = Some(format!("{} (expires {})", w.reason, w.expires));
+        s.justification = Some(if w.all {
+            format!(
+                "waived by {}: {} (expires {})",
+                crate::util::ALL_WAIVER,
+                w.reason,
+                w.expires
+            )
+        } else {
+            format!("{} (expires {})", w.reason, w.expires)
+        });
         s.status = Some(json!("accepted"));
+        if w.all {
+            s.properties = Some(bag(vec![("all", json!(true))]));
+        }
         out.suppressions = Some(vec![s]);
     }
     out

@@ -64,6 +64,9 @@ fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 
 fn passed_cell(r: &CheckResult) -> String {
     match &r.waiver {
+        Some(w) if !w.expired && r.result != Outcome::Yes && w.all => {
+            format!("{} (waived: all)", r.result.as_str())
+        }
         Some(w) if !w.expired && r.result != Outcome::Yes => {
             format!("{} (waived)", r.result.as_str())
         }
@@ -154,9 +157,14 @@ pub fn render_text(report: &ClusterReport, verbose: bool) -> String {
             if let Some(w) = &r.waiver {
                 let _ = writeln!(
                     out,
-                    "    waiver: {} (expires {}{})",
+                    "    waiver: {} (expires {}{}{})",
                     w.reason,
                     w.expires,
+                    if w.all {
+                        format!("; {}", crate::util::ALL_WAIVER)
+                    } else {
+                        String::new()
+                    },
                     if w.expired {
                         ", EXPIRED: waives nothing"
                     } else {

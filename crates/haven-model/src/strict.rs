@@ -1,6 +1,7 @@
 //! Finds keys a JSON Schema does not declare.
 //!
-//! Both the config file and the CRD schemas need this: serde's `deny_unknown_fields` stops at the
+//! Every config-like file haven reads ([`crate::load`]: waiver files, `haven check --config`,
+//! the Haven+ config) and the CRD checks of `haven plus validate` need this: serde's `deny_unknown_fields` stops at the
 //! first unknown key and knows no line, and the public CRD schemas do not set
 //! `additionalProperties: false`, so a misspelled `spec.intreval` would pass plain JSON Schema
 //! validation and be pruned silently by the API server. Wherever a schema lists `properties` and
@@ -24,24 +25,6 @@ pub fn unknown_properties(schema: &Value, value: &Value) -> Vec<UnknownProperty>
     let mut out = Vec::new();
     walk(schema, schema, value, String::new(), &mut out, 0);
     out
-}
-
-/// The closest declared key, when it is close enough to be a typo.
-pub fn did_you_mean(key: &str, known: &[String]) -> Option<String> {
-    let lower = key.to_lowercase();
-    // One edit (or a swap) catches short keys (`tll` → `ttl`) that similarity scores miss;
-    // Jaro-Winkler catches longer keys with a shared prefix (`retentionDays` → `retention`).
-    let close = |k: &str| {
-        let k = k.to_lowercase();
-        let edits = strsim::damerau_levenshtein(&lower, &k);
-        let jw = strsim::jaro_winkler(&lower, &k);
-        (edits <= 1 || (edits <= 2 && k.len() > 5) || jw >= 0.85).then_some((edits, -jw))
-    };
-    known
-        .iter()
-        .filter_map(|k| close(k).map(|score| (score, k)))
-        .min_by(|a, b| a.0.0.cmp(&b.0.0).then(a.0.1.total_cmp(&b.0.1)))
-        .map(|(_, k)| k.clone())
 }
 
 fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
@@ -106,7 +89,7 @@ fn walk(
                 .collect();
             for (key, child) in map {
                 let mut child_path = path.clone();
-                haven_model::path::push_key(&mut child_path, key);
+                crate::path::push_key(&mut child_path, key);
                 let sub = declared.iter().find_map(|p| p.get(key));
                 match sub {
                     Some(s) => walk(root, s, child, child_path, out, depth + 1),
@@ -143,6 +126,7 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suggest::did_you_mean;
     use serde_json::json;
 
     #[test]
@@ -166,10 +150,7 @@ mod tests {
         assert_eq!(did_you_mean("zzz", &found[0].known), None);
         assert_eq!(found[1].parent, "spec");
         assert_eq!(found[1].key, "intreval");
-        assert_eq!(
-            did_you_mean("intreval", &found[1].known).as_deref(),
-            Some("interval")
-        );
+        assert_eq!(did_you_mean("intreval", &found[1].known), Some("interval"));
     }
 
     #[test]
