@@ -52,6 +52,9 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut added = vec![0u32; lines.len()];
     let mut changed = false;
+    // A `#` right after a closing quote or bracket: go-yaml starts a comment there (it needs
+    // no blank before it), saphyr refuses it. A blank goes before it; only the comment moves.
+    let mut comment_at: Vec<Option<usize>> = vec![None; lines.len()];
 
     // Scanner state carried from line to line.
     let mut flow_depth = 0usize;
@@ -82,6 +85,12 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
         }
         // Scan the line's content.
         let mut at_node_start = true;
+        // Where the current token began, and the column of the last key or `-` on the line:
+        // a block scalar's content is indented deeper than that.
+        let mut token_start = indent;
+        let mut owner_col = indent;
+        // Whether an anchor or tag began the current token.
+        let mut props = false;
         let mut j = indent;
         while j < bytes.len() {
             let c = bytes[j];
@@ -98,6 +107,11 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                 continue;
             }
             let prev_blank = j == 0 || matches!(bytes[j - 1], b' ' | b'\t');
+            if c == b'#' && j > 0 && matches!(bytes[j - 1], b'"' | b'\'' | b']' | b'}') {
+                comment_at[i] = Some(j);
+                changed = true;
+                break;
+            }
             let next_blank = matches!(bytes.get(j + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n'));
             match c {
                 b'#' if prev_blank => break,
@@ -115,6 +129,10 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                 }
                 b',' if flow_depth > 0 => at_node_start = true,
                 b'"' | b'\'' if at_node_start => {
+                    if !props {
+                        token_start = j;
+                    }
+                    props = false;
                     if flow_depth == 0 {
                         needed = j + 1;
                     }
@@ -125,14 +143,23 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                     });
                     at_node_start = false;
                 }
-                b'-' | b'?' if at_node_start && next_blank => {}
+                b'-' | b'?' if at_node_start && next_blank => owner_col = j,
+                b':' if flow_depth == 0 && next_blank => {
+                    owner_col = token_start;
+                    at_node_start = true;
+                    props = false;
+                }
                 b':' if next_blank
                     || (flow_depth > 0 && matches!(bytes.get(j + 1), Some(b',' | b']' | b'}'))) =>
                 {
                     at_node_start = true;
                 }
                 b'&' | b'!' if at_node_start => {
-                    // Anchor or tag: a node still follows.
+                    // Anchor or tag: a node still follows, and starts here.
+                    if !props {
+                        token_start = j;
+                        props = true;
+                    }
                     while j + 1 < bytes.len()
                         && !matches!(bytes[j + 1], b' ' | b'\t' | b'\r' | b'\n')
                     {
@@ -140,10 +167,16 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                     }
                 }
                 b'|' | b'>' if at_node_start && flow_depth == 0 => {
-                    block_scalar_parent = Some(indent);
+                    block_scalar_parent = Some(owner_col);
                     break;
                 }
-                _ => at_node_start = false,
+                _ => {
+                    if at_node_start && !props {
+                        token_start = j;
+                    }
+                    at_node_start = false;
+                    props = false;
+                }
             }
             j += 1;
         }
@@ -152,9 +185,16 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
         return None;
     }
     let mut out = String::with_capacity(text.len() + added.iter().sum::<u32>() as usize);
-    for (line, &n) in lines.iter().zip(&added) {
+    for ((line, &n), comment) in lines.iter().zip(&added).zip(&comment_at) {
         out.extend(std::iter::repeat_n(' ', n as usize));
-        out.push_str(line);
+        match comment {
+            Some(at) => {
+                out.push_str(&line[..*at]);
+                out.push(' ');
+                out.push_str(&line[*at..]);
+            }
+            None => out.push_str(line),
+        }
     }
     Some(Lifted { text: out, added })
 }
@@ -173,6 +213,16 @@ mod tests {
         );
         assert_eq!(l.col(2, 13), 3);
         assert_eq!(l.col(0, 1), 1);
+        // A block scalar ends at a line no deeper than its key.
+        let l = lift("- a: >\n    x\n  b: \"c\nd\"\n").unwrap();
+        assert_eq!(l.text, "- a: >\n    x\n  b: \"c\n      d\"\n");
+        let l = lift("- &a a: >\n   x\n  &b b: \"c\nd\"\n").unwrap();
+        assert_eq!(l.text, "- &a a: >\n   x\n  &b b: \"c\n         d\"\n");
+        // A comment right after a closing quote or bracket gets its blank.
+        assert_eq!(
+            lift("a: \"x\"# c\nb: [1]#d\n").unwrap().text,
+            "a: \"x\" # c\nb: [1] #d\n"
+        );
         // Brackets inside plain scalars and comments open nothing.
         assert!(lift("a: b[0]\nc: d # [\ne: 1\n").is_none());
     }

@@ -278,9 +278,21 @@ pub(crate) fn parse_document_full(
     text: &str,
     first_line: u32,
 ) -> Result<Option<Parsed>, InputError> {
+    // A last line of only blanks, with no line break after it, adds a line break to a block
+    // scalar that ends there in saphyr's reading, not in go-yaml's (nor the fast path's): it
+    // holds nothing else, so it goes.
+    let text = match text.rfind('\n') {
+        Some(nl) if text[nl + 1..].bytes().all(|b| matches!(b, b' ' | b'\r')) => &text[..=nl],
+        _ => text,
+    };
     match parse_saphyr(file, text, first_line, None) {
         Err(e) if e.kind == InputErrorKind::Syntax => match crate::lenient::lift(text) {
-            Some(lifted) => parse_saphyr(file, &lifted.text, first_line, Some(&lifted)).or(Err(e)),
+            // A syntax error in the lifted text too: saphyr's first answer, about the text as
+            // written. Any other error is about the document as go-yaml reads it.
+            Some(lifted) => match parse_saphyr(file, &lifted.text, first_line, Some(&lifted)) {
+                Err(again) if again.kind == InputErrorKind::Syntax => Err(e),
+                other => other,
+            },
             None => Err(e),
         },
         other => other,
@@ -352,6 +364,8 @@ struct Anchored {
     bytes: usize,
     /// The key an alias of it makes, when it is a scalar.
     key: Option<Result<String, &'static str>>,
+    /// A key JSON cannot hold as a value (`.nan`): an alias of it as a value is an error.
+    unrepresentable: bool,
 }
 
 /// Where an anchored node started, to measure it when it ends.
@@ -448,6 +462,13 @@ impl<'a> Builder<'a> {
                 Ok((value, node))
             }
             Event::Alias(id) => match self.anchors.get(&id) {
+                Some(a) if a.unrepresentable => Err(InputError::new(
+                    InputErrorKind::FieldType,
+                    self.file,
+                    line,
+                    "the anchored value is not a finite number and cannot be represented in JSON; Kubernetes rejects it",
+                )
+                .with_field(path.clone())),
                 Some(a) => {
                     let (nodes, bytes) = (a.nodes, a.bytes);
                     // Counted before anything is copied.
@@ -522,6 +543,19 @@ impl<'a> Builder<'a> {
             let is_merge =
                 matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
             let key = if is_merge {
+                if let Event::Scalar(_, _, anchor, _) = &ev
+                    && *anchor != 0
+                {
+                    // An anchored `<<`: an alias of it reads the text.
+                    let start = self.start();
+                    self.remember_key(
+                        *anchor,
+                        Value::String("<<".into()),
+                        Tree::scalar(kl, kc),
+                        start,
+                        Ok("<<".into()),
+                    );
+                }
                 "<<".to_owned()
             } else {
                 self.key(ev, sp, depth, path)?
@@ -698,16 +732,32 @@ impl<'a> Builder<'a> {
         let (line, col) = self.pos(span);
         let (text, key) = match ev {
             Event::Scalar(text, style, anchor, tag) => {
+                // go-yaml's simple keys: on one line, at most 1024 characters.
+                if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && (span.end.line() != span.start.line()
+                        || span.end.index() - span.start.index() > 1024)
+                {
+                    return Err(self.error_at(
+                        span,
+                        "a mapping key must be on one line and at most 1024 characters long \
+                         (could not find expected ':')",
+                    ));
+                }
                 self.scalar_bytes += text.len();
                 let resolved = self.resolve(&text, style, tag.as_deref(), line, col, path)?;
                 let key = go_key(&resolved, &text);
                 if anchor != 0 {
                     // Usable later as a value too, when it has a JSON form.
-                    let value = match &resolved {
-                        Plain::Float(f) if !f.is_finite() => Value::Null,
-                        p => p.clone().value(&text),
+                    let unrepresentable = matches!(&resolved, Plain::Float(f) if !f.is_finite());
+                    let value = if unrepresentable {
+                        Value::Null
+                    } else {
+                        resolved.clone().value(&text)
                     };
                     self.remember_key(anchor, value, Tree::scalar(line, col), start, key.clone());
+                    if unrepresentable && let Some(a) = self.anchors.get_mut(&anchor) {
+                        a.unrepresentable = true;
+                    }
                 }
                 (text.into_owned(), key)
             }
@@ -761,6 +811,7 @@ impl<'a> Builder<'a> {
                     nodes: self.budget.nodes() - start.nodes,
                     bytes: self.scalar_bytes - start.bytes,
                     key: None,
+                    unrepresentable: false,
                 },
             );
         }
@@ -782,6 +833,7 @@ impl<'a> Builder<'a> {
                 nodes: self.budget.nodes() - start.nodes,
                 bytes: self.scalar_bytes - start.bytes,
                 key: Some(key),
+                unrepresentable: false,
             },
         );
     }
@@ -1174,9 +1226,18 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
         _ => {}
     }
     if first == b'.' {
-        // go-yaml hands these to `strconv.ParseFloat` as written: no underscores, no integers.
-        return match text.parse::<f64>() {
-            Ok(f) if is_yaml_float(text) && f.is_finite() => Plain::Float(f),
+        // go-yaml hands these to `strconv.ParseFloat` as written: no integers, and underscores
+        // only between digits, as in Go's float literals (`.6_6` is 0.66, `._5` a string).
+        let b = text.as_bytes();
+        let underscores_ok = b.iter().enumerate().all(|(i, &c)| {
+            c != b'_'
+                || (i > 0
+                    && b[i - 1].is_ascii_digit()
+                    && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        });
+        let plain: String = text.chars().filter(|&c| c != '_').collect();
+        return match plain.parse::<f64>() {
+            Ok(f) if underscores_ok && is_yaml_float(&plain) && f.is_finite() => Plain::Float(f),
             _ => Plain::Str,
         };
     }
@@ -1774,6 +1835,19 @@ mod tests {
             .remove(0)
             .unwrap_err();
         assert_eq!(err.kind, InputErrorKind::Syntax);
+    }
+
+    /// A block scalar at the end of a stream whose last line is blanks without a line break.
+    #[test]
+    fn a_last_line_of_blanks_adds_nothing_to_a_block_scalar() {
+        for text in ["a: |\n  x\n  ", "a: |\n  x\n  \n  "] {
+            let doc = raw_documents(text)[0];
+            let full = doc.parse_full("b.yaml").unwrap().unwrap();
+            assert_eq!(full.value["a"], "x\n", "{text:?}");
+            if let Some(fast) = doc.parse_fast() {
+                assert_eq!(fast.value, full.value, "{text:?}");
+            }
+        }
     }
 
     #[test]
