@@ -35,7 +35,7 @@ pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<Yam
         budget: Budget::default(),
     };
     // The root; every mapping entry then adds two nodes (key and value), every sequence item one.
-    p.budget.add(1).ok()?;
+    p.budget.add_unaliased(1).ok()?;
     // Skip the document start marker the splitter leaves at the top.
     p.skip_blank();
     if let Some(line) = p.lines.get(p.idx) {
@@ -246,7 +246,7 @@ impl<'a> Fast<'a> {
                 return None;
             }
             start.get_or_insert((line.no, key_col));
-            self.budget.add(2).ok()?;
+            self.budget.add_unaliased(2).ok()?;
             self.consume();
             let value_col = indent + (line.content.len() - value_text.len());
             let (v, n) = self.value(
@@ -309,7 +309,7 @@ impl<'a> Fast<'a> {
             if rest.starts_with("- ") || rest == "-" {
                 return None;
             }
-            self.budget.add(1).ok()?;
+            self.budget.add_unaliased(1).ok()?;
             let (v, n) = if !rest.starts_with(['[', '{']) && split_key(rest).is_some() {
                 // `- key: value`: a mapping whose keys sit at this column.
                 self.consume();
@@ -773,7 +773,7 @@ impl Flow<'_, '_> {
                         self.pos += 1;
                         break;
                     }
-                    self.budget.add(1).ok()?;
+                    self.budget.add_unaliased(1).ok()?;
                     let (v, n) = self.value()?;
                     items.push(v);
                     nodes.push(n);
@@ -802,7 +802,7 @@ impl Flow<'_, '_> {
                         self.pos += 1;
                         break;
                     }
-                    self.budget.add(2).ok()?;
+                    self.budget.add_unaliased(2).ok()?;
                     let (kl, kc) = self.here();
                     let key = match self.scalar(true)? {
                         (Value::String(s), _) => s,

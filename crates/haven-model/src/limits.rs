@@ -137,6 +137,18 @@ impl Budget {
         Ok(())
     }
 
+    /// `n` nodes written in the text of a document that has no aliases (the fast path's):
+    /// [`Budget::add`] without the aliasing rule, which cannot apply.
+    #[inline]
+    pub(crate) fn add_unaliased(&mut self, n: usize) -> Result<(), Exceeded> {
+        debug_assert_eq!(self.aliased, 0);
+        self.nodes += n;
+        if self.nodes > self.max_nodes {
+            return Err(Exceeded::Nodes);
+        }
+        Ok(())
+    }
+
     /// `n` nodes taken out of the count: go-yaml does not decode the sequence node of a
     /// `<<: [*a, *b]` merge, only its items.
     pub(crate) fn remove(&mut self, n: usize) {

@@ -714,7 +714,7 @@ impl<'a> Builder<'a> {
         ev: Event<'a>,
         span: Span,
         depth: usize,
-        path: &mut String,
+        path: &str,
     ) -> Result<String, InputError> {
         if depth + 1 > MAX_DEPTH {
             return Err(InputError::new(
@@ -723,7 +723,7 @@ impl<'a> Builder<'a> {
                 self.pos(span).0,
                 format!("nesting deeper than {MAX_DEPTH} levels"),
             )
-            .with_field(path.clone()));
+            .with_field(path));
         }
         let start = self.start();
         if let Err(e) = self.budget.add(1) {
@@ -797,7 +797,7 @@ impl<'a> Builder<'a> {
                      string, number and boolean keys"
                 ),
             )
-            .with_field(path.clone())
+            .with_field(path)
         })
     }
 
@@ -1085,7 +1085,7 @@ fn is_go_timestamp(text: &str) -> bool {
     let Some(day) = num(b, &mut i, 2) else {
         return false;
     };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
