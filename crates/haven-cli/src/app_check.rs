@@ -22,8 +22,12 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
     let mut waiver_files = Vec::new();
     for path in &args.waivers {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{name}: cannot read waiver file: {e}"))?;
+        let text = haven_input::read_text(path).map_err(|e| {
+            format!(
+                "{name}: cannot read waiver file: {}",
+                e.message.trim_start_matches("cannot read: ")
+            )
+        })?;
         let file = haven_rules::parse_waiver_file(&name, &text).map_err(|errors| {
             errors
                 .iter()
@@ -58,6 +62,9 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         scope: RuleScope::Application,
         skip: args.skip.clone(),
     };
+    for note in &listed.notes {
+        eprintln!("haven: note: {note}");
+    }
     let mut check = AppCheck::new(&options, args.namespace.clone());
     for error in listed.errors {
         check.add_error(error);

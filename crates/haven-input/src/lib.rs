@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
+use haven_model::limits::MAX_INPUT_BYTES;
 use haven_model::{InputError, InputErrorKind, LoadOutcome, Source, SourceText};
 
 /// How `helm template` is run for chart inputs.
@@ -122,6 +123,8 @@ pub struct Collected {
     pub sources: Vec<Source>,
     /// Inputs that could not be read or rendered.
     pub errors: Vec<InputError>,
+    /// What the user should know but is not an error: entries of a directory that were skipped.
+    pub notes: Vec<String>,
     /// Files, streams and charts read.
     pub files: usize,
 }
@@ -158,6 +161,7 @@ pub fn collect(
     let mut c = Collected {
         sources: Vec::new(),
         errors: listed.errors,
+        notes: listed.notes,
         files: listed.files,
     };
     let mut files = FileReader::default();
@@ -188,6 +192,8 @@ pub struct Listed {
     pub inputs: Vec<Input>,
     /// Inputs that could not be found, walked or rendered.
     pub errors: Vec<InputError>,
+    /// What the user should know but is not an error: entries of a directory that were skipped.
+    pub notes: Vec<String>,
     /// Files, streams and charts found.
     pub files: usize,
 }
@@ -203,11 +209,10 @@ pub fn list(
     let mut c = Listed::default();
     for input in inputs {
         if input == "-" {
-            let mut text = String::new();
             c.files += 1;
-            match stdin.read_to_string(&mut text) {
-                Ok(_) => c.inputs.push(Input::Text(Source::file("<stdin>", text))),
-                Err(e) => c.errors.push(io_error("<stdin>", &e)),
+            match read_capped(stdin, "<stdin>", 0).and_then(|bytes| utf8("<stdin>", bytes)) {
+                Ok(text) => c.inputs.push(Input::Text(Source::file("<stdin>", text))),
+                Err(e) => c.errors.push(e),
             }
             continue;
         }
@@ -277,9 +282,7 @@ impl FileReader {
     fn read_stamped(&self, path: &Path, name: &str) -> Result<(String, Stamp, bool), InputError> {
         let mut file = std::fs::File::open(path).map_err(|e| io_error(name, &e))?;
         let meta = file.metadata().map_err(|e| io_error(name, &e))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        file.read_to_end(&mut bytes)
-            .map_err(|e| io_error(name, &e))?;
+        let bytes = read_capped(&mut file, name, meta.len())?;
         #[cfg(unix)]
         let identity = {
             use std::os::unix::fs::MetadataExt;
@@ -293,17 +296,7 @@ impl FileReader {
             identity,
             content: std::hash::BuildHasher::hash_one(&self.hasher, bytes.as_slice()),
         };
-        let text = String::from_utf8(bytes).map_err(|e| {
-            InputError::new(
-                InputErrorKind::Io,
-                name,
-                0,
-                format!(
-                    "not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )
-        })?;
+        let text = utf8(name, bytes)?;
         Ok((text, stamp, meta.is_file()))
     }
 }
@@ -330,6 +323,62 @@ impl SourceText for FileReader {
         }
         Ok(text)
     }
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`]: a larger input, or one without an end (`/dev/zero`, a
+/// pipe that never closes), is an error once the limit is passed, not a process that fills
+/// its memory. `size_hint` is the size the file system gives (0 for none).
+fn read_capped(from: &mut dyn Read, name: &str, size_hint: u64) -> Result<Vec<u8>, InputError> {
+    read_at_most(from, name, size_hint, MAX_INPUT_BYTES)
+}
+
+fn read_at_most(
+    from: &mut dyn Read,
+    name: &str,
+    size_hint: u64,
+    limit: u64,
+) -> Result<Vec<u8>, InputError> {
+    let mut bytes = Vec::with_capacity(usize::try_from(size_hint.min(limit)).unwrap_or(0));
+    from.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(name, &e))?;
+    if bytes.len() as u64 > limit {
+        return Err(InputError::new(
+            InputErrorKind::Limit,
+            name,
+            0,
+            format!(
+                "is larger than {} MiB, the most haven reads from one input; split it into \
+                 several files",
+                limit / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, InputError> {
+    String::from_utf8(bytes).map_err(|e| {
+        InputError::new(
+            InputErrorKind::Io,
+            name,
+            0,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Reads a file named on the command line that is not an input to check (a waiver file), with
+/// the same limit on its size as inputs.
+pub fn read_text(path: &Path) -> Result<String, InputError> {
+    let name = path.display().to_string();
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(&name, &e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bytes = read_capped(&mut file, &name, size)?;
+    utf8(&name, bytes)
 }
 
 fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Listed) {
@@ -366,9 +415,54 @@ fn collect_dir(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: 
             .and_then(|e| e.to_str())
             .unwrap_or_default();
         if !hidden && matches!(ext, "yaml" | "yml" | "json") {
-            c.files += 1;
-            c.inputs.push(Input::File(entry.path().to_path_buf()));
+            // Only regular files (or links to them): a FIFO would block the walk until some
+            // process writes to it, and a device may never end.
+            let regular = if entry.file_type().is_symlink() {
+                std::fs::metadata(entry.path()).map(|m| m.is_file())
+            } else {
+                Ok(entry.file_type().is_file())
+            };
+            match regular {
+                Ok(true) => {
+                    c.files += 1;
+                    c.inputs.push(Input::File(entry.path().to_path_buf()));
+                }
+                Ok(false) => c.notes.push(format!(
+                    "skipped {}: not a regular file ({}); name it on the command line to read it",
+                    entry.path().display(),
+                    kind_of(entry.path()),
+                )),
+                Err(e) => c
+                    .errors
+                    .push(io_error(&entry.path().display().to_string(), &e)),
+            }
         }
+    }
+}
+
+/// What a non-regular file is, for the note that skips it.
+fn kind_of(path: &Path) -> &'static str {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return "unreadable";
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
     }
 }
 
@@ -517,6 +611,43 @@ mod tests {
         assert!(!reader.can_read_again(&source));
         let err = reader.text(&source).unwrap_err();
         assert!(err.message.contains("regular file"), "{}", err.message);
+    }
+
+    /// A FIFO in a walked directory would block the walk until something writes to it: it is
+    /// skipped with a note. Inputs without an end are cut off at the limit.
+    #[cfg(unix)]
+    #[test]
+    fn fifos_in_directories_are_skipped_and_endless_inputs_are_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.yaml"), "kind: ConfigMap\n").unwrap();
+        let fifo = dir.path().join("b.yaml");
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("c.yaml")).unwrap();
+        let listed = list(
+            &[dir.path().display().to_string()],
+            &Fake,
+            &HelmOptions::default(),
+            &mut std::io::empty(),
+        );
+        assert!(listed.errors.is_empty(), "{:?}", listed.errors);
+        assert_eq!(listed.files, 1);
+        assert_eq!(listed.notes.len(), 2, "{:?}", listed.notes);
+        assert!(
+            listed.notes[0].contains("b.yaml: not a regular file (a FIFO)"),
+            "{:?}",
+            listed.notes
+        );
+        assert!(
+            listed.notes[1].contains("c.yaml: not a regular file (a device)"),
+            "{:?}",
+            listed.notes
+        );
+
+        let err = read_at_most(&mut std::io::repeat(0), "/dev/zero", 0, 1024 * 1024).unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Limit);
+        assert!(err.message.contains("larger than 1 MiB"), "{}", err.message);
+        assert_eq!(read_at_most(&mut &b"abc"[..], "x", 3, 3).unwrap(), b"abc");
     }
 
     #[test]

@@ -12,8 +12,9 @@
 use compact_str::CompactString;
 use serde_json::{Map, Value};
 
+use crate::limits::{Budget, MAX_DEPTH};
 use crate::node::{Arena, Node, Tree, TreeKind, View};
-use crate::yaml::{MAX_DEPTH, NoteKind, YamlNote, differs_from_yaml12, resolve_plain};
+use crate::yaml::{NoteKind, YamlNote, differs_from_yaml12, go_key, resolve_plain};
 
 type Parsed = (Value, View);
 /// What a one-line flow collection reads: small, and grafted into the arena when done.
@@ -31,7 +32,10 @@ pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<Yam
         peeked: None,
         items: Vec::new(),
         notes: Vec::new(),
+        budget: Budget::default(),
     };
+    // The root; every mapping entry then adds two nodes (key and value), every sequence item one.
+    p.budget.add_unaliased(1).ok()?;
     // Skip the document start marker the splitter leaves at the top.
     p.skip_blank();
     if let Some(line) = p.lines.get(p.idx) {
@@ -87,6 +91,9 @@ struct Fast<'a> {
     items: Vec<Value>,
     arena: Arena,
     notes: Vec<YamlNote>,
+    /// Counted as the full parser counts, so that a document over the limits is left to it
+    /// (which says which limit) before it costs more memory.
+    budget: Budget,
 }
 
 /// `text.lines()`, found with a SIMD search for line breaks: on a large corpus, the standard
@@ -239,6 +246,7 @@ impl<'a> Fast<'a> {
                 return None;
             }
             start.get_or_insert((line.no, key_col));
+            self.budget.add_unaliased(2).ok()?;
             self.consume();
             let value_col = indent + (line.content.len() - value_text.len());
             let (v, n) = self.value(
@@ -301,6 +309,7 @@ impl<'a> Fast<'a> {
             if rest.starts_with("- ") || rest == "-" {
                 return None;
             }
+            self.budget.add_unaliased(1).ok()?;
             let (v, n) = if !rest.starts_with(['[', '{']) && split_key(rest).is_some() {
                 // `- key: value`: a mapping whose keys sit at this column.
                 self.consume();
@@ -366,6 +375,7 @@ impl<'a> Fast<'a> {
                     no,
                     col: col - 1,
                     notes: &mut self.notes,
+                    budget: &mut self.budget,
                     depth,
                 };
                 let (value, tree) = f.value()?;
@@ -428,11 +438,7 @@ impl<'a> Fast<'a> {
         if !plain_ok(key) {
             return None;
         }
-        Some(match plain_value(key, line, col, &mut self.notes)? {
-            Value::String(s) => s,
-            Value::Null => "null".to_owned(),
-            other => other.to_string(),
-        })
+        plain_key(key, line, col, &mut self.notes)
     }
 
     /// `|`, `|-`, `|+`, `>`, `>-`, `>+` (no explicit indentation indicator).
@@ -593,6 +599,23 @@ fn plain_value(text: &str, line: u32, col: u32, notes: &mut Vec<YamlNote>) -> Op
     if is_plain_word(text) {
         return Some(Value::String(text.to_owned()));
     }
+    match resolve_noted(text, line, col, notes) {
+        crate::yaml::Plain::Float(f) if !f.is_finite() => None,
+        other => Some(other.value(text)),
+    }
+}
+
+/// A plain mapping key as Kubernetes converts it; `None` for keys it refuses (null, huge
+/// integers), which the full parser then reports.
+fn plain_key(text: &str, line: u32, col: u32, notes: &mut Vec<YamlNote>) -> Option<String> {
+    if is_plain_word(text) {
+        return Some(text.to_owned());
+    }
+    go_key(&resolve_noted(text, line, col, notes), text).ok()
+}
+
+/// Resolves a plain scalar, noting where YAML 1.2 would read it differently.
+fn resolve_noted(text: &str, line: u32, col: u32, notes: &mut Vec<YamlNote>) -> crate::yaml::Plain {
     let resolved = resolve_plain(text);
     if let Some((k8s, yaml12)) = differs_from_yaml12(text, &resolved) {
         notes.push(YamlNote {
@@ -605,10 +628,7 @@ fn plain_value(text: &str, line: u32, col: u32, notes: &mut Vec<YamlNote>) -> Op
             yaml12_reads: yaml12,
         });
     }
-    match resolved {
-        crate::yaml::Plain::Float(f) if !f.is_finite() => None,
-        other => Some(other.value(text)),
-    }
+    resolved
 }
 
 /// A double-quoted scalar on one line: the string and the bytes used (quotes included).
@@ -698,6 +718,7 @@ struct Flow<'s, 'n> {
     /// Column of `s[0]`, 0-based.
     col: u32,
     notes: &'n mut Vec<YamlNote>,
+    budget: &'n mut Budget,
     depth: usize,
 }
 
@@ -752,6 +773,7 @@ impl Flow<'_, '_> {
                         self.pos += 1;
                         break;
                     }
+                    self.budget.add_unaliased(1).ok()?;
                     let (v, n) = self.value()?;
                     items.push(v);
                     nodes.push(n);
@@ -780,6 +802,7 @@ impl Flow<'_, '_> {
                         self.pos += 1;
                         break;
                     }
+                    self.budget.add_unaliased(2).ok()?;
                     let (kl, kc) = self.here();
                     let key = match self.scalar(true)? {
                         (Value::String(s), _) => s,
@@ -854,7 +877,11 @@ impl Flow<'_, '_> {
                     return None;
                 }
                 self.pos += end;
-                plain_value(text, line, col, self.notes)?
+                if is_key {
+                    Value::String(plain_key(text, line, col, self.notes)?)
+                } else {
+                    plain_value(text, line, col, self.notes)?
+                }
             }
         };
         Some((value, Tree::scalar(line, col)))

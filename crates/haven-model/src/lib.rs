@@ -7,6 +7,8 @@
 pub mod error;
 mod fast;
 pub mod finding;
+mod lenient;
+pub mod limits;
 pub mod load;
 pub mod node;
 pub mod object;

@@ -19,18 +19,11 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use crate::error::{InputError, InputErrorKind};
+use crate::limits::{Budget, Exceeded};
 use crate::node::{Node, Tree, TreeEntry, TreeKind};
 use crate::path;
 
-/// Deepest nesting accepted. Kubernetes objects stay far below it; the limit keeps recursion
-/// (ours, serde's, and every `Drop`) safely bounded on hostile input.
-pub const MAX_DEPTH: usize = 100;
-/// Largest number of nodes one document may expand to (anchors and aliases included): stops
-/// "billion laughs" alias bombs long before they cost memory.
-pub const MAX_NODES: usize = 2_000_000;
-/// Largest document accepted, in bytes. Kubernetes stores at most ~1.5 MiB per object; this
-/// generous bound only protects the process.
-pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+pub use crate::limits::{MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_NODES};
 
 /// What kind of surprise a [`YamlNote`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -99,6 +92,27 @@ pub struct RawDocument<'t> {
 impl<'t> RawDocument<'t> {
     /// Parses the document; `None` for an empty one.
     pub fn parse(&self, file: &str) -> Option<Result<YamlDocument, InputError>> {
+        self.parse_by(file, Reader::Either)
+    }
+
+    /// The fast path alone: `None` when it leaves the document to the full parser. For tests
+    /// and fuzz targets that compare the two readers; [`RawDocument::parse`] is the one to use.
+    #[doc(hidden)]
+    pub fn parse_fast(&self) -> Option<YamlDocument> {
+        if self.text.len() > MAX_DOCUMENT_BYTES {
+            return None;
+        }
+        let (value, root, notes) = crate::fast::parse(self.text, self.first_line)?;
+        Some(self.document(value, root, notes))
+    }
+
+    /// The full parser alone, as [`RawDocument::parse_fast`].
+    #[doc(hidden)]
+    pub fn parse_full(&self, file: &str) -> Option<Result<YamlDocument, InputError>> {
+        self.parse_by(file, Reader::Full)
+    }
+
+    fn parse_by(&self, file: &str, reader: Reader) -> Option<Result<YamlDocument, InputError>> {
         if self.text.len() > MAX_DOCUMENT_BYTES {
             return Some(Err(InputError::new(
                 InputErrorKind::Limit,
@@ -111,17 +125,26 @@ impl<'t> RawDocument<'t> {
                 ),
             )));
         }
-        match parse_document(file, self.text, self.first_line) {
-            Ok(Some((value, root, notes))) => Some(Ok(YamlDocument {
-                index: self.index,
-                line: root.line,
-                value,
-                root,
-                notes,
-                helm_source: helm_source(self.text),
-            })),
+        if reader == Reader::Either
+            && let Some((value, root, notes)) = crate::fast::parse(self.text, self.first_line)
+        {
+            return Some(Ok(self.document(value, root, notes)));
+        }
+        match parse_document_full(file, self.text, self.first_line) {
+            Ok(Some((value, root, notes))) => Some(Ok(self.document(value, root, notes))),
             Ok(None) => None,
             Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn document(&self, value: Value, root: Node, notes: Vec<YamlNote>) -> YamlDocument {
+        YamlDocument {
+            index: self.index,
+            line: root.line,
+            value,
+            root,
+            notes,
+            helm_source: helm_source(self.text),
         }
     }
 
@@ -240,25 +263,56 @@ fn helm_source(chunk: &str) -> Option<String> {
 
 type Parsed = (Value, Node, Vec<YamlNote>);
 
-fn parse_document(file: &str, text: &str, first_line: u32) -> Result<Option<Parsed>, InputError> {
-    if let Some(parsed) = crate::fast::parse(text, first_line) {
-        return Ok(Some(parsed));
-    }
-    parse_document_full(file, text, first_line)
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The fast path, and the full parser where it gives up.
+    Either,
+    Full,
 }
 
 /// The general path: saphyr's YAML 1.2 event parser, resolved with Kubernetes' YAML 1.1 rules.
+/// A document saphyr refuses is read again with the lines go-yaml reads at any indentation
+/// lifted (`lenient.rs`); if that fails too, saphyr's first answer stands.
 pub(crate) fn parse_document_full(
     file: &str,
     text: &str,
     first_line: u32,
 ) -> Result<Option<Parsed>, InputError> {
+    // A last line of only blanks, with no line break after it, adds a line break to a block
+    // scalar that ends there in saphyr's reading, not in go-yaml's (nor the fast path's): it
+    // holds nothing else, so it goes.
+    let text = match text.rfind('\n') {
+        Some(nl) if text[nl + 1..].bytes().all(|b| matches!(b, b' ' | b'\r')) => &text[..=nl],
+        _ => text,
+    };
+    match parse_saphyr(file, text, first_line, None) {
+        Err(e) if e.kind == InputErrorKind::Syntax => match crate::lenient::lift(text) {
+            // A syntax error in the lifted text too: saphyr's first answer, about the text as
+            // written. Any other error is about the document as go-yaml reads it.
+            Some(lifted) => match parse_saphyr(file, &lifted.text, first_line, Some(&lifted)) {
+                Err(again) if again.kind == InputErrorKind::Syntax => Err(e),
+                other => other,
+            },
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
+fn parse_saphyr(
+    file: &str,
+    text: &str,
+    first_line: u32,
+    lifted: Option<&crate::lenient::Lifted>,
+) -> Result<Option<Parsed>, InputError> {
     let mut b = Builder {
         parser: Parser::new_from_str(text),
         file,
         line_base: first_line - 1,
+        lifted,
         anchors: HashMap::new(),
-        nodes: 0,
+        budget: Budget::default(),
+        scalar_bytes: 0,
         notes: Vec::new(),
     };
     let mut result = None;
@@ -292,9 +346,33 @@ struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     file: &'a str,
     line_base: u32,
-    anchors: HashMap<usize, (Value, Tree, usize)>,
-    nodes: usize,
+    /// Set when the text was lifted: its columns map back to the original's.
+    lifted: Option<&'a crate::lenient::Lifted>,
+    anchors: HashMap<usize, Anchored>,
+    budget: Budget,
+    /// Bytes of scalar text read so far (keys and values, aliases expanded): what an anchor
+    /// holds is the difference between its end and its start.
+    scalar_bytes: usize,
     notes: Vec<YamlNote>,
+}
+
+/// What an anchor holds, and what repeating it costs.
+struct Anchored {
+    value: Value,
+    tree: Tree,
+    nodes: usize,
+    bytes: usize,
+    /// The key an alias of it makes, when it is a scalar.
+    key: Option<Result<String, &'static str>>,
+    /// A key JSON cannot hold as a value (`.nan`): an alias of it as a value is an error.
+    unrepresentable: bool,
+}
+
+/// Where an anchored node started, to measure it when it ends.
+#[derive(Clone, Copy)]
+struct Start {
+    nodes: usize,
+    bytes: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -321,9 +399,13 @@ impl<'a> Builder<'a> {
     }
 
     fn pos(&self, span: Span) -> (u32, u32) {
+        let col = span.start.col() as u32 + 1;
         (
             self.line_base + span.start.line() as u32,
-            span.start.col() as u32 + 1,
+            match self.lifted {
+                Some(l) => l.col(span.start.line().saturating_sub(1), col),
+                None => col,
+            },
         )
     }
 
@@ -331,17 +413,21 @@ impl<'a> Builder<'a> {
         InputError::new(InputErrorKind::Syntax, self.file, self.pos(span).0, msg)
     }
 
-    fn count(&mut self, n: usize, span: Span) -> Result<(), InputError> {
-        self.nodes += n;
-        if self.nodes > MAX_NODES {
-            return Err(InputError::new(
-                InputErrorKind::Limit,
-                self.file,
-                self.pos(span).0,
-                format!("document expands to more than {MAX_NODES} nodes (alias bomb?)"),
-            ));
+    fn limit(&self, exceeded: Exceeded, span: Span, path: &str) -> InputError {
+        InputError::new(
+            InputErrorKind::Limit,
+            self.file,
+            self.pos(span).0,
+            exceeded.to_string(),
+        )
+        .with_field(path)
+    }
+
+    fn start(&self) -> Start {
+        Start {
+            nodes: self.budget.nodes(),
+            bytes: self.scalar_bytes,
         }
-        Ok(())
     }
 
     fn node(
@@ -360,32 +446,49 @@ impl<'a> Builder<'a> {
             )
             .with_field(path.clone()));
         }
-        self.count(1, span)?;
+        let start = self.start();
+        if let Err(e) = self.budget.add(1) {
+            return Err(self.limit(e, span, path));
+        }
         let (line, col) = self.pos(span);
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = self.scalar(&text, style, tag.as_deref(), line, col, path)?;
+                self.scalar_bytes += text.len();
+                let (value, key) = self.scalar(&text, style, tag.as_deref(), line, col, path)?;
                 let node = Tree::scalar(line, col);
-                self.remember(anchor, &value, &node, 1);
+                if anchor != 0 {
+                    self.remember_key(anchor, value.clone(), node.clone(), start, key);
+                }
                 Ok((value, node))
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some((v, n, size)) => {
-                    let (v, n, size) = (v.clone(), n.clone(), *size);
-                    self.count(size, span)?;
+                Some(a) if a.unrepresentable => Err(InputError::new(
+                    InputErrorKind::FieldType,
+                    self.file,
+                    line,
+                    "the anchored value is not a finite number and cannot be represented in JSON; Kubernetes rejects it",
+                )
+                .with_field(path.clone())),
+                Some(a) => {
+                    let (nodes, bytes) = (a.nodes, a.bytes);
+                    // Counted before anything is copied.
+                    if let Err(e) = self.budget.alias(nodes, bytes) {
+                        return Err(self.limit(e, span, path));
+                    }
+                    self.scalar_bytes += bytes;
+                    let a = &self.anchors[&id];
                     Ok((
-                        v,
+                        a.value.clone(),
                         Tree {
                             line,
                             col,
-                            kind: n.kind,
+                            kind: a.tree.kind.clone(),
                         },
                     ))
                 }
                 None => Err(self.error_at(span, "alias to an unknown anchor")),
             },
             Event::SequenceStart(anchor, _) => {
-                let before = self.nodes;
                 let mut values = Vec::new();
                 let mut nodes = Vec::new();
                 loop {
@@ -406,13 +509,12 @@ impl<'a> Builder<'a> {
                     col,
                     kind: TreeKind::Seq(nodes),
                 };
-                self.remember(anchor, &value, &node, self.nodes - before + 1);
+                self.remember(anchor, &value, &node, start);
                 Ok((value, node))
             }
             Event::MappingStart(anchor, _) => {
-                let before = self.nodes;
                 let (value, node) = self.mapping(line, col, depth, path)?;
-                self.remember(anchor, &value, &node, self.nodes - before + 1);
+                self.remember(anchor, &value, &node, start);
                 Ok((value, node))
             }
             Event::StreamEnd => Err(self.error_at(span, "unexpected end of document")),
@@ -429,7 +531,8 @@ impl<'a> Builder<'a> {
     ) -> Result<(Value, Tree), InputError> {
         let mut map = Map::new();
         let mut entries: Vec<TreeEntry> = Vec::new();
-        // Keys that came from `<<` merges: explicit keys override them, whatever the order.
+        // Keys whose value came from a `<<` merge: a key written after the merge overrides them
+        // without a duplicate-key note.
         let mut merged: Vec<String> = Vec::new();
         loop {
             let (ev, sp) = self.next()?;
@@ -440,36 +543,59 @@ impl<'a> Builder<'a> {
             let is_merge =
                 matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
             let key = if is_merge {
+                if let Event::Scalar(_, _, anchor, _) = &ev
+                    && *anchor != 0
+                {
+                    // An anchored `<<`: an alias of it reads the text.
+                    let start = self.start();
+                    self.remember_key(
+                        *anchor,
+                        Value::String("<<".into()),
+                        Tree::scalar(kl, kc),
+                        start,
+                        Ok("<<".into()),
+                    );
+                }
                 "<<".to_owned()
             } else {
                 self.key(ev, sp, depth, path)?
             };
             let (vev, vsp) = self.next()?;
+            let literal_seq = matches!(vev, Event::SequenceStart(..));
             let len = path.len();
             path::push_key(path, &key);
             let (v, n) = self.node(vev, vsp, depth + 1, path)?;
             path.truncate(len);
             if is_merge {
-                self.merge(&mut map, &mut entries, &mut merged, v, n, kl, kc)?;
+                if literal_seq {
+                    // go-yaml decodes the items of `<<: [*a, *b]`, not the sequence itself.
+                    self.budget.remove(1);
+                }
+                self.merge(
+                    &mut map,
+                    &mut entries,
+                    &mut merged,
+                    v,
+                    n,
+                    literal_seq,
+                    (kl, kc),
+                    path,
+                )?;
                 continue;
             }
-            // Only a repeated key pays for the clean-up below; the usual insert stays O(1).
             let repeated = map.contains_key(&key);
             if repeated && !merged.contains(&key) {
-                self.notes.push(YamlNote {
-                    kind: NoteKind::DuplicateKey,
-                    line: kl,
-                    col: kc,
-                    path: {
-                        let mut p = path.clone();
-                        path::push_key(&mut p, &key);
-                        p
-                    },
-                    text: key.clone(),
-                    kubernetes_reads: "the last value of a duplicated key".into(),
-                    yaml12_reads: "an error: mapping keys must be unique".into(),
-                });
+                self.duplicate_key(
+                    &key,
+                    (kl, kc),
+                    path,
+                    (
+                        "the last value of a duplicated key",
+                        "an error: mapping keys must be unique",
+                    ),
+                );
             }
+            // Only a repeated key pays for the clean-up below; the usual insert stays O(1).
             if repeated {
                 merged.retain(|k| k != &key);
                 entries.retain(|(k, ..)| *k != key);
@@ -487,6 +613,33 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    fn duplicate_key(
+        &mut self,
+        key: &str,
+        (line, col): (u32, u32),
+        path: &str,
+        (kubernetes_reads, yaml12_reads): (&str, &str),
+    ) {
+        self.notes.push(YamlNote {
+            kind: NoteKind::DuplicateKey,
+            line,
+            col,
+            path: {
+                let mut p = path.to_owned();
+                path::push_key(&mut p, key);
+                p
+            },
+            text: key.to_owned(),
+            kubernetes_reads: kubernetes_reads.into(),
+            yaml12_reads: yaml12_reads.into(),
+        });
+    }
+
+    /// A `<<` merge, read as go-yaml v2 reads it into Kubernetes' maps: the merged mapping is
+    /// written into this one at the place of the `<<`, overriding keys written before it (YAML's
+    /// merge type, and go-yaml v3, let those win; Kubernetes does not); of a list of mappings,
+    /// the first wins. The value must be a mapping, an alias of one, or a sequence written in
+    /// place whose items are those.
     #[allow(clippy::too_many_arguments)]
     fn merge(
         &mut self,
@@ -495,79 +648,197 @@ impl<'a> Builder<'a> {
         merged: &mut Vec<String>,
         value: Value,
         node: Tree,
-        line: u32,
-        col: u32,
+        literal_seq: bool,
+        (line, col): (u32, u32),
+        path: &str,
     ) -> Result<(), InputError> {
+        let bad = || {
+            InputError::new(
+                InputErrorKind::Syntax,
+                self.file,
+                line,
+                "map merge requires map or sequence of maps as the value",
+            )
+            .with_field(path)
+        };
         let sources: Vec<(Value, Tree)> = match (value, node.kind) {
             (Value::Object(m), kind @ TreeKind::Map(_)) => {
                 vec![(Value::Object(m), Tree { line, col, kind })]
             }
-            (Value::Array(items), TreeKind::Seq(nodes)) => items.into_iter().zip(nodes).collect(),
-            _ => {
-                return Err(InputError::new(
-                    InputErrorKind::Syntax,
-                    self.file,
-                    line,
-                    "merge key `<<` needs a mapping or a list of mappings",
-                ));
+            (Value::Array(items), TreeKind::Seq(nodes)) if literal_seq => {
+                // Later items are written first, so that the first one wins.
+                items.into_iter().zip(nodes).rev().collect()
             }
+            _ => return Err(bad()),
         };
         for (v, n) in sources {
-            let (Value::Object(m), TreeKind::Map(ents)) = (v, n.kind) else {
-                return Err(InputError::new(
-                    InputErrorKind::Syntax,
-                    self.file,
-                    line,
-                    "merge key `<<` needs a mapping or a list of mappings",
-                ));
+            let (Value::Object(mut m), TreeKind::Map(ents)) = (v, n.kind) else {
+                return Err(bad());
             };
             // The map is sorted by key, the entries are in source order: pair them by key.
-            let mut m = m;
             for ent in ents {
-                if map.contains_key(ent.0.as_str()) {
+                let Some(v) = m.remove(ent.0.as_str()) else {
                     continue;
+                };
+                let key = ent.0.to_string();
+                if map.contains_key(&key) {
+                    if !merged.contains(&key) {
+                        self.duplicate_key(
+                            &key,
+                            (line, col),
+                            path,
+                            (
+                                "the merged value: go-yaml v2 lets a `<<` override the keys \
+                                 written before it",
+                                "the value written in the mapping: merged keys never override",
+                            ),
+                        );
+                        merged.push(key.clone());
+                    }
+                    entries.retain(|(k, ..)| *k != key);
+                } else {
+                    merged.push(key.clone());
                 }
-                if let Some(v) = m.remove(ent.0.as_str()) {
-                    map.insert(ent.0.to_string(), v);
-                    merged.push(ent.0.to_string());
-                    entries.push(ent);
-                }
+                map.insert(key, v);
+                entries.push(ent);
             }
         }
         Ok(())
     }
 
-    /// Mapping keys become strings, as `sigs.k8s.io/yaml` does (`on:` → `"true"`, `1:` → `"1"`).
+    /// Mapping keys become strings, as `sigs.k8s.io/yaml` does (`on:` → `"true"`, `1:` → `"1"`,
+    /// `1e6:` → `"1e+06"`); keys it cannot convert (null, integers beyond `i64`) are errors, as
+    /// they are for Kubernetes.
     fn key(
         &mut self,
         ev: Event<'a>,
         span: Span,
         depth: usize,
-        path: &mut String,
+        path: &str,
     ) -> Result<String, InputError> {
-        match ev {
-            Event::Scalar(..) | Event::Alias(_) => {
-                let (value, _) = self.node(ev, span, depth + 1, path)?;
-                Ok(match value {
-                    Value::String(s) => s,
-                    Value::Null => "null".into(),
-                    other => other.to_string(),
-                })
+        if depth + 1 > MAX_DEPTH {
+            return Err(InputError::new(
+                InputErrorKind::Limit,
+                self.file,
+                self.pos(span).0,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            )
+            .with_field(path));
+        }
+        let start = self.start();
+        if let Err(e) = self.budget.add(1) {
+            return Err(self.limit(e, span, path));
+        }
+        let (line, col) = self.pos(span);
+        let (text, key) = match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                // go-yaml's simple keys: on one line, at most 1024 characters.
+                if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && (span.end.line() != span.start.line()
+                        || span.end.index() - span.start.index() > 1024)
+                {
+                    return Err(self.error_at(
+                        span,
+                        "a mapping key must be on one line and at most 1024 characters long \
+                         (could not find expected ':')",
+                    ));
+                }
+                self.scalar_bytes += text.len();
+                let resolved = self.resolve(&text, style, tag.as_deref(), line, col, path)?;
+                let key = go_key(&resolved, &text);
+                if anchor != 0 {
+                    // Usable later as a value too, when it has a JSON form.
+                    let unrepresentable = matches!(&resolved, Plain::Float(f) if !f.is_finite());
+                    let value = if unrepresentable {
+                        Value::Null
+                    } else {
+                        resolved.clone().value(&text)
+                    };
+                    self.remember_key(anchor, value, Tree::scalar(line, col), start, key.clone());
+                    if unrepresentable && let Some(a) = self.anchors.get_mut(&anchor) {
+                        a.unrepresentable = true;
+                    }
+                }
+                (text.into_owned(), key)
             }
-            _ => Err(self.error_at(
-                span,
-                "complex (mapping or sequence) keys are not supported by Kubernetes",
-            )),
-        }
+            Event::Alias(id) => {
+                let Some(a) = self.anchors.get(&id) else {
+                    return Err(self.error_at(span, "alias to an unknown anchor"));
+                };
+                let (nodes, bytes) = (a.nodes, a.bytes);
+                if let Err(e) = self.budget.alias(nodes, bytes) {
+                    return Err(self.limit(e, span, path));
+                }
+                self.scalar_bytes += bytes;
+                match &self.anchors[&id].key {
+                    Some(key) => ("*alias".to_owned(), key.clone()),
+                    None => {
+                        return Err(self.error_at(
+                            span,
+                            "an alias of a mapping or sequence cannot be a mapping key",
+                        ));
+                    }
+                }
+            }
+            _ => {
+                return Err(self.error_at(
+                    span,
+                    "complex (mapping or sequence) keys are not supported by Kubernetes",
+                ));
+            }
+        };
+        key.map_err(|what| {
+            InputError::new(
+                InputErrorKind::FieldType,
+                self.file,
+                line,
+                format!(
+                    "mapping key `{text}` is {what}; Kubernetes (sigs.k8s.io/yaml) takes only \
+                     string, number and boolean keys"
+                ),
+            )
+            .with_field(path)
+        })
     }
 
-    fn remember(&mut self, anchor: usize, value: &Value, node: &Tree, size: usize) {
+    fn remember(&mut self, anchor: usize, value: &Value, node: &Tree, start: Start) {
         if anchor != 0 {
-            self.anchors
-                .insert(anchor, (value.clone(), node.clone(), size));
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    value: value.clone(),
+                    tree: node.clone(),
+                    nodes: self.budget.nodes() - start.nodes,
+                    bytes: self.scalar_bytes - start.bytes,
+                    key: None,
+                    unrepresentable: false,
+                },
+            );
         }
     }
 
+    fn remember_key(
+        &mut self,
+        anchor: usize,
+        value: Value,
+        tree: Tree,
+        start: Start,
+        key: Result<String, &'static str>,
+    ) {
+        self.anchors.insert(
+            anchor,
+            Anchored {
+                value,
+                tree,
+                nodes: self.budget.nodes() - start.nodes,
+                bytes: self.scalar_bytes - start.bytes,
+                key: Some(key),
+                unrepresentable: false,
+            },
+        );
+    }
+
+    /// A scalar value: resolved, and refused when JSON cannot hold it.
     fn scalar(
         &mut self,
         text: &str,
@@ -576,12 +847,41 @@ impl<'a> Builder<'a> {
         line: u32,
         col: u32,
         path: &str,
-    ) -> Result<Value, InputError> {
-        if let Some(tag) = tag.filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!") {
-            return self.tagged(text, &tag.suffix, line, path);
+    ) -> Result<(Value, Result<String, &'static str>), InputError> {
+        let resolved = self.resolve(text, style, tag, line, col, path)?;
+        let key = go_key(&resolved, text);
+        match resolved {
+            Plain::Float(f) if !f.is_finite() => Err(InputError::new(
+                InputErrorKind::FieldType,
+                self.file,
+                line,
+                format!("`{text}` is not a finite number and cannot be represented in JSON; Kubernetes rejects it"),
+            )
+            .with_field(path)),
+            other => Ok((other.value(text), key)),
+        }
+    }
+
+    /// A scalar as go-yaml v2 resolves it (`resolve.go`): plain scalars by YAML 1.1's rules,
+    /// quoted and block scalars as strings, the core tags checked, any other tag a string.
+    fn resolve(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        line: u32,
+        col: u32,
+        path: &str,
+    ) -> Result<Plain, InputError> {
+        if let Some(tag) = tag {
+            return match core_tag(tag) {
+                Some(suffix) => self.tagged(text, suffix, line, path),
+                // `!`, `!local`, `!!map` on a scalar: go-yaml keeps the text as a string.
+                None => Ok(Plain::Str),
+            };
         }
         if style != ScalarStyle::Plain {
-            return Ok(Value::String(text.to_owned()));
+            return Ok(Plain::Str);
         }
         let resolved = resolve_plain(text);
         if let Some((k8s, yaml12)) = differs_from_yaml12(text, &resolved) {
@@ -595,46 +895,255 @@ impl<'a> Builder<'a> {
                 yaml12_reads: yaml12,
             });
         }
-        match resolved {
-            Plain::Float(f) if !f.is_finite() => Err(InputError::new(
-                InputErrorKind::FieldType,
-                self.file,
-                line,
-                format!("`{text}` is not a finite number and cannot be represented in JSON; Kubernetes rejects it"),
-            )
-            .with_field(path)),
-            other => Ok(other.value(text)),
-        }
+        Ok(resolved)
     }
 
-    fn tagged(&self, text: &str, suffix: &str, line: u32, path: &str) -> Result<Value, InputError> {
+    /// go-yaml v2's reading of a scalar with a core tag: the tag must match what the text
+    /// resolves to, except that `!!float` takes integers.
+    fn tagged(&self, text: &str, suffix: &str, line: u32, path: &str) -> Result<Plain, InputError> {
         let bad = |what: &str| {
             InputError::new(
                 InputErrorKind::FieldType,
                 self.file,
                 line,
-                format!("`{text}` is not a valid !!{what}"),
+                format!("cannot decode `{text}` as a !!{what}"),
             )
             .with_field(path)
         };
         match suffix {
-            "str" | "binary" | "timestamp" => Ok(Value::String(text.to_owned())),
-            "null" => Ok(Value::Null),
+            "str" => Ok(Plain::Str),
+            "binary" => go_base64(text)
+                .map(Plain::Decoded)
+                .ok_or_else(|| bad("binary (invalid base64 data)")),
+            "timestamp" if is_go_timestamp(text) => Ok(Plain::Str),
+            "timestamp" => Err(bad("timestamp")),
+            "null" => match resolve_plain(text) {
+                Plain::Null => Ok(Plain::Null),
+                _ => Err(bad("null")),
+            },
             "bool" => match resolve_plain(text) {
-                Plain::Bool(b) => Ok(Value::Bool(b)),
+                p @ Plain::Bool(_) => Ok(p),
                 _ => Err(bad("bool")),
             },
             "int" => match resolve_plain(text) {
-                p @ (Plain::Int(_) | Plain::Uint(_)) => Ok(p.value(text)),
+                p @ (Plain::Int(_) | Plain::Uint(_)) => Ok(p),
                 _ => Err(bad("int")),
             },
             "float" => match resolve_plain(text) {
-                Plain::Int(i) => Ok(Value::from(i as f64)),
-                Plain::Float(f) if f.is_finite() => Ok(Value::from(f)),
+                Plain::Int(i) => Ok(Plain::Float(i as f64)),
+                p @ Plain::Float(_) => Ok(p),
                 _ => Err(bad("float")),
             },
-            _ => Ok(resolve_plain(text).value(text)),
+            // `!!map`, `!!seq`, `!!set` and the like on a scalar: not resolvable, kept as text.
+            _ => Ok(Plain::Str),
         }
+    }
+}
+
+/// The suffix of a tag in YAML's core namespace (`!!int`, `!<tag:yaml.org,2002:int>`).
+fn core_tag(tag: &Tag) -> Option<&str> {
+    const CORE: &str = "tag:yaml.org,2002:";
+    if tag.handle == CORE || tag.handle == "!!" {
+        return Some(&tag.suffix);
+    }
+    if tag.handle.is_empty() {
+        return tag.suffix.strip_prefix(CORE);
+    }
+    None
+}
+
+/// sigs.k8s.io/yaml's conversion of a go-yaml map key to a JSON key: strings as they are,
+/// booleans and integers spelled out, floats as Go's `FormatFloat(f, 'g', -1, 32)`; null and
+/// integers beyond `i64` (go-yaml's `uint64`) are refused. `Err` names what the key is.
+pub(crate) fn go_key(resolved: &Plain, text: &str) -> Result<String, &'static str> {
+    Ok(match resolved {
+        Plain::Str => text.to_owned(),
+        Plain::Decoded(s) => s.clone(),
+        Plain::Null => return Err("null"),
+        Plain::Bool(b) => b.to_string(),
+        Plain::Int(i) => i.to_string(),
+        Plain::Uint(_) => return Err("an integer larger than 2^63-1"),
+        Plain::Float(f) => go_format_float32_g(*f),
+    })
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)` with sigs.k8s.io/yaml's names for infinities and
+/// NaN: the shortest digits that read back as the same `float32`, in exponent form when the
+/// exponent is below -4 or at least 6 (`1e+06`, `1.5e-05`), else in positional form.
+pub(crate) fn go_format_float32_g(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.into();
+    }
+    let f = f as f32;
+    if f.is_infinite() {
+        // Finite as f64, beyond f32: Go rounds it to ±Inf as well.
+        return if f > 0.0 { ".inf" } else { "-.inf" }.into();
+    }
+    let neg = f.is_sign_negative();
+    if f == 0.0 {
+        return if neg { "-0" } else { "0" }.into();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `d.ddde<exp>`.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
+    let exp: i32 = exp.parse().expect("`{:e}` exponent is a number");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if !(-4..6).contains(&exp) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    } else if exp < 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+        out.push_str(&digits);
+    } else {
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(&digits);
+            out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+        } else {
+            out.push_str(&digits[..int_len]);
+            out.push('.');
+            out.push_str(&digits[int_len..]);
+        }
+    }
+    out
+}
+
+/// Go's `base64.StdEncoding.DecodeString` (which skips line breaks) as go-yaml uses it for
+/// `!!binary`, the bytes then turned into a string as Go's JSON encoder does: each byte that
+/// is not part of valid UTF-8 becomes U+FFFD.
+fn go_base64(text: &str) -> Option<String> {
+    use base64::Engine as _;
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|b| !matches!(b, b'\r' | b'\n'))
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(clean)
+        .ok()?;
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes.as_slice();
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                out.push_str(std::str::from_utf8(&rest[..valid]).expect("valid prefix"));
+                out.push('\u{fffd}');
+                rest = &rest[valid + 1..];
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Whether go-yaml v2 reads `text` as a timestamp (`parseTimestamp`): four digits and a dash,
+/// then one of `2006-1-2`, `2006-1-2 15:4:5.999999999`, or `2006-1-2T15:4:5.999999999Z07:00`
+/// (`T` or `t`; `Z` or an offset), with a real calendar date.
+fn is_go_timestamp(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    // Go's time.Parse: a number of 1 or 2 digits for month, day, hour, minute, second.
+    fn num(b: &[u8], i: &mut usize, max_len: usize) -> Option<u32> {
+        let start = *i;
+        while *i < b.len() && *i - start < max_len && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        (*i > start).then(|| {
+            b[start..*i]
+                .iter()
+                .fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+        })
+    }
+    let year: u32 = text[..4].parse().unwrap_or(0);
+    let mut i = 5;
+    let Some(month) = num(b, &mut i, 2) else {
+        return false;
+    };
+    if b.get(i) != Some(&b'-') {
+        return false;
+    }
+    i += 1;
+    let Some(day) = num(b, &mut i, 2) else {
+        return false;
+    };
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let zone = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    i += 1;
+    for (max, sep) in [(23, Some(b':')), (59, Some(b':')), (59, None)] {
+        match num(b, &mut i, 2) {
+            Some(v) if v <= max => {}
+            _ => return false,
+        }
+        if let Some(sep) = sep {
+            if b.get(i) != Some(&sep) {
+                return false;
+            }
+            i += 1;
+        }
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start || i - start > 9 {
+            return false;
+        }
+    }
+    if !zone {
+        return i == b.len();
+    }
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            let rest = &text[i + 1..];
+            rest.len() == 5
+                && rest.as_bytes()[2] == b':'
+                && rest[..2].parse::<u32>().is_ok_and(|h| h <= 23)
+                && rest[3..].parse::<u32>().is_ok_and(|m| m <= 59)
+                && rest[..2]
+                    .bytes()
+                    .chain(rest[3..].bytes())
+                    .all(|c| c.is_ascii_digit())
+        }
+        _ => false,
     }
 }
 
@@ -646,7 +1155,10 @@ pub(crate) enum Plain {
     Int(i64),
     Uint(u64),
     Float(f64),
+    /// The text as written.
     Str,
+    /// A string other than the text: a `!!binary` scalar decoded.
+    Decoded(String),
 }
 
 impl Plain {
@@ -666,6 +1178,7 @@ impl Plain {
                 }
             }
             Plain::Str => Value::String(text.to_owned()),
+            Plain::Decoded(s) => Value::String(s),
         }
     }
 }
@@ -712,7 +1225,23 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
         ".nan" | ".NaN" | ".NAN" => return Plain::Float(f64::NAN),
         _ => {}
     }
-    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+    if first == b'.' {
+        // go-yaml hands these to `strconv.ParseFloat` as written: no integers, and underscores
+        // only between digits, as in Go's float literals (`.6_6` is 0.66, `._5` a string).
+        let b = text.as_bytes();
+        let underscores_ok = b.iter().enumerate().all(|(i, &c)| {
+            c != b'_'
+                || (i > 0
+                    && b[i - 1].is_ascii_digit()
+                    && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        });
+        let plain: String = text.chars().filter(|&c| c != '_').collect();
+        return match plain.parse::<f64>() {
+            Ok(f) if underscores_ok && is_yaml_float(&plain) && f.is_finite() => Plain::Float(f),
+            _ => Plain::Str,
+        };
+    }
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
         return Plain::Str;
     }
     let plain: std::borrow::Cow<'_, str> = if text.contains('_') {
@@ -726,8 +1255,10 @@ pub(crate) fn resolve_plain(text: &str) -> Plain {
     if let Some(i) = go_parse_int(&plain) {
         return i;
     }
+    // `strconv.ParseFloat` fails on a number out of range (`1e400`): go-yaml keeps the text.
     if is_yaml_float(&plain)
         && let Ok(f) = plain.parse::<f64>()
+        && f.is_finite()
     {
         return Plain::Float(f);
     }
@@ -875,7 +1406,7 @@ pub(crate) fn differs_from_yaml12(text: &str, resolved: &Plain) -> Option<(Strin
 #[inline]
 fn read_alike(text: &str, resolved: &Plain) -> bool {
     match resolved {
-        Plain::Str | Plain::Null => true,
+        Plain::Str | Plain::Decoded(_) | Plain::Null => true,
         Plain::Bool(_) => matches!(text, "true" | "false" | "True" | "False" | "TRUE" | "FALSE"),
         Plain::Int(_) => is_short_decimal(text),
         _ => false,
@@ -884,7 +1415,7 @@ fn read_alike(text: &str, resolved: &Plain) -> bool {
 
 #[inline(never)]
 fn both_readings_differ(text: &str, resolved: &Plain) -> Option<(String, String)> {
-    if matches!(resolved, Plain::Str | Plain::Null) {
+    if matches!(resolved, Plain::Str | Plain::Decoded(_) | Plain::Null) {
         return None;
     }
     let k8s = resolved.clone().value(text);
@@ -1134,6 +1665,189 @@ mod tests {
         }
         let err = parse_stream("bomb.yaml", &text).remove(0).unwrap_err();
         assert_eq!(err.kind, InputErrorKind::Limit);
+    }
+
+    /// issue 25: one large string aliased many times is bounded by the bytes it repeats, before
+    /// the copies are made, with an error that names the line of the alias.
+    #[test]
+    fn aliases_are_bounded_by_the_bytes_they_repeat() {
+        let big = "x".repeat(1024 * 1024);
+        let mut text = format!("a: &a {big}\nb:\n");
+        for _ in 0..17 {
+            text.push_str("- *a\n");
+        }
+        let err = parse_stream("big.yaml", &text).remove(0).unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Limit);
+        assert_eq!(err.line, 19, "{err:?}");
+        assert_eq!(err.field.as_deref(), Some("b[16]"));
+        assert!(
+            err.message.contains("repeat more than 16 MiB"),
+            "{}",
+            err.message
+        );
+        // Sixteen copies are within the limit.
+        let ok = text.rsplit_once("- *a\n").unwrap().0;
+        assert_eq!(one(ok).value["b"].as_array().unwrap().len(), 16);
+    }
+
+    /// issue 25: the fast path and the full parser apply the same node limit: a long list the
+    /// fast path used to read whole is refused by both.
+    #[test]
+    fn both_readers_apply_the_node_limit() {
+        let list = "- 1\n".repeat(crate::limits::MAX_NODES);
+        let doc = raw_documents(&list)[0];
+        assert!(
+            doc.parse_fast().is_none(),
+            "the fast path leaves it to the full parser"
+        );
+        let err = doc.parse("list.yaml").unwrap().unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Limit);
+        assert!(
+            err.message.contains("more than 2000000 nodes"),
+            "{}",
+            err.message
+        );
+    }
+
+    /// Both readers count nodes alike, with anchors or without, at the limit and past it.
+    #[test]
+    fn both_readers_count_nodes_alike() {
+        crate::limits::TEST_MAX_NODES.with(|m| m.set(303));
+        // The root, `k` and its list, then three nodes per item (the item, its key, its
+        // value): 100 items fit.
+        for (items, fits) in [(100, true), (101, false)] {
+            let block = format!("k:\n{}", "- a: 1\n".repeat(items));
+            let flow = format!("k: [{}]\n", vec!["{a: 1}"; items].join(", "));
+            for text in [block, flow] {
+                let doc = raw_documents(&text)[0];
+                let full = doc.parse_full("n.yaml").unwrap();
+                assert_eq!(full.is_ok(), fits, "{items}: {full:?}");
+                assert_eq!(doc.parse_fast().is_some(), fits, "{items}");
+            }
+            let anchored = format!("k:\n- &x a: 1\n{}", "- a: 1\n".repeat(items - 1));
+            let full = raw_documents(&anchored)[0].parse("n.yaml").unwrap();
+            assert_eq!(full.is_ok(), fits, "{items} anchored: {full:?}");
+        }
+        crate::limits::TEST_MAX_NODES.with(|m| m.set(crate::limits::MAX_NODES));
+    }
+
+    /// go-yaml's "excessive aliasing" rule: a small document made mostly of alias copies is
+    /// refused, as Kubernetes refuses it.
+    #[test]
+    fn excessive_aliasing_is_refused_like_go_yaml() {
+        let anchor: Vec<String> = (0..200).map(|i| i.to_string()).collect();
+        let mut text = format!("a: &a [{}]\nb: [", anchor.join(", "));
+        text.push_str(&vec!["*a"; 200].join(", "));
+        text.push_str("]\n");
+        let err = parse_stream("laughs.yaml", &text).remove(0).unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Limit);
+        assert!(
+            err.message.contains("excessive aliasing"),
+            "{}",
+            err.message
+        );
+        // Ordinary reuse is fine.
+        let d = one("env: &env [{name: A, value: '1'}]\nc1: {env: *env}\nc2: {env: *env}\n");
+        assert_eq!(d.value["c2"]["env"][0]["name"], "A");
+    }
+
+    /// issue 22: a flow sequence whose closing `]` sits at its key's indentation, and other
+    /// lines go-yaml reads at any indentation inside flow collections and quoted scalars.
+    #[test]
+    fn flow_collections_and_quotes_ignore_indentation_like_go_yaml() {
+        let d = one(
+            "spec:\n  containers:\n  - name: app\n    command: [\n      \"sh\", \"-c\",\n    ]\n    image: x\n",
+        );
+        let c = &d.value["spec"]["containers"][0];
+        assert_eq!(c["command"], serde_json::json!(["sh", "-c"]));
+        assert_eq!(c["image"], "x");
+        // Positions are those of the text as written.
+        assert_eq!(d.root.position("spec.containers[0].command[1]"), (5, 13));
+        assert_eq!(d.root.position("spec.containers[0].image"), (7, 5));
+        let d = one("command: [\n  \"sh\",\n  \"-c\"\n]\nnext: 1\n");
+        assert_eq!(d.value["command"], serde_json::json!(["sh", "-c"]));
+        let d = one("a:\n  b: {\nc: 1,\n   d: [1,\n2]}\n  e: \"one\ntwo\"\n");
+        assert_eq!(
+            d.value,
+            serde_json::json!({"a": {"b": {"c": 1, "d": [1, 2]}, "e": "one two"}})
+        );
+        // Block context keeps its rules: a key out of line is still an error.
+        let err = parse_stream("bad.yaml", "a:\n  b: 1\n c: 2\n")
+            .remove(0)
+            .unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Syntax);
+    }
+
+    /// Keys as sigs.k8s.io/yaml converts go-yaml's keys; null and huge integer keys refused.
+    #[test]
+    fn keys_convert_like_sigs_k8s_yaml() {
+        let d = one(
+            "1e6: a\n1.5: b\n0.0001: c\n100000.0: d\n123456789.0: e\n-0.0: f\n.inf: g\n0x10: h\n",
+        );
+        let keys: Vec<&str> = d
+            .value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for k in [
+            "1e+06",
+            "1.5",
+            "0.0001",
+            "100000",
+            "1.2345679e+08",
+            "-0",
+            ".inf",
+            "16",
+        ] {
+            assert!(keys.contains(&k), "{k} not in {keys:?}");
+        }
+        for bad in [
+            "~: x\n",
+            "null: x\n",
+            "18446744073709551615: x\n",
+            "{~: x}\n",
+        ] {
+            let err = parse_stream("k.yaml", bad).remove(0).unwrap_err();
+            assert_eq!(err.kind, InputErrorKind::FieldType, "{bad:?}: {err:?}");
+        }
+        assert_eq!(go_format_float32_g(1e-5), "1e-05");
+        assert_eq!(go_format_float32_g(0.1), "0.1");
+        assert_eq!(go_format_float32_g(1e39), ".inf");
+    }
+
+    /// go-yaml v2 writes a merged mapping over the keys written before the `<<`.
+    #[test]
+    fn merges_override_earlier_keys_as_go_yaml_v2_does() {
+        let d = one("b: &b {p: 1, q: 2}\nm:\n  p: 0\n  <<: *b\n  q: 3\n");
+        assert_eq!(d.value["m"], serde_json::json!({"p": 1, "q": 3}));
+        assert!(
+            d.notes
+                .iter()
+                .any(|n| n.kind == NoteKind::DuplicateKey && n.path == "m.p"),
+            "{:?}",
+            d.notes
+        );
+        let d = one("a: &a {k: 1}\nb: &b {k: 2, l: 2}\nm:\n  <<: [*a, *b]\n");
+        assert_eq!(d.value["m"], serde_json::json!({"k": 1, "l": 2}));
+        let err = parse_stream("m.yaml", "s: &s [{a: 1}]\nm:\n  <<: *s\n")
+            .remove(0)
+            .unwrap_err();
+        assert_eq!(err.kind, InputErrorKind::Syntax);
+    }
+
+    /// A block scalar at the end of a stream whose last line is blanks without a line break.
+    #[test]
+    fn a_last_line_of_blanks_adds_nothing_to_a_block_scalar() {
+        for text in ["a: |\n  x\n  ", "a: |\n  x\n  \n  "] {
+            let doc = raw_documents(text)[0];
+            let full = doc.parse_full("b.yaml").unwrap().unwrap();
+            assert_eq!(full.value["a"], "x\n", "{text:?}");
+            if let Some(fast) = doc.parse_fast() {
+                assert_eq!(fast.value, full.value, "{text:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,229 @@
+//! Indentation that go-yaml ignores and saphyr does not.
+//!
+//! Kubernetes and Helm read YAML with go-yaml v2, a port of libyaml, which checks indentation
+//! only in block context: inside a flow collection (`[...]`, `{...}`) and inside a quoted scalar
+//! that spans lines, a line may start at any column. So Helm and `kubectl` accept
+//!
+//! ```yaml
+//!     command: [
+//!       "sh", "-c",
+//!     ]
+//! ```
+//!
+//! with the closing `]` at the column of its key (common in hand-written templates), and a
+//! continuation line of a quoted string at column 0. saphyr follows YAML 1.2, which wants such
+//! lines indented deeper than the block they sit in, and refuses them ("invalid indentation").
+//!
+//! When saphyr refuses a document, [`lift`] finds the lines that begin inside a flow collection
+//! or a quoted scalar and indents each that is shallower than the construct it continues, by
+//! prefixing spaces. In those places leading white space means nothing to YAML (flow content is
+//! separated by any white space; a quoted or plain scalar's line breaks fold and its continuation
+//! lines lose their leading white space), so the values do not change; the full parser then reads
+//! the lifted text, and [`Lifted::col`] maps its columns back to the original's. Lines stay
+//! where they were. Only documents saphyr refused are lifted, so nothing it reads today changes.
+
+/// A document with some lines indented further, and by how much.
+pub(crate) struct Lifted {
+    pub(crate) text: String,
+    /// For each line (0-based) of the document, the spaces added at its start.
+    added: Vec<u32>,
+}
+
+impl Lifted {
+    /// The column (1-based) in the original text of `col` on 0-based line `line` of the
+    /// lifted text.
+    pub(crate) fn col(&self, line: usize, col: u32) -> u32 {
+        match self.added.get(line) {
+            Some(&added) if added > 0 => col.saturating_sub(added).max(1),
+            _ => col,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    Single,
+    Double,
+}
+
+/// The text with every line that continues a flow collection or a quoted scalar indented
+/// at least one column past the line the construct started on; `None` when no line needs it.
+pub(crate) fn lift(text: &str) -> Option<Lifted> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut added = vec![0u32; lines.len()];
+    let mut changed = false;
+    // A `#` right after a closing quote or bracket: go-yaml starts a comment there (it needs
+    // no blank before it), saphyr refuses it. A blank goes before it; only the comment moves.
+    let mut comment_at: Vec<Option<usize>> = vec![None; lines.len()];
+
+    // Scanner state carried from line to line.
+    let mut flow_depth = 0usize;
+    let mut quote: Option<Quote> = None;
+    // Indentation the continuation lines of the open construct need: one past the column
+    // where the outermost one began, which is deeper than any block it sits in.
+    let mut needed = 0usize;
+    // A block scalar's content: lines more indented than this (or blank) belong to it.
+    let mut block_scalar_parent: Option<usize> = None;
+
+    for (i, line) in lines.iter().enumerate() {
+        let bytes = line.as_bytes();
+        let indent = bytes
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let content = &bytes[indent..];
+        let blank = content.iter().all(|b| b.is_ascii_whitespace());
+        if let Some(parent) = block_scalar_parent {
+            if blank || indent > parent {
+                continue;
+            }
+            block_scalar_parent = None;
+        }
+        if (flow_depth > 0 || quote.is_some()) && !blank && indent < needed {
+            added[i] = (needed - indent) as u32;
+            changed = true;
+        }
+        // Scan the line's content.
+        let mut at_node_start = true;
+        // Where the current token began, and the column of the last key or `-` on the line:
+        // a block scalar's content is indented deeper than that.
+        let mut token_start = indent;
+        let mut owner_col = indent;
+        // Whether an anchor or tag began the current token.
+        let mut props = false;
+        let mut j = indent;
+        while j < bytes.len() {
+            let c = bytes[j];
+            if let Some(q) = quote {
+                match (q, c) {
+                    (Quote::Double, b'\\') => j += 1,
+                    (Quote::Double, b'"') => quote = None,
+                    (Quote::Single, b'\'') if bytes.get(j + 1) == Some(&b'\'') => j += 1,
+                    (Quote::Single, b'\'') => quote = None,
+                    _ => {}
+                }
+                j += 1;
+                at_node_start = false;
+                continue;
+            }
+            let prev_blank = j == 0 || matches!(bytes[j - 1], b' ' | b'\t');
+            if c == b'#' && j > 0 && matches!(bytes[j - 1], b'"' | b'\'' | b']' | b'}') {
+                comment_at[i] = Some(j);
+                changed = true;
+                break;
+            }
+            let next_blank = matches!(bytes.get(j + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n'));
+            match c {
+                b'#' if prev_blank => break,
+                b' ' | b'\t' | b'\r' | b'\n' => {}
+                b'[' | b'{' if flow_depth > 0 || at_node_start => {
+                    if flow_depth == 0 {
+                        needed = j + 1;
+                    }
+                    flow_depth += 1;
+                    at_node_start = true;
+                }
+                b']' | b'}' if flow_depth > 0 => {
+                    flow_depth -= 1;
+                    at_node_start = false;
+                }
+                b',' if flow_depth > 0 => at_node_start = true,
+                b'"' | b'\'' if at_node_start => {
+                    if !props {
+                        token_start = j;
+                    }
+                    props = false;
+                    if flow_depth == 0 {
+                        needed = j + 1;
+                    }
+                    quote = Some(if c == b'"' {
+                        Quote::Double
+                    } else {
+                        Quote::Single
+                    });
+                    at_node_start = false;
+                }
+                b'-' | b'?' if at_node_start && next_blank => owner_col = j,
+                b':' if flow_depth == 0 && next_blank => {
+                    owner_col = token_start;
+                    at_node_start = true;
+                    props = false;
+                }
+                b':' if next_blank
+                    || (flow_depth > 0 && matches!(bytes.get(j + 1), Some(b',' | b']' | b'}'))) =>
+                {
+                    at_node_start = true;
+                }
+                b'&' | b'!' if at_node_start => {
+                    // Anchor or tag: a node still follows, and starts here.
+                    if !props {
+                        token_start = j;
+                        props = true;
+                    }
+                    while j + 1 < bytes.len()
+                        && !matches!(bytes[j + 1], b' ' | b'\t' | b'\r' | b'\n')
+                    {
+                        j += 1;
+                    }
+                }
+                b'|' | b'>' if at_node_start && flow_depth == 0 => {
+                    block_scalar_parent = Some(owner_col);
+                    break;
+                }
+                _ => {
+                    if at_node_start && !props {
+                        token_start = j;
+                    }
+                    at_node_start = false;
+                    props = false;
+                }
+            }
+            j += 1;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + added.iter().sum::<u32>() as usize);
+    for ((line, &n), comment) in lines.iter().zip(&added).zip(&comment_at) {
+        out.extend(std::iter::repeat_n(' ', n as usize));
+        match comment {
+            Some(at) => {
+                out.push_str(&line[..*at]);
+                out.push(' ');
+                out.push_str(&line[*at..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    Some(Lifted { text: out, added })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifts_only_lines_inside_flow_collections_and_quotes() {
+        let text = "a:\n  command: [\n  \"sh\",\n  ]\n  b: \"x\ny\"\n  c: |\n    [\n  d: x\n";
+        let l = lift(text).unwrap();
+        assert_eq!(
+            l.text,
+            "a:\n  command: [\n            \"sh\",\n            ]\n  b: \"x\n      y\"\n  c: |\n    [\n  d: x\n"
+        );
+        assert_eq!(l.col(2, 13), 3);
+        assert_eq!(l.col(0, 1), 1);
+        // A block scalar ends at a line no deeper than its key.
+        let l = lift("- a: >\n    x\n  b: \"c\nd\"\n").unwrap();
+        assert_eq!(l.text, "- a: >\n    x\n  b: \"c\n      d\"\n");
+        let l = lift("- &a a: >\n   x\n  &b b: \"c\nd\"\n").unwrap();
+        assert_eq!(l.text, "- &a a: >\n   x\n  &b b: \"c\n         d\"\n");
+        // A comment right after a closing quote or bracket gets its blank.
+        assert_eq!(
+            lift("a: \"x\"# c\nb: [1]#d\n").unwrap().text,
+            "a: \"x\" # c\nb: [1] #d\n"
+        );
+        // Brackets inside plain scalars and comments open nothing.
+        assert!(lift("a: b[0]\nc: d # [\ne: 1\n").is_none());
+    }
+}
