@@ -762,14 +762,6 @@ fn cncf(ctx: &Ctx<'_>) -> Decision {
                 products.join(",")
             ),
         ),
-        CncfAnswer::Incomplete { products } => Decision::new(
-            Outcome::Unknown,
-            method,
-            format!(
-                "the release data's CNCF list for {version} is incomplete where {} would be; run with --online{online_note}",
-                products.join(", ")
-            ),
-        ),
         CncfAnswer::NewerThanList { newest } => Decision::new(
             Outcome::Unknown,
             method,
