@@ -224,7 +224,11 @@ fn cncf_data_cmd(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         (None, None, None, None, None, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value"));
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a value"))
+        };
         match a.as_str() {
             "--repo" => repo = Some(PathBuf::from(value()?)),
             "--listing" => listing = Some(PathBuf::from(value()?)),
@@ -341,13 +345,25 @@ mod tests {
         assert_eq!(d.cncf.products.len(), 3);
         assert_eq!(d.cncf.commit.as_deref(), Some("0123abc"));
         assert_eq!(d.cncf.aliases["rke2"], ["rke2", "rke-government", "rke"]);
-        assert_eq!(d.to_json_text(), text, "the written text is the canonical form");
+        assert_eq!(
+            d.to_json_text(),
+            text,
+            "the written text is the canonical form"
+        );
         // No product directory in range: an error, not an empty list.
         let old = CncfListing {
             paths: vec!["v1.29/rke2".into()],
             ..listing
         };
-        assert!(with_cncf_list(haven_checks::release::EMBEDDED_RELEASE_DATA, &old, Some((1, 30)), "x").is_err());
+        assert!(
+            with_cncf_list(
+                haven_checks::release::EMBEDDED_RELEASE_DATA,
+                &old,
+                Some((1, 30)),
+                "x"
+            )
+            .is_err()
+        );
     }
 
     /// The command runs `git ls-tree` on a real repository.

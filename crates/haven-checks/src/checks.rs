@@ -159,7 +159,7 @@ fn havenversion(ctx: &Ctx<'_>) -> Decision {
         "release data ({}, {})",
         ctx.release.origin, ctx.release.date
     );
-    if let Some(why) = ctx.release.too_old(ctx.today) {
+    if let Some(why) = ctx.release.checker_too_old(ctx.today) {
         return Decision::new(Outcome::Unknown, method, why);
     }
     let own = &ctx.inputs.tool_version;
@@ -708,16 +708,31 @@ fn cncf(ctx: &Ctx<'_>) -> Decision {
             "platform {} detected from {}; looked up live in {}",
             p.name, p.determined_by, online.source
         );
-        let d = match &online.found {
-            Some(dir) => Decision::new(
+        let d = match (&online.found, &online.e2e) {
+            (Some(dir), Some(e2e)) if e2e.failed > 0 => Decision::new(
+                Outcome::No,
+                method,
+                format!(
+                    "cncf/k8s-conformance v{version}/{dir} exists, but its e2e.log reports {} failed of {} conformance tests",
+                    e2e.failed,
+                    e2e.passed + e2e.failed
+                ),
+            ),
+            (Some(dir), e2e) => Decision::new(
                 Outcome::Yes,
                 method,
                 format!(
-                    "{} {version} is CNCF-certified (cncf/k8s-conformance v{version}/{dir})",
-                    p.name
+                    "{} {version} is CNCF-certified (cncf/k8s-conformance v{version}/{dir}{})",
+                    p.name,
+                    match (e2e, &online.note) {
+                        (Some(e), _) =>
+                            format!("; e2e.log: {} passed, {} failed", e.passed, e.failed),
+                        (None, Some(n)) => format!("; e2e.log not read: {n}"),
+                        (None, None) => String::new(),
+                    }
                 ),
             ),
-            None => Decision::new(
+            (None, _) => Decision::new(
                 Outcome::No,
                 method,
                 format!(

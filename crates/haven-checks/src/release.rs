@@ -31,6 +31,11 @@ pub const MAX_AGE_DAYS: i32 = 90;
 /// name with `.minisig` appended.
 pub const RELEASE_DATA_FILE: &str = "haven-release-data.json";
 
+/// File name of the unsigned data `haven check --update-release-data` writes to the per-user data
+/// directory: fresh Kubernetes releases and CNCF list, merged over the signed or built-in data
+/// ([`ReleaseData::with_update`]).
+pub const UPDATED_RELEASE_DATA_FILE: &str = "updated-release-data.json";
+
 /// Why release data could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReleaseDataError {
@@ -130,6 +135,11 @@ pub struct ReleaseData {
     /// still decides the version checks (the report still names its date). Set by the caller.
     #[serde(skip)]
     pub given: bool,
+    /// Set when fresher Kubernetes and CNCF data was merged in ([`ReleaseData::with_update`]):
+    /// the day of the data the haven release list (and its hashes) came from, which still decides
+    /// whether that list is too old.
+    #[serde(skip)]
+    pub checker_date: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,7 +232,10 @@ pub fn products_from_listing<'a>(
             continue;
         }
         minors.insert(minor);
-        products.entry(product.to_owned()).or_default().insert(minor);
+        products
+            .entry(product.to_owned())
+            .or_default()
+            .insert(minor);
     }
     let show = |(a, b): (u32, u32)| format!("{a}.{b}");
     (
@@ -443,6 +456,62 @@ impl ReleaseData {
         }
     }
 
+    /// Why the haven release list is too old to judge `havenversion` by; `None` when it may. The
+    /// list may be older than the rest when `--update-release-data` refreshed only the
+    /// Kubernetes and CNCF parts.
+    pub fn checker_too_old(&self, today: jiff::civil::Date) -> Option<String> {
+        let Some(date) = &self.checker_date else {
+            return self.too_old(today);
+        };
+        if self.given {
+            return None;
+        }
+        let age = parse_day(date).map(|d| {
+            (today - d)
+                .total((jiff::Unit::Day, today))
+                .map(|d| d.floor() as i32)
+                .unwrap_or_default()
+        });
+        match age {
+            Some(age) if age > MAX_AGE_DAYS => Some(format!(
+                "the haven release list ({}, dated {date}) is {age} days old, more than {MAX_AGE_DAYS}: newer haven releases may exist; install the release data of a newer haven release, or give a file with --release-data",
+                self.origin
+            )),
+            Some(_) => None,
+            None => Some(format!(
+                "the haven release list has no readable date ({date:?})"
+            )),
+        }
+    }
+
+    /// This data with the Kubernetes releases and the CNCF list of `update` (what
+    /// `--update-release-data` wrote), unless `update` is older (on a tie the update wins: it was
+    /// read live that day). The haven release list, its hashes
+    /// and the signature that vouches for them stay this data's: unsigned data never supplies a
+    /// hash.
+    pub fn with_update(self, update: ReleaseData) -> ReleaseData {
+        if update.day() < self.day() {
+            return self;
+        }
+        let checker_date = self
+            .checker_date
+            .clone()
+            .unwrap_or_else(|| self.date.clone());
+        ReleaseData {
+            origin: format!(
+                "{} (Kubernetes and CNCF list of {}) over {} (haven releases of {checker_date})",
+                update.origin, update.date, self.origin
+            ),
+            date: update.date,
+            source: update.source,
+            note: update.note,
+            kubernetes: update.kubernetes,
+            cncf: update.cncf,
+            checker_date: Some(checker_date),
+            ..self
+        }
+    }
+
     /// Kubernetes minors released on or before `today` (a planned release does not count yet).
     pub fn released_kubernetes(&self, today: jiff::civil::Date) -> Vec<(u32, u32)> {
         self.kubernetes
@@ -623,7 +692,10 @@ mod tests {
         assert_eq!(d.lookup("talos", (1, 33)), certified("talos"));
         assert_eq!(d.lookup("previder", (1, 37)), certified("previder"));
         assert_eq!(d.lookup("vke", (1, 33)), certified("vke"));
-        assert_eq!(d.lookup("windrivercloud", (1, 35)), certified("windrivercloud"));
+        assert_eq!(
+            d.lookup("windrivercloud", (1, 35)),
+            certified("windrivercloud")
+        );
         // Talos has no 1.30 submission.
         assert!(matches!(
             d.lookup("talos", (1, 30)),
@@ -633,6 +705,53 @@ mod tests {
             d.lookup("aks", (1, 29)),
             CncfAnswer::OlderThanList { .. }
         ));
+    }
+
+    #[test]
+    fn an_update_refreshes_kubernetes_and_cncf_but_never_hashes() {
+        let mut signed = ReleaseData::embedded();
+        signed.origin = "haven-release-data.json".into();
+        signed.signed_by = Some("the haven release key".into());
+        signed.checker.releases[0].sha256 = vec!["ab".repeat(32)];
+        let mut update = ReleaseData::embedded();
+        update.origin = "updated-release-data.json".into();
+        update.date = "2027-03-01".into();
+        update.kubernetes.releases.insert(
+            0,
+            KubernetesRelease {
+                minor: "1.39".into(),
+                released: "2027-02-20".into(),
+            },
+        );
+        update.checker.releases[0].sha256 = vec!["cd".repeat(32)];
+        update
+            .cncf
+            .products
+            .insert("newcomer".into(), vec!["1.38".into()]);
+        let merged = signed.clone().with_update(update.clone());
+        assert_eq!(merged.date, "2027-03-01");
+        assert_eq!(merged.latest_kubernetes(day("2027-03-02")), Some((1, 39)));
+        assert!(merged.cncf.products.contains_key("newcomer"));
+        assert_eq!(merged.signed_by.as_deref(), Some("the haven release key"));
+        assert!(merged.release_with_hash(&"ab".repeat(32)).is_some());
+        assert!(merged.release_with_hash(&"cd".repeat(32)).is_none());
+        assert!(
+            merged.origin.contains("updated-release-data.json"),
+            "{}",
+            merged.origin
+        );
+        assert_eq!(merged.checker_date.as_deref(), Some("2026-12-07"));
+        // Fresh for the Kubernetes checks, but the haven release list keeps its own age.
+        assert_eq!(merged.too_old(day("2027-04-01")), None);
+        let why = merged.checker_too_old(day("2027-04-01")).unwrap();
+        assert!(
+            why.contains("haven release list") && why.contains("2026-12-07"),
+            "{why}"
+        );
+        // An older update changes nothing.
+        let mut stale = update;
+        stale.date = "2026-01-01".into();
+        assert_eq!(signed.clone().with_update(stale), signed);
     }
 
     #[test]
@@ -663,13 +782,18 @@ mod tests {
     fn built_in_file_is_canonical_and_round_trips() {
         let d = ReleaseData::from_json("release-data.json", EMBEDDED_RELEASE_DATA).unwrap();
         let text = d.to_json_text();
-        assert_eq!(text, EMBEDDED_RELEASE_DATA, "regenerate with cargo xtask cncf-data");
+        assert_eq!(
+            text, EMBEDDED_RELEASE_DATA,
+            "regenerate with cargo xtask cncf-data"
+        );
         let back = ReleaseData::from_json("release-data.json", &text).unwrap();
         assert_eq!(back, d);
         // Odd strings survive: the writer leaves escaping to serde_json.
         let mut odd = d.clone();
         odd.note = "quote \" backslash \\ [ { , : \u{e9}".into();
-        odd.cncf.products.insert("a \"b\"".into(), vec!["1.37".into()]);
+        odd.cncf
+            .products
+            .insert("a \"b\"".into(), vec!["1.37".into()]);
         let back = ReleaseData::from_json("x", &odd.to_json_text()).unwrap();
         assert_eq!(back.note, odd.note);
         assert_eq!(back.cncf.products, odd.cncf.products);
