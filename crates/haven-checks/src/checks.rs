@@ -113,7 +113,7 @@ pub(crate) fn run(info: &CheckInfo, ctx: &Ctx<'_>) -> CheckResult {
         "logs" => logs(ctx),
         "metrics" => metrics(ctx),
         "shavalidation" => shavalidation(ctx),
-        "cis" => external(&ctx.inputs.cis, "--cis", "kube-bench"),
+        "cis" => cis(ctx),
         "kubescape" => external(&ctx.inputs.kubescape, "--kubescape", "kubescape"),
         other => Decision::new(
             Outcome::Unknown,
@@ -796,8 +796,37 @@ fn cncf(ctx: &Ctx<'_>) -> Decision {
     base(d)
 }
 
+/// `--cis`: kube-bench as a Job on every node (`--allow-writes`), judged from its JSON totals:
+/// no failed benchmark item on any node → YES.
+fn cis(ctx: &Ctx<'_>) -> Decision {
+    if ctx.inputs.cis == ExternalTool::Probed {
+        return match ctx.s.probes.iter().find(|p| p.check == "cis") {
+            Some(p) => {
+                let mut d = probe_decision(p);
+                d.method =
+                    "write probe (--allow-writes): kube-bench --json as a Job on every node".into();
+                d
+            }
+            None => Decision::new(
+                Outcome::Unknown,
+                "write probe (--allow-writes)",
+                "the kube-bench probe left no result",
+            ),
+        };
+    }
+    external(&ctx.inputs.cis, "--cis", "kube-bench")
+}
+
 fn external(tool: &ExternalTool, flag: &str, program: &str) -> Decision {
     match tool {
+        ExternalTool::NotRun { reason } => {
+            Decision::new(Outcome::Unknown, "not run", reason.clone())
+        }
+        ExternalTool::Probed => Decision::new(
+            Outcome::Unknown,
+            "not run",
+            format!("{program} has no write probe"),
+        ),
         ExternalTool::NotRequested => Decision::skipped(
             SkipReason::NotRequested,
             "not requested",

@@ -233,6 +233,10 @@ pub enum ExternalTool {
     },
     /// Asked for and found, but it could not be run or read.
     Failed { program: String, message: String },
+    /// Asked for, but not run: `reason` says what it needs (`--cis` without `--allow-writes`).
+    NotRun { reason: String },
+    /// Ran on the cluster as a write probe; its record (check `cis`) is in the snapshot's probes.
+    Probed,
 }
 
 /// Facts about this run that are not in the cluster.

@@ -80,9 +80,14 @@ pub struct ClusterCheckArgs {
     /// Also report the Haven+ capabilities: component, version and health of each.
     #[arg(long)]
     pub plus: bool,
-    /// Run the suggested CIS check with kube-bench (must be on PATH).
+    /// Run the suggested CIS check: kube-bench as a Job on every node (hostPID, the node's
+    /// Kubernetes directories read-only), in a namespace of its own deleted afterwards. A write:
+    /// needs --allow-writes.
     #[arg(long)]
     pub cis: bool,
+    /// kube-bench image of --cis (pinned by version, as kube-bench's job.yaml).
+    #[arg(long, value_name = "IMAGE", default_value = haven_cluster::probe::KUBE_BENCH_IMAGE)]
+    pub cis_image: String,
     /// Run the suggested Kubescape check with kubescape (must be on PATH).
     #[arg(long)]
     pub kubescape: bool,
@@ -478,44 +483,69 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Run an external tool for a suggested check. kube-bench: `kube-bench --json`, passes when its
-/// totals report no failure. kubescape: `kubescape scan --format json --output FILE`, passes when
-/// it exits 0 (its `--compliance-threshold` makes it exit non-zero below the threshold).
-fn external(requested: bool, program: &str, access: &ClusterAccessArgs) -> ExternalTool {
+fn probe_nodes(nodes: &[haven_cluster::NodeRecord]) -> Vec<haven_cluster::probe::ProbeNode> {
+    nodes
+        .iter()
+        .map(|n| haven_cluster::probe::ProbeNode {
+            name: n.name.clone(),
+            os_image: n.os_image.clone(),
+            kernel: n.kernel_version.clone(),
+        })
+        .collect()
+}
+
+/// `--cis` runs kube-bench on the cluster's nodes, never on this machine (which is not a node):
+/// only a live run with `--allow-writes` can, otherwise the check says what it needs.
+fn cis_state(args: &ClusterCheckArgs) -> ExternalTool {
+    if !args.cis {
+        ExternalTool::NotRequested
+    } else if args.snapshot.is_some() {
+        ExternalTool::NotRun {
+            reason:
+                "--cis runs kube-bench as a Job on the cluster's nodes: not possible on a snapshot"
+                    .into(),
+        }
+    } else if !args.allow_writes {
+        ExternalTool::NotRun {
+            reason: "--cis runs kube-bench as a Job on every node (hostPID, the node's Kubernetes directories read-only), a write to the cluster: it needs --allow-writes".into(),
+        }
+    } else {
+        ExternalTool::Probed
+    }
+}
+
+/// `--kubescape`: `kubescape scan --compliance-threshold 80 --format json`, on the same cluster as
+/// the checks (kubescape reads KUBECONFIG and takes --kube-context; without them it would scan
+/// whatever its own default points at); passes when it exits 0 (the threshold makes it exit
+/// non-zero below 80%).
+fn kubescape(requested: bool, access: &ClusterAccessArgs) -> ExternalTool {
     if !requested {
         return ExternalTool::NotRequested;
     }
+    let program = "kubescape";
     let Some(path) = find_on_path(program) else {
         return ExternalTool::Missing {
             program: program.into(),
         };
     };
     let shown = path.display().to_string();
-    let output = match program {
-        "kube-bench" => std::process::Command::new(&path).arg("--json").output(),
-        _ => {
-            // The same cluster as the checks: kubescape reads KUBECONFIG and takes
-            // --kube-context; without them it would scan whatever its own default points at.
-            let mut cmd = std::process::Command::new(&path);
-            cmd.args([
-                "scan",
-                "--compliance-threshold",
-                "80",
-                "--format",
-                "json",
-                "--output",
-                "/dev/stdout",
-            ]);
-            if let Some(c) = &access.context {
-                cmd.args(["--kube-context", c]);
-            }
-            if let Some(k) = &access.kubeconfig {
-                cmd.env("KUBECONFIG", k);
-            }
-            cmd.output()
-        }
-    };
-    let output = match output {
+    let mut cmd = std::process::Command::new(&path);
+    cmd.args([
+        "scan",
+        "--compliance-threshold",
+        "80",
+        "--format",
+        "json",
+        "--output",
+        "/dev/stdout",
+    ]);
+    if let Some(c) = &access.context {
+        cmd.args(["--kube-context", c]);
+    }
+    if let Some(k) = &access.kubeconfig {
+        cmd.env("KUBECONFIG", k);
+    }
+    let output = match cmd.output() {
         Ok(o) => o,
         Err(e) => {
             return ExternalTool::Failed {
@@ -525,40 +555,6 @@ fn external(requested: bool, program: &str, access: &ClusterAccessArgs) -> Exter
         }
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
-    if program == "kube-bench" {
-        let parsed: Option<serde_json::Value> = serde_json::from_str(&stdout).ok();
-        let totals = parsed
-            .as_ref()
-            .and_then(|v| v.get("Totals").or_else(|| v.get("totals")).cloned());
-        return match totals {
-            Some(t) => {
-                let fail = t
-                    .get("total_fail")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0);
-                let pass = t
-                    .get("total_pass")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0);
-                let warn = t
-                    .get("total_warn")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0);
-                ExternalTool::Ran {
-                    program: shown,
-                    passed: fail == 0,
-                    detail: format!("kube-bench: {pass} passed, {fail} failed, {warn} warnings"),
-                }
-            }
-            None => ExternalTool::Failed {
-                program: shown,
-                message: format!(
-                    "kube-bench gave no JSON totals (exit status {})",
-                    output.status
-                ),
-            },
-        };
-    }
     let score = serde_json::from_str::<serde_json::Value>(&stdout)
         .ok()
         .and_then(|v| {
@@ -669,20 +665,39 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                 s.probes.push(probe);
                 if let Some(nodes) = s.nodes.value() {
                     let bar = spinner("write probe: reading each node's security modules");
-                    let nodes: Vec<haven_cluster::probe::ProbeNode> = nodes
-                        .iter()
-                        .map(|n| haven_cluster::probe::ProbeNode {
-                            name: n.name.clone(),
-                            os_image: n.os_image.clone(),
-                            kernel: n.kernel_version.clone(),
-                        })
-                        .collect();
+                    let nodes = probe_nodes(nodes);
                     let options = haven_cluster::probe::NodeProbeOptions {
                         image: args.probe_image.clone(),
                         timeout: args.probe_timeout,
                         ..Default::default()
                     };
                     let probe = rt.block_on(haven_cluster::probe::node_probe(
+                        &conn.client,
+                        &nodes,
+                        &options,
+                    ));
+                    if let Some(b) = bar {
+                        b.finish_and_clear();
+                    }
+                    if probe.interrupted {
+                        return Err(format!(
+                            "interrupted; the probe namespace was cleaned up ({})",
+                            probe.facts.get("cleanup").cloned().unwrap_or_default()
+                        ));
+                    }
+                    s.probes.push(probe);
+                }
+                if args.cis
+                    && let Some(nodes) = s.nodes.value()
+                {
+                    let bar = spinner("write probe: kube-bench on every node (--cis)");
+                    let nodes = probe_nodes(nodes);
+                    let options = haven_cluster::probe::CisProbeOptions {
+                        image: args.cis_image.clone(),
+                        timeout: args.probe_timeout,
+                        ..Default::default()
+                    };
+                    let probe = rt.block_on(haven_cluster::probe::cis_probe(
                         &conn.client,
                         &nodes,
                         &options,
@@ -713,8 +728,8 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
         // Set by the release pipeline at compile time; any other build is self-built.
         release_build: option_env!("HAVEN_RELEASE_BUILD").is_some_and(|v| !v.is_empty()),
         cncf_online,
-        cis: external(args.cis, "kube-bench", &args.access),
-        kubescape: external(args.kubescape, "kubescape", &args.access),
+        cis: cis_state(args),
+        kubescape: kubescape(args.kubescape, &args.access),
         cncf: !args.no_cncf,
         plus: args.plus,
         waivers,
