@@ -804,3 +804,51 @@ fn ctrl_c_during_kube_bench_cleans_up_and_exits_2() {
         .collect();
     assert_eq!(deleted.len(), 1, "{:?}", server.requests());
 }
+/// `--kubescape` scans the cluster the checks ran on: the same kubeconfig (as KUBECONFIG) and
+/// context (as --kube-context).
+#[cfg(unix)]
+#[test]
+fn kubescape_gets_the_same_kubeconfig_and_context() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = ApiServer::start_background(fixture("compliant.yaml")).unwrap();
+    let d = Dir::new("kubescape");
+    let kc = d.write("prod.kubeconfig", &server.kubeconfig_yaml("prod"));
+    let bin = d.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = d.path("kubescape.record");
+    let script = format!("{bin}/kubescape");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"args=$*\" > '{record}'\necho \"KUBECONFIG=$KUBECONFIG\" >> '{record}'\necho '{{\"summaryDetails\": {{\"complianceScore\": 84.0}}}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args([
+            "check",
+            "--kubeconfig",
+            &kc,
+            "--context",
+            "prod",
+            "--kubescape",
+            "-o",
+            "haven-json",
+        ])
+        // A different KUBECONFIG in the environment must not win over --kubeconfig.
+        .env("KUBECONFIG", "/nonexistent/other.kubeconfig")
+        .env("HOME", std::env::temp_dir())
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", err(&o)));
+    let ks = suggested(&v, "kubescape");
+    assert_eq!(ks["result"], "YES", "{ks}");
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert!(recorded.contains("--kube-context prod"), "{recorded}");
+    assert!(
+        recorded.contains(&format!("KUBECONFIG={kc}\n")),
+        "{recorded}"
+    );
+}
