@@ -852,3 +852,17 @@ fn kubescape_gets_the_same_kubeconfig_and_context() {
         "{recorded}"
     );
 }
+
+/// `examples/demo.sh` shows the compliant fixture reading compliant: its `haven check` must not
+/// hide the exit code (the check above proves that cluster exits 0 with a self-built binary).
+#[test]
+fn the_demo_lets_haven_check_fail() {
+    let demo = include_str!("../../../examples/demo.sh");
+    let line = demo
+        .lines()
+        .find(|l| l.contains("\"$haven\" check"))
+        .expect("demo.sh runs haven check");
+    assert!(!line.contains("||"), "{line}");
+    assert!(demo.contains("set -euo pipefail"));
+    assert!(demo.contains("fixtures/clusters/compliant.yaml"));
+}
