@@ -113,7 +113,7 @@ pub(crate) fn run(info: &CheckInfo, ctx: &Ctx<'_>) -> CheckResult {
         "logs" => logs(ctx),
         "metrics" => metrics(ctx),
         "shavalidation" => shavalidation(ctx),
-        "cis" => external(&ctx.inputs.cis, "--cis", "kube-bench"),
+        "cis" => cis(ctx),
         "kubescape" => external(&ctx.inputs.kubescape, "--kubescape", "kubescape"),
         other => Decision::new(
             Outcome::Unknown,
@@ -159,7 +159,7 @@ fn havenversion(ctx: &Ctx<'_>) -> Decision {
         "release data ({}, {})",
         ctx.release.origin, ctx.release.date
     );
-    if let Some(why) = ctx.release.too_old(ctx.today) {
+    if let Some(why) = ctx.release.checker_too_old(ctx.today) {
         return Decision::new(Outcome::Unknown, method, why);
     }
     let own = &ctx.inputs.tool_version;
@@ -708,16 +708,31 @@ fn cncf(ctx: &Ctx<'_>) -> Decision {
             "platform {} detected from {}; looked up live in {}",
             p.name, p.determined_by, online.source
         );
-        let d = match &online.found {
-            Some(dir) => Decision::new(
+        let d = match (&online.found, &online.e2e) {
+            (Some(dir), Some(e2e)) if e2e.failed > 0 => Decision::new(
+                Outcome::No,
+                method,
+                format!(
+                    "cncf/k8s-conformance v{version}/{dir} exists, but its e2e.log reports {} failed of {} conformance tests",
+                    e2e.failed,
+                    e2e.passed + e2e.failed
+                ),
+            ),
+            (Some(dir), e2e) => Decision::new(
                 Outcome::Yes,
                 method,
                 format!(
-                    "{} {version} is CNCF-certified (cncf/k8s-conformance v{version}/{dir})",
-                    p.name
+                    "{} {version} is CNCF-certified (cncf/k8s-conformance v{version}/{dir}{})",
+                    p.name,
+                    match (e2e, &online.note) {
+                        (Some(e), _) =>
+                            format!("; e2e.log: {} passed, {} failed", e.passed, e.failed),
+                        (None, Some(n)) => format!("; e2e.log not read: {n}"),
+                        (None, None) => String::new(),
+                    }
                 ),
             ),
-            None => Decision::new(
+            (None, _) => Decision::new(
                 Outcome::No,
                 method,
                 format!(
@@ -762,14 +777,6 @@ fn cncf(ctx: &Ctx<'_>) -> Decision {
                 products.join(",")
             ),
         ),
-        CncfAnswer::Incomplete { products } => Decision::new(
-            Outcome::Unknown,
-            method,
-            format!(
-                "the release data's CNCF list for {version} is incomplete where {} would be; run with --online{online_note}",
-                products.join(", ")
-            ),
-        ),
         CncfAnswer::NewerThanList { newest } => Decision::new(
             Outcome::Unknown,
             method,
@@ -789,8 +796,37 @@ fn cncf(ctx: &Ctx<'_>) -> Decision {
     base(d)
 }
 
+/// `--cis`: kube-bench as a Job on every node (`--allow-writes`), judged from its JSON totals:
+/// no failed benchmark item on any node → YES.
+fn cis(ctx: &Ctx<'_>) -> Decision {
+    if ctx.inputs.cis == ExternalTool::Probed {
+        return match ctx.s.probes.iter().find(|p| p.check == "cis") {
+            Some(p) => {
+                let mut d = probe_decision(p);
+                d.method =
+                    "write probe (--allow-writes): kube-bench --json as a Job on every node".into();
+                d
+            }
+            None => Decision::new(
+                Outcome::Unknown,
+                "write probe (--allow-writes)",
+                "the kube-bench probe left no result",
+            ),
+        };
+    }
+    external(&ctx.inputs.cis, "--cis", "kube-bench")
+}
+
 fn external(tool: &ExternalTool, flag: &str, program: &str) -> Decision {
     match tool {
+        ExternalTool::NotRun { reason } => {
+            Decision::new(Outcome::Unknown, "not run", reason.clone())
+        }
+        ExternalTool::Probed => Decision::new(
+            Outcome::Unknown,
+            "not run",
+            format!("{program} has no write probe"),
+        ),
         ExternalTool::NotRequested => Decision::skipped(
             SkipReason::NotRequested,
             "not requested",

@@ -13,6 +13,7 @@ mod checks;
 pub mod config;
 pub mod plus;
 pub mod release;
+pub mod upstream;
 pub mod waivers;
 
 use std::collections::BTreeMap;
@@ -190,11 +191,11 @@ pub struct ReleaseDataInfo {
 }
 
 /// `--online`: what the live `cncf/k8s-conformance` repository said (looked up by the CLI before
-/// the checks run, so that they stay pure).
+/// the checks run, through [`upstream::cncf_online`], so that they stay pure).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CncfOnline {
-    /// Where it looked, e.g. `https://api.github.com/repos/cncf/k8s-conformance/contents/v1.37`.
+    /// Where it looked, e.g. `https://api.github.com/repos/cncf/k8s-conformance/contents/v1.37/rke2?ref=master`.
     pub source: String,
     /// `1.37`
     pub minor: String,
@@ -202,8 +203,21 @@ pub struct CncfOnline {
     pub found: Option<String>,
     /// The directories asked for.
     pub asked: Vec<String>,
+    /// The found submission's `e2e.log` summary, as upstream reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e2e: Option<E2eSummary>,
+    /// Why the `e2e.log` could not be read (the directory still counts, as in the offline list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Set when the lookup failed (network, timeout, HTTP error): the offline list decides.
     pub error: Option<String>,
+}
+
+/// The summary line of a conformance run's `e2e.log`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct E2eSummary {
+    pub passed: u64,
+    pub failed: u64,
 }
 
 /// State of an external tool for a suggested check.
@@ -223,6 +237,10 @@ pub enum ExternalTool {
     },
     /// Asked for and found, but it could not be run or read.
     Failed { program: String, message: String },
+    /// Asked for, but not run: `reason` says what it needs (`--cis` without `--allow-writes`).
+    NotRun { reason: String },
+    /// Ran on the cluster as a write probe; its record (check `cis`) is in the snapshot's probes.
+    Probed,
 }
 
 /// Facts about this run that are not in the cluster.
@@ -335,6 +353,8 @@ pub fn run_checks(
         .map(|r| format!("{} skipped: self-built binary", r.name))
         .collect();
     if let Some(why) = release.too_old(today) {
+        verdict_notes.push(why);
+    } else if let Some(why) = release.checker_too_old(today) {
         verdict_notes.push(why);
     }
     let verdict = if results.iter().all(CheckResult::passing) {

@@ -31,6 +31,11 @@ pub const MAX_AGE_DAYS: i32 = 90;
 /// name with `.minisig` appended.
 pub const RELEASE_DATA_FILE: &str = "haven-release-data.json";
 
+/// File name of the unsigned data `haven check --update-release-data` writes to the per-user data
+/// directory: fresh Kubernetes releases and CNCF list, merged over the signed or built-in data
+/// ([`ReleaseData::with_update`]).
+pub const UPDATED_RELEASE_DATA_FILE: &str = "updated-release-data.json";
+
 /// Why release data could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReleaseDataError {
@@ -130,6 +135,11 @@ pub struct ReleaseData {
     /// still decides the version checks (the report still names its date). Set by the caller.
     #[serde(skip)]
     pub given: bool,
+    /// Set when fresher Kubernetes and CNCF data was merged in ([`ReleaseData::with_update`]):
+    /// the day of the data the haven release list (and its hashes) came from, which still decides
+    /// whether that list is too old.
+    #[serde(skip)]
+    pub checker_date: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,20 +179,21 @@ pub struct UpstreamChecker {
 }
 
 /// The CNCF certified-Kubernetes list: which product directory of `cncf/k8s-conformance` exists
-/// for which minor.
+/// for which minor. Derived data (directory names only) from that Apache-2.0 repository; made
+/// and refreshed by `cargo xtask cncf-data` from a clone, or by `haven check
+/// --update-release-data` from GitHub's contents API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CncfData {
     pub source: String,
     pub licence: String,
+    /// The commit of `cncf/k8s-conformance` that was listed, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
     /// The day the repository was listed.
     pub listed_on: String,
-    /// The minors the list covers (`1.30` … `1.37`).
+    /// The minors the list covers (`1.30` … `1.37`): every product directory of each.
     pub minors: Vec<String>,
-    /// Minors whose listing stops early: names sorting after the one given were not listed, so
-    /// their absence proves nothing.
-    #[serde(default)]
-    pub incomplete_after: BTreeMap<String, String>,
     /// Platform key (the `cncfName` of a platform rule) → product directories that certify it.
     /// A key without an alias is its own directory.
     #[serde(default)]
@@ -196,6 +207,46 @@ pub struct CncfData {
     pub products: BTreeMap<String, Vec<String>>,
 }
 
+/// The product directories of `cncf/k8s-conformance` per minor, from paths `v1.37/rke2` (as
+/// `git ls-tree -d --name-only HEAD v1.37/` prints them; deeper paths, files at the top and
+/// other directories are ignored). Only minors from `oldest` on are kept. Returns the minors
+/// found (ascending) and product → minors.
+pub fn products_from_listing<'a>(
+    paths: impl IntoIterator<Item = &'a str>,
+    oldest: (u32, u32),
+) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
+    let mut minors = std::collections::BTreeSet::new();
+    let mut products: BTreeMap<String, std::collections::BTreeSet<(u32, u32)>> = BTreeMap::new();
+    for path in paths {
+        let path = path.trim().trim_end_matches('/');
+        let Some((dir, product)) = path.split_once('/') else {
+            continue;
+        };
+        if product.is_empty() || product.contains('/') || !dir.starts_with("v1.") {
+            continue;
+        }
+        let Some(minor) = parse_minor(dir) else {
+            continue;
+        };
+        if minor < oldest {
+            continue;
+        }
+        minors.insert(minor);
+        products
+            .entry(product.to_owned())
+            .or_default()
+            .insert(minor);
+    }
+    let show = |(a, b): (u32, u32)| format!("{a}.{b}");
+    (
+        minors.into_iter().map(show).collect(),
+        products
+            .into_iter()
+            .map(|(p, ms)| (p, ms.into_iter().map(show).collect()))
+            .collect(),
+    )
+}
+
 /// What the CNCF list says about one platform at one minor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CncfAnswer {
@@ -203,10 +254,8 @@ pub enum CncfAnswer {
     Certified { product: String },
     /// Runs Kubernetes as released (kubeadm): conformant by inference.
     UpstreamRelease,
-    /// Not listed, and the listing of that minor is complete for these names.
+    /// Not listed: none of these product directories has a submission for that minor.
     NotListed { products: Vec<String> },
-    /// The listing of that minor is cut short before these names.
-    Incomplete { products: Vec<String> },
     /// The minor is newer than the list.
     NewerThanList { newest: String },
     /// The minor is older than the list.
@@ -253,13 +302,7 @@ impl CncfData {
                 return CncfAnswer::Certified { product: p.clone() };
             }
         }
-        let key = format!("{}.{}", minor.0, minor.1);
-        let cut = self.incomplete_after.get(&key);
-        if cut.is_some_and(|cut| products.iter().any(|p| p.as_str() > cut.as_str())) {
-            CncfAnswer::Incomplete { products }
-        } else {
-            CncfAnswer::NotListed { products }
-        }
+        CncfAnswer::NotListed { products }
     }
 }
 
@@ -345,6 +388,40 @@ impl ReleaseData {
         Ok(d)
     }
 
+    /// The data as the JSON text of `data/release-data.json`: two-space indentation, but lists
+    /// of plain values and small records on one line each, so a CNCF list of two hundred
+    /// products stays a file a reviewer can diff. Reading it back gives the same data.
+    pub fn to_json_text(&self) -> String {
+        // The top level in the order a reader wants it (serde_json's map sorts keys).
+        let value = serde_json::to_value(self).expect("release data serialises");
+        let order = [
+            "apiVersion",
+            "kind",
+            "date",
+            "source",
+            "note",
+            "kubernetes",
+            "checker",
+            "upstreamChecker",
+            "cncf",
+        ];
+        let mut out = String::from("{\n");
+        let fields: Vec<(&str, &serde_json::Value)> = order
+            .iter()
+            .filter_map(|k| value.get(*k).map(|v| (*k, v)))
+            .filter(|(_, v)| !v.is_null())
+            .collect();
+        for (i, (k, v)) in fields.iter().enumerate() {
+            out.push_str("  ");
+            out.push_str(&serde_json::to_string(k).expect("JSON"));
+            out.push_str(": ");
+            write_compact(v, 1, &mut out);
+            out.push_str(if i + 1 < fields.len() { ",\n" } else { "\n" });
+        }
+        out.push_str("}\n");
+        out
+    }
+
     /// The day the data was compiled.
     pub fn day(&self) -> Option<jiff::civil::Date> {
         parse_day(&self.date)
@@ -379,6 +456,62 @@ impl ReleaseData {
         }
     }
 
+    /// Why the haven release list is too old to judge `havenversion` by; `None` when it may. The
+    /// list may be older than the rest when `--update-release-data` refreshed only the
+    /// Kubernetes and CNCF parts.
+    pub fn checker_too_old(&self, today: jiff::civil::Date) -> Option<String> {
+        let Some(date) = &self.checker_date else {
+            return self.too_old(today);
+        };
+        if self.given {
+            return None;
+        }
+        let age = parse_day(date).map(|d| {
+            (today - d)
+                .total((jiff::Unit::Day, today))
+                .map(|d| d.floor() as i32)
+                .unwrap_or_default()
+        });
+        match age {
+            Some(age) if age > MAX_AGE_DAYS => Some(format!(
+                "the haven release list ({}, dated {date}) is {age} days old, more than {MAX_AGE_DAYS}: newer haven releases may exist; install the release data of a newer haven release, or give a file with --release-data",
+                self.origin
+            )),
+            Some(_) => None,
+            None => Some(format!(
+                "the haven release list has no readable date ({date:?})"
+            )),
+        }
+    }
+
+    /// This data with the Kubernetes releases and the CNCF list of `update` (what
+    /// `--update-release-data` wrote), unless `update` is older (on a tie the update wins: it was
+    /// read live that day). The haven release list, its hashes
+    /// and the signature that vouches for them stay this data's: unsigned data never supplies a
+    /// hash.
+    pub fn with_update(self, update: ReleaseData) -> ReleaseData {
+        if update.day() < self.day() {
+            return self;
+        }
+        let checker_date = self
+            .checker_date
+            .clone()
+            .unwrap_or_else(|| self.date.clone());
+        ReleaseData {
+            origin: format!(
+                "{} (Kubernetes and CNCF list of {}) over {} (haven releases of {checker_date})",
+                update.origin, update.date, self.origin
+            ),
+            date: update.date,
+            source: update.source,
+            note: update.note,
+            kubernetes: update.kubernetes,
+            cncf: update.cncf,
+            checker_date: Some(checker_date),
+            ..self
+        }
+    }
+
     /// Kubernetes minors released on or before `today` (a planned release does not count yet).
     pub fn released_kubernetes(&self, today: jiff::civil::Date) -> Vec<(u32, u32)> {
         self.kubernetes
@@ -401,6 +534,74 @@ impl ReleaseData {
             .releases
             .iter()
             .find(|r| r.sha256.iter().any(|h| h.eq_ignore_ascii_case(sha256)))
+    }
+}
+
+/// Whether a JSON value is written on one line: scalars, lists of scalars, and records whose
+/// fields are all scalars.
+fn is_flat(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Array(items) => items.iter().all(|i| !i.is_array() && !i.is_object()),
+        Value::Object(fields) => fields.values().all(|f| !f.is_array() && !f.is_object()),
+        _ => true,
+    }
+}
+
+/// `serde_json` writes every value and key (escaping included); only the line breaks are ours.
+fn write_compact(v: &serde_json::Value, indent: usize, out: &mut String) {
+    use serde_json::Value;
+    let pad = |n: usize| "  ".repeat(n);
+    match v {
+        Value::Object(fields) if !fields.is_empty() && !is_flat(v) => {
+            out.push_str("{\n");
+            for (i, (k, f)) in fields.iter().enumerate() {
+                out.push_str(&pad(indent + 1));
+                out.push_str(&serde_json::to_string(k).expect("string"));
+                out.push_str(": ");
+                write_compact(f, indent + 1, out);
+                if i + 1 < fields.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            out.push_str(&pad(indent));
+            out.push('}');
+        }
+        Value::Array(items) if !items.is_empty() && !is_flat(v) => {
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(&pad(indent + 1));
+                write_compact(item, indent + 1, out);
+                if i + 1 < items.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            out.push_str(&pad(indent));
+            out.push(']');
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|i| serde_json::to_string(i).expect("JSON"))
+                .collect();
+            out.push_str(&format!("[{}]", items.join(", ")));
+        }
+        Value::Object(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(k, f)| {
+                    format!(
+                        "{}: {}",
+                        serde_json::to_string(k).expect("JSON"),
+                        serde_json::to_string(f).expect("JSON")
+                    )
+                })
+                .collect();
+            out.push_str(&format!("{{{}}}", fields.join(", ")));
+        }
+        scalar => out.push_str(&serde_json::to_string(scalar).expect("JSON")),
     }
 }
 
@@ -482,20 +683,120 @@ mod tests {
             d.lookup("rke2", (1, 29)),
             CncfAnswer::OlderThanList { .. }
         ));
-        // OVH has no 1.37 submission; the 1.37 listing is complete.
+        // OVH has no 1.37 submission: not certified.
         assert!(matches!(
             d.lookup("ovh", (1, 37)),
             CncfAnswer::NotListed { .. }
         ));
-        // The 1.33 listing stops at talos: a name after it proves nothing.
+        // Directories the earlier, cut-off listing missed (it stopped at 100 entries a minor).
+        assert_eq!(d.lookup("talos", (1, 33)), certified("talos"));
+        assert_eq!(d.lookup("previder", (1, 37)), certified("previder"));
+        assert_eq!(d.lookup("vke", (1, 33)), certified("vke"));
+        assert_eq!(
+            d.lookup("windrivercloud", (1, 35)),
+            certified("windrivercloud")
+        );
+        // Talos has no 1.30 submission.
         assert!(matches!(
-            d.lookup("vke", (1, 33)),
-            CncfAnswer::Incomplete { .. }
+            d.lookup("talos", (1, 30)),
+            CncfAnswer::NotListed { .. }
         ));
         assert!(matches!(
             d.lookup("aks", (1, 29)),
             CncfAnswer::OlderThanList { .. }
         ));
+    }
+
+    #[test]
+    fn an_update_refreshes_kubernetes_and_cncf_but_never_hashes() {
+        let mut signed = ReleaseData::embedded();
+        signed.origin = "haven-release-data.json".into();
+        signed.signed_by = Some("the haven release key".into());
+        signed.checker.releases[0].sha256 = vec!["ab".repeat(32)];
+        let mut update = ReleaseData::embedded();
+        update.origin = "updated-release-data.json".into();
+        update.date = "2027-03-01".into();
+        update.kubernetes.releases.insert(
+            0,
+            KubernetesRelease {
+                minor: "1.39".into(),
+                released: "2027-02-20".into(),
+            },
+        );
+        update.checker.releases[0].sha256 = vec!["cd".repeat(32)];
+        update
+            .cncf
+            .products
+            .insert("newcomer".into(), vec!["1.38".into()]);
+        let merged = signed.clone().with_update(update.clone());
+        assert_eq!(merged.date, "2027-03-01");
+        assert_eq!(merged.latest_kubernetes(day("2027-03-02")), Some((1, 39)));
+        assert!(merged.cncf.products.contains_key("newcomer"));
+        assert_eq!(merged.signed_by.as_deref(), Some("the haven release key"));
+        assert!(merged.release_with_hash(&"ab".repeat(32)).is_some());
+        assert!(merged.release_with_hash(&"cd".repeat(32)).is_none());
+        assert!(
+            merged.origin.contains("updated-release-data.json"),
+            "{}",
+            merged.origin
+        );
+        assert_eq!(merged.checker_date.as_deref(), Some("2026-12-07"));
+        // Fresh for the Kubernetes checks, but the haven release list keeps its own age.
+        assert_eq!(merged.too_old(day("2027-04-01")), None);
+        let why = merged.checker_too_old(day("2027-04-01")).unwrap();
+        assert!(
+            why.contains("haven release list") && why.contains("2026-12-07"),
+            "{why}"
+        );
+        // An older update changes nothing.
+        let mut stale = update;
+        stale.date = "2026-01-01".into();
+        assert_eq!(signed.clone().with_update(stale), signed);
+    }
+
+    #[test]
+    fn listing_to_products() {
+        let (minors, products) = products_from_listing(
+            [
+                "v1.37/rke2",
+                "v1.37/talos/",
+                "v1.36/rke2",
+                "v1.29/rke2",
+                "v1.37/talos/PRODUCT.yaml",
+                "v1.37",
+                "README.md",
+                "docs/x",
+                "v1.x/foo",
+            ],
+            (1, 30),
+        );
+        assert_eq!(minors, ["1.36", "1.37"]);
+        assert_eq!(products.len(), 2);
+        assert_eq!(products["rke2"], ["1.36", "1.37"]);
+        assert_eq!(products["talos"], ["1.37"]);
+    }
+
+    /// The built-in file is in the form `to_json_text` writes (what `cargo xtask cncf-data` and
+    /// `--update-release-data` produce), and that form reads back as the same data.
+    #[test]
+    fn built_in_file_is_canonical_and_round_trips() {
+        let d = ReleaseData::from_json("release-data.json", EMBEDDED_RELEASE_DATA).unwrap();
+        let text = d.to_json_text();
+        assert_eq!(
+            text, EMBEDDED_RELEASE_DATA,
+            "regenerate with cargo xtask cncf-data"
+        );
+        let back = ReleaseData::from_json("release-data.json", &text).unwrap();
+        assert_eq!(back, d);
+        // Odd strings survive: the writer leaves escaping to serde_json.
+        let mut odd = d.clone();
+        odd.note = "quote \" backslash \\ [ { , : \u{e9}".into();
+        odd.cncf
+            .products
+            .insert("a \"b\"".into(), vec!["1.37".into()]);
+        let back = ReleaseData::from_json("x", &odd.to_json_text()).unwrap();
+        assert_eq!(back.note, odd.note);
+        assert_eq!(back.cncf.products, odd.cncf.products);
     }
 
     #[test]

@@ -684,7 +684,22 @@ fn cncf_cases() {
         minor: "1.38".into(),
         found: Some("rke2".into()),
         asked: vec!["rke2".into()],
+        e2e: None,
+        note: None,
         error: None,
+    });
+    assert_eq!(outcome(&run_with(&s, &i), "cncf"), Outcome::Yes);
+    // A submission whose e2e.log reports failures does not count (upstream reads the log too).
+    i.cncf_online.as_mut().unwrap().e2e = Some(haven_checks::E2eSummary {
+        passed: 430,
+        failed: 11,
+    });
+    let c = result(&run_with(&s, &i), "cncf").clone();
+    assert_eq!(c.result, Outcome::No, "{}", c.reason);
+    assert!(c.reason.contains("11 failed of 441"), "{}", c.reason);
+    i.cncf_online.as_mut().unwrap().e2e = Some(haven_checks::E2eSummary {
+        passed: 441,
+        failed: 0,
     });
     assert_eq!(outcome(&run_with(&s, &i), "cncf"), Outcome::Yes);
     i.cncf_online.as_mut().unwrap().found = None;

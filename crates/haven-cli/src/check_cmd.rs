@@ -81,15 +81,34 @@ pub struct ClusterCheckArgs {
     /// Also report the Haven+ capabilities: component, version and health of each.
     #[arg(long)]
     pub plus: bool,
-    /// Run the suggested CIS check with kube-bench (must be on PATH).
+    /// Run the suggested CIS check: kube-bench as a Job on every node (hostPID, the node's
+    /// Kubernetes directories read-only), in a namespace of its own deleted afterwards. A write:
+    /// needs --allow-writes.
     #[arg(long)]
     pub cis: bool,
+    /// kube-bench image of --cis (pinned by version, as kube-bench's job.yaml).
+    #[arg(long, value_name = "IMAGE", default_value = haven_cluster::probe::KUBE_BENCH_IMAGE)]
+    pub cis_image: String,
     /// Run the suggested Kubescape check with kubescape (must be on PATH).
     #[arg(long)]
     pub kubescape: bool,
     /// Skip the cncf check.
     #[arg(long)]
     pub no_cncf: bool,
+    /// Look the platform up live in cncf/k8s-conformance (GitHub's API, and the submission's
+    /// e2e.log), as upstream does; when that fails, the release data's CNCF list decides.
+    #[arg(long)]
+    pub online: bool,
+    /// Fetch the Kubernetes releases (kubernetes/kubernetes release tags) and the CNCF list
+    /// (cncf/k8s-conformance) from GitHub, write them to $XDG_DATA_HOME/haven/updated-release-data.json
+    /// (default ~/.local/share/haven/), and exit. Later runs use them over the built-in or signed
+    /// release data; the haven release list and its hashes stay those of the signed data.
+    #[arg(long, conflicts_with_all = ["snapshot", "allow_writes", "write_crd", "online"])]
+    pub update_release_data: bool,
+    /// GitHub API base URL for --online and --update-release-data (e.g. a GitHub Enterprise
+    /// mirror: https://github.example/api/v3). Proxies: HTTPS_PROXY, NO_PROXY.
+    #[arg(long, value_name = "URL", default_value = haven_checks::upstream::GITHUB_API)]
+    pub github_api: String,
     /// List the checks with their rationale and exit (no cluster needed).
     #[arg(long)]
     pub rationale: bool,
@@ -141,7 +160,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Where signed release data is looked for when `--release-data` is not given: beside the binary
 /// (where a release archive unpacks it), then the per-user data directory
-/// (`$XDG_DATA_HOME/haven/`, default `~/.local/share/haven/`) that `--update-release-data` writes.
+/// (`$XDG_DATA_HOME/haven/`, default `~/.local/share/haven/`).
 fn default_release_data_paths() -> Vec<PathBuf> {
     let mut paths = Vec::new();
     if let Some(dir) = std::env::current_exe()
@@ -150,15 +169,8 @@ fn default_release_data_paths() -> Vec<PathBuf> {
     {
         paths.push(dir.join(haven_checks::release::RELEASE_DATA_FILE));
     }
-    let data_home = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
-    if let Some(d) = data_home {
-        paths.push(
-            d.join("haven")
-                .join(haven_checks::release::RELEASE_DATA_FILE),
-        );
+    if let Some(d) = data_dir() {
+        paths.push(d.join(haven_checks::release::RELEASE_DATA_FILE));
     }
     paths
 }
@@ -207,9 +219,11 @@ fn read_signed_release_data(path: &Path) -> Result<ReleaseData, String> {
     .map_err(|e| e.to_string())
 }
 
-/// `--release-data`, else the newest signed file at a default location, else the built-in copy.
-/// A file at a default location that does not verify is an error, not silently skipped: a changed
-/// release-data file is worth a look.
+/// `--release-data`, else the newest signed file at a default location, else the built-in copy;
+/// then, unless a file was given, the Kubernetes releases and CNCF list of
+/// `updated-release-data.json` (what `--update-release-data` wrote) when they are newer. A file
+/// at a default location that does not verify or read is an error, not silently skipped: a
+/// changed release-data file is worth a look.
 fn load_release_data(given: Option<&Path>) -> Result<ReleaseData, String> {
     if let Some(p) = given {
         let mut d = read_signed_release_data(p)?;
@@ -226,7 +240,88 @@ fn load_release_data(given: Option<&Path>) -> Result<ReleaseData, String> {
             }
         }
     }
+    if let Some(path) = updated_release_data_path()
+        && path.is_file()
+    {
+        let update = ReleaseData::from_json(&path.display().to_string(), &read(&path)?)
+            .map_err(|e| e.to_string())?;
+        best = best.with_update(update);
+    }
     Ok(best)
+}
+
+/// The per-user data directory: `$XDG_DATA_HOME/haven`, default `~/.local/share/haven`.
+fn data_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .map(|d| d.join("haven"))
+}
+
+fn updated_release_data_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join(haven_checks::release::UPDATED_RELEASE_DATA_FILE))
+}
+
+/// Write `text` to `path` so that a reader sees the old file or the new one, never half of it:
+/// a temporary file in the same directory, flushed to disk, then renamed over `path`.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("data");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: {e}", path.display())
+    })
+}
+
+/// `--update-release-data`: fresh Kubernetes releases and CNCF list from GitHub, merged over the
+/// release data in use, written to the per-user data directory.
+fn update_release_data(args: &ClusterCheckArgs) -> Result<u8, String> {
+    let base = load_release_data(args.release_data.as_deref())?;
+    let path = updated_release_data_path()
+        .ok_or("--update-release-data: neither XDG_DATA_HOME nor HOME is set")?;
+    let http = crate::http::UreqGet::new(args.access.timeout, true);
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let bar = spinner("fetching Kubernetes releases and the CNCF list from GitHub");
+    let refreshed =
+        haven_checks::upstream::refresh_release_data(&http, &args.github_api, &base, today);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut refreshed = refreshed.map_err(|e| format!("--update-release-data: {e}"))?;
+    refreshed.data.origin = path.display().to_string();
+    write_atomically(&path, &refreshed.data.to_json_text())?;
+    let d = &refreshed.data;
+    let latest = d
+        .latest_kubernetes(today)
+        .map(|(a, b)| format!("{a}.{b}"))
+        .unwrap_or_else(|| "-".into());
+    let mut out = format!(
+        "haven: wrote {} ({}): Kubernetes up to {latest}, CNCF list {}–{} ({} product directories, cncf/k8s-conformance {})\n",
+        path.display(),
+        d.date,
+        d.cncf.minors.first().map(String::as_str).unwrap_or("-"),
+        d.cncf.minors.last().map(String::as_str).unwrap_or("-"),
+        d.cncf.products.len(),
+        d.cncf.commit.as_deref().unwrap_or("-"),
+    );
+    for n in &refreshed.notes {
+        out.push_str(&format!("haven: {n}\n"));
+    }
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(EXIT_OK)
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -389,44 +484,69 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Run an external tool for a suggested check. kube-bench: `kube-bench --json`, passes when its
-/// totals report no failure. kubescape: `kubescape scan --format json --output FILE`, passes when
-/// it exits 0 (its `--compliance-threshold` makes it exit non-zero below the threshold).
-fn external(requested: bool, program: &str, access: &ClusterAccessArgs) -> ExternalTool {
+fn probe_nodes(nodes: &[haven_cluster::NodeRecord]) -> Vec<haven_cluster::probe::ProbeNode> {
+    nodes
+        .iter()
+        .map(|n| haven_cluster::probe::ProbeNode {
+            name: n.name.clone(),
+            os_image: n.os_image.clone(),
+            kernel: n.kernel_version.clone(),
+        })
+        .collect()
+}
+
+/// `--cis` runs kube-bench on the cluster's nodes, never on this machine (which is not a node):
+/// only a live run with `--allow-writes` can, otherwise the check says what it needs.
+fn cis_state(args: &ClusterCheckArgs) -> ExternalTool {
+    if !args.cis {
+        ExternalTool::NotRequested
+    } else if args.snapshot.is_some() {
+        ExternalTool::NotRun {
+            reason:
+                "--cis runs kube-bench as a Job on the cluster's nodes: not possible on a snapshot"
+                    .into(),
+        }
+    } else if !args.allow_writes {
+        ExternalTool::NotRun {
+            reason: "--cis runs kube-bench as a Job on every node (hostPID, the node's Kubernetes directories read-only), a write to the cluster: it needs --allow-writes".into(),
+        }
+    } else {
+        ExternalTool::Probed
+    }
+}
+
+/// `--kubescape`: `kubescape scan --compliance-threshold 80 --format json`, on the same cluster as
+/// the checks (kubescape reads KUBECONFIG and takes --kube-context; without them it would scan
+/// whatever its own default points at); passes when it exits 0 (the threshold makes it exit
+/// non-zero below 80%).
+fn kubescape(requested: bool, access: &ClusterAccessArgs) -> ExternalTool {
     if !requested {
         return ExternalTool::NotRequested;
     }
+    let program = "kubescape";
     let Some(path) = find_on_path(program) else {
         return ExternalTool::Missing {
             program: program.into(),
         };
     };
     let shown = path.display().to_string();
-    let output = match program {
-        "kube-bench" => std::process::Command::new(&path).arg("--json").output(),
-        _ => {
-            // The same cluster as the checks: kubescape reads KUBECONFIG and takes
-            // --kube-context; without them it would scan whatever its own default points at.
-            let mut cmd = std::process::Command::new(&path);
-            cmd.args([
-                "scan",
-                "--compliance-threshold",
-                "80",
-                "--format",
-                "json",
-                "--output",
-                "/dev/stdout",
-            ]);
-            if let Some(c) = &access.context {
-                cmd.args(["--kube-context", c]);
-            }
-            if let Some(k) = &access.kubeconfig {
-                cmd.env("KUBECONFIG", k);
-            }
-            cmd.output()
-        }
-    };
-    let output = match output {
+    let mut cmd = std::process::Command::new(&path);
+    cmd.args([
+        "scan",
+        "--compliance-threshold",
+        "80",
+        "--format",
+        "json",
+        "--output",
+        "/dev/stdout",
+    ]);
+    if let Some(c) = &access.context {
+        cmd.args(["--kube-context", c]);
+    }
+    if let Some(k) = &access.kubeconfig {
+        cmd.env("KUBECONFIG", k);
+    }
+    let output = match cmd.output() {
         Ok(o) => o,
         Err(e) => {
             return ExternalTool::Failed {
@@ -436,40 +556,6 @@ fn external(requested: bool, program: &str, access: &ClusterAccessArgs) -> Exter
         }
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
-    if program == "kube-bench" {
-        let parsed: Option<serde_json::Value> = serde_json::from_str(&stdout).ok();
-        let totals = parsed
-            .as_ref()
-            .and_then(|v| v.get("Totals").or_else(|| v.get("totals")).cloned());
-        return match totals {
-            Some(t) => {
-                let fail = t
-                    .get("total_fail")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0);
-                let pass = t
-                    .get("total_pass")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0);
-                let warn = t
-                    .get("total_warn")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0);
-                ExternalTool::Ran {
-                    program: shown,
-                    passed: fail == 0,
-                    detail: format!("kube-bench: {pass} passed, {fail} failed, {warn} warnings"),
-                }
-            }
-            None => ExternalTool::Failed {
-                program: shown,
-                message: format!(
-                    "kube-bench gave no JSON totals (exit status {})",
-                    output.status
-                ),
-            },
-        };
-    }
     let score = serde_json::from_str::<serde_json::Value>(&stdout)
         .ok()
         .and_then(|v| {
@@ -495,6 +581,38 @@ fn describe_all(errors: &[haven_model::InputError]) -> String {
         .join("\nhaven: error: ")
 }
 
+/// `--online`: the detected platform looked up live. Nothing to look up without a platform or a
+/// server version, or for kubeadm (no vendor submission: conformant by inference).
+fn cncf_online(
+    snapshot: &ClusterSnapshot,
+    config: &CheckConfig,
+    release: &ReleaseData,
+    args: &ClusterCheckArgs,
+) -> Option<haven_checks::CncfOnline> {
+    let platform = haven_checks::detect_platform(snapshot, config)?;
+    if release
+        .cncf
+        .upstream_installers
+        .contains(&platform.cncf_name)
+    {
+        return None;
+    }
+    let minor = snapshot.server_version.value()?.major_minor()?;
+    let http = crate::http::UreqGet::new(args.access.timeout, true);
+    let bar = spinner("looking the platform up in cncf/k8s-conformance");
+    let online = haven_checks::upstream::cncf_online(
+        &http,
+        &args.github_api,
+        &platform.cncf_name,
+        minor,
+        &release.cncf,
+    );
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Some(online)
+}
+
 pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
     if args.rationale {
         return print_rationale(args.format);
@@ -504,6 +622,9 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
             .write_all(haven_checks::config::DEFAULT_CONFIG_YAML.as_bytes())
             .map_err(|e| e.to_string())?;
         return Ok(EXIT_OK);
+    }
+    if args.update_release_data {
+        return update_release_data(args);
     }
     let config = match &args.config {
         Some(p) => CheckConfig::with_overrides(&p.display().to_string(), &read(p)?)
@@ -561,14 +682,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                 s.probes.push(probe);
                 if let Some(nodes) = s.nodes.value() {
                     let bar = spinner("write probe: reading each node's security modules");
-                    let nodes: Vec<haven_cluster::probe::ProbeNode> = nodes
-                        .iter()
-                        .map(|n| haven_cluster::probe::ProbeNode {
-                            name: n.name.clone(),
-                            os_image: n.os_image.clone(),
-                            kernel: n.kernel_version.clone(),
-                        })
-                        .collect();
+                    let nodes = probe_nodes(nodes);
                     let options = haven_cluster::probe::NodeProbeOptions {
                         image: args.probe_image.clone(),
                         timeout: args.probe_timeout,
@@ -590,18 +704,49 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                     }
                     s.probes.push(probe);
                 }
+                if args.cis
+                    && let Some(nodes) = s.nodes.value()
+                {
+                    let bar = spinner("write probe: kube-bench on every node (--cis)");
+                    let nodes = probe_nodes(nodes);
+                    let options = haven_cluster::probe::CisProbeOptions {
+                        image: args.cis_image.clone(),
+                        timeout: args.probe_timeout,
+                        ..Default::default()
+                    };
+                    let probe = rt.block_on(haven_cluster::probe::cis_probe(
+                        &conn.client,
+                        &nodes,
+                        &options,
+                    ));
+                    if let Some(b) = bar {
+                        b.finish_and_clear();
+                    }
+                    if probe.interrupted {
+                        return Err(format!(
+                            "interrupted; the probe namespace was cleaned up ({})",
+                            probe.facts.get("cleanup").cloned().unwrap_or_default()
+                        ));
+                    }
+                    s.probes.push(probe);
+                }
             }
             (s, Some((rt, conn)), "live".to_owned())
         }
+    };
+    let cncf_online = if args.online && !args.no_cncf {
+        cncf_online(&snapshot, &config, &release, args)
+    } else {
+        None
     };
     let inputs = RunInputs {
         tool_version: env!("CARGO_PKG_VERSION").into(),
         binary_sha256: own_sha256(),
         // Set by the release pipeline at compile time; any other build is self-built.
         release_build: option_env!("HAVEN_RELEASE_BUILD").is_some_and(|v| !v.is_empty()),
-        cncf_online: None,
-        cis: external(args.cis, "kube-bench", &args.access),
-        kubescape: external(args.kubescape, "kubescape", &args.access),
+        cncf_online,
+        cis: cis_state(args),
+        kubescape: kubescape(args.kubescape, &args.access),
         cncf: !args.no_cncf,
         plus: args.plus,
         waivers,

@@ -9,6 +9,7 @@ mod admission_cmd;
 mod app_check;
 mod check_cmd;
 mod cli;
+mod http;
 mod plus_cmd;
 mod plus_status;
 mod rules_cmd;

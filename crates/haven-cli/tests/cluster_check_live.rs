@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
 
 use haven_test_support::{ApiServer, FakeCluster};
 use serde_json::{Value, json};
@@ -577,4 +578,291 @@ fn signed_release_data_listing_the_binary_validates_its_sha() {
             .unwrap()
             .ends_with("xdg/haven/haven-release-data.json")
     );
+}
+
+/// kube-bench's `--json` line for a node: `fail` failed items.
+fn kube_bench_json(fail: u64) -> String {
+    let results: Vec<Value> = (0..fail)
+        .map(|i| json!({"test_number": format!("1.1.{}", i + 1), "status": "FAIL"}))
+        .chain([json!({"test_number": "4.2.1", "status": "PASS"})])
+        .collect();
+    json!({"Controls": [{"id": "1", "tests": [{"section": "1.1", "results": results}]}],
+           "Totals": {"total_pass": 50, "total_fail": fail, "total_warn": 7, "total_info": 0}})
+    .to_string()
+}
+
+/// A Job controller and kubelet for the fake cluster: each Job gets its pod (labelled
+/// `job-name`, on the Job's node) with kube-bench's output as its log (`fail_on`: the node whose
+/// run reports failures), and succeeds. The Jobs created are kept for inspection.
+fn run_jobs(cluster: &FakeCluster, fail_on: Option<&'static str>) -> Arc<Mutex<Vec<Value>>> {
+    let jobs = Arc::new(Mutex::new(Vec::new()));
+    let seen = jobs.clone();
+    cluster.after_create("jobs", move |c, job| {
+        seen.lock().unwrap().push(job.clone());
+        let ns = job["metadata"]["namespace"].as_str().unwrap();
+        let name = job["metadata"]["name"].as_str().unwrap();
+        let node = job["spec"]["template"]["spec"]["nodeName"].as_str().unwrap();
+        let pod = format!("{name}-abcde");
+        c.apply(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod, "namespace": ns, "labels": {"job-name": name, "batch.kubernetes.io/job-name": name}},
+            "spec": job["spec"]["template"]["spec"].clone()}))
+            .unwrap();
+        let fail = if Some(node) == fail_on { 2 } else { 0 };
+        c.set_pod_log(
+            ns,
+            &pod,
+            &format!("W1207 util.go:293] kubernetes version not detected\n{}\n", kube_bench_json(fail)),
+        );
+        let mut done = job.clone();
+        done["status"] = json!({"succeeded": 1});
+        c.apply(done).unwrap();
+    });
+    jobs
+}
+
+fn probing_cluster(name: &str) -> FakeCluster {
+    let cluster = fixture(name);
+    cluster.on_create("persistentvolumeclaims", |pvc| {
+        pvc["status"] = json!({"phase": "Bound"})
+    });
+    cluster.on_create("pods", |pod| {
+        if pod["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("haven-lsm-")) {
+            pod["status"] = json!({"phase": "Succeeded", "containerStatuses": [{"name": "lsm", "image": "busybox", "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": 0, "message": "capability,apparmor"}}}]});
+        }
+    });
+    cluster
+}
+
+fn suggested(v: &Value, name: &str) -> Value {
+    v["suggestedChecks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .cloned()
+        .unwrap()
+}
+
+/// `--cis --allow-writes`: kube-bench as a Job on every node, shaped as kube-bench's job.yaml,
+/// its JSON read from the pod log; a failure on one node is NO naming the node and the items;
+/// the namespace is gone afterwards.
+#[test]
+fn cis_runs_kube_bench_as_a_job_on_every_node_and_cleans_up() {
+    let cluster = probing_cluster("compliant.yaml");
+    let jobs = run_jobs(&cluster, Some("worker-2"));
+    let server = ApiServer::start_background(cluster).unwrap();
+    let d = Dir::new("cis");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let o = haven(
+        &[
+            "check",
+            "--allow-writes",
+            "--cis",
+            "--probe-timeout",
+            "20s",
+            "-o",
+            "haven-json",
+        ],
+        &kc,
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", err(&o)));
+    let cis = suggested(&v, "cis");
+    assert_eq!(cis["result"], "NO", "{cis}");
+    assert!(
+        cis["method"]
+            .as_str()
+            .unwrap()
+            .contains("kube-bench --json as a Job on every node"),
+        "{cis}"
+    );
+    assert_eq!(
+        cis["reason"],
+        "kube-bench on 6 node(s): 300 passed, 2 failed, 42 warnings; failures on worker-2"
+    );
+    assert_eq!(
+        cis["evidence"]["node/worker-2"],
+        "50 passed, 2 failed, 7 warnings (failed: 1.1.1, 1.1.2)"
+    );
+    assert_eq!(
+        cis["evidence"]["node/cp-1"],
+        "50 passed, 0 failed, 7 warnings"
+    );
+    // One Job per node, as kube-bench's job.yaml: hostPID, the node's directories read-only.
+    let jobs = jobs.lock().unwrap().clone();
+    let mut nodes: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["spec"]["template"]["spec"]["nodeName"].as_str().unwrap())
+        .collect();
+    nodes.sort();
+    assert_eq!(
+        nodes,
+        ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]
+    );
+    let spec = &jobs[0]["spec"]["template"]["spec"];
+    assert_eq!(spec["hostPID"], true);
+    assert_eq!(spec["automountServiceAccountToken"], false);
+    assert_eq!(
+        spec["containers"][0]["image"],
+        "docker.io/aquasec/kube-bench:v0.15.6"
+    );
+    assert_eq!(
+        spec["containers"][0]["command"],
+        json!(["kube-bench", "--json"])
+    );
+    let mounts = spec["containers"][0]["volumeMounts"].as_array().unwrap();
+    assert_eq!(mounts.len(), 12);
+    assert!(mounts.iter().all(|m| m["readOnly"] == true));
+    assert!(mounts.iter().any(|m| m["mountPath"] == "/etc/kubernetes"));
+    assert_eq!(jobs[0]["spec"]["backoffLimit"], 0);
+    let ns = cis["evidence"]["namespace"].as_str().unwrap();
+    assert!(ns.starts_with("haven-check-cis-"), "{ns}");
+    assert!(
+        server.cluster().get("v1", "Namespace", None, ns).is_none(),
+        "probe namespace {ns} removed"
+    );
+    assert!(
+        server.requests().iter().any(|r| r
+            .starts_with(&format!("GET /api/v1/namespaces/{ns}/pods/"))
+            && r.contains("/log")),
+        "the result comes from the pod log"
+    );
+}
+
+/// Without `--allow-writes`, `--cis` writes nothing and says what it needs; kube-bench is never
+/// run on the operator's machine.
+#[test]
+fn cis_without_allow_writes_says_it_needs_them() {
+    let server = ApiServer::start_background(fixture("compliant.yaml")).unwrap();
+    let d = Dir::new("cis-ro");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let o = haven(&["check", "--cis", "-o", "haven-json"], &kc);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", err(&o)));
+    let cis = suggested(&v, "cis");
+    assert_eq!(cis["result"], "UNKNOWN", "{cis}");
+    assert!(
+        cis["reason"]
+            .as_str()
+            .unwrap()
+            .contains("it needs --allow-writes"),
+        "{cis}"
+    );
+    let writes: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| !r.starts_with("GET ") && !r.contains("selfsubjectaccessreviews"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+}
+
+/// Ctrl-C while kube-bench runs (the Jobs never finish here): the namespace is deleted, exit 2.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_kube_bench_cleans_up_and_exits_2() {
+    let server = ApiServer::start_background(probing_cluster("kind-dev.yaml")).unwrap();
+    let d = Dir::new("ctrlc-cis");
+    let kc = d.write("kubeconfig", &server.kubeconfig_yaml("fake"));
+    let child = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(["check", "--allow-writes", "--cis", "--probe-timeout", "60s"])
+        .env("KUBECONFIG", &kc)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let created = |s: &ApiServer| {
+        s.requests().iter().any(|r| {
+            r.starts_with("POST /apis/batch/v1/namespaces/haven-check-cis-") && r.contains("/jobs")
+        })
+    };
+    for _ in 0..300 {
+        if created(&server) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        created(&server),
+        "no kube-bench job: {:?}",
+        server.requests()
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", err(&out));
+    assert!(
+        err(&out).contains("interrupted; the probe namespace was cleaned up"),
+        "{}",
+        err(&out)
+    );
+    let deleted: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("DELETE /api/v1/namespaces/haven-check-cis-"))
+        .collect();
+    assert_eq!(deleted.len(), 1, "{:?}", server.requests());
+}
+/// `--kubescape` scans the cluster the checks ran on: the same kubeconfig (as KUBECONFIG) and
+/// context (as --kube-context).
+#[cfg(unix)]
+#[test]
+fn kubescape_gets_the_same_kubeconfig_and_context() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = ApiServer::start_background(fixture("compliant.yaml")).unwrap();
+    let d = Dir::new("kubescape");
+    let kc = d.write("prod.kubeconfig", &server.kubeconfig_yaml("prod"));
+    let bin = d.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = d.path("kubescape.record");
+    let script = format!("{bin}/kubescape");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"args=$*\" > '{record}'\necho \"KUBECONFIG=$KUBECONFIG\" >> '{record}'\necho '{{\"summaryDetails\": {{\"complianceScore\": 84.0}}}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args([
+            "check",
+            "--kubeconfig",
+            &kc,
+            "--context",
+            "prod",
+            "--kubescape",
+            "-o",
+            "haven-json",
+        ])
+        // A different KUBECONFIG in the environment must not win over --kubeconfig.
+        .env("KUBECONFIG", "/nonexistent/other.kubeconfig")
+        .env("HOME", std::env::temp_dir())
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", err(&o)));
+    let ks = suggested(&v, "kubescape");
+    assert_eq!(ks["result"], "YES", "{ks}");
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert!(recorded.contains("--kube-context prod"), "{recorded}");
+    assert!(
+        recorded.contains(&format!("KUBECONFIG={kc}\n")),
+        "{recorded}"
+    );
+}
+
+/// `examples/demo.sh` shows the compliant fixture reading compliant: its `haven check` must not
+/// hide the exit code (the check above proves that cluster exits 0 with a self-built binary).
+#[test]
+fn the_demo_lets_haven_check_fail() {
+    let demo = include_str!("../../../examples/demo.sh");
+    let line = demo
+        .lines()
+        .find(|l| l.contains("\"$haven\" check"))
+        .expect("demo.sh runs haven check");
+    assert!(!line.contains("||"), "{line}");
+    assert!(demo.contains("set -euo pipefail"));
+    assert!(demo.contains("fixtures/clusters/compliant.yaml"));
 }

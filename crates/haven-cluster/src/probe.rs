@@ -460,6 +460,399 @@ async fn node_probe_inner(
     Ok(out)
 }
 
+/// `--cis --allow-writes`: the CIS Kubernetes Benchmark with kube-bench, run where it can see
+/// what it judges, on the nodes: one Job per node, pinned to it, in a namespace of its own,
+/// shaped as kube-bench's own `job.yaml` (hostPID, the node's Kubernetes, kubelet, etcd, CNI and
+/// systemd directories mounted read-only), with `--json`. Its result is read from the pod's log
+/// (the JSON is too large for a termination message), so the run needs `create` on jobs and `get`
+/// on `pods/log` in that namespace. The namespace goes afterwards, also on failure, timeout and
+/// Ctrl-C.
+#[derive(Debug, Clone)]
+pub struct CisProbeOptions {
+    pub namespace: String,
+    /// kube-bench's image, pinned by version as in kube-bench's `job.yaml`.
+    pub image: String,
+    /// How long each node's Job may take (also its `activeDeadlineSeconds`).
+    pub timeout: Duration,
+    pub poll: Duration,
+    /// Jobs created at once.
+    pub concurrency: usize,
+}
+
+/// The kube-bench release whose `job.yaml` the Job follows.
+pub const KUBE_BENCH_IMAGE: &str = "docker.io/aquasec/kube-bench:v0.15.6";
+
+impl Default for CisProbeOptions {
+    fn default() -> Self {
+        CisProbeOptions {
+            namespace: format!("haven-check-cis-{}", jiff::Timestamp::now().as_second()),
+            image: KUBE_BENCH_IMAGE.into(),
+            timeout: Duration::from_secs(180),
+            poll: Duration::from_secs(2),
+            concurrency: 16,
+        }
+    }
+}
+
+/// kube-bench's totals on one node, and the benchmark items that failed (`1.1.12`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeBenchResult {
+    pub pass: u64,
+    pub fail: u64,
+    pub warn: u64,
+    pub info: u64,
+    pub failed: Vec<String>,
+}
+
+/// Read kube-bench's `--json` output from a pod log. The log also carries kube-bench's stderr
+/// (warnings about files it could not find), so the JSON is the last line that parses as an
+/// object with `Totals`.
+pub fn parse_kube_bench(log: &str) -> Result<KubeBenchResult, String> {
+    #[derive(serde::Deserialize)]
+    struct Output {
+        #[serde(rename = "Controls", default)]
+        controls: Vec<Controls>,
+        #[serde(rename = "Totals")]
+        totals: Totals,
+    }
+    #[derive(serde::Deserialize)]
+    struct Controls {
+        #[serde(default)]
+        tests: Vec<Group>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Group {
+        #[serde(default)]
+        results: Vec<CheckOut>,
+    }
+    #[derive(serde::Deserialize)]
+    struct CheckOut {
+        #[serde(default)]
+        test_number: String,
+        #[serde(default)]
+        status: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Totals {
+        #[serde(default)]
+        total_pass: u64,
+        #[serde(default)]
+        total_fail: u64,
+        #[serde(default)]
+        total_warn: u64,
+        #[serde(default)]
+        total_info: u64,
+    }
+    let out = log
+        .lines()
+        .rev()
+        .map(str::trim)
+        .filter(|l| l.starts_with('{'))
+        .find_map(|l| serde_json::from_str::<Output>(l).ok())
+        .ok_or_else(|| {
+            let last = log
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            format!("no kube-bench JSON with Totals in the log (last line: {last:?})")
+        })?;
+    let failed = out
+        .controls
+        .iter()
+        .flat_map(|c| &c.tests)
+        .flat_map(|g| &g.results)
+        .filter(|r| r.status == "FAIL")
+        .map(|r| r.test_number.clone())
+        .collect();
+    Ok(KubeBenchResult {
+        pass: out.totals.total_pass,
+        fail: out.totals.total_fail,
+        warn: out.totals.total_warn,
+        info: out.totals.total_info,
+        failed,
+    })
+}
+
+/// One node's line in the evidence.
+fn kube_bench_line(r: &KubeBenchResult) -> String {
+    let mut line = format!("{} passed, {} failed, {} warnings", r.pass, r.fail, r.warn);
+    if !r.failed.is_empty() {
+        let shown: Vec<&str> = r.failed.iter().take(20).map(String::as_str).collect();
+        line.push_str(&format!(
+            " (failed: {}{})",
+            shown.join(", "),
+            if r.failed.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
+    line
+}
+
+pub async fn cis_probe(
+    client: &Client,
+    nodes: &[ProbeNode],
+    options: &CisProbeOptions,
+) -> ProbeRecord {
+    let outcome = tokio::select! {
+        r = cis_probe_inner(client, nodes, options) => r,
+        _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_owned()),
+    };
+    let cleanup = cleanup(client, &options.namespace).await;
+    let mut facts = BTreeMap::new();
+    facts.insert("namespace".to_owned(), options.namespace.clone());
+    facts.insert("image".to_owned(), options.image.clone());
+    facts.insert("cleanup".to_owned(), cleanup.unwrap_or_else(|e| e));
+    let per_node = match outcome {
+        Err(message) => {
+            return ProbeRecord {
+                check: "cis".into(),
+                passed: None,
+                interrupted: message.starts_with(INTERRUPTED),
+                detail: format!("kube-bench could not run: {message}"),
+                facts,
+            };
+        }
+        Ok(r) => r,
+    };
+    let (mut pass, mut fail, mut warn) = (0, 0, 0);
+    let mut failing = Vec::new();
+    let mut unanswered = Vec::new();
+    for (node, result) in &per_node {
+        match result {
+            Ok(r) => {
+                pass += r.pass;
+                fail += r.fail;
+                warn += r.warn;
+                if r.fail > 0 {
+                    failing.push(node.clone());
+                }
+                facts.insert(format!("node/{node}"), kube_bench_line(r));
+            }
+            Err(e) => {
+                unanswered.push(node.clone());
+                facts.insert(format!("node/{node}"), e.clone());
+            }
+        }
+    }
+    let totals = format!(
+        "kube-bench on {} node(s): {pass} passed, {fail} failed, {warn} warnings",
+        per_node.len() - unanswered.len()
+    );
+    let (passed, detail) = if !failing.is_empty() {
+        (
+            Some(false),
+            format!(
+                "{totals}; failures on {}{}",
+                failing.join(", "),
+                if unanswered.is_empty() {
+                    String::new()
+                } else {
+                    format!("; no result from {}", unanswered.join(", "))
+                }
+            ),
+        )
+    } else if !unanswered.is_empty() {
+        (
+            None,
+            format!("{totals}; no result from {}", unanswered.join(", ")),
+        )
+    } else if per_node.is_empty() {
+        (None, "no nodes to run kube-bench on".to_owned())
+    } else {
+        (Some(true), totals)
+    };
+    ProbeRecord {
+        check: "cis".into(),
+        passed,
+        detail,
+        facts,
+        interrupted: false,
+    }
+}
+
+type NodeBench = (String, Result<KubeBenchResult, String>);
+
+async fn cis_probe_inner(
+    client: &Client,
+    nodes: &[ProbeNode],
+    o: &CisProbeOptions,
+) -> Result<Vec<NodeBench>, String> {
+    use futures::StreamExt;
+    use k8s_openapi::api::batch::v1::{Job, JobSpec};
+    use k8s_openapi::api::core::v1::{
+        Container, HostPathVolumeSource, Pod, PodSpec, PodTemplateSpec, Toleration, Volume,
+        VolumeMount,
+    };
+    use kube::api::{ListParams, LogParams};
+
+    let labels = BTreeMap::from([
+        (PROBE_LABEL.to_owned(), "cis".to_owned()),
+        // hostPID and hostPath volumes need the privileged Pod Security level.
+        (
+            "pod-security.kubernetes.io/enforce".to_owned(),
+            "privileged".to_owned(),
+        ),
+    ]);
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(o.namespace.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    tokio::time::timeout(o.timeout, namespaces.create(&PostParams::default(), &ns))
+        .await
+        .map_err(|_| "creating the namespace timed out".to_owned())?
+        .map_err(|e| format!("create namespace {}: {e}", o.namespace))?;
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &o.namespace);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &o.namespace);
+    // kube-bench's job.yaml: (volume name, host path, mount path).
+    const MOUNTS: [(&str, &str, &str); 12] = [
+        ("var-lib-cni", "/var/lib/cni", "/var/lib/cni"),
+        ("var-lib-etcd", "/var/lib/etcd", "/var/lib/etcd"),
+        ("var-lib-kubelet", "/var/lib/kubelet", "/var/lib/kubelet"),
+        (
+            "var-lib-kube-scheduler",
+            "/var/lib/kube-scheduler",
+            "/var/lib/kube-scheduler",
+        ),
+        (
+            "var-lib-kube-controller-manager",
+            "/var/lib/kube-controller-manager",
+            "/var/lib/kube-controller-manager",
+        ),
+        ("etc-systemd", "/etc/systemd", "/etc/systemd"),
+        ("lib-systemd", "/lib/systemd", "/lib/systemd/"),
+        ("srv-kubernetes", "/srv/kubernetes", "/srv/kubernetes/"),
+        ("etc-kubernetes", "/etc/kubernetes", "/etc/kubernetes"),
+        ("usr-bin", "/usr/bin", "/usr/local/mount-from-host/bin"),
+        ("etc-cni-netd", "/etc/cni/net.d/", "/etc/cni/net.d/"),
+        ("opt-cni-bin", "/opt/cni/bin/", "/opt/cni/bin/"),
+    ];
+    let deadline = Instant::now() + o.timeout;
+    let results = futures::stream::iter(nodes.iter().enumerate())
+        .map(|(i, node)| {
+            let (jobs, pods) = (jobs.clone(), pods.clone());
+            let name = format!("haven-kube-bench-{i}");
+            let job = Job {
+                metadata: ObjectMeta {
+                    name: Some(name.clone()),
+                    labels: Some(BTreeMap::from([(PROBE_LABEL.to_owned(), "cis".to_owned())])),
+                    ..Default::default()
+                },
+                spec: Some(JobSpec {
+                    backoff_limit: Some(0),
+                    active_deadline_seconds: Some(o.timeout.as_secs().max(1) as i64),
+                    template: PodTemplateSpec {
+                        metadata: Some(ObjectMeta {
+                            labels: Some(BTreeMap::from([(
+                                PROBE_LABEL.to_owned(),
+                                "cis".to_owned(),
+                            )])),
+                            ..Default::default()
+                        }),
+                        spec: Some(PodSpec {
+                            node_name: Some(node.name.clone()),
+                            host_pid: Some(true),
+                            restart_policy: Some("Never".into()),
+                            // kube-bench reads the node's files; it needs no API access.
+                            automount_service_account_token: Some(false),
+                            tolerations: Some(vec![Toleration {
+                                operator: Some("Exists".into()),
+                                ..Default::default()
+                            }]),
+                            containers: vec![Container {
+                                name: "kube-bench".into(),
+                                image: Some(o.image.clone()),
+                                command: Some(vec!["kube-bench".into(), "--json".into()]),
+                                volume_mounts: Some(
+                                    MOUNTS
+                                        .iter()
+                                        .map(|(v, _, m)| VolumeMount {
+                                            name: (*v).into(),
+                                            mount_path: (*m).into(),
+                                            read_only: Some(true),
+                                            ..Default::default()
+                                        })
+                                        .collect(),
+                                ),
+                                ..Default::default()
+                            }],
+                            volumes: Some(
+                                MOUNTS
+                                    .iter()
+                                    .map(|(v, h, _)| Volume {
+                                        name: (*v).into(),
+                                        host_path: Some(HostPathVolumeSource {
+                                            path: (*h).into(),
+                                            type_: None,
+                                        }),
+                                        ..Default::default()
+                                    })
+                                    .collect(),
+                            ),
+                            ..Default::default()
+                        }),
+                    },
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            async move {
+                let node = node.name.clone();
+                if let Err(e) = jobs.create(&PostParams::default(), &job).await {
+                    return (node, Err(format!("job not created: {e}")));
+                }
+                // Wait for the Job to finish (kube-bench exits 0 also when items fail).
+                let finished = loop {
+                    if let Ok(j) = jobs.get(&name).await
+                        && let Some(st) = j.status
+                        && (st.succeeded.unwrap_or(0) > 0 || st.failed.unwrap_or(0) > 0)
+                    {
+                        break true;
+                    }
+                    if Instant::now() >= deadline {
+                        break false;
+                    }
+                    tokio::time::sleep(o.poll).await;
+                };
+                if !finished {
+                    return (
+                        node,
+                        Err(format!(
+                            "kube-bench did not finish within {}s",
+                            o.timeout.as_secs()
+                        )),
+                    );
+                }
+                let list = ListParams::default().labels(&format!("job-name={name}"));
+                let pod = match pods.list(&list).await {
+                    Ok(l) => l.items.into_iter().next(),
+                    Err(e) => return (node, Err(format!("list the job's pod: {e}"))),
+                };
+                let Some(pod_name) = pod.and_then(|p| p.metadata.name) else {
+                    return (node, Err(format!("job {name} has no pod")));
+                };
+                match pods.logs(&pod_name, &LogParams::default()).await {
+                    Ok(log) => (node, parse_kube_bench(&log)),
+                    Err(e) => (node, Err(format!("read the log of pod {pod_name}: {e}"))),
+                }
+            }
+        })
+        .buffer_unordered(o.concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    let mut results = results;
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(results)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,5 +898,24 @@ mod tests {
         let (ok, detail) = node_hardened(&node("Arch", "6.8"), Some("capability,yama\n")).unwrap();
         assert!(!ok);
         assert_eq!(detail, "security modules: capability,yama");
+    }
+
+    #[test]
+    fn kube_bench_output() {
+        let log = concat!(
+            "W1207 12:00:00 util.go:1] config file not found: /etc/kubernetes/scheduler.conf\n",
+            r#"{"Controls":[{"id":"1","tests":[{"section":"1.1","results":[{"test_number":"1.1.1","status":"PASS"},{"test_number":"1.1.12","status":"FAIL"}]}]},{"id":"4","tests":[{"section":"4.2","results":[{"test_number":"4.2.6","status":"FAIL"},{"test_number":"4.2.7","status":"WARN"}]}]}],"Totals":{"total_pass":60,"total_fail":2,"total_warn":11,"total_info":0}}"#,
+            "\n"
+        );
+        let r = parse_kube_bench(log).unwrap();
+        assert_eq!((r.pass, r.fail, r.warn, r.info), (60, 2, 11, 0));
+        assert_eq!(r.failed, ["1.1.12", "4.2.6"]);
+        assert_eq!(
+            kube_bench_line(&r),
+            "60 passed, 2 failed, 11 warnings (failed: 1.1.12, 4.2.6)"
+        );
+        let e = parse_kube_bench("error: unable to determine benchmark version\n").unwrap_err();
+        assert!(e.contains("unable to determine benchmark version"), "{e}");
+        assert!(parse_kube_bench(r#"{"Controls":[]}"#).is_err(), "no Totals");
     }
 }

@@ -200,6 +200,7 @@ pub(crate) struct Event {
 /// The first lines of a watch, the resourceVersion they reach, and the live events after it.
 pub(crate) type WatchStart = (Vec<Bytes>, u64, broadcast::Receiver<Arc<Event>>);
 type Reactor = Arc<dyn Fn(&mut Value) + Send + Sync>;
+type AfterCreate = Arc<dyn Fn(&FakeCluster, &Value) + Send + Sync>;
 type Key = (String, String);
 
 pub(crate) struct Inner {
@@ -216,6 +217,9 @@ pub(crate) struct Inner {
     pub access: Access,
     pub user: String,
     reactors: HashMap<String, Vec<Reactor>>,
+    after_create: HashMap<String, Vec<AfterCreate>>,
+    /// (namespace, pod) → what `GET .../pods/{name}/log` answers.
+    pod_logs: HashMap<Key, String>,
 }
 
 impl Inner {
@@ -373,6 +377,8 @@ impl FakeCluster {
                 access: Access::ClusterAdmin,
                 user: "system:serviceaccount:haven-system:haven".into(),
                 reactors: HashMap::new(),
+                after_create: HashMap::new(),
+                pod_logs: HashMap::new(),
             })),
             events,
         };
@@ -495,6 +501,47 @@ impl FakeCluster {
             .entry(resource_plural.to_owned())
             .or_default()
             .push(Arc::new(f));
+    }
+
+    /// Runs `f` after an object of `resource_plural` was created through the API (POST), outside
+    /// the store's lock, so it may create and change other objects: a controller's work, e.g. a
+    /// Job's pod with its log (`set_pod_log`) and the Job's `status.succeeded`.
+    pub fn after_create(
+        &self,
+        resource_plural: &str,
+        f: impl Fn(&FakeCluster, &Value) + Send + Sync + 'static,
+    ) {
+        self.write()
+            .after_create
+            .entry(resource_plural.to_owned())
+            .or_default()
+            .push(Arc::new(f));
+    }
+
+    pub(crate) fn run_after_create(&self, resource_plural: &str, created: &Value) {
+        let hooks = self
+            .read()
+            .after_create
+            .get(resource_plural)
+            .cloned()
+            .unwrap_or_default();
+        for h in hooks {
+            h(self, created);
+        }
+    }
+
+    /// What `GET /api/v1/namespaces/{namespace}/pods/{pod}/log` answers (the pod must exist).
+    pub fn set_pod_log(&self, namespace: &str, pod: &str, log: &str) {
+        self.write()
+            .pod_logs
+            .insert((namespace.to_owned(), pod.to_owned()), log.to_owned());
+    }
+
+    pub(crate) fn pod_log(&self, namespace: &str, pod: &str) -> Option<String> {
+        self.read()
+            .pod_logs
+            .get(&(namespace.to_owned(), pod.to_owned()))
+            .cloned()
     }
 
     /// Creates or replaces an object; sets uid, resourceVersion and creationTimestamp and

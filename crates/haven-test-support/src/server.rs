@@ -742,8 +742,10 @@ async fn route(
     if namespace.is_some() && !rt.namespaced {
         return Err(not_found());
     }
+    let pod_log = sub == Some("log") && rt.plural == "pods" && rt.group.is_empty();
     if let Some(s) = sub
         && !(s == "status" && rt.status_subresource)
+        && !pod_log
     {
         return Err(not_found());
     }
@@ -807,6 +809,17 @@ async fn route(
     } else {
         ""
     };
+    if pod_log {
+        get_only(method)?;
+        let pod = name.unwrap_or_default();
+        cluster.get_bytes(&rt, ns_key, pod)?;
+        return match cluster.pod_log(ns_key, pod) {
+            Some(log) => Ok(respond(200, log, "text/plain")),
+            None => Err(ApiError::bad_request(format!(
+                "container in pod \"{pod}\" is waiting to start: ContainerCreating"
+            ))),
+        };
+    }
     match (method.clone(), name) {
         (Method::GET, None) if watch => start_watch(state, &rt, namespace, q),
         (Method::GET, None) => {
@@ -867,6 +880,9 @@ async fn route(
             let bytes = cluster.with_write(|c, inner| {
                 c.store(inner, &rt, ns_key, obj, Some(Write::Create), dry_run)
             })?;
+            if !dry_run && let Ok(created) = serde_json::from_slice::<Value>(&bytes) {
+                cluster.run_after_create(&rt.plural, &created);
+            }
             Ok(object_response(201, bytes))
         }
         (Method::PUT, Some(n)) => {

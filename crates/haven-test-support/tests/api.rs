@@ -310,6 +310,70 @@ async fn status_subresource_and_reactor() {
     server.shutdown().await;
 }
 
+/// A controller's work after a create (a Job's pod, its log, the Job's status), and the pod
+/// `log` subresource, with its access rule `pods/log`.
+#[tokio::test]
+async fn after_create_hooks_and_pod_logs() {
+    use k8s_openapi::api::batch::v1::Job;
+    use kube::api::LogParams;
+    let cluster = FakeCluster::new();
+    cluster.after_create("jobs", |c, job| {
+        let ns = job["metadata"]["namespace"].as_str().unwrap();
+        let name = job["metadata"]["name"].as_str().unwrap();
+        let pod = format!("{name}-x1");
+        c.apply(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod, "namespace": ns, "labels": {"job-name": name}}, "spec": {"containers": [{"name": "c"}]}}))
+            .unwrap();
+        c.set_pod_log(ns, &pod, "{\"Totals\":{}}\n");
+        let mut done = job.clone();
+        done["status"] = json!({"succeeded": 1});
+        c.apply(done).unwrap();
+    });
+    let server = ApiServer::start(cluster.clone()).await.unwrap();
+    let jobs: Api<Job> = Api::namespaced(server.client(), "default");
+    let job = serde_json::from_value(json!({"metadata": {"name": "bench"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}], "restartPolicy": "Never"}}}})).unwrap();
+    jobs.create(&PostParams::default(), &job).await.unwrap();
+    assert_eq!(
+        jobs.get("bench").await.unwrap().status.unwrap().succeeded,
+        Some(1)
+    );
+    let pods: Api<Pod> = Api::namespaced(server.client(), "default");
+    let listed = pods
+        .list(&ListParams::default().labels("job-name=bench"))
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let log = pods.logs("bench-x1", &LogParams::default()).await.unwrap();
+    assert_eq!(log, "{\"Totals\":{}}\n");
+    // A pod without a log yet: 400 as the API server answers for a waiting container.
+    cluster
+        .apply(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "quiet", "namespace": "default"}}))
+        .unwrap();
+    let (code, _, message) =
+        api_error(pods.logs("quiet", &LogParams::default()).await.unwrap_err());
+    assert_eq!(code, 400);
+    assert!(message.contains("waiting to start"), "{message}");
+    let (code, _, _) = api_error(
+        pods.logs("absent", &LogParams::default())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 404);
+    // Only with get on pods/log.
+    cluster.set_access(Access::Rules(vec![AccessRule::new(
+        &["get", "list"],
+        &[""],
+        &["pods"],
+    )]));
+    let (code, _, message) = api_error(
+        pods.logs("bench-x1", &LogParams::default())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 403, "{message}");
+    assert!(message.contains("pods/log"), "{message}");
+    server.shutdown().await;
+}
+
 fn review(
     verb: &str,
     group: &str,
