@@ -499,3 +499,69 @@ spec:
     let (_, now, failed_now) = shown(b, &s, "result", "no");
     assert_eq!((now, failed_now), (total - failed, 0));
 }
+
+#[test]
+fn lang_is_for_the_html_report_only_and_html_is_a_format_of_both_commands() {
+    let o = haven(
+        &["app", "check", "examples/manifests", "--lang", "nl"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "haven: error: --lang applies to the HTML report only; add `--format html`\n"
+    );
+    let o = haven(
+        &[
+            "check",
+            "--snapshot",
+            "none.json",
+            "-o",
+            "json",
+            "--lang",
+            "nl",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "haven: error: --lang applies to the HTML report only; add `-o html`\n"
+    );
+    // To standard output, as every other format.
+    let o = haven(
+        &[
+            "app",
+            "check",
+            "examples/manifests",
+            "--format",
+            "html",
+            "--lang",
+            "nl",
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unreadable document in examples/manifests"
+    );
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html><html lang=\"nl\">"),
+        "{}",
+        &page[..80.min(page.len())]
+    );
+    let o = haven(&["app", "check", "--help"], None);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("--lang <LANG>") && help.contains("html"),
+        "{help}"
+    );
+    let o = haven(&["check", "--help"], None);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("--lang <LANG>") && help.contains("html"),
+        "{help}"
+    );
+}
