@@ -81,6 +81,9 @@ fn verdict(report: &Report, lang: Lang) -> Markup {
                 @if blocking > 0 { (lang.blocking(blocking, report.fail_on)) }
                 @else { (lang.not_blocking(report.fail_on)) }
             }
+            @if report.waived_by_all() > 0 {
+                p.warning #catch-all-warning { (lang.catch_all_findings(report.waived_by_all())) }
+            }
             @if !report.errors.is_empty() {
                 p.verdict-text #input-errors-verdict { (lang.input_errors_block(report.errors.len())) }
             }
@@ -224,6 +227,7 @@ fn finding(report: &Report, f: &Finding, n: usize, lang: Lang) -> Markup {
             h4 {
                 span class={ "badge sev-" (sev) } { (lang.severity(f.severity)) }
                 @if f.waived.is_some() { span.badge.waived { (t.waived_findings) } }
+                @if f.waived.as_ref().is_some_and(|w| w.all) { span.badge.catch-all { "all: true" } }
                 span.message lang=[en(lang)] { (u(&f.message)) }
             }
             dl.facts {
@@ -249,7 +253,9 @@ fn finding(report: &Report, f: &Finding, n: usize, lang: Lang) -> Markup {
                 @if let Some(w) = &f.waived {
                     dt { (t.waiver) }
                     dd.waiver {
-                        (u(&w.reason)) " (" (t.expires) " " (w.expires.as_deref().map_or(t.never, |e| e)) ")"
+                        (u(&w.reason)) " (" (t.expires) " " (w.expires.as_deref().map_or(t.never, |e| e))
+                        @if w.all { "; " strong { (t.catch_all) } }
+                        ")"
                     }
                 }
             }
@@ -308,7 +314,10 @@ fn waivers(report: &Report, lang: Lang) -> Markup {
                                 tr {
                                     td { a href={ "#finding-" (i + 1) } { code { (f.rule) } } }
                                     td { (u(&f.object.to_string())) }
-                                    td { (u(&w.reason)) }
+                                    td {
+                                        (u(&w.reason))
+                                        @if w.all { " " span.badge.catch-all title=(t.catch_all) { "all: true" } }
+                                    }
                                     td { (w.expires.as_deref().map_or(t.never, |e| e)) }
                                     td { code { (waiver_source(&w.source)) } }
                                 }

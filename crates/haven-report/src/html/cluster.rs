@@ -73,6 +73,12 @@ fn verdict(report: &ClusterReport, lang: Lang) -> Markup {
             h2 #verdict-heading { (t.verdict) }
             p.verdict-text #verdict data-verdict=(verdict_key(run.verdict)) { (lang.verdict(run.verdict)) }
             p #check-counts { (lang.cluster_counts(&run.summary)) }
+            @let by_all = run.results.iter().chain(&run.suggested)
+                .filter(|r| !r.passing() && r.waiver.as_ref().is_some_and(|w| w.all && !w.expired))
+                .count();
+            @if run.results.iter().chain(&run.suggested).any(|r| r.waiver.as_ref().is_some_and(|w| w.all && !w.expired)) {
+                p.warning #catch-all-warning { (lang.catch_all_checks(by_all)) }
+            }
             @if !run.verdict_notes.is_empty() {
                 p { (t.verdict_qualified) ":" }
                 ul #verdict-notes lang=[en(lang)] { @for n in &run.verdict_notes { li { (u(n)) } } }
@@ -161,6 +167,7 @@ fn check(r: &CheckResult, lang: Lang) -> Markup {
             h4 {
                 span class={ "badge " (outcome_class(r.result)) } { (lang.outcome(r.result)) }
                 @if waived { span.badge.waived { (t.waived_findings) } }
+                @if waived && r.waiver.as_ref().is_some_and(|w| w.all) { span.badge.catch-all { "all: true" } }
                 code.check-name { (r.name) } " — " span lang="en" { (r.label) }
             }
             p.reason lang=[en(lang)] { (u(&r.reason)) }
@@ -181,13 +188,24 @@ fn check(r: &CheckResult, lang: Lang) -> Markup {
                 @if let Some(w) = &r.waiver {
                     dt { (t.waiver) }
                     dd.waiver {
-                        (u(&w.reason)) " (" (t.expires) " " (w.expires) "; " (waiver_status(r, lang)) ")"
+                        (u(&w.reason)) " (" (t.expires) " " (expiry(&w.expires, lang)) "; " (waiver_status(r, lang))
+                        @if w.all { "; " strong { (t.catch_all) } }
+                        ")"
                     }
                 }
                 dt { (t.explanation) }
                 dd { a.rule-link href={ "#" (check_anchor(&r.name)) } { (r.name) } }
             }
         }
+    }
+}
+
+/// A waiver's last day, or "never" for a waiver without one.
+fn expiry<'a>(expires: &'a str, lang: Lang) -> &'a str {
+    if expires.is_empty() {
+        lang.t().never
+    } else {
+        expires
     }
 }
 
@@ -272,8 +290,11 @@ fn waivers(report: &ClusterReport, lang: Lang) -> Markup {
                                 tr {
                                     td { a href={ "#result-" (anchor("", &r.name)) } { code { (r.name) } } }
                                     td { (lang.outcome(r.result)) }
-                                    td { (u(&w.reason)) }
-                                    td { (w.expires) }
+                                    td {
+                                        (u(&w.reason))
+                                        @if w.all { " " span.badge.catch-all title=(t.catch_all) { "all: true" } }
+                                    }
+                                    td { (expiry(&w.expires, lang)) }
                                     td { (waiver_status(r, lang)) }
                                 }
                             }

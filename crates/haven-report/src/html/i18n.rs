@@ -105,6 +105,34 @@ impl Lang {
         }
     }
 
+    /// The warning of a run with a waiver of everything (`all: true`) in force.
+    pub(crate) fn catch_all_findings(self, n: usize) -> String {
+        match self {
+            Lang::En => format!(
+                "Warning: {n} {} accepted by a waiver of everything (all: true): not checked, only listed.",
+                plural(n, "finding", "findings")
+            ),
+            Lang::Nl => format!(
+                "Let op: {n} {} geaccepteerd door een uitzondering voor alles (all: true): niet gecontroleerd, alleen opgesomd.",
+                plural(n, "bevinding", "bevindingen")
+            ),
+        }
+    }
+
+    pub(crate) fn catch_all_checks(self, n: usize) -> String {
+        match self {
+            Lang::En => format!(
+                "Warning: a waiver of everything (all: true) is in force; it accepts {n} {} that did not pass.",
+                plural(n, "check", "checks")
+            ),
+            Lang::Nl => format!(
+                "Let op: een uitzondering voor alles (all: true) is van kracht; die accepteert {n} {} die niet geslaagd {}.",
+                plural(n, "controle", "controles"),
+                plural(n, "is", "zijn")
+            ),
+        }
+    }
+
     pub(crate) fn input_errors_block(self, n: usize) -> String {
         match self {
             Lang::En => format!(
@@ -218,6 +246,7 @@ pub(crate) struct Texts {
     pub container: &'static str,
     pub fix: &'static str,
     pub waiver: &'static str,
+    pub catch_all: &'static str,
     pub waivers: &'static str,
     pub no_waivers: &'static str,
     pub reason: &'static str,
@@ -319,6 +348,7 @@ static EN: Texts = Texts {
     container: "Container",
     fix: "Fix",
     waiver: "Waiver",
+    catch_all: "a waiver of everything (all: true)",
     waivers: "Waivers",
     no_waivers: "No waiver applies.",
     reason: "Reason",
@@ -420,6 +450,7 @@ static NL: Texts = Texts {
     container: "Container",
     fix: "Oplossing",
     waiver: "Uitzondering",
+    catch_all: "een uitzondering voor alles (all: true)",
     waivers: "Uitzonderingen (waivers)",
     no_waivers: "Er geldt geen uitzondering.",
     reason: "Reden",

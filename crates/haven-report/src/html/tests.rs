@@ -136,6 +136,7 @@ fn app_report() -> Report {
                         file: "waivers.yaml".into(),
                         line: 4,
                     },
+                    all: false,
                 }),
             ),
             finding(
@@ -150,6 +151,7 @@ fn app_report() -> Report {
                     source: WaiverSource::Annotation {
                         key: "waive.haven.commonground.nl/haven.scalable".into(),
                     },
+                    all: false,
                 }),
             ),
             finding(
@@ -224,9 +226,10 @@ fn cluster_run(waive: bool) -> CheckRun {
         },
         waivers: if waive {
             vec![Waiver {
-                check: "hamasters".into(),
+                rule: "hamasters".into(),
                 reason: "one-node dev cluster <b>bold</b>".into(),
-                expires: jiff::civil::date(2027, 6, 30),
+                expires: Some(jiff::civil::date(2027, 6, 30)),
+                ..Default::default()
             }]
         } else {
             Vec::new()
@@ -729,6 +732,7 @@ fn cluster_report_verdicts() {
                 reason: "accepted".into(),
                 expires: "2027-06-30".into(),
                 expired: false,
+                all: false,
             });
         }
     }
@@ -877,4 +881,87 @@ fn cluster_report_names_its_data_and_versions() {
     );
     let ha = one(&doc, "[id='result-hamasters'] h4");
     assert!(text(ha).contains("hamasters"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A waiver of everything (`all: true`) is flagged
+
+#[test]
+fn a_waiver_of_everything_is_flagged_in_both_reports() {
+    let mut report = app_report();
+    for f in &mut report.findings {
+        f.waived = Some(Box::new(WaiverMark {
+            reason: "demo".into(),
+            expires: None,
+            source: WaiverSource::File {
+                file: "w.yaml".into(),
+                line: 4,
+            },
+            all: true,
+        }));
+    }
+    let doc = parse(&render_app_html(&report, &en()));
+    assert_eq!(
+        text(one(&doc, "#catch-all-warning")),
+        "Warning: 4 findings accepted by a waiver of everything (all: true): not checked, only listed."
+    );
+    assert_eq!(all(&doc, "li.item .badge.catch-all").len(), 4);
+    assert_eq!(all(&doc, "#waivers .badge.catch-all").len(), 4);
+    assert!(text(all(&doc, "dd.waiver")[0]).ends_with("; a waiver of everything (all: true))"));
+    let doc = parse(&render_app_html(&report, &nl()));
+    assert!(text(one(&doc, "#catch-all-warning")).starts_with("Let op: 4 bevindingen"));
+    // Without it, no warning.
+    let doc = parse(&render_app_html(&app_report(), &en()));
+    assert!(all(&doc, "#catch-all-warning, .badge.catch-all").is_empty());
+
+    let waivers = vec![Waiver {
+        rule: "*".into(),
+        reason: "throwaway demo".into(),
+        all: true,
+        line: 4,
+        ..Default::default()
+    }];
+    let mut s = ClusterSnapshot::empty();
+    s.server_version = Read::ok(ServerVersion {
+        major: "1".into(),
+        minor: "35".into(),
+        git_version: "v1.35.2".into(),
+        platform: String::new(),
+    });
+    let run = run_checks(
+        &s,
+        &CheckConfig::default(),
+        &ReleaseData::embedded(),
+        "2026-11-25T12:00:00Z".parse().unwrap(),
+        &RunInputs {
+            tool_version: "0.1.0".into(),
+            cncf: true,
+            waivers,
+            ..Default::default()
+        },
+    );
+    let by_all = run
+        .results
+        .iter()
+        .chain(&run.suggested)
+        .filter(|r| !r.passing() && r.waiver.as_ref().is_some_and(|w| w.all))
+        .count();
+    assert!(by_all > 0, "an empty cluster fails checks");
+    let doc = parse(&render_cluster_html(&cluster_report(run), &en()));
+    assert_eq!(
+        text(one(&doc, "#catch-all-warning")),
+        format!(
+            "Warning: a waiver of everything (all: true) is in force; it accepts {by_all} checks that did not pass."
+        )
+    );
+    let item = all(&doc, "li.item")
+        .into_iter()
+        .find(|i| i.value().attr("data-result") == Some("no"))
+        .unwrap();
+    assert_eq!(item.select(&sel(".badge.catch-all")).count(), 1);
+    assert!(
+        text(item.select(&sel("dd.waiver")).next().unwrap())
+            .contains("(Expires never; active; a waiver of everything (all: true))")
+    );
+    assert!(text(one(&doc, "#waiver-notes")).contains("all: true"));
 }
