@@ -201,7 +201,7 @@ fn check(r: &CheckResult, lang: Lang) -> Markup {
 }
 
 /// A waiver's last day, or "never" for a waiver without one.
-fn expiry<'a>(expires: &'a str, lang: Lang) -> &'a str {
+fn expiry(expires: &str, lang: Lang) -> &str {
     if expires.is_empty() {
         lang.t().never
     } else {
