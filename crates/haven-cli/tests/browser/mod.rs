@@ -10,7 +10,7 @@
 
 #![allow(dead_code)] // each test uses its own subset
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,7 +39,9 @@ pub fn chromium() -> Option<PathBuf> {
             std::env::var_os("CI").is_none(),
             "{why}: the HTML report browser tests need it on CI (.ci/run installs it)"
         );
-        eprintln!("SKIPPED: {why}");
+        // Straight to stderr, past the test harness's capture (it only takes `eprintln!`), so a
+        // skipped browser test is seen in a plain `cargo test`.
+        let _ = writeln!(std::io::stderr(), "SKIPPED (html_report): {why}");
     }
     found
 }
