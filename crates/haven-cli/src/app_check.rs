@@ -7,9 +7,10 @@ use haven_model::{InputError, RuleScope};
 use haven_report::{Format, Report, TextOptions};
 use haven_rules::{AppCheck, CheckOptions, Groups};
 
-use crate::cli::{CheckArgs, ColorArg, FormatArg, PssLevelArg};
+use crate::cli::{CheckArgs, ColorArg, FormatArg, LangArg, PssLevelArg};
 
 pub fn run(args: &CheckArgs) -> Result<u8, String> {
+    let lang = LangArg::for_html(args.lang, args.format == FormatArg::Html, "--format")?;
     let helm = HelmOptions {
         helm: args.helm.clone(),
         values: args.values.clone(),
@@ -110,6 +111,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Junit => Format::Junit,
         FormatArg::Gitlab => Format::Gitlab,
+        FormatArg::Html => Format::Html,
     };
     let color = match args.color {
         ColorArg::Always => true,
@@ -124,18 +126,25 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         color,
         verbose: args.verbose,
     };
+    let html = haven_report::html::HtmlOptions {
+        lang,
+        generated: Some(now_utc()),
+    };
+    let write = |out: &mut dyn Write| match format {
+        Format::Html => {
+            out.write_all(haven_report::html::render_app_html(&report, &html).as_bytes())
+        }
+        _ => haven_report::write(&report, format, &text_options, &mut &mut *out),
+    };
     match &args.output {
         Some(path) => {
-            let written = std::fs::File::create(path).and_then(|mut file| {
-                haven_report::write(&report, format, &text_options, &mut file)
-            });
+            let written = std::fs::File::create(path).and_then(|mut file| write(&mut file));
             written.map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
         }
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
-            let _ = haven_report::write(&report, format, &text_options, &mut out)
-                .and_then(|()| out.flush());
+            let _ = write(&mut out).and_then(|()| out.flush());
         }
     }
     let code = if !report.errors.is_empty() {
@@ -149,6 +158,12 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
     // time; the OS reclaims it at once.
     std::mem::forget(report);
     Ok(code)
+}
+
+/// The time of the run for the HTML report, to the second: `2026-12-07T09:30:00Z`.
+pub(crate) fn now_utc() -> String {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
 }
 
 /// Today's date in UTC: waivers expire by the calendar day, not by the hour.

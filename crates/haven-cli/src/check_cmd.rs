@@ -27,6 +27,8 @@ pub enum CheckFormat {
     HavenJson,
     Junit,
     Sarif,
+    /// One self-contained HTML page for people (`--lang nl` for Dutch).
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +120,9 @@ pub struct ClusterCheckArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub format: CheckFormat,
+    /// Language of the HTML report's labels and verdicts (`-o html` only).
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::cli::LangArg>,
     /// Show the evidence of every check.
     #[arg(short, long)]
     pub verbose: bool,
@@ -617,6 +622,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
     if args.rationale {
         return print_rationale(args.format);
     }
+    let lang = crate::cli::LangArg::for_html(args.lang, args.format == CheckFormat::Html, "-o")?;
     if args.print_config {
         std::io::stdout()
             .write_all(haven_checks::config::DEFAULT_CONFIG_YAML.as_bytes())
@@ -776,6 +782,13 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
         CheckFormat::HavenJson => out::render_haven_json(&report),
         CheckFormat::Junit => out::render_junit(&report),
         CheckFormat::Sarif => out::render_sarif(&report),
+        CheckFormat::Html => haven_report::html::render_cluster_html(
+            &report,
+            &haven_report::html::HtmlOptions {
+                lang,
+                generated: None,
+            },
+        ),
     };
     std::io::stdout()
         .write_all(text.as_bytes())

@@ -117,6 +117,33 @@ pub enum FormatArg {
     Sarif,
     Junit,
     Gitlab,
+    /// One self-contained HTML page for people (`--lang nl` for Dutch).
+    Html,
+}
+
+/// Language of the HTML report's labels and verdicts (`--lang`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    En,
+    Nl,
+}
+
+impl LangArg {
+    /// The report language for `--format html`; an error for any other format, where it would
+    /// change nothing.
+    pub fn for_html(
+        lang: Option<LangArg>,
+        html: bool,
+        flag: &str,
+    ) -> Result<haven_report::html::Lang, String> {
+        match (lang, html) {
+            (Some(_), false) => Err(format!(
+                "--lang applies to the HTML report only; add `{flag} html`"
+            )),
+            (Some(LangArg::Nl), true) => Ok(haven_report::html::Lang::Nl),
+            _ => Ok(haven_report::html::Lang::En),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -211,6 +238,9 @@ pub struct CheckArgs {
         help_heading = "Output"
     )]
     pub fail_on: haven_model::Severity,
+    /// Language of the HTML report's labels and verdicts (`--format html` only).
+    #[arg(long, value_enum, value_name = "LANG", help_heading = "Output")]
+    pub lang: Option<LangArg>,
     /// Colour the text output.
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     pub color: ColorArg,

@@ -10,6 +10,7 @@
 //! | `sarif` | code scanning (GitHub, GitLab, IDEs): SARIF 2.1.0 | [`render_sarif`] |
 //! | `junit` | test report widgets of CI systems: JUnit XML | [`render_junit`] |
 //! | `gitlab` | GitLab Code Quality widget | [`render_gitlab`] |
+//! | `html` | people who do not read JSON: one self-contained page, English or Dutch | [`html::render_app_html`] |
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ use haven_model::{Finding, InputError, RuleInfo, Severity};
 
 pub mod cluster_check;
 mod gitlab;
+pub mod html;
 mod json;
 mod junit;
 mod pretty;
@@ -116,16 +118,19 @@ pub enum Format {
     Junit,
     /// GitLab Code Quality JSON.
     Gitlab,
+    /// One self-contained HTML page (see [`html`]).
+    Html,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Self::Text,
         Self::Json,
         Self::Sarif,
         Self::Junit,
         Self::Gitlab,
+        Self::Html,
     ];
 
     /// The lower-case name used on the command line.
@@ -136,6 +141,7 @@ impl Format {
             Self::Sarif => "sarif",
             Self::Junit => "junit",
             Self::Gitlab => "gitlab",
+            Self::Html => "html",
         }
     }
 
@@ -147,6 +153,7 @@ impl Format {
             Self::Sarif => "SARIF 2.1.0 for code scanning",
             Self::Junit => "JUnit XML for CI test reports",
             Self::Gitlab => "GitLab Code Quality JSON",
+            Self::Html => "one self-contained HTML page for people",
         }
     }
 
@@ -157,6 +164,7 @@ impl Format {
             Self::Json | Self::Gitlab => "json",
             Self::Sarif => "sarif",
             Self::Junit => "xml",
+            Self::Html => "html",
         }
     }
 }
@@ -184,7 +192,8 @@ impl FromStr for Format {
     }
 }
 
-/// Renders `report` in `format`. `text` only matters for [`Format::Text`].
+/// Renders `report` in `format`. `text` only matters for [`Format::Text`]; [`Format::Html`] is
+/// rendered in English without a date ([`html::render_app_html`] takes the language and date).
 ///
 /// Every output ends with a newline.
 pub fn render(report: &Report, format: Format, text: &TextOptions) -> String {
@@ -194,6 +203,7 @@ pub fn render(report: &Report, format: Format, text: &TextOptions) -> String {
         Format::Sarif => render_sarif(report),
         Format::Junit => render_junit(report),
         Format::Gitlab => render_gitlab(report),
+        Format::Html => html::render_app_html(report, &html::HtmlOptions::default()),
     }
 }
 

@@ -247,7 +247,7 @@ fn render_finding(
 
 /// Groups findings by resource (file, document, object), keeping the order in which each
 /// resource first appears, and within a resource the order of the findings.
-fn group_by_resource(findings: &[Finding]) -> Vec<Vec<&Finding>> {
+pub(crate) fn group_by_resource(findings: &[Finding]) -> Vec<Vec<&Finding>> {
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
     let mut index: HashMap<(&str, u32, &haven_model::ObjectRef), usize> = HashMap::new();
     for f in findings {

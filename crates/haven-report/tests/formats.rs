@@ -384,7 +384,10 @@ fn format_names() {
     }
     assert_eq!("SARIF".parse::<Format>(), Ok(Format::Sarif));
     let err = "xml".parse::<Format>().unwrap_err();
-    assert!(err.contains("text, json, sarif, junit, gitlab"), "{err}");
+    assert!(
+        err.contains("text, json, sarif, junit, gitlab, html"),
+        "{err}"
+    );
     assert_eq!(Format::default(), Format::Text);
 }
 

@@ -7,6 +7,7 @@
 //! | `haven-json` | scripts: everything, with evidence; schema `haven.cluster-check/v1` in `docs/report-schema/` | [`render_haven_json`] |
 //! | `junit` | CI test views: one testcase per check | [`render_junit`] |
 //! | `sarif` | code scanning: one rule per check, one result per check | [`render_sarif`] |
+//! | `html` | people: one self-contained page, English or Dutch | [`crate::html::render_cluster_html`] |
 //!
 //! Plus [`compliancy_resource`] and [`compliancy_crd`]: upstream's `Compliancy` custom resource
 //! for `--write-crd`. Renderers are pure: the clock and the cluster are read by the caller.
