@@ -107,6 +107,43 @@ impl Workload<'_> {
     }
 }
 
+/// A test-only switch that makes one rule never fire, as a guard on its id in its own code
+/// would. `rule_tests` silences each rule in turn and requires some case to fail, so no rule
+/// can be broken without a test noticing. Outside `cfg(test)` it is a constant `false`: the
+/// shipped binary has no way to turn a rule off besides `CheckOptions::skip`.
+pub(crate) mod silence {
+    #[cfg(test)]
+    thread_local! {
+        static SILENCED: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// Whether `rule`'s findings are being dropped.
+    #[cfg(test)]
+    pub(crate) fn is_silenced(rule: &str) -> bool {
+        SILENCED.with(|s| s.get() == Some(rule))
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    pub(crate) fn is_silenced(_rule: &str) -> bool {
+        false
+    }
+
+    /// Runs `f` with `rule` silenced on this thread (checks run on their caller's thread).
+    #[cfg(test)]
+    pub(crate) fn with<R>(rule: &'static str, f: impl FnOnce() -> R) -> R {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                SILENCED.with(|s| s.set(None));
+            }
+        }
+        SILENCED.with(|s| s.set(Some(rule)));
+        let _reset = Reset;
+        f()
+    }
+}
+
 /// Collects findings; shared by all rule modules.
 pub(crate) struct Sink<'o> {
     pub opts: &'o CheckOptions,
@@ -126,7 +163,7 @@ impl Sink<'_> {
         container: Option<&str>,
         message: String,
     ) {
-        if !self.opts.is_enabled(rule) {
+        if !self.opts.is_enabled(rule) || silence::is_silenced(rule) {
             return;
         }
         let severity = registry::rule(rule).map_or(haven_model::Severity::High, |r| r.severity);
