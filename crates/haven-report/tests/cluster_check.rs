@@ -11,7 +11,7 @@ use haven_snapshot::*;
 use serde_json::{Value, json};
 
 mod common;
-use common::{missing_tool, sarif_schema, validate, workspace_root};
+use common::{require_sarif_schema, require_xmlschema, validate, workspace_root};
 
 fn sample_run_with(waivers: Vec<Waiver>, plus: bool) -> CheckRun {
     let mut s = ClusterSnapshot::empty();
@@ -404,10 +404,7 @@ fn text_has_upstream_tables_and_summary_line() {
 
 #[test]
 fn sarif_validates_and_maps_results() {
-    let Some((_, schema)) = sarif_schema() else {
-        missing_tool("the SARIF 2.1.0 schema was not found (set HAVEN_SARIF_SCHEMA)");
-        return;
-    };
+    let (_, schema) = require_sarif_schema();
     for r in reports() {
         let v: Value = serde_json::from_str(&render_sarif(&r)).unwrap();
         validate(&schema, &v, "SARIF");
@@ -441,14 +438,9 @@ fn sarif_validates_and_maps_results() {
 }
 
 #[test]
+#[ignore = "needs python3 xmlschema (cargo test -- --include-ignored)"]
 fn junit_validates_against_xsd() {
-    let probe = Command::new("python3")
-        .args(["-c", "import xmlschema"])
-        .output();
-    if !matches!(&probe, Ok(o) if o.status.success()) {
-        missing_tool("Python package xmlschema is not installed (pip install xmlschema)");
-        return;
-    }
+    require_xmlschema();
     let dir = std::env::temp_dir().join(format!("haven-cluster-junit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();

@@ -398,6 +398,142 @@ mod tests {
         assert_eq!(namespace[0].object.name, "web");
     }
 
+    /// Rule families, scope and `skip` decide what runs; everything else runs.
+    #[test]
+    fn options_decide_which_rules_run() {
+        use super::{CheckOptions, Groups};
+        use haven_model::RuleScope;
+        let all = CheckOptions::default();
+        let ids = [
+            "pss.privileged",
+            "haven.containerised",
+            "haven.scalable",
+            "plus.pdb",
+            "plus.image-tag",
+            "input.yaml11",
+            "other.rule",
+        ];
+        let enabled = |opts: &CheckOptions| -> Vec<&str> {
+            ids.iter().copied().filter(|r| opts.is_enabled(r)).collect()
+        };
+        assert_eq!(enabled(&all), ids);
+        let without = |groups: Groups| CheckOptions {
+            groups,
+            ..CheckOptions::default()
+        };
+        let on = Groups::default();
+        assert_eq!(
+            enabled(&without(Groups { haven: false, ..on })),
+            [
+                "pss.privileged",
+                "plus.pdb",
+                "plus.image-tag",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        assert_eq!(
+            enabled(&without(Groups { plus: false, ..on })),
+            [
+                "pss.privileged",
+                "haven.containerised",
+                "haven.scalable",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        assert_eq!(
+            enabled(&without(Groups { input: false, ..on })),
+            [
+                "pss.privileged",
+                "haven.containerised",
+                "haven.scalable",
+                "plus.pdb",
+                "plus.image-tag",
+                "other.rule"
+            ]
+        );
+        // The object scope (admission) leaves out the rules that need the whole application;
+        // a rule the registry does not know is not held back.
+        let object = CheckOptions {
+            scope: RuleScope::Object,
+            ..CheckOptions::default()
+        };
+        assert_eq!(
+            enabled(&object),
+            [
+                "pss.privileged",
+                "haven.containerised",
+                "plus.image-tag",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        // `skip`: exact ids, and prefixes ending in `*`.
+        let skip = CheckOptions {
+            skip: vec![
+                "pss.*".into(),
+                "plus.pdb".into(),
+                "haven.containerised*".into(),
+            ],
+            ..CheckOptions::default()
+        };
+        assert_eq!(
+            enabled(&skip),
+            [
+                "haven.scalable",
+                "plus.image-tag",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        assert!(skip.is_enabled("plus.pdbx"), "an exact id is no prefix");
+    }
+
+    /// A check counts the workloads whose pod template it decoded, and a family turned off
+    /// reports nothing while the others still do.
+    #[test]
+    fn counts_workloads_and_honours_groups() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: app}\n\
+                    spec: {containers: [{name: c, image: nginx}]}\n---\n\
+                    apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b, namespace: app}\n\
+                    spec: {template: {spec: {containers: [{name: c, image: nginx}]}}}\n---\n\
+                    apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: app}\n";
+        let loaded = haven_model::load_objects(haven_model::Origin::File("x.yaml"), text);
+        let outcome = super::check(&loaded.objects, &super::CheckOptions::default());
+        assert_eq!(outcome.workloads, 2);
+        let families = |o: &super::Outcome| {
+            let mut f: Vec<&str> = o
+                .findings
+                .iter()
+                .map(|f| f.rule.split('.').next().unwrap())
+                .collect();
+            f.sort();
+            f.dedup();
+            f
+        };
+        assert_eq!(families(&outcome), ["haven", "plus", "pss"]);
+        let no_plus = super::CheckOptions {
+            groups: super::Groups {
+                plus: false,
+                ..super::Groups::default()
+            },
+            ..super::CheckOptions::default()
+        };
+        assert_eq!(
+            families(&super::check(&loaded.objects, &no_plus)),
+            ["haven", "pss"]
+        );
+        let no_pss = super::CheckOptions {
+            pss: None,
+            ..super::CheckOptions::default()
+        };
+        assert_eq!(
+            families(&super::check(&loaded.objects, &no_pss)),
+            ["haven", "plus"]
+        );
+    }
+
     #[test]
     fn sorts_like_a_plain_stable_sort() {
         let files = ["b.yaml", "a.yaml", "c.yaml"];

@@ -216,7 +216,8 @@ fn metrics() -> Vec<Case> {
     vec![
         case(
             METRICS,
-            "a Deployment without any way of exposing metrics",
+            "a Deployment without any way of exposing metrics (OTLP settings other than the \
+             endpoint, and other endpoints, do not count)",
             r#"apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: app}
@@ -230,7 +231,10 @@ spec:
       - name: web
         image: web:1.0
         ports: [{name: http, containerPort: 8080}]
-        env: [{name: OTEL_SERVICE_NAME, value: web}]
+        env:
+        - {name: OTEL_SERVICE_NAME, value: web}
+        - {name: OTEL_EXPORTER_OTLP_PROTOCOL, value: grpc}
+        - {name: API_ENDPOINT, value: "http://api"}
 "#,
             vec![no_metrics(
                 "app/Deployment/web",
