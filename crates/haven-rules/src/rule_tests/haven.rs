@@ -558,6 +558,112 @@ spec:
         ),
         case(
             METRICS,
+            "monitors elsewhere count when their namespaceSelector covers the namespace, and a \
+             monitor counts only when its selector matches",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a, namespace: app}
+spec:
+  template:
+    metadata: {labels: {app: a}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: b, namespace: app}
+spec:
+  template:
+    metadata: {labels: {app: b}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: c, namespace: app}
+spec:
+  template:
+    metadata: {labels: {app: c}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: app}
+spec:
+  template:
+    metadata: {labels: {app: d}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: app, labels: {svc: b}}
+spec: {selector: {app: b}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: d, namespace: app, labels: {svc: d}}
+spec: {selector: {app: d}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {name: any, namespace: monitoring}
+spec:
+  namespaceSelector: {any: true}
+  selector: {matchLabels: {app: a}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: named, namespace: monitoring}
+spec:
+  namespaceSelector: {matchNames: [other, app]}
+  selector: {matchLabels: {svc: b}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {name: own, namespace: app}
+spec:
+  namespaceSelector: {any: false}
+  selector: {matchLabels: {app: c}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {name: other-namespace, namespace: monitoring}
+spec:
+  namespaceSelector: {matchNames: [other]}
+  selector: {matchLabels: {app: d}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {name: not-any, namespace: monitoring}
+spec:
+  namespaceSelector: {any: false}
+  selector: {matchLabels: {app: d}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {name: no-match, namespace: app}
+spec:
+  selector:
+    matchExpressions: [{key: app, operator: In, values: [x]}]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: no-match, namespace: app}
+spec:
+  selector:
+    matchExpressions: [{key: svc, operator: In, values: [x]}]
+"#,
+            vec![no_metrics(
+                "app/Deployment/d",
+                "spec.template.spec.containers",
+                35,
+                "Deployment d",
+            )],
+        ),
+        case(
+            METRICS,
             "is an application rule: the admission webhook does not run it",
             r#"apiVersion: apps/v1
 kind: Deployment

@@ -587,6 +587,77 @@ spec:
         ),
         case(
             NETWORK_POLICY,
+            "matchExpressions: In, NotIn, Exists and DoesNotExist, all of them must hold",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    metadata: {labels: {tier: web}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: app}
+spec:
+  template:
+    metadata: {labels: {tier: db, team: a}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: app}
+spec:
+  template:
+    metadata: {labels: {tier: cache}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: lonely, namespace: app}
+spec:
+  template:
+    metadata: {labels: {tier: db}}
+    spec:
+      containers: [{name: c, image: "c:1"}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: not-in, namespace: app}
+spec:
+  podSelector:
+    matchExpressions: [{key: tier, operator: NotIn, values: [db, cache]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: exists, namespace: app}
+spec:
+  podSelector:
+    matchExpressions:
+    - {key: team, operator: Exists}
+    - {key: tier, operator: In, values: [db]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: does-not-exist, namespace: app}
+spec:
+  podSelector:
+    matchExpressions:
+    - {key: team, operator: DoesNotExist}
+    - {key: tier, operator: In, values: [cache]}
+"#,
+            vec![at(
+                "app/Deployment/lonely",
+                "spec.template.metadata.labels",
+                33,
+                "no NetworkPolicy selects the pods of Deployment lonely",
+            )],
+        ),
+        case(
+            NETWORK_POLICY,
             "a policy selects the pods by label or selects every pod; pod templates are not run",
             r#"apiVersion: apps/v1
 kind: Deployment
