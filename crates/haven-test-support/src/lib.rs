@@ -52,6 +52,7 @@
 //! `fixtures/example.yaml` in this crate is a small complete example.
 
 mod cluster;
+pub mod fuzz;
 mod patch;
 pub mod resources;
 mod selector;
