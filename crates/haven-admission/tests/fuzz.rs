@@ -191,7 +191,7 @@ fn config_files_read_or_fail_with_a_line() {
         fuzz::mutations(seeds, YAML_TOKENS),
         |input| {
             let text = input.text();
-            let lines = text.lines().count() as u32;
+            let lines = fuzz::yaml_lines(&text);
             match Config::parse("config.yaml", &text) {
                 Ok(_) => Ok(()),
                 Err(e)

@@ -17,7 +17,7 @@ fn plus_config_files_read_or_fail_with_a_line() {
         fuzz::mutations(seeds, YAML_TOKENS),
         |input| {
             let text = input.text();
-            let lines = text.lines().count() as u32;
+            let lines = fuzz::yaml_lines(&text);
             match haven_platform::config::parse("haven-plus.yaml", &text, &catalogue) {
                 Ok((config, _notes)) => {
                     let rendered = render(&config, &catalogue);

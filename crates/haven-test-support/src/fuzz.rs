@@ -159,6 +159,19 @@ impl fmt::Debug for Input {
     }
 }
 
+/// How many lines YAML sees in `text` (the last one maybe empty): it breaks lines at `\n`,
+/// `\r\n` and a lone `\r`. An error may name any of them, or the one after (the end of the
+/// input).
+pub fn yaml_lines(text: &str) -> u32 {
+    let bytes = text.as_bytes();
+    let breaks = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count();
+    breaks as u32 + 1
+}
+
 /// The seed files of one target, sorted by name.
 ///
 /// # Panics
@@ -694,6 +707,13 @@ mod tests {
             })
             .count();
         assert!(parsed > 100, "only {parsed} of 300 inputs are JSON");
+    }
+
+    #[test]
+    fn yaml_counts_lines_as_yaml_does() {
+        assert_eq!(yaml_lines(""), 1);
+        assert_eq!(yaml_lines("a\nb"), 2);
+        assert_eq!(yaml_lines("a\r\nb\rc\n"), 4);
     }
 
     #[test]
