@@ -22,7 +22,9 @@ use haven_pss::{Level, Version};
 use jiff::civil::{Date, date};
 
 use crate::engine::silence;
-use crate::{AppCheck, CheckOptions, WaiverFile, apply_waivers, check, registry, sort_findings};
+use crate::{
+    AppCheck, CheckOptions, apply_waivers, check, parse_waiver_file, registry, sort_findings,
+};
 
 /// The day the cases run on (waiver expiry is judged against it).
 const TODAY: Date = date(2026, 11, 25);
@@ -171,10 +173,10 @@ impl Case {
             ..CheckOptions::default()
         };
         let waivers = match self.waivers {
-            Some(text) => vec![
-                WaiverFile::parse("waivers.yaml", text)
-                    .map_err(|e| format!("waiver file: {}", e.describe()))?,
-            ],
+            Some(text) => vec![parse_waiver_file("waivers.yaml", text).map_err(|errors| {
+                let errors: Vec<String> = errors.iter().map(|e| e.describe()).collect();
+                format!("waiver file: {errors:?}")
+            })?],
             None => Vec::new(),
         };
         let mut batch = check(&loaded.objects, &opts);
