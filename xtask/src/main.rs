@@ -105,7 +105,7 @@ fn release_data_cmd(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         .map(|b| sha256_hex(b))
         .collect::<Result<Vec<_>, _>>()?;
     let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
         .to_string();
     let text = release_data(&version, &today, &hashes)?;
@@ -264,7 +264,7 @@ fn cncf_data_cmd(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     };
     let listed_on = listed_on.unwrap_or_else(|| {
         jiff::Timestamp::now()
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .to_zoned(jiff::tz::TimeZone::UTC)
             .date()
             .to_string()
     });

@@ -34,7 +34,7 @@ impl<'a> Ctx<'a> {
             s,
             config,
             release,
-            today: now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
             inputs,
             platform,
         }

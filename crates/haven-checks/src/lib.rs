@@ -308,7 +308,7 @@ pub fn run_checks(
         .filter(|c| c.suggested)
         .map(|c| checks::run(c, &ctx))
         .collect();
-    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut notes = Vec::new();
     // A waiver may name several checks (a pattern); the first waiver of a check decides.
     for r in results.iter_mut().chain(suggested.iter_mut()) {

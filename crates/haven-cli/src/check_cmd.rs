@@ -295,7 +295,7 @@ fn update_release_data(args: &ClusterCheckArgs) -> Result<u8, String> {
         .ok_or("--update-release-data: neither XDG_DATA_HOME nor HOME is set")?;
     let http = crate::http::UreqGet::new(args.access.timeout, true);
     let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
     let bar = spinner("fetching Kubernetes releases and the CNCF list from GitHub");
     let refreshed =

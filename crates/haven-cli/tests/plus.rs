@@ -22,26 +22,16 @@ fn text(o: &Output) -> (i32, String, String) {
     )
 }
 
-fn crd_schemas() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/schemas/crds"
-    ));
-    if dir.is_dir() {
-        return Some(dir.canonicalize().unwrap());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CRD schemas missing at {} (required under CI)",
-        dir.display()
-    );
-    eprintln!("SKIPPED: CRD schemas not found at {}", dir.display());
-    None
+fn crd_schemas() -> PathBuf {
+    haven_test_support::shared_path("schemas/crds")
+        .canonicalize()
+        .unwrap()
 }
 
 #[test]
+#[ignore = "needs ../shared/schemas (cargo test -- --include-ignored)"]
 fn init_render_validate_diff_and_tenant_add() {
-    let Some(schemas) = crd_schemas() else { return };
+    let schemas = crd_schemas();
     let schemas = schemas.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -348,10 +338,9 @@ fn an_unreadable_file_is_reported_and_the_rest_still_validated() {
 /// the one documented waiver, at `--fail-on info`. With the Prometheus Operator CRDs on the
 /// platform (both metrics backends) the ServiceMonitor is on; without metrics it is off.
 #[test]
+#[ignore = "needs helm-python-sdk (cargo test -- --include-ignored)"]
 fn the_webhook_installed_by_the_platform_passes_haven_app_check() {
-    if !common::helm_available() {
-        return;
-    }
+    common::require_helm();
     let repo = common::repo();
     for (backend, metrics_on) in [
         ("mimir", true),
@@ -478,6 +467,30 @@ fn the_webhook_installed_by_the_platform_passes_haven_app_check() {
 /// Kustomization prune Flux itself), diff must not report them, and the tree still validates.
 #[test]
 fn render_after_flux_bootstrap_keeps_flux_components() {
+    flux_bootstrapped_tree();
+}
+
+#[test]
+#[ignore = "needs ../shared/schemas (cargo test -- --include-ignored)"]
+fn a_flux_bootstrapped_tree_validates_against_the_crd_schemas() {
+    let tmp = flux_bootstrapped_tree();
+    let schemas = crd_schemas();
+    let (code, out, err) = text(&haven(
+        tmp.path(),
+        &[
+            "plus",
+            "validate",
+            ".",
+            "--crd-schemas",
+            schemas.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// A rendered tree after `flux bootstrap` added its own files: render keeps them, and a second
+/// render changes nothing.
+fn flux_bootstrapped_tree() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let (code, _, err) = text(&haven(
@@ -526,17 +539,5 @@ fn render_after_flux_bootstrap_keeps_flux_components() {
     );
     let (code, out, _) = text(&haven(dir, &["plus", "diff"]));
     assert_eq!(code, 0, "a second render changes nothing: {out}");
-    if let Some(schemas) = crd_schemas() {
-        let (code, out, err) = text(&haven(
-            dir,
-            &[
-                "plus",
-                "validate",
-                ".",
-                "--crd-schemas",
-                schemas.to_str().unwrap(),
-            ],
-        ));
-        assert_eq!(code, 0, "{out}{err}");
-    }
+    tmp
 }

@@ -34,3 +34,25 @@ pub use quantity::Quantity;
 pub use suggest::did_you_mean;
 pub use workload::{PodTemplate, WorkloadKind};
 pub use yaml::{NoteKind, RawDocument, YamlDocument, YamlNote, parse_stream, raw_documents};
+
+/// The two YAML readers one by one, for the differential fuzz test (`tests/fuzz.rs`): not API.
+/// Everything else reads YAML through [`parse_stream`] / [`RawDocument::parse`], which take
+/// the fast path where it applies and the full parser otherwise.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod readers {
+    use crate::{InputError, Node, YamlNote};
+
+    /// A document as a reader returns it: the value, its positions and its notes.
+    pub type Parsed = (serde_json::Value, Node, Vec<YamlNote>);
+
+    /// The fast path (`fast.rs`): `None` where it gives up.
+    pub fn fast(text: &str, first_line: u32) -> Option<Parsed> {
+        crate::fast::parse(text, first_line)
+    }
+
+    /// The full parser (`yaml.rs`): `Ok(None)` for an empty document.
+    pub fn full(file: &str, text: &str, first_line: u32) -> Result<Option<Parsed>, InputError> {
+        crate::yaml::parse_document_full(file, text, first_line)
+    }
+}

@@ -11,7 +11,7 @@ use haven_snapshot::*;
 use serde_json::{Value, json};
 
 mod common;
-use common::{missing_tool, sarif_schema, validate, workspace_root};
+use common::{require_sarif_schema, require_xmlschema, validate, workspace_root};
 
 fn sample_run_with(waivers: Vec<Waiver>, plus: bool) -> CheckRun {
     let mut s = ClusterSnapshot::empty();
@@ -404,10 +404,7 @@ fn text_has_upstream_tables_and_summary_line() {
 
 #[test]
 fn sarif_validates_and_maps_results() {
-    let Some((_, schema)) = sarif_schema() else {
-        missing_tool("the SARIF 2.1.0 schema was not found (set HAVEN_SARIF_SCHEMA)");
-        return;
-    };
+    let (_, schema) = require_sarif_schema();
     for r in reports() {
         let v: Value = serde_json::from_str(&render_sarif(&r)).unwrap();
         validate(&schema, &v, "SARIF");
@@ -441,14 +438,9 @@ fn sarif_validates_and_maps_results() {
 }
 
 #[test]
+#[ignore = "needs python3 xmlschema (cargo test -- --include-ignored)"]
 fn junit_validates_against_xsd() {
-    let probe = Command::new("python3")
-        .args(["-c", "import xmlschema"])
-        .output();
-    if !matches!(&probe, Ok(o) if o.status.success()) {
-        missing_tool("Python package xmlschema is not installed (pip install xmlschema)");
-        return;
-    }
+    require_xmlschema();
     let dir = std::env::temp_dir().join(format!("haven-cluster-junit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
@@ -492,8 +484,8 @@ fn junit_validates_against_xsd() {
 /// Upstream's CRD schema (`../shared/context/hcc-compliancy-crd.yaml`) as a JSON Schema. Every
 /// object is closed (`additionalProperties: false`): the API server prunes fields a structural
 /// schema does not name, so a field it would drop is an error here.
-fn upstream_crd_schema() -> Option<Value> {
-    let path = haven_test_support::shared_path("context/hcc-compliancy-crd.yaml")?;
+fn upstream_crd_schema() -> Value {
+    let path = haven_test_support::shared_path("context/hcc-compliancy-crd.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = haven_model::parse_stream("hcc-compliancy-crd.yaml", &text)
         .into_iter()
@@ -513,14 +505,13 @@ fn upstream_crd_schema() -> Option<Value> {
     let mut schema = doc.value["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
     assert!(schema.is_object(), "{}", doc.value);
     close(&mut schema);
-    Some(schema)
+    schema
 }
 
 #[test]
+#[ignore = "needs ../shared/context (cargo test -- --include-ignored)"]
 fn compliancy_resource_validates_against_upstreams_crd() {
-    let Some(schema) = upstream_crd_schema() else {
-        return;
-    };
+    let schema = upstream_crd_schema();
     for run in [sample_run(false, false), sample_run(true, true)] {
         let c = compliancy_resource(&report(run));
         validate(&schema, &c, "Compliancy resource");

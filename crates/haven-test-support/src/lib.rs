@@ -52,6 +52,7 @@
 //! `fixtures/example.yaml` in this crate is a small complete example.
 
 mod cluster;
+pub mod fuzz;
 mod patch;
 pub mod resources;
 mod selector;
@@ -65,18 +66,52 @@ pub use server::{ApiServer, FaultAction, Faults};
 pub use synthetic::synthetic;
 pub use tls::{IssuedCert, TestCa};
 
-/// Where a test finds data under `/work/shared` (relative to this crate), and what it does when
-/// the data is missing: skip with a printed reason, except on CI (`CI` set), where it panics.
-pub fn shared_path(relative: &str) -> Option<std::path::PathBuf> {
+/// Data under `../shared` (beside the repository: upstream fixtures, charts, CRD schemas) that a
+/// test reads in place.
+///
+/// Tests that need anything from outside the repository (this data, Helm's engine, a Python
+/// package, Go) follow one convention, so that a skipped test never looks like a passed one:
+///
+/// - the test is `#[ignore = "needs <what> (cargo test -- --include-ignored)"]`: a plain
+///   `cargo test` on a machine without it stays green and lists the test as *ignored*, with
+///   its reason, in the run's summary;
+/// - `cargo test -- --include-ignored` (what `.ci/run` runs, and what a developer with the
+///   data runs) includes it, and then a missing prerequisite fails the test with what to
+///   install ([`shared_path`], [`require_command`]); nothing returns early as a pass.
+///
+/// # Panics
+/// When the path does not exist.
+pub fn shared_path(relative: &str) -> std::path::PathBuf {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared")
         .join(relative);
-    if path.exists() {
-        return Some(path);
+    assert!(
+        path.exists(),
+        "test data missing: {} (this test needs ../shared beside the repository; without it \
+         run `cargo test` without --include-ignored, and it is reported as ignored)",
+        path.display()
+    );
+    path
+}
+
+/// Requires a tool from outside cargo for a test marked `#[ignore = "needs …"]` (see
+/// [`shared_path`]): runs `program args…` and fails the test, naming `install`, unless it
+/// succeeds.
+///
+/// # Panics
+/// When the command cannot be started or exits unsuccessfully.
+pub fn require_command(program: &str, args: &[&str], install: &str) {
+    let status = std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => panic!(
+            "`{program} {}` failed ({s}): this test needs {install}",
+            args.join(" ")
+        ),
+        Err(e) => panic!("cannot run `{program}` ({e}): this test needs {install}"),
     }
-    if std::env::var_os("CI").is_some() {
-        panic!("shared test data missing on CI: {}", path.display());
-    }
-    eprintln!("skipping: shared test data not found at {}", path.display());
-    None
 }

@@ -1,7 +1,6 @@
 //! Helpers shared by the tests that render charts with Helm's real engine.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The repository root (examples, tools and deploy live there).
 pub fn repo() -> PathBuf {
@@ -11,21 +10,13 @@ pub fn repo() -> PathBuf {
         .unwrap()
 }
 
-/// Helm's engine is a Python package; without it these tests cannot run. They say so, and in CI
-/// (where `.ci/run` installs it) its absence is a failure, not a skip.
-pub fn helm_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import helm_python"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "helm-python-sdk is not installed; .ci/run must install tools/requirements-test.txt"
-        );
-        eprintln!(
-            "SKIPPED: helm-python-sdk is not installed (pip install -r tools/requirements-test.txt)"
-        );
-    }
-    ok
+/// Helm's engine is a Python package (`tools/helm` wraps it). The tests that render charts are
+/// `#[ignore = "needs helm-python-sdk …"]` and call this first: run with `--include-ignored`
+/// (as `.ci/run` does) without the package, they fail saying what to install.
+pub fn require_helm() {
+    haven_test_support::require_command(
+        "python3",
+        &["-c", "import helm_python"],
+        "helm-python-sdk (pip install -r tools/requirements-test.txt)",
+    );
 }

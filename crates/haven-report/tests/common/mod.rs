@@ -1,5 +1,5 @@
-//! Helpers shared by the format tests: where the workspace is, schema validation, and what to do
-//! when an outside tool is missing.
+//! Helpers shared by the format tests: where the workspace is, schema validation, and the
+//! outside tools some tests need.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -11,12 +11,22 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A check that needs a tool from outside cargo: skip with a reason locally, fail on CI.
-pub fn missing_tool(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} (required when CI is set)");
-    }
-    eprintln!("SKIPPED: {what}");
+/// The tests that run Python's `xmlschema` are `#[ignore = "needs python3 xmlschema …"]` and
+/// call this first (see `haven_test_support::shared_path` for the convention).
+pub fn require_xmlschema() {
+    haven_test_support::require_command(
+        "python3",
+        &["-c", "import xmlschema"],
+        "the Python package xmlschema (pip install -r tools/requirements-test.txt)",
+    );
+}
+
+/// The SARIF 2.1.0 schema, which cargo fetched with `serde-sarif` (see [`sarif_schema`]).
+pub fn require_sarif_schema() -> (PathBuf, Value) {
+    sarif_schema().expect(
+        "the SARIF 2.1.0 schema was not found in cargo's registry sources \
+         (set HAVEN_SARIF_SCHEMA to sarif-schema-2.1.0.json)",
+    )
 }
 
 /// Asserts that `instance` validates against the JSON Schema `schema` (formats checked too).
