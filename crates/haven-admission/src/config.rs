@@ -78,11 +78,28 @@ pub struct Exemptions {
 }
 
 impl Config {
-    /// Parses the YAML config; errors name file, line and field.
+    /// Parses the YAML config; errors name file, line and field. The file holds one document:
+    /// a second one is an error, not ignored (an operator who appends settings after a `---`
+    /// would otherwise believe them applied).
     pub fn parse(file: &str, text: &str) -> Result<Self, InputError> {
         let mut docs = haven_model::parse_stream(file, text);
         if docs.is_empty() {
             return Ok(Self::default());
+        }
+        if let Some(second) = docs.get(1) {
+            let line = match second {
+                Ok(doc) => doc.line,
+                Err(e) => e.line,
+            };
+            return Err(InputError::new(
+                InputErrorKind::Syntax,
+                file,
+                line,
+                format!(
+                    "the config is one YAML document, but this file has {} (remove the `---` and merge them)",
+                    docs.len()
+                ),
+            ));
         }
         let doc = docs.remove(0)?;
         let config: Config = serde_path_to_error::deserialize(&doc.value).map_err(|e| {
@@ -155,5 +172,19 @@ mod tests {
         );
         let e = Config::parse("c.yaml", "exemptions:\n  namespace: [x]\n").unwrap_err();
         assert!(e.message.contains("unknown field `namespace`"), "{e}");
+    }
+
+    #[test]
+    fn a_second_document_is_an_error_not_ignored() {
+        let text = "defaults:\n  enforce: baseline\n---\nexemptions:\n  namespaces: [monitoring]\n";
+        let e = Config::parse("c.yaml", text).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("c.yaml", 4), "{e}");
+        assert!(e.message.contains("one YAML document"), "{e}");
+        // A broken second document is reported as the second document too.
+        let e = Config::parse("c.yaml", "defaults: {}\n---\n[\n").unwrap_err();
+        assert!(e.message.contains("one YAML document"), "{e}");
+        // Empty documents around the one document are not documents (as kubectl reads them).
+        let c = Config::parse("c.yaml", "---\ndefaults:\n  enforce: baseline\n---\n").unwrap();
+        assert_eq!(c.defaults.enforce, "baseline");
     }
 }
