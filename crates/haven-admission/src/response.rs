@@ -147,13 +147,13 @@ fn status(json: &mut Json, code: u16) {
 
 /// What the response needs of a finding.
 pub(crate) trait Hit: PartialEq {
-    fn rule(&self) -> &str;
+    fn rule(&self) -> &'static str;
     fn path(&self) -> &str;
     fn message(&self) -> &str;
 }
 
 impl Hit for haven_model::Finding {
-    fn rule(&self) -> &str {
+    fn rule(&self) -> &'static str {
         self.rule
     }
     fn path(&self) -> &str {
@@ -350,7 +350,7 @@ mod tests {
             }
         }
         impl Hit for F {
-            fn rule(&self) -> &str {
+            fn rule(&self) -> &'static str {
                 "pss.privileged"
             }
             fn path(&self) -> &str {
