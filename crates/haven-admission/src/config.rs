@@ -12,6 +12,25 @@ pub struct Config {
     pub defaults: Defaults,
     #[serde(default)]
     pub exemptions: Exemptions,
+    #[serde(default)]
+    pub response: ResponseConfig,
+}
+
+/// How much a response says. Its size is bounded whatever the object (see `response.rs`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResponseConfig {
+    /// Violations of one rule listed in a denial, the audit annotation and the warnings; the
+    /// rest are counted ("and 124990 more violations of pss.runAsNonRoot"). At least 1.
+    pub violations_per_rule: usize,
+}
+
+impl Default for ResponseConfig {
+    fn default() -> Self {
+        Self {
+            violations_per_rule: 10,
+        }
+    }
 }
 
 /// What applies where a namespace carries no label, as in Pod Security Admission's
@@ -135,6 +154,16 @@ impl Config {
         for (field, value) in [("haven", &d.haven), ("plus", &d.plus)] {
             crate::policy::GroupMode::parse(value).map_err(|m| at(file, &doc, field, m))?;
         }
+        if config.response.violations_per_rule == 0 {
+            let path = "response.violationsPerRule";
+            return Err(InputError::new(
+                InputErrorKind::FieldType,
+                file,
+                doc.root.position(path).0,
+                "must be at least 1".to_owned(),
+            )
+            .with_field(path.to_owned()));
+        }
         Ok(config)
     }
 }
@@ -172,6 +201,14 @@ mod tests {
         );
         let e = Config::parse("c.yaml", "exemptions:\n  namespace: [x]\n").unwrap_err();
         assert!(e.message.contains("unknown field `namespace`"), "{e}");
+        assert_eq!(partial.response.violations_per_rule, 10);
+        let c = Config::parse("c.yaml", "response:\n  violationsPerRule: 3\n").unwrap();
+        assert_eq!(c.response.violations_per_rule, 3);
+        let e = Config::parse("c.yaml", "response:\n  violationsPerRule: 0\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (2, Some("response.violationsPerRule"))
+        );
     }
 
     #[test]

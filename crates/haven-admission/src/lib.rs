@@ -12,6 +12,7 @@
 //! - [`server`]: HTTPS (rustls) with certificate reload, health, metrics, graceful shutdown.
 
 pub mod config;
+mod connections;
 mod engine;
 mod fast;
 mod json;

@@ -300,8 +300,17 @@ pub(crate) fn decide<'b, D: Decoder<'b>>(
         warned: warned.as_deref(),
     };
     let rules: Vec<&'static str> = enforced.iter().map(|f| f.rule()).collect();
-    let (verdict, response) =
-        response::evaluated(&uid, object.name(), gvk.kind == "Pod", &policy, &found);
+    let limits = response::Limits {
+        per_rule: cx.config.response.violations_per_rule,
+    };
+    let (verdict, response) = response::evaluated(
+        &uid,
+        object.name(),
+        gvk.kind == "Pod",
+        &policy,
+        &found,
+        limits,
+    );
     decided(verdict, rules, response)
 }
 
