@@ -26,7 +26,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,8 @@ pub(crate) const EVICTION_SLACK: usize = 64;
 #[derive(Debug)]
 pub(crate) struct Activity {
     opened: Instant,
+    /// Asked to close: HTTP/1 responses say `Connection: close`.
+    closing: AtomicBool,
     in_flight: AtomicUsize,
     /// Milliseconds after `opened` at which the last request ended; [`NEVER`] before the first.
     last_done: AtomicU64,
@@ -56,6 +58,7 @@ impl Activity {
     fn new(opened: Instant) -> Self {
         Self {
             opened,
+            closing: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             last_done: AtomicU64::new(NEVER),
         }
@@ -65,6 +68,15 @@ impl Activity {
     pub(crate) fn begin(self: &Arc<Self>) -> RequestGuard {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         RequestGuard(Arc::clone(self))
+    }
+
+    /// The connection is to close: its HTTP/1 responses tell the client so.
+    pub(crate) fn set_closing(&self) {
+        self.closing.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
     }
 
     /// Whether a request has been answered on this connection.

@@ -359,9 +359,17 @@ struct Timeouts {
     close: Duration,
 }
 
+/// How long an HTTP/1 connection asked to close must have been idle before it is closed
+/// (unless its next response, which says `Connection: close`, ends it first). Closing an HTTP/1
+/// connection races with a request the client may be sending on it: that request is lost, and
+/// clients do not retry a POST. HTTP/2 has no such race (GOAWAY names the last stream the
+/// server will answer) and closes at once.
+const HTTP1_QUIET: Duration = Duration::from_secs(1);
+
 /// One connection: the TLS handshake, then HTTP until the client closes, the connection is
-/// idle too long, or it is asked to close (evicted, or shutdown): then a graceful close, and a
-/// hard one if that takes longer than `timeouts.close`.
+/// idle too long, or it is asked to close (evicted, or the end of the drain): then a graceful
+/// close (in-flight requests are answered; HTTP/1 connections first wait for [`HTTP1_QUIET`]
+/// or their next response), and a hard one if that takes longer than `timeouts.close`.
 async fn serve_connection(
     tcp: TcpStream,
     acceptor: TlsAcceptor,
@@ -382,41 +390,71 @@ async fn serve_connection(
         },
         () = slot.close_requested() => return,
     };
+    let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
     let activity = Arc::clone(slot.activity());
     let service = tower::service_fn(move |request: axum::http::Request<Incoming>| {
         let guard = activity.begin();
+        let http1 = request.version() < axum::http::Version::HTTP_2;
         let answer = router.clone().oneshot(request);
+        let activity = Arc::clone(&activity);
         async move {
-            let response = answer.await;
+            let mut response = answer.await;
+            if http1
+                && activity.is_closing()
+                && let Ok(response) = &mut response
+            {
+                response.headers_mut().insert(
+                    header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
             drop(guard);
             response
         }
     });
     let conn = builder.serve_connection(TokioIo::new(tls), TowerToHyperService::new(service));
     tokio::pin!(conn);
-    let mut closing_until: Option<tokio::time::Instant> = None;
+    let activity = slot.activity();
+    // Set when the connection is to close: the hard deadline, and whether the graceful close
+    // has begun.
+    let mut closing: Option<(tokio::time::Instant, bool)> = None;
     loop {
-        let activity = slot.activity();
+        let now = Instant::now();
         let idle_at = activity
             .idle_deadline(timeouts.first_request, timeouts.idle)
-            .unwrap_or_else(|| Instant::now() + timeouts.idle);
+            .unwrap_or(now + timeouts.idle);
+        let quiet_at = activity
+            .idle_since()
+            .map_or(now + HTTP1_QUIET, |since| since + HTTP1_QUIET);
+        let deadline = closing.map_or_else(tokio::time::Instant::now, |(d, _)| d);
         tokio::select! {
             _ = conn.as_mut() => break,
-            () = slot.close_requested(), if closing_until.is_none() => {
-                conn.as_mut().graceful_shutdown();
-                closing_until = Some(tokio::time::Instant::now() + timeouts.close);
+            () = slot.close_requested(), if closing.is_none() => {
+                activity.set_closing();
+                let now_quiet = http2 || quiet_at <= Instant::now();
+                if now_quiet {
+                    conn.as_mut().graceful_shutdown();
+                }
+                closing = Some((tokio::time::Instant::now() + timeouts.close, now_quiet));
             }
-            () = tokio::time::sleep_until(idle_at.into()), if closing_until.is_none() => {
+            () = tokio::time::sleep_until(idle_at.into()), if closing.is_none() => {
                 let still_idle = activity
                     .idle_deadline(timeouts.first_request, timeouts.idle)
                     .is_some_and(|at| at <= Instant::now());
                 if still_idle {
                     slot.connections().closed_idle();
+                    activity.set_closing();
                     conn.as_mut().graceful_shutdown();
-                    closing_until = Some(tokio::time::Instant::now() + timeouts.close);
+                    closing = Some((tokio::time::Instant::now() + timeouts.close, true));
                 }
             }
-            () = tokio::time::sleep_until(closing_until.unwrap_or_else(tokio::time::Instant::now)), if closing_until.is_some() => break,
+            () = tokio::time::sleep_until(quiet_at.into()), if matches!(closing, Some((_, false))) => {
+                if activity.idle_since().is_some_and(|since| since + HTTP1_QUIET <= Instant::now()) {
+                    conn.as_mut().graceful_shutdown();
+                    closing = Some((deadline, true));
+                }
+            }
+            () = tokio::time::sleep_until(deadline), if closing.is_some() => break,
         }
     }
 }

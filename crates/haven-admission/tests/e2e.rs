@@ -1017,7 +1017,11 @@ impl Captured {
             .with_writer(move || writer.clone())
             .with_max_level(tracing::Level::INFO)
             .finish();
-        tracing::subscriber::set_default(subscriber)
+        let guard = tracing::subscriber::set_default(subscriber);
+        // Callsites first hit on other tests' threads, before this subscriber existed, may
+        // have cached that nobody listens: ask them again.
+        tracing::callsite::rebuild_interest_cache();
+        guard
     }
 
     fn text(&self) -> String {
