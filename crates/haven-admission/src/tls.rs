@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
 
 use rustls::crypto::ring;
 use rustls::pki_types::pem::PemObject;
@@ -141,56 +140,70 @@ pub struct ReloadingCert {
 #[derive(Debug)]
 struct State {
     loaded: LoadedCert,
-    /// Modification times of the files as last read (loaded or not).
-    cert_modified: Option<SystemTime>,
-    key_modified: Option<SystemTime>,
+    /// The files' contents (hashed) when the pair in use was loaded.
+    in_use: (u64, u64),
+    /// The contents of the last pair that failed to load: reported once, not at every call.
+    failed: Option<(u64, u64)>,
 }
 
-fn modified(p: &Path) -> Option<SystemTime> {
-    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+/// A hash of a file's contents (`0` when unreadable). Contents, not modification times: two
+/// writes within one tick of the kernel's clock (a few milliseconds) leave the same time.
+fn contents(p: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    std::fs::read(p).ok().hash(&mut h);
+    h.finish()
 }
 
 impl ReloadingCert {
     pub fn new(cert: &Path, key: &Path) -> Result<Self, TlsError> {
-        let (cert_modified, key_modified) = (modified(cert), modified(key));
+        let in_use = (contents(cert), contents(key));
         let loaded = load(cert, key)?;
         Ok(Self {
             cert_path: cert.to_owned(),
             key_path: key.to_owned(),
             state: RwLock::new(State {
                 loaded,
-                cert_modified,
-                key_modified,
+                in_use,
+                failed: None,
             }),
         })
     }
 
     /// Reloads when either file changed. A pair that does not load or whose certificate does
-    /// not match its key is not used: the pair in use keeps serving, and the error says why.
-    /// A half-written pair (cert-manager writes the secret's files one by one) fails so, and
-    /// is retried at the next call, as is any pair that failed: until it loads, every call
-    /// reports the error again. Returns whether a new certificate is now in use.
+    /// not match its key is not used: the pair in use keeps serving, and the error says why,
+    /// once for each such pair (a half-written pair, as cert-manager writes the files one by
+    /// one, fails so until its second file is written). Returns whether a new certificate is
+    /// now in use.
     pub fn reload_if_changed(&self) -> Result<bool, TlsError> {
-        let (cert_m, key_m) = (modified(&self.cert_path), modified(&self.key_path));
+        let now = (contents(&self.cert_path), contents(&self.key_path));
         {
             let state = self
                 .state
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if state.cert_modified == cert_m && state.key_modified == key_m {
+            if state.in_use == now || state.failed == Some(now) {
                 return Ok(false);
             }
         }
-        let loaded = load(&self.cert_path, &self.key_path)?;
-        *self
+        let mut state = self
             .state
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = State {
-            loaded,
-            cert_modified: cert_m,
-            key_modified: key_m,
-        };
-        Ok(true)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match load(&self.cert_path, &self.key_path) {
+            Ok(loaded) => {
+                *state = State {
+                    loaded,
+                    in_use: now,
+                    failed: None,
+                };
+                Ok(true)
+            }
+            Err(e) => {
+                state.failed = Some(now);
+                Err(e)
+            }
+        }
     }
 
     pub fn current(&self) -> Arc<CertifiedKey> {
@@ -257,5 +270,47 @@ mod tests {
         );
         // No window: only expiry warns.
         assert_eq!(Expiry::of(t(now + 1), t(now), 0), Expiry::Valid);
+    }
+
+    /// Writes a self-signed pair (its key, or another one with `mismatched`); returns the
+    /// certificate's DER.
+    fn write_pair(dir: &Path, mismatched: bool) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let written = if mismatched {
+            rcgen::KeyPair::generate().unwrap()
+        } else {
+            key
+        };
+        std::fs::write(dir.join("tls.crt"), cert.pem()).unwrap();
+        std::fs::write(dir.join("tls.key"), written.serialize_pem()).unwrap();
+        cert.der().to_vec()
+    }
+
+    #[test]
+    fn pairs_are_reloaded_by_content_and_a_bad_pair_is_kept_out_and_reported_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        write_pair(dir.path(), false);
+        let reloading = ReloadingCert::new(&cert, &key).unwrap();
+        assert!(!reloading.reload_if_changed().unwrap());
+        // Rewritten at once (the same modification time, on most file systems): still seen.
+        let second = write_pair(dir.path(), false);
+        assert!(reloading.reload_if_changed().unwrap());
+        assert_eq!(reloading.current().cert[0].as_ref(), second.as_slice());
+        // A certificate with another key: refused, reported once, the pair in use kept.
+        write_pair(dir.path(), true);
+        let e = reloading.reload_if_changed().unwrap_err();
+        assert!(matches!(e, TlsError::Mismatch { .. }), "{e}");
+        assert!(!reloading.reload_if_changed().unwrap());
+        assert_eq!(reloading.current().cert[0].as_ref(), second.as_slice());
+        // And refused at start.
+        assert!(matches!(
+            ReloadingCert::new(&cert, &key).unwrap_err(),
+            TlsError::Mismatch { .. }
+        ));
     }
 }
