@@ -367,9 +367,10 @@ struct Timeouts {
 const HTTP1_QUIET: Duration = Duration::from_secs(1);
 
 /// One connection: the TLS handshake, then HTTP until the client closes, the connection is
-/// idle too long, or it is asked to close (evicted, or the end of the drain): then a graceful
-/// close (in-flight requests are answered; HTTP/1 connections first wait for [`HTTP1_QUIET`]
-/// or their next response), and a hard one if that takes longer than `timeouts.close`.
+/// idle too long, or it is asked to close (evicted, or the end of the drain). A connection that
+/// has never completed a request is then simply dropped; one that has gets a graceful close
+/// (in-flight requests are answered; HTTP/1 connections first wait for [`HTTP1_QUIET`] or their
+/// next response), and a hard one if that takes longer than `timeouts.close`.
 async fn serve_connection(
     tcp: TcpStream,
     acceptor: TlsAcceptor,
@@ -430,6 +431,11 @@ async fn serve_connection(
         tokio::select! {
             _ = conn.as_mut() => break,
             () = slot.close_requested(), if closing.is_none() => {
+                // Never used (evicted, or the drain ended): nothing to finish, nobody to tell.
+                // (A graceful HTTP/2 close would wait for the client to answer a ping.)
+                if !activity.served() && activity.idle_since().is_some() {
+                    break;
+                }
                 activity.set_closing();
                 let now_quiet = http2 || quiet_at <= Instant::now();
                 if now_quiet {
@@ -443,6 +449,9 @@ async fn serve_connection(
                     .is_some_and(|at| at <= Instant::now());
                 if still_idle {
                     slot.connections().closed_idle();
+                    if !activity.served() {
+                        break;
+                    }
                     activity.set_closing();
                     conn.as_mut().graceful_shutdown();
                     closing = Some((tokio::time::Instant::now() + timeouts.close, true));
