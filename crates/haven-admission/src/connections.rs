@@ -200,10 +200,10 @@ impl Connections {
         if reg.per_peer.get(&peer).copied().unwrap_or(0) >= self.limits.per_client {
             return Err(Refused::PerClient);
         }
-        if reg.open.len() - reg.closing >= self.limits.total {
-            if reg.open.len() >= self.limits.total + EVICTION_SLACK || !self.evict(&mut reg) {
-                return Err(Refused::Limit);
-            }
+        if reg.open.len() - reg.closing >= self.limits.total
+            && (reg.open.len() >= self.limits.total + EVICTION_SLACK || !self.evict(&mut reg))
+        {
+            return Err(Refused::Limit);
         }
         let id = reg.next_id;
         reg.next_id += 1;

@@ -196,26 +196,42 @@ fn capped<'f, F: Hit + 'f>(
     findings: impl IntoIterator<Item = &'f F>,
     per_rule: usize,
 ) -> impl Iterator<Item = Entry<'f, F>> {
-    let per_rule = per_rule.max(1);
-    let mut findings = findings.into_iter().peekable();
-    std::iter::from_fn(move || {
-        let first = findings.next()?;
-        let rule = first.rule();
-        let mut group = vec![Entry::Hit(first)];
-        let mut more = 0;
-        while let Some(f) = findings.next_if(|f| f.rule() == rule) {
-            if group.len() < per_rule {
-                group.push(Entry::Hit(f));
-            } else {
-                more += 1;
-            }
+    Capped {
+        findings: findings.into_iter().peekable(),
+        per_rule: per_rule.max(1),
+        rule: None,
+        listed: 0,
+    }
+}
+
+/// The iterator of [`capped`] (no allocation per rule: it runs on every response).
+struct Capped<'f, F: 'f, I: Iterator<Item = &'f F>> {
+    findings: std::iter::Peekable<I>,
+    per_rule: usize,
+    /// The rule of the findings being listed, and how many of them have been.
+    rule: Option<&'static str>,
+    listed: usize,
+}
+
+impl<'f, F: Hit + 'f, I: Iterator<Item = &'f F>> Iterator for Capped<'f, F, I> {
+    type Item = Entry<'f, F>;
+
+    fn next(&mut self) -> Option<Entry<'f, F>> {
+        let rule = self.findings.peek()?.rule();
+        if self.rule != Some(rule) {
+            self.rule = Some(rule);
+            self.listed = 0;
         }
-        if more > 0 {
-            group.push(Entry::More { rule, count: more });
+        if self.listed < self.per_rule {
+            self.listed += 1;
+            return self.findings.next().map(Entry::Hit);
         }
-        Some(group)
-    })
-    .flatten()
+        let mut count = 0;
+        while self.findings.next_if(|f| f.rule() == rule).is_some() {
+            count += 1;
+        }
+        Some(Entry::More { rule, count })
+    }
 }
 
 /// `and N more violations of <rule>`.
