@@ -437,7 +437,11 @@ async fn serve_connection(
                     break;
                 }
                 activity.set_closing();
-                let now_quiet = http2 || quiet_at <= Instant::now();
+                // (Not `quiet_at`: computed when the loop last woke, which may be long ago.)
+                let now_quiet = http2
+                    || activity
+                        .idle_since()
+                        .is_some_and(|since| since + HTTP1_QUIET <= Instant::now());
                 if now_quiet {
                     conn.as_mut().graceful_shutdown();
                 }

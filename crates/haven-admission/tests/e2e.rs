@@ -1147,3 +1147,59 @@ async fn metric_labels_are_bounded_whatever_the_kinds_requested() {
     );
     assert!(!text.contains("Widget"), "{text}");
 }
+
+#[tokio::test]
+async fn at_the_end_of_the_drain_a_busy_http1_connection_is_told_to_close_not_cut() {
+    // A client sending a request every 250 ms on a keep-alive connection: when the drain ends,
+    // the server must not close the connection between two requests (the next one, already on
+    // its way, would be lost), but answer it with `Connection: close`.
+    let mut r = start_tuned(Config::default(), None, |o| {
+        o.drain_period = Duration::from_millis(600);
+        o.header_timeout = Duration::from_secs(20);
+    })
+    .await;
+    let tls = tls_connection(&r, &[b"http/1.1"], None).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    let conn = tokio::spawn(conn);
+    let body = |uid: String| {
+        serde_json::to_vec(&review(&uid, "zaken", ("", "Pod"), pod(restricted()))).unwrap()
+    };
+    let mut told_to_close = false;
+    for i in 0..12 {
+        if i == 2 {
+            r.stop.take().unwrap().send(()).unwrap();
+        }
+        let req = hyper::Request::builder()
+            .method("POST")
+            .uri("/validate")
+            .header("host", "localhost")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body(format!("busy-{i}")))))
+            .unwrap();
+        let resp = sender
+            .send_request(req)
+            .await
+            .unwrap_or_else(|e| panic!("request {i} was cut: {e}"));
+        assert_eq!(resp.status(), 200);
+        told_to_close = resp
+            .headers()
+            .get("connection")
+            .is_some_and(|v| v == "close");
+        resp.into_body().collect().await.unwrap();
+        if told_to_close {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(told_to_close, "the server never said Connection: close");
+    let _ = tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("the connection ends after its last response");
+    tokio::time::timeout(Duration::from_secs(5), &mut r.task)
+        .await
+        .expect("server stops")
+        .unwrap();
+}
