@@ -9,7 +9,9 @@
 //!   (`review::decide`) over two decoders, `fast` (Pod Security only, straight from the bytes)
 //!   and `engine` (`haven_rules::check`, everything);
 //! - `reviewer`: the thread the server runs reviews on, so that they stay cache-hot;
-//! - [`server`]: HTTPS (rustls) with certificate reload, health, metrics, graceful shutdown.
+//! - `connections`: connection limits per client and in all, idle eviction, accept backoff;
+//! - [`server`]: HTTPS (rustls) with checked certificate reload, idle and first-request
+//!   timeouts, health, metrics, and a shutdown that drains (limits: `docs/security.md`).
 
 pub mod config;
 mod connections;
