@@ -2,7 +2,8 @@
 # Load test of `haven admission serve` on loopback, side by side with a null responder on the
 # same TLS/HTTP stack (always allows, no evaluation) as the ceiling.
 #
-#   bench/admission.sh [--no-build] [--pin] [--rounds N] [--rate RPS] [--soak SECONDS]
+#   bench/admission.sh [--no-build] [--binary PATH] [--pin] [--rounds N] [--rate RPS]
+#                      [--soak SECONDS] [--no-engine] [--scenarios-only] [--no-scenarios]
 #
 # Drives a mix of AdmissionReviews (allowed and denied pods, deployments, shaped as an API server
 # sends them: see bench/admission-bodies.py) with wrk (Debian package, installed when missing
@@ -22,14 +23,32 @@
 # protocol an API server speaks to its webhooks, printed side by side, not judged.
 # --pin puts the servers on CPU 0 and wrk (one thread) on CPU 1, so that the load generator does
 # not steal the server's core: closer to a webhook pod with its own CPU.
+# A third server runs with the engine decoder alone (--engine-only: every request through
+# haven_rules::check, no fast decoder), measured beside the others (--no-engine leaves it out):
+# whether it keeps p99 <= 5 ms at the fixed rate and >= 50% of the null responder's throughput
+# decides whether the fast decoder is still needed (issue #27).
+# The null responder and --engine-only exist only in a build with the `bench` feature, which
+# this script makes with its own profile (target/bench-release/haven), so that no release
+# binary ever has them. --binary runs another build (the hardening scenarios need no bench
+# feature: `--binary target/debug/haven --scenarios-only` checks them on a debug build).
+# Then the hardening scenarios of issue #25 (bench/admission-attack.py): idle connections
+# beyond the limits, file descriptors exhausted, SIGTERM under load; each prints the webhook's
+# RSS or the failed requests and PASS/MISS. --scenarios-only runs just those, --no-scenarios
+# skips them.
+# All load comes from 127.0.0.1, so the servers under load get a per-client connection limit
+# above the 500 connections of the largest run (a webhook in a cluster keeps the default 128).
 # Not part of the test suite.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=${BENCH_DURATION:-10}
-build=1 soak=0 pin=0 rate=1000 rounds=5
+build=1 soak=0 pin=0 rate=1000 rounds=5 engine=1 scenarios=1 load=1 binary=
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
+    --binary) binary=$2; build=0; shift ;;
+    --no-engine) engine=0 ;;
+    --scenarios-only) load=0 ;;
+    --no-scenarios) scenarios=0 ;;
     --pin) pin=1 ;;
     --rate) rate=$2; shift ;;
     --rounds) rounds=$2; shift ;;
@@ -38,10 +57,13 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is required" >&2; exit 1; }
-command -v h2load >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq nghttp2-client >/dev/null; } || { echo "h2load (nghttp2-client) is required" >&2; exit 1; }
-[ $build = 1 ] && cargo build --release --quiet -p haven-cli --manifest-path "$ROOT/Cargo.toml"
-HAVEN=${CARGO_TARGET_DIR:-$ROOT/target}/release/haven
+if [ $load = 1 ]; then
+  command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is required" >&2; exit 1; }
+  command -v h2load >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq nghttp2-client >/dev/null; } || { echo "h2load (nghttp2-client) is required" >&2; exit 1; }
+fi
+[ $build = 1 ] && cargo build --profile bench-release --features bench --quiet -p haven-cli --manifest-path "$ROOT/Cargo.toml"
+HAVEN=${binary:-${CARGO_TARGET_DIR:-$ROOT/target}/bench-release/haven}
+[ -x "$HAVEN" ] || { echo "no haven binary at $HAVEN" >&2; exit 1; }
 WORK=$(mktemp -d)
 PIDS=()
 # The servers start inside command substitutions, so they are not jobs of this shell: kill them by PID.
@@ -55,20 +77,41 @@ openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -
 
 python3 "$ROOT/bench/admission-bodies.py" "$WORK"
 
+scenarios() {
+  echo
+  echo "hardening scenarios (issue #25; bench/admission-attack.py, $HAVEN)"
+  python3 "$ROOT/bench/admission-attack.py" all --haven "$HAVEN" --work "$WORK"
+}
+if [ $load = 0 ]; then
+  scenarios
+  exit $?
+fi
+"$HAVEN" admission serve --help | grep -q -- --null-responder || {
+  echo "$HAVEN has no --null-responder: build it with --features bench (or use --scenarios-only)" >&2; exit 1; }
+
 SERVER_CPU=() WRK_CPU=() WRK_THREADS=2
 if [ "$pin" = 1 ]; then SERVER_CPU=(taskset -c 0) WRK_CPU=(taskset -c 1) WRK_THREADS=1; fi
 start() { # port, extra args
-  "${SERVER_CPU[@]}" "$HAVEN" admission serve --cert "$WORK/tls.crt" --key "$WORK/tls.key" --listen "127.0.0.1:$1" --no-watch "${@:2}" >/dev/null 2>&1 &
+  "${SERVER_CPU[@]}" "$HAVEN" admission serve --cert "$WORK/tls.crt" --key "$WORK/tls.key" --listen "127.0.0.1:$1" --no-watch \
+    --max-connections 2000 --max-connections-per-client 2000 "${@:2}" >/dev/null 2>&1 &
   echo $!
   for _ in $(seq 50); do curl -sk "https://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
 }
-for port in 18443 18444; do
+for port in 18443 18444 18445; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use (a server left running?)" >&2; exit 1; fi
 done
 HAVEN_PID=$(start 18443)
 PIDS+=("$HAVEN_PID")
 NULL_PID=$(start 18444 --null-responder)
 PIDS+=("$NULL_PID")
+SERVERS=(haven null)
+if [ "$engine" = 1 ]; then
+  ENGINE_PID=$(start 18445 --engine-only)
+  PIDS+=("$ENGINE_PID")
+  SERVERS=(haven engine null)
+fi
+port_of() { case $1 in haven) echo 18443 ;; null) echo 18444 ;; engine) echo 18445 ;; esac; }
+pid_of() { case $1 in haven) echo "$HAVEN_PID" ;; null) echo "$NULL_PID" ;; engine) echo "$ENGINE_PID" ;; esac; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 run() { # port connections seconds
@@ -84,8 +127,8 @@ echo "haven admission benchmark (loopback, $cores, ${DURATION}s per point)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 printf '%-6s %-8s %10s %9s %9s %9s %7s %8s\n' conns server rps p50_ms p95_ms p99_ms errors cpu_us
 for c in 50 200 500; do
-  for who in haven null; do
-    port=18443 pid=$HAVEN_PID; [ $who = null ] && port=18444 pid=$NULL_PID
+  for who in "${SERVERS[@]}"; do
+    port=$(port_of $who) pid=$(pid_of $who)
     before=$(cpu_ticks "$pid")
     line=$(run $port $c "$DURATION")
     cpu=$(python3 -c "print(f'{($(cpu_ticks "$pid") - $before) / $(getconf CLK_TCK) * 1e6 / max(1, $(echo "$line" | field requests)):.1f}')")
@@ -103,17 +146,33 @@ verdict() { python3 -c "import sys; print('PASS' if $1 else 'MISS')"; }
 # The throughput target: alternating rounds at 200 connections, haven then null, each round's
 # ratio from the two runs next to each other in time.
 echo "throughput at 200 connections, ${rounds} alternating rounds of ${DURATION}s per server"
-printf '%-6s %10s %10s %7s\n' round haven_rps null_rps ratio
-ratios=()
+if [ "$engine" = 1 ]; then
+  printf '%-6s %10s %10s %10s %7s %7s\n' round haven_rps engine_rps null_rps ratio engine
+else
+  printf '%-6s %10s %10s %7s\n' round haven_rps null_rps ratio
+fi
+ratios=() engine_ratios=()
 for r in $(seq "$rounds"); do
   h=$(run 18443 200 "$DURATION" | field rps)
+  [ "$engine" = 1 ] && e=$(run 18445 200 "$DURATION" | field rps)
   n=$(run 18444 200 "$DURATION" | field rps)
   q=$(python3 -c "print(f'{$h/$n*100:.0f}')")
   ratios+=("$q")
-  printf '%-6s %10s %10s %6s%%\n' "$r" "$h" "$n" "$q"
+  if [ "$engine" = 1 ]; then
+    eq=$(python3 -c "print(f'{$e/$n*100:.0f}')")
+    engine_ratios+=("$eq")
+    printf '%-6s %10s %10s %10s %6s%% %6s%%\n' "$r" "$h" "$e" "$n" "$q" "$eq"
+  else
+    printf '%-6s %10s %10s %6s%%\n' "$r" "$h" "$n" "$q"
+  fi
 done
-ratio=$(python3 -c "import statistics; print(f'{statistics.median([$(IFS=,; echo "${ratios[*]}")]):.0f}')")
+median() { python3 -c "import statistics; print(f'{statistics.median([$(IFS=,; echo "$*")]):.0f}')"; }
+ratio=$(median "${ratios[@]}")
 echo "throughput vs null responder at 200 connections, median of ${rounds} rounds: ${ratio}%  (target >= 70%: $(verdict "${ratio} >= 70"))"
+if [ "$engine" = 1 ]; then
+  engine_ratio=$(median "${engine_ratios[@]}")
+  echo "engine decoder alone vs null responder, median of ${rounds} rounds: ${engine_ratio}%  (target >= 50%: $(verdict "${engine_ratio} >= 50"))"
+fi
 echo "server CPU per request at 200 connections: haven ${cpu_haven_200} µs, null ${cpu_null_200} µs (null/haven ${cpu_ratio}%)"
 # wrk keeps every connection busy: at saturation each request waits behind the others
 # (latency ~ connections / throughput), for the null responder too. The latency target is
@@ -153,13 +212,17 @@ PY
 echo
 echo "fixed rate: ${rate} requests/s over 200 connections (h2load, one request in flight per connection)"
 printf '%-8s %10s %9s %9s %9s %7s\n' server rps p50_ms p95_ms p99_ms errors
-for who in haven null; do
-  port=18443; [ $who = null ] && port=18444
+for who in "${SERVERS[@]}"; do
+  port=$(port_of $who)
   read -r f_rps f_p50 f_p95 f_p99 f_err <<< "$(fixed $port)"
   printf '%-8s %10s %9s %9s %9s %7s\n' "$who" "$f_rps" "$f_p50" "$f_p95" "$f_p99" "$f_err"
   eval "fixed_p99_$who=$f_p99"
 done
 echo "p99 at a fixed ${rate} requests/s over 200 connections: ${fixed_p99_haven} ms  (target <= 5 ms: $(verdict "${fixed_p99_haven} <= 5"))"
+if [ "$engine" = 1 ]; then
+  echo "p99 of the engine decoder alone at ${rate} requests/s: ${fixed_p99_engine} ms  (target <= 5 ms: $(verdict "${fixed_p99_engine} <= 5"))"
+  echo "the fast decoder can go (engine alone >= 50% of null and p99 <= 5 ms): $(verdict "${engine_ratio} >= 50 and ${fixed_p99_engine} <= 5")"
+fi
 
 # HTTP/2, as an API server talks to its webhooks (Go's client negotiates h2 by ALPN): the same
 # mix over 20 connections of 10 concurrent streams each, saturating. Not the judged figure (the
@@ -209,3 +272,5 @@ if [ "$soak" -gt 0 ]; then
   echo "soak ${soak}s at 200 connections, after a 60 s warm-up: RSS each minute ${samples// / -> } KiB"
   echo "soak growth: ${start_rss} KiB -> ${end_rss} KiB (${growth}%, target < +10%: $(verdict "${growth} < 10"))"
 fi
+[ "$scenarios" = 1 ] && scenarios
+exit 0

@@ -1,13 +1,19 @@
 //! CPU cost of one admission review, without TLS or HTTP: the part of `bench/admission.sh`'s
 //! gap to the null responder that the rule engine owns. Prints ns per review for each body.
 //!
-//!   cargo run --release -p haven-admission --example review_cost -- BODY.json...
+//!   cargo run --release -p haven-admission --example review_cost -- [--engine] BODY.json...
 //!
-//! `REVIEW_ITERATIONS` (default 20,000) sets how often each body is reviewed; lower it for
-//! bodies of megabytes.
+//! `--engine` reviews with the engine decoder alone (`review_with_engine`: what the webhook
+//! would cost without the fast decoder). `REVIEW_ITERATIONS` (default 20,000) sets how often
+//! each body is reviewed; lower it for bodies of megabytes. Under callgrind, which counts
+//! instructions whatever else runs on the machine:
+//!
+//!   REVIEW_ITERATIONS=200 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/review_cost [--engine] BODY.json
 
 use std::time::Instant;
 
+use haven_admission::review::review_with_engine;
 use haven_admission::{Config, StaticNamespaces, Verdict, review};
 
 // The same allocator as the `haven` binary, so the figures match the served webhook.
@@ -17,7 +23,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let config = Config::default();
     let namespaces = StaticNamespaces::new();
-    for path in std::env::args().skip(1) {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let engine = args.first().is_some_and(|a| a == "--engine");
+    if engine {
+        args.remove(0);
+    }
+    let review = if engine { review_with_engine } else { review };
+    for path in args {
         let body = std::fs::read(&path).expect("read body");
         let body = String::from_utf8(body)
             .expect("utf-8")
@@ -35,6 +47,7 @@ fn main() {
             denied += usize::from(decision.verdict == Verdict::Denied);
         }
         let per = start.elapsed().as_nanos() / u128::from(iterations);
-        println!("{path}: {per} ns/review ({denied} denied of {iterations})");
+        let how = if engine { "engine" } else { "served" };
+        println!("{path}: {per} ns/review, {how} ({denied} denied of {iterations})");
     }
 }

@@ -12,6 +12,25 @@ pub struct Config {
     pub defaults: Defaults,
     #[serde(default)]
     pub exemptions: Exemptions,
+    #[serde(default)]
+    pub response: ResponseConfig,
+}
+
+/// How much a response says. Its size is bounded whatever the object (see `response.rs`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResponseConfig {
+    /// Violations of one rule listed in a denial, the audit annotation and the warnings; the
+    /// rest are counted ("and 124990 more violations of pss.runAsNonRoot"). At least 1.
+    pub violations_per_rule: usize,
+}
+
+impl Default for ResponseConfig {
+    fn default() -> Self {
+        Self {
+            violations_per_rule: 10,
+        }
+    }
 }
 
 /// What applies where a namespace carries no label, as in Pod Security Admission's
@@ -78,11 +97,28 @@ pub struct Exemptions {
 }
 
 impl Config {
-    /// Parses the YAML config; errors name file, line and field.
+    /// Parses the YAML config; errors name file, line and field. The file holds one document:
+    /// a second one is an error, not ignored (an operator who appends settings after a `---`
+    /// would otherwise believe them applied).
     pub fn parse(file: &str, text: &str) -> Result<Self, InputError> {
         let mut docs = haven_model::parse_stream(file, text);
         if docs.is_empty() {
             return Ok(Self::default());
+        }
+        if let Some(second) = docs.get(1) {
+            let line = match second {
+                Ok(doc) => doc.line,
+                Err(e) => e.line,
+            };
+            return Err(InputError::new(
+                InputErrorKind::Syntax,
+                file,
+                line,
+                format!(
+                    "the config is one YAML document, but this file has {} (remove the `---` and merge them)",
+                    docs.len()
+                ),
+            ));
         }
         let doc = docs.remove(0)?;
         let config: Config = serde_path_to_error::deserialize(&doc.value).map_err(|e| {
@@ -117,6 +153,16 @@ impl Config {
         }
         for (field, value) in [("haven", &d.haven), ("plus", &d.plus)] {
             crate::policy::GroupMode::parse(value).map_err(|m| at(file, &doc, field, m))?;
+        }
+        if config.response.violations_per_rule == 0 {
+            let path = "response.violationsPerRule";
+            return Err(InputError::new(
+                InputErrorKind::FieldType,
+                file,
+                doc.root.position(path).0,
+                "must be at least 1".to_owned(),
+            )
+            .with_field(path.to_owned()));
         }
         Ok(config)
     }
@@ -155,5 +201,27 @@ mod tests {
         );
         let e = Config::parse("c.yaml", "exemptions:\n  namespace: [x]\n").unwrap_err();
         assert!(e.message.contains("unknown field `namespace`"), "{e}");
+        assert_eq!(partial.response.violations_per_rule, 10);
+        let c = Config::parse("c.yaml", "response:\n  violationsPerRule: 3\n").unwrap();
+        assert_eq!(c.response.violations_per_rule, 3);
+        let e = Config::parse("c.yaml", "response:\n  violationsPerRule: 0\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (2, Some("response.violationsPerRule"))
+        );
+    }
+
+    #[test]
+    fn a_second_document_is_an_error_not_ignored() {
+        let text = "defaults:\n  enforce: baseline\n---\nexemptions:\n  namespaces: [monitoring]\n";
+        let e = Config::parse("c.yaml", text).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("c.yaml", 4), "{e}");
+        assert!(e.message.contains("one YAML document"), "{e}");
+        // A broken second document is reported as the second document too.
+        let e = Config::parse("c.yaml", "defaults: {}\n---\n[\n").unwrap_err();
+        assert!(e.message.contains("one YAML document"), "{e}");
+        // Empty documents around the one document are not documents (as kubectl reads them).
+        let c = Config::parse("c.yaml", "---\ndefaults:\n  enforce: baseline\n---\n").unwrap();
+        assert_eq!(c.defaults.enforce, "baseline");
     }
 }

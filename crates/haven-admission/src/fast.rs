@@ -1,21 +1,21 @@
-//! The fast path of a review: Pod Security only (the Haven and Haven+ groups off in every
-//! mode, the default), and an AdmissionReview that any API server sends.
+//! The fast decoder: a request read for a Pod Security-only policy (the Haven and Haven+
+//! groups off in every mode, the default), as any API server sends it.
 //!
-//! The engine path ([`crate::review`]) parses the whole AdmissionReview into a
+//! The engine decoder (`crate::engine`) parses the whole AdmissionReview into a
 //! `serde_json::Value`, builds a `haven_model::Object` and runs `haven_rules::check`, which
 //! decodes the pod template from that tree. For Pod Security alone, all of that reduces to: the
 //! pod template decoded straight from the request bytes ([`crate::json`]) into the Kubernetes
-//! API types,
-//! `haven_pss::evaluate`, the findings `haven_rules` would make of its violations, and the
-//! waiver annotations. This module does exactly that, and gives way to the engine path
-//! (returns `None`) wherever the two could differ: anything malformed or unusual (a bad or
+//! API types, `haven_pss::evaluate`, the findings `haven_rules` would make of its violations,
+//! and the waiver annotations. This module does exactly that, and gives way to the engine
+//! decoder ([`GiveWay`]) wherever the two could differ: anything malformed or unusual (a bad or
 //! missing field, a type the API server would reject, a duplicate key, an object whose kind
 //! or group is not the request's, and whatever [`crate::json`] does not read: non-integer
-//! numbers, surrogate escapes, deep nesting). The answer is then the engine path's,
-//! byte for byte. Updates still compare the old and new pod spec as JSON trees, as the engine
-//! path does. `tests/fast_path.rs` compares the two paths on every upstream Pod Security
-//! fixture, as Pods and in controllers, under several policies, and on thousands of mutated
-//! requests.
+//! numbers, surrogate escapes, deep nesting). What to do with the request (exemptions,
+//! operations, unchanged updates, policies, the response) is decided once, for both decoders,
+//! by `crate::review::decide`. Updates still compare the old and new pod spec as JSON trees, as
+//! the engine decoder does. `tests/fast_path.rs` compares the two decoders on every upstream
+//! Pod Security fixture, as Pods and in controllers, under several policies, and on thousands
+//! of mutated requests.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -28,12 +28,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
-use crate::config::Config;
 use crate::json::Raw;
 use crate::lean::{LeanMeta, LeanSpec};
-use crate::policy::{ModePolicy, NamespaceLabels};
-use crate::response::{self, Found, Hit};
-use crate::review::{ALWAYS_EXEMPT, Decision, Verdict};
+use crate::policy::{ModePolicy, NamespacePolicy};
+use crate::response::Hit;
+use crate::review::{BadRequest, Decoded, Decoder, Gvk, Header, RequestHeader, Workload};
 use crate::shape::Key;
 
 /// The AdmissionReview, as `review::Review` reads it, with the objects left as raw JSON, or the
@@ -171,9 +170,8 @@ enum Read<'a> {
 struct GroupVersionKind<'a> {
     #[serde(default, borrow)]
     group: Cow<'a, str>,
-    /// Read (so that a wrong type fails as in the engine path), not used.
-    #[serde(default, borrow, rename = "version")]
-    _version: Cow<'a, str>,
+    #[serde(default, borrow)]
+    version: Cow<'a, str>,
     #[serde(borrow)]
     kind: Cow<'a, str>,
 }
@@ -184,111 +182,124 @@ struct UserInfo<'a> {
     username: Cow<'a, str>,
 }
 
-/// Reviews a request on the fast path; `None` hands it to the engine path.
-pub(crate) fn review(
-    body: &[u8],
-    config: &Config,
-    namespaces: &dyn NamespaceLabels,
-    own_namespace: &str,
-) -> Option<Decision> {
-    // The engine path parses the objects of the request in full, into trees, so it rejects
-    // what only a full parse sees. `crate::json` reads everything it skips (unknown keys, the
-    // parts nobody builds, a raw object or old object) as strictly as that parse, so nothing
-    // needs a second look.
-    // The whole body is checked for UTF-8 once, and read as a `str`: reading bytes, every string
-    // would be checked on its own, which cost this path ~13% more instructions and ~10% more
-    // time per review (`examples/review_cost.rs`, 2026-12-04). The engine path reads bytes and
-    // does not check the envelope's skipped fields; a body it accepts with invalid UTF-8 there is
-    // given way to, so the answer is still the engine's. `simdutf8` checks a Pod's ~6 KB in
-    // half the time of `std::str::from_utf8`.
-    let body = simdutf8::basic::from_utf8(body).ok()?;
-    let review: Review<'_> = crate::json::from_str(body).ok()?;
-    if review.api_version.as_deref() != Some("admission.k8s.io/v1")
-        || review.kind.as_deref() != Some("AdmissionReview")
-    {
-        return None;
-    }
-    let request = review.request?;
-    let uid = request.uid.filter(|u| !u.is_empty())?;
-    let gvk = request.kind?;
-    let decided = |verdict, rules, response| Decision {
-        uid: uid.clone().into_owned(),
-        kind: gvk.kind.clone().into_owned(),
-        verdict,
-        rules,
-        response,
-    };
-    let operation = request.operation.as_deref().unwrap_or_default();
-    if !crate::review::is_checked(&gvk.group, &gvk.kind)
-        || !matches!(operation, "CREATE" | "UPDATE")
-    {
-        return Some(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
-    }
-    let object = request.object?;
-    let namespace = request.namespace.as_deref().unwrap_or_default();
-    if operation == "UPDATE"
-        && let Some(old) = request.old_object
-    {
-        // Rare enough on this path to afford the trees the comparison is written for. (Only
-        // creates are decoded as read.)
-        let Object::Raw(new) = &object else {
-            return None;
+/// The fast decoder gives way: the engine decoder reads the request instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GiveWay;
+
+/// The request's objects as the fast decoder left them: raw, or (a create's) already read.
+pub(crate) struct Fast<'b> {
+    object: Option<Object<'b>>,
+    old_object: Option<Raw<'b>>,
+}
+
+impl<'b> Decoder<'b> for Fast<'b> {
+    type GiveWay = GiveWay;
+    type Object = Pod<'b>;
+
+    fn read(body: &'b [u8]) -> Result<Result<(Header<'b>, Self), BadRequest>, GiveWay> {
+        // The engine decoder parses the objects of the request in full, into trees, so it
+        // rejects what only a full parse sees. `crate::json` reads everything it skips (unknown
+        // keys, the parts nobody builds, a raw object or old object) as strictly as that parse,
+        // so nothing needs a second look. Whatever it cannot read gives way: the engine
+        // decoder's error is the one the client sees.
+        // The whole body is checked for UTF-8 once, and read as a `str`: reading bytes, every
+        // string would be checked on its own, which cost this path ~13% more instructions and
+        // ~10% more time per review (`examples/review_cost.rs`, 2026-12-04). The engine decoder
+        // reads bytes and does not check the envelope's skipped fields; a body it accepts with
+        // invalid UTF-8 there is given way to, so the answer is still the engine's. `simdutf8`
+        // checks a Pod's ~6 KB in half the time of `std::str::from_utf8`.
+        let body = simdutf8::basic::from_utf8(body).map_err(|_| GiveWay)?;
+        let review: Review<'b> = crate::json::from_str(body).map_err(|_| GiveWay)?;
+        let (request, decoder) = match review.request {
+            Some(r) => (
+                Some(RequestHeader {
+                    uid: r.uid,
+                    kind: r.kind.map(|k| Gvk {
+                        group: k.group,
+                        version: k.version,
+                        kind: k.kind,
+                    }),
+                    namespace: r.namespace,
+                    operation: r.operation,
+                    username: r.user_info.username,
+                    has_object: r.object.is_some(),
+                }),
+                Fast {
+                    object: r.object,
+                    old_object: r.old_object,
+                },
+            ),
+            None => (
+                None,
+                Fast {
+                    object: None,
+                    old_object: None,
+                },
+            ),
         };
-        let new: serde_json::Value = serde_json::from_str(new.0).ok()?;
-        let old: serde_json::Value = serde_json::from_str(old.0).ok()?;
-        if crate::review::pod_unchanged(&gvk.kind, &new, &old) {
-            return Some(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
-        }
-    }
-    let ex = &config.exemptions;
-    if namespace == own_namespace
-        || ALWAYS_EXEMPT.contains(&namespace)
-        || ex.namespaces.iter().any(|n| n == namespace)
-        || ex
-            .usernames
-            .iter()
-            .any(|u| *u == *request.user_info.username)
-    {
-        return Some(decided(Verdict::Exempt, Vec::new(), response::exempt(&uid)));
-    }
-    let policy = namespaces.policy(namespace, &config.defaults);
-    if [policy.enforce, policy.audit, policy.warn]
-        .iter()
-        .any(|m| m.haven || m.plus)
-    {
-        return None;
-    }
-    let pod = match object {
-        Object::Raw(raw) => Pod::decode(&gvk, raw.0)?,
-        Object::Read(read) => Pod::build(&gvk, *read)?,
-    };
-    if pod
-        .spec
-        .runtime_class_name
-        .as_ref()
-        .is_some_and(|rc| ex.runtime_classes.contains(rc))
-    {
-        return Some(decided(Verdict::Exempt, Vec::new(), response::exempt(&uid)));
+        let header = Header {
+            api_version: review.api_version,
+            kind: review.kind,
+            request,
+        };
+        Ok(Ok((header, decoder)))
     }
 
-    let enforced = pod.run(&policy.enforce);
-    let audited = (policy.audit != policy.enforce).then(|| pod.run(&policy.audit));
-    let warned = (policy.warn != policy.enforce).then(|| pod.run(&policy.warn));
-    let found = Found {
-        enforced: &enforced,
-        audited: audited.as_deref(),
-        warned: warned.as_deref(),
-    };
-    let rules = enforced.iter().map(|f| f.rule).collect();
-    let (verdict, response) =
-        response::evaluated(&uid, &pod.name, gvk.kind == "Pod", &policy, &found);
-    Some(decided(verdict, rules, response))
+    fn unchanged(&mut self, kind: &str) -> Result<bool, GiveWay> {
+        let Some(old) = self.old_object else {
+            return Ok(false);
+        };
+        // Rare enough on this path to afford the trees the comparison is written for. (Only
+        // creates are decoded as read.)
+        let Some(Object::Raw(new)) = &self.object else {
+            return Err(GiveWay);
+        };
+        let new: serde_json::Value = serde_json::from_str(new.0).map_err(|_| GiveWay)?;
+        let old: serde_json::Value = serde_json::from_str(old.0).map_err(|_| GiveWay)?;
+        Ok(crate::review::pod_unchanged(kind, &new, &old))
+    }
+
+    fn decode(
+        self,
+        gvk: &Gvk<'b>,
+        _namespace: &str,
+        policy: &NamespacePolicy,
+    ) -> Result<Decoded<Pod<'b>>, GiveWay> {
+        // Pod Security only: the Haven and Haven+ groups need the engine's objects.
+        if [policy.enforce, policy.audit, policy.warn]
+            .iter()
+            .any(|m| m.haven || m.plus)
+        {
+            return Err(GiveWay);
+        }
+        let pod = match self.object.ok_or(GiveWay)? {
+            Object::Raw(raw) => Pod::decode(gvk, raw.0),
+            Object::Read(read) => Pod::build(gvk, *read),
+        }
+        .ok_or(GiveWay)?;
+        Ok(Decoded {
+            runtime_class: pod.spec.runtime_class_name.clone(),
+            object: Ok(pod),
+        })
+    }
+}
+
+impl Workload for Pod<'_> {
+    type Finding = Finding;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Finding>, String> {
+        Ok(self.run(mode))
+    }
 }
 
 /// A finding of the fast path: what `haven_rules` would report of a Pod Security violation.
 /// Equality is that of two `haven_model::Finding`s on the same object.
 #[derive(Debug, PartialEq)]
-struct Finding {
+pub(crate) struct Finding {
     rule: &'static str,
     path: String,
     message: String,
@@ -296,7 +307,7 @@ struct Finding {
 }
 
 impl Hit for Finding {
-    fn rule(&self) -> &str {
+    fn rule(&self) -> &'static str {
         self.rule
     }
     fn path(&self) -> &str {
@@ -308,7 +319,7 @@ impl Hit for Finding {
 }
 
 /// The pod template of a workload, decoded, with what the findings and waivers need.
-struct Pod<'a> {
+pub(crate) struct Pod<'a> {
     /// Path of the pod inside the object (`spec.template`; empty for a Pod).
     base: &'static str,
     /// `metadata.name`, or `metadata.generateName` followed by `*`, or `<unnamed>`.
@@ -322,7 +333,7 @@ struct Pod<'a> {
 impl<'a> Pod<'a> {
     /// Decodes the object of a request for `gvk`: `None` unless the object is the request's
     /// kind and group and decodes as the engine path would decode it.
-    fn decode(gvk: &GroupVersionKind<'_>, json: &'a str) -> Option<Self> {
+    fn decode(gvk: &Gvk<'_>, json: &'a str) -> Option<Self> {
         let workload = WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)?;
         let mut d = crate::json::Reader::new(json);
         let read =
@@ -333,7 +344,7 @@ impl<'a> Pod<'a> {
     }
 
     /// [`Pod::decode`] of an object already read as the request's kind.
-    fn build(gvk: &GroupVersionKind<'_>, read: Read<'a>) -> Option<Self> {
+    fn build(gvk: &Gvk<'_>, read: Read<'a>) -> Option<Self> {
         let workload = WorkloadKind::from_group_kind(&gvk.group, &gvk.kind)?;
         let (api_version, kind, top, template) = match read {
             Read::Pod(o) => {

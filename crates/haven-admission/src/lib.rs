@@ -5,11 +5,17 @@
 //! - [`config`]: the webhook's configuration file (cluster defaults, exemptions);
 //! - [`namespaces`]: the watch-backed namespace-label cache (kube-runtime reflector);
 //! - [`policy`]: namespace labels → what to enforce, audit and warn;
-//! - [`review`]: an AdmissionReview in, a verdict out — pure, tested on data;
+//! - [`review`]: an AdmissionReview in, a verdict out — pure, tested on data: one decision
+//!   (`review::decide`) over two decoders, `fast` (Pod Security only, straight from the bytes)
+//!   and `engine` (`haven_rules::check`, everything);
 //! - `reviewer`: the thread the server runs reviews on, so that they stay cache-hot;
-//! - [`server`]: HTTPS (rustls) with certificate reload, health, metrics, graceful shutdown.
+//! - `connections`: connection limits per client and in all, idle eviction, accept backoff;
+//! - [`server`]: HTTPS (rustls) with checked certificate reload, idle and first-request
+//!   timeouts, health, metrics, and a shutdown that drains (limits: `docs/security.md`).
 
 pub mod config;
+mod connections;
+mod engine;
 mod fast;
 mod json;
 mod lean;

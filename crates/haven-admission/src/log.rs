@@ -5,6 +5,11 @@
 //! and the webhook writes one for every denial and warning. This writes the same line (the
 //! layout `tracing_subscriber::fmt().json()` prints, key for key) into one buffer and hands it
 //! to stderr in one `write(2)`, when `HAVEN_LOG` lets `info` through for this module.
+//!
+//! Its size is bounded whatever the request: each rule violated is named once, with the number
+//! of violations in `violations` (a Pod of 125,000 containers made an 8 MB line when every
+//! violation was listed), and the uid and kind, which the client chooses, are cut at
+//! [`MAX_FIELD`] bytes.
 
 use std::io::Write as _;
 use std::time::SystemTime;
@@ -16,9 +21,14 @@ pub(crate) fn verdicts_enabled() -> bool {
     tracing::enabled!(target: "haven_admission::server", tracing::Level::INFO)
 }
 
+/// A uid or kind longer than this (bytes) is cut in a log line. API servers send 36-byte
+/// UUIDs and kinds of a few words.
+pub(crate) const MAX_FIELD: usize = 128;
+
 /// `{"timestamp":…,"level":"INFO","fields":{"uid":…,"kind":…,"verdict":…,"rules":"[…]",
-/// "micros":…},"target":"haven_admission::server"}` and a newline, as `tracing`'s JSON
-/// formatter writes `info!(uid = %uid, kind = %kind, verdict, rules = ?rules, micros)`.
+/// "violations":…,"micros":…},"target":"haven_admission::server"}` and a newline, as
+/// `tracing`'s JSON formatter writes `info!(uid = %uid, kind = %kind, verdict, rules = ?rules,
+/// violations, micros)`. `rules` holds one entry per violation; the line names each rule once.
 pub(crate) fn verdict_line(
     now: SystemTime,
     uid: &str,
@@ -27,21 +37,24 @@ pub(crate) fn verdict_line(
     rules: &[&str],
     micros: u64,
 ) -> Vec<u8> {
+    let uid = crate::review::clip(uid, MAX_FIELD);
+    let kind = crate::review::clip(kind, MAX_FIELD);
+    let distinct: std::collections::BTreeSet<&str> = rules.iter().copied().collect();
     let mut out = Vec::with_capacity(
-        192 + uid.len() + kind.len() + rules.iter().map(|r| r.len() + 4).sum::<usize>(),
+        224 + uid.len() + kind.len() + distinct.iter().map(|r| r.len() + 4).sum::<usize>(),
     );
     out.extend_from_slice(b"{\"timestamp\":\"");
     timestamp(&mut out, now);
     out.extend_from_slice(b"\",\"level\":\"INFO\",\"fields\":{\"uid\":\"");
-    escape(&mut out, uid);
+    escape(&mut out, &uid);
     out.extend_from_slice(b"\",\"kind\":\"");
-    escape(&mut out, kind);
+    escape(&mut out, &kind);
     out.extend_from_slice(b"\",\"verdict\":\"");
     escape(&mut out, verdict);
     // `Debug` of a `Vec<&str>` (`["a", "b"]`), as a JSON string: each id in escaped quotes.
     // Rule ids are plain ASCII; anything else goes through `Debug` and JSON escaping.
     out.extend_from_slice(b"\",\"rules\":\"[");
-    for (i, rule) in rules.iter().enumerate() {
+    for (i, rule) in distinct.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(b", ");
         }
@@ -56,9 +69,10 @@ pub(crate) fn verdict_line(
             escape(&mut out, &format!("{rule:?}"));
         }
     }
-    out.extend_from_slice(b"]\",\"micros\":");
-    let width = micros.checked_ilog10().map_or(1, |l| l as usize + 1);
-    digits(&mut out, micros, width);
+    out.extend_from_slice(b"]\",\"violations\":");
+    number(&mut out, rules.len() as u64);
+    out.extend_from_slice(b",\"micros\":");
+    number(&mut out, micros);
     out.extend_from_slice(b"},\"target\":\"haven_admission::server\"}\n");
     out
 }
@@ -86,6 +100,12 @@ fn timestamp(out: &mut Vec<u8>, now: SystemTime) {
         digits(out, n, width);
     }
     out.push(b'Z');
+}
+
+/// `n` in decimal.
+fn number(out: &mut Vec<u8>, n: u64) {
+    let width = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    digits(out, n, width);
 }
 
 /// `n` in exactly `width` decimal digits (zero-padded; `width` <= 20).
@@ -130,7 +150,7 @@ mod tests {
             "u\"1",
             "Pod",
             "denied",
-            &["pss.privileged", "pss.runAsNonRoot"],
+            &["pss.privileged", "pss.runAsNonRoot", "pss.runAsNonRoot"],
             234,
         );
         let text = String::from_utf8(line).unwrap();
@@ -146,12 +166,34 @@ mod tests {
                     "kind": "Pod",
                     "verdict": "denied",
                     "rules": format!("{:?}", ["pss.privileged", "pss.runAsNonRoot"]),
+                    "violations": 3,
                     "micros": 234
                 },
                 "target": "haven_admission::server"
             })
         );
         // Keys in tracing's order.
-        assert!(text.starts_with(r#"{"timestamp":"2026-11-25T22:15:03.123456Z","level":"INFO","fields":{"uid":"u\"1","kind":"Pod","verdict":"denied","rules":"[\"pss.privileged\", \"pss.runAsNonRoot\"]","micros":234},"target""#));
+        assert!(text.starts_with(r#"{"timestamp":"2026-11-25T22:15:03.123456Z","level":"INFO","fields":{"uid":"u\"1","kind":"Pod","verdict":"denied","rules":"[\"pss.privileged\", \"pss.runAsNonRoot\"]","violations":3,"micros":234},"target""#));
+    }
+
+    #[test]
+    fn verdict_lines_are_bounded_whatever_the_request() {
+        // 125,000 containers breaking four rules each, with a made-up uid and kind of 1 MB.
+        let rules: Vec<&str> = ["pss.a", "pss.b", "pss.c", "pss.d"]
+            .iter()
+            .copied()
+            .cycle()
+            .take(500_000)
+            .collect();
+        let huge = "u".repeat(1 << 20);
+        let line = verdict_line(UNIX_EPOCH, &huge, &huge, "denied", &rules, 1);
+        assert!(line.len() < 1024, "{} bytes", line.len());
+        let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(json["fields"]["violations"], 500_000);
+        assert_eq!(
+            json["fields"]["rules"],
+            format!("{:?}", ["pss.a", "pss.b", "pss.c", "pss.d"])
+        );
+        assert!(json["fields"]["uid"].as_str().unwrap().ends_with("…"));
     }
 }

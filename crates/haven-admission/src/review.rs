@@ -1,15 +1,13 @@
 //! One AdmissionReview in, one verdict out. Pure: no I/O, no clock, no global state.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use haven_model::{Object, RuleScope};
-use haven_rules::{CheckOptions, Groups};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::policy::{ModePolicy, NamespaceLabels};
-use crate::response::{self, Found};
+use crate::policy::{ModePolicy, NamespaceLabels, NamespacePolicy};
+use crate::response::{self, Found, Hit};
 
 /// A request the webhook cannot answer with an AdmissionReview: HTTP 400 with this message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -60,59 +58,35 @@ impl Decision {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Review {
-    api_version: Option<String>,
-    kind: Option<String>,
-    request: Option<Request>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    uid: Option<String>,
-    kind: Option<GroupVersionKind>,
-    namespace: Option<String>,
-    operation: Option<String>,
-    #[serde(default)]
-    user_info: UserInfo,
-    object: Option<Value>,
-    old_object: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct GroupVersionKind {
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    version: String,
-    kind: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct UserInfo {
-    #[serde(default)]
-    username: String,
-}
-
 /// Namespaces that are always exempt besides the configured ones.
 pub const ALWAYS_EXEMPT: &[&str] = &["kube-system"];
 
 /// Reviews one request body. `own_namespace` (the webhook's) is always exempt.
+///
+/// The request is decided once, by [`decide`]; what differs between the two paths is only how
+/// the request is decoded. The fast decoder (`fast.rs`) reads a Pod Security-only review
+/// straight from the bytes and gives way wherever it could answer differently; the engine
+/// decoder (`engine.rs`) then reads it as `haven app check` reads objects. To drop the fast
+/// decoder, make this function [`review_with_engine`].
 pub fn review(
     body: &[u8],
     config: &Config,
     namespaces: &dyn NamespaceLabels,
     own_namespace: &str,
 ) -> Result<Decision, BadRequest> {
-    if let Some(decision) = crate::fast::review(body, config, namespaces, own_namespace) {
-        return Ok(decision);
+    let cx = Context {
+        config,
+        namespaces,
+        own_namespace,
+    };
+    match decide::<crate::fast::Fast<'_>>(body, &cx) {
+        Ok(answer) => answer,
+        Err(crate::fast::GiveWay) => review_with_engine(body, config, namespaces, own_namespace),
     }
-    review_with_engine(body, config, namespaces, own_namespace)
 }
 
-/// Only [`review`]'s fast path: `None` where it gives way to the engine path (tests, tools).
+/// Only [`review`]'s fast decoder: `None` where it gives way to the engine decoder, or where
+/// it answers that the request is bad (tests, tools).
 #[doc(hidden)]
 pub fn review_fast(
     body: &[u8],
@@ -120,11 +94,16 @@ pub fn review_fast(
     namespaces: &dyn NamespaceLabels,
     own_namespace: &str,
 ) -> Option<Decision> {
-    crate::fast::review(body, config, namespaces, own_namespace)
+    let cx = Context {
+        config,
+        namespaces,
+        own_namespace,
+    };
+    decide::<crate::fast::Fast<'_>>(body, &cx).ok()?.ok()
 }
 
-/// [`review`] without its fast path: every request through `haven_rules::check`, as
-/// `haven app check` runs it. The fast path must answer exactly as this does (tested).
+/// [`review`] with the engine decoder alone: every request through `haven_rules::check`, as
+/// `haven app check` runs it. The fast decoder must answer exactly as this does (tested).
 #[doc(hidden)]
 pub fn review_with_engine(
     body: &[u8],
@@ -132,142 +111,220 @@ pub fn review_with_engine(
     namespaces: &dyn NamespaceLabels,
     own_namespace: &str,
 ) -> Result<Decision, BadRequest> {
-    let review: Review = serde_json::from_slice(body)
-        .map_err(|e| BadRequest(format!("request body is not an AdmissionReview: {e}")))?;
-    if review.api_version.as_deref() != Some("admission.k8s.io/v1")
-        || review.kind.as_deref() != Some("AdmissionReview")
-    {
-        return Err(BadRequest(format!(
-            "expected apiVersion admission.k8s.io/v1 and kind AdmissionReview, got {:?} {:?}",
-            review.api_version.unwrap_or_default(),
-            review.kind.unwrap_or_default()
-        )));
+    let cx = Context {
+        config,
+        namespaces,
+        own_namespace,
+    };
+    match decide::<crate::engine::Engine>(body, &cx) {
+        Ok(answer) => answer,
+        Err(never) => match never {},
     }
-    let request = review
-        .request
-        .ok_or_else(|| BadRequest("AdmissionReview has no request".into()))?;
-    let uid = request
-        .uid
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| BadRequest("AdmissionReview request has no uid".into()))?;
-    let gvk = request
-        .kind
-        .ok_or_else(|| BadRequest("AdmissionReview request has no kind".into()))?;
-    let kind = gvk.kind.clone();
-    let decided = |verdict, rules, response| Decision {
-        uid: uid.clone(),
-        kind: kind.clone(),
-        verdict,
-        rules,
-        response,
+}
+
+/// What every decision reads besides the request.
+pub(crate) struct Context<'c> {
+    pub config: &'c Config,
+    pub namespaces: &'c dyn NamespaceLabels,
+    /// The webhook's own namespace: always exempt.
+    pub own_namespace: &'c str,
+}
+
+/// What a decoder reads of the AdmissionReview around the object, as the engine decoder's
+/// `serde` structs define it (absent and `null` alike are `None`).
+pub(crate) struct Header<'b> {
+    pub api_version: Option<Cow<'b, str>>,
+    pub kind: Option<Cow<'b, str>>,
+    pub request: Option<RequestHeader<'b>>,
+}
+
+/// `request` of an AdmissionReview, without its objects.
+pub(crate) struct RequestHeader<'b> {
+    pub uid: Option<Cow<'b, str>>,
+    pub kind: Option<Gvk<'b>>,
+    pub namespace: Option<Cow<'b, str>>,
+    pub operation: Option<Cow<'b, str>>,
+    /// `userInfo.username`, empty when absent.
+    pub username: Cow<'b, str>,
+    /// Whether `request.object` is present and not `null`.
+    pub has_object: bool,
+}
+
+/// `request.kind`.
+pub(crate) struct Gvk<'b> {
+    pub group: Cow<'b, str>,
+    pub version: Cow<'b, str>,
+    pub kind: Cow<'b, str>,
+}
+
+/// How a request is decoded: the one thing in which the fast and the engine paths differ.
+pub(crate) trait Decoder<'b>: Sized {
+    /// Why this decoder cannot answer exactly as the engine decoder would: the request then
+    /// goes to the engine decoder. The engine decoder's is uninhabited.
+    type GiveWay;
+    /// The decoded workload.
+    type Object: Workload;
+    /// Reads the envelope (the object may be decoded now or later). A body that is not an
+    /// AdmissionReview at all is a [`BadRequest`] with the engine decoder's message.
+    fn read(body: &'b [u8]) -> Result<Result<(Header<'b>, Self), BadRequest>, Self::GiveWay>;
+    /// Whether an update leaves the pod spec and the annotations the rules read as they were
+    /// (false without an old object).
+    fn unchanged(&mut self, kind: &str) -> Result<bool, Self::GiveWay>;
+    /// Decodes the object of a request for `gvk` in `namespace`, whose policy is `policy`.
+    fn decode(
+        self,
+        gvk: &Gvk<'b>,
+        namespace: &str,
+        policy: &NamespacePolicy,
+    ) -> Result<Decoded<Self::Object>, Self::GiveWay>;
+}
+
+/// An object as a decoder hands it to [`decide`].
+pub(crate) struct Decoded<O> {
+    /// `runtimeClassName` of the pod, read before (and whatever) the rest decodes, for the
+    /// exemptions.
+    pub runtime_class: Option<String>,
+    /// The workload, or why it cannot be read (the response's message).
+    pub object: Result<O, String>,
+}
+
+/// A decoded workload: what the rules find on it.
+pub(crate) trait Workload {
+    type Finding: Hit;
+    /// `metadata.name`, or the generate name followed by `*`, or `<unnamed>`.
+    fn name(&self) -> &str;
+    /// The unwaived findings of one mode, sorted by rule and path; `Err` when the object cannot
+    /// be checked (the response's message).
+    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Self::Finding>, String>;
+}
+
+/// Decides one request: the envelope checked, then kinds and operations, unchanged updates,
+/// exemptions, the namespace's policy, the rules and the response. The one place where a
+/// request is decided, whichever decoder `D` reads it.
+pub(crate) fn decide<'b, D: Decoder<'b>>(
+    body: &'b [u8],
+    cx: &Context<'_>,
+) -> Result<Result<Decision, BadRequest>, D::GiveWay> {
+    let (header, mut decoder) = match D::read(body)? {
+        Ok(read) => read,
+        Err(bad) => return Ok(Err(bad)),
+    };
+    if header.api_version.as_deref() != Some("admission.k8s.io/v1")
+        || header.kind.as_deref() != Some("AdmissionReview")
+    {
+        return Ok(Err(BadRequest(format!(
+            "expected apiVersion admission.k8s.io/v1 and kind AdmissionReview, got {:?} {:?}",
+            clip(header.api_version.as_deref().unwrap_or_default(), 64),
+            clip(header.kind.as_deref().unwrap_or_default(), 64),
+        ))));
+    }
+    let Some(request) = header.request else {
+        return Ok(Err(BadRequest("AdmissionReview has no request".into())));
+    };
+    let Some(uid) = request.uid.filter(|u| !u.is_empty()) else {
+        return Ok(Err(BadRequest("AdmissionReview request has no uid".into())));
+    };
+    let Some(gvk) = request.kind else {
+        return Ok(Err(BadRequest(
+            "AdmissionReview request has no kind".into(),
+        )));
+    };
+    let decided = |verdict, rules, response| {
+        Ok(Ok(Decision {
+            uid: uid.clone().into_owned(),
+            kind: gvk.kind.clone().into_owned(),
+            verdict,
+            rules,
+            response,
+        }))
     };
 
     let operation = request.operation.as_deref().unwrap_or_default();
-    let checked_kind = is_checked(&gvk.group, &gvk.kind);
-    if !checked_kind || !matches!(operation, "CREATE" | "UPDATE") {
-        return Ok(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
+    if !is_checked(&gvk.group, &gvk.kind) || !matches!(operation, "CREATE" | "UPDATE") {
+        return decided(Verdict::Skipped, Vec::new(), response::allow(&uid));
     }
-    let Some(mut object) = request.object else {
-        return Err(BadRequest(format!(
-            "{operation} request for {kind} has no object"
-        )));
-    };
-    let namespace = request.namespace.unwrap_or_default();
-    if operation == "UPDATE"
-        && request
-            .old_object
-            .as_ref()
-            .is_some_and(|old| pod_unchanged(&gvk.kind, &object, old))
+    if !request.has_object {
+        return Ok(Err(BadRequest(format!(
+            "{operation} request for {} has no object",
+            clip(&gvk.kind, 64)
+        ))));
+    }
+    if operation == "UPDATE" && decoder.unchanged(&gvk.kind)? {
+        return decided(Verdict::Skipped, Vec::new(), response::allow(&uid));
+    }
+    let namespace = request.namespace.as_deref().unwrap_or_default();
+    let ex = &cx.config.exemptions;
+    if namespace == cx.own_namespace
+        || ALWAYS_EXEMPT.contains(&namespace)
+        || ex.namespaces.iter().any(|n| n == namespace)
+        || ex.usernames.iter().any(|u| *u == *request.username)
     {
-        return Ok(decided(Verdict::Skipped, Vec::new(), response::allow(&uid)));
+        return decided(Verdict::Exempt, Vec::new(), response::exempt(&uid));
     }
-    let runtime_class = pod_field(&gvk.kind, &object, "runtimeClassName")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let ex = &config.exemptions;
-    if namespace == own_namespace
-        || ALWAYS_EXEMPT.contains(&namespace.as_str())
-        || ex.namespaces.contains(&namespace)
-        || ex.usernames.contains(&request.user_info.username)
-        || runtime_class.is_some_and(|rc| ex.runtime_classes.contains(&rc))
+    let policy = cx.namespaces.policy(namespace, &cx.config.defaults);
+    let decoded = decoder.decode(&gvk, namespace, &policy)?;
+    if decoded
+        .runtime_class
+        .is_some_and(|rc| ex.runtime_classes.contains(&rc))
     {
-        return Ok(decided(Verdict::Exempt, Vec::new(), response::exempt(&uid)));
+        return decided(Verdict::Exempt, Vec::new(), response::exempt(&uid));
     }
-
-    // Objects in AdmissionReviews usually carry apiVersion and kind; fill them in when not.
-    if let Value::Object(map) = &mut object {
-        let api_version = if gvk.group.is_empty() {
-            gvk.version.clone()
-        } else {
-            format!("{}/{}", gvk.group, gvk.version)
-        };
-        map.entry("apiVersion")
-            .or_insert(Value::String(api_version));
-        map.entry("kind").or_insert(Value::String(gvk.kind.clone()));
-        if let Some(Value::Object(meta)) = map.get_mut("metadata") {
-            meta.entry("namespace")
-                .or_insert(Value::String(namespace.clone()));
-        }
-    }
-    let object = match Object::from_json(object, "<admission>") {
+    let object = match decoded.object {
         Ok(o) => o,
-        Err(e) => {
-            return Ok(decided(
-                Verdict::Denied,
-                Vec::new(),
-                response::deny(&uid, 400, &e.message),
-            ));
-        }
-    };
-    let objects = [object];
-    let policy = namespaces.policy(&namespace, &config.defaults);
-    let is_pod = gvk.kind == "Pod";
-    let run = |mode: &ModePolicy| -> Result<Vec<haven_model::Finding>, String> {
-        if mode.is_empty() {
-            return Ok(Vec::new());
-        }
-        let opts = CheckOptions {
-            pss: mode.pss,
-            groups: Groups {
-                haven: mode.haven,
-                plus: mode.plus,
-                input: false,
-            },
-            scope: RuleScope::Object,
-            skip: Vec::new(),
-        };
-        let outcome = haven_rules::check(&objects, &opts);
-        if let Some(e) = outcome.errors.first() {
-            return Err(e.message.clone());
-        }
-        let mut findings = outcome.findings;
-        // The per-object waiver annotation of `haven app check` is honoured here too.
-        // No waiver files here, so the date against which their expiry is judged never matters.
-        haven_rules::apply_waivers(&mut findings, &objects, &[], jiff::civil::Date::MIN);
-        findings.retain(|f| f.waived.is_none());
-        Ok(findings)
-    };
-    let enforced = match run(&policy.enforce) {
-        Ok(f) => f,
         Err(message) => {
-            return Ok(decided(
+            return decided(
                 Verdict::Denied,
                 Vec::new(),
                 response::deny(&uid, 400, &message),
-            ));
+            );
+        }
+    };
+    let enforced = match object.findings(&policy.enforce) {
+        Ok(f) => f,
+        Err(message) => {
+            return decided(
+                Verdict::Denied,
+                Vec::new(),
+                response::deny(&uid, 400, &message),
+            );
         }
     };
     // A mode that checks what enforce checks finds what enforce finds.
-    let audited = (policy.audit != policy.enforce).then(|| run(&policy.audit).unwrap_or_default());
-    let warned = (policy.warn != policy.enforce).then(|| run(&policy.warn).unwrap_or_default());
+    let audited = (policy.audit != policy.enforce)
+        .then(|| object.findings(&policy.audit).unwrap_or_default());
+    let warned =
+        (policy.warn != policy.enforce).then(|| object.findings(&policy.warn).unwrap_or_default());
     let found = Found {
         enforced: &enforced,
         audited: audited.as_deref(),
         warned: warned.as_deref(),
     };
-    let rules: Vec<&'static str> = enforced.iter().map(|f| f.rule).collect();
-    let (verdict, response) = response::evaluated(&uid, &objects[0].name, is_pod, &policy, &found);
-    Ok(decided(verdict, rules, response))
+    let rules: Vec<&'static str> = enforced.iter().map(|f| f.rule()).collect();
+    let limits = response::Limits {
+        per_rule: cx.config.response.violations_per_rule,
+    };
+    let (verdict, response) = response::evaluated(
+        &uid,
+        object.name(),
+        gvk.kind == "Pod",
+        &policy,
+        &found,
+        limits,
+    );
+    decided(verdict, rules, response)
+}
+
+/// At most `max` bytes of `s` (cut at a character boundary), with `…` when cut: for text
+/// a client controls that goes into a message or a log line.
+pub(crate) fn clip(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return Cow::Borrowed(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &s[..end]))
 }
 
 /// The kinds the webhook evaluates, by API group and kind.
@@ -284,7 +341,7 @@ pub(crate) fn is_checked(group: &str, kind: &str) -> bool {
 }
 
 /// The pod-level field of a Pod or of a controller's template.
-fn pod_field<'v>(kind: &str, object: &'v Value, field: &str) -> Option<&'v Value> {
+pub(crate) fn pod_field<'v>(kind: &str, object: &'v Value, field: &str) -> Option<&'v Value> {
     pod_spec(kind, object)?.get(field)
 }
 

@@ -41,7 +41,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Config;
 use crate::policy::NamespaceLabels;
-use crate::review::{BadRequest, Decision, review};
+use crate::review::{BadRequest, Decision};
+
+/// How a body is reviewed: [`crate::review::review`] (benchmarks may choose the engine
+/// decoder alone).
+pub(crate) type ReviewFn =
+    fn(&[u8], &Config, &dyn NamespaceLabels, &str) -> Result<Decision, BadRequest>;
 
 /// Threads for ordinary reviews, at most (one per available core below that).
 const MAX_REVIEW_THREADS: usize = 8;
@@ -90,11 +95,12 @@ struct Context {
     config: Config,
     namespaces: Arc<dyn NamespaceLabels>,
     own_namespace: String,
+    review: ReviewFn,
 }
 
 impl Context {
     fn review(&self, body: &[u8]) -> Result<Decision, BadRequest> {
-        review(
+        (self.review)(
             body,
             &self.config,
             self.namespaces.as_ref(),
@@ -109,12 +115,13 @@ impl Reviewer {
         config: Config,
         namespaces: Arc<dyn NamespaceLabels>,
         own_namespace: String,
+        review: ReviewFn,
     ) -> std::io::Result<Self> {
         // Respects a cgroup's CPU quota: a pod limited to one core gets one thread.
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_REVIEW_THREADS);
-        Self::with_threads(config, namespaces, own_namespace, threads)
+        Self::with_threads(config, namespaces, own_namespace, review, threads)
     }
 
     /// [`Reviewer::spawn`] with `threads` threads for ordinary reviews (1: inline, no thread).
@@ -122,12 +129,14 @@ impl Reviewer {
         config: Config,
         namespaces: Arc<dyn NamespaceLabels>,
         own_namespace: String,
+        review: ReviewFn,
         threads: usize,
     ) -> std::io::Result<Self> {
         let context = Arc::new(Context {
             config,
             namespaces,
             own_namespace,
+            review,
         });
         let jobs = if threads > 1 {
             Some(lane("haven-review", threads, QUEUE, Arc::clone(&context))?)
@@ -208,12 +217,14 @@ fn spawn_reviewer(
 mod tests {
     use super::*;
     use crate::StaticNamespaces;
+    use crate::review::review;
 
     fn reviewer() -> Reviewer {
         Reviewer::spawn(
             Config::default(),
             Arc::new(StaticNamespaces::new()),
             "haven-system".into(),
+            review,
         )
         .unwrap()
     }
@@ -282,6 +293,7 @@ mod tests {
                 Config::default(),
                 Arc::new(StaticNamespaces::new()),
                 "haven-system".into(),
+                review,
                 threads,
             )
             .unwrap(),
@@ -422,6 +434,7 @@ mod tests {
                 Config::default(),
                 Arc::new(gate),
                 "haven-system".into(),
+                review,
                 threads,
             )
             .unwrap(),

@@ -28,7 +28,18 @@ pub fn serve(args: &ServeArgs) -> Result<u8, String> {
     let mut opts = ServeOptions::new(args.listen, args.cert.clone(), args.key.clone());
     opts.config = config;
     opts.own_namespace = args.namespace.clone();
-    opts.null_responder = args.null_responder;
+    opts.idle_timeout = args.idle_timeout;
+    opts.header_timeout = args.header_timeout;
+    opts.max_connections = args.max_connections as usize;
+    opts.max_connections_per_client = args.max_connections_per_client as usize;
+    opts.drain_period = args.drain_period;
+    opts.shutdown_grace = args.shutdown_grace;
+    opts.cert_warning_days = args.cert_warning_days;
+    #[cfg(feature = "bench")]
+    {
+        opts.null_responder = args.null_responder;
+        opts.engine_only = args.engine_only;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

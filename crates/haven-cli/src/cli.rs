@@ -87,8 +87,44 @@ pub struct ServeArgs {
     )]
     pub namespace: String,
     /// Benchmarks only: allow everything without evaluating (the ceiling of the TLS/HTTP stack).
-    #[arg(long, hide = true)]
+    /// Compiled only with the `bench` feature (`bench/admission.sh`), never in a release.
+    #[cfg(feature = "bench")]
+    #[arg(long)]
     pub null_responder: bool,
+    /// Benchmarks only: review with the engine decoder alone (`haven_rules::check` on every
+    /// request, no fast decoder). Compiled only with the `bench` feature.
+    #[cfg(feature = "bench")]
+    #[arg(long, conflicts_with = "null_responder")]
+    pub engine_only: bool,
+    /// Close a connection that has had no request in flight for this long.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = duration, help_heading = "Limits")]
+    pub idle_timeout: std::time::Duration,
+    /// Time allowed for the TLS handshake and for a request's headers (also for the first
+    /// request of a new connection to arrive).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration, help_heading = "Limits")]
+    pub header_timeout: std::time::Duration,
+    /// Connections open at once, at most (lowered at start to what the open-files limit
+    /// allows). At the limit a new connection replaces the one idle longest.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    pub max_connections: u32,
+    /// Connections open at once from one client address, at most.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    pub max_connections_per_client: u32,
+    /// After SIGTERM: how long open connections keep being served (no new ones are accepted
+    /// and /readyz fails meanwhile).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration, help_heading = "Limits")]
+    pub drain_period: std::time::Duration,
+    /// After the drain period: how long in-flight requests may take to finish.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = duration, help_heading = "Limits")]
+    pub shutdown_grace: std::time::Duration,
+    /// Warn (in the log) when the serving certificate expires within this many days.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 14,
+        help_heading = "Limits"
+    )]
+    pub cert_warning_days: u32,
     /// Do not watch Namespaces: apply the config defaults to every namespace. Needs no cluster
     /// access (local trials, benchmarks); on a cluster, namespace labels would be ignored.
     #[arg(long)]
@@ -100,6 +136,15 @@ pub struct ServeArgs {
     /// Kubeconfig context for the namespace watch.
     #[arg(long, value_name = "NAME", conflicts_with = "no_watch")]
     pub context: Option<String>,
+}
+
+/// `120s`, `5m`, `1m30s`, `500ms` (jiff's friendly duration format), not negative.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("not a duration: {s:?} (try 120s, 5m, 500ms): {e}"))?;
+    std::time::Duration::try_from(d).map_err(|_| format!("a negative duration: {s:?}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -200,7 +200,21 @@ fn the_chart_renders_every_object_the_webhook_needs() {
             "--config",
             "/config/config.yaml",
             "--listen",
-            "0.0.0.0:8443"
+            "0.0.0.0:8443",
+            "--idle-timeout",
+            "120s",
+            "--header-timeout",
+            "5s",
+            "--max-connections",
+            "1024",
+            "--max-connections-per-client",
+            "128",
+            "--cert-warning-days",
+            "14",
+            "--drain-period",
+            "5s",
+            "--shutdown-grace",
+            "15s"
         ]
     );
     assert_eq!(c["ports"][0]["name"], "https");
@@ -251,6 +265,7 @@ fn the_chart_renders_every_object_the_webhook_needs() {
     assert_eq!(config.defaults.haven, "off");
     assert_eq!(config.defaults.plus, "off");
     assert_eq!(config.exemptions.namespaces, ["kube-system", NAMESPACE]);
+    assert_eq!(config.response.violations_per_rule, 10);
 
     // RBAC: namespaces, read-only, nothing else.
     let role = one(&docs, "ClusterRole");
@@ -415,4 +430,63 @@ fn without_cert_manager_an_existing_secret_and_ca_bundle_are_used() {
         deploy["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"],
         "webhook-tls"
     );
+}
+
+#[test]
+#[ignore = "needs helm-python-sdk (cargo test -- --include-ignored)"]
+fn a_stopping_replica_drains_within_its_grace_period_and_the_server_takes_the_chart_args() {
+    common::require_helm();
+    for (extra, pre_stop, drain, grace) in [
+        (&[][..], Some(5), 5, 15),
+        (
+            &[
+                "--set",
+                "shutdown.preStopSeconds=10",
+                "--set",
+                "shutdown.drainSeconds=20",
+                "--set",
+                "shutdown.graceSeconds=30",
+            ][..],
+            Some(10),
+            20,
+            30,
+        ),
+        (&["--set", "shutdown.preStopSeconds=0"][..], None, 5, 15),
+    ] {
+        let docs = render(extra).unwrap();
+        let pod = &one(&docs, "Deployment")["spec"]["template"]["spec"];
+        let c = &pod["containers"][0];
+        // The pod sleeps in preStop while it leaves the endpoints; then the server drains on
+        // SIGTERM, then waits for in-flight requests: the kubelet must not kill it before.
+        assert_eq!(
+            c.pointer("/lifecycle/preStop/sleep/seconds")
+                .and_then(Value::as_i64),
+            pre_stop,
+            "{c:#}"
+        );
+        assert_eq!(
+            pod["terminationGracePeriodSeconds"],
+            pre_stop.unwrap_or(0) + drain + grace + 5
+        );
+        let args = strings(&c["args"]);
+        let after = |flag: &str| {
+            let at = args.iter().position(|a| *a == flag).unwrap();
+            args[at + 1].to_owned()
+        };
+        assert_eq!(after("--drain-period"), format!("{drain}s"));
+        assert_eq!(after("--shutdown-grace"), format!("{grace}s"));
+
+        // The server accepts every flag the chart passes: it gets as far as reading its
+        // config file (absent here) before it fails.
+        let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+            .args(&args)
+            .arg("--no-watch")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("haven: error: /config/config.yaml: cannot read config"),
+            "{stderr}"
+        );
+    }
 }
