@@ -138,7 +138,7 @@ pub struct SnapshotArgs {
 }
 
 /// `30s`, `2m`, `500ms`, or a bare number of seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
