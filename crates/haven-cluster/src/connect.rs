@@ -23,7 +23,13 @@ pub struct Connection {
     pub client: Client,
     pub server: String,
     pub context: Option<String>,
+    /// When the credential a kubeconfig plugin gave runs out (it is not refreshed: connect
+    /// again before then).
+    pub credential_expires: Option<jiff::Timestamp>,
 }
+
+/// How long a credential plugin may run when no timeout is given.
+const PLUGIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Build a client (no request is made yet).
 pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError> {
@@ -53,11 +59,26 @@ pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError
         config.read_timeout = Some(t);
         config.write_timeout = Some(t);
     }
+    // A credential plugin runs here, within the timeout, rather than unbounded inside kube.
+    let mut credential_expires = None;
+    if crate::exec::uses_plugin(&config.auth_info) {
+        let timeout = options.timeout.unwrap_or(PLUGIN_TIMEOUT);
+        let mut auth = config.auth_info.clone();
+        let resolved = tokio::task::spawn_blocking(move || {
+            crate::exec::resolve(&mut auth, timeout).map(|c| (auth, c))
+        })
+        .await
+        .map_err(|e| ClusterError::Config(format!("credential plugin: {e}")))?;
+        let (auth, credential) = resolved.map_err(|e| ClusterError::Config(e.to_string()))?;
+        config.auth_info = auth;
+        credential_expires = credential.and_then(|c| c.expires);
+    }
     let server = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
     Ok(Connection {
         client,
         server: server.trim_end_matches('/').to_owned(),
         context: options.context.clone(),
+        credential_expires,
     })
 }
