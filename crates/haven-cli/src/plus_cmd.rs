@@ -169,9 +169,14 @@ pub struct TenantAddArgs {
     /// OIDC group whose members work in the namespace.
     #[arg(long)]
     pub group: String,
-    /// The tenant's Git repository, applied by Flux as the tenant's ServiceAccount.
+    /// The tenant's Git repository, applied by Flux as the tenant's ServiceAccount (no
+    /// credentials in the URL: see --repo-secret).
     #[arg(long, value_name = "URL")]
     pub repo: Option<String>,
+    /// Secret in the tenant's namespace that Flux reads a private --repo with, created out of
+    /// band (`flux create secret git NAME -n TENANT ...`) or by an ExternalSecret.
+    #[arg(long, value_name = "NAME", requires = "repo")]
+    pub repo_secret: Option<String>,
     #[arg(
         long,
         short = 'c',
@@ -454,6 +459,7 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, String> {
         name: a.name.clone(),
         group: a.group.clone(),
         repo: a.repo.clone(),
+        repo_secret_ref: a.repo_secret.clone(),
         quota: Default::default(),
     };
     c.tenants.push(tenant.clone());

@@ -528,3 +528,27 @@ fn output_files_are_not_written_through_links() {
     );
     assert!(out.status.code() != Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn plus_validate_names_clear_credentials_without_printing_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("apps")).unwrap();
+    std::fs::write(
+        tmp.path().join("apps/secret.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: app\nstringData:\n  password: hunter2\n",
+    )
+    .unwrap();
+    let (out, _) = run_within(
+        haven(tmp.path(), &["plus", "validate", "."]),
+        Duration::from_secs(60),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
+    assert!(
+        stdout.contains(
+            "apps/secret.yaml:7: error: Secret/db: Secret key `password` is in clear text"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+}
