@@ -84,13 +84,39 @@ impl Tree {
         })
     }
 
+    /// Whether [`Tree::write`] would write `rel`, without writing or creating anything: check
+    /// every path first, and a refused link leaves the tree as it was.
+    pub fn check(&self, rel: &Path) -> Result<(), WriteError> {
+        let shown = self.root.join(rel);
+        let Some((dir, name)) = self.resolve_parent(rel, false)? else {
+            // A directory on the way does not exist yet: all below it will be new.
+            return Ok(());
+        };
+        let path = dir.join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => self.inside(&path, &shown).map(|_| ()),
+            Ok(meta) if !meta.is_file() => Err(WriteError::NotWritable {
+                path: shown,
+                what: "exists and is not a regular file",
+            }),
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&shown)(e)),
+        }
+    }
+
     /// Writes `text` to `rel` (relative to the root) unless the file already holds exactly that;
     /// returns whether it wrote. Missing directories are created; a link on the way (directory
     /// or file) is followed only when it stays inside the tree; an existing file keeps its
     /// permissions.
     pub fn write(&mut self, rel: &Path, text: &[u8]) -> Result<bool, WriteError> {
         let shown = self.root.join(rel);
-        let (dir, name) = self.checked_parent(rel)?;
+        let (dir, name) =
+            self.resolve_parent(rel, true)?
+                .ok_or_else(|| WriteError::NotWritable {
+                    path: shown.clone(),
+                    what: "its directory could not be created",
+                })?;
         let path = dir.join(&name);
         let existing = match fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -125,8 +151,13 @@ impl Tree {
         Ok(())
     }
 
-    /// The real directory `rel`'s file goes into (created as needed) and the file's name.
-    fn checked_parent(&self, rel: &Path) -> Result<(PathBuf, std::ffi::OsString), WriteError> {
+    /// The real directory `rel`'s file goes into and the file's name. Missing directories are
+    /// created when `create`, else the answer is `None`.
+    fn resolve_parent(
+        &self,
+        rel: &Path,
+        create: bool,
+    ) -> Result<Option<(PathBuf, std::ffi::OsString)>, WriteError> {
         let outside = || WriteError::OutsideTree {
             path: rel.to_path_buf(),
             root: self.root.clone(),
@@ -166,13 +197,16 @@ impl Tree {
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if !create {
+                        return Ok(None);
+                    }
                     fs::create_dir(&next).map_err(io_err(&shown_dir))?;
                     dir = next;
                 }
                 Err(e) => return Err(io_err(&shown_dir)(e)),
             }
         }
-        Ok((dir, name.to_os_string()))
+        Ok(Some((dir, name.to_os_string())))
     }
 
     /// Where the link at `path` leads, when that is inside the tree.
@@ -387,6 +421,25 @@ mod tests {
             fs::read_to_string(outside.join("victim")).unwrap(),
             "precious"
         );
+    }
+
+    #[test]
+    fn check_finds_a_refused_link_without_creating_anything() {
+        let (_d, root, outside) = setup();
+        symlink(&outside, root.join("clusters")).unwrap();
+        let t = Tree::open(&root).unwrap();
+        assert!(t.check(Path::new("new/dir/x.yaml")).is_ok());
+        assert!(!root.join("new").exists());
+        assert!(matches!(
+            t.check(Path::new("clusters/a/x.yaml")).unwrap_err(),
+            WriteError::LeadsOutside { .. }
+        ));
+        fs::create_dir(root.join("d")).unwrap();
+        symlink(outside.join("gone"), root.join("d/x.yaml")).unwrap();
+        assert!(matches!(
+            t.check(Path::new("d/x.yaml")).unwrap_err(),
+            WriteError::Dangling { .. }
+        ));
     }
 
     #[test]

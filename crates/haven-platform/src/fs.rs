@@ -83,6 +83,10 @@ pub fn read_managed(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
 /// leads out of `dir`: a Git repository can carry such links (`haven_io::files::Tree`).
 pub fn write_tree(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<usize, String> {
     let mut tree = haven_io::files::Tree::open(dir).map_err(|e| e.to_string())?;
+    // Every path first: a refused link leaves the tree as it was, not half rendered.
+    for rel in files.keys() {
+        tree.check(rel).map_err(|e| e.to_string())?;
+    }
     let mut written = 0;
     for (rel, text) in files {
         if tree
