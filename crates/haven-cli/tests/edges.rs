@@ -371,7 +371,8 @@ fn plus_render_refuses_links_out_of_the_tree() {
     let (out, _) = run_within(haven(&repo, &["plus", "render"]), Duration::from_secs(60));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let victim = outside.join("victim.yaml");
-    let cases: [(&str, Box<dyn Fn()>); 4] = [
+    type Plant<'a> = Box<dyn Fn() + 'a>;
+    let cases: [(&str, Plant<'_>); 4] = [
         (
             "symlinked file",
             Box::new(|| {

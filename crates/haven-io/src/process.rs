@@ -123,7 +123,7 @@ fn timed_out_message(what: &str, timeout: Duration, exited: bool, tail: &str) ->
 /// `30s`, `1m30s`, `500ms`: how durations are written on the command line.
 pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms < 1000 || ms % 1000 != 0 {
+    if ms < 1000 || !ms.is_multiple_of(1000) {
         if ms >= 1000 {
             return format!("{:.1}s", d.as_secs_f64());
         }
@@ -142,9 +142,9 @@ pub fn human_duration(d: Duration) -> String {
 /// `64 MiB`, `512 KiB`, `100 bytes`.
 pub fn human_bytes(n: usize) -> String {
     const KI: usize = 1024;
-    if n >= KI * KI && n % (KI * KI) == 0 {
+    if n >= KI * KI && n.is_multiple_of(KI * KI) {
         format!("{} MiB", n / (KI * KI))
-    } else if n >= KI && n % KI == 0 {
+    } else if n >= KI && n.is_multiple_of(KI) {
         format!("{} KiB", n / KI)
     } else {
         format!("{n} bytes")
@@ -250,7 +250,7 @@ pub fn run(
         }
     }
 
-    let waiter = Waiter::start(&child, tx);
+    Waiter::start(&child, tx);
     let mut exited = false;
     let mut stdout: Option<Vec<u8>> = None;
     loop {
@@ -259,9 +259,7 @@ pub fn run(
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(timed_out(
-                &mut child, mode, waiter, &tail, limits, exited, what,
-            ));
+            return Err(timed_out(&mut child, mode, &tail, limits, exited, what));
         }
         match rx.recv_timeout(Waiter::POLL.map_or(remaining, |p| p.min(remaining))) {
             Ok(Event::StderrClosed) => stderr_closed = true,
@@ -276,7 +274,7 @@ pub fn run(
             Ok(Event::Stdout(Ok(bytes))) => stdout = Some(bytes),
             Ok(Event::Stdout(Err(StdoutError::TooLarge))) => {
                 kill(&mut child, mode);
-                reap(&mut child, waiter);
+                reap(&mut child);
                 return Err(ProcessError::OutputTooLarge {
                     what: what.to_owned(),
                     limit: max,
@@ -284,7 +282,7 @@ pub fn run(
             }
             Ok(Event::Stdout(Err(StdoutError::Io(source)))) => {
                 kill(&mut child, mode);
-                reap(&mut child, waiter);
+                reap(&mut child);
                 return Err(ProcessError::Io {
                     what: what.to_owned(),
                     source,
@@ -298,9 +296,7 @@ pub fn run(
                     exited = matches!(child.try_wait(), Ok(Some(_)));
                 }
                 if Instant::now() >= deadline {
-                    return Err(timed_out(
-                        &mut child, mode, waiter, &tail, limits, exited, what,
-                    ));
+                    return Err(timed_out(&mut child, mode, &tail, limits, exited, what));
                 }
             }
         }
@@ -309,7 +305,6 @@ pub fn run(
         what: what.to_owned(),
         source,
     })?;
-    drop(waiter);
     let t = std::mem::take(&mut *lock(&tail));
     Ok(Output {
         status,
@@ -323,14 +318,13 @@ pub fn run(
 fn timed_out(
     child: &mut Child,
     mode: Mode,
-    waiter: Waiter,
     tail: &Mutex<Tail>,
     limits: &Limits,
     exited: bool,
     what: &str,
 ) -> ProcessError {
     kill(child, mode);
-    reap(child, waiter);
+    reap(child);
     // Killed, the group closes its end of the pipe: give the reader a moment to take what was
     // printed last.
     let grace = Instant::now() + Duration::from_millis(200);
@@ -404,30 +398,23 @@ impl Waiter {
     const POLL: Option<Duration> = Some(Duration::from_millis(20));
 
     #[cfg(unix)]
-    fn start(child: &Child, tx: mpsc::Sender<Event>) -> Self {
+    fn start(child: &Child, tx: mpsc::Sender<Event>) {
         use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
         let pid = Pid::from_child(child);
         thread::spawn(move || {
-            loop {
-                match waitid(
-                    WaitId::Pid(pid),
-                    WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
-                ) {
-                    Err(rustix::io::Errno::INTR) => continue,
-                    // Exited, or reaped by the main thread after a kill: either way, done.
-                    _ => break,
-                }
-            }
+            // Until it returns something other than EINTR: exited, or reaped by the main thread
+            // after a kill; either way, done.
+            while let Err(rustix::io::Errno::INTR) = waitid(
+                WaitId::Pid(pid),
+                WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+            ) {}
             let _ = tx.send(Event::Exited);
         });
-        Self
     }
 
     /// Without `waitid`, the main loop polls `try_wait` every [`Waiter::POLL`].
     #[cfg(not(unix))]
-    fn start(_child: &Child, _tx: mpsc::Sender<Event>) -> Self {
-        Self
-    }
+    fn start(_child: &Child, _tx: mpsc::Sender<Event>) {}
 }
 
 fn kill(child: &mut Child, mode: Mode) {
@@ -442,9 +429,8 @@ fn kill(child: &mut Child, mode: Mode) {
     let _ = child.kill();
 }
 
-fn reap(child: &mut Child, waiter: Waiter) {
+fn reap(child: &mut Child) {
     let _ = child.wait();
-    drop(waiter);
 }
 
 #[cfg(test)]
