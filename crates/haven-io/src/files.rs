@@ -293,7 +293,23 @@ impl OutputFile {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let tmp = temp_in(&dir, permissions.as_ref()).map_err(io_err(path))?;
+        let tmp = match temp_in(&dir, permissions.as_ref()) {
+            Ok(tmp) => tmp,
+            // A file the user may write in a directory they may not (a report slot prepared by
+            // an administrator): written in place, as before, rather than not at all.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied && permissions.is_some() => {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(path)
+                    .map_err(io_err(path))?;
+                return Ok(Self {
+                    path: path.to_path_buf(),
+                    kind: Kind::Stream(file),
+                });
+            }
+            Err(e) => return Err(io_err(path)(e)),
+        };
         Ok(Self {
             path: path.to_path_buf(),
             kind: Kind::Atomic { dir, tmp },
