@@ -39,9 +39,11 @@ pub fn run(a: &StatusArgs) -> Result<u8, String> {
     let deadline = started + a.timeout;
     // What is under way, for the message when `--timeout` runs out in the middle of it.
     let doing = std::cell::RefCell::new(String::from("connecting to the cluster"));
+    // The last status seen while waiting: what is reported when the time is up.
+    let last: std::cell::RefCell<Option<PlatformStatus>> = Default::default();
+    let progress = Progress::new(a.wait);
     let work = async {
         let mut conn = connect(a, deadline, &doing).await?;
-        let progress = Progress::new(a.wait);
         loop {
             // A credential from a kubeconfig plugin is not refreshed by the client.
             if conn
@@ -54,20 +56,18 @@ pub fn run(a: &StatusArgs) -> Result<u8, String> {
             }
             let observed = list(&conn, a, deadline, &doing).await?;
             let st = status::status(&config, &cat, &observed);
-            let done = st.ready() || !a.wait || Instant::now() >= deadline;
-            if !done {
-                progress.update(&st, started.elapsed());
-                *doing.borrow_mut() = "waiting between polls".into();
-                let pause = Duration::from_secs(a.interval.max(1))
-                    .min(deadline.saturating_duration_since(Instant::now()));
-                tokio::time::sleep(pause).await;
-                continue;
+            if st.ready() || !a.wait {
+                return Ok(st);
             }
-            progress.finish();
-            return Ok(st);
+            progress.update(&st, started.elapsed());
+            *last.borrow_mut() = Some(st);
+            *doing.borrow_mut() = "waiting between polls".into();
+            let pause = Duration::from_secs(a.interval.max(1))
+                .min(deadline.saturating_duration_since(Instant::now()));
+            tokio::time::sleep(pause).await;
         }
     };
-    let st = runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         match tokio::time::timeout_at(deadline.into(), work).await {
             Ok(result) => result,
             Err(_) => Err(format!(
@@ -76,7 +76,16 @@ pub fn run(a: &StatusArgs) -> Result<u8, String> {
                 doing.borrow()
             )),
         }
-    })?;
+    });
+    progress.finish();
+    let st = match outcome {
+        Ok(st) => st,
+        // Waiting ran out (also in the middle of a poll): the last status seen is the answer.
+        Err(e) => match last.take() {
+            Some(st) if Instant::now() >= deadline => st,
+            _ => return Err(e),
+        },
+    };
     if a.json {
         let doc = serde_json::json!({
             "ready": st.ready(),

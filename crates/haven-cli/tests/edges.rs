@@ -553,3 +553,64 @@ fn plus_validate_names_clear_credentials_without_printing_them() {
     );
     assert!(!stdout.contains("hunter2"), "{stdout}");
 }
+
+/// Waiting, the platform not Ready, then the API server stops answering: when `--timeout` runs
+/// out in the middle of a poll, the last status seen is the answer (exit 1), not a hang.
+#[test]
+fn plus_status_wait_reports_the_last_status_when_a_poll_hangs_at_the_deadline() {
+    let crds = format!(
+        "{FLUX_CRDS}---\n{}",
+        FLUX_CRDS
+            .replace("kustomizations.kustomize", "helmreleases.helm")
+            .replace("group: kustomize.toolkit.fluxcd.io", "group: helm.toolkit.fluxcd.io")
+            .replace(
+                "{kind: Kustomization, listKind: KustomizationList, plural: kustomizations, singular: kustomization}",
+                "{kind: HelmRelease, listKind: HelmReleaseList, plural: helmreleases, singular: helmrelease}"
+            )
+            .replace("name: v1,", "name: v2,")
+    );
+    let server =
+        ApiServer::start_background(FakeCluster::from_yaml("flux.yaml", &crds).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    plus_config(tmp.path());
+    std::fs::write(
+        tmp.path().join("kubeconfig"),
+        server.kubeconfig_yaml("fake"),
+    )
+    .unwrap();
+    let cmd = haven(
+        tmp.path(),
+        &[
+            "plus",
+            "status",
+            "--kubeconfig",
+            "kubeconfig",
+            "--wait",
+            "--interval",
+            "1",
+            "--timeout",
+            "4",
+        ],
+    );
+    let (out, elapsed) = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // A first poll answered (nothing Ready yet), then silence.
+            std::thread::sleep(Duration::from_millis(1500));
+            server
+                .faults()
+                .delay("kustomizations", Duration::from_secs(3600));
+        });
+        run_within(cmd, Duration::from_secs(30))
+    });
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("timed out after 4s waiting for the platform to be Ready"),
+        "{err}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("missing"),
+        "{err}"
+    );
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+}
