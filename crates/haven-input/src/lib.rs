@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use haven_model::limits::MAX_INPUT_BYTES;
 use haven_io::process::{Limits, Mode, ProcessError, run};
+use haven_model::limits::MAX_INPUT_BYTES;
 use haven_model::{InputError, InputErrorKind, LoadOutcome, Source, SourceText};
 
 /// How `helm template` is run for chart inputs.
