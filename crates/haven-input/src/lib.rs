@@ -107,17 +107,18 @@ impl ChartRenderer for HelmCommand {
         let what = format!("`helm template` of {chart_name}");
         let output = run(cmd, &limits, Mode::Captured, &what).map_err(|e| {
             let hint = match &e {
-                ProcessError::TimedOut { .. } => "\n(--helm-timeout raises the limit)",
+                ProcessError::TimedOut { .. } => " (--helm-timeout raises the limit)",
                 ProcessError::OutputTooLarge { .. } => " (--helm-max-output raises the limit)",
                 _ => "",
             };
-            render_error(format!("{e}{hint}"))
+            // One line: reports show one error per line.
+            render_error(e.one_line(hint))
         })?;
         if !output.status.success() {
             return Err(render_error(format!(
                 "`helm template` failed ({}): {}",
                 output.status,
-                output.stderr_tail(STDERR_LINES)
+                haven_io::process::join_lines(&output.stderr_tail(STDERR_LINES))
             )));
         }
         String::from_utf8(output.stdout)

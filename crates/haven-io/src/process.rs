@@ -101,6 +101,40 @@ pub enum ProcessError {
     },
 }
 
+impl ProcessError {
+    /// The message on one line, for reports that show an error per line, with `hint` (how to
+    /// change the limit) after what happened and before the end of standard error (of a
+    /// timeout), whose lines are joined with ` | `.
+    pub fn one_line(&self, hint: &str) -> String {
+        match self {
+            ProcessError::TimedOut {
+                what,
+                timeout,
+                exited,
+                stderr_tail,
+            } => {
+                let mut s = timed_out_message(what, *timeout, *exited, "");
+                s.push_str(hint);
+                if !stderr_tail.is_empty() {
+                    s.push_str("; the end of its error output: ");
+                    s.push_str(&join_lines(stderr_tail));
+                }
+                s
+            }
+            other => join_lines(&other.to_string()) + hint,
+        }
+    }
+}
+
+/// Lines joined with ` | `, for a message that must stay on one line.
+pub fn join_lines(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 fn timed_out_message(what: &str, timeout: Duration, exited: bool, tail: &str) -> String {
     let mut s = if exited {
         format!(
@@ -448,6 +482,24 @@ mod tests {
         assert_eq!(human_bytes(64 << 20), "64 MiB");
         assert_eq!(human_bytes(512 << 10), "512 KiB");
         assert_eq!(human_bytes(100), "100 bytes");
+    }
+
+    #[test]
+    fn one_line_puts_the_hint_before_the_error_output() {
+        let e = ProcessError::TimedOut {
+            what: "helm".into(),
+            timeout: Duration::from_secs(2),
+            exited: false,
+            stderr_tail: "…\na\nb".into(),
+        };
+        assert_eq!(
+            e.one_line(" (--helm-timeout)"),
+            "helm did not finish within 2s and was killed (--helm-timeout); the end of its error output: … | a | b"
+        );
+        assert!(
+            e.to_string().contains("output:\n    …\n    a\n    b"),
+            "{e}"
+        );
     }
 
     #[test]
