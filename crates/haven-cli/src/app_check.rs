@@ -143,7 +143,8 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
             // Replaced atomically once complete, never written through a link to a file.
             let mut file = haven_io::files::OutputFile::create(path)
                 .map_err(|e| format!("cannot write report: {e}"))?;
-            write(&mut file).map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
+            write(&mut file)
+                .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
             file.commit()
                 .map_err(|e| format!("cannot write report: {e}"))?;
         }
