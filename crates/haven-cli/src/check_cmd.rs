@@ -273,23 +273,12 @@ fn updated_release_data_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join(haven_checks::release::UPDATED_RELEASE_DATA_FILE))
 }
 
-/// Write `text` to `path` so that a reader sees the old file or the new one, never half of it:
-/// a temporary file in the same directory, flushed to disk, then renamed over `path`.
+/// Write `text` to `path` so that a reader sees the old file or the new one, never half of it
+/// (`haven_io::files`: a temporary file beside it, flushed, renamed; never through a link).
 fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("data");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("{}: {e}", path.display())
-    })
+    haven_io::files::write_file(path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// `--update-release-data`: fresh Kubernetes releases and CNCF list from GitHub, merged over the
