@@ -14,6 +14,9 @@ use crate::error::ClusterError;
 pub struct AccessOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// Connect, read and write timeout of each request, and the deadline of a kubeconfig
+    /// credential plugin (run by haven, see `crate::exec`); `None` for a long-lived watch, whose
+    /// plugin kube runs and refreshes itself.
     pub timeout: Option<Duration>,
 }
 
@@ -27,9 +30,6 @@ pub struct Connection {
     /// again before then).
     pub credential_expires: Option<jiff::Timestamp>,
 }
-
-/// How long a credential plugin may run when no timeout is given.
-const PLUGIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Build a client (no request is made yet).
 pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError> {
@@ -59,10 +59,13 @@ pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError
         config.read_timeout = Some(t);
         config.write_timeout = Some(t);
     }
-    // A credential plugin runs here, within the timeout, rather than unbounded inside kube.
+    // A credential plugin runs here, within the timeout, rather than unbounded inside kube. With
+    // no timeout (a long-lived watch: the admission webhook's namespace cache) it is left to
+    // kube, which runs it again whenever its credential expires.
     let mut credential_expires = None;
-    if crate::exec::uses_plugin(&config.auth_info) {
-        let timeout = options.timeout.unwrap_or(PLUGIN_TIMEOUT);
+    if let Some(timeout) = options.timeout
+        && crate::exec::uses_plugin(&config.auth_info)
+    {
         let mut auth = config.auth_info.clone();
         let resolved = tokio::task::spawn_blocking(move || {
             crate::exec::resolve(&mut auth, timeout).map(|c| (auth, c))
