@@ -19,6 +19,8 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         namespace: args.namespace.clone(),
         release: args.release.clone(),
         kube_version: args.kube_version.clone(),
+        timeout: args.helm_timeout,
+        max_output: args.helm_max_output,
     };
     let mut waiver_files = Vec::new();
     for path in &args.waivers {
@@ -138,8 +140,13 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
     };
     match &args.output {
         Some(path) => {
-            let written = std::fs::File::create(path).and_then(|mut file| write(&mut file));
-            written.map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
+            // Replaced atomically once complete, never written through a link to a file.
+            let mut file = haven_io::files::OutputFile::create(path)
+                .map_err(|e| format!("cannot write report: {e}"))?;
+            write(&mut file)
+                .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
+            file.commit()
+                .map_err(|e| format!("cannot write report: {e}"))?;
         }
         None => {
             let mut out = std::io::stdout().lock();

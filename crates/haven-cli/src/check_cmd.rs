@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use haven_checks::{CHECKS, CheckConfig, ExternalTool, ReleaseData, RunInputs, parse_waivers};
 use haven_cluster::{AccessOptions, ClusterSnapshot, CollectOptions};
+use haven_io::process::{Limits, Mode, ProcessError};
 use haven_report::cluster_check::{self as out, ClusterReport};
 
 use crate::EXIT_OK;
@@ -39,7 +40,8 @@ pub struct ClusterAccessArgs {
     /// Kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Timeout of each API request, e.g. `30s`, `2m`, `500ms`.
+    /// Timeout of each API request and of a kubeconfig credential plugin, e.g. `30s`, `2m`,
+    /// `500ms`.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
 }
@@ -94,6 +96,9 @@ pub struct ClusterCheckArgs {
     /// Run the suggested Kubescape check with kubescape (must be on PATH).
     #[arg(long)]
     pub kubescape: bool,
+    /// Longest kubescape may run (`--kubescape`); then it is killed and its check is UNKNOWN.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub tool_timeout: Duration,
     /// Skip the cncf check.
     #[arg(long)]
     pub no_cncf: bool,
@@ -138,7 +143,7 @@ pub struct SnapshotArgs {
 }
 
 /// `30s`, `2m`, `500ms`, or a bare number of seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
@@ -268,23 +273,12 @@ fn updated_release_data_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join(haven_checks::release::UPDATED_RELEASE_DATA_FILE))
 }
 
-/// Write `text` to `path` so that a reader sees the old file or the new one, never half of it:
-/// a temporary file in the same directory, flushed to disk, then renamed over `path`.
+/// Write `text` to `path` so that a reader sees the old file or the new one, never half of it
+/// (`haven_io::files`: a temporary file beside it, flushed, renamed; never through a link).
 fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("data");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("{}: {e}", path.display())
-    })
+    haven_io::files::write_file(path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// `--update-release-data`: fresh Kubernetes releases and CNCF list from GitHub, merged over the
@@ -423,8 +417,7 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<u8, String> {
             .write_all(text.as_bytes())
             .map_err(|e| e.to_string())?;
     } else {
-        std::fs::write(&args.output, text)
-            .map_err(|e| format!("{}: {e}", args.output.display()))?;
+        haven_io::files::write_file(&args.output, text.as_bytes()).map_err(|e| e.to_string())?;
         eprintln!(
             "haven: snapshot of {} written to {}",
             snapshot.server,
@@ -520,11 +513,14 @@ fn cis_state(args: &ClusterCheckArgs) -> ExternalTool {
     }
 }
 
-/// `--kubescape`: `kubescape scan --compliance-threshold 80 --format json`, on the same cluster as
+/// Most kubescape may print: its JSON of a large cluster runs to tens of MiB.
+const TOOL_MAX_OUTPUT: usize = 256 << 20;
+
+/// `--kubescape`, within `--tool-timeout`: `kubescape scan --compliance-threshold 80 --format json`, on the same cluster as
 /// the checks (kubescape reads KUBECONFIG and takes --kube-context; without them it would scan
 /// whatever its own default points at); passes when it exits 0 (the threshold makes it exit
 /// non-zero below 80%).
-fn kubescape(requested: bool, access: &ClusterAccessArgs) -> ExternalTool {
+fn kubescape(requested: bool, access: &ClusterAccessArgs, timeout: Duration) -> ExternalTool {
     if !requested {
         return ExternalTool::NotRequested;
     }
@@ -551,12 +547,16 @@ fn kubescape(requested: bool, access: &ClusterAccessArgs) -> ExternalTool {
     if let Some(k) = &access.kubeconfig {
         cmd.env("KUBECONFIG", k);
     }
-    let output = match cmd.output() {
+    let limits = Limits::new(timeout, TOOL_MAX_OUTPUT);
+    let output = match haven_io::process::run(cmd, &limits, Mode::Captured, "kubescape") {
         Ok(o) => o,
         Err(e) => {
             return ExternalTool::Failed {
                 program: shown,
-                message: format!("{program} could not be started: {e}"),
+                message: match e {
+                    ProcessError::TimedOut { .. } => format!("{e} (--tool-timeout sets the limit)"),
+                    _ => e.to_string(),
+                },
             };
         }
     };
@@ -752,7 +752,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
         release_build: option_env!("HAVEN_RELEASE_BUILD").is_some_and(|v| !v.is_empty()),
         cncf_online,
         cis: cis_state(args),
-        kubescape: kubescape(args.kubescape, &args.access),
+        kubescape: kubescape(args.kubescape, &args.access, args.tool_timeout),
         cncf: !args.no_cncf,
         plus: args.plus,
         waivers,

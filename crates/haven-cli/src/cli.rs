@@ -235,6 +235,25 @@ pub struct CheckArgs {
     /// Kubernetes version helm renders for (`--kube-version`).
     #[arg(long, value_name = "VERSION", help_heading = "Helm")]
     pub kube_version: Option<String>,
+    /// Longest one `helm template` may run (`2m`, `30s`); then helm and what it started are
+    /// killed.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2m",
+        value_parser = crate::check_cmd::parse_duration,
+        help_heading = "Helm"
+    )]
+    pub helm_timeout: std::time::Duration,
+    /// Most output one chart may render to (`64Mi`, `512Ki`, bytes).
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "64Mi",
+        value_parser = parse_size,
+        help_heading = "Helm"
+    )]
+    pub helm_max_output: usize,
 
     /// Pod Security Standards level to enforce.
     #[arg(long, value_enum, default_value = "restricted", help_heading = "Rules")]
@@ -294,6 +313,35 @@ pub struct CheckArgs {
     pub verbose: bool,
 }
 
+/// `64Mi`, `512Ki`, `1Gi`, `10M`, `1k` or a number of bytes.
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (try 64Mi, 512Ki, 1Gi)"))?;
+    let factor: usize = match unit {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "k" | "K" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?} (use Ki, Mi, Gi, k, M or G)"
+            ));
+        }
+    };
+    match n.checked_mul(factor) {
+        Some(0) => Err("a size must be positive".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?} is too large")),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     #[command(subcommand)]
@@ -310,4 +358,21 @@ pub enum RulesCommand {
         /// A rule id, e.g. `pss.runAsNonRoot` or `haven.metrics-endpoint`.
         rule: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64Mi"), Ok(64 << 20));
+        assert_eq!(parse_size("512Ki"), Ok(512 << 10));
+        assert_eq!(parse_size("1Gi"), Ok(1 << 30));
+        assert_eq!(parse_size("10M"), Ok(10_000_000));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("99999999999999999999Gi").is_err());
+    }
 }

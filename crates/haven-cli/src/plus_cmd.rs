@@ -147,9 +147,13 @@ pub struct StatusArgs {
     /// Poll until everything is Ready, showing progress.
     #[arg(long)]
     pub wait: bool,
-    /// Give up waiting after this many seconds.
-    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
-    pub timeout: u64,
+    /// Give up after this long (`10m`, `90s`; a bare number is seconds): waiting with `--wait`,
+    /// and anything under way then (a request, a kubeconfig credential plugin).
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = crate::check_cmd::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Longest one API request or a kubeconfig credential plugin may take.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::check_cmd::parse_duration)]
+    pub request_timeout: std::time::Duration,
     /// Seconds between polls while waiting.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub interval: u64,
@@ -165,9 +169,14 @@ pub struct TenantAddArgs {
     /// OIDC group whose members work in the namespace.
     #[arg(long)]
     pub group: String,
-    /// The tenant's Git repository, applied by Flux as the tenant's ServiceAccount.
+    /// The tenant's Git repository, applied by Flux as the tenant's ServiceAccount (no
+    /// credentials in the URL: see --repo-secret).
     #[arg(long, value_name = "URL")]
     pub repo: Option<String>,
+    /// Secret in the tenant's namespace that Flux reads a private --repo with, created out of
+    /// band (`flux create secret git NAME -n TENANT ...`) or by an ExternalSecret.
+    #[arg(long, value_name = "NAME", requires = "repo")]
+    pub repo_secret: Option<String>,
     #[arg(
         long,
         short = 'c',
@@ -261,7 +270,7 @@ fn init(a: &InitArgs) -> Result<u8, String> {
             .join("; ")
     })?;
     debug_assert_eq!(parsed.0, c);
-    std::fs::write(&a.output, text).map_err(|e| format!("{}: {e}", a.output.display()))?;
+    haven_io::files::write_file(&a.output, text.as_bytes()).map_err(|e| e.to_string())?;
     eprintln!(
         "wrote {} ({} on {}); next: haven plus render -c {}",
         a.output.display(),
@@ -450,6 +459,7 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, String> {
         name: a.name.clone(),
         group: a.group.clone(),
         repo: a.repo.clone(),
+        repo_secret_ref: a.repo_secret.clone(),
         quota: Default::default(),
     };
     c.tenants.push(tenant.clone());
@@ -466,7 +476,6 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, String> {
             .collect::<Vec<_>>()
             .join("; ")
     })?;
-    std::fs::write(&a.config, &new_text).map_err(|e| format!("{name}: {e}"))?;
     let rendered = render(&c, &cat);
     let prefix = PathBuf::from("tenants");
     let tenant_files = rendered
@@ -474,7 +483,10 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, String> {
         .into_iter()
         .filter(|(p, _)| p.starts_with(&prefix) || p.ends_with("tenants.yaml"))
         .collect();
+    // The tree first: when it cannot be written (a link out of it), the config is unchanged and
+    // the command can simply be run again.
     fs::write_tree(&a.output, &tenant_files)?;
+    haven_io::files::write_file(&a.config, new_text.as_bytes()).map_err(|e| e.to_string())?;
     eprintln!(
         "added tenant {} (group {}) to {} and wrote {}/tenants/{}/",
         a.name,
@@ -495,7 +507,7 @@ fn migrate(config_path: &Path, output: Option<&Path>) -> Result<u8, String> {
         serde_yaml_ng::to_string(&c).map_err(|e| e.to_string())?
     );
     match output {
-        Some(p) => std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?,
+        Some(p) => haven_io::files::write_file(p, text.as_bytes()).map_err(|e| e.to_string())?,
         None => out(&text)?,
     }
     Ok(EXIT_OK)

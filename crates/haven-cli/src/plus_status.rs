@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use haven_io::process::human_duration;
+
 use haven_platform::Catalogue;
 use haven_platform::status::{self, Observed, PlatformStatus};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
@@ -33,65 +35,148 @@ pub fn run(a: &StatusArgs) -> Result<u8, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let client = client(a).await?;
-        let started = Instant::now();
-        let deadline = started + Duration::from_secs(a.timeout);
-        let progress = Progress::new(a.wait);
+    let started = Instant::now();
+    let deadline = started + a.timeout;
+    // What is under way, for the message when `--timeout` runs out in the middle of it.
+    let doing = std::cell::RefCell::new(String::from("connecting to the cluster"));
+    // The last status seen while waiting: what is reported when the time is up.
+    let last: std::cell::RefCell<Option<PlatformStatus>> = Default::default();
+    let progress = Progress::new(a.wait);
+    let work = async {
+        let mut conn = connect(a, deadline, &doing).await?;
         loop {
-            let observed = list(&client).await?;
+            // A credential from a kubeconfig plugin is not refreshed by the client.
+            if conn
+                .credential_expires
+                .is_some_and(|t| jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60) >= t)
+            {
+                *doing.borrow_mut() =
+                    "connecting to the cluster again (the credential expires)".into();
+                conn = connect(a, deadline, &doing).await?;
+            }
+            let observed = list(&conn, a, deadline, &doing).await?;
             let st = status::status(&config, &cat, &observed);
-            let done = st.ready() || !a.wait || Instant::now() >= deadline;
-            if !done {
-                progress.update(&st, started.elapsed());
-                tokio::time::sleep(Duration::from_secs(a.interval.max(1))).await;
-                continue;
+            if st.ready() || !a.wait {
+                return Ok(st);
             }
-            progress.finish();
-            if a.json {
-                let doc = serde_json::json!({
-                    "ready": st.ready(),
-                    "components": st.components,
-                    "capabilities": st.capabilities,
-                    "units": st.units.iter().map(|(n, s)| serde_json::json!({"name": n, "status": s})).collect::<Vec<_>>(),
-                });
-                out(&format!("{}\n", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?))?;
-            } else {
-                out(&st.format())?;
-            }
-            if a.wait && !st.ready() {
-                eprintln!("haven: timed out after {}s waiting for the platform to be Ready", a.timeout);
-            }
-            return Ok(if st.ready() { EXIT_OK } else { EXIT_FINDINGS });
+            progress.update(&st, started.elapsed());
+            *last.borrow_mut() = Some(st);
+            *doing.borrow_mut() = "waiting between polls".into();
+            let pause = Duration::from_secs(a.interval.max(1))
+                .min(deadline.saturating_duration_since(Instant::now()));
+            tokio::time::sleep(pause).await;
         }
-    })
+    };
+    let outcome = runtime.block_on(async {
+        match tokio::time::timeout_at(deadline.into(), work).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "--timeout {} ran out while {}",
+                human_duration(a.timeout),
+                doing.borrow()
+            )),
+        }
+    });
+    progress.finish();
+    let st = match outcome {
+        Ok(st) => st,
+        // Waiting ran out (also in the middle of a poll): the last status seen is the answer.
+        Err(e) => match last.take() {
+            Some(st) if Instant::now() >= deadline => st,
+            _ => return Err(e),
+        },
+    };
+    if a.json {
+        let doc = serde_json::json!({
+            "ready": st.ready(),
+            "components": st.components,
+            "capabilities": st.capabilities,
+            "units": st.units.iter().map(|(n, s)| serde_json::json!({"name": n, "status": s})).collect::<Vec<_>>(),
+        });
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+        ))?;
+    } else {
+        out(&st.format())?;
+    }
+    if a.wait && !st.ready() {
+        eprintln!(
+            "haven: timed out after {} waiting for the platform to be Ready",
+            human_duration(a.timeout)
+        );
+    }
+    Ok(if st.ready() { EXIT_OK } else { EXIT_FINDINGS })
 }
 
-/// The cluster, found the way kubectl (and `haven check`) finds it.
-async fn client(a: &StatusArgs) -> Result<kube::Client, String> {
+/// The cluster, found the way kubectl (and `haven check`) finds it; a kubeconfig credential
+/// plugin runs within `--request-timeout`.
+async fn connect(
+    a: &StatusArgs,
+    deadline: Instant,
+    doing: &std::cell::RefCell<String>,
+) -> Result<haven_cluster::Connection, String> {
     let access = haven_cluster::AccessOptions {
         kubeconfig: a.kubeconfig.clone(),
         context: a.context.clone(),
-        timeout: None,
+        timeout: Some(request_timeout(a, deadline)),
     };
+    *doing.borrow_mut() =
+        "connecting to the cluster (and running a kubeconfig credential plugin, if any)".into();
     haven_cluster::connect(&access)
         .await
-        .map(|c| c.client)
         .map_err(|e| e.to_string())
 }
 
-async fn list(client: &kube::Client) -> Result<Vec<Observed>, String> {
+/// `--request-timeout`, or less when `--timeout` runs out sooner.
+fn request_timeout(a: &StatusArgs, deadline: Instant) -> Duration {
+    a.request_timeout
+        .min(deadline.saturating_duration_since(Instant::now()))
+        .max(Duration::from_millis(1))
+}
+
+async fn list(
+    conn: &haven_cluster::Connection,
+    a: &StatusArgs,
+    deadline: Instant,
+    doing: &std::cell::RefCell<String>,
+) -> Result<Vec<Observed>, String> {
     let mut observed = Vec::new();
     for (group, version, kind, plural) in FLUX_KINDS {
         let resource =
             ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-        let list = api.list(&ListParams::default()).await.map_err(|e| match &e {
-            kube::Error::Api(s) if s.code == 404 => format!(
-                "the cluster serves no {plural}.{group}/{version}: is Flux installed (flux bootstrap)?"
-            ),
-            _ => format!("listing {plural}.{group}: {e}"),
-        })?;
+        let api: Api<DynamicObject> = Api::all_with(conn.client.clone(), &resource);
+        let what = format!("listing {plural}.{group} from {}", conn.server);
+        *doing.borrow_mut() = what.clone();
+        let limit = request_timeout(a, deadline);
+        let list = tokio::time::timeout(limit, api.list(&ListParams::default()))
+            .await
+            .map_err(|_| {
+                if limit < a.request_timeout {
+                    format!("--timeout {} ran out while {what}", human_duration(a.timeout))
+                } else {
+                    format!(
+                        "{what}: the API server did not answer within {} (--request-timeout)",
+                        human_duration(limit)
+                    )
+                }
+            })?
+            .map_err(|e| match &e {
+                kube::Error::Api(s) if s.code == 404 => format!(
+                    "the cluster serves no {plural}.{group}/{version}: is Flux installed (flux bootstrap)?"
+                ),
+                _ => {
+                    let chain = error_chain(&e);
+                    if chain.contains("deadline has elapsed") {
+                        format!(
+                            "{what}: the API server did not answer within {} (--request-timeout)",
+                            human_duration(limit)
+                        )
+                    } else {
+                        format!("{what}: {chain}")
+                    }
+                }
+            })?;
         for item in list.items {
             let mut value = serde_json::to_value(&item).map_err(|e| e.to_string())?;
             value["kind"] = serde_json::Value::String((*kind).to_owned());
@@ -99,6 +184,22 @@ async fn list(client: &kube::Client) -> Result<Vec<Observed>, String> {
         }
     }
     Ok(observed)
+}
+
+/// An error and its sources, joined: kube's own message ("client error (Connect)") leaves out
+/// the cause.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 /// The progress view of `--wait`: a bar on a terminal, a line per change otherwise (CI logs).

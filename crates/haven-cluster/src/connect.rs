@@ -14,6 +14,9 @@ use crate::error::ClusterError;
 pub struct AccessOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// Connect, read and write timeout of each request, and the deadline of a kubeconfig
+    /// credential plugin (run by haven, see `crate::exec`); `None` for a long-lived watch, whose
+    /// plugin kube runs and refreshes itself.
     pub timeout: Option<Duration>,
 }
 
@@ -23,6 +26,9 @@ pub struct Connection {
     pub client: Client,
     pub server: String,
     pub context: Option<String>,
+    /// When the credential a kubeconfig plugin gave runs out (it is not refreshed: connect
+    /// again before then).
+    pub credential_expires: Option<jiff::Timestamp>,
 }
 
 /// Build a client (no request is made yet).
@@ -53,11 +59,29 @@ pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError
         config.read_timeout = Some(t);
         config.write_timeout = Some(t);
     }
+    // A credential plugin runs here, within the timeout, rather than unbounded inside kube. With
+    // no timeout (a long-lived watch: the admission webhook's namespace cache) it is left to
+    // kube, which runs it again whenever its credential expires.
+    let mut credential_expires = None;
+    if let Some(timeout) = options.timeout
+        && crate::exec::uses_plugin(&config.auth_info)
+    {
+        let mut auth = config.auth_info.clone();
+        let resolved = tokio::task::spawn_blocking(move || {
+            crate::exec::resolve(&mut auth, timeout).map(|c| (auth, c))
+        })
+        .await
+        .map_err(|e| ClusterError::Config(format!("credential plugin: {e}")))?;
+        let (auth, credential) = resolved.map_err(|e| ClusterError::Config(e.to_string()))?;
+        config.auth_info = auth;
+        credential_expires = credential.and_then(|c| c.expires);
+    }
     let server = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
     Ok(Connection {
         client,
         server: server.trim_end_matches('/').to_owned(),
         context: options.context.clone(),
+        credential_expires,
     })
 }

@@ -3,7 +3,7 @@
 //!
 //! - [`snapshot`]: the [`ClusterSnapshot`] records, re-exported from the serde-only
 //!   `haven-snapshot` crate (pure data; also the `haven snapshot` file).
-//! - [`connect`]: kubectl-style cluster access.
+//! - [`connect`]: kubectl-style cluster access; [`exec`]: credential plugins within a deadline.
 //! - [`collect`]: concurrent, paged, read-only collection.
 //! - [`probe`]: the write probes behind `--allow-writes` (test PVC for `rwxvolumes`).
 //! - [`error`]: kube errors as messages a person can act on.
@@ -11,6 +11,7 @@
 pub mod collect;
 pub mod connect;
 pub mod error;
+pub mod exec;
 pub mod probe;
 /// The records this crate fills, from `haven-snapshot`.
 pub use haven_snapshot as snapshot;

@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use haven_io::process::{Limits, Mode, ProcessError, run};
 use haven_model::limits::MAX_INPUT_BYTES;
 use haven_model::{InputError, InputErrorKind, LoadOutcome, Source, SourceText};
 
 /// How `helm template` is run for chart inputs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HelmOptions {
     /// The helm program; `None` searches `PATH`.
     pub helm: Option<PathBuf>,
@@ -24,6 +25,33 @@ pub struct HelmOptions {
     pub namespace: Option<String>,
     pub release: String,
     pub kube_version: Option<String>,
+    /// How long one `helm template` may take (a template can loop; helm can hang).
+    pub timeout: Duration,
+    /// Most bytes one chart may render to.
+    pub max_output: usize,
+}
+
+impl HelmOptions {
+    /// Generous for any real chart: the largest of the catalogue's render in seconds.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+    /// The largest chart of the catalogue (kube-prometheus-stack) renders to about 3 MiB.
+    pub const DEFAULT_MAX_OUTPUT: usize = 64 << 20;
+}
+
+impl Default for HelmOptions {
+    fn default() -> Self {
+        Self {
+            helm: None,
+            values: Vec::new(),
+            set: Vec::new(),
+            set_string: Vec::new(),
+            namespace: None,
+            release: String::new(),
+            kube_version: None,
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_output: Self::DEFAULT_MAX_OUTPUT,
+        }
+    }
 }
 
 /// Renders a chart directory to a multi-document YAML stream.
@@ -31,7 +59,9 @@ pub trait ChartRenderer {
     fn render(&self, chart: &Path, opts: &HelmOptions) -> Result<String, InputError>;
 }
 
-/// Runs `helm template` as a child process.
+/// Runs `helm template` as a child process, within [`HelmOptions::timeout`] and
+/// [`HelmOptions::max_output`] (`haven_io::process`: on timeout helm and everything it started
+/// is killed).
 #[derive(Debug, Default)]
 pub struct HelmCommand;
 
@@ -71,37 +101,33 @@ impl ChartRenderer for HelmCommand {
         if let Some(kv) = &opts.kube_version {
             cmd.arg("--kube-version").arg(kv);
         }
-        let output = cmd.output().map_err(|e| {
-            InputError::new(
-                InputErrorKind::Render,
-                &chart_name,
-                0,
-                format!("could not run {}: {e}", helm.display()),
-            )
+        let render_error =
+            |message: String| InputError::new(InputErrorKind::Render, &chart_name, 0, message);
+        let limits = Limits::new(opts.timeout, opts.max_output);
+        let what = format!("`helm template` of {chart_name}");
+        let output = run(cmd, &limits, Mode::Captured, &what).map_err(|e| {
+            let hint = match &e {
+                ProcessError::TimedOut { .. } => " (--helm-timeout raises the limit)",
+                ProcessError::OutputTooLarge { .. } => " (--helm-max-output raises the limit)",
+                _ => "",
+            };
+            // One line: reports show one error per line.
+            render_error(e.one_line(hint))
         })?;
         if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(InputError::new(
-                InputErrorKind::Render,
-                &chart_name,
-                0,
-                format!(
-                    "`helm template` failed ({}): {}",
-                    output.status,
-                    stderr.trim()
-                ),
-            ));
+            return Err(render_error(format!(
+                "`helm template` failed ({}): {}",
+                output.status,
+                haven_io::process::join_lines(&output.stderr_tail(STDERR_LINES))
+            )));
         }
-        String::from_utf8(output.stdout).map_err(|_| {
-            InputError::new(
-                InputErrorKind::Render,
-                &chart_name,
-                0,
-                "helm printed output that is not UTF-8",
-            )
-        })
+        String::from_utf8(output.stdout)
+            .map_err(|_| render_error("helm printed output that is not UTF-8".to_owned()))
     }
 }
+
+/// Lines of helm's error output quoted when it fails: its last lines say why.
+const STDERR_LINES: usize = 20;
 
 /// The error for a chart input when no helm is available: it says how to pipe instead.
 fn helm_not_found(chart_name: &str) -> InputError {

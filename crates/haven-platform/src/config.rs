@@ -479,9 +479,44 @@ pub struct ComponentOverride {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Helm values merged over the catalogue defaults (maps merge key by key; lists and
-    /// scalars replace).
+    /// scalars replace). No credentials here: the config is committed to Git, and a password,
+    /// token or key is refused; give those with `valuesFrom`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Map<String, Value>>,
+    /// Values read from Secrets or ConfigMaps in the component's namespace when Flux installs the
+    /// chart (the HelmRelease's `valuesFrom`): the way to give a chart a credential. The Secret
+    /// comes from the secret store (an ExternalSecret), is SOPS-encrypted in the tree, or is
+    /// created out of band (`kubectl create secret generic`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values_from: Vec<ValuesReference>,
+}
+
+/// One source of Helm values for a component (Flux `HelmRelease.spec.valuesFrom[]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValuesReference {
+    /// `Secret` or `ConfigMap`.
+    pub kind: ValuesKind,
+    /// Its name, in the component's namespace.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The key holding the values (default `values.yaml`); with `targetPath`, the key holding
+    /// the one value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_key: Option<String>,
+    /// Where the value goes, as a Helm `--set` path (`adminPassword`, `auth.existingSecret`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_path: Option<String>,
+    /// Install even when the Secret or key is missing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+/// What a values reference reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ValuesKind {
+    Secret,
+    ConfigMap,
 }
 
 /// A team that deploys onto the platform.
@@ -492,9 +527,15 @@ pub struct Tenant {
     pub name: String,
     /// OIDC group whose members may work in the namespace.
     pub group: String,
-    /// The tenant's own Git repository, applied by Flux as the tenant's ServiceAccount.
+    /// The tenant's own Git repository, applied by Flux as the tenant's ServiceAccount. No
+    /// credentials in the URL: a private repository is read with `repoSecretRef`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo: Option<String>,
+    /// Name of the Secret in the tenant's namespace that Flux reads `repo` with (`username` and
+    /// `password`, or `identity` and `known_hosts` for SSH), created out of band
+    /// (`flux create secret git`), by an ExternalSecret, or SOPS-encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo_secret_ref: Option<String>,
     /// Quota of the namespace.
     #[serde(default)]
     pub quota: Quota,
@@ -800,6 +841,7 @@ pub fn parse(
     errors.extend(
         crate::catalogue::check_choices(&config, catalogue)
             .into_iter()
+            .chain(crate::secrets::check_config(&config))
             .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg)),
     );
     if errors.is_empty() {

@@ -78,20 +78,25 @@ pub fn read_managed(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
 }
 
 /// Writes rendered files under `dir`, creating directories; unchanged files are not touched
-/// (their modification time stays, which keeps editors and build tools quiet).
+/// (their modification time stays, which keeps editors and build tools quiet). Each file is
+/// replaced atomically, and nothing is written through a symbolic link (file or directory) that
+/// leads out of `dir`: a Git repository can carry such links (`haven_io::files::Tree`).
 pub fn write_tree(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<usize, String> {
+    let mut tree = haven_io::files::Tree::open(dir).map_err(|e| e.to_string())?;
+    // Every path first: a refused link leaves the tree as it was, not half rendered.
+    for rel in files.keys() {
+        tree.check(rel).map_err(|e| e.to_string())?;
+    }
     let mut written = 0;
     for (rel, text) in files {
-        let path = dir.join(rel);
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
-            continue;
+        if tree
+            .write(rel, text.as_bytes())
+            .map_err(|e| e.to_string())?
+        {
+            written += 1;
         }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        written += 1;
     }
+    tree.finish().map_err(|e| e.to_string())?;
     Ok(written)
 }
 

@@ -7,6 +7,7 @@
 //! - [`validate`]: typed decoding of built-in kinds, JSON Schema + strict pass for custom
 //!   resources, the tree's own wiring, `haven app check` on workloads.
 //! - [`diff`]: a render against an existing tree.
+//! - [`secrets`]: credentials in clear text, in the config and in a tree.
 //! - [`fs`]: the only module that touches the disk.
 
 pub mod catalogue;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod fs;
 pub mod migrate;
 pub mod render;
+pub mod secrets;
 pub mod status;
 pub mod tenant;
 pub mod validate;

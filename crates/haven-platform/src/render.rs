@@ -561,6 +561,16 @@ impl<'a> Renderer<'a> {
             "upgrade": {"crds": "CreateReplace", "remediation": {"retries": 3}},
             "values": values,
         });
+        // Credentials reach the chart from Secrets, never from the config (`crate::secrets`).
+        if let Some(from) = self
+            .config
+            .components
+            .get(&c.name)
+            .map(|o| &o.values_from)
+            .filter(|f| !f.is_empty())
+        {
+            spec["valuesFrom"] = serde_json::to_value(from).unwrap_or_default();
+        }
         match c.source.kind {
             SourceKind::Oci => {
                 spec["chartRef"] = json!({"kind": "OCIRepository", "name": c.name});

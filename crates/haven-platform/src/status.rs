@@ -399,6 +399,7 @@ mod tests {
             name: "zaken".into(),
             group: "zaken-devs".into(),
             repo: Some("https://git.example.nl/zaken.git".into()),
+            repo_secret_ref: None,
             quota: Default::default(),
         });
         let cat = Catalogue::builtin().unwrap();

@@ -141,6 +141,12 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         if let Some(a) = ctx.admission_unit {
             spec["dependsOn"] = json!([{"name": a, "namespace": "flux-system"}]);
         }
+        // A private repository is read with the Secret the config names, never with
+        // credentials in the URL (`crate::secrets`).
+        let mut git = json!({"interval": "5m", "url": repo, "ref": {"branch": "main"}});
+        if let Some(name) = &t.repo_secret_ref {
+            git["secretRef"] = json!({"name": name});
+        }
         put(
             "sync.yaml",
             &[
@@ -148,7 +154,7 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
                     "apiVersion": "source.toolkit.fluxcd.io/v1",
                     "kind": "GitRepository",
                     "metadata": {"name": ns, "namespace": ns},
-                    "spec": {"interval": "5m", "url": repo, "ref": {"branch": "main"}},
+                    "spec": git,
                 }),
                 json!({
                     "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
@@ -234,6 +240,7 @@ mod tests {
             name: "zaken".into(),
             group: "g".into(),
             repo: None,
+            repo_secret_ref: None,
             quota: Quota {
                 cpu: Quantity::parse(cpu).unwrap(),
                 memory: MemoryQuota::new(Quantity::parse(memory).unwrap()).unwrap(),

@@ -11,6 +11,8 @@
 //!   Kustomization path exists, every `dependsOn` names a Kustomization of the tree, every
 //!   HelmRelease and Kustomization source reference names a Flux source of the tree.
 //! - Workloads pass `haven app check` (Pod Security restricted and the Haven rules).
+//! - No credential in clear text (`crate::secrets`): Secret data, secretGenerator literals,
+//!   credential fields in HelmRelease values, URLs with a password or token.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -195,6 +197,7 @@ pub fn validate(
                     ),
                 });
             }
+            v.secrets(&o);
             if o.api_version.starts_with("kustomize.config.k8s.io/") {
                 v.kustomize_file(&o, path, files);
                 continue;
@@ -337,6 +340,28 @@ pub fn validate(
     report
 }
 
+/// A SOPS-encrypted object (the way to keep a Secret in Git that `crate::secrets` points to) as
+/// Flux's kustomize-controller hands it to the API server: without the `sops` metadata, and with
+/// each encrypted value (`ENC[AES256_GCM,...]`) standing for a value of the right shape.
+/// `None` for an object that is not SOPS-encrypted.
+fn sops_decrypted_shape(value: &Value) -> Option<Value> {
+    fn blank(v: &mut Value) {
+        match v {
+            Value::String(s) if s.starts_with("ENC[") => s.clear(),
+            Value::Object(m) => m.values_mut().for_each(blank),
+            Value::Array(a) => a.iter_mut().for_each(blank),
+            _ => {}
+        }
+    }
+    value.get("sops")?;
+    let mut v = value.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("sops");
+    }
+    blank(&mut v);
+    Some(v)
+}
+
 /// A Flux Kustomization and its `dependsOn` (name, namespace).
 type FluxUnit = (Object, Vec<(String, Option<String>)>);
 
@@ -368,6 +393,13 @@ impl Validator<'_> {
     fn at(&mut self, o: &Object, path: &str, message: String) {
         let loc = o.location(path);
         self.push(&loc.file, loc.line, path, &label(o), message);
+    }
+
+    /// Credentials in clear text (`crate::secrets`): named by field, never repeated.
+    fn secrets(&mut self, o: &Object) {
+        for e in crate::secrets::scan_object(&o.api_version, &o.kind, &o.value) {
+            self.at(o, &e.path, e.what);
+        }
     }
 
     /// `resources:` of a kustomize file must exist next to it.
@@ -411,10 +443,12 @@ impl Validator<'_> {
 
     /// Validates one object; returns whether it is a custom resource.
     fn object(&mut self, o: &Object) -> bool {
-        match typed_roundtrip(&o.api_version, &o.kind, &o.value) {
+        let sops = sops_decrypted_shape(&o.value);
+        let value = sops.as_ref().unwrap_or(&o.value);
+        match typed_roundtrip(&o.api_version, &o.kind, value) {
             Some(Ok(back)) => {
                 let mut dropped = Vec::new();
-                find_dropped(&o.value, &back, String::new(), &mut dropped);
+                find_dropped(value, &back, String::new(), &mut dropped);
                 for path in dropped {
                     self.at(
                         o,

@@ -23,45 +23,8 @@ fn tenant(name: &str) -> Tenant {
         name: name.to_owned(),
         group: format!("{name}-developers"),
         repo: Some(format!("https://git.example.nl/{name}/deploy.git")),
+        repo_secret_ref: None,
         quota: Default::default(),
-    }
-}
-
-/// Keys whose string value would be a credential in clear text.
-fn credential_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['_', '-'], "");
-    [
-        "password",
-        "passwd",
-        "token",
-        "apikey",
-        "secretkey",
-        "secretaccesskey",
-        "accesskeyid",
-        "clientsecret",
-        "privatekey",
-    ]
-    .iter()
-    .any(|c| k.ends_with(c))
-}
-
-fn find_credentials(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, child) in m {
-                let p = format!("{path}.{k}");
-                if credential_key(k) && child.as_str().is_some_and(|s| !s.is_empty()) {
-                    out.push(p.clone());
-                }
-                find_credentials(child, &p, out);
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                find_credentials(child, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -100,9 +63,13 @@ fn assert_no_clear_secrets(label: &str, files: &std::collections::BTreeMap<PathB
                 );
                 continue;
             }
-            let mut creds = Vec::new();
-            find_credentials(&v, "", &mut creds);
-            found.extend(creds.into_iter().map(|c| format!("{at} {c}")));
+            let api = v["apiVersion"].as_str().unwrap_or_default();
+            let kind = v["kind"].as_str().unwrap_or_default();
+            found.extend(
+                haven_platform::secrets::scan_object(api, kind, &v)
+                    .into_iter()
+                    .map(|e| format!("{at} {}: {}", e.path, e.what)),
+            );
         }
     }
     assert!(found.is_empty(), "{label}: {found:#?}");
@@ -357,15 +324,19 @@ fn haven_admission_values_satisfy_the_charts_schema() {
 
 #[test]
 fn the_clear_text_scan_finds_credentials() {
-    let mut found = Vec::new();
-    let v = serde_json::json!({"spec": {"values": {"adminPassword": "hunter2",
+    let v = serde_json::json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "spec": {"values": {"adminPassword": "hunter2",
         "s3": {"secret_access_key": "abc", "existingSecret": "ref"}, "token": ""}}});
-    find_credentials(&v, "", &mut found);
+    let found: Vec<String> =
+        haven_platform::secrets::scan_object("helm.toolkit.fluxcd.io/v2", "HelmRelease", &v)
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
     assert_eq!(
         found,
         [
-            ".spec.values.adminPassword",
-            ".spec.values.s3.secret_access_key"
+            "spec.values.adminPassword",
+            "spec.values.s3.secret_access_key"
         ]
     );
     let mut files = std::collections::BTreeMap::new();

@@ -340,6 +340,7 @@ fn config_with_tenant(repo: Option<&str>) -> PlatformConfig {
         name: "zaken".into(),
         group: "oidc:zaken".into(),
         repo: repo.map(str::to_owned),
+        repo_secret_ref: None,
         quota: Default::default(),
     });
     c
@@ -408,6 +409,7 @@ fn tenant_add_keeps_the_comments_of_the_config() {
         name: "zaken".into(),
         group: "g".into(),
         repo: None,
+        repo_secret_ref: None,
         quota: Default::default(),
     };
     let once = haven_platform::tenant::append_to_config_text(&init, &t).unwrap();
