@@ -13,6 +13,7 @@
 
 pub mod catalogue;
 pub mod config;
+pub mod crd;
 pub mod diff;
 pub mod error;
 pub mod fs;

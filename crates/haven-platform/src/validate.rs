@@ -26,12 +26,58 @@ use serde_json::Value;
 
 use crate::kubernetes::{Api, Issue, Problem};
 
-/// Where CRD schemas come from: a directory laid out as `<group>/<kind>_<version>.json`.
+/// Where CRD schemas come from: the ones built into haven ([`crate::crds`]), a directory laid
+/// out as `<group>/<kind>_<version>.json`, or several of those in turn.
 pub trait SchemaSource {
     /// The schema of one custom resource kind, lowercase kind; `Ok(None)` when absent.
     fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String>;
     /// For messages: where schemas were looked up.
     fn describe(&self) -> String;
+    /// What the source knows of a kind (lowercase) beyond one version's schema: which
+    /// versions its CRD has and who installs it. A directory of schemas knows nothing of that.
+    fn crd_kind(&self, _group: &str, _kind: &str) -> Option<CrdKind> {
+        None
+    }
+}
+
+/// A custom resource kind as its CRD defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrdKind {
+    /// Who installs the CRD, for messages (`cert-manager v1.21.1`).
+    pub installed_by: String,
+    pub versions: Vec<CrdVersion>,
+}
+
+/// One version of a CRD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrdVersion {
+    pub name: String,
+    /// Whether the API server serves it (an object of a version not served is refused).
+    pub served: bool,
+    /// The CRD's deprecation warning, when the version is deprecated.
+    pub deprecated: Option<String>,
+}
+
+/// Schema sources asked in turn; the first that has a schema wins (the user's own directory
+/// before the built-in schemas, so that it can also override them).
+pub struct Layered<'a>(pub Vec<&'a dyn SchemaSource>);
+
+impl SchemaSource for Layered<'_> {
+    fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String> {
+        for s in &self.0 {
+            if let Some(schema) = s.crd_schema(group, kind, version)? {
+                return Ok(Some(schema));
+            }
+        }
+        Ok(None)
+    }
+    fn describe(&self) -> String {
+        let all: Vec<String> = self.0.iter().map(|s| s.describe()).collect();
+        all.join(", then ")
+    }
+    fn crd_kind(&self, group: &str, kind: &str) -> Option<CrdKind> {
+        self.0.iter().find_map(|s| s.crd_kind(group, kind))
+    }
 }
 
 /// In-memory schemas (tests, and callers that fetched them elsewhere).
@@ -176,6 +222,8 @@ pub fn validate(
     };
     let mut v = Validator {
         schemas,
+        kinds: HashMap::new(),
+        per_kind: BTreeMap::new(),
         api,
         compiled: HashMap::new(),
         diags: Vec::new(),
@@ -356,6 +404,7 @@ pub fn validate(
             );
         }
     }
+    v.flush_per_kind();
     v.diags.sort();
     v.diags.dedup();
     report.diagnostics = v.diags;
@@ -387,8 +436,30 @@ fn sops_decrypted_shape(value: &Value) -> Option<Value> {
 /// A Flux Kustomization and its `dependsOn` (name, namespace).
 type FluxUnit = (Object, Vec<(String, Option<String>)>);
 
-/// A compiled CRD schema (with its source, for the strict pass), or why there is none.
-type CompiledSchema = Result<(Value, jsonschema::Validator), String>;
+/// A compiled CRD schema (with its source, for the pruning pass), none, or why it is unusable.
+type CompiledSchema = Result<Option<(Value, jsonschema::Validator)>, String>;
+
+/// A problem of a whole custom resource kind, and where it was first seen.
+struct PerKind {
+    message: String,
+    first: Diagnostic,
+    count: usize,
+}
+
+/// `cert-manager.io/v1, cert-manager.io/v1alpha2 (not served)`.
+fn served_versions(group: &str, info: &CrdKind) -> String {
+    let served: Vec<String> = info
+        .versions
+        .iter()
+        .filter(|v| v.served)
+        .map(|v| format!("{group}/{}", v.name))
+        .collect();
+    if served.is_empty() {
+        "no version".to_owned()
+    } else {
+        served.join(", ")
+    }
+}
 
 fn label(o: &Object) -> String {
     format!("{}/{}", o.kind, o.name)
@@ -396,6 +467,11 @@ fn label(o: &Object) -> String {
 
 struct Validator<'s> {
     schemas: &'s dyn SchemaSource,
+    /// What the schema source knows of each custom resource kind (group, lowercase kind).
+    kinds: HashMap<(String, String), Option<CrdKind>>,
+    /// Problems of a whole kind (no schema, a version not served, a deprecated version): one
+    /// diagnostic per kind at its first object, with the count of objects.
+    per_kind: BTreeMap<(String, String, String, String), PerKind>,
     /// The API of the target minor.
     api: &'static Api,
     compiled: HashMap<(String, String, String), CompiledSchema>,
@@ -423,6 +499,54 @@ impl Validator<'_> {
     fn secrets(&mut self, o: &Object) {
         for e in crate::secrets::scan_object(&o.api_version, &o.kind, &o.value) {
             self.at(o, &e.path, e.what);
+        }
+    }
+
+    /// Counts one object under a problem of its whole kind.
+    fn per_kind(
+        &mut self,
+        o: &Object,
+        key: &(String, String, String),
+        severity: Severity,
+        message: String,
+    ) {
+        let (group, kind, version) = key.clone();
+        let entry = self
+            .per_kind
+            .entry((group, kind, version, message.clone()))
+            .or_insert_with(|| {
+                let loc = o.location("apiVersion");
+                PerKind {
+                    message,
+                    first: Diagnostic {
+                        file: loc.file.to_string(),
+                        line: loc.line,
+                        severity,
+                        path: "apiVersion".to_owned(),
+                        object: label(o),
+                        message: String::new(),
+                    },
+                    count: 0,
+                }
+            });
+        entry.count += 1;
+    }
+
+    /// One diagnostic per kind-wide problem, at its first object, saying how many there are.
+    fn flush_per_kind(&mut self) {
+        for (_, p) in std::mem::take(&mut self.per_kind) {
+            let mut d = p.first;
+            d.message = if p.count == 1 {
+                p.message
+            } else {
+                format!(
+                    "{} [{} objects of this kind: this one and {} more]",
+                    p.message,
+                    p.count,
+                    p.count - 1
+                )
+            };
+            self.diags.push(d);
         }
     }
 
@@ -573,26 +697,71 @@ impl Validator<'_> {
         let key = (group.clone(), kind.clone(), version.clone());
         if !self.compiled.contains_key(&key) {
             let entry = match self.schemas.crd_schema(&group, &kind, &version) {
-                Ok(Some(schema)) => jsonschema::validator_for(&schema)
-                    .map(|v| (schema, v))
+                Ok(Some(schema)) => jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft4)
+                    .should_validate_formats(false)
+                    .build(&crate::crd::prepare_schema(&schema))
+                    .map(|v| Some((schema, v)))
                     .map_err(|e| {
                         format!("the schema {group}/{kind}_{version}.json is invalid: {e}")
                     }),
-                Ok(None) => Err(format!(
-                    "no schema for {} {} ({group}/{kind}_{version}.json in {}); pass --crd-schemas DIR",
-                    o.api_version,
-                    o.kind,
-                    self.schemas.describe()
-                )),
+                Ok(None) => Ok(None),
                 Err(e) => Err(e),
             };
             self.compiled.insert(key.clone(), entry);
         }
+        if !self.kinds.contains_key(&(group.clone(), kind.clone())) {
+            let info = self.schemas.crd_kind(&group, &kind);
+            self.kinds.insert((group.clone(), kind.clone()), info);
+        }
+        let info = self.kinds[&(group.clone(), kind.clone())].clone();
+        let info = info.as_ref();
+        let served = info.and_then(|i| i.versions.iter().find(|v| v.name == version));
+        if let (Some(info), Some(v)) = (info, served)
+            && v.served
+            && let Some(warning) = &v.deprecated
+        {
+            let message = format!(
+                "{} {} is deprecated ({}): {warning}",
+                o.api_version, o.kind, info.installed_by
+            );
+            self.per_kind(o, &key, Severity::Warning, message);
+        }
         let mut found = Vec::new();
         match &self.compiled[&key] {
             Err(e) => found.push((String::new(), e.clone())),
-            Ok((schema, validator)) => {
-                for e in validator.iter_errors(&o.value) {
+            Ok(None) => {
+                let message = match (info, served) {
+                    (Some(info), Some(v)) if !v.served => format!(
+                        "{} {} is not served by the CRD of {}; it serves {}",
+                        o.api_version,
+                        o.kind,
+                        info.installed_by,
+                        served_versions(&group, info)
+                    ),
+                    (Some(info), None) => format!(
+                        "{} {} does not exist in the CRD of {}, which serves {}",
+                        o.api_version,
+                        o.kind,
+                        info.installed_by,
+                        served_versions(&group, info)
+                    ),
+                    _ => format!(
+                        "no schema for {} {}: not a kind of the pinned components, whose CRD \
+                         schemas haven carries; pass --crd-schemas DIR with \
+                         {group}/{kind}_{version}.json (the CRDs-catalog layout) to validate it \
+                         (looked in {})",
+                        o.api_version,
+                        o.kind,
+                        self.schemas.describe()
+                    ),
+                };
+                self.per_kind(o, &key, Severity::Error, message);
+                return;
+            }
+            Ok(Some((schema, validator))) => {
+                let instance = crate::crd::prepare_instance(schema, &o.value);
+                for e in validator.iter_errors(&instance) {
                     let mut path = String::new();
                     for seg in e.instance_path().iter() {
                         match seg {
@@ -615,11 +784,7 @@ impl Validator<'_> {
                     }
                     found.push((path, msg));
                 }
-                for u in haven_model::strict::unknown_properties(schema, &o.value) {
-                    // metadata is `type: object` in CRD schemas; it is checked below, typed.
-                    if u.parent.is_empty() && u.key == "metadata" {
-                        continue;
-                    }
+                for u in crate::crd::pruned_fields(schema, &o.value) {
                     let full = crate::config::join_path(&u.parent, &u.key);
                     let hint = haven_model::did_you_mean(&u.key, &u.known)
                         .map(|s| format!("; did you mean `{s}`?"))
@@ -629,22 +794,41 @@ impl Validator<'_> {
                         format!("unknown field `{full}` (not in the CRD schema){hint}"),
                     ));
                 }
+                for at in crate::crd::embedded_resources(schema, &o.value) {
+                    let Some(embedded) = o.get(&at) else { continue };
+                    for field in ["apiVersion", "kind"] {
+                        let p = crate::config::join_path(&at, field);
+                        match embedded.get(field) {
+                            Some(Value::String(v)) if !v.is_empty() => {}
+                            Some(v) if !v.is_null() => found.push((
+                                p,
+                                format!(
+                                    "`{field}` of an embedded resource must be a non-empty string"
+                                ),
+                            )),
+                            _ => found.push((p, format!("an embedded resource needs `{field}`"))),
+                        }
+                    }
+                    if let Some(meta) = embedded.get("metadata") {
+                        let base = crate::config::join_path(&at, "metadata");
+                        self.object_meta(o, meta, &base);
+                    }
+                }
             }
         }
-        // The strict pass says the same as a schema's own `additionalProperties: false`, with the
-        // full path and a suggestion: keep only its line.
-        let strict: Vec<(String, String)> = found
+        // The pruning pass says the same as a schema's own `additionalProperties: false`, with
+        // the full path and a suggestion: keep only its line.
+        let pruned: Vec<(String, String)> = found
             .iter()
             .filter(|(_, m)| m.starts_with("unknown field `"))
-            .map(|(p, _)| p.clone())
-            .map(|p| match p.rfind('.') {
+            .map(|(p, _)| match p.rfind('.') {
                 Some(i) => (p[..i].to_owned(), p[i + 1..].to_owned()),
                 None => (String::new(), p.clone()),
             })
             .collect();
         found.retain(|(path, msg)| {
             !(msg.starts_with("Additional properties are not allowed")
-                && strict
+                && pruned
                     .iter()
                     .any(|(parent, key)| parent == path && msg.contains(&format!("'{key}'"))))
         });
