@@ -163,10 +163,8 @@ fn allow_null(map: &mut Map<String, Value>) {
             let t = std::mem::take(t);
             map.insert("type".to_owned(), serde_json::json!([t, "null"]));
         }
-        Some(Value::Array(ts)) => {
-            if !ts.iter().any(|t| t == "null") {
-                ts.push(Value::from("null"));
-            }
+        Some(Value::Array(ts)) if !ts.iter().any(|t| t == "null") => {
+            ts.push(Value::from("null"));
         }
         _ => {}
     }
