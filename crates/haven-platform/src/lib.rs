@@ -5,7 +5,7 @@
 //! - [`catalogue`]: the components as data (`catalogue/*.yaml`), selection and overrides.
 //! - [`render`]: config + catalogue → files, deterministic; [`tenant`] for `tenants/<name>/`.
 //! - [`validate`]: built-in kinds against the API of the target minor ([`kubernetes`]), JSON
-//!   Schema + strict pass for custom resources, the tree's own wiring, `haven app check` on
+//!   Schema + strict pass for custom resources (schemas built in: [`crds`]), the tree's own wiring, `haven app check` on
 //!   workloads.
 //! - [`diff`]: a render against an existing tree.
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
@@ -14,6 +14,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod crd;
+pub mod crds;
 pub mod diff;
 pub mod error;
 pub mod fs;

@@ -26,8 +26,8 @@ use serde_json::Value;
 
 use crate::kubernetes::{Api, Issue, Problem};
 
-/// Where CRD schemas come from: the ones built into haven ([`crate::crds`]), a directory laid
-/// out as `<group>/<kind>_<version>.json`, or several of those in turn.
+/// Where CRD schemas come from: the ones built into haven ([`crate::crds::BuiltinSchemas`]), a
+/// directory laid out as `<group>/<kind>_<version>.json`, or several of those in turn.
 pub trait SchemaSource {
     /// The schema of one custom resource kind, lowercase kind; `Ok(None)` when absent.
     fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String>;
@@ -182,6 +182,55 @@ pub fn unsupported_kubernetes(minor: &str) -> String {
     } else {
         format!("Kubernetes {minor} is not supported: this build validates against {window}")
     }
+}
+
+/// What a rendered tree says of itself in its `kube-public/haven-plus` ConfigMap (written by
+/// `haven plus render` from the config): the Kubernetes minor it targets and the catalogue
+/// components it installs. Empty for a tree without one.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PlatformFacts {
+    /// `cluster.kubernetesVersion`, as rendered.
+    pub kubernetes_version: Option<String>,
+    /// Names of the installed components.
+    pub components: Vec<String>,
+    /// Where the ConfigMap was found (`file:line`), for messages.
+    pub found_in: Option<String>,
+}
+
+/// Reads [`PlatformFacts`] from a tree (only files that can hold the ConfigMap are parsed).
+pub fn platform_facts(files: &BTreeMap<PathBuf, String>) -> PlatformFacts {
+    for (path, text) in files {
+        let name = path.to_string_lossy().replace('\\', "/");
+        if !(name.ends_with(".yaml") || name.ends_with(".yml"))
+            || !text.contains("haven-plus")
+            || !text.contains("kube-public")
+        {
+            continue;
+        }
+        for o in load_objects(Origin::File(&name), text).objects {
+            if o.api_version != "v1"
+                || o.kind != "ConfigMap"
+                || o.name != "haven-plus"
+                || o.namespace.as_deref() != Some("kube-public")
+            {
+                continue;
+            }
+            let data = |k: &str| o.get(&format!("data.{k}")).and_then(Value::as_str);
+            let loc = o.location("data.kubernetesVersion");
+            return PlatformFacts {
+                kubernetes_version: data("kubernetesVersion").map(str::to_owned),
+                components: data("components")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|c| c.split('=').next())
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                found_in: Some(format!("{}:{}", loc.file, loc.line)),
+            };
+        }
+    }
+    PlatformFacts::default()
 }
 
 /// The outcome of a run.
