@@ -152,8 +152,8 @@ pub fn cmd(args: &[String]) -> Result<(), Error> {
         serde_json::from_str::<Value>(h).map_or(0, |v| v["crds"].as_array().map_or(0, Vec::len))
     });
     println!(
-        "wrote {} ({kinds} CRD versions, {} schemas, {} bytes)",
-        path.display(),
+        "wrote crates/haven-platform/crds/schemas.json.gz ({kinds} CRD versions, {} schemas, {} \
+         bytes)",
         text.lines().count() - 1,
         std::fs::metadata(&path)?.len()
     );
@@ -512,6 +512,54 @@ fn strip(schema: &Value) -> Value {
 mod tests {
     use super::*;
 
+    /// What differs between two bundles, for the staleness message: the CRD versions added,
+    /// removed or whose schema changed, else that the sources differ.
+    fn difference(old: &str, new: &str) -> String {
+        let read = |text: &str| -> BTreeMap<String, String> {
+            let mut lines = text.lines();
+            let header: Value = serde_json::from_str(lines.next().unwrap_or("{}")).unwrap();
+            let schemas: Vec<&str> = lines.collect();
+            header["crds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let name = format!(
+                        "{}/{} {} ({})",
+                        c["group"].as_str().unwrap_or_default(),
+                        c["version"].as_str().unwrap_or_default(),
+                        c["kind"].as_str().unwrap_or_default(),
+                        c["components"]
+                    );
+                    let schema = c["schema"]
+                        .as_u64()
+                        .and_then(|i| schemas.get(usize::try_from(i).ok()?))
+                        .copied()
+                        .unwrap_or_default();
+                    (name, format!("{c}{schema}"))
+                })
+                .collect()
+        };
+        let (old, new) = (read(old), read(new));
+        let mut out: Vec<String> = Vec::new();
+        for (k, v) in &new {
+            match old.get(k) {
+                None => out.push(format!("new {k}")),
+                Some(o) if o != v => out.push(format!("changed {k}")),
+                Some(_) => {}
+            }
+        }
+        out.extend(
+            old.keys()
+                .filter(|k| !new.contains_key(*k))
+                .map(|k| format!("gone {k}")),
+        );
+        if out.is_empty() {
+            return "the sources or their order differ".to_owned();
+        }
+        out.join(", ")
+    }
+
     #[test]
     fn strip_keeps_properties_named_description() {
         let s = json!({"type": "object", "description": "x", "properties": {
@@ -542,7 +590,8 @@ mod tests {
             decompress(&std::fs::read(bundle_path()).expect("committed bundle")).expect("gzip");
         assert!(
             fresh == committed,
-            "crates/haven-platform/crds/schemas.json.gz is stale: run `cargo xtask crd-schemas`"
+            "crates/haven-platform/crds/schemas.json.gz is stale ({}): run `cargo xtask crd-schemas`",
+            difference(&committed, &fresh)
         );
     }
 }

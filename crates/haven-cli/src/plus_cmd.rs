@@ -420,6 +420,7 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
             "files": report.files,
             "objects": report.objects,
             "customResources": report.custom_resources,
+            "kubernetesVersion": opts.kubernetes_version,
             "errors": report.errors(),
             "diagnostics": report.diagnostics,
         });
@@ -439,11 +440,13 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
             .filter(|d| d.severity == Severity::Warning)
             .count();
         text.push_str(&format!(
-            "{} files, {} objects ({} custom resources): {} errors, {warnings} warnings\n",
+            "{} files, {} objects ({} custom resources): {} errors, {warnings} warnings \
+             (Kubernetes {})\n",
             report.files,
             report.objects,
             report.custom_resources,
-            report.errors()
+            report.errors(),
+            opts.kubernetes_version
         ));
         out(&text)?;
     }

@@ -244,6 +244,10 @@ fn validate_checks_built_in_kinds_against_the_configured_minor() {
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = text(&haven(dir, &["plus", "validate"]));
     assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.ends_with(" 0 errors, 0 warnings (Kubernetes 1.35)\n"),
+        "{out}"
+    );
     // `spec.scheduling` of a Job is new in 1.37.
     let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: default}\nspec:\n  scheduling: {}\n  template:\n    spec:\n      restartPolicy: Never\n      containers: []\n";
     std::fs::create_dir(dir.join("infrastructure/jobs")).unwrap();
