@@ -6,9 +6,11 @@
 //!   there, a value of the wrong type; each message names the minor (and the minors that have
 //!   what this one lacks).
 //! - Custom resources are validated with JSON Schema against the CRD schema of their
-//!   group/kind/version, then a strict pass reports properties the schema does not declare
-//!   (the published CRD schemas do not forbid them). A custom resource without a schema is an
-//!   error, never a silent pass.
+//!   group/kind/version (from a [`SchemaSource`]: the CLI asks `--crd-schemas DIR`, then the
+//!   schemas built into haven, [`crate::crds`]), with the API server's structural-schema rules
+//!   (`crd.rs`): properties the schema does not declare are reported, as the server would prune
+//!   them. A custom resource without a schema is an error, never a silent pass, reported once
+//!   per kind with the number of objects.
 //! - The tree's own wiring: every `kustomization.yaml` resource exists, every Flux
 //!   Kustomization path exists, every `dependsOn` names a Kustomization of the tree, every
 //!   HelmRelease and Kustomization source reference names a Flux source of the tree.
