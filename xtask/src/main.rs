@@ -2,13 +2,16 @@
 //! the CLI definition, into `target/dist/`; `cargo xtask release-data` writes and signs the
 //! release data with the SHA-256 of the release binaries (docs/check.md, "The release step");
 //! `cargo xtask cncf-data` refreshes the CNCF list in the built-in release data from a clone of
-//! `cncf/k8s-conformance`.
-//! (The admission webhook's shape table has its own
+//! `cncf/k8s-conformance`; `cargo xtask crd-schemas` regenerates the CRD schemas built into haven
+//! from the chart mirror and Flux's CRDs ([`crd_schemas`]).
+//! (The admission webhook's shape table and the per-minor API tables have their own
 //! generator, `cargo shapes`, in `xtask/shapegen`: it must not depend on the crate it writes.)
 
 use std::path::{Path, PathBuf};
 
-const USAGE: &str = "usage: cargo xtask dist\n       cargo xtask release-data --key SECRET_KEY --version X.Y.Z BINARY...\n       cargo xtask release-data-keygen DIR\n       cargo xtask cncf-data (--repo GIT_DIR | --listing FILE [--commit SHA] [--source TEXT]) [--from 1.30] [--listed-on YYYY-MM-DD]";
+mod crd_schemas;
+
+const USAGE: &str = "usage: cargo xtask dist\n       cargo xtask release-data --key SECRET_KEY --version X.Y.Z BINARY...\n       cargo xtask release-data-keygen DIR\n       cargo xtask cncf-data (--repo GIT_DIR | --listing FILE [--commit SHA] [--source TEXT]) [--from 1.30] [--listed-on YYYY-MM-DD]\n       cargo xtask crd-schemas [--charts DIR] [--helm PATH]";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,6 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("release-data") => release_data_cmd(&args[1..]),
         Some("release-data-keygen") if args.len() == 2 => keygen(Path::new(&args[1])),
         Some("cncf-data") => cncf_data_cmd(&args[1..]),
+        Some("crd-schemas") => crd_schemas::cmd(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);

@@ -104,12 +104,16 @@ pub struct ValidateArgs {
     /// Root of the tree to validate.
     #[arg(default_value = ".", value_name = "DIR")]
     pub dir: PathBuf,
-    /// CRD JSON Schemas laid out as <group>/<kind>_<version>.json (the CRDs-catalog layout).
+    /// More CRD JSON Schemas, for your own CRDs, laid out as <group>/<kind>_<version>.json (the
+    /// CRDs-catalog layout); asked before the schemas built into haven, which cover every CRD
+    /// the pinned components and Flux install.
     #[arg(long, env = "HAVEN_CRD_SCHEMAS", value_name = "DIR")]
     pub crd_schemas: Option<PathBuf>,
-    /// Kubernetes minor to validate built-in kinds against.
-    #[arg(long, default_value = "1.37", value_name = "VERSION")]
-    pub kubernetes_version: String,
+    /// Kubernetes minor to validate built-in kinds against [default: the tree's
+    /// cluster.kubernetesVersion (its kube-public/haven-plus ConfigMap), else the newest
+    /// supported].
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
     /// Print the diagnostics as JSON.
     #[arg(long)]
     pub json: bool,
@@ -346,29 +350,49 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
     if files.is_empty() && unreadable.is_empty() {
         return Err(format!("{}: no YAML files to validate", a.dir.display()));
     }
-    let opts = validate::Options {
-        kubernetes_version: a.kubernetes_version.clone(),
-        check_workloads: true,
+    let facts = validate::platform_facts(&files);
+    let kubernetes_version = match (&a.kubernetes_version, &facts.kubernetes_version) {
+        (Some(flag), _) => flag.clone(),
+        (None, Some(tree)) => tree.clone(),
+        (None, None) => validate::SUPPORTED_KUBERNETES
+            .last()
+            .copied()
+            .unwrap_or_default()
+            .to_owned(),
     };
-    if !validate::SUPPORTED_KUBERNETES.contains(&a.kubernetes_version.as_str()) {
+    if !validate::SUPPORTED_KUBERNETES.contains(&kubernetes_version.as_str()) {
+        let from = match (&a.kubernetes_version, &facts.found_in) {
+            (Some(_), _) => "--kubernetes-version".to_owned(),
+            (None, Some(at)) => format!("{at}: cluster.kubernetesVersion"),
+            (None, None) => "the default".to_owned(),
+        };
         return Err(format!(
-            "--kubernetes-version {} is not supported; this build carries the schemas of {}",
-            a.kubernetes_version,
-            validate::SUPPORTED_KUBERNETES.join(", ")
+            "{from}: {}",
+            validate::unsupported_kubernetes(&kubernetes_version)
         ));
     }
+    let opts = validate::Options {
+        kubernetes_version,
+        check_workloads: true,
+    };
+    // The user's own schemas first (they may also override a built-in one), then haven's.
+    let builtin = haven_platform::crds::BuiltinSchemas::new(facts.components);
+    let own = match &a.crd_schemas {
+        Some(dir) if !dir.is_dir() => {
+            return Err(format!("--crd-schemas {}: not a directory", dir.display()));
+        }
+        Some(dir) => Some(fs::DirSchemas { dir: dir.clone() }),
+        None => None,
+    };
+    let mut sources: Vec<&dyn validate::SchemaSource> = Vec::new();
+    if let Some(own) = &own {
+        sources.push(own);
+    }
+    sources.push(&builtin);
     // The tree is validated with paths relative to its root (Flux `spec.path`s and kustomize
     // `resources` are relative to it); messages then name files from where the user stands, so
     // they can be clicked.
-    let mut report = match &a.crd_schemas {
-        Some(dir) => {
-            if !dir.is_dir() {
-                return Err(format!("--crd-schemas {}: not a directory", dir.display()));
-            }
-            validate::validate(&files, &fs::DirSchemas { dir: dir.clone() }, &opts)
-        }
-        None => validate::validate(&files, &fs::NoSchemas, &opts),
-    };
+    let mut report = validate::validate(&files, &validate::Layered(sources), &opts);
     for d in &mut report.diagnostics {
         let full = a.dir.join(&d.file);
         d.file = full
@@ -396,6 +420,7 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
             "files": report.files,
             "objects": report.objects,
             "customResources": report.custom_resources,
+            "kubernetesVersion": opts.kubernetes_version,
             "errors": report.errors(),
             "diagnostics": report.diagnostics,
         });
@@ -415,11 +440,13 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
             .filter(|d| d.severity == Severity::Warning)
             .count();
         text.push_str(&format!(
-            "{} files, {} objects ({} custom resources): {} errors, {warnings} warnings\n",
+            "{} files, {} objects ({} custom resources): {} errors, {warnings} warnings \
+             (Kubernetes {})\n",
             report.files,
             report.objects,
             report.custom_resources,
-            report.errors()
+            report.errors(),
+            opts.kubernetes_version
         ));
         out(&text)?;
     }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn haven(dir: &Path, args: &[&str]) -> Output {
@@ -22,17 +22,8 @@ fn text(o: &Output) -> (i32, String, String) {
     )
 }
 
-fn crd_schemas() -> PathBuf {
-    haven_test_support::shared_path("schemas/crds")
-        .canonicalize()
-        .unwrap()
-}
-
 #[test]
-#[ignore = "needs ../shared/schemas (cargo test -- --include-ignored)"]
 fn init_render_validate_diff_and_tenant_add() {
-    let schemas = crd_schemas();
-    let schemas = schemas.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let (code, _, err) = text(&haven(
@@ -63,10 +54,7 @@ fn init_render_validate_diff_and_tenant_add() {
             .is_file()
     );
 
-    let (code, out, err) = text(&haven(
-        dir,
-        &["plus", "validate", ".", "--crd-schemas", schemas],
-    ));
+    let (code, out, err) = text(&haven(dir, &["plus", "validate", "."]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(" 0 errors, 0 warnings"), "{out}");
     // The same tree named by an absolute path (from anywhere): Flux paths still resolve, and
@@ -74,10 +62,7 @@ fn init_render_validate_diff_and_tenant_add() {
     let absolute = dir.canonicalize().unwrap();
     let abs = absolute.to_str().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let (code, out, err) = text(&haven(
-        elsewhere.path(),
-        &["plus", "validate", abs, "--crd-schemas", schemas],
-    ));
+    let (code, out, err) = text(&haven(elsewhere.path(), &["plus", "validate", abs]));
     assert_eq!(code, 0, "{out}{err}");
     let ns = absolute.join("infrastructure/loki/namespace.yaml");
     let original = std::fs::read_to_string(&ns).unwrap();
@@ -86,10 +71,7 @@ fn init_render_validate_diff_and_tenant_add() {
         original.replacen("metadata:", "metadata:\n  bogusField: 1", 1),
     )
     .unwrap();
-    let (code, out, _) = text(&haven(
-        elsewhere.path(),
-        &["plus", "validate", abs, "--crd-schemas", schemas],
-    ));
+    let (code, out, _) = text(&haven(elsewhere.path(), &["plus", "validate", abs]));
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(&format!("{}:", ns.display())) && out.contains("metadata.bogusField"),
@@ -152,25 +134,22 @@ fn init_render_validate_diff_and_tenant_add() {
         .unwrap()
         .replace("  interval: 30m", "  intervall: 30m");
     std::fs::write(&release, broken).unwrap();
-    let (code, out, _) = text(&haven(
-        dir,
-        &["plus", "validate", ".", "--crd-schemas", schemas],
-    ));
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", "."]));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("infrastructure/loki/release.yaml:"), "{out}");
     assert!(out.contains("spec.intervall"), "{out}");
     assert!(out.contains("did you mean `interval`"), "{out}");
-    let (code, out, _) = text(&haven(
-        dir,
-        &["plus", "validate", ".", "--crd-schemas", schemas, "--json"],
-    ));
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", ".", "--json"]));
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(doc["errors"].as_u64().unwrap() >= 2, "{doc}");
 }
 
+/// Three objects of a kind no pinned component installs.
+const WIDGETS: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: a, namespace: apps}\nspec: {size: 1}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: b, namespace: apps}\nspec: {size: 2}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: c, namespace: apps}\nspec: {size: three}\n";
+
 #[test]
-fn validate_without_schemas_says_which_are_missing() {
+fn validate_needs_no_flag_and_says_once_which_kind_has_no_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     assert_eq!(
@@ -180,19 +159,129 @@ fn validate_without_schemas_says_which_are_missing() {
         Some(0)
     );
     assert_eq!(haven(dir, &["plus", "render"]).status.code(), Some(0));
-    let (code, out, _) = text(&haven(dir, &["plus", "validate"]));
-    assert_eq!(code, 1);
+    // Every custom resource of the render has its schema built in.
+    let (code, out, err) = text(&haven(dir, &["plus", "validate"]));
+    assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("no schema for helm.toolkit.fluxcd.io/v2 HelmRelease"),
+        out.contains(" custom resources): 0 errors, 0 warnings"),
         "{out}"
     );
-    assert!(out.contains("pass --crd-schemas"), "{out}");
+
+    // A kind of the user's own: one message for the kind, with the count, not one per object.
+    std::fs::create_dir(dir.join("infrastructure/widgets")).unwrap();
+    std::fs::write(dir.join("infrastructure/widgets/widgets.yaml"), WIDGETS).unwrap();
+    let (code, out, _) = text(&haven(dir, &["plus", "validate"]));
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("error:")).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0]
+            .starts_with("infrastructure/widgets/widgets.yaml:1: error: Widget/a: no schema for example.com/v1 Widget")
+            && lines[0].contains("pass --crd-schemas DIR with example.com/widget_v1.json")
+            && lines[0].contains("[3 objects of this kind: this one and 2 more]"),
+        "{out}"
+    );
+    // --crd-schemas adds the user's schemas to the built-in ones.
+    let own = tempfile::tempdir().unwrap();
+    std::fs::create_dir(own.path().join("example.com")).unwrap();
+    std::fs::write(
+        own.path().join("example.com/widget_v1.json"),
+        r#"{"type": "object", "properties": {"spec": {"type": "object",
+            "properties": {"size": {"type": "integer"}}}}}"#,
+    )
+    .unwrap();
+    let (code, out, _) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "validate",
+            "--crd-schemas",
+            own.path().to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains("error:")).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].starts_with("infrastructure/widgets/widgets.yaml:14: error: Widget/c:")
+            && lines[0].contains("spec.size"),
+        "{out}"
+    );
     let (code, _, err) = text(&haven(
         dir,
         &["plus", "validate", "--kubernetes-version", "1.29"],
     ));
     assert_eq!(code, 2);
-    assert!(err.contains("1.29"), "{err}");
+    assert!(
+        err.contains(
+            "--kubernetes-version: Kubernetes 1.29 is not supported: this build validates \
+             against 1.35, 1.36, 1.37"
+        ),
+        "{err}"
+    );
+}
+
+/// What `cluster.kubernetesVersion` says is the API built-in objects are validated against,
+/// with no flag: a field that minor does not have is an error naming it.
+#[test]
+fn validate_checks_built_in_kinds_against_the_configured_minor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    assert_eq!(
+        haven(dir, &["plus", "init", "--domain", "example.nl"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let config = std::fs::read_to_string(dir.join("haven-plus.yaml")).unwrap();
+    assert!(config.contains("kubernetesVersion: \"1.37\""), "{config}");
+    std::fs::write(
+        dir.join("haven-plus.yaml"),
+        config.replace("kubernetesVersion: \"1.37\"", "kubernetesVersion: \"1.35\""),
+    )
+    .unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = text(&haven(dir, &["plus", "validate"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.ends_with(" 0 errors, 0 warnings (Kubernetes 1.35)\n"),
+        "{out}"
+    );
+    // `spec.scheduling` of a Job is new in 1.37.
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: default}\nspec:\n  scheduling: {}\n  template:\n    spec:\n      restartPolicy: Never\n      containers: []\n";
+    std::fs::create_dir(dir.join("infrastructure/jobs")).unwrap();
+    std::fs::write(dir.join("infrastructure/jobs/job.yaml"), job).unwrap();
+    let (code, out, _) = text(&haven(dir, &["plus", "validate"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "infrastructure/jobs/job.yaml:5: error: Job/j: unknown field `spec.scheduling` for batch/v1 Job in \
+             Kubernetes 1.35 (it exists in Kubernetes 1.37)"
+        ),
+        "{out}"
+    );
+    // The flag overrides the tree.
+    let (_, out, _) = text(&haven(
+        dir,
+        &["plus", "validate", "--kubernetes-version", "1.37"],
+    ));
+    assert!(!out.contains("spec.scheduling"), "{out}");
+    // A tree whose ConfigMap names a minor outside the window: the error says where it comes from.
+    let info = dir.join("clusters/haven/platform-info.yaml");
+    let text_ = std::fs::read_to_string(&info).unwrap();
+    std::fs::write(
+        &info,
+        text_.replace("kubernetesVersion: '1.35'", "kubernetesVersion: '1.30'"),
+    )
+    .unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "validate"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("platform-info.yaml:")
+            && err.contains("cluster.kubernetesVersion: Kubernetes 1.30"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -471,20 +560,9 @@ fn render_after_flux_bootstrap_keeps_flux_components() {
 }
 
 #[test]
-#[ignore = "needs ../shared/schemas (cargo test -- --include-ignored)"]
-fn a_flux_bootstrapped_tree_validates_against_the_crd_schemas() {
+fn a_flux_bootstrapped_tree_validates() {
     let tmp = flux_bootstrapped_tree();
-    let schemas = crd_schemas();
-    let (code, out, err) = text(&haven(
-        tmp.path(),
-        &[
-            "plus",
-            "validate",
-            ".",
-            "--crd-schemas",
-            schemas.to_str().unwrap(),
-        ],
-    ));
+    let (code, out, err) = text(&haven(tmp.path(), &["plus", "validate", "."]));
     assert_eq!(code, 0, "{out}{err}");
 }
 

@@ -464,13 +464,11 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
             format!("`{domain}` is not a DNS domain (lowercase labels separated by dots, e.g. platform.example.nl)"),
         ));
     }
-    if config.cluster.kubernetes_version != "1.37" {
+    let minor = &config.cluster.kubernetes_version;
+    if !crate::validate::SUPPORTED_KUBERNETES.contains(&minor.as_str()) {
         out.push((
             "cluster.kubernetesVersion".to_owned(),
-            format!(
-                "Kubernetes {} is not supported by this build; it validates against 1.37",
-                config.cluster.kubernetes_version
-            ),
+            crate::validate::unsupported_kubernetes(minor),
         ));
     }
     out

@@ -54,7 +54,9 @@ pub struct Cluster {
     /// and the ExternalDNS provider unless set below.
     #[serde(default)]
     pub provider: Provider,
-    /// Kubernetes minor the tree is validated against.
+    /// Kubernetes minor the cluster runs, one of the supported window of this build (`haven
+    /// plus init` writes them all in a comment, and the newest as the value): `haven plus
+    /// validate` checks built-in objects against that minor's API.
     #[serde(default = "default_kubernetes_version")]
     pub kubernetes_version: String,
     /// The Git repository holding the rendered tree, which Flux syncs.
@@ -78,7 +80,11 @@ pub struct Cluster {
 }
 
 fn default_kubernetes_version() -> String {
-    "1.37".to_owned()
+    crate::validate::SUPPORTED_KUBERNETES
+        .last()
+        .copied()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The Git repository Flux reads the platform from.
@@ -918,7 +924,7 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 domain: {domain}\n\
          \x20 # previder | cyso | ovh | azure | kind | generic: decides the defaults below.\n\
          \x20 provider: {provider}\n\
-         \x20 kubernetesVersion: \"{kv}\"\n\
+         \x20 kubernetesVersion: \"{kv}\"   # {window}\n\
          \x20 git:\n\
          \x20   url: {git}\n\
          \x20   branch: {branch}\n\
@@ -970,6 +976,7 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
         domain = c.cluster.domain,
         provider = c.cluster.provider.name(),
         kv = c.cluster.kubernetes_version,
+        window = crate::validate::SUPPORTED_KUBERNETES.join(" | "),
         git = c.cluster.git.url,
         branch = c.cluster.git.branch,
         sc = d.storage_class,

@@ -122,16 +122,3 @@ impl SchemaSource for DirSchemas {
         self.dir.display().to_string()
     }
 }
-
-/// A schema source with nothing in it: every custom resource is reported as unvalidated.
-#[derive(Debug, Clone, Copy)]
-pub struct NoSchemas;
-
-impl SchemaSource for NoSchemas {
-    fn crd_schema(&self, _: &str, _: &str, _: &str) -> Result<Option<Value>, String> {
-        Ok(None)
-    }
-    fn describe(&self) -> String {
-        "no schema directory".to_owned()
-    }
-}

@@ -4,17 +4,21 @@
 //!   strict parsing with line numbers and "did you mean", migrations ([`migrate`]).
 //! - [`catalogue`]: the components as data (`catalogue/*.yaml`), selection and overrides.
 //! - [`render`]: config + catalogue → files, deterministic; [`tenant`] for `tenants/<name>/`.
-//! - [`validate`]: typed decoding of built-in kinds, JSON Schema + strict pass for custom
-//!   resources, the tree's own wiring, `haven app check` on workloads.
+//! - [`validate`]: built-in kinds against the API of the target minor ([`kubernetes`]), JSON
+//!   Schema + strict pass for custom resources (schemas built in: [`crds`]), the tree's own wiring, `haven app check` on
+//!   workloads.
 //! - [`diff`]: a render against an existing tree.
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
 //! - [`fs`]: the only module that touches the disk.
 
 pub mod catalogue;
 pub mod config;
+pub mod crd;
+pub mod crds;
 pub mod diff;
 pub mod error;
 pub mod fs;
+pub mod kubernetes;
 pub mod migrate;
 pub mod render;
 pub mod secrets;

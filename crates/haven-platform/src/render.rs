@@ -1091,6 +1091,7 @@ impl<'a> Renderer<'a> {
         put("cluster", c.cluster.name.clone());
         put("domain", c.cluster.domain.clone());
         put("provider", c.cluster.provider.name().to_owned());
+        put("kubernetesVersion", c.cluster.kubernetes_version.clone());
         put("storageClass", c.storage_class());
         put("rwxStorageClass", c.rwx_storage_class());
         put("podSecurity", "restricted".to_owned());

@@ -36,6 +36,39 @@ fn init_writes_a_config_that_reads_back_as_the_defaults() {
 }
 
 #[test]
+fn kubernetes_version_accepts_the_supported_window() {
+    for minor in haven_platform::validate::SUPPORTED_KUBERNETES {
+        let c = parse(&format!("{MINIMAL}  kubernetesVersion: \"{minor}\"\n")).unwrap();
+        assert_eq!(&c.cluster.kubernetes_version, minor);
+    }
+    assert_eq!(parse(MINIMAL).unwrap().cluster.kubernetes_version, "1.37");
+    let e = errors(&format!("{MINIMAL}  kubernetesVersion: \"1.34\"\n"));
+    assert_eq!(
+        (e[0].path.as_str(), e[0].line),
+        ("cluster.kubernetesVersion", 6)
+    );
+    assert_eq!(
+        e[0].message,
+        "Kubernetes 1.34 is not supported: this build validates against 1.35, 1.36, 1.37"
+    );
+    // 1.38 is due on 2026-12-16; until a k8s-openapi release carries its API, this build
+    // says it does not know it yet.
+    let e = errors(&format!("{MINIMAL}  kubernetesVersion: \"1.38\"\n"));
+    assert!(
+        e[0].message
+            .starts_with("Kubernetes 1.38 is newer than this build knows"),
+        "{}",
+        e[0].message
+    );
+    // What init writes names the window.
+    let text = config::init_yaml(&PlatformConfig::new("haven", "example.nl", Provider::Kind));
+    assert!(
+        text.contains("kubernetesVersion: \"1.37\"   # 1.35 | 1.36 | 1.37"),
+        "{text}"
+    );
+}
+
+#[test]
 fn unknown_keys_name_the_path_and_line_with_a_suggestion() {
     let text = format!(
         "{MINIMAL}capabilities:\n  logs:\n    enabled: true\n  loggs: {{enabled: false}}\n  backups:\n    tll: 24h\n"

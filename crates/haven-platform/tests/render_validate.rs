@@ -1,6 +1,6 @@
 //! Every provider and every implementation choice renders and validates with zero errors against
-//! the CRD schemas in ../shared/schemas/crds (the tests are ignored unless asked for with
-//! `--include-ignored`, as `.ci/run` does; see `haven_test_support::shared_path`).
+//! the CRD schemas built into haven (no schema directory: what a user gets out of the box) and
+//! against the API of every supported Kubernetes minor.
 
 use std::path::PathBuf;
 
@@ -8,15 +8,9 @@ use haven_platform::config::{
     AdmissionEngine, IdentityProvider, IngressImplementation, MetricsBackend, SecretsBackend,
     Tenant,
 };
-use haven_platform::fs::DirSchemas;
+use haven_platform::crds::BuiltinSchemas;
 use haven_platform::validate::{self, Options};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
-
-fn schemas() -> DirSchemas {
-    DirSchemas {
-        dir: haven_test_support::shared_path("schemas/crds"),
-    }
-}
 
 fn tenant(name: &str) -> Tenant {
     Tenant {
@@ -75,7 +69,10 @@ fn assert_no_clear_secrets(label: &str, files: &std::collections::BTreeMap<PathB
     assert!(found.is_empty(), "{label}: {found:#?}");
 }
 
-fn assert_valid(label: &str, config: &PlatformConfig, schemas: &DirSchemas) {
+/// Validates the render of `config` as `haven plus validate` does with no flag: the built-in
+/// schemas, preferring the components the tree says it installs, on the minor it targets; and
+/// on every other supported minor too.
+fn assert_valid(label: &str, config: &PlatformConfig) {
     let catalogue = Catalogue::builtin().unwrap();
     let rendered = render(config, &catalogue);
     assert_no_clear_secrets(label, &rendered.files);
@@ -84,36 +81,46 @@ fn assert_valid(label: &str, config: &PlatformConfig, schemas: &DirSchemas) {
         "{label}: only {} files",
         rendered.files.len()
     );
-    let report = validate::validate(&rendered.files, schemas, &Options::default());
-    let problems: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
-    assert!(
-        problems.is_empty(),
-        "{label}: {} problems:\n{}",
-        problems.len(),
-        problems.join("\n")
+    let facts = validate::platform_facts(&rendered.files);
+    assert_eq!(
+        facts.kubernetes_version.as_deref(),
+        Some(config.cluster.kubernetes_version.as_str()),
+        "{label}"
     );
-    assert!(
-        report.custom_resources > 10,
-        "{label}: {}",
-        report.custom_resources
-    );
-}
-
-#[test]
-#[ignore = "needs ../shared/schemas (cargo test -- --include-ignored)"]
-fn every_provider_renders_and_validates() {
-    let schemas = schemas();
-    for provider in Provider::ALL {
-        let mut config = PlatformConfig::new("haven", "example.nl", provider);
-        config.tenants.push(tenant("zaken"));
-        assert_valid(provider.name(), &config, &schemas);
+    assert!(facts.components.len() > 10, "{label}: {facts:?}");
+    let schemas = BuiltinSchemas::new(facts.components);
+    for minor in validate::SUPPORTED_KUBERNETES {
+        let opts = Options {
+            kubernetes_version: (*minor).to_owned(),
+            ..Options::default()
+        };
+        let report = validate::validate(&rendered.files, &schemas, &opts);
+        let problems: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert!(
+            problems.is_empty(),
+            "{label} on Kubernetes {minor}: {} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+        assert!(
+            report.custom_resources > 10,
+            "{label}: {}",
+            report.custom_resources
+        );
     }
 }
 
 #[test]
-#[ignore = "needs ../shared/schemas (cargo test -- --include-ignored)"]
+fn every_provider_renders_and_validates() {
+    for provider in Provider::ALL {
+        let mut config = PlatformConfig::new("haven", "example.nl", provider);
+        config.tenants.push(tenant("zaken"));
+        assert_valid(provider.name(), &config);
+    }
+}
+
+#[test]
 fn every_alternative_renders_and_validates() {
-    let schemas = schemas();
     let base = || {
         let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
         c.tenants.push(tenant("zaken"));
@@ -126,16 +133,16 @@ fn every_alternative_renders_and_validates() {
     ] {
         let mut c = base();
         c.capabilities.ingress.implementation = ingress;
-        assert_valid(&format!("{ingress:?}"), &c, &schemas);
+        assert_valid(&format!("{ingress:?}"), &c);
     }
     let mut c = base();
     c.capabilities.admission.engine = AdmissionEngine::Kyverno;
     c.capabilities.secrets.backend = SecretsBackend::SealedSecrets;
     c.capabilities.metrics.backend = MetricsBackend::KubePrometheusStack;
     c.capabilities.identity.provider = IdentityProvider::Zitadel;
-    assert_valid("kyverno+sealed+kps+zitadel", &c, &schemas);
+    assert_valid("kyverno+sealed+kps+zitadel", &c);
     c.capabilities.identity.provider = IdentityProvider::Dex;
-    assert_valid("dex", &c, &schemas);
+    assert_valid("dex", &c);
 }
 
 #[test]
@@ -279,9 +286,8 @@ fn the_example_config_reads_without_notes() {
 }
 
 #[test]
-#[ignore = "needs ../shared/schemas (cargo test -- --include-ignored)"]
 fn the_example_config_renders_and_validates() {
-    assert_valid("example", &example_config(), &schemas());
+    assert_valid("example", &example_config());
 }
 
 /// The one chart we ship ourselves: the values we render for it satisfy its values.schema.json

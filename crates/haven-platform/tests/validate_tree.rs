@@ -150,6 +150,82 @@ fn a_custom_resource_without_schema_is_an_error() {
         d[0].message
     );
     assert!(d[0].message.contains("--crd-schemas"));
+    // Many objects of a kind without a schema: one message, at the first, with the count.
+    let more = SCHEDULE.replace("name: daily", "name: weekly");
+    let d = run(
+        &[
+            ("a.yaml", SCHEDULE),
+            ("b.yaml", &more),
+            ("c.yaml", SCHEDULE),
+        ],
+        &MemorySchemas::default(),
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!((d[0].file.as_str(), d[0].line), ("a.yaml", 1));
+    assert!(
+        d[0].message
+            .ends_with("[3 objects of this kind: this one and 2 more]"),
+        "{}",
+        d[0].message
+    );
+}
+
+/// A source that knows a kind's CRD: its versions, served or not, deprecated or not.
+struct Versions(MemorySchemas);
+
+impl SchemaSource for Versions {
+    fn crd_schema(
+        &self,
+        group: &str,
+        kind: &str,
+        version: &str,
+    ) -> Result<Option<serde_json::Value>, String> {
+        self.0.crd_schema(group, kind, version)
+    }
+    fn describe(&self) -> String {
+        "test".into()
+    }
+    fn crd_kind(&self, group: &str, kind: &str) -> Option<validate::CrdKind> {
+        let v = |name: &str, served: bool, deprecated: Option<&str>| validate::CrdVersion {
+            name: name.into(),
+            served,
+            deprecated: deprecated.map(Into::into),
+        };
+        (group == "velero.io" && kind == "schedule").then(|| validate::CrdKind {
+            installed_by: "velero 12.1.0".into(),
+            versions: vec![
+                v("v1", true, Some("use v2")),
+                v("v1alpha1", false, None),
+                v("v2", true, None),
+            ],
+        })
+    }
+}
+
+#[test]
+fn versions_a_crd_does_not_serve_or_deprecates_are_reported() {
+    let s = Versions(schemas());
+    let d = run(&[("s.yaml", SCHEDULE)], &s);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].severity, validate::Severity::Warning);
+    assert_eq!(
+        d[0].message,
+        "velero.io/v1 Schedule is deprecated (velero 12.1.0): use v2"
+    );
+    let old = SCHEDULE.replace("velero.io/v1", "velero.io/v1alpha1");
+    let d = run(&[("s.yaml", &old)], &s);
+    assert_eq!(
+        d[0].message,
+        "velero.io/v1alpha1 Schedule is not served by the CRD of velero 12.1.0; it serves \
+         velero.io/v1, velero.io/v2"
+    );
+    let none = SCHEDULE.replace("velero.io/v1", "velero.io/v3");
+    let d = run(&[("s.yaml", &none)], &s);
+    assert_eq!(
+        d[0].message,
+        "velero.io/v3 Schedule does not exist in the CRD of velero 12.1.0, which serves \
+         velero.io/v1, velero.io/v2"
+    );
 }
 
 #[test]
@@ -189,7 +265,7 @@ spec:
             "kustomization".into(),
             "v1".into(),
         ),
-        json!({"type": "object"}),
+        json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
     );
     let d = run(
         &[
@@ -232,7 +308,10 @@ fn helm_releases_must_name_a_source_of_the_tree() {
         ("source.toolkit.fluxcd.io", "helmrepository", "v1"),
         ("source.toolkit.fluxcd.io", "ocirepository", "v1"),
     ] {
-        s.0.insert((g.into(), k.into(), v.into()), json!({"type": "object"}));
+        s.0.insert(
+            (g.into(), k.into(), v.into()),
+            json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+        );
     }
     let sources = "apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
@@ -295,7 +374,7 @@ fn flux_api_versions_other_than_the_stable_ones_are_flagged() {
             "helmrelease".into(),
             "v2beta1".into(),
         ),
-        json!({"type": "object"}),
+        json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
     );
     let old = "apiVersion: helm.toolkit.fluxcd.io/v2beta1
 kind: HelmRelease
@@ -332,6 +411,119 @@ fn unsupported_kubernetes_versions_are_refused() {
     let r = validate::validate(&files, &schemas(), &opts);
     assert_eq!(r.errors(), 1);
     assert!(r.diagnostics[0].message.contains("1.30"));
+    // A minor newer than the build: say so, rather than "not supported".
+    let opts = Options {
+        kubernetes_version: "1.38".into(),
+        ..Default::default()
+    };
+    let r = validate::validate(&files, &schemas(), &opts);
+    assert_eq!(r.errors(), 1);
+    assert!(
+        r.diagnostics[0]
+            .message
+            .contains("1.38 is newer than this build knows")
+            && r.diagnostics[0].message.contains("1.35, 1.36, 1.37"),
+        "{:?}",
+        r.diagnostics[0]
+    );
+}
+
+fn run_on(minor: &str, files: &[(&str, &str)]) -> Vec<Diagnostic> {
+    let files: BTreeMap<PathBuf, String> = files
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), (*t).to_owned()))
+        .collect();
+    let opts = Options {
+        kubernetes_version: minor.into(),
+        check_workloads: false,
+    };
+    validate::validate(&files, &schemas(), &opts).diagnostics
+}
+
+/// A Job with `spec.scheduling`, which Kubernetes 1.37 added.
+const JOB: &str = "apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+  namespace: zaken
+spec:
+  scheduling: {}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: registry.example/c:1
+";
+
+#[test]
+fn every_supported_minor_validates_against_its_own_api() {
+    for minor in validate::SUPPORTED_KUBERNETES {
+        let d = run_on(minor, &[("q.yaml", QUOTA)]);
+        assert!(d.is_empty(), "{minor}: {d:#?}");
+    }
+    assert!(run_on("1.37", &[("job.yaml", JOB)]).is_empty());
+    // The field that does not exist in the chosen minor is an error naming that minor and the
+    // minors that have it.
+    for minor in ["1.35", "1.36"] {
+        let d = run_on(minor, &[("job.yaml", JOB)]);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!((d[0].path.as_str(), d[0].line), ("spec.scheduling", 7));
+        assert_eq!(
+            d[0].message,
+            format!(
+                "unknown field `spec.scheduling` for batch/v1 Job in Kubernetes {minor} \
+                 (it exists in Kubernetes 1.37)"
+            )
+        );
+    }
+}
+
+#[test]
+fn kinds_and_versions_a_minor_does_not_serve_are_errors() {
+    let cidr = "apiVersion: networking.k8s.io/v1beta1
+kind: ServiceCIDR
+metadata:
+  name: extra
+spec:
+  cidrs: [10.96.0.0/16]
+";
+    assert!(run_on("1.36", &[("cidr.yaml", cidr)]).is_empty());
+    let d = run_on("1.37", &[("cidr.yaml", cidr)]);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(
+        d[0].message,
+        "networking.k8s.io/v1beta1 ServiceCIDR does not exist in Kubernetes 1.37; ServiceCIDR is \
+         served there as networking.k8s.io/v1 (it exists in Kubernetes 1.35, 1.36)"
+    );
+    assert_eq!((d[0].path.as_str(), d[0].line), ("apiVersion", 1));
+    // A version no minor has.
+    let typo = JOB.replace("batch/v1", "batch/v2");
+    let d = run_on("1.37", &[("job.yaml", &typo)]);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(
+        d[0].message,
+        "batch/v2 Job does not exist in Kubernetes 1.37; Job is served there as batch/v1"
+    );
+    // Every built-in kind is known, not only the ones haven renders.
+    let crd = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+";
+    assert!(run_on("1.35", &[("crd.yaml", crd)]).is_empty());
 }
 
 fn config_with_tenant(repo: Option<&str>) -> PlatformConfig {

@@ -1,6 +1,7 @@
 //! `cargo shapes`: writes `crates/haven-admission/src/shape_table.rs`, the JSON shape of
 //! every Kubernetes type reachable from `PodSpec` and `ObjectMeta`, read from the source of the
-//! `k8s-openapi` crate the workspace builds with.
+//! `k8s-openapi` crate the workspace builds with; and the per-minor API tables of `haven plus
+//! validate` (`crates/haven-platform/kubernetes/v1_NN.txt`, see [`api`]).
 //!
 //! Why: the webhook's fast path builds only the fields Pod Security reads and checks the rest
 //! against these shapes, so that it still rejects exactly what decoding into the `k8s-openapi`
@@ -68,11 +69,16 @@ fn err<T>(message: impl Into<String>) -> Result<T, Error> {
     Err(Error(message.into()))
 }
 
+mod api;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (src, version) = k8s_openapi_src()?;
-    let table = generate(&src, &version)?;
+    let (root, version) = k8s_openapi_src()?;
+    let table = generate(&root.join(VERSION_MODULE), &version)?;
     std::fs::write(table_path(), table)?;
     println!("wrote {}", table_path().display());
+    for path in api::write_tables(&root, &version)? {
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 
@@ -82,7 +88,8 @@ pub fn table_path() -> PathBuf {
         .join("../../crates/haven-admission/src/shape_table.rs")
 }
 
-/// The source directory of the `k8s-openapi` package in the workspace's dependency graph.
+/// The `src` directory of the `k8s-openapi` package in the workspace's dependency graph (one
+/// module per Kubernetes minor below it), and the package's version.
 pub fn k8s_openapi_src() -> Result<(PathBuf, String), Error> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = std::process::Command::new(cargo)
@@ -111,8 +118,7 @@ pub fn k8s_openapi_src() -> Result<(PathBuf, String), Error> {
     let dir = Path::new(manifest)
         .parent()
         .ok_or_else(|| Error("odd manifest path".into()))?
-        .join("src")
-        .join(VERSION_MODULE);
+        .join("src");
     Ok((dir, version))
 }
 
@@ -130,6 +136,8 @@ struct Parsed {
     name: String,
     /// (JSON key, type)
     fields: Vec<(String, Ty)>,
+    /// JSON keys of the fields whose absence fails the decoding (`missing_field`).
+    required: Vec<String>,
 }
 
 /// Generates the table's source from the `k8s-openapi` source in `src` (its version module).
@@ -146,6 +154,14 @@ pub fn generate(src: &Path, version: &str) -> Result<String, Error> {
             .get(&path)
             .ok_or_else(|| Error(format!("type {path} not found under {}", src.display())))?;
         let p = parse_struct(file, &path)?;
+        // A field whose absence fails the decoding (`missing_field`) is not modelled: none is
+        // reachable from the roots today.
+        if let Some(key) = p.required.first() {
+            return err(format!(
+                "{} ({path}): field {key} is required",
+                file.display()
+            ));
+        }
         for (_, ty) in &p.fields {
             collect_structs(ty, &mut queue);
         }
@@ -302,6 +318,9 @@ fn index_types(src: &Path) -> Result<BTreeMap<String, PathBuf>, Error> {
     Ok(index)
 }
 
+/// Parses the struct `path` defined in `file`: its fields by JSON key with their types, and
+/// which of them the decoder requires. A resource's `apiVersion` and `kind`, which the decoder
+/// checks against the type's constants, are not among the fields.
 fn parse_struct(file: &Path, path: &str) -> Result<Parsed, Error> {
     let text =
         std::fs::read_to_string(file).map_err(|e| Error(format!("{}: {e}", file.display())))?;
@@ -342,26 +361,43 @@ fn parse_struct(file: &Path, path: &str) -> Result<Parsed, Error> {
             keys.insert(field.to_owned(), key.to_owned());
         }
     }
-    // Every arm of visit_map must be the plain assignment; anything else is a type whose
-    // decoding checks more than the shape, which this generator does not model.
+    // Every arm of visit_map must be the plain assignment (or, for a resource, the check of
+    // `apiVersion` and `kind` against its constants); anything else is a type whose decoding
+    // checks more than the shape, which this generator does not model.
     let mut arms = 0;
+    let mut resource_arms = 0;
     for line in text.lines() {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("Field::Key_") {
             let (field, action) = rest
                 .split_once(" => ")
                 .ok_or_else(|| Error(format!("{}: odd visit_map arm {t:?}", where_())))?;
-            let expected =
+            let plain =
                 format!("value_{field} = crate::serde::de::MapAccess::next_value(&mut map)?,");
-            if action != expected {
+            let some = format!(
+                "value_{field} = Some(crate::serde::de::MapAccess::next_value(&mut map)?),"
+            );
+            if action == plain || action == some {
+                arms += 1;
+            } else if action == "{" && (field == "api_version" || field == "kind") {
+                resource_arms += 1;
+            } else {
                 return err(format!("{}: unexpected visit_map arm {t:?}", where_()));
             }
-            arms += 1;
         } else if t.starts_with("Field::Other =>")
             && t != "Field::Other => { let _: crate::serde::de::IgnoredAny = crate::serde::de::MapAccess::next_value(&mut map)?; },"
         {
             return err(format!("{}: unexpected visit_map arm {t:?}", where_()));
         }
+    }
+    if resource_arms == 2 {
+        keys.remove("api_version");
+        keys.remove("kind");
+    } else if resource_arms != 0 {
+        return err(format!(
+            "{}: apiVersion without kind or the reverse",
+            where_()
+        ));
     }
     if arms != rust_fields.len() || keys.len() != rust_fields.len() {
         return err(format!(
@@ -373,14 +409,15 @@ fn parse_struct(file: &Path, path: &str) -> Result<Parsed, Error> {
         ));
     }
     let mut fields = Vec::new();
+    let mut required = Vec::new();
     for (field, rust_ty) in rust_fields {
         let key = keys
             .get(&field)
             .ok_or_else(|| Error(format!("{}: no JSON key for field {field}", where_())))?;
-        // A field whose absence fails the decoding (`missing_field`) is not modelled: none is
-        // reachable from the roots today.
-        if text.contains(&format!("{field}: value_{field}.ok_or_else(")) {
-            return err(format!("{}: field {field} is required", where_()));
+        if text.contains(&format!("{field}: value_{field}.ok_or_else("))
+            || text.contains(&format!("value_{field} = value_{field}.ok_or_else("))
+        {
+            required.push(key.clone());
         }
         // The decoder reads every field into an `Option`, so `null` is accepted for every
         // field: the outer `Option` of an optional field adds nothing.
@@ -391,7 +428,11 @@ fn parse_struct(file: &Path, path: &str) -> Result<Parsed, Error> {
         let ty = parse_ty(rust_ty).map_err(|e| Error(format!("{}: {field}: {e}", where_())))?;
         fields.push((key.clone(), ty));
     }
-    Ok(Parsed { name, fields })
+    Ok(Parsed {
+        name,
+        fields,
+        required,
+    })
 }
 
 fn parse_ty(ty: &str) -> Result<Ty, Error> {
@@ -410,6 +451,8 @@ fn parse_ty(ty: &str) -> Result<Ty, Error> {
         _ => {
             if let Some(inner) = generic("Option<") {
                 Ty::Option(Box::new(parse_ty(inner)?))
+            } else if let Some(inner) = generic("std::boxed::Box<") {
+                parse_ty(inner)?
             } else if let Some(inner) = generic("std::vec::Vec<") {
                 Ty::Vec(Box::new(parse_ty(inner)?))
             } else if let Some(inner) = generic("std::collections::BTreeMap<std::string::String, ")
@@ -435,8 +478,8 @@ mod tests {
     /// `k8s-openapi` upgrade that changes a shape fails here until `cargo shapes` is run.
     #[test]
     fn committed_table_is_current() {
-        let (src, version) = k8s_openapi_src().expect("k8s-openapi source");
-        let fresh = generate(&src, &version).expect("generate");
+        let (root, version) = k8s_openapi_src().expect("k8s-openapi source");
+        let fresh = generate(&root.join(VERSION_MODULE), &version).expect("generate");
         let committed = std::fs::read_to_string(table_path()).expect("committed table");
         assert!(
             fresh == committed,
