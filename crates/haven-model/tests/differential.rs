@@ -565,6 +565,12 @@ fn known_classes_read_as_kubernetes_reads_them() {
         "a: !!timestamp 2001-12-14\nb: !!timestamp 2001-12-14T21:59:43.10-05:00\n",
         // numbers
         "a: 1e400\nb: ._5\nc: .5\nd: 1_000\ne: 0b1_0\nf: -0b11\n",
+        // characters go-yaml's reader refuses (and those it reads)
+        "a: b\u{7f}\n",
+        "a: \u{9f}\n",
+        "a: 'x\u{fffe}'\n",
+        "# \u{80}\na: 1\n",
+        "a: \u{a0}x\u{fffd}\u{10000}\u{e9}\n",
     ];
     let streams: Vec<(String, String)> = cases
         .iter()
