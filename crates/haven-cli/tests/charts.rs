@@ -617,3 +617,58 @@ spec:
     got.sort();
     assert_eq!(got, want, "GitLab code quality");
 }
+
+/// A template that renders YAML Helm takes (go-yaml reads the first node and drops the rest)
+/// and haven refuses: the error names the template file and the template's line, not a line
+/// of `helm template`'s output nor one counted from the `# Source:` comment; the other
+/// template's object is still checked.
+#[test]
+#[ignore = "needs helm-python-sdk (cargo test -- --include-ignored)"]
+fn a_yaml_error_in_a_rendered_chart_points_at_the_template_line() {
+    common::require_helm();
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("bad");
+    let write = |rel: &str, text: &str| {
+        let path = chart.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("Chart.yaml", "apiVersion: v2\nname: bad\nversion: 1.0.0\n");
+    write(
+        "templates/a-good.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\ndata:\n  a: b\n",
+    );
+    let template = "{{- /* a note on what follows */}}\n{{- $x := 1 }}\n{{- if true }}\n# A comment the template writes.\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\ndata:\n  a: b\n{{- end }}\n";
+    write("templates/cm.yaml", template);
+    let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .current_dir(repo())
+        .args(["app", "check", "--helm", "tools/helm", "--format", "json"])
+        .arg(&chart)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an input error");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v:#}");
+    let data_line = template.lines().position(|l| l == "data:").unwrap() + 1;
+    assert_eq!(
+        errors[0]["file"],
+        chart.join("templates/cm.yaml").display().to_string()
+    );
+    assert_eq!(errors[0]["line"], data_line);
+    assert_eq!(errors[0]["kind"], "syntax");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(line 16 of the rendered chart)"),
+        "{v:#}"
+    );
+    let objects: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(objects, ["good"]);
+}
