@@ -213,7 +213,11 @@ fn explained(
             return Some("unrepresentable value overwritten later");
         }
     }
-    // OPEN (not yet read alike): go-yaml's scanner (libyaml 0.1) takes `?` and `:` as
+    // OPEN: a gap in haven's readers (go-yaml is what Kubernetes runs), to be fixed there.
+    // go-yaml v2.4.0's scannerc.go, in flow context: `?` and `:` start a key / value token
+    // whatever follows (fetch_next_token), a plain scalar ends at `:` + blank and at any of
+    // `,?[]{}` (scan_plain_scalar), and `-` not followed by a blank starts a plain scalar.
+    // In detail: go-yaml's scanner (libyaml 0.1) takes `?` and `:` as
     // indicators anywhere in a flow collection (`[?x]` is a mapping, `[:x]` an error), ends a
     // plain scalar there only at `: ` (`[a:b:]` is one scalar) and reads `-` before a flow
     // indicator as a plain scalar (`[-, a]`); saphyr follows YAML 1.2 on all of these. Only
