@@ -167,7 +167,7 @@ fn mirror(from: &Path, to: &Path) -> std::io::Result<()> {
 pub(crate) fn template_files(dir: &Path) -> Vec<TemplateFile> {
     let mut files = Vec::new();
     if let Some(meta) = chart_meta(dir) {
-        collect_templates(dir, "", &[meta.name.clone()], &mut files);
+        collect_templates(dir, "", std::slice::from_ref(&meta.name), &mut files);
     }
     files
 }
