@@ -54,8 +54,11 @@ impl Default for HelmOptions {
     }
 }
 
-/// Renders a chart directory to a multi-document YAML stream.
-pub trait ChartRenderer {
+mod chart;
+
+/// Renders a chart directory to a multi-document YAML stream. `Sync`: a chart is rendered twice
+/// at once, as it is and with its template lines tagged (see `chart.rs`).
+pub trait ChartRenderer: Sync {
     fn render(&self, chart: &Path, opts: &HelmOptions) -> Result<String, InputError>;
 }
 
@@ -495,12 +498,16 @@ fn kind_of(path: &Path) -> &'static str {
 fn render_chart(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c: &mut Listed) {
     c.files += 1;
     let name = dir.display().to_string();
-    match renderer.render(dir, helm) {
-        Ok(text) => c.inputs.push(Input::Text(Source {
-            name: format!("helm template {name}"),
-            chart_dir: Some(name),
-            text,
-        })),
+    match chart::render(dir, renderer, helm) {
+        Ok(rendered) => {
+            c.notes.extend(rendered.note);
+            c.inputs.push(Input::Text(Source {
+                name: format!("helm template {name}"),
+                chart_dir: Some(name),
+                template_lines: rendered.lines,
+                text: rendered.text,
+            }));
+        }
         Err(e) => c.errors.push(e),
     }
 }

@@ -22,6 +22,11 @@ type FlowParsed = (Value, Tree);
 
 /// Parses one document chunk, or gives up.
 pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<YamlNote>)> {
+    let non_ascii = match scan_characters(text.as_bytes()) {
+        Characters::Ascii => false,
+        Characters::Unicode => true,
+        Characters::NotForFastPath => return None,
+    };
     let lines = split_lines(text);
     let mut p = Fast {
         arena: Arena::with_capacity(lines.len()),
@@ -61,7 +66,26 @@ pub(crate) fn parse(text: &str, first_line: u32) -> Option<(Value, Node, Vec<Yam
         p.idx += 1;
     }
     let mut notes = p.notes;
-    let node = p.arena.finish(root);
+    let mut node = p.arena.finish(root);
+    if non_ascii {
+        // Positions so far are byte offsets; YAML columns (the full parser's, an editor's)
+        // count characters.
+        let lines = &p.lines;
+        let chars = |line: u32, col: u32| -> u32 {
+            let text = lines
+                .get(line.wrapping_sub(first_line) as usize)
+                .copied()
+                .unwrap_or("");
+            let bytes = col.saturating_sub(1) as usize;
+            let within = text.len().min(bytes);
+            let counted = text.get(..within).map_or(within, |t| t.chars().count());
+            (counted + (bytes - within)) as u32 + 1
+        };
+        node.map_columns(chars);
+        for n in &mut notes {
+            n.col = chars(n.line, n.col);
+        }
+    }
     for n in &mut notes {
         n.path = node.path_at(n.line, n.col).unwrap_or_default();
     }
@@ -110,6 +134,66 @@ fn split_lines(text: &str) -> Vec<&str> {
         lines.push(&text[start..]);
     }
     lines
+}
+
+/// What a document's bytes hold, as far as the fast path cares.
+#[derive(Debug, PartialEq, Eq)]
+enum Characters {
+    Ascii,
+    /// Some non-ASCII characters: columns must be counted in characters.
+    Unicode,
+    /// A character YAML does not allow in a document (a control character, a byte order mark
+    /// inside it, U+FFFE/U+FFFF), a line break other than `\n` and `\r\n` (a lone `\r`, and NEL,
+    /// LS and PS, which go-yaml's YAML 1.1 reads as line breaks), all of which the fast path,
+    /// splitting lines at `\n`, would read as text: left to the full parser.
+    NotForFastPath,
+}
+
+fn scan_characters(bytes: &[u8]) -> Characters {
+    const CHUNK: usize = 64;
+    let plain = |b: u8| (b' '..=b'~').contains(&b) | (b == b'\n');
+    let mut found = Characters::Ascii;
+    for (c, chunk) in bytes.chunks(CHUNK).enumerate() {
+        // Most chunks are printable ASCII: a test without early exit, which compiles to
+        // vector instructions, before the byte by byte look.
+        if chunk.iter().fold(true, |all, &b| all & plain(b)) {
+            continue;
+        }
+        let start = c * CHUNK;
+        for i in start..start + chunk.len() {
+            match scan_byte(bytes, i) {
+                Characters::Ascii => {}
+                Characters::Unicode => found = Characters::Unicode,
+                Characters::NotForFastPath => return Characters::NotForFastPath,
+            }
+        }
+    }
+    found
+}
+
+/// The byte at `i` (a continuation byte of a UTF-8 sequence counts as `Unicode`).
+fn scan_byte(bytes: &[u8], i: usize) -> Characters {
+    // `bytes` is UTF-8 (it comes from a `str`): a sequence's lead byte tells which it is.
+    let next = |k: usize| bytes.get(i + k).copied().unwrap_or(0);
+    let refused = match bytes[i] {
+        b'\t' | b'\n' | b' '..=b'~' => return Characters::Ascii,
+        b'\r' => next(1) != b'\n',
+        0..=0x1f | 0x7f => true,
+        // U+0080..U+009F: C1 controls and NEL.
+        0xc2 => matches!(next(1), 0x80..=0x9f),
+        // U+2028, U+2029: LS, PS.
+        0xe2 => next(1) == 0x80 && matches!(next(2), 0xa8 | 0xa9),
+        // U+FEFF (byte order mark), U+FFFE, U+FFFF.
+        0xef => (next(1), next(2)) == (0xbb, 0xbf) || (next(1) == 0xbf && next(2) >= 0xbe),
+        _ => false,
+    };
+    if refused {
+        Characters::NotForFastPath
+    } else if bytes[i] == b'\r' {
+        Characters::Ascii
+    } else {
+        Characters::Unicode
+    }
 }
 
 /// Spaces before the content of a line.
@@ -309,6 +393,14 @@ impl<'a> Fast<'a> {
             if rest.starts_with("- ") || rest == "-" {
                 return None;
             }
+            // An empty item's null sits, as in saphyr, at the end of its line.
+            let empty_col = if strip_comment(rest).is_empty() {
+                self.lines
+                    .get((line.no - self.first_line) as usize)
+                    .map(|l| l.trim_end_matches('\r').len() as u32 + 1)
+            } else {
+                None
+            };
             self.budget.add_unaliased(1).ok()?;
             let (v, n) = if !rest.starts_with(['[', '{']) && split_key(rest).is_some() {
                 // `- key: value`: a mapping whose keys sit at this column.
@@ -321,7 +413,13 @@ impl<'a> Fast<'a> {
                 self.mapping(col, depth + 1)?
             } else {
                 self.consume();
-                self.value(rest, line.no, col as u32 + 1, indent, depth, false)?
+                let (v, n) = self.value(rest, line.no, col as u32 + 1, indent, depth, false)?;
+                match empty_col {
+                    Some(c) if v.is_null() && n == View::scalar(line.no, n.col) => {
+                        (v, View::scalar(line.no, c))
+                    }
+                    _ => (v, n),
+                }
             };
             self.items.push(v);
             self.arena.push_item(n);

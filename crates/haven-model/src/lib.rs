@@ -16,6 +16,7 @@ pub mod path;
 pub mod quantity;
 pub mod strict;
 pub mod suggest;
+pub mod template_lines;
 pub mod waiver;
 pub mod workload;
 pub mod yaml;

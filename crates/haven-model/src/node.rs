@@ -111,6 +111,24 @@ impl Node {
         pos
     }
 
+    /// The positions along `path`, the document's first, then each existing field down to the
+    /// deepest (the last is [`Node::position`]'s answer): a field without a line of its own in
+    /// a template is found at the nearest enclosing one that has.
+    pub fn positions(&self, path: &str) -> Vec<(u32, u32)> {
+        let mut v = self.root;
+        let mut out = vec![(self.line, self.col)];
+        for step in path::parse(path) {
+            match self.step(v, step) {
+                Some((child, l, c)) => {
+                    v = child;
+                    out.push((l, c));
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
     /// The field path of the scalar (or mapping key) written at `line`/`col`; a key's path is
     /// that of the mapping holding it.
     pub fn path_at(&self, line: u32, col: u32) -> Option<String> {
@@ -169,6 +187,16 @@ impl Node {
     }
 
     /// Flattens a tree built by the full parser.
+    /// Replaces every column by `f(line, column)` (the fast path counts bytes while it reads).
+    pub(crate) fn map_columns(&mut self, mut f: impl FnMut(u32, u32) -> u32) {
+        self.col = f(self.line, self.col);
+        self.root.col = f(self.root.line, self.root.col);
+        for s in &mut self.slots {
+            s.key_col = f(s.key_line, s.key_col);
+            s.node.col = f(s.node.line, s.node.col);
+        }
+    }
+
     pub(crate) fn from_tree(tree: Tree) -> Self {
         let mut arena = Arena::default();
         let root = arena.graft(tree);
@@ -401,6 +429,10 @@ mod tests {
         // Missing fields point at the nearest parent.
         assert_eq!(node.position("a.c[1].missing.deeper"), (5, 5));
         assert_eq!(node.position("a.c[7]"), (3, 3));
+        assert_eq!(
+            node.positions("a.c[1].missing"),
+            [(1, 1), (1, 1), (3, 3), (5, 5)]
+        );
         assert_eq!(node.path_at(2, 6).as_deref(), Some("a.b"));
         assert_eq!(node.path_at(5, 8).as_deref(), Some("a.c[1].z"));
         assert_eq!(node.path_at(4, 5).as_deref(), Some("a.c[0]"));

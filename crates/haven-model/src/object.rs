@@ -8,6 +8,7 @@ use crate::error::{InputError, InputErrorKind};
 use crate::finding::{Location, ObjectRef};
 use crate::node::Node;
 use crate::path::{self, Step};
+use crate::template_lines::{Mapped, TemplateLines};
 use crate::yaml::{self, YamlNote};
 
 /// One Kubernetes object with its source position.
@@ -26,6 +27,9 @@ pub struct Object {
     /// Subtracted from parsed lines, so that lines of Helm output count from the template's
     /// `# Source:` comment rather than from the top of the rendered stream.
     pub line_shift: u32,
+    /// For a chart rendered with its template lines tagged: the template line of each rendered
+    /// line, which replaces `line_shift` wherever the tags tell.
+    pub template_lines: Option<Arc<TemplateLines>>,
     /// YAML 1.1 readings inside this object (paths relative to the object).
     pub notes: Vec<YamlNote>,
 }
@@ -69,7 +73,17 @@ impl Object {
     }
 
     /// Where the field at `path` (or its nearest existing parent) is written.
+    ///
+    /// In a rendered chart with template lines: the template line that spells the field out,
+    /// else the nearest enclosing field's (a key above a `toYaml` or an `include`), else the
+    /// line that produced it (a document written by a helper); the column where it is the
+    /// template's own text, else where the template's first action starts.
     pub fn location(&self, path: &str) -> Location {
+        if let Some(map) = &self.template_lines
+            && let Some(found) = self.template_location(map, path)
+        {
+            return found;
+        }
         let (line, column) = self.root.position(path);
         Location {
             file: Arc::clone(&self.file),
@@ -77,6 +91,36 @@ impl Object {
             column,
             document_line: self.root.line.saturating_sub(self.line_shift).max(1),
         }
+    }
+
+    fn template_location(&self, map: &TemplateLines, path: &str) -> Option<Location> {
+        let document_line = map.document_line(self.root.line)?;
+        let chain = self.root.positions(path);
+        let mut found = None;
+        for &(line, col) in chain.iter().rev() {
+            match map.line(line) {
+                Mapped::Own { line, cols } => {
+                    found = Some((line, col.min(cols + 1)));
+                    break;
+                }
+                Mapped::Generated => {}
+                Mapped::Unknown => return None,
+            }
+        }
+        let (line, column) = match found {
+            Some(f) => f,
+            None => {
+                let deepest = chain.last().map_or(self.root.line, |p| p.0);
+                let (line, cols) = map.producer(deepest)?;
+                (line, cols + 1)
+            }
+        };
+        Some(Location {
+            file: Arc::clone(&self.file),
+            line,
+            column,
+            document_line,
+        })
     }
 
     /// The value at a field path such as `spec.template.metadata.labels`.
@@ -106,6 +150,7 @@ impl Object {
         let mut ctx = ItemContext {
             file: Arc::from(file),
             shift: 0,
+            lines: None,
             out: &mut out,
         };
         ctx.push(value, Node::scalar(1, 1), Vec::new(), "");
@@ -155,8 +200,13 @@ pub enum Origin<'a> {
     /// A file (or stdin) as written by the user.
     File(&'a str),
     /// `helm template` output of the chart in `chart_dir`: each document is attributed to the
-    /// template named in Helm's `# Source:` comment.
-    Helm { stream: &'a str, chart_dir: &'a str },
+    /// template named in Helm's `# Source:` comment, each line to its template line where
+    /// `lines` tells.
+    Helm {
+        stream: &'a str,
+        chart_dir: &'a str,
+        lines: Option<&'a Arc<TemplateLines>>,
+    },
 }
 
 /// Parses a stream into objects. Broken documents become errors; the others are still returned.
@@ -195,23 +245,76 @@ pub fn load_document(stream: &StreamName<'_>, raw: &yaml::RawDocument<'_>, out: 
         None => return,
         Some(Ok(d)) => d,
         Some(Err(e)) => {
-            out.errors.push(e);
+            out.errors.push(helm_error(stream.origin, raw, e));
             return;
         }
     };
-    let (file, shift) = match (stream.origin, &doc.helm_source) {
-        (Origin::Helm { chart_dir, .. }, Some(src)) => {
-            let rel = src.split_once('/').map_or(src.as_str(), |(_, r)| r);
+    let (file, shift, lines) = match (stream.origin, &doc.helm_source) {
+        (
+            Origin::Helm {
+                chart_dir, lines, ..
+            },
+            Some(src),
+        ) => {
             let shift = first_comment_line(&doc.root, doc.line);
             (
-                Arc::from(format!("{}/{rel}", chart_dir.trim_end_matches('/'))),
+                Arc::from(template_file(chart_dir, lines.map(|l| &**l), src)),
                 shift,
+                lines.cloned(),
             )
         }
-        _ => (stream.name.clone(), 0),
+        _ => (stream.name.clone(), 0, None),
     };
-    let mut ctx = ItemContext { file, shift, out };
+    let mut ctx = ItemContext {
+        file,
+        shift,
+        lines,
+        out,
+    };
     ctx.push(doc.value, doc.root, doc.notes, "");
+}
+
+/// The template file, below `chart_dir`, of a document whose `# Source:` is `source`: where the
+/// chart's files say it is (a subchart's directory need not be named as Helm names the
+/// subchart), else the path Helm prints without the chart's name.
+fn template_file(chart_dir: &str, lines: Option<&TemplateLines>, source: &str) -> String {
+    let rel = lines
+        .and_then(|l| l.path_of(source))
+        .unwrap_or_else(|| source.split_once('/').map_or(source, |(_, r)| r));
+    format!("{}/{rel}", chart_dir.trim_end_matches('/'))
+}
+
+/// A document of a rendered chart that is not valid YAML: the error names the template and
+/// its line (the line the tags tell, else counted from the `# Source:` comment), and the line
+/// of `helm template`'s output it was found at.
+fn helm_error(origin: Origin<'_>, raw: &yaml::RawDocument<'_>, mut e: InputError) -> InputError {
+    let Origin::Helm {
+        chart_dir, lines, ..
+    } = origin
+    else {
+        return e;
+    };
+    let Some(source) = yaml::helm_source(raw.text) else {
+        return e;
+    };
+    let rendered = e.line;
+    let mapped = lines.and_then(|l| match l.line(rendered) {
+        Mapped::Own { line, .. } => Some(line),
+        Mapped::Generated => l.producer(rendered).map(|(line, _)| line),
+        Mapped::Unknown => None,
+    });
+    let line = mapped.unwrap_or_else(|| {
+        let comment = raw
+            .text
+            .lines()
+            .position(|l| l.starts_with("# Source: "))
+            .map_or(0, |i| raw.first_line + i as u32);
+        rendered.saturating_sub(comment).max(1)
+    });
+    e.message = format!("{} (line {rendered} of the rendered chart)", e.message);
+    e.file = template_file(chart_dir, lines.map(|l| &**l), &source);
+    e.line = line;
+    e
 }
 
 /// One input stream held in memory: a file, standard input, or a chart's rendered output.
@@ -221,6 +324,8 @@ pub struct Source {
     pub name: String,
     /// For rendered charts: the chart directory that Helm's `# Source:` paths are relative to.
     pub chart_dir: Option<String>,
+    /// For rendered charts whose template lines were tagged: where each line of `text` came from.
+    pub template_lines: Option<Arc<TemplateLines>>,
     pub text: String,
 }
 
@@ -229,6 +334,7 @@ impl Source {
         Self {
             name: name.into(),
             chart_dir: None,
+            template_lines: None,
             text,
         }
     }
@@ -238,6 +344,7 @@ impl Source {
             Some(chart_dir) => Origin::Helm {
                 stream: &self.name,
                 chart_dir,
+                lines: self.template_lines.as_ref(),
             },
             None => Origin::File(&self.name),
         }
@@ -266,17 +373,23 @@ fn first_comment_line(root: &Node, doc_line: u32) -> u32 {
 struct ItemContext<'o> {
     file: Arc<str>,
     shift: u32,
+    lines: Option<Arc<TemplateLines>>,
     out: &'o mut LoadOutcome,
 }
 
 impl ItemContext<'_> {
+    /// The line shown for rendered line `line`.
+    fn shown_line(&self, line: u32) -> u32 {
+        let mapped = self.lines.as_ref().and_then(|l| match l.line(line) {
+            Mapped::Own { line, .. } => Some(line),
+            Mapped::Generated => l.producer(line).map(|(line, _)| line),
+            Mapped::Unknown => None,
+        });
+        mapped.unwrap_or_else(|| line.saturating_sub(self.shift).max(1))
+    }
+
     fn error(&mut self, line: u32, kind: InputErrorKind, field: &str, msg: String) {
-        let mut e = InputError::new(
-            kind,
-            &self.file,
-            line.saturating_sub(self.shift).max(1),
-            msg,
-        );
+        let mut e = InputError::new(kind, &self.file, self.shown_line(line), msg);
         if !field.is_empty() {
             e = e.with_field(field);
         }
@@ -407,6 +520,7 @@ impl ItemContext<'_> {
             root,
             file: self.file.clone(),
             line_shift: self.shift,
+            template_lines: self.lines.clone(),
             notes,
         });
     }
@@ -663,6 +777,7 @@ mod tests {
             Origin::Helm {
                 stream: "<helm>",
                 chart_dir: "charts/app",
+                lines: None,
             },
             text,
         );

@@ -254,7 +254,7 @@ fn count_lines(bytes: &[u8]) -> u32 {
 }
 
 /// Helm's `# Source:` comment at the top of a rendered document.
-fn helm_source(chunk: &str) -> Option<String> {
+pub(crate) fn helm_source(chunk: &str) -> Option<String> {
     chunk
         .lines()
         .take(3)
@@ -285,6 +285,14 @@ pub(crate) fn parse_document_full(
         Some(nl) if text[nl + 1..].bytes().all(|b| matches!(b, b' ' | b'\r')) => &text[..=nl],
         _ => text,
     };
+    if let Some((line, col)) = control_character(text) {
+        return Err(InputError::new(
+            InputErrorKind::Syntax,
+            file,
+            first_line + line,
+            format!("invalid YAML: control characters are not allowed (column {col})"),
+        ));
+    }
     match parse_saphyr(file, text, first_line, None) {
         Err(e) if e.kind == InputErrorKind::Syntax => match crate::lenient::lift(text) {
             // A syntax error in the lifted text too: saphyr's first answer, about the text as
@@ -297,6 +305,24 @@ pub(crate) fn parse_document_full(
         },
         other => other,
     }
+}
+
+/// The first character (0-based line, 1-based column) that go-yaml's reader refuses as a
+/// control character and saphyr reads: DEL, the C1 controls but NEL, U+FFFE and U+FFFF.
+fn control_character(text: &str) -> Option<(u32, usize)> {
+    if text.is_ascii() && !text.contains('\u{7f}') {
+        return None;
+    }
+    let refused = |c: char| {
+        c == '\u{7f}'
+            || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+            || c == '\u{fffe}'
+            || c == '\u{ffff}'
+    };
+    text.split('\n').enumerate().find_map(|(i, line)| {
+        let col = line.chars().position(refused)?;
+        Some((i as u32, col + 1))
+    })
 }
 
 fn parse_saphyr(

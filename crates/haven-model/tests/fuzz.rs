@@ -56,105 +56,25 @@ fn yaml_streams_read_or_fail_with_a_line() {
     });
 }
 
-// KNOWN DIVERGENCES between fast.rs and yaml.rs, found by this test and reported to the
-// owner of the YAML loader. Each is pinned by a `known_divergence_*` test below that fails
-// once it is fixed; then remove it there and here.
-//
-// 1. After a non-ASCII character on a line, fast.rs counts columns in bytes, yaml.rs in
-//    characters.
-// 2. The null of an empty sequence item (`-` alone): fast.rs places it at the dash, yaml.rs
-//    after the end of the line.
-// 3. Characters YAML does not allow (control characters, a byte order mark inside a
-//    document): fast.rs reads them as part of a scalar, yaml.rs refuses the document.
-// 4. A carriage return not followed by a line feed: YAML reads a line break, fast.rs (which
-//    splits lines at `\n`) a character of the line.
-//
-// Where one of these is at play, the document is compared again with its cause taken out
-// ([`without_known_divergences`]), and there the two must agree exactly. For 1 and 2, which
-// move only columns, the values and the notes (but their columns) must agree as well.
-
-/// Compares the two readers on one document's text.
+/// Compares the two readers on one document's text: where the fast path reads it, the full
+/// parser reads the same value, positions and notes.
 fn compare(text: &str, first_line: u32, index: usize) -> Result<(), String> {
     let Some(fast) = readers::fast(text, first_line) else {
         return Ok(());
     };
-    let full = readers::full("f.yaml", text, first_line);
-    if matches!(&full, Ok(Some(full)) if *full == fast) {
-        return Ok(());
-    }
-    let differs = || match &full {
-        Ok(Some(full)) => {
-            format!("document {index} reads differently:\n  fast: {fast:?}\n  full: {full:?}")
-        }
-        Ok(None) => format!("document {index}: the fast path read an empty document"),
-        Err(e) => format!(
+    match readers::full("f.yaml", text, first_line) {
+        Ok(Some(full)) if full == fast => Ok(()),
+        Ok(Some(full)) => Err(format!(
+            "document {index} reads differently:\n  fast: {fast:?}\n  full: {full:?}"
+        )),
+        Ok(None) => Err(format!(
+            "document {index}: the fast path read an empty document"
+        )),
+        Err(e) => Err(format!(
             "document {index}: the fast path accepts what the full parser refuses: {}",
             e.describe()
-        ),
-    };
-    let tamed = without_known_divergences(text);
-    if tamed == text {
-        return Err(differs());
+        )),
     }
-    let changes_the_reading = text
-        .char_indices()
-        .any(|(i, c)| not_allowed_in_yaml(c) || (c == '\r' && !text[i..].starts_with("\r\n")));
-    if !changes_the_reading {
-        let without_columns = |notes: &[haven_model::YamlNote]| -> Vec<haven_model::YamlNote> {
-            notes
-                .iter()
-                .map(|n| haven_model::YamlNote {
-                    col: 0,
-                    ..n.clone()
-                })
-                .collect()
-        };
-        match &full {
-            Ok(Some(full))
-                if full.0 == fast.0 && without_columns(&full.2) == without_columns(&fast.2) => {}
-            _ => return Err(differs()),
-        }
-    }
-    compare(&tamed, first_line, index)
-}
-
-/// Characters YAML does not allow in a document (outside its `c-printable` set, and the byte
-/// order mark, which only may start a stream).
-fn not_allowed_in_yaml(c: char) -> bool {
-    let printable = matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}')
-        || ('\u{a0}'..='\u{d7ff}').contains(&c)
-        || ('\u{e000}'..='\u{fffd}').contains(&c)
-        || c >= '\u{10000}';
-    !printable || c == '\u{feff}'
-}
-
-/// `text` without the causes of the known divergences: every non-ASCII character and every
-/// character YAML does not allow made one ASCII letter, a lone carriage return a line feed,
-/// and an empty sequence item given an explicit null.
-fn without_known_divergences(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches('\n');
-        let ascii: String = body
-            .chars()
-            .map(|c| {
-                if c.is_ascii() && !not_allowed_in_yaml(c) {
-                    c
-                } else {
-                    'x'
-                }
-            })
-            .collect();
-        if ascii.trim() == "-" {
-            out.push_str(ascii.trim_end());
-            out.push_str(" ~");
-        } else {
-            out.push_str(&ascii);
-        }
-        out.push_str(&line[body.len()..]);
-    }
-    out
 }
 
 #[test]
@@ -167,64 +87,84 @@ fn the_fast_path_reads_what_the_full_parser_reads() {
     });
 }
 
-/// Known divergence 1 (see `compare`), pinned so that its fix shows: when this fails, fast.rs
-/// counts columns as yaml.rs does, and the exception and this test can go.
+// The four cases below were once read differently by the two readers (found by the test
+// above); each is now read alike.
+
+/// After a non-ASCII character on a line, both readers count columns in characters.
 #[test]
-fn known_divergence_columns_after_non_ascii_characters() {
-    let text = "\u{e9}tat: {name: web}\n";
+fn columns_after_non_ascii_characters_are_counted_in_characters() {
+    let text = "\u{e9}tat: {name: web}\nb: \u{1f600} # \u{e9}\n- x\n";
+    assert!(readers::fast(text, 1).is_none());
+    let text = "\u{e9}tat: {name: web}\nl:\n- \u{e9}\u{e9}: 0755\n";
     let fast = readers::fast(text, 1).expect("the fast path reads it");
     let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
-    assert_eq!(fast.0, full.0);
-    let column = |p: &readers::Parsed| p.1.position("\u{e9}tat.name").1;
-    assert_eq!(
-        (column(&fast), column(&full)),
-        (9, 8),
-        "bytes vs characters"
-    );
+    assert_eq!(fast, full);
+    assert_eq!(fast.1.position("\u{e9}tat.name"), (1, 8));
+    assert_eq!(fast.1.position("l[0].\u{e9}\u{e9}"), (3, 3));
+    assert_eq!((fast.2[0].line, fast.2[0].col), (3, 7), "{:?}", fast.2);
 }
 
-/// Known divergence 2: where the null of an empty sequence item is.
+/// The null of an empty sequence item sits at the end of its line in both readers.
 #[test]
-fn known_divergence_column_of_an_empty_sequence_item() {
-    let text = "items:\n- \n- b\n";
-    let fast = readers::fast(text, 1).expect("the fast path reads it");
-    let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
-    assert_eq!(fast.0, full.0);
-    let at = |p: &readers::Parsed| p.1.position("items[0]");
-    assert_eq!((at(&fast), at(&full)), ((2, 2), (2, 3)), "fast vs full");
+fn an_empty_sequence_item_has_one_position() {
+    for (text, at) in [
+        ("items:\n- \n- b\n", (2, 3)),
+        ("items:\n-\n- b\n", (2, 2)),
+        ("items:\n  -   # c\n  - b\n", (2, 10)),
+        ("items:\n- \u{e9}: 1\n- \n", (3, 3)),
+    ] {
+        let fast = readers::fast(text, 1).expect("the fast path reads it");
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        assert_eq!(fast, full, "{text:?}");
+        let item = if text.contains('\u{e9}') {
+            "items[1]"
+        } else {
+            "items[0]"
+        };
+        assert_eq!(fast.1.position(item), at, "{text:?}");
+    }
 }
 
-/// Known divergence 3: characters YAML does not allow.
+/// Characters YAML does not allow, and line breaks other than `\n`: the fast path leaves the
+/// document to the full parser, which reads them as YAML does.
 #[test]
-fn known_divergence_characters_yaml_does_not_allow() {
-    for text in ["a\u{feff}b: 1\n", "\u{0}a: 1\n"] {
-        assert!(
-            readers::fast(text, 1).is_some(),
-            "the fast path reads {text:?}"
-        );
+fn characters_yaml_does_not_allow_are_left_to_the_full_parser() {
+    for text in [
+        "a\u{feff}b: 1\n",
+        "\u{0}a: 1\n",
+        "a: b\u{7f}\n",
+        "a: \u{9f}\n",
+        "a: \u{fffe}\n",
+    ] {
+        assert!(readers::fast(text, 1).is_none(), "{text:?}");
         assert!(
             readers::full("f.yaml", text, 1).is_err(),
             "the full parser refuses {text:?}"
         );
     }
-}
-
-/// Known divergence 4: a carriage return alone, which YAML reads as a line break.
-#[test]
-fn known_divergence_a_lone_carriage_return() {
-    let text = "s:\n  \rx: 1\n";
-    let fast = readers::fast(text, 1).expect("the fast path reads it");
-    let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
-    assert_eq!(fast.0, serde_json::json!({"s": {"\rx": 1}}));
-    assert_eq!(full.0, serde_json::json!({"s": null, "x": 1}));
-    assert!(readers::fast("a: x\ry\n", 1).is_some());
-    assert!(readers::full("f.yaml", "a: x\ry\n", 1).is_err());
-}
-
-#[test]
-fn the_known_divergences_are_taken_out_exactly() {
+    for text in ["a: b\u{85}c\n", "a: b\u{2028}c\n", "a: \u{e9}\u{feff}\n"] {
+        assert!(readers::fast(text, 1).is_none(), "{text:?}");
+    }
+    // Allowed characters are read by both.
+    let text = "a: \u{a0}x\u{fffd}\u{10000}\n";
     assert_eq!(
-        without_known_divergences("\u{e9}t\u{e9}: -\n  -  \r\n- a\u{0}\t\r-"),
-        "xtx: -\n  - ~\n- ax\t\n- ~"
+        readers::fast(text, 1),
+        readers::full("f.yaml", text, 1).unwrap()
+    );
+}
+
+/// A carriage return alone is a line break, as YAML reads it.
+#[test]
+fn a_lone_carriage_return_is_a_line_break() {
+    let text = "s:\n  \rx: 1\n";
+    assert!(readers::fast(text, 1).is_none());
+    let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+    assert_eq!(full.0, serde_json::json!({"s": null, "x": 1}));
+    assert!(readers::fast("a: x\ry\n", 1).is_none());
+    // `\r\n` is read by the fast path as the line break it is.
+    let text = "a: 1\r\nb:\r\n- x\r\n";
+    assert_eq!(
+        readers::fast(text, 1),
+        readers::full("f.yaml", text, 1).unwrap()
     );
 }
