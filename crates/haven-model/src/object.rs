@@ -214,6 +214,17 @@ pub fn load_document(stream: &StreamName<'_>, raw: &yaml::RawDocument<'_>, out: 
     ctx.push(doc.value, doc.root, doc.notes, "");
 }
 
+/// The release namespace a chart is rendered with when the user names none, or names
+/// `default`: `helm template` would print `default` wherever a template writes
+/// `{{ .Release.Namespace }}`, and `namespace: default` written by the chart could then not be
+/// told from the namespace the release is installed into. Rendered with this instead, every
+/// place the release namespace went is known.
+///
+/// Seven characters like `default`, so that names built from it and cut to 63 characters
+/// (`trunc 63`) are cut where Helm would cut them; a valid namespace, so that templates which
+/// check it accept it; with a `-`, which no generated password, base64 or hex text contains.
+pub const RELEASE_NAMESPACE_PLACEHOLDER: &str = "hvn-rns";
+
 /// One input stream held in memory: a file, standard input, or a chart's rendered output.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -221,6 +232,9 @@ pub struct Source {
     pub name: String,
     /// For rendered charts: the chart directory that Helm's `# Source:` paths are relative to.
     pub chart_dir: Option<String>,
+    /// A chart rendered with [`RELEASE_NAMESPACE_PLACEHOLDER`] as its release namespace: that
+    /// text in it stands for the namespace the release is installed into.
+    pub release_namespace_placeholder: bool,
     pub text: String,
 }
 
@@ -229,6 +243,7 @@ impl Source {
         Self {
             name: name.into(),
             chart_dir: None,
+            release_namespace_placeholder: false,
             text,
         }
     }

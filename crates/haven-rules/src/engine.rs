@@ -217,8 +217,14 @@ pub struct Outcome {
 /// Runs every enabled rule. Each pod template is decoded, checked and dropped in turn, so memory
 /// stays that of the objects themselves however many workloads there are.
 pub fn check(objects: &[Object], opts: &CheckOptions) -> Outcome {
+    check_in(objects, opts, None)
+}
+
+/// [`check`] of objects already in their effective namespaces, `release` being the namespace
+/// `--namespace` gave the release (see [`crate::namespace`]).
+pub(crate) fn check_in(objects: &[Object], opts: &CheckOptions, release: Option<&str>) -> Outcome {
     let mut run = Run::new(opts);
-    let index = (opts.scope == RuleScope::Application).then(|| AppIndex::new(objects));
+    let index = (opts.scope == RuleScope::Application).then(|| AppIndex::new(objects, release));
     for object in objects {
         run.object(object, index.as_ref());
     }

@@ -10,6 +10,7 @@ mod haven;
 mod image;
 mod index;
 mod input;
+mod namespace;
 mod plus;
 mod pss;
 pub mod registry;

@@ -107,14 +107,18 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
 }
 
 pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
-    if object.is_namespaced() && object.namespace.as_deref() == Some("default") {
+    // The namespace the manifest writes, not the one the release puts it in: a chart is not
+    // to blame for `--namespace default`, nor for `{{ .Release.Namespace }}` rendered without
+    // `--namespace` (see `crate::namespace`).
+    let written = object.get("metadata.namespace").and_then(Value::as_str);
+    if object.is_namespaced() && written == Some("default") {
         sink.emit(
             DEFAULT_NAMESPACE,
             object,
             "metadata.namespace",
             None,
             format!(
-                "{} {} is in the `default` namespace",
+                "{} {} names the `default` namespace itself (`namespace: default`)",
                 object.kind, object.name
             ),
         );
@@ -169,14 +173,22 @@ pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
 pub(crate) fn check_application_workload(w: &Workload<'_>, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
     let labels = w.pod_labels();
     let ns = w.object.namespace.as_deref();
-    if max_replicas(w, ix).is_some_and(|m| m > 1) && !ix.pdb_selects(ns, labels) {
+    if let Some(replicas) = w.replicas()
+        && let Some(max) = max_replicas(w, ix).filter(|&m| m > 1)
+        && !ix.pdb_selects(ns, labels)
+    {
+        let runs = if max > replicas {
+            format!("runs {replicas} and its HorizontalPodAutoscaler up to {max} replicas")
+        } else {
+            format!("runs {replicas} replicas")
+        };
         sink.emit(
             PDB,
             w.object,
             "spec.replicas",
             None,
             format!(
-                "{} {} runs several replicas but no PodDisruptionBudget selects its pods",
+                "{} {} {runs}, but no PodDisruptionBudget selects its pods",
                 w.object.kind, w.object.name
             ),
         );

@@ -212,8 +212,88 @@ fn no_metrics(object: &str, path: &str, line: u32, kind_name: &str) -> super::Ex
     at(object, path, line, &format!("{kind_name} {NO_METRICS}"))
 }
 
+/// A chart's workload naming no namespace, its Service in `{{ .Release.Namespace }}`, and a
+/// ServiceMonitor in `monitoring` that watches the release namespace by name.
+const RELEASE_MONITORED: &str = r#"---
+# Source: chart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+# Source: chart/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: hvn-rns, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+# Source: chart/templates/servicemonitor.yaml
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: web, namespace: monitoring}
+spec:
+  namespaceSelector: {matchNames: [hvn-rns]}
+  selector: {matchLabels: {app: web}}
+  endpoints: [{port: http}]
+"#;
+
 fn metrics() -> Vec<Case> {
     vec![
+        case(
+            METRICS,
+            "a monitor elsewhere watching {{ .Release.Namespace }} (rendered without --namespace)",
+            RELEASE_MONITORED,
+            vec![],
+        )
+        .chart(),
+        case(
+            METRICS,
+            "a monitor watching {{ .Release.Namespace }}, installed with --namespace default",
+            RELEASE_MONITORED,
+            vec![],
+        )
+        .chart()
+        .namespace("default"),
+        case(
+            METRICS,
+            "a monitor watching `default` does not watch an unnamed release namespace",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: web, namespace: monitoring}
+spec:
+  namespaceSelector: {matchNames: [default, ""]}
+  selector: {matchLabels: {app: web}}
+  endpoints: [{port: http}]
+"#,
+            vec![no_metrics(
+                "Deployment/web",
+                "spec.template.spec.containers",
+                8,
+                "Deployment web",
+            )],
+        ),
         case(
             METRICS,
             "a Deployment without any way of exposing metrics (OTLP settings other than the \

@@ -413,7 +413,25 @@ spec:
 }
 
 fn pdb() -> Vec<Case> {
-    const TEXT: &str = "runs several replicas but no PodDisruptionBudget selects its pods";
+    const TEXT: &str = "but no PodDisruptionBudget selects its pods";
+    // A Deployment that names no namespace, and a budget for it in `default`.
+    const UNPLACED: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: default}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: web}}
+"#;
     vec![
         case(
             PDB,
@@ -464,13 +482,15 @@ spec:
                     "app/Deployment/web",
                     "spec.replicas",
                     5,
-                    &format!("Deployment web {TEXT}"),
+                    &format!("Deployment web runs 2 replicas, {TEXT}"),
                 ),
                 at(
                     "app/StatefulSet/db",
                     "spec.replicas",
                     15,
-                    &format!("StatefulSet db {TEXT}"),
+                    &format!(
+                        "StatefulSet db runs 1 and its HorizontalPodAutoscaler up to 3 replicas, {TEXT}"
+                    ),
                 ),
             ],
         ),
@@ -531,6 +551,50 @@ spec:
             vec![],
         )
         .object_scope(),
+        case(
+            PDB,
+            "a chart's budget in {{ .Release.Namespace }} selects the workload that names none",
+            r#"---
+# Source: chart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+# Source: chart/templates/pdb.yaml
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: hvn-rns}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: web}}
+"#,
+            vec![],
+        )
+        .chart(),
+        case(
+            PDB,
+            "installed with --namespace default, a budget in `default` selects the workload",
+            UNPLACED,
+            vec![],
+        )
+        .namespace("default"),
+        case(
+            PDB,
+            "without --namespace, a budget in `default` is not where the workload goes",
+            UNPLACED,
+            vec![at(
+                "Deployment/web",
+                "spec.replicas",
+                5,
+                &format!("Deployment web runs 2 replicas, {TEXT}"),
+            )],
+        ),
     ]
 }
 
@@ -855,13 +919,13 @@ metadata: {name: w, namespace: default}
                     "default/ConfigMap/settings",
                     "metadata.namespace",
                     5,
-                    "ConfigMap settings is in the `default` namespace",
+                    "ConfigMap settings names the `default` namespace itself (`namespace: default`)",
                 ),
                 at(
                     "default/Widget/w",
                     "metadata.namespace",
                     9,
-                    "Widget w is in the `default` namespace",
+                    "Widget w names the `default` namespace itself (`namespace: default`)",
                 ),
             ],
         )
@@ -883,5 +947,61 @@ metadata: {name: reader, namespace: default}
 "#,
             vec![],
         ),
+        case(
+            DEFAULT_NAMESPACE,
+            "installed with --namespace default: the manifests are not to blame",
+            r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: unplaced}
+"#,
+            vec![],
+        )
+        .namespace("default"),
+        case(
+            DEFAULT_NAMESPACE,
+            "a chart's {{ .Release.Namespace }} rendered without --namespace is the release's",
+            r#"---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: hvn-rns
+---
+# Source: chart/templates/widget.yaml
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: "hvn-rns"}
+"#,
+            vec![],
+        )
+        .chart(),
+        case(
+            DEFAULT_NAMESPACE,
+            "a chart that writes `namespace: default` itself",
+            r#"---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: default
+---
+# Source: chart/templates/release.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: release
+  namespace: hvn-rns
+"#,
+            vec![at(
+                "default/ConfigMap/settings",
+                "metadata.namespace",
+                5,
+                "ConfigMap settings names the `default` namespace itself (`namespace: default`)",
+            )],
+        )
+        .chart()
+        .namespace("default"),
     ]
 }
