@@ -51,6 +51,7 @@ fn looked_up(kind: &str) -> bool {
                 | "ServiceMonitor"
                 | "PersistentVolumeClaim"
                 | "ConfigMap"
+                | "ServiceAccount"
         )
 }
 

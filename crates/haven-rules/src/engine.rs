@@ -266,7 +266,7 @@ impl<'o> Run<'o> {
                 self.workloads += 1;
                 crate::pss::check(&w, sink);
                 crate::haven::check_workload(&w, sink);
-                crate::plus::check_workload(&w, sink);
+                crate::plus::check_workload(&w, index, sink);
                 if let Some(ix) = index {
                     crate::haven::check_application_workload(&w, ix, sink);
                     crate::plus::check_application_workload(&w, ix, sink);

@@ -273,6 +273,10 @@ pub(crate) fn slim(object: &mut Object) {
         let keys = data.into_iter().map(|(k, _)| (k, Value::Null)).collect();
         kept.insert("data".to_owned(), Value::Object(keys));
     }
+    // A ServiceAccount's say on token mounting (`plus.sa-token-automount`).
+    if let Some(automount) = root.remove("automountServiceAccountToken") {
+        kept.insert("automountServiceAccountToken".to_owned(), automount);
+    }
     object.value = Value::Object(kept);
     object.root = haven_model::Node::scalar(object.root.line, object.root.col);
     object.notes = Vec::new();
@@ -347,6 +351,12 @@ metadata: {name: web, namespace: zaken}
 spec:
   selector: {matchLabels: {app: web}}
   podMetricsEndpoints: [{port: metrics}]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: zaken}
+automountServiceAccountToken: false
+imagePullSecrets: [{name: registry}]
 "#;
 
     /// What the application rules can ask of the index, as plain data.
@@ -375,6 +385,7 @@ spec:
             "pdb": [ix.pdb_selects(ns, web.as_ref()), ix.pdb_selects(ns, other.as_ref())],
             "netpol": [ix.network_policy_selects(ns, web.as_ref()), ix.network_policy_selects(ns, other.as_ref())],
             "podmonitor": [ix.pod_monitor_selects(ns, web.as_ref()), ix.pod_monitor_selects(ns, other.as_ref())],
+            "serviceaccount": ix.find("ServiceAccount", ns, "web").map(|o| o.get("automountServiceAccountToken").cloned()),
         })
     }
 
@@ -393,6 +404,7 @@ spec:
         assert_eq!(expected["pdb"], json!([true, false]));
         assert_eq!(expected["netpol"], json!([true, false]));
         assert_eq!(expected["podmonitor"], json!([true, false]));
+        assert_eq!(expected["serviceaccount"], json!(false));
         // And the fields nothing looks up are gone.
         let service = &slimmed[0];
         assert!(service.get("spec.ports").is_none());

@@ -13,7 +13,7 @@ use crate::registry::{
     SA_TOKEN,
 };
 
-pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
+pub(crate) fn check_workload(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: &mut Sink<'_>) {
     let long_running = matches!(
         w.template.kind,
         WorkloadKind::Deployment
@@ -91,19 +91,56 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-    if w.template.spec.automount_service_account_token != Some(false) {
-        let path = w.template.object_path("spec.automountServiceAccountToken");
-        sink.emit(
-            SA_TOKEN,
-            w.object,
-            &path,
-            None,
-            format!(
-                "{} {} mounts a service-account token (automountServiceAccountToken is not false)",
-                w.object.kind, w.object.name
-            ),
-        );
-    }
+    sa_token(w, ix, sink);
+}
+
+/// `plus.sa-token-automount`, as the kubelet decides: the pod's own
+/// `automountServiceAccountToken` wins; left out, its ServiceAccount's decides; left out there
+/// too, the token is mounted. The ServiceAccount is read when the application ships it (`ix`:
+/// an application check); the admission webhook sees the pod alone and asks for the field on
+/// the pod.
+fn sa_token(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: &mut Sink<'_>) {
+    let spec = &w.template.spec;
+    let account = spec
+        .service_account_name
+        .as_deref()
+        .or(spec.service_account.as_deref())
+        .filter(|a| !a.is_empty())
+        .unwrap_or("default");
+    let why = match spec.automount_service_account_token {
+        Some(false) => return,
+        Some(true) => "the pod spec sets automountServiceAccountToken: true".to_owned(),
+        None => {
+            let ns = w.object.namespace.as_deref();
+            let sa = ix.and_then(|ix| ix.find("ServiceAccount", ns, account));
+            match sa.and_then(|sa| sa.get("automountServiceAccountToken")) {
+                Some(Value::Bool(false)) => return,
+                Some(Value::Bool(true)) => format!(
+                    "its ServiceAccount {account} sets automountServiceAccountToken: true and the \
+                     pod spec does not override it"
+                ),
+                _ if sa.is_some() => format!(
+                    "neither the pod spec nor its ServiceAccount {account} sets \
+                     automountServiceAccountToken: false"
+                ),
+                _ => format!(
+                    "the pod spec does not set automountServiceAccountToken: false (its \
+                     ServiceAccount {account} is not among the manifests)"
+                ),
+            }
+        }
+    };
+    let path = w.template.object_path("spec.automountServiceAccountToken");
+    sink.emit(
+        SA_TOKEN,
+        w.object,
+        &path,
+        None,
+        format!(
+            "{} {} mounts a service-account token: {why}",
+            w.object.kind, w.object.name
+        ),
+    );
 }
 
 pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {

@@ -869,19 +869,113 @@ spec:
                     "app/Deployment/web",
                     "spec.template.spec.automountServiceAccountToken",
                     6,
-                    "Deployment web mounts a service-account token (automountServiceAccountToken \
-                     is not false)",
+                    "Deployment web mounts a service-account token: the pod spec does not set \
+                     automountServiceAccountToken: false (its ServiceAccount default is not among \
+                     the manifests)",
                 ),
                 at(
                     "app/Pod/p",
                     "spec.automountServiceAccountToken",
                     13,
-                    "Pod p mounts a service-account token (automountServiceAccountToken is not \
-                     false)",
+                    "Pod p mounts a service-account token: the pod spec sets \
+                     automountServiceAccountToken: true",
                 ),
             ],
         )
         .object_scope(),
+        case(
+            SA_TOKEN,
+            "the ServiceAccount the pods run as decides when the pod spec says nothing",
+            r#"apiVersion: v1
+kind: ServiceAccount
+metadata: {name: quiet}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: loud}
+automountServiceAccountToken: true
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: silent}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: quiet}
+spec:
+  template:
+    spec:
+      serviceAccountName: quiet
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: loud}
+spec:
+  template:
+    spec:
+      serviceAccountName: loud
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: silent}
+spec:
+  template:
+    spec:
+      serviceAccount: silent
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: overridden}
+spec:
+  template:
+    spec:
+      serviceAccountName: quiet
+      automountServiceAccountToken: true
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: other}
+spec:
+  serviceAccountName: quiet
+  containers: [{name: web, image: "web:1"}]
+"#,
+            vec![
+                at(
+                    "Deployment/loud",
+                    "spec.template.spec.automountServiceAccountToken",
+                    29,
+                    "Deployment loud mounts a service-account token: its ServiceAccount loud sets \
+                     automountServiceAccountToken: true and the pod spec does not override it",
+                ),
+                at(
+                    "Deployment/silent",
+                    "spec.template.spec.automountServiceAccountToken",
+                    38,
+                    "Deployment silent mounts a service-account token: neither the pod spec nor \
+                     its ServiceAccount silent sets automountServiceAccountToken: false",
+                ),
+                at(
+                    "Deployment/overridden",
+                    "spec.template.spec.automountServiceAccountToken",
+                    49,
+                    "Deployment overridden mounts a service-account token: the pod spec sets \
+                     automountServiceAccountToken: true",
+                ),
+                at(
+                    "other/Pod/elsewhere",
+                    "spec.automountServiceAccountToken",
+                    55,
+                    "Pod elsewhere mounts a service-account token: the pod spec does not set \
+                     automountServiceAccountToken: false (its ServiceAccount quiet is not among \
+                     the manifests)",
+                ),
+            ],
+        ),
         case(
             SA_TOKEN,
             "automountServiceAccountToken: false",
