@@ -41,6 +41,8 @@ pub struct CheckOptions {
     pub scope: RuleScope,
     /// Rule ids to skip; `pss.*` style prefixes end in `*`.
     pub skip: Vec<String>,
+    /// Which image tags `plus.image-tag` takes as moving.
+    pub tags: crate::image::TagPolicy,
 }
 
 impl Default for CheckOptions {
@@ -50,6 +52,7 @@ impl Default for CheckOptions {
             groups: Groups::default(),
             scope: RuleScope::Application,
             skip: Vec::new(),
+            tags: Default::default(),
         }
     }
 }

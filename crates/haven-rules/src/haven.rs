@@ -8,7 +8,7 @@ use crate::engine::{Sink, Workload};
 use crate::index::AppIndex;
 use crate::registry::{CONTAINERISED, MANIFESTS, METRICS, RWO_SCALE, SCALABLE};
 
-/// Per workload: every container names an image.
+/// Per workload: every container names an image, by a reference the container runtime reads.
 pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
     let spec = &w.template.spec;
     let all = w
@@ -29,16 +29,19 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
                 }),
         );
     for (path, name, image) in all {
-        if image.is_none_or(|i| i.trim().is_empty()) {
-            let path = w.template.object_path(&format!("{path}.image"));
-            sink.emit(
-                CONTAINERISED,
-                w.object,
-                &path,
-                Some(name),
-                format!("container \"{name}\" names no image"),
-            );
-        }
+        let message = match image {
+            None => format!("container \"{name}\" names no image"),
+            Some(i) if i.trim().is_empty() => format!("container \"{name}\" names no image"),
+            Some(i) => match crate::image::parse(i) {
+                Ok(_) => continue,
+                Err(why) => format!(
+                    "image \"{i}\" of container \"{name}\" is no valid image reference ({why}): \
+                     the runtime cannot pull it (InvalidImageName)"
+                ),
+            },
+        };
+        let path = w.template.object_path(&format!("{path}.image"));
+        sink.emit(CONTAINERISED, w.object, &path, Some(name), message);
     }
 }
 

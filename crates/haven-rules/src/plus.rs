@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::engine::{Sink, Workload};
 use crate::haven::{is_read_write_many, max_replicas};
-use crate::image;
+use crate::image::{self, TagVerdict};
 use crate::index::AppIndex;
 use crate::registry::{
     DEFAULT_NAMESPACE, IMAGE_DIGEST, IMAGE_TAG, NETWORK_POLICY, PDB, PROBES, RESOURCES, RWX,
@@ -62,7 +62,10 @@ pub(crate) fn check_workload(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: 
         }
         if let Some(img) = c.image.as_deref().filter(|i| !i.trim().is_empty()) {
             let path = w.template.object_path(&format!("{base}.image"));
-            let r = image::parse(img);
+            // An invalid reference is `haven.containerised`'s.
+            let Ok(r) = image::parse(img) else { continue };
+            let moving =
+                |why: String| format!("image \"{img}\" of container \"{name}\" uses the tag {why}");
             match (r.tag, r.digest) {
                 (_, Some(_)) => {}
                 (None, None) => sink.emit(
@@ -72,22 +75,37 @@ pub(crate) fn check_workload(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: 
                     Some(name),
                     format!("image \"{img}\" of container \"{name}\" has no tag (means `latest`)"),
                 ),
-                (Some("latest"), None) => sink.emit(
-                    IMAGE_TAG,
-                    w.object,
-                    &path,
-                    Some(name),
-                    format!("image \"{img}\" of container \"{name}\" uses the moving tag `latest`"),
-                ),
-                (Some(_), None) => sink.emit(
-                    IMAGE_DIGEST,
-                    w.object,
-                    &path,
-                    Some(name),
-                    format!(
-                        "image \"{img}\" of container \"{name}\" is pinned by tag, not by digest"
-                    ),
-                ),
+                (Some(tag), None) => {
+                    let message = match sink.opts.tags.judge(tag) {
+                        TagVerdict::Pinned => {
+                            sink.emit(
+                                IMAGE_DIGEST,
+                                w.object,
+                                &path,
+                                Some(name),
+                                format!(
+                                    "image \"{img}\" of container \"{name}\" is pinned by tag, \
+                                     not by digest"
+                                ),
+                            );
+                            continue;
+                        }
+                        TagVerdict::Latest => {
+                            moving("`latest`, which moves with every release".into())
+                        }
+                        TagVerdict::NoVersion => moving(format!(
+                            "`{tag}`, which is no version and so may move (`--pinned-tag` names \
+                             tags that do not)"
+                        )),
+                        TagVerdict::MovingWord => moving(format!(
+                            "`{tag}`, which names a build published again under it"
+                        )),
+                        TagVerdict::Moving(p) => {
+                            moving(format!("`{tag}`, which `--moving-tag {p}` calls moving"))
+                        }
+                    };
+                    sink.emit(IMAGE_TAG, w.object, &path, Some(name), message);
+                }
             }
         }
     }

@@ -12,6 +12,12 @@ pub(super) fn cases() -> Vec<Case> {
     v
 }
 
+/// What an invalid image reference's finding says after the reason.
+const PULL: &str = "the runtime cannot pull it (InvalidImageName)";
+/// The reason for a reference outside the grammar.
+const FORMAT: &str = "it is no `[registry/]name[:tag][@digest]` (a tag is up to 128 letters, \
+                      digits, `_`, `.` and `-`, not starting with `.` or `-`)";
+
 fn containerised() -> Vec<Case> {
     vec![
         case(
@@ -55,6 +61,52 @@ spec:
                 .container("debug"),
             ],
         ),
+        case(
+            CONTAINERISED,
+            "image references the container runtime cannot read",
+            r#"apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers:
+  - {name: a, image: "nginx:"}
+  - {name: b, image: "Team/App:1.0"}
+  - {name: c, image: "app:1.0 "}
+  - {name: d, image: "app@sha256:0123456789abcdef0123456789abcdef"}
+  - {name: e, image: "registry.example.nl:5000/team/app:1.4.2"}
+"#,
+            vec![
+                at(
+                    "app/Pod/p",
+                    "spec.containers[0].image",
+                    6,
+                    &format!("image \"nginx:\" of container \"a\" is no valid image reference ({FORMAT}): {PULL}"),
+                )
+                .container("a"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[1].image",
+                    7,
+                    &format!("image \"Team/App:1.0\" of container \"b\" is no valid image reference (the repository name must be lowercase): {PULL}"),
+                )
+                .container("b"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[2].image",
+                    8,
+                    &format!("image \"app:1.0 \" of container \"c\" is no valid image reference ({FORMAT}): {PULL}"),
+                )
+                .container("c"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[3].image",
+                    9,
+                    &format!("image \"app@sha256:0123456789abcdef0123456789abcdef\" of container \"d\" is no valid image reference (the digest has the wrong length for its algorithm): {PULL}"),
+                )
+                .container("d"),
+            ],
+        )
+        .object_scope(),
         case(
             CONTAINERISED,
             "the path leads into a Deployment's pod template",

@@ -116,6 +116,8 @@ pub(super) struct Case {
     namespace: Option<&'static str>,
     /// The YAML is a chart rendered with the placeholder release namespace.
     chart: bool,
+    /// `--pinned-tag` and `--moving-tag` patterns.
+    tags: (&'static [&'static str], &'static [&'static str]),
 }
 
 /// A case of `rule` on `yaml` expecting exactly `expect` (empty: a negative case).
@@ -136,6 +138,7 @@ pub(super) fn case(
         errors: 0,
         namespace: None,
         chart: false,
+        tags: (&[], &[]),
     }
 }
 
@@ -176,6 +179,16 @@ impl Case {
         self
     }
 
+    /// Checked with `--pinned-tag` for each of `pinned` and `--moving-tag` for each of `moving`.
+    pub(super) fn tags(
+        mut self,
+        pinned: &'static [&'static str],
+        moving: &'static [&'static str],
+    ) -> Self {
+        self.tags = (pinned, moving);
+        self
+    }
+
     fn covers(&self, rule: &str) -> bool {
         match self.rule.strip_suffix('*') {
             Some(family) => rule.starts_with(family),
@@ -198,6 +211,20 @@ impl Case {
         let opts = CheckOptions {
             pss: Some((self.pss, Version::LATEST)),
             scope: self.scope,
+            tags: crate::TagPolicy {
+                pinned: self
+                    .tags
+                    .0
+                    .iter()
+                    .map(|p| p.parse().expect("pattern"))
+                    .collect(),
+                moving: self
+                    .tags
+                    .1
+                    .iter()
+                    .map(|p| p.parse().expect("pattern"))
+                    .collect(),
+            },
             ..CheckOptions::default()
         };
         let waivers = match self.waivers {

@@ -321,7 +321,8 @@ spec:
                     "app/Pod/p",
                     "spec.containers[0].image",
                     8,
-                    "image \"nginx:latest\" of container \"a\" uses the moving tag `latest`",
+                    "image \"nginx:latest\" of container \"a\" uses the tag `latest`, which moves \
+                     with every release",
                 )
                 .container("a"),
                 at(
@@ -332,15 +333,97 @@ spec:
                      (means `latest`)",
                 )
                 .container("b"),
-                at(
-                    "app/Pod/p",
-                    "spec.containers[5].image",
-                    13,
-                    "image \"nginx:\" of container \"f\" has no tag (means `latest`)",
-                )
-                .container("f"),
             ],
         ),
+        case(
+            IMAGE_TAG,
+            "tags that look like no version move; versions with a suffix do not, unless it \
+             names a moving build",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: a, image: "app:stable"}
+      - {name: b, image: "app:feature-debug-build"}
+      - {name: c, image: "postgres:13.x.y"}
+      - {name: d, image: "app:1.2-nightly"}
+      - {name: e, image: "bitnami/postgresql:16.4.0-debian-12-r7"}
+      - {name: f, image: "app:v2"}
+      - {name: g, image: "app:a1b2c3d"}
+"#,
+            vec![
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[0].image",
+                    8,
+                    "image \"app:stable\" of container \"a\" uses the tag `stable`, which is no \
+                     version and so may move (`--pinned-tag` names tags that do not)",
+                )
+                .container("a"),
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[1].image",
+                    9,
+                    "image \"app:feature-debug-build\" of container \"b\" uses the tag \
+                     `feature-debug-build`, which is no version and so may move (`--pinned-tag` \
+                     names tags that do not)",
+                )
+                .container("b"),
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[2].image",
+                    10,
+                    "image \"postgres:13.x.y\" of container \"c\" uses the tag `13.x.y`, which \
+                     is no version and so may move (`--pinned-tag` names tags that do not)",
+                )
+                .container("c"),
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[3].image",
+                    11,
+                    "image \"app:1.2-nightly\" of container \"d\" uses the tag `1.2-nightly`, \
+                     which names a build published again under it",
+                )
+                .container("d"),
+            ],
+        )
+        .object_scope(),
+        case(
+            IMAGE_TAG,
+            "--pinned-tag and --moving-tag decide before the tag's shape, moving first",
+            r#"apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers:
+  - {name: a, image: "minio:RELEASE.2024-01-01T00-00-00Z"}
+  - {name: b, image: "app:13"}
+  - {name: c, image: "app:13.1"}
+  - {name: d, image: "app:stable"}
+"#,
+            vec![
+                at(
+                    "app/Pod/p",
+                    "spec.containers[1].image",
+                    7,
+                    "image \"app:13\" of container \"b\" uses the tag `13`, which \
+                     `--moving-tag [0-9]+` calls moving",
+                )
+                .container("b"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[3].image",
+                    9,
+                    "image \"app:stable\" of container \"d\" uses the tag `stable`, which \
+                     `--moving-tag stable` calls moving",
+                )
+                .container("d"),
+            ],
+        )
+        .tags(&["RELEASE\\..*", "stable"], &["[0-9]+", "stable"]),
         case(
             IMAGE_TAG,
             "a version tag, with or without a digest",
