@@ -293,7 +293,10 @@ fn chart_version(dir: &Path) -> Option<String> {
 /// Sets `condition` (`a.b.enabled`, the first of a comma list) to false in `values`.
 fn disable(values: &mut Value, condition: &str) {
     let first = condition.split(',').next().unwrap_or_default().trim();
-    assert!(!first.is_empty(), "a missing dependency without a condition");
+    assert!(
+        !first.is_empty(),
+        "a missing dependency without a condition"
+    );
     let mut keys: Vec<&str> = first.split('.').collect();
     let last = keys.pop().unwrap();
     let mut at = values;
@@ -304,7 +307,9 @@ fn disable(values: &mut Value, condition: &str) {
             .entry(key)
             .or_insert_with(|| json!({}));
     }
-    at.as_object_mut().unwrap().insert(last.to_owned(), json!(false));
+    at.as_object_mut()
+        .unwrap()
+        .insert(last.to_owned(), json!(false));
 }
 
 /// Copies a folder; the shared files are read-only, and so are their copies.

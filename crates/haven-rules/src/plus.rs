@@ -143,7 +143,7 @@ fn sa_token(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: &mut Sink<'_>) {
                 ),
                 _ => format!(
                     "the pod spec does not set automountServiceAccountToken: false (its \
-                     ServiceAccount {account} is not among the manifests)"
+                     ServiceAccount {account} is not among the manifests in its namespace)"
                 ),
             }
         }

@@ -206,7 +206,8 @@ static OWN_RULES: [RuleInfo; 17] = [
         RuleScope::Object,
         "Value read differently by Kubernetes (YAML 1.1)",
         "Kubernetes reads YAML with YAML 1.1 rules: unquoted `on`, `yes`, `y`, `off`, `no` are booleans, `0755` is \
-         octal. Editors and most linters use YAML 1.2 and show something else.",
+         octal. Editors and most linters use YAML 1.2 and show something else. (Octal file modes of volumes, \
+         `defaultMode: 0644`, are read as meant and not reported.)",
         "Quote the value if you meant a string (`\"on\"`), or write the number in decimal.",
     ),
     haven(

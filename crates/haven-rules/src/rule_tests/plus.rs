@@ -954,7 +954,7 @@ spec:
                     6,
                     "Deployment web mounts a service-account token: the pod spec does not set \
                      automountServiceAccountToken: false (its ServiceAccount default is not among \
-                     the manifests)",
+                     the manifests in its namespace)",
                 ),
                 at(
                     "app/Pod/p",
@@ -1055,7 +1055,7 @@ spec:
                     55,
                     "Pod elsewhere mounts a service-account token: the pod spec does not set \
                      automountServiceAccountToken: false (its ServiceAccount quiet is not among \
-                     the manifests)",
+                     the manifests in its namespace)",
                 ),
             ],
         ),
