@@ -228,6 +228,19 @@ pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
 pub(crate) fn check_application_workload(w: &Workload<'_>, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
     let labels = w.pod_labels();
     let ns = w.object.namespace.as_deref();
+    // A workload that names no namespace, checked without `--namespace`, is related to nothing
+    // in `default`: where it lands is the installer's choice. When something in `default` would
+    // have matched, the finding says how to check it as installed there.
+    let elsewhere = |found: bool, what: &str| {
+        if ns.is_none() && found {
+            format!(
+                " in its namespace (a {what} in `default` does: pass --namespace default if \
+                 that is where it is installed)"
+            )
+        } else {
+            String::new()
+        }
+    };
     if let Some(replicas) = w.replicas()
         && let Some(max) = max_replicas(w, ix).filter(|&m| m > 1)
         && !ix.pdb_selects(ns, labels)
@@ -237,26 +250,34 @@ pub(crate) fn check_application_workload(w: &Workload<'_>, ix: &AppIndex<'_>, si
         } else {
             format!("runs {replicas} replicas")
         };
+        let hint = elsewhere(
+            ix.pdb_selects(Some("default"), labels),
+            "PodDisruptionBudget",
+        );
         sink.emit(
             PDB,
             w.object,
             "spec.replicas",
             None,
             format!(
-                "{} {} {runs}, but no PodDisruptionBudget selects its pods",
+                "{} {} {runs}, but no PodDisruptionBudget selects its pods{hint}",
                 w.object.kind, w.object.name
             ),
         );
     }
     if w.template.kind != WorkloadKind::PodTemplate && !ix.network_policy_selects(ns, labels) {
         let path = w.template.object_path("metadata.labels");
+        let hint = elsewhere(
+            ix.network_policy_selects(Some("default"), labels),
+            "NetworkPolicy",
+        );
         sink.emit(
             NETWORK_POLICY,
             w.object,
             &path,
             None,
             format!(
-                "no NetworkPolicy selects the pods of {} {}",
+                "no NetworkPolicy selects the pods of {} {}{hint}",
                 w.object.kind, w.object.name
             ),
         );

@@ -675,14 +675,53 @@ spec:
                 "Deployment/web",
                 "spec.replicas",
                 5,
-                &format!("Deployment web runs 2 replicas, {TEXT}"),
+                &format!(
+                    "Deployment web runs 2 replicas, {TEXT} in its namespace (a \
+                     PodDisruptionBudget in `default` does: pass --namespace default if that is \
+                     where it is installed)"
+                ),
             )],
         ),
     ]
 }
 
 fn network_policy() -> Vec<Case> {
+    const UNPLACED: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: web}}
+"#;
     vec![
+        case(
+            NETWORK_POLICY,
+            "without --namespace, a policy in `default` is not where the workload goes",
+            UNPLACED,
+            vec![at(
+                "Deployment/web",
+                "spec.template.metadata.labels",
+                6,
+                "no NetworkPolicy selects the pods of Deployment web in its namespace (a \
+                 NetworkPolicy in `default` does: pass --namespace default if that is where it is \
+                 installed)",
+            )],
+        ),
+        case(
+            NETWORK_POLICY,
+            "installed with --namespace default, a policy in `default` selects the workload",
+            UNPLACED,
+            vec![],
+        )
+        .namespace("default"),
         case(
             NETWORK_POLICY,
             "no policy selects the pods (one in another namespace does not count)",
