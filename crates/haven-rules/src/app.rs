@@ -52,6 +52,7 @@ fn looked_up(kind: &str) -> bool {
                 | "PersistentVolumeClaim"
                 | "ConfigMap"
                 | "ServiceAccount"
+                | "Secret"
         )
 }
 

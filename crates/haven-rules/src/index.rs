@@ -269,9 +269,12 @@ pub(crate) fn slim(object: &mut Object) {
     .into_iter()
     .flatten()
     .collect();
-    if let Some(Value::Object(data)) = root.remove("data") {
-        let keys = data.into_iter().map(|(k, _)| (k, Value::Null)).collect();
-        kept.insert("data".to_owned(), Value::Object(keys));
+    // The keys of a ConfigMap's or Secret's data, not their values (no secret stays in memory).
+    for field in ["data", "stringData"] {
+        if let Some(Value::Object(data)) = root.remove(field) {
+            let keys = data.into_iter().map(|(k, _)| (k, Value::Null)).collect();
+            kept.insert(field.to_owned(), Value::Object(keys));
+        }
     }
     // A ServiceAccount's say on token mounting (`plus.sa-token-automount`).
     if let Some(automount) = root.remove("automountServiceAccountToken") {
@@ -357,6 +360,12 @@ kind: ServiceAccount
 metadata: {name: web, namespace: zaken}
 automountServiceAccountToken: false
 imagePullSecrets: [{name: registry}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: otel, namespace: zaken}
+stringData: {OTEL_EXPORTER_OTLP_HEADERS: "secret"}
+data: {TOKEN: c2VjcmV0}
 "#;
 
     /// What the application rules can ask of the index, as plain data.
@@ -385,6 +394,7 @@ imagePullSecrets: [{name: registry}]
             "pdb": [ix.pdb_selects(ns, web.as_ref()), ix.pdb_selects(ns, other.as_ref())],
             "netpol": [ix.network_policy_selects(ns, web.as_ref()), ix.network_policy_selects(ns, other.as_ref())],
             "podmonitor": [ix.pod_monitor_selects(ns, web.as_ref()), ix.pod_monitor_selects(ns, other.as_ref())],
+            "secret": ix.find("Secret", ns, "otel").map(|o| [o.get("stringData").and_then(|d| d.as_object()).map(|d| d.keys().cloned().collect::<Vec<_>>()), o.get("data").and_then(|d| d.as_object()).map(|d| d.keys().cloned().collect::<Vec<_>>())]),
             "serviceaccount": ix.find("ServiceAccount", ns, "web").map(|o| o.get("automountServiceAccountToken").cloned()),
         })
     }
@@ -405,6 +415,12 @@ imagePullSecrets: [{name: registry}]
         assert_eq!(expected["netpol"], json!([true, false]));
         assert_eq!(expected["podmonitor"], json!([true, false]));
         assert_eq!(expected["serviceaccount"], json!(false));
+        assert_eq!(
+            expected["secret"],
+            json!([["OTEL_EXPORTER_OTLP_HEADERS"], ["TOKEN"]])
+        );
+        let secret = slimmed.iter().find(|o| o.kind == "Secret").unwrap();
+        assert_eq!(secret.get("data.TOKEN"), Some(&serde_json::Value::Null));
         // And the fields nothing looks up are gone.
         let service = &slimmed[0];
         assert!(service.get("spec.ports").is_none());

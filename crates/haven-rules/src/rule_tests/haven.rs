@@ -570,6 +570,64 @@ data: {OTEL_SERVICE_NAME: worker, LOG_LEVEL: info}
         ),
         case(
             METRICS,
+            "an OTLP exporter endpoint from a Secret, or from a ConfigMap under envFrom's prefix",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web:1
+        envFrom: [{secretRef: {name: otel}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: worker
+        image: worker:1
+        envFrom: [{prefix: OTEL_EXPORTER_OTLP_, configMapRef: {name: short}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: beat, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: beat
+        image: beat:1
+        envFrom: [{prefix: X_, configMapRef: {name: full}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: otel, namespace: app}
+stringData: {OTEL_EXPORTER_OTLP_ENDPOINT: "http://alloy:4318"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: short, namespace: app}
+data: {ENDPOINT: "http://alloy:4318"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: full, namespace: app}
+data: {OTEL_EXPORTER_OTLP_ENDPOINT: "http://alloy:4318"}
+"#,
+            vec![no_metrics(
+                "app/Deployment/beat",
+                "spec.template.spec.containers",
+                29,
+                "Deployment beat",
+            )],
+        ),
+        case(
+            METRICS,
             "a PodMonitor selecting the pods; one selecting other pods does not count",
             r#"apiVersion: apps/v1
 kind: Deployment
