@@ -141,6 +141,10 @@ fn sa_token(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: &mut Sink<'_>) {
                     "neither the pod spec nor its ServiceAccount {account} sets \
                      automountServiceAccountToken: false"
                 ),
+                // One object alone (the admission webhook): its ServiceAccount is not at hand.
+                _ if ix.is_none() => {
+                    "the pod spec does not set automountServiceAccountToken: false".to_owned()
+                }
                 _ => format!(
                     "the pod spec does not set automountServiceAccountToken: false (its \
                      ServiceAccount {account} is not among the manifests in its namespace)"

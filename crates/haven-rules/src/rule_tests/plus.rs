@@ -992,8 +992,7 @@ spec:
                     "spec.template.spec.automountServiceAccountToken",
                     6,
                     "Deployment web mounts a service-account token: the pod spec does not set \
-                     automountServiceAccountToken: false (its ServiceAccount default is not among \
-                     the manifests in its namespace)",
+                     automountServiceAccountToken: false",
                 ),
                 at(
                     "app/Pod/p",
