@@ -166,13 +166,40 @@ s = [r.get("summary", {}) for r in d if r.get("check_type") == "kubernetes"]
 print(s[0].get("resource_count", "?") if s else "?", s[0].get("parsing_errors", "?") if s else "?")' "$WORK/checkov.json")
 fi
 
+# ----------------------------------------------------------------- shared charts
+# The upstream charts of ../shared/charts, each rendered by tools/helm (Helm's engine) and
+# checked in one `haven app check` run: rendering dominates, so it runs on every core.
+CHARTS_LINE="not measured (needs ../shared/charts and helm-python-sdk for tools/helm)"
+SHARED_CHARTS="$ROOT/../shared/charts"
+if [ "$run_haven" = 1 ] && [ -d "$SHARED_CHARTS" ] && python3 -c 'import helm_python' 2>/dev/null; then
+  charts=()
+  for d in "$SHARED_CHARTS"/*/; do [ -f "$d/Chart.yaml" ] && charts+=("$d"); done
+  say "checking the ${#charts[@]} charts of ../shared/charts (rendering included)"
+  start=$EPOCHREALTIME
+  set +e
+  "$HAVEN" app check "${charts[@]}" --helm "$ROOT/tools/helm" --format json >"$WORK/charts.json" 2>"$WORK/charts.err"
+  set -e
+  end=$EPOCHREALTIME
+  CHARTS_LINE=$(python3 - "$start" "$end" "$WORK/charts.json" "${#charts[@]}" <<'PY'
+import json, sys
+start, end, report, charts = sys.argv[1:]
+try:
+    s = json.load(open(report))["summary"]
+except Exception:
+    print(f"{float(end) - float(start):.1f} s for {charts} charts, report unreadable"); sys.exit()
+print(f"{float(end) - float(start):.1f} s for {charts} charts ({s['objects']} objects, "
+      f"{s['findings']} findings, {s['errors']} charts or documents unreadable)")
+PY
+)
+fi
+
 # ----------------------------------------------------------------- report
 python3 - "$DOCS" "$WORKLOAD_DOCS" "$FILES" "${HAVEN_BEST:-}" "${HAVEN_RSS_KB:-}" "${HAVEN_OBJECTS:-}" \
   "${CK_DOCS:-}" "${CK_SECS:-}" "${CK_BASE_SECS:-}" "${CK_RESOURCES:-}" "$RUNS" \
-  "$TARGET_DOCS_PER_S" "$TARGET_RATIO" "$strict" <<'PY'
+  "$TARGET_DOCS_PER_S" "$TARGET_RATIO" "$strict" "$CHARTS_LINE" <<'PY'
 import sys
 (docs, workloads, files, h_secs, h_rss, h_objs, c_docs, c_secs, c_base, c_res, runs,
- t_rate, t_ratio, strict) = sys.argv[1:]
+ t_rate, t_ratio, strict, charts_line) = sys.argv[1:]
 docs, workloads, t_rate, t_ratio = int(docs), int(workloads), float(t_rate), float(t_ratio)
 print()
 print("haven app check benchmark")
@@ -203,6 +230,7 @@ if c_secs:
     print("                       (measured on the sample only, not the full corpus)")
 else:
     print("checkov                not measured (--skip-checkov)")
+print(f"../shared/charts       {charts_line}")
 print()
 if h_rate is not None:
     ok = h_rate >= t_rate

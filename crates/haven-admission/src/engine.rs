@@ -180,6 +180,7 @@ impl Workload for EngineObject {
             },
             scope: RuleScope::Object,
             skip: Vec::new(),
+            tags: Default::default(),
         };
         let outcome = haven_rules::check(&self.objects, &opts);
         if let Some(e) = outcome.errors.first() {

@@ -433,6 +433,7 @@ impl<'a> Pod<'a> {
             },
             scope: RuleScope::Object,
             skip: Vec::new(),
+            tags: Default::default(),
         };
         let mut findings = Vec::new();
         haven_rules::pss_findings(

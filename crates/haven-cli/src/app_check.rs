@@ -64,6 +64,10 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         },
         scope: RuleScope::Application,
         skip: args.skip.clone(),
+        tags: haven_rules::TagPolicy {
+            pinned: args.pinned_tag.clone(),
+            moving: args.moving_tag.clone(),
+        },
     };
     for note in &listed.notes {
         eprintln!("haven: note: {note}");

@@ -276,6 +276,14 @@ pub struct CheckArgs {
     /// Skip a rule by id, or every rule with a prefix (`plus.*`); repeatable.
     #[arg(long, value_name = "RULE", help_heading = "Rules")]
     pub skip: Vec<String>,
+    /// Image tags to take as fixed versions although they look like none (`plus.image-tag`):
+    /// a regular expression matching the whole tag, e.g. `RELEASE\..*`; repeatable.
+    #[arg(long, value_name = "REGEX", help_heading = "Rules")]
+    pub pinned_tag: Vec<haven_rules::TagPattern>,
+    /// Image tags to take as moving although they look like versions, e.g. `[0-9]+` for
+    /// major-only tags; matched before --pinned-tag; repeatable.
+    #[arg(long, value_name = "REGEX", help_heading = "Rules")]
+    pub moving_tag: Vec<haven_rules::TagPattern>,
     /// Waiver file (YAML, `kind: WaiverList`); repeatable.
     #[arg(
         short = 'w',

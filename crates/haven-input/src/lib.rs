@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime};
 
 use haven_io::process::{Limits, Mode, ProcessError, run};
 use haven_model::limits::MAX_INPUT_BYTES;
-use haven_model::{InputError, InputErrorKind, LoadOutcome, Source, SourceText};
+use haven_model::{
+    InputError, InputErrorKind, LoadOutcome, RELEASE_NAMESPACE_PLACEHOLDER, Source, SourceText,
+};
 
 /// How `helm template` is run for chart inputs.
 #[derive(Debug, Clone)]
@@ -56,7 +58,20 @@ impl Default for HelmOptions {
 
 mod chart;
 
-/// Renders a chart directory to a multi-document YAML stream. `Sync`: a chart is rendered twice
+impl HelmOptions {
+    /// The release namespace charts are rendered with: the one given, except that none, or
+    /// `default`, is rendered as [`RELEASE_NAMESPACE_PLACEHOLDER`], so that the check can tell
+    /// what the chart put in `default` from what the release namespace put there.
+    pub fn render_namespace(&self) -> &str {
+        match self.namespace.as_deref() {
+            None | Some("default") => RELEASE_NAMESPACE_PLACEHOLDER,
+            Some(ns) => ns,
+        }
+    }
+}
+
+/// Renders a chart directory to a multi-document YAML stream, with
+/// [`HelmOptions::render_namespace`] as the release namespace. `Sync`: a chart is rendered twice
 /// at once, as it is and with its template lines tagged (see `chart.rs`).
 pub trait ChartRenderer: Sync {
     fn render(&self, chart: &Path, opts: &HelmOptions) -> Result<String, InputError>;
@@ -85,8 +100,11 @@ impl ChartRenderer for HelmCommand {
     fn render(&self, chart: &Path, opts: &HelmOptions) -> Result<String, InputError> {
         let chart_name = chart.display().to_string();
         let Some(helm) = Self::locate(opts) else {
-            return Err(helm_not_found(&chart_name));
+            return Err(helm_not_found(&chart_name, None));
         };
+        if opts.helm.is_some() && !helm.exists() {
+            return Err(helm_not_found(&chart_name, Some(&helm)));
+        }
         let mut cmd = Command::new(&helm);
         cmd.arg("template").arg(&opts.release).arg(chart);
         for v in &opts.values {
@@ -98,9 +116,7 @@ impl ChartRenderer for HelmCommand {
         for s in &opts.set_string {
             cmd.arg("--set-string").arg(s);
         }
-        if let Some(ns) = &opts.namespace {
-            cmd.arg("--namespace").arg(ns);
-        }
+        cmd.arg("--namespace").arg(opts.render_namespace());
         if let Some(kv) = &opts.kube_version {
             cmd.arg("--kube-version").arg(kv);
         }
@@ -132,16 +148,32 @@ impl ChartRenderer for HelmCommand {
 /// Lines of helm's error output quoted when it fails: its last lines say why.
 const STDERR_LINES: usize = 20;
 
-/// The error for a chart input when no helm is available: it says how to pipe instead.
-fn helm_not_found(chart_name: &str) -> InputError {
+/// The error for a chart input when no helm can be run (the file named is the chart, so the
+/// message does not name it again before the advice); `given`: the `--helm` that is no file.
+fn helm_not_found(chart_name: &str, given: Option<&Path>) -> InputError {
     InputError::new(
         InputErrorKind::Render,
         chart_name,
         0,
-        format!(
-            "{chart_name} is a Helm chart, but no `helm` was found on PATH. Install helm, pass --helm PATH, \
-             or render the chart yourself and pipe it in:\n    helm template my-release {chart_name} | haven app check -"
+        format!("is a Helm chart, and {}", helm_advice(chart_name, given)),
+    )
+}
+
+/// What to do when no helm is found: where haven looked, how to get one (tools/helm of haven's
+/// source tree is a `helm template` on Helm's own engine from PyPI), or how to render and pipe.
+fn helm_advice(chart: &str, given: Option<&Path>) -> String {
+    let looked = match given {
+        Some(p) => format!(
+            "the helm given by --helm (or HAVEN_HELM), {}, is no file",
+            p.display()
         ),
+        None => "no `helm` was found on PATH".to_owned(),
+    };
+    format!(
+        "{looked}: install Helm (https://helm.sh/docs/intro/install/), or pass --helm PATH (or set \
+         HAVEN_HELM) to one, such as tools/helm from haven's source tree (`helm template` on Helm's own \
+         engine; needs `pip install helm-python-sdk`); or render the chart yourself and pipe it in: \
+         `helm template my-release {chart} | haven app check -`"
     )
 }
 
@@ -505,6 +537,8 @@ fn render_chart(dir: &Path, renderer: &dyn ChartRenderer, helm: &HelmOptions, c:
                 name: format!("helm template {name}"),
                 chart_dir: Some(name),
                 template_lines: rendered.lines,
+                release_namespace_placeholder: helm.render_namespace()
+                    == RELEASE_NAMESPACE_PLACEHOLDER,
                 text: rendered.text,
             }));
         }
@@ -684,21 +718,40 @@ mod tests {
     }
 
     #[test]
-    fn missing_helm_explains_how_to_pipe() {
+    fn missing_helm_says_what_to_do_in_one_line() {
         let dir = tempfile::tempdir().unwrap();
+        let given = dir.path().join("no-such-helm");
         let opts = HelmOptions {
-            helm: Some(dir.path().join("no-such-helm")),
+            helm: Some(given.clone()),
             ..Default::default()
         };
         let err = HelmCommand.render(dir.path(), &opts).unwrap_err();
-        assert!(err.message.contains("could not run"), "{}", err.message);
-        let err = helm_not_found("charts/app");
         assert_eq!(err.kind, InputErrorKind::Render);
         assert!(
-            err.message
-                .contains("helm template my-release charts/app | haven app check -"),
+            err.message.contains(&format!(
+                "--helm (or HAVEN_HELM), {}, is no file",
+                given.display()
+            )),
             "{}",
             err.message
         );
+        let err = helm_not_found("charts/app", None);
+        assert_eq!(err.kind, InputErrorKind::Render);
+        assert_eq!(&*err.file, "charts/app");
+        let m = &err.message;
+        // One line (reports print a line break as a literal `\u{a}`), the chart named by the
+        // error's file and once more only in the command to pipe, and tools/helm as a way out.
+        assert!(!m.contains('\n'), "{m}");
+        assert!(
+            m.starts_with("is a Helm chart, and no `helm` was found on PATH"),
+            "{m}"
+        );
+        assert_eq!(m.matches("charts/app").count(), 1, "{m}");
+        assert!(
+            m.contains("helm template my-release charts/app | haven app check -"),
+            "{m}"
+        );
+        assert!(m.contains("--helm PATH"), "{m}");
+        assert!(m.contains("tools/helm"), "{m}");
     }
 }

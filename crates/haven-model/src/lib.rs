@@ -29,7 +29,8 @@ pub use finding::{
 pub use load::Document;
 pub use node::Node;
 pub use object::{
-    LoadOutcome, Object, Origin, Source, SourceText, StreamName, load_document, load_objects,
+    LoadOutcome, Object, Origin, RELEASE_NAMESPACE_PLACEHOLDER, Source, SourceText, StreamName,
+    load_document, load_objects,
 };
 pub use quantity::Quantity;
 pub use suggest::did_you_mean;

@@ -316,6 +316,16 @@ fn helm_error(origin: Origin<'_>, raw: &yaml::RawDocument<'_>, mut e: InputError
     e.line = line;
     e
 }
+/// The release namespace a chart is rendered with when the user names none, or names
+/// `default`: `helm template` would print `default` wherever a template writes
+/// `{{ .Release.Namespace }}`, and `namespace: default` written by the chart could then not be
+/// told from the namespace the release is installed into. Rendered with this instead, every
+/// place the release namespace went is known.
+///
+/// Seven characters like `default`, so that names built from it and cut to 63 characters
+/// (`trunc 63`) are cut where Helm would cut them; a valid namespace, so that templates which
+/// check it accept it; with a `-`, which no generated password, base64 or hex text contains.
+pub const RELEASE_NAMESPACE_PLACEHOLDER: &str = "hvn-rns";
 
 /// One input stream held in memory: a file, standard input, or a chart's rendered output.
 #[derive(Debug, Clone)]
@@ -326,6 +336,9 @@ pub struct Source {
     pub chart_dir: Option<String>,
     /// For rendered charts whose template lines were tagged: where each line of `text` came from.
     pub template_lines: Option<Arc<TemplateLines>>,
+    /// A chart rendered with [`RELEASE_NAMESPACE_PLACEHOLDER`] as its release namespace: that
+    /// text in it stands for the namespace the release is installed into.
+    pub release_namespace_placeholder: bool,
     pub text: String,
 }
 
@@ -335,6 +348,7 @@ impl Source {
             name: name.into(),
             chart_dir: None,
             template_lines: None,
+            release_namespace_placeholder: false,
             text,
         }
     }

@@ -51,6 +51,8 @@ fn looked_up(kind: &str) -> bool {
                 | "ServiceMonitor"
                 | "PersistentVolumeClaim"
                 | "ConfigMap"
+                | "ServiceAccount"
+                | "Secret"
         )
 }
 
@@ -159,7 +161,7 @@ impl<'o> AppCheck<'o> {
             if let [object] = out.objects.as_mut_slice()
                 && looked_up(&object.kind)
             {
-                self.default_namespace(object);
+                self.place(&source, object);
                 check_object(&mut self.run, object, None);
                 let first = self.looked_up.is_empty().then(|| Box::new(object.clone()));
                 let mut object = out.objects.pop().expect("one object");
@@ -170,7 +172,7 @@ impl<'o> AppCheck<'o> {
             }
             let start = self.kept.len();
             for mut object in out.objects {
-                self.default_namespace(&mut object);
+                self.place(&source, &mut object);
                 self.kept.push(object);
             }
             self.entries.push(Entry::Kept(start..self.kept.len()));
@@ -187,13 +189,12 @@ impl<'o> AppCheck<'o> {
         self.sources.push(source);
     }
 
-    fn default_namespace(&self, object: &mut Object) {
-        if let Some(ns) = &self.namespace
-            && object.namespace.is_none()
-            && object.is_namespaced()
-        {
-            object.namespace = Some(ns.clone());
-        }
+    fn place(&self, source: &Source, object: &mut Object) {
+        place(
+            object,
+            source.release_namespace_placeholder,
+            self.namespace.as_deref(),
+        );
     }
 
     /// Second pass: checks every document, applies waivers, sorts. For checks whose sources
@@ -213,7 +214,10 @@ impl<'o> AppCheck<'o> {
         texts: &mut dyn SourceText,
     ) -> AppOutcome {
         let mut run = std::mem::replace(&mut self.run, Run::new(self.opts));
-        let index = AppIndex::new(self.looked_up.iter().chain(&self.kept));
+        let index = AppIndex::new(
+            self.looked_up.iter().chain(&self.kept),
+            self.namespace.as_deref(),
+        );
         let streams: Vec<StreamName<'_>> = self
             .sources
             .iter()
@@ -262,7 +266,7 @@ impl<'o> AppCheck<'o> {
                     load_document(&streams[source], &raw, &mut out);
                     run.errors.append(&mut out.errors);
                     for mut object in out.objects {
-                        self.default_namespace(&mut object);
+                        self.place(&self.sources[source], &mut object);
                         check(&mut run, &mut seen, &object);
                     }
                 }
@@ -361,6 +365,21 @@ impl SourceText for NotHeld {
             0,
             "its text was let go after the first pass and nothing can read it again",
         ))
+    }
+}
+
+/// Puts an object of a source into its effective namespace: the release namespace
+/// (`namespace`, from `--namespace`, else unnamed) unless it names its own. `placeholder`: the
+/// source is a chart rendered with the placeholder release namespace (see [`crate::namespace`]).
+pub(crate) fn place(object: &mut Object, placeholder: bool, namespace: Option<&str>) {
+    if placeholder {
+        crate::namespace::map_placeholder(object);
+    }
+    if let Some(ns) = namespace
+        && object.namespace.is_none()
+        && object.is_namespaced()
+    {
+        object.namespace = Some(ns.to_owned());
     }
 }
 

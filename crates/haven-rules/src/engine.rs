@@ -41,6 +41,8 @@ pub struct CheckOptions {
     pub scope: RuleScope,
     /// Rule ids to skip; `pss.*` style prefixes end in `*`.
     pub skip: Vec<String>,
+    /// Which image tags `plus.image-tag` takes as moving.
+    pub tags: crate::image::TagPolicy,
 }
 
 impl Default for CheckOptions {
@@ -50,6 +52,7 @@ impl Default for CheckOptions {
             groups: Groups::default(),
             scope: RuleScope::Application,
             skip: Vec::new(),
+            tags: Default::default(),
         }
     }
 }
@@ -217,8 +220,14 @@ pub struct Outcome {
 /// Runs every enabled rule. Each pod template is decoded, checked and dropped in turn, so memory
 /// stays that of the objects themselves however many workloads there are.
 pub fn check(objects: &[Object], opts: &CheckOptions) -> Outcome {
+    check_in(objects, opts, None)
+}
+
+/// [`check`] of objects already in their effective namespaces, `release` being the namespace
+/// `--namespace` gave the release (see [`crate::namespace`]).
+pub(crate) fn check_in(objects: &[Object], opts: &CheckOptions, release: Option<&str>) -> Outcome {
     let mut run = Run::new(opts);
-    let index = (opts.scope == RuleScope::Application).then(|| AppIndex::new(objects));
+    let index = (opts.scope == RuleScope::Application).then(|| AppIndex::new(objects, release));
     for object in objects {
         run.object(object, index.as_ref());
     }
@@ -260,7 +269,7 @@ impl<'o> Run<'o> {
                 self.workloads += 1;
                 crate::pss::check(&w, sink);
                 crate::haven::check_workload(&w, sink);
-                crate::plus::check_workload(&w, sink);
+                crate::plus::check_workload(&w, index, sink);
                 if let Some(ix) = index {
                     crate::haven::check_application_workload(&w, ix, sink);
                     crate::plus::check_application_workload(&w, ix, sink);

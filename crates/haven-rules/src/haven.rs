@@ -8,7 +8,7 @@ use crate::engine::{Sink, Workload};
 use crate::index::AppIndex;
 use crate::registry::{CONTAINERISED, MANIFESTS, METRICS, RWO_SCALE, SCALABLE};
 
-/// Per workload: every container names an image.
+/// Per workload: every container names an image, by a reference the container runtime reads.
 pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
     let spec = &w.template.spec;
     let all = w
@@ -29,16 +29,19 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
                 }),
         );
     for (path, name, image) in all {
-        if image.is_none_or(|i| i.trim().is_empty()) {
-            let path = w.template.object_path(&format!("{path}.image"));
-            sink.emit(
-                CONTAINERISED,
-                w.object,
-                &path,
-                Some(name),
-                format!("container \"{name}\" names no image"),
-            );
-        }
+        let message = match image {
+            None => format!("container \"{name}\" names no image"),
+            Some(i) if i.trim().is_empty() => format!("container \"{name}\" names no image"),
+            Some(i) => match crate::image::parse(i) {
+                Ok(_) => continue,
+                Err(why) => format!(
+                    "image \"{i}\" of container \"{name}\" is no valid image reference ({why}): \
+                     the runtime cannot pull it (InvalidImageName)"
+                ),
+            },
+        };
+        let path = w.template.object_path(&format!("{path}.image"));
+        sink.emit(CONTAINERISED, w.object, &path, Some(name), message);
     }
 }
 
@@ -210,16 +213,22 @@ fn has_metrics(w: &Workload<'_>, ix: &AppIndex<'_>) -> bool {
                 .as_deref()
                 .is_some_and(|n| n.contains("metrics") || n == "prometheus")
         });
+        // `envFrom` a ConfigMap or a Secret: its keys, with the source's prefix, are variables.
         let otlp = c.env.iter().flatten().any(|e| otlp_env(&e.name))
             || c.env_from.iter().flatten().any(|src| {
-                src.config_map_ref
-                    .as_ref()
-                    .and_then(|r| ix.find("ConfigMap", ns, &r.name))
-                    .is_some_and(|cm| {
-                        cm.get("data")
+                let prefix = src.prefix.as_deref().unwrap_or_default();
+                let source = match (&src.config_map_ref, &src.secret_ref) {
+                    (Some(r), _) => ix.find("ConfigMap", ns, &r.name),
+                    (None, Some(r)) => ix.find("Secret", ns, &r.name),
+                    (None, None) => None,
+                };
+                source.is_some_and(|o| {
+                    ["data", "stringData"].into_iter().any(|field| {
+                        o.get(field)
                             .and_then(Value::as_object)
-                            .is_some_and(|d| d.keys().any(|k| otlp_env(k)))
+                            .is_some_and(|d| d.keys().any(|k| otlp_env(&format!("{prefix}{k}"))))
                     })
+                })
             });
         metrics_port || otlp
     });

@@ -1,66 +1,299 @@
-//! Container image references: just enough of the reference grammar to tell tag and digest.
+//! Container image references, read by the grammar of the distribution project's `reference`
+//! package (github.com/distribution/reference, `regexp.go`), which containerd, CRI-O and the
+//! kubelet parse `image:` with; and which tags are versions.
+//!
+//! Written here on `regex` rather than taken from `oci-spec`'s `distribution::Reference`: that
+//! one reads `\w` in tags as any Unicode word character (Go's RE2 reads ASCII), knows no IPv6
+//! registry hosts, and brings four proc-macro crates for one regular expression.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 /// The parts of `registry:5000/team/app:1.2@sha256:…` that pinning cares about.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ImageRef<'a> {
+    /// The repository name, with its registry host if written.
+    pub name: &'a str,
     pub tag: Option<&'a str>,
     pub digest: Option<&'a str>,
 }
 
-pub fn parse(image: &str) -> ImageRef<'_> {
-    let (name, digest) = match image.split_once('@') {
-        Some((n, d)) => (n, Some(d)),
-        None => (image, None),
+/// Why a reference does not parse: the container runtime refuses it (`InvalidImageName`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum InvalidReference {
+    /// Capital letters in the repository name (only the registry host may have them).
+    Uppercase,
+    /// The name (registry and repository) is longer than 255 characters.
+    NameTooLong,
+    /// A digest whose algorithm is known but whose hex part has the wrong length.
+    DigestLength,
+    /// Anything else the grammar does not allow.
+    Format,
+}
+
+impl std::fmt::Display for InvalidReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Uppercase => "the repository name must be lowercase",
+            Self::NameTooLong => "the name is longer than 255 characters",
+            Self::DigestLength => "the digest has the wrong length for its algorithm",
+            Self::Format => {
+                "it is no `[registry/]name[:tag][@digest]` (a tag is up to 128 letters, digits, \
+                 `_`, `.` and `-`, not starting with `.` or `-`)"
+            }
+        })
+    }
+}
+
+/// `ReferenceRegexp` of `regexp.go`, spelled out with ASCII classes (Go's `\w`).
+static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    let alphanumeric = "[a-z0-9]+";
+    let separator = "(?:[._]|__|[-]+)";
+    let path_component = format!("{alphanumeric}(?:{separator}{alphanumeric})*");
+    let domain_component = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+    let domain_name = format!(r"{domain_component}(?:\.{domain_component})*");
+    let ipv6 = r"\[(?:[a-fA-F0-9:]+)\]";
+    let host = format!("(?:{domain_name}|{ipv6})");
+    let domain_and_port = format!("{host}(?::[0-9]+)?");
+    let remote_name = format!("{path_component}(?:/{path_component})*");
+    let name = format!("(?:{domain_and_port}/)?{remote_name}");
+    let tag = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+    let digest = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+    Regex::new(&format!("^({name})(?::({tag}))?(?:@({digest}))?$")).expect("the grammar")
+});
+
+/// Parses `image` as the container runtime does.
+pub fn parse(image: &str) -> Result<ImageRef<'_>, InvalidReference> {
+    let Some(caps) = REFERENCE.captures(image) else {
+        // The grammar's names are lowercase; the reference package says so when the same text
+        // in lowercase would parse.
+        let lower = image.to_ascii_lowercase();
+        return Err(if lower != image && REFERENCE.is_match(&lower) {
+            InvalidReference::Uppercase
+        } else {
+            InvalidReference::Format
+        });
     };
-    // A ':' after the last '/' separates the tag; one before it belongs to a registry port.
-    let last = name.rsplit('/').next().unwrap_or(name);
-    let tag = last
-        .rsplit_once(':')
-        .map(|(_, t)| t)
-        .filter(|t| !t.is_empty());
-    ImageRef { tag, digest }
+    let name = caps.get(1).map_or("", |m| m.as_str());
+    if name.len() > 255 {
+        return Err(InvalidReference::NameTooLong);
+    }
+    let digest = caps.get(3).map(|m| m.as_str());
+    // go-digest checks the length of the registered algorithms; others are left to the registry.
+    if let Some((algorithm, hex)) = digest.and_then(|d| d.split_once(':')) {
+        let wanted = match algorithm {
+            "sha256" => Some(64),
+            "sha384" => Some(96),
+            "sha512" => Some(128),
+            _ => None,
+        };
+        if wanted.is_some_and(|n| n != hex.len()) {
+            return Err(InvalidReference::DigestLength);
+        }
+    }
+    Ok(ImageRef {
+        name,
+        tag: caps.get(2).map(|m| m.as_str()),
+        digest,
+    })
+}
+
+/// A pattern for `--pinned-tag` / `--moving-tag`: a regular expression that must match the
+/// whole tag.
+#[derive(Debug, Clone)]
+pub struct TagPattern(Regex);
+
+impl std::str::FromStr for TagPattern {
+    type Err = regex::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Checked alone first, so that an error shows the pattern as written.
+        Regex::new(s)?;
+        Regex::new(&format!("^(?:{s})$")).map(TagPattern)
+    }
+}
+
+impl TagPattern {
+    fn matches(&self, tag: &str) -> bool {
+        self.0.is_match(tag)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        let s = self.0.as_str();
+        s.strip_prefix("^(?:")
+            .and_then(|s| s.strip_suffix(")$"))
+            .unwrap_or(s)
+    }
+}
+
+/// Which tags count as moving (`plus.image-tag`): the user's patterns first (`moving` before
+/// `pinned`), then whether the tag looks like a version.
+#[derive(Debug, Clone, Default)]
+pub struct TagPolicy {
+    /// Tags taken as fixed versions although they do not look like one (`--pinned-tag`).
+    pub pinned: Vec<TagPattern>,
+    /// Tags taken as moving although they look like a version (`--moving-tag`).
+    pub moving: Vec<TagPattern>,
+}
+
+/// How a tag is judged.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TagVerdict<'p> {
+    /// A version (or a commit id), or a `--pinned-tag` pattern matched.
+    Pinned,
+    /// `latest`: the tag every registry moves.
+    Latest,
+    /// Looks like no version: `stable`, `main`, `feature-x`, `13.x.y`.
+    NoVersion,
+    /// A version-like tag that names a moving build (`1.2-nightly`, `2-SNAPSHOT`).
+    MovingWord,
+    /// A `--moving-tag` pattern matched.
+    Moving(&'p str),
+}
+
+/// A version as image tags spell them: `1`, `v1.27.3`, `2024.01.15`, `20240115`, each with an
+/// optional suffix after `-`, `+` or `_` (`1.2.3-alpine`, `16.4-debian-12-r7`, `1.0+build.5`);
+/// or a commit id (7 to 40 hex digits, optionally `sha-` before it).
+static VERSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:[vV]?[0-9]+(?:\.[0-9]+)*(?:[-+_][A-Za-z0-9][A-Za-z0-9._+-]*)?|(?:sha-)?[0-9a-f]{7,40})$",
+    )
+    .expect("version pattern")
+});
+
+/// Words that make a version-like tag a moving one: builds published again under one tag.
+static MOVING_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[-+_.])(?:latest|nightly|snapshot|edge|dev|main|master)(?:$|[-+_.])")
+        .expect("moving words")
+});
+
+impl TagPolicy {
+    pub fn judge(&self, tag: &str) -> TagVerdict<'_> {
+        if let Some(p) = self.moving.iter().find(|p| p.matches(tag)) {
+            return TagVerdict::Moving(p.as_str());
+        }
+        if self.pinned.iter().any(|p| p.matches(tag)) {
+            return TagVerdict::Pinned;
+        }
+        if tag == "latest" {
+            TagVerdict::Latest
+        } else if !VERSION.is_match(tag) {
+            TagVerdict::NoVersion
+        } else if MOVING_WORD.is_match(tag) {
+            TagVerdict::MovingWord
+        } else {
+            TagVerdict::Pinned
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parts(image: &str) -> (Option<&str>, Option<&str>) {
+        let r = parse(image).unwrap_or_else(|e| panic!("{image}: {e}"));
+        (r.tag, r.digest)
+    }
+
     #[test]
     fn tags_digests_and_ports() {
+        let sha = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(parts("nginx"), (None, None));
+        assert_eq!(parts("registry:5000/team/app"), (None, None));
+        assert_eq!(parts("registry:5000/team/app:1.2"), (Some("1.2"), None));
+        assert_eq!(parts(&format!("app:1.2@{sha}")), (Some("1.2"), Some(sha)));
+        assert_eq!(parts(&format!("app@{sha}")), (None, Some(sha)));
+        assert_eq!(parts("[::1]:5000/app:v1"), (Some("v1"), None));
         assert_eq!(
-            parse("nginx"),
-            ImageRef {
-                tag: None,
-                digest: None
-            }
+            parts("Registry.Example.org/a/b__c:x_Y"),
+            (Some("x_Y"), None)
         );
         assert_eq!(
-            parse("registry:5000/team/app"),
-            ImageRef {
-                tag: None,
-                digest: None
-            }
+            parse("registry:5000/team/app:1.2").unwrap().name,
+            "registry:5000/team/app"
         );
+    }
+
+    #[test]
+    fn what_the_runtime_refuses() {
+        use InvalidReference::*;
+        let bad = [
+            ("app:", Format),
+            ("app:-1", Format),
+            ("app:.1", Format),
+            ("app:1 ", Format),
+            (" app:1", Format),
+            ("app:1:2", Format),
+            ("app:ü", Format),
+            (&*format!("app:{}", "1".repeat(129)), Format),
+            ("app@sha256:abc", Format),
+            ("app@sha256:0123456789abcdef0123456789abcdef", DigestLength),
+            ("Team/App:1", Uppercase),
+            ("app//x", Format),
+            ("-app", Format),
+            ("", Format),
+            ("{{ .Values.image }}", Format),
+            (&*format!("{}:1", "a".repeat(256)), NameTooLong),
+        ];
+        for (image, why) in bad {
+            assert_eq!(parse(image), Err(why), "{image:?}");
+        }
+        assert!(parse(&format!("app:{}", "1".repeat(128))).is_ok());
+        // An unregistered algorithm is left to the registry.
+        assert!(parse("app@foo:0123456789abcdef0123456789abcdef").is_ok());
+    }
+
+    #[test]
+    fn tags_that_are_versions() {
+        let policy = TagPolicy::default();
+        for pinned in [
+            "1",
+            "1.27",
+            "v1.27.3",
+            "16.4-debian-12-r7",
+            "1.2.3-alpine",
+            "1.0+build.5",
+            "2024.01.15",
+            "20240115",
+            "3.19_1",
+            "a1b2c3d",
+            "sha-0123456789abcdef0123456789abcdef01234567",
+        ] {
+            assert_eq!(policy.judge(pinned), TagVerdict::Pinned, "{pinned}");
+        }
+        for moving in [
+            "stable",
+            "main",
+            "feature-debug-build",
+            "13.x.y",
+            "alpine",
+            "v1.x",
+        ] {
+            assert_eq!(policy.judge(moving), TagVerdict::NoVersion, "{moving}");
+        }
+        for word in ["1.2-nightly", "2-SNAPSHOT", "3.0.0-dev", "1-latest"] {
+            assert_eq!(policy.judge(word), TagVerdict::MovingWord, "{word}");
+        }
+        assert_eq!(policy.judge("latest"), TagVerdict::Latest);
+        assert_eq!(policy.judge("1.0-development"), TagVerdict::Pinned);
+    }
+
+    #[test]
+    fn patterns_decide_before_the_shape() {
+        let policy = TagPolicy {
+            pinned: vec!["RELEASE\\..*".parse().unwrap(), "stable".parse().unwrap()],
+            moving: vec!["[0-9]+".parse().unwrap(), "stable".parse().unwrap()],
+        };
         assert_eq!(
-            parse("registry:5000/team/app:1.2"),
-            ImageRef {
-                tag: Some("1.2"),
-                digest: None
-            }
+            policy.judge("RELEASE.2024-01-01T00-00-00Z"),
+            TagVerdict::Pinned
         );
-        assert_eq!(
-            parse("app:1.2@sha256:abc"),
-            ImageRef {
-                tag: Some("1.2"),
-                digest: Some("sha256:abc")
-            }
-        );
-        assert_eq!(
-            parse("app@sha256:abc"),
-            ImageRef {
-                tag: None,
-                digest: Some("sha256:abc")
-            }
-        );
+        assert_eq!(policy.judge("13"), TagVerdict::Moving("[0-9]+"));
+        assert_eq!(policy.judge("13.1"), TagVerdict::Pinned, "whole tags only");
+        assert_eq!(policy.judge("stable"), TagVerdict::Moving("stable"));
+        assert!("(".parse::<TagPattern>().is_err());
     }
 }

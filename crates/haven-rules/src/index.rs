@@ -9,6 +9,7 @@ use foldhash::HashMap;
 use haven_model::Object;
 use serde_json::{Map, Value};
 
+use crate::namespace::names_namespace;
 use crate::selector::{label_selector_matches, map_selector_matches};
 
 type Ns<'o> = Option<&'o str>;
@@ -74,6 +75,8 @@ fn first_match_label(selector: &Value) -> Option<(&str, &str)> {
 
 /// Everything the application rules look up, by kind.
 pub(crate) struct AppIndex<'o> {
+    /// The namespace `--namespace` gave the release; `None` leaves it unnamed.
+    release: Ns<'o>,
     by_name: HashMap<(&'o str, Ns<'o>, &'o str), &'o Object>,
     hpa_max: HashMap<(Ns<'o>, &'o str, &'o str), i64>,
     services: SelectorIndex<'o>,
@@ -84,8 +87,11 @@ pub(crate) struct AppIndex<'o> {
 }
 
 impl<'o> AppIndex<'o> {
-    pub fn new(objects: impl IntoIterator<Item = &'o Object>) -> Self {
+    /// The index of `objects`, already in their effective namespaces; `release` is the
+    /// namespace `--namespace` gave, which a monitor's release-namespace entry names.
+    pub fn new(objects: impl IntoIterator<Item = &'o Object>, release: Ns<'o>) -> Self {
         let mut ix = AppIndex {
+            release,
             by_name: HashMap::default(),
             hpa_max: HashMap::default(),
             services: SelectorIndex::default(),
@@ -197,7 +203,7 @@ impl<'o> AppIndex<'o> {
     pub fn pod_monitor_selects(&self, ns: Ns<'_>, labels: Option<&Labels>) -> bool {
         self.pod_monitors
             .candidates(ns, labels)
-            .any(|(m, sel)| monitor_covers_namespace(m, ns) && label_selector_matches(sel, labels))
+            .any(|(m, sel)| self.monitor_covers(m, ns) && label_selector_matches(sel, labels))
     }
 
     /// A ServiceMonitor covering `service`'s namespace that selects it.
@@ -206,22 +212,22 @@ impl<'o> AppIndex<'o> {
         let labels = service.labels();
         self.service_monitors
             .candidates(ns, labels)
-            .any(|(m, sel)| monitor_covers_namespace(m, ns) && label_selector_matches(sel, labels))
+            .any(|(m, sel)| self.monitor_covers(m, ns) && label_selector_matches(sel, labels))
     }
-}
 
-/// A monitor watches its own namespace unless `namespaceSelector` says otherwise.
-fn monitor_covers_namespace(monitor: &Object, target: Ns<'_>) -> bool {
-    match monitor.get("spec.namespaceSelector") {
-        Some(ns) if ns.get("any").and_then(Value::as_bool) == Some(true) => true,
-        Some(ns) if ns.get("matchNames").is_some() => {
-            let names = ns.get("matchNames").and_then(Value::as_array);
-            names
-                .into_iter()
-                .flatten()
-                .any(|n| n.as_str() == Some(target.unwrap_or_default()))
+    /// A monitor watches its own namespace unless `namespaceSelector` says otherwise.
+    fn monitor_covers(&self, monitor: &Object, target: Ns<'_>) -> bool {
+        match monitor.get("spec.namespaceSelector") {
+            Some(ns) if ns.get("any").and_then(Value::as_bool) == Some(true) => true,
+            Some(ns) if ns.get("matchNames").is_some() => {
+                let names = ns.get("matchNames").and_then(Value::as_array);
+                names.into_iter().flatten().any(|n| {
+                    n.as_str()
+                        .is_some_and(|n| names_namespace(n, target, self.release))
+                })
+            }
+            _ => monitor.namespace.as_deref() == target,
         }
-        _ => monitor.namespace.as_deref() == target,
     }
 }
 
@@ -263,9 +269,16 @@ pub(crate) fn slim(object: &mut Object) {
     .into_iter()
     .flatten()
     .collect();
-    if let Some(Value::Object(data)) = root.remove("data") {
-        let keys = data.into_iter().map(|(k, _)| (k, Value::Null)).collect();
-        kept.insert("data".to_owned(), Value::Object(keys));
+    // The keys of a ConfigMap's or Secret's data, not their values (no secret stays in memory).
+    for field in ["data", "stringData"] {
+        if let Some(Value::Object(data)) = root.remove(field) {
+            let keys = data.into_iter().map(|(k, _)| (k, Value::Null)).collect();
+            kept.insert(field.to_owned(), Value::Object(keys));
+        }
+    }
+    // A ServiceAccount's say on token mounting (`plus.sa-token-automount`).
+    if let Some(automount) = root.remove("automountServiceAccountToken") {
+        kept.insert("automountServiceAccountToken".to_owned(), automount);
     }
     object.value = Value::Object(kept);
     object.root = haven_model::Node::scalar(object.root.line, object.root.col);
@@ -341,6 +354,18 @@ metadata: {name: web, namespace: zaken}
 spec:
   selector: {matchLabels: {app: web}}
   podMetricsEndpoints: [{port: metrics}]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: zaken}
+automountServiceAccountToken: false
+imagePullSecrets: [{name: registry}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: otel, namespace: zaken}
+stringData: {OTEL_EXPORTER_OTLP_HEADERS: "secret"}
+data: {TOKEN: c2VjcmV0}
 "#;
 
     /// What the application rules can ask of the index, as plain data.
@@ -369,6 +394,8 @@ spec:
             "pdb": [ix.pdb_selects(ns, web.as_ref()), ix.pdb_selects(ns, other.as_ref())],
             "netpol": [ix.network_policy_selects(ns, web.as_ref()), ix.network_policy_selects(ns, other.as_ref())],
             "podmonitor": [ix.pod_monitor_selects(ns, web.as_ref()), ix.pod_monitor_selects(ns, other.as_ref())],
+            "secret": ix.find("Secret", ns, "otel").map(|o| [o.get("stringData").and_then(|d| d.as_object()).map(|d| d.keys().cloned().collect::<Vec<_>>()), o.get("data").and_then(|d| d.as_object()).map(|d| d.keys().cloned().collect::<Vec<_>>())]),
+            "serviceaccount": ix.find("ServiceAccount", ns, "web").map(|o| o.get("automountServiceAccountToken").cloned()),
         })
     }
 
@@ -379,14 +406,21 @@ spec:
         let whole = out.objects;
         let mut slimmed = whole.clone();
         slimmed.iter_mut().for_each(slim);
-        let expected = answers(&AppIndex::new(&whole));
-        assert_eq!(answers(&AppIndex::new(&slimmed)), expected);
+        let expected = answers(&AppIndex::new(&whole, None));
+        assert_eq!(answers(&AppIndex::new(&slimmed, None)), expected);
         // The lookups found something: the comparison above is not between two empty answers.
         assert_eq!(expected["hpa"], json!(5));
         assert_eq!(expected["services"][0]["monitored"], json!(true));
         assert_eq!(expected["pdb"], json!([true, false]));
         assert_eq!(expected["netpol"], json!([true, false]));
         assert_eq!(expected["podmonitor"], json!([true, false]));
+        assert_eq!(expected["serviceaccount"], json!(false));
+        assert_eq!(
+            expected["secret"],
+            json!([["OTEL_EXPORTER_OTLP_HEADERS"], ["TOKEN"]])
+        );
+        let secret = slimmed.iter().find(|o| o.kind == "Secret").unwrap();
+        assert_eq!(secret.get("data.TOKEN"), Some(&serde_json::Value::Null));
         // And the fields nothing looks up are gone.
         let service = &slimmed[0];
         assert!(service.get("spec.ports").is_none());

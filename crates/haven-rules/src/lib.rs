@@ -10,6 +10,7 @@ mod haven;
 mod image;
 mod index;
 mod input;
+mod namespace;
 mod plus;
 mod pss;
 pub mod registry;
@@ -21,6 +22,7 @@ pub mod waiver;
 pub use app::{AppCheck, AppOutcome};
 pub use engine::{CheckOptions, Groups, Outcome, Workload, check, sort as sort_findings};
 pub use haven_pss::{Level as PssLevel, Version as PssVersion};
+pub use image::{TagPattern, TagPolicy};
 pub use pss::pss_findings;
 pub use registry::{rule, rules};
 pub use waiver::{

@@ -6,14 +6,14 @@ use serde_json::Value;
 
 use crate::engine::{Sink, Workload};
 use crate::haven::{is_read_write_many, max_replicas};
-use crate::image;
+use crate::image::{self, TagVerdict};
 use crate::index::AppIndex;
 use crate::registry::{
     DEFAULT_NAMESPACE, IMAGE_DIGEST, IMAGE_TAG, NETWORK_POLICY, PDB, PROBES, RESOURCES, RWX,
     SA_TOKEN,
 };
 
-pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
+pub(crate) fn check_workload(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: &mut Sink<'_>) {
     let long_running = matches!(
         w.template.kind,
         WorkloadKind::Deployment
@@ -62,7 +62,10 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
         }
         if let Some(img) = c.image.as_deref().filter(|i| !i.trim().is_empty()) {
             let path = w.template.object_path(&format!("{base}.image"));
-            let r = image::parse(img);
+            // An invalid reference is `haven.containerised`'s.
+            let Ok(r) = image::parse(img) else { continue };
+            let moving =
+                |why: String| format!("image \"{img}\" of container \"{name}\" uses the tag {why}");
             match (r.tag, r.digest) {
                 (_, Some(_)) => {}
                 (None, None) => sink.emit(
@@ -72,49 +75,109 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
                     Some(name),
                     format!("image \"{img}\" of container \"{name}\" has no tag (means `latest`)"),
                 ),
-                (Some("latest"), None) => sink.emit(
-                    IMAGE_TAG,
-                    w.object,
-                    &path,
-                    Some(name),
-                    format!("image \"{img}\" of container \"{name}\" uses the moving tag `latest`"),
-                ),
-                (Some(_), None) => sink.emit(
-                    IMAGE_DIGEST,
-                    w.object,
-                    &path,
-                    Some(name),
-                    format!(
-                        "image \"{img}\" of container \"{name}\" is pinned by tag, not by digest"
-                    ),
-                ),
+                (Some(tag), None) => {
+                    let message = match sink.opts.tags.judge(tag) {
+                        TagVerdict::Pinned => {
+                            sink.emit(
+                                IMAGE_DIGEST,
+                                w.object,
+                                &path,
+                                Some(name),
+                                format!(
+                                    "image \"{img}\" of container \"{name}\" is pinned by tag, \
+                                     not by digest"
+                                ),
+                            );
+                            continue;
+                        }
+                        TagVerdict::Latest => {
+                            moving("`latest`, which moves with every release".into())
+                        }
+                        TagVerdict::NoVersion => moving(format!(
+                            "`{tag}`, which is no version and so may move (`--pinned-tag` names \
+                             tags that do not)"
+                        )),
+                        TagVerdict::MovingWord => moving(format!(
+                            "`{tag}`, which names a build published again under it"
+                        )),
+                        TagVerdict::Moving(p) => {
+                            moving(format!("`{tag}`, which `--moving-tag {p}` calls moving"))
+                        }
+                    };
+                    sink.emit(IMAGE_TAG, w.object, &path, Some(name), message);
+                }
             }
         }
     }
-    if w.template.spec.automount_service_account_token != Some(false) {
-        let path = w.template.object_path("spec.automountServiceAccountToken");
-        sink.emit(
-            SA_TOKEN,
-            w.object,
-            &path,
-            None,
-            format!(
-                "{} {} mounts a service-account token (automountServiceAccountToken is not false)",
-                w.object.kind, w.object.name
-            ),
-        );
-    }
+    sa_token(w, ix, sink);
+}
+
+/// `plus.sa-token-automount`, as the kubelet decides: the pod's own
+/// `automountServiceAccountToken` wins; left out, its ServiceAccount's decides; left out there
+/// too, the token is mounted. The ServiceAccount is read when the application ships it (`ix`:
+/// an application check); the admission webhook sees the pod alone and asks for the field on
+/// the pod.
+fn sa_token(w: &Workload<'_>, ix: Option<&AppIndex<'_>>, sink: &mut Sink<'_>) {
+    let spec = &w.template.spec;
+    let account = spec
+        .service_account_name
+        .as_deref()
+        .or(spec.service_account.as_deref())
+        .filter(|a| !a.is_empty())
+        .unwrap_or("default");
+    let why = match spec.automount_service_account_token {
+        Some(false) => return,
+        Some(true) => "the pod spec sets automountServiceAccountToken: true".to_owned(),
+        None => {
+            let ns = w.object.namespace.as_deref();
+            let sa = ix.and_then(|ix| ix.find("ServiceAccount", ns, account));
+            match sa.and_then(|sa| sa.get("automountServiceAccountToken")) {
+                Some(Value::Bool(false)) => return,
+                Some(Value::Bool(true)) => format!(
+                    "its ServiceAccount {account} sets automountServiceAccountToken: true and the \
+                     pod spec does not override it"
+                ),
+                _ if sa.is_some() => format!(
+                    "neither the pod spec nor its ServiceAccount {account} sets \
+                     automountServiceAccountToken: false"
+                ),
+                // One object alone (the admission webhook): its ServiceAccount is not at hand.
+                _ if ix.is_none() => {
+                    "the pod spec does not set automountServiceAccountToken: false".to_owned()
+                }
+                _ => format!(
+                    "the pod spec does not set automountServiceAccountToken: false (its \
+                     ServiceAccount {account} is not among the manifests in its namespace)"
+                ),
+            }
+        }
+    };
+    let path = w.template.object_path("spec.automountServiceAccountToken");
+    sink.emit(
+        SA_TOKEN,
+        w.object,
+        &path,
+        None,
+        format!(
+            "{} {} mounts a service-account token: {why}",
+            w.object.kind, w.object.name
+        ),
+    );
 }
 
 pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
-    if object.is_namespaced() && object.namespace.as_deref() == Some("default") {
+    // The namespace the manifest writes, not the one the release puts it in: a chart is not
+    // to blame for `--namespace default`, nor for `{{ .Release.Namespace }}` rendered without
+    // `--namespace` (see `crate::namespace`).
+    let written = object.get("metadata.namespace").and_then(Value::as_str);
+    if object.is_namespaced() && written == Some("default") {
         sink.emit(
             DEFAULT_NAMESPACE,
             object,
             "metadata.namespace",
             None,
             format!(
-                "{} {} is in the `default` namespace",
+                "{} {} names the `default` namespace itself (`namespace: default`)",
                 object.kind, object.name
             ),
         );
@@ -169,27 +232,56 @@ pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
 pub(crate) fn check_application_workload(w: &Workload<'_>, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
     let labels = w.pod_labels();
     let ns = w.object.namespace.as_deref();
-    if max_replicas(w, ix).is_some_and(|m| m > 1) && !ix.pdb_selects(ns, labels) {
+    // A workload that names no namespace, checked without `--namespace`, is related to nothing
+    // in `default`: where it lands is the installer's choice. When something in `default` would
+    // have matched, the finding says how to check it as installed there.
+    let elsewhere = |found: bool, what: &str| {
+        if ns.is_none() && found {
+            format!(
+                " in its namespace (a {what} in `default` does: pass --namespace default if \
+                 that is where it is installed)"
+            )
+        } else {
+            String::new()
+        }
+    };
+    if let Some(replicas) = w.replicas()
+        && let Some(max) = max_replicas(w, ix).filter(|&m| m > 1)
+        && !ix.pdb_selects(ns, labels)
+    {
+        let runs = if max > replicas {
+            format!("runs {replicas} and its HorizontalPodAutoscaler up to {max} replicas")
+        } else {
+            format!("runs {replicas} replicas")
+        };
+        let hint = elsewhere(
+            ix.pdb_selects(Some("default"), labels),
+            "PodDisruptionBudget",
+        );
         sink.emit(
             PDB,
             w.object,
             "spec.replicas",
             None,
             format!(
-                "{} {} runs several replicas but no PodDisruptionBudget selects its pods",
+                "{} {} {runs}, but no PodDisruptionBudget selects its pods{hint}",
                 w.object.kind, w.object.name
             ),
         );
     }
     if w.template.kind != WorkloadKind::PodTemplate && !ix.network_policy_selects(ns, labels) {
         let path = w.template.object_path("metadata.labels");
+        let hint = elsewhere(
+            ix.network_policy_selects(Some("default"), labels),
+            "NetworkPolicy",
+        );
         sink.emit(
             NETWORK_POLICY,
             w.object,
             &path,
             None,
             format!(
-                "no NetworkPolicy selects the pods of {} {}",
+                "no NetworkPolicy selects the pods of {} {}{hint}",
                 w.object.kind, w.object.name
             ),
         );

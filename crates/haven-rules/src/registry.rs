@@ -55,8 +55,10 @@ static OWN_RULES: [RuleInfo; 17] = [
         RuleScope::Object,
         "Every container names its image",
         "Haven runs applications as containers only: a container without an image cannot be scheduled and means the \
-         application is not (fully) containerised.",
-        "Set `image` on every container, init container and ephemeral container, e.g. `registry.example.nl/app:1.4.2`.",
+         application is not (fully) containerised. An image reference the container runtime cannot parse (by the \
+         distribution reference grammar) never starts either (`InvalidImageName`).",
+        "Set `image` on every container, init container and ephemeral container to a valid reference, e.g. \
+         `registry.example.nl/app:1.4.2`.",
     ),
     haven(
         MANIFESTS,
@@ -128,9 +130,12 @@ static OWN_RULES: [RuleInfo; 17] = [
         Severity::High,
         RuleScope::Object,
         "Images are pinned to a version",
-        "An image without a tag, or tagged `latest`, changes under your feet: rollbacks do not roll back and two \
-         replicas may run different code. Haven+ image scanning also needs a fixed version to report on.",
-        "Use an explicit version tag (`app:1.14.2`), preferably with a digest (`app:1.14.2@sha256:…`).",
+        "An image without a tag, tagged `latest`, or tagged with anything that is no version (`stable`, `main`, \
+         `feature-x`, `1.2-nightly`) changes under your feet: rollbacks do not roll back and two replicas may run \
+         different code. Haven+ image scanning also needs a fixed version to report on.",
+        "Use an explicit version tag (`app:1.14.2`), preferably with a digest (`app:1.14.2@sha256:…`). Tags your \
+         registry never moves can be named with `--pinned-tag REGEX`; version-like tags that do move (major-only \
+         `app:2`) with `--moving-tag REGEX`.",
     ),
     haven(
         IMAGE_DIGEST,
@@ -201,7 +206,8 @@ static OWN_RULES: [RuleInfo; 17] = [
         RuleScope::Object,
         "Value read differently by Kubernetes (YAML 1.1)",
         "Kubernetes reads YAML with YAML 1.1 rules: unquoted `on`, `yes`, `y`, `off`, `no` are booleans, `0755` is \
-         octal. Editors and most linters use YAML 1.2 and show something else.",
+         octal. Editors and most linters use YAML 1.2 and show something else. (Octal file modes of volumes, \
+         `defaultMode: 0644`, are read as meant and not reported.)",
         "Quote the value if you meant a string (`\"on\"`), or write the number in decimal.",
     ),
     haven(

@@ -12,6 +12,12 @@ pub(super) fn cases() -> Vec<Case> {
     v
 }
 
+/// What an invalid image reference's finding says after the reason.
+const PULL: &str = "the runtime cannot pull it (InvalidImageName)";
+/// The reason for a reference outside the grammar.
+const FORMAT: &str = "it is no `[registry/]name[:tag][@digest]` (a tag is up to 128 letters, \
+                      digits, `_`, `.` and `-`, not starting with `.` or `-`)";
+
 fn containerised() -> Vec<Case> {
     vec![
         case(
@@ -55,6 +61,52 @@ spec:
                 .container("debug"),
             ],
         ),
+        case(
+            CONTAINERISED,
+            "image references the container runtime cannot read",
+            r#"apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers:
+  - {name: a, image: "nginx:"}
+  - {name: b, image: "Team/App:1.0"}
+  - {name: c, image: "app:1.0 "}
+  - {name: d, image: "app@sha256:0123456789abcdef0123456789abcdef"}
+  - {name: e, image: "registry.example.nl:5000/team/app:1.4.2"}
+"#,
+            vec![
+                at(
+                    "app/Pod/p",
+                    "spec.containers[0].image",
+                    6,
+                    &format!("image \"nginx:\" of container \"a\" is no valid image reference ({FORMAT}): {PULL}"),
+                )
+                .container("a"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[1].image",
+                    7,
+                    &format!("image \"Team/App:1.0\" of container \"b\" is no valid image reference (the repository name must be lowercase): {PULL}"),
+                )
+                .container("b"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[2].image",
+                    8,
+                    &format!("image \"app:1.0 \" of container \"c\" is no valid image reference ({FORMAT}): {PULL}"),
+                )
+                .container("c"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[3].image",
+                    9,
+                    &format!("image \"app@sha256:0123456789abcdef0123456789abcdef\" of container \"d\" is no valid image reference (the digest has the wrong length for its algorithm): {PULL}"),
+                )
+                .container("d"),
+            ],
+        )
+        .object_scope(),
         case(
             CONTAINERISED,
             "the path leads into a Deployment's pod template",
@@ -212,8 +264,88 @@ fn no_metrics(object: &str, path: &str, line: u32, kind_name: &str) -> super::Ex
     at(object, path, line, &format!("{kind_name} {NO_METRICS}"))
 }
 
+/// A chart's workload naming no namespace, its Service in `{{ .Release.Namespace }}`, and a
+/// ServiceMonitor in `monitoring` that watches the release namespace by name.
+const RELEASE_MONITORED: &str = r#"---
+# Source: chart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+# Source: chart/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: hvn-rns, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+# Source: chart/templates/servicemonitor.yaml
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: web, namespace: monitoring}
+spec:
+  namespaceSelector: {matchNames: [hvn-rns]}
+  selector: {matchLabels: {app: web}}
+  endpoints: [{port: http}]
+"#;
+
 fn metrics() -> Vec<Case> {
     vec![
+        case(
+            METRICS,
+            "a monitor elsewhere watching {{ .Release.Namespace }} (rendered without --namespace)",
+            RELEASE_MONITORED,
+            vec![],
+        )
+        .chart(),
+        case(
+            METRICS,
+            "a monitor watching {{ .Release.Namespace }}, installed with --namespace default",
+            RELEASE_MONITORED,
+            vec![],
+        )
+        .chart()
+        .namespace("default"),
+        case(
+            METRICS,
+            "a monitor watching `default` does not watch an unnamed release namespace",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: web, namespace: monitoring}
+spec:
+  namespaceSelector: {matchNames: [default, ""]}
+  selector: {matchLabels: {app: web}}
+  endpoints: [{port: http}]
+"#,
+            vec![no_metrics(
+                "Deployment/web",
+                "spec.template.spec.containers",
+                8,
+                "Deployment web",
+            )],
+        ),
         case(
             METRICS,
             "a Deployment without any way of exposing metrics (OTLP settings other than the \
@@ -434,6 +566,64 @@ data: {OTEL_SERVICE_NAME: worker, LOG_LEVEL: info}
                 "spec.template.spec.containers",
                 18,
                 "Deployment worker",
+            )],
+        ),
+        case(
+            METRICS,
+            "an OTLP exporter endpoint from a Secret, or from a ConfigMap under envFrom's prefix",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web:1
+        envFrom: [{secretRef: {name: otel}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: worker
+        image: worker:1
+        envFrom: [{prefix: OTEL_EXPORTER_OTLP_, configMapRef: {name: short}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: beat, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: beat
+        image: beat:1
+        envFrom: [{prefix: X_, configMapRef: {name: full}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: otel, namespace: app}
+stringData: {OTEL_EXPORTER_OTLP_ENDPOINT: "http://alloy:4318"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: short, namespace: app}
+data: {ENDPOINT: "http://alloy:4318"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: full, namespace: app}
+data: {OTEL_EXPORTER_OTLP_ENDPOINT: "http://alloy:4318"}
+"#,
+            vec![no_metrics(
+                "app/Deployment/beat",
+                "spec.template.spec.containers",
+                29,
+                "Deployment beat",
             )],
         ),
         case(

@@ -51,6 +51,35 @@ spec:
         .object_scope(),
         case(
             YAML11,
+            "octal file modes of volumes are read as meant; an octal port is news",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: "web:1"
+          ports: [{containerPort: 0100}]
+      volumes:
+        - name: a
+          secret: {secretName: a, defaultMode: 0400, items: [{key: k, path: k, mode: 0440}]}
+        - name: b
+          projected:
+            defaultMode: 0644
+            sources: [{configMap: {name: b, items: [{key: k, path: k, mode: 0755}]}}]
+"#,
+            vec![at(
+                "app/Deployment/web",
+                "spec.template.spec.containers[0].ports[0].containerPort",
+                10,
+                "`0100` is read by Kubernetes as number 64 (octal), by YAML 1.2 tools as number 100",
+            )],
+        )
+        .object_scope(),
+        case(
+            YAML11,
             "quoted strings, true/false and decimal numbers read alike",
             r#"apiVersion: v1
 kind: ConfigMap

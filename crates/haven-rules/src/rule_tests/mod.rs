@@ -112,6 +112,12 @@ pub(super) struct Case {
     waivers: Option<&'static str>,
     /// How many input errors the case expects.
     errors: usize,
+    /// The release namespace (`--namespace`).
+    namespace: Option<&'static str>,
+    /// The YAML is a chart rendered with the placeholder release namespace.
+    chart: bool,
+    /// `--pinned-tag` and `--moving-tag` patterns.
+    tags: (&'static [&'static str], &'static [&'static str]),
 }
 
 /// A case of `rule` on `yaml` expecting exactly `expect` (empty: a negative case).
@@ -130,6 +136,9 @@ pub(super) fn case(
         scope: RuleScope::Application,
         waivers: None,
         errors: 0,
+        namespace: None,
+        chart: false,
+        tags: (&[], &[]),
     }
 }
 
@@ -156,6 +165,30 @@ impl Case {
         self
     }
 
+    /// Checked as installed with `--namespace ns`.
+    pub(super) fn namespace(mut self, ns: &'static str) -> Self {
+        self.namespace = Some(ns);
+        self
+    }
+
+    /// The YAML is `helm template` output of a chart rendered as `haven app check` renders
+    /// charts without `--namespace` (or with `default`): the release namespace is
+    /// [`haven_model::RELEASE_NAMESPACE_PLACEHOLDER`].
+    pub(super) fn chart(mut self) -> Self {
+        self.chart = true;
+        self
+    }
+
+    /// Checked with `--pinned-tag` for each of `pinned` and `--moving-tag` for each of `moving`.
+    pub(super) fn tags(
+        mut self,
+        pinned: &'static [&'static str],
+        moving: &'static [&'static str],
+    ) -> Self {
+        self.tags = (pinned, moving);
+        self
+    }
+
     fn covers(&self, rule: &str) -> bool {
         match self.rule.strip_suffix('*') {
             Some(family) => rule.starts_with(family),
@@ -165,11 +198,33 @@ impl Case {
 
     /// Runs the case; `Err` says how it failed.
     fn run(&self) -> Result<(), String> {
-        let source = Source::file("case.yaml", self.yaml.to_owned());
-        let loaded = source.load();
+        let mut source = Source::file("case.yaml", self.yaml.to_owned());
+        if self.chart {
+            source.chart_dir = Some("chart".to_owned());
+            source.release_namespace_placeholder = true;
+        }
+        let mut loaded = source.load();
+        // As `AppCheck` places them (the namespace a check over all objects is handed).
+        for object in &mut loaded.objects {
+            crate::app::place(object, self.chart, self.namespace);
+        }
         let opts = CheckOptions {
             pss: Some((self.pss, Version::LATEST)),
             scope: self.scope,
+            tags: crate::TagPolicy {
+                pinned: self
+                    .tags
+                    .0
+                    .iter()
+                    .map(|p| p.parse().expect("pattern"))
+                    .collect(),
+                moving: self
+                    .tags
+                    .1
+                    .iter()
+                    .map(|p| p.parse().expect("pattern"))
+                    .collect(),
+            },
             ..CheckOptions::default()
         };
         let waivers = match self.waivers {
@@ -179,7 +234,7 @@ impl Case {
             })?],
             None => Vec::new(),
         };
-        let mut batch = check(&loaded.objects, &opts);
+        let mut batch = crate::engine::check_in(&loaded.objects, &opts, self.namespace);
         apply_waivers(&mut batch.findings, &loaded.objects, &waivers, TODAY);
         sort_findings(&mut batch.findings);
         let mut errors: Vec<String> = loaded
@@ -190,7 +245,7 @@ impl Case {
             .collect();
         errors.sort();
         let findings = if self.scope == RuleScope::Application {
-            let mut app = AppCheck::new(&opts, None);
+            let mut app = AppCheck::new(&opts, self.namespace.map(str::to_owned));
             app.add(source);
             let streamed = app.finish(&waivers, TODAY);
             if streamed.findings != batch.findings {

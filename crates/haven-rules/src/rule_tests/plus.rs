@@ -321,7 +321,8 @@ spec:
                     "app/Pod/p",
                     "spec.containers[0].image",
                     8,
-                    "image \"nginx:latest\" of container \"a\" uses the moving tag `latest`",
+                    "image \"nginx:latest\" of container \"a\" uses the tag `latest`, which moves \
+                     with every release",
                 )
                 .container("a"),
                 at(
@@ -332,15 +333,97 @@ spec:
                      (means `latest`)",
                 )
                 .container("b"),
-                at(
-                    "app/Pod/p",
-                    "spec.containers[5].image",
-                    13,
-                    "image \"nginx:\" of container \"f\" has no tag (means `latest`)",
-                )
-                .container("f"),
             ],
         ),
+        case(
+            IMAGE_TAG,
+            "tags that look like no version move; versions with a suffix do not, unless it \
+             names a moving build",
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: a, image: "app:stable"}
+      - {name: b, image: "app:feature-debug-build"}
+      - {name: c, image: "postgres:13.x.y"}
+      - {name: d, image: "app:1.2-nightly"}
+      - {name: e, image: "bitnami/postgresql:16.4.0-debian-12-r7"}
+      - {name: f, image: "app:v2"}
+      - {name: g, image: "app:a1b2c3d"}
+"#,
+            vec![
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[0].image",
+                    8,
+                    "image \"app:stable\" of container \"a\" uses the tag `stable`, which is no \
+                     version and so may move (`--pinned-tag` names tags that do not)",
+                )
+                .container("a"),
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[1].image",
+                    9,
+                    "image \"app:feature-debug-build\" of container \"b\" uses the tag \
+                     `feature-debug-build`, which is no version and so may move (`--pinned-tag` \
+                     names tags that do not)",
+                )
+                .container("b"),
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[2].image",
+                    10,
+                    "image \"postgres:13.x.y\" of container \"c\" uses the tag `13.x.y`, which \
+                     is no version and so may move (`--pinned-tag` names tags that do not)",
+                )
+                .container("c"),
+                at(
+                    "app/Deployment/web",
+                    "spec.template.spec.containers[3].image",
+                    11,
+                    "image \"app:1.2-nightly\" of container \"d\" uses the tag `1.2-nightly`, \
+                     which names a build published again under it",
+                )
+                .container("d"),
+            ],
+        )
+        .object_scope(),
+        case(
+            IMAGE_TAG,
+            "--pinned-tag and --moving-tag decide before the tag's shape, moving first",
+            r#"apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers:
+  - {name: a, image: "minio:RELEASE.2024-01-01T00-00-00Z"}
+  - {name: b, image: "app:13"}
+  - {name: c, image: "app:13.1"}
+  - {name: d, image: "app:stable"}
+"#,
+            vec![
+                at(
+                    "app/Pod/p",
+                    "spec.containers[1].image",
+                    7,
+                    "image \"app:13\" of container \"b\" uses the tag `13`, which \
+                     `--moving-tag [0-9]+` calls moving",
+                )
+                .container("b"),
+                at(
+                    "app/Pod/p",
+                    "spec.containers[3].image",
+                    9,
+                    "image \"app:stable\" of container \"d\" uses the tag `stable`, which \
+                     `--moving-tag stable` calls moving",
+                )
+                .container("d"),
+            ],
+        )
+        .tags(&["RELEASE\\..*", "stable"], &["[0-9]+", "stable"]),
         case(
             IMAGE_TAG,
             "a version tag, with or without a digest",
@@ -413,7 +496,25 @@ spec:
 }
 
 fn pdb() -> Vec<Case> {
-    const TEXT: &str = "runs several replicas but no PodDisruptionBudget selects its pods";
+    const TEXT: &str = "but no PodDisruptionBudget selects its pods";
+    // A Deployment that names no namespace, and a budget for it in `default`.
+    const UNPLACED: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: default}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: web}}
+"#;
     vec![
         case(
             PDB,
@@ -464,13 +565,15 @@ spec:
                     "app/Deployment/web",
                     "spec.replicas",
                     5,
-                    &format!("Deployment web {TEXT}"),
+                    &format!("Deployment web runs 2 replicas, {TEXT}"),
                 ),
                 at(
                     "app/StatefulSet/db",
                     "spec.replicas",
                     15,
-                    &format!("StatefulSet db {TEXT}"),
+                    &format!(
+                        "StatefulSet db runs 1 and its HorizontalPodAutoscaler up to 3 replicas, {TEXT}"
+                    ),
                 ),
             ],
         ),
@@ -531,11 +634,94 @@ spec:
             vec![],
         )
         .object_scope(),
+        case(
+            PDB,
+            "a chart's budget in {{ .Release.Namespace }} selects the workload that names none",
+            r#"---
+# Source: chart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+# Source: chart/templates/pdb.yaml
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: hvn-rns}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: web}}
+"#,
+            vec![],
+        )
+        .chart(),
+        case(
+            PDB,
+            "installed with --namespace default, a budget in `default` selects the workload",
+            UNPLACED,
+            vec![],
+        )
+        .namespace("default"),
+        case(
+            PDB,
+            "without --namespace, a budget in `default` is not where the workload goes",
+            UNPLACED,
+            vec![at(
+                "Deployment/web",
+                "spec.replicas",
+                5,
+                &format!(
+                    "Deployment web runs 2 replicas, {TEXT} in its namespace (a \
+                     PodDisruptionBudget in `default` does: pass --namespace default if that is \
+                     where it is installed)"
+                ),
+            )],
+        ),
     ]
 }
 
 fn network_policy() -> Vec<Case> {
+    const UNPLACED: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: web}}
+"#;
     vec![
+        case(
+            NETWORK_POLICY,
+            "without --namespace, a policy in `default` is not where the workload goes",
+            UNPLACED,
+            vec![at(
+                "Deployment/web",
+                "spec.template.metadata.labels",
+                6,
+                "no NetworkPolicy selects the pods of Deployment web in its namespace (a \
+                 NetworkPolicy in `default` does: pass --namespace default if that is where it is \
+                 installed)",
+            )],
+        ),
+        case(
+            NETWORK_POLICY,
+            "installed with --namespace default, a policy in `default` selects the workload",
+            UNPLACED,
+            vec![],
+        )
+        .namespace("default"),
         case(
             NETWORK_POLICY,
             "no policy selects the pods (one in another namespace does not count)",
@@ -805,19 +991,112 @@ spec:
                     "app/Deployment/web",
                     "spec.template.spec.automountServiceAccountToken",
                     6,
-                    "Deployment web mounts a service-account token (automountServiceAccountToken \
-                     is not false)",
+                    "Deployment web mounts a service-account token: the pod spec does not set \
+                     automountServiceAccountToken: false",
                 ),
                 at(
                     "app/Pod/p",
                     "spec.automountServiceAccountToken",
                     13,
-                    "Pod p mounts a service-account token (automountServiceAccountToken is not \
-                     false)",
+                    "Pod p mounts a service-account token: the pod spec sets \
+                     automountServiceAccountToken: true",
                 ),
             ],
         )
         .object_scope(),
+        case(
+            SA_TOKEN,
+            "the ServiceAccount the pods run as decides when the pod spec says nothing",
+            r#"apiVersion: v1
+kind: ServiceAccount
+metadata: {name: quiet}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: loud}
+automountServiceAccountToken: true
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: silent}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: quiet}
+spec:
+  template:
+    spec:
+      serviceAccountName: quiet
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: loud}
+spec:
+  template:
+    spec:
+      serviceAccountName: loud
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: silent}
+spec:
+  template:
+    spec:
+      serviceAccount: silent
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: overridden}
+spec:
+  template:
+    spec:
+      serviceAccountName: quiet
+      automountServiceAccountToken: true
+      containers: [{name: web, image: "web:1"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: other}
+spec:
+  serviceAccountName: quiet
+  containers: [{name: web, image: "web:1"}]
+"#,
+            vec![
+                at(
+                    "Deployment/loud",
+                    "spec.template.spec.automountServiceAccountToken",
+                    29,
+                    "Deployment loud mounts a service-account token: its ServiceAccount loud sets \
+                     automountServiceAccountToken: true and the pod spec does not override it",
+                ),
+                at(
+                    "Deployment/silent",
+                    "spec.template.spec.automountServiceAccountToken",
+                    38,
+                    "Deployment silent mounts a service-account token: neither the pod spec nor \
+                     its ServiceAccount silent sets automountServiceAccountToken: false",
+                ),
+                at(
+                    "Deployment/overridden",
+                    "spec.template.spec.automountServiceAccountToken",
+                    49,
+                    "Deployment overridden mounts a service-account token: the pod spec sets \
+                     automountServiceAccountToken: true",
+                ),
+                at(
+                    "other/Pod/elsewhere",
+                    "spec.automountServiceAccountToken",
+                    55,
+                    "Pod elsewhere mounts a service-account token: the pod spec does not set \
+                     automountServiceAccountToken: false (its ServiceAccount quiet is not among \
+                     the manifests in its namespace)",
+                ),
+            ],
+        ),
         case(
             SA_TOKEN,
             "automountServiceAccountToken: false",
@@ -855,13 +1134,13 @@ metadata: {name: w, namespace: default}
                     "default/ConfigMap/settings",
                     "metadata.namespace",
                     5,
-                    "ConfigMap settings is in the `default` namespace",
+                    "ConfigMap settings names the `default` namespace itself (`namespace: default`)",
                 ),
                 at(
                     "default/Widget/w",
                     "metadata.namespace",
                     9,
-                    "Widget w is in the `default` namespace",
+                    "Widget w names the `default` namespace itself (`namespace: default`)",
                 ),
             ],
         )
@@ -883,5 +1162,61 @@ metadata: {name: reader, namespace: default}
 "#,
             vec![],
         ),
+        case(
+            DEFAULT_NAMESPACE,
+            "installed with --namespace default: the manifests are not to blame",
+            r#"apiVersion: v1
+kind: ConfigMap
+metadata: {name: unplaced}
+"#,
+            vec![],
+        )
+        .namespace("default"),
+        case(
+            DEFAULT_NAMESPACE,
+            "a chart's {{ .Release.Namespace }} rendered without --namespace is the release's",
+            r#"---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: hvn-rns
+---
+# Source: chart/templates/widget.yaml
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: "hvn-rns"}
+"#,
+            vec![],
+        )
+        .chart(),
+        case(
+            DEFAULT_NAMESPACE,
+            "a chart that writes `namespace: default` itself",
+            r#"---
+# Source: chart/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: default
+---
+# Source: chart/templates/release.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: release
+  namespace: hvn-rns
+"#,
+            vec![at(
+                "default/ConfigMap/settings",
+                "metadata.namespace",
+                5,
+                "ConfigMap settings names the `default` namespace itself (`namespace: default`)",
+            )],
+        )
+        .chart()
+        .namespace("default"),
     ]
 }
