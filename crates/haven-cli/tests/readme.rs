@@ -330,7 +330,7 @@ fn run_readme_commands(name: &str, runs: impl Fn(Needs) -> bool) {
 
     let mut failures = Vec::new();
     let mut ran = 0;
-    for &(command, expected, needs) in RUN.iter().filter(|r| runs(r.2)) {
+    for &(command, expected, _) in RUN.iter().filter(|r| runs(r.2)) {
         let started = std::time::Instant::now();
         let output = Command::new("bash")
             .args(["-o", "pipefail", "-c", command])
