@@ -11,10 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step=0
+bold= plain=
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 # say TEXT: announces the next step.
 say() {
   step=$((step + 1))
-  printf '\n\033[1m== %d/6  %s\033[0m\n' "$step" "$*"
+  printf '\n%s== %d/6  %s%s\n' "$bold" "$step" "$*" "$plain"
 }
 
 say "Helm's engine: PyPI helm-python-sdk, run by tools/helm (skipped when installed)"
@@ -27,9 +29,10 @@ helm=tools/helm
 if command -v helm >/dev/null; then helm=$(command -v helm); fi
 echo "charts are rendered with $helm"
 
-# The `demo` profile (Cargo.toml) is release without link-time optimisation and with a lower
-# optimisation level: it builds in a fraction of the time, and every command here still answers
-# in well under a second. Install haven with `cargo install --path crates/haven-cli` for use.
+# The `demo` profile (Cargo.toml) is release without link-time optimisation and at a lower
+# optimisation level, and only the `haven` binary is built: the demo's commands on these small
+# examples still answer in about a second each. For use, install the release build:
+# `cargo install --locked --path crates/haven-cli`.
 say "Building haven (cargo build --profile demo --bin haven; cargo shows its progress)"
 cargo build --locked --profile demo -p haven-cli --bin haven
 haven="${CARGO_TARGET_DIR:-target}/demo/haven"
