@@ -165,7 +165,7 @@ const NOT_RUN: &[(&str, &str)] = &[
         "a server that runs until stopped; admission_serve.rs starts it with real certificates",
     ),
     (
-        "helm install haven-admission deploy/charts/haven-admission -n haven-system --create-namespace",
+        "helm install haven-admission deploy/charts/haven-admission -n haven-system --create-namespace --wait",
         "needs a real cluster and helm; the chart is rendered and checked in admission_chart.rs",
     ),
     (
