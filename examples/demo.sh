@@ -19,6 +19,11 @@ say() {
   printf '\n%s== %d/6  %s%s\n' "$bold" "$step" "$*" "$plain"
 }
 
+for tool in cargo python3; do
+  command -v "$tool" >/dev/null ||
+    { echo "demo: $tool not found: the demo needs Rust (rust-version in Cargo.toml, e.g. via https://rustup.rs) and python3 with pip" >&2; exit 2; }
+done
+
 say "Helm's engine: PyPI helm-python-sdk, run by tools/helm (skipped when installed)"
 if python3 -c 'import helm_python' 2>/dev/null; then
   echo "helm-python-sdk is installed"
