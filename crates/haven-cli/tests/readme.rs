@@ -15,8 +15,9 @@
 //! probe claims bind and probe pods finish.
 //!
 //! `readme_commands_run` runs the commands that need nothing from outside the repository;
-//! `readme_commands_run_with_helm_and_shared` (ignored unless asked for, see
-//! `haven_test_support::shared_path`) runs all of them, with Helm's engine and `../shared`.
+//! `readme_commands_run_with_helm` (ignored unless asked for, see
+//! `haven_test_support::shared_path`) runs all of them, with Helm's engine. A command that needs
+//! `../shared` would get a `Needs` of its own and the ignored test a `shared_path` call.
 
 mod common;
 
@@ -32,8 +33,6 @@ enum Needs {
     Nothing,
     /// Helm's engine (`tools/helm`, PyPI `helm-python-sdk`).
     Helm,
-    /// `../shared` (the CRD schemas `haven plus validate` reads).
-    Shared,
 }
 
 /// The README commands the tests run, in README order: command, exit code, what it needs.
@@ -98,11 +97,7 @@ const RUN: &[(&str, i32, Needs)] = &[
         Needs::Nothing,
     ),
     ("haven plus render", 0, Needs::Nothing),
-    (
-        "haven plus validate . --crd-schemas ../shared/schemas/crds",
-        0,
-        Needs::Shared,
-    ),
+    ("haven plus validate", 0, Needs::Nothing),
     (
         "haven plus tenant add zaken --group gemeente:team-zaken --repo https://git.example.nl/zaken.git",
         0,
@@ -119,11 +114,7 @@ const RUN: &[(&str, i32, Needs)] = &[
         0,
         Needs::Nothing,
     ),
-    (
-        "haven plus validate platform --crd-schemas ../shared/schemas/crds",
-        0,
-        Needs::Shared,
-    ),
+    ("haven plus validate platform", 0, Needs::Nothing),
 ];
 
 /// The README commands no test can run, and why.
@@ -373,10 +364,9 @@ fn readme_commands_run() {
 }
 
 #[test]
-#[ignore = "needs helm-python-sdk and ../shared (cargo test -- --include-ignored)"]
-fn readme_commands_run_with_helm_and_shared() {
+#[ignore = "needs helm-python-sdk (cargo test -- --include-ignored)"]
+fn readme_commands_run_with_helm() {
     common::require_helm();
-    haven_test_support::shared_path("schemas/crds");
     run_readme_commands("all", |_| true);
 }
 
