@@ -489,7 +489,7 @@ pub fn from_mirror(
         });
     }
     let bare = version.strip_prefix('v').unwrap_or(version);
-    let candidates: Vec<PathBuf> = [
+    let mut candidates: Vec<PathBuf> = [
         format!("{component}.tgz"),
         format!("{component}-{version}.tgz"),
         format!("{component}-{bare}.tgz"),
@@ -499,6 +499,7 @@ pub fn from_mirror(
     .into_iter()
     .map(|n| mirror.join(n))
     .collect();
+    candidates.dedup();
     for path in &candidates {
         if path.is_file() {
             let bytes = std::fs::read(path).map_err(|e| mirror_err(path, e.to_string()))?;

@@ -84,12 +84,14 @@ pub enum VendorError {
         note: Option<String>,
     },
     #[error(
-        "{component} ({source_url}): no content digest is recorded for {version}, so it cannot be verified; pass --skip {component} to leave it out, or --allow-unverified to vendor it marked unverified"
+        "{component} ({source_url}): no content digest is recorded for {version}{}, so it cannot be verified; pass --skip {component} to leave it out, or --allow-unverified to vendor it marked unverified",
+        note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
     )]
     Unverified {
         component: String,
         source_url: String,
         version: String,
+        note: Option<String>,
     },
     #[error("{component} ({source_url}): got chart {found}, expected {expected}")]
     WrongChart {
@@ -322,6 +324,7 @@ fn vendor_one(t: &Target, opts: &Options, fetcher: &Fetcher) -> Result<VendoredC
             component: c.name.clone(),
             source_url: url,
             version: t.version.clone(),
+            note: c.digest_note.clone(),
         });
     }
     let fetched: Fetched = if embedded {
