@@ -203,7 +203,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// Every image of the platform, sorted, each once.
+    /// Every image of the platform, each once, sorted by its text (as `sort` orders
+    /// images.txt).
     pub fn images(&self) -> Vec<ImageRef> {
         let mut set = BTreeSet::new();
         for c in &self.charts {
@@ -212,7 +213,9 @@ impl Report {
         for b in &self.bootstrap {
             set.extend(b.images.iter().filter_map(|i| ImageRef::parse(i)));
         }
-        set.into_iter().collect()
+        let mut images: Vec<ImageRef> = set.into_iter().collect();
+        images.sort_by_cached_key(ToString::to_string);
+        images
     }
 }
 
