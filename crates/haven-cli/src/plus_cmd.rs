@@ -103,6 +103,15 @@ pub struct RenderArgs {
     /// Root of the GitOps repository to write into.
     #[arg(short, long, default_value = ".", value_name = "DIR")]
     pub output: PathBuf,
+    /// Point every chart source and image at one internal registry (air-gapped clusters):
+    /// charts at oci://REGISTRY/charts/<chart>, images through the chart's registry values or
+    /// Flux post-renderers.
+    #[arg(long, value_name = "REGISTRY")]
+    pub mirror: Option<String>,
+    /// With --mirror: the directory `haven plus vendor` wrote, whose image list and charts say
+    /// which images to move.
+    #[arg(long, value_name = "DIR", requires = "mirror")]
+    pub vendor_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -364,6 +373,9 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, String> {
     let cat = catalogue()?;
     let (c, _) = load(&a.config, &cat)?;
     let mut rendered = render(&c, &cat);
+    if let Some(registry) = &a.mirror {
+        crate::plus_vendor::mirror(&mut rendered, &c, &cat, registry, a.vendor_dir.as_deref())?;
+    }
     let existing = fs::read_managed(&a.output)?;
     haven_platform::render::keep_flux_bootstrap(&mut rendered, &c, &existing);
     let written = fs::write_tree(&a.output, &rendered.files)?;

@@ -116,3 +116,51 @@ pub fn run(a: &VendorArgs) -> Result<u8, String> {
     );
     Ok(EXIT_OK)
 }
+
+/// `render --mirror`: reads what `vendor` wrote (image list, each chart's registry values) and
+/// rewrites the rendered tree.
+pub fn mirror(
+    rendered: &mut haven_platform::Rendered,
+    config: &haven_platform::PlatformConfig,
+    cat: &haven_platform::Catalogue,
+    registry: &str,
+    vendor_dir: Option<&std::path::Path>,
+) -> Result<(), String> {
+    use haven_vendor::mirror;
+    let registry = mirror::registry(registry).map_err(|e| e.to_string())?;
+    let vendored = match vendor_dir {
+        None => None,
+        Some(dir) => {
+            let file = dir.join(haven_vendor::output::METADATA_FILE);
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                format!(
+                    "--vendor-dir: {name}: {e} (run `haven plus vendor -o {}` first)",
+                    dir.display()
+                )
+            })?;
+            let images = mirror::images_by_component(&name, &text).map_err(|e| e.to_string())?;
+            let mut out = std::collections::BTreeMap::new();
+            for (component, images) in images {
+                let values_file = dir.join(&component).join("values.yaml");
+                let registry_values = std::fs::read(&values_file)
+                    .ok()
+                    .and_then(|b| {
+                        haven_vendor::chart::parse_yaml(&values_file.display().to_string(), &b).ok()
+                    })
+                    .map(|v| mirror::registry_values(&v))
+                    .unwrap_or_default();
+                out.insert(
+                    component,
+                    mirror::VendoredImages {
+                        images,
+                        registry_values,
+                    },
+                );
+            }
+            Some(out)
+        }
+    };
+    let resolved = resolve(cat, config);
+    mirror::apply(rendered, &resolved, &registry, vendored.as_ref()).map_err(|e| e.to_string())
+}

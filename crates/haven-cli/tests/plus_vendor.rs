@@ -74,6 +74,58 @@ fn vendor_from_the_mirror_then_refuse_a_changed_chart() {
     assert!(stderr(&o).contains("haven: note: falco: skipped (--skip)"));
     let meta_before = std::fs::read(vendor.join("haven-vendor.json")).unwrap();
 
+    // Air-gapped: the tree rendered against the mirror still validates, and pulls every chart
+    // from it.
+    let o = haven(
+        dir,
+        &[
+            "plus",
+            "render",
+            "-o",
+            "tree",
+            "--mirror",
+            "registry.internal:5000",
+            "--vendor-dir",
+            "vendor",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--registry registry.internal:5000/fluxcd"));
+    let schemas = haven_test_support::shared_path("schemas/crds");
+    let o = haven(
+        dir,
+        &[
+            "plus",
+            "validate",
+            "tree",
+            "--crd-schemas",
+            schemas.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+    let release =
+        std::fs::read_to_string(dir.join("tree/infrastructure/metrics-server/release.yaml"))
+            .unwrap();
+    assert!(
+        release.contains("newName: registry.internal:5000/metrics-server/metrics-server"),
+        "{release}"
+    );
+    for entry in std::fs::read_dir(dir.join("tree/infrastructure")).unwrap() {
+        let repo = entry.unwrap().path().join("repository.yaml");
+        if let Ok(text) = std::fs::read_to_string(&repo) {
+            assert!(
+                text.contains("url: oci://registry.internal:5000/charts/"),
+                "{text}"
+            );
+        }
+    }
+
     // A mirror whose metrics-server differs by one byte: exit 1, the component named with both
     // digests, the earlier vendor directory untouched.
     let bad = tmp.path().join("bad-mirror");
@@ -153,6 +205,16 @@ fn vendor_usage_errors() {
         "{err}"
     );
     assert!(!dir.join("vendor").exists());
+    let o = haven(
+        dir,
+        &["plus", "render", "--mirror", "https://registry.example"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--mirror https://registry.example: not a registry"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

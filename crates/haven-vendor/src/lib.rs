@@ -8,7 +8,8 @@
 //!   repositories, OCI registries, Git, local mirrors), bounded in time and size.
 //! - [`images`]: image references, those the values pin, and where they go in a mirror;
 //!   [`sbom`]: the CycloneDX document; [`output`]: the directory, written in a temporary folder
-//!   beside it and swapped into place, so an error leaves nothing half-written.
+//!   beside it and swapped into place, so an error leaves nothing half-written; [`mirror`]:
+//!   `render --mirror`, the rendered tree pointed at one internal registry.
 
 pub mod chart;
 pub mod digest;
@@ -16,6 +17,7 @@ pub mod fetch;
 pub mod helmignore;
 pub mod images;
 pub mod index;
+pub mod mirror;
 pub mod output;
 pub mod sbom;
 
