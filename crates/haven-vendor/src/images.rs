@@ -106,28 +106,42 @@ fn text(v: Option<&Value>) -> Option<String> {
 /// `global_registry` is the chart's `global.imageRegistry`-style override if set.
 pub fn images_in_values(values: &Value, app_version: Option<&str>) -> BTreeSet<ImageRef> {
     let global_registry = text(values.get("global").and_then(|g| g.get("imageRegistry")));
-    let mut out = BTreeSet::new();
-    walk(
-        values,
-        None,
+    // cert-manager's convention: `imageRegistry` + `imageNamespace` at the top, and image maps
+    // that give only a `name` (`quay.io` + `jetstack` + `cert-manager-controller`).
+    let composed = match (
+        text(values.get("imageRegistry")),
+        text(values.get("imageNamespace")),
+    ) {
+        (Some(r), Some(n)) => Some(format!("{r}/{n}")),
+        _ => None,
+    };
+    let ctx = Context {
         app_version,
-        global_registry.as_deref(),
-        &mut out,
-    );
+        global_registry: global_registry.as_deref(),
+        composed: composed.as_deref(),
+    };
+    let mut out = BTreeSet::new();
+    walk(values, None, &ctx, &mut out);
     out
 }
 
-fn walk(
-    v: &Value,
-    key: Option<&str>,
-    app_version: Option<&str>,
-    global_registry: Option<&str>,
-    out: &mut BTreeSet<ImageRef>,
-) {
+struct Context<'a> {
+    app_version: Option<&'a str>,
+    global_registry: Option<&'a str>,
+    composed: Option<&'a str>,
+}
+
+fn walk(v: &Value, key: Option<&str>, ctx: &Context<'_>, out: &mut BTreeSet<ImageRef>) {
+    let app_version = ctx.app_version;
+    let global_registry = ctx.global_registry;
     let image_key = key.is_some_and(|k| k.to_ascii_lowercase().contains("image"));
     match v {
         Value::Object(m) => {
-            if image_key && let Some(repo) = text(m.get("repository")) {
+            let repository = text(m.get("repository")).or_else(|| {
+                let prefix = ctx.composed?;
+                text(m.get("name")).map(|n| format!("{prefix}/{n}"))
+            });
+            if image_key && let Some(repo) = repository {
                 let registry =
                     text(m.get("registry")).or_else(|| global_registry.map(str::to_owned));
                 let full = match registry {
@@ -159,12 +173,12 @@ fn walk(
                 return;
             }
             for (k, child) in m {
-                walk(child, Some(k), app_version, global_registry, out);
+                walk(child, Some(k), ctx, out);
             }
         }
         Value::Array(items) => {
             for i in items {
-                walk(i, key, app_version, global_registry, out);
+                walk(i, key, ctx, out);
             }
         }
         Value::String(s) if image_key && (s.contains('/') || s.contains(':')) => {
@@ -231,6 +245,24 @@ mod tests {
         assert_eq!(
             with_global.iter().next().unwrap().to_string(),
             "mirror.local/bitnami/postgresql:16"
+        );
+        // Composed from top-level registry and namespace, as cert-manager's chart does.
+        let composed: Vec<String> = images_in_values(
+            &json!({"imageRegistry": "quay.io", "imageNamespace": "jetstack",
+                    "image": {"name": "cert-manager-controller"},
+                    "webhook": {"image": {"name": "cert-manager-webhook", "tag": "v1.2"}},
+                    "serviceAccount": {"name": "not-an-image"}}),
+            Some("v1.21.1"),
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            composed,
+            [
+                "quay.io/jetstack/cert-manager-controller:v1.21.1",
+                "quay.io/jetstack/cert-manager-webhook:v1.2"
+            ]
         );
     }
 }

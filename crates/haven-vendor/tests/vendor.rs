@@ -215,6 +215,8 @@ fn the_shared_mirror_vendors_verified() {
         "ghcr.io/fluxcd/source-controller:v1.9.3",
         "registry.k8s.io/metrics-server/metrics-server:",
         "docker.io/envoyproxy/gateway:v1.9.0",
+        "quay.io/jetstack/cert-manager-controller:v1.21.1",
+        "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1",
         "ghcr.io/cloudnative-pg/cloudnative-pg:",
     ] {
         assert!(
