@@ -589,3 +589,90 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A chart inside a Git repository, pinned by tag: cloned shallowly (here from a local
+/// repository, no network), the chart folder read at its path, verified, and the commit named.
+/// An unknown tag is an error naming the component.
+#[test]
+#[ignore = "needs git (cargo test -- --include-ignored)"]
+fn git_source_by_tag() {
+    haven_test_support::require_command("git", &["--version"], "git (apt-get install git)");
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let chart = repo.join("deploy/charts/app");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.3.0\nappVersion: 0.3.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("values.yaml"),
+        "image:\n  repository: ghcr.io/x/app\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("templates/cm.yaml"), "kind: ConfigMap\n").unwrap();
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "chart"]);
+    git(&["tag", "v0.3.0"]);
+    let dir = haven_vendor::fetch::read_chart_dir(&chart, true).unwrap();
+    let digest = haven_vendor::digest::content_digest(&dir).unwrap();
+    let url = format!("file://{}", repo.display());
+    let mut c = synthetic("app", SourceKind::Git, url, Some(digest));
+    c.version = "v0.3.0".into();
+    c.source.path = Some("./deploy/charts/app".into());
+    let mut all = names();
+    all.push("app".into());
+    let report = haven_vendor::vendor(
+        &[target(&c)],
+        &all,
+        &Options {
+            net: net(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let v = &report.charts[0];
+    assert_eq!(v.verified, Verification::Catalogue);
+    assert_eq!(v.version, "0.3.0");
+    assert!(v.fetched_from.contains("@v0.3.0 ("), "{}", v.fetched_from);
+    assert_eq!(v.images, ["ghcr.io/x/app:0.3.0"]);
+
+    c.version = "v9.9.9".into();
+    let errors = haven_vendor::vendor(
+        &[target(&c)],
+        &all,
+        &Options {
+            net: net(),
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&errors[0], VendorError::Fetch { component, error: FetchError::Git { .. }, .. } if component == "app"),
+        "{}",
+        errors[0]
+    );
+}
