@@ -3,10 +3,9 @@
 //! killed at a deadline), and a local mirror folder. Every fetch is bounded in time and size and
 //! returns the chart as [`ChartFiles`]; what to fetch and how to judge it is decided in `lib.rs`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 
@@ -353,61 +352,32 @@ fn install_ring() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Runs a command with its standard output captured, killing it at the deadline.
-///
-/// Kept small on purpose: `haven-io::process` (child processes with deadlines, output caps and
-/// a process-group kill) replaces this once it is on main.
-fn run_with_deadline(mut cmd: Command, timeout: Duration) -> Result<String, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start `git`: {e}"))?;
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(o) = stdout.as_mut() {
-            let _ = o.take(1 << 20).read_to_string(&mut s);
-        }
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(e) = stderr.as_mut() {
-            let _ = e.take(64 << 10).read_to_string(&mut s);
-        }
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "did not finish within {} s (killed)",
-                    timeout.as_secs().max(1)
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(e.to_string()),
-        }
-    };
-    let out = out_reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
-    if status.success() {
-        Ok(out)
+/// Runs a command (git) with haven-io's deadline, output cap and process-group kill; its
+/// standard output on success, else the last line of its error output.
+fn run_with_deadline(cmd: Command, timeout: Duration) -> Result<String, String> {
+    let what = format!(
+        "git {}",
+        cmd.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .find(|a| a == "clone" || a == "rev-parse")
+            .unwrap_or_default()
+    );
+    let limits = haven_io::process::Limits::new(timeout, 1 << 20);
+    let out = haven_io::process::run(cmd, &limits, haven_io::process::Mode::Captured, &what)
+        .map_err(|e| e.one_line(" (--timeout SECONDS)"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        let last = err
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
-            .unwrap_or("no error output")
-            .to_owned();
-        Err(format!("failed ({status}): {last}"))
+        let tail = out.stderr_tail(1);
+        Err(format!(
+            "failed ({}): {}",
+            out.status,
+            if tail.trim().is_empty() {
+                "no error output".to_owned()
+            } else {
+                tail.trim().to_owned()
+            }
+        ))
     }
 }
 

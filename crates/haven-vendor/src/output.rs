@@ -8,7 +8,7 @@
 //! itself may be missing, empty, or an earlier vendor directory (it has `haven-vendor.json`);
 //! anything else is refused rather than replaced.
 //!
-//! `haven-io`'s atomic tree writer (on its way to main) writes single files; this module swaps a
+//! `haven-io`'s `files` writes single files atomically into a tree; this module swaps a
 //! whole directory, which that writer does not do.
 
 use std::path::{Path, PathBuf};
