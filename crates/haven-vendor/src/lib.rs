@@ -317,6 +317,10 @@ fn source_url(c: &Component, opts: &Options) -> String {
     }
 }
 
+#[expect(
+    clippy::result_large_err,
+    reason = "one result per component, and errors are matched by variant in tests and callers"
+)]
 fn vendor_one(t: &Target, opts: &Options, fetcher: &Fetcher) -> Result<VendoredChart, VendorError> {
     let c = &t.component;
     let url = source_url(c, opts);
