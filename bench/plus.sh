@@ -4,6 +4,9 @@
 #
 #   bench/plus.sh [--no-build] [--crd-schemas DIR]
 #
+# Then `haven plus vendor --from` the local chart mirror (HAVEN_CHART_MIRROR, default
+# ../shared/charts) for every catalogue component: wall time and peak memory (GNU time).
+#
 # HAVEN_BIN=path/to/haven runs another build (e.g. target/debug/haven; implies --no-build).
 #
 # Target: render + validate < 1 s per provider. Not part of the test suite.
@@ -42,3 +45,19 @@ for p in previder cyso ovh azure kind generic; do
   awk -v p="$p" -v f="$files" -v a="$t0" -v b="$t1" -v c="$t2" \
     'BEGIN { printf "%-10s %8d %10.3f %8.3f %7.3f %s\n", p, f, b-a, c-b, c-a, (c-a < 1 ? "met" : "MISSED") }'
 done
+
+MIRROR=${HAVEN_CHART_MIRROR:-$ROOT/../shared/charts}
+if [ -d "$MIRROR" ] && [ -x /usr/bin/time ]; then
+  d=$WORK/vendor; mkdir -p "$d"
+  (cd "$d" && "$HAVEN" plus init --provider kind --domain example.nl 2>/dev/null)
+  # The components this mirror cannot verify (not mirrored, or dependencies missing) are skipped.
+  (cd "$d" && /usr/bin/time -f '%e %M' -o "$WORK/vendor.time" "$HAVEN" plus vendor --all-components \
+     --from "$MIRROR" -o out --skip garage --skip mimir --skip falco --skip loki \
+     --skip kube-prometheus-stack 2>"$WORK/vendor.err") || { cat "$WORK/vendor.err"; exit 1; }
+  read -r secs kib < "$WORK/vendor.time"
+  charts=$(find "$d/out" -mindepth 2 -maxdepth 2 -name Chart.yaml | wc -l)
+  awk -v s="$secs" -v k="$kib" -v c="$charts" \
+    'BEGIN { printf "vendor --from mirror: %d charts, %.3f s, peak %.1f MiB\n", c, s, k/1024 }'
+else
+  echo "vendor: skipped (no chart mirror at $MIRROR or no /usr/bin/time)"
+fi

@@ -12,6 +12,7 @@ mod cli;
 mod http;
 mod plus_cmd;
 mod plus_status;
+mod plus_vendor;
 mod rules_cmd;
 
 use std::io::Write;

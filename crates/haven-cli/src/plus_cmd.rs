@@ -31,6 +31,12 @@ pub enum PlusCommand {
     /// check` on workloads.
     #[command(after_help = PLUS_EXIT_CODES)]
     Validate(ValidateArgs),
+    /// Fetch every pinned chart of the platform into a directory, verified against the
+    /// catalogue's digests, with images.txt and a CycloneDX SBOM (sbom.cdx.json).
+    #[command(
+        after_help = "Exit codes:\n  0  every chart vendored and verified\n  1  a chart is not what the catalogue pins (digest or name/version mismatch)\n  2  usage error, unreadable config, or a chart that could not be had (nothing is written)"
+    )]
+    Vendor(VendorArgs),
     /// Show what `render` would change in an existing tree (unified diffs).
     #[command(after_help = PLUS_EXIT_CODES)]
     Diff(DiffArgs),
@@ -97,6 +103,15 @@ pub struct RenderArgs {
     /// Root of the GitOps repository to write into.
     #[arg(short, long, default_value = ".", value_name = "DIR")]
     pub output: PathBuf,
+    /// Point every chart source and image at one internal registry (air-gapped clusters):
+    /// charts at oci://REGISTRY/charts/<chart>, images through the chart's registry values or
+    /// Flux post-renderers.
+    #[arg(long, value_name = "REGISTRY")]
+    pub mirror: Option<String>,
+    /// With --mirror: the directory `haven plus vendor` wrote, whose image list and charts say
+    /// which images to move.
+    #[arg(long, value_name = "DIR", requires = "mirror")]
+    pub vendor_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +132,45 @@ pub struct ValidateArgs {
     /// Print the diagnostics as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VendorArgs {
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "haven-plus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Directory to write (replaced as a whole, only if it is empty or an earlier vendor
+    /// directory).
+    #[arg(short, long, default_value = "vendor", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Read the charts from a local mirror instead of the network: DIR/<component>/ chart
+    /// folders (or DIR/<component>.tgz, DIR/<chart>-<version>.tgz archives).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Vendor every component of the catalogue, not only those the config selects (a mirror
+    /// for every choice).
+    #[arg(long)]
+    pub all_components: bool,
+    /// Leave a component out (repeatable); it is listed as skipped.
+    #[arg(long, value_name = "COMPONENT")]
+    pub skip: Vec<String>,
+    /// Vendor charts the catalogue records no digest for, marked unverified, instead of failing.
+    #[arg(long)]
+    pub allow_unverified: bool,
+    /// Print each chart's content digest instead of checking it (for maintainers recording
+    /// new pins in the catalogue); writes nothing.
+    #[arg(long)]
+    pub print_digests: bool,
+    /// Seconds each request (and each git clone) may take.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Talk plain HTTP to OCI registries (an internal registry without TLS).
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 #[derive(Debug, Args)]
@@ -211,6 +265,7 @@ pub fn run(cmd: &PlusCommand) -> Result<u8, String> {
         PlusCommand::Explain { key } => explain(key),
         PlusCommand::Render(a) => render_cmd(a),
         PlusCommand::Validate(a) => validate_cmd(a),
+        PlusCommand::Vendor(a) => crate::plus_vendor::run(a),
         PlusCommand::Diff(a) => diff_cmd(a),
         PlusCommand::Tenant {
             command: TenantCommand::Add(a),
@@ -318,6 +373,9 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, String> {
     let cat = catalogue()?;
     let (c, _) = load(&a.config, &cat)?;
     let mut rendered = render(&c, &cat);
+    if let Some(registry) = &a.mirror {
+        crate::plus_vendor::mirror(&mut rendered, &c, &cat, registry, a.vendor_dir.as_deref())?;
+    }
     let existing = fs::read_managed(&a.output)?;
     haven_platform::render::keep_flux_bootstrap(&mut rendered, &c, &existing);
     let written = fs::write_tree(&a.output, &rendered.files)?;

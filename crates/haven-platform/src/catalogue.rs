@@ -77,6 +77,19 @@ pub struct Component {
     pub secrets: Vec<SecretRef>,
     #[serde(default)]
     pub network: Network,
+    /// The content digest of the pinned chart (`haven plus vendor` checks it; how it is computed:
+    /// docs/plus.md, "Chart digests"). `None` where no copy of the chart could be checked here.
+    #[serde(default)]
+    pub content_digest: Option<String>,
+    /// Where the recorded digest came from when that is not the published chart itself (a
+    /// mirror rebuilt from Git): shown with a digest mismatch, so a maintainer knows which side
+    /// to trust.
+    #[serde(default)]
+    pub digest_note: Option<String>,
+    /// Container images the component runs that no chart of ours names (a `bootstrap` component:
+    /// Flux's controllers, which `flux bootstrap` installs).
+    #[serde(default)]
+    pub images: Vec<String>,
     /// Default Helm values; `${domain}`, `${clusterName}`, `${storageClass}`,
     /// `${rwxStorageClass}`, `${serviceType}`, `${dnsProvider}` are substituted.
     #[serde(default)]

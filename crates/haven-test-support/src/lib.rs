@@ -51,6 +51,7 @@
 //!
 //! `fixtures/example.yaml` in this crate is a small complete example.
 
+pub mod charts;
 mod cluster;
 pub mod fuzz;
 mod patch;
