@@ -250,22 +250,27 @@ fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
         key: part.to_owned(),
         operator: operator.to_owned(),
     };
-    let req = |key: &str, operator, values: BTreeSet<String>| -> Result<Requirement, SelectorError> {
-        let key = key.trim();
-        validate_key(key)?;
-        for v in &values {
-            validate_value(key, v)?;
-        }
-        Ok(Requirement {
-            key: key.to_owned(),
-            operator,
-            values,
-        })
-    };
+    let req =
+        |key: &str, operator, values: BTreeSet<String>| -> Result<Requirement, SelectorError> {
+            let key = key.trim();
+            validate_key(key)?;
+            for v in &values {
+                validate_value(key, v)?;
+            }
+            Ok(Requirement {
+                key: key.to_owned(),
+                operator,
+                values,
+            })
+        };
     if let Some(key) = part.strip_prefix('!') {
         return req(key, Operator::DoesNotExist, BTreeSet::new());
     }
-    for (op, operator) in [("!=", Operator::NotIn), ("==", Operator::In), ("=", Operator::In)] {
+    for (op, operator) in [
+        ("!=", Operator::NotIn),
+        ("==", Operator::In),
+        ("=", Operator::In),
+    ] {
         if let Some((key, value)) = part.split_once(op) {
             return req(key, operator, BTreeSet::from([value.trim().to_owned()]));
         }
@@ -386,10 +391,16 @@ mod tests {
             ("", true),
             ("app in (x)", false),
         ] {
-            assert_eq!(Selector::parse(text).unwrap().matches(&labels), want, "{text}");
+            assert_eq!(
+                Selector::parse(text).unwrap().matches(&labels),
+                want,
+                "{text}"
+            );
         }
         assert_eq!(
-            Selector::parse("app=web,tier in (a,b),!x").unwrap().to_string(),
+            Selector::parse("app=web,tier in (a,b),!x")
+                .unwrap()
+                .to_string(),
             "app=web,tier in (a,b),!x"
         );
         assert!(Selector::parse("app in ()").is_err());
