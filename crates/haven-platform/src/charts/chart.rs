@@ -390,11 +390,15 @@ fn merge_over(dst: &mut Value, src: &Value) {
 /// Finds every `.Values` read in a template's text (see [`Reads`]).
 ///
 /// Written by hand: this is not a Go template parser (no crate reads Go templates), only a scan
-/// for the one selector form that names value paths, which is what the unread-key check needs.
-/// Reading more than the chart reads would only hide typos; reading less would report keys
-/// that are read, so anything this scan cannot follow (a bare `.Values`) counts as reading all.
+/// for the forms that name value paths, which is what the unread-key check needs: `.Values.a.b`
+/// (also after `$` or `$root`), `($.Values).a`, and `index`/`get`/`hasKey`/`set`/`unset` with
+/// string literals after `.Values`. Reading more than the chart reads would only hide typos;
+/// reading less would report keys that are read, so anything this scan cannot follow (a bare
+/// `.Values` handed to a helper or a variable) counts as reading every key.
 pub fn scan_reads(text: &str, reads: &mut Reads) {
     const NEEDLE: &str = ".Values";
+    let text = strip_template_comments(text);
+    let text = text.as_str();
     let bytes = text.as_bytes();
     let mut from = 0;
     while let Some(i) = text[from..].find(NEEDLE) {
@@ -408,8 +412,14 @@ pub fn scan_reads(text: &str, reads: &mut Reads) {
         {
             continue;
         }
-        // `$x.Values`, `$.Values` and `.Values` are all the root's values; `.Chart.Values` or
-        // `.Subcharts.x.Values` would be another chart's, which no catalogue chart uses.
+        // `($.Values).a`: the parenthesised values, then a selector.
+        let paren = text[..start]
+            .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            .ends_with('(');
+        if paren && bytes.get(pos) == Some(&b')') && bytes.get(pos + 1) == Some(&b'.') {
+            pos += 1;
+        }
+        // `$x.Values`, `$.Values` and `.Values` are all the root's values.
         let mut path = Vec::new();
         while bytes.get(pos) == Some(&b'.') {
             let ident: String = text[pos + 1..]
@@ -422,13 +432,20 @@ pub fn scan_reads(text: &str, reads: &mut Reads) {
             pos += 1 + ident.len();
             path.push(ident);
         }
-        // `index .Values "a" "b"` / `index .Values.a "b"`: string literals that follow.
+        // `index .Values "a" "b"`, `get .Values.a "b"`, `hasKey .Values "a"`: string
+        // literals after.
         let before = text[..start]
             .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
             .trim_end_matches(['$', '('])
             .trim_end();
-        let is_index = before.ends_with("index");
-        if is_index {
+        let takes_keys = ["index", "get", "hasKey", "set", "unset"]
+            .iter()
+            .any(|f| {
+                before.ends_with(f)
+                    && !before[..before.len() - f.len()]
+                        .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            });
+        if takes_keys {
             let mut rest = &text[pos..];
             loop {
                 let trimmed = rest.trim_start_matches([' ', '\t']);
@@ -441,16 +458,38 @@ pub fn scan_reads(text: &str, reads: &mut Reads) {
             }
         }
         if path.is_empty() {
-            // A bare `.Values` in a comment does no harm; elsewhere it hands everything over.
+            // A bare `.Values` in a YAML comment does no harm; elsewhere it hands everything
+            // over.
             let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
-            let line = text[line_start..start].trim_start();
-            if !(line.starts_with('#') || line.starts_with("{{/*") || line.starts_with("{{- /*")) {
+            if !text[line_start..start].trim_start().starts_with('#') {
                 reads.everything = true;
             }
             continue;
         }
         reads.paths.insert(path);
     }
+}
+
+/// The text without Go template comments (`{{/* ... */}}`, `{{- /* ... */ -}}`), which may
+/// mention `.Values` in prose.
+fn strip_template_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("/*") {
+        let before = rest[..open].trim_end_matches([' ', '-']);
+        if !before.ends_with("{{") {
+            out.push_str(&rest[..open + 2]);
+            rest = &rest[open + 2..];
+            continue;
+        }
+        out.push_str(&rest[..open]);
+        match rest[open..].find("*/") {
+            Some(close) => rest = &rest[open + close + 2..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -484,7 +523,16 @@ mod tests {
         assert!(!r.covers(&p("a.c")));
         assert_eq!(r.children(&p("a")), BTreeSet::from(["b".to_owned()]));
         assert!(reads("{{ include \"x\" .Values }}").everything);
+        assert!(reads("{{- $values := .Values -}}").everything);
         assert!(!reads("# uses .Values here\n").everything);
+        assert!(!reads("{{/* all of it (as .Values)\n more */}}").everything);
+        let r = reads(
+            "{{ (get .Values \"grafana.ini\").paths.data }} {{ if hasKey .Values \"nodePort\" }}\n\
+             {{- with (coalesce ($.Values).profile ($.Values.global).profile) }} {{ $x := set $.Values \"_o\" 1 }}",
+        );
+        let got: Vec<String> = r.paths.iter().map(|p| p.join(".")).collect();
+        assert_eq!(got, ["_o", "global", "grafana.ini", "nodePort", "profile"]);
+        assert!(!r.everything);
     }
 
     #[test]
