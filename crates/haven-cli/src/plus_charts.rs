@@ -93,6 +93,12 @@ pub fn platform_options(catalogue: &Catalogue, kubernetes_version: &str) -> Plat
             .filter(|c| c.source.kind == haven_platform::catalogue::SourceKind::Bootstrap)
             .flat_map(|c| c.crds.iter().cloned())
             .collect(),
+        declared_crds: catalogue
+            .components
+            .iter()
+            .filter(|c| !c.crds.is_empty())
+            .map(|c| (c.name.clone(), c.crds.iter().cloned().collect()))
+            .collect(),
     }
 }
 

@@ -438,13 +438,11 @@ pub fn scan_reads(text: &str, reads: &mut Reads) {
             .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
             .trim_end_matches(['$', '('])
             .trim_end();
-        let takes_keys = ["index", "get", "hasKey", "set", "unset"]
-            .iter()
-            .any(|f| {
-                before.ends_with(f)
-                    && !before[..before.len() - f.len()]
-                        .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-            });
+        let takes_keys = ["index", "get", "hasKey", "set", "unset"].iter().any(|f| {
+            before.ends_with(f)
+                && !before[..before.len() - f.len()]
+                    .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        });
         if takes_keys {
             let mut rest = &text[pos..];
             loop {

@@ -235,6 +235,10 @@ pub struct PlatformOptions {
     pub waivers: BTreeMap<String, Vec<ChartWaiver>>,
     /// API groups Flux's bootstrap installs before anything else (the catalogue's `flux`).
     pub bootstrap_groups: BTreeSet<String>,
+    /// API groups of the CRDs each component installs, as the catalogue declares them: for a
+    /// component that is not verified (its chart is not in `DIR`), the only word on what it
+    /// would install, so its custom resources are not reported as having no CRD.
+    pub declared_crds: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Validates the whole platform; the problems of planning and rendering are included. Sorted
@@ -635,6 +639,8 @@ enum Installer {
     Tree { unit: Option<String>, file: String },
     /// A release's chart: from `crds/` (applied before its templates) or as a template.
     Chart { release: usize, crds_dir: bool },
+    /// A release that was not rendered (not verified) whose catalogue entry declares the group.
+    Declared { release: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -780,7 +786,25 @@ fn crd_order(platform: &RenderedPlatform, opts: &PlatformOptions) -> Vec<Problem
                 None => format!("component {}", r.component),
             }
         }
+        Installer::Declared { release } => {
+            let r = &platform.releases[*release];
+            match &release_units[*release] {
+                Some(u) => format!(
+                    "component {} (Kustomization {u}; not verified)",
+                    r.component
+                ),
+                None => format!("component {} (not verified)", r.component),
+            }
+        }
     };
+    // Releases not rendered, by the groups their catalogue entries declare.
+    let declared: Vec<(usize, &BTreeSet<String>)> = platform
+        .releases
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.outcome, super::Outcome::NotVerified(_)))
+        .filter_map(|(i, r)| opts.declared_crds.get(&r.component).map(|g| (i, g)))
+        .collect();
     let mut out = Vec::new();
     // (object, component, its release index, its unit)
     let mut consumers: Vec<(&Object, String, Option<usize>, Option<String>)> = platform
@@ -818,14 +842,31 @@ fn crd_order(platform: &RenderedPlatform, opts: &PlatformOptions) -> Vec<Problem
                 waived: None,
             }
         };
-        let Some(candidates) = crds.get(&id) else {
+        // What a not-verified component would install is known only by group, in any version.
+        let mut candidates: Vec<Crd> = crds.get(&id).cloned().unwrap_or_default();
+        candidates.extend(
+            declared
+                .iter()
+                .filter(|(_, groups)| groups.contains(group))
+                .map(|(j, _)| Crd {
+                    versions: BTreeSet::from([version.to_owned()]),
+                    installer: Installer::Declared { release: *j },
+                }),
+        );
+        if candidates.is_empty() {
             out.push(problem(format!(
                 "no component of the platform installs the CRD of {} ({group}): the cluster refuses the object",
                 o.kind
             )));
             continue;
-        };
+        }
         let waits_for = release.map(|i| helm_depends_on(platform, i));
+        // Another release is applied before this object: the HelmRelease waits for it, or its
+        // Kustomization comes earlier.
+        let release_before = |j: usize| {
+            waits_for.as_ref().is_some_and(|w| w.contains(&j))
+                || matches!((&unit, &release_units[j]), (Some(mine), Some(theirs)) if units.is_before(theirs, mine))
+        };
         let in_time = |c: &Crd| -> bool {
             match &c.installer {
                 Installer::Tree { unit: u, .. } => match (&unit, u) {
@@ -838,17 +879,12 @@ fn crd_order(platform: &RenderedPlatform, opts: &PlatformOptions) -> Vec<Problem
                     crds_dir,
                 } => {
                     if Some(*j) == release {
-                        return *crds_dir || is_post_hook(o);
-                    }
-                    if waits_for.as_ref().is_some_and(|w| w.contains(j)) {
-                        return true;
-                    }
-                    match (&unit, &release_units[*j]) {
-                        (Some(mine), Some(theirs)) => units.is_before(theirs, mine),
-                        (None, _) => false,
-                        (Some(_), None) => false,
+                        *crds_dir || is_post_hook(o)
+                    } else {
+                        release_before(*j)
                     }
                 }
+                Installer::Declared { release: j } => release_before(*j),
             }
         };
         let ready: Vec<&Crd> = candidates.iter().filter(|c| in_time(c)).collect();
