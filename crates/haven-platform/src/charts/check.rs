@@ -226,6 +226,18 @@ impl ChartWaiver {
     }
 }
 
+/// Marks every problem a catalogue waiver of its component matches with the waiver's reason.
+fn apply_waivers(problems: &mut [Problem], waivers: &BTreeMap<String, Vec<ChartWaiver>>) {
+    for p in problems {
+        if let Some(w) = waivers
+            .get(&p.component)
+            .and_then(|ws| ws.iter().find(|w| w.matches(p)))
+        {
+            p.waived = Some(w.reason.clone());
+        }
+    }
+}
+
 /// Options of a platform validation.
 #[derive(Debug, Clone, Default)]
 pub struct PlatformOptions {
@@ -297,15 +309,7 @@ pub fn validate_platform(
     }
     out.extend(crd_order(platform, opts));
     out.extend(pod_security(platform));
-    for p in &mut out {
-        if let Some(w) = opts
-            .waivers
-            .get(&p.component)
-            .and_then(|ws| ws.iter().find(|w| w.matches(p)))
-        {
-            p.waived = Some(w.reason.clone());
-        }
-    }
+    apply_waivers(&mut out, &opts.waivers);
     out.sort_by(|a, b| {
         (
             &a.component,
@@ -1080,6 +1084,54 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waivers_match_component_check_object_and_path_prefix_and_show_their_reason() {
+        let problem = |component: &str, check, object: &str, path: &str| Problem {
+            severity: Severity::Error,
+            check,
+            component: component.to_owned(),
+            file: "charts/x/templates/d.yaml".to_owned(),
+            line: 3,
+            object: object.to_owned(),
+            path: path.to_owned(),
+            message: "refused".to_owned(),
+            waived: None,
+        };
+        let path = "spec.template.spec.containers[0].securityContext.runAsNonRoot";
+        let mut problems = vec![
+            problem("x", Check::PodSecurity, "Deployment/a", path),
+            problem("x", Check::PodSecurity, "Deployment/b", path),
+            problem("x", Check::Schema, "Deployment/a", path),
+            problem("y", Check::PodSecurity, "Deployment/a", path),
+            problem(
+                "x",
+                Check::PodSecurity,
+                "Deployment/a",
+                "spec.template.spec.volumes",
+            ),
+        ];
+        let waiver = ChartWaiver {
+            check: "pod-security".to_owned(),
+            object: Some("Deployment/a".to_owned()),
+            path: Some("spec.template.spec.containers[0]".to_owned()),
+            reason: "upstream runs it as root".to_owned(),
+        };
+        apply_waivers(
+            &mut problems,
+            &BTreeMap::from([("x".to_owned(), vec![waiver])]),
+        );
+        let waived: Vec<bool> = problems.iter().map(|p| p.waived.is_some()).collect();
+        assert_eq!(waived, [true, false, false, false, false]);
+        assert!(!problems[0].blocks());
+        assert!(problems[1].blocks());
+        let shown = problems[0].to_string();
+        assert!(
+            shown.contains("waived")
+                && shown.ends_with("waived in the catalogue: upstream runs it as root"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn crds_dirs_are_told_from_templates_and_subchart_names() {

@@ -373,10 +373,7 @@ pub fn values(hr: &Object, sources: &BTreeMap<String, ValuesSource>) -> (Value, 
                     format!("{what} cannot be read offline ({why}): rendered without it"),
                     false,
                 );
-                match target {
-                    Some(t) => Some(placeholder(name, key, t)),
-                    None => None,
-                }
+                target.map(|t| placeholder(name, key, t))
             }
             Some(ValuesSource::Made { by, keys }) => {
                 if !keys.contains(key) && !optional && !keys.is_empty() {
@@ -417,10 +414,7 @@ pub fn values(hr: &Object, sources: &BTreeMap<String, ValuesSource>) -> (Value, 
                     ),
                     false,
                 );
-                match target {
-                    Some(t) => Some(placeholder(name, key, t)),
-                    None => None,
-                }
+                target.map(|t| placeholder(name, key, t))
             }
         };
         let Some(data) = data else { continue };

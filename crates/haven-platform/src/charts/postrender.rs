@@ -395,10 +395,10 @@ fn set_images(v: &mut Value, image: &Value) {
                     && let Value::Array(items) = child
                 {
                     for c in items.iter_mut() {
-                        if let Some(Value::String(s)) = c.get_mut("image") {
-                            if let Some(new) = override_image(s, image) {
-                                *s = new;
-                            }
+                        if let Some(Value::String(s)) = c.get_mut("image")
+                            && let Some(new) = override_image(s, image)
+                        {
+                            *s = new;
                         }
                     }
                 }
