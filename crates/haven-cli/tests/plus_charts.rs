@@ -293,6 +293,10 @@ fn seeded_defects_are_caught() {
     );
 }
 
+/// One configuration of the whole-platform test: its label, the config edits, and the
+/// components expected not verified with why.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, String)]);
+
 /// The whole platform with every chart of `../shared/charts`, for the default choices and the
 /// alternatives that render clean today (see docs/plus.md for the ingress alternatives): no
 /// errors, and exactly the components this copy cannot render listed as not verified — garage
@@ -306,7 +310,7 @@ fn the_whole_platform_validates() {
     let missing = |chart: &str, deps: &str| {
         format!("dependencies {deps} of chart {chart} are missing from {dir}/{chart}")
     };
-    let cases: [(&str, &[(&str, &str)], &[(&str, String)]); 3] = [
+    let cases: [Case<'_>; 3] = [
         (
             "default",
             &[],
