@@ -70,9 +70,6 @@ fn validate(tree: &Path, charts: &Path) -> (i32, Value) {
         .arg(charts)
         .arg("--helm")
         .arg(repo().join("tools/helm"))
-        // The CRD schemas of the tree's custom resources (until the binary carries them).
-        .arg("--crd-schemas")
-        .arg(haven_test_support::shared_path("schemas/crds"))
         .arg(".")
         .output()
         .unwrap();
