@@ -21,6 +21,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         kube_version: args.kube_version.clone(),
         timeout: args.helm_timeout,
         max_output: args.helm_max_output,
+        ..HelmOptions::default()
     };
     let mut waiver_files = Vec::new();
     for path in &args.waivers {

@@ -10,6 +10,7 @@ mod app_check;
 mod check_cmd;
 mod cli;
 mod http;
+pub mod plus_charts;
 mod plus_cmd;
 mod plus_status;
 mod plus_vendor;

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use haven_platform::charts::check::{Check, Problem};
 use haven_platform::config::{self, PlatformConfig, Provider, Tenant};
 use haven_platform::validate::{self, Severity};
 use haven_platform::{Catalogue, diff, fs, render};
@@ -129,9 +130,32 @@ pub struct ValidateArgs {
     /// supported].
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
-    /// Print the diagnostics as JSON.
-    #[arg(long)]
+    /// Render every HelmRelease with the charts in DIR (`DIR/<component>/Chart.yaml`, as
+    /// `haven plus vendor` writes them) as Flux would, and validate the platform as the cluster
+    /// receives it: objects, CRD order, values, Pod Security of each namespace, images.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// The helm program for --charts (default: `helm` on PATH).
+    #[arg(long, value_name = "PATH", env = "HAVEN_HELM")]
+    pub helm: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ValidateFormat,
+    /// Print the diagnostics as JSON (the same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Write the report to a file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Output formats of `plus validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
 }
 
 #[derive(Debug, Args)]
@@ -450,69 +474,177 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
     // The tree is validated with paths relative to its root (Flux `spec.path`s and kustomize
     // `resources` are relative to it); messages then name files from where the user stands, so
     // they can be clicked.
-    let mut report = validate::validate(&files, &validate::Layered(sources), &opts);
-    for d in &mut report.diagnostics {
-        let full = a.dir.join(&d.file);
-        d.file = full
+    let schemas = validate::Layered(sources);
+    let report = validate::validate(&files, &schemas, &opts);
+    let mut problems: Vec<Problem> = report
+        .diagnostics
+        .iter()
+        .cloned()
+        .map(|d| Problem::from_diagnostic(d, Check::Tree, ""))
+        .collect();
+    for u in unreadable {
+        let (file, message) = u.split_once(": ").unwrap_or(("", u.as_str()));
+        problems.insert(
+            0,
+            Problem::from_diagnostic(
+                validate::Diagnostic {
+                    file: file.to_owned(),
+                    line: 0,
+                    severity: Severity::Error,
+                    path: String::new(),
+                    object: String::new(),
+                    message: message.to_owned(),
+                },
+                Check::Tree,
+                "",
+            ),
+        );
+    }
+    let platform = match &a.charts {
+        None => None,
+        Some(dir) => {
+            let cat = catalogue()?;
+            let scratch = tempfile::Builder::new()
+                .prefix("haven-charts-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+            let source = crate::plus_charts::chart_source(dir, scratch.path())?;
+            let engine = crate::plus_charts::HelmEngine {
+                helm: a.helm.clone(),
+                scratch: scratch.path().to_path_buf(),
+            };
+            let popts = crate::plus_charts::platform_options(&cat, &opts.kubernetes_version);
+            let (platform, found) =
+                crate::plus_charts::validate_platform(&files, &source, &engine, &schemas, &popts);
+            problems.extend(found);
+            Some(platform)
+        }
+    };
+    // Files are named from where the user stands, so they can be clicked; chart templates
+    // already are.
+    for p in problems
+        .iter_mut()
+        .filter(|p| p.check == Check::Tree || files.contains_key(Path::new(&p.file)))
+    {
+        if p.file.is_empty() {
+            continue;
+        }
+        let full = a.dir.join(&p.file);
+        p.file = full
             .strip_prefix("./")
             .unwrap_or(&full)
             .to_string_lossy()
             .into_owned();
     }
-    for u in unreadable {
-        let (file, message) = u.split_once(": ").unwrap_or(("", u.as_str()));
-        report.diagnostics.insert(
-            0,
-            validate::Diagnostic {
-                file: file.to_owned(),
-                line: 0,
-                severity: Severity::Error,
-                path: String::new(),
-                object: String::new(),
-                message: message.to_owned(),
-            },
-        );
-    }
-    if a.json {
-        let doc = serde_json::json!({
-            "files": report.files,
-            "objects": report.objects,
-            "customResources": report.custom_resources,
-            "kubernetesVersion": opts.kubernetes_version,
-            "errors": report.errors(),
-            "diagnostics": report.diagnostics,
-        });
-        out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
-        ))?;
+    let errors = problems.iter().filter(|p| p.blocks()).count();
+    let warnings = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Warning && p.waived.is_none())
+        .count();
+    let format = if a.json {
+        ValidateFormat::Json
     } else {
-        let mut text = String::new();
-        for d in &report.diagnostics {
-            text.push_str(&d.to_string());
-            text.push('\n');
+        a.format
+    };
+    let text = match format {
+        ValidateFormat::Json => {
+            let mut doc = serde_json::json!({
+                "files": report.files,
+                "objects": report.objects,
+                "customResources": report.custom_resources,
+                "kubernetesVersion": opts.kubernetes_version,
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": problems,
+            });
+            if let Some(p) = &platform {
+                doc["components"] = components_json(p);
+                doc["notVerified"] = p
+                    .not_verified()
+                    .into_iter()
+                    .map(|(c, why)| serde_json::json!({"component": c, "reason": why}))
+                    .collect();
+                doc["images"] = serde_json::to_value(haven_platform::charts::images(p))
+                    .map_err(|e| e.to_string())?;
+            }
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+            )
         }
-        let warnings = report
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count();
-        text.push_str(&format!(
-            "{} files, {} objects ({} custom resources): {} errors, {warnings} warnings \
-             (Kubernetes {})\n",
-            report.files,
-            report.objects,
-            report.custom_resources,
-            report.errors(),
-            opts.kubernetes_version
-        ));
-        out(&text)?;
+        ValidateFormat::Sarif | ValidateFormat::Junit => {
+            let r = haven_report::Report {
+                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                findings: crate::plus_charts::findings(&problems),
+                errors: Vec::new(),
+                rules: crate::plus_charts::rules(),
+                fail_on: haven_model::Severity::High,
+                pss: String::new(),
+                objects: report.objects
+                    + platform
+                        .iter()
+                        .flat_map(|p| &p.releases)
+                        .map(|r| r.objects().len())
+                        .sum::<usize>(),
+                workloads: 0,
+                files: report.files,
+            };
+            if format == ValidateFormat::Sarif {
+                haven_report::render_sarif(&r)
+            } else {
+                haven_report::render_junit(&r)
+            }
+        }
+        ValidateFormat::Text => {
+            let mut text = String::new();
+            for p in &problems {
+                text.push_str(&p.to_string());
+                text.push('\n');
+            }
+            if let Some(p) = &platform {
+                text.push_str(&crate::plus_charts::summary(p, &problems));
+            }
+            text.push_str(&format!(
+                "{} files, {} objects ({} custom resources): {errors} errors, {warnings} warnings \
+                 (Kubernetes {})\n",
+                report.files, report.objects, report.custom_resources, opts.kubernetes_version,
+            ));
+            text
+        }
+    };
+    match &a.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?,
+        None => out(&text)?,
     }
-    Ok(if report.errors() > 0 {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
+    Ok(if errors > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Per component: chart, version, release, namespace, what became of it.
+fn components_json(p: &haven_platform::charts::RenderedPlatform) -> serde_json::Value {
+    use haven_platform::charts::Outcome;
+    p.releases
+        .iter()
+        .map(|r| {
+            let (status, reason) = match &r.outcome {
+                Outcome::Rendered(_) => ("rendered", None),
+                Outcome::NotVerified(why) => ("not-verified", Some(why.clone())),
+                Outcome::Failed(why) => ("failed", Some(why.clone())),
+            };
+            serde_json::json!({
+                "component": r.component,
+                "chart": r.chart.as_ref().map(|c| c.name.clone()),
+                "version": r.chart.as_ref().map(|c| c.version.clone()),
+                "chartDir": r.loaded.as_ref().map(|l| l.chart.dir.clone()),
+                "releaseName": r.release_name,
+                "namespace": r.namespace,
+                "crds": r.crd_policy,
+                "status": status,
+                "reason": reason,
+                "objects": r.objects().len(),
+            })
+        })
+        .collect()
 }
 
 fn diff_cmd(a: &DiffArgs) -> Result<u8, String> {

@@ -148,6 +148,18 @@ const NOT_RUN: &[(&str, &str)] = &[
         "needs kubectl; the kubectl-haven binary is tested in cluster_check_live.rs",
     ),
     (
+        "haven plus vendor -o vendor",
+        "fetches every pinned chart from the internet; plus_vendor.rs and haven-vendor's tests serve them from an in-process Helm repository and OCI registry",
+    ),
+    (
+        "haven plus validate --charts vendor",
+        "needs the vendored charts; plus_charts.rs runs it on ../shared/charts",
+    ),
+    (
+        "haven plus render --mirror registry.internal:5000 --vendor-dir vendor",
+        "needs the vendored charts; plus_vendor.rs runs it on a vendor directory of ../shared/charts",
+    ),
+    (
         "haven plus status --wait",
         "needs a cluster running the rendered platform's Flux; plus_status.rs tests it against the fake API server",
     ),

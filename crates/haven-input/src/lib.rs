@@ -31,6 +31,11 @@ pub struct HelmOptions {
     pub timeout: Duration,
     /// Most bytes one chart may render to.
     pub max_output: usize,
+    /// `--include-crds`: the chart's `crds/` in the output (as Flux installs them first).
+    pub include_crds: bool,
+    /// `--skip-schema-validation`: the caller validates the values against the chart's schema
+    /// itself (offline, with its own messages).
+    pub skip_schema_validation: bool,
 }
 
 impl HelmOptions {
@@ -52,6 +57,8 @@ impl Default for HelmOptions {
             kube_version: None,
             timeout: Self::DEFAULT_TIMEOUT,
             max_output: Self::DEFAULT_MAX_OUTPUT,
+            include_crds: false,
+            skip_schema_validation: false,
         }
     }
 }
@@ -119,6 +126,12 @@ impl ChartRenderer for HelmCommand {
         cmd.arg("--namespace").arg(opts.render_namespace());
         if let Some(kv) = &opts.kube_version {
             cmd.arg("--kube-version").arg(kv);
+        }
+        if opts.include_crds {
+            cmd.arg("--include-crds");
+        }
+        if opts.skip_schema_validation {
+            cmd.arg("--skip-schema-validation");
         }
         let render_error =
             |message: String| InputError::new(InputErrorKind::Render, &chart_name, 0, message);

@@ -94,6 +94,10 @@ pub struct Component {
     /// `${rwxStorageClass}`, `${serviceType}`, `${dnsProvider}` are substituted.
     #[serde(default)]
     pub values: Map<String, Value>,
+    /// Problems `validate --charts` finds in this component that are upstream's to fix: each
+    /// with its check and the reason, shown with every problem it waives.
+    #[serde(default)]
+    pub waivers: Vec<crate::charts::check::ChartWaiver>,
 }
 
 fn yes() -> bool {

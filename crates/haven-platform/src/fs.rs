@@ -122,3 +122,124 @@ impl SchemaSource for DirSchemas {
         self.dir.display().to_string()
     }
 }
+
+/// The files of a chart directory that `validate --charts` reads (`Chart.yaml`,
+/// `values.yaml`, `values.schema.json`, every file under `templates/`, and the same for each
+/// subchart under `charts/`), keyed by path relative to `dir` with `/`; subchart archives
+/// (`charts/*.tgz`) are listed with empty text. Anything else (docs, dashboards, `crds/`,
+/// which Helm reads itself) is left alone.
+pub fn read_chart_files(dir: &Path) -> Result<BTreeMap<String, String>, String> {
+    fn wanted(rel: &str) -> bool {
+        let mut parts: Vec<&str> = rel.split('/').collect();
+        // Strip `charts/<sub>/` prefixes: a subchart's files are wanted as its parent's are.
+        while parts.len() > 2 && parts[0] == "charts" {
+            parts.drain(..2);
+        }
+        match parts.as_slice() {
+            ["Chart.yaml" | "values.yaml" | "values.yml" | "values.schema.json"] => true,
+            ["charts", archive] => archive.ends_with(".tgz"),
+            ["templates", ..] => true,
+            _ => false,
+        }
+    }
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if !wanted(&rel) {
+            continue;
+        }
+        if rel.ends_with(".tgz") {
+            out.insert(rel, String::new());
+            continue;
+        }
+        match std::fs::read(entry.path()) {
+            Ok(bytes) => {
+                // A template that is not text (an image under templates/) is not a template.
+                if let Ok(text) = String::from_utf8(bytes) {
+                    out.insert(rel, text);
+                }
+            }
+            Err(e) => return Err(format!("{}: cannot read: {e}", entry.path().display())),
+        }
+    }
+    Ok(out)
+}
+
+/// Charts laid out as `DIR/<component>/Chart.yaml` (what `haven plus vendor` writes, and
+/// `../shared/charts`), with charts that are not in `DIR` supplied from elsewhere (the
+/// haven-admission chart built into the binary, written to a temporary directory).
+#[derive(Debug, Clone)]
+pub struct ChartDir {
+    pub dir: PathBuf,
+    /// Component → a chart directory used when `DIR` has no folder for it.
+    pub fallback: BTreeMap<String, PathBuf>,
+}
+
+impl ChartDir {
+    fn load(&self, location: &Path, shown: &str) -> Result<crate::charts::LoadedChart, String> {
+        let files = read_chart_files(location)?;
+        Ok(crate::charts::LoadedChart {
+            chart: crate::charts::chart::from_files(shown, &files),
+            location: location.to_path_buf(),
+        })
+    }
+}
+
+impl crate::charts::ChartSource for ChartDir {
+    fn find(
+        &self,
+        component: &str,
+        chart: &str,
+    ) -> Result<Option<crate::charts::LoadedChart>, String> {
+        let shown = |p: &Path| p.display().to_string();
+        let own = self.dir.join(component);
+        if own.join("Chart.yaml").is_file() {
+            return self.load(&own, &shown(&own)).map(Some);
+        }
+        if let Some(fallback) = self.fallback.get(component) {
+            return self
+                .load(fallback, &format!("{component} (built into haven)"))
+                .map(Some);
+        }
+        // A folder named otherwise that holds the chart of that name.
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(None);
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("Chart.yaml").is_file())
+            .collect();
+        dirs.sort();
+        for d in dirs {
+            let text = std::fs::read_to_string(d.join("Chart.yaml")).unwrap_or_default();
+            let name = haven_model::parse_stream("Chart.yaml", &text)
+                .into_iter()
+                .next()
+                .and_then(Result::ok)
+                .and_then(|doc| {
+                    doc.value
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
+            if name.as_deref() == Some(chart) {
+                return self.load(&d, &shown(&d)).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    fn describe(&self) -> String {
+        self.dir.display().to_string()
+    }
+}

@@ -225,6 +225,13 @@ impl Api {
         true
     }
 
+    /// Whether `ty` is the type of a kind this minor serves (and so carries TypeMeta).
+    fn is_kind_type(&self, ty: &Type) -> bool {
+        self.kinds
+            .values()
+            .any(|k| std::ptr::eq(&self.types[k.ty], ty))
+    }
+
     fn strip<'s>(&self, shape: &'s Shape) -> &'s Shape {
         match shape {
             Shape::Nullable(inner) => self.strip(inner),
@@ -237,6 +244,20 @@ impl Api {
         path::push_key(&mut p, key);
         match ty.fields.get(key) {
             Some(f) => self.check(&f.shape, v, p, out),
+            // A served kind embedded in another object (a StatefulSet's volumeClaimTemplates
+            // are PersistentVolumeClaims) keeps its TypeMeta: the API server's decoder accepts
+            // `apiVersion` and `kind` there, and charts write them.
+            None if (key == "apiVersion" || key == "kind") && self.is_kind_type(ty) => {
+                if !v.is_string() {
+                    out.push(Issue {
+                        path: p,
+                        problem: Problem::Invalid {
+                            expected: "a string".to_owned(),
+                            found: describe(v),
+                        },
+                    });
+                }
+            }
             None => out.push(Issue {
                 path: p,
                 problem: Problem::UnknownField {
@@ -593,6 +614,42 @@ fn describe(v: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// An embedded kind keeps its TypeMeta (charts write `apiVersion`/`kind` in a StatefulSet's
+    /// volumeClaimTemplates, and the API server takes them); a type that is not a kind does not.
+    #[test]
+    fn embedded_kinds_take_type_meta() {
+        for m in minors() {
+            let a = api(m).unwrap();
+            let sts = a.kind("apps/v1", "StatefulSet").unwrap();
+            let obj = json!({
+                "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "s"},
+                "spec": {
+                    "selector": {"matchLabels": {"a": "b"}},
+                    "template": {"apiVersion": "v1", "metadata": {"labels": {"a": "b"}},
+                                 "spec": {"containers": [{"name": "c", "image": "i"}]}},
+                    "volumeClaimTemplates": [{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                                              "metadata": {"name": "data"}, "spec": {}}]
+                }
+            });
+            let paths: Vec<String> = a
+                .check_object(sts, &obj)
+                .into_iter()
+                .map(|i| i.path)
+                .collect();
+            assert_eq!(paths, ["spec.template.apiVersion"], "{m}");
+            let mut bad = obj.clone();
+            bad["spec"]["template"]
+                .as_object_mut()
+                .unwrap()
+                .remove("apiVersion");
+            bad["spec"]["volumeClaimTemplates"][0]["kind"] = json!(1);
+            let issues = a.check_object(sts, &bad);
+            assert_eq!(issues.len(), 1, "{m}: {issues:?}");
+            assert_eq!(issues[0].path, "spec.volumeClaimTemplates[0].kind");
+            assert!(matches!(issues[0].problem, Problem::Invalid { .. }));
+        }
+    }
 
     /// Every committed table is one this binary carries, and every one parses.
     #[test]

@@ -7,11 +7,14 @@
 //! - [`validate`]: built-in kinds against the API of the target minor ([`kubernetes`]), JSON
 //!   Schema + strict pass for custom resources (schemas built in: [`crds`]), the tree's own wiring, `haven app check` on
 //!   workloads.
+//! - [`charts`]: `validate --charts`: every HelmRelease rendered as Flux would, through Helm's
+//!   engine behind a trait, and the whole platform validated.
 //! - [`diff`]: a render against an existing tree.
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
 //! - [`fs`]: the only module that touches the disk.
 
 pub mod catalogue;
+pub mod charts;
 pub mod config;
 pub mod crd;
 pub mod crds;

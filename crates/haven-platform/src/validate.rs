@@ -484,6 +484,53 @@ fn sops_decrypted_shape(value: &Value) -> Option<Value> {
     Some(v)
 }
 
+/// What [`validate_objects`] found.
+#[derive(Debug, Default)]
+pub struct ObjectsReport {
+    pub diagnostics: Vec<Diagnostic>,
+    pub custom_resources: usize,
+}
+
+/// The per-object checks of [`validate`] (built-in kinds against the API of the minor, custom
+/// resources against their CRD schemas), for objects that are not files of a tree: a chart's
+/// rendered output.
+pub fn validate_objects(
+    objects: &[Object],
+    schemas: &dyn SchemaSource,
+    opts: &Options,
+) -> ObjectsReport {
+    let mut report = ObjectsReport::default();
+    let Some(api) = crate::kubernetes::api(&opts.kubernetes_version) else {
+        report.diagnostics.push(Diagnostic {
+            file: String::new(),
+            line: 0,
+            severity: Severity::Error,
+            path: String::new(),
+            object: String::new(),
+            message: unsupported_kubernetes(&opts.kubernetes_version),
+        });
+        return report;
+    };
+    let mut v = Validator {
+        schemas,
+        kinds: HashMap::new(),
+        per_kind: BTreeMap::new(),
+        api,
+        compiled: HashMap::new(),
+        diags: Vec::new(),
+    };
+    for o in objects {
+        if v.object(o) {
+            report.custom_resources += 1;
+        }
+    }
+    v.flush_per_kind();
+    v.diags.sort();
+    v.diags.dedup();
+    report.diagnostics = v.diags;
+    report
+}
+
 /// A Flux Kustomization and its `dependsOn` (name, namespace).
 type FluxUnit = (Object, Vec<(String, Option<String>)>);
 

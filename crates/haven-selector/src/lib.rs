@@ -165,6 +165,37 @@ impl Selector {
         }))
     }
 
+    /// Parses the string form `kubectl -l` and kustomize's `labelSelector` take (apimachinery's
+    /// `labels.Parse`): comma-separated `key`, `!key`, `key=value`, `key==value`, `key!=value`,
+    /// `key in (a,b)`, `key notin (a,b)`. The empty string selects everything.
+    pub fn parse(text: &str) -> Result<Self, SelectorError> {
+        let mut requirements = Vec::new();
+        let mut rest = text.trim();
+        while !rest.is_empty() {
+            // A requirement ends at a comma outside parentheses.
+            let mut depth = 0usize;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    c == ',' && depth == 0
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            let part = rest[..end].trim();
+            rest = rest.get(end + 1..).unwrap_or("").trim_start();
+            requirements.push(parse_requirement(part)?);
+        }
+        requirements.sort();
+        requirements.dedup();
+        Ok(Self {
+            requirements: Some(requirements),
+        })
+    }
+
     pub fn matches(&self, labels: &Labels) -> bool {
         match &self.requirements {
             None => false,
@@ -211,6 +242,67 @@ impl fmt::Display for Selector {
         }
         Ok(())
     }
+}
+
+/// One requirement of the string form (see [`Selector::parse`]).
+fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
+    let unknown = |operator: &str| SelectorError::UnknownOperator {
+        key: part.to_owned(),
+        operator: operator.to_owned(),
+    };
+    let req =
+        |key: &str, operator, values: BTreeSet<String>| -> Result<Requirement, SelectorError> {
+            let key = key.trim();
+            validate_key(key)?;
+            for v in &values {
+                validate_value(key, v)?;
+            }
+            Ok(Requirement {
+                key: key.to_owned(),
+                operator,
+                values,
+            })
+        };
+    if let Some(key) = part.strip_prefix('!') {
+        return req(key, Operator::DoesNotExist, BTreeSet::new());
+    }
+    for (op, operator) in [
+        ("!=", Operator::NotIn),
+        ("==", Operator::In),
+        ("=", Operator::In),
+    ] {
+        if let Some((key, value)) = part.split_once(op) {
+            return req(key, operator, BTreeSet::from([value.trim().to_owned()]));
+        }
+    }
+    let words: Vec<&str> = part.splitn(2, char::is_whitespace).collect();
+    if let [key, set] = words[..] {
+        let set = set.trim_start();
+        let (operator, list) = if let Some(l) = set.strip_prefix("notin") {
+            (Operator::NotIn, l)
+        } else if let Some(l) = set.strip_prefix("in") {
+            (Operator::In, l)
+        } else {
+            return Err(unknown(set));
+        };
+        let list = list.trim();
+        let Some(inner) = list.strip_prefix('(').and_then(|l| l.strip_suffix(')')) else {
+            return Err(unknown(list));
+        };
+        let values: BTreeSet<String> = inner
+            .split(',')
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            return Err(SelectorError::ValuesRequired {
+                key: key.to_owned(),
+                operator: operator.as_str(),
+            });
+        }
+        return req(key, operator, values);
+    }
+    req(part, Operator::Exists, BTreeSet::new())
 }
 
 /// apimachinery's `IsQualifiedName`: an optional DNS-subdomain prefix and `/`, then a name of at
@@ -283,6 +375,38 @@ fn is_dns_subdomain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_string_form() {
+        let labels: Labels = [("app", "web"), ("tier", "a")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        for (text, want) in [
+            ("app=web", true),
+            ("app==web, tier in (a, b)", true),
+            ("app!=web", false),
+            ("tier notin (b),!legacy", true),
+            ("legacy", false),
+            ("", true),
+            ("app in (x)", false),
+        ] {
+            assert_eq!(
+                Selector::parse(text).unwrap().matches(&labels),
+                want,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Selector::parse("app=web,tier in (a,b),!x")
+                .unwrap()
+                .to_string(),
+            "app=web,tier in (a,b),!x"
+        );
+        assert!(Selector::parse("app in ()").is_err());
+        assert!(Selector::parse("app ~ x").is_err());
+        assert!(Selector::parse("-bad=x").is_err());
+    }
     use serde_json::json;
 
     fn sel(v: serde_json::Value) -> Result<Selector, SelectorError> {

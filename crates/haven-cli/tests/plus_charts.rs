@@ -1,0 +1,392 @@
+//! `haven plus validate --charts DIR`: the platform `haven plus render` writes, rendered with
+//! the real upstream charts in `../shared/charts` through Helm's engine (`tools/helm`), and
+//! validated whole. Every test needs both, so each is `#[ignore = "needs …"]` (CI runs them
+//! with `--include-ignored`).
+//!
+//! Budget: rendering is the cost (about a second per chart on a quiet machine). The seeded-defect
+//! and few-chart tests give `DIR` only the charts they need; the whole platform is rendered in
+//! `the_whole_platform_validates`, once per configuration it checks.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::{repo, require_helm};
+use serde_json::Value;
+
+/// `haven plus init` (with `edits` applied to the config, each replacing a unique line
+/// fragment) and `haven plus render` in a fresh directory.
+fn platform(provider: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+            .current_dir(tmp.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "haven {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "plus",
+        "init",
+        "--provider",
+        provider,
+        "--domain",
+        "example.nl",
+    ]);
+    let config = tmp.path().join("haven-plus.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    for (from, to) in edits {
+        assert_eq!(text.matches(from).count(), 1, "{from:?} in haven-plus.yaml");
+        text = text.replace(from, to);
+    }
+    std::fs::write(&config, text).unwrap();
+    run(&["plus", "render"]);
+    tmp
+}
+
+/// A chart directory holding only `components`, each a link to its folder in
+/// `../shared/charts` (the layout `haven plus vendor` writes).
+fn chart_dir(components: &[&str]) -> tempfile::TempDir {
+    let shared = haven_test_support::shared_path("charts");
+    let tmp = tempfile::tempdir().unwrap();
+    for c in components {
+        std::os::unix::fs::symlink(shared.join(c), tmp.path().join(c)).unwrap();
+    }
+    tmp
+}
+
+/// `haven plus validate --charts charts --format json` on `tree`: the exit code and the report.
+fn validate(tree: &Path, charts: &Path) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .current_dir(tree)
+        .args(["plus", "validate", "--format", "json", "--charts"])
+        .arg(charts)
+        .arg("--helm")
+        .arg(repo().join("tools/helm"))
+        .arg(".")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), report)
+}
+
+/// The report's errors as `[component] check file: message`, for assertion messages.
+fn errors(report: &Value) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            format!(
+                "[{}] {} {}:{}: {}",
+                d["component"].as_str().unwrap(),
+                d["check"].as_str().unwrap(),
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Components by status (`rendered`, `not-verified`, ...).
+fn by_status(report: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in report["components"].as_array().unwrap() {
+        out.entry(c["status"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(c["component"].as_str().unwrap().to_owned());
+    }
+    out
+}
+
+/// The not-verified components and why.
+fn not_verified(report: &Value) -> BTreeMap<String, String> {
+    report["notVerified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["component"].as_str().unwrap().to_owned(),
+                n["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A few charts of the default platform, among them the ones whose catalogue values had to
+/// change for Pod Security restricted (grafana, keycloak, tempo, velero): they render clean,
+/// and every component whose chart is not in DIR is listed as not verified, with why — also
+/// falco, whose folder is there but whose subcharts are not. The tree's ExternalSecrets,
+/// Certificates and Gateways rest on components that are not verified here: they are not
+/// reported as having no CRD.
+#[test]
+#[ignore = "needs ../shared and helm-python-sdk (cargo test -- --include-ignored)"]
+fn few_charts_render_clean_and_the_rest_are_not_verified() {
+    require_helm();
+    let tree = platform("generic", &[]);
+    let charts = chart_dir(&[
+        "metrics-server",
+        "grafana",
+        "keycloak",
+        "tempo",
+        "velero",
+        "falco",
+    ]);
+    let (code, report) = validate(tree.path(), charts.path());
+    assert_eq!(errors(&report), Vec::<String>::new());
+    assert_eq!(code, 0);
+    let status = by_status(&report);
+    assert_eq!(
+        status["rendered"],
+        [
+            "grafana",
+            "haven-admission",
+            "keycloak",
+            "metrics-server",
+            "tempo",
+            "velero"
+        ],
+        "haven-admission is built into the binary"
+    );
+    let nv = not_verified(&report);
+    let dir = charts.path().display();
+    assert_eq!(
+        nv["falco"],
+        format!(
+            "dependencies falcosidekick, k8s-metacollector, falco-talon of chart falco are missing from {dir}/falco"
+        )
+    );
+    assert_eq!(
+        nv["cert-manager"],
+        format!("chart cert-manager v1.21.1 is not in {dir}")
+    );
+    assert_eq!(nv.len(), 13, "{nv:#?}");
+    // Each one is a warning in the diagnostics too, naming its HelmRelease.
+    let warned: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["check"] == "not-verified" && d["severity"] == "warning")
+        .map(|d| d["component"].as_str().unwrap())
+        .collect();
+    assert_eq!(warned.len(), 13);
+    assert_eq!(report["errors"], 0);
+}
+
+/// Three defects seeded into a rendered tree, each caught with component, template, object and
+/// field: a values key the chart never reads, a pod its namespace's Pod Security level refuses,
+/// and a custom resource whose CRD (declared by a component that is not verified) is applied
+/// after it.
+#[test]
+#[ignore = "needs ../shared and helm-python-sdk (cargo test -- --include-ignored)"]
+fn seeded_defects_are_caught() {
+    require_helm();
+    let tree = platform("generic", &[]);
+    let edit = |file: &str, from: &str, to: &str| {
+        let path = tree.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(from).count(), 1, "{from:?} in {file}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    };
+    edit(
+        "infrastructure/metrics-server/release.yaml",
+        "  values:\n    replicas: 2\n",
+        "  values:\n    replicas: 2\n    replicaCont: 3\n    metrics:\n      enabled: true\n    serviceMonitor:\n      enabled: true\n",
+    );
+    edit(
+        "infrastructure/grafana/release.yaml",
+        "    initChownData:\n      enabled: false\n",
+        "    initChownData:\n      enabled: true\n",
+    );
+    let charts = chart_dir(&["metrics-server", "grafana"]);
+    let (code, report) = validate(tree.path(), charts.path());
+    assert_eq!(code, 1);
+    let diags = report["diagnostics"].as_array().unwrap();
+    let find = |check: &str, needle: &str| -> &Value {
+        diags
+            .iter()
+            .find(|d| d["check"] == check && d["message"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no {check} problem with {needle:?}: {diags:#?}"))
+    };
+
+    let typo = find("unread-value", "replicaCont");
+    assert_eq!(typo["component"], "metrics-server");
+    assert_eq!(typo["file"], "infrastructure/metrics-server/release.yaml");
+    assert_eq!(typo["object"], "HelmRelease/metrics-server");
+    assert_eq!(typo["path"], "spec.values.replicaCont");
+    assert!(
+        typo["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `replicas`?"),
+        "{typo}"
+    );
+
+    let pss = find("pod-security", "init-chown-data");
+    assert_eq!(pss["severity"], "error");
+    assert_eq!(pss["component"], "grafana");
+    assert_eq!(pss["object"], "Deployment/grafana");
+    assert!(
+        pss["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("grafana/templates/deployment.yaml"),
+        "{pss}"
+    );
+    assert!(
+        pss["message"]
+            .as_str()
+            .unwrap()
+            .contains("namespace grafana enforces Pod Security restricted"),
+        "{pss}"
+    );
+    assert!(
+        pss["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("spec.template.spec.initContainers[0].securityContext"),
+        "{pss}"
+    );
+
+    let crd = find("crd-order", "ServiceMonitor (monitoring.coreos.com)");
+    assert_eq!(crd["severity"], "error");
+    assert_eq!(crd["component"], "metrics-server");
+    assert_eq!(crd["object"], "ServiceMonitor/metrics-server");
+    assert_eq!(crd["path"], "apiVersion");
+    assert!(
+        crd["message"].as_str().unwrap().contains(
+            "installed by component prometheus-operator-crds (Kustomization flux-system/prometheus-operator-crds; not verified), which is not applied before component metrics-server"
+        ),
+        "{crd}"
+    );
+
+    // Nothing else: the untouched components stay clean.
+    let components: std::collections::BTreeSet<&str> = diags
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| d["component"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        components,
+        ["grafana", "metrics-server"].into_iter().collect(),
+        "{:#?}",
+        errors(&report)
+    );
+}
+
+/// One configuration of the whole-platform test: its label, the config edits, and the
+/// components expected not verified with why.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, String)]);
+
+/// The whole platform with every chart of `../shared/charts`, for the default choices and the
+/// alternatives that render clean today (see docs/plus.md for the ingress alternatives): no
+/// errors, and exactly the components this copy cannot render listed as not verified — garage
+/// and mimir (AGPL, not mirrored) and the charts whose subcharts are missing here.
+#[test]
+#[ignore = "needs ../shared and helm-python-sdk (cargo test -- --include-ignored)"]
+fn the_whole_platform_validates() {
+    require_helm();
+    let charts = haven_test_support::shared_path("charts");
+    let dir = charts.display();
+    let missing = |chart: &str, deps: &str| {
+        format!("dependencies {deps} of chart {chart} are missing from {dir}/{chart}")
+    };
+    let cases: [Case<'_>; 3] = [
+        (
+            "default",
+            &[],
+            &[
+                (
+                    "falco",
+                    missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
+                ),
+                ("garage", format!("chart garage * is not in {dir}")),
+                ("loki", missing("loki", "minio, rollout-operator")),
+                (
+                    "mimir",
+                    format!("chart mimir-distributed 6.0.5 is not in {dir}"),
+                ),
+            ],
+        ),
+        (
+            "kube-prometheus-stack, sealed-secrets, dex, kyverno",
+            &[
+                ("backend: mimir ", "backend: kube-prometheus-stack "),
+                ("backend: openbao ", "backend: sealed-secrets "),
+                ("provider: keycloak ", "provider: dex "),
+                ("engine: haven-admission ", "engine: kyverno "),
+            ],
+            &[
+                (
+                    "falco",
+                    missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
+                ),
+                ("garage", format!("chart garage * is not in {dir}")),
+                (
+                    "kube-prometheus-stack",
+                    missing(
+                        "kube-prometheus-stack",
+                        "kube-state-metrics, prometheus-node-exporter, grafana, prometheus-windows-exporter",
+                    ),
+                ),
+                ("loki", missing("loki", "minio, rollout-operator")),
+            ],
+        ),
+        (
+            "zitadel",
+            &[("provider: keycloak ", "provider: zitadel ")],
+            &[
+                (
+                    "falco",
+                    missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
+                ),
+                ("garage", format!("chart garage * is not in {dir}")),
+                ("loki", missing("loki", "minio, rollout-operator")),
+                (
+                    "mimir",
+                    format!("chart mimir-distributed 6.0.5 is not in {dir}"),
+                ),
+            ],
+        ),
+    ];
+    for (label, edits, expected) in cases {
+        let started = std::time::Instant::now();
+        let tree = platform("generic", edits);
+        let (code, report) = validate(tree.path(), &charts);
+        eprintln!(
+            "{label}: {} components rendered, {} objects, in {:.1?}",
+            by_status(&report)["rendered"].len(),
+            report["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["objects"].as_u64().unwrap())
+                .sum::<u64>(),
+            started.elapsed()
+        );
+        assert_eq!(errors(&report), Vec::<String>::new(), "{label}");
+        assert_eq!(code, 0, "{label}");
+        let expected: BTreeMap<String, String> = expected
+            .iter()
+            .map(|(c, why)| ((*c).to_owned(), why.clone()))
+            .collect();
+        assert_eq!(not_verified(&report), expected, "{label}");
+        assert!(!by_status(&report).contains_key("failed"), "{label}");
+    }
+}
