@@ -1042,6 +1042,7 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
                 },
                 scope: haven_model::RuleScope::Object,
                 skip: Vec::new(),
+                tags: Default::default(),
             };
             let outcome = haven_rules::check(&workloads, &opts);
             for f in outcome.findings {
