@@ -1,12 +1,13 @@
 //! `haven admission serve`.
 
+use crate::diag::Diagnostic;
 use std::sync::Arc;
 
 use haven_admission::{Config, NamespaceLabels, ServeOptions, StaticNamespaces, WatchedNamespaces};
 
 use crate::cli::ServeArgs;
 
-pub fn serve(args: &ServeArgs) -> Result<u8, String> {
+pub fn serve(args: &ServeArgs) -> Result<u8, Diagnostic> {
     tracing_subscriber::fmt()
         .json()
         .with_current_span(false)

@@ -1,6 +1,7 @@
 //! `haven plus status`: the edge that lists Flux objects from a live cluster; the folding into
 //! components and capabilities is `haven_platform::status` (pure).
 
+use crate::diag::Diagnostic;
 use std::time::{Duration, Instant};
 
 use haven_io::process::human_duration;
@@ -28,7 +29,7 @@ const FLUX_KINDS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-pub fn run(a: &StatusArgs) -> Result<u8, String> {
+pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
     let cat = Catalogue::builtin()?;
     let (config, _) = load(&a.config, &cat)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -83,7 +84,7 @@ pub fn run(a: &StatusArgs) -> Result<u8, String> {
         // Waiting ran out (also in the middle of a poll): the last status seen is the answer.
         Err(e) => match last.take() {
             Some(st) if Instant::now() >= deadline => st,
-            _ => return Err(e),
+            _ => return Err(e.into()),
         },
     };
     if a.json {

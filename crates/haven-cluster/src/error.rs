@@ -7,6 +7,8 @@ use std::error::Error as _;
 pub enum ClusterError {
     /// No kubeconfig, a broken one, or a missing context.
     Config(String),
+    /// A kubeconfig file that exists but cannot be used: which file, and why.
+    Kubeconfig { path: String, detail: String },
     /// Nothing answered (DNS, refused, timeout).
     Unreachable { server: String, detail: String },
     /// TLS failed: the server's certificate is not trusted by the kubeconfig's CA.
@@ -21,6 +23,9 @@ impl std::fmt::Display for ClusterError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ClusterError::Config(m) => write!(f, "cluster access: {m}"),
+            ClusterError::Kubeconfig { path, detail } => {
+                write!(f, "{path}: not a usable kubeconfig: {detail}")
+            }
             ClusterError::Unreachable { server, detail } => write!(
                 f,
                 "cannot reach the API server at {server}: {detail} (is the cluster running, and is this the right kubeconfig/context?)"
@@ -39,6 +44,22 @@ impl std::fmt::Display for ClusterError {
 }
 
 impl std::error::Error for ClusterError {}
+
+/// An error and its sources, joined with `: ` (each only once, first line only: a YAML
+/// parser's source snippet would break the one-line form): the message says why.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let first_line = |text: String| text.lines().next().unwrap_or_default().trim().to_owned();
+    let mut parts = vec![first_line(e.to_string())];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = first_line(s.to_string());
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
 
 /// The whole source chain of an error, joined, for pattern matching and for the message.
 pub(crate) fn error_chain(e: &kube::Error) -> String {
