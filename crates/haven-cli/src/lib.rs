@@ -87,6 +87,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     }
     let text = e.render().to_string();
     let text = text.strip_prefix("error: ").unwrap_or(&text);
-    let _ = write!(std::io::stderr(), "haven: error: {text}");
+    // clap's first paragraph (what is wrong, and the flag or value on the lines under it) on
+    // one line, so that the error line names the flag; then its usage, as clap wrote it.
+    let (what, rest) = text.split_once("\n\n").unwrap_or((text, ""));
+    let what = what.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    let _ = write!(std::io::stderr(), "haven: error: {what}\n\n{rest}");
     ExitCode::from(EXIT_ERROR)
 }
