@@ -4,7 +4,7 @@
 //! `haven-checks`, the outputs in `haven-report::cluster_check`. Exit codes: 0 compliant (also
 //! with waivers), 1 not compliant, 2 could not run.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Problem};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -780,7 +780,13 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, Diagnostic> {
             &conn.client,
             out::compliancy_crd(),
             out::compliancy_resource(&report),
-        ))?;
+        ))
+        .map_err(|e| {
+            Diagnostic::from(
+                Problem::new(format!("cannot write the Compliancy record: {e}"))
+                    .flag("--write-crd"),
+            )
+        })?;
         eprintln!("haven: wrote Compliancy {name}");
     }
     Ok(report.exit_code())

@@ -168,7 +168,7 @@ async fn list(
                 ),
                 _ => {
                     let chain = error_chain(&e);
-                    if chain.contains("deadline has elapsed") {
+                    if haven_cluster::error::timed_out(&e) {
                         format!(
                             "{what}: the API server did not answer within {} (--request-timeout)",
                             human_duration(limit)

@@ -45,6 +45,49 @@ impl std::fmt::Display for ClusterError {
 
 impl std::error::Error for ClusterError {}
 
+/// Why a write probe (or the `--write-crd` record) could not do its work. Matched by variant:
+/// [`ProbeError::Interrupted`] ends the run as interrupted.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("interrupted (Ctrl-C)")]
+    Interrupted,
+    #[error("{what} timed out")]
+    TimedOut { what: String },
+    /// A request the API server refused or did not answer.
+    #[error("{what}: {source}")]
+    Api {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// An object given as JSON that is not of its kind.
+    #[error("{what}: {source}")]
+    Decode {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The probe ran, but its output is not what it should be.
+    #[error("{0}")]
+    Output(String),
+    /// The probe namespace may be left behind: the operator must delete it.
+    #[error("could not delete namespace {namespace}: {detail}; delete it by hand")]
+    Leftover { namespace: String, detail: String },
+}
+
+impl ProbeError {
+    /// For `map_err`: a failed request, saying what it was.
+    pub(crate) fn api(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ProbeError {
+        let what = what.into();
+        move |source| ProbeError::Api { what, source }
+    }
+
+    pub(crate) fn timed_out(what: impl Into<String>) -> impl FnOnce(tokio::time::error::Elapsed) -> ProbeError {
+        let what = what.into();
+        move |_| ProbeError::TimedOut { what }
+    }
+}
+
 /// An error and its sources, joined with `: ` (each only once, first line only: a YAML
 /// parser's source snippet would break the one-line form): the message says why.
 pub(crate) fn chain(e: &dyn std::error::Error) -> String {
@@ -91,16 +134,58 @@ pub fn describe_kube_error(e: &kube::Error, server: &str) -> ClusterError {
         ));
     }
     let mut detail = error_chain(e);
-    let lower = detail.to_ascii_lowercase();
-    if lower.contains("deadline has elapsed") {
+    let cause = Cause::of(e);
+    if cause.timed_out {
         detail.push_str(" (no answer within --timeout)");
     }
-    if lower.contains("certificate")
-        || lower.contains("unknownissuer")
-        || lower.contains("tls") && lower.contains("invalid")
-    {
+    if cause.untrusted_certificate {
         ClusterError::UntrustedCertificate { server, detail }
     } else {
         ClusterError::Unreachable { server, detail }
+    }
+}
+
+/// Whether a request failed because nothing answered in time (by the error types in its source
+/// chain, not by their messages).
+pub fn timed_out(e: &kube::Error) -> bool {
+    Cause::of(e).timed_out
+}
+
+/// What the source chain of an error holds, found by type: a timer that ran out, a certificate
+/// that rustls refused.
+#[derive(Debug, Default)]
+struct Cause {
+    timed_out: bool,
+    untrusted_certificate: bool,
+}
+
+impl Cause {
+    fn of(e: &(dyn std::error::Error + 'static)) -> Cause {
+        let mut cause = Cause::default();
+        cause.walk(e);
+        cause
+    }
+
+    fn walk(&mut self, e: &(dyn std::error::Error + 'static)) {
+        let mut next = Some(e);
+        while let Some(err) = next {
+            if err.is::<tokio::time::error::Elapsed>() {
+                self.timed_out = true;
+            }
+            if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+                self.untrusted_certificate |= matches!(
+                    tls,
+                    rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+                );
+            }
+            // An `io::Error` hides the error it carries from `source()`: look inside.
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                self.timed_out |= io.kind() == std::io::ErrorKind::TimedOut;
+                if let Some(inner) = io.get_ref() {
+                    self.walk(inner);
+                }
+            }
+            next = err.source();
+        }
     }
 }
