@@ -553,15 +553,6 @@ fn kubescape(requested: bool, access: &ClusterAccessArgs, timeout: Duration) -> 
     }
 }
 
-/// Several errors, one per line, each in the CLI's `haven: error:` voice.
-fn describe_all(errors: &[haven_model::InputError]) -> String {
-    errors
-        .iter()
-        .map(haven_model::InputError::describe)
-        .collect::<Vec<_>>()
-        .join("\nhaven: error: ")
-}
-
 /// `--online`: the detected platform looked up live. Nothing to look up without a platform or a
 /// server version, or for kubeadm (no vendor submission: conformant by inference).
 fn cncf_online(
@@ -610,7 +601,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, Diagnostic> {
     }
     let config = match &args.config {
         Some(p) => CheckConfig::with_overrides(&p.display().to_string(), &read(p)?)
-            .map_err(|e| describe_all(&e.errors))?,
+            .map_err(|e| Diagnostic::from(e.errors.as_slice()))?,
         None => CheckConfig::default(),
     };
     let release = load_release_data(args.release_data.as_deref())?;
@@ -618,7 +609,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, Diagnostic> {
     let waivers = match &args.waivers {
         Some(p) => {
             let list = parse_waivers(&p.display().to_string(), &read(p)?, &names)
-                .map_err(|e| describe_all(&e))?;
+                .map_err(Diagnostic::from)?;
             for note in &list.notes {
                 eprintln!("haven: warning: {note}");
             }

@@ -296,7 +296,9 @@ fn config_errors_name_file_line_and_key() {
     let (code, _, err) = text(&haven(dir, &["plus", "render"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains("haven-plus.yaml:4: unknown key `domian`; did you mean `domain`?"),
+        err.contains(
+            "haven: error: unknown key `domian`; did you mean `domain`? (haven-plus.yaml:4, field `cluster.domian`)"
+        ),
         "{err}"
     );
     std::fs::write(
@@ -307,7 +309,7 @@ fn config_errors_name_file_line_and_key() {
     let (code, _, err) = text(&haven(dir, &["plus", "render"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains("haven-plus.yaml:8: two ingress implementations"),
+        err.contains("haven: error: two ingress implementations") && err.contains("(haven-plus.yaml:8"),
         "{err}"
     );
     assert!(
