@@ -205,6 +205,22 @@ impl From<&[InputError]> for Diagnostic {
     }
 }
 
+/// A tree of `haven plus` that could not be read or written: the file or directory is the place.
+impl From<haven_platform::TreeError> for Diagnostic {
+    fn from(e: haven_platform::TreeError) -> Self {
+        use haven_platform::TreeError;
+        match &e {
+            TreeError::NotADirectory(dir) => Problem::new("not a directory").file(dir.display()),
+            TreeError::Walk { dir, source } => Problem::new(source.to_string()).file(dir.display()),
+            TreeError::Read { path, source } => {
+                Problem::new(format!("cannot read: {source}")).file(path.display())
+            }
+            TreeError::Write(w) => Problem::new(w.to_string()),
+        }
+        .into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! `haven plus`: the Haven+ platform layer as a validated Flux GitOps tree.
 
-use crate::diag::{Diagnostic, Problem};
+use crate::diag::{Diagnostic, Problem as Diag};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -314,8 +314,8 @@ pub(crate) fn out(text: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-fn catalogue() -> Result<Catalogue, String> {
-    Catalogue::builtin()
+fn catalogue() -> Result<Catalogue, Diagnostic> {
+    Catalogue::builtin().map_err(|e| Diagnostic::from(e.to_string()))
 }
 
 /// Reads and checks the config; errors are printed one per line and become exit code 2.
@@ -325,7 +325,7 @@ pub(crate) fn load(
 ) -> Result<(PlatformConfig, String), Diagnostic> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Problem::new(format!("cannot read config: {e}"))
+        Diag::new(format!("cannot read config: {e}"))
             .file(&name)
             .hint("`haven plus init --domain <domain>` writes one")
     })?;
@@ -343,8 +343,8 @@ pub(crate) fn load(
 }
 
 /// A config error in the one voice: message, then file:line and key.
-pub(crate) fn config_problem(e: &haven_platform::ConfigError) -> Problem {
-    let mut p = Problem::new(e.message.clone()).file(&e.file).line(e.line);
+pub(crate) fn config_problem(e: &haven_platform::ConfigError) -> Diag {
+    let mut p = Diag::new(e.message.clone()).file(&e.file).line(e.line);
     if !e.path.is_empty() {
         p = p.field(e.path.clone());
     }
@@ -353,14 +353,14 @@ pub(crate) fn config_problem(e: &haven_platform::ConfigError) -> Problem {
 
 fn init(a: &InitArgs) -> Result<u8, Diagnostic> {
     if a.output.exists() && !a.force {
-        return Err(Problem::new("the file exists")
+        return Err(Diag::new("the file exists")
             .file(a.output.display())
             .flag("--output")
             .hint("pass --force to overwrite it")
             .into());
     }
     if !haven_platform::catalogue::is_dns_label(&a.name) {
-        return Err(Problem::new(format!(
+        return Err(Diag::new(format!(
             "`{}` is not a DNS label (lowercase letters, digits, '-')",
             a.name
         ))
@@ -457,7 +457,7 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
     let unreadable = tree.unreadable;
     let files = tree.files;
     if files.is_empty() && unreadable.is_empty() {
-        return Err(Problem::new("no YAML files to validate")
+        return Err(Diag::new("no YAML files to validate")
             .file(a.dir.display())
             .into());
     }
@@ -474,12 +474,12 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
     if !validate::SUPPORTED_KUBERNETES.contains(&kubernetes_version.as_str()) {
         let message = validate::unsupported_kubernetes(&kubernetes_version);
         return Err(match (&a.kubernetes_version, &facts.found_in) {
-            (Some(_), _) => Problem::new(message).flag("--kubernetes-version"),
+            (Some(_), _) => Diag::new(message).flag("--kubernetes-version"),
             // `at` is `file:line` of the setting in the tree.
-            (None, Some(at)) => Problem::new(message)
+            (None, Some(at)) => Diag::new(message)
                 .file(at)
                 .field("cluster.kubernetesVersion"),
-            (None, None) => Problem::new(format!("the default: {message}")),
+            (None, None) => Diag::new(format!("the default: {message}")),
         }
         .into());
     }
@@ -491,7 +491,7 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
     let builtin = haven_platform::crds::BuiltinSchemas::new(facts.components);
     let own = match &a.crd_schemas {
         Some(dir) if !dir.is_dir() => {
-            return Err(Problem::new("not a directory")
+            return Err(Diag::new("not a directory")
                 .file(dir.display())
                 .flag("--crd-schemas")
                 .into());
@@ -516,17 +516,22 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
         .map(|d| Problem::from_diagnostic(d, Check::Tree, ""))
         .collect();
     for u in unreadable {
-        let (file, message) = u.split_once(": ").unwrap_or(("", u.as_str()));
+        let (file, message) = match &u {
+            haven_platform::TreeError::Read { path, source } => {
+                (path.display().to_string(), format!("cannot read: {source}"))
+            }
+            other => (String::new(), other.to_string()),
+        };
         problems.insert(
             0,
             Problem::from_diagnostic(
                 validate::Diagnostic {
-                    file: file.to_owned(),
+                    file,
                     line: 0,
                     severity: Severity::Error,
                     path: String::new(),
                     object: String::new(),
-                    message: message.to_owned(),
+                    message,
                 },
                 Check::Tree,
                 "",
@@ -699,7 +704,7 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
     let cat = catalogue()?;
     let (mut c, text) = load(&a.config, &cat)?;
     if c.tenants.iter().any(|t| t.name == a.name) {
-        return Err(Problem::new(format!("tenant `{}` already exists", a.name))
+        return Err(Diag::new(format!("tenant `{}` already exists", a.name))
             .file(a.config.display())
             .into());
     }

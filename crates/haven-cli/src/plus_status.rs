@@ -30,7 +30,7 @@ const FLUX_KINDS: &[(&str, &str, &str, &str)] = &[
 ];
 
 pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
-    let cat = Catalogue::builtin()?;
+    let cat = Catalogue::builtin().map_err(|e| Diagnostic::from(e.to_string()))?;
     let (config, _) = load(&a.config, &cat)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

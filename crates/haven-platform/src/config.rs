@@ -796,7 +796,7 @@ pub fn parse(
     let migrated = match version {
         None | Some(0) => {
             value = crate::migrate::from_v0(value)
-                .map_err(|msg| vec![ConfigError::at(file, root.line, "", msg)])?;
+                .map_err(|e| vec![ConfigError::at(file, root.line, "", e.to_string())])?;
             notes.push(format!(
                 "{file}: version 0 (alpha) config migrated to version {CURRENT_VERSION}; `haven plus migrate` rewrites the file"
             ));
