@@ -27,14 +27,8 @@ pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
     let mut waiver_files = Vec::new();
     for path in &args.waivers {
         let name = path.display().to_string();
-        let text = haven_input::read_text(path).map_err(|e| {
-            Problem::new(format!(
-                "cannot read waiver file: {}",
-                e.message.trim_start_matches("cannot read: ")
-            ))
-            .file(&name)
-            .flag("--waivers")
-        })?;
+        let text = haven_input::read_text(path)
+            .map_err(|e| Problem::from(&e).flag("--waivers"))?;
         let file = haven_rules::parse_waiver_file(&name, &text).map_err(Diagnostic::from)?;
         for note in &file.notes {
             eprintln!("haven: warning: {note}");
