@@ -144,6 +144,10 @@ fn cases(dir: &Path) -> Vec<Case> {
         case("plus tenant add", &["plus", "tenant", "add", "t", "--group", "g", "-c", "missing.yaml"], "missing.yaml"),
         case("plus migrate", &["plus", "migrate", "-c", "missing.yaml"], "missing.yaml"),
     ];
+    // A kubeconfig named by $KUBECONFIG that does not exist: named, not "no cluster".
+    let mut c = case("check", &["check"], "nothere.yaml");
+    c.env.push(("KUBECONFIG", dir.join("nothere.yaml").display().to_string()));
+    cases.push(c);
     // A malformed kubeconfig named by $KUBECONFIG: reported as that file, not as "no cluster".
     for (command, args) in [
         ("check", &["check"][..]),

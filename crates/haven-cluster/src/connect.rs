@@ -65,8 +65,19 @@ pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError
             // kubectl's order: every file of $KUBECONFIG merged, else ~/.kube/config. A file
             // that is there but unusable is reported by name, not as "no cluster".
             paths => {
+                // As kubectl: files of $KUBECONFIG that do not exist are skipped; when none
+                // does, that is the error (not "no cluster").
+                let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.exists()).collect();
+                if existing.is_empty() {
+                    return Err(ClusterError::Kubeconfig {
+                        path: std::env::join_paths(&paths)
+                            .map(|p| p.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        detail: "no such file (named by KUBECONFIG)".into(),
+                    });
+                }
                 let mut merged: Option<Kubeconfig> = None;
-                for path in &paths {
+                for path in existing {
                     let file = Kubeconfig::read_from(path).map_err(|e| ClusterError::Kubeconfig {
                         path: path.display().to_string(),
                         detail: crate::error::chain(&e),
@@ -79,11 +90,9 @@ pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError
                         })?,
                     });
                 }
-                let names = paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(":");
+                let names = std::env::join_paths(paths.iter().filter(|p| p.exists()))
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 Config::from_custom_kubeconfig(merged.unwrap_or_default(), &kube_options)
                     .await
                     .map_err(|e| ClusterError::Kubeconfig {

@@ -24,7 +24,7 @@ impl std::fmt::Display for ClusterError {
         match self {
             ClusterError::Config(m) => write!(f, "cluster access: {m}"),
             ClusterError::Kubeconfig { path, detail } => {
-                write!(f, "{path}: not a usable kubeconfig: {detail}")
+                write!(f, "not a usable kubeconfig: {detail} ({path})")
             }
             ClusterError::Unreachable { server, detail } => write!(
                 f,
