@@ -27,8 +27,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
     let mut waiver_files = Vec::new();
     for path in &args.waivers {
         let name = path.display().to_string();
-        let text = haven_input::read_text(path)
-            .map_err(|e| Problem::from(&e).flag("--waivers"))?;
+        let text = haven_input::read_text(path).map_err(|e| Problem::from(&e).flag("--waivers"))?;
         let file = haven_rules::parse_waiver_file(&name, &text).map_err(Diagnostic::from)?;
         for note in &file.notes {
             eprintln!("haven: warning: {note}");
@@ -37,12 +36,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
     }
 
     let renderer = CountingRenderer::default();
-    let listed = haven_input::list(
-        &args.inputs,
-        &renderer,
-        &helm,
-        &mut std::io::stdin().lock(),
-    );
+    let listed = haven_input::list(&args.inputs, &renderer, &helm, &mut std::io::stdin().lock());
     if renderer.charts.get() == 0 {
         chart_options_apply(args)?;
     }

@@ -767,17 +767,18 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, Diagnostic> {
         let Some((rt, conn)) = &connection else {
             return Err("--write-crd needs a live cluster".into());
         };
-        let name = rt.block_on(haven_cluster::write::write_compliancy(
-            &conn.client,
-            out::compliancy_crd(),
-            out::compliancy_resource(&report),
-        ))
-        .map_err(|e| {
-            Diagnostic::from(
-                Problem::new(format!("cannot write the Compliancy record: {e}"))
-                    .flag("--write-crd"),
-            )
-        })?;
+        let name = rt
+            .block_on(haven_cluster::write::write_compliancy(
+                &conn.client,
+                out::compliancy_crd(),
+                out::compliancy_resource(&report),
+            ))
+            .map_err(|e| {
+                Diagnostic::from(
+                    Problem::new(format!("cannot write the Compliancy record: {e}"))
+                        .flag("--write-crd"),
+                )
+            })?;
         eprintln!("haven: wrote Compliancy {name}");
     }
     Ok(report.exit_code())

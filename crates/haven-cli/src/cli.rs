@@ -10,8 +10,7 @@ const EXIT_CODES: &str = "Exit codes:\n  0  nothing blocking\n  1  blocking find
 const TOP_EXIT_CODES: &str = "Exit codes (each command's --help lists its own):\n  0  success\n  1  the command's verdict is negative: blocking findings (app check), NOT compliant (check),\n     errors in the tree (plus validate), changes (plus diff), not Ready (plus status)\n  2  usage error, or input that could not be read (`haven: error: …` on stderr)";
 pub(crate) const PRINT_EXIT_CODES: &str =
     "Exit codes:\n  0  printed\n  2  usage error, or the output could not be written";
-const RULES_EXIT_CODES: &str =
-    "Exit codes:\n  0  printed\n  2  unknown rule id, or usage error";
+const RULES_EXIT_CODES: &str = "Exit codes:\n  0  printed\n  2  unknown rule id, or usage error";
 pub(crate) const SNAPSHOT_EXIT_CODES: &str = "Exit codes:\n  0  snapshot written\n  2  could not run (no cluster access, unwritable file, usage error)";
 const SERVE_EXIT_CODES: &str = "Exit codes:\n  0  stopped after SIGTERM or Ctrl-C (connections drained)\n  2  could not start (certificate, key, config, listen address, cluster access, usage error)";
 

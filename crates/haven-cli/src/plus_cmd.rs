@@ -24,7 +24,9 @@ pub enum PlusCommand {
     Init(InitArgs),
     /// Print the documentation and default of a config key (`capabilities.backups.ttl`), or of
     /// the component catalogue (`components`, `components.loki`).
-    #[command(after_help = "Exit codes:\n  0  printed\n  2  unknown key or component, or usage error")]
+    #[command(
+        after_help = "Exit codes:\n  0  printed\n  2  unknown key or component, or usage error"
+    )]
     Explain {
         /// Key path; empty for the top level.
         #[arg(default_value = "")]
@@ -413,9 +415,8 @@ fn explain(key: &str) -> Result<u8, Diagnostic> {
         Some(t) => out(&t).map(|()| EXIT_OK).map_err(Diagnostic::from),
         None => Err(match config::suggest_key(key) {
             Some(s) => format!("no config key `{key}`; did you mean `{s}`?").into(),
-            None => {
-                format!("no config key `{key}`; `haven plus explain` lists the top-level keys").into()
-            }
+            None => format!("no config key `{key}`; `haven plus explain` lists the top-level keys")
+                .into(),
         }),
     }
 }

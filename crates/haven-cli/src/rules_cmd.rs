@@ -15,10 +15,9 @@ pub fn run(args: &RulesArgs) -> Result<u8, Diagnostic> {
                 let hint = haven_model::did_you_mean(rule, rules.iter().map(|r| r.id))
                     .map(|id| format!("; did you mean `{id}`?"))
                     .unwrap_or_default();
-                return Err(format!(
-                    "unknown rule `{rule}` (`haven rules` lists them all){hint}"
-                )
-                .into());
+                return Err(
+                    format!("unknown rule `{rule}` (`haven rules` lists them all){hint}").into(),
+                );
             };
             if args.json {
                 writeln!(

@@ -373,7 +373,8 @@ fn bad_files_exit_2_naming_file_line_and_field() {
         &waivers,
     ]));
     assert!(
-        err.contains("haven: error: a second YAML document") && err.contains(&format!("({waivers}:14)")),
+        err.contains("haven: error: a second YAML document")
+            && err.contains(&format!("({waivers}:14)")),
         "{err}"
     );
     let bad_snap = d.write(

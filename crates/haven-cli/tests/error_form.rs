@@ -30,7 +30,12 @@ fn haven(args: &[String], env: &[(&'static str, String)], dir: &Path) -> std::pr
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_haven"));
     cmd.args(args).current_dir(dir);
     // Nothing of the machine this runs on: no cluster, no helm, no colours.
-    for var in ["KUBECONFIG", "HAVEN_HELM", "HAVEN_CRD_SCHEMAS", "POD_NAMESPACE"] {
+    for var in [
+        "KUBECONFIG",
+        "HAVEN_HELM",
+        "HAVEN_CRD_SCHEMAS",
+        "POD_NAMESPACE",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("HOME", dir).env("NO_COLOR", "1");
@@ -93,9 +98,17 @@ fn cases(dir: &Path) -> Vec<Case> {
     let kubeconfig = dir.join("kubeconfig").display().to_string();
 
     let mut cases = vec![
-        case("app check", &["app", "check", "missing.yaml"], "missing.yaml"),
+        case(
+            "app check",
+            &["app", "check", "missing.yaml"],
+            "missing.yaml",
+        ),
         case("app check", &["app", "check", "bad.yaml"], "bad.yaml:6"),
-        case("app check", &["app", "check", "--format", "nope", "good.yaml"], "--format"),
+        case(
+            "app check",
+            &["app", "check", "--format", "nope", "good.yaml"],
+            "--format",
+        ),
         case(
             "app check",
             &["app", "check", "-f", "values.yaml", "good.yaml"],
@@ -111,42 +124,127 @@ fn cases(dir: &Path) -> Vec<Case> {
             &["app", "check", "--helm-timeout", "0", "good.yaml"],
             "--helm-timeout",
         ),
-        case("check", &["check", "--snapshot", "missing.json"], "missing.json"),
+        case(
+            "check",
+            &["check", "--snapshot", "missing.json"],
+            "missing.json",
+        ),
         case("check", &["check", "--timeout", "5x"], "--timeout"),
-        case("check", &["check", "--kubeconfig", "kubeconfig"], "kubeconfig:"),
-        case("snapshot", &["snapshot", "-o", "s.json", "--kubeconfig", "kubeconfig"], "kubeconfig:"),
+        case(
+            "check",
+            &["check", "--kubeconfig", "kubeconfig"],
+            "kubeconfig:",
+        ),
+        case(
+            "snapshot",
+            &["snapshot", "-o", "s.json", "--kubeconfig", "kubeconfig"],
+            "kubeconfig:",
+        ),
         case("snapshot", &["snapshot"], "--output"),
         case(
             "admission serve",
-            &["admission", "serve", "--cert", "c.pem", "--key", "k.pem", "--no-watch"],
+            &[
+                "admission",
+                "serve",
+                "--cert",
+                "c.pem",
+                "--key",
+                "k.pem",
+                "--no-watch",
+            ],
             "c.pem",
         ),
-        case("admission serve", &["admission", "serve", "--cert", "c.pem"], "--key"),
+        case(
+            "admission serve",
+            &["admission", "serve", "--cert", "c.pem"],
+            "--key",
+        ),
         case("rules", &["rules", "--bogus"], "--bogus"),
-        case("rules explain", &["rules", "explain", "haven.nope"], "haven.nope"),
+        case(
+            "rules explain",
+            &["rules", "explain", "haven.nope"],
+            "haven.nope",
+        ),
         case("completions", &["completions", "nosh"], "nosh"),
         case("man", &["man", "extra"], "extra"),
-        case("plus init", &["plus", "init", "--domain", "x.nl", "-o", "valid.yaml"], "valid.yaml"),
-        case("plus init", &["plus", "init", "--domain", "x.nl", "--provider", "mars"], "--provider"),
-        case("plus explain", &["plus", "explain", "capabilities.nope"], "capabilities.nope"),
-        case("plus render", &["plus", "render", "-c", "missing.yaml"], "missing.yaml"),
-        case("plus render", &["plus", "render", "-c", "plus.yaml", "-o", "out"], "plus.yaml:2"),
+        case(
+            "plus init",
+            &["plus", "init", "--domain", "x.nl", "-o", "valid.yaml"],
+            "valid.yaml",
+        ),
+        case(
+            "plus init",
+            &["plus", "init", "--domain", "x.nl", "--provider", "mars"],
+            "--provider",
+        ),
+        case(
+            "plus explain",
+            &["plus", "explain", "capabilities.nope"],
+            "capabilities.nope",
+        ),
+        case(
+            "plus render",
+            &["plus", "render", "-c", "missing.yaml"],
+            "missing.yaml",
+        ),
+        case(
+            "plus render",
+            &["plus", "render", "-c", "plus.yaml", "-o", "out"],
+            "plus.yaml:2",
+        ),
         case("plus validate", &["plus", "validate", "nodir"], "nodir"),
         case("plus validate", &["plus", "validate", "empty"], "empty"),
-        case("plus validate", &["plus", "validate", "--kubernetes-version", "0.1", "."], "--kubernetes-version"),
-        case("plus diff", &["plus", "diff", "-c", "plus.yaml", "."], "plus.yaml:2"),
-        case("plus status", &["plus", "status", "-c", "missing.yaml"], "missing.yaml"),
+        case(
+            "plus validate",
+            &["plus", "validate", "--kubernetes-version", "0.1", "."],
+            "--kubernetes-version",
+        ),
+        case(
+            "plus diff",
+            &["plus", "diff", "-c", "plus.yaml", "."],
+            "plus.yaml:2",
+        ),
         case(
             "plus status",
-            &["plus", "status", "-c", "valid.yaml", "--kubeconfig", "kubeconfig"],
+            &["plus", "status", "-c", "missing.yaml"],
+            "missing.yaml",
+        ),
+        case(
+            "plus status",
+            &[
+                "plus",
+                "status",
+                "-c",
+                "valid.yaml",
+                "--kubeconfig",
+                "kubeconfig",
+            ],
             "kubeconfig:",
         ),
-        case("plus tenant add", &["plus", "tenant", "add", "t", "--group", "g", "-c", "missing.yaml"], "missing.yaml"),
-        case("plus migrate", &["plus", "migrate", "-c", "missing.yaml"], "missing.yaml"),
+        case(
+            "plus tenant add",
+            &[
+                "plus",
+                "tenant",
+                "add",
+                "t",
+                "--group",
+                "g",
+                "-c",
+                "missing.yaml",
+            ],
+            "missing.yaml",
+        ),
+        case(
+            "plus migrate",
+            &["plus", "migrate", "-c", "missing.yaml"],
+            "missing.yaml",
+        ),
     ];
     // A kubeconfig named by $KUBECONFIG that does not exist: named, not "no cluster".
     let mut c = case("check", &["check"], "nothere.yaml");
-    c.env.push(("KUBECONFIG", dir.join("nothere.yaml").display().to_string()));
+    c.env
+        .push(("KUBECONFIG", dir.join("nothere.yaml").display().to_string()));
     cases.push(c);
     // A malformed kubeconfig named by $KUBECONFIG: reported as that file, not as "no cluster".
     for (command, args) in [
@@ -230,8 +328,14 @@ fn config_errors_are_all_reported_in_file_order() {
     };
     assert!(at("plus.yaml:3") < at("plus.yaml:4"), "{stderr}");
     assert!(at("plus.yaml:4") < at("plus.yaml:6"), "{stderr}");
-    assert!(lines[at("plus.yaml:3")].contains("unknown key `nmae`"), "{stderr}");
-    assert!(lines[at("plus.yaml:6")].contains("second YAML document"), "{stderr}");
+    assert!(
+        lines[at("plus.yaml:3")].contains("unknown key `nmae`"),
+        "{stderr}"
+    );
+    assert!(
+        lines[at("plus.yaml:6")].contains("second YAML document"),
+        "{stderr}"
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 

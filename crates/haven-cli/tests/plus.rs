@@ -309,7 +309,8 @@ fn config_errors_name_file_line_and_key() {
     let (code, _, err) = text(&haven(dir, &["plus", "render"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains("haven: error: two ingress implementations") && err.contains("(haven-plus.yaml:8"),
+        err.contains("haven: error: two ingress implementations")
+            && err.contains("(haven-plus.yaml:8"),
         "{err}"
     );
     assert!(

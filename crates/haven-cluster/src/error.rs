@@ -82,7 +82,9 @@ impl ProbeError {
         move |source| ProbeError::Api { what, source }
     }
 
-    pub(crate) fn timed_out(what: impl Into<String>) -> impl FnOnce(tokio::time::error::Elapsed) -> ProbeError {
+    pub(crate) fn timed_out(
+        what: impl Into<String>,
+    ) -> impl FnOnce(tokio::time::error::Elapsed) -> ProbeError {
         let what = what.into();
         move |_| ProbeError::TimedOut { what }
     }

@@ -19,7 +19,6 @@ use kube::api::{Api, DeleteParams, PostParams};
 use crate::error::ProbeError;
 use crate::snapshot::ProbeRecord;
 
-
 /// Label on everything a probe creates, so leftovers can be found: `kubectl get ns -l haven.commonground.nl/probe`.
 pub const PROBE_LABEL: &str = "haven.commonground.nl/probe";
 
@@ -63,7 +62,10 @@ pub async fn rwx_probe(client: &Client, options: &RwxProbeOptions) -> ProbeRecor
             .clone()
             .unwrap_or_else(|| "(cluster default)".into()),
     );
-    facts.insert("cleanup".to_owned(), cleanup.unwrap_or_else(|e| e.to_string()));
+    facts.insert(
+        "cleanup".to_owned(),
+        cleanup.unwrap_or_else(|e| e.to_string()),
+    );
     match outcome {
         Ok((phase, waited)) => {
             facts.insert("phase".to_owned(), phase.clone());
@@ -261,7 +263,10 @@ pub async fn node_probe(
     let cleanup = cleanup(client, &options.namespace).await;
     let mut facts = BTreeMap::new();
     facts.insert("namespace".to_owned(), options.namespace.clone());
-    facts.insert("cleanup".to_owned(), cleanup.unwrap_or_else(|e| e.to_string()));
+    facts.insert(
+        "cleanup".to_owned(),
+        cleanup.unwrap_or_else(|e| e.to_string()),
+    );
     match outcome {
         Err(message) => ProbeRecord {
             check: "nodehardening".into(),
@@ -609,7 +614,10 @@ pub async fn cis_probe(
     let mut facts = BTreeMap::new();
     facts.insert("namespace".to_owned(), options.namespace.clone());
     facts.insert("image".to_owned(), options.image.clone());
-    facts.insert("cleanup".to_owned(), cleanup.unwrap_or_else(|e| e.to_string()));
+    facts.insert(
+        "cleanup".to_owned(),
+        cleanup.unwrap_or_else(|e| e.to_string()),
+    );
     let per_node = match outcome {
         Err(message) => {
             return ProbeRecord {
@@ -840,13 +848,18 @@ async fn cis_probe_inner(
                     Err(e) => return (node, Err(ProbeError::api("list the job's pod")(e))),
                 };
                 let Some(pod_name) = pod.and_then(|p| p.metadata.name) else {
-                    return (node, Err(ProbeError::Output(format!("job {name} has no pod"))));
+                    return (
+                        node,
+                        Err(ProbeError::Output(format!("job {name} has no pod"))),
+                    );
                 };
                 match pods.logs(&pod_name, &LogParams::default()).await {
                     Ok(log) => (node, parse_kube_bench(&log)),
                     Err(e) => (
                         node,
-                        Err(ProbeError::api(format!("read the log of pod {pod_name}"))(e)),
+                        Err(ProbeError::api(format!("read the log of pod {pod_name}"))(
+                            e,
+                        )),
                     ),
                 }
             }

@@ -726,7 +726,6 @@ fn type_name(v: &Value) -> String {
     .to_owned()
 }
 
-
 /// A metadata field that must be a string and is not.
 #[derive(Debug, thiserror::Error)]
 #[error("`{field}` must be a string, found {found}")]

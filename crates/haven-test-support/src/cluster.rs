@@ -181,9 +181,7 @@ impl Access {
         if v.as_str() == Some("cluster-admin") {
             return Ok(Access::ClusterAdmin);
         }
-        let rules = v
-            .as_array()
-            .ok_or(AccessError::Form)?;
+        let rules = v.as_array().ok_or(AccessError::Form)?;
         let list = |r: &Value, key: &str| -> Result<Vec<String>, AccessError> {
             r[key]
                 .as_array()
@@ -596,12 +594,13 @@ impl FakeCluster {
             .to_owned();
         let kind = obj["kind"].as_str().ok_or(ObjectError::NoKind)?.to_owned();
         let mut inner = self.write();
-        let rt = inner
-            .type_for_kind(&api_version, &kind)
-            .ok_or_else(|| ObjectError::UnknownKind {
-                kind: kind.clone(),
-                api_version: api_version.clone(),
-            })?;
+        let rt =
+            inner
+                .type_for_kind(&api_version, &kind)
+                .ok_or_else(|| ObjectError::UnknownKind {
+                    kind: kind.clone(),
+                    api_version: api_version.clone(),
+                })?;
         let ns = if rt.namespaced {
             obj["metadata"]["namespace"]
                 .as_str()

@@ -78,9 +78,7 @@ fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), PatchError> {
                 a.push(value);
                 return Ok(());
             }
-            let i: usize = key
-                .parse()
-                .map_err(|_| PatchError::Index(key.clone()))?;
+            let i: usize = key.parse().map_err(|_| PatchError::Index(key.clone()))?;
             if i > a.len() {
                 return Err(PatchError::OutOfRange(i));
             }
@@ -101,9 +99,7 @@ fn remove(doc: &mut Value, path: &str) -> Result<Value, PatchError> {
             .remove(&key)
             .ok_or_else(|| PatchError::NoPath(path.to_owned())),
         Value::Array(a) => {
-            let i: usize = key
-                .parse()
-                .map_err(|_| PatchError::Index(key.clone()))?;
+            let i: usize = key.parse().map_err(|_| PatchError::Index(key.clone()))?;
             if i >= a.len() {
                 return Err(PatchError::OutOfRange(i));
             }
