@@ -37,7 +37,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
 
     let renderer = CountingRenderer::default();
     let listed = haven_input::list(&args.inputs, &renderer, &helm, &mut std::io::stdin().lock());
-    if renderer.charts.get() == 0 {
+    if renderer.charts.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         chart_options_apply(args)?;
     }
 
@@ -173,7 +173,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
 /// only.
 #[derive(Default)]
 struct CountingRenderer {
-    charts: std::cell::Cell<usize>,
+    charts: std::sync::atomic::AtomicUsize,
 }
 
 impl haven_input::ChartRenderer for CountingRenderer {
@@ -182,7 +182,8 @@ impl haven_input::ChartRenderer for CountingRenderer {
         chart: &std::path::Path,
         opts: &HelmOptions,
     ) -> Result<String, haven_model::InputError> {
-        self.charts.set(self.charts.get() + 1);
+        self.charts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         HelmCommand.render(chart, opts)
     }
 }
