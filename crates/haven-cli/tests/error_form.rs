@@ -236,6 +236,16 @@ fn cases(dir: &Path) -> Vec<Case> {
             "missing.yaml",
         ),
         case(
+            "plus vendor",
+            &["plus", "vendor", "-c", "missing.yaml"],
+            "missing.yaml",
+        ),
+        case(
+            "plus vendor",
+            &["plus", "vendor", "-c", "valid.yaml", "--from", "nodir"],
+            "--from",
+        ),
+        case(
             "plus migrate",
             &["plus", "migrate", "-c", "missing.yaml"],
             "missing.yaml",
