@@ -140,7 +140,7 @@ impl Config {
             ("audit", &d.audit),
             ("warn", &d.warn),
         ] {
-            crate::policy::parse_level(value).map_err(|m| at(file, &doc, field, m))?;
+            crate::policy::parse_level(value).map_err(|e| at(file, &doc, field, e.to_string()))?;
         }
         for (field, value) in [
             ("enforceVersion", &d.enforce_version),
@@ -152,7 +152,8 @@ impl Config {
                 .map_err(|e| at(file, &doc, field, e.to_string()))?;
         }
         for (field, value) in [("haven", &d.haven), ("plus", &d.plus)] {
-            crate::policy::GroupMode::parse(value).map_err(|m| at(file, &doc, field, m))?;
+            crate::policy::GroupMode::parse(value)
+                .map_err(|e| at(file, &doc, field, e.to_string()))?;
         }
         if config.response.violations_per_rule == 0 {
             let path = "response.violationsPerRule";

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::policy::{ModePolicy, NamespacePolicy};
 use crate::review::{
-    BadRequest, Decoded, Decoder, Gvk, Header, RequestHeader, Workload, pod_field, pod_unchanged,
+    BadRequest, Decoded, Decoder, Gvk, Header, RequestHeader, Unreadable, Workload, pod_field,
+    pod_unchanged,
 };
 
 #[derive(Debug, Deserialize)]
@@ -123,7 +124,7 @@ impl<'b> Decoder<'b> for Engine {
             // `decide` asks only for a present object.
             return Ok(Decoded {
                 runtime_class: None,
-                object: Err("the request has no object".to_owned()),
+                object: Err(Unreadable::NoObject),
             });
         };
         let runtime_class = pod_field(&gvk.kind, &object, "runtimeClassName")
@@ -147,7 +148,7 @@ impl<'b> Decoder<'b> for Engine {
         }
         let object = Object::from_json(object, "<admission>")
             .map(|o| EngineObject { objects: [o] })
-            .map_err(|e| e.message);
+            .map_err(Unreadable::Input);
         Ok(Decoded {
             runtime_class,
             object,
@@ -167,7 +168,7 @@ impl Workload for EngineObject {
         &self.objects[0].name
     }
 
-    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Finding>, String> {
+    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Finding>, Unreadable> {
         if mode.is_empty() {
             return Ok(Vec::new());
         }
@@ -183,8 +184,8 @@ impl Workload for EngineObject {
             tags: Default::default(),
         };
         let outcome = haven_rules::check(&self.objects, &opts);
-        if let Some(e) = outcome.errors.first() {
-            return Err(e.message.clone());
+        if let Some(e) = outcome.errors.into_iter().next() {
+            return Err(Unreadable::Input(e));
         }
         let mut findings = outcome.findings;
         // The per-object waiver annotation of `haven app check` is honoured here too.

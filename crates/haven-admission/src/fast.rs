@@ -291,7 +291,7 @@ impl Workload for Pod<'_> {
         &self.name
     }
 
-    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Finding>, String> {
+    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Finding>, crate::review::Unreadable> {
         Ok(self.run(mode))
     }
 }

@@ -25,10 +25,11 @@ pub(crate) fn verdicts_enabled() -> bool {
 /// UUIDs and kinds of a few words.
 pub(crate) const MAX_FIELD: usize = 128;
 
-/// `{"timestamp":…,"level":"INFO","fields":{"uid":…,"kind":…,"verdict":…,"rules":"[…]",
-/// "violations":…,"micros":…},"target":"haven_admission::server"}` and a newline, as
-/// `tracing`'s JSON formatter writes `info!(uid = %uid, kind = %kind, verdict, rules = ?rules,
-/// violations, micros)`. `rules` holds one entry per violation; the line names each rule once.
+/// `{"timestamp":…,"level":"INFO","fields":{"uid":…,"kind":…,"verdict":…,"rules":[…],
+/// "violations":…,"micros":…},"target":"haven_admission::server"}` and a newline, in the shape of
+/// `tracing`'s JSON formatter, except that `rules` is a JSON array (tracing would write the
+/// `Debug` text of the list as a string). `rules` names each violated rule once; `violations`
+/// counts every violation.
 pub(crate) fn verdict_line(
     now: SystemTime,
     uid: &str,
@@ -51,25 +52,18 @@ pub(crate) fn verdict_line(
     escape(&mut out, &kind);
     out.extend_from_slice(b"\",\"verdict\":\"");
     escape(&mut out, verdict);
-    // `Debug` of a `Vec<&str>` (`["a", "b"]`), as a JSON string: each id in escaped quotes.
-    // Rule ids are plain ASCII; anything else goes through `Debug` and JSON escaping.
-    out.extend_from_slice(b"\",\"rules\":\"[");
+    // A JSON array of the distinct rule ids, sorted (a real array, so that log tools can
+    // filter on it). Rule ids are plain ASCII; anything else is JSON-escaped.
+    out.extend_from_slice(b"\",\"rules\":[");
     for (i, rule) in distinct.iter().enumerate() {
         if i > 0 {
-            out.extend_from_slice(b", ");
+            out.push(b',');
         }
-        if rule
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/'))
-        {
-            out.extend_from_slice(b"\\\"");
-            out.extend_from_slice(rule.as_bytes());
-            out.extend_from_slice(b"\\\"");
-        } else {
-            escape(&mut out, &format!("{rule:?}"));
-        }
+        out.push(b'"');
+        escape(&mut out, rule);
+        out.push(b'"');
     }
-    out.extend_from_slice(b"]\",\"violations\":");
+    out.extend_from_slice(b"],\"violations\":");
     number(&mut out, rules.len() as u64);
     out.extend_from_slice(b",\"micros\":");
     number(&mut out, micros);
@@ -165,7 +159,7 @@ mod tests {
                     "uid": "u\"1",
                     "kind": "Pod",
                     "verdict": "denied",
-                    "rules": format!("{:?}", ["pss.privileged", "pss.runAsNonRoot"]),
+                    "rules": ["pss.privileged", "pss.runAsNonRoot"],
                     "violations": 3,
                     "micros": 234
                 },
@@ -173,7 +167,7 @@ mod tests {
             })
         );
         // Keys in tracing's order.
-        assert!(text.starts_with(r#"{"timestamp":"2026-11-25T22:15:03.123456Z","level":"INFO","fields":{"uid":"u\"1","kind":"Pod","verdict":"denied","rules":"[\"pss.privileged\", \"pss.runAsNonRoot\"]","violations":3,"micros":234},"target""#));
+        assert!(text.starts_with(r#"{"timestamp":"2026-11-25T22:15:03.123456Z","level":"INFO","fields":{"uid":"u\"1","kind":"Pod","verdict":"denied","rules":["pss.privileged","pss.runAsNonRoot"],"violations":3,"micros":234},"target""#));
     }
 
     #[test]
@@ -192,7 +186,7 @@ mod tests {
         assert_eq!(json["fields"]["violations"], 500_000);
         assert_eq!(
             json["fields"]["rules"],
-            format!("{:?}", ["pss.a", "pss.b", "pss.c", "pss.d"])
+            serde_json::json!(["pss.a", "pss.b", "pss.c", "pss.d"])
         );
         assert!(json["fields"]["uid"].as_str().unwrap().ends_with("…"));
     }

@@ -69,12 +69,17 @@ impl NamespaceLabels for StaticNamespaces {
 }
 
 /// `privileged` (nothing enforced) or a Pod Security level.
-pub fn parse_level(s: &str) -> Result<Option<Level>, String> {
+pub fn parse_level(s: &str) -> Result<Option<Level>, haven_pss::ParseLevelError> {
     match s {
         "privileged" => Ok(None),
-        other => other.parse::<Level>().map(Some).map_err(|e| e.to_string()),
+        other => other.parse::<Level>().map(Some),
     }
 }
+
+/// A group mode that is none of off, warn, audit, enforce.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown mode `{0}` (expected off, warn, audit or enforce)")]
+pub struct UnknownMode(pub String);
 
 /// How strongly a Haven rule group applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,15 +91,13 @@ pub enum GroupMode {
 }
 
 impl GroupMode {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, UnknownMode> {
         match s {
             "off" => Ok(Self::Off),
             "warn" => Ok(Self::Warn),
             "audit" => Ok(Self::Audit),
             "enforce" => Ok(Self::Enforce),
-            other => Err(format!(
-                "unknown mode `{other}` (expected off, warn, audit or enforce)"
-            )),
+            other => Err(UnknownMode(other.to_owned())),
         }
     }
 }

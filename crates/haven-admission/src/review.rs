@@ -185,7 +185,17 @@ pub(crate) struct Decoded<O> {
     /// exemptions.
     pub runtime_class: Option<String>,
     /// The workload, or why it cannot be read (the response's message).
-    pub object: Result<O, String>,
+    pub object: Result<O, Unreadable>,
+}
+
+/// Why an admitted object cannot be checked; the response's message is its `Display`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum Unreadable {
+    #[error("the request has no object")]
+    NoObject,
+    /// Not a Kubernetes object the rules can read (a wrong field type, a limit).
+    #[error("{}", .0.message)]
+    Input(#[source] haven_model::InputError),
 }
 
 /// A decoded workload: what the rules find on it.
@@ -195,7 +205,7 @@ pub(crate) trait Workload {
     fn name(&self) -> &str;
     /// The unwaived findings of one mode, sorted by rule and path; `Err` when the object cannot
     /// be checked (the response's message).
-    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Self::Finding>, String>;
+    fn findings(&self, mode: &ModePolicy) -> Result<Vec<Self::Finding>, Unreadable>;
 }
 
 /// Decides one request: the envelope checked, then kinds and operations, unchanged updates,
@@ -271,21 +281,21 @@ pub(crate) fn decide<'b, D: Decoder<'b>>(
     }
     let object = match decoded.object {
         Ok(o) => o,
-        Err(message) => {
+        Err(unreadable) => {
             return decided(
                 Verdict::Denied,
                 Vec::new(),
-                response::deny(&uid, 400, &message),
+                response::deny(&uid, 400, &unreadable.to_string()),
             );
         }
     };
     let enforced = match object.findings(&policy.enforce) {
         Ok(f) => f,
-        Err(message) => {
+        Err(unreadable) => {
             return decided(
                 Verdict::Denied,
                 Vec::new(),
-                response::deny(&uid, 400, &message),
+                response::deny(&uid, 400, &unreadable.to_string()),
             );
         }
     };

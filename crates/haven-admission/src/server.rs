@@ -631,8 +631,9 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
     {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => {
+            // By type: `to_bytes` over its limit fails with http-body-util's own error.
             let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.to_string().contains("length limit"));
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             let code = if too_large {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {

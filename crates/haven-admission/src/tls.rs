@@ -66,9 +66,9 @@ pub fn load(cert: &Path, key: &Path) -> Result<LoadedCert, TlsError> {
     let Some(end_entity) = chain.first() else {
         return Err(TlsError::NoCertificate { path: shown(cert) });
     };
-    let not_after = not_after(end_entity).map_err(|message| TlsError::Validity {
+    let not_after = not_after(end_entity).map_err(|e| TlsError::Validity {
         path: shown(cert),
-        message,
+        message: e.to_string(),
     })?;
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::ReadKey {
         path: shown(key),
@@ -92,10 +92,21 @@ pub fn load(cert: &Path, key: &Path) -> Result<LoadedCert, TlsError> {
     })
 }
 
+/// Why a certificate's `notAfter` could not be read.
+#[derive(Debug, thiserror::Error)]
+enum NotAfterError {
+    #[error("{0}")]
+    Parse(#[from] x509_parser::nom::Err<x509_parser::error::X509Error>),
+    #[error("notAfter out of range: {0}")]
+    Range(#[from] jiff::Error),
+}
+
 /// `notAfter` of a DER certificate.
-fn not_after(der: &CertificateDer<'_>) -> Result<jiff::Timestamp, String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| e.to_string())?;
-    jiff::Timestamp::from_second(cert.validity().not_after.timestamp()).map_err(|e| e.to_string())
+fn not_after(der: &CertificateDer<'_>) -> Result<jiff::Timestamp, NotAfterError> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)?;
+    Ok(jiff::Timestamp::from_second(
+        cert.validity().not_after.timestamp(),
+    )?)
 }
 
 /// How close a certificate is to its end.

@@ -1,12 +1,13 @@
 //! `haven admission serve`.
 
+use crate::diag::{Diagnostic, Problem};
 use std::sync::Arc;
 
 use haven_admission::{Config, NamespaceLabels, ServeOptions, StaticNamespaces, WatchedNamespaces};
 
 use crate::cli::ServeArgs;
 
-pub fn serve(args: &ServeArgs) -> Result<u8, String> {
+pub fn serve(args: &ServeArgs) -> Result<u8, Diagnostic> {
     tracing_subscriber::fmt()
         .json()
         .with_current_span(false)
@@ -19,9 +20,12 @@ pub fn serve(args: &ServeArgs) -> Result<u8, String> {
     let config = match &args.config {
         Some(path) => {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{name}: cannot read config: {e}"))?;
-            Config::parse(&name, &text).map_err(|e| e.describe())?
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Problem::new(format!("cannot read config: {e}"))
+                    .file(&name)
+                    .flag("--config")
+            })?;
+            Config::parse(&name, &text).map_err(|e| Diagnostic::from(crate::Problem::from(&e)))?
         }
         None => Config::default(),
     };

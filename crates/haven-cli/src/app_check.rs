@@ -1,15 +1,16 @@
 //! `haven app check`: read inputs, run the rules, apply waivers, render, pick the exit code.
 
+use crate::diag::{Diagnostic, Problem};
 use std::io::{IsTerminal, Write};
 
 use haven_input::{FileReader, HelmCommand, HelmOptions, Input};
-use haven_model::{InputError, RuleScope};
+use haven_model::RuleScope;
 use haven_report::{Format, Report, TextOptions};
 use haven_rules::{AppCheck, CheckOptions, Groups};
 
 use crate::cli::{CheckArgs, ColorArg, FormatArg, LangArg, PssLevelArg};
 
-pub fn run(args: &CheckArgs) -> Result<u8, String> {
+pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
     let lang = LangArg::for_html(args.lang, args.format == FormatArg::Html, "--format")?;
     let helm = HelmOptions {
         helm: args.helm.clone(),
@@ -26,31 +27,19 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
     let mut waiver_files = Vec::new();
     for path in &args.waivers {
         let name = path.display().to_string();
-        let text = haven_input::read_text(path).map_err(|e| {
-            format!(
-                "{name}: cannot read waiver file: {}",
-                e.message.trim_start_matches("cannot read: ")
-            )
-        })?;
-        let file = haven_rules::parse_waiver_file(&name, &text).map_err(|errors| {
-            errors
-                .iter()
-                .map(InputError::describe)
-                .collect::<Vec<_>>()
-                .join("\nhaven: error: ")
-        })?;
+        let text = haven_input::read_text(path).map_err(|e| Problem::from(&e).flag("--waivers"))?;
+        let file = haven_rules::parse_waiver_file(&name, &text).map_err(Diagnostic::from)?;
         for note in &file.notes {
             eprintln!("haven: warning: {note}");
         }
         waiver_files.push(file);
     }
 
-    let listed = haven_input::list(
-        &args.inputs,
-        &HelmCommand,
-        &helm,
-        &mut std::io::stdin().lock(),
-    );
+    let renderer = CountingRenderer::default();
+    let listed = haven_input::list(&args.inputs, &renderer, &helm, &mut std::io::stdin().lock());
+    if renderer.charts.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        chart_options_apply(args)?;
+    }
 
     let options = CheckOptions {
         pss: match args.pss_level {
@@ -147,17 +136,25 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
         Some(path) => {
             // Replaced atomically once complete, never written through a link to a file.
             let mut file = haven_io::files::OutputFile::create(path)
-                .map_err(|e| format!("cannot write report: {e}"))?;
-            write(&mut file)
-                .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
+                .map_err(|e| Problem::new(format!("cannot write report: {e}")).flag("--output"))?;
+            write(&mut file).map_err(|e| {
+                Problem::new(format!("cannot write report: {e}"))
+                    .file(path.display())
+                    .flag("--output")
+            })?;
             file.commit()
-                .map_err(|e| format!("cannot write report: {e}"))?;
+                .map_err(|e| Problem::new(format!("cannot write report: {e}")).flag("--output"))?;
         }
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
             let _ = write(&mut out).and_then(|()| out.flush());
         }
+    }
+    // Input errors are in the report for tools (JSON, SARIF, ...) and on stderr, in the one
+    // voice, for people; the findings of the good documents are reported all the same.
+    if !report.errors.is_empty() {
+        Diagnostic::from(report.errors.as_slice()).print(&mut std::io::stderr().lock());
     }
     let code = if !report.errors.is_empty() {
         crate::EXIT_ERROR
@@ -170,6 +167,50 @@ pub fn run(args: &CheckArgs) -> Result<u8, String> {
     // time; the OS reclaims it at once.
     std::mem::forget(report);
     Ok(code)
+}
+
+/// `helm template`, counting the charts it is asked to render: the Helm options apply to them
+/// only.
+#[derive(Default)]
+struct CountingRenderer {
+    charts: std::sync::atomic::AtomicUsize,
+}
+
+impl haven_input::ChartRenderer for CountingRenderer {
+    fn render(
+        &self,
+        chart: &std::path::Path,
+        opts: &HelmOptions,
+    ) -> Result<String, haven_model::InputError> {
+        self.charts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HelmCommand.render(chart, opts)
+    }
+}
+
+/// With no chart among the inputs, a Helm option would change nothing: an error rather than a
+/// check that silently ignores the values the user meant to apply.
+fn chart_options_apply(args: &CheckArgs) -> Result<(), Diagnostic> {
+    let given: Vec<&str> = [
+        (!args.values.is_empty(), "--values"),
+        (!args.set.is_empty(), "--set"),
+        (!args.set_string.is_empty(), "--set-string"),
+        (args.release != "release-name", "--release"),
+        (args.kube_version.is_some(), "--kube-version"),
+    ]
+    .into_iter()
+    .filter_map(|(on, flag)| on.then_some(flag))
+    .collect();
+    match given.first() {
+        None => Ok(()),
+        Some(first) => Err(Problem::new(format!(
+            "{} applies to Helm chart inputs only, and no input is a chart (a directory with Chart.yaml)",
+            given.join(", ")
+        ))
+        .flag(*first)
+        .hint("pass the chart directory as INPUT, or drop the option")
+        .into()),
+    }
 }
 
 /// The time of the run for the HTML report, to the second: `2026-12-07T09:30:00Z`.

@@ -4,6 +4,7 @@
 //! `haven-checks`, the outputs in `haven-report::cluster_check`. Exit codes: 0 compliant (also
 //! with waivers), 1 not compliant, 2 could not run.
 
+use crate::diag::{Diagnostic, Problem};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,7 +43,7 @@ pub struct ClusterAccessArgs {
     pub context: Option<String>,
     /// Timeout of each API request and of a kubeconfig credential plugin, e.g. `30s`, `2m`,
     /// `500ms`.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cli::positive_duration)]
     pub timeout: Duration,
 }
 
@@ -60,7 +61,7 @@ pub struct ClusterCheckArgs {
     #[arg(long)]
     pub allow_writes: bool,
     /// How long the rwxvolumes probe waits for its claim to bind.
-    #[arg(long, value_name = "DURATION", default_value = "180s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "180s", value_parser = crate::cli::positive_duration)]
     pub probe_timeout: Duration,
     /// Image of the nodehardening probe pods (needs `sh` and `cat`).
     #[arg(long, value_name = "IMAGE", default_value = "busybox:1.37")]
@@ -97,7 +98,7 @@ pub struct ClusterCheckArgs {
     #[arg(long)]
     pub kubescape: bool,
     /// Longest kubescape may run (`--kubescape`); then it is killed and its check is UNKNOWN.
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::cli::positive_duration)]
     pub tool_timeout: Duration,
     /// Skip the cncf check.
     #[arg(long)]
@@ -134,38 +135,13 @@ pub struct ClusterCheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = crate::cli::SNAPSHOT_EXIT_CODES)]
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub access: ClusterAccessArgs,
     /// Where to write the snapshot (JSON); `-` for standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
-}
-
-/// `30s`, `2m`, `500ms`, or a bare number of seconds.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("not a duration: {s:?} (try 30s, 2m, 500ms)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown unit {unit:?} in {s:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    if secs <= 0.0 {
-        return Err("a timeout must be positive".into());
-    }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Where signed release data is looked for when `--release-data` is not given: beside the binary
@@ -283,7 +259,7 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
 
 /// `--update-release-data`: fresh Kubernetes releases and CNCF list from GitHub, merged over the
 /// release data in use, written to the per-user data directory.
-fn update_release_data(args: &ClusterCheckArgs) -> Result<u8, String> {
+fn update_release_data(args: &ClusterCheckArgs) -> Result<u8, Diagnostic> {
     let base = load_release_data(args.release_data.as_deref())?;
     let path = updated_release_data_path()
         .ok_or("--update-release-data: neither XDG_DATA_HOME nor HOME is set")?;
@@ -408,7 +384,7 @@ async fn collect_live(
     Ok((conn, snapshot?))
 }
 
-pub fn snapshot(args: &SnapshotArgs) -> Result<u8, String> {
+pub fn snapshot(args: &SnapshotArgs) -> Result<u8, Diagnostic> {
     let rt = runtime()?;
     let (_, snapshot) = rt.block_on(collect_live(&args.access))?;
     let text = snapshot.to_json();
@@ -427,7 +403,7 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<u8, String> {
     Ok(EXIT_OK)
 }
 
-fn print_rationale(format: CheckFormat) -> Result<u8, String> {
+fn print_rationale(format: CheckFormat) -> Result<u8, Diagnostic> {
     let mut s = String::new();
     if matches!(format, CheckFormat::Json | CheckFormat::HavenJson) {
         let list: Vec<serde_json::Value> = CHECKS
@@ -577,15 +553,6 @@ fn kubescape(requested: bool, access: &ClusterAccessArgs, timeout: Duration) -> 
     }
 }
 
-/// Several errors, one per line, each in the CLI's `haven: error:` voice.
-fn describe_all(errors: &[haven_model::InputError]) -> String {
-    errors
-        .iter()
-        .map(haven_model::InputError::describe)
-        .collect::<Vec<_>>()
-        .join("\nhaven: error: ")
-}
-
 /// `--online`: the detected platform looked up live. Nothing to look up without a platform or a
 /// server version, or for kubeadm (no vendor submission: conformant by inference).
 fn cncf_online(
@@ -618,7 +585,7 @@ fn cncf_online(
     Some(online)
 }
 
-pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
+pub fn run(args: &ClusterCheckArgs) -> Result<u8, Diagnostic> {
     if args.rationale {
         return print_rationale(args.format);
     }
@@ -634,7 +601,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
     }
     let config = match &args.config {
         Some(p) => CheckConfig::with_overrides(&p.display().to_string(), &read(p)?)
-            .map_err(|e| describe_all(&e.errors))?,
+            .map_err(|e| Diagnostic::from(e.errors.as_slice()))?,
         None => CheckConfig::default(),
     };
     let release = load_release_data(args.release_data.as_deref())?;
@@ -642,7 +609,7 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
     let waivers = match &args.waivers {
         Some(p) => {
             let list = parse_waivers(&p.display().to_string(), &read(p)?, &names)
-                .map_err(|e| describe_all(&e))?;
+                .map_err(Diagnostic::from)?;
             for note in &list.notes {
                 eprintln!("haven: warning: {note}");
             }
@@ -683,7 +650,8 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                     return Err(format!(
                         "interrupted; the probe namespace was cleaned up ({})",
                         probe.facts.get("cleanup").cloned().unwrap_or_default()
-                    ));
+                    )
+                    .into());
                 }
                 s.probes.push(probe);
                 if let Some(nodes) = s.nodes.value() {
@@ -706,7 +674,8 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                         return Err(format!(
                             "interrupted; the probe namespace was cleaned up ({})",
                             probe.facts.get("cleanup").cloned().unwrap_or_default()
-                        ));
+                        )
+                        .into());
                     }
                     s.probes.push(probe);
                 }
@@ -732,7 +701,8 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
                         return Err(format!(
                             "interrupted; the probe namespace was cleaned up ({})",
                             probe.facts.get("cleanup").cloned().unwrap_or_default()
-                        ));
+                        )
+                        .into());
                     }
                     s.probes.push(probe);
                 }
@@ -797,27 +767,19 @@ pub fn run(args: &ClusterCheckArgs) -> Result<u8, String> {
         let Some((rt, conn)) = &connection else {
             return Err("--write-crd needs a live cluster".into());
         };
-        let name = rt.block_on(haven_cluster::write::write_compliancy(
-            &conn.client,
-            out::compliancy_crd(),
-            out::compliancy_resource(&report),
-        ))?;
+        let name = rt
+            .block_on(haven_cluster::write::write_compliancy(
+                &conn.client,
+                out::compliancy_crd(),
+                out::compliancy_resource(&report),
+            ))
+            .map_err(|e| {
+                Diagnostic::from(
+                    Problem::new(format!("cannot write the Compliancy record: {e}"))
+                        .flag("--write-crd"),
+                )
+            })?;
         eprintln!("haven: wrote Compliancy {name}");
     }
     Ok(report.exit_code())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("0s").is_err());
-    }
 }

@@ -4,11 +4,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Each command's `--help` lists its own exit codes (2 is always a usage error or input that
+/// could not be read; errors are printed as `haven: error: …` on stderr).
 const EXIT_CODES: &str = "Exit codes:\n  0  nothing blocking\n  1  blocking findings (unwaived, severity >= --fail-on)\n  2  usage error, or input that could not be read";
+const TOP_EXIT_CODES: &str = "Exit codes (each command's --help lists its own):\n  0  success\n  1  the command's verdict is negative: blocking findings (app check), NOT compliant (check),\n     errors in the tree (plus validate), changes (plus diff), not Ready (plus status)\n  2  usage error, or input that could not be read (`haven: error: …` on stderr)";
+pub(crate) const PRINT_EXIT_CODES: &str =
+    "Exit codes:\n  0  printed\n  2  usage error, or the output could not be written";
+const RULES_EXIT_CODES: &str = "Exit codes:\n  0  printed\n  2  unknown rule id, or usage error";
+pub(crate) const SNAPSHOT_EXIT_CODES: &str = "Exit codes:\n  0  snapshot written\n  2  could not run (no cluster access, unwritable file, usage error)";
+const SERVE_EXIT_CODES: &str = "Exit codes:\n  0  stopped after SIGTERM or Ctrl-C (connections drained)\n  2  could not start (certificate, key, config, listen address, cluster access, usage error)";
 
 /// Haven and Haven+ for Kubernetes: can this application land on a Haven cluster?
 #[derive(Debug, Parser)]
-#[command(name = "haven", version, about, propagate_version = true, after_help = EXIT_CODES)]
+#[command(name = "haven", version, about, propagate_version = true, after_help = TOP_EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -24,6 +32,7 @@ pub enum Command {
         command: AppCommand,
     },
     /// List every rule, or explain one.
+    #[command(after_help = RULES_EXIT_CODES)]
     Rules(RulesArgs),
     /// Check a cluster for Haven compliancy: upstream's 15 checks (+2 suggested), read-only by
     /// default, offline, with evidence and waivers.
@@ -41,11 +50,13 @@ pub enum Command {
         command: crate::plus_cmd::PlusCommand,
     },
     /// Print shell completions.
+    #[command(after_help = PRINT_EXIT_CODES)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff).
+    #[command(after_help = PRINT_EXIT_CODES)]
     Man,
 }
 
@@ -61,6 +72,7 @@ pub enum AppCommand {
 pub enum AdmissionCommand {
     /// Serve `admission.k8s.io/v1` AdmissionReviews over HTTPS at /validate (plus /healthz,
     /// /readyz, /metrics). Logs are JSON lines on stderr.
+    #[command(after_help = SERVE_EXIT_CODES)]
     Serve(ServeArgs),
 }
 
@@ -138,13 +150,26 @@ pub struct ServeArgs {
     pub context: Option<String>,
 }
 
-/// `120s`, `5m`, `1m30s`, `500ms` (jiff's friendly duration format), not negative.
-fn duration(s: &str) -> Result<std::time::Duration, String> {
-    let d: jiff::SignedDuration = s
-        .trim()
-        .parse()
-        .map_err(|e| format!("not a duration: {s:?} (try 120s, 5m, 500ms): {e}"))?;
+/// `120s`, `5m`, `1m30s`, `500ms` (jiff's friendly duration format) or a bare number of
+/// seconds (`90`), not negative. The one duration parser of the CLI.
+pub(crate) fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let bare_seconds = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let d: jiff::SignedDuration = if bare_seconds {
+        format!("{t}s").parse()
+    } else {
+        t.parse()
+    }
+    .map_err(|e| format!("not a duration: {s:?} (try 30s, 5m, 1m30s, 500ms): {e}"))?;
     std::time::Duration::try_from(d).map_err(|_| format!("a negative duration: {s:?}"))
+}
+
+/// A [`duration`] that must be more than zero (a timeout).
+pub(crate) fn positive_duration(s: &str) -> Result<std::time::Duration, String> {
+    match duration(s)? {
+        d if d.is_zero() => Err(format!("a timeout must be positive: {s:?}")),
+        d => Ok(d),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -241,7 +266,7 @@ pub struct CheckArgs {
         long,
         value_name = "DURATION",
         default_value = "2m",
-        value_parser = crate::check_cmd::parse_duration,
+        value_parser = positive_duration,
         help_heading = "Helm"
     )]
     pub helm_timeout: std::time::Duration,
@@ -362,6 +387,7 @@ pub struct RulesArgs {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Everything about one rule: level, severity, scope, rationale, fix.
+    #[command(after_help = RULES_EXIT_CODES)]
     Explain {
         /// A rule id, e.g. `pss.runAsNonRoot` or `haven.metrics-endpoint`.
         rule: String,
@@ -370,7 +396,24 @@ pub enum RulesCommand {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{duration, parse_size, positive_duration};
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("120s"), Ok(Duration::from_secs(120)));
+        assert_eq!(duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(duration("0s"), Ok(Duration::ZERO));
+        assert!(duration("-5s").is_err());
+        assert!(duration("5 parsecs").is_err());
+        assert!(duration("").is_err());
+        assert!(positive_duration("0").is_err());
+        assert_eq!(positive_duration("30s"), Ok(Duration::from_secs(30)));
+    }
 
     #[test]
     fn sizes() {

@@ -9,6 +9,7 @@ mod admission_cmd;
 mod app_check;
 mod check_cmd;
 mod cli;
+pub mod diag;
 mod http;
 pub mod plus_charts;
 mod plus_cmd;
@@ -20,6 +21,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+
+pub use diag::{Diagnostic, Problem};
 
 pub use cli::Cli;
 
@@ -36,7 +39,10 @@ pub fn command() -> clap::Command {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let result = match cli.command {
         cli::Command::App {
             command: cli::AppCommand::Check(args),
@@ -56,7 +62,7 @@ pub fn main() -> ExitCode {
             let mut out = Vec::new();
             clap_mangen::Man::new(command())
                 .render(&mut out)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Diagnostic::from(format!("cannot render the man page: {e}")))
                 .map(|()| {
                     let _ = std::io::stdout().write_all(&out);
                     EXIT_OK
@@ -65,9 +71,26 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(message) => {
-            let _ = writeln!(std::io::stderr(), "haven: error: {message}");
+        Err(diagnostic) => {
+            diagnostic.print(&mut std::io::stderr().lock());
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// clap's own errors (unknown flag, bad value) in the one voice: `haven: error: …`, exit 2;
+/// `--help` and `--version` print as clap prints them and exit 0.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::from(EXIT_OK);
+    }
+    let text = e.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    // clap's first paragraph (what is wrong, and the flag or value on the lines under it) on
+    // one line, so that the error line names the flag; then its usage, as clap wrote it.
+    let (what, rest) = text.split_once("\n\n").unwrap_or((text, ""));
+    let what = what.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    let _ = write!(std::io::stderr(), "haven: error: {what}\n\n{rest}");
+    ExitCode::from(EXIT_ERROR)
 }

@@ -1,5 +1,6 @@
 //! `haven plus`: the Haven+ platform layer as a validated Flux GitOps tree.
 
+use crate::diag::{Diagnostic, Problem as Diag};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -11,26 +12,33 @@ use haven_platform::{Catalogue, diff, fs, render};
 
 use crate::{EXIT_FINDINGS, EXIT_OK};
 
-const PLUS_EXIT_CODES: &str = "Exit codes:\n  0  success (validate: no errors; diff: no changes)\n  1  validate: errors in the tree; diff: the tree would change\n  2  usage error, or a config or tree that could not be read";
+const RENDER_EXIT_CODES: &str = "Exit codes:\n  0  rendered\n  2  usage error, a config that could not be read or is invalid, or a tree that could not be\n     written";
+const VALIDATE_EXIT_CODES: &str = "Exit codes:\n  0  no errors in the tree (warnings may be printed)\n  1  errors in the tree\n  2  usage error, or a tree that could not be read";
+const DIFF_EXIT_CODES: &str = "Exit codes:\n  0  no changes\n  1  render would change the tree\n  2  usage error, or a config or tree that could not be read";
+const WRITE_EXIT_CODES: &str = "Exit codes:\n  0  written\n  2  usage error, or a config that could not be read, is invalid, or could not be written";
 
 #[derive(Debug, Subcommand)]
 pub enum PlusCommand {
     /// Write a commented haven-plus.yaml with every capability and its default.
+    #[command(after_help = WRITE_EXIT_CODES)]
     Init(InitArgs),
     /// Print the documentation and default of a config key (`capabilities.backups.ttl`), or of
     /// the component catalogue (`components`, `components.loki`).
+    #[command(
+        after_help = "Exit codes:\n  0  printed\n  2  unknown key or component, or usage error"
+    )]
     Explain {
         /// Key path; empty for the top level.
         #[arg(default_value = "")]
         key: String,
     },
     /// Render the Flux GitOps tree (clusters/, infrastructure/, tenants/) from the config.
-    #[command(after_help = PLUS_EXIT_CODES)]
+    #[command(after_help = RENDER_EXIT_CODES)]
     Render(RenderArgs),
     /// Validate a tree offline: built-in kinds typed for the target Kubernetes minor, custom
     /// resources against their CRD JSON Schemas (strict), the tree's wiring, and `haven app
     /// check` on workloads.
-    #[command(after_help = PLUS_EXIT_CODES)]
+    #[command(after_help = VALIDATE_EXIT_CODES)]
     Validate(ValidateArgs),
     /// Fetch every pinned chart of the platform into a directory, verified against the
     /// catalogue's digests, with images.txt and a CycloneDX SBOM (sbom.cdx.json).
@@ -39,7 +47,7 @@ pub enum PlusCommand {
     )]
     Vendor(VendorArgs),
     /// Show what `render` would change in an existing tree (unified diffs).
-    #[command(after_help = PLUS_EXIT_CODES)]
+    #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
     /// Tenants: teams that deploy onto the platform.
     Tenant {
@@ -53,6 +61,7 @@ pub enum PlusCommand {
     )]
     Status(StatusArgs),
     /// Print the config migrated to the current version (write it back with `-o`).
+    #[command(after_help = WRITE_EXIT_CODES)]
     Migrate {
         #[arg(
             long,
@@ -70,6 +79,7 @@ pub enum PlusCommand {
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
     /// Add a tenant to the config and write its files under tenants/<name>/.
+    #[command(after_help = WRITE_EXIT_CODES)]
     Add(TenantAddArgs),
 }
 
@@ -231,10 +241,10 @@ pub struct StatusArgs {
     pub wait: bool,
     /// Give up after this long (`10m`, `90s`; a bare number is seconds): waiting with `--wait`,
     /// and anything under way then (a request, a kubeconfig credential plugin).
-    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = crate::check_cmd::parse_duration)]
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
     pub timeout: std::time::Duration,
     /// Longest one API request or a kubeconfig credential plugin may take.
-    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::check_cmd::parse_duration)]
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
     pub request_timeout: std::time::Duration,
     /// Seconds between polls while waiting.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
@@ -283,7 +293,7 @@ fn parse_provider(s: &str) -> Result<Provider, String> {
         })
 }
 
-pub fn run(cmd: &PlusCommand) -> Result<u8, String> {
+pub fn run(cmd: &PlusCommand) -> Result<u8, Diagnostic> {
     match cmd {
         PlusCommand::Init(a) => init(a),
         PlusCommand::Explain { key } => explain(key),
@@ -306,15 +316,21 @@ pub(crate) fn out(text: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-fn catalogue() -> Result<Catalogue, String> {
-    Catalogue::builtin()
+fn catalogue() -> Result<Catalogue, Diagnostic> {
+    Catalogue::builtin().map_err(|e| Diagnostic::from(e.to_string()))
 }
 
 /// Reads and checks the config; errors are printed one per line and become exit code 2.
-pub(crate) fn load(path: &Path, catalogue: &Catalogue) -> Result<(PlatformConfig, String), String> {
+pub(crate) fn load(
+    path: &Path,
+    catalogue: &Catalogue,
+) -> Result<(PlatformConfig, String), Diagnostic> {
     let name = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read config: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diag::new(format!("cannot read config: {e}"))
+            .file(&name)
+            .hint("`haven plus init --domain <domain>` writes one")
+    })?;
     match config::parse(&name, &text, catalogue) {
         Ok((c, notes)) => {
             for n in notes {
@@ -322,26 +338,36 @@ pub(crate) fn load(path: &Path, catalogue: &Catalogue) -> Result<(PlatformConfig
             }
             Ok((c, text))
         }
-        Err(errors) => Err(errors
-            .iter()
-            .map(|e| e.describe())
-            .collect::<Vec<_>>()
-            .join("\nhaven: error: ")),
+        Err(errors) => Err(Diagnostic::new(
+            errors.iter().map(config_problem).collect::<Vec<_>>(),
+        )),
     }
 }
 
-fn init(a: &InitArgs) -> Result<u8, String> {
+/// A config error in the one voice: message, then file:line and key.
+pub(crate) fn config_problem(e: &haven_platform::ConfigError) -> Diag {
+    let mut p = Diag::new(e.message.clone()).file(&e.file).line(e.line);
+    if !e.path.is_empty() {
+        p = p.field(e.path.clone());
+    }
+    p
+}
+
+fn init(a: &InitArgs) -> Result<u8, Diagnostic> {
     if a.output.exists() && !a.force {
-        return Err(format!(
-            "{} exists; pass --force to overwrite",
-            a.output.display()
-        ));
+        return Err(Diag::new("the file exists")
+            .file(a.output.display())
+            .flag("--output")
+            .hint("pass --force to overwrite it")
+            .into());
     }
     if !haven_platform::catalogue::is_dns_label(&a.name) {
-        return Err(format!(
-            "--name `{}` must be a DNS label (lowercase letters, digits, '-')",
+        return Err(Diag::new(format!(
+            "`{}` is not a DNS label (lowercase letters, digits, '-')",
             a.name
-        ));
+        ))
+        .flag("--name")
+        .into());
     }
     let c = PlatformConfig::new(&a.name, &a.domain, a.provider);
     let text = config::init_yaml(&c);
@@ -364,7 +390,7 @@ fn init(a: &InitArgs) -> Result<u8, String> {
     Ok(EXIT_OK)
 }
 
-fn explain(key: &str) -> Result<u8, String> {
+fn explain(key: &str) -> Result<u8, Diagnostic> {
     let cat = catalogue()?;
     if key == "components" {
         out(&haven_platform::catalogue::explain(&cat, None).unwrap_or_default())?;
@@ -373,27 +399,29 @@ fn explain(key: &str) -> Result<u8, String> {
     if let Some(name) = key.strip_prefix("components.") {
         let name = name.split('.').next().unwrap_or(name);
         return match haven_platform::catalogue::explain(&cat, Some(name)) {
-            Some(t) => out(&t).map(|()| EXIT_OK),
+            Some(t) => out(&t).map(|()| EXIT_OK).map_err(Diagnostic::from),
             None => {
                 let hint = haven_model::did_you_mean(name, &cat.names())
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 Err(format!(
                     "unknown component `{name}`{hint}; `haven plus explain components` lists them"
-                ))
+                )
+                .into())
             }
         };
     }
     match config::explain(key) {
-        Some(t) => out(&t).map(|()| EXIT_OK),
+        Some(t) => out(&t).map(|()| EXIT_OK).map_err(Diagnostic::from),
         None => Err(match config::suggest_key(key) {
-            Some(s) => format!("no config key `{key}`; did you mean `{s}`?"),
-            None => format!("no config key `{key}`; `haven plus explain` lists the top-level keys"),
+            Some(s) => format!("no config key `{key}`; did you mean `{s}`?").into(),
+            None => format!("no config key `{key}`; `haven plus explain` lists the top-level keys")
+                .into(),
         }),
     }
 }
 
-fn render_cmd(a: &RenderArgs) -> Result<u8, String> {
+fn render_cmd(a: &RenderArgs) -> Result<u8, Diagnostic> {
     let cat = catalogue()?;
     let (c, _) = load(&a.config, &cat)?;
     let mut rendered = render(&c, &cat);
@@ -425,12 +453,14 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, String> {
     Ok(EXIT_OK)
 }
 
-fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
+fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
     let tree = fs::read_tree_lenient(&a.dir)?;
     let unreadable = tree.unreadable;
     let files = tree.files;
     if files.is_empty() && unreadable.is_empty() {
-        return Err(format!("{}: no YAML files to validate", a.dir.display()));
+        return Err(Diag::new("no YAML files to validate")
+            .file(a.dir.display())
+            .into());
     }
     let facts = validate::platform_facts(&files);
     let kubernetes_version = match (&a.kubernetes_version, &facts.kubernetes_version) {
@@ -443,15 +473,16 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
             .to_owned(),
     };
     if !validate::SUPPORTED_KUBERNETES.contains(&kubernetes_version.as_str()) {
-        let from = match (&a.kubernetes_version, &facts.found_in) {
-            (Some(_), _) => "--kubernetes-version".to_owned(),
-            (None, Some(at)) => format!("{at}: cluster.kubernetesVersion"),
-            (None, None) => "the default".to_owned(),
-        };
-        return Err(format!(
-            "{from}: {}",
-            validate::unsupported_kubernetes(&kubernetes_version)
-        ));
+        let message = validate::unsupported_kubernetes(&kubernetes_version);
+        return Err(match (&a.kubernetes_version, &facts.found_in) {
+            (Some(_), _) => Diag::new(message).flag("--kubernetes-version"),
+            // `at` is `file:line` of the setting in the tree.
+            (None, Some(at)) => Diag::new(message)
+                .file(at)
+                .field("cluster.kubernetesVersion"),
+            (None, None) => Diag::new(format!("the default: {message}")),
+        }
+        .into());
     }
     let opts = validate::Options {
         kubernetes_version,
@@ -461,7 +492,10 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
     let builtin = haven_platform::crds::BuiltinSchemas::new(facts.components);
     let own = match &a.crd_schemas {
         Some(dir) if !dir.is_dir() => {
-            return Err(format!("--crd-schemas {}: not a directory", dir.display()));
+            return Err(Diag::new("not a directory")
+                .file(dir.display())
+                .flag("--crd-schemas")
+                .into());
         }
         Some(dir) => Some(fs::DirSchemas { dir: dir.clone() }),
         None => None,
@@ -483,17 +517,22 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, String> {
         .map(|d| Problem::from_diagnostic(d, Check::Tree, ""))
         .collect();
     for u in unreadable {
-        let (file, message) = u.split_once(": ").unwrap_or(("", u.as_str()));
+        let (file, message) = match &u {
+            haven_platform::TreeError::Read { path, source } => {
+                (path.display().to_string(), format!("cannot read: {source}"))
+            }
+            other => (String::new(), other.to_string()),
+        };
         problems.insert(
             0,
             Problem::from_diagnostic(
                 validate::Diagnostic {
-                    file: file.to_owned(),
+                    file,
                     line: 0,
                     severity: Severity::Error,
                     path: String::new(),
                     object: String::new(),
-                    message: message.to_owned(),
+                    message,
                 },
                 Check::Tree,
                 "",
@@ -647,7 +686,7 @@ fn components_json(p: &haven_platform::charts::RenderedPlatform) -> serde_json::
         .collect()
 }
 
-fn diff_cmd(a: &DiffArgs) -> Result<u8, String> {
+fn diff_cmd(a: &DiffArgs) -> Result<u8, Diagnostic> {
     let cat = catalogue()?;
     let (c, _) = load(&a.config, &cat)?;
     let mut rendered = render(&c, &cat);
@@ -662,15 +701,13 @@ fn diff_cmd(a: &DiffArgs) -> Result<u8, String> {
     Ok(EXIT_FINDINGS)
 }
 
-fn tenant_add(a: &TenantAddArgs) -> Result<u8, String> {
+fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
     let cat = catalogue()?;
     let (mut c, text) = load(&a.config, &cat)?;
     if c.tenants.iter().any(|t| t.name == a.name) {
-        return Err(format!(
-            "tenant `{}` already exists in {}",
-            a.name,
-            a.config.display()
-        ));
+        return Err(Diag::new(format!("tenant `{}` already exists", a.name))
+            .file(a.config.display())
+            .into());
     }
     let tenant = Tenant {
         name: a.name.clone(),
@@ -715,7 +752,7 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, String> {
     Ok(EXIT_OK)
 }
 
-fn migrate(config_path: &Path, output: Option<&Path>) -> Result<u8, String> {
+fn migrate(config_path: &Path, output: Option<&Path>) -> Result<u8, Diagnostic> {
     let cat = catalogue()?;
     let (c, _) = load(config_path, &cat)?;
     let text = format!(

@@ -1,6 +1,7 @@
 //! `haven plus status`: the edge that lists Flux objects from a live cluster; the folding into
 //! components and capabilities is `haven_platform::status` (pure).
 
+use crate::diag::Diagnostic;
 use std::time::{Duration, Instant};
 
 use haven_io::process::human_duration;
@@ -28,8 +29,8 @@ const FLUX_KINDS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-pub fn run(a: &StatusArgs) -> Result<u8, String> {
-    let cat = Catalogue::builtin()?;
+pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
+    let cat = Catalogue::builtin().map_err(|e| Diagnostic::from(e.to_string()))?;
     let (config, _) = load(&a.config, &cat)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -83,7 +84,7 @@ pub fn run(a: &StatusArgs) -> Result<u8, String> {
         // Waiting ran out (also in the middle of a poll): the last status seen is the answer.
         Err(e) => match last.take() {
             Some(st) if Instant::now() >= deadline => st,
-            _ => return Err(e),
+            _ => return Err(e.into()),
         },
     };
     if a.json {
@@ -167,7 +168,7 @@ async fn list(
                 ),
                 _ => {
                     let chain = error_chain(&e);
-                    if chain.contains("deadline has elapsed") {
+                    if haven_cluster::error::timed_out(&e) {
                         format!(
                             "{what}: the API server did not answer within {} (--request-timeout)",
                             human_duration(limit)

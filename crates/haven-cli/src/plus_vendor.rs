@@ -7,16 +7,20 @@ use std::time::Duration;
 use haven_platform::catalogue::resolve;
 use haven_vendor::{Options, Verification, fetch::NetOptions};
 
+use crate::diag::{Diagnostic, Problem};
 use crate::plus_cmd::{VendorArgs, load};
 use crate::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 
-pub fn run(a: &VendorArgs) -> Result<u8, String> {
-    let cat = haven_platform::Catalogue::builtin()?;
+pub fn run(a: &VendorArgs) -> Result<u8, Diagnostic> {
+    let cat = haven_platform::Catalogue::builtin().map_err(|e| Diagnostic::from(e.to_string()))?;
     let (config, _) = load(&a.config, &cat)?;
     if let Some(dir) = &a.from
         && !dir.is_dir()
     {
-        return Err(format!("--from {}: not a directory", dir.display()));
+        return Err(Problem::new("not a directory")
+            .file(dir.display())
+            .flag("--from")
+            .into());
     }
     let mut targets: Vec<haven_vendor::Target> = resolve(&cat, &config)
         .into_iter()
@@ -53,9 +57,8 @@ pub fn run(a: &VendorArgs) -> Result<u8, String> {
     let report = match haven_vendor::vendor(&targets, &cat.names(), &opts) {
         Ok(r) => r,
         Err(errors) => {
-            for e in &errors {
-                eprintln!("haven: error: {e}");
-            }
+            Diagnostic::new(errors.iter().map(|e| Problem::new(e.to_string())).collect())
+                .print(&mut std::io::stderr().lock());
             eprintln!(
                 "haven: nothing written to {} ({} component(s) failed)",
                 a.output.display(),

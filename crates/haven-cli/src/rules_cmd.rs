@@ -1,10 +1,11 @@
 //! `haven rules` and `haven rules explain`.
 
+use crate::diag::Diagnostic;
 use std::io::Write;
 
 use crate::cli::{RulesArgs, RulesCommand};
 
-pub fn run(args: &RulesArgs) -> Result<u8, String> {
+pub fn run(args: &RulesArgs) -> Result<u8, Diagnostic> {
     let mut out = std::io::stdout().lock();
     let rules = haven_rules::rules();
     let write_err = |e: std::io::Error| e.to_string();
@@ -14,9 +15,9 @@ pub fn run(args: &RulesArgs) -> Result<u8, String> {
                 let hint = haven_model::did_you_mean(rule, rules.iter().map(|r| r.id))
                     .map(|id| format!("; did you mean `{id}`?"))
                     .unwrap_or_default();
-                return Err(format!(
-                    "unknown rule `{rule}` (`haven rules` lists them all){hint}"
-                ));
+                return Err(
+                    format!("unknown rule `{rule}` (`haven rules` lists them all){hint}").into(),
+                );
             };
             if args.json {
                 writeln!(

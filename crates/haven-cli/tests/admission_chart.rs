@@ -485,7 +485,8 @@ fn a_stopping_replica_drains_within_its_grace_period_and_the_server_takes_the_ch
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("haven: error: /config/config.yaml: cannot read config"),
+            stderr.contains("haven: error: cannot read config")
+                && stderr.contains("(/config/config.yaml, flag --config)"),
             "{stderr}"
         );
     }

@@ -227,7 +227,8 @@ fn a_waiver_of_every_check_needs_all_true_and_is_flagged() {
     let o = haven(&["check", "--snapshot", &snap, "--waivers", &w]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains(&format!("{w}:3: this waiver matches every check")),
+        stderr(&o).starts_with("haven: error: this waiver matches every check")
+            && stderr(&o).contains(&format!("({w}:3, field `waivers[0]`)")),
         "{}",
         stderr(&o)
     );
@@ -339,9 +340,8 @@ fn bad_files_exit_2_naming_file_line_and_field() {
     let o = haven(&["check", "--snapshot", &snap, "--waivers", &waivers]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains(&format!(
-            "haven: error: {waivers}:4: unknown check `hamsters`; did you mean `hamasters`?"
-        )),
+        stderr(&o).starts_with("haven: error: unknown check `hamsters`; did you mean `hamasters`?")
+            && stderr(&o).contains(&format!("({waivers}:4, field `waivers[0].rule`)")),
         "{}",
         stderr(&o)
     );
@@ -355,11 +355,13 @@ fn bad_files_exit_2_naming_file_line_and_field() {
         &waivers,
     ]));
     assert!(
-        err.contains(&format!("{waivers}:3: a check waiver needs `expires`")),
+        err.contains("haven: error: a check waiver needs `expires`")
+            && err.contains(&format!("({waivers}:3, field `waivers[0]`)")),
         "{err}"
     );
     assert!(
-        err.contains(&format!("{waivers}:5: a waiver needs a `reason`")),
+        err.contains("haven: error: a waiver needs a `reason`")
+            && err.contains(&format!("({waivers}:5, field `waivers[1].reason`)")),
         "{err}"
     );
     let waivers = d.write("w3.yaml", &format!("{ALL_WAIVED}---\n{ALL_WAIVED}"));
@@ -371,7 +373,8 @@ fn bad_files_exit_2_naming_file_line_and_field() {
         &waivers,
     ]));
     assert!(
-        err.contains(&format!("{waivers}:14: a second YAML document")),
+        err.contains("haven: error: a second YAML document")
+            && err.contains(&format!("({waivers}:14)")),
         "{err}"
     );
     let bad_snap = d.write(
@@ -385,9 +388,8 @@ fn bad_files_exit_2_naming_file_line_and_field() {
     let o = haven(&["check", "--snapshot", &snap, "--config", &config]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains(
-            "c.yaml:2: unknown field `imagez`; did you mean `images`? (field `logAgents[0].imagez`)"
-        ),
+        stderr(&o).starts_with("haven: error: unknown field `imagez`; did you mean `images`?")
+            && stderr(&o).contains("c.yaml:2, field `logAgents[0].imagez`)"),
         "{}",
         stderr(&o)
     );
@@ -415,7 +417,8 @@ fn no_cluster_and_unreachable_cluster_are_clear_errors() {
     let o = haven(&["check"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("set KUBECONFIG, pass --kubeconfig, or run inside a cluster"),
+        stderr(&o).contains("no cluster configured: KUBECONFIG is not set")
+            && stderr(&o).contains("set KUBECONFIG or pass --kubeconfig"),
         "{}",
         stderr(&o)
     );

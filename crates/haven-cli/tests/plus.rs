@@ -214,8 +214,8 @@ fn validate_needs_no_flag_and_says_once_which_kind_has_no_schema() {
     assert_eq!(code, 2);
     assert!(
         err.contains(
-            "--kubernetes-version: Kubernetes 1.29 is not supported: this build validates \
-             against 1.35, 1.36, 1.37"
+            "haven: error: Kubernetes 1.29 is not supported: this build validates \
+             against 1.35, 1.36, 1.37 (flag --kubernetes-version)"
         ),
         "{err}"
     );
@@ -278,8 +278,8 @@ fn validate_checks_built_in_kinds_against_the_configured_minor() {
     let (code, _, err) = text(&haven(dir, &["plus", "validate"]));
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("platform-info.yaml:")
-            && err.contains("cluster.kubernetesVersion: Kubernetes 1.30"),
+        err.starts_with("haven: error: Kubernetes 1.30 is not supported")
+            && err.contains("platform-info.yaml:10, field `cluster.kubernetesVersion`)"),
         "{err}"
     );
 }
@@ -296,7 +296,9 @@ fn config_errors_name_file_line_and_key() {
     let (code, _, err) = text(&haven(dir, &["plus", "render"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains("haven-plus.yaml:4: unknown key `domian`; did you mean `domain`?"),
+        err.contains(
+            "haven: error: unknown key `domian`; did you mean `domain`? (haven-plus.yaml:4, field `cluster.domian`)"
+        ),
         "{err}"
     );
     std::fs::write(
@@ -307,7 +309,8 @@ fn config_errors_name_file_line_and_key() {
     let (code, _, err) = text(&haven(dir, &["plus", "render"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains("haven-plus.yaml:8: two ingress implementations"),
+        err.contains("haven: error: two ingress implementations")
+            && err.contains("(haven-plus.yaml:8"),
         "{err}"
     );
     assert!(

@@ -184,7 +184,7 @@ fn vendor_usage_errors() {
     let o = haven(dir, &["plus", "vendor", "--from", "no-such-dir"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("--from no-such-dir: not a directory"),
+        stderr(&o).contains("haven: error: not a directory (no-such-dir, flag --from)"),
         "{}",
         stderr(&o)
     );

@@ -39,20 +39,68 @@ pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError
     };
     let mut config = match &options.kubeconfig {
         Some(path) => {
-            let file = Kubeconfig::read_from(path)
-                .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?;
+            let file = Kubeconfig::read_from(path).map_err(|e| ClusterError::Kubeconfig {
+                path: path.display().to_string(),
+                detail: crate::error::chain(&e),
+            })?;
             Config::from_custom_kubeconfig(file, &kube_options)
                 .await
-                .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?
+                .map_err(|e| ClusterError::Kubeconfig {
+                    path: path.display().to_string(),
+                    detail: crate::error::chain(&e),
+                })?
         }
-        None if options.context.is_some() => Config::from_kubeconfig(&kube_options)
-            .await
-            .map_err(|e| ClusterError::Config(e.to_string()))?,
-        None => Config::infer().await.map_err(|e| {
-            ClusterError::Config(format!(
-                "no cluster configured ({e}); set KUBECONFIG, pass --kubeconfig, or run inside a cluster"
-            ))
-        })?,
+        None => match kubeconfig_paths() {
+            paths if paths.is_empty() && options.context.is_some() => {
+                return Err(ClusterError::Config(
+                    "--context needs a kubeconfig: KUBECONFIG is not set and there is no ~/.kube/config".into(),
+                ));
+            }
+            // Nothing to read: inside a pod, the service account.
+            paths if paths.is_empty() => Config::incluster().map_err(|e| {
+                ClusterError::Config(format!(
+                    "no cluster configured: KUBECONFIG is not set, there is no ~/.kube/config, and this is not inside a cluster ({e}); set KUBECONFIG or pass --kubeconfig"
+                ))
+            })?,
+            // kubectl's order: every file of $KUBECONFIG merged, else ~/.kube/config. A file
+            // that is there but unusable is reported by name, not as "no cluster".
+            paths => {
+                // As kubectl: files of $KUBECONFIG that do not exist are skipped; when none
+                // does, that is the error (not "no cluster").
+                let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.exists()).collect();
+                if existing.is_empty() {
+                    return Err(ClusterError::Kubeconfig {
+                        path: std::env::join_paths(&paths)
+                            .map(|p| p.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        detail: "no such file (named by KUBECONFIG)".into(),
+                    });
+                }
+                let mut merged: Option<Kubeconfig> = None;
+                for path in existing {
+                    let file = Kubeconfig::read_from(path).map_err(|e| ClusterError::Kubeconfig {
+                        path: path.display().to_string(),
+                        detail: crate::error::chain(&e),
+                    })?;
+                    merged = Some(match merged {
+                        None => file,
+                        Some(m) => m.merge(file).map_err(|e| ClusterError::Kubeconfig {
+                            path: path.display().to_string(),
+                            detail: crate::error::chain(&e),
+                        })?,
+                    });
+                }
+                let names = std::env::join_paths(paths.iter().filter(|p| p.exists()))
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                Config::from_custom_kubeconfig(merged.unwrap_or_default(), &kube_options)
+                    .await
+                    .map_err(|e| ClusterError::Kubeconfig {
+                        path: names,
+                        detail: crate::error::chain(&e),
+                    })?
+            }
+        },
     };
     if let Some(t) = options.timeout {
         config.connect_timeout = Some(t);
@@ -84,4 +132,21 @@ pub async fn connect(options: &AccessOptions) -> Result<Connection, ClusterError
         context: options.context.clone(),
         credential_expires,
     })
+}
+
+/// The kubeconfig files kubectl would read: each of `$KUBECONFIG` (empty entries skipped),
+/// else `~/.kube/config` when it exists; empty when there is none.
+fn kubeconfig_paths() -> Vec<PathBuf> {
+    if let Some(value) = std::env::var_os("KUBECONFIG")
+        && !value.is_empty()
+    {
+        return std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+    }
+    std::env::home_dir()
+        .map(|home| home.join(".kube").join("config"))
+        .filter(|p| p.exists())
+        .into_iter()
+        .collect()
 }

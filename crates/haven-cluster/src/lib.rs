@@ -19,5 +19,5 @@ pub mod write;
 
 pub use collect::{CollectOptions, collect};
 pub use connect::{AccessOptions, Connection, connect};
-pub use error::ClusterError;
+pub use error::{ClusterError, ProbeError};
 pub use snapshot::*;

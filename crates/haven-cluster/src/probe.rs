@@ -16,9 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
 use kube::api::{Api, DeleteParams, PostParams};
 
+use crate::error::ProbeError;
 use crate::snapshot::ProbeRecord;
-
-const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 
 /// Label on everything a probe creates, so leftovers can be found: `kubectl get ns -l haven.commonground.nl/probe`.
 pub const PROBE_LABEL: &str = "haven.commonground.nl/probe";
@@ -51,7 +50,7 @@ impl Default for RwxProbeOptions {
 pub async fn rwx_probe(client: &Client, options: &RwxProbeOptions) -> ProbeRecord {
     let outcome = tokio::select! {
         r = rwx_probe_inner(client, options) => r,
-        _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_owned()),
+        _ = tokio::signal::ctrl_c() => Err(ProbeError::Interrupted),
     };
     let cleanup = cleanup(client, &options.namespace).await;
     let mut facts = BTreeMap::new();
@@ -63,7 +62,10 @@ pub async fn rwx_probe(client: &Client, options: &RwxProbeOptions) -> ProbeRecor
             .clone()
             .unwrap_or_else(|| "(cluster default)".into()),
     );
-    facts.insert("cleanup".to_owned(), cleanup.clone().unwrap_or_else(|e| e));
+    facts.insert(
+        "cleanup".to_owned(),
+        cleanup.unwrap_or_else(|e| e.to_string()),
+    );
     match outcome {
         Ok((phase, waited)) => {
             facts.insert("phase".to_owned(), phase.clone());
@@ -90,7 +92,7 @@ pub async fn rwx_probe(client: &Client, options: &RwxProbeOptions) -> ProbeRecor
         Err(message) => ProbeRecord {
             check: "rwxvolumes".into(),
             passed: None,
-            interrupted: message.starts_with(INTERRUPTED),
+            interrupted: matches!(message, ProbeError::Interrupted),
             detail: format!("write probe could not run: {message}"),
             facts,
         },
@@ -100,7 +102,7 @@ pub async fn rwx_probe(client: &Client, options: &RwxProbeOptions) -> ProbeRecor
 async fn rwx_probe_inner(
     client: &Client,
     o: &RwxProbeOptions,
-) -> Result<(String, Duration), String> {
+) -> Result<(String, Duration), ProbeError> {
     let labels = BTreeMap::from([(PROBE_LABEL.to_owned(), "rwxvolumes".to_owned())]);
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let ns = Namespace {
@@ -113,8 +115,8 @@ async fn rwx_probe_inner(
     };
     tokio::time::timeout(o.timeout, namespaces.create(&PostParams::default(), &ns))
         .await
-        .map_err(|_| "creating the namespace timed out".to_owned())?
-        .map_err(|e| format!("create namespace {}: {e}", o.namespace))?;
+        .map_err(ProbeError::timed_out("creating the namespace"))?
+        .map_err(ProbeError::api(format!("create namespace {}", o.namespace)))?;
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &o.namespace);
     let claim = PersistentVolumeClaim {
         metadata: ObjectMeta {
@@ -138,8 +140,8 @@ async fn rwx_probe_inner(
     };
     tokio::time::timeout(o.timeout, claims.create(&PostParams::default(), &claim))
         .await
-        .map_err(|_| "creating the claim timed out".to_owned())?
-        .map_err(|e| format!("create persistentvolumeclaim: {e}"))?;
+        .map_err(ProbeError::timed_out("creating the claim"))?
+        .map_err(ProbeError::api("create persistentvolumeclaim"))?;
     let start = Instant::now();
     loop {
         let phase = match tokio::time::timeout(
@@ -152,7 +154,7 @@ async fn rwx_probe_inner(
                 .status
                 .and_then(|s| s.phase)
                 .unwrap_or_else(|| "Pending".into()),
-            Ok(Err(e)) => return Err(format!("get persistentvolumeclaim: {e}")),
+            Ok(Err(e)) => return Err(ProbeError::api("get persistentvolumeclaim")(e)),
             Err(_) => "Pending".into(),
         };
         if phase == "Bound" || start.elapsed() >= o.timeout {
@@ -164,7 +166,7 @@ async fn rwx_probe_inner(
 
 /// Delete the probe namespace (its claim goes with it). Errors are reported, not hidden: a
 /// leftover namespace is something the operator must know about.
-async fn cleanup(client: &Client, namespace: &str) -> Result<String, String> {
+async fn cleanup(client: &Client, namespace: &str) -> Result<String, ProbeError> {
     let namespaces: Api<Namespace> = Api::all(client.clone());
     match tokio::time::timeout(
         Duration::from_secs(30),
@@ -176,12 +178,14 @@ async fn cleanup(client: &Client, namespace: &str) -> Result<String, String> {
         Ok(Err(kube::Error::Api(s))) if s.code == 404 => {
             Ok(format!("namespace {namespace} was not created"))
         }
-        Ok(Err(e)) => Err(format!(
-            "could not delete namespace {namespace}: {e}; delete it by hand"
-        )),
-        Err(_) => Err(format!(
-            "deleting namespace {namespace} timed out; delete it by hand"
-        )),
+        Ok(Err(e)) => Err(ProbeError::Leftover {
+            namespace: namespace.to_owned(),
+            detail: e.to_string(),
+        }),
+        Err(_) => Err(ProbeError::Leftover {
+            namespace: namespace.to_owned(),
+            detail: "deleting it timed out".to_owned(),
+        }),
     }
 }
 
@@ -254,17 +258,20 @@ pub async fn node_probe(
 ) -> ProbeRecord {
     let outcome = tokio::select! {
         r = node_probe_inner(client, nodes, options) => r,
-        _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_owned()),
+        _ = tokio::signal::ctrl_c() => Err(ProbeError::Interrupted),
     };
     let cleanup = cleanup(client, &options.namespace).await;
     let mut facts = BTreeMap::new();
     facts.insert("namespace".to_owned(), options.namespace.clone());
-    facts.insert("cleanup".to_owned(), cleanup.unwrap_or_else(|e| e));
+    facts.insert(
+        "cleanup".to_owned(),
+        cleanup.unwrap_or_else(|e| e.to_string()),
+    );
     match outcome {
         Err(message) => ProbeRecord {
             check: "nodehardening".into(),
             passed: None,
-            interrupted: message.starts_with(INTERRUPTED),
+            interrupted: matches!(message, ProbeError::Interrupted),
             detail: format!("write probe could not run: {message}"),
             facts,
         },
@@ -326,7 +333,7 @@ async fn node_probe_inner(
     client: &Client,
     nodes: &[ProbeNode],
     o: &NodeProbeOptions,
-) -> Result<Vec<NodeVerdict>, String> {
+) -> Result<Vec<NodeVerdict>, ProbeError> {
     use futures::StreamExt;
     use k8s_openapi::api::core::v1::{
         Container, HostPathVolumeSource, Pod, PodSpec, Toleration, Volume, VolumeMount,
@@ -364,7 +371,7 @@ async fn node_probe_inner(
     namespaces
         .create(&PostParams::default(), &ns)
         .await
-        .map_err(|e| format!("create namespace {}: {e}", o.namespace))?;
+        .map_err(ProbeError::api(format!("create namespace {}", o.namespace)))?;
     let pods: Api<Pod> = Api::namespaced(client.clone(), &o.namespace);
     let host = |name: &str, path: &str| Volume {
         name: name.into(),
@@ -507,7 +514,7 @@ pub struct KubeBenchResult {
 /// Read kube-bench's `--json` output from a pod log. The log also carries kube-bench's stderr
 /// (warnings about files it could not find), so the JSON is the last line that parses as an
 /// object with `Totals`.
-pub fn parse_kube_bench(log: &str) -> Result<KubeBenchResult, String> {
+pub fn parse_kube_bench(log: &str) -> Result<KubeBenchResult, ProbeError> {
     #[derive(serde::Deserialize)]
     struct Output {
         #[serde(rename = "Controls", default)]
@@ -555,7 +562,9 @@ pub fn parse_kube_bench(log: &str) -> Result<KubeBenchResult, String> {
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("");
-            format!("no kube-bench JSON with Totals in the log (last line: {last:?})")
+            ProbeError::Output(format!(
+                "no kube-bench JSON with Totals in the log (last line: {last:?})"
+            ))
         })?;
     let failed = out
         .controls
@@ -599,19 +608,22 @@ pub async fn cis_probe(
 ) -> ProbeRecord {
     let outcome = tokio::select! {
         r = cis_probe_inner(client, nodes, options) => r,
-        _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.to_owned()),
+        _ = tokio::signal::ctrl_c() => Err(ProbeError::Interrupted),
     };
     let cleanup = cleanup(client, &options.namespace).await;
     let mut facts = BTreeMap::new();
     facts.insert("namespace".to_owned(), options.namespace.clone());
     facts.insert("image".to_owned(), options.image.clone());
-    facts.insert("cleanup".to_owned(), cleanup.unwrap_or_else(|e| e));
+    facts.insert(
+        "cleanup".to_owned(),
+        cleanup.unwrap_or_else(|e| e.to_string()),
+    );
     let per_node = match outcome {
         Err(message) => {
             return ProbeRecord {
                 check: "cis".into(),
                 passed: None,
-                interrupted: message.starts_with(INTERRUPTED),
+                interrupted: matches!(message, ProbeError::Interrupted),
                 detail: format!("kube-bench could not run: {message}"),
                 facts,
             };
@@ -634,7 +646,7 @@ pub async fn cis_probe(
             }
             Err(e) => {
                 unanswered.push(node.clone());
-                facts.insert(format!("node/{node}"), e.clone());
+                facts.insert(format!("node/{node}"), e.to_string());
             }
         }
     }
@@ -674,13 +686,13 @@ pub async fn cis_probe(
     }
 }
 
-type NodeBench = (String, Result<KubeBenchResult, String>);
+type NodeBench = (String, Result<KubeBenchResult, ProbeError>);
 
 async fn cis_probe_inner(
     client: &Client,
     nodes: &[ProbeNode],
     o: &CisProbeOptions,
-) -> Result<Vec<NodeBench>, String> {
+) -> Result<Vec<NodeBench>, ProbeError> {
     use futures::StreamExt;
     use k8s_openapi::api::batch::v1::{Job, JobSpec};
     use k8s_openapi::api::core::v1::{
@@ -708,8 +720,8 @@ async fn cis_probe_inner(
     };
     tokio::time::timeout(o.timeout, namespaces.create(&PostParams::default(), &ns))
         .await
-        .map_err(|_| "creating the namespace timed out".to_owned())?
-        .map_err(|e| format!("create namespace {}: {e}", o.namespace))?;
+        .map_err(ProbeError::timed_out("creating the namespace"))?
+        .map_err(ProbeError::api(format!("create namespace {}", o.namespace)))?;
     let jobs: Api<Job> = Api::namespaced(client.clone(), &o.namespace);
     let pods: Api<Pod> = Api::namespaced(client.clone(), &o.namespace);
     // kube-bench's job.yaml: (volume name, host path, mount path).
@@ -807,7 +819,7 @@ async fn cis_probe_inner(
             async move {
                 let node = node.name.clone();
                 if let Err(e) = jobs.create(&PostParams::default(), &job).await {
-                    return (node, Err(format!("job not created: {e}")));
+                    return (node, Err(ProbeError::api("job not created")(e)));
                 }
                 // Wait for the Job to finish (kube-bench exits 0 also when items fail).
                 let finished = loop {
@@ -825,23 +837,30 @@ async fn cis_probe_inner(
                 if !finished {
                     return (
                         node,
-                        Err(format!(
-                            "kube-bench did not finish within {}s",
-                            o.timeout.as_secs()
-                        )),
+                        Err(ProbeError::TimedOut {
+                            what: format!("kube-bench (within {}s)", o.timeout.as_secs()),
+                        }),
                     );
                 }
                 let list = ListParams::default().labels(&format!("job-name={name}"));
                 let pod = match pods.list(&list).await {
                     Ok(l) => l.items.into_iter().next(),
-                    Err(e) => return (node, Err(format!("list the job's pod: {e}"))),
+                    Err(e) => return (node, Err(ProbeError::api("list the job's pod")(e))),
                 };
                 let Some(pod_name) = pod.and_then(|p| p.metadata.name) else {
-                    return (node, Err(format!("job {name} has no pod")));
+                    return (
+                        node,
+                        Err(ProbeError::Output(format!("job {name} has no pod"))),
+                    );
                 };
                 match pods.logs(&pod_name, &LogParams::default()).await {
                     Ok(log) => (node, parse_kube_bench(&log)),
-                    Err(e) => (node, Err(format!("read the log of pod {pod_name}: {e}"))),
+                    Err(e) => (
+                        node,
+                        Err(ProbeError::api(format!("read the log of pod {pod_name}"))(
+                            e,
+                        )),
+                    ),
                 }
             }
         })
@@ -915,7 +934,10 @@ mod tests {
             "60 passed, 2 failed, 11 warnings (failed: 1.1.12, 4.2.6)"
         );
         let e = parse_kube_bench("error: unable to determine benchmark version\n").unwrap_err();
-        assert!(e.contains("unable to determine benchmark version"), "{e}");
+        assert!(
+            matches!(&e, ProbeError::Output(m) if m.contains("unable to determine benchmark version")),
+            "{e}"
+        );
         assert!(parse_kube_bench(r#"{"Controls":[]}"#).is_err(), "no Totals");
     }
 }

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
+
+use crate::error::ProbeError;
 use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 
 /// Create the CRD when absent, wait (briefly) until it is established, then create the resource.
@@ -12,19 +14,26 @@ pub async fn write_compliancy(
     client: &Client,
     crd: serde_json::Value,
     resource: serde_json::Value,
-) -> Result<String, String> {
+) -> Result<String, ProbeError> {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     let crd: CustomResourceDefinition =
-        serde_json::from_value(crd).map_err(|e| format!("CRD: {e}"))?;
+        serde_json::from_value(crd).map_err(|source| ProbeError::Decode {
+            what: "CRD".into(),
+            source,
+        })?;
     let crd_name = crd.metadata.name.clone().unwrap_or_default();
     let existing = crds
         .get_opt(&crd_name)
         .await
-        .map_err(|e| format!("get customresourcedefinition {crd_name}: {e}"))?;
+        .map_err(ProbeError::api(format!(
+            "get customresourcedefinition {crd_name}"
+        )))?;
     if existing.is_none() {
         crds.create(&PostParams::default(), &crd)
             .await
-            .map_err(|e| format!("create customresourcedefinition {crd_name}: {e}"))?;
+            .map_err(ProbeError::api(format!(
+                "create customresourcedefinition {crd_name}"
+            )))?;
         for _ in 0..50 {
             let established = crds
                 .get_opt(&crd_name)
@@ -52,16 +61,17 @@ pub async fn write_compliancy(
     };
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
     let object: DynamicObject =
-        serde_json::from_value(resource).map_err(|e| format!("Compliancy: {e}"))?;
+        serde_json::from_value(resource).map_err(|source| ProbeError::Decode {
+            what: "Compliancy".into(),
+            source,
+        })?;
     let created = api
         .create(&PostParams::default(), &object)
         .await
-        .map_err(|e| {
-            format!(
-                "create {} {}: {e}",
-                ar.plural,
-                object.metadata.name.clone().unwrap_or_default()
-            )
-        })?;
+        .map_err(ProbeError::api(format!(
+            "create {} {}",
+            ar.plural,
+            object.metadata.name.clone().unwrap_or_default()
+        )))?;
     Ok(created.metadata.name.unwrap_or_default())
 }

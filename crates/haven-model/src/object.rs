@@ -493,30 +493,25 @@ impl ItemContext<'_> {
                 return;
             }
         };
-        let text_field = |key: &str| -> Result<Option<String>, String> {
+        let text_field = |field: &'static str| -> Result<Option<String>, NotAString> {
+            let key = field.trim_start_matches("metadata.");
             match metadata.and_then(|m| m.get(key)) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(format!(
-                    "`metadata.{key}` must be a string, found {}",
-                    type_name(other)
-                )),
+                Some(other) => Err(NotAString {
+                    field,
+                    found: type_name(other),
+                }),
             }
         };
         let (name, namespace, generate) = match (
-            text_field("name"),
-            text_field("namespace"),
-            text_field("generateName"),
+            text_field("metadata.name"),
+            text_field("metadata.namespace"),
+            text_field("metadata.generateName"),
         ) {
             (Ok(n), Ok(ns), Ok(g)) => (n, ns, g),
-            (Err(m), ..) | (_, Err(m), _) | (.., Err(m)) => {
-                let field = if m.contains(".name") {
-                    "metadata.name"
-                } else if m.contains(".namespace") {
-                    "metadata.namespace"
-                } else {
-                    "metadata.generateName"
-                };
+            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+                let (field, m) = (e.field, e.to_string());
                 let (l, _) = root.position(field);
                 self.error(l, InputErrorKind::FieldType, &path::join(prefix, field), m);
                 return;
@@ -729,6 +724,14 @@ fn type_name(v: &Value) -> String {
         Value::Object(_) => "a mapping",
     }
     .to_owned()
+}
+
+/// A metadata field that must be a string and is not.
+#[derive(Debug, thiserror::Error)]
+#[error("`{field}` must be a string, found {found}")]
+struct NotAString {
+    field: &'static str,
+    found: String,
 }
 
 #[cfg(test)]

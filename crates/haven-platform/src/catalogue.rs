@@ -208,7 +208,7 @@ impl Catalogue {
     /// this build, reported as an error rather than a panic.
     ///
     /// Read by haven's one YAML loader, as Helm reads the values it is given (YAML 1.1).
-    pub fn builtin() -> Result<Self, String> {
+    pub fn builtin() -> Result<Self, crate::error::CatalogueError> {
         let mut components = Vec::new();
         for (name, text) in FILES {
             let file = format!("catalogue/{name}.yaml");
@@ -224,12 +224,12 @@ impl Catalogue {
                     })?;
                     doc.deserialize(&doc.value)
                 })
-                .map_err(|e| e.describe())?;
+                .map_err(crate::error::CatalogueError::Read)?;
             if c.name != *name {
-                return Err(format!(
-                    "catalogue/{name}.yaml: name `{}` differs from the file name",
-                    c.name
-                ));
+                return Err(crate::error::CatalogueError::NameMismatch {
+                    file: (*name).to_owned(),
+                    name: c.name,
+                });
             }
             components.push(c);
         }

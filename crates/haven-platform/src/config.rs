@@ -755,6 +755,23 @@ pub fn parse(
                 "the config is empty (start with `version: 1`)",
             )]);
         }
+        Err(e) if matches!(e.kind, haven_model::InputErrorKind::ExtraDocument) => {
+            // The errors of the first document are reported too, before this one (file order):
+            // a stray `---` must not hide them.
+            let first: String = text
+                .split_inclusive('\n')
+                .take(e.line.saturating_sub(1) as usize)
+                .collect();
+            let mut errors = parse(file, &first, catalogue).err().unwrap_or_default();
+            errors.push(ConfigError::at(
+                file,
+                e.line,
+                e.field.as_deref().unwrap_or_default(),
+                e.message,
+            ));
+            errors.sort_by_key(|e| e.line);
+            return Err(errors);
+        }
         Err(e) => {
             return Err(vec![ConfigError::at(
                 file,
@@ -779,7 +796,7 @@ pub fn parse(
     let migrated = match version {
         None | Some(0) => {
             value = crate::migrate::from_v0(value)
-                .map_err(|msg| vec![ConfigError::at(file, root.line, "", msg)])?;
+                .map_err(|e| vec![ConfigError::at(file, root.line, "", e.to_string())])?;
             notes.push(format!(
                 "{file}: version 0 (alpha) config migrated to version {CURRENT_VERSION}; `haven plus migrate` rewrites the file"
             ));
@@ -822,15 +839,13 @@ pub fn parse(
             )
         })
         .collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    // Every wrong type and value at once (one per key), from the same schema; serde below then
-    // only meets what the schema cannot express.
-    errors = schema_errors(&schema, &value)
-        .into_iter()
-        .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg))
-        .collect();
+    // Every wrong type and value at once (one per key), from the same schema, with the unknown
+    // keys, in file order; serde below then only meets what the schema cannot express.
+    errors.extend(
+        schema_errors(&schema, &value)
+            .into_iter()
+            .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg)),
+    );
     errors.sort_by_key(|e| e.line);
     if !errors.is_empty() {
         return Err(errors);
@@ -866,6 +881,14 @@ fn schema_errors(schema: &Value, value: &Value) -> Vec<(String, String)> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for e in validator.iter_errors(value) {
+        // Unknown keys are reported by `strict::unknown_properties`, one per key with a "did
+        // you mean".
+        if matches!(
+            e.kind(),
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { .. }
+        ) {
+            continue;
+        }
         let mut path = String::new();
         let mut node = Some(schema);
         for seg in e.instance_path().iter() {

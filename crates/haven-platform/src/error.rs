@@ -34,3 +34,52 @@ impl ConfigError {
         }
     }
 }
+
+/// Why a tree could not be read or written (`fs.rs`).
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    #[error("{}: not a directory", .0.display())]
+    NotADirectory(std::path::PathBuf),
+    #[error("{}: {source}", .dir.display())]
+    Walk {
+        dir: std::path::PathBuf,
+        #[source]
+        source: walkdir::Error,
+    },
+    #[error("{}: cannot read: {source}", .path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Write(#[from] haven_io::files::WriteError),
+}
+
+/// A version 0 config that cannot be carried over to version 1 (`migrate.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MigrateError {
+    #[error("the config must be a mapping")]
+    NotAMapping,
+    #[error("version 0 key `{key}` must be a string, not {found}")]
+    NotAString { key: String, found: String },
+    #[error("version 0 config without `{0}`")]
+    Missing(&'static str),
+    #[error("version 0 key `disable` must be a list of component names")]
+    DisableNotAList,
+    #[error("version 0 `disable` names an unknown component `{0}`")]
+    UnknownComponent(String),
+    #[error(
+        "version 0 config has an unknown key `{0}` (known: name, domain, provider, ingress, disable, tenants)"
+    )]
+    UnknownKey(String),
+}
+
+/// The built-in catalogue does not read: a bug in this build (`catalogue.rs`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("{}", .0.describe())]
+    Read(#[source] haven_model::InputError),
+    #[error("catalogue/{file}.yaml: name `{name}` differs from the file name")]
+    NameMismatch { file: String, name: String },
+}

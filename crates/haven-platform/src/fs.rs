@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::error::TreeError;
 use crate::validate::SchemaSource;
 
 /// A tree as read from disk, and the files that could not be read (reported, not fatal: one
@@ -13,23 +14,23 @@ use crate::validate::SchemaSource;
 #[derive(Debug, Default)]
 pub struct ReadTree {
     pub files: BTreeMap<PathBuf, String>,
-    pub unreadable: Vec<String>,
+    pub unreadable: Vec<TreeError>,
 }
 
 /// Reads every `*.yaml`/`*.yml` file under the managed roots of `dir` (or under `dir` itself
 /// when it has none of them), keyed by path relative to `dir`.
-pub fn read_tree(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
+pub fn read_tree(dir: &Path) -> Result<BTreeMap<PathBuf, String>, TreeError> {
     let t = read_tree_lenient(dir)?;
-    match t.unreadable.first() {
-        Some(e) => Err(e.clone()),
+    match t.unreadable.into_iter().next() {
+        Some(e) => Err(e),
         None => Ok(t.files),
     }
 }
 
 /// Like [`read_tree`], collecting unreadable files instead of stopping at the first.
-pub fn read_tree_lenient(dir: &Path) -> Result<ReadTree, String> {
+pub fn read_tree_lenient(dir: &Path) -> Result<ReadTree, TreeError> {
     if !dir.is_dir() {
-        return Err(format!("{}: not a directory", dir.display()));
+        return Err(TreeError::NotADirectory(dir.to_path_buf()));
     }
     // A GitOps repository also holds haven-plus.yaml, CI files and docs: only the rendered roots
     // are Kubernetes objects.
@@ -38,7 +39,10 @@ pub fn read_tree_lenient(dir: &Path) -> Result<ReadTree, String> {
         .any(|r| dir.join(r).is_dir());
     let mut out = ReadTree::default();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let entry = entry.map_err(|source| TreeError::Walk {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         if !entry.file_type().is_file() {
             continue;
         }
@@ -58,16 +62,17 @@ pub fn read_tree_lenient(dir: &Path) -> Result<ReadTree, String> {
             Ok(text) => {
                 out.files.insert(rel, text);
             }
-            Err(e) => out
-                .unreadable
-                .push(format!("{}: cannot read: {e}", entry.path().display())),
+            Err(source) => out.unreadable.push(TreeError::Read {
+                path: entry.path().to_path_buf(),
+                source,
+            }),
         }
     }
     Ok(out)
 }
 
 /// Only the files `haven plus render` owns.
-pub fn read_managed(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
+pub fn read_managed(dir: &Path) -> Result<BTreeMap<PathBuf, String>, TreeError> {
     if !dir.exists() {
         return Ok(BTreeMap::new());
     }
@@ -81,22 +86,19 @@ pub fn read_managed(dir: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
 /// (their modification time stays, which keeps editors and build tools quiet). Each file is
 /// replaced atomically, and nothing is written through a symbolic link (file or directory) that
 /// leads out of `dir`: a Git repository can carry such links (`haven_io::files::Tree`).
-pub fn write_tree(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<usize, String> {
-    let mut tree = haven_io::files::Tree::open(dir).map_err(|e| e.to_string())?;
+pub fn write_tree(dir: &Path, files: &BTreeMap<PathBuf, String>) -> Result<usize, TreeError> {
+    let mut tree = haven_io::files::Tree::open(dir)?;
     // Every path first: a refused link leaves the tree as it was, not half rendered.
     for rel in files.keys() {
-        tree.check(rel).map_err(|e| e.to_string())?;
+        tree.check(rel)?;
     }
     let mut written = 0;
     for (rel, text) in files {
-        if tree
-            .write(rel, text.as_bytes())
-            .map_err(|e| e.to_string())?
-        {
+        if tree.write(rel, text.as_bytes())? {
             written += 1;
         }
     }
-    tree.finish().map_err(|e| e.to_string())?;
+    tree.finish()?;
     Ok(written)
 }
 

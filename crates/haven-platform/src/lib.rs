@@ -31,5 +31,5 @@ pub mod validate;
 
 pub use catalogue::Catalogue;
 pub use config::{PlatformConfig, Provider};
-pub use error::ConfigError;
+pub use error::{CatalogueError, ConfigError, MigrateError, TreeError};
 pub use render::{Rendered, render};

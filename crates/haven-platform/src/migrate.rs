@@ -16,6 +16,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::error::MigrateError;
+
 /// Which capability a v0 `disable` entry switched off.
 const V0_COMPONENT_CAPABILITY: &[(&str, &str)] = &[
     ("loki", "logs"),
@@ -40,22 +42,23 @@ const V0_COMPONENT_CAPABILITY: &[(&str, &str)] = &[
 ];
 
 /// Version 0 (alpha) → version 1.
-pub fn from_v0(v0: Value) -> Result<Value, String> {
+pub fn from_v0(v0: Value) -> Result<Value, MigrateError> {
     let Value::Object(mut old) = v0 else {
-        return Err("the config must be a mapping".to_owned());
+        return Err(MigrateError::NotAMapping);
     };
     old.remove("version");
-    let mut take_str = |key: &str| -> Result<Option<String>, String> {
+    let mut take_str = |key: &str| -> Result<Option<String>, MigrateError> {
         match old.remove(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(format!(
-                "version 0 key `{key}` must be a string, not {other}"
-            )),
+            Some(other) => Err(MigrateError::NotAString {
+                key: key.to_owned(),
+                found: other.to_string(),
+            }),
         }
     };
-    let name = take_str("name")?.ok_or("version 0 config without `name`")?;
-    let domain = take_str("domain")?.ok_or("version 0 config without `domain`")?;
+    let name = take_str("name")?.ok_or(MigrateError::Missing("name"))?;
+    let domain = take_str("domain")?.ok_or(MigrateError::Missing("domain"))?;
     let provider = take_str("provider")?;
     let ingress = take_str("ingress")?;
     let mut cluster = Map::new();
@@ -70,14 +73,12 @@ pub fn from_v0(v0: Value) -> Result<Value, String> {
     }
     if let Some(disable) = old.remove("disable") {
         let Value::Array(items) = disable else {
-            return Err("version 0 key `disable` must be a list of component names".to_owned());
+            return Err(MigrateError::DisableNotAList);
         };
         for item in items {
             let name = item.as_str().unwrap_or_default();
             let Some((_, cap)) = V0_COMPONENT_CAPABILITY.iter().find(|(c, _)| *c == name) else {
-                return Err(format!(
-                    "version 0 `disable` names an unknown component `{name}`"
-                ));
+                return Err(MigrateError::UnknownComponent(name.to_owned()));
             };
             let entry = caps.entry(cap.to_string()).or_insert_with(|| json!({}));
             if let Value::Object(m) = entry {
@@ -87,9 +88,7 @@ pub fn from_v0(v0: Value) -> Result<Value, String> {
     }
     let tenants = old.remove("tenants").unwrap_or_else(|| json!([]));
     if let Some(k) = old.keys().next() {
-        return Err(format!(
-            "version 0 config has an unknown key `{k}` (known: name, domain, provider, ingress, disable, tenants)"
-        ));
+        return Err(MigrateError::UnknownKey(k.clone()));
     }
     Ok(json!({
         "version": 1,
@@ -121,20 +120,17 @@ mod tests {
 
     #[test]
     fn v0_rejects_what_it_cannot_map() {
-        assert!(
-            from_v0(json!({"domain": "x"}))
-                .unwrap_err()
-                .contains("name")
+        assert_eq!(
+            from_v0(json!({"domain": "x"})),
+            Err(MigrateError::Missing("name"))
         );
-        assert!(
-            from_v0(json!({"name": "a", "domain": "b", "disable": ["nginx"]}))
-                .unwrap_err()
-                .contains("nginx")
+        assert_eq!(
+            from_v0(json!({"name": "a", "domain": "b", "disable": ["nginx"]})),
+            Err(MigrateError::UnknownComponent("nginx".into()))
         );
-        assert!(
-            from_v0(json!({"name": "a", "domain": "b", "colour": "red"}))
-                .unwrap_err()
-                .contains("colour")
+        assert_eq!(
+            from_v0(json!({"name": "a", "domain": "b", "colour": "red"})),
+            Err(MigrateError::UnknownKey("colour".into()))
         );
     }
 }

@@ -1,8 +1,6 @@
 //! The human-readable report.
 //!
 //! ```text
-//! error: charts/web/values.yaml:7: did not find expected key (field image.tag)
-//!
 //! deploy/web.yaml:1: Deployment/web (shop)
 //!   critical  pss-baseline-privileged  container runs privileged  (spec.template.spec.containers[0].securityContext.privileged, line 21, container app)
 //!   low       haven-topology-spread    no topology spread constraints  (spec.template.spec, line 9)  waived: zone-local by design (until 2027-01-01)
@@ -77,21 +75,8 @@ pub fn render_text(report: &Report, options: &TextOptions) -> String {
     let st = Styles { on: options.color };
     let mut out = String::new();
 
-    for e in &report.errors {
-        let mut line = format!("{}: ", st.paint(ERROR, "error"));
-        if e.line > 0 {
-            let _ = write!(line, "{}:{}: ", printable(&e.file, false), e.line);
-        } else {
-            let _ = write!(line, "{}: ", printable(&e.file, false));
-        }
-        line.push_str(&printable(&e.message, false));
-        if let Some(field) = &e.field {
-            let _ = write!(line, " (field {})", printable(field, false));
-        }
-        out.push_str(&line);
-        out.push('\n');
-    }
-
+    // Input errors are not listed here: the CLI prints them on stderr as `haven: error: …`
+    // (one voice for every error); the summary line counts them.
     let widths = column_widths(&report.findings);
     for group in group_by_resource(&report.findings) {
         if !out.is_empty() {

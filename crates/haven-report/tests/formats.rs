@@ -429,14 +429,12 @@ fn write_matches_render() {
 fn text_plain() {
     let text = out(&sample(), Format::Text);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines[0],
-        "error: deploy/broken.yaml:7: did not find expected key <&> (field metadata.labels)"
+    // Input errors are the CLI's to print (on stderr, `haven: error: …`); the report counts them.
+    assert!(
+        !text.contains("did not find expected key") && !text.contains("error: "),
+        "{text}"
     );
-    assert_eq!(
-        lines[1],
-        "error: missing.yaml: No such file or directory (os error 2)"
-    );
+    assert!(text.contains("2 input errors"), "{text}");
     assert!(
         lines.contains(&"deploy/web.yaml:1: Deployment/web (shop)"),
         "{text}"

@@ -14,6 +14,47 @@ use tokio::sync::broadcast;
 /// How many watch events are kept for replay; older resourceVersions get 410 Expired.
 const HISTORY: usize = 10_000;
 
+/// Why an object could not be stored ([`FakeCluster::apply`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectError {
+    #[error("object without apiVersion")]
+    NoApiVersion,
+    #[error("object without kind")]
+    NoKind,
+    #[error(
+        "unknown kind {kind} in {api_version} (not built in and no CustomResourceDefinition for it)"
+    )]
+    UnknownKind { kind: String, api_version: String },
+    /// Refused as the API server would refuse it.
+    #[error("{}", .0.message)]
+    Rejected(ApiError),
+}
+
+/// A `FakeClusterInfo` `access` field that is not `cluster-admin` or a list of rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("access: expected \"cluster-admin\" or a list of rules")]
+    Form,
+    #[error("access rule: missing list {0}")]
+    MissingList(String),
+    #[error("access rule: {0} must hold strings")]
+    NotStrings(String),
+}
+
+/// Why a fixture could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("{path}: cannot read fixture: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Every problem of the fixture, one `file:line: message` each, in file order.
+    #[error("{}", .problems.join("\n"))]
+    Invalid { problems: Vec<String> },
+}
+
 /// An error the API answers with a `Status` object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -136,22 +177,20 @@ impl Access {
     }
 
     /// Reads the `access` field of a `FakeClusterInfo` fixture document.
-    pub fn from_value(v: &Value) -> Result<Self, String> {
+    pub fn from_value(v: &Value) -> Result<Self, AccessError> {
         if v.as_str() == Some("cluster-admin") {
             return Ok(Access::ClusterAdmin);
         }
-        let rules = v
-            .as_array()
-            .ok_or("access: expected \"cluster-admin\" or a list of rules")?;
-        let list = |r: &Value, key: &str| -> Result<Vec<String>, String> {
+        let rules = v.as_array().ok_or(AccessError::Form)?;
+        let list = |r: &Value, key: &str| -> Result<Vec<String>, AccessError> {
             r[key]
                 .as_array()
-                .ok_or_else(|| format!("access rule: missing list {key}"))?
+                .ok_or_else(|| AccessError::MissingList(key.to_owned()))?
                 .iter()
                 .map(|s| {
                     s.as_str()
                         .map(str::to_owned)
-                        .ok_or_else(|| format!("access rule: {key} must hold strings"))
+                        .ok_or_else(|| AccessError::NotStrings(key.to_owned()))
                 })
                 .collect()
         };
@@ -399,22 +438,24 @@ impl FakeCluster {
     }
 
     /// Reads a multi-document YAML fixture (see the crate documentation for the format).
-    pub fn from_yaml(file_name: &str, text: &str) -> Result<Self, String> {
+    pub fn from_yaml(file_name: &str, text: &str) -> Result<Self, FixtureError> {
         let cluster = Self::new();
         cluster.load_yaml(file_name, text)?;
         Ok(cluster)
     }
 
-    pub fn from_fixture(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read fixture: {e}", path.display()))?;
+    pub fn from_fixture(path: &Path) -> Result<Self, FixtureError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::from_yaml(&path.display().to_string(), &text)
     }
 
     /// Adds the documents of a YAML fixture to this cluster. CRDs are stored first so a
     /// custom resource may precede its definition in the file. All errors are reported
     /// together, one per line.
-    pub fn load_yaml(&self, file_name: &str, text: &str) -> Result<(), String> {
+    pub fn load_yaml(&self, file_name: &str, text: &str) -> Result<(), FixtureError> {
         let mut errors = Vec::new();
         let mut docs = Vec::new();
         for doc in haven_model::yaml::parse_stream(file_name, text) {
@@ -456,10 +497,10 @@ impl FakeCluster {
                 continue;
             }
             if let Err(e) = self.apply(v.clone()) {
-                let field = if e.contains("kind") {
-                    "kind"
-                } else {
-                    "metadata"
+                let field = match e {
+                    ObjectError::NoKind | ObjectError::UnknownKind { .. } => "kind",
+                    ObjectError::NoApiVersion => "apiVersion",
+                    ObjectError::Rejected(_) => "metadata",
                 };
                 errors.push(format!("{}: {e}", at(field)));
             }
@@ -467,7 +508,7 @@ impl FakeCluster {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(errors.join("\n"))
+            Err(FixtureError::Invalid { problems: errors })
         }
     }
 
@@ -546,19 +587,20 @@ impl FakeCluster {
 
     /// Creates or replaces an object; sets uid, resourceVersion and creationTimestamp and
     /// emits ADDED or MODIFIED to watchers.
-    pub fn apply(&self, obj: Value) -> Result<(), String> {
+    pub fn apply(&self, obj: Value) -> Result<(), ObjectError> {
         let api_version = obj["apiVersion"]
             .as_str()
-            .ok_or("object without apiVersion")?
+            .ok_or(ObjectError::NoApiVersion)?
             .to_owned();
-        let kind = obj["kind"]
-            .as_str()
-            .ok_or("object without kind")?
-            .to_owned();
+        let kind = obj["kind"].as_str().ok_or(ObjectError::NoKind)?.to_owned();
         let mut inner = self.write();
-        let rt = inner.type_for_kind(&api_version, &kind).ok_or_else(|| {
-            format!("unknown kind {kind} in {api_version} (not built in and no CustomResourceDefinition for it)")
-        })?;
+        let rt =
+            inner
+                .type_for_kind(&api_version, &kind)
+                .ok_or_else(|| ObjectError::UnknownKind {
+                    kind: kind.clone(),
+                    api_version: api_version.clone(),
+                })?;
         let ns = if rt.namespaced {
             obj["metadata"]["namespace"]
                 .as_str()
@@ -569,7 +611,7 @@ impl FakeCluster {
         };
         self.store(&mut inner, &rt, &ns, obj, None, false)
             .map(|_| ())
-            .map_err(|e| e.message)
+            .map_err(ObjectError::Rejected)
     }
 
     /// Deletes an object; emits DELETED. False when it did not exist.

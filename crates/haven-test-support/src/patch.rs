@@ -23,24 +23,50 @@ pub fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
+/// Why a JSON patch could not be applied (the API server answers 422 with it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    #[error("a JSON patch is a list of operations")]
+    NotAList,
+    #[error("operation without {0}")]
+    Missing(&'static str),
+    #[error("invalid JSON pointer {0:?}")]
+    Pointer(String),
+    #[error("path {0:?} does not exist")]
+    NoPath(String),
+    #[error("bad array index {0:?}")]
+    Index(String),
+    #[error("array index {0} out of range")]
+    OutOfRange(usize),
+    #[error("cannot {op} at {path:?}")]
+    NotAContainer { op: &'static str, path: String },
+    #[error("test failed at {0:?}")]
+    TestFailed(String),
+    #[error("unknown JSON patch operation {0:?}")]
+    UnknownOp(Option<String>),
+}
+
 fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
 
-fn parent_and_key<'a>(doc: &'a mut Value, path: &str) -> Result<(&'a mut Value, String), String> {
+fn parent_and_key<'a>(
+    doc: &'a mut Value,
+    path: &str,
+) -> Result<(&'a mut Value, String), PatchError> {
     let (parent, last) = path
         .rsplit_once('/')
-        .ok_or_else(|| format!("invalid JSON pointer {path:?}"))?;
+        .ok_or_else(|| PatchError::Pointer(path.to_owned()))?;
     let target = if parent.is_empty() {
         doc
     } else {
         doc.pointer_mut(parent)
-            .ok_or_else(|| format!("path {parent:?} does not exist"))?
+            .ok_or_else(|| PatchError::NoPath(parent.to_owned()))?
     };
     Ok((target, unescape(last)))
 }
 
-fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), PatchError> {
     let (parent, key) = parent_and_key(doc, path)?;
     match parent {
         Value::Object(m) => {
@@ -52,45 +78,45 @@ fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
                 a.push(value);
                 return Ok(());
             }
-            let i: usize = key
-                .parse()
-                .map_err(|_| format!("bad array index {key:?}"))?;
+            let i: usize = key.parse().map_err(|_| PatchError::Index(key.clone()))?;
             if i > a.len() {
-                return Err(format!("array index {i} out of range"));
+                return Err(PatchError::OutOfRange(i));
             }
             a.insert(i, value);
             Ok(())
         }
-        _ => Err(format!("cannot add at {path:?}")),
+        _ => Err(PatchError::NotAContainer {
+            op: "add",
+            path: path.to_owned(),
+        }),
     }
 }
 
-fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
+fn remove(doc: &mut Value, path: &str) -> Result<Value, PatchError> {
     let (parent, key) = parent_and_key(doc, path)?;
     match parent {
         Value::Object(m) => m
             .remove(&key)
-            .ok_or_else(|| format!("{path:?} does not exist")),
+            .ok_or_else(|| PatchError::NoPath(path.to_owned())),
         Value::Array(a) => {
-            let i: usize = key
-                .parse()
-                .map_err(|_| format!("bad array index {key:?}"))?;
+            let i: usize = key.parse().map_err(|_| PatchError::Index(key.clone()))?;
             if i >= a.len() {
-                return Err(format!("array index {i} out of range"));
+                return Err(PatchError::OutOfRange(i));
             }
             Ok(a.remove(i))
         }
-        _ => Err(format!("cannot remove {path:?}")),
+        _ => Err(PatchError::NotAContainer {
+            op: "remove",
+            path: path.to_owned(),
+        }),
     }
 }
 
 /// RFC 6902 JSON patch.
-pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
-    let ops = ops
-        .as_array()
-        .ok_or("a JSON patch is a list of operations")?;
+pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), PatchError> {
+    let ops = ops.as_array().ok_or(PatchError::NotAList)?;
     for op in ops {
-        let path = op["path"].as_str().ok_or("operation without path")?;
+        let path = op["path"].as_str().ok_or(PatchError::Missing("path"))?;
         match op["op"].as_str() {
             Some("add") => add(doc, path, op["value"].clone())?,
             Some("remove") => {
@@ -102,19 +128,21 @@ pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
             }
             Some("test") => {
                 if doc.pointer(path) != Some(&op["value"]) {
-                    return Err(format!("test failed at {path:?}"));
+                    return Err(PatchError::TestFailed(path.to_owned()));
                 }
             }
             Some(kind @ ("move" | "copy")) => {
-                let from = op["from"].as_str().ok_or("move/copy without from")?;
+                let from = op["from"].as_str().ok_or(PatchError::Missing("from"))?;
                 let v = if kind == "move" {
                     remove(doc, from)?
                 } else {
-                    doc.pointer(from).cloned().ok_or("from does not exist")?
+                    doc.pointer(from)
+                        .cloned()
+                        .ok_or_else(|| PatchError::NoPath(from.to_owned()))?
                 };
                 add(doc, path, v)?;
             }
-            other => return Err(format!("unknown JSON patch operation {other:?}")),
+            other => return Err(PatchError::UnknownOp(other.map(str::to_owned))),
         }
     }
     Ok(())

@@ -304,13 +304,16 @@ pub fn builtin() -> Vec<ResourceType> {
     v
 }
 
+/// A CustomResourceDefinition without a field the API server requires.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("CustomResourceDefinition: missing {0}")]
+pub struct MissingField(pub &'static str);
+
 /// The resource types a CustomResourceDefinition object declares (one per served version).
-pub fn from_crd(crd: &Value) -> Result<Vec<ResourceType>, String> {
+pub fn from_crd(crd: &Value) -> Result<Vec<ResourceType>, MissingField> {
     let spec = &crd["spec"];
-    let field = |path: &str, v: &Value| -> Result<String, String> {
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("CustomResourceDefinition: missing {path}"))
+    let field = |path: &'static str, v: &Value| -> Result<String, MissingField> {
+        v.as_str().map(str::to_owned).ok_or(MissingField(path))
     };
     let group = field("spec.group", &spec["group"])?;
     let names = &spec["names"];
@@ -331,7 +334,7 @@ pub fn from_crd(crd: &Value) -> Result<Vec<ResourceType>, String> {
     let namespaced = spec["scope"].as_str() != Some("Cluster");
     let versions = spec["versions"]
         .as_array()
-        .ok_or("CustomResourceDefinition: missing spec.versions")?;
+        .ok_or(MissingField("spec.versions"))?;
     let mut out = Vec::new();
     for v in versions {
         if v["served"].as_bool() == Some(false) {

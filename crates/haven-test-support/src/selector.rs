@@ -44,24 +44,35 @@ fn valid_key(k: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
-fn set_values(rest: &str, term: &str) -> Result<Vec<String>, String> {
+/// A label or field selector the API server would refuse (its message is the server's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    #[error("unable to parse requirement: {0:?}: expected (values)")]
+    SetValues(String),
+    #[error("unable to parse requirement: invalid label key in {0:?}")]
+    LabelKey(String),
+    #[error("invalid selector: '{0}'; can't understand '{0}'")]
+    Field(String),
+}
+
+fn set_values(rest: &str, term: &str) -> Result<Vec<String>, SelectorError> {
     let rest = rest.trim();
     let inner = rest
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| format!("unable to parse requirement: {term:?}: expected (values)"))?;
+        .ok_or_else(|| SelectorError::SetValues(term.to_owned()))?;
     Ok(inner.split(',').map(|v| v.trim().to_owned()).collect())
 }
 
 impl LabelSelector {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, SelectorError> {
         let mut reqs = Vec::new();
         if s.trim().is_empty() {
             return Ok(Self(reqs));
         }
         for term in split_top(s) {
             let t = term.trim();
-            let bad = || format!("unable to parse requirement: invalid label key in {t:?}");
+            let bad = || SelectorError::LabelKey(t.to_owned());
             let req = if let Some(k) = t.strip_prefix('!') {
                 Req::NotExists(k.trim().to_owned())
             } else if let Some((k, v)) = t.split_once("!=") {
@@ -114,7 +125,7 @@ impl LabelSelector {
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
 impl FieldSelector {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, SelectorError> {
         let mut out = Vec::new();
         if s.trim().is_empty() {
             return Ok(Self(out));
@@ -128,7 +139,7 @@ impl FieldSelector {
             } else if let Some((k, v)) = t.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(format!("invalid selector: '{t}'; can't understand '{t}'"));
+                return Err(SelectorError::Field(t.to_owned()));
             };
             out.push((k.trim().to_owned(), eq, v.trim().to_owned()));
         }

@@ -826,9 +826,9 @@ async fn route(
             let query = ListQuery {
                 namespace: namespace.map(str::to_owned),
                 labels: LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
-                    .map_err(ApiError::bad_request)?,
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
                 fields: FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str))
-                    .map_err(ApiError::bad_request)?,
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
                 limit: q.get("limit").and_then(|l| l.parse().ok()),
                 continue_token: q.get("continue").filter(|c| !c.is_empty()).cloned(),
             };
@@ -1023,9 +1023,9 @@ fn start_watch(
     q: &HashMap<String, String>,
 ) -> Result<Response<Body>, ApiError> {
     let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str))
-        .map_err(ApiError::bad_request)?;
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let send_initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
     let from = match q.get("resourceVersion").map(String::as_str) {
         None | Some("") | Some("0") => None,

@@ -26,7 +26,9 @@ fn example_fixture_loads_everything() {
 #[test]
 fn unknown_kind_names_file_and_line() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n# a comment\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
-    let err = FakeCluster::from_yaml("cluster.yaml", text).unwrap_err();
+    let err = FakeCluster::from_yaml("cluster.yaml", text)
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("cluster.yaml:7: "), "{err}");
     assert!(
         err.contains("unknown kind Widget in example.com/v1"),
@@ -37,7 +39,9 @@ fn unknown_kind_names_file_and_line() {
 #[test]
 fn broken_yaml_and_bad_access_are_reported_together() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [unclosed\n---\napiVersion: test.haven.commonground.nl/v1\nkind: FakeClusterInfo\naccess:\n- verbs: get\n";
-    let err = FakeCluster::from_yaml("bad.yaml", text).unwrap_err();
+    let err = FakeCluster::from_yaml("bad.yaml", text)
+        .unwrap_err()
+        .to_string();
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{err}");
     assert!(lines[0].starts_with("bad.yaml:"), "{err}");
