@@ -4,7 +4,6 @@
 //! snapshot round trip and `--write-crd`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use haven_checks::*;
@@ -14,12 +13,7 @@ use haven_test_support::{Access, AccessRule, ApiServer, FakeCluster, synthetic};
 use serde_json::json;
 
 fn fixture(name: &str) -> FakeCluster {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../haven-test-support/fixtures/clusters"
-    ))
-    .join(name);
-    FakeCluster::from_fixture(&path).unwrap_or_else(|e| panic!("{e}"))
+    FakeCluster::named(name)
 }
 
 fn options(server: &ApiServer) -> CollectOptions {

@@ -15,12 +15,7 @@ use haven_test_support::{ApiServer, FakeCluster};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> FakeCluster {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../haven-test-support/fixtures/clusters"
-    ))
-    .join(name);
-    FakeCluster::from_fixture(&path).unwrap_or_else(|e| panic!("{e}"))
+    FakeCluster::named(name)
 }
 
 fn haven(dir: &Path, args: &[&str]) -> Command {

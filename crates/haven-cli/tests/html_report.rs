@@ -65,10 +65,7 @@ fn haven(args: &[&str], kubeconfig: Option<&Path>) -> Output {
 }
 
 fn fixture(name: &str) -> FakeCluster {
-    let path = repo()
-        .join("crates/haven-test-support/fixtures/clusters")
-        .join(name);
-    FakeCluster::from_fixture(&path).unwrap_or_else(|e| panic!("{e}"))
+    FakeCluster::named(name)
 }
 
 /// `haven check -o html [extra]` against a fake cluster serving `fixture`; the page's path.

@@ -1,9 +1,10 @@
 //! Config + catalogue → the files of a Flux GitOps tree, byte-for-byte deterministic.
 //!
 //! Layout (haven's own, not the public reference's; see docs/plus.md):
-//! `clusters/<name>/{flux-system/, infrastructure.yaml, tenants.yaml}`, `infrastructure/<component>/` (namespace, source, HelmRelease, network
-//! policies, secrets), `infrastructure/<component>-config/` (custom resources that need the
-//! component's CRDs, applied by a Flux Kustomization that depends on it), `tenants/<tenant>/`.
+//! `clusters/<name>/{flux-system/, infrastructure.yaml, tenants.yaml}`,
+//! `infrastructure/<component>/` (namespace, source, HelmRelease, network policies, secrets),
+//! `infrastructure/<component>-config/` (custom resources that need the component's CRDs,
+//! applied by a Flux Kustomization that depends on it), `tenants/<tenant>/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -444,6 +444,15 @@ impl FakeCluster {
         Ok(cluster)
     }
 
+    /// One of the committed cluster fixtures (`fixtures/clusters/NAME`), for tests: panics with
+    /// the fixture's error, since a broken committed fixture is a bug in the test itself.
+    pub fn named(name: &str) -> Self {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/clusters")
+            .join(name);
+        Self::from_fixture(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     pub fn from_fixture(path: &Path) -> Result<Self, FixtureError> {
         let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
             path: path.display().to_string(),
