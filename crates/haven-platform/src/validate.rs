@@ -260,24 +260,12 @@ pub fn validate(
     opts: &Options,
 ) -> Report {
     let mut report = Report::default();
-    let Some(api) = crate::kubernetes::api(&opts.kubernetes_version) else {
-        report.diagnostics.push(Diagnostic {
-            file: String::new(),
-            line: 0,
-            severity: Severity::Error,
-            path: String::new(),
-            object: String::new(),
-            message: unsupported_kubernetes(&opts.kubernetes_version),
-        });
-        return report;
-    };
-    let mut v = Validator {
-        schemas,
-        kinds: HashMap::new(),
-        per_kind: BTreeMap::new(),
-        api,
-        compiled: HashMap::new(),
-        diags: Vec::new(),
+    let mut v = match Validator::new(schemas, opts) {
+        Ok(v) => v,
+        Err(d) => {
+            report.diagnostics.push(d);
+            return report;
+        }
     };
     let mut all_objects = Vec::new();
     let mut flux_units: BTreeMap<String, FluxUnit> = BTreeMap::new();
@@ -500,24 +488,12 @@ pub fn validate_objects(
     opts: &Options,
 ) -> ObjectsReport {
     let mut report = ObjectsReport::default();
-    let Some(api) = crate::kubernetes::api(&opts.kubernetes_version) else {
-        report.diagnostics.push(Diagnostic {
-            file: String::new(),
-            line: 0,
-            severity: Severity::Error,
-            path: String::new(),
-            object: String::new(),
-            message: unsupported_kubernetes(&opts.kubernetes_version),
-        });
-        return report;
-    };
-    let mut v = Validator {
-        schemas,
-        kinds: HashMap::new(),
-        per_kind: BTreeMap::new(),
-        api,
-        compiled: HashMap::new(),
-        diags: Vec::new(),
+    let mut v = match Validator::new(schemas, opts) {
+        Ok(v) => v,
+        Err(d) => {
+            report.diagnostics.push(d);
+            return report;
+        }
     };
     for o in objects {
         if v.object(o) {
@@ -574,6 +550,30 @@ struct Validator<'s> {
     api: &'static Api,
     compiled: HashMap<(String, String, String), CompiledSchema>,
     diags: Vec<Diagnostic>,
+}
+
+impl<'s> Validator<'s> {
+    /// A validator for the minor `opts` names; an unsupported minor is the one diagnostic.
+    fn new(schemas: &'s dyn SchemaSource, opts: &Options) -> Result<Self, Diagnostic> {
+        let Some(api) = crate::kubernetes::api(&opts.kubernetes_version) else {
+            return Err(Diagnostic {
+                file: String::new(),
+                line: 0,
+                severity: Severity::Error,
+                path: String::new(),
+                object: String::new(),
+                message: unsupported_kubernetes(&opts.kubernetes_version),
+            });
+        };
+        Ok(Self {
+            schemas,
+            kinds: HashMap::new(),
+            per_kind: BTreeMap::new(),
+            api,
+            compiled: HashMap::new(),
+            diags: Vec::new(),
+        })
+    }
 }
 
 impl Validator<'_> {
@@ -871,15 +871,7 @@ impl Validator<'_> {
                             }
                         }
                     }
-                    let mut msg = e.to_string();
-                    if msg.len() > 240 {
-                        let cut = (0..=240)
-                            .rev()
-                            .find(|i| msg.is_char_boundary(*i))
-                            .unwrap_or(0);
-                        msg.truncate(cut);
-                        msg.push('…');
-                    }
+                    let msg = schema_message(&e);
                     found.push((path, msg));
                 }
                 for u in crate::crd::pruned_fields(schema, &o.value) {
@@ -971,8 +963,22 @@ fn path_leaf(p: &str) -> &str {
         .unwrap_or(p)
 }
 
+/// A JSON Schema error's message, cut at 240 bytes (a schema error can quote a whole value).
+pub(crate) fn schema_message(e: &jsonschema::ValidationError<'_>) -> String {
+    let mut msg = e.to_string();
+    if msg.len() > 240 {
+        let cut = (0..=240)
+            .rev()
+            .find(|i| msg.is_char_boundary(*i))
+            .unwrap_or(0);
+        msg.truncate(cut);
+        msg.push('…');
+    }
+    msg
+}
+
 /// Resolves `.` and `..` without touching the file system.
-fn normalize(p: &Path) -> PathBuf {
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

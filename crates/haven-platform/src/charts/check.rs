@@ -404,15 +404,7 @@ fn values_problems(r: &Release, chart: &Chart) -> Vec<Problem> {
                         }
                     }
                 }
-                let mut msg = e.to_string();
-                if msg.len() > 240 {
-                    let cut = (0..=240)
-                        .rev()
-                        .find(|i| msg.is_char_boundary(*i))
-                        .unwrap_or(0);
-                    msg.truncate(cut);
-                    msg.push('…');
-                }
+                let msg = crate::validate::schema_message(&e);
                 let shown = if path.is_empty() {
                     "the values".to_owned()
                 } else {

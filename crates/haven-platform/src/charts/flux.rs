@@ -7,6 +7,7 @@
 //! (internal/release/name.go), `crdPolicyOrDefault` (internal/action/crds.go),
 //! `chartutil.ChartValuesFromReferences` (fluxcd/pkg/chartutil/values.go).
 
+use crate::validate::normalize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -663,21 +664,6 @@ fn collect_dir(
             out.extend(inner);
         }
     }
-}
-
-/// Resolves `.` and `..` without touching the file system.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
