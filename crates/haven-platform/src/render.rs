@@ -106,6 +106,17 @@ struct Renderer<'a> {
     units: Vec<Unit>,
 }
 
+/// A `manifests` component's directory inside its repository, without `./` and trailing `/`.
+fn manifests_path(c: &crate::catalogue::Component) -> String {
+    c.source
+        .path
+        .as_deref()
+        .unwrap_or(".")
+        .trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 fn kustomization(resources: &[&str]) -> Value {
     json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -323,8 +334,13 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/datasources.yaml"), &[ds]);
             resources.push("datasources.yaml");
         }
-        self.write(format!("{dir}/release.yaml"), &[self.release(r)]);
-        resources.push("release.yaml");
+        if c.source.kind == SourceKind::Manifests {
+            self.write(format!("{dir}/manifests.yaml"), &[self.manifests(r)]);
+            resources.push("manifests.yaml");
+        } else {
+            self.write(format!("{dir}/release.yaml"), &[self.release(r)]);
+            resources.push("release.yaml");
+        }
         self.write(
             format!("{dir}/kustomization.yaml"),
             &[kustomization(&resources)],
@@ -548,7 +564,44 @@ impl<'a> Renderer<'a> {
                 "metadata": meta,
                 "spec": {"interval": "12h", "url": c.source.url, "ref": {"tag": r.version}},
             }),
+            // Only the directory Flux applies is fetched into the artifact.
+            SourceKind::Manifests => {
+                let path = manifests_path(c);
+                json!({
+                    "apiVersion": "source.toolkit.fluxcd.io/v1",
+                    "kind": "GitRepository",
+                    "metadata": meta,
+                    "spec": {
+                        "interval": "12h",
+                        "url": c.source.url,
+                        "ref": {"tag": r.version},
+                        "ignore": format!("/*\n!/{path}/\n"),
+                    },
+                })
+            }
         }
+    }
+
+    /// The Flux Kustomization that applies a `manifests` component's directory. `prune: false`:
+    /// deleting CRDs deletes every object of their kinds, which no upgrade or removal of the
+    /// component should do on its own. Its unit waits for it (`wait: true`), so the units that
+    /// depend on the component start once the CRDs are established.
+    fn manifests(&self, r: &Resolved<'a>) -> Value {
+        let c = r.component;
+        json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": format!("{}-manifests", c.name), "namespace": r.namespace},
+            "spec": {
+                "interval": "12h",
+                "retryInterval": "2m",
+                "timeout": "5m",
+                "path": format!("./{}", manifests_path(c)),
+                "prune": false,
+                "wait": true,
+                "sourceRef": {"kind": "GitRepository", "name": c.name},
+            },
+        })
     }
 
     fn release(&self, r: &Resolved<'a>) -> Value {
@@ -584,7 +637,7 @@ impl<'a> Renderer<'a> {
                     "sourceRef": {"kind": "HelmRepository", "name": c.name},
                 }});
             }
-            SourceKind::Git | SourceKind::Bootstrap => {
+            SourceKind::Git | SourceKind::Bootstrap | SourceKind::Manifests => {
                 spec["chart"] = json!({"spec": {
                     "chart": c.source.path.clone().unwrap_or_else(|| ".".to_owned()),
                     "interval": "12h",
@@ -952,7 +1005,8 @@ impl<'a> Renderer<'a> {
                     }),
                 ];
                 // Routes live in their services' namespaces, which those units create.
-                let mut extra = vec!["grafana", "keycloak", "dex", "zitadel"];
+                // gateway-api: the CRDs of the objects above, where the chart lacks them.
+                let mut extra = vec!["gateway-api", "grafana", "keycloak", "dex", "zitadel"];
                 if caps.certificates.enabled {
                     extra.push("cert-manager");
                 }
