@@ -237,7 +237,11 @@ pub fn generate(charts: &Path, helm: &Path) -> Result<String, Error> {
         }));
     }
     for (component, dir, what) in [
-        ("flux", flux_dir(), "Flux {} controllers' CRDs (xtask/crd-sources/flux/SOURCES.md)"),
+        (
+            "flux",
+            flux_dir(),
+            "Flux {} controllers' CRDs (xtask/crd-sources/flux/SOURCES.md)",
+        ),
         (
             "gateway-api",
             gateway_api_dir(),
