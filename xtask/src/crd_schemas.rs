@@ -9,7 +9,9 @@
 //!   values that turn a chart's CRDs on where they are behind a value): the CRDs of `crds/`
 //!   folders and the ones templates render, of the chart and its subcharts;
 //! - Flux's CRDs at the versions Flux v2.9.2 installs (`xtask/crd-sources/flux/`, see its
-//!   `SOURCES.md`).
+//!   `SOURCES.md`);
+//! - the Gateway API standard CRDs the `gateway-api` component applies
+//!   (`xtask/crd-sources/gateway-api/`, see its `SOURCES.md`).
 //!
 //! Not here, and why: cilium's CRDs are created by its operator at run time and its repository
 //! is too large to mirror (haven renders no `cilium.io` kind); garage and mimir are not mirrored
@@ -127,6 +129,11 @@ pub fn flux_dir() -> PathBuf {
     repo().join("xtask/crd-sources/flux")
 }
 
+/// The Gateway API CRD files the `gateway-api` component applies.
+pub fn gateway_api_dir() -> PathBuf {
+    repo().join("xtask/crd-sources/gateway-api")
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -229,35 +236,45 @@ pub fn generate(charts: &Path, helm: &Path) -> Result<String, Error> {
             "crdVersions": found.len() - before,
         }));
     }
-    let flux = catalogue
-        .get("flux")
-        .ok_or("flux is not a catalogue component")?;
-    let before = found.len();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(flux_dir())?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
-    files.sort();
-    for file in files {
-        let text = std::fs::read_to_string(&file)?;
-        let name = format!(
-            "flux/{}",
-            file.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-        );
-        crds_in(&text, &name, "flux", &mut found)?;
-    }
-    sources.push(json!({
-        "component": "flux",
-        "version": flux.version,
-        "from": format!(
+    for (component, dir, what) in [
+        (
+            "flux",
+            flux_dir(),
             "Flux {} controllers' CRDs (xtask/crd-sources/flux/SOURCES.md)",
-            flux.version
         ),
-        "licence": "Apache-2.0",
-        "crdVersions": found.len() - before,
-    }));
+        (
+            "gateway-api",
+            gateway_api_dir(),
+            "Gateway API {} standard channel (xtask/crd-sources/gateway-api/SOURCES.md)",
+        ),
+    ] {
+        let pinned = catalogue
+            .get(component)
+            .ok_or_else(|| format!("{component} is not a catalogue component"))?;
+        let before = found.len();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file)?;
+            let name = format!(
+                "{component}/{}",
+                file.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+            );
+            crds_in(&text, &name, component, &mut found)?;
+        }
+        sources.push(json!({
+            "component": component,
+            "version": pinned.version,
+            "from": what.replace("{}", &pinned.version),
+            "licence": "Apache-2.0",
+            "crdVersions": found.len() - before,
+        }));
+    }
 
     // Distinct schemas, in order of first appearance; a CRD version that two components
     // install alike is listed once with both.

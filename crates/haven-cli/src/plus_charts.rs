@@ -99,6 +99,23 @@ pub fn platform_options(catalogue: &Catalogue, kubernetes_version: &str) -> Plat
             .filter(|c| !c.crds.is_empty())
             .map(|c| (c.name.clone(), c.crds.iter().cloned().collect()))
             .collect(),
+        applied_crds: catalogue
+            .components
+            .iter()
+            .filter(|c| c.source.kind == haven_platform::catalogue::SourceKind::Manifests)
+            .map(|c| {
+                let mut kinds: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+                for e in haven_platform::crds::Bundle::builtin().entries() {
+                    if e.served && e.components.contains(&c.name) {
+                        kinds
+                            .entry((e.group.clone(), e.kind.clone()))
+                            .or_default()
+                            .insert(e.version.clone());
+                    }
+                }
+                (c.name.clone(), kinds)
+            })
+            .collect(),
     }
 }
 

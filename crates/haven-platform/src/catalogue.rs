@@ -25,6 +25,7 @@ pub const FILES: &[(&str, &str)] = entries!(
     "haven-admission",
     "kyverno",
     "envoy-gateway",
+    "gateway-api",
     "traefik",
     "cilium",
     "istio-base",
@@ -134,6 +135,9 @@ pub enum SourceKind {
     Git,
     /// Installed by `flux bootstrap`, not by a HelmRelease.
     Bootstrap,
+    /// Plain manifests (`path` of a Git repository at the pinned tag) that a Flux Kustomization
+    /// applies, not a chart: upstream publishes the Gateway API CRDs this way only.
+    Manifests,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -229,6 +229,9 @@ pub fn status(
         let c = r.component;
         let (kustomization, release) = if c.source.kind == SourceKind::Bootstrap {
             (find("Kustomization", "flux-system", "flux-system"), None)
+        } else if c.source.kind == SourceKind::Manifests {
+            // No HelmRelease: its unit waits for the Kustomization that applies the manifests.
+            (find("Kustomization", "flux-system", &c.name), None)
         } else {
             (
                 find("Kustomization", "flux-system", &c.name),

@@ -353,3 +353,101 @@ fn the_clear_text_scan_finds_credentials() {
     let caught = std::panic::catch_unwind(|| assert_no_clear_secrets("t", &files));
     assert!(caught.is_err());
 }
+
+/// The ingress choices whose charts lack the Gateway API CRDs get them from the catalogue's
+/// `gateway-api` component (upstream's standard channel at the pinned tag, applied by a Flux
+/// Kustomization that never prunes them), ordered before the implementation's HelmRelease and
+/// its `-config` unit; envoy-gateway, whose chart installs them, does not.
+#[test]
+fn gateway_api_crds_come_before_the_ingress_alternatives() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let pin = &catalogue.get("gateway-api").unwrap().version;
+    for (ingress, component) in [
+        (IngressImplementation::EnvoyGateway, "envoy-gateway"),
+        (IngressImplementation::Traefik, "traefik"),
+        (IngressImplementation::Cilium, "cilium"),
+        (IngressImplementation::Istio, "istiod"),
+    ] {
+        let mut config = PlatformConfig::new("gw", "example.nl", Provider::Generic);
+        config.capabilities.ingress.implementation = ingress;
+        let files = render(&config, &catalogue).files;
+        let infra = &files[&PathBuf::from("clusters/gw/infrastructure.yaml")];
+        let units: Vec<serde_json::Value> = haven_model::parse_stream("i", infra)
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .collect();
+        let deps = |name: &str| -> Vec<String> {
+            let u = units
+                .iter()
+                .find(|u| u["metadata"]["name"] == name)
+                .unwrap_or_else(|| panic!("{ingress:?}: no unit {name}"));
+            u["spec"]["dependsOn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| d["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let has_unit = units.iter().any(|u| u["metadata"]["name"] == "gateway-api");
+        if ingress == IngressImplementation::EnvoyGateway {
+            assert!(!has_unit, "envoy-gateway's chart installs the CRDs itself");
+            continue;
+        }
+        assert!(has_unit, "{ingress:?}: no gateway-api unit");
+        let gateway = units
+            .iter()
+            .find(|u| u["metadata"]["name"] == "gateway-api")
+            .unwrap();
+        assert_eq!(gateway["spec"]["wait"], true, "{ingress:?}");
+        for unit in [component.to_owned(), format!("{component}-config")] {
+            assert!(
+                deps(&unit).contains(&"gateway-api".to_owned()),
+                "{ingress:?}: {unit} does not wait for gateway-api: {:?}",
+                deps(&unit)
+            );
+        }
+        let doc = |p: &str| -> serde_json::Value {
+            let text = &files[&PathBuf::from(p)];
+            haven_model::parse_stream(p, text)
+                .into_iter()
+                .next()
+                .unwrap()
+                .unwrap()
+                .value
+        };
+        let repo = doc("infrastructure/gateway-api/repository.yaml");
+        assert_eq!(repo["kind"], "GitRepository");
+        assert_eq!(
+            repo["spec"]["url"],
+            "https://github.com/kubernetes-sigs/gateway-api"
+        );
+        assert_eq!(repo["spec"]["ref"]["tag"], pin.as_str());
+        let apply = doc("infrastructure/gateway-api/manifests.yaml");
+        assert_eq!(apply["kind"], "Kustomization");
+        assert_eq!(apply["spec"]["path"], "./config/crd/standard");
+        assert_eq!(apply["spec"]["prune"], false, "CRDs are never pruned");
+        assert_eq!(apply["spec"]["wait"], true);
+        assert_eq!(apply["spec"]["sourceRef"]["name"], "gateway-api");
+        assert!(
+            !files.contains_key(&PathBuf::from("infrastructure/gateway-api/release.yaml")),
+            "{ingress:?}: not a chart"
+        );
+    }
+    // Its CRDs are built in, as that component's.
+    let bundle = haven_platform::crds::Bundle::builtin();
+    let kinds: std::collections::BTreeSet<&str> = bundle
+        .entries()
+        .iter()
+        .filter(|e| e.components.iter().any(|c| c == "gateway-api"))
+        .map(|e| e.kind.as_str())
+        .collect();
+    for kind in [
+        "GatewayClass",
+        "Gateway",
+        "HTTPRoute",
+        "GRPCRoute",
+        "ReferenceGrant",
+    ] {
+        assert!(kinds.contains(kind), "{kind} not built in: {kinds:?}");
+    }
+}

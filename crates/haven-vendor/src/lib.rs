@@ -269,6 +269,21 @@ pub fn vendor(
             });
             continue;
         }
+        // No chart: Flux applies a directory of the Git tag (the Gateway API CRDs). Listed with
+        // what bootstrap installs, since there is nothing to fetch as a chart either.
+        if c.source.kind == SourceKind::Manifests {
+            report.bootstrap.push(Bootstrapped {
+                name: c.name.clone(),
+                version: t.version.clone(),
+                source: source_record(c),
+                note: format!(
+                    "plain manifests that Flux applies from {} at tag {}: nothing to fetch as a chart; air-gapped, mirror that Git repository and point infrastructure/{}/repository.yaml at the mirror",
+                    c.source.url, t.version, c.name
+                ),
+                images: c.images.clone(),
+            });
+            continue;
+        }
         work.push(t);
     }
     let fetcher = Fetcher::new(opts.net.clone());
@@ -366,7 +381,7 @@ fn vendor_one(t: &Target, opts: &Options, fetcher: &Fetcher) -> Result<VendoredC
                 &t.version,
                 c.source.path.as_deref().unwrap_or("."),
             ),
-            (None, SourceKind::Bootstrap) => unreachable_bootstrap(),
+            (None, SourceKind::Bootstrap | SourceKind::Manifests) => unreachable_bootstrap(),
         };
         r.map_err(|error| VendorError::Fetch {
             component: c.name.clone(),

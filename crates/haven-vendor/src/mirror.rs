@@ -145,6 +145,13 @@ pub fn apply(
             ));
             continue;
         }
+        if c.source.kind == SourceKind::Manifests {
+            rendered.notes.push(format!(
+                "--mirror: {} is plain manifests from the Git repository {} (tag {}), not a chart: mirror that repository and point infrastructure/{}/repository.yaml at the mirror",
+                c.name, c.source.url, r.version, c.name
+            ));
+            continue;
+        }
         let dir = format!("infrastructure/{}", c.name);
         let repo_path = std::path::PathBuf::from(format!("{dir}/repository.yaml"));
         let release_path = std::path::PathBuf::from(format!("{dir}/release.yaml"));
@@ -321,7 +328,10 @@ mod tests {
             single_doc(&path, &mirrored.files[&path]).unwrap()
         };
         for r in &resolved {
-            if r.component.source.kind == SourceKind::Bootstrap {
+            if matches!(
+                r.component.source.kind,
+                SourceKind::Bootstrap | SourceKind::Manifests
+            ) {
                 continue;
             }
             let repo = doc(&format!(

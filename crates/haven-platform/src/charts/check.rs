@@ -251,6 +251,11 @@ pub struct PlatformOptions {
     /// component that is not verified (its chart is not in `DIR`), the only word on what it
     /// would install, so its custom resources are not reported as having no CRD.
     pub declared_crds: BTreeMap<String, BTreeSet<String>>,
+    /// The CRDs (group and kind → served versions) that a `manifests` component's Flux
+    /// Kustomization applies from its Git tag, by component: no chart to render, so they come
+    /// from the built-in schemas, which carry that tag's CRDs. Its unit `flux-system/<component>`
+    /// waits for them, so whatever comes after that unit finds them.
+    pub applied_crds: BTreeMap<String, BTreeMap<(String, String), BTreeSet<String>>>,
 }
 
 /// Validates the whole platform; the problems of planning and rendering are included. Sorted
@@ -637,6 +642,8 @@ enum Installer {
     Chart { release: usize, crds_dir: bool },
     /// A release that was not rendered (not verified) whose catalogue entry declares the group.
     Declared { release: usize },
+    /// A `manifests` component: the unit that applies its Git tag's CRDs.
+    Applied { unit: String, component: String },
 }
 
 #[derive(Debug, Clone)]
@@ -765,6 +772,21 @@ fn crd_order(platform: &RenderedPlatform, opts: &PlatformOptions) -> Vec<Problem
             }
         }
     }
+    for (component, kinds) in &opts.applied_crds {
+        let unit = format!("{}/{component}", crate::render::FLUX_NS);
+        if !units.units.contains_key(&unit) {
+            continue;
+        }
+        for (id, versions) in kinds {
+            crds.entry(id.clone()).or_default().push(Crd {
+                versions: versions.clone(),
+                installer: Installer::Applied {
+                    unit: unit.clone(),
+                    component: component.clone(),
+                },
+            });
+        }
+    }
     let release_units: Vec<Option<String>> = platform
         .releases
         .iter()
@@ -781,6 +803,9 @@ fn crd_order(platform: &RenderedPlatform, opts: &PlatformOptions) -> Vec<Problem
                 Some(u) => format!("component {} (Kustomization {u})", r.component),
                 None => format!("component {}", r.component),
             }
+        }
+        Installer::Applied { unit, component } => {
+            format!("component {component} (Kustomization {unit})")
         }
         Installer::Declared { release } => {
             let r = &platform.releases[*release];
@@ -881,6 +906,10 @@ fn crd_order(platform: &RenderedPlatform, opts: &PlatformOptions) -> Vec<Problem
                     }
                 }
                 Installer::Declared { release: j } => release_before(*j),
+                Installer::Applied { unit: theirs, .. } => match &unit {
+                    Some(mine) => mine == theirs || units.is_before(theirs, mine),
+                    None => true,
+                },
             }
         };
         let ready: Vec<&Crd> = candidates.iter().filter(|c| in_time(c)).collect();
