@@ -4,15 +4,19 @@
 #
 #   bench/plus.sh [--no-build] [--crd-schemas DIR]
 #
+# Validation uses the CRD schemas built into the binary; --crd-schemas DIR adds a directory.
 # Then `haven plus vendor --from` the local chart mirror (HAVEN_CHART_MIRROR, default
-# ../shared/charts) for every catalogue component: wall time and peak memory (GNU time).
+# ../shared/charts) for every catalogue component, and `haven plus validate --charts` of the
+# kind provider's tree with those charts (Helm: HAVEN_HELM, default tools/helm): wall time and
+# peak memory (GNU time), and for --charts Helm's share apart from the validation's.
+# Targets (issue 19): validate --charts < 10 s including rendering, the validation < 1 s.
 #
 # HAVEN_BIN=path/to/haven runs another build (e.g. target/debug/haven; implies --no-build).
 #
 # Target: render + validate < 1 s per provider. Not part of the test suite.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SCHEMAS=${HAVEN_CRD_SCHEMAS:-$ROOT/../shared/schemas/crds}
+SCHEMAS=${HAVEN_CRD_SCHEMAS:-}
 build=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,11 +26,13 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -d "$SCHEMAS" ] || { echo "plus.sh: CRD schemas not found at $SCHEMAS (pass --crd-schemas DIR)" >&2; exit 2; }
+[ -z "$SCHEMAS" ] || [ -d "$SCHEMAS" ] || { echo "plus.sh: no CRD schemas at $SCHEMAS" >&2; exit 2; }
+extra=(); [ -n "$SCHEMAS" ] && extra=(--crd-schemas "$SCHEMAS")
 [ -n "${HAVEN_BIN:-}" ] && build=0
 [ $build = 1 ] && cargo build --release --quiet -p haven-cli --manifest-path "$ROOT/Cargo.toml"
 HAVEN=${HAVEN_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/haven}
 [ -x "$HAVEN" ] || { echo "plus.sh: no haven binary at $HAVEN" >&2; exit 2; }
+HAVEN=$(realpath "$HAVEN")   # the steps below run in other directories
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 now() { date +%s.%N; }
@@ -39,7 +45,7 @@ for p in previder cyso ovh azure kind generic; do
   t0=$(now)
   (cd "$d" && "$HAVEN" plus render 2>/dev/null)
   t1=$(now)
-  (cd "$d" && "$HAVEN" plus validate . --crd-schemas "$SCHEMAS" >"$d.out") || { cat "$d.out"; exit 1; }
+  (cd "$d" && "$HAVEN" plus validate . "${extra[@]}" >"$d.out") || { cat "$d.out"; exit 1; }
   t2=$(now)
   files=$(find "$d/clusters" "$d/infrastructure" "$d/tenants" -name '*.yaml' | wc -l)
   awk -v p="$p" -v f="$files" -v a="$t0" -v b="$t1" -v c="$t2" \
@@ -60,4 +66,18 @@ if [ -d "$MIRROR" ] && [ -x /usr/bin/time ]; then
     'BEGIN { printf "vendor --from mirror: %d charts, %.3f s, peak %.1f MiB\n", c, s, k/1024 }'
 else
   echo "vendor: skipped (no chart mirror at $MIRROR or no /usr/bin/time)"
+fi
+
+HELM=${HAVEN_HELM:-$ROOT/tools/helm}
+if [ -f "$WORK/vendor/out/haven-vendor.json" ] && [ -x /usr/bin/time ]; then
+  (cd "$WORK/kind" && HAVEN_TIMINGS=1 /usr/bin/time -f '%e %M' -o "$WORK/charts.time" \
+     "$HAVEN" plus validate . --charts "$WORK/vendor/out" --helm "$HELM" "${extra[@]}" \
+     >"$WORK/charts.out" 2>"$WORK/charts.err") || { cat "$WORK/charts.out" "$WORK/charts.err"; exit 1; }
+  read -r secs kib < "$WORK/charts.time"
+  split=$(grep -o 'rendered in [0-9.]* s, the platform validated in [0-9.]* s' "$WORK/charts.err" || true)
+  awk -v s="$secs" -v k="$kib" -v sp="$split" \
+    'BEGIN { printf "validate --charts (kind): %.3f s, peak %.1f MiB (%s); target < 10 s: %s\n", s, k/1024, sp, (s < 10 ? "met" : "MISSED") }'
+  tail -1 "$WORK/charts.out"
+else
+  echo "validate --charts: skipped (no vendored charts or no /usr/bin/time)"
 fi
