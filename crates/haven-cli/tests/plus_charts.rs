@@ -394,9 +394,25 @@ fn the_whole_platform_validates() {
             &default_not_verified,
         ),
     ];
-    for (label, edits, expected) in cases {
+    // Every alternative on the generic provider, and on every other provider the choices whose
+    // values the provider changes (the ingress implementations carry its load-balancer and DNS
+    // settings; the default set carries its storage classes and DNS provider).
+    let providers = ["previder", "cyso", "ovh", "azure", "kind"];
+    let runs = cases
+        .iter()
+        .map(|c| ("generic", c))
+        .chain(providers.iter().flat_map(|p| {
+            cases
+                .iter()
+                .filter(|(label, ..)| ["default", "traefik", "cilium", "istio"].contains(label))
+                .map(move |c| (*p, c))
+        }));
+    for (provider, (label, edits, expected)) in runs {
+        let label = format!("{provider}, {label}");
+        let label = label.as_str();
+        let edits = *edits;
         let started = std::time::Instant::now();
-        let tree = platform("generic", edits);
+        let tree = platform(provider, edits);
         let (code, report) = validate(tree.path(), &charts);
         eprintln!(
             "{label}: {} components rendered, {} objects, in {:.1?}",
