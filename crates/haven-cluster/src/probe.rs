@@ -351,23 +351,9 @@ async fn node_probe_inner(
     if need_pod.is_empty() {
         return Ok(out);
     }
-    let labels = BTreeMap::from([
-        (PROBE_LABEL.to_owned(), "nodehardening".to_owned()),
-        // hostPath volumes need the privileged Pod Security level.
-        (
-            "pod-security.kubernetes.io/enforce".to_owned(),
-            "privileged".to_owned(),
-        ),
-    ]);
+    // hostPath volumes need the privileged Pod Security level.
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns = Namespace {
-        metadata: ObjectMeta {
-            name: Some(o.namespace.clone()),
-            labels: Some(labels),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let ns = privileged_probe_namespace(&o.namespace, "nodehardening");
     namespaces
         .create(&PostParams::default(), &ns)
         .await
@@ -701,23 +687,9 @@ async fn cis_probe_inner(
     };
     use kube::api::{ListParams, LogParams};
 
-    let labels = BTreeMap::from([
-        (PROBE_LABEL.to_owned(), "cis".to_owned()),
-        // hostPID and hostPath volumes need the privileged Pod Security level.
-        (
-            "pod-security.kubernetes.io/enforce".to_owned(),
-            "privileged".to_owned(),
-        ),
-    ]);
+    // hostPID and hostPath volumes need the privileged Pod Security level.
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns = Namespace {
-        metadata: ObjectMeta {
-            name: Some(o.namespace.clone()),
-            labels: Some(labels),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let ns = privileged_probe_namespace(&o.namespace, "cis");
     tokio::time::timeout(o.timeout, namespaces.create(&PostParams::default(), &ns))
         .await
         .map_err(ProbeError::timed_out("creating the namespace"))?
@@ -870,6 +842,25 @@ async fn cis_probe_inner(
     let mut results = results;
     results.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(results)
+}
+
+/// The throw-away namespace of a probe whose pods need the privileged Pod Security level,
+/// labelled with the probe's name so that cleanup finds it.
+fn privileged_probe_namespace(name: &str, probe: &str) -> Namespace {
+    Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            labels: Some(BTreeMap::from([
+                (PROBE_LABEL.to_owned(), probe.to_owned()),
+                (
+                    "pod-security.kubernetes.io/enforce".to_owned(),
+                    "privileged".to_owned(),
+                ),
+            ])),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
