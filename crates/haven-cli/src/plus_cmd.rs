@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use haven_platform::charts::check::{Check, Problem};
 use haven_platform::config::{self, PlatformConfig, Provider, Tenant};
 use haven_platform::validate::{self, Severity};
-use haven_platform::{Catalogue, diff, fs, render};
+use haven_platform::{Catalogue, diff, fs, proofs, render};
 
 use crate::{EXIT_FINDINGS, EXIT_OK};
 
@@ -539,10 +539,10 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
             ),
         );
     }
+    let cat = catalogue()?;
     let platform = match &a.charts {
         None => None,
         Some(dir) => {
-            let cat = catalogue()?;
             let scratch = tempfile::Builder::new()
                 .prefix("haven-charts-")
                 .tempdir()
@@ -559,6 +559,17 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
             Some(platform)
         }
     };
+    // The proofs (flows, identities, references, certificates) on what the cluster receives:
+    // the whole platform with `--charts`, else the tree alone.
+    let tree;
+    let landscape = match &platform {
+        Some(p) => proofs::Landscape::of_platform(p),
+        None => {
+            tree = haven_platform::charts::tree_objects(&files);
+            proofs::Landscape::of_tree(&tree)
+        }
+    };
+    problems.extend(proofs::prove(&landscape, &cat));
     // Files are named from where the user stands, so they can be clicked; chart templates
     // already are.
     for p in problems

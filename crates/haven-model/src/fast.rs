@@ -263,7 +263,7 @@ impl<'a> Fast<'a> {
                     continue;
                 }
                 Some(b'\t') => {}
-                Some(b'.') if content.trim_end() == "..." => {}
+                Some(b'.') if content.trim_end() == "..." || is_end_marker(raw) => {}
                 Some(b'-') if indent == 0 && raw.starts_with("---") => {}
                 Some(_) => {
                     line = Some(Line {
@@ -359,7 +359,7 @@ impl<'a> Fast<'a> {
     fn at_end_marker(&self) -> bool {
         self.lines
             .get(self.idx)
-            .is_some_and(|l| l.trim_end() == "...")
+            .is_some_and(|l| l.trim_end() == "..." || is_end_marker(l))
     }
 
     /// `indentless`: a sequence that is a mapping value at the mapping's own indentation.
@@ -984,6 +984,12 @@ impl Flow<'_, '_> {
         };
         Some((value, Tree::scalar(line, col)))
     }
+}
+
+/// A document end marker with more on its line (`... # c`, `...  x`): go-yaml ends the
+/// document there and ignores the rest of the line.
+fn is_end_marker(line: &str) -> bool {
+    line.starts_with("... ") || line.starts_with("...\t")
 }
 
 #[cfg(test)]

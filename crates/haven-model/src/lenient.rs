@@ -21,6 +21,10 @@
 //! lines lose their leading white space), so the values do not change; the full parser then reads
 //! the lifted text, and [`Lifted::col`] maps its columns back to the original's. Lines stay
 //! where they were. Only documents saphyr refused are lifted, so nothing it reads today changes.
+//!
+//! go-yaml also takes a tab as the blank after the `:` of an implicit key in block context
+//! (`kind:\tConfigMap`); saphyr refuses it when a letter or `-` follows. Those tabs become
+//! spaces: separation white space either way, one character for one, so columns stay.
 
 /// A document with some lines indented further, and by how much.
 pub(crate) struct Lifted {
@@ -55,6 +59,8 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
     // A `#` right after a closing quote or bracket: go-yaml starts a comment there (it needs
     // no blank before it), saphyr refuses it. A blank goes before it; only the comment moves.
     let mut comment_at: Vec<Option<usize>> = vec![None; lines.len()];
+    // Byte offsets, per line, of tabs that separate an implicit key's `:` from its value.
+    let mut tabs_at: Vec<Vec<usize>> = vec![Vec::new(); lines.len()];
 
     // Scanner state carried from line to line.
     let mut flow_depth = 0usize;
@@ -145,6 +151,18 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                 }
                 b'-' | b'?' if at_node_start && next_blank => owner_col = j,
                 b':' if flow_depth == 0 && next_blank => {
+                    if j > indent {
+                        let run = bytes[j + 1..]
+                            .iter()
+                            .take_while(|&&b| b == b' ' || b == b'\t')
+                            .count();
+                        for (k, &b) in bytes.iter().enumerate().skip(j + 1).take(run) {
+                            if b == b'\t' {
+                                tabs_at[i].push(k);
+                                changed = true;
+                            }
+                        }
+                    }
                     owner_col = token_start;
                     at_node_start = true;
                     props = false;
@@ -185,8 +203,20 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
         return None;
     }
     let mut out = String::with_capacity(text.len() + added.iter().sum::<u32>() as usize);
-    for ((line, &n), comment) in lines.iter().zip(&added).zip(&comment_at) {
+    for (((line, &n), comment), tabs) in lines.iter().zip(&added).zip(&comment_at).zip(&tabs_at) {
         out.extend(std::iter::repeat_n(' ', n as usize));
+        let untabbed;
+        let line: &str = if tabs.is_empty() {
+            line
+        } else {
+            let mut bytes = line.as_bytes().to_vec();
+            for &k in tabs {
+                bytes[k] = b' ';
+            }
+            // Only ASCII tabs became ASCII spaces: still UTF-8.
+            untabbed = String::from_utf8(bytes).expect("a tab replaced by a space");
+            &untabbed
+        };
         match comment {
             Some(at) => {
                 out.push_str(&line[..*at]);
@@ -223,6 +253,13 @@ mod tests {
             lift("a: \"x\"# c\nb: [1]#d\n").unwrap().text,
             "a: \"x\" # c\nb: [1] #d\n"
         );
+        // The tab after an implicit key's `:` becomes a space; one after `-` or an explicit
+        // `:` does not (go-yaml refuses those too), nor one inside a value.
+        assert_eq!(
+            lift("kind:\tConfigMap\n- a:\t -1\n").unwrap().text,
+            "kind: ConfigMap\n- a:  -1\n"
+        );
+        assert!(lift("-\tx\n:\tb\nc: d\te\n").is_none());
         // Brackets inside plain scalars and comments open nothing.
         assert!(lift("a: b[0]\nc: d # [\ne: 1\n").is_none());
     }

@@ -285,6 +285,18 @@ pub(crate) fn parse_document_full(
         Some(nl) if text[nl + 1..].bytes().all(|b| matches!(b, b' ' | b'\r')) => &text[..=nl],
         _ => text,
     };
+    // The splitter ends a chunk with its `...` line. go-yaml ignores what follows the marker on
+    // that line (`... value: x`); saphyr refuses it: the marker alone is kept.
+    let marker_start = text
+        .trim_end_matches(['\n', '\r'])
+        .rfind('\n')
+        .map_or(0, |nl| nl + 1);
+    let text =
+        if text[marker_start..].starts_with("... ") || text[marker_start..].starts_with("...\t") {
+            &text[..marker_start + 3]
+        } else {
+            text
+        };
     if let Some((line, col)) = control_character(text) {
         return Err(InputError::new(
             InputErrorKind::Syntax,

@@ -87,7 +87,7 @@ fn the_fast_path_reads_what_the_full_parser_reads() {
     });
 }
 
-// The four cases below were once read differently by the two readers (found by the test
+// The cases below were once read differently by the two readers (found by the test
 // above); each is now read alike.
 
 /// After a non-ASCII character on a line, both readers count columns in characters.
@@ -167,4 +167,44 @@ fn a_lone_carriage_return_is_a_line_break() {
         readers::fast(text, 1),
         readers::full("f.yaml", text, 1).unwrap()
     );
+}
+
+/// A tab after an implicit key's `:` separates it from its value, as go-yaml reads it (found
+/// by the fuzz test above in CI: saphyr refused `kind:\tConfigMap`).
+#[test]
+fn a_tab_after_a_key_separates_its_value() {
+    for text in [
+        "kind:\tConfigMap\nmetadata: {name: a}\n",
+        "items:\n- a: 1\n  kind:\t-x\n  b: \t\"q\"\n",
+    ] {
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        if let Some(fast) = readers::fast(text, 1) {
+            assert_eq!(fast, full, "{text:?}");
+        }
+    }
+    let full = readers::full("f.yaml", "kind:\tConfigMap\n", 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(full.0, serde_json::json!({"kind": "ConfigMap"}));
+    assert_eq!(full.1.position("kind"), (1, 1));
+    // The tab after an explicit key's `:` is refused by go-yaml and by both readers.
+    assert!(readers::full("f.yaml", "? a\n:\tb\n", 1).is_err());
+    assert!(readers::fast("? a\n:\tb\n", 1).is_none());
+}
+
+/// What follows a `...` marker on its line ends nothing more: go-yaml ignores it (found by the
+/// fuzz test above: the fast path read it as a key, saphyr refused it).
+#[test]
+fn content_after_a_document_end_marker_is_ignored() {
+    for text in [
+        "a: 1\n...              value: 'x'\n",
+        "a: 1\n... # c\n",
+        "a: 1\n...\t\n",
+    ] {
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        assert_eq!(full.0, serde_json::json!({"a": 1}), "{text:?}");
+        if let Some(fast) = readers::fast(text, 1) {
+            assert_eq!(fast, full, "{text:?}");
+        }
+    }
 }

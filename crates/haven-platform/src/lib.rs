@@ -9,6 +9,8 @@
 //!   workloads.
 //! - [`charts`]: `validate --charts`: every HelmRelease rendered as Flux would, through Helm's
 //!   engine behind a trait, and the whole platform validated.
+//! - [`proofs`]: that the platform works and is safe: flows, identities, references,
+//!   certificates, on the tree or on the whole rendered platform.
 //! - [`diff`]: a render against an existing tree.
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
 //! - [`fs`]: the only module that touches the disk.
@@ -23,6 +25,7 @@ pub mod error;
 pub mod fs;
 pub mod kubernetes;
 pub mod migrate;
+pub mod proofs;
 pub mod render;
 pub mod secrets;
 pub mod status;

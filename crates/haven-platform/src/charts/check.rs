@@ -49,10 +49,21 @@ pub enum Check {
     Namespace,
     /// A post-renderer that could not be applied.
     PostRender,
+    /// A declared flow the NetworkPolicies deny, or an undeclared one they open ([`crate::proofs`]).
+    Flows,
+    /// What an identity (a tenant's groups and service accounts, a controller) may do.
+    Identities,
+    /// A Secret, ConfigMap, ServiceAccount, ... referred to that nothing creates, or produced
+    /// and never consumed.
+    References,
+    /// A certificate its issuer cannot issue.
+    Certificates,
+    /// Tenancy: reserved namespace names, Flux's multi-tenancy lockdown.
+    Tenancy,
 }
 
 impl Check {
-    pub const ALL: [Check; 12] = [
+    pub const ALL: [Check; 17] = [
         Check::Tree,
         Check::NotVerified,
         Check::Chart,
@@ -65,6 +76,11 @@ impl Check {
         Check::PodSecurity,
         Check::Namespace,
         Check::PostRender,
+        Check::Flows,
+        Check::Identities,
+        Check::References,
+        Check::Certificates,
+        Check::Tenancy,
     ];
 
     /// The kebab-case name (as in JSON and in catalogue waivers).
@@ -82,6 +98,11 @@ impl Check {
             Check::PodSecurity => "pod-security",
             Check::Namespace => "namespace",
             Check::PostRender => "post-render",
+            Check::Flows => "flows",
+            Check::Identities => "identities",
+            Check::References => "references",
+            Check::Certificates => "certificates",
+            Check::Tenancy => "tenancy",
         }
     }
 
@@ -100,6 +121,11 @@ impl Check {
             Check::PodSecurity => "plus.charts.pod-security",
             Check::Namespace => "plus.charts.namespace",
             Check::PostRender => "plus.charts.post-render",
+            Check::Flows => "plus.proofs.flows",
+            Check::Identities => "plus.proofs.identities",
+            Check::References => "plus.proofs.references",
+            Check::Certificates => "plus.proofs.certificates",
+            Check::Tenancy => "plus.proofs.tenancy",
         }
     }
 
@@ -118,6 +144,11 @@ impl Check {
             Check::PodSecurity => "Workloads pass their namespace's Pod Security level",
             Check::Namespace => "Workloads land in a namespace the platform creates",
             Check::PostRender => "Post-renderers apply as written",
+            Check::Flows => "NetworkPolicies allow exactly the declared flows",
+            Check::Identities => "Tenant identities stay inside their namespaces",
+            Check::References => "Every referenced object exists or is produced",
+            Check::Certificates => "Every certificate can be issued by its issuer",
+            Check::Tenancy => "Tenants are locked down and use no reserved namespace",
         }
     }
 

@@ -150,6 +150,19 @@ impl Default for RenderOptions {
     }
 }
 
+/// The objects of the tree's YAML files (path → text). Unreadable documents are the tree
+/// validation's to report, so they are left out here.
+pub fn tree_objects(files: &BTreeMap<PathBuf, String>) -> Vec<Object> {
+    let mut tree = Vec::new();
+    for (path, text) in files {
+        let name = path.to_string_lossy().replace('\\', "/");
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            tree.extend(load_objects(Origin::File(&name), text).objects);
+        }
+    }
+    tree
+}
+
 /// Renders every HelmRelease of `files` (the tree, path → text).
 pub fn render_platform(
     files: &BTreeMap<PathBuf, String>,
@@ -157,14 +170,7 @@ pub fn render_platform(
     helm: &dyn HelmTemplate,
     opts: &RenderOptions,
 ) -> RenderedPlatform {
-    let mut tree = Vec::new();
-    for (path, text) in files {
-        let name = path.to_string_lossy().replace('\\', "/");
-        if name.ends_with(".yaml") || name.ends_with(".yml") {
-            // Unreadable documents are the tree validation's to report.
-            tree.extend(load_objects(Origin::File(&name), text).objects);
-        }
-    }
+    let tree = tree_objects(files);
     let units = flux::Units::new(files, &tree);
     let sources: BTreeMap<String, Object> = tree
         .iter()
