@@ -206,10 +206,13 @@ fn is_blank(line: &str) -> bool {
     matches!(line.as_bytes().get(indentation(line)), None | Some(b'#'))
 }
 
-/// Whether a plain scalar holds `: `, which would make it a mapping key (or an error).
+/// Whether a plain scalar holds `: ` or `:<tab>`, which would make it a mapping key (or an
+/// error): go-yaml takes a tab after `:` as a blank too.
 fn has_mapping_indicator(s: &str) -> bool {
     // Plain scalars are short: a byte loop beats setting up a vectorised search.
-    s.as_bytes().windows(2).any(|w| w == b": ")
+    s.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b':' && matches!(w[1], b' ' | b'\t'))
 }
 
 fn is_seq_entry(content: &str) -> bool {

@@ -187,6 +187,11 @@ fn a_tab_after_a_key_separates_its_value() {
         .unwrap();
     assert_eq!(full.0, serde_json::json!({"kind": "ConfigMap"}));
     assert_eq!(full.1.position("kind"), (1, 1));
+    // A tab after a `:` inside a value makes it a key where no key may be: go-yaml refuses it,
+    // and so do both readers (the fast path once read it as part of the value).
+    let text = "image: app@sha256:\t00\n";
+    assert!(readers::full("f.yaml", text, 1).is_err());
+    assert!(readers::fast(text, 1).is_none());
     // The tab after an explicit key's `:` is refused by go-yaml and by both readers.
     assert!(readers::full("f.yaml", "? a\n:\tb\n", 1).is_err());
     assert!(readers::fast("? a\n:\tb\n", 1).is_none());

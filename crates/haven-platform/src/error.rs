@@ -83,3 +83,34 @@ pub enum CatalogueError {
     #[error("catalogue/{file}.yaml: name `{name}` differs from the file name")]
     NameMismatch { file: String, name: String },
 }
+
+/// A CRD schema that a [`crate::validate::SchemaSource`] holds but cannot give.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// A file of a `--crd-schemas` directory that exists but cannot be read.
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file of a `--crd-schemas` directory that is not JSON.
+    #[error("{}: {source}", .path.display())]
+    Json {
+        path: std::path::PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A built-in schema that does not read: a bug in this build (the tests read them all).
+    #[error("the built-in schema of {group}/{version} {kind} is malformed: {source}")]
+    Builtin {
+        group: String,
+        version: String,
+        kind: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A source of the caller's own (tests, embedders), in its words.
+    #[error("{0}")]
+    Other(String),
+}

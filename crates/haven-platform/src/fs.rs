@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::error::TreeError;
+use crate::error::{SchemaError, TreeError};
 use crate::validate::SchemaSource;
 
 /// A tree as read from disk, and the files that could not be read (reported, not fatal: one
@@ -110,14 +110,19 @@ pub struct DirSchemas {
 }
 
 impl SchemaSource for DirSchemas {
-    fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String> {
+    fn crd_schema(
+        &self,
+        group: &str,
+        kind: &str,
+        version: &str,
+    ) -> Result<Option<Value>, SchemaError> {
         let path = self.dir.join(group).join(format!("{kind}_{version}.json"));
         match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text)
                 .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
+                .map_err(|source| SchemaError::Json { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(source) => Err(SchemaError::Read { path, source }),
         }
     }
     fn describe(&self) -> String {
@@ -243,5 +248,29 @@ impl crate::charts::ChartSource for ChartDir {
 
     fn describe(&self) -> String {
         self.dir.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A schema file that is not JSON is an error naming the file; an absent one is no schema.
+    #[test]
+    fn dir_schemas_tell_a_broken_file_from_an_absent_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("example.com")).unwrap();
+        std::fs::write(dir.path().join("example.com/widget_v1.json"), "{not json").unwrap();
+        let schemas = DirSchemas {
+            dir: dir.path().to_path_buf(),
+        };
+        match schemas.crd_schema("example.com", "widget", "v1") {
+            Err(SchemaError::Json { path, .. }) => assert!(path.ends_with("widget_v1.json")),
+            other => panic!("expected a JSON error, got {other:?}"),
+        }
+        assert!(matches!(
+            schemas.crd_schema("example.com", "widget", "v2"),
+            Ok(None)
+        ));
     }
 }

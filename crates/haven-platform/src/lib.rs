@@ -34,5 +34,5 @@ pub mod validate;
 
 pub use catalogue::Catalogue;
 pub use config::{PlatformConfig, Provider};
-pub use error::{CatalogueError, ConfigError, MigrateError, TreeError};
+pub use error::{CatalogueError, ConfigError, MigrateError, SchemaError, TreeError};
 pub use render::{Rendered, render};

@@ -26,13 +26,19 @@ use haven_model::{Object, Origin, load_objects};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::error::SchemaError;
 use crate::kubernetes::{Api, Issue, Problem};
 
 /// Where CRD schemas come from: the ones built into haven ([`crate::crds::BuiltinSchemas`]), a
 /// directory laid out as `<group>/<kind>_<version>.json`, or several of those in turn.
 pub trait SchemaSource {
     /// The schema of one custom resource kind, lowercase kind; `Ok(None)` when absent.
-    fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String>;
+    fn crd_schema(
+        &self,
+        group: &str,
+        kind: &str,
+        version: &str,
+    ) -> Result<Option<Value>, SchemaError>;
     /// For messages: where schemas were looked up.
     fn describe(&self) -> String;
     /// What the source knows of a kind (lowercase) beyond one version's schema: which
@@ -65,7 +71,12 @@ pub struct CrdVersion {
 pub struct Layered<'a>(pub Vec<&'a dyn SchemaSource>);
 
 impl SchemaSource for Layered<'_> {
-    fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String> {
+    fn crd_schema(
+        &self,
+        group: &str,
+        kind: &str,
+        version: &str,
+    ) -> Result<Option<Value>, SchemaError> {
         for s in &self.0 {
             if let Some(schema) = s.crd_schema(group, kind, version)? {
                 return Ok(Some(schema));
@@ -87,7 +98,12 @@ impl SchemaSource for Layered<'_> {
 pub struct MemorySchemas(pub BTreeMap<(String, String, String), Value>);
 
 impl SchemaSource for MemorySchemas {
-    fn crd_schema(&self, group: &str, kind: &str, version: &str) -> Result<Option<Value>, String> {
+    fn crd_schema(
+        &self,
+        group: &str,
+        kind: &str,
+        version: &str,
+    ) -> Result<Option<Value>, SchemaError> {
         Ok(self
             .0
             .get(&(group.to_owned(), kind.to_owned(), version.to_owned()))
@@ -804,7 +820,7 @@ impl Validator<'_> {
                         format!("the schema {group}/{kind}_{version}.json is invalid: {e}")
                     }),
                 Ok(None) => Ok(None),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             };
             self.compiled.insert(key.clone(), entry);
         }

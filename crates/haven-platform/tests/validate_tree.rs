@@ -179,7 +179,7 @@ impl SchemaSource for Versions {
         group: &str,
         kind: &str,
         version: &str,
-    ) -> Result<Option<serde_json::Value>, String> {
+    ) -> Result<Option<serde_json::Value>, validate::SchemaError> {
         self.0.crd_schema(group, kind, version)
     }
     fn describe(&self) -> String {
