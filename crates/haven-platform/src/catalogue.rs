@@ -70,6 +70,12 @@ pub struct Component {
     /// Components that must be Ready before this one.
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Components this one is ordered after when they are selected, but does not need: an
+    /// ordering, not a requirement (cert-manager's Gateway API support reads the Gateway API
+    /// CRDs at start-up, so it waits for `gateway-api` when an ingress choice brings that
+    /// component, and runs without it otherwise).
+    #[serde(default)]
+    pub after: Vec<String>,
     /// API groups of the CRDs this component installs.
     #[serde(default)]
     pub crds: Vec<String>,
@@ -549,6 +555,7 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
         for d in c
             .depends_on
             .iter()
+            .chain(&c.after)
             .chain(&c.network.ingress_from)
             .chain(&c.network.egress_to)
         {
@@ -619,10 +626,15 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
                     })
                     .collect::<Vec<_>>()
                     .join(", "),
-                if c.depends_on.is_empty() {
+                if c.depends_on.is_empty() && c.after.is_empty() {
                     "-".to_owned()
                 } else {
-                    c.depends_on.join(", ")
+                    c.depends_on
+                        .iter()
+                        .cloned()
+                        .chain(c.after.iter().map(|a| format!("{a} (when selected)")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
                 if c.crds.is_empty() {
                     "-".to_owned()

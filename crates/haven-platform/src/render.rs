@@ -349,6 +349,7 @@ impl<'a> Renderer<'a> {
         let mut deps: BTreeSet<String> = c
             .depends_on
             .iter()
+            .chain(&c.after)
             .filter(|d| self.is_on(d))
             .cloned()
             .collect();

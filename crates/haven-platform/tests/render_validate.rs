@@ -354,6 +354,49 @@ fn the_clear_text_scan_finds_credentials() {
     assert!(caught.is_err());
 }
 
+/// cert-manager runs with `enableGatewayAPI: true`, and its controller reads the Gateway API
+/// CRDs when it starts: its unit waits for the `gateway-api` unit whenever the ingress choice
+/// selects that component, and, where the choice brings its own CRDs (envoy-gateway), renders
+/// without the ordering and without a "needs gateway-api" configuration error.
+#[test]
+fn cert_manager_waits_for_the_gateway_api_crds_when_they_are_selected() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let cert_manager = catalogue.get("cert-manager").unwrap();
+    assert_eq!(cert_manager.values["config"]["enableGatewayAPI"], true);
+    for ingress in [
+        IngressImplementation::EnvoyGateway,
+        IngressImplementation::Traefik,
+        IngressImplementation::Cilium,
+        IngressImplementation::Istio,
+    ] {
+        let mut config = PlatformConfig::new("gw", "example.nl", Provider::Generic);
+        config.capabilities.ingress.implementation = ingress;
+        let problems = haven_platform::catalogue::check_choices(&config, &catalogue);
+        assert!(problems.is_empty(), "{ingress:?}: {problems:?}");
+        let files = render(&config, &catalogue).files;
+        let infra = &files[&PathBuf::from("clusters/gw/infrastructure.yaml")];
+        let units: Vec<serde_json::Value> = haven_model::parse_stream("i", infra)
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .collect();
+        let unit = units
+            .iter()
+            .find(|u| u["metadata"]["name"] == "cert-manager")
+            .unwrap_or_else(|| panic!("{ingress:?}: no cert-manager unit"));
+        let waits = unit["spec"]["dependsOn"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["name"] == "gateway-api");
+        let selected = units.iter().any(|u| u["metadata"]["name"] == "gateway-api");
+        assert_eq!(
+            waits, selected,
+            "{ingress:?}: gateway-api selected: {selected}, cert-manager waits for it: {waits}"
+        );
+        assert_eq!(selected, ingress != IngressImplementation::EnvoyGateway);
+    }
+}
+
 /// The ingress choices whose charts lack the Gateway API CRDs get them from the catalogue's
 /// `gateway-api` component (upstream's standard channel at the pinned tag, applied by a Flux
 /// Kustomization that never prunes them), ordered before the implementation's HelmRelease and
