@@ -290,6 +290,85 @@ fn seeded_defects_are_caught() {
     );
 }
 
+/// A problem inside a chart names the template file and the template line that holds the
+/// field, not a line of Helm's output: a small stand-in for the metrics-server chart whose
+/// Deployment asks for a privileged container below a comment block and a conditional that
+/// Helm's output leaves out (so the two line numbers differ), caught by Pod Security.
+#[test]
+#[ignore = "needs helm-python-sdk (cargo test -- --include-ignored)"]
+fn a_problem_in_a_chart_points_at_its_template_line() {
+    require_helm();
+    let tree = platform("generic", &[]);
+    let charts = tempfile::tempdir().unwrap();
+    let chart = charts.path().join("metrics-server");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: metrics-server\nversion: 3.13.1\nappVersion: 0.8.1\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), "replicas: 1\nextra: false\n").unwrap();
+    let template = [
+        "{{/*",
+        "  A comment block Helm's output leaves out.",
+        "",
+        "",
+        "*/}}",
+        "{{- if .Values.extra }}",
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: extra",
+        "---",
+        "{{- end }}",
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata:",
+        "  name: {{ .Release.Name }}",
+        "spec:",
+        "  replicas: {{ .Values.replicas }}",
+        "  selector:",
+        "    matchLabels: {app: ms}",
+        "  template:",
+        "    metadata:",
+        "      labels: {app: ms}",
+        "    spec:",
+        "      containers:",
+        "        - name: ms",
+        "          image: registry.k8s.io/metrics-server/metrics-server:v0.8.1",
+        "          securityContext:",
+        "            privileged: true",
+        "",
+    ]
+    .join("\n");
+    std::fs::write(chart.join("templates/deployment.yaml"), &template).unwrap();
+    let privileged = template
+        .lines()
+        .position(|l| l.trim() == "privileged: true")
+        .unwrap()
+        + 1;
+    let (code, report) = validate(tree.path(), charts.path());
+    assert_eq!(code, 1, "{:#?}", errors(&report));
+    let diags = report["diagnostics"].as_array().unwrap();
+    let found = diags
+        .iter()
+        .find(|d| {
+            d["check"] == "pod-security"
+                && d["component"] == "metrics-server"
+                && d["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("securityContext.privileged")
+        })
+        .unwrap_or_else(|| panic!("no privileged finding: {diags:#?}"));
+    assert_eq!(
+        found["file"],
+        format!("{}/templates/deployment.yaml", chart.display()),
+        "{found}"
+    );
+    assert_eq!(found["line"], privileged, "{found}");
+}
+
 /// One configuration of the whole-platform test: its label, the config edits, and the
 /// components expected not verified with why.
 type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, String)]);

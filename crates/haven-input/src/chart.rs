@@ -78,7 +78,7 @@ pub(crate) fn render(
 }
 
 /// The render of a tagged copy of `dir`, and its files; the reason when there is none.
-fn tagged_render(
+pub(crate) fn tagged_render(
     dir: &Path,
     renderer: &dyn ChartRenderer,
     opts: &HelmOptions,

@@ -65,6 +65,18 @@ impl Default for HelmOptions {
 
 mod chart;
 
+/// The render of a copy of the chart in `dir` whose template lines carry tags, and its template
+/// files, for [`haven_model::template_lines::TemplateLines::build`] beside the plain render (which
+/// `haven app check` does itself; `plus validate --charts` renders plainly first and asks for
+/// this only for charts it has findings in). `Err` says why there is none.
+pub fn render_tagged(
+    dir: &std::path::Path,
+    renderer: &dyn ChartRenderer,
+    opts: &HelmOptions,
+) -> Result<(String, Vec<haven_model::template_lines::TemplateFile>), String> {
+    chart::tagged_render(dir, renderer, opts)
+}
+
 impl HelmOptions {
     /// The release namespace charts are rendered with: the one given, except that none, or
     /// `default`, is rendered as [`RELEASE_NAMESPACE_PLACEHOLDER`], so that the check can tell

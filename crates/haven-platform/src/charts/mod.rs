@@ -22,9 +22,10 @@ pub mod strvals;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use haven_model::template_lines::{TemplateFile, TemplateLines};
 use haven_model::{Object, Origin, load_objects};
 use serde::Serialize;
 use serde_json::Value;
@@ -55,6 +56,15 @@ pub struct TemplateJob {
 /// values is haven's (it runs without network, see [`check`]), so the engine skips Helm's.
 pub trait HelmTemplate: Sync {
     fn template(&self, job: &TemplateJob) -> Result<String, String>;
+
+    /// The same render of a copy of the chart whose template lines carry tags
+    /// (`haven_model::template_lines`), and the template files the tags name: with it, a problem
+    /// in a chart points at the template line holding the field rather than at a line of
+    /// Helm's output. `Err` says why there is none (the problems then keep Helm's lines).
+    fn template_tagged(&self, job: &TemplateJob) -> Result<(String, Vec<TemplateFile>), String> {
+        let _ = job;
+        Err("this engine does not render tagged copies".to_owned())
+    }
 }
 
 /// A chart found for a component, and where the engine can read it.
@@ -98,6 +108,12 @@ pub struct Release {
     pub values: Value,
     pub crd_policy: CrdPolicy,
     pub outcome: Outcome,
+    /// The render that produced [`Outcome::Rendered`], and Helm's output, kept so that its
+    /// objects can be given template lines later ([`add_template_lines`]).
+    pub job: Option<TemplateJob>,
+    pub text: Option<String>,
+    /// Where the objects' lines come from when they are not template lines, for the user.
+    pub lines_note: Option<String>,
 }
 
 impl Release {
@@ -246,6 +262,9 @@ pub fn render_platform(
             values,
             crd_policy,
             outcome: Outcome::NotVerified(String::new()),
+            job: None,
+            text: None,
+            lines_note: None,
         };
         let spec = match flux::chart_spec(hr, &sources) {
             Ok(s) => s,
@@ -358,76 +377,19 @@ pub fn render_platform(
         releases.push(release);
     }
 
-    let outputs = run_jobs(&jobs, helm, opts.parallel);
-    for ((i, _), output) in jobs.iter().zip(outputs) {
+    let outputs = run_jobs(&jobs, opts.parallel, |job| helm.template(job));
+    for ((i, job), output) in jobs.iter().zip(outputs) {
         let release = &mut releases[*i];
         release.outcome = match output {
             Err(e) => Outcome::Failed(e),
             Ok(text) => {
-                let dir = release
-                    .loaded
-                    .as_ref()
-                    .map(|l| l.chart.dir.clone())
-                    .unwrap_or_default();
                 let text = attribute_sources(&text);
-                let loaded = load_objects(
-                    Origin::Helm {
-                        stream: &format!("helm template {dir}"),
-                        chart_dir: &dir,
-                        lines: None,
-                    },
-                    &text,
-                );
-                for e in loaded.errors {
-                    problems.push(Problem {
-                        severity: Severity::Error,
-                        check: Check::Render,
-                        component: release.component.clone(),
-                        file: e.file.to_string(),
-                        line: e.line,
-                        object: String::new(),
-                        path: e.field.clone().unwrap_or_default(),
-                        message: format!(
-                            "the chart renders a document Kubernetes cannot read: {}",
-                            e.message
-                        ),
-                        waived: None,
-                    });
-                }
-                let mut objects = loaded.objects;
-                // helm-controller installs test hooks only to run them on request
-                // (`spec.test.enable`): until then they never reach the cluster.
-                let tests_on = release
-                    .helm_release
-                    .get("spec.test.enable")
-                    .and_then(Value::as_bool)
-                    == Some(true);
-                if !tests_on {
-                    objects.retain(|o| !is_test_hook(o));
-                }
-                for o in &mut objects {
-                    // Helm installs namespaced objects that name no namespace into the release's.
-                    if o.namespace.is_none() && o.is_namespaced() {
-                        o.namespace = Some(release.namespace.clone());
-                    }
-                }
-                for n in postrender::apply(&release.helm_release, &mut objects) {
-                    let loc = release.helm_release.location(&n.path);
-                    problems.push(Problem {
-                        severity: Severity::Warning,
-                        check: Check::PostRender,
-                        component: release.component.clone(),
-                        file: loc.file.to_string(),
-                        line: loc.line,
-                        object: format!("HelmRelease/{}", release.helm_release.name),
-                        path: n.path,
-                        message: n.message,
-                        waived: None,
-                    });
-                }
+                let objects = load_release(release, &text, None, &mut problems);
+                release.text = Some(text);
                 Outcome::Rendered(objects)
             }
         };
+        release.job = Some(job.clone());
     }
     RenderedPlatform {
         tree,
@@ -435,6 +397,79 @@ pub fn render_platform(
         releases,
         problems,
     }
+}
+
+/// The objects of one release's rendered `text` (sources attributed), with their template lines
+/// where `lines` has them: Helm's test hooks left out unless the HelmRelease runs them, the
+/// release namespace filled in, the post-renderers applied. What could not be read or
+/// post-rendered goes to `problems`.
+fn load_release(
+    release: &Release,
+    text: &str,
+    lines: Option<Arc<TemplateLines>>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Object> {
+    let dir = release
+        .loaded
+        .as_ref()
+        .map(|l| l.chart.dir.clone())
+        .unwrap_or_default();
+    let loaded = load_objects(
+        Origin::Helm {
+            stream: &format!("helm template {dir}"),
+            chart_dir: &dir,
+            lines: lines.as_ref(),
+        },
+        text,
+    );
+    for e in loaded.errors {
+        problems.push(Problem {
+            severity: Severity::Error,
+            check: Check::Render,
+            component: release.component.clone(),
+            file: e.file.to_string(),
+            line: e.line,
+            object: String::new(),
+            path: e.field.clone().unwrap_or_default(),
+            message: format!(
+                "the chart renders a document Kubernetes cannot read: {}",
+                e.message
+            ),
+            waived: None,
+        });
+    }
+    let mut objects = loaded.objects;
+    // helm-controller installs test hooks only to run them on request
+    // (`spec.test.enable`): until then they never reach the cluster.
+    let tests_on = release
+        .helm_release
+        .get("spec.test.enable")
+        .and_then(Value::as_bool)
+        == Some(true);
+    if !tests_on {
+        objects.retain(|o| !is_test_hook(o));
+    }
+    for o in &mut objects {
+        // Helm installs namespaced objects that name no namespace into the release's.
+        if o.namespace.is_none() && o.is_namespaced() {
+            o.namespace = Some(release.namespace.clone());
+        }
+    }
+    for n in postrender::apply(&release.helm_release, &mut objects) {
+        let loc = release.helm_release.location(&n.path);
+        problems.push(Problem {
+            severity: Severity::Warning,
+            check: Check::PostRender,
+            component: release.component.clone(),
+            file: loc.file.to_string(),
+            line: loc.line,
+            object: format!("HelmRelease/{}", release.helm_release.name),
+            path: n.path,
+            message: n.message,
+            waived: None,
+        });
+    }
+    objects
 }
 
 /// Whether an object is a Helm test hook (`helm.sh/hook: test`).
@@ -479,11 +514,11 @@ pub fn attribute_sources(text: &str) -> String {
 
 /// Runs the renders on up to `parallel` threads (one per core when 0): charts are independent,
 /// and each render is a child process that mostly waits on its own CPU.
-fn run_jobs(
+fn run_jobs<R: Send>(
     jobs: &[(usize, TemplateJob)],
-    helm: &dyn HelmTemplate,
     parallel: usize,
-) -> Vec<Result<String, String>> {
+    render: impl Fn(&TemplateJob) -> Result<R, String> + Sync,
+) -> Vec<Result<R, String>> {
     let workers = if parallel == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -492,14 +527,15 @@ fn run_jobs(
     .min(jobs.len())
     .max(1);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<String, String>>>> = Mutex::new(vec![None; jobs.len()]);
+    let results: Mutex<Vec<Option<Result<R, String>>>> =
+        Mutex::new(jobs.iter().map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((_, job)) = jobs.get(i) else { break };
-                    let out = helm.template(job);
+                    let out = render(job);
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(out);
                     }
@@ -513,6 +549,55 @@ fn run_jobs(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err("the render did not finish".to_owned())))
         .collect()
+}
+
+/// Gives the objects of the rendered releases of `components` their template lines, so that a
+/// problem in a chart names the template line holding its field: each chart is rendered again
+/// as a tagged copy (concurrently) and lined up with the render already done
+/// (`haven_model::template_lines`). Done only for the charts a validation found problems in,
+/// so a clean platform costs one render per chart; the caller validates again. A release whose
+/// tagged copy could not be rendered (or lined up) keeps Helm's lines, with why in
+/// `lines_note`; what reloading finds was found by the first load and is not repeated.
+pub fn add_template_lines(
+    platform: &mut RenderedPlatform,
+    components: &BTreeSet<String>,
+    helm: &dyn HelmTemplate,
+    parallel: usize,
+) {
+    let jobs: Vec<(usize, TemplateJob)> = platform
+        .releases
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            components.contains(&r.component)
+                && matches!(r.outcome, Outcome::Rendered(_))
+                && r.text.is_some()
+        })
+        .filter_map(|(i, r)| Some((i, r.job.clone()?)))
+        .collect();
+    let outputs = run_jobs(&jobs, parallel, |job| helm.template_tagged(job));
+    for ((i, _), output) in jobs.iter().zip(outputs) {
+        let release = &mut platform.releases[*i];
+        let (tagged, files) = match output {
+            Ok(t) => t,
+            Err(why) => {
+                release.lines_note = Some(why);
+                continue;
+            }
+        };
+        let text = release.text.clone().unwrap_or_default();
+        let (lines, untrusted) = TemplateLines::build(&text, &attribute_sources(&tagged), &files);
+        if let Some(u) = untrusted {
+            release.lines_note = Some(format!(
+                "{} document{} point at lines of Helm's output, not at template lines: {}",
+                u.documents,
+                if u.documents == 1 { "" } else { "s" },
+                u.reason
+            ));
+        }
+        let objects = load_release(release, &text, Some(Arc::new(lines)), &mut Vec::new());
+        release.outcome = Outcome::Rendered(objects);
+    }
 }
 
 /// One container image the platform runs.
