@@ -205,6 +205,9 @@ pub struct VendorArgs {
     /// Talk plain HTTP to OCI registries (an internal registry without TLS).
     #[arg(long)]
     pub plain_http: bool,
+    /// The helm program that renders the charts for images.txt (default: `helm` on PATH).
+    #[arg(long, value_name = "PATH", env = "HAVEN_HELM")]
+    pub helm: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! mirror), verified against the catalogue's digests, and written as one directory. The work is
 //! `haven_vendor`'s; this module reads the config, prints and picks the exit code.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use haven_platform::catalogue::resolve;
@@ -82,6 +83,10 @@ pub fn run(a: &VendorArgs) -> Result<u8, Diagnostic> {
         crate::plus_cmd::out(&text)?;
         return Ok(EXIT_OK);
     }
+    let mut report = report;
+    for w in rendered_images(&mut report, &config, &cat, a.helm.clone())? {
+        eprintln!("haven: warning: {w}");
+    }
     haven_vendor::output::write(&a.output, &config.cluster.name, &report)
         .map_err(|e| e.to_string())?;
     for c in &report.charts {
@@ -118,6 +123,125 @@ pub fn run(a: &VendorArgs) -> Result<u8, Diagnostic> {
         haven_vendor::output::SBOM_FILE,
     );
     Ok(EXIT_OK)
+}
+
+/// Gives each vendored chart the images of its rendered manifests: the platform's tree is
+/// rendered in memory, and every HelmRelease of it rendered from the vendored charts exactly as
+/// `validate --charts` does (one renderer: `haven_platform::charts`), so images that only a
+/// template names (a subchart's default, a hard-coded sidecar) are listed, with their digest
+/// where one is pinned. A chart that does not render (a dependency missing, not in the tree)
+/// keeps the images its values name, and the warnings returned say which and why.
+fn rendered_images(
+    report: &mut haven_vendor::Report,
+    config: &haven_platform::PlatformConfig,
+    cat: &haven_platform::Catalogue,
+    helm: Option<std::path::PathBuf>,
+) -> Result<Vec<String>, Diagnostic> {
+    use haven_platform::charts::{self, Outcome, RenderOptions};
+    use haven_vendor::ImagesFrom;
+    let scratch = tempfile::Builder::new()
+        .prefix("haven-vendor-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let dir = scratch.path().join("charts");
+    haven_vendor::output::write_charts(&dir, report).map_err(|e| e.to_string())?;
+    let source = crate::plus_charts::chart_source(&dir, scratch.path())?;
+    let engine = crate::plus_charts::HelmEngine {
+        helm,
+        scratch: scratch.path().to_path_buf(),
+    };
+    let files = haven_platform::render(config, cat).files;
+    let platform = charts::render_platform(
+        &files,
+        &source,
+        &engine,
+        &RenderOptions {
+            kube_version: config.cluster.kubernetes_version.clone(),
+            parallel: 0,
+        },
+    );
+    let images = charts::images(&platform);
+    let of = |component: &str| -> Vec<String> {
+        let mut out: Vec<String> = images
+            .iter()
+            .filter(|i| i.components.contains(component))
+            .filter_map(|i| haven_vendor::images::ImageRef::parse(&i.image))
+            .map(|i| i.to_string())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    };
+    let mut warnings = Vec::new();
+    // Helm missing or broken: one warning, not one per chart.
+    let failed: Vec<&str> = platform
+        .releases
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Failed(why) => Some(why.as_str()),
+            _ => None,
+        })
+        .collect();
+    let rendered = platform
+        .releases
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Rendered(_)));
+    if !rendered && let Some(first) = failed.first() {
+        warnings.push(format!(
+            "helm rendered none of the charts ({first}): images.txt lists the images the charts' values name, not those of their rendered manifests (pass --helm PATH)"
+        ));
+        for c in &mut report.charts {
+            c.images_from = ImagesFrom::Values;
+            c.images_note = Some(format!("helm rendered none of the charts: {first}"));
+        }
+        return Ok(warnings);
+    }
+    for c in &mut report.charts {
+        let release = platform.releases.iter().find(|r| r.component == c.name);
+        let why = match release.map(|r| &r.outcome) {
+            Some(Outcome::Rendered(_)) => {
+                let rendered = of(&c.name);
+                let names: BTreeSet<String> = rendered
+                    .iter()
+                    .filter_map(|i| haven_vendor::images::ImageRef::parse(i))
+                    .map(|i| i.name())
+                    .collect();
+                let text = release.and_then(|r| r.text.as_deref()).unwrap_or_default();
+                // Images the platform runs that no pod template names: those a controller
+                // starts from an argument or a ConfigMap (cert-manager's ACME solver, Trivy's
+                // scanner). An image the values name counts when its repository is written
+                // somewhere in the rendered manifests and no pod template already runs it.
+                let started: Vec<String> = c
+                    .images
+                    .iter()
+                    .filter_map(|i| haven_vendor::images::ImageRef::parse(i))
+                    .filter(|i| !names.contains(&i.name()))
+                    .filter(|i| {
+                        let path = i.path.strip_prefix("library/").unwrap_or(&i.path);
+                        text.contains(&i.name()) || (i.path.contains('/') && text.contains(path))
+                    })
+                    .map(|i| i.to_string())
+                    .collect();
+                c.images = rendered.into_iter().chain(started).collect();
+                c.images.sort();
+                c.images.dedup();
+                c.images_from = ImagesFrom::Rendered;
+                c.images_note = None;
+                continue;
+            }
+            Some(Outcome::NotVerified(why)) => why.clone(),
+            Some(Outcome::Failed(why)) => format!("Helm could not render it: {why}"),
+            None => "the config does not select it (no HelmRelease in the tree)".to_owned(),
+        };
+        warnings.push(format!(
+            "{}: images.txt lists the images its values name, not those of its rendered manifests: {why}",
+            c.name
+        ));
+        c.images_from = ImagesFrom::Values;
+        c.images_note = Some(why);
+    }
+    report.tree_images = of("tree");
+    Ok(warnings)
 }
 
 /// `render --mirror`: reads what `vendor` wrote (image list, each chart's registry values) and

@@ -1,6 +1,8 @@
 //! `haven plus vendor` as a user runs it: from a local mirror laid out like `../shared/charts`,
 //! with exit codes, messages naming the component, and nothing written on failure.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -174,6 +176,121 @@ fn vendor_from_the_mirror_then_refuse_a_changed_chart() {
         stderr(&o)
     );
     assert!(dir.join("notes/keep.txt").is_file());
+}
+
+/// images.txt is the inventory of the rendered platform, not of the charts' values: vendored
+/// from the mirror with Helm's engine, it lists images only the rendered templates name
+/// (Tempo's, whose values leave the tag to the template), the images a controller starts
+/// from an argument (cert-manager's ACME solver), digests where pinned, and not the images of
+/// things the platform never runs (a chart's test hooks); a chart that cannot render (falco,
+/// whose subcharts this copy lacks) is marked as listed from its values, with why. The same
+/// run with a helm that cannot render shows what the values alone give.
+#[test]
+#[ignore = "needs ../shared/charts and helm-python-sdk (cargo test -- --include-ignored)"]
+fn images_txt_lists_what_the_rendered_charts_run() {
+    common::require_helm();
+    let shared = haven_test_support::shared_path("charts");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    init(dir, "generic");
+    let from = shared.to_str().unwrap();
+    let helm = common::repo().join("tools/helm");
+    let vendor = |out: &str, helm: &str| -> (Vec<String>, serde_json::Value, String) {
+        let args = [
+            "plus",
+            "vendor",
+            "--from",
+            from,
+            "--skip",
+            "garage",
+            "--skip",
+            "mimir",
+            "--allow-unverified",
+            "--helm",
+            helm,
+            "-o",
+            out,
+        ];
+        let o = haven(dir, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let images = std::fs::read_to_string(dir.join(out).join("images.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let meta = serde_json::from_slice(
+            &std::fs::read(dir.join(out).join("haven-vendor.json")).unwrap(),
+        )
+        .unwrap();
+        (images, meta, stderr(&o))
+    };
+    let (rendered, meta, err) = vendor("rendered", helm.to_str().unwrap());
+    let (values, _, values_err) = vendor("values", "/nonexistent/helm");
+    assert!(
+        values_err.contains("haven: warning: helm rendered none of the charts"),
+        "{values_err}"
+    );
+
+    let tempo = format!(
+        "docker.io/grafana/tempo:{}",
+        std::fs::read_to_string(shared.join("tempo/Chart.yaml"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("appVersion: "))
+            .unwrap()
+            .trim()
+    );
+    assert!(rendered.contains(&tempo), "{rendered:#?}");
+    assert!(!values.contains(&tempo), "only the render names {tempo}");
+    assert!(
+        rendered
+            .iter()
+            .any(|i| i.starts_with("quay.io/jetstack/cert-manager-acmesolver:")),
+        "{rendered:#?}"
+    );
+    assert!(
+        rendered
+            .iter()
+            .any(|i| i.contains(":v0.91.0@sha256:") && i.contains("prometheus-config-reloader")),
+        "{rendered:#?}"
+    );
+    // A test-hook image the values name, which helm-controller never runs.
+    assert!(values.iter().any(|i| i.starts_with("docker.io/bats/bats:")));
+    assert!(
+        !rendered
+            .iter()
+            .any(|i| i.starts_with("docker.io/bats/bats:"))
+    );
+
+    let chart = |name: &str| -> &serde_json::Value {
+        meta["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+    };
+    assert_eq!(chart("tempo")["imagesFrom"], "rendered");
+    assert!(
+        chart("tempo")["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| *i == *tempo.as_str())
+    );
+    assert_eq!(chart("falco")["imagesFrom"], "values");
+    assert!(
+        chart("falco")["imagesNote"]
+            .as_str()
+            .unwrap()
+            .contains("falcosidekick"),
+        "{}",
+        chart("falco")
+    );
+    assert!(
+        err.contains("haven: warning: falco: images.txt lists the images its values name"),
+        "{err}"
+    );
 }
 
 #[test]

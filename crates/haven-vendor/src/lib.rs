@@ -160,10 +160,27 @@ pub struct VendoredChart {
     /// Files in the source that `.helmignore` leaves out (neither written nor hashed).
     #[serde(skip_serializing_if = "is_zero")]
     pub ignored_files: usize,
-    /// Images the chart's values (with the platform's values) pin.
+    /// The container images the component runs: from its rendered manifests where the chart
+    /// could be rendered (`imagesFrom: rendered`), else those its values (with the platform's
+    /// values) pin.
     pub images: Vec<String>,
+    pub images_from: ImagesFrom,
+    /// Why the images come from the values only (the chart did not render).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images_note: Option<String>,
     #[serde(skip)]
     pub files: ChartFiles,
+}
+
+/// Where a vendored chart's image list comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImagesFrom {
+    /// Every container (init and ephemeral included) of the objects the chart renders with the
+    /// platform's values, as `validate --charts` renders them: exact.
+    Rendered,
+    /// The image settings of the chart's values: images a template hard-codes are missed.
+    Values,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -202,6 +219,9 @@ pub struct Report {
     pub charts: Vec<VendoredChart>,
     pub bootstrap: Vec<Bootstrapped>,
     pub skipped: Vec<Skipped>,
+    /// Images of the tree's own workloads (not of a chart).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tree_images: Vec<String>,
 }
 
 impl Report {
@@ -215,6 +235,7 @@ impl Report {
         for b in &self.bootstrap {
             set.extend(b.images.iter().filter_map(|i| ImageRef::parse(i)));
         }
+        set.extend(self.tree_images.iter().filter_map(|i| ImageRef::parse(i)));
         let mut images: Vec<ImageRef> = set.into_iter().collect();
         images.sort_by_cached_key(ToString::to_string);
         images
@@ -444,6 +465,8 @@ fn vendor_one(t: &Target, opts: &Options, fetcher: &Fetcher) -> Result<VendoredC
         missing_dependencies: fetched.files.missing_dependencies(),
         ignored_files: fetched.files.ignored.len(),
         images,
+        images_from: ImagesFrom::Values,
+        images_note: None,
         files: fetched.files,
     })
 }

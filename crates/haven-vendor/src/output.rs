@@ -111,7 +111,8 @@ pub fn write(dir: &Path, platform: &str, report: &Report) -> Result<(), OutputEr
     Ok(())
 }
 
-fn fill(root: &Path, platform: &str, report: &Report) -> Result<(), OutputError> {
+/// Writes each chart of `report` as `root/<component>/` (the layout `validate --charts` reads).
+pub fn write_charts(root: &Path, report: &Report) -> Result<(), OutputError> {
     for c in &report.charts {
         let base = root.join(&c.name);
         for (rel, bytes) in &c.files.files {
@@ -122,13 +123,18 @@ fn fill(root: &Path, platform: &str, report: &Report) -> Result<(), OutputError>
             std::fs::write(&path, bytes).map_err(io(&path))?;
         }
     }
+    Ok(())
+}
+
+fn fill(root: &Path, platform: &str, report: &Report) -> Result<(), OutputError> {
+    write_charts(root, report)?;
     let meta = Metadata {
         kind: "HavenVendor",
         version: 1,
         generated_by: format!("haven {}", env!("CARGO_PKG_VERSION")),
         platform,
         digest: "chart content digest v1: sha256 over `<sha256>  <path>` lines of the files Helm loads (docs/plus.md, Chart digests)",
-        images_from: "the charts' values with the platform's values (images the templates hard-code are not seen; `haven plus validate --charts` renders them)",
+        images_from: "each chart's rendered manifests (every container, init and ephemeral ones included) where it rendered with the platform's values, else its values (per chart: imagesFrom); Flux's from the catalogue",
         report,
     };
     let mut json = serde_json::to_string_pretty(&meta).map_err(|e| OutputError::Io {
