@@ -80,6 +80,12 @@ pub fn run(a: &VendorArgs) -> Result<u8, Diagnostic> {
                 c.name, c.chart, c.version, c.content_digest
             ));
         }
+        for m in &report.manifests {
+            text.push_str(&format!(
+                "{}: manifests {} contentDigest: {}\n",
+                m.name, m.version, m.content_digest
+            ));
+        }
         crate::plus_cmd::out(&text)?;
         return Ok(EXIT_OK);
     }
@@ -109,13 +115,42 @@ pub fn run(a: &VendorArgs) -> Result<u8, Diagnostic> {
     for b in &report.bootstrap {
         eprintln!("haven: note: {}: {}", b.name, b.note);
     }
+    for m in &report.manifests {
+        if m.verified == Verification::Unverified {
+            eprintln!(
+                "haven: warning: {}: vendored unverified (no digest recorded in the catalogue for {})",
+                m.name, m.version
+            );
+        }
+        let artifact = haven_vendor::mirror::manifests_artifact("REGISTRY", &m.name, &m.version);
+        let revision = match &m.commit {
+            Some(commit) => format!("{}@sha1:{commit}", m.version),
+            None => m.version.clone(),
+        };
+        eprintln!(
+            "haven: note: {}: plain manifests of {} at {} in {}; air-gapped, push them with `flux push artifact {artifact} --path {} --source {} --revision {revision}` (render --mirror REGISTRY points the unit there)",
+            m.name,
+            m.source.url,
+            m.version,
+            a.output.join(&m.name).display(),
+            a.output.join(&m.name).display(),
+            m.source.url,
+        );
+    }
     let verified = report
         .charts
         .iter()
-        .filter(|c| c.verified != Verification::Unverified)
+        .map(|c| c.verified)
+        .chain(report.manifests.iter().map(|m| m.verified))
+        .filter(|v| *v != Verification::Unverified)
         .count();
+    let manifests = match report.manifests.len() {
+        0 => String::new(),
+        1 => " and 1 manifests directory".to_owned(),
+        n => format!(" and {n} manifests directories"),
+    };
     eprintln!(
-        "vendored {} charts into {} ({verified} verified), {} images in {}, SBOM in {}",
+        "vendored {} charts{manifests} into {} ({verified} verified), {} images in {}, SBOM in {}",
         report.charts.len(),
         a.output.display(),
         report.images().len(),

@@ -45,6 +45,18 @@ pub fn content_digest(chart: &ChartFiles) -> Result<String, ChartError> {
     ))
 }
 
+/// The content digest of a directory of plain manifests (a `manifests` component: what a Flux
+/// Kustomization applies from a Git tag): steps 3 and 4 over every file's bytes as they are.
+/// Nothing repacks or re-serialises such files, so no file is canonicalised; an unchanged
+/// directory has one digest whether it comes from a clone, an archive or a mirror folder.
+pub fn files_digest(files: &std::collections::BTreeMap<String, Vec<u8>>) -> String {
+    let mut lines = String::new();
+    for (path, bytes) in files {
+        let _ = writeln!(lines, "{}  {path}", hex(&Sha256::digest(bytes)));
+    }
+    format!("{PREFIX}{}", hex(&Sha256::digest(lines.as_bytes())))
+}
+
 /// Whether `digest` is written as this module writes digests.
 pub fn is_well_formed(digest: &str) -> bool {
     digest.strip_prefix(PREFIX).is_some_and(|h| {

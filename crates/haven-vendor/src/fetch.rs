@@ -3,6 +3,7 @@
 //! killed at a deadline), and a local mirror folder. Every fetch is bounded in time and size and
 //! returns the chart as [`ChartFiles`]; what to fetch and how to judge it is decided in `lib.rs`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -294,9 +295,13 @@ impl Fetcher {
         })
     }
 
-    /// A chart inside a Git repository: a shallow clone of `tag` into a temporary folder (the
-    /// `git` command, killed at the deadline; never prompting for credentials), then `path`.
-    pub fn git(&self, url: &str, tag: &str, path: &str) -> Result<Fetched, FetchError> {
+    /// A shallow clone of `tag` into a temporary folder (the `git` command, killed at the
+    /// deadline; never prompting for credentials): the folder, the checkout and its commit.
+    fn clone_tag(
+        &self,
+        url: &str,
+        tag: &str,
+    ) -> Result<(tempfile::TempDir, PathBuf, String), FetchError> {
         let git_err = |message: String| FetchError::Git {
             url: url.to_owned(),
             message,
@@ -329,6 +334,12 @@ impl Fetcher {
         let commit = run_with_deadline(rev, self.opts.timeout)
             .map(|out| out.trim().to_owned())
             .unwrap_or_default();
+        Ok((dir, checkout, commit))
+    }
+
+    /// A chart inside a Git repository: a shallow clone of `tag`, then `path`.
+    pub fn git(&self, url: &str, tag: &str, path: &str) -> Result<Fetched, FetchError> {
+        let (_dir, checkout, commit) = self.clone_tag(url, tag)?;
         let rel = path.trim_start_matches("./").trim_end_matches('/');
         let chart_dir = checkout.join(rel);
         let files = read_chart_dir(&chart_dir, true).map_err(|e| match e {
@@ -336,7 +347,10 @@ impl Fetcher {
                 url: format!("{url}@{tag}:{rel}"),
                 source,
             },
-            DirError::Io(message) => git_err(format!("{tag}:{rel}: {message}")),
+            DirError::Io(message) => FetchError::Git {
+                url: url.to_owned(),
+                message: format!("{tag}:{rel}: {message}"),
+            },
         })?;
         Ok(Fetched {
             files,
@@ -344,6 +358,88 @@ impl Fetcher {
             archive_sha256: None,
         })
     }
+
+    /// A directory of plain manifests inside a Git repository (what a Flux Kustomization
+    /// applies from a GitRepository at `tag`): a shallow clone, then every file below `path`.
+    pub fn git_files(&self, url: &str, tag: &str, path: &str) -> Result<FetchedFiles, FetchError> {
+        let (_dir, checkout, commit) = self.clone_tag(url, tag)?;
+        let rel = path.trim_start_matches("./").trim_end_matches('/');
+        let files = read_files_dir(&checkout.join(rel)).map_err(|message| FetchError::Git {
+            url: url.to_owned(),
+            message: format!("{tag}:{rel}: {message}"),
+        })?;
+        Ok(FetchedFiles {
+            files,
+            location: format!("{url}@{tag} ({commit}):{rel}"),
+            commit: Some(commit).filter(|c| !c.is_empty()),
+        })
+    }
+}
+
+/// Fetched plain manifests (no chart) and where exactly they came from.
+#[derive(Debug, Clone)]
+pub struct FetchedFiles {
+    /// Path below the directory → bytes.
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub location: String,
+    /// The Git commit of the tag, when they came from Git.
+    pub commit: Option<String>,
+}
+
+/// Every regular file below `dir` (links followed as a checkout has them, `.git` left out),
+/// bounded as a chart is: the directory of a `manifests` component.
+pub fn read_files_dir(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    if !dir.is_dir() {
+        return Err(format!("{}: no such directory", dir.display()));
+    }
+    let mut files = BTreeMap::new();
+    let mut total = 0u64;
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !(e.depth() > 0 && e.file_name() == ".git"));
+    for entry in walker {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            return Err(format!("{}: not a regular file", entry.path().display()));
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        let bytes =
+            std::fs::read(entry.path()).map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        total += bytes.len() as u64;
+        if total > MAX_CHART_BYTES {
+            return Err(format!("larger than {} MiB", MAX_CHART_BYTES / 1024 / 1024));
+        }
+        files.insert(rel, bytes);
+    }
+    if files.is_empty() {
+        return Err(format!("{}: no files", dir.display()));
+    }
+    Ok(files)
+}
+
+/// The manifests of `component` in a local mirror: the folder `DIR/<component>/`, laid out as
+/// the directory Flux applies (what `haven plus vendor` writes there).
+pub fn manifests_from_mirror(mirror: &Path, component: &str) -> Result<FetchedFiles, FetchError> {
+    let folder = mirror.join(component);
+    let files = read_files_dir(&folder).map_err(|message| FetchError::Mirror {
+        path: folder.display().to_string(),
+        message,
+    })?;
+    Ok(FetchedFiles {
+        files,
+        location: folder.display().to_string(),
+        commit: None,
+    })
 }
 
 /// Rustls with ring as the process's provider, before any client asks for one (reqwest is built

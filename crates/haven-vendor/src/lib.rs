@@ -196,6 +196,27 @@ pub struct SourceRecord {
     pub path: Option<String>,
 }
 
+/// A component of plain manifests (the Gateway API CRDs): the directory a Flux Kustomization
+/// applies from a Git tag, vendored as `DIR/<component>/`, verified like a chart (its
+/// `contentDigest` is [`digest::files_digest`]).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VendoredManifests {
+    pub name: String,
+    /// The Git tag.
+    pub version: String,
+    pub source: SourceRecord,
+    pub fetched_from: String,
+    /// The commit of the tag, when fetched from Git.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    pub content_digest: String,
+    pub verified: Verification,
+    /// Path below the directory → bytes.
+    #[serde(skip)]
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
 /// A component with nothing to fetch (Flux, installed by `flux bootstrap`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Bootstrapped {
@@ -217,6 +238,9 @@ pub struct Skipped {
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub charts: Vec<VendoredChart>,
+    /// Plain manifests from Git tags (the Gateway API CRDs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manifests: Vec<VendoredManifests>,
     pub bootstrap: Vec<Bootstrapped>,
     pub skipped: Vec<Skipped>,
     /// Images of the tree's own workloads (not of a chart).
@@ -268,6 +292,7 @@ pub fn vendor(
     }
     let mut report = Report::default();
     let mut work = Vec::new();
+    let mut manifests = Vec::new();
     for t in targets {
         let c = &t.component;
         if opts.skip.contains(&c.name) {
@@ -290,24 +315,19 @@ pub fn vendor(
             });
             continue;
         }
-        // No chart: Flux applies a directory of the Git tag (the Gateway API CRDs). Listed with
-        // what bootstrap installs, since there is nothing to fetch as a chart either.
         if c.source.kind == SourceKind::Manifests {
-            report.bootstrap.push(Bootstrapped {
-                name: c.name.clone(),
-                version: t.version.clone(),
-                source: source_record(c),
-                note: format!(
-                    "plain manifests that Flux applies from {} at tag {}: nothing to fetch as a chart; air-gapped, mirror that Git repository and point infrastructure/{}/repository.yaml at the mirror",
-                    c.source.url, t.version, c.name
-                ),
-                images: c.images.clone(),
-            });
+            manifests.push(t);
             continue;
         }
         work.push(t);
     }
     let fetcher = Fetcher::new(opts.net.clone());
+    for t in manifests {
+        match vendor_manifests(t, opts, &fetcher) {
+            Ok(m) => report.manifests.push(m),
+            Err(e) => errors.push(e),
+        }
+    }
     let results: Mutex<Vec<(usize, Result<VendoredChart, VendorError>)>> = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     let threads = opts.parallel.clamp(1, 8).min(work.len().max(1));
@@ -467,6 +487,81 @@ fn vendor_one(t: &Target, opts: &Options, fetcher: &Fetcher) -> Result<VendoredC
         images,
         images_from: ImagesFrom::Values,
         images_note: None,
+        files: fetched.files,
+    })
+}
+
+/// Fetches and verifies the manifests directory of a `manifests` component: from the mirror's
+/// `DIR/<component>/` with `--from` (an air-gapped run never reaches out), else from a shallow
+/// clone of the pinned tag.
+#[expect(
+    clippy::result_large_err,
+    reason = "one result per component, and errors are matched by variant in tests and callers"
+)]
+fn vendor_manifests(
+    t: &Target,
+    opts: &Options,
+    fetcher: &Fetcher,
+) -> Result<VendoredManifests, VendorError> {
+    let c = &t.component;
+    let url = source_url(c, opts);
+    let expected = (t.version == c.version)
+        .then(|| c.content_digest.clone())
+        .flatten();
+    if expected.is_none() && !opts.allow_unverified && !opts.record_digests {
+        return Err(VendorError::Unverified {
+            component: c.name.clone(),
+            source_url: url,
+            version: t.version.clone(),
+            note: c.digest_note.clone(),
+        });
+    }
+    let path = c.source.path.as_deref().unwrap_or(".");
+    let fetched = match &opts.from {
+        Some(dir) => fetch::manifests_from_mirror(dir, &c.name).map_err(|error| match error {
+            FetchError::Mirror {
+                path: folder,
+                message,
+            } => FetchError::Mirror {
+                path: folder,
+                message: format!(
+                    "{message}: the mirror needs the directory {path} of {} at tag {} there",
+                    c.source.url, t.version
+                ),
+            },
+            other => other,
+        }),
+        None => fetcher.git_files(&c.source.url, &t.version, path),
+    }
+    .map_err(|error| VendorError::Fetch {
+        component: c.name.clone(),
+        source_url: url.clone(),
+        error,
+    })?;
+    let actual = digest::files_digest(&fetched.files);
+    let verified = match &expected {
+        Some(e) if !opts.record_digests => {
+            if *e != actual {
+                return Err(VendorError::DigestMismatch {
+                    component: c.name.clone(),
+                    source_url: fetched.location,
+                    expected: e.clone(),
+                    actual,
+                    note: c.digest_note.clone(),
+                });
+            }
+            Verification::Catalogue
+        }
+        _ => Verification::Unverified,
+    };
+    Ok(VendoredManifests {
+        name: c.name.clone(),
+        version: t.version.clone(),
+        source: source_record(c),
+        fetched_from: fetched.location,
+        commit: fetched.commit,
+        content_digest: actual,
+        verified,
         files: fetched.files,
     })
 }

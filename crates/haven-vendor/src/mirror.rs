@@ -146,10 +146,7 @@ pub fn apply(
             continue;
         }
         if c.source.kind == SourceKind::Manifests {
-            rendered.notes.push(format!(
-                "--mirror: {} is plain manifests from the Git repository {} (tag {}), not a chart: mirror that repository and point infrastructure/{}/repository.yaml at the mirror",
-                c.name, c.source.url, r.version, c.name
-            ));
+            manifests_from_mirror(rendered, r, registry)?;
             continue;
         }
         let dir = format!("infrastructure/{}", c.name);
@@ -222,6 +219,67 @@ pub fn apply(
     Ok(())
 }
 
+/// Where `render --mirror` expects a `manifests` component: an OCI artifact of the directory
+/// `haven plus vendor` wrote for it, as `flux push artifact` makes one.
+pub fn manifests_artifact(registry: &str, component: &str, version: &str) -> String {
+    format!(
+        "oci://{registry}/manifests/{component}:{}",
+        version.replace('+', "_")
+    )
+}
+
+/// A `manifests` component (plain manifests Flux applies from a Git tag) pointed at the mirror:
+/// its GitRepository becomes an OCIRepository of the artifact [`manifests_artifact`] names, and
+/// its Kustomization applies that artifact's root, which holds the directory the GitRepository
+/// would have given (`haven plus vendor` writes it; `flux push artifact` pushes it).
+fn manifests_from_mirror(
+    rendered: &mut Rendered,
+    r: &Resolved<'_>,
+    registry: &str,
+) -> Result<(), MirrorError> {
+    let c = r.component;
+    let dir = format!("infrastructure/{}", c.name);
+    let repo_path = std::path::PathBuf::from(format!("{dir}/repository.yaml"));
+    let apply_path = std::path::PathBuf::from(format!("{dir}/manifests.yaml"));
+    let (Some(_), Some(apply_text)) = (
+        rendered.files.get(&repo_path),
+        rendered.files.get(&apply_path),
+    ) else {
+        return Ok(());
+    };
+    let mut apply = single_doc(&apply_path, apply_text)?;
+    let artifact = manifests_artifact(registry, &c.name, &r.version);
+    let (url, tag) = artifact.rsplit_once(':').unwrap_or((&artifact, ""));
+    let repository = json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "OCIRepository",
+        "metadata": {"name": c.name, "namespace": r.namespace},
+        "spec": {
+            "interval": "12h",
+            "url": url,
+            "ref": {"tag": tag},
+        },
+    });
+    let Some(spec) = apply.get_mut("spec").and_then(Value::as_object_mut) else {
+        return Err(MirrorError::Unreadable {
+            file: apply_path.display().to_string(),
+            message: "a Kustomization without spec".into(),
+        });
+    };
+    spec.insert("path".into(), json!("./"));
+    spec.insert(
+        "sourceRef".into(),
+        json!({"kind": "OCIRepository", "name": c.name}),
+    );
+    rendered.files.insert(repo_path, yaml_stream(&[repository]));
+    rendered.files.insert(apply_path, yaml_stream(&[apply]));
+    rendered.notes.push(format!(
+        "--mirror: {} (plain manifests of {} at {}) comes from {artifact}: push the directory `haven plus vendor` wrote for it with `flux push artifact {artifact} --path <vendor dir>/{} --source {} --revision {}`",
+        c.name, c.source.url, r.version, c.name, c.source.url, r.version
+    ));
+    Ok(())
+}
+
 /// Kustomize `images` entries moving each image to the mirror, under every name a chart may
 /// write it with.
 fn kustomize_images(images: &[String], registry: &str) -> Vec<Value> {
@@ -286,6 +344,47 @@ mod tests {
         ] {
             assert!(registry(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The gateway-api component (plain manifests from a Git tag) comes from the OCI artifact
+    /// of the directory `vendor` wrote: its GitRepository becomes an OCIRepository, its
+    /// Kustomization applies the artifact's root (still waiting, still never pruning), and a
+    /// note gives the `flux push artifact` command.
+    #[test]
+    fn manifests_come_from_the_mirror_artifact() {
+        let cat = Catalogue::builtin().unwrap();
+        let mut config = PlatformConfig::new("c", "example.nl", Provider::Generic);
+        config.capabilities.ingress.implementation =
+            haven_platform::config::IngressImplementation::Traefik;
+        let resolved = haven_platform::catalogue::resolve(&cat, &config);
+        let mut rendered = haven_platform::render(&config, &cat);
+        apply(&mut rendered, &resolved, "registry.internal:5000", None).unwrap();
+        let doc = |p: &str| -> Value {
+            let path = std::path::PathBuf::from(p);
+            single_doc(&path, &rendered.files[&path]).unwrap()
+        };
+        let repo = doc("infrastructure/gateway-api/repository.yaml");
+        assert_eq!(repo["kind"], "OCIRepository");
+        assert_eq!(
+            repo["spec"]["url"],
+            "oci://registry.internal:5000/manifests/gateway-api"
+        );
+        assert_eq!(repo["spec"]["ref"]["tag"], "v1.4.1");
+        let apply = doc("infrastructure/gateway-api/manifests.yaml");
+        assert_eq!(
+            apply["spec"]["sourceRef"],
+            json!({"kind": "OCIRepository", "name": "gateway-api"})
+        );
+        assert_eq!(apply["spec"]["path"], "./");
+        assert_eq!(apply["spec"]["prune"], false);
+        assert_eq!(apply["spec"]["wait"], true);
+        assert!(
+            rendered.notes.iter().any(|n| n.contains(
+                "flux push artifact oci://registry.internal:5000/manifests/gateway-api:v1.4.1 --path <vendor dir>/gateway-api"
+            )),
+            "{:#?}",
+            rendered.notes
+        );
     }
 
     /// Every chart source and every listed image of the rendered platform points at the mirror;

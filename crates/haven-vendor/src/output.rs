@@ -123,6 +123,26 @@ pub fn write_charts(root: &Path, report: &Report) -> Result<(), OutputError> {
             std::fs::write(&path, bytes).map_err(io(&path))?;
         }
     }
+    // Paths of manifests come from a walk of a directory or a checkout: relative, made of
+    // normal components; checked again so nothing is written outside `root`.
+    for m in &report.manifests {
+        let base = root.join(&m.name);
+        for (rel, bytes) in &m.files {
+            if !Path::new(rel)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+            {
+                return Err(io(&base)(std::io::Error::other(format!(
+                    "{rel}: not a plain relative path"
+                ))));
+            }
+            let path = base.join(rel);
+            if let Some(p) = path.parent() {
+                std::fs::create_dir_all(p).map_err(io(p))?;
+            }
+            std::fs::write(&path, bytes).map_err(io(&path))?;
+        }
+    }
     Ok(())
 }
 

@@ -108,7 +108,16 @@ fn digest_of(tgz: &[u8]) -> String {
 #[test]
 #[ignore = "needs ../shared/charts (cargo test -- --include-ignored)"]
 fn the_shared_mirror_vendors_verified() {
-    let mirror = haven_test_support::shared_path("charts");
+    let shared = haven_test_support::shared_path("charts");
+    // ../shared/charts holds charts only: the test mirror adds the gateway-api component's
+    // directory (the tag's config/crd/standard, as committed in xtask/crd-sources).
+    let mirror_dir = tempfile::tempdir().unwrap();
+    let mirror = mirror_dir.path().to_path_buf();
+    for entry in std::fs::read_dir(&shared).unwrap() {
+        let entry = entry.unwrap();
+        std::os::unix::fs::symlink(entry.path(), mirror.join(entry.file_name())).unwrap();
+    }
+    gateway_api_dir(&mirror.join("gateway-api"));
     let cat = catalogue();
     let targets: Vec<Target> = cat.components.iter().map(target).collect();
     let opts = Options {
@@ -137,14 +146,16 @@ fn the_shared_mirror_vendors_verified() {
                 let b = report.bootstrap.iter().find(|b| b.name == "flux").unwrap();
                 assert!(b.images.iter().any(|i| i.contains("source-controller")));
             }
-            // Plain manifests from a Git tag: nothing to fetch as a chart, listed with a note.
+            // Plain manifests from a Git tag: vendored as the directory Flux applies, verified.
             "gateway-api" => {
-                let b = report
-                    .bootstrap
+                let m = report
+                    .manifests
                     .iter()
-                    .find(|b| b.name == "gateway-api")
+                    .find(|m| m.name == "gateway-api")
                     .unwrap();
-                assert!(b.note.contains("nothing to fetch as a chart"), "{}", b.note);
+                assert_eq!(m.verified, Verification::Catalogue);
+                assert_eq!(Some(&m.content_digest), c.content_digest.as_ref());
+                assert_eq!(m.files.len(), 6);
                 assert!(!by_name.contains_key("gateway-api"));
             }
             "haven-admission" => {
@@ -191,6 +202,10 @@ fn the_shared_mirror_vendors_verified() {
     assert!(dir.join("cert-manager/Chart.yaml").is_file());
     assert!(dir.join("zitadel/charts/postgresql/Chart.yaml").is_file());
     assert!(dir.join("haven-admission/templates").is_dir());
+    assert!(
+        dir.join("gateway-api/gateway.networking.k8s.io_httproutes.yaml")
+            .is_file()
+    );
     // What was written is what was verified: reading it back gives the same digests.
     let again = haven_vendor::vendor(
         &targets,
@@ -204,6 +219,7 @@ fn the_shared_mirror_vendors_verified() {
     for (a, b) in report.charts.iter().zip(&again.charts) {
         assert_eq!(a.content_digest, b.content_digest, "{}", a.name);
     }
+    assert_eq!(again.manifests[0].verified, Verification::Catalogue);
 
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("haven-vendor.json")).unwrap())
@@ -683,5 +699,138 @@ fn git_source_by_tag() {
         matches!(&errors[0], VendorError::Fetch { component, error: FetchError::Git { .. }, .. } if component == "app"),
         "{}",
         errors[0]
+    );
+}
+
+/// The gateway-api component's directory as the pinned tag has it: the six standard-channel
+/// CRD files of `xtask/crd-sources/gateway-api/` (byte-identical to the tag's
+/// `config/crd/standard/`), without that folder's LICENSE and SOURCES.md.
+fn gateway_api_dir(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/crd-sources/gateway-api");
+    std::fs::create_dir_all(to).unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("gateway.networking.k8s.io_") && name.ends_with(".yaml") {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+            n += 1;
+        }
+    }
+    assert_eq!(n, 6);
+}
+
+/// The gateway-api component (plain manifests that Flux applies from a Git tag, no chart) is
+/// vendored without a mirror from a shallow clone of its pinned tag (a local repository laid
+/// out like kubernetes-sigs/gateway-api, no network): only the directory Flux applies, verified
+/// against the catalogue's digest, the commit named. A changed file is a digest mismatch naming
+/// the component; with `--from`, a mirror without the directory is an error saying what the
+/// mirror needs, and never a fetch from the network.
+#[test]
+#[ignore = "needs git (cargo test -- --include-ignored)"]
+fn gateway_api_manifests_from_the_git_tag() {
+    haven_test_support::require_command("git", &["--version"], "git (apt-get install git)");
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("gateway-api");
+    gateway_api_dir(&repo.join("config/crd/standard"));
+    std::fs::create_dir_all(repo.join("config/crd/experimental")).unwrap();
+    std::fs::write(repo.join("config/crd/experimental/x.yaml"), "kind: X\n").unwrap();
+    std::fs::write(repo.join("README.md"), "gateway-api\n").unwrap();
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    };
+    let cat = catalogue();
+    let mut c = cat.get("gateway-api").unwrap().clone();
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "release"]);
+    git(&["tag", &c.version]);
+    let commit = git(&["rev-parse", "HEAD"]);
+    c.source.url = format!("file://{}", repo.display());
+    let run = |c: &Component, from: Option<std::path::PathBuf>| {
+        haven_vendor::vendor(
+            &[target(c)],
+            &names(),
+            &Options {
+                net: net(),
+                from,
+                ..Options::default()
+            },
+        )
+    };
+    let report = run(&c, None).unwrap_or_else(|e| panic!("{}", e[0]));
+    assert!(report.charts.is_empty());
+    let m = &report.manifests[0];
+    assert_eq!(m.verified, Verification::Catalogue);
+    assert_eq!(Some(&m.content_digest), c.content_digest.as_ref());
+    assert_eq!(m.commit.as_deref(), Some(commit.as_str()));
+    let files: Vec<&str> = m.files.keys().map(String::as_str).collect();
+    assert_eq!(files.len(), 6, "only config/crd/standard: {files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("gateway.networking.k8s.io_"))
+    );
+
+    let out = tmp.path().join("vendor");
+    haven_vendor::output::write(&out, "t", &report).unwrap();
+    assert!(
+        out.join("gateway-api/gateway.networking.k8s.io_gateways.yaml")
+            .is_file()
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("haven-vendor.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["manifests"][0]["name"], "gateway-api");
+    assert_eq!(meta["manifests"][0]["commit"], commit.as_str());
+    // What was written verifies as a mirror.
+    let again = run(&c, Some(out.clone())).unwrap_or_else(|e| panic!("{}", e[0]));
+    assert_eq!(again.manifests[0].verified, Verification::Catalogue);
+
+    // A changed file at the tag: refused, naming the component.
+    std::fs::write(
+        repo.join("config/crd/standard/gateway.networking.k8s.io_gateways.yaml"),
+        "changed\n",
+    )
+    .unwrap();
+    git(&["commit", "-qam", "changed"]);
+    git(&["tag", "-f", &c.version]);
+    let errors = run(&c, None).unwrap_err();
+    assert!(
+        matches!(&errors[0], VendorError::DigestMismatch { component, .. } if component == "gateway-api"),
+        "{}",
+        errors[0]
+    );
+
+    // A mirror without the directory: an error saying what it needs.
+    let empty = tempfile::tempdir().unwrap();
+    let errors = run(&c, Some(empty.path().to_path_buf())).unwrap_err();
+    let message = errors[0].to_string();
+    assert!(
+        matches!(&errors[0], VendorError::Fetch { component, error: FetchError::Mirror { .. }, .. } if component == "gateway-api"),
+        "{message}"
+    );
+    assert!(
+        message.contains("the mirror needs the directory ./config/crd/standard of"),
+        "{message}"
     );
 }
