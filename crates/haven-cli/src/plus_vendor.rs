@@ -208,6 +208,7 @@ fn rendered_images(
         out
     };
     let mut warnings = Vec::new();
+    let mut unselected = Vec::new();
     // Helm missing or broken: one warning, not one per chart.
     let failed: Vec<&str> = platform
         .releases
@@ -266,7 +267,14 @@ fn rendered_images(
             }
             Some(Outcome::NotVerified(why)) => why.clone(),
             Some(Outcome::Failed(why)) => format!("Helm could not render it: {why}"),
-            None => "the config does not select it (no HelmRelease in the tree)".to_owned(),
+            None => {
+                // `--all-components`: listed once below, not a warning each.
+                let why = "the config does not select it (no HelmRelease in the tree)";
+                unselected.push(c.name.clone());
+                c.images_from = ImagesFrom::Values;
+                c.images_note = Some(why.to_owned());
+                continue;
+            }
         };
         warnings.push(format!(
             "{}: images.txt lists the images its values name, not those of its rendered manifests: {why}",
@@ -274,6 +282,13 @@ fn rendered_images(
         ));
         c.images_from = ImagesFrom::Values;
         c.images_note = Some(why);
+    }
+    if !unselected.is_empty() {
+        warnings.push(format!(
+            "images.txt lists the images the values of {} name: the config does not select {} (no HelmRelease to render)",
+            unselected.join(", "),
+            if unselected.len() == 1 { "it" } else { "them" }
+        ));
     }
     report.tree_images = of("tree");
     Ok(warnings)

@@ -182,7 +182,18 @@ fn fill(root: &Path, platform: &str, report: &Report) -> Result<(), OutputError>
             license: c.license.clone(),
         })
         .collect();
-    let sbom = crate::sbom::sbom_json(platform, &charts, &images)?;
+    let manifests: Vec<crate::sbom::ManifestsEntry> = report
+        .manifests
+        .iter()
+        .map(|m| crate::sbom::ManifestsEntry {
+            component: m.name.clone(),
+            version: m.version.clone(),
+            source: m.source.url.clone(),
+            content_digest: m.content_digest.clone(),
+            commit: m.commit.clone(),
+        })
+        .collect();
+    let sbom = crate::sbom::sbom_json(platform, &charts, &manifests, &images)?;
     let path = root.join(SBOM_FILE);
     std::fs::write(&path, sbom).map_err(io(&path))?;
     Ok(())

@@ -38,6 +38,18 @@ pub struct ChartEntry {
     pub license: Option<String>,
 }
 
+/// A directory of plain manifests in the SBOM (the Gateway API CRDs at a Git tag).
+#[derive(Debug, Clone)]
+pub struct ManifestsEntry {
+    pub component: String,
+    /// The Git tag.
+    pub version: String,
+    /// The Git repository.
+    pub source: String,
+    pub content_digest: String,
+    pub commit: Option<String>,
+}
+
 /// Why the SBOM could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum SbomError {
@@ -51,9 +63,52 @@ pub enum SbomError {
 pub fn sbom_json(
     platform: &str,
     charts: &[ChartEntry],
+    manifests: &[ManifestsEntry],
     images: &[ImageRef],
 ) -> Result<String, SbomError> {
     let mut components = Vec::new();
+    for m in manifests {
+        let mut comp = Component::new(
+            Classification::Data,
+            &m.component,
+            &m.version,
+            Some(format!("manifests:{}", m.component)),
+        );
+        // `pkg:github/<owner>/<repo>@<tag>` where the source is a GitHub repository.
+        comp.purl = m
+            .source
+            .strip_prefix("https://github.com/")
+            .map(|p| p.trim_end_matches(".git").trim_end_matches('/'))
+            .and_then(|p| p.split_once('/'))
+            .and_then(|(owner, repo)| {
+                // The owner is the purl's namespace, which `Purl::new` (name only) would escape.
+                let base = Purl::new("github", repo, &m.version).ok()?;
+                let owner: String =
+                    url::form_urlencoded::byte_serialize(owner.as_bytes()).collect();
+                base.to_string()
+                    .replacen("pkg:github/", &format!("pkg:github/{owner}/"), 1)
+                    .parse()
+                    .ok()
+            });
+        if url::Url::parse(&m.source).is_ok() {
+            comp.external_references = Some(ExternalReferences(vec![ExternalReference {
+                external_reference_type: ExternalReferenceType::Vcs,
+                url: cyclonedx_bom::models::external_reference::Uri::Url(Uri::new(&m.source)),
+                comment: None,
+                hashes: None,
+            }]));
+        }
+        let mut props = vec![
+            property("haven:component", &m.component),
+            property("haven:contentDigest", &m.content_digest),
+            property("haven:kind", "manifests"),
+        ];
+        if let Some(commit) = &m.commit {
+            props.push(property("haven:commit", commit));
+        }
+        comp.properties = Some(Properties(props));
+        components.push(comp);
+    }
     for c in charts {
         let mut comp = Component::new(
             Classification::Application,
@@ -156,6 +211,9 @@ pub fn sbom_json(
     seed.update(platform.as_bytes());
     for c in charts {
         seed.update(format!("\n{} {} {}", c.component, c.version, c.content_digest).as_bytes());
+    }
+    for m in manifests {
+        seed.update(format!("\n{} {} {}", m.component, m.version, m.content_digest).as_bytes());
     }
     for i in images {
         seed.update(format!("\n{i}").as_bytes());

@@ -270,6 +270,16 @@ fn the_shared_mirror_vendors_verified() {
         .count();
     assert_eq!(charts, report.charts.len());
     assert_eq!(containers, lines.len());
+    // The Gateway API CRDs are in it too, as data from their Git tag.
+    let gateway = components
+        .iter()
+        .find(|c| c["bom-ref"] == "manifests:gateway-api")
+        .unwrap();
+    assert_eq!(gateway["type"], "data");
+    assert_eq!(
+        gateway["purl"],
+        "pkg:github/kubernetes-sigs/gateway-api@v1.4.1"
+    );
     // The same platform vendored twice gives the same SBOM (no timestamp, serial from content).
     let dir2 = out.path().join("vendor2");
     haven_vendor::output::write(&dir2, "test", &report).unwrap();
