@@ -658,6 +658,51 @@ pub fn images(platform: &RenderedPlatform) -> Vec<ImageRef> {
 mod tests {
     use super::*;
 
+    /// The image inventory (images.txt, the report's `images`) has every container of every
+    /// workload: init, regular and ephemeral ones, each image once with its components, and
+    /// the tag and digest split as pinned.
+    #[test]
+    fn images_lists_init_regular_and_ephemeral_containers() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      initContainers:\n      - {name: i, image: 'busybox:1.36'}\n      containers:\n      - {name: c, image: 'quay.io/x/app:v1@sha256:0123456789012345678901234567890123456789012345678901234567890123'}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: 'quay.io/x/app:v1@sha256:0123456789012345678901234567890123456789012345678901234567890123'}\n  ephemeralContainers:\n  - {name: e, image: 'registry.k8s.io/debug:2'}\n";
+        let objects = load_objects(Origin::File("x.yaml"), text).objects;
+        let release = Release {
+            component: "app".into(),
+            helm_release: objects[0].clone(),
+            release_name: "app".into(),
+            namespace: "app".into(),
+            chart: None,
+            loaded: None,
+            values: Value::Null,
+            crd_policy: CrdPolicy::Create,
+            outcome: Outcome::Rendered(objects),
+            job: None,
+            text: None,
+            lines_note: None,
+        };
+        let platform = RenderedPlatform {
+            releases: vec![release],
+            ..RenderedPlatform::default()
+        };
+        let images = images(&platform);
+        let listed: Vec<(&str, Option<&str>, Option<&str>)> = images
+            .iter()
+            .map(|i| (i.image.as_str(), i.tag.as_deref(), i.digest.as_deref()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("busybox:1.36", Some("1.36"), None),
+                (
+                    "quay.io/x/app:v1@sha256:0123456789012345678901234567890123456789012345678901234567890123",
+                    Some("v1"),
+                    Some("sha256:0123456789012345678901234567890123456789012345678901234567890123")
+                ),
+                ("registry.k8s.io/debug:2", Some("2"), None),
+            ]
+        );
+        assert!(images.iter().all(|i| i.components.contains("app")));
+    }
+
     #[test]
     fn every_document_gets_its_source() {
         let helm = "---\n# Source: c/crds/a.yaml\n---\nkind: A\n---\nkind: B\n---\n# Source: c/templates/x.yaml\nkind: X\n";
