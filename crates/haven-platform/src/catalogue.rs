@@ -101,6 +101,11 @@ pub struct Component {
     /// `${rwxStorageClass}`, `${serviceType}`, `${dnsProvider}` are substituted.
     #[serde(default)]
     pub values: Map<String, Value>,
+    /// Objects the component makes while it runs, which no template of its chart holds (the
+    /// Secrets a certgen Job writes), as `Kind/name` in the component's namespace:
+    /// `plus.proofs.references` counts them as made.
+    #[serde(default)]
+    pub made_at_runtime: Vec<String>,
     /// Problems `validate --charts` finds in this component that are upstream's to fix: each
     /// with its check and the reason, shown with every problem it waives.
     #[serde(default)]

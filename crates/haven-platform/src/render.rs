@@ -976,11 +976,7 @@ impl<'a> Renderer<'a> {
             };
             if let Some(ns) = self.ns_of(component).map(str::to_owned) {
                 let domain = &self.config.cluster.domain;
-                let mut gw_meta = json!({"name": "platform", "namespace": ns});
-                if caps.certificates.enabled {
-                    gw_meta["annotations"] =
-                        json!({"cert-manager.io/cluster-issuer": "letsencrypt-production"});
-                }
+                let gw_meta = json!({"name": "platform", "namespace": ns});
                 let docs = [
                     json!({
                         "apiVersion": "gateway.networking.k8s.io/v1",
@@ -1012,7 +1008,34 @@ impl<'a> Renderer<'a> {
                     extra.push("cert-manager");
                 }
                 let mut all = docs.to_vec();
-                all.extend(self.routes(&ns));
+                let routes = self.routes(&ns);
+                // The listener's certificate names the platform's own hosts, which HTTP-01
+                // proves through the Gateway's HTTP listener on every provider. Not the
+                // listener's wildcard through gateway-shim: Let's Encrypt issues a wildcard
+                // through DNS-01 only, which needs the DNS provider's settings and credentials
+                // wired into cert-manager (`haven plus validate` proves it, plus.proofs.certificates).
+                let hosts: Vec<Value> = routes
+                    .iter()
+                    .flat_map(|r| {
+                        r["spec"]["hostnames"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                if caps.certificates.enabled && !hosts.is_empty() {
+                    all.push(json!({
+                        "apiVersion": "cert-manager.io/v1",
+                        "kind": "Certificate",
+                        "metadata": {"name": "platform-tls", "namespace": ns},
+                        "spec": {
+                            "secretName": "platform-tls",
+                            "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt-production"},
+                            "dnsNames": hosts,
+                        },
+                    }));
+                }
+                all.extend(routes);
                 self.config_unit(component, "gateway.yaml", &all, &extra);
             }
         }
@@ -1053,7 +1076,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// HTTPRoutes for the platform's user-facing services: `<service>.<domain>` through the
-    /// platform Gateway, which ExternalDNS publishes and cert-manager's wildcard covers.
+    /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
     fn routes(&self, gateway_ns: &str) -> Vec<Value> {
         const UIS: &[(&str, &str, &str, u16)] = &[
             ("grafana", "grafana", "grafana", 80),

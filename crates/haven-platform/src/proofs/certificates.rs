@@ -270,8 +270,8 @@ fn hostname_admits(listener: Option<&str>, name: &str) -> bool {
 }
 
 /// Runs the check on the landscape.
-pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Problem> {
-    let inv = Inventory::of(landscape);
+pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
+    let inv = Inventory::of(landscape, catalogue);
     let crns = cluster_resource_namespace(landscape);
     let mut out = Vec::new();
     let err =

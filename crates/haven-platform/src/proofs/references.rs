@@ -22,7 +22,8 @@
 //! Ingress carrying cert-manager's shim annotations (the Secrets their TLS entries name), a
 //! CloudNativePG `Cluster` (`<name>-app`, `-superuser`, `-ca`, `-server`, `-replication`; the
 //! Services `<name>-rw`, `-ro`, `-r`), `flux bootstrap` (the `flux-system` GitRepository's
-//! Secret), and the cluster itself: every namespace's `default` ServiceAccount and
+//! Secret), a component while it runs as its catalogue entry declares (`madeAtRuntime`: the
+//! Secret Envoy Gateway's certgen Job writes), and the cluster itself: every namespace's `default` ServiceAccount and
 //! `kube-root-ca.crt` ConfigMap, and the StorageClasses the platform-info ConfigMap
 //! (`kube-public/haven-plus`, written by `haven plus render` from the provider) says the
 //! provider offers. A reference into a namespace the platform does not create (`kube-system`,
@@ -157,7 +158,8 @@ pub(crate) enum Source<'a> {
     Object(Placed<'a>),
     /// Something in the landscape makes it (`by` names it), at `path` of that object.
     Produced { by: Placed<'a>, path: String },
-    /// The cluster or `flux bootstrap` makes it (the module doc lists what).
+    /// The cluster, `flux bootstrap` or a component while it runs (the catalogue's
+    /// `madeAtRuntime`) makes it (the module doc lists what).
     Cluster,
 }
 
@@ -222,7 +224,7 @@ fn is(o: &Object, group: &str, kind: &str) -> bool {
 }
 
 impl<'a> Inventory<'a> {
-    pub(crate) fn of(landscape: &Landscape<'a>) -> Self {
+    pub(crate) fn of(landscape: &Landscape<'a>, catalogue: &crate::Catalogue) -> Self {
         let mut found: BTreeMap<Target, Source<'a>> = BTreeMap::new();
         let mut namespaces = BTreeSet::new();
         let mut storage_classes = Vec::new();
@@ -361,6 +363,24 @@ impl<'a> Inventory<'a> {
             found
                 .entry(Target::new(Kind::StorageClass, "", &sc))
                 .or_insert(Source::Cluster);
+        }
+        // What the catalogue says a component makes while it runs, in its release's namespace.
+        for p in landscape.of_kind("helm.toolkit.fluxcd.io", "HelmRelease") {
+            let o = p.object;
+            let Some(c) = catalogue.get(&o.name) else {
+                continue;
+            };
+            let target = str_at(&o.value, "spec.targetNamespace").unwrap_or(ns_of(o));
+            for made in &c.made_at_runtime {
+                let Some((kind, name)) = made.split_once('/') else {
+                    continue;
+                };
+                if let Some(kind) = Kind::ALL.into_iter().find(|k| k.name() == kind) {
+                    found
+                        .entry(Target::new(kind, target, name))
+                        .or_insert(Source::Cluster);
+                }
+            }
         }
         let mut unseen_in: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();
         let mut unseen_values: BTreeMap<String, Vec<&'a Value>> = BTreeMap::new();
@@ -914,8 +934,8 @@ pub(crate) fn few(names: &[&str]) -> String {
 }
 
 /// Runs the check on the landscape.
-pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Problem> {
-    let inv = Inventory::of(landscape);
+pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
+    let inv = Inventory::of(landscape, catalogue);
     let crns = super::certificates::cluster_resource_namespace(landscape);
     let mut refs = Vec::new();
     for &p in &landscape.objects {
