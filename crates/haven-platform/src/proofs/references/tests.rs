@@ -1,1 +1,362 @@
 use super::*;
+use haven_model::{Origin, load_objects};
+
+fn objects(text: &str) -> Vec<Object> {
+    let out = load_objects(Origin::File("t.yaml"), text);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    out.objects
+}
+
+/// Every object seen (as with `--charts` and every chart rendered).
+fn seen(objects: &[Object]) -> Landscape<'_> {
+    Landscape {
+        objects: objects
+            .iter()
+            .map(|object| Placed {
+                object,
+                component: "",
+            })
+            .collect(),
+        unseen: BTreeSet::new(),
+    }
+}
+
+fn run(l: &Landscape<'_>) -> Vec<Problem> {
+    prove(l, &crate::Catalogue::builtin().unwrap())
+}
+
+fn errors(ps: &[Problem]) -> Vec<&Problem> {
+    ps.iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect()
+}
+
+fn warnings(ps: &[Problem]) -> Vec<&Problem> {
+    ps.iter()
+        .filter(|p| p.severity == Severity::Warning)
+        .collect()
+}
+
+const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n---\n";
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web:1.0
+        env:
+        - name: PASSWORD
+          valueFrom:
+            secretKeyRef: {name: db-creds, key: password}
+";
+
+const DB_CREDS: &str = "---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: db-creds, namespace: app}
+spec:
+  secretStoreRef: {kind: ClusterSecretStore, name: vault}
+  target: {name: db-creds}
+---
+apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: vault}
+spec: {provider: {fake: {data: []}}}
+";
+
+#[test]
+fn a_missing_referenced_secret_is_an_error_naming_referrer_field_and_secret() {
+    let objs = objects(&format!("{NS}{WEB}"));
+    let ps = run(&seen(&objs));
+    let errs = errors(&ps);
+    assert_eq!(errs.len(), 1, "{ps:#?}");
+    let e = errs[0];
+    assert_eq!(e.check, Check::References);
+    assert_eq!(e.object, "Deployment/app/web");
+    assert_eq!(
+        e.path,
+        "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name"
+    );
+    assert!(e.message.contains("Secret app/db-creds"), "{}", e.message);
+    assert_eq!(e.line, 17, "the line of the secretKeyRef name");
+}
+
+#[test]
+fn a_secret_an_external_secret_makes_is_there_and_consumed() {
+    let objs = objects(&format!("{NS}{WEB}{DB_CREDS}"));
+    let ps = run(&seen(&objs));
+    assert!(ps.is_empty(), "{ps:#?}");
+}
+
+#[test]
+fn an_unconsumed_external_secret_is_a_warning() {
+    let objs = objects(&format!("{NS}{DB_CREDS}"));
+    let ps = run(&seen(&objs));
+    assert!(errors(&ps).is_empty(), "{ps:#?}");
+    let w = warnings(&ps);
+    assert_eq!(w.len(), 1, "{ps:#?}");
+    assert_eq!(w[0].object, "ExternalSecret/app/db-creds");
+    assert_eq!(w[0].path, "spec.target.name");
+    assert!(
+        w[0].message.contains("Secret app/db-creds") && w[0].message.contains("consumes"),
+        "{}",
+        w[0].message
+    );
+    // A chart's values naming it (`existingSecret: db-creds`) consume it.
+    let with_values = format!(
+        "{NS}{DB_CREDS}---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: web, namespace: app}}\nspec:\n  values: {{auth: {{existingSecret: db-creds}}}}\n"
+    );
+    let objs = objects(&with_values);
+    assert!(run(&seen(&objs)).is_empty());
+}
+
+#[test]
+fn optional_references_are_not_judged() {
+    let text = format!("{NS}{WEB}").replace(
+        "{name: db-creds, key: password}",
+        "{name: db-creds, key: password, optional: true}",
+    );
+    let objs = objects(&text);
+    assert!(run(&seen(&objs)).is_empty());
+}
+
+#[test]
+fn a_missing_secret_store_and_a_missing_backend_service_are_errors() {
+    let text = format!(
+        "{NS}{DB_CREDS}{WEB}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: web, namespace: app}}
+spec:
+  parentRefs: [{{name: platform, namespace: gw}}]
+  rules:
+  - backendRefs: [{{name: web, port: 80}}]
+"
+    )
+    .replace("metadata: {name: vault}", "metadata: {name: openbao}");
+    let objs = objects(&text);
+    let ps = run(&seen(&objs));
+    let msgs: Vec<String> = errors(&ps)
+        .iter()
+        .map(|p| format!("{} {} {}", p.object, p.path, p.message))
+        .collect();
+    assert!(
+        msgs.iter().any(
+            |m| m.starts_with("ExternalSecret/app/db-creds spec.secretStoreRef")
+                && m.contains("ClusterSecretStore vault")
+        ),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter().any(
+            |m| m.starts_with("HTTPRoute/app/web spec.rules[0].backendRefs[0]")
+                && m.contains("Service app/web")
+        ),
+        "{msgs:#?}"
+    );
+    // The Gateway's namespace is not the platform's: the cluster's own, not judged.
+    assert!(!msgs.iter().any(|m| m.contains("Gateway gw/")), "{msgs:#?}");
+}
+
+#[test]
+fn generated_objects_count_as_made() {
+    // CloudNativePG's `<cluster>-app` Secret and `-rw` Service; a Certificate's Secret;
+    // gateway-shim's Secret for an annotated Gateway; the provider's StorageClass.
+    let text = format!(
+        "{NS}apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {{name: db, namespace: app}}
+spec:
+  instances: 1
+  storage: {{size: 1Gi, storageClass: fast}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: haven-plus, namespace: kube-public}}
+data: {{storageClass: fast, rwxStorageClass: shared}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: app}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web:1.0
+        envFrom: [{{secretRef: {{name: db-app}}}}]
+      volumes:
+      - name: tls
+        secret: {{secretName: web-tls}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {{name: web, namespace: app}}
+spec: {{secretName: web-tls, issuerRef: {{kind: ClusterIssuer, name: ca}}, dnsNames: [web.example.nl]}}
+---
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {{name: ca}}
+spec: {{selfSigned: {{}}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: platform}}
+spec: {{controllerName: example.com/gw}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: gw
+  namespace: app
+  annotations: {{cert-manager.io/cluster-issuer: ca}}
+spec:
+  gatewayClassName: platform
+  listeners:
+  - name: https
+    port: 443
+    protocol: HTTPS
+    hostname: web.example.nl
+    tls: {{certificateRefs: [{{name: gw-tls}}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: web, namespace: app}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+  - backendRefs: [{{name: db-rw, port: 5432}}]
+"
+    );
+    let objs = objects(&text);
+    let ps = run(&seen(&objs));
+    assert!(ps.is_empty(), "{ps:#?}");
+    // Without the platform-info ConfigMap the StorageClass is nobody's.
+    let objs: Vec<Object> = objs
+        .into_iter()
+        .filter(|o| o.name != "haven-plus")
+        .collect();
+    let ps = run(&seen(&objs));
+    assert_eq!(errors(&ps).len(), 1, "{ps:#?}");
+    assert!(errors(&ps)[0].message.contains("StorageClass fast"));
+}
+
+#[test]
+fn what_an_unseen_chart_may_make_is_not_guessed() {
+    // Tree-only: the HelmRelease's chart installs into `app` and is not rendered.
+    let hr = "---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: web, namespace: app}
+spec:
+  chart: {spec: {chart: web, sourceRef: {kind: HelmRepository, name: web}}}
+  valuesFrom:
+  - {kind: Secret, name: web-values}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: app}
+spec: {storageClassName: fancy, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+";
+    let objs = objects(&format!("{NS}{WEB}{hr}"));
+    let l = Landscape::of_tree(&objs);
+    let ps = run(&l);
+    // The Deployment's Secret: the chart in `app` may make it, not judged.
+    assert!(
+        !ps.iter().any(|p| p.object == "Deployment/app/web"),
+        "{ps:#?}"
+    );
+    // valuesFrom is read before the chart exists: its own chart cannot make it.
+    let errs = errors(&ps);
+    assert_eq!(errs.len(), 1, "{ps:#?}");
+    assert_eq!(errs[0].object, "HelmRelease/app/web");
+    assert_eq!(errs[0].path, "spec.valuesFrom[0]");
+    // A cluster-scoped object: not proved while a chart is unseen.
+    let w = warnings(&ps);
+    assert_eq!(w.len(), 1, "{ps:#?}");
+    assert!(
+        w[0].message.starts_with("not proved") && w[0].message.contains("StorageClass fancy"),
+        "{}",
+        w[0].message
+    );
+}
+
+#[test]
+fn objects_the_catalogue_says_a_component_makes_at_runtime_are_there() {
+    let text = "apiVersion: v1
+kind: Namespace
+metadata: {name: envoy-gateway-system}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
+spec: {chartRef: {kind: OCIRepository, name: envoy-gateway}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
+spec:
+  template:
+    spec:
+      containers: [{name: c, image: eg:1.0}]
+      volumes:
+      - name: certs
+        secret: {secretName: envoy-gateway}
+";
+    let objs = objects(text);
+    assert!(run(&seen(&objs)).is_empty());
+    let other = text.replace("secretName: envoy-gateway}", "secretName: other}");
+    let objs = objects(&other);
+    assert_eq!(errors(&run(&seen(&objs))).len(), 1);
+}
+
+#[test]
+fn pod_spec_references_of_every_kind_are_read() {
+    let text = format!(
+        "{NS}apiVersion: batch/v1
+kind: CronJob
+metadata: {{name: job, namespace: app}}
+spec:
+  schedule: '* * * * *'
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          serviceAccountName: runner
+          imagePullSecrets: [{{name: pull}}]
+          containers:
+          - name: c
+            image: c:1.0
+            envFrom: [{{configMapRef: {{name: settings}}}}]
+          volumes:
+          - name: a
+            configMap: {{name: files}}
+          - name: b
+            persistentVolumeClaim: {{claimName: data}}
+          - name: c
+            projected: {{sources: [{{secret: {{name: proj}}}}]}}
+"
+    );
+    let objs = objects(&text);
+    let ps = run(&seen(&objs));
+    let mut got: Vec<String> = errors(&ps)
+        .iter()
+        .map(|p| p.message.split(", which").next().unwrap().to_owned())
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "refers to ConfigMap app/files",
+            "refers to ConfigMap app/settings",
+            "refers to PersistentVolumeClaim app/data",
+            "refers to Secret app/proj",
+            "refers to Secret app/pull",
+            "refers to ServiceAccount app/runner",
+        ]
+    );
+}
