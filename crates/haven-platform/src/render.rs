@@ -683,6 +683,11 @@ impl<'a> Renderer<'a> {
                     );
                 }
             }
+            "external-dns" => {
+                if let Some(wiring) = external_dns_credentials(&self.config.dns_provider()) {
+                    crate::catalogue::merge(values, &wiring);
+                }
+            }
             "alloy" => {
                 let config = self.alloy_config();
                 crate::catalogue::merge(
@@ -735,7 +740,10 @@ impl<'a> Renderer<'a> {
 
     fn secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
         let c = r.component;
-        if c.secrets.is_empty() {
+        // A DNS provider without credentials (kind's in-memory one) needs no Secret.
+        if c.secrets.is_empty()
+            || (c.name == "external-dns" && self.config.dns_provider() == "inmemory")
+        {
             return Vec::new();
         }
         let caps = &self.config.capabilities;
@@ -1276,5 +1284,40 @@ impl<'a> Renderer<'a> {
             .collect();
         let path = format!("{}/infrastructure.yaml", self.cluster_dir());
         self.write(path, &docs);
+    }
+}
+
+/// How ExternalDNS reads the key `credentials` of its Secret `external-dns-credentials` (from
+/// the secret store) for the DNS providers haven knows: RFC 2136's TSIG secret as the
+/// `--rfc2136-tsig-secret` flag's environment variable, Azure's `azure.json` and OVH's
+/// `ovh.conf` as the files their clients read. None for a provider that needs none or that
+/// haven does not know (the Secret is then left for the operator to wire, and
+/// `plus.proofs.references` reports it as made but not consumed).
+fn external_dns_credentials(provider: &str) -> Option<Value> {
+    const SECRET: &str = "external-dns-credentials";
+    let file = |name: &str, dir: &str, sub_path: bool| {
+        let mut mount = json!({"name": "dns-credentials", "mountPath": dir, "readOnly": true});
+        if sub_path {
+            mount["mountPath"] = json!(format!("{dir}/{name}"));
+            mount["subPath"] = json!(name);
+        }
+        json!({
+            "extraVolumes": [{"name": "dns-credentials", "secret": {
+                "secretName": SECRET,
+                "items": [{"key": "credentials", "path": name}],
+            }}],
+            "extraVolumeMounts": [mount],
+        })
+    };
+    match provider {
+        "rfc2136" => Some(json!({"env": [{
+            "name": "EXTERNAL_DNS_RFC2136_TSIG_SECRET",
+            "valueFrom": {"secretKeyRef": {"name": SECRET, "key": "credentials"}},
+        }]})),
+        // `--azure-config-file` defaults to /etc/kubernetes/azure.json.
+        "azure" => Some(file("azure.json", "/etc/kubernetes", false)),
+        // The OVH client reads /etc/ovh.conf for what its environment does not set.
+        "ovh" => Some(file("ovh.conf", "/etc", true)),
+        _ => None,
     }
 }
