@@ -576,6 +576,14 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
         if !is_dns_label(&c.namespace) {
             out.push(format!("{}: bad namespace", c.name));
         }
+        for made in &c.made_at_runtime {
+            if !crate::proofs::references::is_runtime_object(made) {
+                out.push(format!(
+                    "{}: madeAtRuntime `{made}` is not `Kind/name` of a kind the references proof knows",
+                    c.name
+                ));
+            }
+        }
     }
     out
 }

@@ -175,6 +175,20 @@ pub(crate) struct Inventory<'a> {
     pub unseen_values: BTreeMap<String, Vec<&'a Value>>,
 }
 
+/// A catalogue `madeAtRuntime` entry: `Kind/name` of a namespaced kind this check knows.
+pub(crate) fn runtime_object(entry: &str) -> Option<(Kind, &str)> {
+    let (kind, name) = entry.split_once('/')?;
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.name() == kind && k.namespaced())?;
+    (!name.is_empty() && !name.contains('/')).then_some((kind, name))
+}
+
+/// Whether a catalogue `madeAtRuntime` entry is one [`runtime_object`] reads.
+pub fn is_runtime_object(entry: &str) -> bool {
+    runtime_object(entry).is_some()
+}
+
 /// The namespace a namespaced object is in (`default` when it names none).
 pub(crate) fn ns_of(o: &Object) -> &str {
     o.namespace.as_deref().unwrap_or("default")
@@ -371,15 +385,10 @@ impl<'a> Inventory<'a> {
                 continue;
             };
             let target = str_at(&o.value, "spec.targetNamespace").unwrap_or(ns_of(o));
-            for made in &c.made_at_runtime {
-                let Some((kind, name)) = made.split_once('/') else {
-                    continue;
-                };
-                if let Some(kind) = Kind::ALL.into_iter().find(|k| k.name() == kind) {
-                    found
-                        .entry(Target::new(kind, target, name))
-                        .or_insert(Source::Cluster);
-                }
+            for (kind, name) in c.made_at_runtime.iter().filter_map(|m| runtime_object(m)) {
+                found
+                    .entry(Target::new(kind, target, name))
+                    .or_insert(Source::Cluster);
             }
         }
         let mut unseen_in: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();

@@ -309,6 +309,10 @@ spec:
 ";
     let objs = objects(text);
     assert!(run(&seen(&objs)).is_empty());
+    assert!(is_runtime_object("Secret/envoy-gateway"));
+    assert!(!is_runtime_object("Secret"));
+    assert!(!is_runtime_object("GatewayClass/x"), "cluster-scoped");
+    assert!(!is_runtime_object("Widget/x"));
     let other = text.replace("secretName: envoy-gateway}", "secretName: other}");
     let objs = objects(&other);
     assert_eq!(errors(&run(&seen(&objs))).len(), 1);
