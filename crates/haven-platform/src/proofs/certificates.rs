@@ -317,9 +317,8 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
             out.push(err(
                 r.at,
                 &r.issuer_path,
-                format!(
-                    "asks cert-manager for its certificates, but cert-manager's Gateway API support is off (set `config.enableGatewayAPI: true` in its values)"
-                ),
+                "asks cert-manager for its certificates, but cert-manager's Gateway API support is off (set `config.enableGatewayAPI: true` in its values)"
+                    .to_owned(),
             ));
         }
         let issuer = match inv.judge(&r.issuer, None) {

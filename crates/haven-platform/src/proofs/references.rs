@@ -312,7 +312,7 @@ impl<'a> Inventory<'a> {
                     }
                     for (j, r) in array(l, "tls.certificateRefs").iter().enumerate() {
                         if str_at(r, "kind").unwrap_or("Secret") != "Secret"
-                            || str_at(r, "group").unwrap_or("") != ""
+                            || str_at(r, "group").is_some()
                         {
                             continue;
                         }
@@ -600,7 +600,7 @@ fn refs_of<'a>(p: Placed<'a>, cluster_resource_ns: &str, out: &mut Vec<Ref<'a>>)
             for (i, l) in array(v, "spec.listeners").iter().enumerate() {
                 for (j, r) in array(l, "tls.certificateRefs").iter().enumerate() {
                     if str_at(r, "kind").unwrap_or("Secret") != "Secret"
-                        || str_at(r, "group").unwrap_or("") != ""
+                        || str_at(r, "group").is_some()
                     {
                         continue;
                     }
@@ -642,7 +642,7 @@ fn refs_of<'a>(p: Placed<'a>, cluster_resource_ns: &str, out: &mut Vec<Ref<'a>>)
             for (i, rule) in array(v, "spec.rules").iter().enumerate() {
                 for (j, b) in array(rule, "backendRefs").iter().enumerate() {
                     if str_at(b, "kind").unwrap_or("Service") != "Service"
-                        || str_at(b, "group").unwrap_or("") != ""
+                        || str_at(b, "group").is_some()
                     {
                         continue;
                     }
