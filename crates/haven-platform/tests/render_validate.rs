@@ -108,6 +108,19 @@ fn assert_valid(label: &str, config: &PlatformConfig) {
             report.custom_resources
         );
     }
+    // The references and certificates proofs on the tree alone: nothing missing, nothing made
+    // for no one, every certificate issuable.
+    let tree = haven_platform::charts::tree_objects(&rendered.files);
+    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+    let proofs: Vec<String> = haven_platform::proofs::prove(&landscape, &catalogue)
+        .iter()
+        .filter(|p| {
+            use haven_platform::charts::Check;
+            matches!(p.check, Check::References | Check::Certificates)
+        })
+        .map(|p| p.to_string())
+        .collect();
+    assert!(proofs.is_empty(), "{label}:\n{}", proofs.join("\n"));
 }
 
 #[test]
