@@ -188,6 +188,49 @@ pub(crate) fn allow_ingress_from_ns(name: &str, ns: &str, from: &str) -> Value {
     )
 }
 
+/// The name of the policy that lets `peer_ns` in (`allow-from-<ns>`); [`crate::proofs::flows`]
+/// names it when the flow it opens is denied.
+pub(crate) fn allow_from_name(peer_ns: &str) -> String {
+    format!("allow-from-{peer_ns}")
+}
+
+/// The name of the policy that lets a namespace out to `peer_ns` (`allow-to-<ns>`).
+pub(crate) fn allow_to_name(peer_ns: &str) -> String {
+    format!("allow-to-{peer_ns}")
+}
+
+/// The label of every tenant namespace (its value: the tenant's name).
+pub const TENANT_LABEL: &str = "haven.commonground.nl/tenant";
+
+/// Ingress from every tenant namespace on the given TCP ports (the telemetry endpoints).
+fn allow_from_tenants(ns: &str, ports: &[u16]) -> Value {
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| json!({"protocol": "TCP", "port": p}))
+        .collect();
+    netpol(
+        "allow-from-tenants",
+        ns,
+        json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
+            "from": [{"namespaceSelector": {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]}}],
+            "ports": ports,
+        }]}),
+    )
+}
+
+/// Egress from a tenant namespace to `to` on the given TCP ports (the telemetry endpoints).
+pub(crate) fn allow_egress_to_ns_ports(ns: &str, to: &str, ports: &[u16]) -> Value {
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| json!({"protocol": "TCP", "port": p}))
+        .collect();
+    netpol(
+        &allow_to_name(to),
+        ns,
+        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [ns_selector(to)], "ports": ports}]}),
+    )
+}
+
 fn allow_egress_to_ns(name: &str, ns: &str, to: &str) -> Value {
     netpol(
         name,
@@ -390,7 +433,8 @@ impl<'a> Renderer<'a> {
         let any = |f: &dyn Fn(&crate::catalogue::Network) -> bool| {
             peers.iter().any(|p| f(&p.component.network))
         };
-        if any(&|n| n.kube_api) {
+        // CloudNativePG's instance managers (in the component's namespace) watch their Cluster.
+        if any(&|n| n.kube_api || n.postgres) {
             add(
                 &mut docs,
                 netpol(
@@ -448,35 +492,58 @@ impl<'a> Renderer<'a> {
                 ),
             );
         }
+        let mut tenant_ports: Vec<u16> = peers
+            .iter()
+            .flat_map(|p| p.component.network.from_tenants.iter().copied())
+            .collect();
+        tenant_ports.sort_unstable();
+        tenant_ports.dedup();
+        if !tenant_ports.is_empty() {
+            add(&mut docs, allow_from_tenants(ns, &tenant_ports));
+        }
         for p in peers {
             let n = &p.component.network;
-            for from in &n.ingress_from {
+            // A flow between two components is declared on either side; both ends open it.
+            let clients = n.ingress_from.iter().map(String::as_str).chain(
+                self.resolved
+                    .iter()
+                    .filter(|o| o.component.network.egress_to.contains(&p.component.name))
+                    .map(|o| o.component.name.as_str()),
+            );
+            for from in clients {
                 if let Some(from_ns) = self.ns_of(from)
                     && from_ns != ns
                 {
                     add(
                         &mut docs,
-                        allow_ingress_from_ns(&format!("allow-from-{from_ns}"), ns, from_ns),
+                        allow_ingress_from_ns(&allow_from_name(from_ns), ns, from_ns),
                     );
                 }
             }
-            for to in &n.egress_to {
+            let servers = n.egress_to.iter().map(String::as_str).chain(
+                self.resolved
+                    .iter()
+                    .filter(|o| o.component.network.ingress_from.contains(&p.component.name))
+                    .map(|o| o.component.name.as_str()),
+            );
+            for to in servers {
                 if let Some(to_ns) = self.ns_of(to)
                     && to_ns != ns
                 {
-                    add(
-                        &mut docs,
-                        allow_egress_to_ns(&format!("allow-to-{to_ns}"), ns, to_ns),
-                    );
+                    add(&mut docs, allow_egress_to_ns(&allow_to_name(to_ns), ns, to_ns));
                 }
             }
+            if n.own_pods {
+                add(&mut docs, allow_same_namespace(ns));
+            }
+
             if n.from_gateway
                 && let Some(g) = self.gateway_ns()
                 && g != ns
             {
                 add(
                     &mut docs,
-                    allow_ingress_from_ns(&format!("allow-from-{g}"), ns, g),
+                    allow_ingress_from_ns(&allow_from_name(g), ns, g),
                 );
             }
             if n.postgres {
@@ -486,7 +553,7 @@ impl<'a> Renderer<'a> {
                 {
                     add(
                         &mut docs,
-                        allow_ingress_from_ns(&format!("allow-from-{op}"), ns, op),
+                        allow_ingress_from_ns(&allow_from_name(op), ns, op),
                     );
                 }
             }
@@ -505,7 +572,7 @@ impl<'a> Renderer<'a> {
         {
             add(
                 &mut docs,
-                allow_ingress_from_ns(&format!("allow-from-{m}"), ns, m),
+                allow_ingress_from_ns(&allow_from_name(m), ns, m),
             );
         }
         if any(&|n| n.gateway) {
@@ -1206,6 +1273,12 @@ impl<'a> Renderer<'a> {
             gateway_ns: self.gateway_ns().map(str::to_owned),
             metrics_ns: self.metrics_collector().map(str::to_owned),
             postgres_operator_ns: self.ns_of("cloudnative-pg").map(str::to_owned),
+            telemetry: self
+                .resolved
+                .iter()
+                .filter(|r| !r.component.network.from_tenants.is_empty())
+                .map(|r| (r.namespace.clone(), r.component.network.from_tenants.clone()))
+                .collect(),
             velero_ns: self.ns_of("velero").map(str::to_owned),
             backups: self.config.capabilities.backups.clone(),
         };

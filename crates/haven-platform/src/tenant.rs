@@ -22,6 +22,9 @@ pub struct TenantContext {
     pub gateway_ns: Option<String>,
     pub metrics_ns: Option<String>,
     pub postgres_operator_ns: Option<String>,
+    /// The telemetry endpoints tenants send to: namespace and TCP ports (catalogue
+    /// `network.fromTenants`).
+    pub telemetry: Vec<(String, Vec<u16>)>,
     pub velero_ns: Option<String>,
     pub backups: Backups,
 }
@@ -127,6 +130,9 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
             ns,
             peer,
         ));
+    }
+    for (to, ports) in &ctx.telemetry {
+        policies.push(crate::render::allow_egress_to_ns_ports(ns, to, ports));
     }
     put("network-policies.yaml", &policies);
     if let Some(repo) = &t.repo {
@@ -252,6 +258,7 @@ mod tests {
             gateway_ns: None,
             metrics_ns: None,
             postgres_operator_ns: None,
+            telemetry: Vec::new(),
             velero_ns: None,
             backups: Backups::default(),
         };

@@ -12,6 +12,8 @@
 //! verified) it does not guess: it proves what the objects at hand show, and says in its message
 //! when a conclusion rests on a component it could not see ([`Landscape::unseen`]).
 
+pub mod flows;
+
 use std::collections::BTreeSet;
 
 use haven_model::Object;
@@ -89,9 +91,9 @@ fn is_helm_release(o: &Object) -> bool {
 
 /// Runs every proof on the landscape. Sorted as [`crate::charts::validate_platform`] sorts.
 pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
-    let _ = (landscape, catalogue);
     // Each analysis adds its line here: `out.extend(flows::prove(landscape, catalogue));`.
-    let out: Vec<Problem> = Vec::new();
+    let mut out: Vec<Problem> = Vec::new();
+    out.extend(flows::prove(landscape, catalogue));
     out
 }
 
