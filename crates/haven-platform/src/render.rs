@@ -272,12 +272,17 @@ impl<'a> Renderer<'a> {
         format!("clusters/{}", self.config.cluster.name)
     }
 
-    /// The namespace whose collector scrapes metrics, if any.
-    fn metrics_collector(&self) -> Option<&str> {
-        self.resolved
+    /// The namespaces whose collectors scrape metrics (Alloy, and Prometheus when it is the
+    /// metrics backend): every namespace lets each of them in.
+    fn metrics_collectors(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .resolved
             .iter()
-            .find(|r| r.component.network.scrapes_all)
+            .filter(|r| r.component.network.scrapes_all)
             .map(|r| r.namespace.as_str())
+            .collect();
+        out.dedup();
+        out
     }
 
     /// The component that installs the Prometheus Operator CRDs (ServiceMonitor), if any.
@@ -567,13 +572,14 @@ impl<'a> Renderer<'a> {
                     json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"namespaceSelector": {}}]}]}),
                 ),
             );
-        } else if let Some(m) = self.metrics_collector()
-            && m != ns
-        {
-            add(
-                &mut docs,
-                allow_ingress_from_ns(&allow_from_name(m), ns, m),
-            );
+        }
+        for m in self.metrics_collectors() {
+            if m != ns {
+                add(
+                    &mut docs,
+                    allow_ingress_from_ns(&allow_from_name(m), ns, m),
+                );
+            }
         }
         if any(&|n| n.gateway) {
             add(
@@ -1271,7 +1277,11 @@ impl<'a> Renderer<'a> {
         let ctx = crate::tenant::TenantContext {
             admission_unit: admission,
             gateway_ns: self.gateway_ns().map(str::to_owned),
-            metrics_ns: self.metrics_collector().map(str::to_owned),
+            metrics_ns: self
+                .metrics_collectors()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             postgres_operator_ns: self.ns_of("cloudnative-pg").map(str::to_owned),
             telemetry: self
                 .resolved

@@ -64,6 +64,10 @@ pub enum Party {
     /// Every pod and every address: a policy that cannot name its peer (the API server's
     /// address is not known offline) opens the port to all of them.
     Anyone,
+    /// Every pod of a namespace: the render's policies name namespaces, so a flow declared
+    /// between two components is open to every pod of their namespaces (a gateway in
+    /// `kube-system` opens the route to every pod there).
+    Namespace(String),
 }
 
 impl std::fmt::Display for Party {
@@ -76,6 +80,7 @@ impl std::fmt::Display for Party {
             Party::Outside => f.write_str("outside the cluster"),
             Party::AllPods => f.write_str("every pod"),
             Party::Anyone => f.write_str("any pod or address"),
+            Party::Namespace(ns) => write!(f, "namespace {ns}"),
         }
     }
 }
@@ -177,6 +182,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         .collect();
     let mut members: BTreeMap<Party, Vec<Endpoint>> = BTreeMap::new();
     for (i, w) in cluster.workloads().iter().enumerate() {
+        members
+            .entry(Party::Namespace(w.namespace.clone()))
+            .or_default()
+            .push(Endpoint::Workload(i));
         let key = (w.namespace.clone(), w.kind.clone(), w.name.clone());
         if let Some(c) = owner.get(&key) {
             members
@@ -208,6 +217,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
                 ports: Vec::new(),
             });
             members.entry(Party::Component(name.clone())).or_default().push(e);
+            members
+                .entry(Party::Namespace(c.namespace.clone()))
+                .or_default()
+                .push(e);
         }
     }
     for t in tenants.keys() {
@@ -219,6 +232,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
             ports: Vec::new(),
         });
         members.entry(Party::Tenant(t.clone())).or_default().push(e);
+        members
+            .entry(Party::Namespace(t.clone()))
+            .or_default()
+            .push(e);
     }
     if !members.contains_key(&Party::Dns) {
         let e = cluster.add_workload(Workload {
@@ -229,6 +246,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
             ports: Vec::new(),
         });
         members.insert(Party::Dns, vec![e]);
+        members
+            .entry(Party::Namespace("kube-system".into()))
+            .or_default()
+            .push(e);
     }
     let (internet_set, private) = outside();
     let internet = cluster.add_external(INTERNET, internet_set.clone());
@@ -555,13 +576,18 @@ fn denied_problem(
         [&v.ingress, &v.egress]
             .into_iter()
             .filter(|s| !s.allowed)
-            .flat_map(|s| s.isolated_by.iter())
+            .flat_map(|s| {
+                let mut by: Vec<_> = s.isolated_by.iter().collect();
+                by.sort_by_key(|p| !is_default(&p.name));
+                by
+            })
             .find_map(|p| policies.get(&(p.namespace.clone(), p.name.clone())).copied())
     });
     let present = expected.iter().find_map(|p| {
         let (ns, name) = p.split_once('/')?;
         policies.get(&(ns.to_owned(), name.to_owned())).copied()
     });
+    let present = present.filter(|_| isolating.is_none());
     let component = match (&d.from, &d.to) {
         (_, Party::Component(c)) | (Party::Component(c), _) => Some(c.as_str()),
         _ => None,
@@ -837,7 +863,46 @@ fn declarations<'t>(
             );
         }
     }
-    out
+    // Each pair once, with every declaration that asks for it.
+    let mut merged: Vec<DeclaredFlow> = Vec::new();
+    for d in out {
+        match merged
+            .iter_mut()
+            .find(|m| m.needed == d.needed && m.from == d.from && m.to == d.to)
+        {
+            Some(m) => {
+                m.connections.union_with(&d.connections);
+                if !m.declared_by.split(", ").any(|x| x == d.declared_by) {
+                    m.declared_by = format!("{}, {}", m.declared_by, d.declared_by);
+                }
+                for p in d.opened_by {
+                    if !m.opened_by.contains(&p) {
+                        m.opened_by.push(p);
+                    }
+                }
+            }
+            None => merged.push(d),
+        }
+    }
+    // The render opens component flows for their whole namespaces.
+    let namespace_of = |p: &Party| match p {
+        Party::Component(c) => ns_of.get(c.as_str()).map(|ns| Party::Namespace((*ns).to_owned())),
+        Party::Tenant(t) => Some(Party::Namespace(t.clone())),
+        _ => None,
+    };
+    let mut wide = Vec::new();
+    for d in merged.iter().filter(|d| d.needed) {
+        if let (Some(from), Some(to)) = (namespace_of(&d.from), namespace_of(&d.to)) {
+            wide.push(DeclaredFlow {
+                from,
+                to,
+                needed: false,
+                ..d.clone()
+            });
+        }
+    }
+    merged.extend(wide);
+    merged
 }
 
 /// The policies that open a flow from namespace `a` to namespace `b`: egress at `a`, ingress
