@@ -483,6 +483,15 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, Diagnostic> {
 }
 
 fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
+    if a.flows == Some(FlowsFormat::Report)
+        && matches!(a.format, ValidateFormat::Sarif | ValidateFormat::Junit)
+    {
+        return Err(Diag::new(
+            "--flows adds the matrix to a text or JSON report; use --flows=FORMAT for the matrix alone",
+        )
+        .flag("--flows")
+        .into());
+    }
     let tree = fs::read_tree_lenient(&a.dir)?;
     let unreadable = tree.unreadable;
     let files = tree.files;
@@ -602,15 +611,7 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
     let flows = a
         .flows
         .map(|_| proofs::flows::analyse(&landscape, &cat, true));
-    if a.flows == Some(FlowsFormat::Report)
-        && matches!(a.format, ValidateFormat::Sarif | ValidateFormat::Junit)
-    {
-        return Err(Diag::new(
-            "--flows adds the matrix to a text or JSON report; use --flows=FORMAT for the matrix alone",
-        )
-        .flag("--flows")
-        .into());
-    }
+
     // Files are named from where the user stands, so they can be clicked; chart templates
     // already are.
     for p in problems
