@@ -219,6 +219,11 @@ pub struct Network {
     /// TCP ports tenants' pods may connect to (the telemetry endpoints: OTLP).
     #[serde(default)]
     pub from_tenants: Vec<u16>,
+    /// The TCP container ports it serves to the components that declare a flow to it
+    /// (`ingressFrom`, their `egressTo`, the Gateway for `fromGateway`); empty: every port.
+    /// `validate --charts` checks that its chart's pods listen on them.
+    #[serde(default)]
+    pub ports: Vec<u16>,
 }
 
 /// The parsed catalogue.

@@ -218,24 +218,35 @@ fn allow_from_tenants(ns: &str, ports: &[u16]) -> Value {
     )
 }
 
-/// Egress from a tenant namespace to `to` on the given TCP ports (the telemetry endpoints).
+/// A rule's `ports`: the given TCP ports, none for every port.
+fn tcp_ports(rule: &mut Value, ports: &[u16]) {
+    if !ports.is_empty() {
+        rule["ports"] = ports
+            .iter()
+            .map(|p| json!({"protocol": "TCP", "port": p}))
+            .collect();
+    }
+}
+
+/// Egress from `ns` to namespace `to` on the given TCP ports (empty: every port).
 pub(crate) fn allow_egress_to_ns_ports(ns: &str, to: &str, ports: &[u16]) -> Value {
-    let ports: Vec<Value> = ports
-        .iter()
-        .map(|p| json!({"protocol": "TCP", "port": p}))
-        .collect();
+    let mut rule = json!({"to": [ns_selector(to)]});
+    tcp_ports(&mut rule, ports);
     netpol(
         &allow_to_name(to),
         ns,
-        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [ns_selector(to)], "ports": ports}]}),
+        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [rule]}),
     )
 }
 
-fn allow_egress_to_ns(name: &str, ns: &str, to: &str) -> Value {
+/// Ingress into `ns` from namespace `from` on the given TCP ports (empty: every port).
+fn allow_ingress_from_ns_ports(name: &str, ns: &str, from: &str, ports: &[u16]) -> Value {
+    let mut rule = json!({"from": [ns_selector(from)]});
+    tcp_ports(&mut rule, ports);
     netpol(
         name,
         ns,
-        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [ns_selector(to)]}]}),
+        json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [rule]}),
     )
 }
 
@@ -506,9 +517,27 @@ impl<'a> Renderer<'a> {
         if !tenant_ports.is_empty() {
             add(&mut docs, allow_from_tenants(ns, &tenant_ports));
         }
+        // Per peer namespace, the TCP ports to open (`None`: every port); a namespace reached for
+        // several reasons gets one policy with the union.
+        let mut ins: BTreeMap<String, Option<BTreeSet<u16>>> = BTreeMap::new();
+        let mut outs: BTreeMap<String, Option<BTreeSet<u16>>> = BTreeMap::new();
+        let need = |map: &mut BTreeMap<String, Option<BTreeSet<u16>>>, peer: &str, ports: &[u16]| {
+            if peer == ns {
+                return;
+            }
+            let entry = map
+                .entry(peer.to_owned())
+                .or_insert_with(|| Some(BTreeSet::new()));
+            match (entry.as_mut(), ports.is_empty()) {
+                (Some(_), true) => *entry = None,
+                (Some(set), false) => set.extend(ports),
+                (None, _) => {}
+            }
+        };
         for p in peers {
             let n = &p.component.network;
-            // A flow between two components is declared on either side; both ends open it.
+            // A flow between two components is declared on either side; both ends open it, on
+            // the ports the server offers.
             let clients = n.ingress_from.iter().map(String::as_str).chain(
                 self.resolved
                     .iter()
@@ -516,13 +545,8 @@ impl<'a> Renderer<'a> {
                     .map(|o| o.component.name.as_str()),
             );
             for from in clients {
-                if let Some(from_ns) = self.ns_of(from)
-                    && from_ns != ns
-                {
-                    add(
-                        &mut docs,
-                        allow_ingress_from_ns(&allow_from_name(from_ns), ns, from_ns),
-                    );
+                if let Some(from_ns) = self.ns_of(from) {
+                    need(&mut ins, from_ns, &n.ports);
                 }
             }
             let servers = n.egress_to.iter().map(String::as_str).chain(
@@ -532,34 +556,22 @@ impl<'a> Renderer<'a> {
                     .map(|o| o.component.name.as_str()),
             );
             for to in servers {
-                if let Some(to_ns) = self.ns_of(to)
-                    && to_ns != ns
-                {
-                    add(&mut docs, allow_egress_to_ns(&allow_to_name(to_ns), ns, to_ns));
+                if let Some(server) = self.resolved.iter().find(|r| r.component.name == to) {
+                    need(&mut outs, &server.namespace, &server.component.network.ports);
                 }
             }
             if n.own_pods {
                 add(&mut docs, allow_same_namespace(ns));
             }
-
             if n.from_gateway
                 && let Some(g) = self.gateway_ns()
-                && g != ns
             {
-                add(
-                    &mut docs,
-                    allow_ingress_from_ns(&allow_from_name(g), ns, g),
-                );
+                need(&mut ins, g, &n.ports);
             }
             if n.postgres {
                 add(&mut docs, allow_same_namespace(ns));
-                if let Some(op) = self.ns_of("cloudnative-pg")
-                    && op != ns
-                {
-                    add(
-                        &mut docs,
-                        allow_ingress_from_ns(&allow_from_name(op), ns, op),
-                    );
+                if let Some(op) = self.ns_of("cloudnative-pg") {
+                    need(&mut ins, op, &[]);
                 }
             }
         }
@@ -574,12 +586,18 @@ impl<'a> Renderer<'a> {
             );
         }
         for m in self.metrics_collectors() {
-            if m != ns {
-                add(
-                    &mut docs,
-                    allow_ingress_from_ns(&allow_from_name(m), ns, m),
-                );
-            }
+            need(&mut ins, m, &[]);
+        }
+        for (from, ports) in &ins {
+            let ports: Vec<u16> = ports.iter().flatten().copied().collect();
+            add(
+                &mut docs,
+                allow_ingress_from_ns_ports(&allow_from_name(from), ns, from, &ports),
+            );
+        }
+        for (to, ports) in &outs {
+            let ports: Vec<u16> = ports.iter().flatten().copied().collect();
+            add(&mut docs, allow_egress_to_ns_ports(ns, to, &ports));
         }
         if any(&|n| n.gateway) {
             add(

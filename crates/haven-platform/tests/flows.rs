@@ -294,3 +294,54 @@ fn the_matrix_shows_declared_flows_and_reads_as_json_and_mermaid() {
     let mermaid = report.matrix.to_mermaid();
     assert!(mermaid.starts_with("flowchart LR\n"));
 }
+
+/// With `--charts`, a component's declared ports are checked against its chart's pods: a port
+/// no container lists is an error naming the release (the flows towards it would be opened on
+/// a port nothing serves), and the chart's workloads replace the release's stand-in.
+#[test]
+fn a_declared_port_the_charts_pods_do_not_list_is_an_error() {
+    let files = tree(&config(Provider::Generic));
+    let objects = tree_objects(&files);
+    let chart = |port: u16| {
+        haven_model::load_objects(
+            haven_model::Origin::File("grafana/templates/deployment.yaml"),
+            &format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: grafana, namespace: grafana}}\n\
+                 spec:\n  selector: {{matchLabels: {{app: grafana}}}}\n  template:\n    metadata: {{labels: {{app: grafana}}}}\n    \
+                 spec: {{containers: [{{name: grafana, image: grafana, ports: [{{name: http, containerPort: {port}}}]}}]}}\n"
+            ),
+        )
+        .objects
+    };
+    let catalogue = Catalogue::builtin().unwrap();
+    for (port, expect_error) in [(3000, false), (8080, true)] {
+        let rendered = chart(port);
+        let mut landscape = Landscape::of_tree(&objects);
+        landscape.unseen.remove("grafana");
+        landscape
+            .objects
+            .extend(rendered.iter().map(|object| haven_platform::proofs::Placed {
+                object,
+                component: "grafana",
+            }));
+        let report = flows::analyse(&landscape, &catalogue, true);
+        let e = errors(&report.problems);
+        if expect_error {
+            assert_eq!(e.len(), 1, "{e:#?}");
+            assert!(
+                e[0].contains("[grafana] HelmRelease/grafana/grafana: the catalogue declares that grafana serves TCP 3000")
+                    && e[0].contains("they list TCP 8080"),
+                "{}",
+                e[0]
+            );
+        } else {
+            assert!(e.is_empty(), "{e:#?}");
+            assert!(warnings(&report.problems).is_empty());
+            let text = report.matrix.to_text();
+            assert!(
+                text.contains("envoy-gateway-system/envoy-gateway[HelmRelease] => grafana/grafana[Deployment] : TCP 3000"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -421,6 +421,57 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         ));
     }
 
+    // Declared ports the chart's pods do not list (only where the chart was rendered and
+    // runs pods of its own: an operator's pods are not in the landscape).
+    for c in &installed {
+        let declared = &c.component.network.ports;
+        if declared.is_empty() || landscape.unseen.contains(c.component.name.as_str()) {
+            continue;
+        }
+        let mut listed: BTreeSet<u16> = BTreeSet::new();
+        let mut pods = 0;
+        for p in landscape
+            .objects
+            .iter()
+            .filter(|p| p.component == c.component.name)
+        {
+            if let Some(Ok(t)) = haven_model::workload::pod_template(p.object) {
+                pods += 1;
+                let sidecars = t.spec.init_containers.iter().flatten();
+                for ctr in t.spec.containers.iter().chain(sidecars) {
+                    listed.extend(
+                        ctr.ports
+                            .iter()
+                            .flatten()
+                            .filter(|p| p.protocol.as_deref().unwrap_or("TCP") == "TCP")
+                            .filter_map(|p| u16::try_from(p.container_port).ok()),
+                    );
+                }
+            }
+        }
+        let missing: Vec<String> = declared
+            .iter()
+            .filter(|p| !listed.contains(p))
+            .map(u16::to_string)
+            .collect();
+        if pods > 0 && !missing.is_empty() {
+            let listed: Vec<String> = listed.iter().map(u16::to_string).collect();
+            let mut p = flow_problem(
+                Severity::Error,
+                Some(c.release),
+                format!(
+                    "the catalogue declares that {} serves TCP {} (network.ports), but no container                      of its chart's pods lists {} (they list TCP {}): the flows towards it are                      opened on ports it does not serve",
+                    c.component.name,
+                    missing.join(", "),
+                    if missing.len() == 1 { "it" } else { "them" },
+                    if listed.is_empty() { "none".to_owned() } else { listed.join(", ") },
+                ),
+            );
+            p.component = c.component.name.clone();
+            problems.push(p);
+        }
+    }
+
     // Managed namespaces whose workloads no policy isolates.
     let managed: BTreeSet<&str> = installed
         .iter()
@@ -698,6 +749,15 @@ fn declarations<'t>(
     let cnpg = installed
         .iter()
         .find(|c| c.component.name == "cloudnative-pg");
+    // What a server offers: its declared ports, else every port.
+    let offered = |name: &str| {
+        installed
+            .iter()
+            .find(|c| c.component.name == name)
+            .map(|c| &c.component.network.ports)
+            .filter(|p| !p.is_empty())
+            .map_or_else(Connections::all, |p| tcp(p))
+    };
     for c in installed {
         let n = &c.component.network;
         let me = Party::Component(c.component.name.clone());
@@ -735,7 +795,7 @@ fn declarations<'t>(
                 flow(
                     Party::Component(from.clone()),
                     me.clone(),
-                    Connections::all(),
+                    offered(name),
                     true,
                     by("ingressFrom"),
                     cross(from_ns, ns),
@@ -747,7 +807,7 @@ fn declarations<'t>(
                 flow(
                     me.clone(),
                     Party::Component(to.clone()),
-                    Connections::all(),
+                    offered(to),
                     true,
                     by("egressTo"),
                     cross(ns, to_ns),
@@ -759,7 +819,7 @@ fn declarations<'t>(
                 flow(
                     Party::Component(g.component.name.clone()),
                     me.clone(),
-                    Connections::all(),
+                    offered(name),
                     true,
                     by("fromGateway"),
                     vec![pol(&g.namespace, "allow-gateway"), pol(ns, &allow_from_name(&g.namespace))],
