@@ -345,3 +345,28 @@ fn a_declared_port_the_charts_pods_do_not_list_is_an_error() {
         }
     }
 }
+
+/// The tree alone cannot see what a chart's own NetworkPolicies add: where the values of a
+/// release not rendered turn them on in the namespace that denies, the denial is a warning
+/// saying it is not proved.
+#[test]
+fn a_denial_a_charts_own_policies_might_lift_is_not_proved_on_the_tree_alone() {
+    let mut files = tree(&config(Provider::Generic));
+    remove_doc(
+        &mut files,
+        "infrastructure/loki/network-policies.yaml",
+        "allow-from-alloy",
+    );
+    let release = PathBuf::from("infrastructure/loki/release.yaml");
+    let text = files[&release].replace("  values:\n", "  values:\n    networkPolicy:\n      enabled: true\n");
+    assert_ne!(text, files[&release]);
+    files.insert(release, text);
+    let found = prove(&files);
+    assert!(errors(&found).is_empty(), "{:#?}", errors(&found));
+    let w = warnings(&found);
+    assert!(
+        w.iter().any(|m| m.contains("declared flow alloy -> loki")
+            && m.contains("not proved: the values of loki turn on its chart's own NetworkPolicies")),
+        "{w:#?}"
+    );
+}

@@ -307,7 +307,7 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
                 .check(*f, *t, proto, PortQuery::Number(port))
                 .ok()
         });
-        problems.push(denied_problem(
+        let mut p = denied_problem(
             d,
             &analysis,
             (*f, *t, missing),
@@ -315,7 +315,32 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
             verdict.as_ref(),
             &policies,
             &release_of,
-        ));
+        );
+        // The tree alone: a chart not rendered here whose values turn on its own
+        // NetworkPolicies, in a namespace that denies, might open the flow. Not proved either
+        // way, so not an error.
+        let denying: BTreeSet<&str> = verdict
+            .iter()
+            .flat_map(|v| [&v.egress, &v.ingress])
+            .filter(|s| !s.allowed)
+            .flat_map(|s| s.isolated_by.iter().map(|p| p.namespace.as_str()))
+            .collect();
+        if let Some(c) = installed.iter().find(|c| {
+            denying.contains(c.namespace.as_str())
+                && landscape.unseen.contains(c.component.name.as_str())
+                && c.release
+                    .object
+                    .get("spec.values")
+                    .is_some_and(enables_network_policies)
+        }) {
+            p.severity = Severity::Warning;
+            p.message.push_str(&format!(
+                " (not proved: the values of {} turn on its chart's own NetworkPolicies, which \
+                 only `--charts` renders)",
+                c.component.name
+            ));
+        }
+        problems.push(p);
     }
 
     // Flows nobody declared, and flows between tenants.
@@ -512,6 +537,23 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         problems,
         declared,
         matrix: if want_matrix { matrix } else { empty.matrix },
+    }
+}
+
+/// Whether Helm values turn on a chart's own NetworkPolicies: a key such as `networkPolicy`,
+/// `networkPolicies` or `network_policy` set to `true` or to a map with `enabled: true`.
+fn enables_network_policies(values: &serde_json::Value) -> bool {
+    match values {
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+            let key = k.to_ascii_lowercase().replace(['_', '-'], "");
+            let named = key.starts_with("networkpolic");
+            (named
+                && (v.as_bool() == Some(true)
+                    || v.get("enabled").and_then(serde_json::Value::as_bool) == Some(true)))
+                || enables_network_policies(v)
+        }),
+        serde_json::Value::Array(items) => items.iter().any(enables_network_policies),
+        _ => false,
     }
 }
 
@@ -975,4 +1017,35 @@ fn cross(a: &str, b: &str) -> Vec<String> {
         format!("{a}/{}", allow_to_name(b)),
         format!("{b}/{}", allow_from_name(a)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_that_turn_on_a_charts_own_network_policies() {
+        for (v, on) in [
+            (json!({"networkPolicy": {"enabled": true}}), true),
+            (json!({"webhook": {"networkPolicy": {"enabled": true}}}), true),
+            (json!({"network_policy": true}), true),
+            (json!({"networkPolicies": {"enabled": true, "ingress": []}}), true),
+            (json!({"networkPolicy": {"enabled": false}}), false),
+            (json!({"networkPolicy": {"ingress": []}}), false),
+            (json!({"list": [{"networkPolicy": {"enabled": true}}]}), true),
+            (json!({"enabled": true}), false),
+        ] {
+            assert_eq!(enables_network_policies(&v), on, "{v}");
+        }
+    }
+
+    #[test]
+    fn the_outside_is_split_into_public_and_private_ipv4() {
+        let (public, private) = outside();
+        assert!(private.contains("10.1.2.3".parse().unwrap()));
+        assert!(!public.contains("10.1.2.3".parse().unwrap()));
+        assert!(public.contains("8.8.8.8".parse().unwrap()));
+        assert!(!public.overlaps(&private));
+    }
 }
