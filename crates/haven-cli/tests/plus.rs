@@ -649,7 +649,8 @@ fn validate_prints_the_flow_matrix() {
     assert!(out.contains(" 0 errors, 0 warnings"), "{out}");
     // No tenant reaches another.
     assert!(
-        !out.lines().any(|l| l.contains("zaken/") && l.contains("=> meldingen/")),
+        !out.lines()
+            .any(|l| l.contains("zaken/") && l.contains("=> meldingen/")),
         "{out}"
     );
 
@@ -680,7 +681,10 @@ fn validate_prints_the_flow_matrix() {
         &["plus", "validate", "t", "--flows", "--format", "sarif"],
     ));
     assert_eq!(code, 2, "{out}");
-    assert!(err.contains("haven: error:") && err.contains("--flows"), "{err}");
+    assert!(
+        err.contains("haven: error:") && err.contains("--flows"),
+        "{err}"
+    );
 
     // A removed allow policy: exit 1, the error names the flow and the missing policy.
     let path = dir.join("t/infrastructure/loki/network-policies.yaml");
@@ -693,8 +697,9 @@ fn validate_prints_the_flow_matrix() {
     let (code, out, err) = text(&haven(dir, &["plus", "validate", "t"]));
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains("error: [loki] NetworkPolicy/loki/default-deny: declared flow grafana -> loki")
-            && out.contains("missing: NetworkPolicy loki/allow-from-grafana"),
+        out.contains(
+            "error: [loki] NetworkPolicy/loki/default-deny: declared flow grafana -> loki"
+        ) && out.contains("missing: NetworkPolicy loki/allow-from-grafana"),
         "{out}"
     );
 }

@@ -521,19 +521,20 @@ impl<'a> Renderer<'a> {
         // several reasons gets one policy with the union.
         let mut ins: BTreeMap<String, Option<BTreeSet<u16>>> = BTreeMap::new();
         let mut outs: BTreeMap<String, Option<BTreeSet<u16>>> = BTreeMap::new();
-        let need = |map: &mut BTreeMap<String, Option<BTreeSet<u16>>>, peer: &str, ports: &[u16]| {
-            if peer == ns {
-                return;
-            }
-            let entry = map
-                .entry(peer.to_owned())
-                .or_insert_with(|| Some(BTreeSet::new()));
-            match (entry.as_mut(), ports.is_empty()) {
-                (Some(_), true) => *entry = None,
-                (Some(set), false) => set.extend(ports),
-                (None, _) => {}
-            }
-        };
+        let need =
+            |map: &mut BTreeMap<String, Option<BTreeSet<u16>>>, peer: &str, ports: &[u16]| {
+                if peer == ns {
+                    return;
+                }
+                let entry = map
+                    .entry(peer.to_owned())
+                    .or_insert_with(|| Some(BTreeSet::new()));
+                match (entry.as_mut(), ports.is_empty()) {
+                    (Some(_), true) => *entry = None,
+                    (Some(set), false) => set.extend(ports),
+                    (None, _) => {}
+                }
+            };
         for p in peers {
             let n = &p.component.network;
             // A flow between two components is declared on either side; both ends open it, on
@@ -557,7 +558,11 @@ impl<'a> Renderer<'a> {
             );
             for to in servers {
                 if let Some(server) = self.resolved.iter().find(|r| r.component.name == to) {
-                    need(&mut outs, &server.namespace, &server.component.network.ports);
+                    need(
+                        &mut outs,
+                        &server.namespace,
+                        &server.component.network.ports,
+                    );
                 }
             }
             if n.own_pods {
@@ -1305,7 +1310,12 @@ impl<'a> Renderer<'a> {
                 .resolved
                 .iter()
                 .filter(|r| !r.component.network.from_tenants.is_empty())
-                .map(|r| (r.namespace.clone(), r.component.network.from_tenants.clone()))
+                .map(|r| {
+                    (
+                        r.namespace.clone(),
+                        r.component.network.from_tenants.clone(),
+                    )
+                })
                 .collect(),
             velero_ns: self.ns_of("velero").map(str::to_owned),
             backups: self.config.capabilities.backups.clone(),

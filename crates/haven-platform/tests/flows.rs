@@ -89,10 +89,20 @@ fn every_provider_and_alternative_allows_every_declared_flow() {
     for (label, c) in alternatives() {
         let found = prove(&tree(&c));
         let e = errors(&found);
-        assert!(e.is_empty(), "{label}: {} errors:\n{}", e.len(), e.join("\n"));
+        assert!(
+            e.is_empty(),
+            "{label}: {} errors:\n{}",
+            e.len(),
+            e.join("\n")
+        );
         // The rendered policies open nothing undeclared: no warning either.
         let w = warnings(&found);
-        assert!(w.is_empty(), "{label}: {} warnings:\n{}", w.len(), w.join("\n"));
+        assert!(
+            w.is_empty(),
+            "{label}: {} warnings:\n{}",
+            w.len(),
+            w.join("\n")
+        );
     }
 }
 
@@ -201,7 +211,10 @@ fn a_flow_opened_to_the_world_on_443_is_a_warning_naming_the_policy() {
             "{m}"
         );
     }
-    assert!(w.iter().all(|m| m.contains("allow-https-anywhere")), "{w:#?}");
+    assert!(
+        w.iter().all(|m| m.contains("allow-https-anywhere")),
+        "{w:#?}"
+    );
 }
 
 #[test]
@@ -267,7 +280,10 @@ fn a_tree_without_the_platform_is_not_proved() {
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: a}\nspec: {podSelector: {}, egress: [{}]}\n",
     )
     .objects;
-    let found = flows::prove(&Landscape::of_tree(&objects), &Catalogue::builtin().unwrap());
+    let found = flows::prove(
+        &Landscape::of_tree(&objects),
+        &Catalogue::builtin().unwrap(),
+    );
     assert!(found.is_empty(), "{found:#?}");
 }
 
@@ -279,7 +295,9 @@ fn the_matrix_shows_declared_flows_and_reads_as_json_and_mermaid() {
     let report = flows::analyse(&landscape, &Catalogue::builtin().unwrap(), true);
     let text = report.matrix.to_text();
     assert!(
-        text.contains("zaken/*[tenant workloads] => kube-system/coredns[cluster DNS] : TCP 53; UDP 53"),
+        text.contains(
+            "zaken/*[tenant workloads] => kube-system/coredns[cluster DNS] : TCP 53; UDP 53"
+        ),
         "{text}"
     );
     assert!(
@@ -318,12 +336,14 @@ fn a_declared_port_the_charts_pods_do_not_list_is_an_error() {
         let rendered = chart(port);
         let mut landscape = Landscape::of_tree(&objects);
         landscape.unseen.remove("grafana");
-        landscape
-            .objects
-            .extend(rendered.iter().map(|object| haven_platform::proofs::Placed {
-                object,
-                component: "grafana",
-            }));
+        landscape.objects.extend(
+            rendered
+                .iter()
+                .map(|object| haven_platform::proofs::Placed {
+                    object,
+                    component: "grafana",
+                }),
+        );
         let report = flows::analyse(&landscape, &catalogue, true);
         let e = errors(&report.problems);
         if expect_error {
@@ -358,7 +378,10 @@ fn a_denial_a_charts_own_policies_might_lift_is_not_proved_on_the_tree_alone() {
         "allow-from-alloy",
     );
     let release = PathBuf::from("infrastructure/loki/release.yaml");
-    let text = files[&release].replace("  values:\n", "  values:\n    networkPolicy:\n      enabled: true\n");
+    let text = files[&release].replace(
+        "  values:\n",
+        "  values:\n    networkPolicy:\n      enabled: true\n",
+    );
     assert_ne!(text, files[&release]);
     files.insert(release, text);
     let found = prove(&files);
@@ -366,7 +389,9 @@ fn a_denial_a_charts_own_policies_might_lift_is_not_proved_on_the_tree_alone() {
     let w = warnings(&found);
     assert!(
         w.iter().any(|m| m.contains("declared flow alloy -> loki")
-            && m.contains("not proved: the values of loki turn on its chart's own NetworkPolicies")),
+            && m.contains(
+                "not proved: the values of loki turn on its chart's own NetworkPolicies"
+            )),
         "{w:#?}"
     );
 }

@@ -27,8 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use haven_model::Object;
 use haven_netpol::objects;
 use haven_netpol::{
-    Analysis, Connections, Endpoint, IpSet, Matrix, PortQuery, Protocol, Verdict,
-    Workload,
+    Analysis, Connections, Endpoint, IpSet, Matrix, PortQuery, Protocol, Verdict, Workload,
 };
 use serde::Serialize;
 
@@ -172,7 +171,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         .map(|p| {
             (
                 (
-                    p.object.namespace.clone().unwrap_or_else(|| "default".into()),
+                    p.object
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".into()),
                     p.object.kind.clone(),
                     p.object.name.clone(),
                 ),
@@ -202,7 +204,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         if w.namespace == "kube-system"
             && w.labels.get("k8s-app").map(String::as_str) == Some("kube-dns")
         {
-            members.entry(Party::Dns).or_default().push(Endpoint::Workload(i));
+            members
+                .entry(Party::Dns)
+                .or_default()
+                .push(Endpoint::Workload(i));
         }
     }
     // Stand-ins for what the landscape does not show.
@@ -216,7 +221,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
                 labels: Default::default(),
                 ports: Vec::new(),
             });
-            members.entry(Party::Component(name.clone())).or_default().push(e);
+            members
+                .entry(Party::Component(name.clone()))
+                .or_default()
+                .push(e);
             members
                 .entry(Party::Namespace(c.namespace.clone()))
                 .or_default()
@@ -237,7 +245,7 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
             .or_default()
             .push(e);
     }
-    if !members.contains_key(&Party::Dns) {
+    if let std::collections::btree_map::Entry::Vacant(dns) = members.entry(Party::Dns) {
         let e = cluster.add_workload(Workload {
             namespace: "kube-system".into(),
             name: "coredns".into(),
@@ -245,7 +253,7 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
             labels: [("k8s-app".to_owned(), "kube-dns".to_owned())].into(),
             ports: Vec::new(),
         });
-        members.insert(Party::Dns, vec![e]);
+        dns.insert(vec![e]);
         members
             .entry(Party::Namespace("kube-system".into()))
             .or_default()
@@ -270,7 +278,10 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         .map(|p| {
             (
                 (
-                    p.object.namespace.clone().unwrap_or_else(|| "default".into()),
+                    p.object
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".into()),
                     p.object.name.clone(),
                 ),
                 p,
@@ -302,11 +313,8 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         let Some((f, t, missing)) = denied.first() else {
             continue;
         };
-        let verdict = first_port(missing).and_then(|(proto, port)| {
-            analysis
-                .check(*f, *t, proto, PortQuery::Number(port))
-                .ok()
-        });
+        let verdict = first_port(missing)
+            .and_then(|(proto, port)| analysis.check(*f, *t, proto, PortQuery::Number(port)).ok());
         let mut p = denied_problem(
             d,
             &analysis,
@@ -371,7 +379,12 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
     let endpoint_info: BTreeMap<&str, (Option<&str>, Option<&IpSet>)> = matrix
         .endpoints
         .iter()
-        .map(|e| (e.id.as_str(), (e.namespace.as_deref(), e.addresses.as_ref())))
+        .map(|e| {
+            (
+                e.id.as_str(),
+                (e.namespace.as_deref(), e.addresses.as_ref()),
+            )
+        })
         .collect();
     for flow in &matrix.flows {
         let (from_ns, from_addr) = endpoint_info
@@ -489,7 +502,11 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
                     c.component.name,
                     missing.join(", "),
                     if missing.len() == 1 { "it" } else { "them" },
-                    if listed.is_empty() { "none".to_owned() } else { listed.join(", ") },
+                    if listed.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        listed.join(", ")
+                    },
                 ),
             );
             p.component = c.component.name.clone();
@@ -513,7 +530,11 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
         let probe_in = analysis.check(internet, e, Protocol::Tcp, PortQuery::Number(1));
         for (v, dir) in [(probe, "egress"), (probe_in, "ingress")] {
             let Ok(v) = v else { continue };
-            let side = if dir == "egress" { &v.egress } else { &v.ingress };
+            let side = if dir == "egress" {
+                &v.egress
+            } else {
+                &v.ingress
+            };
             if side.isolated_by.is_empty() {
                 let ns_obj = landscape
                     .of_kind("", "Namespace")
@@ -527,7 +548,11 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
                         w.display_name(),
                         w.namespace,
                         w.namespace,
-                        if dir == "egress" { "reach" } else { "be reached from" }
+                        if dir == "egress" {
+                            "reach"
+                        } else {
+                            "be reached from"
+                        }
                     ),
                 ));
             }
@@ -674,7 +699,11 @@ fn denied_problem(
                 by.sort_by_key(|p| !is_default(&p.name));
                 by
             })
-            .find_map(|p| policies.get(&(p.namespace.clone(), p.name.clone())).copied())
+            .find_map(|p| {
+                policies
+                    .get(&(p.namespace.clone(), p.name.clone()))
+                    .copied()
+            })
     });
     let present = expected.iter().find_map(|p| {
         let (ns, name) = p.split_once('/')?;
@@ -685,14 +714,8 @@ fn denied_problem(
         (_, Party::Component(c)) | (Party::Component(c), _) => Some(c.as_str()),
         _ => None,
     };
-    let release = component
-        .and_then(|c| releases.get(c))
-        .map(|r| r.release);
-    let mut p = flow_problem(
-        Severity::Error,
-        present.or(isolating).or(release),
-        message,
-    );
+    let release = component.and_then(|c| releases.get(c)).map(|r| r.release);
+    let mut p = flow_problem(Severity::Error, present.or(isolating).or(release), message);
     if let Some(c) = component {
         p.component = c.to_owned();
     }
@@ -718,10 +741,16 @@ fn outside() -> (IpSet, IpSet) {
 }
 
 /// The components the tree installs: a HelmRelease of a catalogue component's name.
-fn installed<'c, 'a>(landscape: &Landscape<'a>, catalogue: &'c Catalogue) -> Vec<Installed<'c, 'a>> {
+fn installed<'c, 'a>(
+    landscape: &Landscape<'a>,
+    catalogue: &'c Catalogue,
+) -> Vec<Installed<'c, 'a>> {
     let mut out = Vec::new();
     for p in landscape.of_kind("helm.toolkit.fluxcd.io", "HelmRelease") {
-        let Some(component) = catalogue.components.iter().find(|c| c.name == p.object.name)
+        let Some(component) = catalogue
+            .components
+            .iter()
+            .find(|c| c.name == p.object.name)
         else {
             continue;
         };
@@ -810,27 +839,90 @@ fn declarations<'t>(
         if *n == Network::default() {
             continue;
         }
-        flow(me.clone(), Party::Dns, dns(), true, format!("{name}: every component"), vec![pol(ns, "allow-dns")]);
+        flow(
+            me.clone(),
+            Party::Dns,
+            dns(),
+            true,
+            format!("{name}: every component"),
+            vec![pol(ns, "allow-dns")],
+        );
         if n.kube_api || n.postgres {
             let field = if n.kube_api { "kubeApi" } else { "postgres" };
-            flow(me.clone(), Party::Outside, tcp(&[443, 6443]), true, by(field), vec![pol(ns, "allow-kube-api")]);
-            flow(me.clone(), Party::Anyone, tcp(&[443, 6443]), false, by(field), vec![pol(ns, "allow-kube-api")]);
+            flow(
+                me.clone(),
+                Party::Outside,
+                tcp(&[443, 6443]),
+                true,
+                by(field),
+                vec![pol(ns, "allow-kube-api")],
+            );
+            flow(
+                me.clone(),
+                Party::Anyone,
+                tcp(&[443, 6443]),
+                false,
+                by(field),
+                vec![pol(ns, "allow-kube-api")],
+            );
         }
         if n.internet {
-            flow(me.clone(), Party::Internet, tcp(&[80, 443]), true, by("internet"), vec![pol(ns, "allow-internet")]);
+            flow(
+                me.clone(),
+                Party::Internet,
+                tcp(&[80, 443]),
+                true,
+                by("internet"),
+                vec![pol(ns, "allow-internet")],
+            );
         }
         if n.nodes {
-            flow(me.clone(), Party::Outside, tcp(&[10250]), true, by("nodes"), vec![pol(ns, "allow-kubelet")]);
-            flow(me.clone(), Party::Anyone, tcp(&[10250]), false, by("nodes"), vec![pol(ns, "allow-kubelet")]);
+            flow(
+                me.clone(),
+                Party::Outside,
+                tcp(&[10250]),
+                true,
+                by("nodes"),
+                vec![pol(ns, "allow-kubelet")],
+            );
+            flow(
+                me.clone(),
+                Party::Anyone,
+                tcp(&[10250]),
+                false,
+                by("nodes"),
+                vec![pol(ns, "allow-kubelet")],
+            );
         }
         if !n.webhook_ports.is_empty() {
             let ports = tcp(&n.webhook_ports);
-            flow(Party::Outside, me.clone(), ports.clone(), true, by("webhookPorts"), vec![pol(ns, "allow-webhooks")]);
-            flow(Party::Anyone, me.clone(), ports, false, by("webhookPorts"), vec![pol(ns, "allow-webhooks")]);
+            flow(
+                Party::Outside,
+                me.clone(),
+                ports.clone(),
+                true,
+                by("webhookPorts"),
+                vec![pol(ns, "allow-webhooks")],
+            );
+            flow(
+                Party::Anyone,
+                me.clone(),
+                ports,
+                false,
+                by("webhookPorts"),
+                vec![pol(ns, "allow-webhooks")],
+            );
         }
         if n.own_pods || n.postgres {
             let field = if n.own_pods { "ownPods" } else { "postgres" };
-            flow(me.clone(), me.clone(), Connections::all(), true, by(field), vec![pol(ns, "allow-same-namespace")]);
+            flow(
+                me.clone(),
+                me.clone(),
+                Connections::all(),
+                true,
+                by(field),
+                vec![pol(ns, "allow-same-namespace")],
+            );
         }
         for from in &n.ingress_from {
             if let Some(from_ns) = ns_of.get(from.as_str()) {
@@ -864,17 +956,48 @@ fn declarations<'t>(
                     offered(name),
                     true,
                     by("fromGateway"),
-                    vec![pol(&g.namespace, "allow-gateway"), pol(ns, &allow_from_name(&g.namespace))],
+                    vec![
+                        pol(&g.namespace, "allow-gateway"),
+                        pol(ns, &allow_from_name(&g.namespace)),
+                    ],
                 );
             }
         }
         if n.gateway {
-            flow(Party::Outside, me.clone(), Connections::all(), true, by("gateway"), vec![pol(ns, "allow-gateway")]);
-            flow(Party::Anyone, me.clone(), Connections::all(), false, by("gateway"), vec![pol(ns, "allow-gateway")]);
-            flow(me.clone(), Party::AllPods, Connections::all(), false, by("gateway"), vec![pol(ns, "allow-gateway")]);
+            flow(
+                Party::Outside,
+                me.clone(),
+                Connections::all(),
+                true,
+                by("gateway"),
+                vec![pol(ns, "allow-gateway")],
+            );
+            flow(
+                Party::Anyone,
+                me.clone(),
+                Connections::all(),
+                false,
+                by("gateway"),
+                vec![pol(ns, "allow-gateway")],
+            );
+            flow(
+                me.clone(),
+                Party::AllPods,
+                Connections::all(),
+                false,
+                by("gateway"),
+                vec![pol(ns, "allow-gateway")],
+            );
         }
         if n.scrapes_all {
-            flow(me.clone(), Party::AllPods, Connections::all(), false, by("scrapesAll"), vec![pol(ns, "allow-scrape-all")]);
+            flow(
+                me.clone(),
+                Party::AllPods,
+                Connections::all(),
+                false,
+                by("scrapesAll"),
+                vec![pol(ns, "allow-scrape-all")],
+            );
             for other in installed {
                 if other.component.network != Network::default()
                     && other.namespace != ns
@@ -886,7 +1009,10 @@ fn declarations<'t>(
                         Connections::all(),
                         true,
                         by("scrapesAll"),
-                        vec![pol(ns, "allow-scrape-all"), pol(&other.namespace, &allow_from_name(ns))],
+                        vec![
+                            pol(ns, "allow-scrape-all"),
+                            pol(&other.namespace, &allow_from_name(ns)),
+                        ],
                     );
                 }
             }
@@ -901,11 +1027,21 @@ fn declarations<'t>(
                 tcp(&[5432, 8000]),
                 true,
                 by("postgres"),
-                vec![pol(&op.namespace, "allow-to-postgres-instances"), pol(ns, &allow_from_name(&op.namespace))],
+                vec![
+                    pol(&op.namespace, "allow-to-postgres-instances"),
+                    pol(ns, &allow_from_name(&op.namespace)),
+                ],
             );
         }
         if name == "cloudnative-pg" {
-            flow(me.clone(), Party::AllPods, tcp(&[5432, 8000]), false, format!("{name}: the operator reaches every PostgreSQL instance"), vec![pol(ns, "allow-to-postgres-instances")]);
+            flow(
+                me.clone(),
+                Party::AllPods,
+                tcp(&[5432, 8000]),
+                false,
+                format!("{name}: the operator reaches every PostgreSQL instance"),
+                vec![pol(ns, "allow-to-postgres-instances")],
+            );
         }
         for t in &tenants {
             if !n.from_tenants.is_empty() {
@@ -923,8 +1059,22 @@ fn declarations<'t>(
     for t in &tenants {
         let me = Party::Tenant((*t).to_owned());
         let by = format!("tenant {t}");
-        flow(me.clone(), Party::Dns, dns(), true, by.clone(), vec![format!("{t}/allow-dns")]);
-        flow(me.clone(), me.clone(), Connections::all(), true, by.clone(), vec![format!("{t}/allow-same-namespace")]);
+        flow(
+            me.clone(),
+            Party::Dns,
+            dns(),
+            true,
+            by.clone(),
+            vec![format!("{t}/allow-dns")],
+        );
+        flow(
+            me.clone(),
+            me.clone(),
+            Connections::all(),
+            true,
+            by.clone(),
+            vec![format!("{t}/allow-same-namespace")],
+        );
         for g in &gateways {
             flow(
                 Party::Component(g.component.name.clone()),
@@ -988,7 +1138,9 @@ fn declarations<'t>(
     }
     // The render opens component flows for their whole namespaces.
     let namespace_of = |p: &Party| match p {
-        Party::Component(c) => ns_of.get(c.as_str()).map(|ns| Party::Namespace((*ns).to_owned())),
+        Party::Component(c) => ns_of
+            .get(c.as_str())
+            .map(|ns| Party::Namespace((*ns).to_owned())),
         Party::Tenant(t) => Some(Party::Namespace(t.clone())),
         _ => None,
     };
@@ -1028,12 +1180,21 @@ mod tests {
     fn values_that_turn_on_a_charts_own_network_policies() {
         for (v, on) in [
             (json!({"networkPolicy": {"enabled": true}}), true),
-            (json!({"webhook": {"networkPolicy": {"enabled": true}}}), true),
+            (
+                json!({"webhook": {"networkPolicy": {"enabled": true}}}),
+                true,
+            ),
             (json!({"network_policy": true}), true),
-            (json!({"networkPolicies": {"enabled": true, "ingress": []}}), true),
+            (
+                json!({"networkPolicies": {"enabled": true, "ingress": []}}),
+                true,
+            ),
             (json!({"networkPolicy": {"enabled": false}}), false),
             (json!({"networkPolicy": {"ingress": []}}), false),
-            (json!({"list": [{"networkPolicy": {"enabled": true}}]}), true),
+            (
+                json!({"list": [{"networkPolicy": {"enabled": true}}]}),
+                true,
+            ),
             (json!({"enabled": true}), false),
         ] {
             assert_eq!(enables_network_policies(&v), on, "{v}");
