@@ -462,7 +462,8 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
     // Declared ports the chart's pods do not list (only where the chart was rendered and
     // runs pods of its own: an operator's pods are not in the landscape).
     for c in &installed {
-        let declared = &c.component.network.ports;
+        let n = &c.component.network;
+        let declared: BTreeSet<u16> = n.ports.iter().chain(&n.from_tenants).copied().collect();
         if declared.is_empty() || landscape.unseen.contains(c.component.name.as_str()) {
             continue;
         }
@@ -498,7 +499,9 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
                 Severity::Error,
                 Some(c.release),
                 format!(
-                    "the catalogue declares that {} serves TCP {} (network.ports), but no container                      of its chart's pods lists {} (they list TCP {}): the flows towards it are                      opened on ports it does not serve",
+                    "the catalogue declares that {} serves TCP {} (network.ports, fromTenants), but \
+                     no container of its chart's pods lists {} (they list TCP {}): the flows \
+                     towards it are opened on ports it does not serve",
                     c.component.name,
                     missing.join(", "),
                     if missing.len() == 1 { "it" } else { "them" },
