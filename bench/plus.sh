@@ -81,6 +81,20 @@ if [ -f "$WORK/vendor/out/haven-vendor.json" ] && [ -x /usr/bin/time ]; then
   awk -v s="$secs" -v k="$kib" -v sp="$split" \
     'BEGIN { printf "validate --charts (kind): %.3f s, peak %.1f MiB (%s); target < 10 s: %s\n", s, k/1024, sp, (s < 10 ? "met" : "MISSED") }'
   tail -1 "$WORK/charts.out"
+  # The proofs on the full platform with 50 tenants (issue 20: the flow analysis < 1 s).
+  d=$WORK/kind50; mkdir -p "$d"
+  (cd "$d" && "$HAVEN" plus init --provider kind --domain example.nl 2>/dev/null \
+     && for i in $(seq -w 1 50); do "$HAVEN" plus tenant add "team$i" --group "team$i-devs" \
+          --repo "https://git.example.nl/team$i.git" >/dev/null 2>&1; done \
+     && "$HAVEN" plus render 2>/dev/null)
+  (cd "$d" && HAVEN_TIMINGS=1 "$HAVEN" plus validate . --charts "$WORK/vendor/out" --helm "$HELM" \
+     "${extra[@]}" >"$WORK/kind50.out" 2>"$WORK/kind50.err") \
+     || { cat "$WORK/kind50.out" "$WORK/kind50.err"; exit 1; }
+  flows=$(grep -o 'the flow analysis in [0-9.]* s' "$WORK/kind50.err" | grep -o '[0-9.]* s' || true)
+  proofs=$(grep -o 'proofs in [0-9.]* s' "$WORK/kind50.err" | grep -o '[0-9.]* s' || true)
+  tenants=$(find "$d/tenants" -mindepth 1 -maxdepth 1 -type d | wc -l)
+  echo "validate --charts (kind, $tenants tenants): proofs ${proofs:-?}, flow analysis ${flows:-?}; target < 1 s"
+  tail -1 "$WORK/kind50.out"
 else
   echo "validate --charts: skipped (no vendored charts or no /usr/bin/time)"
 fi

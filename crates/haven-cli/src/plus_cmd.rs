@@ -157,6 +157,32 @@ pub struct ValidateArgs {
     /// Write the report to a file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print the network flow matrix: every connection the NetworkPolicies allow between the
+    /// platform's workloads, its tenants and the outside world, with the policies that open
+    /// it. `--flows` adds it to the report (text, or a `flows` member of the JSON);
+    /// `--flows=FORMAT` prints the matrix alone, as text, json, mermaid or dot (the findings
+    /// then go to stderr; the exit code is the same).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "report",
+        value_enum
+    )]
+    pub flows: Option<FlowsFormat>,
+}
+
+/// How `plus validate --flows` prints the flow matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlowsFormat {
+    /// Inside the report, in its format (`--flows` without a value).
+    #[value(hide = true)]
+    Report,
+    Text,
+    Json,
+    Mermaid,
+    Dot,
 }
 
 /// Output formats of `plus validate`.
@@ -457,6 +483,15 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, Diagnostic> {
 }
 
 fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
+    if a.flows == Some(FlowsFormat::Report)
+        && matches!(a.format, ValidateFormat::Sarif | ValidateFormat::Junit)
+    {
+        return Err(Diag::new(
+            "--flows adds the matrix to a text or JSON report; use --flows=FORMAT for the matrix alone",
+        )
+        .flag("--flows")
+        .into());
+    }
     let tree = fs::read_tree_lenient(&a.dir)?;
     let unreadable = tree.unreadable;
     let files = tree.files;
@@ -572,7 +607,24 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
             proofs::Landscape::of_tree(&tree)
         }
     };
+    let started = std::time::Instant::now();
     problems.extend(proofs::prove(&landscape, &cat));
+    // `bench/plus.sh` sets HAVEN_TIMINGS: the proofs' time, and the flow analysis's alone (run
+    // once more, only then); a stderr line, so that reports stay reproducible.
+    if std::env::var_os("HAVEN_TIMINGS").is_some() {
+        let proofs = started.elapsed();
+        let started = std::time::Instant::now();
+        let found = proofs::flows::prove(&landscape, &cat).len();
+        eprintln!(
+            "haven: timings: proofs in {:.3} s, the flow analysis in {:.3} s ({found} findings)",
+            proofs.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let flows = a
+        .flows
+        .map(|_| proofs::flows::analyse(&landscape, &cat, true));
+
     // Files are named from where the user stands, so they can be clicked; chart templates
     // already are.
     for p in problems
@@ -610,6 +662,9 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
                 "warnings": warnings,
                 "diagnostics": problems,
             });
+            if let Some(f) = &flows {
+                doc["flows"] = serde_json::to_value(f).map_err(|e| e.to_string())?;
+            }
             if let Some(p) = &platform {
                 doc["components"] = components_json(p);
                 doc["notVerified"] = p
@@ -654,6 +709,9 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
                 text.push_str(&p.to_string());
                 text.push('\n');
             }
+            if let Some(f) = &flows {
+                text.push_str(&flows_text(f));
+            }
             if let Some(p) = &platform {
                 text.push_str(&crate::plus_charts::summary(p, &problems));
             }
@@ -665,12 +723,46 @@ fn validate_cmd(a: &ValidateArgs) -> Result<u8, Diagnostic> {
             text
         }
     };
+    // `--flows=FORMAT`: the matrix alone on stdout, the findings on stderr.
+    let text = match (a.flows, &flows) {
+        (Some(FlowsFormat::Report) | None, _) | (_, None) => text,
+        (Some(format), Some(f)) => {
+            eprint!("{text}");
+            match format {
+                FlowsFormat::Text => flows_text(f),
+                FlowsFormat::Json => format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(f).map_err(|e| e.to_string())?
+                ),
+                FlowsFormat::Mermaid => f.matrix.to_mermaid(),
+                FlowsFormat::Dot => f.matrix.to_dot(),
+                FlowsFormat::Report => unreachable!("matched above"),
+            }
+        }
+    };
     match &a.output {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?,
         None => out(&text)?,
     }
     Ok(if errors > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The flow matrix as text: the declared flows, then every allowed flow with the rules that
+/// open it.
+fn flows_text(f: &proofs::flows::FlowReport) -> String {
+    let mut text = format!(
+        "Flows ({} endpoints, {} allowed flows, {} declared):\n",
+        f.matrix.endpoints.len(),
+        f.matrix.flows.len(),
+        f.declared.iter().filter(|d| d.needed).count()
+    );
+    for line in f.matrix.to_text().lines() {
+        text.push_str("  ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
 }
 
 /// Per component: chart, version, release, namespace, what became of it.

@@ -200,6 +200,11 @@ fn cases(dir: &Path) -> Vec<Case> {
             "--kubernetes-version",
         ),
         case(
+            "plus validate",
+            &["plus", "validate", "--flows", "--format", "junit", "."],
+            "--flows",
+        ),
+        case(
             "plus diff",
             &["plus", "diff", "-c", "plus.yaml", "."],
             "plus.yaml:2",

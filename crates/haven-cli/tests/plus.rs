@@ -737,6 +737,83 @@ spec:
     let (_, out, _) = text(&haven(dir, &["plus", "validate"]));
     assert!(
         out.contains("infrastructure/grafana/release.yaml:10: error: HelmRelease/grafana/grafana:"),
+/// `validate --flows`: the flow matrix in the report, or alone as text, JSON, Mermaid or DOT
+/// (the findings then on stderr); not with SARIF or JUnit reports.
+#[test]
+fn validate_prints_the_flow_matrix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/platform/haven-plus.yaml"
+    );
+    let (code, _, err) = text(&haven(dir, &["plus", "render", "-c", config, "-o", "t"]));
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) = text(&haven(dir, &["plus", "validate", "t", "--flows"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Flows ("), "{out}");
+    assert!(
+        out.contains(
+            "  zaken/*[tenant workloads] => kube-system/coredns[cluster DNS] : TCP 53; UDP 53  \
+             [egress: zaken/allow-dns (egress rule 1); ingress: not isolated]"
+        ),
+        "{out}"
+    );
+    assert!(out.contains(" 0 errors, 0 warnings"), "{out}");
+    // No tenant reaches another.
+    assert!(
+        !out.lines()
+            .any(|l| l.contains("zaken/") && l.contains("=> meldingen/")),
+        "{out}"
+    );
+
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", "t", "--flows", "--json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["flows"]["matrix"]["flows"].as_array().unwrap().len() > 50);
+    assert!(v["flows"]["declared"].as_array().unwrap().len() > 50);
+    assert_eq!(v["errors"], 0);
+
+    let (code, out, err) = text(&haven(dir, &["plus", "validate", "t", "--flows=json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["matrix"]["endpoints"].as_array().unwrap().len() > 10);
+    assert!(err.contains(" 0 errors, 0 warnings"), "{err}");
+
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", "t", "--flows=mermaid"]));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("flowchart LR\n"), "{out}");
+    assert!(out.contains("\"zaken/*[tenant workloads]\""), "{out}");
+
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", "t", "--flows=dot"]));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("digraph {"), "{out}");
+
+    let (code, out, err) = text(&haven(
+        dir,
+        &["plus", "validate", "t", "--flows", "--format", "sarif"],
+    ));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("haven: error:") && err.contains("--flows"),
+        "{err}"
+    );
+
+    // A removed allow policy: exit 1, the error names the flow and the missing policy.
+    let path = dir.join("t/infrastructure/loki/network-policies.yaml");
+    let policies = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = policies
+        .split("\n---\n")
+        .filter(|d| !d.contains("name: allow-from-grafana\n"))
+        .collect();
+    std::fs::write(&path, kept.join("\n---\n")).unwrap();
+    let (code, out, err) = text(&haven(dir, &["plus", "validate", "t"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "error: [loki] NetworkPolicy/loki/default-deny: declared flow grafana -> loki"
+        ) && out.contains("missing: NetworkPolicy loki/allow-from-grafana"),
         "{out}"
     );
 }

@@ -599,6 +599,14 @@ fn the_whole_platform_validates() {
         );
         assert_eq!(errors(&report), Vec::<String>::new(), "{label}");
         assert_eq!(code, 0, "{label}");
+        // The flow proof on the charts' own workloads and policies: nothing undeclared either.
+        let flows: Vec<&Value> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["check"] == "flows")
+            .collect();
+        assert!(flows.is_empty(), "{label}: {flows:#?}");
         let expected: BTreeMap<String, String> = expected
             .iter()
             .map(|(c, why)| ((*c).to_owned(), why.clone()))

@@ -27,7 +27,7 @@ fn error(o: &Object, field: &str, message: String) -> InputError {
 
 /// Reads Namespaces, workloads and NetworkPolicies out of `objects`; every other kind is
 /// ignored. Objects without a namespace are in `default`.
-pub fn load(objects: &[Object]) -> Loaded {
+pub fn load<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Loaded {
     let mut out = Loaded::default();
     for o in objects {
         let namespace = o.namespace.as_deref().unwrap_or("default");

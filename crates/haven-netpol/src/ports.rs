@@ -109,6 +109,23 @@ impl Connections {
         out
     }
 
+    /// What `self` admits and `other` does not.
+    pub fn difference(&self, other: &Connections) -> Connections {
+        let mut out = Connections::none();
+        for (p, a) in &self.by_protocol {
+            let mut left = a.clone();
+            if let Some(b) = other.by_protocol.get(p) {
+                for r in b.iter() {
+                    left.remove(r.clone());
+                }
+            }
+            for r in left.iter() {
+                out.add(*p, r.clone());
+            }
+        }
+        out
+    }
+
     pub fn contains(&self, protocol: Protocol, port: u16) -> bool {
         self.by_protocol
             .get(&protocol)
@@ -224,6 +241,21 @@ mod tests {
             serde_json::to_string(&c).unwrap(),
             r#"{"TCP":["80-81","443-445"],"UDP":["53"]}"#
         );
+    }
+
+    #[test]
+    fn difference_removes_what_the_other_admits() {
+        let mut c = Connections::single(Protocol::Tcp, 1..=1000);
+        c.add(Protocol::Udp, 53..=53);
+        let mut d = Connections::single(Protocol::Tcp, 80..=80);
+        d.add(Protocol::Tcp, 443..=443);
+        d.add(Protocol::Sctp, 1..=5);
+        assert_eq!(
+            c.difference(&d).to_string(),
+            "TCP 1-79,81-442,444-1000; UDP 53"
+        );
+        assert!(c.difference(&Connections::all()).is_empty());
+        assert_eq!(Connections::none().difference(&d), Connections::none());
     }
 
     #[test]

@@ -177,6 +177,12 @@ pub struct SecretRef {
 }
 
 /// The traffic a component needs beyond DNS; everything else is denied.
+///
+/// One source of truth: `haven plus render` writes the component's NetworkPolicies from it
+/// (`render.rs`), and `haven plus validate` proves the rendered policies (and the charts' own)
+/// allow every flow it declares and open nothing else across namespaces
+/// ([`crate::proofs::flows`]). A flow between two components may be declared on either side
+/// (`egressTo` on the client or `ingressFrom` on the server): the render opens both ends.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Network {
@@ -207,9 +213,22 @@ pub struct Network {
     /// Is a Gateway: receives traffic from outside the cluster and forwards to any namespace.
     #[serde(default)]
     pub gateway: bool,
-    /// Talks to its own PostgreSQL clusters (CloudNativePG) in the same namespace.
+    /// Talks to its own PostgreSQL clusters (CloudNativePG) in the same namespace (whose
+    /// instance managers talk to the Kubernetes API).
     #[serde(default)]
     pub postgres: bool,
+    /// Its pods talk to each other (clustering, gossip, a controller and its webhook or
+    /// workers): traffic inside its namespace is allowed.
+    #[serde(default)]
+    pub own_pods: bool,
+    /// TCP ports tenants' pods may connect to (the telemetry endpoints: OTLP).
+    #[serde(default)]
+    pub from_tenants: Vec<u16>,
+    /// The TCP container ports it serves to the components that declare a flow to it
+    /// (`ingressFrom`, their `egressTo`, the Gateway for `fromGateway`); empty: every port.
+    /// `validate --charts` checks that its chart's pods listen on them.
+    #[serde(default)]
+    pub ports: Vec<u16>,
 }
 
 /// The parsed catalogue.

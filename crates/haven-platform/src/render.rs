@@ -188,11 +188,65 @@ pub(crate) fn allow_ingress_from_ns(name: &str, ns: &str, from: &str) -> Value {
     )
 }
 
-fn allow_egress_to_ns(name: &str, ns: &str, to: &str) -> Value {
+/// The name of the policy that lets `peer_ns` in (`allow-from-<ns>`); [`crate::proofs::flows`]
+/// names it when the flow it opens is denied.
+pub(crate) fn allow_from_name(peer_ns: &str) -> String {
+    format!("allow-from-{peer_ns}")
+}
+
+/// The name of the policy that lets a namespace out to `peer_ns` (`allow-to-<ns>`).
+pub(crate) fn allow_to_name(peer_ns: &str) -> String {
+    format!("allow-to-{peer_ns}")
+}
+
+/// The label of every tenant namespace (its value: the tenant's name).
+pub const TENANT_LABEL: &str = "haven.commonground.nl/tenant";
+
+/// Ingress from every tenant namespace on the given TCP ports (the telemetry endpoints).
+fn allow_from_tenants(ns: &str, ports: &[u16]) -> Value {
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| json!({"protocol": "TCP", "port": p}))
+        .collect();
+    netpol(
+        "allow-from-tenants",
+        ns,
+        json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
+            "from": [{"namespaceSelector": {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]}}],
+            "ports": ports,
+        }]}),
+    )
+}
+
+/// A rule's `ports`: the given TCP ports, none for every port.
+fn tcp_ports(rule: &mut Value, ports: &[u16]) {
+    if !ports.is_empty() {
+        rule["ports"] = ports
+            .iter()
+            .map(|p| json!({"protocol": "TCP", "port": p}))
+            .collect();
+    }
+}
+
+/// Egress from `ns` to namespace `to` on the given TCP ports (empty: every port).
+pub(crate) fn allow_egress_to_ns_ports(ns: &str, to: &str, ports: &[u16]) -> Value {
+    let mut rule = json!({"to": [ns_selector(to)]});
+    tcp_ports(&mut rule, ports);
+    netpol(
+        &allow_to_name(to),
+        ns,
+        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [rule]}),
+    )
+}
+
+/// Ingress into `ns` from namespace `from` on the given TCP ports (empty: every port).
+fn allow_ingress_from_ns_ports(name: &str, ns: &str, from: &str, ports: &[u16]) -> Value {
+    let mut rule = json!({"from": [ns_selector(from)]});
+    tcp_ports(&mut rule, ports);
     netpol(
         name,
         ns,
-        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [ns_selector(to)]}]}),
+        json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [rule]}),
     )
 }
 
@@ -229,12 +283,17 @@ impl<'a> Renderer<'a> {
         format!("clusters/{}", self.config.cluster.name)
     }
 
-    /// The namespace whose collector scrapes metrics, if any.
-    fn metrics_collector(&self) -> Option<&str> {
-        self.resolved
+    /// The namespaces whose collectors scrape metrics (Alloy, and Prometheus when it is the
+    /// metrics backend): every namespace lets each of them in.
+    fn metrics_collectors(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .resolved
             .iter()
-            .find(|r| r.component.network.scrapes_all)
+            .filter(|r| r.component.network.scrapes_all)
             .map(|r| r.namespace.as_str())
+            .collect();
+        out.dedup();
+        out
     }
 
     /// The component that installs the Prometheus Operator CRDs (ServiceMonitor), if any.
@@ -390,7 +449,8 @@ impl<'a> Renderer<'a> {
         let any = |f: &dyn Fn(&crate::catalogue::Network) -> bool| {
             peers.iter().any(|p| f(&p.component.network))
         };
-        if any(&|n| n.kube_api) {
+        // CloudNativePG's instance managers (in the component's namespace) watch their Cluster.
+        if any(&|n| n.kube_api || n.postgres) {
             add(
                 &mut docs,
                 netpol(
@@ -448,46 +508,75 @@ impl<'a> Renderer<'a> {
                 ),
             );
         }
+        let mut tenant_ports: Vec<u16> = peers
+            .iter()
+            .flat_map(|p| p.component.network.from_tenants.iter().copied())
+            .collect();
+        tenant_ports.sort_unstable();
+        tenant_ports.dedup();
+        if !tenant_ports.is_empty() {
+            add(&mut docs, allow_from_tenants(ns, &tenant_ports));
+        }
+        // Per peer namespace, the TCP ports to open (`None`: every port); a namespace reached for
+        // several reasons gets one policy with the union.
+        let mut ins: BTreeMap<String, Option<BTreeSet<u16>>> = BTreeMap::new();
+        let mut outs: BTreeMap<String, Option<BTreeSet<u16>>> = BTreeMap::new();
+        let need =
+            |map: &mut BTreeMap<String, Option<BTreeSet<u16>>>, peer: &str, ports: &[u16]| {
+                if peer == ns {
+                    return;
+                }
+                let entry = map
+                    .entry(peer.to_owned())
+                    .or_insert_with(|| Some(BTreeSet::new()));
+                match (entry.as_mut(), ports.is_empty()) {
+                    (Some(_), true) => *entry = None,
+                    (Some(set), false) => set.extend(ports),
+                    (None, _) => {}
+                }
+            };
         for p in peers {
             let n = &p.component.network;
-            for from in &n.ingress_from {
-                if let Some(from_ns) = self.ns_of(from)
-                    && from_ns != ns
-                {
-                    add(
-                        &mut docs,
-                        allow_ingress_from_ns(&format!("allow-from-{from_ns}"), ns, from_ns),
+            // A flow between two components is declared on either side; both ends open it, on
+            // the ports the server offers.
+            let clients = n.ingress_from.iter().map(String::as_str).chain(
+                self.resolved
+                    .iter()
+                    .filter(|o| o.component.network.egress_to.contains(&p.component.name))
+                    .map(|o| o.component.name.as_str()),
+            );
+            for from in clients {
+                if let Some(from_ns) = self.ns_of(from) {
+                    need(&mut ins, from_ns, &n.ports);
+                }
+            }
+            let servers = n.egress_to.iter().map(String::as_str).chain(
+                self.resolved
+                    .iter()
+                    .filter(|o| o.component.network.ingress_from.contains(&p.component.name))
+                    .map(|o| o.component.name.as_str()),
+            );
+            for to in servers {
+                if let Some(server) = self.resolved.iter().find(|r| r.component.name == to) {
+                    need(
+                        &mut outs,
+                        &server.namespace,
+                        &server.component.network.ports,
                     );
                 }
             }
-            for to in &n.egress_to {
-                if let Some(to_ns) = self.ns_of(to)
-                    && to_ns != ns
-                {
-                    add(
-                        &mut docs,
-                        allow_egress_to_ns(&format!("allow-to-{to_ns}"), ns, to_ns),
-                    );
-                }
+            if n.own_pods {
+                add(&mut docs, allow_same_namespace(ns));
             }
             if n.from_gateway
                 && let Some(g) = self.gateway_ns()
-                && g != ns
             {
-                add(
-                    &mut docs,
-                    allow_ingress_from_ns(&format!("allow-from-{g}"), ns, g),
-                );
+                need(&mut ins, g, &n.ports);
             }
             if n.postgres {
                 add(&mut docs, allow_same_namespace(ns));
-                if let Some(op) = self.ns_of("cloudnative-pg")
-                    && op != ns
-                {
-                    add(
-                        &mut docs,
-                        allow_ingress_from_ns(&format!("allow-from-{op}"), ns, op),
-                    );
+                if let Some(op) = self.ns_of("cloudnative-pg") {
+                    need(&mut ins, op, &[]);
                 }
             }
         }
@@ -500,13 +589,20 @@ impl<'a> Renderer<'a> {
                     json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"namespaceSelector": {}}]}]}),
                 ),
             );
-        } else if let Some(m) = self.metrics_collector()
-            && m != ns
-        {
+        }
+        for m in self.metrics_collectors() {
+            need(&mut ins, m, &[]);
+        }
+        for (from, ports) in &ins {
+            let ports: Vec<u16> = ports.iter().flatten().copied().collect();
             add(
                 &mut docs,
-                allow_ingress_from_ns(&format!("allow-from-{m}"), ns, m),
+                allow_ingress_from_ns_ports(&allow_from_name(from), ns, from, &ports),
             );
+        }
+        for (to, ports) in &outs {
+            let ports: Vec<u16> = ports.iter().flatten().copied().collect();
+            add(&mut docs, allow_egress_to_ns_ports(ns, to, &ports));
         }
         if any(&|n| n.gateway) {
             add(
@@ -1235,8 +1331,23 @@ impl<'a> Renderer<'a> {
         let ctx = crate::tenant::TenantContext {
             admission_unit: admission,
             gateway_ns: self.gateway_ns().map(str::to_owned),
-            metrics_ns: self.metrics_collector().map(str::to_owned),
+            metrics_ns: self
+                .metrics_collectors()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             postgres_operator_ns: self.ns_of("cloudnative-pg").map(str::to_owned),
+            telemetry: self
+                .resolved
+                .iter()
+                .filter(|r| !r.component.network.from_tenants.is_empty())
+                .map(|r| {
+                    (
+                        r.namespace.clone(),
+                        r.component.network.from_tenants.clone(),
+                    )
+                })
+                .collect(),
             velero_ns: self.ns_of("velero").map(str::to_owned),
             backups: self.config.capabilities.backups.clone(),
         };

@@ -20,8 +20,12 @@ pub struct TenantContext {
     /// The Flux Kustomization (in flux-system) of the admission policy the sync waits for.
     pub admission_unit: Option<&'static str>,
     pub gateway_ns: Option<String>,
-    pub metrics_ns: Option<String>,
+    /// The namespaces of the metrics collectors (Alloy, Prometheus).
+    pub metrics_ns: Vec<String>,
     pub postgres_operator_ns: Option<String>,
+    /// The telemetry endpoints tenants send to: namespace and TCP ports (catalogue
+    /// `network.fromTenants`).
+    pub telemetry: Vec<(String, Vec<u16>)>,
     pub velero_ns: Option<String>,
     pub backups: Backups,
 }
@@ -118,15 +122,20 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     );
     let mut policies = base_policies(ns);
     policies.push(allow_same_namespace(ns));
-    for peer in [&ctx.gateway_ns, &ctx.metrics_ns, &ctx.postgres_operator_ns]
-        .into_iter()
-        .flatten()
+    for peer in ctx
+        .gateway_ns
+        .iter()
+        .chain(&ctx.metrics_ns)
+        .chain(&ctx.postgres_operator_ns)
     {
         policies.push(allow_ingress_from_ns(
             &format!("allow-from-{peer}"),
             ns,
             peer,
         ));
+    }
+    for (to, ports) in &ctx.telemetry {
+        policies.push(crate::render::allow_egress_to_ns_ports(ns, to, ports));
     }
     put("network-policies.yaml", &policies);
     if let Some(repo) = &t.repo {
@@ -250,8 +259,9 @@ mod tests {
         let ctx = TenantContext {
             admission_unit: None,
             gateway_ns: None,
-            metrics_ns: None,
+            metrics_ns: Vec::new(),
             postgres_operator_ns: None,
+            telemetry: Vec::new(),
             velero_ns: None,
             backups: Backups::default(),
         };

@@ -19,6 +19,7 @@ use haven_model::Object;
 use crate::charts::{Problem, RenderedPlatform};
 
 pub mod certificates;
+pub mod flows;
 pub mod references;
 
 /// One object the cluster will receive, and the component it belongs to.
@@ -92,10 +93,10 @@ fn is_helm_release(o: &Object) -> bool {
 
 /// Runs every proof on the landscape. Sorted as [`crate::charts::validate_platform`] sorts.
 pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
-    // Each analysis adds its line here: `out.extend(flows::prove(landscape, catalogue));`.
     let mut out: Vec<Problem> = Vec::new();
     out.extend(references::prove(landscape, catalogue));
     out.extend(certificates::prove(landscape, catalogue));
+    out.extend(flows::prove(landscape, catalogue));
     out
 }
 
