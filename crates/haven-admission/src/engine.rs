@@ -182,6 +182,7 @@ impl Workload for EngineObject {
             scope: RuleScope::Object,
             skip: Vec::new(),
             tags: Default::default(),
+            internal_domains: Vec::new(),
         };
         let outcome = haven_rules::check(&self.objects, &opts);
         if let Some(e) = outcome.errors.into_iter().next() {

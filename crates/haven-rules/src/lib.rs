@@ -11,6 +11,7 @@ mod image;
 mod index;
 mod input;
 mod namespace;
+mod nl;
 mod plus;
 mod pss;
 pub mod registry;
