@@ -65,6 +65,10 @@ pub(crate) fn check(object: &Object, ix: Option<&AppIndex<'_>>, sink: &mut Sink<
         ("gateway.envoyproxy.io", "ClientTrafficPolicy") => {
             tls_versions(object, "spec.tls.minVersion", "spec.tls.maxVersion", sink);
             ciphers(object, "spec.tls.ciphers", sink);
+            // Envoy Gateway's gateway-wide response headers: HSTS for every route.
+            let headers = object.get("spec.headers.lateResponseHeaders");
+            let values = modifier_hsts(headers, "spec.headers.lateResponseHeaders");
+            judge_hsts_values(object, values, sink);
         }
         ("networking.istio.io", "Gateway") => istio_gateway(object, sink),
         _ => {}
@@ -517,29 +521,50 @@ fn rule_redirects(rule: &Value) -> bool {
 fn hsts_headers(rule: &Value, base: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (fi, f) in array(rule.get("filters")).iter().enumerate() {
-        if f.get("type").and_then(Value::as_str) != Some("ResponseHeaderModifier") {
-            continue;
+        if f.get("type").and_then(Value::as_str) == Some("ResponseHeaderModifier") {
+            out.extend(modifier_hsts(
+                f.get("responseHeaderModifier"),
+                &format!("{base}.filters[{fi}].responseHeaderModifier"),
+            ));
         }
-        for op in ["set", "add"] {
-            for (hi, h) in array(f.pointer(&format!("/responseHeaderModifier/{op}")))
-                .iter()
-                .enumerate()
-            {
-                let is_sts = h
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case("Strict-Transport-Security"));
-                if is_sts {
-                    let value = h.get("value").and_then(Value::as_str).unwrap_or("");
-                    out.push((
-                        format!("{base}.filters[{fi}].responseHeaderModifier.{op}[{hi}].value"),
-                        value.to_owned(),
-                    ));
-                }
+    }
+    out
+}
+
+/// The `Strict-Transport-Security` values a header modifier (`set`, `add`, `addIfAbsent`)
+/// at `base` writes, with their paths.
+fn modifier_hsts(modifier: Option<&Value>, base: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for op in ["set", "add", "addIfAbsent"] {
+        for (hi, h) in array(modifier.and_then(|m| m.get(op))).iter().enumerate() {
+            let is_sts = h
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case("Strict-Transport-Security"));
+            if is_sts {
+                let value = h.get("value").and_then(Value::as_str).unwrap_or("");
+                out.push((format!("{base}.{op}[{hi}].value"), value.to_owned()));
             }
         }
     }
     out
+}
+
+/// Whether an Envoy Gateway `ClientTrafficPolicy` of the manifests sends HSTS for every
+/// response of `gateway` (`headers.lateResponseHeaders`).
+fn gateway_sends_hsts(gateway: &Object, ix: &AppIndex<'_>) -> bool {
+    ix.traffic().any(|p| {
+        p.kind == "ClientTrafficPolicy"
+            && p.namespace == gateway.namespace
+            && array(p.get("spec.targetRefs"))
+                .iter()
+                .chain(p.get("spec.targetRef"))
+                .any(|t| {
+                    t.get("kind").and_then(Value::as_str) == Some("Gateway")
+                        && t.get("name").and_then(Value::as_str) == Some(gateway.name.as_str())
+                })
+            && !modifier_hsts(p.get("spec.headers.lateResponseHeaders"), "").is_empty()
+    })
 }
 
 /// `max-age` and `includeSubDomains` of an HSTS header value (RFC 6797 section 6.1).
@@ -561,31 +586,37 @@ fn parse_hsts(value: &str) -> (Option<u64>, bool) {
 /// The HSTS values a route writes, judged wherever the route attaches.
 fn route_hsts_values(o: &Object, sink: &mut Sink<'_>) {
     for (ri, rule) in array(o.get("spec.rules")).iter().enumerate() {
-        for (path, value) in hsts_headers(rule, &format!("spec.rules[{ri}]")) {
-            let (age, subdomains) = parse_hsts(&value);
-            match age {
-                Some(a) if a >= HSTS_MIN_AGE => {}
-                _ => sink.emit(
-                    NL_HSTS,
-                    o,
-                    &path,
-                    None,
-                    format!(
-                        "HSTS \"{value}\" has {}: {LAW} and the Forum Standaardisatie \
-                         measurement require max-age >= {HSTS_MIN_AGE} (one year)",
-                        age.map_or("no valid max-age".to_owned(), |a| format!("max-age {a}")),
-                    ),
+        judge_hsts_values(o, hsts_headers(rule, &format!("spec.rules[{ri}]")), sink);
+    }
+}
+
+/// `nl.hsts` on a max-age under a year, `nl.hsts-subdomains` on a value without
+/// `includeSubDomains`.
+fn judge_hsts_values(o: &Object, values: Vec<(String, String)>, sink: &mut Sink<'_>) {
+    for (path, value) in values {
+        let (age, subdomains) = parse_hsts(&value);
+        match age {
+            Some(a) if a >= HSTS_MIN_AGE => {}
+            _ => sink.emit(
+                NL_HSTS,
+                o,
+                &path,
+                None,
+                format!(
+                    "HSTS \"{value}\" has {}: {LAW} and the Forum Standaardisatie \
+                     measurement require max-age >= {HSTS_MIN_AGE} (one year)",
+                    age.map_or("no valid max-age".to_owned(), |a| format!("max-age {a}")),
                 ),
-            }
-            if !subdomains {
-                sink.emit(
-                    NL_HSTS_SUBDOMAINS,
-                    o,
-                    &path,
-                    None,
-                    format!("HSTS \"{value}\" has no `includeSubDomains`"),
-                );
-            }
+            ),
+        }
+        if !subdomains {
+            sink.emit(
+                NL_HSTS_SUBDOMAINS,
+                o,
+                &path,
+                None,
+                format!("HSTS \"{value}\" has no `includeSubDomains`"),
+            );
         }
     }
 }
@@ -664,7 +695,10 @@ fn route(o: &Object, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
         }
         if on(Protocol::Tls) && o.kind == "HTTPRoute" {
             for (ri, rule) in rules.iter().enumerate() {
-                if !rule_redirects(rule) && !rule_sends_hsts(o, rule, ix) {
+                if !rule_redirects(rule)
+                    && !rule_sends_hsts(o, rule, ix)
+                    && !gateway_sends_hsts(gw, ix)
+                {
                     sink.emit(
                         NL_HSTS,
                         o,

@@ -114,16 +114,34 @@ spec:
         ),
         case(
             "nl.*",
-            "Envoy Gateway: ClientTrafficPolicy with TLS 1.2 to 1.3 and good ciphers",
+            "Envoy Gateway: ClientTrafficPolicy with TLS 1.2 to 1.3, good ciphers and HSTS for every route",
             r#"apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: ClientTrafficPolicy
 metadata: {name: tls, namespace: app}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: web}]
+  headers:
+    lateResponseHeaders:
+      set: [{name: Strict-Transport-Security, value: "max-age=63072000; includeSubDomains"}]
   tls:
     minVersion: "1.2"
     maxVersion: "1.3"
     ciphers: ["[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]", ECDHE-RSA-AES256-GCM-SHA384]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: web, namespace: app}
+spec:
+  gatewayClassName: envoy
+  listeners:
+  - {name: https, protocol: HTTPS, port: 443, tls: {certificateRefs: [{name: web-tls}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: app, namespace: app}
+spec:
+  parentRefs: [{name: web}]
+  rules: [{backendRefs: [{name: app, port: 80}]}]
 "#,
             vec![],
         ),
@@ -498,6 +516,27 @@ spec:
                      max-age >= 31536000 (one year)",
                 ),
             ],
+        ),
+        case(
+            NL_HSTS,
+            "Envoy Gateway: gateway-wide HSTS of a ClientTrafficPolicy with a short max-age",
+            r#"apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {name: hsts, namespace: app}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: web}]
+  headers:
+    lateResponseHeaders:
+      addIfAbsent: [{name: Strict-Transport-Security, value: "max-age=3600; includeSubDomains"}]
+"#,
+            vec![at(
+                "app/ClientTrafficPolicy/hsts",
+                "spec.headers.lateResponseHeaders.addIfAbsent[0].value",
+                8,
+                "HSTS \"max-age=3600; includeSubDomains\" has max-age 3600: Wet digitale \
+                 overheid, Stb. 2023, 179 and the Forum Standaardisatie measurement require \
+                 max-age >= 31536000 (one year)",
+            )],
         ),
         case(
             NL_HSTS,
