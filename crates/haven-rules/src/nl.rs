@@ -568,7 +568,7 @@ fn gateway_sends_hsts(gateway: &Object, ix: &AppIndex<'_>) -> bool {
 }
 
 /// `max-age` and `includeSubDomains` of an HSTS header value (RFC 6797 section 6.1).
-fn parse_hsts(value: &str) -> (Option<u64>, bool) {
+pub fn parse_hsts(value: &str) -> (Option<u64>, bool) {
     let mut age = None;
     let mut subdomains = false;
     for directive in value.split(';').map(str::trim) {
@@ -765,7 +765,7 @@ fn istio_gateway(o: &Object, sink: &mut Sink<'_>) {
 
 /// The TLS version a setting names, as (major, minor) of TLS: `1.2`, `VersionTLS12`,
 /// `TLSV1_2`, `TLSv1.2`. `None` for `Auto`/`TLS_AUTO` and what is not a version.
-fn tls_version(s: &str) -> Option<(u8, u8)> {
+pub fn tls_version(s: &str) -> Option<(u8, u8)> {
     let s = s.to_ascii_uppercase();
     let digits: String = s
         .trim_start_matches("VERSION")
