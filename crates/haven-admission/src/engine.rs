@@ -180,7 +180,12 @@ impl Workload for EngineObject {
                 input: false,
             },
             scope: RuleScope::Object,
-            skip: Vec::new(),
+            // Dutch law's HTTPS/HSTS/TLS rules go with the Haven+ group.
+            skip: if mode.plus {
+                Vec::new()
+            } else {
+                vec!["nl.*".to_owned()]
+            },
             tags: Default::default(),
             internal_domains: Vec::new(),
         };
