@@ -240,13 +240,16 @@ fn traefik_ingress(o: &Object, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
         .map(str::trim)
         .filter(|m| !m.is_empty())
         .map(|m| {
-            let m = m.strip_suffix("@kubernetescrd").unwrap_or(m);
-            let own = ns.and_then(|n| m.strip_prefix(n)?.strip_prefix('-'));
-            own.and_then(|name| ix.find("Middleware", ns, name))
-                .or_else(|| {
-                    ix.traffic()
-                        .find(|x| x.kind == "Middleware" && m.ends_with(&x.name))
-                })
+            // Another provider (`@file`) is not in the manifests: not known.
+            let m = m.strip_suffix("@kubernetescrd")?;
+            ix.traffic().find(|x| {
+                x.kind == "Middleware"
+                    && x.namespace.as_deref().or(ns).is_some_and(|n| {
+                        m.strip_prefix(n)
+                            .and_then(|rest| rest.strip_prefix('-'))
+                            .is_some_and(|name| name == x.name)
+                    })
+            })
         })
         .collect();
     let all_known = named.iter().all(Option::is_some);
@@ -261,7 +264,8 @@ fn traefik_ingress(o: &Object, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
             None,
             format!(
                 "served on Traefik's plain-HTTP entry point `web` without a `redirectScheme: \
-                 https` Middleware; under {LAW} plain HTTP may only redirect to HTTPS"
+                 https` Middleware; under {LAW} plain HTTP may only redirect to HTTPS (a \
+                 redirect of the entry point itself is not in the manifests: waive with it)"
             ),
         );
     }
@@ -277,7 +281,8 @@ fn traefik_ingress(o: &Object, ix: &AppIndex<'_>, sink: &mut Sink<'_>) {
             None,
             format!(
                 "no Middleware of `{MIDDLEWARES}` sets `headers.stsSeconds`: HTTPS responses carry \
-                 no HSTS ({LAW}); reference a Middleware with `stsSeconds: {HSTS_MIN_AGE}`"
+                 no HSTS ({LAW}); reference a Middleware with `stsSeconds: {HSTS_MIN_AGE}` (HSTS \
+                 of the entry point itself is not in the manifests: waive with it)"
             ),
         );
     }

@@ -441,7 +441,8 @@ spec:
                     23,
                     "served on Traefik's plain-HTTP entry point `web` without a `redirectScheme: \
                      https` Middleware; under Wet digitale overheid, Stb. 2023, 179 plain HTTP \
-                     may only redirect to HTTPS",
+                     may only redirect to HTTPS (a redirect of the entry point itself is not in \
+                     the manifests: waive with it)",
                 ),
             ],
         ),
@@ -578,7 +579,8 @@ spec:
                     18,
                     "no Middleware of `traefik.ingress.kubernetes.io/router.middlewares` sets \
                      `headers.stsSeconds`: HTTPS responses carry no HSTS (Wet digitale overheid, \
-                     Stb. 2023, 179); reference a Middleware with `stsSeconds: 31536000`",
+                     Stb. 2023, 179); reference a Middleware with `stsSeconds: 31536000` (HSTS \
+                     of the entry point itself is not in the manifests: waive with it)",
                 ),
             ],
         ),
