@@ -269,7 +269,7 @@ static OWN_RULES: [RuleInfo; 23] = [
         RuleScope::Object,
         "Public web endpoints are served over HTTPS",
         "Dutch law requires government websites and web applications to be served only over HTTPS, configured \
-         after the NCSC TLS guidelines: the Wet digitale overheid as amended by Staatsblad 2023, 179 (Forum \
+         after the NCSC TLS guidelines (version 2.1): the Wet digitale overheid as amended by Staatsblad 2023, 179 (Forum \
          Standaardisatie measures it twice a year). Judged from the manifests: every host of an Ingress must be \
          covered by `spec.tls`; every HTTPS or TLS listener of a Gateway must reference a certificate (or pass TLS \
          through); a Gateway's plain-HTTP listener needs an HTTPS listener for its hosts; and (application check \
@@ -288,7 +288,7 @@ static OWN_RULES: [RuleInfo; 23] = [
         Severity::High,
         RuleScope::Application,
         "Plain HTTP only redirects to HTTPS",
-        "Under the Wet digitale overheid (Staatsblad 2023, 179) plain HTTP may only redirect to HTTPS; content \
+        "Under the Wet digitale overheid (Staatsblad 2023, 179) and the NCSC TLS guidelines (version 2.1) plain HTTP may only redirect to HTTPS; content \
          served over HTTP can be read and changed on the way. Judged from the manifests: every rule of an HTTPRoute \
          attached to a Gateway's plain-HTTP listener must be a `RequestRedirect` with `scheme: https`, and such a \
          listener needs at least one redirecting route; Istio `Gateway` HTTP servers need `tls.httpsRedirect: true`; \
@@ -305,7 +305,7 @@ static OWN_RULES: [RuleInfo; 23] = [
         Severity::High,
         RuleScope::Application,
         "HTTPS responses carry HSTS with a max-age of at least one year",
-        "The Wet digitale overheid (Staatsblad 2023, 179) requires HSTS (RFC 6797) on government HTTPS services, \
+        "The Wet digitale overheid (Staatsblad 2023, 179) requires HSTS (RFC 6797) on government HTTPS services (NCSC TLS guidelines, version 2.1), \
          and the Forum Standaardisatie measurement (internet.nl) asks a max-age of at least one year (31536000 \
          seconds). Judged from the manifests: a `Strict-Transport-Security` header set by a Gateway API \
          `ResponseHeaderModifier` or a Traefik `Middleware` (`headers.stsSeconds`) must have max-age >= 31536000 \
@@ -325,7 +325,7 @@ static OWN_RULES: [RuleInfo; 23] = [
         RuleScope::Object,
         "HSTS includes subdomains",
         "HSTS without `includeSubDomains` leaves a first visit to a subdomain open to downgrade; the Forum \
-         Standaardisatie measurement reports its absence (Wet digitale overheid, Staatsblad 2023, 179). Judged \
+         Standaardisatie measurement reports its absence (Wet digitale overheid, Staatsblad 2023, 179; NCSC TLS guidelines, version 2.1). Judged \
          wherever a `Strict-Transport-Security` value or a Traefik `stsSeconds` is written in the manifests.",
         "Add `includeSubDomains` to the header value (`max-age=31536000; includeSubDomains`), or \
          `stsIncludeSubdomains: true` to the Traefik Middleware, once every subdomain serves HTTPS.",
@@ -353,7 +353,9 @@ static OWN_RULES: [RuleInfo; 23] = [
          sufficient; RSA key exchange (no forward secrecy) and 3DES are to be phased out; RC4, NULL, export, \
          anonymous, MD5, CAMELLIA, ARIA, SEED, IDEA, PSK and CCM_8 suites are insufficient. Judged where the \
          manifests list cipher suites: Envoy Gateway `ClientTrafficPolicy` `spec.tls.ciphers`, Traefik `TLSOption` \
-         `spec.cipherSuites`, Istio `Gateway` `spec.servers[].tls.cipherSuites`.",
+         `spec.cipherSuites`, Istio `Gateway` `spec.servers[].tls.cipherSuites`. Not judged: the \
+         implementation's defaults when no suites are listed, and TLS 1.3's suites, which these resources do \
+         not list.",
         "Remove the named suites; keep ECDHE suites with AES-GCM or ChaCha20-Poly1305 (and TLS 1.3's suites).",
     ),
 ];
@@ -409,6 +411,21 @@ pub fn rule(id: &str) -> Option<&'static RuleInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `haven rules explain` of every Dutch-law rule cites the law and the NCSC guideline
+    /// version, and says what the manifests can and cannot tell.
+    #[test]
+    fn dutch_law_rules_cite_the_law_and_the_guideline_version() {
+        let nl: Vec<&RuleInfo> = rules().iter().filter(|r| r.id.starts_with("nl.")).collect();
+        assert_eq!(nl.len(), 6);
+        for r in nl {
+            assert_eq!(r.level, RuleGroup::NlLaw, "{}", r.id);
+            for needle in ["Staatsblad 2023, 179", "NCSC", "2.1", "Judged"] {
+                assert!(r.rationale.contains(needle), "{}: no {needle:?}", r.id);
+            }
+        }
+        assert!(NCSC_TLS_GUIDELINE.contains("2.1"));
+    }
 
     #[test]
     fn ids_are_unique_and_fit_an_annotation_key() {
