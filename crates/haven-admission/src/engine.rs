@@ -180,8 +180,14 @@ impl Workload for EngineObject {
                 input: false,
             },
             scope: RuleScope::Object,
-            skip: Vec::new(),
+            // Dutch law's HTTPS/HSTS/TLS rules go with the Haven+ group.
+            skip: if mode.plus {
+                Vec::new()
+            } else {
+                vec!["nl.*".to_owned()]
+            },
             tags: Default::default(),
+            internal_domains: Vec::new(),
         };
         let outcome = haven_rules::check(&self.objects, &opts);
         if let Some(e) = outcome.errors.into_iter().next() {

@@ -434,6 +434,7 @@ impl<'a> Pod<'a> {
             scope: RuleScope::Object,
             skip: Vec::new(),
             tags: Default::default(),
+            internal_domains: Vec::new(),
         };
         let mut findings = Vec::new();
         haven_rules::pss_findings(

@@ -315,7 +315,9 @@ pub(crate) struct Found<'a, F> {
 pub(crate) fn evaluated<F: Hit>(
     uid: &str,
     name: &str,
-    is_pod: bool,
+    // The resource (plural) whose enforce violations deny it: Pods, and the objects the
+    // `nl.*` rules judge whole; `None`: pod controllers, which are warned instead.
+    deny_as: Option<&str>,
     policy: &NamespacePolicy,
     found: &Found<'_, F>,
     limits: Limits,
@@ -323,6 +325,7 @@ pub(crate) fn evaluated<F: Hit>(
     let enforced = found.enforced;
     let audited = found.audited.unwrap_or(enforced);
     let warned: &[F] = found.warned.unwrap_or_default();
+    let is_pod = deny_as.is_some();
     let denied = is_pod && !enforced.is_empty();
     // Controllers are warned of every enforce violation; warn-mode violations that enforce
     // does not report are warnings for every kind. (A set, not a search of `enforced` per
@@ -364,7 +367,8 @@ pub(crate) fn evaluated<F: Hit>(
     }
     if denied {
         status(&mut json, 403);
-        json.raw("pods \\\"");
+        json.text(deny_as.unwrap_or("pods"));
+        json.raw(" \\\"");
         json.text(&name);
         json.raw("\\\" is forbidden: violates haven policy \\\"");
         json.text(&policy.enforce.describe());
@@ -587,7 +591,7 @@ mod tests {
             warned: None,
         };
         let policy = restricted();
-        let (verdict, bytes) = evaluated("u1", "web", true, &policy, &found, limits);
+        let (verdict, bytes) = evaluated("u1", "web", Some("pods"), &policy, &found, limits);
         assert_eq!(verdict, Verdict::Denied);
         assert!(bytes.len() < 16 * 1024, "{} bytes", bytes.len());
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -617,7 +621,7 @@ mod tests {
         assert!(audit.contains("and 124990 more violations of pss.runAsNonRoot"));
 
         // A controller's warnings: ten per rule and one that counts the rest.
-        let (verdict, bytes) = evaluated("u2", "web", false, &policy, &found, limits);
+        let (verdict, bytes) = evaluated("u2", "web", None, &policy, &found, limits);
         assert_eq!(verdict, Verdict::Warned);
         assert!(bytes.len() < 16 * 1024, "{} bytes", bytes.len());
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -637,7 +641,7 @@ mod tests {
             audited: None,
             warned: None,
         };
-        let (_, bytes) = evaluated("u3", "web", true, &policy, &found, limits);
+        let (_, bytes) = evaluated("u3", "web", Some("pods"), &policy, &found, limits);
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(text.matches("pss.runAsNonRoot at ").count(), 2 * 3);
         assert!(!text.contains("more violations"));
@@ -657,7 +661,14 @@ mod tests {
         };
         let mut policy = restricted();
         policy.enforce.pss = Some((haven_pss::Level::Baseline, haven_pss::Version::LATEST));
-        let (verdict, bytes) = evaluated("u", "web", true, &policy, &found, Limits { per_rule: 2 });
+        let (verdict, bytes) = evaluated(
+            "u",
+            "web",
+            Some("pods"),
+            &policy,
+            &found,
+            Limits { per_rule: 2 },
+        );
         assert_eq!(verdict, Verdict::Warned);
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(
@@ -673,7 +684,7 @@ mod tests {
         let (verdict, bytes) = evaluated(
             "u",
             "web",
-            true,
+            Some("pods"),
             &restricted(),
             &found,
             Limits { per_rule: 2 },
@@ -698,7 +709,7 @@ mod tests {
         let (_, bytes) = evaluated(
             "u",
             &"n".repeat(100_000),
-            true,
+            Some("pods"),
             &restricted(),
             &found,
             Limits { per_rule: 10 },

@@ -316,7 +316,7 @@ pub(crate) fn decide<'b, D: Decoder<'b>>(
     let (verdict, response) = response::evaluated(
         &uid,
         object.name(),
-        gvk.kind == "Pod",
+        deny_as(&gvk.group, &gvk.kind),
         &policy,
         &found,
         limits,
@@ -339,6 +339,30 @@ pub(crate) fn clip(s: &str, max: usize) -> Cow<'_, str> {
 
 /// The kinds the webhook evaluates, by API group and kind.
 pub(crate) fn is_checked(group: &str, kind: &str) -> bool {
+    is_pod_kind(group, kind) || is_transport_kind(group, kind)
+}
+
+/// The resource a request's enforce violations deny: Pods, and the objects the `nl.*` rules
+/// judge whole (an Ingress without TLS is the violation itself); pod controllers are warned,
+/// their Pods are denied.
+fn deny_as(group: &str, kind: &str) -> Option<&'static str> {
+    match (group, kind) {
+        ("", "Pod") => Some("pods"),
+        (_, "Ingress") if is_transport_kind(group, kind) => Some("ingresses"),
+        (_, "Gateway") if is_transport_kind(group, kind) => Some("gateways"),
+        (_, "HTTPRoute") if is_transport_kind(group, kind) => Some("httproutes"),
+        (_, "GRPCRoute") if is_transport_kind(group, kind) => Some("grpcroutes"),
+        (_, "ClientTrafficPolicy") if is_transport_kind(group, kind) => {
+            Some("clienttrafficpolicies")
+        }
+        (_, "Middleware") if is_transport_kind(group, kind) => Some("middlewares"),
+        (_, "TLSOption") if is_transport_kind(group, kind) => Some("tlsoptions"),
+        _ => None,
+    }
+}
+
+/// The kinds that carry a pod or a pod template.
+fn is_pod_kind(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
         ("", "Pod" | "ReplicationController" | "PodTemplate")
@@ -347,6 +371,25 @@ pub(crate) fn is_checked(group: &str, kind: &str) -> bool {
                 "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
             )
             | ("batch", "Job" | "CronJob")
+    )
+}
+
+/// The kinds the `nl.*` rules of Dutch law judge on one object (HTTPS, HSTS and TLS of public
+/// endpoints); checked with the Haven+ group (`haven.commonground.nl/plus`).
+pub(crate) fn is_transport_kind(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("networking.k8s.io", "Ingress")
+            | (
+                "gateway.networking.k8s.io",
+                "Gateway" | "HTTPRoute" | "GRPCRoute"
+            )
+            | ("gateway.envoyproxy.io", "ClientTrafficPolicy")
+            | (
+                "traefik.io" | "traefik.containo.us",
+                "Middleware" | "TLSOption"
+            )
+            | ("networking.istio.io", "Gateway")
     )
 }
 
@@ -370,8 +413,29 @@ fn template<'v>(kind: &str, object: &'v Value) -> Option<&'v Value> {
     }
 }
 
-/// An update that leaves the pod spec and the annotations the rules read untouched.
+/// An update that leaves the pod spec and the annotations the rules read untouched (for the
+/// kinds without a pod: the spec and every annotation).
 pub(crate) fn pod_unchanged(kind: &str, new: &Value, old: &Value) -> bool {
+    let pod_bearing = [
+        "Pod",
+        "ReplicationController",
+        "PodTemplate",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+    ];
+    if !pod_bearing.contains(&kind) {
+        let own = |v: &Value| {
+            (
+                v.get("spec").cloned(),
+                v.pointer("/metadata/annotations").cloned(),
+            )
+        };
+        return own(new) == own(old);
+    }
     let relevant = |v: &Value| -> (Option<Value>, BTreeMap<String, Value>) {
         let spec = pod_spec(kind, v).cloned();
         let annotations = [

@@ -340,6 +340,85 @@ async fn namespace_labels_choose_level_version_and_modes_and_changes_are_picked_
     );
 }
 
+/// Dutch law at the door (issue #28): with the Haven+ group on, an Ingress that serves a host
+/// over plain HTTP is denied naming `nl.https` and the law; with TLS it is admitted; with the
+/// group off (the default) Ingresses pass; an update that removes TLS is judged again.
+#[tokio::test]
+async fn ingresses_without_tls_are_denied_where_the_plus_group_is_enforced() {
+    let r = start(Config::default()).await;
+    let ingress = |tls: bool| {
+        let mut o = json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "web"},
+            "spec": {"rules": [{"host": "app.example.nl"}]}
+        });
+        if tls {
+            o["spec"]["tls"] = json!([{"hosts": ["app.example.nl"], "secretName": "web-tls"}]);
+        }
+        o
+    };
+    let kind = ("networking.k8s.io", "Ingress");
+    assert_eq!(
+        admit(&r, &review("a", "team", kind, ingress(false))).await["allowed"],
+        true,
+        "the Haven+ group is off by default"
+    );
+    let labels: BTreeMap<String, String> = [(
+        "haven.commonground.nl/plus".to_owned(),
+        "enforce".to_owned(),
+    )]
+    .into();
+    r.namespaces.set("team", labels);
+    let denied = admit(&r, &review("b", "team", kind, ingress(false))).await;
+    assert_eq!(denied["allowed"], false, "{denied}");
+    let message = denied["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("nl.https at spec.rules[0].host")
+            && message.contains("Wet digitale overheid, Stb. 2023, 179"),
+        "{message}"
+    );
+    assert_eq!(
+        admit(&r, &review("c", "team", kind, ingress(true))).await["allowed"],
+        true
+    );
+    // An update that drops TLS is not "unchanged": the spec changed.
+    let mut update = review("d", "team", kind, ingress(false));
+    update["request"]["operation"] = json!("UPDATE");
+    update["request"]["oldObject"] = ingress(true);
+    assert_eq!(admit(&r, &update).await["allowed"], false);
+    // A relabel of a compliant one is.
+    let mut relabel = review("e", "team", kind, ingress(true));
+    relabel["request"]["operation"] = json!("UPDATE");
+    let mut old = ingress(true);
+    old["metadata"]["labels"] = json!({"old": "label"});
+    relabel["request"]["oldObject"] = old;
+    assert_eq!(admit(&r, &relabel).await["allowed"], true);
+    // Envoy Gateway's TLS policy, judged on the object alone.
+    let policy = json!({
+        "apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "ClientTrafficPolicy",
+        "metadata": {"name": "tls"},
+        "spec": {"tls": {"minVersion": "1.0"}}
+    });
+    let denied = admit(
+        &r,
+        &review(
+            "f",
+            "team",
+            ("gateway.envoyproxy.io", "ClientTrafficPolicy"),
+            policy,
+        ),
+    )
+    .await;
+    assert_eq!(denied["allowed"], false, "{denied}");
+    assert!(
+        denied["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nl.tls-version at spec.tls.minVersion"),
+        "{denied}"
+    );
+}
+
 #[tokio::test]
 async fn exemptions_and_waiver_annotations() {
     let mut config = Config::default();

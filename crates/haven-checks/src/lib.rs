@@ -13,6 +13,7 @@ mod checks;
 pub mod config;
 pub mod plus;
 pub mod release;
+mod transport;
 pub mod upstream;
 pub mod waivers;
 

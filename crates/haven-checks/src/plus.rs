@@ -80,11 +80,21 @@ pub fn report(s: &ClusterSnapshot, config: &CheckConfig) -> Vec<CapabilityReport
         .plus
         .iter()
         .map(|cap| {
-            let components: Vec<ComponentReport> = cap
+            let mut components: Vec<ComponentReport> = cap
                 .components
                 .iter()
                 .filter_map(|m| component(m, &workloads, crds, &releases, s))
                 .collect();
+            // The ingress capability: per gateway, HTTPS, redirect, HSTS and TLS as Dutch law
+            // asks them (evidence for the Forum Standaardisatie measurement).
+            let gateways = cap.components.iter().any(|m| {
+                m.crd_groups
+                    .iter()
+                    .any(|g| g == "gateway.networking.k8s.io")
+            });
+            if gateways && let Some(first) = components.first_mut() {
+                first.evidence.extend(crate::transport::evidence(s));
+            }
             let mut problems = Vec::new();
             let mut status = if components.iter().any(|c| c.healthy) {
                 CapabilityStatus::Provided

@@ -58,6 +58,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
             pinned: args.pinned_tag.clone(),
             moving: args.moving_tag.clone(),
         },
+        internal_domains: args.internal_domain.clone(),
     };
     for note in &listed.notes {
         eprintln!("haven: note: {note}");

@@ -309,6 +309,11 @@ pub struct CheckArgs {
     /// major-only tags; matched before --pinned-tag; repeatable.
     #[arg(long, value_name = "REGEX", help_heading = "Rules")]
     pub moving_tag: Vec<haven_rules::TagPattern>,
+    /// A domain whose hosts are internal-only, e.g. `intern.gemeente.nl`: the `nl.*` rules
+    /// (HTTPS, HSTS and TLS for public web services under Dutch law) leave its hosts out;
+    /// repeatable.
+    #[arg(long, value_name = "DOMAIN", help_heading = "Rules")]
+    pub internal_domain: Vec<String>,
     /// Waiver file (YAML, `kind: WaiverList`); repeatable.
     #[arg(
         short = 'w',

@@ -324,7 +324,7 @@ fn the_webhooks_fail_closed_for_pods_open_for_controllers_and_spare_their_own_na
         serving.is_some(),
         "inject-ca-from names a rendered Certificate"
     );
-    assert_eq!(vwc["webhooks"].as_array().unwrap().len(), 2);
+    assert_eq!(vwc["webhooks"].as_array().unwrap().len(), 3);
 
     let pods = webhook(vwc, "pods.admission.haven.commonground.nl");
     assert_eq!(pods["failurePolicy"], "Fail");
@@ -368,7 +368,37 @@ fn the_webhooks_fail_closed_for_pods_open_for_controllers_and_spare_their_own_na
     .collect();
     assert_eq!(resources, want);
 
-    for w in [pods, controllers] {
+    // Public endpoints for the nl.* rules (Dutch law), fail open.
+    let transport = webhook(vwc, "transport.admission.haven.commonground.nl");
+    assert_eq!(transport["failurePolicy"], "Ignore");
+    let mut resources: Vec<(String, &str)> = transport["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            let group = r["apiGroups"][0].as_str().unwrap().to_owned();
+            strings(&r["resources"])
+                .into_iter()
+                .map(move |res| (group.clone(), res))
+        })
+        .collect();
+    resources.sort();
+    let want: Vec<(String, &str)> = [
+        ("gateway.envoyproxy.io", "clienttrafficpolicies"),
+        ("gateway.networking.k8s.io", "gateways"),
+        ("gateway.networking.k8s.io", "grpcroutes"),
+        ("gateway.networking.k8s.io", "httproutes"),
+        ("networking.istio.io", "gateways"),
+        ("networking.k8s.io", "ingresses"),
+        ("traefik.io", "middlewares"),
+        ("traefik.io", "tlsoptions"),
+    ]
+    .into_iter()
+    .map(|(g, r)| (g.to_owned(), r))
+    .collect();
+    assert_eq!(resources, want);
+
+    for w in [pods, controllers, transport] {
         assert_eq!(strings(&w["admissionReviewVersions"]), ["v1"]);
         assert_eq!(w["sideEffects"], "None");
         assert_eq!(w["matchPolicy"], "Equivalent");

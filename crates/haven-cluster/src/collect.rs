@@ -102,6 +102,18 @@ pub const CUSTOM_RESOURCES: &[(&str, &str, &str, bool)] = &[
         "OCIRepository",
         true,
     ),
+    // The HTTPS/HSTS/TLS evidence of `--plus` (Dutch law): gateways, routes, TLS policies.
+    ("gateway.networking.k8s.io", "gateways", "Gateway", true),
+    ("gateway.networking.k8s.io", "httproutes", "HTTPRoute", true),
+    (
+        "gateway.envoyproxy.io",
+        "clienttrafficpolicies",
+        "ClientTrafficPolicy",
+        true,
+    ),
+    ("traefik.io", "middlewares", "Middleware", true),
+    ("traefik.io", "tlsoptions", "TLSOption", true),
+    ("networking.istio.io", "gateways", "Gateway", true),
 ];
 
 /// The access questions asked with SelfSubjectAccessReview: `(verb, group, resource)`.
@@ -450,7 +462,11 @@ async fn list_custom(
         match timed(t, api.list(&lp)).await {
             Ok(page) => {
                 token = page.metadata.continue_.filter(|c| !c.is_empty());
-                out.extend(page.items.into_iter().map(|o| custom_record(kind, o)));
+                out.extend(
+                    page.items
+                        .into_iter()
+                        .map(|o| custom_record(group, kind, o)),
+                );
                 if token.is_none() {
                     return Read::ok(out);
                 }
@@ -659,7 +675,7 @@ fn crd_record(c: CustomResourceDefinition) -> CrdRecord {
     }
 }
 
-fn custom_record(kind: &str, o: DynamicObject) -> CustomRecord {
+fn custom_record(group: &str, kind: &str, o: DynamicObject) -> CustomRecord {
     let ready = o
         .data
         .pointer("/status/conditions")
@@ -688,5 +704,11 @@ fn custom_record(kind: &str, o: DynamicObject) -> CustomRecord {
         chart: text("/spec/chart/spec/chart").or_else(|| text("/spec/chartRef/name")),
         chart_version: text("/spec/chart/spec/version")
             .or_else(|| text("/status/lastAttemptedRevision")),
+        transport: haven_snapshot::TransportFacts::read(
+            group,
+            kind,
+            o.metadata.namespace.as_deref(),
+            &o.data,
+        ),
     }
 }

@@ -81,6 +81,9 @@ pub enum RuleGroup {
     Haven,
     /// What a Haven+ platform expects of the workloads it runs.
     HavenPlus,
+    /// Dutch law for government web services: HTTPS, HSTS and the NCSC TLS guidelines
+    /// (Wet digitale overheid, Staatsblad 2023, 179).
+    NlLaw,
     /// How the input itself was read (YAML 1.1 readings, expired waivers).
     Input,
 }
@@ -92,6 +95,7 @@ impl RuleGroup {
             Self::PssRestricted => "pss-restricted",
             Self::Haven => "haven",
             Self::HavenPlus => "haven-plus",
+            Self::NlLaw => "nl-law",
             Self::Input => "input",
         }
     }

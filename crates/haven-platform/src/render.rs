@@ -784,6 +784,16 @@ impl<'a> Renderer<'a> {
                     crate::catalogue::merge(values, &wiring);
                 }
             }
+            "traefik" => {
+                // HSTS on every response of the HTTPS entry point, tenants' routes included
+                // (the Middleware is rendered with the platform Gateway).
+                crate::catalogue::merge(
+                    values,
+                    &json!({"ports": {"websecure": {"http": {"middlewares": [
+                        format!("{}-hsts@kubernetescrd", r.namespace)
+                    ]}}}}),
+                );
+            }
             "alloy" => {
                 let config = self.alloy_config();
                 crate::catalogue::merge(
@@ -1094,9 +1104,11 @@ impl<'a> Renderer<'a> {
                         "metadata": gw_meta,
                         "spec": {
                             "gatewayClassName": "platform",
+                            // Plain HTTP only redirects (Dutch law, `nl.http-redirect`):
+                            // tenants' routes can attach to the HTTPS listener alone.
                             "listeners": [
                                 {"name": "http", "protocol": "HTTP", "port": 80,
-                                 "allowedRoutes": {"namespaces": {"from": "All"}}},
+                                 "allowedRoutes": {"namespaces": {"from": "Same"}}},
                                 {"name": "https", "protocol": "HTTPS", "port": 443,
                                  "hostname": format!("*.{domain}"),
                                  "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "platform-tls"}]},
@@ -1139,6 +1151,7 @@ impl<'a> Renderer<'a> {
                         },
                     }));
                 }
+                all.extend(gateway_transport_security(caps.ingress.implementation, &ns));
                 all.extend(routes);
                 self.config_unit(component, "gateway.yaml", &all, &extra);
             }
@@ -1199,7 +1212,8 @@ impl<'a> Renderer<'a> {
                     "spec": {
                         "parentRefs": [{"name": "platform", "namespace": gateway_ns, "sectionName": "https"}],
                         "hostnames": [format!("{host}.{domain}")],
-                        "rules": [{"backendRefs": [{"name": service, "port": port}]}],
+                        "rules": [{"filters": [hsts_filter()],
+                                   "backendRefs": [{"name": service, "port": port}]}],
                     },
                 }))
             })
@@ -1431,4 +1445,76 @@ fn external_dns_credentials(provider: &str) -> Option<Value> {
         "ovh" => Some(file("ovh.conf", "/etc", true)),
         _ => None,
     }
+}
+
+/// The HSTS header the platform sends: two years, subdomains included (`nl.hsts` asks one
+/// year at least, and `includeSubDomains`).
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// A Gateway API filter setting [`HSTS`] on a route's responses.
+fn hsts_filter() -> Value {
+    json!({"type": "ResponseHeaderModifier",
+           "responseHeaderModifier": {"set": [{"name": "Strict-Transport-Security", "value": HSTS}]}})
+}
+
+/// What makes the platform Gateway meet Dutch law (Wet digitale overheid, Stb. 2023, 179;
+/// `haven rules explain nl.https`): the HTTP listener's one route redirects to HTTPS, and where
+/// the implementation has a gateway-wide policy, HSTS for every route and TLS 1.2+ with the
+/// cipher suites the NCSC guidelines rate good. Cilium and Istio have no such policy in
+/// Gateway API terms: their Envoy's defaults (TLS 1.2 minimum) hold, and HSTS is each route's
+/// own `ResponseHeaderModifier`.
+fn gateway_transport_security(implementation: IngressImplementation, ns: &str) -> Vec<Value> {
+    let mut docs = vec![json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "https-redirect", "namespace": ns},
+        "spec": {
+            "parentRefs": [{"name": "platform", "sectionName": "http"}],
+            "rules": [{"filters": [{"type": "RequestRedirect",
+                                     "requestRedirect": {"scheme": "https", "statusCode": 301}}]}],
+        },
+    })];
+    match implementation {
+        IngressImplementation::EnvoyGateway => docs.push(json!({
+            "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+            "kind": "ClientTrafficPolicy",
+            "metadata": {"name": "platform", "namespace": ns},
+            "spec": {
+                "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "platform"}],
+                "headers": {"lateResponseHeaders": {"set": [{"name": "Strict-Transport-Security", "value": HSTS}]}},
+                "tls": {
+                    "minVersion": "1.2",
+                    "ciphers": [
+                        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+                        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+                        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+                    ],
+                },
+            },
+        })),
+        IngressImplementation::Traefik => {
+            docs.push(json!({
+                "apiVersion": "traefik.io/v1alpha1",
+                "kind": "Middleware",
+                "metadata": {"name": "hsts", "namespace": ns},
+                "spec": {"headers": {"stsSeconds": 63_072_000, "stsIncludeSubdomains": true}},
+            }));
+            // `default` in any namespace is Traefik's TLS options for every router.
+            docs.push(json!({
+                "apiVersion": "traefik.io/v1alpha1",
+                "kind": "TLSOption",
+                "metadata": {"name": "default", "namespace": ns},
+                "spec": {
+                    "minVersion": "VersionTLS12",
+                    "cipherSuites": [
+                        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+                    ],
+                },
+            }));
+        }
+        IngressImplementation::Cilium | IngressImplementation::Istio => {}
+    }
+    docs
 }

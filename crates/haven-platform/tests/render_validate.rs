@@ -509,3 +509,95 @@ fn gateway_api_crds_come_before_the_ingress_alternatives() {
         assert!(kinds.contains(kind), "{kind} not built in: {kinds:?}");
     }
 }
+
+/// Dutch law by construction (issue #28): for every gateway alternative the platform Gateway's
+/// plain-HTTP listener takes routes of its own namespace only and its one route redirects to
+/// HTTPS, the platform's routes send HSTS for two years with subdomains, Envoy Gateway and
+/// Traefik get a gateway-wide TLS 1.2+/NCSC-good-cipher policy and HSTS for tenants' routes,
+/// and `plus validate` runs the `nl.*` rules on the tree: with the redirect and the HSTS
+/// filters taken out, it reports them.
+#[test]
+fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for (ingress, component) in [
+        (IngressImplementation::EnvoyGateway, "envoy-gateway"),
+        (IngressImplementation::Traefik, "traefik"),
+        (IngressImplementation::Cilium, "cilium"),
+        (IngressImplementation::Istio, "istiod"),
+    ] {
+        let mut config = PlatformConfig::new("gw", "example.nl", Provider::Generic);
+        config.capabilities.ingress.implementation = ingress;
+        config.tenants.push(tenant("zaken"));
+        let rendered = render(&config, &catalogue);
+        let path = PathBuf::from(format!("infrastructure/{component}-config/gateway.yaml"));
+        let text = &rendered.files[&path];
+        let docs: Vec<serde_json::Value> = haven_model::parse_stream("g", text)
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .collect();
+        let of = |kind: &str, name: &str| {
+            docs.iter()
+                .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+                .unwrap_or_else(|| panic!("{ingress:?}: no {kind}/{name}"))
+        };
+        let gateway = of("Gateway", "platform");
+        assert_eq!(gateway["spec"]["listeners"][0]["protocol"], "HTTP");
+        assert_eq!(
+            gateway["spec"]["listeners"][0]["allowedRoutes"]["namespaces"]["from"], "Same",
+            "{ingress:?}: tenants' routes must not attach to plain HTTP"
+        );
+        let redirect = of("HTTPRoute", "https-redirect");
+        assert_eq!(redirect["spec"]["parentRefs"][0]["sectionName"], "http");
+        assert_eq!(
+            redirect["spec"]["rules"][0]["filters"][0]["requestRedirect"]["scheme"],
+            "https"
+        );
+        let grafana = of("HTTPRoute", "grafana");
+        assert_eq!(
+            grafana["spec"]["rules"][0]["filters"][0]["responseHeaderModifier"]["set"][0]["value"],
+            "max-age=63072000; includeSubDomains"
+        );
+        match ingress {
+            IngressImplementation::EnvoyGateway => {
+                let ctp = of("ClientTrafficPolicy", "platform");
+                assert_eq!(ctp["spec"]["tls"]["minVersion"], "1.2");
+                assert_eq!(
+                    ctp["spec"]["headers"]["lateResponseHeaders"]["set"][0]["name"],
+                    "Strict-Transport-Security"
+                );
+            }
+            IngressImplementation::Traefik => {
+                assert_eq!(
+                    of("TLSOption", "default")["spec"]["minVersion"],
+                    "VersionTLS12"
+                );
+                assert_eq!(
+                    of("Middleware", "hsts")["spec"]["headers"]["stsSeconds"],
+                    63_072_000
+                );
+                let release =
+                    &rendered.files[&PathBuf::from("infrastructure/traefik/release.yaml")];
+                assert!(
+                    release.contains("traefik-hsts@kubernetescrd"),
+                    "the websecure entry point applies the HSTS Middleware:\n{release}"
+                );
+            }
+            _ => {}
+        }
+        // The same tree without the redirect route and the HSTS filters fails validation.
+        let stripped: Vec<String> = text
+            .split("---\n")
+            .filter(|d| !d.contains("name: https-redirect"))
+            .map(|d| d.replace("Strict-Transport-Security", "X-Removed"))
+            .collect();
+        let mut broken = rendered.files.clone();
+        broken.insert(path.clone(), stripped.join("---\n"));
+        let facts = validate::platform_facts(&broken);
+        let schemas = BuiltinSchemas::new(facts.components);
+        let report = validate::validate(&broken, &schemas, &Options::default());
+        let found: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
+        let has = |rule: &str| found.iter().any(|d| d.contains(rule));
+        assert!(has("nl.http-redirect"), "{ingress:?}: {found:#?}");
+        assert!(has("nl.hsts "), "{ingress:?}: {found:#?}");
+    }
+}

@@ -78,7 +78,7 @@ fn repo_path(file: &str) -> String {
 /// the application fits the platform.
 fn category(group: Option<RuleGroup>) -> &'static str {
     match group {
-        Some(RuleGroup::PssBaseline | RuleGroup::PssRestricted) => "Security",
+        Some(RuleGroup::PssBaseline | RuleGroup::PssRestricted | RuleGroup::NlLaw) => "Security",
         Some(RuleGroup::Input) => "Bug Risk",
         Some(RuleGroup::Haven | RuleGroup::HavenPlus) | None => "Compatibility",
     }

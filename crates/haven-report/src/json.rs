@@ -247,7 +247,8 @@ pub struct JsonRule<'a> {
     pub id: &'a str,
     /// The family of requirements the rule belongs to: `pss-baseline`, `pss-restricted`
     /// (Pod Security Standards), `haven` (Haven landing requirements), `haven-plus` (what a
-    /// Haven+ platform expects), `input` (how the input was read). More may be added within v1.
+    /// Haven+ platform expects), `nl-law` (Dutch law: HTTPS, HSTS, the NCSC TLS guidelines),
+    /// `input` (how the input was read). More may be added within v1.
     #[schemars(with = "String")]
     pub level: RuleGroup,
     /// The severity of the rule's findings.

@@ -54,11 +54,11 @@ fn level_str(severity: Severity) -> &'static str {
 }
 
 /// GitHub code scanning's `security-severity` (a CVSS-like score as a string), for the Pod
-/// Security rules only: the other rules are about operability, not security.
+/// Security and Dutch-law (transport security) rules only: the others are about operability.
 fn security_severity(rule: &RuleInfo) -> Option<&'static str> {
     if !matches!(
         rule.level,
-        RuleGroup::PssBaseline | RuleGroup::PssRestricted
+        RuleGroup::PssBaseline | RuleGroup::PssRestricted | RuleGroup::NlLaw
     ) {
         return None;
     }

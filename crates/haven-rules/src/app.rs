@@ -9,7 +9,8 @@
 //! 1. every document whose top-level `kind` might be one of those (or cannot be told without
 //!    parsing) is parsed. An object of a looked-up kind is checked at once (its own rules need
 //!    nothing else) and then cut down to the few fields the lookups read ([`slim`]); anything
-//!    else found this way is kept whole. Every other document (workloads, Secrets, RBAC, ...)
+//!    else found this way is kept whole, and so are Ingresses, Gateways, routes, Middlewares and
+//!    TLS policies, which the `nl.*` rules look up among each other. Every other document (workloads, Secrets, RBAC, ...)
 //!    is only remembered by its place in the text;
 //! 2. in input order, each remaining document is checked against the index of the kept
 //!    objects; a document that was not kept is parsed now, checked, waived by its annotations
@@ -144,7 +145,11 @@ impl<'o> AppCheck<'o> {
         let stream = StreamName::new(source.origin());
         let base = source.text.as_ptr() as usize;
         for doc in raw_documents(&source.text) {
-            if doc.kind_hint().is_some_and(|k| !looked_up(k)) {
+            // Traffic objects (`nl.*`) look each other up: parsed now and kept whole.
+            if doc
+                .kind_hint()
+                .is_some_and(|k| !looked_up(k) && !crate::nl::is_traffic_kind(k))
+            {
                 let start = doc.text.as_ptr() as usize - base;
                 self.entries.push(Entry::Deferred {
                     source: id,

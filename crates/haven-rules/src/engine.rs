@@ -43,6 +43,10 @@ pub struct CheckOptions {
     pub skip: Vec<String>,
     /// Which image tags `plus.image-tag` takes as moving.
     pub tags: crate::image::TagPolicy,
+    /// Domains whose hosts are internal-only (`--internal-domain`): the `nl.*` rules of Dutch
+    /// law for public web services leave them out, as they do `*.svc`, `*.cluster.local`,
+    /// `*.internal`, `*.local` and `localhost`.
+    pub internal_domains: Vec<String>,
 }
 
 impl Default for CheckOptions {
@@ -53,6 +57,7 @@ impl Default for CheckOptions {
             scope: RuleScope::Application,
             skip: Vec::new(),
             tags: Default::default(),
+            internal_domains: Vec::new(),
         }
     }
 }
@@ -279,6 +284,7 @@ impl<'o> Run<'o> {
             None => {}
         }
         crate::plus::check_object(object, sink);
+        crate::nl::check(object, index, sink);
         crate::input::check(object, sink);
     }
 

@@ -84,6 +84,9 @@ pub(crate) struct AppIndex<'o> {
     network_policies: SelectorIndex<'o>,
     pod_monitors: SelectorIndex<'o>,
     service_monitors: SelectorIndex<'o>,
+    /// Ingresses, Gateways, routes, Middlewares and TLS policies (`nl.*`): few per
+    /// application, so scanned rather than indexed.
+    traffic: Vec<&'o Object>,
 }
 
 impl<'o> AppIndex<'o> {
@@ -99,10 +102,14 @@ impl<'o> AppIndex<'o> {
             network_policies: SelectorIndex::default(),
             pod_monitors: SelectorIndex::default(),
             service_monitors: SelectorIndex::default(),
+            traffic: Vec::new(),
         };
         for o in objects {
             let ns = o.namespace.as_deref();
             ix.by_name.insert((o.kind.as_str(), ns, o.name.as_str()), o);
+            if crate::nl::is_traffic_kind(&o.kind) {
+                ix.traffic.push(o);
+            }
             let group = o.api_group();
             match (group, o.kind.as_str()) {
                 ("", "Service") => {
@@ -168,6 +175,11 @@ impl<'o> AppIndex<'o> {
     /// An object by kind, namespace and name.
     pub fn find(&self, kind: &str, ns: Ns<'_>, name: &str) -> Option<&'o Object> {
         self.by_name.get(&(kind, ns, name)).copied()
+    }
+
+    /// The traffic objects of the application (see [`crate::nl`]), in input order.
+    pub fn traffic(&self) -> impl Iterator<Item = &'o Object> + '_ {
+        self.traffic.iter().copied()
     }
 
     /// The highest `maxReplicas` of HPAs targeting `kind/name` in `ns`.

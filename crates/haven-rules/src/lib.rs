@@ -11,6 +11,7 @@ mod image;
 mod index;
 mod input;
 mod namespace;
+mod nl;
 mod plus;
 mod pss;
 pub mod registry;
@@ -24,6 +25,10 @@ pub use engine::{CheckOptions, Groups, Outcome, Workload, check, sort as sort_fi
 pub use haven_pss::{Level as PssLevel, Version as PssVersion};
 pub use image::{TagPattern, TagPolicy};
 pub use pss::pss_findings;
+/// The NCSC TLS and HSTS judgements of the `nl.*` rules, for `haven check --plus`'s evidence.
+pub mod transport {
+    pub use crate::nl::{HSTS_MIN_AGE, cipher_rejected, parse_hsts, tls_version};
+}
 pub use registry::{rule, rules};
 pub use waiver::{
     WaiverFile, WaiverRule, apply_waiver_files, apply_waivers, glob as waiver_glob,

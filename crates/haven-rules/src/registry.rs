@@ -22,8 +22,22 @@ pub const DEFAULT_NAMESPACE: &str = "plus.default-namespace";
 pub const YAML11: &str = "input.yaml11";
 pub const DUPLICATE_KEY: &str = "input.duplicate-key";
 pub const WAIVER_EXPIRED: &str = "input.waiver-expired";
+pub const NL_HTTPS: &str = "nl.https";
+pub const NL_HTTP_REDIRECT: &str = "nl.http-redirect";
+pub const NL_HSTS: &str = "nl.hsts";
+pub const NL_HSTS_SUBDOMAINS: &str = "nl.hsts-subdomains";
+pub const NL_TLS_VERSION: &str = "nl.tls-version";
+pub const NL_TLS_CIPHERS: &str = "nl.tls-ciphers";
 
 const HAVEN_URI: &str = "https://haven.commonground.nl/techniek/aan-de-slag";
+/// The NCSC guideline the `nl.*` rules follow: "ICT-beveiligingsrichtlijnen voor Transport
+/// Layer Security (TLS)", version 2.1 (January 2021). Its levels: TLS 1.3 good, TLS 1.2
+/// sufficient, TLS 1.1 and 1.0 phase out; cipher suites with ECDHE or DHE key exchange and
+/// AES-GCM, ChaCha20-Poly1305 (good) or AES-CBC (sufficient); RSA key exchange and 3DES phase
+/// out; everything else insufficient.
+pub const NCSC_TLS_GUIDELINE: &str =
+    "NCSC ICT-beveiligingsrichtlijnen voor Transport Layer Security (TLS), version 2.1 (2021)";
+const NL_URI: &str = "https://www.forumstandaardisatie.nl/open-standaarden/https-en-hsts";
 const PSS_URI: &str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
 
 const fn haven(
@@ -47,7 +61,27 @@ const fn haven(
     }
 }
 
-static OWN_RULES: [RuleInfo; 17] = [
+const fn nl(
+    id: &'static str,
+    severity: Severity,
+    scope: RuleScope,
+    title: &'static str,
+    rationale: &'static str,
+    fix: &'static str,
+) -> RuleInfo {
+    RuleInfo {
+        id,
+        level: RuleGroup::NlLaw,
+        severity,
+        scope,
+        title,
+        rationale,
+        fix,
+        help_uri: NL_URI,
+    }
+}
+
+static OWN_RULES: [RuleInfo; 23] = [
     haven(
         CONTAINERISED,
         RuleGroup::Haven,
@@ -229,6 +263,101 @@ static OWN_RULES: [RuleInfo; 17] = [
          reason and date.",
         "Fix the findings it covered, or extend `expires` after review.",
     ),
+    nl(
+        NL_HTTPS,
+        Severity::High,
+        RuleScope::Object,
+        "Public web endpoints are served over HTTPS",
+        "Dutch law requires government websites and web applications to be served only over HTTPS, configured \
+         after the NCSC TLS guidelines (version 2.1): the Wet digitale overheid as amended by Staatsblad 2023, 179 (Forum \
+         Standaardisatie measures it twice a year). Judged from the manifests: every host of an Ingress must be \
+         covered by `spec.tls`; every HTTPS or TLS listener of a Gateway must reference a certificate (or pass TLS \
+         through); a Gateway's plain-HTTP listener needs an HTTPS listener for its hosts; and (application check \
+         only) an HTTPRoute must attach to an HTTPS listener of a Gateway in the manifests. Not judged: whether the \
+         certificate is valid and trusted, and routes attached to a Gateway outside the manifests (the platform's: \
+         `haven plus validate` and `haven check --plus` judge that one). Out of scope: internal-only endpoints \
+         (cluster-internal Services, hosts under `*.svc`, `*.cluster.local`, `*.internal`, `*.local` or an \
+         `--internal-domain`, and objects annotated `haven.commonground.nl/internal: \"true\"`).",
+        "Ingress: add a `spec.tls` entry whose `hosts` cover every rule's host, with a `secretName` (cert-manager \
+         issues it with the `cert-manager.io/cluster-issuer` annotation). Gateway API: attach the route to the \
+         gateway's HTTPS listener (`sectionName: https`) with `certificateRefs`. Mark an internal-only endpoint \
+         with the annotation `haven.commonground.nl/internal: \"true\"`.",
+    ),
+    nl(
+        NL_HTTP_REDIRECT,
+        Severity::High,
+        RuleScope::Application,
+        "Plain HTTP only redirects to HTTPS",
+        "Under the Wet digitale overheid (Staatsblad 2023, 179) and the NCSC TLS guidelines (version 2.1) plain HTTP may only redirect to HTTPS; content \
+         served over HTTP can be read and changed on the way. Judged from the manifests: every rule of an HTTPRoute \
+         attached to a Gateway's plain-HTTP listener must be a `RequestRedirect` with `scheme: https`, and such a \
+         listener needs at least one redirecting route; Istio `Gateway` HTTP servers need `tls.httpsRedirect: true`; \
+         an ingress-nginx Ingress must not set `ssl-redirect: \"false\"` (the controller redirects TLS hosts by \
+         default); a Traefik Ingress on the `web` entry point needs a `redirectScheme` Middleware when that \
+         Middleware is in the manifests. Not judged: redirects configured in the controller itself (Helm values of \
+         the ingress controller, entry-point redirects), which only `haven check --plus` can see on a cluster.",
+        "Gateway API: attach one HTTPRoute to the HTTP listener whose only rule is a `RequestRedirect` filter with \
+         `scheme: https` and `statusCode: 301`, and attach the application's routes to the HTTPS listener only. \
+         Istio: set `tls.httpsRedirect: true` on the HTTP server. ingress-nginx: remove `ssl-redirect: \"false\"`.",
+    ),
+    nl(
+        NL_HSTS,
+        Severity::High,
+        RuleScope::Application,
+        "HTTPS responses carry HSTS with a max-age of at least one year",
+        "The Wet digitale overheid (Staatsblad 2023, 179) requires HSTS (RFC 6797) on government HTTPS services (NCSC TLS guidelines, version 2.1), \
+         and the Forum Standaardisatie measurement (internet.nl) asks a max-age of at least one year (31536000 \
+         seconds). Judged from the manifests: a `Strict-Transport-Security` header set by a Gateway API \
+         `ResponseHeaderModifier` or a Traefik `Middleware` (`headers.stsSeconds`) must have max-age >= 31536000 \
+         wherever it is written; every rule of an HTTPRoute attached to an HTTPS listener of a Gateway in the \
+         manifests must send it (by its own filter or a Traefik Middleware it references); a Traefik Ingress must \
+         reference such a Middleware. ingress-nginx sends HSTS for a year on TLS hosts by default. Not judged: \
+         HSTS sent by the gateway itself for routes attached to a Gateway outside the manifests (the Haven+ \
+         platform's gateway sends it where the implementation can: see `haven check --plus`).",
+        "Add to every rule of the HTTPS route a filter `{type: ResponseHeaderModifier, responseHeaderModifier: \
+         {set: [{name: Strict-Transport-Security, value: \"max-age=31536000; includeSubDomains\"}]}}`, or on \
+         Traefik a Middleware with `headers: {stsSeconds: 31536000, stsIncludeSubdomains: true}` referenced by the \
+         route or Ingress.",
+    ),
+    nl(
+        NL_HSTS_SUBDOMAINS,
+        Severity::Low,
+        RuleScope::Object,
+        "HSTS includes subdomains",
+        "HSTS without `includeSubDomains` leaves a first visit to a subdomain open to downgrade; the Forum \
+         Standaardisatie measurement reports its absence (Wet digitale overheid, Staatsblad 2023, 179; NCSC TLS guidelines, version 2.1). Judged \
+         wherever a `Strict-Transport-Security` value or a Traefik `stsSeconds` is written in the manifests.",
+        "Add `includeSubDomains` to the header value (`max-age=31536000; includeSubDomains`), or \
+         `stsIncludeSubdomains: true` to the Traefik Middleware, once every subdomain serves HTTPS.",
+    ),
+    nl(
+        NL_TLS_VERSION,
+        Severity::High,
+        RuleScope::Object,
+        "TLS 1.2 at least, as the NCSC guidelines say",
+        "The Wet digitale overheid (Staatsblad 2023, 179) requires TLS configured after the NCSC TLS guidelines \
+         (version 2.1): TLS 1.3 is good, TLS 1.2 sufficient, TLS 1.1 and 1.0 are to be phased out. Judged where the \
+         manifests set versions: Envoy Gateway `ClientTrafficPolicy` `spec.tls.minVersion`/`maxVersion`, Traefik \
+         `TLSOption` `spec.minVersion`/`maxVersion`, Istio `Gateway` `spec.servers[].tls.minProtocolVersion`/\
+         `maxProtocolVersion`. Left unset, each of these defaults to TLS 1.2 at least. Not judged: settings of \
+         the controller outside the manifests (ingress-nginx's ConfigMap, Cilium's Envoy).",
+        "Set the minimum version to TLS 1.2 (`1.2`, `VersionTLS12`, `TLSV1_2`) or TLS 1.3, and no maximum below 1.2.",
+    ),
+    nl(
+        NL_TLS_CIPHERS,
+        Severity::High,
+        RuleScope::Object,
+        "Only cipher suites the NCSC guidelines rate good or sufficient",
+        "The NCSC TLS guidelines (version 2.1), which the Wet digitale overheid (Staatsblad 2023, 179) makes the \
+         norm, rate cipher suites with ECDHE or DHE key exchange and AES-GCM or ChaCha20-Poly1305 good, with AES-CBC \
+         sufficient; RSA key exchange (no forward secrecy) and 3DES are to be phased out; RC4, NULL, export, \
+         anonymous, MD5, CAMELLIA, ARIA, SEED, IDEA, PSK and CCM_8 suites are insufficient. Judged where the \
+         manifests list cipher suites: Envoy Gateway `ClientTrafficPolicy` `spec.tls.ciphers`, Traefik `TLSOption` \
+         `spec.cipherSuites`, Istio `Gateway` `spec.servers[].tls.cipherSuites`. Not judged: the \
+         implementation's defaults when no suites are listed, and TLS 1.3's suites, which these resources do \
+         not list.",
+        "Remove the named suites; keep ECDHE suites with AES-GCM or ChaCha20-Poly1305 (and TLS 1.3's suites).",
+    ),
 ];
 
 static ALL: LazyLock<Vec<RuleInfo>> = LazyLock::new(|| {
@@ -282,6 +411,21 @@ pub fn rule(id: &str) -> Option<&'static RuleInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `haven rules explain` of every Dutch-law rule cites the law and the NCSC guideline
+    /// version, and says what the manifests can and cannot tell.
+    #[test]
+    fn dutch_law_rules_cite_the_law_and_the_guideline_version() {
+        let nl: Vec<&RuleInfo> = rules().iter().filter(|r| r.id.starts_with("nl.")).collect();
+        assert_eq!(nl.len(), 6);
+        for r in nl {
+            assert_eq!(r.level, RuleGroup::NlLaw, "{}", r.id);
+            for needle in ["Staatsblad 2023, 179", "NCSC", "2.1", "Judged"] {
+                assert!(r.rationale.contains(needle), "{}: no {needle:?}", r.id);
+            }
+        }
+        assert!(NCSC_TLS_GUIDELINE.contains("2.1"));
+    }
 
     #[test]
     fn ids_are_unique_and_fit_an_annotation_key() {

@@ -370,6 +370,201 @@ pub struct CustomRecord {
     pub chart: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chart_version: Option<String>,
+    /// Of gateways, routes and TLS policies: what the HTTPS/HSTS evidence of `--plus` reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<TransportFacts>,
+}
+
+/// What `haven check --plus` keeps of a gateway, route, Middleware or TLS policy: the facts
+/// Dutch law's HTTPS-only, redirect, HSTS and TLS requirements are judged on, nothing else of
+/// its spec (Wet digitale overheid, Stb. 2023, 179; `haven rules explain nl.https`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransportFacts {
+    /// A Gateway's listeners (Gateway API) or servers (Istio).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<ListenerFacts>,
+    /// The Gateways a route attaches to or a policy targets: `namespace/name`, with
+    /// `/sectionName` when it names a listener.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<String>,
+    /// Every rule of a route redirects to https; a Traefik Middleware's `redirectScheme` is
+    /// https.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redirects_to_https: bool,
+    /// The `Strict-Transport-Security` values it sends (a Traefik Middleware's `stsSeconds`
+    /// written as the header it makes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hsts: Vec<String>,
+    /// The least TLS version it allows, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_tls_version: Option<String>,
+    /// The cipher suites it allows, as written (none: the implementation's defaults).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ciphers: Vec<String>,
+}
+
+/// One listener of a Gateway, or one server of an Istio Gateway.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerFacts {
+    pub name: String,
+    /// `HTTP`, `HTTPS`, `TLS`, ...
+    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// HTTPS/TLS: certificates are referenced (or TLS is passed through); Istio HTTP:
+    /// `tls.httpsRedirect` is on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secured: bool,
+    /// Istio: this server's own least TLS version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_tls_version: Option<String>,
+    /// Istio: this server's own cipher suites.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ciphers: Vec<String>,
+}
+
+impl TransportFacts {
+    /// The facts of an object of `kind` (`group` its API group) from its JSON, for the kinds
+    /// `--plus` reads for its HTTPS/HSTS evidence; `None` for other kinds.
+    pub fn read(
+        group: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        o: &serde_json::Value,
+    ) -> Option<Self> {
+        use serde_json::Value;
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let list = |v: Option<&Value>| -> Vec<Value> {
+            v.and_then(Value::as_array).cloned().unwrap_or_default()
+        };
+        let strings = |v: Option<&Value>| -> Vec<String> {
+            list(v)
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        };
+        let ns = namespace.unwrap_or_default();
+        let mut f = TransportFacts::default();
+        let sts_of = |m: Option<&Value>| -> Vec<String> {
+            ["set", "add", "addIfAbsent"]
+                .iter()
+                .flat_map(|op| list(m.and_then(|m| m.get(*op))))
+                .filter(|h| {
+                    h.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case("Strict-Transport-Security"))
+                })
+                .filter_map(|h| s(h.get("value")))
+                .collect()
+        };
+        let targets = |refs: Vec<Value>| -> Vec<String> {
+            refs.iter()
+                .filter(|r| r.get("kind").and_then(Value::as_str).unwrap_or("Gateway") == "Gateway")
+                .filter_map(|r| {
+                    let name = r.get("name")?.as_str()?;
+                    let ns = r.get("namespace").and_then(Value::as_str).unwrap_or(ns);
+                    Some(match r.get("sectionName").and_then(Value::as_str) {
+                        Some(sec) => format!("{ns}/{name}/{sec}"),
+                        None => format!("{ns}/{name}"),
+                    })
+                })
+                .collect()
+        };
+        match (group, kind) {
+            ("gateway.networking.k8s.io", "Gateway") => {
+                for l in list(o.pointer("/spec/listeners")) {
+                    let protocol = s(l.get("protocol")).unwrap_or_default();
+                    let tls = l.get("tls");
+                    let passthrough = tls.and_then(|t| t.get("mode")).and_then(Value::as_str)
+                        == Some("Passthrough");
+                    let certs = !list(tls.and_then(|t| t.get("certificateRefs"))).is_empty();
+                    f.listeners.push(ListenerFacts {
+                        name: s(l.get("name")).unwrap_or_default(),
+                        secured: matches!(protocol.as_str(), "HTTPS" | "TLS")
+                            && (certs || passthrough),
+                        protocol,
+                        hostname: s(l.get("hostname")),
+                        ..ListenerFacts::default()
+                    });
+                }
+            }
+            ("gateway.networking.k8s.io", "HTTPRoute") => {
+                f.parents = targets(list(o.pointer("/spec/parentRefs")));
+                let rules = list(o.pointer("/spec/rules"));
+                let filters = |r: &Value| list(r.get("filters"));
+                f.redirects_to_https = !rules.is_empty()
+                    && rules.iter().all(|r| {
+                        filters(r).iter().any(|x| {
+                            x.pointer("/requestRedirect/scheme")
+                                .and_then(Value::as_str)
+                                .is_some_and(|s| s.eq_ignore_ascii_case("https"))
+                        })
+                    });
+                f.hsts = rules
+                    .iter()
+                    .flat_map(filters)
+                    .flat_map(|x| sts_of(x.get("responseHeaderModifier")))
+                    .collect();
+            }
+            ("gateway.envoyproxy.io", "ClientTrafficPolicy") => {
+                let mut refs = list(o.pointer("/spec/targetRefs"));
+                refs.extend(o.pointer("/spec/targetRef").cloned());
+                f.parents = targets(refs);
+                f.hsts = sts_of(o.pointer("/spec/headers/lateResponseHeaders"));
+                f.min_tls_version = s(o.pointer("/spec/tls/minVersion"));
+                f.ciphers = strings(o.pointer("/spec/tls/ciphers"));
+            }
+            ("traefik.io" | "traefik.containo.us", "Middleware") => {
+                f.redirects_to_https = o
+                    .pointer("/spec/redirectScheme/scheme")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+                if let Some(age) = o
+                    .pointer("/spec/headers/stsSeconds")
+                    .and_then(Value::as_u64)
+                {
+                    let sub = o
+                        .pointer("/spec/headers/stsIncludeSubdomains")
+                        .and_then(Value::as_bool)
+                        == Some(true);
+                    f.hsts.push(format!(
+                        "max-age={age}{}",
+                        if sub { "; includeSubDomains" } else { "" }
+                    ));
+                }
+            }
+            ("traefik.io" | "traefik.containo.us", "TLSOption") => {
+                f.min_tls_version = s(o.pointer("/spec/minVersion"));
+                f.ciphers = strings(o.pointer("/spec/cipherSuites"));
+            }
+            ("networking.istio.io", "Gateway") => {
+                for (i, server) in list(o.pointer("/spec/servers")).iter().enumerate() {
+                    let protocol = s(server.pointer("/port/protocol")).unwrap_or_default();
+                    let tls = server.get("tls");
+                    let secured = if protocol.eq_ignore_ascii_case("HTTP") {
+                        tls.and_then(|t| t.get("httpsRedirect"))
+                            .and_then(Value::as_bool)
+                            == Some(true)
+                    } else {
+                        tls.and_then(|t| t.get("mode")).is_some()
+                    };
+                    f.listeners.push(ListenerFacts {
+                        name: s(server.pointer("/port/name"))
+                            .unwrap_or_else(|| format!("server {i}")),
+                        protocol: protocol.to_ascii_uppercase(),
+                        hostname: strings(server.get("hosts")).into_iter().next(),
+                        secured,
+                        min_tls_version: s(tls.and_then(|t| t.get("minProtocolVersion"))),
+                        ciphers: strings(tls.and_then(|t| t.get("cipherSuites"))),
+                    });
+                }
+            }
+            _ => return None,
+        }
+        Some(f)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

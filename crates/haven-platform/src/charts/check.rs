@@ -1095,6 +1095,7 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
                 scope: haven_model::RuleScope::Object,
                 skip: Vec::new(),
                 tags: Default::default(),
+                internal_domains: Vec::new(),
             };
             let outcome = haven_rules::check(&workloads, &opts);
             for f in outcome.findings {

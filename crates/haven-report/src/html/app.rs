@@ -275,7 +275,8 @@ fn group_order(g: RuleGroup) -> u8 {
         RuleGroup::PssRestricted => 1,
         RuleGroup::Haven => 2,
         RuleGroup::HavenPlus => 3,
-        RuleGroup::Input => 4,
+        RuleGroup::NlLaw => 4,
+        RuleGroup::Input => 5,
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod haven;
 mod input;
+mod nl;
 mod plus;
 mod pss;
 
@@ -118,6 +119,8 @@ pub(super) struct Case {
     chart: bool,
     /// `--pinned-tag` and `--moving-tag` patterns.
     tags: (&'static [&'static str], &'static [&'static str]),
+    /// `--internal-domain`s.
+    internal: &'static [&'static str],
 }
 
 /// A case of `rule` on `yaml` expecting exactly `expect` (empty: a negative case).
@@ -139,6 +142,7 @@ pub(super) fn case(
         namespace: None,
         chart: false,
         tags: (&[], &[]),
+        internal: &[],
     }
 }
 
@@ -189,6 +193,12 @@ impl Case {
         self
     }
 
+    /// Checked with `--internal-domain` for each of `domains`.
+    pub(super) fn internal(mut self, domains: &'static [&'static str]) -> Self {
+        self.internal = domains;
+        self
+    }
+
     fn covers(&self, rule: &str) -> bool {
         match self.rule.strip_suffix('*') {
             Some(family) => rule.starts_with(family),
@@ -225,6 +235,7 @@ impl Case {
                     .map(|p| p.parse().expect("pattern"))
                     .collect(),
             },
+            internal_domains: self.internal.iter().map(|d| (*d).to_owned()).collect(),
             ..CheckOptions::default()
         };
         let waivers = match self.waivers {
@@ -312,6 +323,7 @@ fn all_cases() -> Vec<Case> {
     let mut all = haven::cases();
     all.extend(plus::cases());
     all.extend(input::cases());
+    all.extend(nl::cases());
     all.extend(pss::cases());
     all
 }
