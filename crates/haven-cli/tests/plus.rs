@@ -737,6 +737,10 @@ spec:
     let (_, out, _) = text(&haven(dir, &["plus", "validate"]));
     assert!(
         out.contains("infrastructure/grafana/release.yaml:10: error: HelmRelease/grafana/grafana:"),
+        "{out}"
+    );
+}
+
 /// `validate --flows`: the flow matrix in the report, or alone as text, JSON, Mermaid or DOT
 /// (the findings then on stderr); not with SARIF or JUnit reports.
 #[test]
