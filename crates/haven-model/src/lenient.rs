@@ -26,21 +26,67 @@
 //! (`kind:\tConfigMap`); saphyr refuses it when a letter or `-` follows. Those tabs become
 //! spaces: separation white space either way, one character for one, so columns stay.
 
-/// A document with some lines indented further, and by how much.
+/// A document rewritten so that saphyr reads it as go-yaml reads the original: some lines
+/// indented further (here), some characters inserted or standing in for others (`goscan.rs`).
+/// Lines stay where they were; columns map back with [`Lifted::col`].
+#[derive(Debug)]
 pub(crate) struct Lifted {
     pub(crate) text: String,
     /// For each line (0-based) of the document, the spaces added at its start.
     added: Vec<u32>,
+    /// For each line (0-based) that has any, the columns (1-based, in `text`) of characters
+    /// inserted, in order.
+    pub(crate) inserted: Vec<(usize, Vec<u32>)>,
+    /// Characters of `text` that stand in for another of the original (stand-in, original):
+    /// the builder reads the original back in every scalar.
+    pub(crate) stand_ins: Vec<(char, char)>,
+    /// The rewrite this one was made on, when two were needed.
+    before: Option<Box<Lifted>>,
 }
 
 impl Lifted {
+    pub(crate) fn new(text: String, added: Vec<u32>) -> Self {
+        Lifted {
+            text,
+            added,
+            inserted: Vec::new(),
+            stand_ins: Vec::new(),
+            before: None,
+        }
+    }
+
     /// The column (1-based) in the original text of `col` on 0-based line `line` of the
     /// lifted text.
     pub(crate) fn col(&self, line: usize, col: u32) -> u32 {
-        match self.added.get(line) {
+        let mut own = match self.added.get(line) {
             Some(&added) if added > 0 => col.saturating_sub(added).max(1),
             _ => col,
+        };
+        if let Some((_, cols)) = self.inserted.iter().find(|(l, _)| *l == line) {
+            let before = cols.iter().filter(|&&c| c < col).count() as u32;
+            own = own.saturating_sub(before).max(1);
         }
+        match &self.before {
+            Some(b) => b.col(line, own),
+            None => own,
+        }
+    }
+
+    /// This rewrite, made on the text of `before`.
+    pub(crate) fn on(mut self, before: Lifted) -> Self {
+        self.before = Some(Box::new(before));
+        self
+    }
+
+    /// The stand-ins of this rewrite and of those it was made on.
+    pub(crate) fn stand_ins(&self) -> impl Iterator<Item = (char, char)> + '_ {
+        let mut next = Some(self);
+        std::iter::from_fn(move || {
+            let l = next?;
+            next = l.before.as_deref();
+            Some(l.stand_ins.iter().copied())
+        })
+        .flatten()
     }
 }
 
@@ -226,7 +272,7 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
             None => out.push_str(line),
         }
     }
-    Some(Lifted { text: out, added })
+    Some(Lifted::new(out, added))
 }
 
 #[cfg(test)]

@@ -297,6 +297,15 @@ pub(crate) fn parse_document_full(
         } else {
             text
         };
+    if let Some(line) = orphan_end_marker(text) {
+        return Err(InputError::new(
+            InputErrorKind::Syntax,
+            file,
+            first_line + line,
+            "invalid YAML: a `...` document end marker with no document before it (go-yaml, \
+             as Kubernetes reads YAML, refuses it: did not find expected node content)",
+        ));
+    }
     if let Some((line, col)) = control_character(text) {
         return Err(InputError::new(
             InputErrorKind::Syntax,
@@ -305,18 +314,49 @@ pub(crate) fn parse_document_full(
             format!("invalid YAML: control characters are not allowed (column {col})"),
         ));
     }
-    match parse_saphyr(file, text, first_line, None) {
+    // Flow collections and byte order marks as go-yaml's scanner reads them (`goscan.rs`).
+    let rewritten = crate::goscan::rewrite(text).map_err(|r| {
+        InputError::new(
+            InputErrorKind::Syntax,
+            file,
+            first_line + r.line,
+            format!("invalid YAML: {} (column {})", r.what, r.col),
+        )
+    })?;
+    let (text, base) = match &rewritten {
+        Some(r) => (r.text.as_str(), Some(r)),
+        None => (text, None),
+    };
+    match parse_saphyr(file, text, first_line, base) {
         Err(e) if e.kind == InputErrorKind::Syntax => match crate::lenient::lift(text) {
             // A syntax error in the lifted text too: saphyr's first answer, about the text as
             // written. Any other error is about the document as go-yaml reads it.
-            Some(lifted) => match parse_saphyr(file, &lifted.text, first_line, Some(&lifted)) {
-                Err(again) if again.kind == InputErrorKind::Syntax => Err(e),
-                other => other,
-            },
+            Some(lifted) => {
+                let lifted = match rewritten {
+                    Some(r) => lifted.on(r),
+                    None => lifted,
+                };
+                match parse_saphyr(file, &lifted.text, first_line, Some(&lifted)) {
+                    Err(again) if again.kind == InputErrorKind::Syntax => Err(e),
+                    other => other,
+                }
+            }
             None => Err(e),
         },
         other => other,
     }
+}
+
+/// The 0-based line of a `...` marker that ends a document which never started: only blank
+/// and comment lines before it, no `---`. go-yaml v2 (libyaml 0.1) then looks for the
+/// document's node, finds the marker and refuses the stream; saphyr reads an empty document.
+fn orphan_end_marker(text: &str) -> Option<u32> {
+    let (i, line) = text
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| !l.trim_start().is_empty() && !l.trim_start().starts_with('#'))?;
+    let bare = line.trim_end_matches('\r');
+    (bare == "..." || bare.starts_with("... ") || bare.starts_with("...\t")).then_some(i as u32)
 }
 
 /// The first character (0-based line, 1-based column) that go-yaml's reader refuses as a
@@ -416,6 +456,18 @@ struct Start {
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), InputError> {
         match self.parser.next_event() {
+            Some(Ok((Event::Scalar(text, style, anchor, tag), span)))
+                if self.lifted.is_some_and(|l| l.stand_ins().next().is_some()) =>
+            {
+                // Characters the rewrite put in for others (`goscan.rs`) are read back.
+                let mut text = text;
+                for (stand_in, original) in self.lifted.into_iter().flat_map(|l| l.stand_ins()) {
+                    if text.contains(stand_in) {
+                        text = text.replace(stand_in, original.encode_utf8(&mut [0; 4])).into();
+                    }
+                }
+                Ok((Event::Scalar(text, style, anchor, tag), span))
+            }
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(InputError::new(
                 // saphyr bounds its own nesting; that is our limit error, not a syntax one.

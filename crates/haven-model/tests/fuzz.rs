@@ -130,7 +130,6 @@ fn an_empty_sequence_item_has_one_position() {
 #[test]
 fn characters_yaml_does_not_allow_are_left_to_the_full_parser() {
     for text in [
-        "a\u{feff}b: 1\n",
         "\u{0}a: 1\n",
         "a: b\u{7f}\n",
         "a: \u{9f}\n",
@@ -211,5 +210,92 @@ fn content_after_a_document_end_marker_is_ignored() {
         if let Some(fast) = readers::fast(text, 1) {
             assert_eq!(fast, full, "{text:?}");
         }
+    }
+}
+
+/// A byte order mark anywhere but at the start of the stream is an ordinary character to
+/// go-yaml (part of a key or a value); saphyr refused it. The fast path leaves such documents
+/// to the full parser, which reads them as go-yaml does.
+#[test]
+fn a_byte_order_mark_inside_a_document_is_an_ordinary_character() {
+    for (text, value) in [
+        ("a\u{feff}b: 1\n", serde_json::json!({"a\u{feff}b": 1})),
+        ("a: 1\n\u{feff}b: 2\n", serde_json::json!({"a": 1, "\u{feff}b": 2})),
+        ("a: x\u{feff}\n", serde_json::json!({"a": "x\u{feff}"})),
+        ("a: [\u{feff}x]\n", serde_json::json!({"a": ["\u{feff}x"]})),
+        ("a: |\n  x\u{feff}\n", serde_json::json!({"a": "x\u{feff}\n"})),
+        ("a: 1 # \u{feff}\n", serde_json::json!({"a": 1})),
+        // At the start of the stream it is the stream's, and dropped.
+        ("\u{feff}a: 1\n", serde_json::json!({"a": 1})),
+    ] {
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        assert_eq!(full.0, value, "{text:?}");
+        if let Some(fast) = readers::fast(text, 1) {
+            assert_eq!(fast, full, "{text:?}");
+        }
+    }
+    // Its column is counted as one character, as every other.
+    let full = readers::full("f.yaml", "a: 1\n\u{feff}b: [\u{feff}x]\n", 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(full.1.position("\u{feff}b[0]"), (2, 6));
+    // A line of it alone is a key without its `:`, as go-yaml says.
+    assert!(readers::full("f.yaml", "a: 1\n\u{feff}\n", 1).is_err());
+}
+
+/// Inside a flow collection go-yaml's scanner (libyaml 0.1) takes `?` and `:` as indicators
+/// wherever a token starts and ends a plain scalar only at `: ` and `,?[]{}`; saphyr followed
+/// YAML 1.2 (`goscan.rs`). Each document below was read or refused otherwise than go-yaml; the
+/// answers are go-yaml v2.4.0's.
+#[test]
+fn flow_collections_are_cut_into_tokens_as_go_yaml_cuts_them() {
+    use serde_json::json;
+    for (text, value) in [
+        ("[-, a]\n", json!(["-", "a"])),
+        ("a: [a:b:]\n", json!({"a": ["a:b:"]})),
+        ("[a :]\n", json!(["a :"])),
+        ("{a:}\n", json!({"a:": null})),
+        ("{a: b:}\n", json!({"a": "b:"})),
+        ("[?x]\n", json!([{"x": null}])),
+        ("[a, ?b: c]\n", json!(["a", {"b": "c"}])),
+        ("{?x: 1}\n", json!({"x": 1})),
+        ("[a,#c\n b]\n", json!(["a", "b"])),
+        ("[a\n:b]\n", json!(["a :b"])),
+        ("[\"a\":b]\n", json!([{"a": "b"}])),
+        ("{a: -}\n", json!({"a": "-"})),
+    ] {
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        assert_eq!(full.0, value, "{text:?}");
+        if let Some(fast) = readers::fast(text, 1) {
+            assert_eq!(fast, full, "{text:?}");
+        }
+    }
+    for text in [
+        "[:x]\n", "{:x}\n", "[: x]\n", "{a: :x}\n", "[a?b]\n", "[a ? b]\n", "[a\n?b]\n",
+        "[?, a]\n", "[?]\n", "[a:[b]]\n", "[|]\n", "{>}\n", "[@x]\n",
+    ] {
+        assert!(readers::full("f.yaml", text, 1).is_err(), "{text:?}");
+        assert!(readers::fast(text, 1).is_none(), "{text:?}");
+    }
+    // Columns are those of the text as written.
+    let full = readers::full("f.yaml", "a: [?x, ?y]\n", 1).unwrap().unwrap();
+    // The pair starts at its `?`, as it does in `[? x, ? y]`.
+    assert_eq!(full.1.position("a[1].y"), (1, 9));
+    let e = readers::full("f.yaml", "a:\n  b: [c, d ?e]\n", 1).unwrap_err();
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("(column 12)"), "{}", e.message);
+}
+
+/// A `...` marker with no document before it: go-yaml refuses it (it looks for the document's
+/// node and finds the marker); the full parser read an empty document (found by the go-yaml
+/// differential test).
+#[test]
+fn a_document_end_marker_with_no_document_is_refused() {
+    for text in ["...\n", "# c\n\n...\n", "... # c\n"] {
+        assert!(readers::full("f.yaml", text, 1).is_err(), "{text:?}");
+        assert!(readers::fast(text, 1).is_none(), "{text:?}");
+    }
+    for text in ["---\n...\n", " ...\n", "a: 1\n...\n"] {
+        assert!(readers::full("f.yaml", text, 1).is_ok(), "{text:?}");
     }
 }
