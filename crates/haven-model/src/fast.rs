@@ -957,11 +957,16 @@ impl Flow<'_, '_> {
                 self.pos += used;
                 Value::String(s)
             }
+            // go-yaml: a key or value indicator here, whatever follows (`[?x]`, `[:x]`).
+            b'?' | b':' => return None,
             _ => {
                 let mut end = 0;
                 while end < b.len() {
                     match b[end] {
                         b',' | b']' | b'}' | b'[' | b'{' => break,
+                        // go-yaml ends a plain scalar at `?` in a flow collection, and then
+                        // refuses the key indicator where no entry starts (`{a?b: c}`).
+                        b'?' => return None,
                         b':' if matches!(
                             b.get(end + 1),
                             None | Some(b' ' | b'\t' | b',' | b']' | b'}')

@@ -296,6 +296,8 @@ impl Scan {
         let mut props = false;
         // A block scalar's content: lines more indented than this (or blank) belong to it.
         let mut block_scalar_parent: Option<usize> = None;
+        // Whether a block collection has begun (a `-`, `?` or `:` indicator).
+        let mut structure = false;
         while i < n {
             if self.col_of(i) == 0 {
                 let indent = self.chars[i..]
@@ -336,12 +338,21 @@ impl Scan {
                 }
                 '[' | '{' if at_node_start => {
                     i = self.flow(i)?;
+                    if !structure {
+                        // The document's node: go-yaml reads no further (what follows is
+                        // trailing content it drops, and saphyr refuses).
+                        return Ok(());
+                    }
                     at_node_start = false;
                     props = false;
                     continue;
                 }
-                '-' | '?' if at_node_start && next_blank => owner_col = self.col_of(i),
+                '-' | '?' if at_node_start && next_blank => {
+                    owner_col = self.col_of(i);
+                    structure = true;
+                }
                 ':' if next_blank => {
+                    structure = true;
                     owner_col = token_start;
                     at_node_start = true;
                     props = false;
@@ -473,6 +484,8 @@ mod tests {
         ] {
             assert!(rewrite(t).unwrap().is_none(), "{t:?}");
         }
+        // After a flow collection that is the document's node, go-yaml reads nothing more.
+        assert!(rewrite("{a: b},\n[:x]\n").unwrap().is_none());
         // Columns map back to the original.
         let l = rewrite("a: [?x, ?y]\n").unwrap().unwrap();
         assert_eq!(l.text, "a: [? x, ? y]\n");

@@ -299,3 +299,28 @@ fn a_document_end_marker_with_no_document_is_refused() {
         assert!(readers::full("f.yaml", text, 1).is_ok(), "{text:?}");
     }
 }
+
+/// A `?` inside a plain scalar of a flow collection: go-yaml ends the scalar there and refuses
+/// the key indicator where no entry starts; the fast path read `a? pp` as a key (found by the
+/// fuzz test above once the full parser refused it as go-yaml does).
+#[test]
+fn a_question_mark_in_a_flow_scalar_is_left_to_the_full_parser() {
+    for text in [
+        "spec:\n  selector: {a? pp: web}\n",
+        "a: [b?c]\n",
+        "a: [?x]\n",
+        "a: {?x: 1}\n",
+        "a: [:x]\n",
+    ] {
+        assert!(readers::fast(text, 1).is_none(), "{text:?}");
+    }
+    assert!(readers::full("f.yaml", "spec:\n  selector: {a? pp: web}\n", 1).is_err());
+    // Elsewhere `?` is content, to both readers.
+    let text = "a: b?c\nd: [e, f?]\n";
+    assert!(readers::fast(text, 1).is_none() || readers::full("f.yaml", text, 1).is_err());
+    let text = "a: b?c\n";
+    assert_eq!(
+        readers::fast(text, 1).expect("the fast path reads it"),
+        readers::full("f.yaml", text, 1).unwrap().unwrap()
+    );
+}
