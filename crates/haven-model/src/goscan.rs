@@ -12,7 +12,8 @@
 //! - A plain scalar ends only at `:` followed by a blank and at `,?[]{}`: `[a:b:]` is the one
 //!   string `a:b:`, `{a:}` is `{"a:": null}` (saphyr ends the scalar at a `:` before `,[]{}` and
 //!   reads a key), and `-` before a flow indicator is the string `-` (`[-, a]`; saphyr refuses).
-//! - `#` at the start of a token begins a comment even with no blank before it (`[a,#c`).
+//! - `#` at the start of a token begins a comment even with no blank before it (`[a,#c`), and
+//!   a tab after the `:` indicator is the blank it needs (`{name:\tweb}`; saphyr refuses it).
 //! - `|`, `>`, `%`, `@` and `` ` `` cannot start a token there (saphyr reads plain scalars).
 //!
 //! And go-yaml's reader drops a byte order mark (U+FEFF) only at the start of the stream;
@@ -98,7 +99,9 @@ impl Scan {
             Some(&(s, _)) => s,
             None => {
                 let s = ('\u{e000}'..='\u{f8ff}')
-                    .find(|c| !self.text.contains(*c) && !self.stand_ins.iter().any(|(s, _)| s == c))
+                    .find(|c| {
+                        !self.text.contains(*c) && !self.stand_ins.iter().any(|(s, _)| s == c)
+                    })
                     .expect("a private-use character the document does not hold");
                 self.stand_ins.push((s, original));
                 s
@@ -106,6 +109,15 @@ impl Scan {
         };
         self.chars[i] = c;
         self.changed = true;
+    }
+
+    /// A tab right after the `:` indicator at `i` in a flow collection: go-yaml takes it as
+    /// the blank after it, saphyr refuses it; a space instead, one column for one.
+    fn untab_after(&mut self, i: usize) {
+        if self.chars.get(i + 1) == Some(&'\t') {
+            self.chars[i + 1] = ' ';
+            self.changed = true;
+        }
     }
 
     fn eol(&self, i: usize) -> usize {
@@ -152,7 +164,8 @@ impl Scan {
     /// after it.
     fn flow_plain(&mut self, mut i: usize) -> usize {
         let n = self.chars.len();
-        if self.chars[i] == '-' && matches!(self.chars.get(i + 1), Some(',' | '[' | ']' | '{' | '}'))
+        if self.chars[i] == '-'
+            && matches!(self.chars.get(i + 1), Some(',' | '[' | ']' | '{' | '}'))
         {
             // go-yaml: the string `-`; saphyr refuses a `-` before a flow indicator.
             self.stand_in(i);
@@ -169,7 +182,10 @@ impl Scan {
                 continue;
             }
             match c {
-                ':' if blank(self.chars.get(i + 1)) => return i,
+                ':' if blank(self.chars.get(i + 1)) => {
+                    self.untab_after(i);
+                    return i;
+                }
                 ':' if matches!(self.chars.get(i + 1), Some(',' | '[' | ']' | '{' | '}')) => {
                     // go-yaml: still the scalar (and the indicator after it ends it); saphyr
                     // would read a value indicator here.
@@ -250,6 +266,7 @@ impl Scan {
                              value indicator)",
                         ));
                     }
+                    self.untab_after(i);
                     prev = Prev::Value;
                 }
                 '"' | '\'' => {
@@ -258,8 +275,7 @@ impl Scan {
                     continue;
                 }
                 '*' | '&' | '!' => {
-                    while i < n && !blank(self.chars.get(i)) && !",[]{}".contains(self.chars[i])
-                    {
+                    while i < n && !blank(self.chars.get(i)) && !",[]{}".contains(self.chars[i]) {
                         i += 1;
                     }
                     prev = if c == '*' { Prev::Node } else { Prev::Props };
@@ -472,6 +488,7 @@ mod tests {
         assert_eq!(text("{a:}\n"), "{a<:>}\n");
         assert_eq!(text("[-, a]\n"), "[<->, a]\n");
         assert_eq!(text("[a,#c\n b]\n"), "[a,  \n b]\n");
+        assert_eq!(text("{a:\tb, \"c\":\td}\n"), "{a: b, \"c\": d}\n");
         assert_eq!(text("a: x\u{feff}\n"), "a: x<\u{feff}>\n");
         // Block context, quotes, comments and block scalars open no flow collection.
         for t in [

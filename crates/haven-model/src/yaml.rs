@@ -385,6 +385,7 @@ fn parse_saphyr(
 ) -> Result<Option<Parsed>, InputError> {
     let mut b = Builder {
         parser: Parser::new_from_str(text),
+        text,
         file,
         line_base: first_line - 1,
         lifted,
@@ -422,6 +423,8 @@ fn parse_saphyr(
 
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    /// The text saphyr reads.
+    text: &'a str,
     file: &'a str,
     line_base: u32,
     /// Set when the text was lifted: its columns map back to the original's.
@@ -463,7 +466,9 @@ impl<'a> Builder<'a> {
                 let mut text = text;
                 for (stand_in, original) in self.lifted.into_iter().flat_map(|l| l.stand_ins()) {
                     if text.contains(stand_in) {
-                        text = text.replace(stand_in, original.encode_utf8(&mut [0; 4])).into();
+                        text = text
+                            .replace(stand_in, original.encode_utf8(&mut [0; 4]))
+                            .into();
                     }
                 }
                 Ok((Event::Scalar(text, style, anchor, tag), span))
@@ -486,6 +491,25 @@ impl<'a> Builder<'a> {
             )),
             None => Ok((Event::StreamEnd, Span::default())),
         }
+    }
+
+    /// Whether the key that starts at `span` follows a `?` indicator on its line (anchors and
+    /// tags between them).
+    fn explicit_key(&self, span: Span) -> bool {
+        let Some(line) = self
+            .text
+            .split('\n')
+            .nth(span.start.line().saturating_sub(1))
+        else {
+            return false;
+        };
+        let before: String = line.chars().take(span.start.col()).collect();
+        before
+            .split([' ', '\t'])
+            .filter(|t| !t.is_empty())
+            .rev()
+            .find(|t| !t.starts_with(['&', '!']))
+            == Some("?")
     }
 
     fn pos(&self, span: Span) -> (u32, u32) {
@@ -822,8 +846,10 @@ impl<'a> Builder<'a> {
         let (line, col) = self.pos(span);
         let (text, key) = match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                // go-yaml's simple keys: on one line, at most 1024 characters.
+                // go-yaml's simple keys: on one line, at most 1024 characters (an explicit
+                // `? key` is not one).
                 if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && !self.explicit_key(span)
                     && (span.end.line() != span.start.line()
                         || span.end.index() - span.start.index() > 1024)
                 {

@@ -220,10 +220,16 @@ fn content_after_a_document_end_marker_is_ignored() {
 fn a_byte_order_mark_inside_a_document_is_an_ordinary_character() {
     for (text, value) in [
         ("a\u{feff}b: 1\n", serde_json::json!({"a\u{feff}b": 1})),
-        ("a: 1\n\u{feff}b: 2\n", serde_json::json!({"a": 1, "\u{feff}b": 2})),
+        (
+            "a: 1\n\u{feff}b: 2\n",
+            serde_json::json!({"a": 1, "\u{feff}b": 2}),
+        ),
         ("a: x\u{feff}\n", serde_json::json!({"a": "x\u{feff}"})),
         ("a: [\u{feff}x]\n", serde_json::json!({"a": ["\u{feff}x"]})),
-        ("a: |\n  x\u{feff}\n", serde_json::json!({"a": "x\u{feff}\n"})),
+        (
+            "a: |\n  x\u{feff}\n",
+            serde_json::json!({"a": "x\u{feff}\n"}),
+        ),
         ("a: 1 # \u{feff}\n", serde_json::json!({"a": 1})),
         // At the start of the stream it is the stream's, and dropped.
         ("\u{feff}a: 1\n", serde_json::json!({"a": 1})),
@@ -271,14 +277,27 @@ fn flow_collections_are_cut_into_tokens_as_go_yaml_cuts_them() {
         }
     }
     for text in [
-        "[:x]\n", "{:x}\n", "[: x]\n", "{a: :x}\n", "[a?b]\n", "[a ? b]\n", "[a\n?b]\n",
-        "[?, a]\n", "[?]\n", "[a:[b]]\n", "[|]\n", "{>}\n", "[@x]\n",
+        "[:x]\n",
+        "{:x}\n",
+        "[: x]\n",
+        "{a: :x}\n",
+        "[a?b]\n",
+        "[a ? b]\n",
+        "[a\n?b]\n",
+        "[?, a]\n",
+        "[?]\n",
+        "[a:[b]]\n",
+        "[|]\n",
+        "{>}\n",
+        "[@x]\n",
     ] {
         assert!(readers::full("f.yaml", text, 1).is_err(), "{text:?}");
         assert!(readers::fast(text, 1).is_none(), "{text:?}");
     }
     // Columns are those of the text as written.
-    let full = readers::full("f.yaml", "a: [?x, ?y]\n", 1).unwrap().unwrap();
+    let full = readers::full("f.yaml", "a: [?x, ?y]\n", 1)
+        .unwrap()
+        .unwrap();
     // The pair starts at its `?`, as it does in `[? x, ? y]`.
     assert_eq!(full.1.position("a[1].y"), (1, 9));
     let e = readers::full("f.yaml", "a:\n  b: [c, d ?e]\n", 1).unwrap_err();
@@ -323,4 +342,39 @@ fn a_question_mark_in_a_flow_scalar_is_left_to_the_full_parser() {
         readers::fast(text, 1).expect("the fast path reads it"),
         readers::full("f.yaml", text, 1).unwrap().unwrap()
     );
+}
+
+/// A tab after the `:` of a key in a flow mapping is the blank go-yaml needs there; saphyr
+/// refused it and the fast path read it (found by the fuzz test above).
+#[test]
+fn a_tab_after_a_key_in_a_flow_mapping_separates_its_value() {
+    for (text, value) in [
+        (
+            "metadata: {name:\tweb, namespace: app}\n",
+            serde_json::json!({"metadata": {"name": "web", "namespace": "app"}}),
+        ),
+        ("[a:\tb]\n", serde_json::json!([{"a": "b"}])),
+        ("{\"a\":\t-b}\n", serde_json::json!({"a": "-b"})),
+    ] {
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        assert_eq!(full.0, value, "{text:?}");
+        if let Some(fast) = readers::fast(text, 1) {
+            assert_eq!(fast, full, "{text:?}");
+        }
+    }
+}
+
+/// An explicit key (`? key`) may span lines, as go-yaml reads it; only implicit keys must fit
+/// on one (found by the go-yaml differential test).
+#[test]
+fn an_explicit_key_may_span_lines() {
+    for (text, value) in [
+        ("? a:[\n a,\n ]\n", serde_json::json!({"a:[ a, ]": null})),
+        ("? a\n  b\n: c\n", serde_json::json!({"a b": "c"})),
+        ("? &k a\n  b\n: c\n", serde_json::json!({"a b": "c"})),
+    ] {
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        assert_eq!(full.0, value, "{text:?}");
+    }
+    assert!(readers::full("f.yaml", "a\n  b: c\n", 1).is_err());
 }
