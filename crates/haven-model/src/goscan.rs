@@ -164,15 +164,18 @@ impl Scan {
     /// after it.
     fn flow_plain(&mut self, mut i: usize) -> usize {
         let n = self.chars.len();
-        if self.chars[i] == '-'
-            && matches!(self.chars.get(i + 1), Some(',' | '[' | ']' | '{' | '}'))
-        {
-            // go-yaml: the string `-`; saphyr refuses a `-` before a flow indicator.
-            self.stand_in(i);
-            return i + 1;
-        }
+        let mut word_start = true;
         while i < n {
             let c = self.chars[i];
+            if word_start
+                && c == '-'
+                && matches!(self.chars.get(i + 1), Some(',' | '[' | ']' | '{' | '}'))
+            {
+                // go-yaml: `-` is content (`[-, a]`, `[a -]`); saphyr refuses a word that
+                // starts with `-` before a flow indicator.
+                self.stand_in(i);
+            }
+            word_start = blank(Some(&c));
             if blank(Some(&c)) {
                 let j = self.next_token(i);
                 if j >= n || self.chars[j] == '#' || self.marker(j) {
@@ -487,6 +490,7 @@ mod tests {
         assert_eq!(text("[a:b:]\n"), "[a:b<:>]\n");
         assert_eq!(text("{a:}\n"), "{a<:>}\n");
         assert_eq!(text("[-, a]\n"), "[<->, a]\n");
+        assert_eq!(text("[A -,\n -]\n"), "[A <->,\n <->]\n");
         assert_eq!(text("[a,#c\n b]\n"), "[a,  \n b]\n");
         assert_eq!(text("{a:\tb, \"c\":\td}\n"), "{a: b, \"c\": d}\n");
         assert_eq!(text("a: x\u{feff}\n"), "a: x<\u{feff}>\n");

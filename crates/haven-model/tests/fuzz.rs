@@ -269,6 +269,7 @@ fn flow_collections_are_cut_into_tokens_as_go_yaml_cuts_them() {
         ("[a\n:b]\n", json!(["a :b"])),
         ("[\"a\":b]\n", json!([{"a": "b"}])),
         ("{a: -}\n", json!({"a": "-"})),
+        ("[\na,\nA -,\n]\n", json!(["a", "A -"])),
     ] {
         let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
         assert_eq!(full.0, value, "{text:?}");
