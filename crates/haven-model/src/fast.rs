@@ -419,6 +419,11 @@ impl<'a> Fast<'a> {
                 let (v, n) = self.value(rest, line.no, col as u32 + 1, indent, depth, false)?;
                 match empty_col {
                     Some(c) if v.is_null() && n == View::scalar(line.no, n.col) => {
+                        if indentless && self.items.len() == base {
+                            // The first item's null, where the sequence starts too (after a
+                            // comment: `- # c`).
+                            start = Some((line.no, c));
+                        }
                         (v, View::scalar(line.no, c))
                     }
                     _ => (v, n),

@@ -379,3 +379,18 @@ fn an_explicit_key_may_span_lines() {
     }
     assert!(readers::full("f.yaml", "a\n  b: c\n", 1).is_err());
 }
+
+/// An indentless sequence whose first item is empty but for a comment starts where that
+/// item's null sits, in both readers (found by the fuzz test above: `command:\n- # csh`).
+#[test]
+fn an_indentless_sequence_after_a_commented_empty_item_has_one_position() {
+    for text in [
+        "command:\n- # csh\n- -c\n",
+        "a:\n  command:\n  - # c\n  - x\n",
+        "c:\n- #c\n",
+    ] {
+        let fast = readers::fast(text, 1).expect("the fast path reads it");
+        let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
+        assert_eq!(fast, full, "{text:?}");
+    }
+}
