@@ -59,7 +59,7 @@ enum Prev {
     Props,
 }
 
-struct Scan {
+struct Scan<'t> {
     chars: Vec<char>,
     /// Index of the first character of each line.
     line_starts: Vec<usize>,
@@ -68,14 +68,15 @@ struct Scan {
     /// Indices after which a blank is inserted.
     insert_after: Vec<usize>,
     changed: bool,
-    text: String,
+    /// The document as written.
+    text: &'t str,
 }
 
 fn blank(c: Option<&char>) -> bool {
     matches!(c, None | Some(' ' | '\t' | '\r' | '\n'))
 }
 
-impl Scan {
+impl Scan<'_> {
     fn line_of(&self, i: usize) -> usize {
         self.line_starts.partition_point(|&s| s <= i) - 1
     }
@@ -427,7 +428,7 @@ pub(crate) fn rewrite(text: &str) -> Result<Option<Lifted>, Refusal> {
         stand_ins: Vec::new(),
         insert_after: Vec::new(),
         changed: false,
-        text: text.to_owned(),
+        text,
     };
     if has_bom {
         // Those at the very start are the stream's (go-yaml drops them); any other is content.
