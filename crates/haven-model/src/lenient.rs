@@ -143,15 +143,21 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
         let mut owner_col = indent;
         // Whether an anchor or tag began the current token.
         let mut props = false;
+        // Where a quoted scalar or a flow collection closed last on this line.
+        let mut closed_at: Option<usize> = None;
         let mut j = indent;
         while j < bytes.len() {
             let c = bytes[j];
             if let Some(q) = quote {
                 match (q, c) {
                     (Quote::Double, b'\\') => j += 1,
-                    (Quote::Double, b'"') => quote = None,
-                    (Quote::Single, b'\'') if bytes.get(j + 1) == Some(&b'\'') => j += 1,
-                    (Quote::Single, b'\'') => quote = None,
+                    (Quote::Double, b'"') | (Quote::Single, b'\'')
+                        if !(q == Quote::Single && bytes.get(j + 1) == Some(&b'\'')) =>
+                    {
+                        quote = None;
+                        closed_at = Some(j);
+                    }
+                    (Quote::Single, b'\'') => j += 1,
                     _ => {}
                 }
                 j += 1;
@@ -159,7 +165,7 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                 continue;
             }
             let prev_blank = j == 0 || matches!(bytes[j - 1], b' ' | b'\t');
-            if c == b'#' && j > 0 && matches!(bytes[j - 1], b'"' | b'\'' | b']' | b'}') {
+            if c == b'#' && j > 0 && closed_at == Some(j - 1) {
                 comment_at[i] = Some(j);
                 changed = true;
                 break;
@@ -178,6 +184,7 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                 b']' | b'}' if flow_depth > 0 => {
                     flow_depth -= 1;
                     at_node_start = false;
+                    closed_at = Some(j);
                 }
                 b',' if flow_depth > 0 => at_node_start = true,
                 b'"' | b'\'' if at_node_start => {
@@ -308,5 +315,7 @@ mod tests {
         assert!(lift("-\tx\n:\tb\nc: d\te\n").is_none());
         // Brackets inside plain scalars and comments open nothing.
         assert!(lift("a: b[0]\nc: d # [\ne: 1\n").is_none());
+        // A quote or bracket inside a plain scalar closes nothing: `#` after it is content.
+        assert!(lift("&a1 a:{ \"#\":  }\nb: c]#\n").is_none());
     }
 }

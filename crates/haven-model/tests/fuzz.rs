@@ -394,3 +394,16 @@ fn an_indentless_sequence_after_a_commented_empty_item_has_one_position() {
         assert_eq!(fast, full, "{text:?}");
     }
 }
+
+/// A `#` right after a `"` that closes no quoted scalar is no comment: the lift that gives
+/// `"x"# c` its blank read `a:{ "#":  }` as `a:{ "` and a comment; go-yaml refuses it, as now
+/// both readers do (found by the go-yaml differential test).
+#[test]
+fn a_hash_after_a_quote_inside_a_plain_scalar_is_no_comment() {
+    assert!(readers::full("f.yaml", "&a1 a:{ \"#\":  }\n", 1).is_err());
+    assert!(readers::fast("&a1 a:{ \"#\":  }\n", 1).is_none());
+    let full = readers::full("f.yaml", "a: \"x\"# c\nb: [1]#d\n", 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(full.0, serde_json::json!({"a": "x", "b": [1]}));
+}
