@@ -315,14 +315,23 @@ pub(crate) fn parse_document_full(
         ));
     }
     // Flow collections and byte order marks as go-yaml's scanner reads them (`goscan.rs`).
-    let rewritten = crate::goscan::rewrite(text).map_err(|r| {
-        InputError::new(
-            InputErrorKind::Syntax,
-            file,
-            first_line + r.line,
-            format!("invalid YAML: {} (column {})", r.what, r.col),
-        )
-    })?;
+    let rewritten = match crate::goscan::rewrite(text) {
+        Ok(r) => r,
+        Err(r) => {
+            let refused = InputError::new(
+                InputErrorKind::Syntax,
+                file,
+                first_line + r.line,
+                format!("invalid YAML: {} (column {})", r.what, r.col),
+            );
+            // What saphyr refuses before that place (go-yaml may have stopped reading before
+            // it: trailing content after the document's node) is the error to report.
+            return Err(match parse_saphyr(file, text, first_line, None) {
+                Err(e) if e.kind == InputErrorKind::Syntax && e.line < refused.line => e,
+                _ => refused,
+            });
+        }
+    };
     let (text, base) = match &rewritten {
         Some(r) => (r.text.as_str(), Some(r)),
         None => (text, None),

@@ -407,3 +407,14 @@ fn a_hash_after_a_quote_inside_a_plain_scalar_is_no_comment() {
         .unwrap();
     assert_eq!(full.0, serde_json::json!({"a": "x", "b": [1]}));
 }
+
+/// go-yaml reads a document's node and no further: what it would refuse in the text it never
+/// reads is not the error to report; the first place the text stops being YAML is (found by
+/// the go-yaml differential test).
+#[test]
+fn a_flow_refusal_after_the_end_of_the_document_is_not_the_error() {
+    let e = readers::full("f.yaml", "&a1 \"1\":{\na: [\n   :x,\n]\n}\n", 1).unwrap_err();
+    assert!(e.line < 3, "{}", e.describe());
+    let e = readers::full("f.yaml", "a:\n  b: [\n   :x,\n]\n", 1).unwrap_err();
+    assert_eq!(e.line, 3, "{}", e.describe());
+}
