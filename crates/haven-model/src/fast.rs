@@ -404,6 +404,14 @@ impl<'a> Fast<'a> {
             } else {
                 None
             };
+            if indentless
+                && self.items.len() == base
+                && let Some(c) = empty_col
+            {
+                // Like saphyr: a first item with nothing but a comment on the dash's line
+                // starts the sequence at that line's end (`- # c`), whatever follows.
+                start = Some((line.no, c));
+            }
             self.budget.add_unaliased(1).ok()?;
             let (v, n) = if !rest.starts_with(['[', '{']) && split_key(rest).is_some() {
                 // `- key: value`: a mapping whose keys sit at this column.
@@ -419,11 +427,6 @@ impl<'a> Fast<'a> {
                 let (v, n) = self.value(rest, line.no, col as u32 + 1, indent, depth, false)?;
                 match empty_col {
                     Some(c) if v.is_null() && n == View::scalar(line.no, n.col) => {
-                        if indentless && self.items.len() == base {
-                            // The first item's null, where the sequence starts too (after a
-                            // comment: `- # c`).
-                            start = Some((line.no, c));
-                        }
                         (v, View::scalar(line.no, c))
                     }
                     _ => (v, n),

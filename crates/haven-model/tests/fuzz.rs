@@ -388,6 +388,7 @@ fn an_indentless_sequence_after_a_commented_empty_item_has_one_position() {
         "command:\n- # csh\n- -c\n",
         "a:\n  command:\n  - # c\n  - x\n",
         "c:\n- #c\n",
+        "items:\n- # c\n  kind: ConfigMap\n- b: 1\n",
     ] {
         let fast = readers::fast(text, 1).expect("the fast path reads it");
         let full = readers::full("f.yaml", text, 1).unwrap().unwrap();
