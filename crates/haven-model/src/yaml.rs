@@ -338,14 +338,20 @@ pub(crate) fn parse_document_full(
     };
     match parse_saphyr(file, text, first_line, base) {
         Err(e) if e.kind == InputErrorKind::Syntax => match crate::lenient::lift(text) {
-            // A syntax error in the lifted text too: saphyr's first answer, about the text as
-            // written. Any other error is about the document as go-yaml reads it.
+            // A syntax error in the lifted text too, at or before the first: saphyr's first
+            // answer, about the text as written. Any other error is about the document as
+            // go-yaml reads it.
             Some(lifted) => {
                 let lifted = match rewritten {
                     Some(r) => lifted.on(r),
                     None => lifted,
                 };
                 match parse_saphyr(file, &lifted.text, first_line, Some(&lifted)) {
+                    // Further down than the first: the lift mended the first, and this one is
+                    // the text's (lines never move).
+                    Err(again) if again.kind == InputErrorKind::Syntax && again.line > e.line => {
+                        Err(again)
+                    }
                     Err(again) if again.kind == InputErrorKind::Syntax => Err(e),
                     other => other,
                 }

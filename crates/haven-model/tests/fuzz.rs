@@ -419,3 +419,12 @@ fn a_flow_refusal_after_the_end_of_the_document_is_not_the_error() {
     let e = readers::full("f.yaml", "a:\n  b: [\n   :x,\n]\n", 1).unwrap_err();
     assert_eq!(e.line, 3, "{}", e.describe());
 }
+
+/// When the lift mends the first error and saphyr then stops further down, the error named
+/// is the one further down: the text up to it is read as go-yaml reads it (found by the go-yaml
+/// differential test: go-yaml reads `{"-": "ab"}` and drops the less indented line after it).
+#[test]
+fn an_error_the_lift_mended_is_not_the_one_reported() {
+    let e = readers::full("f.yaml", " -: \"a\\\nb\"\na: !!str a\n", 1).unwrap_err();
+    assert_eq!(e.line, 3, "{}", e.describe());
+}
