@@ -72,6 +72,12 @@ impl Lifted {
         }
     }
 
+    /// Whether this rewrite (or one it was made on) indented lines: then saphyr read lines
+    /// that go-yaml reads at any indentation only inside flow collections and quotes.
+    pub(crate) fn indents_lines(&self) -> bool {
+        self.added.iter().any(|&a| a > 0) || self.before.as_ref().is_some_and(|b| b.indents_lines())
+    }
+
     /// This rewrite, made on the text of `before`.
     pub(crate) fn on(mut self, before: Lifted) -> Self {
         self.before = Some(Box::new(before));

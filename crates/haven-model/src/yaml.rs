@@ -864,7 +864,8 @@ impl<'a> Builder<'a> {
                 // go-yaml's simple keys: on one line, at most 1024 characters (an explicit
                 // `? key` is not one).
                 if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
-                    && !self.explicit_key(span)
+                    // A lifted text may have indented a line that, to go-yaml, ends the key.
+                    && !(self.explicit_key(span) && !self.lifted.is_some_and(|l| l.indents_lines()))
                     && (span.end.line() != span.start.line()
                         || span.end.index() - span.start.index() > 1024)
                 {

@@ -378,6 +378,8 @@ fn an_explicit_key_may_span_lines() {
         assert_eq!(full.0, value, "{text:?}");
     }
     assert!(readers::full("f.yaml", "a\n  b: c\n", 1).is_err());
+    // A line at the key's own column ends it, even where a lift would indent it.
+    assert!(readers::full("f.yaml", "? a:[ a,\n [ \"a\\\nb\",\n ] ]\n", 1).is_err());
 }
 
 /// An indentless sequence whose first item is empty but for a comment starts where that
