@@ -863,9 +863,11 @@ impl<'a> Builder<'a> {
             Event::Scalar(text, style, anchor, tag) => {
                 // go-yaml's simple keys: on one line, at most 1024 characters (an explicit
                 // `? key` is not one).
+                // A lifted text may have indented a line that, to go-yaml, ends the key.
+                let may_span_lines =
+                    self.explicit_key(span) && !self.lifted.is_some_and(|l| l.indents_lines());
                 if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
-                    // A lifted text may have indented a line that, to go-yaml, ends the key.
-                    && !(self.explicit_key(span) && !self.lifted.is_some_and(|l| l.indents_lines()))
+                    && !may_span_lines
                     && (span.end.line() != span.start.line()
                         || span.end.index() - span.start.index() > 1024)
                 {
