@@ -544,6 +544,14 @@ fn rules_are_listed_and_explained() {
             && text.contains("waive.haven.commonground.nl/haven.scalable"),
         "{text}"
     );
+    // What the admission webhook can judge of a rule that reads a second object.
+    let out = haven(&["rules", "explain", "plus.sa-token-automount"], None);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap().replace("\n  ", " ");
+    assert!(
+        text.contains("the admission webhook judges one object and cannot see the ServiceAccount"),
+        "{text}"
+    );
     let out = haven(&["rules", "explain", "scalable"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(

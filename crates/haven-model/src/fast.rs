@@ -404,6 +404,14 @@ impl<'a> Fast<'a> {
             } else {
                 None
             };
+            if indentless
+                && self.items.len() == base
+                && let Some(c) = empty_col
+            {
+                // Like saphyr: a first item with nothing but a comment on the dash's line
+                // starts the sequence at that line's end (`- # c`), whatever follows.
+                start = Some((line.no, c));
+            }
             self.budget.add_unaliased(1).ok()?;
             let (v, n) = if !rest.starts_with(['[', '{']) && split_key(rest).is_some() {
                 // `- key: value`: a mapping whose keys sit at this column.
@@ -957,11 +965,16 @@ impl Flow<'_, '_> {
                 self.pos += used;
                 Value::String(s)
             }
+            // go-yaml: a key or value indicator here, whatever follows (`[?x]`, `[:x]`).
+            b'?' | b':' => return None,
             _ => {
                 let mut end = 0;
                 while end < b.len() {
                     match b[end] {
                         b',' | b']' | b'}' | b'[' | b'{' => break,
+                        // go-yaml ends a plain scalar at `?` in a flow collection, and then
+                        // refuses the key indicator where no entry starts (`{a?b: c}`).
+                        b'?' => return None,
                         b':' if matches!(
                             b.get(end + 1),
                             None | Some(b' ' | b'\t' | b',' | b']' | b'}')

@@ -26,21 +26,73 @@
 //! (`kind:\tConfigMap`); saphyr refuses it when a letter or `-` follows. Those tabs become
 //! spaces: separation white space either way, one character for one, so columns stay.
 
-/// A document with some lines indented further, and by how much.
+/// A document rewritten so that saphyr reads it as go-yaml reads the original: some lines
+/// indented further (here), some characters inserted or standing in for others (`goscan.rs`).
+/// Lines stay where they were; columns map back with [`Lifted::col`].
+#[derive(Debug)]
 pub(crate) struct Lifted {
     pub(crate) text: String,
     /// For each line (0-based) of the document, the spaces added at its start.
     added: Vec<u32>,
+    /// For each line (0-based) that has any, the columns (1-based, in `text`) of characters
+    /// inserted, in order.
+    pub(crate) inserted: Vec<(usize, Vec<u32>)>,
+    /// Characters of `text` that stand in for another of the original (stand-in, original):
+    /// the builder reads the original back in every scalar.
+    pub(crate) stand_ins: Vec<(char, char)>,
+    /// The rewrite this one was made on, when two were needed.
+    before: Option<Box<Lifted>>,
 }
 
 impl Lifted {
+    pub(crate) fn new(text: String, added: Vec<u32>) -> Self {
+        Lifted {
+            text,
+            added,
+            inserted: Vec::new(),
+            stand_ins: Vec::new(),
+            before: None,
+        }
+    }
+
     /// The column (1-based) in the original text of `col` on 0-based line `line` of the
     /// lifted text.
     pub(crate) fn col(&self, line: usize, col: u32) -> u32 {
-        match self.added.get(line) {
+        let mut own = match self.added.get(line) {
             Some(&added) if added > 0 => col.saturating_sub(added).max(1),
             _ => col,
+        };
+        if let Some((_, cols)) = self.inserted.iter().find(|(l, _)| *l == line) {
+            let before = cols.iter().filter(|&&c| c < col).count() as u32;
+            own = own.saturating_sub(before).max(1);
         }
+        match &self.before {
+            Some(b) => b.col(line, own),
+            None => own,
+        }
+    }
+
+    /// Whether this rewrite (or one it was made on) indented lines: then saphyr read lines
+    /// that go-yaml reads at any indentation only inside flow collections and quotes.
+    pub(crate) fn indents_lines(&self) -> bool {
+        self.added.iter().any(|&a| a > 0) || self.before.as_ref().is_some_and(|b| b.indents_lines())
+    }
+
+    /// This rewrite, made on the text of `before`.
+    pub(crate) fn on(mut self, before: Lifted) -> Self {
+        self.before = Some(Box::new(before));
+        self
+    }
+
+    /// The stand-ins of this rewrite and of those it was made on.
+    pub(crate) fn stand_ins(&self) -> impl Iterator<Item = (char, char)> + '_ {
+        let mut next = Some(self);
+        std::iter::from_fn(move || {
+            let l = next?;
+            next = l.before.as_deref();
+            Some(l.stand_ins.iter().copied())
+        })
+        .flatten()
     }
 }
 
@@ -97,15 +149,21 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
         let mut owner_col = indent;
         // Whether an anchor or tag began the current token.
         let mut props = false;
+        // Where a quoted scalar or a flow collection closed last on this line.
+        let mut closed_at: Option<usize> = None;
         let mut j = indent;
         while j < bytes.len() {
             let c = bytes[j];
             if let Some(q) = quote {
                 match (q, c) {
                     (Quote::Double, b'\\') => j += 1,
-                    (Quote::Double, b'"') => quote = None,
-                    (Quote::Single, b'\'') if bytes.get(j + 1) == Some(&b'\'') => j += 1,
-                    (Quote::Single, b'\'') => quote = None,
+                    (Quote::Double, b'"') | (Quote::Single, b'\'')
+                        if !(q == Quote::Single && bytes.get(j + 1) == Some(&b'\'')) =>
+                    {
+                        quote = None;
+                        closed_at = Some(j);
+                    }
+                    (Quote::Single, b'\'') => j += 1,
                     _ => {}
                 }
                 j += 1;
@@ -113,7 +171,7 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                 continue;
             }
             let prev_blank = j == 0 || matches!(bytes[j - 1], b' ' | b'\t');
-            if c == b'#' && j > 0 && matches!(bytes[j - 1], b'"' | b'\'' | b']' | b'}') {
+            if c == b'#' && j > 0 && closed_at == Some(j - 1) {
                 comment_at[i] = Some(j);
                 changed = true;
                 break;
@@ -132,6 +190,7 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
                 b']' | b'}' if flow_depth > 0 => {
                     flow_depth -= 1;
                     at_node_start = false;
+                    closed_at = Some(j);
                 }
                 b',' if flow_depth > 0 => at_node_start = true,
                 b'"' | b'\'' if at_node_start => {
@@ -226,7 +285,7 @@ pub(crate) fn lift(text: &str) -> Option<Lifted> {
             None => out.push_str(line),
         }
     }
-    Some(Lifted { text: out, added })
+    Some(Lifted::new(out, added))
 }
 
 #[cfg(test)]
@@ -262,5 +321,7 @@ mod tests {
         assert!(lift("-\tx\n:\tb\nc: d\te\n").is_none());
         // Brackets inside plain scalars and comments open nothing.
         assert!(lift("a: b[0]\nc: d # [\ne: 1\n").is_none());
+        // A quote or bracket inside a plain scalar closes nothing: `#` after it is content.
+        assert!(lift("&a1 a:{ \"#\":  }\nb: c]#\n").is_none());
     }
 }

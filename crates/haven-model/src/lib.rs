@@ -7,6 +7,7 @@
 pub mod error;
 mod fast;
 pub mod finding;
+mod goscan;
 mod lenient;
 pub mod limits;
 pub mod load;

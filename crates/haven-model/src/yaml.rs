@@ -297,6 +297,15 @@ pub(crate) fn parse_document_full(
         } else {
             text
         };
+    if let Some(line) = orphan_end_marker(text) {
+        return Err(InputError::new(
+            InputErrorKind::Syntax,
+            file,
+            first_line + line,
+            "invalid YAML: a `...` document end marker with no document before it (go-yaml, \
+             as Kubernetes reads YAML, refuses it: did not find expected node content)",
+        ));
+    }
     if let Some((line, col)) = control_character(text) {
         return Err(InputError::new(
             InputErrorKind::Syntax,
@@ -305,18 +314,64 @@ pub(crate) fn parse_document_full(
             format!("invalid YAML: control characters are not allowed (column {col})"),
         ));
     }
-    match parse_saphyr(file, text, first_line, None) {
+    // Flow collections and byte order marks as go-yaml's scanner reads them (`goscan.rs`).
+    let rewritten = match crate::goscan::rewrite(text) {
+        Ok(r) => r,
+        Err(r) => {
+            let refused = InputError::new(
+                InputErrorKind::Syntax,
+                file,
+                first_line + r.line,
+                format!("invalid YAML: {} (column {})", r.what, r.col),
+            );
+            // What saphyr refuses before that place (go-yaml may have stopped reading before
+            // it: trailing content after the document's node) is the error to report.
+            return Err(match parse_saphyr(file, text, first_line, None) {
+                Err(e) if e.kind == InputErrorKind::Syntax && e.line < refused.line => e,
+                _ => refused,
+            });
+        }
+    };
+    let (text, base) = match &rewritten {
+        Some(r) => (r.text.as_str(), Some(r)),
+        None => (text, None),
+    };
+    match parse_saphyr(file, text, first_line, base) {
         Err(e) if e.kind == InputErrorKind::Syntax => match crate::lenient::lift(text) {
-            // A syntax error in the lifted text too: saphyr's first answer, about the text as
-            // written. Any other error is about the document as go-yaml reads it.
-            Some(lifted) => match parse_saphyr(file, &lifted.text, first_line, Some(&lifted)) {
-                Err(again) if again.kind == InputErrorKind::Syntax => Err(e),
-                other => other,
-            },
+            // A syntax error in the lifted text too, at or before the first: saphyr's first
+            // answer, about the text as written. Any other error is about the document as
+            // go-yaml reads it.
+            Some(lifted) => {
+                let lifted = match rewritten {
+                    Some(r) => lifted.on(r),
+                    None => lifted,
+                };
+                match parse_saphyr(file, &lifted.text, first_line, Some(&lifted)) {
+                    // Further down than the first: the lift mended the first, and this one is
+                    // the text's (lines never move).
+                    Err(again) if again.kind == InputErrorKind::Syntax && again.line > e.line => {
+                        Err(again)
+                    }
+                    Err(again) if again.kind == InputErrorKind::Syntax => Err(e),
+                    other => other,
+                }
+            }
             None => Err(e),
         },
         other => other,
     }
+}
+
+/// The 0-based line of a `...` marker that ends a document which never started: only blank
+/// and comment lines before it, no `---`. go-yaml v2 (libyaml 0.1) then looks for the
+/// document's node, finds the marker and refuses the stream; saphyr reads an empty document.
+fn orphan_end_marker(text: &str) -> Option<u32> {
+    let (i, line) = text
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| !l.trim_start().is_empty() && !l.trim_start().starts_with('#'))?;
+    let bare = line.trim_end_matches('\r');
+    (bare == "..." || bare.starts_with("... ") || bare.starts_with("...\t")).then_some(i as u32)
 }
 
 /// The first character (0-based line, 1-based column) that go-yaml's reader refuses as a
@@ -345,6 +400,7 @@ fn parse_saphyr(
 ) -> Result<Option<Parsed>, InputError> {
     let mut b = Builder {
         parser: Parser::new_from_str(text),
+        text,
         file,
         line_base: first_line - 1,
         lifted,
@@ -382,6 +438,8 @@ fn parse_saphyr(
 
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    /// The text saphyr reads.
+    text: &'a str,
     file: &'a str,
     line_base: u32,
     /// Set when the text was lifted: its columns map back to the original's.
@@ -416,6 +474,20 @@ struct Start {
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), InputError> {
         match self.parser.next_event() {
+            Some(Ok((Event::Scalar(text, style, anchor, tag), span)))
+                if self.lifted.is_some_and(|l| l.stand_ins().next().is_some()) =>
+            {
+                // Characters the rewrite put in for others (`goscan.rs`) are read back.
+                let mut text = text;
+                for (stand_in, original) in self.lifted.into_iter().flat_map(|l| l.stand_ins()) {
+                    if text.contains(stand_in) {
+                        text = text
+                            .replace(stand_in, original.encode_utf8(&mut [0; 4]))
+                            .into();
+                    }
+                }
+                Ok((Event::Scalar(text, style, anchor, tag), span))
+            }
             Some(Ok(ev)) => Ok(ev),
             Some(Err(e)) => Err(InputError::new(
                 // saphyr bounds its own nesting; that is our limit error, not a syntax one.
@@ -434,6 +506,25 @@ impl<'a> Builder<'a> {
             )),
             None => Ok((Event::StreamEnd, Span::default())),
         }
+    }
+
+    /// Whether the key that starts at `span` follows a `?` indicator on its line (anchors and
+    /// tags between them).
+    fn explicit_key(&self, span: Span) -> bool {
+        let Some(line) = self
+            .text
+            .split('\n')
+            .nth(span.start.line().saturating_sub(1))
+        else {
+            return false;
+        };
+        let before: String = line.chars().take(span.start.col()).collect();
+        before
+            .split([' ', '\t'])
+            .filter(|t| !t.is_empty())
+            .rev()
+            .find(|t| !t.starts_with(['&', '!']))
+            == Some("?")
     }
 
     fn pos(&self, span: Span) -> (u32, u32) {
@@ -770,8 +861,13 @@ impl<'a> Builder<'a> {
         let (line, col) = self.pos(span);
         let (text, key) = match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                // go-yaml's simple keys: on one line, at most 1024 characters.
+                // go-yaml's simple keys: on one line, at most 1024 characters (an explicit
+                // `? key` is not one).
+                // A lifted text may have indented a line that, to go-yaml, ends the key.
+                let may_span_lines =
+                    self.explicit_key(span) && !self.lifted.is_some_and(|l| l.indents_lines());
                 if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && !may_span_lines
                     && (span.end.line() != span.start.line()
                         || span.end.index() - span.start.index() > 1024)
                 {

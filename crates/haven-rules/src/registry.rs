@@ -221,7 +221,9 @@ static OWN_RULES: [RuleInfo; 23] = [
         "A mounted token lets anyone who compromises the container talk to the Kubernetes API as the workload's \
          service account. Most applications never call the API.",
         "Set `automountServiceAccountToken: false` on the pod spec (or its ServiceAccount); waive the rule with a reason \
-         for workloads that really call the API.",
+         for workloads that really call the API. `haven app check` reads the ServiceAccount when the application \
+         ships it; the admission webhook judges one object and cannot see the ServiceAccount, so there only the pod \
+         spec's own `automountServiceAccountToken: false` (or the waiver annotation) satisfies the rule.",
     ),
     haven(
         DEFAULT_NAMESPACE,
