@@ -815,12 +815,24 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
             .file(a.config.display())
             .into());
     }
+    if let Some(why) = haven_platform::tenant::reserved(
+        &a.name,
+        haven_platform::tenant::platform_namespaces(&c, &cat),
+    ) {
+        return Err(Diag::new(format!("tenant name `{}` is reserved: {why}", a.name))
+            .file(a.config.display())
+            .field(format!("tenants[{}].name", c.tenants.len()))
+            .flag("<NAME>")
+            .hint("a tenant gets a namespace of its own: choose a name no system or platform namespace has")
+            .into());
+    }
     let tenant = Tenant {
         name: a.name.clone(),
         group: a.group.clone(),
         repo: a.repo.clone(),
         repo_secret_ref: a.repo_secret.clone(),
         quota: Default::default(),
+        admission: Default::default(),
     };
     c.tenants.push(tenant.clone());
     // Check the new tenant like any other config content before touching a file.

@@ -477,14 +477,14 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
                 format!("`{repo}` is not a Git URL Flux can fetch (http://, https:// or ssh://)"),
             ));
         }
-        if on
-            .iter()
-            .any(|c| catalogue.get(c).is_some_and(|c| c.namespace == t.name))
-        {
+        if let Some(why) = crate::tenant::reserved(
+            &t.name,
+            crate::tenant::platform_namespaces(config, catalogue),
+        ) {
             out.push((
                 at("name"),
                 format!(
-                    "tenant `{}` would share a namespace with a platform component",
+                    "tenant name `{}` is reserved: {why}; a tenant gets a namespace of its own",
                     t.name
                 ),
             ));

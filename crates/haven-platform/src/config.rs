@@ -545,6 +545,53 @@ pub struct Tenant {
     /// Quota of the namespace.
     #[serde(default)]
     pub quota: Quota,
+    /// How the haven admission webhook applies the Haven rule groups in the namespace (its
+    /// `haven.commonground.nl/haven` and `haven.commonground.nl/plus` labels). Pod Security
+    /// is always `restricted`.
+    #[serde(default, skip_serializing_if = "TenantAdmission::is_default")]
+    pub admission: TenantAdmission,
+}
+
+/// The Haven rule groups the admission webhook applies in a tenant's namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantAdmission {
+    /// The Haven application rules (`haven rules`, group haven): `enforce` (default) denies a
+    /// Pod that breaks them, `audit` records it, `warn` tells the client, `off` skips them.
+    #[serde(default)]
+    pub haven: RuleGroupMode,
+    /// The Haven+ expectations (group plus), the same modes; `enforce` by default.
+    #[serde(default)]
+    pub plus: RuleGroupMode,
+}
+
+impl TenantAdmission {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A mode of a Haven rule group, as the webhook reads it from a namespace label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleGroupMode {
+    Off,
+    Warn,
+    Audit,
+    #[default]
+    Enforce,
+}
+
+impl RuleGroupMode {
+    /// The label value (`haven-admission`'s `GroupMode::parse` reads it).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Warn => "warn",
+            Self::Audit => "audit",
+            Self::Enforce => "enforce",
+        }
+    }
 }
 
 /// The ResourceQuota of a tenant namespace.

@@ -50,8 +50,58 @@ pub fn keep_flux_bootstrap(rendered: &mut Rendered, config: &PlatformConfig, exi
     rendered.files.insert(components, text.clone());
     rendered.files.insert(
         dir.join("kustomization.yaml"),
-        yaml_stream(&[kustomization(&[FLUX_COMPONENTS, "gotk-sync.yaml"])]),
+        yaml_stream(&[flux_system_kustomization(&[
+            FLUX_COMPONENTS,
+            "gotk-sync.yaml",
+        ])]),
     );
+}
+
+/// The service account kustomize-controller runs as; Flux's install binds it to
+/// `cluster-admin` (ClusterRoleBinding `cluster-reconciler-flux-system`). The platform's own
+/// Kustomizations, all in flux-system, name it.
+pub const KUSTOMIZE_CONTROLLER: &str = "kustomize-controller";
+/// The same for helm-controller; the platform's HelmReleases, all in flux-system, name it.
+pub const HELM_CONTROLLER: &str = "helm-controller";
+/// The service account a Kustomization or HelmRelease without `serviceAccountName` is
+/// reconciled as under the lockdown: its namespace's `default`, which holds no rights.
+pub const LOCKDOWN_DEFAULT_SA: &str = "default";
+
+/// The controllers `--no-cross-namespace-refs` is set on (those of them the cluster runs).
+pub const CROSS_NAMESPACE_CONTROLLERS: &str = "(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|image-automation-controller)";
+
+/// Flux's multi-tenancy lockdown, as Flux documents it (fluxcd.io/flux/installation/
+/// configuration/multitenancy, fluxcd/flux2-multi-tenancy): kustomize patches in
+/// `clusters/<name>/flux-system/kustomization.yaml`, which `flux bootstrap` applies to the
+/// controllers it installs and keeps on every later bootstrap.
+///
+/// - `--no-cross-namespace-refs=true`: a tenant's objects can use only sources in their own
+///   namespace (never the platform's, never another tenant's).
+/// - `--no-remote-bases=true` on kustomize-controller: a tenant's kustomization cannot pull
+///   bases from outside its source.
+/// - `--default-service-account=default` on kustomize- and helm-controller: a Kustomization or
+///   HelmRelease without `serviceAccountName` is reconciled as its namespace's `default`
+///   service account (no rights) instead of as the controller itself (cluster-admin).
+/// - The flux-system Kustomization (whose `gotk-sync.yaml` bootstrap rewrites) then names
+///   `kustomize-controller` itself.
+fn flux_system_kustomization(resources: &[&str]) -> Value {
+    let add = |path: &str, value: &str| {
+        format!("- op: add\n  path: {path}\n  value: {value}\n")
+    };
+    let args = "/spec/template/spec/containers/0/args/-";
+    let deployment = |name: &str| json!({"kind": "Deployment", "name": name});
+    let mut k = kustomization(resources);
+    k["patches"] = json!([
+        {"patch": add(args, "--no-cross-namespace-refs=true"),
+         "target": deployment(CROSS_NAMESPACE_CONTROLLERS)},
+        {"patch": add(args, "--no-remote-bases=true"),
+         "target": deployment(KUSTOMIZE_CONTROLLER)},
+        {"patch": add(args, &format!("--default-service-account={LOCKDOWN_DEFAULT_SA}")),
+         "target": deployment("(kustomize-controller|helm-controller)")},
+        {"patch": add("/spec/serviceAccountName", KUSTOMIZE_CONTROLLER),
+         "target": {"kind": "Kustomization", "name": FLUX_NS}},
+    ]);
+    k
 }
 
 /// Serialises documents as one YAML stream with the header.
@@ -633,7 +683,9 @@ impl<'a> Renderer<'a> {
 
     fn source(&self, r: &Resolved<'a>) -> Value {
         let c = r.component;
-        let meta = json!({"name": c.name, "namespace": r.namespace});
+        // Beside the HelmRelease in flux-system: under the lockdown a source is only read from
+        // its own namespace (`--no-cross-namespace-refs`).
+        let meta = json!({"name": c.name, "namespace": FLUX_NS});
         match c.source.kind {
             SourceKind::Helm => json!({
                 "apiVersion": "source.toolkit.fluxcd.io/v1",
@@ -688,8 +740,9 @@ impl<'a> Renderer<'a> {
         json!({
             "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
             "kind": "Kustomization",
-            "metadata": {"name": format!("{}-manifests", c.name), "namespace": r.namespace},
+            "metadata": {"name": format!("{}-manifests", c.name), "namespace": FLUX_NS},
             "spec": {
+                "serviceAccountName": KUSTOMIZE_CONTROLLER,
                 "interval": "12h",
                 "retryInterval": "2m",
                 "timeout": "5m",
@@ -705,7 +758,14 @@ impl<'a> Renderer<'a> {
         let c = r.component;
         let mut values = r.values.clone();
         self.component_values(r, &mut values);
+        // In flux-system, reconciled as helm-controller (cluster-admin through Flux's own
+        // binding): the lockdown's default service account has no rights, and a platform chart
+        // installs cluster-wide objects. The release and its Helm storage stay in the
+        // component's namespace.
         let mut spec = json!({
+            "serviceAccountName": HELM_CONTROLLER,
+            "targetNamespace": r.namespace,
+            "storageNamespace": r.namespace,
             "interval": "30m",
             "releaseName": c.name,
             "install": {"crds": "CreateReplace", "remediation": {"retries": 3}},
@@ -746,7 +806,7 @@ impl<'a> Renderer<'a> {
         json!({
             "apiVersion": "helm.toolkit.fluxcd.io/v2",
             "kind": "HelmRelease",
-            "metadata": {"name": c.name, "namespace": r.namespace},
+            "metadata": {"name": c.name, "namespace": FLUX_NS},
             "spec": spec,
         })
     }
@@ -1273,7 +1333,7 @@ impl<'a> Renderer<'a> {
         self.platform_info();
         self.write(
             format!("{dir}/kustomization.yaml"),
-            &[kustomization(&["gotk-sync.yaml"])],
+            &[flux_system_kustomization(&["gotk-sync.yaml"])],
         );
     }
 
@@ -1326,6 +1386,7 @@ impl<'a> Renderer<'a> {
             deps.push(json!({"name": "velero"}));
         }
         let mut spec = json!({
+            "serviceAccountName": KUSTOMIZE_CONTROLLER,
             "interval": "10m",
             "path": "./tenants",
             "prune": true,
@@ -1388,6 +1449,7 @@ impl<'a> Renderer<'a> {
                     .map(|d| json!({"name": d}))
                     .collect();
                 let mut spec = json!({
+                    "serviceAccountName": KUSTOMIZE_CONTROLLER,
                     "interval": "10m",
                     "retryInterval": "2m",
                     "timeout": "10m",

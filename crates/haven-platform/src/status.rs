@@ -404,6 +404,7 @@ mod tests {
             repo: Some("https://git.example.nl/zaken.git".into()),
             repo_secret_ref: None,
             quota: Default::default(),
+            admission: Default::default(),
         });
         let cat = Catalogue::builtin().unwrap();
         // HelmReleases in flux-system, as the public reference has them: found by name.

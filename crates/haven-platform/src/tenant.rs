@@ -33,6 +33,59 @@ pub struct TenantContext {
 /// Name of the ServiceAccount Flux impersonates for a tenant's sync.
 pub const RECONCILER: &str = "flux-reconciler";
 
+/// The label that makes a Namespace a tenant's (its value: the tenant's name).
+pub const TENANT_LABEL: &str = "haven.commonground.nl/tenant";
+/// The labels haven-admission reads for the Haven and Haven+ rule groups
+/// (`haven_admission::policy::{HAVEN_LABEL, PLUS_LABEL}`).
+pub const HAVEN_GROUP_LABEL: &str = "haven.commonground.nl/haven";
+pub const PLUS_GROUP_LABEL: &str = "haven.commonground.nl/plus";
+
+/// Why `name` cannot be a tenant's namespace, if it cannot: Kubernetes' own namespaces
+/// (`kube-*`, `default`), Flux's (`flux-system`) and every platform component's. A tenant there
+/// would share the namespace, its service accounts and its Pod Security exemptions with the
+/// system, and its reconciler (admin in its namespace) would rule over the platform's objects.
+/// `components` lists the platform's namespaces with the component that uses each: every
+/// catalogue component's (on or off: a later config may turn it on) and every namespace the
+/// config or the tree gives one.
+pub fn reserved<'c>(
+    name: &str,
+    components: impl IntoIterator<Item = (&'c str, &'c str)>,
+) -> Option<String> {
+    if name.starts_with("kube-") {
+        return Some("`kube-*` namespaces belong to Kubernetes".to_owned());
+    }
+    if name == "default" {
+        return Some("`default` is Kubernetes' own namespace".to_owned());
+    }
+    if name == crate::render::FLUX_NS {
+        return Some("`flux-system` is Flux's namespace, where the platform is reconciled".to_owned());
+    }
+    components
+        .into_iter()
+        .find(|(ns, _)| *ns == name)
+        .map(|(_, c)| format!("`{name}` is the namespace of the platform component `{c}`"))
+}
+
+/// The platform namespaces [`reserved`] keeps from tenants under `config`: each catalogue
+/// component's own, and the one the config moves it to.
+pub fn platform_namespaces<'c>(
+    config: &'c crate::PlatformConfig,
+    catalogue: &'c crate::Catalogue,
+) -> Vec<(&'c str, &'c str)> {
+    let mut out: Vec<(&str, &str)> = catalogue
+        .components
+        .iter()
+        .map(|c| (c.namespace.as_str(), c.name.as_str()))
+        .collect();
+    out.extend(
+        config
+            .components
+            .iter()
+            .filter_map(|(name, o)| Some((o.namespace.as_deref()?, name.as_str()))),
+    );
+    out
+}
+
 /// The files of `tenants/<name>/`.
 pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     let ns = t.name.as_str();
@@ -48,7 +101,11 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         &[namespace(
             ns,
             "restricted",
-            &[("haven.commonground.nl/tenant", ns)],
+            &[
+                (TENANT_LABEL, ns),
+                (HAVEN_GROUP_LABEL, t.admission.haven.label()),
+                (PLUS_GROUP_LABEL, t.admission.plus.label()),
+            ],
         )],
     );
     put(
@@ -255,6 +312,7 @@ mod tests {
                 memory: MemoryQuota::new(Quantity::parse(memory).unwrap()).unwrap(),
                 pods: 10,
             },
+            admission: Default::default(),
         };
         let ctx = TenantContext {
             admission_unit: None,

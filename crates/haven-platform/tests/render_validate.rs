@@ -19,6 +19,7 @@ fn tenant(name: &str) -> Tenant {
         repo: Some(format!("https://git.example.nl/{name}/deploy.git")),
         repo_secret_ref: None,
         quota: Default::default(),
+        admission: Default::default(),
     }
 }
 

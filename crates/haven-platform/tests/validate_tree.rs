@@ -534,6 +534,7 @@ fn config_with_tenant(repo: Option<&str>) -> PlatformConfig {
         repo: repo.map(str::to_owned),
         repo_secret_ref: None,
         quota: Default::default(),
+        admission: Default::default(),
     });
     c
 }
@@ -603,6 +604,7 @@ fn tenant_add_keeps_the_comments_of_the_config() {
         repo: None,
         repo_secret_ref: None,
         quota: Default::default(),
+        admission: Default::default(),
     };
     let once = haven_platform::tenant::append_to_config_text(&init, &t).unwrap();
     assert!(once.contains("# Every capability is on by default"));

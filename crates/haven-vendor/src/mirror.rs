@@ -166,10 +166,15 @@ pub fn apply(
             _ => r.version.clone(),
         }
         .replace('+', "_");
+        // Beside its HelmRelease (in flux-system): the lockdown allows no cross-namespace source.
+        let release_ns = release["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or(r.namespace.as_str())
+            .to_owned();
         let repository = json!({
             "apiVersion": "source.toolkit.fluxcd.io/v1",
             "kind": "OCIRepository",
-            "metadata": {"name": c.name, "namespace": r.namespace},
+            "metadata": {"name": c.name, "namespace": release_ns},
             "spec": {
                 "interval": "12h",
                 "url": format!("oci://{registry}/charts/{}", c.chart),
