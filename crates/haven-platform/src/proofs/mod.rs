@@ -20,7 +20,9 @@ use crate::charts::{Problem, RenderedPlatform};
 
 pub mod certificates;
 pub mod flows;
+pub mod identities;
 pub mod references;
+pub mod tenancy;
 
 /// One object the cluster will receive, and the component it belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +99,8 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     out.extend(references::prove(landscape, catalogue));
     out.extend(certificates::prove(landscape, catalogue));
     out.extend(flows::prove(landscape, catalogue));
+    out.extend(identities::prove(landscape, catalogue));
+    out.extend(tenancy::prove(landscape, catalogue));
     out
 }
 

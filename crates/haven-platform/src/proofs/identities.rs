@@ -1,0 +1,440 @@
+//! Identities: what each tenant identity may do, from the platform's RBAC objects.
+//!
+//! A tenant's identities are the groups and users its namespace's RoleBindings name (its OIDC
+//! group), its service accounts (every ServiceAccount in the namespace, `default` included,
+//! and those bindings name), and the identity each of its Flux Kustomizations and HelmReleases
+//! is reconciled as ([`super::tenancy::Lockdown::reconciler`]). Each is evaluated with
+//! `haven-rbac` over every Role, ClusterRole (aggregation resolved: charts aggregate their
+//! roles into `admin` and `edit`), RoleBinding and ClusterRoleBinding the landscape holds, on
+//! top of the API server's defaults, and must stay inside the tenant's namespace:
+//!
+//! - errors: reading or writing outside it (Secrets named apart), writing cluster-scoped
+//!   objects, writing its own Namespace object (its Pod Security and admission labels),
+//!   `escalate` or `bind`, and role bindings or impersonation beyond its namespace (inside it
+//!   they are what a namespace admin is for: the API server's escalation check keeps them
+//!   within what the tenant holds); a Kustomization or HelmRelease reconciled as a controller's
+//!   own identity, or without `serviceAccountName`;
+//! - warnings: reading cluster-scoped objects, non-resource URLs.
+//!
+//! What every authenticated identity holds by the API server's defaults is not reported.
+//! RBAC only ever adds: a finding on the tree alone stays true with the charts' output, which
+//! `--charts` adds (their ClusterRoles, aggregated ones included, and bindings).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use haven_model::Object;
+use crate::validate::Severity;
+use haven_rbac::{Concern, Defaults, Finding, Identity, Rbac, ResourceScopes, Scope};
+use serde_json::Value;
+
+use super::tenancy::{Lockdown, Reconciler, TenantNamespace, is_flux_consumer, problem, tenants};
+use super::{Landscape, Placed};
+use crate::charts::{Check, Problem};
+use crate::render::FLUX_NS;
+use crate::tenant::RECONCILER;
+
+/// One identity of a tenant and how the tree gives it.
+struct TenantIdentity {
+    identity: Identity,
+    /// `Group zaken-devs`, `ServiceAccount zaken/flux-reconciler`.
+    label: String,
+    /// What makes it the tenant's (`bound in RoleBinding zaken/x`, `reconciles
+    /// Kustomization zaken/zaken`).
+    why: BTreeSet<String>,
+}
+
+/// How a concern counts: `None` when it is what a tenant may do.
+fn severity(f: &Finding) -> Option<Severity> {
+    match f.concern {
+        Concern::ReadOutside
+        | Concern::WriteOutside
+        | Concern::SecretsOutside
+        | Concern::ClusterScopedWrite
+        | Concern::NamespaceWrite
+        | Concern::Escalate
+        | Concern::Bind => Some(Severity::Error),
+        Concern::BindingWrite | Concern::Impersonate => {
+            (!f.confined).then_some(Severity::Error)
+        }
+        Concern::ClusterScopedRead | Concern::NonResourceUrl => Some(Severity::Warning),
+    }
+}
+
+fn object_label(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+/// Every tenant identity's reach beyond its namespace.
+pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Problem> {
+    let tenants = tenants(landscape);
+    if tenants.is_empty() {
+        return Vec::new();
+    }
+    let lockdown = Lockdown::of(landscape);
+    let rbac_objects: Vec<Object> = landscape
+        .objects
+        .iter()
+        .filter(|p| p.object.api_group() == "rbac.authorization.k8s.io")
+        .map(|p| p.object.clone())
+        .collect();
+    // An RBAC object that cannot be read is the schema check's finding; the others count.
+    let rbac = Rbac::load(&rbac_objects, Defaults::Kubernetes).rbac;
+    let mut scopes = ResourceScopes::default();
+    for p in landscape.of_kind("apiextensions.k8s.io", "CustomResourceDefinition") {
+        let o = p.object;
+        let s = |path: &str| o.get(path).and_then(Value::as_str).unwrap_or_default();
+        if !s("spec.group").is_empty() {
+            scopes.add(
+                s("spec.group"),
+                s("spec.names.plural"),
+                s("spec.scope") != "Cluster",
+            );
+        }
+    }
+    let bindings: BTreeMap<(Option<&str>, &str, &str), Placed<'_>> = landscape
+        .objects
+        .iter()
+        .filter(|p| {
+            p.object.api_group() == "rbac.authorization.k8s.io"
+                && (p.object.kind == "RoleBinding" || p.object.kind == "ClusterRoleBinding")
+        })
+        .map(|p| {
+            let ns = (p.object.kind == "RoleBinding")
+                .then(|| p.object.namespace.as_deref().unwrap_or("default"));
+            ((ns, p.object.kind.as_str(), p.object.name.as_str()), *p)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in &tenants {
+        let ids = identities(landscape, &lockdown, t, &mut out);
+        let inside = BTreeSet::from([t.name.to_owned()]);
+        for id in ids.values() {
+            report(&rbac, &scopes, &bindings, t, id, &inside, &mut out);
+        }
+    }
+    out
+}
+
+/// The tenant's identities, and the problems of its Flux objects' reconcilers.
+fn identities<'a>(
+    landscape: &Landscape<'a>,
+    lockdown: &Lockdown<'a>,
+    t: &TenantNamespace<'a>,
+    out: &mut Vec<Problem>,
+) -> BTreeMap<String, TenantIdentity> {
+    let mut ids: BTreeMap<String, TenantIdentity> = BTreeMap::new();
+    let mut add = |identity: Identity, label: String, why: String| {
+        ids.entry(identity.user.clone())
+            .or_insert_with(|| TenantIdentity {
+                identity,
+                label,
+                why: BTreeSet::new(),
+            })
+            .why
+            .insert(why);
+    };
+    let sa = |name: &str| Identity::service_account(t.name, name);
+    add(
+        sa("default"),
+        format!("ServiceAccount {}/default", t.name),
+        "every namespace has it".to_owned(),
+    );
+    for p in landscape.of_kind("", "ServiceAccount") {
+        if p.object.namespace.as_deref() == Some(t.name) {
+            add(
+                sa(&p.object.name),
+                format!("ServiceAccount {}/{}", t.name, p.object.name),
+                "a ServiceAccount of the namespace".to_owned(),
+            );
+        }
+    }
+    for p in landscape.of_kind("rbac.authorization.k8s.io", "RoleBinding") {
+        if p.object.namespace.as_deref() != Some(t.name) {
+            continue;
+        }
+        let binding = format!("named in RoleBinding {}/{}", t.name, p.object.name);
+        for s in p
+            .object
+            .get("subjects")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kind = s.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+            let sns = s
+                .get("namespace")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+                .unwrap_or(t.name);
+            match kind {
+                // `system:` groups and users are Kubernetes' own (every service account, every
+                // node): binding them in a tenant's namespace grants them, it does not make
+                // them the tenant's.
+                "Group" if !name.starts_with("system:") => add(
+                    Identity::user(&format!("(a member of {name})"), &[name]),
+                    format!("Group {name}"),
+                    binding.clone(),
+                ),
+                "User" if !name.starts_with("system:") => add(
+                    Identity::user(name, &[]),
+                    format!("User {name}"),
+                    binding.clone(),
+                ),
+                "ServiceAccount" if sns == t.name => add(
+                    sa(name),
+                    format!("ServiceAccount {}/{name}", t.name),
+                    binding.clone(),
+                ),
+                _ => {}
+            }
+        }
+    }
+    for p in landscape.objects.iter().copied() {
+        let o = p.object;
+        if !is_flux_consumer(o) || o.namespace.as_deref() != Some(t.name) {
+            continue;
+        }
+        let object = object_label(&o.kind, Some(t.name), &o.name);
+        match lockdown.reconciler(o) {
+            Reconciler::Controller(controller) => out.push(problem(
+                Severity::Error,
+                Check::Identities,
+                p,
+                "spec",
+                &object,
+                format!(
+                    "tenant `{}`: {object} has no serviceAccountName and Flux runs without the \
+                     lockdown's `--default-service-account`: it is reconciled as {controller} \
+                     itself ({FLUX_NS}, cluster-admin), so the tenant's repository can change \
+                     anything in the cluster; name the tenant's `{RECONCILER}`",
+                    t.name
+                ),
+            )),
+            Reconciler::ServiceAccount {
+                namespace,
+                name,
+                defaulted,
+            } => {
+                if defaulted {
+                    out.push(problem(
+                        Severity::Error,
+                        Check::Identities,
+                        p,
+                        "spec",
+                        &object,
+                        format!(
+                            "tenant `{}`: {object} has no serviceAccountName: it is reconciled as \
+                             ServiceAccount {namespace}/{name} (the lockdown's default), not as \
+                             the tenant's reconciler, and without the lockdown as the controller \
+                             itself (cluster-admin); set `serviceAccountName: {RECONCILER}`",
+                            t.name
+                        ),
+                    ));
+                }
+                add(
+                    Identity::service_account(&namespace, &name),
+                    format!("ServiceAccount {namespace}/{name}"),
+                    format!("reconciles {object}"),
+                );
+            }
+        }
+    }
+    ids
+}
+
+fn report(
+    rbac: &Rbac,
+    scopes: &ResourceScopes,
+    bindings: &BTreeMap<(Option<&str>, &str, &str), Placed<'_>>,
+    t: &TenantNamespace<'_>,
+    id: &TenantIdentity,
+    inside: &BTreeSet<String>,
+    out: &mut Vec<Problem>,
+) {
+    // One problem per binding and role: every concern it raises, one rule as the example.
+    let mut grouped: BTreeMap<(String, String), Vec<(Severity, &Finding)>> = BTreeMap::new();
+    let findings = rbac.confinement(&id.identity, inside, scopes);
+    for f in &findings {
+        if f.grant.kubernetes_default {
+            continue;
+        }
+        if let Some(sev) = severity(f) {
+            grouped
+                .entry((f.grant.binding.to_string(), f.grant.role.to_string()))
+                .or_default()
+                .push((sev, f));
+        }
+    }
+    for found in grouped.values() {
+        let grant = &found[0].1.grant;
+        let (kind, ns) = match &grant.scope {
+            Scope::Cluster => ("ClusterRoleBinding", None),
+            Scope::Namespace(ns) => ("RoleBinding", Some(ns.as_str())),
+        };
+        let Some(at) = bindings.get(&(ns, kind, grant.binding.name.as_str())) else {
+            continue;
+        };
+        let severity = if found.iter().any(|(s, _)| *s == Severity::Error) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let concerns: Vec<&str> = found
+            .iter()
+            .map(|(_, f)| f.concern)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(Concern::describe)
+            .collect();
+        let example = found
+            .iter()
+            .find(|(s, _)| *s == severity)
+            .map_or(&found[0].1.grant, |(_, f)| &f.grant);
+        let aggregated: BTreeSet<&str> = found
+            .iter()
+            .filter_map(|(_, f)| f.grant.aggregated_from.as_deref())
+            .collect();
+        let mut message = format!(
+            "tenant `{}`: {} ({}) {} through {} to {}",
+            t.name,
+            id.label,
+            id.why.iter().cloned().collect::<Vec<_>>().join(", "),
+            concerns.join(", "),
+            grant.binding,
+            grant.role,
+        );
+        if !aggregated.is_empty() {
+            message.push_str(&format!(
+                " (rules aggregated into it from ClusterRole {})",
+                aggregated.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        message.push_str(&format!("; e.g. {} {}", example.rule, example.scope));
+        out.push(problem(
+            severity,
+            Check::Identities,
+            *at,
+            "subjects",
+            &object_label(kind, ns, &grant.binding.name),
+            message,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haven_model::{Origin, load_objects};
+
+    const TENANT: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: zaken, labels: {haven.commonground.nl/tenant: zaken}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: flux-reconciler, namespace: zaken}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: flux-reconciler, namespace: zaken}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+subjects: [{kind: ServiceAccount, name: flux-reconciler, namespace: zaken}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: developers, namespace: zaken}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: zaken-devs}]
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: zaken, namespace: zaken}
+spec: {serviceAccountName: flux-reconciler, path: ./, sourceRef: {kind: GitRepository, name: zaken}}
+"#;
+
+    const LOCKDOWN: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [gotk-sync.yaml]\npatches:\n- patch: |\n    - op: add\n      path: /spec/template/spec/containers/0/args/-\n      value: --default-service-account=default\n  target: {kind: Deployment, name: \"(kustomize-controller|helm-controller)\"}\n";
+
+    fn run(extra: &str, lockdown: bool) -> Vec<Problem> {
+        let mut tree = load_objects(Origin::File("tenants/zaken/all.yaml"), TENANT).objects;
+        tree.extend(load_objects(Origin::File("extra.yaml"), extra).objects);
+        if lockdown {
+            tree.extend(
+                load_objects(
+                    Origin::File("clusters/c/flux-system/kustomization.yaml"),
+                    LOCKDOWN,
+                )
+                .objects,
+            );
+        }
+        let l = Landscape::of_tree(&tree);
+        prove(&l, &crate::Catalogue::builtin().unwrap())
+    }
+
+    fn errors(problems: &[Problem]) -> Vec<String> {
+        problems
+            .iter()
+            .filter(|p| p.blocks())
+            .map(|p| format!("{} {}", p.object, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_tenant_with_namespace_admin_is_confined() {
+        assert_eq!(errors(&run("", true)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_kustomization_without_service_account_is_an_error_with_and_without_lockdown() {
+        let k = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: zaken}\nspec: {path: ./, sourceRef: {kind: GitRepository, name: zaken}}\n";
+        let with = errors(&run(k, true));
+        assert_eq!(with.len(), 1, "{with:#?}");
+        assert!(with[0].starts_with("Kustomization/zaken/apps "), "{with:#?}");
+        assert!(with[0].contains("ServiceAccount zaken/default"), "{with:#?}");
+        let without = errors(&run(k, false));
+        assert_eq!(without.len(), 1, "{without:#?}");
+        assert!(without[0].contains("kustomize-controller itself"), "{without:#?}");
+    }
+
+    #[test]
+    fn cluster_admin_and_roles_aggregated_into_a_bound_role_are_found() {
+        let crb = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: zaken-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: flux-reconciler, namespace: zaken}]\n";
+        let e = errors(&run(crb, true));
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert!(e[0].starts_with("ClusterRoleBinding/zaken-admin "), "{e:#?}");
+        assert!(e[0].contains("ServiceAccount zaken/flux-reconciler"), "{e:#?}");
+        assert!(e[0].contains("may read Secrets outside"), "{e:#?}");
+        // A chart aggregating a cluster-wide rule into `edit`, which the group holds in its
+        // namespace: inside it that is fine, but a Namespace write is not.
+        let agg = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: chart-edit, labels: {rbac.authorization.k8s.io/aggregate-to-edit: \"true\"}}\nrules: [{apiGroups: [\"\"], resources: [namespaces], verbs: [update, patch]}]\n";
+        let e = errors(&run(agg, true));
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert!(
+            e.iter().all(|m| m.contains("from ClusterRole chart-edit")
+                && m.contains("may change or delete its Namespace object")),
+            "{e:#?}"
+        );
+        // Bound in its namespace to a role that aggregates cluster-admin-like rules.
+        let custom = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: power}\naggregationRule: {clusterRoleSelectors: [{matchLabels: {power: \"yes\"}}]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: all, labels: {power: \"yes\"}}\nrules: [{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: power, namespace: zaken}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: power}\nsubjects: [{kind: Group, name: zaken-devs}]\n";
+        let e = errors(&run(custom, true));
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert!(e[0].starts_with("RoleBinding/zaken/power "), "{e:#?}");
+        assert!(e[0].contains("Group zaken-devs"), "{e:#?}");
+        assert!(e[0].contains("may escalate"), "{e:#?}");
+        assert!(e[0].contains("from ClusterRole all"), "{e:#?}");
+    }
+
+    #[test]
+    fn reading_another_tenants_secrets_is_found() {
+        let other = "apiVersion: v1\nkind: Namespace\nmetadata: {name: belasting, labels: {haven.commonground.nl/tenant: belasting}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: secrets, namespace: belasting}\nrules: [{apiGroups: [\"\"], resources: [secrets], verbs: [get, list]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: zaken-reads, namespace: belasting}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secrets}\nsubjects: [{kind: ServiceAccount, name: flux-reconciler, namespace: zaken}]\n";
+        let e = errors(&run(other, true));
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert!(e[0].starts_with("RoleBinding/belasting/zaken-reads "), "{e:#?}");
+        assert!(e[0].contains("tenant `zaken`"), "{e:#?}");
+        assert!(e[0].contains("may read Secrets outside"), "{e:#?}");
+    }
+}

@@ -1,0 +1,550 @@
+//! Tenancy: Flux's multi-tenancy lockdown is on, the platform's own Flux objects reconcile
+//! under it, and no tenant is named like a system or platform namespace.
+//!
+//! The lockdown is read as Flux applies it: the controllers' arguments in their Deployments
+//! (`gotk-components.yaml`, once `flux bootstrap` wrote it) plus the kustomize patches of
+//! `clusters/<name>/flux-system/kustomization.yaml` that target them (bootstrap applies them,
+//! before and after it wrote the Deployments). The same patches may set a Flux object's
+//! `serviceAccountName` (the flux-system Kustomization's, whose `gotk-sync.yaml` bootstrap
+//! rewrites), so [`Lockdown::service_account`] reads them too.
+//!
+//! Which identity a Kustomization or HelmRelease is reconciled as ([`Reconciler`]) is the
+//! question [`super::identities`] builds on: its `serviceAccountName`, else the controller's
+//! `--default-service-account` in the object's namespace, else the controller itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use haven_model::Object;
+use crate::validate::Severity;
+use serde_json::Value;
+
+use super::{Landscape, Placed};
+use crate::charts::{Check, Problem};
+use crate::render::{FLUX_NS, HELM_CONTROLLER, KUSTOMIZE_CONTROLLER};
+use crate::tenant::TENANT_LABEL;
+
+/// A tenant as the tree shows it: a Namespace labelled `haven.commonground.nl/tenant`, or one
+/// written under `tenants/`.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantNamespace<'a> {
+    pub name: &'a str,
+    pub namespace: Placed<'a>,
+}
+
+/// The tenants of the landscape, by name.
+pub fn tenants<'a>(landscape: &Landscape<'a>) -> Vec<TenantNamespace<'a>> {
+    let mut out: BTreeMap<&'a str, TenantNamespace<'a>> = BTreeMap::new();
+    for p in landscape.of_kind("", "Namespace") {
+        let labelled = p
+            .object
+            .labels()
+            .is_some_and(|l| l.contains_key(TENANT_LABEL));
+        let under_tenants = p.component.is_empty() && p.object.file.starts_with("tenants/");
+        if labelled || under_tenants {
+            out.entry(p.object.name.as_str())
+                .or_insert(TenantNamespace {
+                    name: p.object.name.as_str(),
+                    namespace: p,
+                });
+        }
+    }
+    out.into_values().collect()
+}
+
+/// The Flux controllers the lockdown concerns, and the flags each must run with.
+const REQUIRED: &[(&str, &[&str])] = &[
+    (
+        KUSTOMIZE_CONTROLLER,
+        &[
+            "--no-cross-namespace-refs",
+            "--no-remote-bases",
+            "--default-service-account",
+        ],
+    ),
+    (
+        HELM_CONTROLLER,
+        &["--no-cross-namespace-refs", "--default-service-account"],
+    ),
+    ("notification-controller", &["--no-cross-namespace-refs"]),
+];
+
+/// Why each flag matters, for the message.
+fn why(flag: &str) -> &'static str {
+    match flag {
+        "--no-cross-namespace-refs" => {
+            "a tenant's Flux objects could use the platform's sources and another tenant's"
+        }
+        "--no-remote-bases" => {
+            "a tenant's kustomization could pull remote bases from outside its repository"
+        }
+        _ => {
+            "a tenant's Kustomization or HelmRelease without serviceAccountName is reconciled as the controller itself (cluster-admin)"
+        }
+    }
+}
+
+/// One kustomize patch of the flux-system `kustomization.yaml`.
+#[derive(Debug, Clone)]
+struct Patch {
+    kind: String,
+    /// Kustomize matches the name as an anchored regular expression.
+    name: Option<regex::Regex>,
+    ops: Vec<(String, String, Value)>,
+}
+
+impl Patch {
+    fn targets(&self, kind: &str, name: &str) -> bool {
+        self.kind == kind && self.name.as_ref().is_none_or(|re| re.is_match(name))
+    }
+}
+
+/// What the tree says about Flux's lockdown.
+#[derive(Debug, Clone, Default)]
+pub struct Lockdown<'a> {
+    /// The flux-system `kustomization.yaml` (the kustomize Kustomization listing `gotk-sync.yaml`).
+    pub kustomization: Option<Placed<'a>>,
+    patches: Vec<Patch>,
+    /// Controller → its arguments, Deployment's first and the patches' after them.
+    args: BTreeMap<String, Vec<String>>,
+    /// The controllers' Deployments the landscape holds.
+    deployments: BTreeMap<String, Placed<'a>>,
+}
+
+/// Who a Kustomization or HelmRelease is reconciled as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reconciler {
+    /// A service account in the object's namespace; `defaulted` when the controller's
+    /// `--default-service-account` chose it.
+    ServiceAccount {
+        namespace: String,
+        name: String,
+        defaulted: bool,
+    },
+    /// The controller's own identity: no `serviceAccountName` and no lockdown.
+    Controller(&'static str),
+}
+
+impl<'a> Lockdown<'a> {
+    pub fn of(landscape: &Landscape<'a>) -> Self {
+        let mut l = Lockdown::default();
+        for p in landscape.objects.iter().copied() {
+            let o = p.object;
+            if o.api_group() == "kustomize.config.k8s.io"
+                && o.kind == "Kustomization"
+                && p.component.is_empty()
+                && o.file.ends_with("flux-system/kustomization.yaml")
+            {
+                l.kustomization = Some(p);
+                l.patches = read_patches(p);
+            }
+            if o.kind == "Deployment"
+                && o.namespace.as_deref() == Some(FLUX_NS)
+                && REQUIRED.iter().any(|(c, _)| *c == o.name)
+            {
+                l.deployments.insert(o.name.clone(), p);
+            }
+        }
+        for (controller, _) in REQUIRED {
+            let mut args: Vec<String> = l
+                .deployments
+                .get(*controller)
+                .and_then(|d| d.object.get("spec.template.spec.containers"))
+                .and_then(|c| c.get(0))
+                .and_then(|c| c.get("args"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect();
+            for patch in l.patches.iter().filter(|p| p.targets("Deployment", controller)) {
+                for (op, path, value) in &patch.ops {
+                    if (op == "add" || op == "replace")
+                        && path.starts_with("/spec/template/spec/containers/0/args/")
+                        && let Some(v) = value.as_str()
+                    {
+                        args.push(v.to_owned());
+                    }
+                }
+            }
+            l.args.insert((*controller).to_owned(), args);
+        }
+        l
+    }
+
+    /// The value a controller runs with for a flag (the last occurrence, as Go's `flag` reads
+    /// them); a boolean flag given bare is `true`.
+    pub fn flag(&self, controller: &str, flag: &str) -> Option<String> {
+        self.args
+            .get(controller)?
+            .iter()
+            .rev()
+            .find_map(|a| {
+                let rest = a.strip_prefix(flag)?;
+                if rest.is_empty() {
+                    Some("true".to_owned())
+                } else {
+                    rest.strip_prefix('=').map(str::to_owned)
+                }
+            })
+    }
+
+    fn flag_on(&self, controller: &str, flag: &str) -> bool {
+        match self.flag(controller, flag) {
+            None => false,
+            Some(v) if flag == "--default-service-account" => !v.is_empty(),
+            Some(v) => v == "true",
+        }
+    }
+
+    /// `spec.serviceAccountName` of a Flux object, as written or as a patch of the
+    /// flux-system kustomization sets it.
+    pub fn service_account(&self, o: &Object) -> Option<String> {
+        let patched = self
+            .patches
+            .iter()
+            .filter(|p| p.targets(&o.kind, &o.name))
+            .flat_map(|p| p.ops.iter())
+            .filter(|(op, path, _)| {
+                (op == "add" || op == "replace") && path == "/spec/serviceAccountName"
+            })
+            .filter_map(|(_, _, v)| v.as_str())
+            .next_back()
+            .map(str::to_owned);
+        patched.or_else(|| {
+            o.get("spec.serviceAccountName")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        })
+    }
+
+    /// Who reconciles a Flux Kustomization or HelmRelease.
+    pub fn reconciler(&self, o: &Object) -> Reconciler {
+        let namespace = o.namespace.clone().unwrap_or_default();
+        let controller = if o.kind == "HelmRelease" {
+            HELM_CONTROLLER
+        } else {
+            KUSTOMIZE_CONTROLLER
+        };
+        if let Some(name) = self.service_account(o) {
+            return Reconciler::ServiceAccount {
+                namespace,
+                name,
+                defaulted: false,
+            };
+        }
+        match self
+            .flag(controller, "--default-service-account")
+            .filter(|s| !s.is_empty())
+        {
+            Some(name) => Reconciler::ServiceAccount {
+                namespace,
+                name,
+                defaulted: true,
+            },
+            None => Reconciler::Controller(controller),
+        }
+    }
+}
+
+fn read_patches(at: Placed<'_>) -> Vec<Patch> {
+    let mut out = Vec::new();
+    let Some(patches) = at.object.get("patches").and_then(Value::as_array) else {
+        return out;
+    };
+    for p in patches {
+        let Some(target) = p.get("target") else {
+            continue;
+        };
+        let kind = target
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let name = target
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|n| regex::Regex::new(&format!("^(?:{n})$")).ok());
+        let ops = p
+            .get("patch")
+            .and_then(Value::as_str)
+            .and_then(|text| serde_yaml_ng::from_str::<Value>(text).ok())
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|op| {
+                Some((
+                    op.get("op")?.as_str()?.to_owned(),
+                    op.get("path")?.as_str()?.to_owned(),
+                    op.get("value").cloned().unwrap_or(Value::Null),
+                ))
+            })
+            .collect();
+        out.push(Patch { kind, name, ops });
+    }
+    out
+}
+
+/// A problem about `at`'s object (its file and the line of `path`), named `object`.
+pub(super) fn problem(
+    severity: Severity,
+    check: Check,
+    at: Placed<'_>,
+    path: &str,
+    object: &str,
+    message: String,
+) -> Problem {
+    let loc = at.object.location(path);
+    Problem {
+        severity,
+        check,
+        component: at.component.to_owned(),
+        file: loc.file.to_string(),
+        line: loc.line,
+        object: object.to_owned(),
+        path: path.to_owned(),
+        message,
+        waived: None,
+    }
+}
+
+pub(super) fn is_flux_consumer(o: &Object) -> bool {
+    (o.kind == "Kustomization" && o.api_group() == "kustomize.toolkit.fluxcd.io")
+        || (o.kind == "HelmRelease" && o.api_group() == "helm.toolkit.fluxcd.io")
+}
+
+/// The lockdown flags, the platform's Flux objects under it, reserved tenant names.
+pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let lockdown = Lockdown::of(landscape);
+    let tenants = tenants(landscape);
+    lockdown_flags(&lockdown, !tenants.is_empty(), &mut out);
+    platform_reconcilers(landscape, &lockdown, &tenants, &mut out);
+    reserved_names(landscape, catalogue, &tenants, &mut out);
+    out
+}
+
+fn lockdown_flags(lockdown: &Lockdown<'_>, has_tenants: bool, out: &mut Vec<Problem>) {
+    let Some(k) = lockdown.kustomization else {
+        if lockdown.deployments.is_empty() && has_tenants {
+            out.push(Problem {
+                severity: Severity::Warning,
+                check: Check::Tenancy,
+                component: String::new(),
+                file: String::new(),
+                line: 0,
+                object: String::new(),
+                path: String::new(),
+                message: "Flux's multi-tenancy lockdown is not proved: the tree has no clusters/<name>/flux-system/kustomization.yaml and no Flux controller Deployments".to_owned(),
+                waived: None,
+            });
+        }
+        return;
+    };
+    for (controller, flags) in REQUIRED {
+        // A controller the cluster does not run needs no flag: only when its Deployment is
+        // in the tree can that be seen; `flux bootstrap` installs all three by default.
+        if !lockdown.deployments.is_empty() && !lockdown.deployments.contains_key(*controller) {
+            continue;
+        }
+        for flag in *flags {
+            if lockdown.flag_on(controller, flag) {
+                continue;
+            }
+            let wanted = if *flag == "--default-service-account" {
+                "--default-service-account=default".to_owned()
+            } else {
+                format!("{flag}=true")
+            };
+            let (at, path) = match lockdown.deployments.get(*controller) {
+                Some(d) if lockdown.patches.is_empty() => (*d, "spec.template.spec.containers"),
+                _ => (k, "patches"),
+            };
+            out.push(problem(
+                Severity::Error,
+                Check::Tenancy,
+                at,
+                path,
+                &format!("Deployment/{FLUX_NS}/{controller}"),
+                format!(
+                    "{controller} runs without `{wanted}` (Flux's multi-tenancy lockdown): {}; \
+                     `haven plus render` writes the patch into clusters/<name>/flux-system/kustomization.yaml",
+                    why(flag)
+                ),
+            ));
+        }
+    }
+}
+
+/// The platform's own Kustomizations and HelmReleases (outside tenant namespaces) must name a
+/// service account that can apply them: under the lockdown the default one holds no rights.
+fn platform_reconcilers(
+    landscape: &Landscape<'_>,
+    lockdown: &Lockdown<'_>,
+    tenants: &[TenantNamespace<'_>],
+    out: &mut Vec<Problem>,
+) {
+    let tenant_ns: BTreeSet<&str> = tenants.iter().map(|t| t.name).collect();
+    let accounts: BTreeSet<(String, String)> = landscape
+        .of_kind("", "ServiceAccount")
+        .map(|p| {
+            (
+                p.object.namespace.clone().unwrap_or_default(),
+                p.object.name.clone(),
+            )
+        })
+        .collect();
+    for p in landscape.objects.iter().copied() {
+        let o = p.object;
+        let ns = o.namespace.as_deref().unwrap_or_default();
+        if !is_flux_consumer(o) || tenant_ns.contains(ns) {
+            continue;
+        }
+        let object = format!("{}/{ns}/{}", o.kind, o.name);
+        match lockdown.reconciler(o) {
+            Reconciler::Controller(_) => {}
+            Reconciler::ServiceAccount {
+                namespace,
+                name,
+                defaulted,
+            } => {
+                let controller_sa = namespace == FLUX_NS
+                    && (name == KUSTOMIZE_CONTROLLER || name == HELM_CONTROLLER);
+                if controller_sa || accounts.contains(&(namespace.clone(), name.clone())) {
+                    continue;
+                }
+                let message = if defaulted {
+                    format!(
+                        "has no serviceAccountName: under Flux's lockdown it is reconciled as \
+                         ServiceAccount {namespace}/{name}, which holds no rights, so nothing it \
+                         applies lands; a platform object names `{}` and lives in {FLUX_NS}",
+                        if o.kind == "HelmRelease" {
+                            HELM_CONTROLLER
+                        } else {
+                            KUSTOMIZE_CONTROLLER
+                        }
+                    )
+                } else {
+                    format!(
+                        "is reconciled as ServiceAccount {namespace}/{name}, which the platform \
+                         does not create (only flux-system's {KUSTOMIZE_CONTROLLER} and \
+                         {HELM_CONTROLLER} reconcile the platform)"
+                    )
+                };
+                out.push(problem(
+                    Severity::Error,
+                    Check::Tenancy,
+                    p,
+                    "spec.serviceAccountName",
+                    &object,
+                    message,
+                ));
+            }
+        }
+    }
+}
+
+fn reserved_names(
+    landscape: &Landscape<'_>,
+    catalogue: &crate::Catalogue,
+    tenants: &[TenantNamespace<'_>],
+    out: &mut Vec<Problem>,
+) {
+    let mut platform: Vec<(&str, &str)> = catalogue
+        .components
+        .iter()
+        .map(|c| (c.namespace.as_str(), c.name.as_str()))
+        .collect();
+    // Namespaces the tree gives components (a config may move one).
+    for p in landscape.of_kind("", "Namespace") {
+        if let Some(c) = p
+            .object
+            .labels()
+            .and_then(|l| l.get("haven.commonground.nl/component"))
+            .and_then(Value::as_str)
+        {
+            platform.push((p.object.name.as_str(), c));
+        }
+    }
+    for p in landscape.of_kind("helm.toolkit.fluxcd.io", "HelmRelease") {
+        if let Some(ns) = p.object.get("spec.targetNamespace").and_then(Value::as_str) {
+            platform.push((ns, p.object.name.as_str()));
+        }
+    }
+    for t in tenants {
+        if let Some(why) = crate::tenant::reserved(t.name, platform.iter().copied()) {
+            out.push(problem(
+                Severity::Error,
+                Check::Tenancy,
+                t.namespace,
+                "metadata.name",
+                &format!("Namespace/{}", t.name),
+                format!(
+                    "tenant `{}` is named like a system or platform namespace: {why}; its \
+                     labels, quota, policies and reconciler would land on that namespace",
+                    t.name
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haven_model::{Origin, load_objects};
+
+    fn objects(files: &[(&str, &str)]) -> Vec<Object> {
+        files
+            .iter()
+            .flat_map(|(f, t)| load_objects(Origin::File(f), t).objects)
+            .collect()
+    }
+
+    const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [gotk-sync.yaml]\npatches:\n- patch: |\n    - op: add\n      path: /spec/template/spec/containers/0/args/-\n      value: --no-cross-namespace-refs=true\n  target: {kind: Deployment, name: \"(kustomize-controller|helm-controller)\"}\n- patch: |\n    - op: add\n      path: /spec/serviceAccountName\n      value: kustomize-controller\n  target: {kind: Kustomization, name: flux-system}\n";
+
+    #[test]
+    fn patches_give_flags_and_service_accounts() {
+        let tree = objects(&[
+            ("clusters/c/flux-system/kustomization.yaml", KUSTOMIZATION),
+            (
+                "clusters/c/flux-system/gotk-sync.yaml",
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: flux-system, namespace: flux-system}\nspec: {path: ./c}\n",
+            ),
+        ]);
+        let l = Landscape::of_tree(&tree);
+        let lock = Lockdown::of(&l);
+        assert_eq!(
+            lock.flag(KUSTOMIZE_CONTROLLER, "--no-cross-namespace-refs")
+                .as_deref(),
+            Some("true")
+        );
+        assert_eq!(lock.flag("notification-controller", "--no-cross-namespace-refs"), None);
+        assert_eq!(lock.flag(KUSTOMIZE_CONTROLLER, "--default-service-account"), None);
+        let sync = tree.iter().find(|o| o.name == "flux-system").unwrap();
+        assert_eq!(
+            lock.reconciler(sync),
+            Reconciler::ServiceAccount {
+                namespace: FLUX_NS.into(),
+                name: KUSTOMIZE_CONTROLLER.into(),
+                defaulted: false
+            }
+        );
+        let problems = prove(&l, &crate::Catalogue::builtin().unwrap());
+        let missing: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        // no-remote-bases and default-service-account on kustomize-controller, the default
+        // service account on helm-controller, cross-namespace refs on notification-controller.
+        assert_eq!(problems.len(), 4, "{missing:#?}");
+        assert!(problems.iter().all(|p| p.check == Check::Tenancy && p.blocks()));
+    }
+
+    #[test]
+    fn a_bare_bool_flag_is_true_and_the_last_one_wins() {
+        let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: helm-controller, namespace: flux-system}\nspec: {template: {spec: {containers: [{name: manager, args: [--no-cross-namespace-refs, --default-service-account=default, --default-service-account=]}]}}}\n";
+        let tree = objects(&[("clusters/c/flux-system/gotk-components.yaml", deploy)]);
+        let l = Landscape::of_tree(&tree);
+        let lock = Lockdown::of(&l);
+        assert!(lock.flag_on(HELM_CONTROLLER, "--no-cross-namespace-refs"));
+        assert!(!lock.flag_on(HELM_CONTROLLER, "--default-service-account"));
+    }
+}
