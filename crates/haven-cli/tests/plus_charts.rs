@@ -19,7 +19,7 @@ use common::{repo, require_helm};
 use serde_json::Value;
 
 /// `haven plus init` (with `edits` applied to the config, each replacing a unique line
-/// fragment) and `haven plus render` in a fresh directory.
+/// fragment), `haven plus tenant add zaken` and `haven plus render` in a fresh directory.
 fn platform(provider: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
@@ -49,6 +49,18 @@ fn platform(provider: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
         text = text.replace(from, to);
     }
     std::fs::write(&config, text).unwrap();
+    // A tenant on every platform: the identity and tenancy proofs run on the whole platform
+    // (the charts' ClusterRoles aggregate into the tenant's `admin`).
+    run(&[
+        "plus",
+        "tenant",
+        "add",
+        "zaken",
+        "--group",
+        "zaken-devs",
+        "--repo",
+        "https://git.example.nl/zaken/deploy.git",
+    ]);
     run(&["plus", "render"]);
     tmp
 }

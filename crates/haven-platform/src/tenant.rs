@@ -33,6 +33,9 @@ pub struct TenantContext {
 /// Name of the ServiceAccount Flux impersonates for a tenant's sync.
 pub const RECONCILER: &str = "flux-reconciler";
 
+/// The Role, and the RoleBinding of the tenant's OIDC group to it, in the tenant's namespace.
+pub const DEVELOPERS: &str = "tenant-developer";
+
 /// The label that makes a Namespace a tenant's (its value: the tenant's name).
 pub const TENANT_LABEL: &str = "haven.commonground.nl/tenant";
 /// The labels haven-admission reads for the Haven and Haven+ rule groups
@@ -153,7 +156,7 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
             json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "Role",
-                "metadata": {"name": "tenant-developer", "namespace": ns},
+                "metadata": {"name": DEVELOPERS, "namespace": ns},
                 "rules": [
                     {"apiGroups": ["", "apps", "batch", "autoscaling", "policy"],
                      "resources": ["pods", "pods/log", "pods/portforward", "services", "configmaps",
@@ -171,8 +174,8 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
             json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "RoleBinding",
-                "metadata": {"name": "tenant-developer", "namespace": ns},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant-developer"},
+                "metadata": {"name": DEVELOPERS, "namespace": ns},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": DEVELOPERS},
                 "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": t.group}],
             }),
         ],

@@ -31,7 +31,7 @@ use super::tenancy::{Lockdown, Reconciler, TenantNamespace, is_flux_consumer, pr
 use super::{Landscape, Placed};
 use crate::charts::{Check, Problem};
 use crate::render::FLUX_NS;
-use crate::tenant::RECONCILER;
+use crate::tenant::{DEVELOPERS, RECONCILER};
 
 /// One identity of a tenant and how the tree gives it.
 struct TenantIdentity {
@@ -107,9 +107,22 @@ pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Pr
             ((ns, p.object.kind.as_str(), p.object.name.as_str()), *p)
         })
         .collect();
+    // A tenant's own group is the one its `tenant-developer` RoleBinding names (the config's
+    // `group`): bound in another tenant's namespace, it is that other tenant's reach, not one
+    // of its identities.
+    let mut owners: BTreeMap<(String, String), &str> = BTreeMap::new();
+    for t in &tenants {
+        for p in landscape.of_kind("rbac.authorization.k8s.io", "RoleBinding") {
+            if p.object.namespace.as_deref() == Some(t.name) && p.object.name == DEVELOPERS {
+                for (kind, name, _) in subjects(p.object, t.name) {
+                    owners.entry((kind, name)).or_insert(t.name);
+                }
+            }
+        }
+    }
     let mut out = Vec::new();
     for t in &tenants {
-        let ids = identities(landscape, &lockdown, t, &mut out);
+        let ids = identities(landscape, &lockdown, t, &owners, &mut out);
         let inside = BTreeSet::from([t.name.to_owned()]);
         for id in ids.values() {
             report(&rbac, &scopes, &bindings, t, id, &inside, &mut out);
@@ -123,6 +136,7 @@ fn identities<'a>(
     landscape: &Landscape<'a>,
     lockdown: &Lockdown<'a>,
     t: &TenantNamespace<'a>,
+    owners: &BTreeMap<(String, String), &str>,
     out: &mut Vec<Problem>,
 ) -> BTreeMap<String, TenantIdentity> {
     let mut ids: BTreeMap<String, TenantIdentity> = BTreeMap::new();
@@ -156,20 +170,14 @@ fn identities<'a>(
             continue;
         }
         let binding = format!("named in RoleBinding {}/{}", t.name, p.object.name);
-        for s in p
-            .object
-            .get("subjects")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let kind = s.get("kind").and_then(Value::as_str).unwrap_or_default();
-            let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
-            let sns = s
-                .get("namespace")
-                .and_then(Value::as_str)
-                .filter(|n| !n.is_empty())
-                .unwrap_or(t.name);
+        for (kind, name, sns) in subjects(p.object, t.name) {
+            let (kind, name, sns) = (kind.as_str(), name.as_str(), sns.as_str());
+            if owners
+                .get(&(kind.to_owned(), name.to_owned()))
+                .is_some_and(|owner| *owner != t.name)
+            {
+                continue;
+            }
             match kind {
                 // `system:` groups and users are Kubernetes' own (every service account, every
                 // node): binding them in a tenant's namespace grants them, it does not make
@@ -244,6 +252,24 @@ fn identities<'a>(
         }
     }
     ids
+}
+
+/// A binding's subjects as (kind, name, namespace), a service account's namespace defaulted
+/// to the binding's.
+fn subjects(binding: &Object, namespace: &str) -> Vec<(String, String, String)> {
+    binding
+        .get("subjects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let field = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or_default();
+            let ns = Some(field("namespace"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or(namespace);
+            (field("kind").to_owned(), field("name").to_owned(), ns.to_owned())
+        })
+        .collect()
 }
 
 fn report(
