@@ -489,8 +489,9 @@ pub struct ComponentOverride {
     /// token or key is refused; give those with `valuesFrom`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Map<String, Value>>,
-    /// Values read from Secrets or ConfigMaps in the component's namespace when Flux installs the
-    /// chart (the HelmRelease's `valuesFrom`): the way to give a chart a credential. The Secret
+    /// Values read from Secrets or ConfigMaps in `flux-system` (where the platform's HelmReleases
+    /// are; helm-controller reads them next to the HelmRelease) when Flux installs the chart
+    /// (the HelmRelease's `valuesFrom`): the way to give a chart a credential. The Secret
     /// comes from the secret store (an ExternalSecret), is SOPS-encrypted in the tree, or is
     /// created out of band (`kubectl create secret generic`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -503,7 +504,7 @@ pub struct ComponentOverride {
 pub struct ValuesReference {
     /// `Secret` or `ConfigMap`.
     pub kind: ValuesKind,
-    /// Its name, in the component's namespace.
+    /// Its name, in `flux-system`.
     #[schemars(length(min = 1))]
     pub name: String,
     /// The key holding the values (default `values.yaml`); with `targetPath`, the key holding

@@ -210,8 +210,8 @@ pub fn status(
             .find(|o| o.kind == kind && o.namespace == ns && o.name == name)
             .map_or(State::Missing, |o| o.state.clone())
     };
-    // Our tree puts each HelmRelease in its component's namespace; platforms laid out like the
-    // public reference keep them in flux-system (or elsewhere): same name, another namespace.
+    // Our tree puts each HelmRelease in flux-system (trees rendered before the lockdown, in its
+    // component's namespace); other layouts elsewhere: same name, another namespace.
     let find_release = |ns: &str, name: &str| {
         let exact = find("HelmRelease", ns, name);
         if exact != State::Missing {
@@ -235,7 +235,7 @@ pub fn status(
         } else {
             (
                 find("Kustomization", "flux-system", &c.name),
-                Some(find_release(&r.namespace, &c.name)),
+                Some(find_release(crate::render::FLUX_NS, &c.name)),
             )
         };
         let caps: Vec<String> = c
@@ -453,7 +453,8 @@ mod tests {
         assert_eq!(release("mimir"), State::Missing);
         let tenant = s.units.iter().find(|(n, _)| n == "tenant/zaken").unwrap();
         assert!(matches!(&tenant.1, State::Failed(m) if m.starts_with("BuildFailed")));
-        // In its own namespace the release wins over one of the same name elsewhere.
+        // In flux-system, where the tree puts it, the release wins over one of the same name in
+        // its component's namespace (left from a tree rendered before the lockdown).
         let mut own = observed.clone();
         let ns = resolve(&cat, &config)
             .into_iter()
@@ -467,6 +468,11 @@ mod tests {
             "True",
             "InstallSucceeded",
         )));
+        let s = status(&config, &cat, &own);
+        let loki = s.components.iter().find(|c| c.name == "loki").unwrap();
+        assert!(matches!(&loki.release, Some(State::Failed(m)) if m.starts_with("InstallFailed")));
+        // Without one in flux-system, the component's namespace is read.
+        own.retain(|o| !(o.name == "loki" && o.namespace == "flux-system"));
         let s = status(&config, &cat, &own);
         let loki = s.components.iter().find(|c| c.name == "loki").unwrap();
         assert_eq!(loki.release, Some(State::Ready));
