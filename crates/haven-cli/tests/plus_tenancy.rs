@@ -420,3 +420,37 @@ fn validate_catches_each_seeded_tenancy_defect() {
         "{errors:#?}"
     );
 }
+
+/// The labels a tenant's Namespace carries are read by the webhook as the modes the config
+/// gives: the same keys and values as `haven admission serve` reads.
+#[test]
+fn the_webhook_reads_the_tenant_namespace_labels_as_configured() {
+    use haven_admission::policy::namespace_policy;
+    let tmp = platform("kind");
+    let dir = tmp.path();
+    let labels = |dir: &Path| -> std::collections::BTreeMap<String, String> {
+        let text = read(dir, "tenants/zaken/namespace.yaml");
+        let doc = haven_model::parse_stream("namespace.yaml", &text)
+            .remove(0)
+            .unwrap();
+        serde_json::from_value(doc.value["metadata"]["labels"].clone()).unwrap()
+    };
+    // Defaults that apply nothing: what the webhook does comes from the labels alone.
+    let defaults = haven_admission::config::Defaults {
+        haven: "off".into(),
+        plus: "off".into(),
+        ..Default::default()
+    };
+    let p = namespace_policy(Some(&labels(dir)), &defaults);
+    assert!(p.enforce.haven && p.enforce.plus, "{p:?}");
+    edit(
+        dir,
+        "haven-plus.yaml",
+        "- name: zaken\n",
+        "- name: zaken\n  admission: {haven: audit, plus: off}\n",
+    );
+    ok(dir, &["plus", "render"]);
+    let p = namespace_policy(Some(&labels(dir)), &defaults);
+    assert!(!p.enforce.haven && !p.enforce.plus, "{p:?}");
+    assert!(p.audit.haven && !p.audit.plus && !p.warn.plus, "{p:?}");
+}

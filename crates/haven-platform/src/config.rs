@@ -572,8 +572,9 @@ impl TenantAdmission {
     }
 }
 
-/// A mode of a Haven rule group, as the webhook reads it from a namespace label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+/// A mode of a Haven rule group, as the webhook reads it from a namespace label. YAML 1.1 reads
+/// an unquoted `off` as `false`, which is read as `off` (as the webhook's own config does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleGroupMode {
     Off,
@@ -581,6 +582,42 @@ pub enum RuleGroupMode {
     Audit,
     #[default]
     Enforce,
+}
+
+impl<'de> Deserialize<'de> for RuleGroupMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Flag(bool),
+        }
+        const MODES: &[&str] = &["off", "warn", "audit", "enforce"];
+        match Raw::deserialize(d)? {
+            Raw::Flag(false) => Ok(Self::Off),
+            Raw::Flag(true) => Err(serde::de::Error::custom(
+                "`true` is not a mode: one of off, warn, audit, enforce",
+            )),
+            Raw::Text(s) => match s.as_str() {
+                "off" => Ok(Self::Off),
+                "warn" => Ok(Self::Warn),
+                "audit" => Ok(Self::Audit),
+                "enforce" => Ok(Self::Enforce),
+                other => Err(serde::de::Error::unknown_variant(other, MODES)),
+            },
+        }
+    }
+}
+
+impl JsonSchema for RuleGroupMode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleGroupMode".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // `false`: an unquoted `off`, as YAML 1.1 reads it.
+        schemars::json_schema!({"enum": ["off", "warn", "audit", "enforce", false]})
+    }
 }
 
 impl RuleGroupMode {

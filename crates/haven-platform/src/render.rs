@@ -111,7 +111,44 @@ pub fn yaml_stream(docs: &[Value]) -> String {
         out.push_str("---\n");
         out.push_str(&serde_yaml_ng::to_string(d).unwrap_or_default());
     }
-    out
+    quote_yaml11_scalars(out)
+}
+
+/// serde_yaml_ng writes YAML 1.2, which leaves a string such as `off`, `yes` or `1:20` plain;
+/// Kubernetes reads YAML 1.1 (go-yaml) and would take it for a boolean or a number (a label
+/// `haven.commonground.nl/plus: off` would be refused as not a string). haven-model's reader
+/// notes every plain scalar the two read differently; each is quoted where it is written.
+fn quote_yaml11_scalars(text: String) -> String {
+    let mut notes: Vec<(u32, u32, String)> = haven_model::parse_stream("rendered", &text)
+        .into_iter()
+        .flatten()
+        .flat_map(|d| d.notes)
+        .filter(|n| n.kind == haven_model::NoteKind::Yaml11Scalar)
+        .map(|n| (n.line, n.col, n.text))
+        .collect();
+    if notes.is_empty() {
+        return text;
+    }
+    notes.sort();
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    // From the last on, so that a quote added never moves a column still to come.
+    for (line, col, word) in notes.iter().rev() {
+        let Some(l) = lines.get_mut(line.saturating_sub(1) as usize) else {
+            continue;
+        };
+        let Some(start) = l
+            .char_indices()
+            .nth(col.saturating_sub(1) as usize)
+            .map(|(i, _)| i)
+        else {
+            continue;
+        };
+        if l[start..].starts_with(word.as_str()) {
+            let quoted = format!("'{}'", word.replace('\'', "''"));
+            l.replace_range(start..start + word.len(), &quoted);
+        }
+    }
+    lines.concat()
 }
 
 /// A Flux Kustomization (one unit of ordering) in `flux-system`.
@@ -1579,4 +1616,28 @@ fn gateway_transport_security(implementation: IngressImplementation, ns: &str) -
         IngressImplementation::Cilium | IngressImplementation::Istio => {}
     }
     docs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_yaml_11_reads_otherwise_are_quoted() {
+        let doc = json!({
+            "labels": {"plus": "off", "haven": "enforce", "yes": "No"},
+            "list": ["on", "y", "0755", "plain"],
+            "bool": false,
+        });
+        let text = yaml_stream(std::slice::from_ref(&doc));
+        for quoted in ["plus: 'off'", "'yes': 'No'", "- 'on'", "- 'y'"] {
+            assert!(text.contains(quoted), "{quoted}\n{text}");
+        }
+        assert!(text.contains("haven: enforce") && text.contains("- plain"), "{text}");
+        let read = haven_model::parse_stream("t", &text).remove(0).unwrap();
+        assert!(read.notes.is_empty(), "{:?}", read.notes);
+        assert_eq!(read.value, doc);
+        let yaml12: Value = serde_yaml_ng::from_str(text.trim_start_matches(HEADER)).unwrap();
+        assert_eq!(yaml12, doc);
+    }
 }
