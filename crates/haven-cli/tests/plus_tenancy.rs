@@ -63,8 +63,7 @@ fn platform(provider: &str) -> tempfile::TempDir {
 /// `plus validate --format json .`: exit code and the errors as `check object: message`.
 fn validate(dir: &Path) -> (i32, Vec<String>) {
     let (code, out, err) = haven(dir, &["plus", "validate", "--format", "json", "."]);
-    let report: Value =
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}\n{err}"));
     let errors = report["diagnostics"]
         .as_array()
         .unwrap()
@@ -185,12 +184,22 @@ fn tenant_add_refuses_system_and_platform_namespaces() {
     let dir = tmp.path();
     ok(
         dir,
-        &["plus", "init", "--provider", "kind", "--domain", "example.nl"],
+        &[
+            "plus",
+            "init",
+            "--provider",
+            "kind",
+            "--domain",
+            "example.nl",
+        ],
     );
     let before = read(dir, "haven-plus.yaml");
     for (name, why) in [
         ("kube-system", "`kube-*` namespaces belong to Kubernetes"),
-        ("kube-node-lease", "`kube-*` namespaces belong to Kubernetes"),
+        (
+            "kube-node-lease",
+            "`kube-*` namespaces belong to Kubernetes",
+        ),
         ("default", "Kubernetes' own namespace"),
         ("flux-system", "Flux's namespace"),
         (
@@ -198,14 +207,15 @@ fn tenant_add_refuses_system_and_platform_namespaces() {
             "the namespace of the platform component `cert-manager`",
         ),
         // Off on this platform, but a later config may turn it on.
-        ("kyverno", "the namespace of the platform component `kyverno`"),
+        (
+            "kyverno",
+            "the namespace of the platform component `kyverno`",
+        ),
     ] {
         let (code, _, err) = haven(dir, &["plus", "tenant", "add", name, "--group", "g"]);
         assert_eq!(code, 2, "{name}: {err}");
         assert!(
-            err.starts_with(&format!(
-                "haven: error: tenant name `{name}` is reserved: "
-            )),
+            err.starts_with(&format!("haven: error: tenant name `{name}` is reserved: ")),
             "{err}"
         );
         assert!(err.contains(why), "{name}: {err}");
@@ -229,9 +239,11 @@ fn tenant_add_refuses_system_and_platform_namespaces() {
     assert_eq!(code, 2, "{err}");
     let line = before.lines().count() + 3;
     assert!(
-        err.contains(&format!(
+        err.contains(
             "haven: error: tenant name `flux-system` is reserved: `flux-system` is Flux's namespace"
-        )) && err.contains(&format!("(haven-plus.yaml:{line}, field `tenants[1].name`)")),
+        ) && err.contains(&format!(
+            "(haven-plus.yaml:{line}, field `tenants[1].name`)"
+        )),
         "{err}"
     );
 }
@@ -259,7 +271,12 @@ fn validate_catches_each_seeded_tenancy_defect() {
         )
         .unwrap();
     }
-    edit(dir, "tenants/kustomization.yaml", "- zaken\n", "- zaken\n- kube-system\n");
+    edit(
+        dir,
+        "tenants/kustomization.yaml",
+        "- zaken\n",
+        "- zaken\n- kube-system\n",
+    );
     let (code, errors) = validate(dir);
     assert_eq!(code, 1);
     assert_eq!(errors.len(), 1, "{errors:#?}");
@@ -273,7 +290,11 @@ fn validate_catches_each_seeded_tenancy_defect() {
     for (flag, controllers) in [
         (
             "--no-cross-namespace-refs=true",
-            &["kustomize-controller", "helm-controller", "notification-controller"][..],
+            &[
+                "kustomize-controller",
+                "helm-controller",
+                "notification-controller",
+            ][..],
         ),
         ("--no-remote-bases=true", &["kustomize-controller"][..]),
         (
@@ -291,7 +312,10 @@ fn validate_catches_each_seeded_tenancy_defect() {
         );
         let (code, errors) = validate(dir);
         assert_eq!(code, 1, "{flag}");
-        let tenancy: Vec<&String> = errors.iter().filter(|e| e.starts_with("tenancy ")).collect();
+        let tenancy: Vec<&String> = errors
+            .iter()
+            .filter(|e| e.starts_with("tenancy "))
+            .collect();
         assert_eq!(tenancy.len(), controllers.len(), "{flag}: {errors:#?}");
         for c in controllers {
             assert!(
@@ -324,7 +348,10 @@ fn validate_catches_each_seeded_tenancy_defect() {
         errors[0].starts_with("identities Kustomization/zaken/zaken tenants/zaken/sync.yaml:"),
         "{errors:#?}"
     );
-    assert!(errors[0].contains("has no serviceAccountName"), "{errors:#?}");
+    assert!(
+        errors[0].contains("has no serviceAccountName"),
+        "{errors:#?}"
+    );
 
     // A tenant bound to cluster-admin.
     let t = copy(base);
@@ -338,7 +365,9 @@ fn validate_catches_each_seeded_tenancy_defect() {
     assert_eq!(code, 1);
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
-        errors[0].starts_with("identities ClusterRoleBinding/zaken-cluster-admin tenants/zaken/rbac.yaml:"),
+        errors[0].starts_with(
+            "identities ClusterRoleBinding/zaken-cluster-admin tenants/zaken/rbac.yaml:"
+        ),
         "{errors:#?}"
     );
     assert!(
@@ -375,7 +404,14 @@ fn validate_catches_each_seeded_tenancy_defect() {
     let dir = t.path();
     ok(
         dir,
-        &["plus", "tenant", "add", "belasting", "--group", "belasting-devs"],
+        &[
+            "plus",
+            "tenant",
+            "add",
+            "belasting",
+            "--group",
+            "belasting-devs",
+        ],
     );
     append(
         dir,
@@ -395,10 +431,10 @@ fn validate_catches_each_seeded_tenancy_defect() {
         "{errors:#?}"
     );
     assert!(
-        errors
-            .iter()
-            .any(|e| e.starts_with("identities RoleBinding/belasting/zaken-can-look ")
-                && e.contains("may read objects outside its namespaces")),
+        errors.iter().any(
+            |e| e.starts_with("identities RoleBinding/belasting/zaken-can-look ")
+                && e.contains("may read objects outside its namespaces")
+        ),
         "{errors:#?}"
     );
 
@@ -415,7 +451,8 @@ fn validate_catches_each_seeded_tenancy_defect() {
     assert_eq!(code, 1);
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
-        errors[0].starts_with("tenancy HelmRelease/flux-system/loki infrastructure/loki/release.yaml:")
+        errors[0]
+            .starts_with("tenancy HelmRelease/flux-system/loki infrastructure/loki/release.yaml:")
             && errors[0].contains("ServiceAccount flux-system/default"),
         "{errors:#?}"
     );

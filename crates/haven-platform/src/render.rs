@@ -85,9 +85,7 @@ pub const CROSS_NAMESPACE_CONTROLLERS: &str = "(kustomize-controller|helm-contro
 /// - The flux-system Kustomization (whose `gotk-sync.yaml` bootstrap rewrites) then names
 ///   `kustomize-controller` itself.
 fn flux_system_kustomization(resources: &[&str]) -> Value {
-    let add = |path: &str, value: &str| {
-        format!("- op: add\n  path: {path}\n  value: {value}\n")
-    };
+    let add = |path: &str, value: &str| format!("- op: add\n  path: {path}\n  value: {value}\n");
     let args = "/spec/template/spec/containers/0/args/-";
     let deployment = |name: &str| json!({"kind": "Deployment", "name": name});
     let mut k = kustomization(resources);
@@ -1633,7 +1631,10 @@ mod tests {
         for quoted in ["plus: 'off'", "'yes': 'No'", "- 'on'", "- 'y'"] {
             assert!(text.contains(quoted), "{quoted}\n{text}");
         }
-        assert!(text.contains("haven: enforce") && text.contains("- plain"), "{text}");
+        assert!(
+            text.contains("haven: enforce") && text.contains("- plain"),
+            "{text}"
+        );
         let read = haven_model::parse_stream("t", &text).remove(0).unwrap();
         assert!(read.notes.is_empty(), "{:?}", read.notes);
         assert_eq!(read.value, doc);

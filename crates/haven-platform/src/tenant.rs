@@ -61,7 +61,9 @@ pub fn reserved<'c>(
         return Some("`default` is Kubernetes' own namespace".to_owned());
     }
     if name == crate::render::FLUX_NS {
-        return Some("`flux-system` is Flux's namespace, where the platform is reconciled".to_owned());
+        return Some(
+            "`flux-system` is Flux's namespace, where the platform is reconciled".to_owned(),
+        );
     }
     components
         .into_iter()

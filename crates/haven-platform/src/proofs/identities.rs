@@ -22,8 +22,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use haven_model::Object;
 use crate::validate::Severity;
+use haven_model::Object;
 use haven_rbac::{Concern, Defaults, Finding, Identity, Rbac, ResourceScopes, Scope};
 use serde_json::Value;
 
@@ -53,9 +53,7 @@ fn severity(f: &Finding) -> Option<Severity> {
         | Concern::NamespaceWrite
         | Concern::Escalate
         | Concern::Bind => Some(Severity::Error),
-        Concern::BindingWrite | Concern::Impersonate => {
-            (!f.confined).then_some(Severity::Error)
-        }
+        Concern::BindingWrite | Concern::Impersonate => (!f.confined).then_some(Severity::Error),
         Concern::ClusterScopedRead | Concern::NonResourceUrl => Some(Severity::Warning),
     }
 }
@@ -267,7 +265,11 @@ fn subjects(binding: &Object, namespace: &str) -> Vec<(String, String, String)> 
             let ns = Some(field("namespace"))
                 .filter(|n| !n.is_empty())
                 .unwrap_or(namespace);
-            (field("kind").to_owned(), field("name").to_owned(), ns.to_owned())
+            (
+                field("kind").to_owned(),
+                field("name").to_owned(),
+                ns.to_owned(),
+            )
         })
         .collect()
 }
@@ -419,11 +421,20 @@ spec: {serviceAccountName: flux-reconciler, path: ./, sourceRef: {kind: GitRepos
         let k = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: zaken}\nspec: {path: ./, sourceRef: {kind: GitRepository, name: zaken}}\n";
         let with = errors(&run(k, true));
         assert_eq!(with.len(), 1, "{with:#?}");
-        assert!(with[0].starts_with("Kustomization/zaken/apps "), "{with:#?}");
-        assert!(with[0].contains("ServiceAccount zaken/default"), "{with:#?}");
+        assert!(
+            with[0].starts_with("Kustomization/zaken/apps "),
+            "{with:#?}"
+        );
+        assert!(
+            with[0].contains("ServiceAccount zaken/default"),
+            "{with:#?}"
+        );
         let without = errors(&run(k, false));
         assert_eq!(without.len(), 1, "{without:#?}");
-        assert!(without[0].contains("kustomize-controller itself"), "{without:#?}");
+        assert!(
+            without[0].contains("kustomize-controller itself"),
+            "{without:#?}"
+        );
     }
 
     #[test]
@@ -431,8 +442,14 @@ spec: {serviceAccountName: flux-reconciler, path: ./, sourceRef: {kind: GitRepos
         let crb = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: zaken-admin}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: flux-reconciler, namespace: zaken}]\n";
         let e = errors(&run(crb, true));
         assert_eq!(e.len(), 1, "{e:#?}");
-        assert!(e[0].starts_with("ClusterRoleBinding/zaken-admin "), "{e:#?}");
-        assert!(e[0].contains("ServiceAccount zaken/flux-reconciler"), "{e:#?}");
+        assert!(
+            e[0].starts_with("ClusterRoleBinding/zaken-admin "),
+            "{e:#?}"
+        );
+        assert!(
+            e[0].contains("ServiceAccount zaken/flux-reconciler"),
+            "{e:#?}"
+        );
         assert!(e[0].contains("may read Secrets outside"), "{e:#?}");
         // A chart aggregating a cluster-wide rule into `edit`, which the group holds in its
         // namespace: inside it that is fine, but a Namespace write is not.
@@ -459,7 +476,10 @@ spec: {serviceAccountName: flux-reconciler, path: ./, sourceRef: {kind: GitRepos
         let other = "apiVersion: v1\nkind: Namespace\nmetadata: {name: belasting, labels: {haven.commonground.nl/tenant: belasting}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: secrets, namespace: belasting}\nrules: [{apiGroups: [\"\"], resources: [secrets], verbs: [get, list]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: zaken-reads, namespace: belasting}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secrets}\nsubjects: [{kind: ServiceAccount, name: flux-reconciler, namespace: zaken}]\n";
         let e = errors(&run(other, true));
         assert_eq!(e.len(), 1, "{e:#?}");
-        assert!(e[0].starts_with("RoleBinding/belasting/zaken-reads "), "{e:#?}");
+        assert!(
+            e[0].starts_with("RoleBinding/belasting/zaken-reads "),
+            "{e:#?}"
+        );
         assert!(e[0].contains("tenant `zaken`"), "{e:#?}");
         assert!(e[0].contains("may read Secrets outside"), "{e:#?}");
     }

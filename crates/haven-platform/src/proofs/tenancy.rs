@@ -14,8 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use haven_model::Object;
 use crate::validate::Severity;
+use haven_model::Object;
 use serde_json::Value;
 
 use super::{Landscape, Placed};
@@ -156,7 +156,11 @@ impl<'a> Lockdown<'a> {
                 .flatten()
                 .filter_map(|a| a.as_str().map(str::to_owned))
                 .collect();
-            for patch in l.patches.iter().filter(|p| p.targets("Deployment", controller)) {
+            for patch in l
+                .patches
+                .iter()
+                .filter(|p| p.targets("Deployment", controller))
+            {
                 for (op, path, value) in &patch.ops {
                     if (op == "add" || op == "replace")
                         && path.starts_with("/spec/template/spec/containers/0/args/")
@@ -174,18 +178,14 @@ impl<'a> Lockdown<'a> {
     /// The value a controller runs with for a flag (the last occurrence, as Go's `flag` reads
     /// them); a boolean flag given bare is `true`.
     pub fn flag(&self, controller: &str, flag: &str) -> Option<String> {
-        self.args
-            .get(controller)?
-            .iter()
-            .rev()
-            .find_map(|a| {
-                let rest = a.strip_prefix(flag)?;
-                if rest.is_empty() {
-                    Some("true".to_owned())
-                } else {
-                    rest.strip_prefix('=').map(str::to_owned)
-                }
-            })
+        self.args.get(controller)?.iter().rev().find_map(|a| {
+            let rest = a.strip_prefix(flag)?;
+            if rest.is_empty() {
+                Some("true".to_owned())
+            } else {
+                rest.strip_prefix('=').map(str::to_owned)
+            }
+        })
     }
 
     fn flag_on(&self, controller: &str, flag: &str) -> bool {
@@ -519,8 +519,14 @@ mod tests {
                 .as_deref(),
             Some("true")
         );
-        assert_eq!(lock.flag("notification-controller", "--no-cross-namespace-refs"), None);
-        assert_eq!(lock.flag(KUSTOMIZE_CONTROLLER, "--default-service-account"), None);
+        assert_eq!(
+            lock.flag("notification-controller", "--no-cross-namespace-refs"),
+            None
+        );
+        assert_eq!(
+            lock.flag(KUSTOMIZE_CONTROLLER, "--default-service-account"),
+            None
+        );
         let sync = tree.iter().find(|o| o.name == "flux-system").unwrap();
         assert_eq!(
             lock.reconciler(sync),
@@ -535,7 +541,11 @@ mod tests {
         // no-remote-bases and default-service-account on kustomize-controller, the default
         // service account on helm-controller, cross-namespace refs on notification-controller.
         assert_eq!(problems.len(), 4, "{missing:#?}");
-        assert!(problems.iter().all(|p| p.check == Check::Tenancy && p.blocks()));
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.check == Check::Tenancy && p.blocks())
+        );
     }
 
     #[test]
