@@ -320,6 +320,7 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     let tenants = tenants(landscape);
     lockdown_flags(&lockdown, !tenants.is_empty(), &mut out);
     platform_reconcilers(landscape, &lockdown, &tenants, &mut out);
+    cross_namespace_sources(landscape, &lockdown, &mut out);
     reserved_names(landscape, catalogue, &tenants, &mut out);
     out
 }
@@ -444,6 +445,54 @@ fn platform_reconcilers(
     }
 }
 
+/// Under `--no-cross-namespace-refs` a Flux object whose source is in another namespace is
+/// refused by its controller: it never reconciles.
+fn cross_namespace_sources(
+    landscape: &Landscape<'_>,
+    lockdown: &Lockdown<'_>,
+    out: &mut Vec<Problem>,
+) {
+    for p in landscape.objects.iter().copied() {
+        let o = p.object;
+        if !is_flux_consumer(o) {
+            continue;
+        }
+        let controller = if o.kind == "HelmRelease" {
+            HELM_CONTROLLER
+        } else {
+            KUSTOMIZE_CONTROLLER
+        };
+        if !lockdown.flag_on(controller, "--no-cross-namespace-refs") {
+            continue;
+        }
+        let own = o.namespace.as_deref().unwrap_or_default();
+        for path in [
+            "spec.sourceRef",
+            "spec.chartRef",
+            "spec.chart.spec.sourceRef",
+        ] {
+            let Some(r) = o.get(path) else { continue };
+            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default();
+            let ns = field("namespace");
+            if ns.is_empty() || ns == own {
+                continue;
+            }
+            out.push(problem(
+                Severity::Error,
+                Check::Tenancy,
+                p,
+                &format!("{path}.namespace"),
+                &format!("{}/{own}/{}", o.kind, o.name),
+                format!(
+                    "refers to {} {ns}/{} in another namespace: Flux's lockdown                      (`--no-cross-namespace-refs` on {controller}) refuses it, so it never                      reconciles; keep the source in {own}",
+                    field("kind"),
+                    field("name")
+                ),
+            ));
+        }
+    }
+}
+
 fn reserved_names(
     landscape: &Landscape<'_>,
     catalogue: &crate::Catalogue,
@@ -546,6 +595,31 @@ mod tests {
                 .iter()
                 .all(|p| p.check == Check::Tenancy && p.blocks())
         );
+    }
+
+    #[test]
+    fn a_source_in_another_namespace_is_refused_under_the_lockdown() {
+        let hr = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo, namespace: zaken}\nspec: {serviceAccountName: flux-reconciler, chart: {spec: {chart: podinfo, sourceRef: {kind: HelmRepository, name: podinfo, namespace: flux-system}}}}\n";
+        let tree = objects(&[
+            ("clusters/c/flux-system/kustomization.yaml", KUSTOMIZATION),
+            ("apps.yaml", hr),
+        ]);
+        let problems = prove(
+            &Landscape::of_tree(&tree),
+            &crate::Catalogue::builtin().unwrap(),
+        );
+        let cross: Vec<&Problem> = problems
+            .iter()
+            .filter(|p| p.path == "spec.chart.spec.sourceRef.namespace")
+            .collect();
+        assert_eq!(cross.len(), 1, "{problems:#?}");
+        assert_eq!(cross[0].object, "HelmRelease/zaken/podinfo");
+        assert!(
+            cross[0]
+                .message
+                .contains("HelmRepository flux-system/podinfo")
+        );
+        assert_eq!(cross[0].line, 4);
     }
 
     #[test]
