@@ -255,10 +255,16 @@ fn manifests_from_mirror(
     let mut apply = single_doc(&apply_path, apply_text)?;
     let artifact = manifests_artifact(registry, &c.name, &r.version);
     let (url, tag) = artifact.rsplit_once(':').unwrap_or((&artifact, ""));
+    // Beside the Kustomization that applies it (flux-system): the lockdown allows no
+    // cross-namespace source.
+    let apply_ns = apply["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or(r.namespace.as_str())
+        .to_owned();
     let repository = json!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "OCIRepository",
-        "metadata": {"name": c.name, "namespace": r.namespace},
+        "metadata": {"name": c.name, "namespace": apply_ns},
         "spec": {
             "interval": "12h",
             "url": url,
@@ -381,6 +387,9 @@ mod tests {
             json!({"kind": "OCIRepository", "name": "gateway-api"})
         );
         assert_eq!(apply["spec"]["path"], "./");
+        // Source and Kustomization side by side: Flux's lockdown refuses cross-namespace refs.
+        assert_eq!(apply["metadata"]["namespace"], "flux-system");
+        assert_eq!(repo["metadata"]["namespace"], "flux-system");
         assert_eq!(apply["spec"]["prune"], false);
         assert_eq!(apply["spec"]["wait"], true);
         assert!(
