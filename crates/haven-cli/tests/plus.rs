@@ -714,8 +714,8 @@ spec:
         has(
             "error",
             "references",
-            "HelmRelease/grafana/grafana",
-            &["Secret grafana/grafana-oidc"]
+            "HelmRelease/flux-system/grafana",
+            &["Secret flux-system/grafana-oidc"]
         ),
         "{found:#?}"
     );
@@ -744,7 +744,9 @@ spec:
     // The text form names file and line of each.
     let (_, out, _) = text(&haven(dir, &["plus", "validate"]));
     assert!(
-        out.contains("infrastructure/grafana/release.yaml:10: error: HelmRelease/grafana/grafana:"),
+        out.contains(
+            "infrastructure/grafana/release.yaml:10: error: HelmRelease/flux-system/grafana:"
+        ),
         "{out}"
     );
 }

@@ -21,6 +21,7 @@ fn tenant(name: &str) -> Tenant {
         repo: None,
         repo_secret_ref: None,
         quota: Default::default(),
+        admission: Default::default(),
     }
 }
 
@@ -349,7 +350,7 @@ fn a_declared_port_the_charts_pods_do_not_list_is_an_error() {
         if expect_error {
             assert_eq!(e.len(), 1, "{e:#?}");
             assert!(
-                e[0].contains("[grafana] HelmRelease/grafana/grafana: the catalogue declares that grafana serves TCP 3000")
+                e[0].contains("[grafana] HelmRelease/flux-system/grafana: the catalogue declares that grafana serves TCP 3000")
                     && e[0].contains("they list TCP 8080"),
                 "{}",
                 e[0]

@@ -240,7 +240,9 @@ fn is(o: &Object, group: &str, kind: &str) -> bool {
 impl<'a> Inventory<'a> {
     pub(crate) fn of(landscape: &Landscape<'a>, catalogue: &crate::Catalogue) -> Self {
         let mut found: BTreeMap<Target, Source<'a>> = BTreeMap::new();
-        let mut namespaces = BTreeSet::new();
+        // flux-system is the platform's too (`flux bootstrap` creates it): its HelmReleases read
+        // their `valuesFrom` there.
+        let mut namespaces = BTreeSet::from([crate::render::FLUX_NS.to_owned()]);
         let mut storage_classes = Vec::new();
         for &p in &landscape.objects {
             let o = p.object;
@@ -363,6 +365,16 @@ impl<'a> Inventory<'a> {
                 found
                     .entry(Target::new(Kind::Secret, ns, s))
                     .or_insert(Source::Cluster);
+                // Flux's controllers' own service accounts (its install, which `flux bootstrap`
+                // writes), named by the platform's Flux objects under the lockdown.
+                for sa in [
+                    crate::render::KUSTOMIZE_CONTROLLER,
+                    crate::render::HELM_CONTROLLER,
+                ] {
+                    found
+                        .entry(Target::new(Kind::ServiceAccount, ns, sa))
+                        .or_insert(Source::Cluster);
+                }
             }
         }
         for ns in &namespaces {
