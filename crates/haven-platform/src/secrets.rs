@@ -67,9 +67,13 @@ fn is_reference(text: &str) -> bool {
 pub fn url_with_credentials(text: &str) -> Option<String> {
     let mut rest = text;
     while let Some(i) = rest.find("://") {
+        // After the last character that cannot be in a scheme (its byte length: it may be
+        // any character, and the fuzzer found `\u{fffd}ttps://`).
         let scheme_start = rest[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let scheme = &rest[scheme_start..i];
         let after = &rest[i + 3..];
         let end = after
@@ -341,6 +345,18 @@ mod tests {
         ] {
             assert!(!is_credential_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn a_multibyte_character_before_the_scheme_is_no_panic() {
+        assert_eq!(
+            url_with_credentials("\u{fffd}ttps://git.example.nl/x.git"),
+            None
+        );
+        assert_eq!(
+            url_with_credentials("é:https://u:p@git.example.nl").as_deref(),
+            Some("https://…@git.example.nl")
+        );
     }
 
     #[test]
