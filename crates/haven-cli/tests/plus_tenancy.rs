@@ -279,6 +279,11 @@ fn validate_catches_each_seeded_tenancy_defect() {
     );
     let (code, errors) = validate(dir);
     assert_eq!(code, 1);
+    // (The flow proof also sees tenant `kube-system`'s DNS reachable from zaken.)
+    let errors: Vec<String> = errors
+        .into_iter()
+        .filter(|e| !e.starts_with("flows "))
+        .collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
         errors[0].starts_with("tenancy Namespace/kube-system tenants/kube-system/namespace.yaml:"),
