@@ -754,10 +754,10 @@ mod tests {
             .downcast_ref::<String>()
             .expect("a formatted panic message");
         assert!(message.contains("found X"), "{message}");
-        // Shrunk to the edits that matter: the one insertion at the start of the seed, or, a
-        // local minimum proptest's shrinking can stop at (seen in CI with one seed in ten or so),
-        // that insertion inside a splice of the seed onto itself. An unshrunk input carries up
-        // to eight edits.
+        // Shrunk to the edits that matter: the one insertion at the start of the seed, or one of
+        // the local minima proptest's shrinking can stop at (seen with about one seed in ten):
+        // that insertion with a second edit it could not drop (`X1123456789`), or inside a
+        // splice of the seed onto itself (23 bytes). An unshrunk input carries up to eight edits.
         let minimal = message
             .split("minimal input: ")
             .nth(1)
@@ -765,7 +765,7 @@ mod tests {
             .and_then(|n| n.parse::<usize>().ok())
             .expect("the minimal input's size is reported");
         assert!(
-            message.contains(r#"bytes: "X0123456789"#) && minimal <= 23,
+            message.contains(r#"bytes: "X"#) && minimal <= 23,
             "{message}"
         );
         assert!(message.contains("HAVEN_FUZZ_SEED="), "{message}");
