@@ -174,6 +174,11 @@ impl PodSecurity {
 pub struct SecretRef {
     pub name: String,
     pub keys: Vec<String>,
+    /// Random values nobody has to choose (an admin password, an encryption key): made in the
+    /// cluster once by an External Secrets generator instead of read from OpenBao, so nothing
+    /// waits for a person to write them (`crate::secret_backend`).
+    #[serde(default)]
+    pub generate: bool,
 }
 
 /// The traffic a component needs beyond DNS; everything else is denied.

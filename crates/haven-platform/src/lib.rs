@@ -13,6 +13,8 @@
 //!   certificates, on the tree or on the whole rendered platform.
 //! - [`diff`]: a render against an existing tree.
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
+//! - [`secret_backend`]: OpenBao's unattended bootstrap (seal key, self-initialisation) and
+//!   the secrets made in the cluster.
 //! - [`fs`]: the only module that touches the disk.
 
 pub mod catalogue;
@@ -27,6 +29,7 @@ pub mod kubernetes;
 pub mod migrate;
 pub mod proofs;
 pub mod render;
+pub mod secret_backend;
 pub mod secrets;
 pub mod status;
 pub mod tenant;

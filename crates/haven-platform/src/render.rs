@@ -473,6 +473,10 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/database.yaml"), &[db]);
             resources.push("database.yaml");
         }
+        if let Some(bao) = self.openbao(r) {
+            self.write(format!("{dir}/bootstrap.yaml"), &bao.objects());
+            resources.push("bootstrap.yaml");
+        }
         if c.name == "grafana" {
             let ds = self.grafana_datasources(ns);
             self.write(format!("{dir}/datasources.yaml"), &[ds]);
@@ -502,6 +506,10 @@ impl<'a> Renderer<'a> {
         }
         if !c.secrets.is_empty() && self.config.capabilities.secrets.enabled {
             deps.insert(match self.config.capabilities.secrets.backend {
+                // Secrets made in the cluster need External Secrets, not OpenBao.
+                SecretsBackend::Openbao if c.secrets.iter().all(|s| s.generate) => {
+                    "external-secrets".to_owned()
+                }
                 SecretsBackend::Openbao => "external-secrets-config".to_owned(),
                 SecretsBackend::SealedSecrets => "sealed-secrets".to_owned(),
             });
@@ -889,6 +897,11 @@ impl<'a> Renderer<'a> {
                     ]}}}}),
                 );
             }
+            "openbao" => {
+                if let Some(bao) = self.openbao(r) {
+                    crate::catalogue::merge(values, &bao.values());
+                }
+            }
             "alloy" => {
                 let config = self.alloy_config();
                 crate::catalogue::merge(
@@ -962,7 +975,10 @@ impl<'a> Renderer<'a> {
         }
         c.secrets
             .iter()
-            .map(|s| match caps.secrets.backend {
+            .flat_map(|s| match caps.secrets.backend {
+                SecretsBackend::Openbao if s.generate => {
+                    crate::secret_backend::generated(&r.namespace, s)
+                }
                 SecretsBackend::Openbao => {
                     let data: Vec<Value> = s
                         .keys
@@ -974,7 +990,7 @@ impl<'a> Renderer<'a> {
                             }})
                         })
                         .collect();
-                    json!({
+                    vec![json!({
                         "apiVersion": "external-secrets.io/v1",
                         "kind": "ExternalSecret",
                         "metadata": {"name": s.name, "namespace": r.namespace},
@@ -984,7 +1000,7 @@ impl<'a> Renderer<'a> {
                             "target": {"name": s.name, "creationPolicy": "Owner"},
                             "data": data,
                         },
-                    })
+                    })]
                 }
                 SecretsBackend::SealedSecrets => {
                     let mut enc = serde_json::Map::new();
@@ -1001,7 +1017,7 @@ impl<'a> Renderer<'a> {
                         "seal {}/{} with kubeseal and replace the placeholders in infrastructure/{}/secrets.yaml",
                         r.namespace, s.name, c.name
                     ));
-                    json!({
+                    vec![json!({
                         "apiVersion": "bitnami.com/v1alpha1",
                         "kind": "SealedSecret",
                         "metadata": {"name": s.name, "namespace": r.namespace},
@@ -1009,10 +1025,23 @@ impl<'a> Renderer<'a> {
                             "encryptedData": enc,
                             "template": {"metadata": {"name": s.name, "namespace": r.namespace}},
                         },
-                    })
+                    })]
                 }
             })
             .collect()
+    }
+
+    /// OpenBao's unattended bootstrap (`crate::secret_backend`), when OpenBao is the secret
+    /// backend and External Secrets makes its seal key.
+    fn openbao(&self, r: &Resolved<'a>) -> Option<crate::secret_backend::OpenBao<'_>> {
+        let eso = self.ns_of("external-secrets")?;
+        (r.component.name == "openbao").then(|| crate::secret_backend::OpenBao {
+            namespace: self.ns_of("openbao").unwrap_or_default(),
+            release: "openbao",
+            replicas: r.values["server"]["ha"]["replicas"].as_u64().unwrap_or(1),
+            eso_namespace: eso,
+            eso_service_account: "external-secrets",
+        })
     }
 
     /// The CloudNativePG cluster of an identity provider that keeps its data in PostgreSQL.
