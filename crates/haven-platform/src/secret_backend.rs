@@ -192,8 +192,13 @@ impl OpenBao<'_> {
         // The server's own image, through the chart's template (so `render --mirror` and
         // `vendor` see one image, and no second pin can drift).
         let image = "{{ .Values.server.image.registry | default \"docker.io\" }}/{{ .Values.server.image.repository }}:{{ .Values.server.image.tag | default (trimPrefix \"v\" .Chart.AppVersion) }}";
+        // As text: the chart (0.29.2) decides between text and a map by the type of
+        // `server.ha.config`, not of `server.ha.raft.config`, so a map fails to render. JSON
+        // text passes its `tpl` unchanged (no `{{`) and OpenBao reads a file starting with `{`
+        // as JSON.
+        let config = serde_json::to_string_pretty(&self.server_config()).unwrap_or_default();
         json!({"server": {
-            "ha": {"raft": {"setNodeId": true, "config": self.server_config()}},
+            "ha": {"raft": {"setNodeId": true, "config": config}},
             "extraArgs": format!("-config={CONFIG_DIR}/{SELF_INIT_FILE}"),
             "volumes": [
                 // 0440: the pod's fsGroup reads it, nobody else.
@@ -413,7 +418,9 @@ mod tests {
     #[test]
     fn server_config_auto_unseals_from_the_mounted_key_and_joins_every_pod() {
         let v = bao().values();
-        let config = &v["server"]["ha"]["raft"]["config"];
+        let text = v["server"]["ha"]["raft"]["config"].as_str().unwrap();
+        assert!(!text.contains("{{"), "the chart runs it through tpl");
+        let config: &Value = &serde_json::from_str(text).unwrap();
         assert_eq!(
             config["seal"]["static"]["current_key"],
             "file:///openbao/seal/key"
