@@ -13,19 +13,37 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use crate::plus_cmd::{StatusArgs, load, out};
 use crate::{EXIT_FINDINGS, EXIT_OK};
 
-/// The Flux kinds whose Ready conditions make up the platform's state.
-const FLUX_KINDS: &[(&str, &str, &str, &str)] = &[
+/// The kinds whose Ready conditions make up the platform's state: Flux's (required), and the
+/// secret store and ExternalSecrets (optional: their CRDs arrive with External Secrets, after
+/// Flux has started on a fresh cluster, and not at all with Sealed Secrets).
+const FLUX_KINDS: &[(&str, &str, &str, &str, bool)] = &[
     (
         "kustomize.toolkit.fluxcd.io",
         "v1",
         "Kustomization",
         "kustomizations",
+        true,
     ),
     (
         "helm.toolkit.fluxcd.io",
         "v2",
         "HelmRelease",
         "helmreleases",
+        true,
+    ),
+    (
+        "external-secrets.io",
+        "v1",
+        "ClusterSecretStore",
+        "clustersecretstores",
+        false,
+    ),
+    (
+        "external-secrets.io",
+        "v1",
+        "ExternalSecret",
+        "externalsecrets",
+        false,
     ),
 ];
 
@@ -93,6 +111,7 @@ pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
             "components": st.components,
             "capabilities": st.capabilities,
             "units": st.units.iter().map(|(n, s)| serde_json::json!({"name": n, "status": s})).collect::<Vec<_>>(),
+            "secrets": st.secrets,
         });
         out(&format!(
             "{}\n",
@@ -143,15 +162,18 @@ async fn list(
     doing: &std::cell::RefCell<String>,
 ) -> Result<Vec<Observed>, String> {
     let mut observed = Vec::new();
-    for (group, version, kind, plural) in FLUX_KINDS {
+    for (group, version, kind, plural, required) in FLUX_KINDS {
         let resource =
             ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
         let api: Api<DynamicObject> = Api::all_with(conn.client.clone(), &resource);
         let what = format!("listing {plural}.{group} from {}", conn.server);
         *doing.borrow_mut() = what.clone();
         let limit = request_timeout(a, deadline);
-        let list = tokio::time::timeout(limit, api.list(&ListParams::default()))
-            .await
+        let listed = tokio::time::timeout(limit, api.list(&ListParams::default())).await;
+        if !required && matches!(&listed, Ok(Err(kube::Error::Api(s))) if s.code == 404) {
+            continue;
+        }
+        let list = listed
             .map_err(|_| {
                 if limit < a.request_timeout {
                     format!("--timeout {} ran out while {what}", human_duration(a.timeout))
@@ -229,18 +251,7 @@ impl Progress {
 
     fn update(&self, st: &PlatformStatus, elapsed: Duration) {
         let (ready, total) = st.counts();
-        let waiting: Vec<&str> = st
-            .components
-            .iter()
-            .filter(|c| !c.state().is_ready())
-            .map(|c| c.name.as_str())
-            .chain(
-                st.units
-                    .iter()
-                    .filter(|(_, s)| !s.is_ready())
-                    .map(|(n, _)| n.as_str()),
-            )
-            .collect();
+        let waiting = st.waiting();
         let msg = format!("waiting for {}", waiting.join(", "));
         match &self.bar {
             Some(bar) => {

@@ -38,6 +38,36 @@ spec:
     subresources: {status: {}}
 ";
 
+/// External Secrets' kinds that `haven plus status` reads beside Flux's.
+const ESO_CRDS: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: externalsecrets.external-secrets.io}
+spec:
+  group: external-secrets.io
+  names: {kind: ExternalSecret, listKind: ExternalSecretList, plural: externalsecrets, singular: externalsecret}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    subresources: {status: {}}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: clustersecretstores.external-secrets.io}
+spec:
+  group: external-secrets.io
+  names: {kind: ClusterSecretStore, listKind: ClusterSecretStoreList, plural: clustersecretstores, singular: clustersecretstore}
+  scope: Cluster
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    subresources: {status: {}}
+";
+
 fn config() -> PlatformConfig {
     let mut c = PlatformConfig::new("haven", "example.nl", Provider::Kind);
     // A smaller platform keeps the fixture readable; the fold is the same.
@@ -57,7 +87,7 @@ fn ready(mut obj: Value, status: &str, reason: &str) -> Value {
 /// HelmRelease Ready, except Loki's release, still installing.
 fn fixture(config: &PlatformConfig) -> (String, Value) {
     let files = render(config, &Catalogue::builtin().unwrap()).files;
-    let mut docs = vec![FLUX_CRDS.to_owned()];
+    let mut docs = vec![FLUX_CRDS.to_owned(), ESO_CRDS.to_owned()];
     let mut loki = Value::Null;
     let mut objects: Vec<Value> = vec![json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
@@ -67,6 +97,8 @@ fn fixture(config: &PlatformConfig) -> (String, Value) {
             let v = doc.unwrap().value;
             if v["kind"] == "Namespace"
                 || v["kind"] == "HelmRelease"
+                || v["kind"] == "ExternalSecret"
+                || v["kind"] == "ClusterSecretStore"
                 || (v["kind"] == "Kustomization"
                     && v["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
                     && v["metadata"]["namespace"] == "flux-system"

@@ -140,23 +140,73 @@ pub struct PlatformStatus {
     pub capabilities: BTreeMap<String, State>,
     /// Flux Kustomizations that are not a component's own (`-config` units, tenants).
     pub units: Vec<(String, State)>,
+    /// The secret store and the ExternalSecrets the tree declares: what every component with a
+    /// credential waits for on a fresh cluster, named one by one.
+    pub secrets: Vec<SecretStatus>,
+}
+
+/// A ClusterSecretStore or ExternalSecret of the tree, as the cluster shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStatus {
+    pub kind: String,
+    /// Empty for a cluster-scoped store.
+    pub namespace: String,
+    pub name: String,
+    pub state: State,
+    /// When it is not Ready and its values are read from OpenBao: where a person writes them.
+    /// Secrets made in the cluster (generators) and the store never wait for a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
+}
+
+impl SecretStatus {
+    fn label(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{}/{}", self.kind, self.name)
+        } else {
+            format!("{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
 }
 
 impl PlatformStatus {
     pub fn ready(&self) -> bool {
         self.components.iter().all(|c| c.state().is_ready())
             && self.units.iter().all(|(_, s)| s.is_ready())
+            && self.secrets.iter().all(|s| s.state.is_ready())
     }
 
     pub fn counts(&self) -> (usize, usize) {
-        let total = self.components.len() + self.units.len();
+        let total = self.components.len() + self.units.len() + self.secrets.len();
         let ready = self
             .components
             .iter()
             .filter(|c| c.state().is_ready())
             .count()
-            + self.units.iter().filter(|(_, s)| s.is_ready()).count();
+            + self.units.iter().filter(|(_, s)| s.is_ready()).count()
+            + self.secrets.iter().filter(|s| s.state.is_ready()).count();
         (ready, total)
+    }
+
+    /// What is not Ready yet, by name: components, units, secrets.
+    pub fn waiting(&self) -> Vec<String> {
+        self.components
+            .iter()
+            .filter(|c| !c.state().is_ready())
+            .map(|c| c.name.clone())
+            .chain(
+                self.units
+                    .iter()
+                    .filter(|(_, s)| !s.is_ready())
+                    .map(|(n, _)| n.clone()),
+            )
+            .chain(
+                self.secrets
+                    .iter()
+                    .filter(|s| !s.state.is_ready())
+                    .map(SecretStatus::label),
+            )
+            .collect()
     }
 
     /// The table `haven plus status` prints.
@@ -187,6 +237,24 @@ impl PlatformStatus {
                 State::Ready => "",
             };
             out.push_str(&format!("{name:<24} {:<13} {:<12} {msg}\n", s.label(), "-"));
+        }
+        if !self.secrets.is_empty() {
+            out.push_str("\nSECRET                                             STATE        MESSAGE\n");
+            for sec in &self.secrets {
+                let mut msg = match &sec.state {
+                    State::Progressing(m) | State::Failed(m) => m.clone(),
+                    State::Missing => "not found on the cluster".to_owned(),
+                    State::Ready => String::new(),
+                };
+                if let Some(needs) = &sec.needs {
+                    msg.push_str(&format!(" (needs: {needs})"));
+                }
+                out.push_str(&format!(
+                    "{:<50} {:<12} {msg}\n",
+                    sec.label(),
+                    sec.state.label()
+                ));
+            }
         }
         out.push_str("\nCAPABILITY           STATE\n");
         for (cap, s) in &self.capabilities {
@@ -287,11 +355,85 @@ pub fn status(
             find("Kustomization", &t.name, &t.name),
         ));
     }
+    let secrets = secrets(&rendered.files, observed);
     PlatformStatus {
         components,
         capabilities,
         units,
+        secrets,
     }
+}
+
+/// The ClusterSecretStores and ExternalSecrets of the tree, each with its state on the cluster;
+/// an ExternalSecret that reads OpenBao and is not Ready names the path a person must write.
+fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStatus> {
+    let mut out = Vec::new();
+    for (path, text) in files {
+        let p = path.to_string_lossy();
+        for doc in haven_model::parse_stream(&p, text).into_iter().flatten() {
+            let v = &doc.value;
+            let kind = v["kind"].as_str().unwrap_or_default();
+            if v["apiVersion"].as_str().is_none_or(|a| !a.starts_with("external-secrets.io/"))
+                || !matches!(kind, "ExternalSecret" | "ClusterSecretStore")
+            {
+                continue;
+            }
+            let namespace = v["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let name = v["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+            let state = observed
+                .iter()
+                .find(|o| o.kind == kind && o.namespace == namespace && o.name == name)
+                .map_or(State::Missing, |o| o.state.clone());
+            let needs = (!state.is_ready())
+                .then(|| openbao_paths(v))
+                .flatten();
+            out.push(SecretStatus {
+                kind: kind.to_owned(),
+                namespace,
+                name,
+                state,
+                needs,
+            });
+        }
+    }
+    out
+}
+
+/// Where the values of an ExternalSecret that reads OpenBao live: `bao kv put` paths and keys.
+fn openbao_paths(es: &Value) -> Option<String> {
+    let mut keys: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in es["spec"]["data"].as_array()? {
+        if let Some(key) = d["remoteRef"]["key"].as_str() {
+            let entry = keys.entry(key).or_default();
+            if let Some(p) = d["remoteRef"]["property"].as_str() {
+                entry.push(p);
+            }
+        }
+    }
+    if keys.is_empty() {
+        return None;
+    }
+    let paths: Vec<String> = keys
+        .iter()
+        .map(|(k, props)| {
+            format!(
+                "bao kv put -mount={} {k} {}",
+                crate::secret_backend::KV_MOUNT,
+                props
+                    .iter()
+                    .map(|p| format!("{p}=…"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
+        .collect();
+    Some(format!(
+        "{} (once, as platform-admin: docs/plus.md, \"Unattended bootstrap\")",
+        paths.join("; ")
+    ))
 }
 
 #[cfg(test)]
