@@ -523,8 +523,36 @@ mod tests {
             "True",
             "ok",
         )));
+        // The store and the ExternalSecrets are not on the cluster yet: not ready, and the
+        // ones whose values a person writes into OpenBao say which `bao kv put`.
+        let s = status(&config, &cat, &more);
+        assert!(!s.ready());
+        let store = s
+            .secrets
+            .iter()
+            .find(|x| x.kind == "ClusterSecretStore")
+            .unwrap();
+        assert_eq!((store.state.clone(), store.needs.clone()), (State::Missing, None));
+        let grafana = s.secrets.iter().find(|x| x.name == "grafana-admin").unwrap();
+        assert_eq!(grafana.needs, None, "made in the cluster: nobody writes it");
+        let mimir = s.secrets.iter().find(|x| x.name == "mimir-s3").unwrap();
+        assert_eq!(
+            mimir.needs.as_deref(),
+            Some(
+                "bao kv put -mount=secret platform/mimir/mimir-s3 AWS_ACCESS_KEY_ID=… \
+                 AWS_SECRET_ACCESS_KEY=… (once, as platform-admin: docs/plus.md, \"Unattended bootstrap\")"
+            )
+        );
+        assert!(s.format().contains("ExternalSecret/mimir/mimir-s3"), "{}", s.format());
+        assert!(s.waiting().contains(&"ExternalSecret/mimir/mimir-s3".to_owned()));
+        for x in s.secrets.clone() {
+            let mut o = flux(&x.kind, &x.namespace, &x.name, "True", "SecretSynced");
+            o["metadata"].as_object_mut().unwrap().remove("generation");
+            more.push(observe(&o));
+        }
         let s = status(&config, &cat, &more);
         assert!(s.ready(), "{}", s.format());
+        assert!(s.secrets.iter().all(|x| x.needs.is_none()));
         // One failed release fails its capabilities.
         let i = more
             .iter()
