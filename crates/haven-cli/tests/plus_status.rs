@@ -1,6 +1,7 @@
 //! `haven plus status` against the in-process Kubernetes-style API server: Ready conditions per
 //! component and capability, `--wait` while a HelmRelease turns Ready, errors.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -286,5 +287,610 @@ fn reference_layout_releases_are_read_from_flux_system() {
     assert_eq!(
         doc["capabilities"]["admission"]["state"], "failed",
         "{doc:#}"
+    );
+}
+
+/// What the controllers of a fresh cluster do with the rendered tree, modelled so that only the
+/// tree's own wiring makes things Ready:
+/// - Flux applies a unit (a flux-system Kustomization) once every unit it depends on is Ready,
+///   and the unit is Ready once everything in it is;
+/// - External Secrets (once its unit is Ready) makes the Secret of an ExternalSecret from a
+///   `Password` generator of the same namespace, or reads it through the ClusterSecretStore from
+///   OpenBao's KV, where only a person writes (`kv`);
+/// - OpenBao is initialised and unsealed only when its values wire an auto-unseal (the static
+///   seal's key file mounted from a Secret that exists) and a self-initialisation stanza (from a
+///   ConfigMap of its unit, through the init container into the file `extraArgs` loads); it then
+///   has the policies and Kubernetes-auth roles that stanza writes, and nothing else. Otherwise
+///   it stays sealed, waiting for `bao operator init`, as a fresh OpenBao does;
+/// - the store is Ready when its role exists in OpenBao, bound to its ServiceAccount, with a
+///   policy that reads the path the ExternalSecrets read.
+struct Controllers {
+    units: Vec<(String, Vec<String>, Vec<Value>)>,
+    ready: BTreeSet<String>,
+    /// Secrets that exist: (namespace, name) → keys.
+    secrets: BTreeMap<(String, String), BTreeSet<String>>,
+    /// OpenBao once it has initialised itself: its namespace, roles and policies.
+    bao: Option<(String, BTreeMap<String, Value>, BTreeMap<String, String>)>,
+    /// What a person wrote into OpenBao: path → keys.
+    kv: BTreeMap<String, BTreeSet<String>>,
+    store_ready: bool,
+    /// The objects with the status the cluster shows, written to the API server.
+    shown: BTreeMap<(String, String, String), Value>,
+}
+
+impl Controllers {
+    fn new(files: &BTreeMap<std::path::PathBuf, String>) -> Self {
+        let mut units = Vec::new();
+        for (path, text) in files {
+            let p = path.to_string_lossy();
+            if !(p.ends_with("/infrastructure.yaml") || p.ends_with("/tenants.yaml")) {
+                continue;
+            }
+            for doc in haven_model::parse_stream(&p, text).into_iter().flatten() {
+                let v = doc.value;
+                let name = v["metadata"]["name"].as_str().unwrap().to_owned();
+                let deps = v["spec"]["dependsOn"]
+                    .as_array()
+                    .map(|d| {
+                        d.iter()
+                            .map(|x| x["name"].as_str().unwrap().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let dir = v["spec"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_owned();
+                let objects: Vec<Value> = files
+                    .iter()
+                    .filter(|(f, _)| {
+                        f.parent().is_some_and(|d| d.to_string_lossy() == dir)
+                            && !f.ends_with("kustomization.yaml")
+                    })
+                    .flat_map(|(f, t)| {
+                        haven_model::parse_stream(&f.to_string_lossy(), t)
+                            .into_iter()
+                            .flatten()
+                            .map(|d| d.value)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                units.push((name, deps, objects));
+            }
+        }
+        assert!(units.len() > 10, "{}", units.len());
+        Controllers {
+            units,
+            ready: BTreeSet::new(),
+            secrets: BTreeMap::new(),
+            bao: None,
+            kv: BTreeMap::new(),
+            store_ready: false,
+            shown: BTreeMap::new(),
+        }
+    }
+
+    fn show(&mut self, obj: &Value, ok: bool, reason: &str, message: &str) {
+        let mut o = obj.clone();
+        o["status"] = json!({"conditions": [{"type": "Ready", "status": if ok { "True" } else { "False" },
+            "reason": reason, "message": message, "lastTransitionTime": "2026-12-07T12:00:00Z"}]});
+        let key = (
+            o["kind"].as_str().unwrap().to_owned(),
+            o["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            o["metadata"]["name"].as_str().unwrap().to_owned(),
+        );
+        self.shown.insert(key, o);
+    }
+
+    /// OpenBao's unattended start, as its values wire it; `Err` says why it stays sealed.
+    fn openbao(&self, ns: &str, values: &Value, unit: &[Value]) -> Result<(), String> {
+        let sealed = "sealed: waiting for `bao operator init` and its unseal keys";
+        let server = &values["server"];
+        let config: Value = server["ha"]["raft"]["config"]
+            .as_str()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .ok_or(sealed)?;
+        let key = config["seal"]["static"]["current_key"]
+            .as_str()
+            .and_then(|k| k.strip_prefix("file://"))
+            .ok_or(sealed)?;
+        let (dir, file) = key.rsplit_once('/').unwrap();
+        let volume_at = |dir: &str| {
+            server["volumeMounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| m["mountPath"] == dir)
+                .and_then(|m| {
+                    server["volumes"]
+                        .as_array()?
+                        .iter()
+                        .find(|v| v["name"] == m["name"])
+                })
+                .cloned()
+        };
+        let secret = volume_at(dir).ok_or("the seal key file is not mounted")?["secret"]
+            ["secretName"]
+            .as_str()
+            .ok_or("the seal key is not from a Secret")?
+            .to_owned();
+        if !self
+            .secrets
+            .get(&(ns.to_owned(), secret.clone()))
+            .is_some_and(|k| k.contains(file))
+        {
+            return Err(format!("the seal key Secret {ns}/{secret} does not exist"));
+        }
+        // Self-initialisation: the file extraArgs loads, filled by an init container from a
+        // ConfigMap of the unit.
+        let uninit = "initialised by nobody: waiting for `bao operator init`";
+        let init_file = server["extraArgs"]
+            .as_str()
+            .and_then(|a| a.strip_prefix("-config="))
+            .ok_or(uninit)?;
+        let (init_dir, init_name) = init_file.rsplit_once('/').unwrap();
+        let init = server["extraInitContainers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| {
+                c["volumeMounts"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|m| m["mountPath"] == init_dir))
+            })
+            .ok_or(uninit)?;
+        let script = init["command"][2].as_str().unwrap_or_default();
+        let source = init["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|m| {
+                let from = m["mountPath"].as_str()?;
+                script
+                    .contains(&format!("cp {from}/{init_name} {init_file}"))
+                    .then(|| m["name"].clone())
+            })
+            .ok_or(uninit)?;
+        let cm_name = server["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == source)
+            .and_then(|v| v["configMap"]["name"].as_str())
+            .ok_or(uninit)?;
+        let stanza: Value = unit
+            .iter()
+            .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == cm_name)
+            .and_then(|cm| cm["data"][init_name].as_str())
+            .and_then(|t| serde_json::from_str(t).ok())
+            .ok_or(uninit)?;
+        let _ = stanza;
+        Ok(())
+    }
+
+    /// Runs the stanza OpenBao would: its policies and Kubernetes-auth roles.
+    fn self_initialise(&mut self, ns: &str, values: &Value, unit: &[Value]) {
+        let server = &values["server"];
+        let init_file = server["extraArgs"].as_str().unwrap().trim_start_matches("-config=");
+        let name = init_file.rsplit_once('/').unwrap().1;
+        let stanza: Value = unit
+            .iter()
+            .filter(|o| o["kind"] == "ConfigMap")
+            .find_map(|cm| serde_json::from_str(cm["data"][name].as_str()?).ok())
+            .unwrap();
+        let (mut roles, mut policies) = (BTreeMap::new(), BTreeMap::new());
+        let mut kubernetes_auth = false;
+        for block in stanza["initialize"].as_array().unwrap() {
+            for b in block.as_object().unwrap().values() {
+                for req in b["request"].as_array().unwrap() {
+                    for r in req.as_object().unwrap().values() {
+                        let path = r["path"].as_str().unwrap();
+                        if path == "sys/auth/kubernetes" {
+                            kubernetes_auth = true;
+                        } else if let Some(p) = path.strip_prefix("sys/policies/acl/") {
+                            policies.insert(
+                                p.to_owned(),
+                                r["data"]["policy"].as_str().unwrap().to_owned(),
+                            );
+                        } else if let Some(role) = path.strip_prefix("auth/kubernetes/role/") {
+                            assert!(kubernetes_auth, "a role before its auth method");
+                            roles.insert(role.to_owned(), r["data"].clone());
+                        }
+                    }
+                }
+            }
+        }
+        self.bao = Some((ns.to_owned(), roles, policies));
+    }
+
+    /// The store's login works and may read what the ExternalSecrets read.
+    fn store(&self, store: &Value) -> Result<(), String> {
+        let vault = &store["spec"]["provider"]["vault"];
+        let (ns, roles, policies) = self.bao.as_ref().ok_or("OpenBao is sealed")?;
+        if vault["server"] != format!("http://openbao.{ns}.svc:8200") {
+            return Err(format!("no OpenBao at {}", vault["server"]));
+        }
+        let k = &vault["auth"]["kubernetes"];
+        let role = roles
+            .get(k["role"].as_str().unwrap_or_default())
+            .ok_or("permission denied: no such role")?;
+        let bound = |field: &str, want: &Value| {
+            role[field]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == want))
+        };
+        if !bound(
+            "bound_service_account_names",
+            &k["serviceAccountRef"]["name"],
+        ) || !bound(
+            "bound_service_account_namespaces",
+            &k["serviceAccountRef"]["namespace"],
+        ) {
+            return Err("permission denied: service account not bound".into());
+        }
+        let want = format!("path \"{}/data/platform/*\"", vault["path"].as_str().unwrap());
+        let readable = role["token_policies"].as_array().unwrap().iter().any(|p| {
+            policies
+                .get(p.as_str().unwrap())
+                .is_some_and(|text| text.contains(&want))
+        });
+        if !readable {
+            return Err("403: the role's policies cannot read platform/*".into());
+        }
+        Ok(())
+    }
+
+    /// One round: every unit whose dependencies are Ready is applied and judged once.
+    fn tick(&mut self) {
+        let units = self.units.clone();
+        // Flux sees a dependency Ready on its next reconciliation, not within this one.
+        let ready_before = self.ready.clone();
+        for (name, deps, objects) in &units {
+            let unit_obj = json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                "metadata": {"name": name, "namespace": "flux-system"}, "spec": {}});
+            if self.ready.contains(name) {
+                continue;
+            }
+            if let Some(d) = deps.iter().find(|d| !ready_before.contains(*d)) {
+                self.show(
+                    &unit_obj,
+                    false,
+                    "DependencyNotReady",
+                    &format!("dependency 'flux-system/{d}' is not ready"),
+                );
+                continue;
+            }
+            let mut healthy = true;
+            let mut blocked = String::new();
+            for o in objects {
+                let ns = o["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let (ok, why) = match o["kind"].as_str().unwrap() {
+                    "ExternalSecret" => {
+                        let target = o["spec"]["target"]["name"].as_str().unwrap().to_owned();
+                        let made = if let Some(g) =
+                            o["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"].as_object()
+                        {
+                            objects
+                                .iter()
+                                .find(|p| {
+                                    p["kind"] == g["kind"]
+                                        && p["metadata"]["name"] == g["name"]
+                                        && p["metadata"]["namespace"] == ns.as_str()
+                                })
+                                .filter(|_| ready_before.contains("external-secrets"))
+                                .map(|p| {
+                                    p["spec"]["secretKeys"]
+                                        .as_array()
+                                        .unwrap()
+                                        .iter()
+                                        .map(|k| k.as_str().unwrap().to_owned())
+                                        .collect::<BTreeSet<_>>()
+                                })
+                                .ok_or("no generator".to_owned())
+                        } else if !self.store_ready {
+                            Err("SecretStore \"openbao\" is not ready".to_owned())
+                        } else {
+                            let mut keys = BTreeSet::new();
+                            let mut missing = None;
+                            for d in o["spec"]["data"].as_array().unwrap() {
+                                let path = d["remoteRef"]["key"].as_str().unwrap();
+                                let prop = d["remoteRef"]["property"].as_str().unwrap();
+                                if self.kv.get(path).is_some_and(|k| k.contains(prop)) {
+                                    keys.insert(d["secretKey"].as_str().unwrap().to_owned());
+                                } else {
+                                    missing = Some(format!("secret/{path} has no {prop}"));
+                                }
+                            }
+                            missing.map_or(Ok(keys), Err)
+                        };
+                        match made {
+                            Ok(keys) => {
+                                self.secrets.insert((ns.clone(), target), keys);
+                                (true, String::new())
+                            }
+                            Err(e) => (false, format!("could not get secret data from provider: {e}")),
+                        }
+                    }
+                    "ClusterSecretStore" => match self.store(o) {
+                        Ok(()) => {
+                            self.store_ready = true;
+                            (true, String::new())
+                        }
+                        Err(e) => (false, e),
+                    },
+                    "HelmRelease" if o["metadata"]["name"] == "openbao" => {
+                        let ns = o["spec"]["targetNamespace"].as_str().unwrap().to_owned();
+                        match self.openbao(&ns, &o["spec"]["values"], objects) {
+                            Ok(()) => {
+                                self.self_initialise(&ns, &o["spec"]["values"], objects);
+                                (true, String::new())
+                            }
+                            Err(e) => (false, e),
+                        }
+                    }
+                    "HelmRelease" => {
+                        // A release's pods start once the Secrets of its unit exist.
+                        let tns = o["spec"]["targetNamespace"].as_str().unwrap();
+                        let wanted: Vec<&str> = objects
+                            .iter()
+                            .filter(|e| e["kind"] == "ExternalSecret")
+                            .filter_map(|e| e["spec"]["target"]["name"].as_str())
+                            .collect();
+                        match wanted
+                            .iter()
+                            .find(|w| !self.secrets.contains_key(&(tns.to_owned(), (**w).to_owned())))
+                        {
+                            Some(w) => (false, format!("pods wait for Secret {tns}/{w}")),
+                            None => (true, String::new()),
+                        }
+                    }
+                    _ => continue,
+                };
+                let kind = o["kind"].as_str().unwrap();
+                let reason = match (kind, ok) {
+                    ("HelmRelease", true) => "InstallSucceeded",
+                    ("HelmRelease", false) => "Progressing",
+                    (_, true) => "SecretSynced",
+                    (_, false) => "SecretSyncedError",
+                };
+                self.show(o, ok, reason, &why);
+                if !ok {
+                    healthy = false;
+                    blocked = format!("{kind}/{ns}/{}: {why}", o["metadata"]["name"].as_str().unwrap());
+                }
+            }
+            if healthy {
+                self.ready.insert(name.clone());
+                self.show(&unit_obj, true, "ReconciliationSucceeded", "Applied revision: main");
+            } else {
+                self.show(&unit_obj, false, "HealthCheckFailed", &blocked);
+            }
+        }
+    }
+
+    /// Ticks until nothing changes; the units left not Ready.
+    fn settle(&mut self) -> Vec<String> {
+        loop {
+            let before = (self.ready.len(), self.secrets.len(), self.store_ready);
+            self.tick();
+            if before == (self.ready.len(), self.secrets.len(), self.store_ready) {
+                break;
+            }
+        }
+        self.units
+            .iter()
+            .map(|u| u.0.clone())
+            .filter(|n| !self.ready.contains(n))
+            .collect()
+    }
+
+    fn publish(&self, cluster: &FakeCluster) {
+        for o in self.shown.values() {
+            cluster.apply(o.clone()).unwrap();
+        }
+    }
+}
+
+/// A fresh cluster: the CRDs, the tree's namespaces, flux-system's own sync Ready (`flux
+/// bootstrap`), and nothing else yet.
+fn fresh_cluster(files: &BTreeMap<std::path::PathBuf, String>) -> FakeCluster {
+    let mut docs = vec![FLUX_CRDS.to_owned(), ESO_CRDS.to_owned()];
+    let mut namespaces = vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system"}})];
+    for (path, text) in files {
+        for doc in haven_model::parse_stream(&path.to_string_lossy(), text) {
+            let v = doc.unwrap().value;
+            if v["kind"] == "Namespace" {
+                namespaces.push(v);
+            }
+        }
+    }
+    namespaces.push(ready(
+        json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "flux-system", "namespace": "flux-system"}, "spec": {}}),
+        "True",
+        "ReconciliationSucceeded",
+    ));
+    for n in namespaces {
+        docs.push(serde_yaml_ng::to_string(&n).unwrap());
+    }
+    FakeCluster::from_yaml("fresh.yaml", &docs.join("---\n")).unwrap()
+}
+
+/// A platform whose every secret is made in the cluster (kind: no DNS credentials; no S3):
+/// from a fresh cluster, `haven plus status --wait` reaches Ready while the modelled
+/// controllers converge, with nobody initialising, unsealing or writing into OpenBao.
+#[test]
+fn a_fresh_cluster_converges_to_ready_with_no_manual_step() {
+    let mut config = config();
+    config.capabilities.logs.enabled = false;
+    config.capabilities.backups.enabled = false;
+    config.capabilities.metrics.backend =
+        haven_platform::config::MetricsBackend::KubePrometheusStack;
+    config.capabilities.identity.enabled = true;
+    config.capabilities.identity.provider = haven_platform::config::IdentityProvider::Zitadel;
+    let files = render(&config, &Catalogue::builtin().unwrap()).files;
+    // The premise: OpenBao and its store are on, and nothing is read from OpenBao's KV that a
+    // person would have to write (every ExternalSecret has a generator).
+    let all: Vec<Value> = files
+        .iter()
+        .flat_map(|(p, t)| {
+            haven_model::parse_stream(&p.to_string_lossy(), t)
+                .into_iter()
+                .flatten()
+                .map(|d| d.value)
+        })
+        .collect();
+    assert!(all.iter().any(|o| o["kind"] == "ClusterSecretStore"));
+    let generated: Vec<&Value> = all
+        .iter()
+        .filter(|o| o["kind"] == "ExternalSecret")
+        .collect();
+    assert!(generated.len() >= 3, "seal key, grafana, zitadel: {generated:?}");
+    assert!(
+        generated
+            .iter()
+            .all(|o| o["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"].is_object())
+    );
+
+    // The model can fail: without the seal, OpenBao waits for a person and so does the store.
+    let mut broken = files.clone();
+    let release = std::path::PathBuf::from("infrastructure/openbao/release.yaml");
+    let text = broken[&release].replace("\"seal\": {", "\"no-seal\": {");
+    assert_ne!(text, broken[&release], "the seal stanza is in the release");
+    broken.insert(release, text);
+    let mut sealed = Controllers::new(&broken);
+    let stuck = sealed.settle();
+    assert!(
+        stuck.contains(&"openbao".to_owned()) && stuck.contains(&"external-secrets-config".to_owned()),
+        "{stuck:?}"
+    );
+
+    let server = ApiServer::start_background(fresh_cluster(&files)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path(), &server, &config);
+    let mut controllers = Controllers::new(&files);
+    controllers.tick();
+    controllers.publish(server.cluster());
+    let child = haven(
+        tmp.path(),
+        &["--wait", "--interval", "1", "--timeout", "120", "--json"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    // The controllers work while haven waits: one round every 700 ms.
+    let mut rounds = 0;
+    loop {
+        std::thread::sleep(Duration::from_millis(700));
+        let before = controllers.ready.len();
+        controllers.tick();
+        controllers.publish(server.cluster());
+        rounds += 1;
+        if controllers.ready.len() == controllers.units.len() || (before == controllers.ready.len() && rounds > 60) {
+            break;
+        }
+    }
+    assert_eq!(
+        controllers.ready.len(),
+        controllers.units.len(),
+        "stuck: {:?}",
+        controllers.settle()
+    );
+    assert!(rounds >= 3, "converged in {rounds} rounds: the wait saw it happen");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("waiting for") && l.contains("openbao")),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ready"], true);
+    assert_eq!(doc["capabilities"]["secrets"]["state"], "ready", "{doc:#}");
+    let secrets = doc["secrets"].as_array().unwrap();
+    assert!(secrets.len() >= 4, "{doc:#}");
+    assert!(secrets.iter().all(|s| s["state"]["state"] == "ready"), "{doc:#}");
+}
+
+/// The default platform reads S3 credentials from OpenBao, which only a person can write: the
+/// rest converges on its own (OpenBao, its store, the generated secrets), and `status` names
+/// each `bao kv put` still to do; once written, everything is Ready.
+#[test]
+fn credentials_from_outside_are_the_one_step_left_and_status_names_them() {
+    let config = config();
+    let files = render(&config, &Catalogue::builtin().unwrap()).files;
+    let server = ApiServer::start_background(fresh_cluster(&files)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path(), &server, &config);
+    let mut controllers = Controllers::new(&files);
+    let stuck = controllers.settle();
+    controllers.publish(server.cluster());
+    assert!(controllers.store_ready, "OpenBao and its store need nobody");
+    assert!(stuck.contains(&"loki".to_owned()), "{stuck:?}");
+    assert!(!stuck.contains(&"openbao".to_owned()), "{stuck:?}");
+
+    let out = haven(tmp.path(), &["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = |name: &str| {
+        doc["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {doc:#}"))
+            .clone()
+    };
+    assert_eq!(secret("openbao")["state"]["state"], "ready", "{doc:#}");
+    assert_eq!(secret("grafana-admin")["state"]["state"], "ready", "{doc:#}");
+    let loki = secret("loki-s3");
+    assert_eq!(loki["state"]["state"], "failed", "{doc:#}");
+    assert!(
+        loki["needs"]
+            .as_str()
+            .unwrap()
+            .starts_with("bao kv put -mount=secret platform/loki/loki-s3 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…"),
+        "{loki:#}"
+    );
+    let text = haven(tmp.path(), &[]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ExternalSecret/loki/loki-s3") && l.contains("needs: bao kv put")),
+        "{text}"
+    );
+
+    // The person writes what status named, once.
+    for s in doc["secrets"].as_array().unwrap() {
+        if let Some(needs) = s["needs"].as_str() {
+            for put in needs.split(" (once").next().unwrap().split("; ") {
+                let mut words = put.split(' ').skip(4);
+                let path = words.next().unwrap().to_owned();
+                let keys = words.map(|w| w.trim_end_matches("=…").to_owned()).collect();
+                controllers.kv.insert(path, keys);
+            }
+        }
+    }
+    assert!(controllers.settle().is_empty());
+    controllers.publish(server.cluster());
+    let out = haven(tmp.path(), &["--wait", "--interval", "1", "--timeout", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
