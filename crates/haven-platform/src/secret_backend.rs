@@ -12,7 +12,8 @@
 //!   `openbao-seal-key` once (`refreshPolicy: CreatedOnce`), leaves it alone when the
 //!   ExternalSecret goes (`creationPolicy: Orphan`, `deletionPolicy: Retain`), makes it
 //!   immutable (nothing, ESO included, can overwrite it with a new key: only a deletion can
-//!   lose it) and keeps it out of Velero's backups (`velero.io/exclude-from-backup`), so a
+//!   lose it; ESO 2.9 never applies its template to an existing Secret of an immutable target,
+//!   so a key restored before Flux applies the unit is kept) and keeps it out of Velero's backups (`velero.io/exclude-from-backup`), so a
 //!   backup of OpenBao's volumes is not also the key that opens them. Flux never prunes it
 //!   (`kustomize.toolkit.fluxcd.io/prune: disabled`). The operator copies it out once
 //!   (docs/plus.md says how): it is the key to every secret of the platform.
