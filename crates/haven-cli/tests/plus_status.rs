@@ -309,13 +309,22 @@ struct Controllers {
     ready: BTreeSet<String>,
     /// Secrets that exist: (namespace, name) → keys.
     secrets: BTreeMap<(String, String), BTreeSet<String>>,
-    /// OpenBao once it has initialised itself: its namespace, roles and policies.
-    bao: Option<(String, BTreeMap<String, Value>, BTreeMap<String, String>)>,
+    /// OpenBao once it has initialised itself.
+    bao: Option<Bao>,
     /// What a person wrote into OpenBao: path → keys.
     kv: BTreeMap<String, BTreeSet<String>>,
     store_ready: bool,
     /// The objects with the status the cluster shows, written to the API server.
     shown: BTreeMap<(String, String, String), Value>,
+}
+
+/// An initialised, unsealed OpenBao: where it runs, and what its self-initialisation wrote.
+struct Bao {
+    namespace: String,
+    /// Kubernetes-auth role → its parameters.
+    roles: BTreeMap<String, Value>,
+    /// ACL policy → its text.
+    policies: BTreeMap<String, String>,
 }
 
 impl Controllers {
@@ -386,8 +395,9 @@ impl Controllers {
         self.shown.insert(key, o);
     }
 
-    /// OpenBao's unattended start, as its values wire it; `Err` says why it stays sealed.
-    fn openbao(&self, ns: &str, values: &Value, unit: &[Value]) -> Result<(), String> {
+    /// OpenBao's unattended start, as its values wire it: the self-initialisation stanza it
+    /// runs; `Err` says why it stays sealed or uninitialised.
+    fn openbao(&self, ns: &str, values: &Value, unit: &[Value]) -> Result<Value, String> {
         let sealed = "sealed: waiting for `bao operator init` and its unseal keys";
         let server = &values["server"];
         let config: Value = server["ha"]["raft"]["config"]
@@ -413,11 +423,11 @@ impl Controllers {
                 })
                 .cloned()
         };
-        let secret = volume_at(dir).ok_or("the seal key file is not mounted")?["secret"]
-            ["secretName"]
-            .as_str()
-            .ok_or("the seal key is not from a Secret")?
-            .to_owned();
+        let secret =
+            volume_at(dir).ok_or("the seal key file is not mounted")?["secret"]["secretName"]
+                .as_str()
+                .ok_or("the seal key is not from a Secret")?
+                .to_owned();
         if !self
             .secrets
             .get(&(ns.to_owned(), secret.clone()))
@@ -468,20 +478,11 @@ impl Controllers {
             .and_then(|cm| cm["data"][init_name].as_str())
             .and_then(|t| serde_json::from_str(t).ok())
             .ok_or(uninit)?;
-        let _ = stanza;
-        Ok(())
+        Ok(stanza)
     }
 
     /// Runs the stanza OpenBao would: its policies and Kubernetes-auth roles.
-    fn self_initialise(&mut self, ns: &str, values: &Value, unit: &[Value]) {
-        let server = &values["server"];
-        let init_file = server["extraArgs"].as_str().unwrap().trim_start_matches("-config=");
-        let name = init_file.rsplit_once('/').unwrap().1;
-        let stanza: Value = unit
-            .iter()
-            .filter(|o| o["kind"] == "ConfigMap")
-            .find_map(|cm| serde_json::from_str(cm["data"][name].as_str()?).ok())
-            .unwrap();
+    fn self_initialise(&mut self, ns: &str, stanza: &Value) {
         let (mut roles, mut policies) = (BTreeMap::new(), BTreeMap::new());
         let mut kubernetes_auth = false;
         for block in stanza["initialize"].as_array().unwrap() {
@@ -504,13 +505,21 @@ impl Controllers {
                 }
             }
         }
-        self.bao = Some((ns.to_owned(), roles, policies));
+        self.bao = Some(Bao {
+            namespace: ns.to_owned(),
+            roles,
+            policies,
+        });
     }
 
     /// The store's login works and may read what the ExternalSecrets read.
     fn store(&self, store: &Value) -> Result<(), String> {
         let vault = &store["spec"]["provider"]["vault"];
-        let (ns, roles, policies) = self.bao.as_ref().ok_or("OpenBao is sealed")?;
+        let Bao {
+            namespace: ns,
+            roles,
+            policies,
+        } = self.bao.as_ref().ok_or("OpenBao is sealed")?;
         if vault["server"] != format!("http://openbao.{ns}.svc:8200") {
             return Err(format!("no OpenBao at {}", vault["server"]));
         }
@@ -532,7 +541,10 @@ impl Controllers {
         ) {
             return Err("permission denied: service account not bound".into());
         }
-        let want = format!("path \"{}/data/platform/*\"", vault["path"].as_str().unwrap());
+        let want = format!(
+            "path \"{}/data/platform/*\"",
+            vault["path"].as_str().unwrap()
+        );
         let readable = role["token_policies"].as_array().unwrap().iter().any(|p| {
             policies
                 .get(p.as_str().unwrap())
@@ -615,7 +627,10 @@ impl Controllers {
                                 self.secrets.insert((ns.clone(), target), keys);
                                 (true, String::new())
                             }
-                            Err(e) => (false, format!("could not get secret data from provider: {e}")),
+                            Err(e) => (
+                                false,
+                                format!("could not get secret data from provider: {e}"),
+                            ),
                         }
                     }
                     "ClusterSecretStore" => match self.store(o) {
@@ -628,8 +643,8 @@ impl Controllers {
                     "HelmRelease" if o["metadata"]["name"] == "openbao" => {
                         let ns = o["spec"]["targetNamespace"].as_str().unwrap().to_owned();
                         match self.openbao(&ns, &o["spec"]["values"], objects) {
-                            Ok(()) => {
-                                self.self_initialise(&ns, &o["spec"]["values"], objects);
+                            Ok(stanza) => {
+                                self.self_initialise(&ns, &stanza);
                                 (true, String::new())
                             }
                             Err(e) => (false, e),
@@ -643,10 +658,11 @@ impl Controllers {
                             .filter(|e| e["kind"] == "ExternalSecret")
                             .filter_map(|e| e["spec"]["target"]["name"].as_str())
                             .collect();
-                        match wanted
-                            .iter()
-                            .find(|w| !self.secrets.contains_key(&(tns.to_owned(), (**w).to_owned())))
-                        {
+                        match wanted.iter().find(|w| {
+                            !self
+                                .secrets
+                                .contains_key(&(tns.to_owned(), (**w).to_owned()))
+                        }) {
                             Some(w) => (false, format!("pods wait for Secret {tns}/{w}")),
                             None => (true, String::new()),
                         }
@@ -663,12 +679,20 @@ impl Controllers {
                 self.show(o, ok, reason, &why);
                 if !ok {
                     healthy = false;
-                    blocked = format!("{kind}/{ns}/{}: {why}", o["metadata"]["name"].as_str().unwrap());
+                    blocked = format!(
+                        "{kind}/{ns}/{}: {why}",
+                        o["metadata"]["name"].as_str().unwrap()
+                    );
                 }
             }
             if healthy {
                 self.ready.insert(name.clone());
-                self.show(&unit_obj, true, "ReconciliationSucceeded", "Applied revision: main");
+                self.show(
+                    &unit_obj,
+                    true,
+                    "ReconciliationSucceeded",
+                    "Applied revision: main",
+                );
             } else {
                 self.show(&unit_obj, false, "HealthCheckFailed", &blocked);
             }
@@ -702,7 +726,8 @@ impl Controllers {
 /// bootstrap`), and nothing else yet.
 fn fresh_cluster(files: &BTreeMap<std::path::PathBuf, String>) -> FakeCluster {
     let mut docs = vec![FLUX_CRDS.to_owned(), ESO_CRDS.to_owned()];
-    let mut namespaces = vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system"}})];
+    let mut namespaces =
+        vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system"}})];
     for (path, text) in files {
         for doc in haven_model::parse_stream(&path.to_string_lossy(), text) {
             let v = doc.unwrap().value;
@@ -752,7 +777,10 @@ fn a_fresh_cluster_converges_to_ready_with_no_manual_step() {
         .iter()
         .filter(|o| o["kind"] == "ExternalSecret")
         .collect();
-    assert!(generated.len() >= 3, "seal key, grafana, zitadel: {generated:?}");
+    assert!(
+        generated.len() >= 3,
+        "seal key, grafana, zitadel: {generated:?}"
+    );
     assert!(
         generated
             .iter()
@@ -768,7 +796,8 @@ fn a_fresh_cluster_converges_to_ready_with_no_manual_step() {
     let mut sealed = Controllers::new(&broken);
     let stuck = sealed.settle();
     assert!(
-        stuck.contains(&"openbao".to_owned()) && stuck.contains(&"external-secrets-config".to_owned()),
+        stuck.contains(&"openbao".to_owned())
+            && stuck.contains(&"external-secrets-config".to_owned()),
         "{stuck:?}"
     );
 
@@ -794,7 +823,9 @@ fn a_fresh_cluster_converges_to_ready_with_no_manual_step() {
         controllers.tick();
         controllers.publish(server.cluster());
         rounds += 1;
-        if controllers.ready.len() == controllers.units.len() || (before == controllers.ready.len() && rounds > 60) {
+        if controllers.ready.len() == controllers.units.len()
+            || (before == controllers.ready.len() && rounds > 60)
+        {
             break;
         }
     }
@@ -804,7 +835,10 @@ fn a_fresh_cluster_converges_to_ready_with_no_manual_step() {
         "stuck: {:?}",
         controllers.settle()
     );
-    assert!(rounds >= 3, "converged in {rounds} rounds: the wait saw it happen");
+    assert!(
+        rounds >= 3,
+        "converged in {rounds} rounds: the wait saw it happen"
+    );
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -819,7 +853,10 @@ fn a_fresh_cluster_converges_to_ready_with_no_manual_step() {
     assert_eq!(doc["capabilities"]["secrets"]["state"], "ready", "{doc:#}");
     let secrets = doc["secrets"].as_array().unwrap();
     assert!(secrets.len() >= 4, "{doc:#}");
-    assert!(secrets.iter().all(|s| s["state"]["state"] == "ready"), "{doc:#}");
+    assert!(
+        secrets.iter().all(|s| s["state"]["state"] == "ready"),
+        "{doc:#}"
+    );
 }
 
 /// The default platform reads S3 credentials from OpenBao, which only a person can write: the
@@ -852,7 +889,11 @@ fn credentials_from_outside_are_the_one_step_left_and_status_names_them() {
             .clone()
     };
     assert_eq!(secret("openbao")["state"]["state"], "ready", "{doc:#}");
-    assert_eq!(secret("grafana-admin")["state"]["state"], "ready", "{doc:#}");
+    assert_eq!(
+        secret("grafana-admin")["state"]["state"],
+        "ready",
+        "{doc:#}"
+    );
     let loki = secret("loki-s3");
     assert_eq!(loki["state"]["state"], "failed", "{doc:#}");
     assert!(
@@ -865,8 +906,9 @@ fn credentials_from_outside_are_the_one_step_left_and_status_names_them() {
     let text = haven(tmp.path(), &[]).output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("ExternalSecret/loki/loki-s3") && l.contains("needs: bao kv put")),
+        text.lines().any(
+            |l| l.starts_with("ExternalSecret/loki/loki-s3") && l.contains("needs: bao kv put")
+        ),
         "{text}"
     );
 
@@ -883,9 +925,12 @@ fn credentials_from_outside_are_the_one_step_left_and_status_names_them() {
     }
     assert!(controllers.settle().is_empty());
     controllers.publish(server.cluster());
-    let out = haven(tmp.path(), &["--wait", "--interval", "1", "--timeout", "30"])
-        .output()
-        .unwrap();
+    let out = haven(
+        tmp.path(),
+        &["--wait", "--interval", "1", "--timeout", "30"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -115,9 +115,7 @@ impl OpenBao<'_> {
 
     /// The `initialize` stanza: run once, as root, on empty storage, by pod `-0`.
     pub fn self_init(&self) -> Value {
-        let request = |name: &str, path: String, data: Value| {
-            json!({name: {"operation": "update", "path": path, "data": data}})
-        };
+        let request = |name: &str, path: String, data: Value| json!({name: {"operation": "update", "path": path, "data": data}});
         let eso_policy = format!(
             "path \"{KV_MOUNT}/data/{PLATFORM_PREFIX}/*\" {{\n  capabilities = [\"read\"]\n}}\n\
              path \"{KV_MOUNT}/metadata/{PLATFORM_PREFIX}/*\" {{\n  capabilities = [\"read\", \"list\"]\n}}\n"
@@ -393,12 +391,24 @@ mod tests {
         let policy = path_of("sys/policies/acl/external-secrets").unwrap();
         assert!(auth < config && config < role && policy < role && kv < role);
         let role = &reqs[role].3;
-        assert_eq!(role["bound_service_account_names"], json!(["external-secrets"]));
-        assert_eq!(role["bound_service_account_namespaces"], json!(["external-secrets"]));
+        assert_eq!(
+            role["bound_service_account_names"],
+            json!(["external-secrets"])
+        );
+        assert_eq!(
+            role["bound_service_account_namespaces"],
+            json!(["external-secrets"])
+        );
         assert_eq!(role["token_policies"], json!(["external-secrets"]));
         let policy = reqs[policy].3["policy"].as_str().unwrap();
-        assert!(policy.contains("path \"secret/data/platform/*\""), "{policy}");
-        assert!(!policy.contains("update") && !policy.contains("sudo"), "{policy}");
+        assert!(
+            policy.contains("path \"secret/data/platform/*\""),
+            "{policy}"
+        );
+        assert!(
+            !policy.contains("update") && !policy.contains("sudo"),
+            "{policy}"
+        );
         assert_eq!(reqs[kv].3["options"]["version"], "2");
         let admin = path_of("auth/kubernetes/role/platform-admin").unwrap();
         assert_eq!(
@@ -437,12 +447,22 @@ mod tests {
         assert!(config.get("initialize").is_none());
         // The chart substitutes these words anywhere in the config text (its start script).
         let text = config.to_string();
-        for word in ["HOST_IP", "POD_IP", "HOSTNAME", "API_ADDR", "TRANSIT_ADDR", "RAFT_ADDR"] {
+        for word in [
+            "HOST_IP",
+            "POD_IP",
+            "HOSTNAME",
+            "API_ADDR",
+            "TRANSIT_ADDR",
+            "RAFT_ADDR",
+        ] {
             assert!(!text.contains(word), "{word} in {text}");
         }
         let mounts = v["server"]["volumeMounts"].as_array().unwrap();
-        assert!(mounts.iter().any(|m| m["mountPath"] == "/openbao/seal"
-            && m["readOnly"] == true));
+        assert!(
+            mounts
+                .iter()
+                .any(|m| m["mountPath"] == "/openbao/seal" && m["readOnly"] == true)
+        );
         assert_eq!(
             v["server"]["extraArgs"],
             "-config=/openbao/self-init/self-init.json"
@@ -497,7 +517,10 @@ mod tests {
             generate: true,
         };
         let docs = generated("grafana", &s);
-        assert_eq!(docs[0]["spec"]["secretKeys"], json!(["admin-user", "admin-password"]));
+        assert_eq!(
+            docs[0]["spec"]["secretKeys"],
+            json!(["admin-user", "admin-password"])
+        );
         assert_eq!(docs[1]["spec"]["target"]["name"], "grafana-admin");
         assert!(docs[1]["spec"].get("secretStoreRef").is_none());
     }

@@ -239,7 +239,9 @@ impl PlatformStatus {
             out.push_str(&format!("{name:<24} {:<13} {:<12} {msg}\n", s.label(), "-"));
         }
         if !self.secrets.is_empty() {
-            out.push_str("\nSECRET                                             STATE        MESSAGE\n");
+            out.push_str(
+                "\nSECRET                                             STATE        MESSAGE\n",
+            );
             for sec in &self.secrets {
                 let mut msg = match &sec.state {
                     State::Progressing(m) | State::Failed(m) => m.clone(),
@@ -373,7 +375,9 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
         for doc in haven_model::parse_stream(&p, text).into_iter().flatten() {
             let v = &doc.value;
             let kind = v["kind"].as_str().unwrap_or_default();
-            if v["apiVersion"].as_str().is_none_or(|a| !a.starts_with("external-secrets.io/"))
+            if v["apiVersion"]
+                .as_str()
+                .is_none_or(|a| !a.starts_with("external-secrets.io/"))
                 || !matches!(kind, "ExternalSecret" | "ClusterSecretStore")
             {
                 continue;
@@ -382,14 +386,15 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            let name = v["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+            let name = v["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let state = observed
                 .iter()
                 .find(|o| o.kind == kind && o.namespace == namespace && o.name == name)
                 .map_or(State::Missing, |o| o.state.clone());
-            let needs = (!state.is_ready())
-                .then(|| openbao_paths(v))
-                .flatten();
+            let needs = (!state.is_ready()).then(|| openbao_paths(v)).flatten();
             out.push(SecretStatus {
                 kind: kind.to_owned(),
                 namespace,
@@ -532,8 +537,15 @@ mod tests {
             .iter()
             .find(|x| x.kind == "ClusterSecretStore")
             .unwrap();
-        assert_eq!((store.state.clone(), store.needs.clone()), (State::Missing, None));
-        let grafana = s.secrets.iter().find(|x| x.name == "grafana-admin").unwrap();
+        assert_eq!(
+            (store.state.clone(), store.needs.clone()),
+            (State::Missing, None)
+        );
+        let grafana = s
+            .secrets
+            .iter()
+            .find(|x| x.name == "grafana-admin")
+            .unwrap();
         assert_eq!(grafana.needs, None, "made in the cluster: nobody writes it");
         let mimir = s.secrets.iter().find(|x| x.name == "mimir-s3").unwrap();
         assert_eq!(
@@ -543,8 +555,15 @@ mod tests {
                  AWS_SECRET_ACCESS_KEY=… (once, as platform-admin: docs/plus.md, \"Unattended bootstrap\")"
             )
         );
-        assert!(s.format().contains("ExternalSecret/mimir/mimir-s3"), "{}", s.format());
-        assert!(s.waiting().contains(&"ExternalSecret/mimir/mimir-s3".to_owned()));
+        assert!(
+            s.format().contains("ExternalSecret/mimir/mimir-s3"),
+            "{}",
+            s.format()
+        );
+        assert!(
+            s.waiting()
+                .contains(&"ExternalSecret/mimir/mimir-s3".to_owned())
+        );
         for x in s.secrets.clone() {
             let mut o = flux(&x.kind, &x.namespace, &x.name, "True", "SecretSynced");
             o["metadata"].as_object_mut().unwrap().remove("generation");
