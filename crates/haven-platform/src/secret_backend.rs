@@ -197,7 +197,7 @@ impl OpenBao<'_> {
         // as JSON.
         let config = serde_json::to_string_pretty(&self.server_config()).unwrap_or_default();
         json!({"server": {
-            "ha": {"raft": {"setNodeId": true, "config": config}},
+            "ha": {"raft": {"config": config}},
             "extraArgs": format!("-config={CONFIG_DIR}/{SELF_INIT_FILE}"),
             "volumes": [
                 // 0440: the pod's fsGroup reads it, nobody else.
