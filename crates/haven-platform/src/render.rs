@@ -900,6 +900,15 @@ impl<'a> Renderer<'a> {
             "openbao" => {
                 if let Some(bao) = self.openbao(r) {
                     crate::catalogue::merge(values, &bao.values());
+                    // The config's own values still win (a KMS seal instead of the static one).
+                    if let Some(own) = self
+                        .config
+                        .components
+                        .get("openbao")
+                        .and_then(|o| o.values.as_ref())
+                    {
+                        crate::catalogue::merge(values, &Value::Object(own.clone()));
+                    }
                 }
             }
             "alloy" => {

@@ -524,4 +524,80 @@ mod tests {
         assert_eq!(docs[1]["spec"]["target"]["name"], "grafana-admin");
         assert!(docs[1]["spec"].get("secretStoreRef").is_none());
     }
+
+    fn rendered(config: &crate::PlatformConfig) -> crate::render::Tree {
+        crate::render::render(config, &crate::Catalogue::builtin().unwrap()).files
+    }
+
+    fn docs(files: &crate::render::Tree, path: &str) -> Vec<Value> {
+        haven_model::parse_stream(path, &files[std::path::Path::new(path)])
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .collect()
+    }
+
+    fn unit_deps(files: &crate::render::Tree, unit: &str) -> Vec<String> {
+        let (path, _) = files
+            .iter()
+            .find(|(p, _)| p.to_string_lossy().ends_with("/infrastructure.yaml"))
+            .unwrap();
+        docs(files, &path.to_string_lossy())
+            .into_iter()
+            .find(|d| d["metadata"]["name"] == unit)
+            .unwrap()["spec"]["dependsOn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_render_wires_the_bootstrap_and_orders_it() {
+        let config = crate::PlatformConfig::new("c", "example.nl", crate::Provider::Azure);
+        let files = rendered(&config);
+        let boot = docs(&files, "infrastructure/openbao/bootstrap.yaml");
+        assert_eq!(boot, bao().objects());
+        let release = &docs(&files, "infrastructure/openbao/release.yaml")[0];
+        let text = release["spec"]["values"]["server"]["ha"]["raft"]["config"]
+            .as_str()
+            .unwrap();
+        let config_json: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(config_json, bao().server_config());
+        // External Secrets makes the seal key, so OpenBao waits for it; Grafana's only secret
+        // is generated, so it waits for External Secrets, not for OpenBao's store.
+        assert!(unit_deps(&files, "openbao").contains(&"external-secrets".to_owned()));
+        let grafana = unit_deps(&files, "grafana");
+        assert!(
+            grafana.contains(&"external-secrets".to_owned()),
+            "{grafana:?}"
+        );
+        assert!(
+            !grafana.contains(&"external-secrets-config".to_owned()),
+            "{grafana:?}"
+        );
+        assert!(unit_deps(&files, "loki").contains(&"external-secrets-config".to_owned()));
+        let grafana_secrets = docs(&files, "infrastructure/grafana/secrets.yaml");
+        assert_eq!(grafana_secrets[0]["kind"], "Password");
+        assert_eq!(grafana_secrets[1]["spec"]["target"]["immutable"], true);
+    }
+
+    #[test]
+    fn the_configs_own_openbao_values_win() {
+        let mut config = crate::PlatformConfig::new("c", "example.nl", crate::Provider::Azure);
+        let own = json!({"server": {"ha": {"raft": {"config": "seal \"azurekeyvault\" {}"}}}});
+        config.components.insert(
+            "openbao".into(),
+            serde_json::from_value(json!({"values": own})).unwrap(),
+        );
+        let files = rendered(&config);
+        let release = &docs(&files, "infrastructure/openbao/release.yaml")[0];
+        let server = &release["spec"]["values"]["server"];
+        assert_eq!(server["ha"]["raft"]["config"], "seal \"azurekeyvault\" {}");
+        // The rest of the wiring stays.
+        assert_eq!(
+            server["volumes"][0]["secret"]["secretName"],
+            SEAL_KEY_SECRET
+        );
+    }
 }
