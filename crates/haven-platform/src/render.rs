@@ -999,6 +999,20 @@ impl<'a> Renderer<'a> {
                             }})
                         })
                         .collect();
+                    self.out.notes.push(format!(
+                        "write the values of {}/{} into OpenBao once, before `{}` can start: bao kv put -mount={} platform/{}/{} {} (docs/plus.md, Unattended bootstrap)",
+                        r.namespace,
+                        s.name,
+                        c.name,
+                        crate::secret_backend::KV_MOUNT,
+                        c.name,
+                        s.name,
+                        s.keys
+                            .iter()
+                            .map(|k| format!("{k}=…"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ));
                     vec![json!({
                         "apiVersion": "external-secrets.io/v1",
                         "kind": "ExternalSecret",

@@ -577,6 +577,18 @@ mod tests {
             "{grafana:?}"
         );
         assert!(unit_deps(&files, "loki").contains(&"external-secrets-config".to_owned()));
+        // Render says what a person still writes, and only that.
+        let notes = crate::render::render(&config, &crate::Catalogue::builtin().unwrap()).notes;
+        assert!(
+            notes.iter().any(|n| n.contains(
+                "bao kv put -mount=secret platform/loki/loki-s3 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…"
+            )),
+            "{notes:#?}"
+        );
+        assert!(
+            !notes.iter().any(|n| n.contains("grafana-admin")),
+            "{notes:#?}"
+        );
         let grafana_secrets = docs(&files, "infrastructure/grafana/secrets.yaml");
         assert_eq!(grafana_secrets[0]["kind"], "Password");
         assert_eq!(grafana_secrets[1]["spec"]["target"]["immutable"], true);
