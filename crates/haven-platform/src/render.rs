@@ -154,6 +154,45 @@ struct Unit {
     name: String,
     path: String,
     depends_on: BTreeSet<String>,
+    /// `healthCheckExprs` for the custom resources of the unit whose readiness `wait` cannot
+    /// judge ([`health_check_exprs`]).
+    health: Vec<Value>,
+}
+
+/// The interval at which helm-controller retries a failed install (`RetryOnFailure`), and
+/// kustomize-controller a failed apply.
+const RETRY_INTERVAL: &str = "2m";
+
+/// Health checks for the kinds whose readiness `wait: true` does not see: kstatus reads a
+/// `Ready` condition or generic progress fields, and takes an object with neither for ready as
+/// soon as it exists. A Gateway reports `Accepted`/`Programmed` (so a Gateway whose
+/// implementation never programs it would pass), and a Velero Schedule reports `status.phase`
+/// (`FailedValidation` for a schedule Velero cannot parse). cert-manager's Certificate and
+/// ClusterIssuer, External Secrets' stores, CloudNativePG's Cluster and Kyverno's policies
+/// carry a `Ready` condition, which `wait` already reads.
+fn health_check_exprs(docs: &[Value]) -> Vec<Value> {
+    let has = |api: &str, kind: &str| {
+        docs.iter()
+            .any(|d| d["apiVersion"] == api && d["kind"] == kind)
+    };
+    let mut out = Vec::new();
+    if has("gateway.networking.k8s.io/v1", "Gateway") {
+        out.push(json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "current": "status.conditions.exists(c, c.type == 'Programmed' && c.status == 'True')",
+            "failed": "status.conditions.exists(c, c.type == 'Accepted' && c.status == 'False')",
+        }));
+    }
+    if has("velero.io/v1", "Schedule") {
+        out.push(json!({
+            "apiVersion": "velero.io/v1",
+            "kind": "Schedule",
+            "current": "status.phase == 'Enabled'",
+            "failed": "status.phase == 'FailedValidation'",
+        }));
+    }
+    out
 }
 
 /// Renders the whole tree.
@@ -524,6 +563,7 @@ impl<'a> Renderer<'a> {
             name: c.name.clone(),
             path: format!("./{dir}"),
             depends_on: deps,
+            health: Vec::new(),
         });
     }
 
@@ -787,7 +827,7 @@ impl<'a> Renderer<'a> {
             "spec": {
                 "serviceAccountName": KUSTOMIZE_CONTROLLER,
                 "interval": "12h",
-                "retryInterval": "2m",
+                "retryInterval": RETRY_INTERVAL,
                 "timeout": "5m",
                 "path": format!("./{}", manifests_path(c)),
                 "prune": false,
@@ -810,9 +850,21 @@ impl<'a> Renderer<'a> {
             "targetNamespace": r.namespace,
             "storageNamespace": r.namespace,
             "interval": "30m",
+            "timeout": "10m",
             "releaseName": c.name,
-            "install": {"crds": "CreateReplace", "remediation": {"retries": 3}},
-            "upgrade": {"crds": "CreateReplace", "remediation": {"retries": 3}},
+            // Flux safety (docs/plus.md, "Flux safety"): a change made by hand to what the chart
+            // installed is reverted on the next reconciliation, not left to drift.
+            "driftDetection": {"mode": "enabled"},
+            // A failed install is retried as it stands, never uninstalled: install remediation
+            // uninstalls between attempts, which for a chart with CRDs or persistent volumes
+            // deletes what the platform keeps (`RemediateOnFailure` is Flux's default).
+            "install": {"crds": "CreateReplace",
+                        "strategy": {"name": "RetryOnFailure", "retryInterval": RETRY_INTERVAL}},
+            // A failed upgrade is retried three times, rolled back between attempts and after
+            // the last one, so the release is left at the last version that worked.
+            "upgrade": {"crds": "CreateReplace", "cleanupOnFail": true,
+                        "remediation": {"retries": 3, "strategy": "rollback", "remediateLastFailure": true}},
+            "rollback": {"cleanupOnFail": true},
             "values": values,
         });
         // Credentials reach the chart from Secrets, never from the config (`crate::secrets`).
@@ -1386,6 +1438,7 @@ impl<'a> Renderer<'a> {
             name,
             path: format!("./{dir}"),
             depends_on: deps,
+            health: health_check_exprs(docs),
         });
     }
 
@@ -1475,6 +1528,8 @@ impl<'a> Renderer<'a> {
         let mut spec = json!({
             "serviceAccountName": KUSTOMIZE_CONTROLLER,
             "interval": "10m",
+            "retryInterval": RETRY_INTERVAL,
+            "timeout": "5m",
             "path": "./tenants",
             "prune": true,
             "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
@@ -1538,7 +1593,7 @@ impl<'a> Renderer<'a> {
                 let mut spec = json!({
                     "serviceAccountName": KUSTOMIZE_CONTROLLER,
                     "interval": "10m",
-                    "retryInterval": "2m",
+                    "retryInterval": RETRY_INTERVAL,
                     "timeout": "10m",
                     "path": u.path,
                     "prune": true,
@@ -1547,6 +1602,9 @@ impl<'a> Renderer<'a> {
                 });
                 if !deps.is_empty() {
                     spec["dependsOn"] = Value::Array(deps);
+                }
+                if !u.health.is_empty() {
+                    spec["healthCheckExprs"] = Value::Array(u.health.clone());
                 }
                 json!({
                     "apiVersion": "kustomize.toolkit.fluxcd.io/v1",

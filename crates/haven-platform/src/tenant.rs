@@ -203,6 +203,8 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     if let Some(repo) = &t.repo {
         let mut spec = json!({
             "interval": "5m",
+            "retryInterval": "2m",
+            "timeout": "5m",
             "path": "./",
             "prune": true,
             "targetNamespace": ns,

@@ -607,3 +607,144 @@ fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
         assert!(has("nl.hsts "), "{ingress:?}: {found:#?}");
     }
 }
+
+/// Every provider and every alternative, as the two tests above render them.
+fn all_configs() -> Vec<(String, PlatformConfig)> {
+    let mut out = Vec::new();
+    for provider in Provider::ALL {
+        let mut c = PlatformConfig::new("haven", "example.nl", provider);
+        c.tenants.push(tenant("zaken"));
+        out.push((provider.name().to_owned(), c));
+    }
+    for ingress in [
+        IngressImplementation::Traefik,
+        IngressImplementation::Cilium,
+        IngressImplementation::Istio,
+    ] {
+        let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
+        c.tenants.push(tenant("zaken"));
+        c.capabilities.ingress.implementation = ingress;
+        out.push((format!("{ingress:?}"), c));
+    }
+    let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
+    c.tenants.push(tenant("zaken"));
+    c.capabilities.admission.engine = AdmissionEngine::Kyverno;
+    c.capabilities.secrets.backend = SecretsBackend::SealedSecrets;
+    c.capabilities.metrics.backend = MetricsBackend::KubePrometheusStack;
+    c.capabilities.identity.provider = IdentityProvider::Zitadel;
+    out.push(("kyverno+sealed+kps+zitadel".to_owned(), c));
+    out
+}
+
+/// Item 7 of issue #21, Flux safety, on every HelmRelease and Kustomization rendered for every
+/// provider and alternative: drift detection on; a failed install retried without an uninstall;
+/// a failed upgrade retried and rolled back, never uninstalled; timeouts and retry intervals
+/// set; health checks for the kinds `wait` cannot judge.
+#[test]
+fn flux_safety_on_every_helm_release_and_kustomization() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for (label, config) in all_configs() {
+        let files = render(&config, &catalogue).files;
+        let (mut releases, mut kustomizations, mut gateways, mut schedules) = (0, 0, 0, 0);
+        for (path, text) in &files {
+            let docs: Vec<serde_json::Value> = haven_model::parse_stream("t", text)
+                .into_iter()
+                .map(|d| d.unwrap().value)
+                .collect();
+            for v in &docs {
+                let at = format!("{label}: {}: {}", path.display(), v["metadata"]["name"]);
+                let spec = &v["spec"];
+                match v["kind"].as_str() {
+                    Some("HelmRelease") => {
+                        releases += 1;
+                        assert_eq!(spec["driftDetection"]["mode"], "enabled", "{at}");
+                        assert_eq!(
+                            spec["install"]["strategy"]["name"], "RetryOnFailure",
+                            "{at}"
+                        );
+                        assert!(
+                            spec["install"]["remediation"].is_null(),
+                            "{at}: install remediation uninstalls"
+                        );
+                        let r = &spec["upgrade"]["remediation"];
+                        assert!(r["retries"].as_u64().unwrap() >= 1, "{at}");
+                        assert_eq!(r["strategy"], "rollback", "{at}");
+                        assert_eq!(r["remediateLastFailure"], true, "{at}");
+                        assert_ne!(
+                            spec["upgrade"]["strategy"]["name"], "RetryOnFailure",
+                            "{at}"
+                        );
+                        for f in ["interval", "timeout"] {
+                            assert!(spec[f].is_string(), "{at}: no {f}");
+                        }
+                        assert!(spec["suspend"].is_null(), "{at}: rendered suspended");
+                    }
+                    Some("Kustomization")
+                        if v["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1" =>
+                    {
+                        // `flux bootstrap` writes its own flux-system Kustomization over ours.
+                        if v["metadata"]["name"] == "flux-system" {
+                            continue;
+                        }
+                        kustomizations += 1;
+                        for f in ["interval", "retryInterval", "timeout"] {
+                            assert!(spec[f].is_string(), "{at}: no {f}");
+                        }
+                        assert!(spec["suspend"].is_null(), "{at}: rendered suspended");
+                        let kinds: Vec<&str> = spec["healthCheckExprs"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(|e| e["kind"].as_str()).collect())
+                            .unwrap_or_default();
+                        // What the unit applies: the files its kustomization.yaml lists.
+                        let dir = spec["path"].as_str().unwrap().trim_start_matches("./");
+                        let applied: Vec<String> = files
+                            .iter()
+                            .filter(|(p, _)| {
+                                p.starts_with(dir) && p.parent() == Some(std::path::Path::new(dir))
+                            })
+                            .map(|(_, t)| t.clone())
+                            .collect();
+                        let applies = |kind: &str| {
+                            applied
+                                .iter()
+                                .any(|t| t.contains(&format!("\nkind: {kind}\n")))
+                        };
+                        if v["metadata"]["namespace"] == "flux-system"
+                            && dir.starts_with("infrastructure/")
+                        {
+                            assert_eq!(spec["wait"], true, "{at}");
+                        }
+                        for kind in ["Gateway", "Schedule"] {
+                            if applies(kind) {
+                                assert!(
+                                    kinds.contains(&kind),
+                                    "{at}: applies a {kind} without a health check"
+                                );
+                                if kind == "Gateway" {
+                                    gateways += 1
+                                } else {
+                                    schedules += 1
+                                }
+                            }
+                        }
+                        for e in spec["healthCheckExprs"].as_array().into_iter().flatten() {
+                            assert!(
+                                e["current"].is_string() && e["failed"].is_string(),
+                                "{at}: {e}"
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            releases > 10 && kustomizations > 10,
+            "{label}: {releases} {kustomizations}"
+        );
+        assert!(
+            gateways >= 1 && schedules >= 1,
+            "{label}: {gateways} {schedules}"
+        );
+    }
+}
