@@ -948,6 +948,7 @@ pub fn parse(
         crate::catalogue::check_choices(&config, catalogue)
             .into_iter()
             .chain(crate::secrets::check_config(&config))
+            .chain(check_values(&config))
             .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg)),
     );
     if errors.is_empty() {
@@ -956,6 +957,32 @@ pub fn parse(
         errors.sort_by_key(|e| e.line);
         Err(errors)
     }
+}
+
+/// The values whose format the schema cannot express, as (key path, message): each is checked
+/// as the program that reads it does ([`crate::formats`]). Cluster name, domain and Kubernetes
+/// minor are checked with the choices (`catalogue::check_choices`), quotas when they are read.
+pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
+    use crate::formats;
+    let mut out = Vec::new();
+    let mut check = |path: &str, r: Result<(), formats::FormatError>| {
+        if let Err(e) = r {
+            out.push((path.to_owned(), e.to_string()));
+        }
+    };
+    if let Some(e) = &config.cluster.acme_email {
+        check("cluster.acmeEmail", formats::email(e));
+    }
+    let b = &config.capabilities.backups;
+    check(
+        "capabilities.backups.schedule",
+        formats::velero_cron(&b.schedule),
+    );
+    check(
+        "capabilities.backups.ttl",
+        formats::positive_go_duration(&b.ttl).map(|_| ()),
+    );
+    out
 }
 
 /// Schema violations as (key path, message), the first per key.

@@ -1,7 +1,8 @@
 //! Haven+ platform layer: one validated config file → a pinned, validated Flux GitOps tree.
 //!
 //! - [`config`]: the `haven-plus.yaml` types (their doc comments are `haven plus explain`),
-//!   strict parsing with line numbers and "did you mean", migrations ([`migrate`]).
+//!   strict parsing with line numbers and "did you mean", migrations ([`migrate`]), value
+//!   formats (durations, cron, quantities, e-mail, host names, CIDRs: [`formats`]).
 //! - [`catalogue`]: the components as data (`catalogue/*.yaml`), selection and overrides.
 //! - [`render`]: config + catalogue → files, deterministic; [`tenant`] for `tenants/<name>/`.
 //! - [`validate`]: built-in kinds against the API of the target minor ([`kubernetes`]), JSON
@@ -24,6 +25,7 @@ pub mod crd;
 pub mod crds;
 pub mod diff;
 pub mod error;
+pub mod formats;
 pub mod fs;
 pub mod kubernetes;
 pub mod migrate;

@@ -441,3 +441,84 @@ fn explain_documents_keys_with_defaults() {
     let t = haven_platform::catalogue::explain(&cat, Some("cert-manager")).unwrap();
     assert!(t.contains("v1.21.1"), "{t}");
 }
+
+/// Issue #21 item 8: each value is checked in its format when the config is read, with the
+/// line and key, as the program that reads it would (Velero's cron parser and Go durations,
+/// an ACME contact address); good values of each class read.
+#[test]
+fn values_are_checked_in_their_format_with_line_and_key() {
+    let backups = |k: &str, v: &str| {
+        format!("{MINIMAL}capabilities:\n  backups:\n    enabled: true\n    {k}: \"{v}\"\n")
+    };
+    for (key, good) in [
+        ("schedule", "0 2 * * *"),
+        ("schedule", "@every 12h"),
+        ("schedule", "CRON_TZ=Europe/Amsterdam 30 1 * * mon-fri"),
+        ("ttl", "720h"),
+        ("ttl", "1h30m0.5s"),
+    ] {
+        parse(&backups(key, good)).unwrap_or_else(|e| panic!("{good}: {e:?}"));
+    }
+    for (key, bad, says) in [
+        (
+            "schedule",
+            "0 2 * *",
+            "not a cron schedule as Velero reads it (4 fields",
+        ),
+        ("schedule", "0 25 * * *", "hour: 25 is above the maximum 23"),
+        ("schedule", "0 2 L * *", "day of month: `L` is not a number"),
+        ("ttl", "7d", "not a Go duration (unknown unit"),
+        ("ttl", "168", "a unit is missing"),
+        ("ttl", "0s", "must be longer than zero"),
+    ] {
+        let e = errors(&backups(key, bad));
+        assert_eq!(e.len(), 1, "{bad}: {e:?}");
+        assert_eq!(
+            (e[0].path.as_str(), e[0].line),
+            (format!("capabilities.backups.{key}").as_str(), 9),
+            "{bad}"
+        );
+        assert!(e[0].message.contains(says), "{bad}: {}", e[0].message);
+        assert!(
+            e[0].message.contains(&format!("`{bad}`")),
+            "{}",
+            e[0].message
+        );
+        assert!(
+            e[0].to_string().starts_with("haven-plus.yaml:9: "),
+            "{}",
+            e[0]
+        );
+    }
+    let email = |v: &str| format!("{MINIMAL}  acmeEmail: \"{v}\"\n");
+    parse(&email("beheer@gemeente.example.nl")).unwrap();
+    for bad in ["beheer", "beheer@localhost", "beheer@@example.nl"] {
+        let e = errors(&email(bad));
+        assert_eq!(
+            (e[0].path.as_str(), e[0].line),
+            ("cluster.acmeEmail", 6),
+            "{bad}"
+        );
+        assert!(
+            e[0].message.contains("not an e-mail address"),
+            "{}",
+            e[0].message
+        );
+    }
+    // Several bad values at once, in file order.
+    let text = format!(
+        "{MINIMAL}  acmeEmail: nobody\ncapabilities:\n  backups:\n    schedule: \"61 * * * *\"\n    ttl: 1y\n"
+    );
+    let got: Vec<(String, u32)> = errors(&text)
+        .into_iter()
+        .map(|e| (e.path, e.line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("cluster.acmeEmail".to_owned(), 6),
+            ("capabilities.backups.schedule".to_owned(), 9),
+            ("capabilities.backups.ttl".to_owned(), 10),
+        ]
+    );
+}
