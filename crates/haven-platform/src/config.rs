@@ -74,7 +74,10 @@ pub struct Cluster {
     /// How Gateways are exposed (default: the provider's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<LoadBalancer>,
-    /// ExternalDNS provider name, e.g. `azure`, `ovh`, `rfc2136` (default: the provider's).
+    /// ExternalDNS provider name for a provider haven does not wire (e.g. `cloudflare`):
+    /// ExternalDNS gets the name only, its credentials and settings are yours to give
+    /// (`components.external-dns.values`), and there is no DNS-01. For rfc2136, azure, ovh and
+    /// inmemory use `capabilities.dns.provider`, which wires them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_provider: Option<String>,
 }
@@ -365,6 +368,197 @@ fn default_ttl() -> String {
     "168h0m0s".to_owned()
 }
 
+/// DNS: ExternalDNS publishes the Gateway's routes in the DNS provider's zone, and
+/// cert-manager proves the platform's wildcard certificate (`*.<domain>`) through DNS-01 in the
+/// same zone. The provider's credentials come from the secret store (an ExternalSecret reading
+/// `platform/dns/credentials` from OpenBao, or a SealedSecret to seal), into both. Without the
+/// provider's settings below the platform still runs: ExternalDNS is rendered with the provider
+/// name only, and the Gateway gets one HTTPS listener per platform host, proved over HTTP-01
+/// (no wildcard: tenants' hosts under the domain need DNS-01).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dns {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The DNS provider (default: the cluster provider's: rfc2136 on previder, cyso and
+    /// generic, ovh on ovh, azure on azure, inmemory on kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<DnsProvider>,
+    /// The DNS zone the records and the ACME challenges go into: `cluster.domain` or a parent
+    /// of it (default: `cluster.domain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// RFC 2136 dynamic updates with a TSIG key (BIND, PowerDNS, Knot, Windows DNS): the
+    /// provider `rfc2136`. The TSIG secret is the store's `credentials` (base64, as
+    /// `tsig-keygen` prints it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rfc2136: Option<Rfc2136>,
+    /// Azure DNS: the provider `azure`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<AzureDns>,
+    /// OVHcloud DNS: the provider `ovh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ovh: Option<OvhDns>,
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            provider: None,
+            zone: None,
+            rfc2136: None,
+            azure: None,
+            ovh: None,
+        }
+    }
+}
+
+/// A DNS provider both ExternalDNS and cert-manager's DNS-01 are wired for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsProvider {
+    /// RFC 2136 dynamic updates with TSIG: any standard DNS server (the generic choice).
+    Rfc2136,
+    /// Azure DNS, through workload identity or a service principal.
+    Azure,
+    /// OVHcloud DNS through its API; ACME challenges delegated to an RFC 2136 zone.
+    Ovh,
+    /// ExternalDNS's in-memory provider (kind): no real DNS, no DNS-01.
+    Inmemory,
+}
+
+impl DnsProvider {
+    /// The provider name ExternalDNS reads (`--provider`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DnsProvider::Rfc2136 => "rfc2136",
+            DnsProvider::Azure => "azure",
+            DnsProvider::Ovh => "ovh",
+            DnsProvider::Inmemory => "inmemory",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::Rfc2136, Self::Azure, Self::Ovh, Self::Inmemory]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
+}
+
+/// A DNS server that takes RFC 2136 updates signed with a TSIG key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rfc2136 {
+    /// The primary server's host name or IP address.
+    pub server: String,
+    /// Its DNS port.
+    #[serde(default = "default_dns_port")]
+    pub port: u16,
+    /// The TSIG key's name, as the server knows it.
+    pub tsig_key_name: String,
+    /// The TSIG key's algorithm.
+    #[serde(default)]
+    pub tsig_algorithm: TsigAlgorithm,
+}
+
+fn default_dns_port() -> u16 {
+    53
+}
+
+/// A TSIG algorithm both ExternalDNS and cert-manager support.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TsigAlgorithm {
+    HmacSha1,
+    #[default]
+    HmacSha256,
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    /// As ExternalDNS's `--rfc2136-tsig-secret-alg` reads it.
+    pub fn external_dns(self) -> &'static str {
+        match self {
+            TsigAlgorithm::HmacSha1 => "hmac-sha1",
+            TsigAlgorithm::HmacSha256 => "hmac-sha256",
+            TsigAlgorithm::HmacSha512 => "hmac-sha512",
+        }
+    }
+
+    /// As cert-manager's `tsigAlgorithm` reads it.
+    pub fn cert_manager(self) -> &'static str {
+        match self {
+            TsigAlgorithm::HmacSha1 => "HMACSHA1",
+            TsigAlgorithm::HmacSha256 => "HMACSHA256",
+            TsigAlgorithm::HmacSha512 => "HMACSHA512",
+        }
+    }
+}
+
+/// The Azure DNS zone and the identity that may change it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AzureDns {
+    /// The subscription of the DNS zone.
+    pub subscription_id: String,
+    /// The resource group of the DNS zone.
+    pub resource_group: String,
+    /// The Entra ID tenant.
+    pub tenant_id: String,
+    /// The client ID of the managed identity (workload identity) or of the app registration
+    /// (service principal) with the `DNS Zone Contributor` role on the zone.
+    pub client_id: String,
+    /// How ExternalDNS and cert-manager sign in: `workload-identity` (no secret: federated
+    /// credentials for the service accounts `external-dns/external-dns` and
+    /// `cert-manager/cert-manager`, on an AKS cluster with the OIDC issuer and workload
+    /// identity on) or `service-principal` (the client secret is the store's `credentials`).
+    #[serde(default)]
+    pub auth: AzureAuth,
+}
+
+/// How a component signs in to Azure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AzureAuth {
+    #[default]
+    WorkloadIdentity,
+    ServicePrincipal,
+}
+
+/// OVHcloud DNS. ExternalDNS changes the zone through OVH's API (the store's `credentials` is
+/// an `ovh.conf` with the application key, secret and consumer key). cert-manager has no OVH
+/// solver: its ACME challenges are delegated to an RFC 2136 zone (`acmeChallenge`), see
+/// docs/plus.md "DNS and certificates" for why not a webhook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OvhDns {
+    /// The OVH API endpoint.
+    #[serde(default = "default_ovh_endpoint")]
+    pub endpoint: String,
+    /// The RFC 2136 zone `_acme-challenge.<domain>` is a CNAME into (set once in the OVH
+    /// zone: `_acme-challenge.<domain>. CNAME _acme-challenge.<challengeZone>.`); its TSIG
+    /// secret is the store's `acme-tsig-secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme_challenge: Option<AcmeChallengeZone>,
+}
+
+fn default_ovh_endpoint() -> String {
+    "ovh-eu".to_owned()
+}
+
+/// A zone on an RFC 2136 server that takes the ACME challenges delegated to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AcmeChallengeZone {
+    /// The delegated zone (e.g. `acme.example.nl`).
+    pub zone: String,
+    /// The server that takes its updates.
+    #[serde(flatten)]
+    pub server: Rfc2136,
+}
+
 /// Every capability of Haven+. GitOps (Flux) is always on: the rendered tree is a Flux tree.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -398,9 +592,8 @@ pub struct Capabilities {
     pub intrusion_detection: Toggle,
     #[serde(default)]
     pub admission: Admission,
-    /// DNS records for Gateway routes: ExternalDNS.
     #[serde(default)]
-    pub dns: Toggle,
+    pub dns: Dns,
     #[serde(default)]
     pub ingress: Ingress,
     /// PostgreSQL: the CloudNativePG operator (one `Cluster` per application).
@@ -775,11 +968,30 @@ impl PlatformConfig {
             .unwrap_or(self.cluster.provider.defaults().load_balancer)
     }
 
+    /// The ExternalDNS provider name: `capabilities.dns.provider`, else `cluster.dnsProvider`
+    /// (any ExternalDNS provider, wired by hand), else the cluster provider's.
     pub fn dns_provider(&self) -> String {
+        if let Some(p) = self.capabilities.dns.provider {
+            return p.name().to_owned();
+        }
         self.cluster
             .dns_provider
             .clone()
             .unwrap_or_else(|| self.cluster.provider.defaults().dns_provider.to_owned())
+    }
+
+    /// The DNS provider when it is one haven wires (credentials, settings, DNS-01).
+    pub fn wired_dns_provider(&self) -> Option<DnsProvider> {
+        DnsProvider::from_name(&self.dns_provider())
+    }
+
+    /// The zone of the DNS records and ACME challenges.
+    pub fn dns_zone(&self) -> String {
+        self.capabilities
+            .dns
+            .zone
+            .clone()
+            .unwrap_or_else(|| self.cluster.domain.clone())
     }
 }
 
@@ -973,6 +1185,42 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
     if let Some(e) = &config.cluster.acme_email {
         check("cluster.acmeEmail", formats::email(e));
     }
+    let dns = &config.capabilities.dns;
+    if let Some(zone) = &dns.zone {
+        let domain = &config.cluster.domain;
+        check(
+            "capabilities.dns.zone",
+            formats::hostname(zone).and_then(|()| {
+                if domain == zone || domain.ends_with(&format!(".{zone}")) {
+                    Ok(())
+                } else {
+                    Err(formats::FormatError::NotParent {
+                        value: zone.clone(),
+                        of: domain.clone(),
+                    })
+                }
+            }),
+        );
+    }
+    let rfc2136 =
+        |path: &str, r: &Rfc2136, check: &mut dyn FnMut(&str, Result<(), formats::FormatError>)| {
+            check(&format!("{path}.server"), formats::host(&r.server));
+            // A TSIG key name is a domain name (`tsig-keygen` takes one), trailing dot allowed.
+            check(
+                &format!("{path}.tsigKeyName"),
+                formats::hostname(r.tsig_key_name.trim_end_matches('.')),
+            );
+        };
+    if let Some(r) = &dns.rfc2136 {
+        rfc2136("capabilities.dns.rfc2136", r, &mut check);
+    }
+    if let Some(a) = dns.ovh.as_ref().and_then(|o| o.acme_challenge.as_ref()) {
+        rfc2136("capabilities.dns.ovh.acmeChallenge", &a.server, &mut check);
+        check(
+            "capabilities.dns.ovh.acmeChallenge.zone",
+            formats::hostname(&a.zone),
+        );
+    }
     let b = &config.capabilities.backups;
     check(
         "capabilities.backups.schedule",
@@ -982,6 +1230,34 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
         "capabilities.backups.ttl",
         formats::positive_go_duration(&b.ttl).map(|_| ()),
     );
+    if let (Some(p), Some(c)) = (dns.provider, config.cluster.dns_provider.as_deref())
+        && p.name() != c
+    {
+        out.push((
+            "cluster.dnsProvider".to_owned(),
+            format!(
+                "`{c}` contradicts `capabilities.dns.provider: {}`; keep one",
+                p.name()
+            ),
+        ));
+    }
+    for (key, set, name) in [
+        ("rfc2136", dns.rfc2136.is_some(), DnsProvider::Rfc2136),
+        ("azure", dns.azure.is_some(), DnsProvider::Azure),
+        ("ovh", dns.ovh.is_some(), DnsProvider::Ovh),
+    ] {
+        if set && config.wired_dns_provider() != Some(name) {
+            out.push((
+                format!("capabilities.dns.{key}"),
+                format!(
+                    "settings for {} while the DNS provider is {}: set `capabilities.dns.provider: {}` or remove them",
+                    name.name(),
+                    config.dns_provider(),
+                    name.name()
+                ),
+            ));
+        }
+    }
     out
 }
 

@@ -32,6 +32,8 @@ pub enum FormatError {
     Cidr { value: String, why: String },
     #[error("`{value}` must be longer than zero")]
     NotPositive { value: String },
+    #[error("`{value}` is not `{of}` or a parent of it")]
+    NotParent { value: String, of: String },
 }
 
 /// A Go duration (`time.ParseDuration`): an optional sign, then one or more decimal numbers

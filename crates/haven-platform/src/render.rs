@@ -218,6 +218,18 @@ pub fn render(config: &PlatformConfig, catalogue: &Catalogue) -> Rendered {
         out: Rendered::default(),
         units: Vec::new(),
     };
+    if r.is_on("external-dns") {
+        external_dns_values(config, &mut notes);
+    }
+    if r.is_on("cert-manager")
+        && config.capabilities.ingress.enabled
+        && dns01_solver(config).is_none()
+    {
+        notes.push(format!(
+            "no DNS-01 for {}: the Gateway gets one HTTPS listener per platform host, and tenants' hosts under the domain have none; set the DNS provider's settings in capabilities.dns for a wildcard certificate (docs/plus.md, \"DNS and certificates\")",
+            config.cluster.domain
+        ));
+    }
     r.run();
     r.out.notes.splice(0..0, notes);
     r.out
@@ -516,6 +528,22 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/bootstrap.yaml"), &bao.objects());
             resources.push("bootstrap.yaml");
         }
+        if c.name == "external-dns"
+            && let Some(a) = &self.config.capabilities.dns.azure
+            && a.auth == crate::config::AzureAuth::WorkloadIdentity
+            && self.config.wired_dns_provider() == Some(crate::config::DnsProvider::Azure)
+        {
+            let file =
+                serde_json::to_string_pretty(&azure_json(self.config, a)).unwrap_or_default();
+            let cm = json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": EXTERNAL_DNS_AZURE_CONFIG, "namespace": ns},
+                "data": {"azure.json": file},
+            });
+            self.write(format!("{dir}/azure-config.yaml"), &[cm]);
+            resources.push("azure-config.yaml");
+        }
         if c.name == "grafana" {
             let ds = self.grafana_datasources(ns);
             self.write(format!("{dir}/datasources.yaml"), &[ds]);
@@ -543,10 +571,11 @@ impl<'a> Renderer<'a> {
         if !owns_ns && owner != c.name {
             deps.insert(owner.to_owned());
         }
-        if !c.secrets.is_empty() && self.config.capabilities.secrets.enabled {
+        let specs = self.secret_specs(c);
+        if !specs.is_empty() && self.config.capabilities.secrets.enabled {
             deps.insert(match self.config.capabilities.secrets.backend {
                 // Secrets made in the cluster need External Secrets, not OpenBao.
-                SecretsBackend::Openbao if c.secrets.iter().all(|s| s.generate) => {
+                SecretsBackend::Openbao if specs.iter().all(|s| s.generate) => {
                     "external-secrets".to_owned()
                 }
                 SecretsBackend::Openbao => "external-secrets-config".to_owned(),
@@ -935,8 +964,24 @@ impl<'a> Renderer<'a> {
                 }
             }
             "external-dns" => {
-                if let Some(wiring) = external_dns_credentials(&self.config.dns_provider()) {
+                let mut notes = Vec::new();
+                if let Some(wiring) = external_dns_values(self.config, &mut notes) {
                     crate::catalogue::merge(values, &wiring);
+                }
+            }
+            "cert-manager" => {
+                // Workload identity on Azure: the webhook injects the token into pods so
+                // labelled.
+                if let Some(a) = &self.config.capabilities.dns.azure
+                    && a.auth == crate::config::AzureAuth::WorkloadIdentity
+                    && self.config.wired_dns_provider() == Some(crate::config::DnsProvider::Azure)
+                    && dns01_solver(self.config).is_some()
+                {
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"podLabels": {AZURE_WORKLOAD_IDENTITY: "true"},
+                                "serviceAccount": {"labels": {AZURE_WORKLOAD_IDENTITY: "true"}}}),
+                    );
                 }
             }
             "traefik" => {
@@ -1013,58 +1058,85 @@ impl<'a> Renderer<'a> {
         out.into_iter().collect()
     }
 
+    /// The Secrets a component reads: its catalogue `secrets` (`platform/<component>/<name>` in
+    /// the store), the DNS provider's credentials for ExternalDNS and cert-manager instead of
+    /// theirs ([`dns_secret`]).
+    fn secret_specs(&self, c: &crate::catalogue::Component) -> Vec<SecretSpec> {
+        if c.name == "external-dns" || c.name == "cert-manager" {
+            return dns_secret(self.config, &c.name).into_iter().collect();
+        }
+        c.secrets
+            .iter()
+            .map(|s| SecretSpec {
+                name: s.name.clone(),
+                remote: format!("platform/{}/{}", c.name, s.name),
+                keys: s.keys.clone(),
+                template: None,
+                generate: s.generate,
+            })
+            .collect()
+    }
+
     fn secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
         let c = r.component;
-        // A DNS provider without credentials (kind's in-memory one) needs no Secret.
-        if c.secrets.is_empty()
-            || (c.name == "external-dns" && self.config.dns_provider() == "inmemory")
-        {
+        let specs = self.secret_specs(c);
+        if specs.is_empty() {
             return Vec::new();
         }
         let caps = &self.config.capabilities;
         if !caps.secrets.enabled {
-            for s in &c.secrets {
+            for s in &specs {
                 self.out.notes.push(format!(
                     "secrets capability is off: create Secret {}/{} (keys {}) yourself before `{}` can start",
                     r.namespace,
                     s.name,
-                    s.keys.join(", "),
+                    s.secret_keys().join(", "),
                     c.name
                 ));
             }
             return Vec::new();
         }
-        c.secrets
+        specs
             .iter()
             .flat_map(|s| match caps.secrets.backend {
-                SecretsBackend::Openbao if s.generate => {
-                    crate::secret_backend::generated(&r.namespace, s)
-                }
+                SecretsBackend::Openbao if s.generate => crate::secret_backend::generated(
+                    &r.namespace,
+                    &crate::catalogue::SecretRef {
+                        name: s.name.clone(),
+                        keys: s.keys.clone(),
+                        generate: true,
+                    },
+                ),
                 SecretsBackend::Openbao => {
                     let data: Vec<Value> = s
                         .keys
                         .iter()
                         .map(|k| {
                             json!({"secretKey": k, "remoteRef": {
-                                "key": format!("platform/{}/{}", c.name, s.name),
+                                "key": s.remote,
                                 "property": k,
                             }})
                         })
                         .collect();
                     self.out.notes.push(format!(
-                        "write the values of {}/{} into OpenBao once, before `{}` can start: bao kv put -mount={} platform/{}/{} {} (docs/plus.md, Unattended bootstrap)",
+                        "write the values of {}/{} into OpenBao once, before `{}` can start: bao kv put -mount={} {} {} (docs/plus.md, Unattended bootstrap)",
                         r.namespace,
                         s.name,
                         c.name,
                         crate::secret_backend::KV_MOUNT,
-                        c.name,
-                        s.name,
+                        s.remote,
                         s.keys
                             .iter()
                             .map(|k| format!("{k}=…"))
                             .collect::<Vec<_>>()
                             .join(" ")
                     ));
+                    let mut target = json!({"name": s.name, "creationPolicy": "Owner"});
+                    if let Some((key, text)) = &s.template {
+                        // The file the component reads, made from the store's values (External
+                        // Secrets' Go template; the values are the `data` keys above).
+                        target["template"] = json!({"engineVersion": "v2", "data": {key: text}});
+                    }
                     vec![json!({
                         "apiVersion": "external-secrets.io/v1",
                         "kind": "ExternalSecret",
@@ -1072,14 +1144,14 @@ impl<'a> Renderer<'a> {
                         "spec": {
                             "refreshInterval": "1h",
                             "secretStoreRef": {"kind": "ClusterSecretStore", "name": "openbao"},
-                            "target": {"name": s.name, "creationPolicy": "Owner"},
+                            "target": target,
                             "data": data,
                         },
                     })]
                 }
                 SecretsBackend::SealedSecrets => {
                     let mut enc = serde_json::Map::new();
-                    for k in &s.keys {
+                    for k in s.secret_keys() {
                         enc.insert(
                             k.clone(),
                             Value::String(format!(
@@ -1198,6 +1270,14 @@ impl<'a> Renderer<'a> {
                 ]}}}),
                 None => json!({"http01": {"ingress": {}}}),
             };
+            // With the DNS provider's settings, names in its zone (the platform's wildcard
+            // among them) are proved over DNS-01: a `dnsZones` selector is more specific than
+            // none, so cert-manager picks it for them and HTTP-01 for any other name.
+            let mut solvers = vec![solver];
+            if let Some(mut dns01) = dns01_solver(self.config) {
+                dns01 = json!({"dns01": dns01, "selector": {"dnsZones": [self.config.dns_zone()]}});
+                solvers.push(dns01);
+            }
             let issuer = |name: &str, server: &str| {
                 json!({
                     "apiVersion": "cert-manager.io/v1",
@@ -1207,7 +1287,7 @@ impl<'a> Renderer<'a> {
                         "email": self.config.acme_email(),
                         "server": server,
                         "privateKeySecretRef": {"name": format!("{name}-account")},
-                        "solvers": [solver.clone()],
+                        "solvers": solvers.clone(),
                     }},
                 })
             };
@@ -1290,6 +1370,45 @@ impl<'a> Renderer<'a> {
             if let Some(ns) = self.ns_of(component).map(str::to_owned) {
                 let domain = &self.config.cluster.domain;
                 let gw_meta = json!({"name": "platform", "namespace": ns});
+                // The HTTPS listeners and the certificate they share must name the same hosts
+                // (`plus.proofs.certificates` proves it): with DNS-01 one wildcard listener
+                // `*.<domain>` for the platform and its tenants, with the wildcard certificate;
+                // without it (Let's Encrypt issues a wildcard through DNS-01 only) one listener
+                // per platform host, with a certificate for exactly those hosts, proved over
+                // HTTP-01. Without the certificates capability the operator brings
+                // `platform-tls`, for the wildcard.
+                let wildcard = !caps.certificates.enabled || dns01_solver(self.config).is_some();
+                let routes = self.routes(&ns, wildcard);
+                let hosts: Vec<Value> = routes
+                    .iter()
+                    .flat_map(|r| {
+                        r["spec"]["hostnames"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let https = |name: String, hostname: String| {
+                    json!({"name": name, "protocol": "HTTPS", "port": 443,
+                           "hostname": hostname,
+                           "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "platform-tls"}]},
+                           "allowedRoutes": {"namespaces": {"from": "All"}}})
+                };
+                // Plain HTTP only redirects (Dutch law, `nl.http-redirect`): tenants' routes can
+                // attach to the HTTPS listener alone.
+                let mut listeners = vec![json!({"name": "http", "protocol": "HTTP", "port": 80,
+                                                "allowedRoutes": {"namespaces": {"from": "Same"}}})];
+                if wildcard {
+                    listeners.push(https("https".to_owned(), format!("*.{domain}")));
+                } else {
+                    for r in &routes {
+                        let section = r["spec"]["parentRefs"][0]["sectionName"]
+                            .as_str()
+                            .unwrap_or_default();
+                        let host = r["spec"]["hostnames"][0].as_str().unwrap_or_default();
+                        listeners.push(https(section.to_owned(), host.to_owned()));
+                    }
+                }
                 let docs = [
                     json!({
                         "apiVersion": "gateway.networking.k8s.io/v1",
@@ -1303,16 +1422,7 @@ impl<'a> Renderer<'a> {
                         "metadata": gw_meta,
                         "spec": {
                             "gatewayClassName": "platform",
-                            // Plain HTTP only redirects (Dutch law, `nl.http-redirect`):
-                            // tenants' routes can attach to the HTTPS listener alone.
-                            "listeners": [
-                                {"name": "http", "protocol": "HTTP", "port": 80,
-                                 "allowedRoutes": {"namespaces": {"from": "Same"}}},
-                                {"name": "https", "protocol": "HTTPS", "port": 443,
-                                 "hostname": format!("*.{domain}"),
-                                 "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "platform-tls"}]},
-                                 "allowedRoutes": {"namespaces": {"from": "All"}}},
-                            ],
+                            "listeners": listeners,
                         },
                     }),
                 ];
@@ -1323,22 +1433,12 @@ impl<'a> Renderer<'a> {
                     extra.push("cert-manager");
                 }
                 let mut all = docs.to_vec();
-                let routes = self.routes(&ns);
-                // The listener's certificate names the platform's own hosts, which HTTP-01
-                // proves through the Gateway's HTTP listener on every provider. Not the
-                // listener's wildcard through gateway-shim: Let's Encrypt issues a wildcard
-                // through DNS-01 only, which needs the DNS provider's settings and credentials
-                // wired into cert-manager (`haven plus validate` proves it, plus.proofs.certificates).
-                let hosts: Vec<Value> = routes
-                    .iter()
-                    .flat_map(|r| {
-                        r["spec"]["hostnames"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                if caps.certificates.enabled && !hosts.is_empty() {
+                let dns_names = if wildcard {
+                    vec![json!(format!("*.{domain}"))]
+                } else {
+                    hosts
+                };
+                if caps.certificates.enabled && !dns_names.is_empty() {
                     all.push(json!({
                         "apiVersion": "cert-manager.io/v1",
                         "kind": "Certificate",
@@ -1346,7 +1446,7 @@ impl<'a> Renderer<'a> {
                         "spec": {
                             "secretName": "platform-tls",
                             "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt-production"},
-                            "dnsNames": hosts,
+                            "dnsNames": dns_names,
                         },
                     }));
                 }
@@ -1393,7 +1493,9 @@ impl<'a> Renderer<'a> {
 
     /// HTTPRoutes for the platform's user-facing services: `<service>.<domain>` through the
     /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
-    fn routes(&self, gateway_ns: &str) -> Vec<Value> {
+    /// `wildcard`: the routes attach to the Gateway's one HTTPS listener `https`; otherwise
+    /// each to its own listener `https-<component>`.
+    fn routes(&self, gateway_ns: &str, wildcard: bool) -> Vec<Value> {
         const UIS: &[(&str, &str, &str, u16)] = &[
             ("grafana", "grafana", "grafana", 80),
             ("keycloak", "keycloak", "keycloak-http", 80),
@@ -1404,12 +1506,17 @@ impl<'a> Renderer<'a> {
         UIS.iter()
             .filter_map(|(component, host, service, port)| {
                 let ns = self.ns_of(component)?;
+                let section = if wildcard {
+                    "https".to_owned()
+                } else {
+                    format!("https-{component}")
+                };
                 Some(json!({
                     "apiVersion": "gateway.networking.k8s.io/v1",
                     "kind": "HTTPRoute",
                     "metadata": {"name": component, "namespace": ns},
                     "spec": {
-                        "parentRefs": [{"name": "platform", "namespace": gateway_ns, "sectionName": "https"}],
+                        "parentRefs": [{"name": "platform", "namespace": gateway_ns, "sectionName": section}],
                         "hostnames": [format!("{host}.{domain}")],
                         "rules": [{"filters": [hsts_filter()],
                                    "backendRefs": [{"name": service, "port": port}]}],
@@ -1619,38 +1726,273 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// How ExternalDNS reads the key `credentials` of its Secret `external-dns-credentials` (from
-/// the secret store) for the DNS providers haven knows: RFC 2136's TSIG secret as the
-/// `--rfc2136-tsig-secret` flag's environment variable, Azure's `azure.json` and OVH's
-/// `ovh.conf` as the files their clients read. None for a provider that needs none or that
-/// haven does not know (the Secret is then left for the operator to wire, and
-/// `plus.proofs.references` reports it as made but not consumed).
-fn external_dns_credentials(provider: &str) -> Option<Value> {
-    const SECRET: &str = "external-dns-credentials";
-    let file = |name: &str, dir: &str, sub_path: bool| {
-        let mut mount = json!({"name": "dns-credentials", "mountPath": dir, "readOnly": true});
-        if sub_path {
-            mount["mountPath"] = json!(format!("{dir}/{name}"));
-            mount["subPath"] = json!(name);
+/// A Secret a component reads, as the secret store holds it.
+struct SecretSpec {
+    name: String,
+    /// The store's path (OpenBao KV v2 under `secret/`).
+    remote: String,
+    /// The store's properties, copied to keys of the same name.
+    keys: Vec<String>,
+    /// A file made of the properties (key, External Secrets template) instead of the keys
+    /// themselves; a SealedSecret holds that file.
+    template: Option<(String, String)>,
+    /// Made in the cluster by an External Secrets generator, not read from the store
+    /// (`catalogue::SecretRef::generate`).
+    generate: bool,
+}
+
+impl SecretSpec {
+    /// The keys the Secret in the cluster has.
+    fn secret_keys(&self) -> Vec<String> {
+        match &self.template {
+            Some((key, _)) => vec![key.clone()],
+            None => self.keys.clone(),
         }
+    }
+}
+
+/// Where the DNS provider's credentials are in the store: one path, read by ExternalDNS's and
+/// cert-manager's ExternalSecrets, so a key is rotated in one place.
+const DNS_STORE_KEY: &str = "platform/dns";
+/// ExternalDNS's Secret of the DNS credentials (in its namespace).
+pub(crate) const EXTERNAL_DNS_SECRET: &str = "external-dns-credentials";
+/// cert-manager's Secret of the DNS-01 credentials (in its namespace, where it reads a
+/// ClusterIssuer's Secrets).
+pub(crate) const CERT_MANAGER_DNS_SECRET: &str = "cert-manager-dns-credentials";
+
+/// The DNS provider's credentials a component (`external-dns` or `cert-manager`) reads, if
+/// any: RFC 2136's TSIG secret (`tsig-secret`), Azure's service principal secret
+/// (`client-secret`; ExternalDNS's `azure.json` is made from it), OVH's API keys
+/// (`application-key`, `application-secret`, `consumer-key`) for ExternalDNS and the TSIG secret
+/// of the zone OVH's ACME challenges are delegated to (`acme-tsig-secret`) for cert-manager.
+/// None with workload identity (no secret), kind's in-memory provider, a provider haven does
+/// not wire, and for cert-manager when DNS-01 is not configured.
+fn dns_secret(config: &PlatformConfig, component: &str) -> Option<SecretSpec> {
+    use crate::config::{AzureAuth, DnsProvider};
+    if !config.capabilities.dns.enabled {
+        return None;
+    }
+    let provider = config.wired_dns_provider()?;
+    let dns = &config.capabilities.dns;
+    let spec = |name: &str, keys: &[&str]| SecretSpec {
+        name: name.to_owned(),
+        remote: DNS_STORE_KEY.to_owned(),
+        keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        template: None,
+        generate: false,
+    };
+    match component {
+        "external-dns" => match provider {
+            DnsProvider::Rfc2136 => Some(spec(EXTERNAL_DNS_SECRET, &["tsig-secret"])),
+            DnsProvider::Ovh => Some(spec(
+                EXTERNAL_DNS_SECRET,
+                &["application-key", "application-secret", "consumer-key"],
+            )),
+            DnsProvider::Azure => {
+                let a = dns
+                    .azure
+                    .as_ref()
+                    .filter(|a| a.auth == AzureAuth::ServicePrincipal)?;
+                let mut s = spec(EXTERNAL_DNS_SECRET, &["client-secret"]);
+                let mut file = azure_json(config, a);
+                file["aadClientId"] = json!(a.client_id);
+                file["aadClientSecret"] = json!("{{ index . \"client-secret\" }}");
+                s.template = Some((
+                    "azure.json".to_owned(),
+                    serde_json::to_string_pretty(&file).unwrap_or_default(),
+                ));
+                Some(s)
+            }
+            DnsProvider::Inmemory => None,
+        },
+        "cert-manager" => {
+            dns01_solver(config)?;
+            match provider {
+                DnsProvider::Rfc2136 => Some(spec(CERT_MANAGER_DNS_SECRET, &["tsig-secret"])),
+                DnsProvider::Ovh => Some(spec(CERT_MANAGER_DNS_SECRET, &["acme-tsig-secret"])),
+                DnsProvider::Azure => dns
+                    .azure
+                    .as_ref()
+                    .filter(|a| a.auth == AzureAuth::ServicePrincipal)
+                    .map(|_| spec(CERT_MANAGER_DNS_SECRET, &["client-secret"])),
+                DnsProvider::Inmemory => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// ExternalDNS's `azure.json` without credentials (workload identity: the token comes from
+/// the federated service account).
+fn azure_json(config: &PlatformConfig, a: &crate::config::AzureDns) -> Value {
+    let mut file = json!({
+        "tenantId": a.tenant_id,
+        "subscriptionId": a.subscription_id,
+        "resourceGroup": a.resource_group,
+    });
+    if a.auth == crate::config::AzureAuth::WorkloadIdentity {
+        file["useWorkloadIdentityExtension"] = json!(true);
+    }
+    let _ = config;
+    file
+}
+
+/// The ConfigMap of ExternalDNS's `azure.json` under workload identity (no secret in it).
+pub(crate) const EXTERNAL_DNS_AZURE_CONFIG: &str = "external-dns-azure";
+
+/// The labels Azure's workload identity webhook looks for on a pod (and service account).
+const AZURE_WORKLOAD_IDENTITY: &str = "azure.workload.identity/use";
+
+/// How ExternalDNS reaches the DNS provider: its settings as flags (`extraArgs`), its
+/// credentials from [`EXTERNAL_DNS_SECRET`] as environment variables (RFC 2136's TSIG secret,
+/// OVH's API keys, which go-ovh reads from `OVH_*`) or Azure's `azure.json` as the file
+/// `--azure-config-file` reads by default. Notes what is missing.
+fn external_dns_values(config: &PlatformConfig, notes: &mut Vec<String>) -> Option<Value> {
+    use crate::config::{AzureAuth, DnsProvider};
+    let dns = &config.capabilities.dns;
+    let env = |pairs: &[(&str, &str)]| -> Value {
+        pairs
+            .iter()
+            .map(|(var, key)| {
+                json!({"name": var, "valueFrom": {"secretKeyRef": {"name": EXTERNAL_DNS_SECRET, "key": key}}})
+            })
+            .collect()
+    };
+    let Some(provider) = config.wired_dns_provider() else {
+        notes.push(format!(
+            "capabilities.dns: ExternalDNS provider `{}` is not one haven wires: give its settings and credentials in components.external-dns (values, valuesFrom); certificates are proved over HTTP-01 only",
+            config.dns_provider()
+        ));
+        return None;
+    };
+    let zone = config.dns_zone();
+    match provider {
+        DnsProvider::Inmemory => None,
+        DnsProvider::Rfc2136 => {
+            let mut v = json!({"env": env(&[("EXTERNAL_DNS_RFC2136_TSIG_SECRET", "tsig-secret")])});
+            match &dns.rfc2136 {
+                Some(r) => {
+                    v["extraArgs"] = json!({
+                        "rfc2136-host": r.server,
+                        "rfc2136-port": r.port.to_string(),
+                        "rfc2136-zone": [zone],
+                        "rfc2136-tsig-keyname": r.tsig_key_name,
+                        "rfc2136-tsig-secret-alg": r.tsig_algorithm.external_dns(),
+                        "rfc2136-tsig-axfr": true,
+                    });
+                }
+                None => notes.push(
+                    "capabilities.dns.rfc2136 is not set: ExternalDNS has no DNS server to update and the platform certificate covers its own hosts only (HTTP-01); set server and tsigKeyName".to_owned(),
+                ),
+            }
+            Some(v)
+        }
+        DnsProvider::Ovh => {
+            let endpoint = dns
+                .ovh
+                .as_ref()
+                .map_or_else(|| "ovh-eu".to_owned(), |o| o.endpoint.clone());
+            Some(json!({
+                "env": env(&[
+                    ("OVH_APPLICATION_KEY", "application-key"),
+                    ("OVH_APPLICATION_SECRET", "application-secret"),
+                    ("OVH_CONSUMER_KEY", "consumer-key"),
+                ]),
+                "extraArgs": {"ovh-endpoint": endpoint},
+            }))
+        }
+        DnsProvider::Azure => {
+            let Some(a) = &dns.azure else {
+                notes.push(
+                    "capabilities.dns.azure is not set: ExternalDNS has no Azure DNS zone to update and the platform certificate covers its own hosts only (HTTP-01)".to_owned(),
+                );
+                return None;
+            };
+            let source = match a.auth {
+                AzureAuth::ServicePrincipal => json!({"secret": {
+                    "secretName": EXTERNAL_DNS_SECRET,
+                    "items": [{"key": "azure.json", "path": "azure.json"}],
+                }}),
+                AzureAuth::WorkloadIdentity => json!({"configMap": {
+                    "name": EXTERNAL_DNS_AZURE_CONFIG,
+                    "items": [{"key": "azure.json", "path": "azure.json"}],
+                }}),
+            };
+            let mut volume = source;
+            volume["name"] = json!("azure-config");
+            // `--azure-config-file` defaults to /etc/kubernetes/azure.json.
+            let mut v = json!({
+                "extraVolumes": [volume],
+                "extraVolumeMounts": [{"name": "azure-config", "mountPath": "/etc/kubernetes", "readOnly": true}],
+            });
+            if a.auth == AzureAuth::WorkloadIdentity {
+                v["podLabels"] = json!({AZURE_WORKLOAD_IDENTITY: "true"});
+                v["serviceAccount"] = json!({"labels": {AZURE_WORKLOAD_IDENTITY: "true"},
+                    "annotations": {"azure.workload.identity/client-id": a.client_id}});
+            }
+            Some(v)
+        }
+    }
+}
+
+/// cert-manager's DNS-01 solver for the DNS provider (without its selector), when the
+/// provider's settings are there: RFC 2136 with the TSIG key; Azure DNS with workload identity
+/// (`managedIdentity`) or a service principal; OVH through CNAME delegation of
+/// `_acme-challenge` to an RFC 2136 zone (`cnameStrategy: Follow`: cert-manager writes the TXT
+/// record where the CNAME leads). None otherwise: the issuers then solve HTTP-01 only.
+pub(crate) fn dns01_solver(config: &PlatformConfig) -> Option<Value> {
+    use crate::config::{AzureAuth, DnsProvider, Rfc2136};
+    let dns = &config.capabilities.dns;
+    if !dns.enabled {
+        return None;
+    }
+    let rfc2136 = |r: &Rfc2136| {
+        // cert-manager's `nameserver` is host:port, an IPv6 address in brackets.
+        let host = if r.server.contains(':') {
+            format!("[{}]", r.server)
+        } else {
+            r.server.clone()
+        };
         json!({
-            "extraVolumes": [{"name": "dns-credentials", "secret": {
-                "secretName": SECRET,
-                "items": [{"key": "credentials", "path": name}],
-            }}],
-            "extraVolumeMounts": [mount],
+            "nameserver": format!("{host}:{}", r.port),
+            "tsigKeyName": r.tsig_key_name,
+            "tsigAlgorithm": r.tsig_algorithm.cert_manager(),
         })
     };
-    match provider {
-        "rfc2136" => Some(json!({"env": [{
-            "name": "EXTERNAL_DNS_RFC2136_TSIG_SECRET",
-            "valueFrom": {"secretKeyRef": {"name": SECRET, "key": "credentials"}},
-        }]})),
-        // `--azure-config-file` defaults to /etc/kubernetes/azure.json.
-        "azure" => Some(file("azure.json", "/etc/kubernetes", false)),
-        // The OVH client reads /etc/ovh.conf for what its environment does not set.
-        "ovh" => Some(file("ovh.conf", "/etc", true)),
-        _ => None,
+    let secret = |key: &str| json!({"name": CERT_MANAGER_DNS_SECRET, "key": key});
+    match config.wired_dns_provider()? {
+        DnsProvider::Rfc2136 => {
+            let mut r = rfc2136(dns.rfc2136.as_ref()?);
+            r["tsigSecretSecretRef"] = secret("tsig-secret");
+            Some(json!({"rfc2136": r}))
+        }
+        DnsProvider::Ovh => {
+            let a = dns.ovh.as_ref()?.acme_challenge.as_ref()?;
+            let mut r = rfc2136(&a.server);
+            r["tsigSecretSecretRef"] = secret("acme-tsig-secret");
+            Some(json!({"cnameStrategy": "Follow", "rfc2136": r}))
+        }
+        DnsProvider::Azure => {
+            let a = dns.azure.as_ref()?;
+            let mut z = json!({
+                "subscriptionID": a.subscription_id,
+                "resourceGroupName": a.resource_group,
+                "hostedZoneName": config.dns_zone(),
+                "environment": "AzurePublicCloud",
+            });
+            match a.auth {
+                AzureAuth::WorkloadIdentity => {
+                    z["managedIdentity"] = json!({"clientID": a.client_id});
+                }
+                AzureAuth::ServicePrincipal => {
+                    z["clientID"] = json!(a.client_id);
+                    z["tenantID"] = json!(a.tenant_id);
+                    z["clientSecretSecretRef"] = secret("client-secret");
+                }
+            }
+            Some(json!({"azureDNS": z}))
+        }
+        DnsProvider::Inmemory => None,
     }
 }
 
