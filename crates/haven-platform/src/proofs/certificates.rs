@@ -18,7 +18,13 @@
 //!   the namespace cert-manager reads it from (the Issuer's, or for a ClusterIssuer cert-manager's
 //!   cluster resource namespace);
 //! - gateway-shim only runs when cert-manager's Gateway API support is on
-//!   (`config.enableGatewayAPI` or `--enable-gateway-api` in its HelmRelease values).
+//!   (`config.enableGatewayAPI` or `--enable-gateway-api` in its HelmRelease values);
+//! - a certificate serves the names it is used for: every HTTPS or TLS listener of a Gateway
+//!   that terminates TLS with a Secret a Certificate makes, and every Ingress TLS entry naming
+//!   one, admits only names that Certificate covers (`h` by `h` or `*.<parent of h>`, a
+//!   listener's `*.d` by `*.d`); otherwise a client asking for a name the listener admits gets
+//!   a certificate that does not match it (a wildcard listener with a certificate for a few
+//!   hosts). A listener without a hostname admits every name: a warning.
 //!
 //! The issuer a Certificate names is checked to exist by [`super::references`]; the one a shim
 //! annotation names is checked here. Issuers that are not ACME (CA, self-signed, Vault, ...) issue
@@ -308,6 +314,7 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
             }
         }
     }
+    out.extend(served_names(landscape, &inv));
     let gateway_api = gateway_api_enabled(landscape);
     for r in requests(landscape) {
         if r.judge_issuer
@@ -381,6 +388,138 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
                     path,
                     format!("asks {issuer_name} for {name} over HTTP-01 (spec.acme.solvers[{i}]), but {m}"),
                 ));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a certificate naming `names` matches every name a listener (or TLS entry) with
+/// `hostname` admits. A certificate's `*.d` matches one label under `d` (RFC 6125), a
+/// listener's `*.d` admits names under `d` (Gateway API): only a `*.d` certificate can serve it.
+fn covers(names: &[&str], hostname: &str) -> bool {
+    if names.contains(&hostname) {
+        return true;
+    }
+    if hostname.starts_with("*.") {
+        return false;
+    }
+    hostname
+        .split_once('.')
+        .is_some_and(|(_, parent)| names.contains(&format!("*.{parent}").as_str()))
+}
+
+/// The Certificate that makes the Secret `target`, if one does: its names.
+fn certificate_names<'i>(
+    inv: &'i Inventory<'_>,
+    target: &Target,
+) -> Option<(&'i Object, Vec<&'i str>)> {
+    let Some(Source::Produced { by, .. }) = inv.found.get(target) else {
+        return None;
+    };
+    let cert = by.object;
+    if !is(cert, "cert-manager.io", "Certificate") {
+        return None; // a shim's own Secret names what its listener or TLS entry asks for
+    }
+    let mut names: Vec<&str> = array(&cert.value, "spec.dnsNames")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    names.extend(str_at(&cert.value, "spec.commonName"));
+    Some((cert, names))
+}
+
+/// The listeners and Ingress TLS entries that serve names their Certificate does not cover.
+fn served_names(landscape: &Landscape<'_>, inv: &Inventory<'_>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mismatch = |what: String, target: &Target, cert: &Object, names: &[&str]| {
+        format!(
+            "{what}, but its certificate ({target}, made by {}) names {} only: a client asking for a name it does not name gets a certificate that does not match",
+            describe(cert),
+            if names.is_empty() {
+                "no host".to_owned()
+            } else {
+                names.join(", ")
+            },
+        )
+    };
+    for &p in &landscape.objects {
+        let o = p.object;
+        let ns = ns_of(o);
+        if is(o, "gateway.networking.k8s.io", "Gateway") {
+            for (i, l) in array(&o.value, "spec.listeners").iter().enumerate() {
+                let protocol = str_at(l, "protocol").unwrap_or_default();
+                let terminate = str_at(l, "tls.mode").unwrap_or("Terminate") == "Terminate";
+                if !matches!(protocol, "HTTPS" | "TLS") || !terminate {
+                    continue;
+                }
+                let listener = str_at(l, "name").unwrap_or_default();
+                let mut certs = Vec::new();
+                for r in array(l, "tls.certificateRefs") {
+                    if str_at(r, "kind").unwrap_or("Secret") != "Secret"
+                        || str_at(r, "group").is_some()
+                    {
+                        continue;
+                    }
+                    let Some(name) = str_at(r, "name") else {
+                        continue;
+                    };
+                    let t = Target::new(Kind::Secret, str_at(r, "namespace").unwrap_or(ns), name);
+                    if let Some((cert, names)) = certificate_names(inv, &t) {
+                        certs.push((t, cert, names));
+                    }
+                }
+                let Some((t, cert, _)) = certs.first() else {
+                    continue;
+                };
+                let all: Vec<&str> = certs
+                    .iter()
+                    .flat_map(|(_, _, n)| n.iter().copied())
+                    .collect();
+                match str_at(l, "hostname") {
+                    Some(h) if covers(&all, h) => {}
+                    Some(h) => out.push(problem(
+                        Check::Certificates,
+                        Severity::Error,
+                        p,
+                        &format!("spec.listeners[{i}].hostname"),
+                        mismatch(format!("listener `{listener}` admits {h}"), t, cert, &all),
+                    )),
+                    None => out.push(problem(
+                        Check::Certificates,
+                        Severity::Warning,
+                        p,
+                        &format!("spec.listeners[{i}]"),
+                        mismatch(
+                            format!("listener `{listener}` has no hostname and admits every name"),
+                            t,
+                            cert,
+                            &all,
+                        ),
+                    )),
+                }
+            }
+        } else if is(o, "networking.k8s.io", "Ingress") {
+            for (i, entry) in array(&o.value, "spec.tls").iter().enumerate() {
+                let Some(secret) = str_at(entry, "secretName") else {
+                    continue;
+                };
+                let t = Target::new(Kind::Secret, ns, secret);
+                let Some((cert, names)) = certificate_names(inv, &t) else {
+                    continue;
+                };
+                for (j, h) in array(entry, "hosts").iter().enumerate() {
+                    let Some(h) = h.as_str() else { continue };
+                    if !covers(&names, h) {
+                        out.push(problem(
+                            Check::Certificates,
+                            Severity::Error,
+                            p,
+                            &format!("spec.tls[{i}].hosts[{j}]"),
+                            mismatch(format!("TLS entry {i} serves {h}"), &t, cert, &names),
+                        ));
+                    }
+                }
             }
         }
     }

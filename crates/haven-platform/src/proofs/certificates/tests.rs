@@ -310,3 +310,131 @@ fn the_solver_is_picked_as_cert_manager_picks_it() {
     );
     assert_eq!(pick(&solvers[1..3], "other.org", &none), None);
 }
+
+/// The class of issue #21 item 3: a Gateway's wildcard HTTPS listener whose certificate names
+/// a few hosts only (the render before DNS-01: `*.example.nl` served with a certificate for
+/// grafana and keycloak). A listener for exactly a named host, or a wildcard certificate for the
+/// wildcard listener, is fine; a listener without hostname is a warning; an Ingress TLS host
+/// its certificate does not name is an error too.
+#[test]
+fn a_listener_serving_names_its_certificate_does_not_cover_is_an_error() {
+    let gateway = |listeners: &str| {
+        format!(
+            "---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: shared, namespace: gw}}
+spec:
+  gatewayClassName: platform
+  listeners:
+{listeners}"
+        )
+    };
+    let certificate = |names: &str| {
+        format!(
+            "---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {{name: platform-tls, namespace: gw}}
+spec:
+  secretName: platform-tls
+  issuerRef: {{kind: ClusterIssuer, name: le}}
+  dnsNames: [{names}]
+"
+        )
+    };
+    let https = |name: &str, host: Option<&str>| {
+        let host = host
+            .map(|h| format!("hostname: '{h}', "))
+            .unwrap_or_default();
+        format!(
+            "  - {{name: {name}, port: 443, protocol: HTTPS, {host}tls: {{certificateRefs: [{{name: platform-tls}}]}}, allowedRoutes: {{namespaces: {{from: All}}}}}}\n"
+        )
+    };
+    let mismatches = |text: String| -> Vec<Problem> {
+        run(&format!("{BASE}{HTTP01_ONLY}{text}"))
+            .into_iter()
+            .filter(|p| p.message.contains("does not match"))
+            .collect()
+    };
+    // The wildcard listener with a certificate for the platform's hosts.
+    let ps = mismatches(format!(
+        "{}{}",
+        gateway(&https("https", Some("*.example.nl"))),
+        certificate("grafana.example.nl, keycloak.example.nl")
+    ));
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(
+        (
+            ps[0].severity,
+            ps[0].check,
+            ps[0].object.as_str(),
+            ps[0].path.as_str()
+        ),
+        (
+            Severity::Error,
+            Check::Certificates,
+            "Gateway/gw/shared",
+            "spec.listeners[0].hostname"
+        )
+    );
+    assert!(
+        ps[0].message.starts_with("listener `https` admits *.example.nl, but its certificate (Secret gw/platform-tls, made by Certificate/gw/platform-tls) names grafana.example.nl, keycloak.example.nl only"),
+        "{}",
+        ps[0].message
+    );
+    // One listener per named host; a host under a wildcard certificate; the wildcard with
+    // the wildcard.
+    for (listeners, names) in [
+        (
+            format!(
+                "{}{}",
+                https("https-grafana", Some("grafana.example.nl")),
+                https("https-keycloak", Some("keycloak.example.nl"))
+            ),
+            "grafana.example.nl, keycloak.example.nl",
+        ),
+        (
+            https("https-grafana", Some("grafana.example.nl")),
+            "'*.example.nl'",
+        ),
+        (https("https", Some("*.example.nl")), "'*.example.nl'"),
+    ] {
+        let ps = mismatches(format!("{}{}", gateway(&listeners), certificate(names)));
+        assert!(ps.is_empty(), "{listeners} {names}: {ps:#?}");
+    }
+    // A host one label too deep for the wildcard certificate; a wildcard certificate one level
+    // up does not cover a wildcard listener below it.
+    for (host, names) in [
+        ("a.b.example.nl", "'*.example.nl'"),
+        ("*.b.example.nl", "'*.example.nl'"),
+    ] {
+        let ps = mismatches(format!(
+            "{}{}",
+            gateway(&https("https", Some(host))),
+            certificate(names)
+        ));
+        assert_eq!(ps.len(), 1, "{host}: {ps:#?}");
+    }
+    // No hostname: every name, a warning.
+    let ps = mismatches(format!(
+        "{}{}",
+        gateway(&https("https", None)),
+        certificate("grafana.example.nl")
+    ));
+    assert_eq!(
+        (ps.len(), ps[0].severity, ps[0].path.as_str()),
+        (1, Severity::Warning, "spec.listeners[0]")
+    );
+    // An Ingress TLS entry.
+    let ingress = "---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: app, namespace: gw}
+spec:
+  tls: [{secretName: platform-tls, hosts: [grafana.example.nl, app.example.nl]}]
+";
+    let ps = mismatches(format!("{ingress}{}", certificate("grafana.example.nl")));
+    assert_eq!(ps.len(), 1, "{ps:#?}");
+    assert_eq!(ps[0].path, "spec.tls[0].hosts[1]");
+}
