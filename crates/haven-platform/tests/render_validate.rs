@@ -748,3 +748,338 @@ fn flux_safety_on_every_helm_release_and_kustomization() {
         );
     }
 }
+
+/// A provider's DNS settings, as an operator fills them in.
+fn with_dns(provider: Provider, azure_auth: haven_platform::config::AzureAuth) -> PlatformConfig {
+    use haven_platform::config::{AcmeChallengeZone, AzureDns, OvhDns, Rfc2136, TsigAlgorithm};
+    let mut c = PlatformConfig::new("haven", "platform.example.nl", provider);
+    c.tenants.push(tenant("zaken"));
+    let server = |host: &str| Rfc2136 {
+        server: host.to_owned(),
+        port: 53,
+        tsig_key_name: "haven-plus".to_owned(),
+        tsig_algorithm: TsigAlgorithm::HmacSha512,
+    };
+    let dns = &mut c.capabilities.dns;
+    dns.zone = Some("example.nl".to_owned());
+    match provider {
+        Provider::Azure => {
+            dns.azure = Some(AzureDns {
+                subscription_id: "00000000-0000-0000-0000-000000000001".to_owned(),
+                resource_group: "dns".to_owned(),
+                tenant_id: "00000000-0000-0000-0000-000000000002".to_owned(),
+                client_id: "00000000-0000-0000-0000-000000000003".to_owned(),
+                auth: azure_auth,
+            })
+        }
+        Provider::Ovh => {
+            dns.ovh = Some(OvhDns {
+                endpoint: "ovh-eu".to_owned(),
+                acme_challenge: Some(AcmeChallengeZone {
+                    zone: "acme.example.nl".to_owned(),
+                    server: server("2001:db8::53"),
+                }),
+            })
+        }
+        _ => dns.rfc2136 = Some(server("ns1.example.nl")),
+    }
+    c
+}
+
+fn docs_of(files: &std::collections::BTreeMap<PathBuf, String>) -> Vec<serde_json::Value> {
+    files
+        .values()
+        .flat_map(|t| haven_model::parse_stream("t", t))
+        .map(|d| d.unwrap().value)
+        .collect()
+}
+
+/// Issue #21 item 3: for every provider with DNS, the provider's credentials reach both
+/// ExternalDNS and cert-manager's DNS-01 solver from the secret store (both backends), the
+/// references and certificates proofs find every Secret made and consumed, and the platform's
+/// wildcard certificate is proved over DNS-01 in the configured zone.
+#[test]
+fn dns_credentials_reach_external_dns_and_cert_manager_and_the_wildcard_is_dns01() {
+    use haven_platform::config::AzureAuth;
+    let catalogue = Catalogue::builtin().unwrap();
+    let cases = [
+        (
+            Provider::Previder,
+            AzureAuth::WorkloadIdentity,
+            "rfc2136",
+            Some("tsig-secret"),
+            Some("tsig-secret"),
+        ),
+        (
+            Provider::Cyso,
+            AzureAuth::WorkloadIdentity,
+            "rfc2136",
+            Some("tsig-secret"),
+            Some("tsig-secret"),
+        ),
+        (
+            Provider::Generic,
+            AzureAuth::WorkloadIdentity,
+            "rfc2136",
+            Some("tsig-secret"),
+            Some("tsig-secret"),
+        ),
+        (
+            Provider::Ovh,
+            AzureAuth::WorkloadIdentity,
+            "rfc2136",
+            Some("consumer-key"),
+            Some("acme-tsig-secret"),
+        ),
+        (
+            Provider::Azure,
+            AzureAuth::WorkloadIdentity,
+            "azureDNS",
+            None,
+            None,
+        ),
+        (
+            Provider::Azure,
+            AzureAuth::ServicePrincipal,
+            "azureDNS",
+            Some("client-secret"),
+            Some("client-secret"),
+        ),
+    ];
+    for (provider, auth, solver_key, dns_key, acme_key) in cases {
+        for backend in [SecretsBackend::Openbao, SecretsBackend::SealedSecrets] {
+            let mut config = with_dns(provider, auth);
+            config.capabilities.secrets.backend = backend;
+            let label = format!("{} {auth:?} {backend:?}", provider.name());
+            assert_valid(&label, &config);
+            let rendered = render(&config, &catalogue);
+            assert!(
+                !rendered
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("DNS-01") || n.contains("capabilities.dns")),
+                "{label}: {:?}",
+                rendered.notes
+            );
+            let docs = docs_of(&rendered.files);
+            let find = |kind: &str, name: &str| {
+                docs.iter()
+                    .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+                    .unwrap_or_else(|| panic!("{label}: no {kind}/{name}"))
+            };
+            // The credentials' producers, from the store or sealed.
+            let secret_kind = match backend {
+                SecretsBackend::Openbao => "ExternalSecret",
+                SecretsBackend::SealedSecrets => "SealedSecret",
+            };
+            let producer = |name: &str| {
+                docs.iter()
+                    .find(|d| d["kind"] == secret_kind && d["metadata"]["name"] == name)
+            };
+            let ours = |name: &str, key: Option<&str>, ns: &str| match (producer(name), key) {
+                (None, None) => {}
+                (Some(p), Some(key)) => {
+                    assert_eq!(p["metadata"]["namespace"], ns, "{label}");
+                    if backend == SecretsBackend::Openbao {
+                        let data = p["spec"]["data"].as_array().unwrap();
+                        assert!(
+                            data.iter().all(|d| d["remoteRef"]["key"] == "platform/dns"),
+                            "{label}: {p}"
+                        );
+                        assert!(data.iter().any(|d| d["secretKey"] == key), "{label}: {p}");
+                    }
+                }
+                (p, k) => panic!("{label}: {name}: {p:?} for {k:?}"),
+            };
+            ours("external-dns-credentials", dns_key, "external-dns");
+            ours("cert-manager-dns-credentials", acme_key, "cert-manager");
+            // ExternalDNS reads them (environment or azure.json) and gets the settings.
+            let values = &find("HelmRelease", "external-dns")["spec"]["values"];
+            let text = values.to_string();
+            match provider {
+                Provider::Azure => {
+                    assert!(
+                        values["extraVolumeMounts"][0]["mountPath"] == "/etc/kubernetes",
+                        "{label}: {values}"
+                    );
+                    let volume = &values["extraVolumes"][0];
+                    match auth {
+                        AzureAuth::ServicePrincipal => assert_eq!(
+                            volume["secret"]["secretName"], "external-dns-credentials",
+                            "{label}"
+                        ),
+                        AzureAuth::WorkloadIdentity => {
+                            assert_eq!(
+                                volume["configMap"]["name"], "external-dns-azure",
+                                "{label}"
+                            );
+                            assert_eq!(
+                                values["podLabels"]["azure.workload.identity/use"], "true",
+                                "{label}"
+                            );
+                        }
+                    }
+                }
+                _ => {
+                    assert!(
+                        text.contains(&format!("\"key\":\"{}\"", dns_key.unwrap())),
+                        "{label}: {text}"
+                    );
+                    assert!(text.contains("external-dns-credentials"), "{label}: {text}");
+                }
+            }
+            if provider == Provider::Ovh {
+                assert_eq!(values["extraArgs"]["ovh-endpoint"], "ovh-eu", "{label}");
+            } else if provider != Provider::Azure {
+                assert_eq!(
+                    values["extraArgs"]["rfc2136-host"], "ns1.example.nl",
+                    "{label}"
+                );
+                assert_eq!(
+                    values["extraArgs"]["rfc2136-zone"][0], "example.nl",
+                    "{label}"
+                );
+                assert_eq!(
+                    values["extraArgs"]["rfc2136-tsig-secret-alg"], "hmac-sha512",
+                    "{label}"
+                );
+            }
+            // cert-manager: both issuers pick DNS-01 for the zone, wired to the credentials.
+            for issuer in ["letsencrypt-staging", "letsencrypt-production"] {
+                let solvers = find("ClusterIssuer", issuer)["spec"]["acme"]["solvers"]
+                    .as_array()
+                    .unwrap()
+                    .clone();
+                let dns01 = solvers
+                    .iter()
+                    .find(|s| s.get("dns01").is_some())
+                    .unwrap_or_else(|| panic!("{label}: {issuer}"));
+                assert_eq!(dns01["selector"]["dnsZones"][0], "example.nl", "{label}");
+                let cfg = &dns01["dns01"][solver_key];
+                assert!(cfg.is_object(), "{label}: {dns01}");
+                match acme_key {
+                    Some(k) => {
+                        let r = if provider == Provider::Azure {
+                            &cfg["clientSecretSecretRef"]
+                        } else {
+                            &cfg["tsigSecretSecretRef"]
+                        };
+                        assert_eq!(
+                            (r["name"].as_str(), r["key"].as_str()),
+                            (Some("cert-manager-dns-credentials"), Some(k)),
+                            "{label}"
+                        );
+                    }
+                    None => assert_eq!(
+                        cfg["managedIdentity"]["clientID"], "00000000-0000-0000-0000-000000000003",
+                        "{label}"
+                    ),
+                }
+                if provider == Provider::Ovh {
+                    assert_eq!(dns01["dns01"]["cnameStrategy"], "Follow", "{label}");
+                    assert_eq!(cfg["nameserver"], "[2001:db8::53]:53", "{label}");
+                }
+            }
+            // The wildcard: one HTTPS listener `*.<domain>`, served by a certificate for it.
+            let cert = find("Certificate", "platform-tls");
+            assert_eq!(
+                cert["spec"]["dnsNames"],
+                serde_json::json!(["*.platform.example.nl"]),
+                "{label}"
+            );
+            let gw = docs.iter().find(|d| d["kind"] == "Gateway").unwrap();
+            let https: Vec<&serde_json::Value> = gw["spec"]["listeners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["protocol"] == "HTTPS")
+                .collect();
+            assert_eq!(https.len(), 1, "{label}");
+            assert_eq!(https[0]["hostname"], "*.platform.example.nl", "{label}");
+            // Take the cert-manager credentials away: the certificates proof says so.
+            let mut broken = rendered.files.clone();
+            let removed = broken.remove(&PathBuf::from("infrastructure/cert-manager/secrets.yaml"));
+            assert_eq!(removed.is_some(), acme_key.is_some(), "{label}");
+            if acme_key.is_some() {
+                let tree = haven_platform::charts::tree_objects(&broken);
+                // As with `--charts`: cert-manager's chart is seen, so it is not what makes it.
+                let mut landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+                landscape.unseen.remove("cert-manager");
+                let problems = haven_platform::proofs::prove(&landscape, &catalogue);
+                assert!(
+                    problems
+                        .iter()
+                        .any(|p| p.message.starts_with("DNS-01 credentials not wired")),
+                    "{label}: {problems:#?}"
+                );
+            }
+        }
+    }
+}
+
+/// Without DNS-01 (kind's in-memory DNS, or a provider without its settings) the Gateway has
+/// one HTTPS listener per platform host, each served by the certificate for exactly those
+/// hosts, proved over HTTP-01: never a wildcard listener with a certificate that does not
+/// match it (which the certificates proof would report).
+#[test]
+fn without_dns01_each_platform_host_has_its_own_listener() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for provider in [
+        Provider::Kind,
+        Provider::Previder,
+        Provider::Azure,
+        Provider::Ovh,
+    ] {
+        let mut config = PlatformConfig::new("haven", "example.nl", provider);
+        config.tenants.push(tenant("zaken"));
+        let rendered = render(&config, &catalogue);
+        assert!(
+            rendered
+                .notes
+                .iter()
+                .any(|n| n.starts_with("no DNS-01 for example.nl")),
+            "{:?}",
+            rendered.notes
+        );
+        let docs = docs_of(&rendered.files);
+        let gw = docs.iter().find(|d| d["kind"] == "Gateway").unwrap();
+        let hosts: Vec<&str> = gw["spec"]["listeners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["protocol"] == "HTTPS")
+            .map(|l| l["hostname"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            hosts,
+            ["grafana.example.nl", "keycloak.example.nl"],
+            "{}",
+            provider.name()
+        );
+        let cert = docs.iter().find(|d| d["kind"] == "Certificate").unwrap();
+        assert_eq!(cert["spec"]["dnsNames"], serde_json::json!(hosts));
+        for d in docs.iter().filter(|d| d["kind"] == "ClusterIssuer") {
+            assert!(
+                d["spec"]["acme"]["solvers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|s| s.get("dns01").is_none())
+            );
+        }
+        // Each route attaches to its own listener.
+        let grafana = docs
+            .iter()
+            .find(|d| d["kind"] == "HTTPRoute" && d["metadata"]["name"] == "grafana")
+            .unwrap();
+        assert_eq!(
+            grafana["spec"]["parentRefs"][0]["sectionName"],
+            "https-grafana"
+        );
+        assert!(
+            !docs
+                .iter()
+                .any(|d| d["metadata"]["name"] == "cert-manager-dns-credentials")
+        );
+    }
+}
