@@ -1366,7 +1366,9 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 admission:\n\
          \x20   enabled: true\n\
          \x20   engine: haven-admission         # haven-admission | kyverno\n\
-         \x20 dns: {{enabled: true}}             # ExternalDNS\n\
+         \x20 dns:\n\
+         \x20   enabled: true                   # ExternalDNS, and DNS-01 for the wildcard certificate\n\
+         {dns_settings}\
          \x20 ingress:\n\
          \x20   enabled: true\n\
          \x20   implementation: envoy-gateway   # envoy-gateway | traefik | cilium | istio\n\
@@ -1394,7 +1396,41 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
         rwx = d.rwx_storage_class,
         lb = kebab(d.load_balancer),
         dns = d.dns_provider,
+        dns_settings = init_dns_settings(d.dns_provider, &c.cluster.domain),
     )
+}
+
+/// The commented DNS settings `haven plus init` writes for the provider's DNS (without them
+/// there is no DNS-01, so no wildcard certificate).
+fn init_dns_settings(provider: &str, domain: &str) -> String {
+    let lines: &[&str] = match provider {
+        "azure" => &[
+            "# Azure DNS; the DNS Zone Contributor identity (workload-identity | service-principal):",
+            "# azure: {subscriptionId: ..., resourceGroup: ..., tenantId: ..., clientId: ..., auth: workload-identity}",
+        ],
+        "ovh" => &[
+            "# OVH API for ExternalDNS; ACME challenges delegated by CNAME to an RFC 2136 zone:",
+            "# ovh: {endpoint: ovh-eu, acmeChallenge: {zone: acme.DOMAIN, server: ns1.DOMAIN, tsigKeyName: haven-plus}}",
+        ],
+        "rfc2136" => &[
+            "# The DNS server taking RFC 2136 updates signed with a TSIG key:",
+            "# rfc2136: {server: ns1.DOMAIN, port: 53, tsigKeyName: haven-plus, tsigAlgorithm: hmac-sha256}",
+        ],
+        _ => &[],
+    };
+    let pad = |l: String, comment: &str| format!("    {l:<32}# {comment}\n");
+    let mut out = pad(
+        format!("# provider: {provider}"),
+        "rfc2136 | azure | ovh | inmemory",
+    );
+    out.push_str(&pad(
+        format!("# zone: {domain}"),
+        "cluster.domain or a parent of it",
+    ));
+    for l in lines {
+        out.push_str(&format!("    {}\n", l.replace("DOMAIN", domain)));
+    }
+    out
 }
 
 /// For a key path that names no key (`capabilities.backups.tll`), the nearest one that does
@@ -1541,10 +1577,18 @@ fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
     if let Some(c) = node.get("const").and_then(Value::as_str) {
         return Some(vec![c.to_owned()]);
     }
-    let alts = node.get("oneOf").and_then(Value::as_array)?;
+    // An optional choice (`Option<enum>`) is `anyOf: [choice, null]`: its values are the
+    // choice's.
+    let alts = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))
+        .and_then(Value::as_array)?;
     let mut out = Vec::new();
     for a in alts {
+        if a.get("type").and_then(Value::as_str) == Some("null") {
+            continue;
+        }
         out.extend(enum_values(root, resolve(root, a))?);
     }
-    Some(out)
+    (!out.is_empty()).then_some(out)
 }

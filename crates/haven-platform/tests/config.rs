@@ -522,3 +522,99 @@ fn values_are_checked_in_their_format_with_line_and_key() {
         ]
     );
 }
+
+/// `capabilities.dns`: host names, the zone (the domain or a parent), settings that match the
+/// provider, and no second provider in `cluster.dnsProvider`; each at its line and key.
+#[test]
+fn dns_settings_are_checked_with_line_and_key() {
+    let dns = |body: &str| format!("{MINIMAL}capabilities:\n  dns:\n{body}");
+    let good = parse(&dns(
+        "    zone: example.nl\n    rfc2136: {server: ns1.example.nl, tsigKeyName: haven-plus.}\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        good.wired_dns_provider(),
+        Some(config::DnsProvider::Rfc2136)
+    );
+    assert_eq!(good.dns_zone(), "example.nl");
+    parse(&dns(
+        "    rfc2136: {server: '2001:db8::53', tsigKeyName: k}\n",
+    ))
+    .unwrap();
+    parse(&dns(
+        "    provider: azure\n    azure: {subscriptionId: s, resourceGroup: g, tenantId: t, clientId: c}\n",
+    ))
+    .unwrap();
+    for (body, path, line, says) in [
+        (
+            "    zone: Example.nl\n",
+            "capabilities.dns.zone",
+            8,
+            "not a host name",
+        ),
+        (
+            "    zone: other.nl\n",
+            "capabilities.dns.zone",
+            8,
+            "is not `example.nl` or a parent of it",
+        ),
+        (
+            "    zone: sub.example.nl\n",
+            "capabilities.dns.zone",
+            8,
+            "or a parent of it",
+        ),
+        (
+            "    rfc2136:\n      server: ns1_example\n      tsigKeyName: k\n",
+            "capabilities.dns.rfc2136.server",
+            9,
+            "not a host name",
+        ),
+        (
+            "    rfc2136:\n      server: ns1.example.nl\n      tsigKeyName: my key\n",
+            "capabilities.dns.rfc2136.tsigKeyName",
+            10,
+            "not a host name",
+        ),
+        (
+            "    azure: {subscriptionId: s, resourceGroup: g, tenantId: t, clientId: c}\n",
+            "capabilities.dns.azure",
+            8,
+            "settings for azure while the DNS provider is rfc2136",
+        ),
+        (
+            "    provider: ovh\n    ovh:\n      acmeChallenge: {zone: 'acme..nl', server: ns1.example.nl, tsigKeyName: k}\n",
+            "capabilities.dns.ovh.acmeChallenge.zone",
+            10,
+            "not a host name",
+        ),
+        (
+            "    provider: klingon\n",
+            "capabilities.dns.provider",
+            8,
+            "is not one of rfc2136 | azure | ovh | inmemory",
+        ),
+    ] {
+        let e = errors(&dns(body));
+        assert_eq!(
+            (e[0].path.as_str(), e[0].line),
+            (path, line),
+            "{body}: {e:?}"
+        );
+        assert!(e[0].message.contains(says), "{body}: {}", e[0].message);
+    }
+    let e = errors(&format!(
+        "{MINIMAL}  dnsProvider: cloudflare\ncapabilities:\n  dns: {{provider: rfc2136}}\n"
+    ));
+    assert_eq!(
+        (e[0].path.as_str(), e[0].line),
+        ("cluster.dnsProvider", 6),
+        "{e:?}"
+    );
+    // A provider haven does not wire stays possible, by name only.
+    let c = parse(&format!("{MINIMAL}  dnsProvider: cloudflare\n")).unwrap();
+    assert_eq!(
+        (c.dns_provider().as_str(), c.wired_dns_provider()),
+        ("cloudflare", None)
+    );
+}
