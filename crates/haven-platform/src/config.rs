@@ -538,7 +538,7 @@ pub struct OvhDns {
     #[serde(default = "default_ovh_endpoint")]
     pub endpoint: String,
     /// The RFC 2136 zone `_acme-challenge.<domain>` is a CNAME into (set once in the OVH
-    /// zone: `_acme-challenge.<domain>. CNAME _acme-challenge.<challengeZone>.`); its TSIG
+    /// zone: `_acme-challenge.<domain>. CNAME _acme-challenge.<zone>.`, this `zone`); its TSIG
     /// secret is the store's `acme-tsig-secret`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acme_challenge: Option<AcmeChallengeZone>,
@@ -1532,6 +1532,15 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
             && all.len() == 1
         {
             node = &all[0];
+        } else if let Some(any) = node.get("anyOf").and_then(Value::as_array)
+            && let [one] = any
+                .iter()
+                .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+                .collect::<Vec<_>>()[..]
+            && one.get("$ref").is_some()
+        {
+            // An optional object (`Option<Struct>`): `anyOf: [{$ref}, {type: null}]`.
+            node = one;
         } else {
             return node;
         }

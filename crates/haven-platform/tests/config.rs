@@ -611,6 +611,12 @@ fn dns_settings_are_checked_with_line_and_key() {
         ("cluster.dnsProvider", 6),
         "{e:?}"
     );
+    // `explain` walks into the optional settings.
+    let e = config::explain("capabilities.dns.ovh.acmeChallenge").unwrap();
+    assert!(e.contains("keys:    port, server, tsigAlgorithm, tsigKeyName, zone"), "{e}");
+    assert!(config::explain("capabilities.dns.rfc2136.tsigKeyName").is_some());
+    let e = config::explain("capabilities.dns.provider").unwrap();
+    assert!(e.contains("one of rfc2136 | azure | ovh | inmemory"), "{e}");
     // A provider haven does not wire stays possible, by name only.
     let c = parse(&format!("{MINIMAL}  dnsProvider: cloudflare\n")).unwrap();
     assert_eq!(
