@@ -1796,7 +1796,8 @@ fn dns_secret(config: &PlatformConfig, component: &str) -> Option<SecretSpec> {
                 let mut s = spec(EXTERNAL_DNS_SECRET, &["client-secret"]);
                 let mut file = azure_json(config, a);
                 file["aadClientId"] = json!(a.client_id);
-                file["aadClientSecret"] = json!("{{ index . \"client-secret\" }}");
+                // A Go raw string: a quoted one would come out escaped in the JSON text.
+                file["aadClientSecret"] = json!("{{ index . `client-secret` }}");
                 s.template = Some((
                     "azure.json".to_owned(),
                     serde_json::to_string_pretty(&file).unwrap_or_default(),

@@ -613,7 +613,10 @@ fn dns_settings_are_checked_with_line_and_key() {
     );
     // `explain` walks into the optional settings.
     let e = config::explain("capabilities.dns.ovh.acmeChallenge").unwrap();
-    assert!(e.contains("keys:    port, server, tsigAlgorithm, tsigKeyName, zone"), "{e}");
+    assert!(
+        e.contains("keys:    port, server, tsigAlgorithm, tsigKeyName, zone"),
+        "{e}"
+    );
     assert!(config::explain("capabilities.dns.rfc2136.tsigKeyName").is_some());
     let e = config::explain("capabilities.dns.provider").unwrap();
     assert!(e.contains("one of rfc2136 | azure | ovh | inmemory"), "{e}");

@@ -892,6 +892,25 @@ fn dns_credentials_reach_external_dns_and_cert_manager_and_the_wildcard_is_dns01
                 (p, k) => panic!("{label}: {name}: {p:?} for {k:?}"),
             };
             ours("external-dns-credentials", dns_key, "external-dns");
+            // Azure's service principal: azure.json made from the store's client secret by
+            // External Secrets' Go template, which must read it as a template (no escaped
+            // quotes) and yield JSON.
+            if auth == AzureAuth::ServicePrincipal && backend == SecretsBackend::Openbao {
+                let es = producer("external-dns-credentials").unwrap();
+                let file = es["spec"]["target"]["template"]["data"]["azure.json"]
+                    .as_str()
+                    .unwrap();
+                assert!(!file.contains('\\'), "{label}: {file}");
+                let json: serde_json::Value = serde_json::from_str(file).unwrap();
+                assert_eq!(
+                    json["aadClientSecret"], "{{ index . `client-secret` }}",
+                    "{label}"
+                );
+                assert_eq!(
+                    json["aadClientId"], "00000000-0000-0000-0000-000000000003",
+                    "{label}"
+                );
+            }
             ours("cert-manager-dns-credentials", acme_key, "cert-manager");
             // ExternalDNS reads them (environment or azure.json) and gets the settings.
             let values = &find("HelmRelease", "external-dns")["spec"]["values"];
