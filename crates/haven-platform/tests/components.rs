@@ -374,26 +374,3 @@ fn the_config_file_reads_the_new_keys() {
         assert!(on.contains(&(*name).to_owned()), "{name} not selected");
     }
 }
-
-#[test]
-#[ignore = "debug"]
-fn dump() {
-    let c = all_on(Provider::Previder, IdentityProvider::Dex);
-    let catalogue = Catalogue::builtin().unwrap();
-    let rendered = render(&c, &catalogue);
-    let tree = haven_platform::charts::tree_objects(&rendered.files);
-    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
-    for p in haven_platform::proofs::prove(&landscape, &catalogue) {
-        println!("{p}");
-    }
-    for n in &rendered.notes {
-        println!("NOTE {n}");
-    }
-    let dir = std::path::Path::new("/tmp/comps-render");
-    let _ = std::fs::remove_dir_all(dir);
-    for (p, t) in &rendered.files {
-        let f = dir.join(p);
-        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-        std::fs::write(f, t).unwrap();
-    }
-}
