@@ -13,7 +13,7 @@
 //! - the Gateway API standard CRDs the `gateway-api` component applies
 //!   (`xtask/crd-sources/gateway-api/`, see its `SOURCES.md`);
 //! - the CRDs of charts not in the mirror that haven renders objects of: MetalLB's
-//!   `IPAddressPool`/`L2Advertisement` and Pinniped's `JWTAuthenticator`
+//!   `IPAddressPool`/`L2Advertisement`, Pinniped's `JWTAuthenticator` and `CredentialIssuer`
 //!   (`xtask/crd-sources/{metallb,pinniped}/`, each `SOURCES.md` names chart, tag and commit).
 //!
 //! Not here, and why: cilium's CRDs are created by its operator at run time and its repository
@@ -258,7 +258,7 @@ pub fn generate(charts: &Path, helm: &Path) -> Result<String, Error> {
         (
             "pinniped",
             repo().join("xtask/crd-sources/pinniped"),
-            "Bitnami pinniped chart {}: the Concierge CRD haven renders objects of (xtask/crd-sources/pinniped/SOURCES.md)",
+            "Bitnami pinniped chart {}: the Concierge CRDs haven and the chart render objects of (xtask/crd-sources/pinniped/SOURCES.md)",
         ),
     ] {
         let pinned = catalogue
