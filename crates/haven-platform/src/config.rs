@@ -1194,6 +1194,16 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20   schedule: \"0 2 * * *\"\n\
          \x20   ttl: 168h0m0s\n\
          \x20 objectStorage: {{enabled: true}}   # Garage\n\
+         \x20 # Off unless enabled (docs/plus.md, \"Cluster UI and kubectl login\"):\n\
+         \x20 # kubectlLogin: {{enabled: true}}     # Pinniped: kubectl login with the identity provider\n\
+         \x20 # clusterUI: {{enabled: true}}        # Headlamp with OIDC\n\
+         \x20 # kubeStateMetrics: {{enabled: true}} # with the mimir backend\n\
+         \x20 # policyReports: {{enabled: true}}    # policy-reporter: Kyverno and Trivy results\n\
+         \x20 # loadBalancer:                       # MetalLB, without a cloud load balancer\n\
+         \x20 #   enabled: true\n\
+         \x20 #   addresses: [192.0.2.32/27]\n\
+         \x20 # storage:                            # RWX class nfs-client on an NFS export\n\
+         \x20 #   nfs: {{server: nfs.example.nl, path: /exports/haven}}\n\
          # Per-component overrides (version, namespace, values), e.g.:\n\
          # components:\n\
          #   loki:\n\
