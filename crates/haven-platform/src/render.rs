@@ -486,6 +486,12 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/datasources.yaml"), &[ds]);
             resources.push("datasources.yaml");
         }
+        if c.name == "keycloak"
+            && let Some(realm) = self.keycloak_realm(ns)
+        {
+            self.write(format!("{dir}/realm.yaml"), &[realm]);
+            resources.push("realm.yaml");
+        }
         if c.source.kind == SourceKind::Manifests {
             self.write(format!("{dir}/manifests.yaml"), &[self.manifests(r)]);
             resources.push("manifests.yaml");
@@ -919,7 +925,11 @@ impl<'a> Renderer<'a> {
                     }
                 }
             }
-            "headlamp" | "policy-reporter" | "nfs-subdir-external-provisioner" | "dex" => {
+            "headlamp"
+            | "policy-reporter"
+            | "nfs-subdir-external-provisioner"
+            | "dex"
+            | "keycloak" => {
                 self.login_and_cluster_values(r, values);
             }
             "alloy" => {
@@ -1867,6 +1877,32 @@ impl<'a> Renderer<'a> {
                 }
                 crate::catalogue::merge(values, &add);
             }
+            "keycloak" => {
+                if self.keycloak_clients().is_empty() {
+                    return;
+                }
+                // Keycloak imports the realm file at start-up (a realm that exists is left
+                // alone); the confidential clients' secrets are `${ENV}` placeholders in it,
+                // resolved from the Secret `keycloak-clients`.
+                if let Some(cmd) = values.get_mut("command").and_then(Value::as_array_mut)
+                    && !cmd.iter().any(|a| a == "--import-realm")
+                {
+                    cmd.push(Value::from("--import-realm"));
+                }
+                let mut add = json!({
+                    "extraVolumes": format!(
+                        "- name: realm\n  configMap:\n    name: {KEYCLOAK_REALM_CONFIGMAP}\n"
+                    ),
+                    "extraVolumeMounts": "- name: realm\n  mountPath: /opt/keycloak/data/import\n  readOnly: true\n",
+                });
+                if self.confidential_clients().next().is_some() {
+                    add["extraEnvFrom"] = Value::from(format!(
+                        "- secretRef:\n    name: {}\n",
+                        clients_secret("keycloak")
+                    ));
+                }
+                crate::catalogue::merge(values, &add);
+            }
             _ => {}
         }
     }
@@ -1920,7 +1956,9 @@ impl<'a> Renderer<'a> {
             IdentityProvider::Dex => {}
             provider => {
                 let provider = match provider {
-                    IdentityProvider::Keycloak => format!("Keycloak (realm `{KEYCLOAK_REALM}`)"),
+                    IdentityProvider::Keycloak => format!(
+                        "Keycloak (realm `{KEYCLOAK_REALM}`, imported with them at Keycloak's first start; by hand where the realm already exists)"
+                    ),
                     _ => "Zitadel".to_owned(),
                 };
                 let mut clients: Vec<String> = confidential
@@ -1952,7 +1990,7 @@ impl<'a> Renderer<'a> {
     /// it serves). Rendered beside the component's release, so that it exists before the pods
     /// start.
     fn extra_secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
-        if r.component.name != "dex" {
+        if !["dex", "keycloak"].contains(&r.component.name.as_str()) {
             return Vec::new();
         }
         let confidential: Vec<&str> = OIDC_CLIENTS
@@ -1963,18 +2001,25 @@ impl<'a> Renderer<'a> {
         if confidential.is_empty() {
             return Vec::new();
         }
-        self.dex_clients_secret(&r.namespace.clone(), &confidential)
+        let name = clients_secret(&r.component.name);
+        self.dex_clients_secret(&r.namespace.clone(), &name, &confidential)
             .into_iter()
             .collect()
     }
 
-    /// Dex's `dex-clients` Secret: each confidential client's secret, read from where the
-    /// client's own component reads it in the secret store, so that both ends hold one value.
-    fn dex_clients_secret(&mut self, ns: &str, confidential: &[&str]) -> Option<Value> {
+    /// The identity provider's `<provider>-clients` Secret (`DEX_CLIENTS_SECRET` for Dex): each
+    /// confidential client's secret, read from where the client's own component reads it in the
+    /// secret store, so that both ends hold one value.
+    fn dex_clients_secret(
+        &mut self,
+        ns: &str,
+        secret: &str,
+        confidential: &[&str],
+    ) -> Option<Value> {
         let caps = &self.config.capabilities;
         if !caps.secrets.enabled {
             self.out.notes.push(format!(
-                "secrets capability is off: create Secret {ns}/{DEX_CLIENTS_SECRET} (keys {}) yourself",
+                "secrets capability is off: create Secret {ns}/{secret} (keys {}) yourself",
                 confidential
                     .iter()
                     .map(|id| dex_secret_env(id))
@@ -2007,11 +2052,11 @@ impl<'a> Renderer<'a> {
                 json!({
                     "apiVersion": "external-secrets.io/v1",
                     "kind": "ExternalSecret",
-                    "metadata": {"name": DEX_CLIENTS_SECRET, "namespace": ns},
+                    "metadata": {"name": secret, "namespace": ns},
                     "spec": {
                         "refreshInterval": "1h",
                         "secretStoreRef": {"kind": "ClusterSecretStore", "name": "openbao"},
-                        "target": {"name": DEX_CLIENTS_SECRET, "creationPolicy": "Owner"},
+                        "target": {"name": secret, "creationPolicy": "Owner"},
                         "data": data,
                     },
                 })
@@ -2023,18 +2068,18 @@ impl<'a> Renderer<'a> {
                     enc.insert(
                         k.clone(),
                         Value::String(format!(
-                            "SEALED-PLACEHOLDER: kubeseal --raw --namespace {ns} --name {DEX_CLIENTS_SECRET} < {k}"
+                            "SEALED-PLACEHOLDER: kubeseal --raw --namespace {ns} --name {secret} < {k}"
                         )),
                     );
                 }
                 self.out.notes.push(format!(
-                    "sealed secrets: seal Secret {ns}/{DEX_CLIENTS_SECRET} with the same client secrets as the clients' own Secrets"
+                    "sealed secrets: seal Secret {ns}/{secret} with the same client secrets as the clients' own Secrets"
                 ));
                 json!({
                     "apiVersion": "bitnami.com/v1alpha1",
                     "kind": "SealedSecret",
-                    "metadata": {"name": DEX_CLIENTS_SECRET, "namespace": ns},
-                    "spec": {"encryptedData": enc, "template": {"metadata": {"name": DEX_CLIENTS_SECRET, "namespace": ns}}},
+                    "metadata": {"name": secret, "namespace": ns},
+                    "spec": {"encryptedData": enc, "template": {"metadata": {"name": secret, "namespace": ns}}},
                 })
             }
         };
@@ -2051,4 +2096,106 @@ fn dex_secret_env(client: &str) -> String {
         "{}_CLIENT_SECRET",
         client.to_uppercase().replace(['-', '.'], "_")
     )
+}
+
+/// The ConfigMap with the realm Keycloak imports (`--import-realm`).
+pub const KEYCLOAK_REALM_CONFIGMAP: &str = "keycloak-realm";
+
+/// The Secret an identity provider reads its confidential clients' secrets from.
+fn clients_secret(provider: &str) -> String {
+    if provider == "dex" {
+        DEX_CLIENTS_SECRET.to_owned()
+    } else {
+        format!("{provider}-clients")
+    }
+}
+
+impl<'a> Renderer<'a> {
+    /// The platform's OIDC clients whose component is on.
+    fn keycloak_clients(&self) -> Vec<(&'static str, &'static str, bool)> {
+        OIDC_CLIENTS
+            .iter()
+            .filter(|(component, _, _)| self.is_on(component))
+            .copied()
+            .collect()
+    }
+
+    fn confidential_clients(&self) -> impl Iterator<Item = &'static str> + '_ {
+        OIDC_CLIENTS
+            .iter()
+            .filter(|(component, _, secret)| *secret && self.is_on(component))
+            .map(|(_, id, _)| *id)
+    }
+
+    /// The realm `haven` with the platform's clients, each with a `groups` claim (the group
+    /// names tenants' RoleBindings use), as Keycloak's realm import reads it. No secret in it: a
+    /// confidential client's secret is `${<CLIENT>_CLIENT_SECRET}`, which Keycloak resolves from
+    /// its environment when it imports the file.
+    fn keycloak_realm(&self, ns: &str) -> Option<Value> {
+        let clients = self.keycloak_clients();
+        if clients.is_empty() {
+            return None;
+        }
+        let domain = &self.config.cluster.domain;
+        let groups_mapper = json!({
+            "name": "groups",
+            "protocol": "openid-connect",
+            "protocolMapper": "oidc-group-membership-mapper",
+            "consentRequired": false,
+            "config": {
+                "full.path": "false",
+                "id.token.claim": "true",
+                "access.token.claim": "true",
+                "userinfo.token.claim": "true",
+                "claim.name": "groups",
+            },
+        });
+        let clients: Vec<Value> = clients
+            .iter()
+            .map(|(component, id, confidential)| {
+                let mut c = json!({
+                    "clientId": id,
+                    "name": id,
+                    "enabled": true,
+                    "protocol": "openid-connect",
+                    "standardFlowEnabled": true,
+                    "implicitFlowEnabled": false,
+                    "directAccessGrantsEnabled": false,
+                    "serviceAccountsEnabled": false,
+                    "defaultClientScopes": ["profile", "email"],
+                    "protocolMappers": [groups_mapper.clone()],
+                });
+                if *confidential {
+                    let callback = if *component == "headlamp" {
+                        "/oidc-callback"
+                    } else {
+                        "/callback"
+                    };
+                    c["publicClient"] = Value::Bool(false);
+                    c["secret"] = Value::from(format!("${{{}}}", dex_secret_env(id)));
+                    c["redirectUris"] = json!([format!("https://{component}.{domain}{callback}")]);
+                } else {
+                    // The pinniped CLI listens on the loopback address, on a port of its own.
+                    c["publicClient"] = Value::Bool(true);
+                    c["attributes"] = json!({"pkce.code.challenge.method": "S256"});
+                    c["redirectUris"] = json!(["http://127.0.0.1:*", "http://localhost:*"]);
+                }
+                c
+            })
+            .collect();
+        let realm = json!({
+            "realm": KEYCLOAK_REALM,
+            "enabled": true,
+            "sslRequired": "external",
+            "clients": clients,
+        });
+        Some(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": KEYCLOAK_REALM_CONFIGMAP, "namespace": ns},
+            "data": {
+                format!("{KEYCLOAK_REALM}.json"): serde_json::to_string_pretty(&realm).unwrap_or_default(),
+            },
+        }))
+    }
 }

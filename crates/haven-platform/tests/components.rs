@@ -70,6 +70,18 @@ fn assert_clean(
     let choices = haven_platform::catalogue::check_choices(config, &catalogue);
     assert!(choices.is_empty(), "{label}: {choices:?}");
     let rendered = render(config, &catalogue);
+    // No credential in clear text anywhere in the tree.
+    let mut clear = Vec::new();
+    for (path, o) in docs(&rendered.files) {
+        let api = o["apiVersion"].as_str().unwrap_or_default().to_owned();
+        let kind = o["kind"].as_str().unwrap_or_default().to_owned();
+        clear.extend(
+            haven_platform::secrets::scan_object(&api, &kind, &o)
+                .into_iter()
+                .map(|e| format!("{path} {}: {}", e.path, e.what)),
+        );
+    }
+    assert!(clear.is_empty(), "{label}: {clear:#?}");
     let facts = validate::platform_facts(&rendered.files);
     let schemas = BuiltinSchemas::new(facts.components);
     let opts = Options {
@@ -212,6 +224,78 @@ fn keycloak_issuer_is_the_platform_realm_and_the_clients_are_named_in_a_note() {
     assert_eq!(
         jwt.1["spec"]["issuer"],
         "https://keycloak.example.nl/realms/haven"
+    );
+    // The realm Keycloak imports holds the clients, a confidential one's secret only as a
+    // placeholder Keycloak fills from its environment, which the secret store fills.
+    let realm = all
+        .iter()
+        .find(|(_, v)| v["kind"] == "ConfigMap" && v["metadata"]["name"] == "keycloak-realm")
+        .unwrap();
+    assert_eq!(realm.0, "infrastructure/keycloak/realm.yaml");
+    let json: Value =
+        serde_json::from_str(realm.1["data"]["haven.json"].as_str().unwrap()).unwrap();
+    assert_eq!(json["realm"], "haven");
+    let client = |id: &str| {
+        json["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["clientId"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(client("headlamp")["secret"], "${HEADLAMP_CLIENT_SECRET}");
+    assert_eq!(
+        client("policy-reporter")["secret"],
+        "${POLICY_REPORTER_CLIENT_SECRET}"
+    );
+    assert_eq!(client("pinniped-cli")["publicClient"], true);
+    assert!(client("pinniped-cli").get("secret").is_none());
+    assert_eq!(
+        client("headlamp")["protocolMappers"][0]["config"]["claim.name"],
+        "groups"
+    );
+    let es = all
+        .iter()
+        .find(|(_, v)| v["kind"] == "ExternalSecret" && v["metadata"]["name"] == "keycloak-clients")
+        .unwrap();
+    assert_eq!(es.1["metadata"]["namespace"], "keycloak");
+    let keys: Vec<&str> = es.1["spec"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["remoteRef"]["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "platform/headlamp/headlamp-oidc",
+            "platform/policy-reporter/policy-reporter-oidc"
+        ]
+    );
+    let hr = all
+        .iter()
+        .find(|(_, v)| v["kind"] == "HelmRelease" && v["metadata"]["name"] == "keycloak")
+        .unwrap();
+    let values = &hr.1["spec"]["values"];
+    assert!(
+        values["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--import-realm")
+    );
+    assert!(
+        values["extraEnvFrom"]
+            .as_str()
+            .unwrap()
+            .contains("keycloak-clients")
+    );
+    assert!(
+        values["extraVolumes"]
+            .as_str()
+            .unwrap()
+            .contains("keycloak-realm")
     );
     assert!(
         rendered
