@@ -1926,6 +1926,11 @@ impl<'a> Renderer<'a> {
             });
             self.config_unit("metallb", "address-pool.yaml", &[pool, l2], &[]);
         }
+        if self.is_on("pinniped")
+            && self.config.load_balancer() == crate::config::LoadBalancer::NodePort
+        {
+            self.out.notes.push("kubectlLogin: Pinniped's impersonation proxy is a LoadBalancer Service, and this cluster has no load balancer (cluster.loadBalancer: node-port): enable capabilities.loadBalancer (MetalLB) or put a load balancer in front".to_owned());
+        }
         if let (Some(_), Some(issuer)) = (self.ns_of("pinniped"), oidc_issuer(self.config)) {
             // Cluster-scoped. `pinniped get kubeconfig --concierge-authenticator-name platform`
             // writes the kubeconfig people log in with; their username is their e-mail address

@@ -458,3 +458,44 @@ fn the_config_file_reads_the_new_keys() {
         assert!(on.contains(&(*name).to_owned()), "{name} not selected");
     }
 }
+
+#[test]
+fn every_ingress_alternative_with_the_new_components_validates() {
+    use haven_platform::config::IngressImplementation;
+    for i in [
+        IngressImplementation::EnvoyGateway,
+        IngressImplementation::Traefik,
+        IngressImplementation::Cilium,
+        IngressImplementation::Istio,
+    ] {
+        let mut c = all_on(Provider::Generic, IdentityProvider::Keycloak);
+        c.capabilities.ingress.implementation = i;
+        let files = assert_clean(&format!("{i:?}"), &c);
+        // Headlamp reaches the identity provider's public URL through the Gateway's pods.
+        let gateway_ns = match i {
+            IngressImplementation::EnvoyGateway => Some("envoy-gateway-system"),
+            IngressImplementation::Traefik => Some("traefik"),
+            IngressImplementation::Istio => Some("istio-system"),
+            IngressImplementation::Cilium => None,
+        };
+        let all = docs(&files);
+        let egress_to = |ns: &str| {
+            all.iter().any(|(_, v)| {
+                v["kind"] == "NetworkPolicy"
+                    && v["metadata"]["namespace"] == "headlamp"
+                    && v["metadata"]["name"] != "allow-dns"
+                    && v["spec"]["egress"][0]["to"][0]["namespaceSelector"]["matchLabels"]
+                        ["kubernetes.io/metadata.name"]
+                        == ns
+            })
+        };
+        if let Some(ns) = gateway_ns {
+            assert!(egress_to(ns), "{i:?}: no egress from headlamp to {ns}");
+        }
+        // DNS aside (allow-dns), nothing of kube-system.
+        assert!(
+            !egress_to("kube-system"),
+            "{i:?}: headlamp may reach kube-system"
+        );
+    }
+}
