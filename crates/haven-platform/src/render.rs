@@ -1704,33 +1704,6 @@ fn gateway_transport_security(implementation: IngressImplementation, ns: &str) -
     docs
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_yaml_11_reads_otherwise_are_quoted() {
-        let doc = json!({
-            "labels": {"plus": "off", "haven": "enforce", "yes": "No"},
-            "list": ["on", "y", "0755", "plain"],
-            "bool": false,
-        });
-        let text = yaml_stream(std::slice::from_ref(&doc));
-        for quoted in ["plus: 'off'", "'yes': 'No'", "- 'on'", "- 'y'"] {
-            assert!(text.contains(quoted), "{quoted}\n{text}");
-        }
-        assert!(
-            text.contains("haven: enforce") && text.contains("- plain"),
-            "{text}"
-        );
-        let read = haven_model::parse_stream("t", &text).remove(0).unwrap();
-        assert!(read.notes.is_empty(), "{:?}", read.notes);
-        assert_eq!(read.value, doc);
-        let yaml12: Value = serde_yaml_ng::from_str(text.trim_start_matches(HEADER)).unwrap();
-        assert_eq!(yaml12, doc);
-    }
-}
-
 /// The OIDC clients the platform's own UIs and `kubectl` login are registered as at the identity
 /// provider: (component, client id, confidential). A confidential client's secret is in the
 /// secret store (`platform/<component>/<secret>`), delivered to the component as its catalogue
@@ -1878,7 +1851,7 @@ impl<'a> Renderer<'a> {
                 crate::catalogue::merge(values, &add);
             }
             "keycloak" => {
-                if self.keycloak_clients().is_empty() {
+                if self.platform_clients().is_empty() {
                     return;
                 }
                 // Keycloak imports the realm file at start-up (a realm that exists is left
@@ -2007,15 +1980,15 @@ impl<'a> Renderer<'a> {
             return Vec::new();
         }
         let name = clients_secret(&r.component.name);
-        self.dex_clients_secret(&r.namespace.clone(), &name, &confidential)
+        self.idp_clients_secret(&r.namespace.clone(), &name, &confidential)
             .into_iter()
             .collect()
     }
 
-    /// The identity provider's `<provider>-clients` Secret (`DEX_CLIENTS_SECRET` for Dex): each
+    /// The identity provider's `<provider>-clients` Secret (Dex's and Keycloak's): each
     /// confidential client's secret, read from where the client's own component reads it in the
     /// secret store, so that both ends hold one value.
-    fn dex_clients_secret(
+    fn idp_clients_secret(
         &mut self,
         ns: &str,
         secret: &str,
@@ -2117,7 +2090,7 @@ fn clients_secret(provider: &str) -> String {
 
 impl<'a> Renderer<'a> {
     /// The platform's OIDC clients whose component is on.
-    fn keycloak_clients(&self) -> Vec<(&'static str, &'static str, bool)> {
+    fn platform_clients(&self) -> Vec<(&'static str, &'static str, bool)> {
         OIDC_CLIENTS
             .iter()
             .filter(|(component, _, _)| self.is_on(component))
@@ -2137,7 +2110,7 @@ impl<'a> Renderer<'a> {
     /// confidential client's secret is `${<CLIENT>_CLIENT_SECRET}`, which Keycloak resolves from
     /// its environment when it imports the file.
     fn keycloak_realm(&self, ns: &str) -> Option<Value> {
-        let clients = self.keycloak_clients();
+        let clients = self.platform_clients();
         if clients.is_empty() {
             return None;
         }
@@ -2202,5 +2175,32 @@ impl<'a> Renderer<'a> {
                 format!("{KEYCLOAK_REALM}.json"): serde_json::to_string_pretty(&realm).unwrap_or_default(),
             },
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_yaml_11_reads_otherwise_are_quoted() {
+        let doc = json!({
+            "labels": {"plus": "off", "haven": "enforce", "yes": "No"},
+            "list": ["on", "y", "0755", "plain"],
+            "bool": false,
+        });
+        let text = yaml_stream(std::slice::from_ref(&doc));
+        for quoted in ["plus: 'off'", "'yes': 'No'", "- 'on'", "- 'y'"] {
+            assert!(text.contains(quoted), "{quoted}\n{text}");
+        }
+        assert!(
+            text.contains("haven: enforce") && text.contains("- plain"),
+            "{text}"
+        );
+        let read = haven_model::parse_stream("t", &text).remove(0).unwrap();
+        assert!(read.notes.is_empty(), "{:?}", read.notes);
+        assert_eq!(read.value, doc);
+        let yaml12: Value = serde_yaml_ng::from_str(text.trim_start_matches(HEADER)).unwrap();
+        assert_eq!(yaml12, doc);
     }
 }
