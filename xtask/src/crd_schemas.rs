@@ -11,7 +11,10 @@
 //! - Flux's CRDs at the versions Flux v2.9.2 installs (`xtask/crd-sources/flux/`, see its
 //!   `SOURCES.md`);
 //! - the Gateway API standard CRDs the `gateway-api` component applies
-//!   (`xtask/crd-sources/gateway-api/`, see its `SOURCES.md`).
+//!   (`xtask/crd-sources/gateway-api/`, see its `SOURCES.md`);
+//! - the CRDs of charts not in the mirror that haven renders objects of: MetalLB's
+//!   `IPAddressPool`/`L2Advertisement`, Pinniped's `JWTAuthenticator` and `CredentialIssuer`
+//!   (`xtask/crd-sources/{metallb,pinniped}/`, each `SOURCES.md` names chart, tag and commit).
 //!
 //! Not here, and why: cilium's CRDs are created by its operator at run time and its repository
 //! is too large to mirror (haven renders no `cilium.io` kind); garage and mimir are not mirrored
@@ -246,6 +249,16 @@ pub fn generate(charts: &Path, helm: &Path) -> Result<String, Error> {
             "gateway-api",
             gateway_api_dir(),
             "Gateway API {} standard channel (xtask/crd-sources/gateway-api/SOURCES.md)",
+        ),
+        (
+            "metallb",
+            repo().join("xtask/crd-sources/metallb"),
+            "MetalLB chart {}: the CRDs haven renders objects of (xtask/crd-sources/metallb/SOURCES.md)",
+        ),
+        (
+            "pinniped",
+            repo().join("xtask/crd-sources/pinniped"),
+            "Bitnami pinniped chart {}: the Concierge CRDs haven and the chart render objects of (xtask/crd-sources/pinniped/SOURCES.md)",
         ),
     ] {
         let pinned = catalogue

@@ -180,6 +180,12 @@ mod tests {
             "PostgreSQL operator",
             "backups",
             "GitOps",
+            "kubectl login",
+            "cluster UI",
+            "object state metrics",
+            "policy reports",
+            "load balancer",
+            "RWX storage provisioner",
         ] {
             assert!(
                 caps.contains(&cap),

@@ -923,5 +923,113 @@ fn plus_report_finds_components_versions_and_health() {
     assert_eq!(admission.components[0].version.as_deref(), Some("3.9.0"));
     assert!(admission.components[0].problems[0].contains("install retries exhausted"));
     assert_eq!(cap("backups").status, CapabilityStatus::Missing);
-    assert_eq!(plus.len(), 15);
+    assert_eq!(plus.len(), 21);
+}
+
+/// The components of issue 26 as `haven plus render` installs them (names and images of the
+/// pinned charts), each found under its own capability; a capability with its component down
+/// is degraded, without it missing.
+#[test]
+fn plus_report_detects_login_ui_state_metrics_policy_reports_load_balancer_and_nfs() {
+    let mut s = compliant();
+    let mut deployments = s.deployments.value().cloned().unwrap_or_default();
+    deployments.extend([
+        workload(
+            "Deployment",
+            "pinniped",
+            "pinniped-concierge",
+            "ghcr.io/vmware/pinniped/pinniped-server:v0.40.0",
+            2,
+        ),
+        workload(
+            "Deployment",
+            "headlamp",
+            "headlamp",
+            "ghcr.io/headlamp-k8s/headlamp:v0.45.0",
+            2,
+        ),
+        workload(
+            "Deployment",
+            "kube-state-metrics",
+            "kube-state-metrics",
+            "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
+            2,
+        ),
+        workload(
+            "Deployment",
+            "policy-reporter",
+            "policy-reporter",
+            "ghcr.io/kyverno/policy-reporter:3.9.0",
+            0,
+        ),
+        workload(
+            "Deployment",
+            "metallb-system",
+            "metallb-controller",
+            "quay.io/metallb/controller:v0.16.1",
+            2,
+        ),
+        workload(
+            "Deployment",
+            "nfs-provisioner",
+            "nfs-subdir-external-provisioner",
+            "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
+            2,
+        ),
+    ]);
+    s.deployments = Read::ok(deployments);
+    let mut crds = s.crds.value().cloned().unwrap_or_default();
+    crds.push(CrdRecord {
+        name: "jwtauthenticators.authentication.concierge.pinniped.dev".into(),
+        group: "authentication.concierge.pinniped.dev".into(),
+        kind: "JWTAuthenticator".into(),
+        versions: vec!["v1alpha1".into()],
+        established: true,
+    });
+    s.crds = Read::ok(crds);
+    let mut i = inputs();
+    i.plus = true;
+    let plus = run_with(&s, &i).plus.unwrap();
+    let cap = |name: &str| plus.iter().find(|c| c.capability == name).unwrap();
+    for (name, component, version) in [
+        ("kubectl login", "Pinniped", "v0.40.0"),
+        ("cluster UI", "Headlamp", "v0.45.0"),
+        ("object state metrics", "kube-state-metrics", "v2.20.0"),
+        ("load balancer", "MetalLB", "v0.16.1"),
+        (
+            "RWX storage provisioner",
+            "NFS subdir external provisioner",
+            "v4.0.2",
+        ),
+    ] {
+        let c = cap(name);
+        assert_eq!(c.status, CapabilityStatus::Provided, "{name}: {c:?}");
+        assert_eq!(c.components[0].name, component);
+        assert_eq!(c.components[0].version.as_deref(), Some(version), "{name}");
+    }
+    assert!(
+        cap("kubectl login").components[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("authentication.concierge.pinniped.dev"))
+    );
+    // policy-reporter runs no ready replica: found, not healthy.
+    let reports = cap("policy reports");
+    assert_eq!(reports.status, CapabilityStatus::Degraded);
+    assert!(reports.components[0].problems[0].contains("not available"));
+    // Pinniped is a login, not an identity provider.
+    assert_eq!(cap("identity").status, CapabilityStatus::Missing);
+    // Without them, each is missing.
+    let plus = run_with(&compliant(), &i).plus.unwrap();
+    for name in [
+        "kubectl login",
+        "cluster UI",
+        "object state metrics",
+        "policy reports",
+        "load balancer",
+        "RWX storage provisioner",
+    ] {
+        let c = plus.iter().find(|c| c.capability == name).unwrap();
+        assert_eq!(c.status, CapabilityStatus::Missing, "{name}");
+    }
 }

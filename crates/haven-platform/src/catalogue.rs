@@ -47,6 +47,12 @@ pub const FILES: &[(&str, &str)] = entries!(
     "zitadel",
     "trivy-operator",
     "falco",
+    "metallb",
+    "nfs-subdir-external-provisioner",
+    "kube-state-metrics",
+    "pinniped",
+    "headlamp",
+    "policy-reporter",
 );
 
 /// One component: where its chart comes from, the pin, and what it needs around it.
@@ -459,6 +465,7 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
             }
         }
     }
+    out.extend(check_login_and_cluster(config));
     if config.capabilities.backups.enabled && !on.contains("garage") {
         // Already reported through velero's dependency; nothing more to add.
     }
@@ -526,6 +533,69 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
             "cluster.kubernetesVersion".to_owned(),
             crate::validate::unsupported_kubernetes(minor),
         ));
+    }
+    out
+}
+
+/// The settings of the capabilities of issue 26 (kubectl login, cluster UI, policy reports,
+/// MetalLB, NFS storage) that a render cannot guess.
+fn check_login_and_cluster(config: &PlatformConfig) -> Vec<(String, String)> {
+    let caps = &config.capabilities;
+    let mut out = Vec::new();
+    for (key, on, what) in [
+        ("kubectlLogin", caps.kubectl_login.enabled, "Pinniped"),
+        ("clusterUI", caps.cluster_ui.enabled, "Headlamp"),
+        (
+            "policyReports",
+            caps.policy_reports.enabled,
+            "policy-reporter's UI",
+        ),
+    ] {
+        if on && !caps.identity.enabled {
+            out.push((
+                format!("capabilities.{key}.enabled"),
+                format!("{what} logs people in with the platform's identity provider, and capabilities.identity is off: enable it, or set capabilities.{key}.enabled: false"),
+            ));
+        }
+    }
+    let lb = &caps.load_balancer;
+    if lb.enabled && lb.addresses.is_empty() {
+        out.push((
+            "capabilities.loadBalancer.addresses".to_owned(),
+            "MetalLB needs the addresses it may hand out: a CIDR (`192.0.2.32/27`) or a range (`192.0.2.10-192.0.2.20`) on the nodes' network".to_owned(),
+        ));
+    }
+    for (i, a) in lb.addresses.iter().enumerate() {
+        if let Err(why) = crate::render::metallb_address(a) {
+            out.push((
+                format!("capabilities.loadBalancer.addresses[{i}]"),
+                format!("`{a}`: {why}"),
+            ));
+        }
+    }
+    if !lb.enabled && !lb.addresses.is_empty() {
+        out.push((
+            "capabilities.loadBalancer.enabled".to_owned(),
+            "addresses are set but MetalLB is off: set capabilities.loadBalancer.enabled: true"
+                .to_owned(),
+        ));
+    }
+    if let Some(nfs) = &caps.storage.nfs {
+        if nfs.server.trim().is_empty() || nfs.server.contains(char::is_whitespace) {
+            out.push((
+                "capabilities.storage.nfs.server".to_owned(),
+                format!("`{}` is not a host name or address", nfs.server),
+            ));
+        }
+        if !nfs.path.starts_with('/') {
+            out.push((
+                "capabilities.storage.nfs.path".to_owned(),
+                format!(
+                    "`{}` is not an absolute export path (e.g. /exports/haven)",
+                    nfs.path
+                ),
+            ));
+        }
     }
     out
 }

@@ -18,6 +18,9 @@ use crate::error::ConfigError;
 /// The config format this build writes and reads natively.
 pub const CURRENT_VERSION: u32 = 1;
 
+/// The StorageClass of the NFS provisioner (`capabilities.storage.nfs`).
+pub const NFS_STORAGE_CLASS: &str = "nfs-client";
+
 /// A Haven+ platform: one cluster, the capabilities it offers, overrides per component, and the
 /// tenants that land on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -604,6 +607,98 @@ pub struct Capabilities {
     /// Object storage: Garage (S3).
     #[serde(default)]
     pub object_storage: Toggle,
+    /// `kubectl` login with the identity provider: Pinniped's Concierge with a JWTAuthenticator
+    /// on it (client `pinniped-cli`), so that tenants' `--group` RoleBindings bind people.
+    /// Needs `identity`. Off unless enabled.
+    #[serde(default, skip_serializing_if = "OptIn::is_off")]
+    pub kubectl_login: OptIn,
+    /// The cluster UI for application teams: Headlamp, logged in with the identity provider
+    /// (client `headlamp`), every user with their own rights. Needs `identity`. Off unless
+    /// enabled.
+    #[serde(
+        default,
+        rename = "clusterUI",
+        alias = "clusterUi",
+        skip_serializing_if = "OptIn::is_off"
+    )]
+    pub cluster_ui: OptIn,
+    /// kube-state-metrics: Kubernetes object state as metrics, with the mimir backend
+    /// (kube-prometheus-stack brings its own). Off unless enabled.
+    #[serde(default, skip_serializing_if = "OptIn::is_off")]
+    pub kube_state_metrics: OptIn,
+    /// Policy results for people: policy-reporter's UI over Kyverno's and Trivy's reports,
+    /// logged in with the identity provider (client `policy-reporter`). Off unless enabled.
+    #[serde(default, skip_serializing_if = "OptIn::is_off")]
+    pub policy_reports: OptIn,
+    /// Services of type LoadBalancer without a cloud load balancer: MetalLB (layer 2) with
+    /// these addresses. Off unless enabled; when on, Gateways are exposed as LoadBalancer.
+    #[serde(default, skip_serializing_if = "LoadBalancerPool::is_off")]
+    pub load_balancer: LoadBalancerPool,
+    /// ReadWriteMany storage the provider does not offer itself: the StorageClass `nfs-client`
+    /// on an existing NFS export (nfs-subdir-external-provisioner), as the reference wires it
+    /// for Previder.
+    #[serde(default, skip_serializing_if = "Storage::is_empty")]
+    pub storage: Storage,
+}
+
+/// A capability that is off unless the config turns it on (components the reference runs that
+/// not every platform needs; their charts are not in every mirror).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OptIn {
+    /// Whether the platform offers this capability.
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+impl OptIn {
+    pub fn is_off(&self) -> bool {
+        !self.enabled
+    }
+}
+
+/// MetalLB's address pool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadBalancerPool {
+    /// Whether MetalLB runs.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Addresses MetalLB hands out and announces, each a CIDR (`192.0.2.32/27`) or a range
+    /// (`192.0.2.10-192.0.2.20`), on the nodes' network and routed to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+}
+
+impl LoadBalancerPool {
+    pub fn is_off(&self) -> bool {
+        !self.enabled && self.addresses.is_empty()
+    }
+}
+
+/// Storage the platform provisions itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Storage {
+    /// An NFS export that ReadWriteMany volumes are made in (one directory each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nfs: Option<NfsExport>,
+}
+
+impl Storage {
+    pub fn is_empty(&self) -> bool {
+        self.nfs.is_none()
+    }
+}
+
+/// An NFS export reachable from every node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NfsExport {
+    /// Host name or address of the NFS server.
+    pub server: String,
+    /// The exported path.
+    pub path: String,
 }
 
 /// Names of the capabilities as written in `capabilities`, plus the always-on `gitops`.
@@ -624,6 +719,12 @@ pub const CAPABILITIES: &[&str] = &[
     "postgresql",
     "backups",
     "objectStorage",
+    "kubectlLogin",
+    "clusterUI",
+    "kubeStateMetrics",
+    "policyReports",
+    "loadBalancer",
+    "storage",
     "gitops",
 ];
 
@@ -656,6 +757,18 @@ impl Capabilities {
             "postgresql" => (c.postgresql.enabled, None),
             "backups" => (c.backups.enabled, None),
             "objectStorage" => (c.object_storage.enabled, None),
+            "kubectlLogin" => (c.kubectl_login.enabled, None),
+            "clusterUI" => (c.cluster_ui.enabled, None),
+            // kube-prometheus-stack runs its own kube-state-metrics.
+            "kubeStateMetrics" => (
+                c.kube_state_metrics.enabled
+                    && !(c.metrics.enabled
+                        && c.metrics.backend == MetricsBackend::KubePrometheusStack),
+                None,
+            ),
+            "policyReports" => (c.policy_reports.enabled, None),
+            "loadBalancer" => (c.load_balancer.enabled, None),
+            "storage" => (c.storage.nfs.is_some(), None),
             "gitops" => (true, None),
             _ => return None,
         })
@@ -953,6 +1066,10 @@ impl PlatformConfig {
     }
 
     pub fn rwx_storage_class(&self) -> String {
+        // The platform's own NFS provisioner's class, when it runs one.
+        if self.cluster.rwx_storage_class.is_none() && self.capabilities.storage.nfs.is_some() {
+            return NFS_STORAGE_CLASS.to_owned();
+        }
         self.cluster.rwx_storage_class.clone().unwrap_or_else(|| {
             self.cluster
                 .provider
@@ -963,6 +1080,10 @@ impl PlatformConfig {
     }
 
     pub fn load_balancer(&self) -> LoadBalancer {
+        // MetalLB on the platform: Gateways become LoadBalancer Services it serves.
+        if self.cluster.load_balancer.is_none() && self.capabilities.load_balancer.enabled {
+            return LoadBalancer::Metallb;
+        }
         self.cluster
             .load_balancer
             .unwrap_or(self.cluster.provider.defaults().load_balancer)
@@ -1378,6 +1499,16 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20   schedule: \"0 2 * * *\"\n\
          \x20   ttl: 168h0m0s\n\
          \x20 objectStorage: {{enabled: true}}   # Garage\n\
+         \x20 # Off unless enabled (docs/plus.md, \"Cluster UI and kubectl login\"):\n\
+         \x20 # kubectlLogin: {{enabled: true}}     # Pinniped: kubectl login with the identity provider\n\
+         \x20 # clusterUI: {{enabled: true}}        # Headlamp with OIDC\n\
+         \x20 # kubeStateMetrics: {{enabled: true}} # with the mimir backend\n\
+         \x20 # policyReports: {{enabled: true}}    # policy-reporter: Kyverno and Trivy results\n\
+         \x20 # loadBalancer:                       # MetalLB, without a cloud load balancer\n\
+         \x20 #   enabled: true\n\
+         \x20 #   addresses: [192.0.2.32/27]\n\
+         \x20 # storage:                            # RWX class nfs-client on an NFS export\n\
+         \x20 #   nfs: {{server: nfs.example.nl, path: /exports/haven}}\n\
          # Per-component overrides (version, namespace, values), e.g.:\n\
          # components:\n\
          #   loki:\n\

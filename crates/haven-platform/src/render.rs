@@ -481,6 +481,7 @@ impl<'a> Renderer<'a> {
             self.component(r, owner == r.component.name, &owner, &resolved);
         }
         self.config_units();
+        self.login_and_cluster_units();
         self.flux_system();
         self.tenants();
         self.infrastructure_yaml();
@@ -515,7 +516,10 @@ impl<'a> Renderer<'a> {
         }
         self.write(format!("{dir}/repository.yaml"), &[self.source(r)]);
         resources.push("repository.yaml");
-        let secret_docs = self.secrets(r);
+        let mut secret_docs = self.secrets(r);
+        let extra_secrets = self.extra_secrets(r);
+        let reads_extra_secrets = !extra_secrets.is_empty();
+        secret_docs.extend(extra_secrets);
         if !secret_docs.is_empty() {
             self.write(format!("{dir}/secrets.yaml"), &secret_docs);
             resources.push("secrets.yaml");
@@ -549,6 +553,12 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/datasources.yaml"), &[ds]);
             resources.push("datasources.yaml");
         }
+        if c.name == "keycloak"
+            && let Some(realm) = self.keycloak_realm(ns)
+        {
+            self.write(format!("{dir}/realm.yaml"), &[realm]);
+            resources.push("realm.yaml");
+        }
         if c.source.kind == SourceKind::Manifests {
             self.write(format!("{dir}/manifests.yaml"), &[self.manifests(r)]);
             resources.push("manifests.yaml");
@@ -572,10 +582,12 @@ impl<'a> Renderer<'a> {
             deps.insert(owner.to_owned());
         }
         let specs = self.secret_specs(c);
-        if !specs.is_empty() && self.config.capabilities.secrets.enabled {
+        if (!specs.is_empty() || reads_extra_secrets) && self.config.capabilities.secrets.enabled {
             deps.insert(match self.config.capabilities.secrets.backend {
                 // Secrets made in the cluster need External Secrets, not OpenBao.
-                SecretsBackend::Openbao if specs.iter().all(|s| s.generate) => {
+                SecretsBackend::Openbao
+                    if !reads_extra_secrets && specs.iter().all(|s| s.generate) =>
+                {
                     "external-secrets".to_owned()
                 }
                 SecretsBackend::Openbao => "external-secrets-config".to_owned(),
@@ -1008,6 +1020,13 @@ impl<'a> Renderer<'a> {
                     }
                 }
             }
+            "headlamp"
+            | "policy-reporter"
+            | "nfs-subdir-external-provisioner"
+            | "dex"
+            | "keycloak" => {
+                self.login_and_cluster_values(r, values);
+            }
             "alloy" => {
                 let config = self.alloy_config();
                 crate::catalogue::merge(
@@ -1428,7 +1447,15 @@ impl<'a> Renderer<'a> {
                 ];
                 // Routes live in their services' namespaces, which those units create.
                 // gateway-api: the CRDs of the objects above, where the chart lacks them.
-                let mut extra = vec!["gateway-api", "grafana", "keycloak", "dex", "zitadel"];
+                let mut extra = vec![
+                    "gateway-api",
+                    "grafana",
+                    "keycloak",
+                    "dex",
+                    "zitadel",
+                    "headlamp",
+                    "policy-reporter",
+                ];
                 if caps.certificates.enabled {
                     extra.push("cert-manager");
                 }
@@ -1501,6 +1528,13 @@ impl<'a> Renderer<'a> {
             ("keycloak", "keycloak", "keycloak-http", 80),
             ("dex", "dex", "dex", 5556),
             ("zitadel", "zitadel", "zitadel", 8080),
+            ("headlamp", "headlamp", "headlamp", 80),
+            (
+                "policy-reporter",
+                "policy-reporter",
+                "policy-reporter-ui",
+                8080,
+            ),
         ];
         let domain = &self.config.cluster.domain;
         UIS.iter()
@@ -2067,6 +2101,480 @@ fn gateway_transport_security(implementation: IngressImplementation, ns: &str) -
         IngressImplementation::Cilium | IngressImplementation::Istio => {}
     }
     docs
+}
+
+/// The OIDC clients the platform's own UIs and `kubectl` login are registered as at the identity
+/// provider: (component, client id, confidential). A confidential client's secret is in the
+/// secret store (`platform/<component>/<secret>`), delivered to the component as its catalogue
+/// entry's Secret; `pinniped-cli` is public (PKCE, a client on people's laptops).
+pub const OIDC_CLIENTS: &[(&str, &str, bool)] = &[
+    ("pinniped", "pinniped-cli", false),
+    ("headlamp", "headlamp", true),
+    ("policy-reporter", "policy-reporter", true),
+];
+
+/// The Keycloak realm the platform's clients live in (`https://keycloak.<domain>/realms/haven`).
+pub const KEYCLOAK_REALM: &str = "haven";
+
+/// The issuer URL of the chosen identity provider, as its tokens name it; `None` when identity
+/// is off.
+pub fn oidc_issuer(config: &PlatformConfig) -> Option<String> {
+    let identity = &config.capabilities.identity;
+    if !identity.enabled {
+        return None;
+    }
+    let domain = &config.cluster.domain;
+    Some(match identity.provider {
+        IdentityProvider::Keycloak => format!("https://keycloak.{domain}/realms/{KEYCLOAK_REALM}"),
+        IdentityProvider::Dex => format!("https://dex.{domain}"),
+        IdentityProvider::Zitadel => format!("https://zitadel.{domain}"),
+    })
+}
+
+/// `capabilities.loadBalancer.addresses` as MetalLB reads them: a CIDR or a range `a-b` of
+/// addresses of one family. `Err` names what is wrong with the entry.
+pub fn metallb_address(entry: &str) -> Result<(), String> {
+    use std::net::IpAddr;
+    let entry = entry.trim();
+    if let Some((ip, bits)) = entry.split_once('/') {
+        let ip: IpAddr = ip
+            .parse()
+            .map_err(|_| format!("`{ip}` is not an IP address"))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        return match bits.parse::<u8>() {
+            Ok(b) if b <= max => Ok(()),
+            _ => Err(format!("`/{bits}` is not a prefix length (0-{max})")),
+        };
+    }
+    if let Some((a, b)) = entry.split_once('-') {
+        let (a, b): (IpAddr, IpAddr) = match (a.trim().parse(), b.trim().parse()) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => return Err("a range is two IP addresses, `first-last`".to_owned()),
+        };
+        if a.is_ipv4() != b.is_ipv4() {
+            return Err("a range's two ends are of one address family".to_owned());
+        }
+        if a > b {
+            return Err(format!("the range ends ({b}) before it starts ({a})"));
+        }
+        return Ok(());
+    }
+    Err("neither a CIDR (`192.0.2.32/27`) nor a range (`192.0.2.10-192.0.2.20`)".to_owned())
+}
+
+/// The components of issue 26 that need the rest of the platform: OIDC clients on the chosen
+/// identity provider, MetalLB's pool, the NFS export.
+impl<'a> Renderer<'a> {
+    fn login_and_cluster_values(&self, r: &Resolved<'a>, values: &mut Value) {
+        let issuer = oidc_issuer(self.config);
+        let domain = &self.config.cluster.domain;
+        match r.component.name.as_str() {
+            "headlamp" => {
+                if let Some(issuer) = issuer {
+                    // The client id and secret come from the Secret (envFrom); the issuer and
+                    // scopes are not secret. `env` wins over `envFrom` for the same name.
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"env": [
+                            {"name": "OIDC_ISSUER_URL", "value": issuer},
+                            {"name": "OIDC_SCOPES", "value": "profile,email,groups"},
+                        ]}),
+                    );
+                }
+            }
+            "policy-reporter" => {
+                if let Some(issuer) = issuer {
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"ui": {"openIDConnect": {"discoveryUrl": issuer}}}),
+                    );
+                }
+                // The plugins that turn the other components' results into reports.
+                let caps = &self.config.capabilities;
+                let kyverno =
+                    caps.admission.enabled && caps.admission.engine == AdmissionEngine::Kyverno;
+                let trivy = self.is_on("trivy-operator");
+                crate::catalogue::merge(
+                    values,
+                    &json!({"plugin": {"kyverno": {"enabled": kyverno}, "trivy": {"enabled": trivy}}}),
+                );
+            }
+            "nfs-subdir-external-provisioner" => {
+                if let Some(nfs) = &self.config.capabilities.storage.nfs {
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"nfs": {"server": nfs.server, "path": nfs.path}}),
+                    );
+                }
+            }
+            "dex" => {
+                // Dex's clients are configuration: the platform's own are registered here, a
+                // confidential one's secret read from the environment Dex gets from the Secret
+                // `dex-clients` (rendered from the secret store beside the release).
+                let clients: Vec<Value> = OIDC_CLIENTS
+                    .iter()
+                    .filter(|(component, _, _)| self.is_on(component))
+                    .map(|(component, id, confidential)| {
+                        let host = if *component == "pinniped" {
+                            None
+                        } else {
+                            Some(format!("https://{component}.{domain}"))
+                        };
+                        let mut c = json!({"id": id, "name": id});
+                        if *confidential {
+                            c["secretEnv"] = Value::from(dex_secret_env(id));
+                            let callback = match *component {
+                                "headlamp" => "/oidc-callback",
+                                _ => "/callback",
+                            };
+                            c["redirectURIs"] =
+                                json!([format!("{}{callback}", host.unwrap_or_default())]);
+                        } else {
+                            // No redirect URIs: Dex lets a public client redirect to the
+                            // loopback address on any port (where the pinniped CLI listens).
+                            c["public"] = Value::Bool(true);
+                        }
+                        c
+                    })
+                    .collect();
+                if clients.is_empty() {
+                    return;
+                }
+                let confidential = OIDC_CLIENTS
+                    .iter()
+                    .any(|(component, _, secret)| *secret && self.is_on(component));
+                let mut add = json!({"config": {"staticClients": clients}});
+                if confidential {
+                    add["envFrom"] = json!([{"secretRef": {"name": DEX_CLIENTS_SECRET}}]);
+                }
+                crate::catalogue::merge(values, &add);
+            }
+            "keycloak" => {
+                if self.platform_clients().is_empty() {
+                    return;
+                }
+                // Keycloak imports the realm file at start-up (a realm that exists is left
+                // alone); the confidential clients' secrets are `${ENV}` placeholders in it,
+                // resolved from the Secret `keycloak-clients`.
+                if let Some(cmd) = values.get_mut("command").and_then(Value::as_array_mut)
+                    && !cmd.iter().any(|a| a == "--import-realm")
+                {
+                    cmd.push(Value::from("--import-realm"));
+                }
+                let mut add = json!({
+                    "extraVolumes": format!(
+                        "- name: realm\n  configMap:\n    name: {KEYCLOAK_REALM_CONFIGMAP}\n"
+                    ),
+                    "extraVolumeMounts": "- name: realm\n  mountPath: /opt/keycloak/data/import\n  readOnly: true\n",
+                });
+                if self.confidential_clients().next().is_some() {
+                    add["extraEnvFrom"] = Value::from(format!(
+                        "- secretRef:\n    name: {}\n",
+                        clients_secret("keycloak")
+                    ));
+                }
+                crate::catalogue::merge(values, &add);
+            }
+            _ => {}
+        }
+    }
+
+    /// The config units of MetalLB (its address pool) and Pinniped (the JWTAuthenticator on
+    /// the identity provider), and the Secret of Dex's confidential clients.
+    fn login_and_cluster_units(&mut self) {
+        let caps = &self.config.capabilities;
+        if let Some(ns) = self.ns_of("metallb").map(str::to_owned) {
+            let pool = json!({
+                "apiVersion": "metallb.io/v1beta1",
+                "kind": "IPAddressPool",
+                "metadata": {"name": "platform", "namespace": ns},
+                "spec": {"addresses": caps.load_balancer.addresses},
+            });
+            let l2 = json!({
+                "apiVersion": "metallb.io/v1beta1",
+                "kind": "L2Advertisement",
+                "metadata": {"name": "platform", "namespace": ns},
+                "spec": {"ipAddressPools": ["platform"]},
+            });
+            self.config_unit("metallb", "address-pool.yaml", &[pool, l2], &[]);
+        }
+        if self.is_on("pinniped")
+            && self.config.load_balancer() == crate::config::LoadBalancer::NodePort
+        {
+            self.out.notes.push("kubectlLogin: Pinniped's impersonation proxy is a LoadBalancer Service, and this cluster has no load balancer (cluster.loadBalancer: node-port): enable capabilities.loadBalancer (MetalLB) or put a load balancer in front".to_owned());
+        }
+        if let (Some(_), Some(issuer)) = (self.ns_of("pinniped"), oidc_issuer(self.config)) {
+            // Cluster-scoped. `pinniped get kubeconfig --concierge-authenticator-name platform`
+            // writes the kubeconfig people log in with; their username is their e-mail address
+            // and their groups the token's `groups` claim, which tenants' RoleBindings name.
+            let authenticator = json!({
+                "apiVersion": "authentication.concierge.pinniped.dev/v1alpha1",
+                "kind": "JWTAuthenticator",
+                "metadata": {"name": "platform"},
+                "spec": {
+                    "issuer": issuer,
+                    "audience": "pinniped-cli",
+                    "claims": {"username": "email", "groups": "groups"},
+                },
+            });
+            let idp = ["keycloak", "dex", "zitadel"];
+            self.config_unit("pinniped", "jwt-authenticator.yaml", &[authenticator], &idp);
+        }
+        let confidential: Vec<&str> = OIDC_CLIENTS
+            .iter()
+            .filter(|(component, _, secret)| *secret && self.is_on(component))
+            .map(|(_, id, _)| *id)
+            .collect();
+        if confidential.is_empty() || !caps.identity.enabled {
+            return;
+        }
+        match caps.identity.provider {
+            // Dex's Secret is rendered with Dex itself (`extra_secrets`).
+            IdentityProvider::Dex => {}
+            provider => {
+                let provider = match provider {
+                    IdentityProvider::Keycloak => format!(
+                        "Keycloak (realm `{KEYCLOAK_REALM}`, imported with them at Keycloak's first start; by hand where the realm already exists)"
+                    ),
+                    _ => "Zitadel".to_owned(),
+                };
+                let mut clients: Vec<String> = confidential
+                    .iter()
+                    .map(|id| format!("`{id}` (confidential)"))
+                    .collect();
+                if self.is_on("pinniped") {
+                    clients.insert(
+                        0,
+                        "`pinniped-cli` (public, loopback redirect http://127.0.0.1/callback)"
+                            .to_owned(),
+                    );
+                }
+                self.out.notes.push(format!(
+                    "identity: register the OIDC clients {} in {provider} with a `groups` claim, and put each confidential client's id and secret in the secret store (docs/plus.md, \"Cluster UI and kubectl login\")",
+                    clients.join(", ")
+                ));
+            }
+        }
+        if !caps.identity.enabled {
+            self.out
+                .notes
+                .push("identity is off: Headlamp, policy-reporter and Pinniped have no identity provider to log in with".to_owned());
+        }
+    }
+
+    /// Secrets a component reads that its catalogue entry cannot name because they depend on
+    /// the rest of the platform: Dex's `dex-clients` (the secrets of the confidential clients
+    /// it serves). Rendered beside the component's release, so that it exists before the pods
+    /// start.
+    fn extra_secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
+        if !["dex", "keycloak"].contains(&r.component.name.as_str()) {
+            return Vec::new();
+        }
+        let confidential: Vec<&str> = OIDC_CLIENTS
+            .iter()
+            .filter(|(component, _, secret)| *secret && self.is_on(component))
+            .map(|(_, id, _)| *id)
+            .collect();
+        if confidential.is_empty() {
+            return Vec::new();
+        }
+        let name = clients_secret(&r.component.name);
+        self.idp_clients_secret(&r.namespace.clone(), &name, &confidential)
+            .into_iter()
+            .collect()
+    }
+
+    /// The identity provider's `<provider>-clients` Secret (Dex's and Keycloak's): each
+    /// confidential client's secret, read from where the client's own component reads it in the
+    /// secret store, so that both ends hold one value.
+    fn idp_clients_secret(
+        &mut self,
+        ns: &str,
+        secret: &str,
+        confidential: &[&str],
+    ) -> Option<Value> {
+        let caps = &self.config.capabilities;
+        if !caps.secrets.enabled {
+            self.out.notes.push(format!(
+                "secrets capability is off: create Secret {ns}/{secret} (keys {}) yourself",
+                confidential
+                    .iter()
+                    .map(|id| dex_secret_env(id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            return None;
+        }
+        let doc = match caps.secrets.backend {
+            SecretsBackend::Openbao => {
+                let data: Vec<Value> = OIDC_CLIENTS
+                    .iter()
+                    .filter(|(_, id, _)| confidential.contains(id))
+                    .filter_map(|(component, id, _)| {
+                        let c = self
+                            .resolved
+                            .iter()
+                            .find(|r| r.component.name == *component)?;
+                        let s = c.component.secrets.first()?;
+                        let key = s
+                            .keys
+                            .iter()
+                            .find(|k| k.to_lowercase().contains("secret"))?;
+                        Some(json!({"secretKey": dex_secret_env(id), "remoteRef": {
+                            "key": format!("platform/{component}/{}", s.name),
+                            "property": key,
+                        }}))
+                    })
+                    .collect();
+                json!({
+                    "apiVersion": "external-secrets.io/v1",
+                    "kind": "ExternalSecret",
+                    "metadata": {"name": secret, "namespace": ns},
+                    "spec": {
+                        "refreshInterval": "1h",
+                        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "openbao"},
+                        "target": {"name": secret, "creationPolicy": "Owner"},
+                        "data": data,
+                    },
+                })
+            }
+            SecretsBackend::SealedSecrets => {
+                let mut enc = serde_json::Map::new();
+                for id in confidential {
+                    let k = dex_secret_env(id);
+                    enc.insert(
+                        k.clone(),
+                        Value::String(format!(
+                            "SEALED-PLACEHOLDER: kubeseal --raw --namespace {ns} --name {secret} < {k}"
+                        )),
+                    );
+                }
+                self.out.notes.push(format!(
+                    "sealed secrets: seal Secret {ns}/{secret} with the same client secrets as the clients' own Secrets"
+                ));
+                json!({
+                    "apiVersion": "bitnami.com/v1alpha1",
+                    "kind": "SealedSecret",
+                    "metadata": {"name": secret, "namespace": ns},
+                    "spec": {"encryptedData": enc, "template": {"metadata": {"name": secret, "namespace": ns}}},
+                })
+            }
+        };
+        Some(doc)
+    }
+}
+
+/// The Secret Dex reads its confidential clients' secrets from (as environment variables).
+pub const DEX_CLIENTS_SECRET: &str = "dex-clients";
+
+/// The environment variable of a Dex client's secret: `HEADLAMP_CLIENT_SECRET`.
+fn dex_secret_env(client: &str) -> String {
+    format!(
+        "{}_CLIENT_SECRET",
+        client.to_uppercase().replace(['-', '.'], "_")
+    )
+}
+
+/// The ConfigMap with the realm Keycloak imports (`--import-realm`).
+pub const KEYCLOAK_REALM_CONFIGMAP: &str = "keycloak-realm";
+
+/// The Secret an identity provider reads its confidential clients' secrets from.
+fn clients_secret(provider: &str) -> String {
+    if provider == "dex" {
+        DEX_CLIENTS_SECRET.to_owned()
+    } else {
+        format!("{provider}-clients")
+    }
+}
+
+impl<'a> Renderer<'a> {
+    /// The platform's OIDC clients whose component is on.
+    fn platform_clients(&self) -> Vec<(&'static str, &'static str, bool)> {
+        OIDC_CLIENTS
+            .iter()
+            .filter(|(component, _, _)| self.is_on(component))
+            .copied()
+            .collect()
+    }
+
+    fn confidential_clients(&self) -> impl Iterator<Item = &'static str> + '_ {
+        OIDC_CLIENTS
+            .iter()
+            .filter(|(component, _, secret)| *secret && self.is_on(component))
+            .map(|(_, id, _)| *id)
+    }
+
+    /// The realm `haven` with the platform's clients, each with a `groups` claim (the group
+    /// names tenants' RoleBindings use), as Keycloak's realm import reads it. No secret in it: a
+    /// confidential client's secret is `${<CLIENT>_CLIENT_SECRET}`, which Keycloak resolves from
+    /// its environment when it imports the file.
+    fn keycloak_realm(&self, ns: &str) -> Option<Value> {
+        let clients = self.platform_clients();
+        if clients.is_empty() {
+            return None;
+        }
+        let domain = &self.config.cluster.domain;
+        let groups_mapper = json!({
+            "name": "groups",
+            "protocol": "openid-connect",
+            "protocolMapper": "oidc-group-membership-mapper",
+            "consentRequired": false,
+            "config": {
+                "full.path": "false",
+                "id.token.claim": "true",
+                "access.token.claim": "true",
+                "userinfo.token.claim": "true",
+                "claim.name": "groups",
+            },
+        });
+        let clients: Vec<Value> = clients
+            .iter()
+            .map(|(component, id, confidential)| {
+                let mut c = json!({
+                    "clientId": id,
+                    "name": id,
+                    "enabled": true,
+                    "protocol": "openid-connect",
+                    "standardFlowEnabled": true,
+                    "implicitFlowEnabled": false,
+                    "directAccessGrantsEnabled": false,
+                    "serviceAccountsEnabled": false,
+                    "defaultClientScopes": ["profile", "email"],
+                    "protocolMappers": [groups_mapper.clone()],
+                });
+                if *confidential {
+                    let callback = if *component == "headlamp" {
+                        "/oidc-callback"
+                    } else {
+                        "/callback"
+                    };
+                    c["publicClient"] = Value::Bool(false);
+                    c["secret"] = Value::from(format!("${{{}}}", dex_secret_env(id)));
+                    c["redirectUris"] = json!([format!("https://{component}.{domain}{callback}")]);
+                } else {
+                    // The pinniped CLI listens on the loopback address, on a port of its own.
+                    c["publicClient"] = Value::Bool(true);
+                    c["attributes"] = json!({"pkce.code.challenge.method": "S256"});
+                    c["redirectUris"] = json!(["http://127.0.0.1:*", "http://localhost:*"]);
+                }
+                c
+            })
+            .collect();
+        let realm = json!({
+            "realm": KEYCLOAK_REALM,
+            "enabled": true,
+            "sslRequired": "external",
+            "clients": clients,
+        });
+        Some(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": KEYCLOAK_REALM_CONFIGMAP, "namespace": ns},
+            "data": {
+                format!("{KEYCLOAK_REALM}.json"): serde_json::to_string_pretty(&realm).unwrap_or_default(),
+            },
+        }))
+    }
 }
 
 #[cfg(test)]

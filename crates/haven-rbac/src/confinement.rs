@@ -154,10 +154,16 @@ const BUILTIN_CLUSTER_SCOPED: &[(&str, &[&str])] = &[
 ];
 
 /// Requests about oneself that every authenticated identity may make and that change nothing.
+/// Pinniped's Concierge (the `kubectlLogin` capability) serves two through its aggregated API,
+/// granted to everyone by its `pre-authn-apis` binding: a TokenCredentialRequest exchanges the
+/// caller's own identity-provider token for a short-lived credential of that same identity,
+/// a WhoAmIRequest tells the caller who they are; neither is stored.
 const SELF_REVIEWS: &[(&str, &str)] = &[
     ("authorization.k8s.io", "selfsubjectaccessreviews"),
     ("authorization.k8s.io", "selfsubjectrulesreviews"),
     ("authentication.k8s.io", "selfsubjectreviews"),
+    ("login.concierge.pinniped.dev", "tokencredentialrequests"),
+    ("identity.concierge.pinniped.dev", "whoamirequests"),
 ];
 
 impl Default for ResourceScopes {

@@ -568,3 +568,50 @@ rules:
         "{findings:#?}"
     );
 }
+
+/// Pinniped's Concierge lets everyone log in: its `pre-authn-apis` ClusterRole (as the Bitnami
+/// chart the catalogue pins renders it) grants `create` and `list` on TokenCredentialRequests and
+/// WhoAmIRequests to `system:authenticated` and `system:unauthenticated`. Exchanging one's own
+/// token and asking who one is change nothing: a tenant stays confined; any other grant of the
+/// same binding does not.
+#[test]
+fn pinniped_login_requests_do_not_unconfine_a_tenant() {
+    let yaml = |extra: &str| {
+        format!(
+            r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: pinniped-concierge-pinniped-pre-authn-apis}}
+rules:
+  - apiGroups: [login.concierge.pinniped.dev]
+    resources: [tokencredentialrequests]
+    verbs: [create, list]
+  - apiGroups: [identity.concierge.pinniped.dev]
+    resources: [whoamirequests]
+    verbs: [create, list]
+{extra}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: pinniped-concierge-pinniped-pre-authn-apis}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pinniped-concierge-pinniped-pre-authn-apis}}
+subjects:
+  - {{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:authenticated"}}
+  - {{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:unauthenticated"}}
+"#
+        )
+    };
+    let u = Identity::user("alice", &["tenant-a-developers"]);
+    let unconfined = |r: &Rbac| -> Vec<Concern> {
+        r.confinement(&u, &ns(&["tenant-a"]), &ResourceScopes::default())
+            .into_iter()
+            .filter(|f| !f.confined && !f.grant.kubernetes_default)
+            .map(|f| f.concern)
+            .collect()
+    };
+    assert_eq!(unconfined(&rbac(&yaml(""))), Vec::<Concern>::new());
+    let widened = rbac(&yaml(
+        "  - apiGroups: [config.concierge.pinniped.dev]\n    resources: [credentialissuers]\n    verbs: [create]",
+    ));
+    assert!(!unconfined(&widened).is_empty());
+}

@@ -344,7 +344,7 @@ fn haven_json_carries_evidence_and_waivers() {
             .unwrap()
             .contains("list deployments (apps)")
     );
-    assert_eq!(v["plus"].as_array().unwrap().len(), 15);
+    assert_eq!(v["plus"].as_array().unwrap().len(), 21);
 }
 
 #[test]

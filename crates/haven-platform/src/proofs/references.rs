@@ -1087,14 +1087,26 @@ fn secret_field_names(v: &Value, under_secret_key: bool, name: &str) -> bool {
     }
 }
 
-/// Whether a values document holds the string anywhere.
+/// Whether a values document holds the string anywhere: as a value, or as the `name:` of a
+/// block of YAML given as a string (values a chart passes through `tpl`, such as keycloakx's
+/// `extraEnvFrom: "- secretRef:\n    name: <secret>"`).
 fn mentions(v: &Value, name: &str) -> bool {
     match v {
-        Value::String(s) => s == name,
+        Value::String(s) => s == name || yaml_block_names(s, name),
         Value::Array(a) => a.iter().any(|x| mentions(x, name)),
         Value::Object(m) => m.values().any(|x| mentions(x, name)),
         _ => false,
     }
+}
+
+fn yaml_block_names(s: &str, name: &str) -> bool {
+    s.contains('\n')
+        && s.lines().any(|l| {
+            l.trim()
+                .trim_start_matches("- ")
+                .strip_prefix("name:")
+                .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == name)
+        })
 }
 
 #[cfg(test)]

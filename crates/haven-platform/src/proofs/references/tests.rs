@@ -364,3 +364,23 @@ spec:
         ]
     );
 }
+
+/// A chart that takes YAML as a string (keycloakx's `extraEnvFrom`, passed through `tpl`) names
+/// a Secret inside it: that consumes the Secret, as a plain value would. A string that merely
+/// contains the name elsewhere does not.
+#[test]
+fn a_secret_named_in_a_yaml_block_of_an_unseen_charts_values_is_consumed() {
+    let with = |values: &str| {
+        format!(
+            "{NS}{DB_CREDS}---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: web, namespace: flux-system}}\nspec:\n  targetNamespace: app\n  chart: {{spec: {{chart: web, sourceRef: {{kind: HelmRepository, name: web}}}}}}\n  values: {values}\n"
+        )
+    };
+    let block = with(r#"{extraEnvFrom: "- secretRef:\n    name: db-creds\n"}"#);
+    let objs = objects(&block);
+    let ps = run(&Landscape::of_tree(&objs));
+    assert!(warnings(&ps).is_empty(), "{ps:#?}");
+    let prose = with(r#"{note: "db-creds is read\nby hand"}"#);
+    let objs = objects(&prose);
+    let ps = run(&Landscape::of_tree(&objs));
+    assert_eq!(warnings(&ps).len(), 1, "{ps:#?}");
+}
