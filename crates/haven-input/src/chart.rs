@@ -328,6 +328,42 @@ mod tests {
         std::fs::write(path, text).unwrap();
     }
 
+    /// Why there is no tagged render is told by variant: a chart without templates is never
+    /// rendered, and helm's refusal of the copy keeps helm's error as the source.
+    #[test]
+    fn a_missing_tagged_render_says_why_by_variant() {
+        struct Refuses;
+        impl ChartRenderer for Refuses {
+            fn render(&self, chart: &Path, _: &HelmOptions) -> Result<String, InputError> {
+                Err(InputError::new(
+                    haven_model::InputErrorKind::Render,
+                    &chart.display().to_string(),
+                    0,
+                    "no",
+                ))
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("app");
+        write(
+            &c.join("Chart.yaml"),
+            "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        );
+        let opts = HelmOptions::default();
+        assert!(matches!(
+            tagged_render(&c, &Refuses, &opts),
+            Err(TaggedRenderError::NoTemplates)
+        ));
+        write(&c.join("templates/cm.yaml"), "kind: ConfigMap\n");
+        match tagged_render(&c, &Refuses, &opts) {
+            Err(e @ TaggedRenderError::Render(_)) => {
+                assert_eq!(e.to_string(), "the tagged copy did not render: no");
+                assert!(std::error::Error::source(&e).is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn templates_of_subcharts_are_named_as_helm_names_them() {
         let dir = tempfile::tempdir().unwrap();

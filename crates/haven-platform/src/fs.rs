@@ -270,6 +270,22 @@ impl crate::charts::ChartSource for ChartDir {
 mod tests {
     use super::*;
 
+    /// A chart folder that cannot be listed is a typed error naming the folder.
+    #[test]
+    fn an_unlistable_chart_folder_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        match read_chart_files(&gone) {
+            Err(e @ crate::charts::ChartSourceError::List { .. }) => {
+                assert!(
+                    e.to_string().starts_with(&gone.display().to_string()),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// A schema file that is not JSON is an error naming the file; an absent one is no schema.
     #[test]
     fn dir_schemas_tell_a_broken_file_from_an_absent_one() {

@@ -634,3 +634,54 @@ pub fn from_mirror(
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Why a `manifests` directory cannot be read is told by variant, the message naming it.
+    #[test]
+    fn unreadable_file_directories_are_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        match read_files_dir(&gone) {
+            Err(e @ FilesError::NoDirectory(_)) => {
+                assert_eq!(
+                    e.to_string(),
+                    format!("{}: no such directory", gone.display())
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read_files_dir(dir.path()),
+            Err(FilesError::Empty(p)) if p == dir.path()
+        ));
+    }
+
+    /// A git that fails gives its status and the end of its error output.
+    #[test]
+    fn a_failing_command_is_a_typed_error() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo first >&2; echo last >&2; exit 3"]);
+        match run_with_deadline(cmd, Duration::from_secs(30)) {
+            Err(e @ CommandError::Failed { .. }) => {
+                let message = e.to_string();
+                assert!(
+                    message.starts_with("failed (exit status: 3): "),
+                    "{message}"
+                );
+                assert!(
+                    message.ends_with("last") && !message.contains("first"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let missing = Command::new("/nonexistent/haven-test-git");
+        assert!(matches!(
+            run_with_deadline(missing, Duration::from_secs(30)),
+            Err(CommandError::Run(_))
+        ));
+    }
+}

@@ -679,6 +679,77 @@ mod tests {
         load_objects(Origin::File("t.yaml"), yaml).objects.remove(0)
     }
 
+    /// What cannot be read of a HelmRelease's chart and install settings is told apart by
+    /// variant, and the message names the field's value as before.
+    #[test]
+    fn unreadable_charts_and_policies_are_typed() {
+        let hr = |spec: &str| {
+            object(&format!(
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec: {spec}\n"
+            ))
+        };
+        let sources = BTreeMap::new();
+        let policy = install_crd_policy(&hr("{install: {crds: Sometimes}}")).unwrap_err();
+        assert_eq!(
+            policy,
+            ReleaseError::CrdPolicy {
+                policy: "Sometimes".to_owned()
+            }
+        );
+        assert_eq!(
+            policy.to_string(),
+            "invalid CRD policy `Sometimes`: Skip, Create or CreateReplace"
+        );
+        assert_eq!(chart_spec(&hr("{}"), &sources), Err(ReleaseError::NoChart));
+        assert!(matches!(
+            chart_spec(&hr("{chartRef: {kind: HelmChart, name: web}}"), &sources),
+            Err(ReleaseError::UnsupportedChartRef { kind }) if kind == "HelmChart"
+        ));
+        let missing = chart_spec(
+            &hr("{chartRef: {kind: OCIRepository, name: web}}"),
+            &sources,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&missing, ReleaseError::MissingChartRefSource { source_key } if source_key == "OCIRepository/apps/web"),
+            "{missing:?}"
+        );
+        assert_eq!(
+            missing.to_string(),
+            "its chartRef names OCIRepository/apps/web, which is not in the tree"
+        );
+    }
+
+    /// A Secret the tree holds but cannot be read offline says why, by variant.
+    #[test]
+    fn unreadable_secrets_are_typed() {
+        let secrets = load_objects(
+            Origin::File("t.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: sealed, namespace: apps}\nsops: {version: 3}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: bad, namespace: apps}\ndata: {key: '!!!'}\n",
+        )
+        .objects;
+        let sources = values_sources(&secrets);
+        assert!(matches!(
+            sources.get("Secret/apps/sealed"),
+            Some(ValuesSource::Data(Err(SecretDataError::Sops)))
+        ));
+        match sources.get("Secret/apps/bad") {
+            Some(ValuesSource::Data(Err(e @ SecretDataError::NotBase64 { key }))) => {
+                assert_eq!(key, "key");
+                assert_eq!(e.to_string(), "data.key is not base64");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read_values_document("v", "- a\n"),
+            Err(ValuesError::NotAMapping)
+        ));
+        assert!(matches!(
+            read_values_document("v", "a: [\n"),
+            Err(ValuesError::Yaml(_))
+        ));
+    }
+
     #[test]
     fn release_names_as_helm_controller() {
         let hr = |spec: &str| {

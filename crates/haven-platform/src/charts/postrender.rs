@@ -494,6 +494,57 @@ mod tests {
         load_objects(Origin::File("t.yaml"), yaml).objects
     }
 
+    /// Each way a patch cannot be applied is its own variant (the note's message is its text).
+    #[test]
+    fn patches_that_cannot_apply_are_typed() {
+        let patch = |p: Value| apply_patch(&p, &mut objects(DEPLOY));
+        assert!(matches!(patch(json!({})), Err(PatchError::NoPatch)));
+        assert!(matches!(
+            patch(json!({"patch": ""})),
+            Err(PatchError::Empty)
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "a: [\n"})),
+            Err(PatchError::NotYaml(_))
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "- op: replace\n  path: /x\n  value: 1\n"})),
+            Err(PatchError::NoTarget)
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "- {op: remove, path: /nothing}\n", "target": {"kind": "Deployment"}})),
+            Err(PatchError::Apply { kind, name, .. }) if kind == "Deployment" && name == "web"
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "kind: Deployment\n", "target": {"name": "("}})),
+            Err(PatchError::TargetRegex { field: "name", .. })
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "kind: Deployment\n", "target": {"labelSelector": "a in"}})),
+            Err(PatchError::TargetSelector {
+                field: "labelSelector",
+                ..
+            })
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "apiVersion: v1\nkind: ConfigMap\n"})),
+            Err(PatchError::NoName)
+        ));
+        let none =
+            patch(json!({"patch": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n"}))
+                .unwrap_err();
+        assert!(matches!(none, PatchError::NothingSelected));
+        assert_eq!(none.to_string(), "its target selects no rendered object");
+        assert!(matches!(
+            patch(json!({"patch": "kind: Deployment\n$retainKeys: [a]\n", "target": {"kind": "Deployment"}})),
+            Err(PatchError::UnsupportedDirective(d)) if d == "$retainKeys"
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "3\n"})),
+            Err(PatchError::NotAPatch)
+        ));
+    }
+
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps, labels: {app: web}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: docker.io/org/app:1.0\n        env: [{name: A, value: a}, {name: B, value: b}]\n      - name: side\n        image: registry:5000/side@sha256:abc\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n";
 
     #[test]
