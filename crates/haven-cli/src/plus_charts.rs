@@ -13,7 +13,7 @@ use haven_model::template_lines::TemplateFile;
 use haven_model::{Finding, Location, ObjectRef, RuleGroup, RuleInfo, RuleScope, Severity};
 use haven_platform::charts::check::{Check, PlatformOptions, Problem};
 use haven_platform::charts::{
-    self, ChartSource, HelmTemplate, RenderOptions, RenderedPlatform, TemplateJob,
+    self, ChartSource, HelmTemplate, RenderError, RenderOptions, RenderedPlatform, TemplateJob,
 };
 use haven_platform::validate::{self, SchemaSource};
 use haven_platform::{Catalogue, fs};
@@ -32,18 +32,19 @@ impl HelmEngine {
     fn with_options<R>(
         &self,
         job: &TemplateJob,
-        render: impl FnOnce(&HelmOptions) -> Result<R, String>,
-    ) -> Result<R, String> {
+        render: impl FnOnce(&HelmOptions) -> Result<R, RenderError>,
+    ) -> Result<R, RenderError> {
+        let values_error = |e: std::io::Error| RenderError::engine(ValuesFileError(e));
         let mut file = tempfile::Builder::new()
             .prefix("values-")
             .suffix(".json")
             .tempfile_in(&self.scratch)
-            .map_err(|e| format!("cannot write the values for helm: {e}"))?;
+            .map_err(values_error)?;
         // JSON is YAML: Helm reads it as it reads any values file.
-        let json = serde_json::to_vec(&job.values).map_err(|e| e.to_string())?;
+        let json = serde_json::to_vec(&job.values).map_err(RenderError::engine)?;
         file.write_all(&json)
             .and_then(|()| file.flush())
-            .map_err(|e| format!("cannot write the values for helm: {e}"))?;
+            .map_err(values_error)?;
         let opts = HelmOptions {
             helm: self.helm.clone(),
             values: vec![file.path().to_path_buf()],
@@ -59,21 +60,36 @@ impl HelmEngine {
 }
 
 impl HelmTemplate for HelmEngine {
-    fn template(&self, job: &TemplateJob) -> Result<String, String> {
+    fn template(&self, job: &TemplateJob) -> Result<String, RenderError> {
         self.with_options(job, |opts| {
             HelmCommand
                 .render(&job.chart_dir, opts)
-                .map_err(|e| e.message)
+                .map_err(|e| RenderError::engine(HelmMessage(e)))
         })
     }
 
     /// The tagged copy `haven app check` renders for its template lines (`haven_input`).
-    fn template_tagged(&self, job: &TemplateJob) -> Result<(String, Vec<TemplateFile>), String> {
+    fn template_tagged(
+        &self,
+        job: &TemplateJob,
+    ) -> Result<(String, Vec<TemplateFile>), RenderError> {
         self.with_options(job, |opts| {
             haven_input::render_tagged(&job.chart_dir, &HelmCommand, opts)
+                .map_err(RenderError::engine)
         })
     }
 }
+
+/// The values file for helm could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the values for helm: {0}")]
+struct ValuesFileError(#[source] std::io::Error);
+
+/// Helm's refusal as the report shows it: its message alone (the chart and release are the
+/// report's component already).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.message)]
+struct HelmMessage(#[source] haven_model::InputError);
 
 /// The chart directory, with the built-in haven-admission chart written to `scratch` for the
 /// component when the directory has none.

@@ -5,15 +5,20 @@
 //!
 //! Budget: rendering is the cost (about a second per chart on a quiet machine). The seeded-defect
 //! and few-chart tests give `DIR` only the charts they need; the whole platform is rendered in
-//! `the_whole_platform_validates`, once per configuration it checks, and in
+//! `the_whole_platform_validates`, once per configuration of a small covering set (every
+//! provider and every alternative at least once, not their product), and in
 //! `vendored_then_validated` (generic, default choices) from what `haven plus vendor --from`
-//! wrote, which renders it once more for images.txt.
+//! wrote, which renders it once more for images.txt. Every render goes through one cache for the
+//! whole test binary (`tools/helm`'s `HAVEN_HELM_CACHE`, keyed by the digest of the chart's
+//! files, the values and the arguments): a chart rendered with the same values in another
+//! configuration is rendered once.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use common::{repo, require_helm};
 use serde_json::Value;
@@ -76,10 +81,17 @@ fn chart_dir(components: &[&str]) -> tempfile::TempDir {
     tmp
 }
 
+/// The render cache every `helm template` of this test binary shares (see the module doc).
+fn helm_cache() -> &'static Path {
+    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    CACHE.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 /// `haven plus validate --charts charts --format json` on `tree`: the exit code and the report.
 fn validate(tree: &Path, charts: &Path) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_haven"))
         .current_dir(tree)
+        .env("HAVEN_HELM_CACHE", helm_cache())
         .args(["plus", "validate", "--format", "json", "--charts"])
         .arg(charts)
         .arg("--helm")
@@ -398,6 +410,7 @@ fn vendored_then_validated() {
     let tree = platform("generic", &[]);
     let out = Command::new(env!("CARGO_BIN_EXE_haven"))
         .current_dir(tree.path())
+        .env("HAVEN_HELM_CACHE", helm_cache())
         .args(["plus", "vendor", "--from"])
         .arg(&shared)
         .args([
@@ -472,14 +485,144 @@ fn vendored_then_validated() {
     assert!(unlisted.is_empty(), "not in images.txt: {unlisted:#?}");
 }
 
-/// One configuration of the whole-platform test: its label, the config edits, and the
-/// components expected not verified with why.
-type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, String)]);
+/// One configuration of the whole-platform test: the provider and the choice of each
+/// alternative (ingress, metrics, secrets, identity, admission), as `haven plus init` writes them.
+type Config = (&'static str, [&'static str; 5]);
 
-/// The whole platform with every chart of `../shared/charts`, for the default choices and the
-/// alternatives (every ingress implementation, the other backends and identity providers): no
-/// errors, and exactly the components this copy cannot render listed as not verified — garage
-/// and mimir (AGPL, not mirrored) and the charts whose subcharts are missing here.
+/// Each alternative's line in the config `haven plus init` writes, before its value; the first
+/// value listed for each is init's default.
+const ALTERNATIVES: [(&str, &[&str]); 5] = [
+    (
+        "implementation: ",
+        &["envoy-gateway", "traefik", "cilium", "istio"],
+    ),
+    ("backend: ", &["mimir", "kube-prometheus-stack"]),
+    ("backend: ", &["openbao", "sealed-secrets"]),
+    ("provider: ", &["keycloak", "dex", "zitadel"]),
+    ("engine: ", &["haven-admission", "kyverno"]),
+];
+
+/// Every provider `haven plus init --provider` knows.
+const PROVIDERS: [&str; 6] = ["generic", "previder", "cyso", "ovh", "azure", "kind"];
+
+/// The configurations rendered whole: every provider and every alternative at least once, and
+/// every ingress implementation (the component whose values the provider changes most: its
+/// load balancer and DNS settings) on two providers (envoy-gateway's second is generic, in
+/// [`VENDORED`]). Not the product (6 × 4 × 2 × 2 × 3 × 2):
+/// each run costs a whole platform's validation, and the covering set finds what a value of
+/// one provider or one alternative breaks. Generic with every default is also
+/// `vendored_then_validated`'s, from vendored charts.
+const CONFIGS: [Config; 7] = [
+    (
+        "generic",
+        [
+            "traefik",
+            "kube-prometheus-stack",
+            "sealed-secrets",
+            "dex",
+            "kyverno",
+        ],
+    ),
+    (
+        "previder",
+        [
+            "envoy-gateway",
+            "mimir",
+            "openbao",
+            "zitadel",
+            "haven-admission",
+        ],
+    ),
+    (
+        "cyso",
+        [
+            "cilium",
+            "kube-prometheus-stack",
+            "openbao",
+            "keycloak",
+            "kyverno",
+        ],
+    ),
+    (
+        "ovh",
+        ["istio", "mimir", "sealed-secrets", "dex", "haven-admission"],
+    ),
+    (
+        "azure",
+        ["traefik", "mimir", "openbao", "keycloak", "haven-admission"],
+    ),
+    (
+        "kind",
+        [
+            "cilium",
+            "mimir",
+            "sealed-secrets",
+            "zitadel",
+            "haven-admission",
+        ],
+    ),
+    (
+        "previder",
+        [
+            "istio",
+            "kube-prometheus-stack",
+            "openbao",
+            "keycloak",
+            "kyverno",
+        ],
+    ),
+];
+
+/// `vendored_then_validated`'s configuration: generic, every default.
+const VENDORED: Config = (
+    "generic",
+    [
+        "envoy-gateway",
+        "mimir",
+        "openbao",
+        "keycloak",
+        "haven-admission",
+    ],
+);
+
+/// The covering set covers: every provider and every alternative in [`CONFIGS`], every ingress
+/// implementation on two providers (with [`VENDORED`]). Checked without rendering, so a new
+/// alternative cannot go untested.
+#[test]
+fn the_whole_platform_configurations_cover_every_choice() {
+    let providers: BTreeSet<&str> = CONFIGS.iter().map(|(p, _)| *p).collect();
+    assert_eq!(providers, PROVIDERS.into_iter().collect());
+    for (i, (_, values)) in ALTERNATIVES.iter().enumerate() {
+        assert_eq!(
+            VENDORED.1[i], values[0],
+            "the vendored platform has the defaults"
+        );
+        for value in *values {
+            assert!(
+                CONFIGS.iter().any(|(_, choice)| choice[i] == *value),
+                "{value} is in no configuration"
+            );
+            let on: BTreeSet<&str> = CONFIGS
+                .iter()
+                .chain([&VENDORED])
+                .filter(|(_, choice)| choice[i] == *value)
+                .map(|(p, _)| *p)
+                .collect();
+            let wanted = if i == 0 { 2 } else { 1 };
+            assert!(on.len() >= wanted, "{value} on {on:?}");
+        }
+    }
+    for (_, choice) in CONFIGS {
+        for (i, (_, values)) in ALTERNATIVES.iter().enumerate() {
+            assert!(values.contains(&choice[i]), "{choice:?}");
+        }
+    }
+}
+
+/// The whole platform with every chart of `../shared/charts`, for each configuration of
+/// [`CONFIGS`]: no errors, no undeclared flows, and exactly the components this copy cannot
+/// render listed as not verified — garage and mimir (AGPL, not mirrored) and the charts whose
+/// subcharts are missing here.
 #[test]
 #[ignore = "needs ../shared and helm-python-sdk (cargo test -- --include-ignored)"]
 fn the_whole_platform_validates() {
@@ -489,118 +632,52 @@ fn the_whole_platform_validates() {
     let missing = |chart: &str, deps: &str| {
         format!("dependencies {deps} of chart {chart} are missing from {dir}/{chart}")
     };
-    let default_not_verified = [
-        (
-            "falco",
-            missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
-        ),
-        ("garage", format!("chart garage * is not in {dir}")),
-        ("loki", missing("loki", "minio, rollout-operator")),
-        (
-            "mimir",
-            format!("chart mimir-distributed 6.0.5 is not in {dir}"),
-        ),
-    ];
-    let cases: [Case<'_>; 6] = [
-        (
-            "default",
-            &[],
-            &[
-                (
-                    "falco",
-                    missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
-                ),
-                ("garage", format!("chart garage * is not in {dir}")),
-                ("loki", missing("loki", "minio, rollout-operator")),
-                (
-                    "mimir",
-                    format!("chart mimir-distributed 6.0.5 is not in {dir}"),
-                ),
-            ],
-        ),
-        (
-            "kube-prometheus-stack, sealed-secrets, dex, kyverno",
-            &[
-                ("backend: mimir ", "backend: kube-prometheus-stack "),
-                ("backend: openbao ", "backend: sealed-secrets "),
-                ("provider: keycloak ", "provider: dex "),
-                ("engine: haven-admission ", "engine: kyverno "),
-            ],
-            &[
-                (
-                    "falco",
-                    missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
-                ),
-                ("garage", format!("chart garage * is not in {dir}")),
-                (
-                    "kube-prometheus-stack",
-                    missing(
-                        "kube-prometheus-stack",
-                        "kube-state-metrics, prometheus-node-exporter, grafana, prometheus-windows-exporter",
-                    ),
-                ),
-                ("loki", missing("loki", "minio, rollout-operator")),
-            ],
-        ),
-        (
-            "zitadel",
-            &[("provider: keycloak ", "provider: zitadel ")],
-            &[
-                (
-                    "falco",
-                    missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
-                ),
-                ("garage", format!("chart garage * is not in {dir}")),
-                ("loki", missing("loki", "minio, rollout-operator")),
-                (
-                    "mimir",
-                    format!("chart mimir-distributed 6.0.5 is not in {dir}"),
-                ),
-            ],
-        ),
-        // The ingress alternatives whose charts lack the Gateway API CRDs: the catalogue's
-        // gateway-api component applies them before the chart and its `-config` unit.
-        (
-            "traefik",
-            &[("implementation: envoy-gateway ", "implementation: traefik ")],
-            &default_not_verified,
-        ),
-        (
-            "cilium",
-            &[("implementation: envoy-gateway ", "implementation: cilium ")],
-            &default_not_verified,
-        ),
-        (
-            "istio",
-            &[("implementation: envoy-gateway ", "implementation: istio ")],
-            &default_not_verified,
-        ),
-    ];
-    // Every alternative on the generic provider, and on every other provider the choices whose
-    // values the provider changes (the ingress implementations carry its load-balancer and DNS
-    // settings; the default set carries its storage classes and DNS provider).
-    let providers = ["previder", "cyso", "ovh", "azure", "kind"];
-    // generic with the default choices is `vendored_then_validated`'s, from vendored charts.
-    let runs = cases
-        .iter()
-        .filter(|(label, ..)| *label != "default")
-        .map(|c| ("generic", c))
-        .chain(providers.iter().flat_map(|p| {
-            cases
-                .iter()
-                .filter(|(label, ..)| ["default", "traefik", "cilium", "istio"].contains(label))
-                .map(move |c| (*p, c))
-        }));
-    for (provider, (label, edits, expected)) in runs {
-        let label = format!("{provider}, {label}");
+    for (provider, choice) in CONFIGS {
+        let label = format!("{provider}, {}", choice.join(", "));
         let label = label.as_str();
-        let edits = *edits;
+        let edits: Vec<(String, String)> = ALTERNATIVES
+            .iter()
+            .zip(choice)
+            .filter(|((_, values), value)| values[0] != *value)
+            .map(|((key, values), value)| {
+                (format!("{key}{} ", values[0]), format!("{key}{value} "))
+            })
+            .collect();
+        let edits: Vec<(&str, &str)> = edits
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let mut expected: BTreeMap<String, String> = [
+            (
+                "falco",
+                missing("falco", "falcosidekick, k8s-metacollector, falco-talon"),
+            ),
+            ("garage", format!("chart garage * is not in {dir}")),
+            ("loki", missing("loki", "minio, rollout-operator")),
+        ]
+        .into_iter()
+        .map(|(c, why)| (c.to_owned(), why))
+        .collect();
+        match choice[1] {
+            "mimir" => expected.insert(
+                "mimir".to_owned(),
+                format!("chart mimir-distributed 6.0.5 is not in {dir}"),
+            ),
+            _ => expected.insert(
+                "kube-prometheus-stack".to_owned(),
+                missing(
+                    "kube-prometheus-stack",
+                    "kube-state-metrics, prometheus-node-exporter, grafana, prometheus-windows-exporter",
+                ),
+            ),
+        };
         let started = std::time::Instant::now();
-        let tree = platform(provider, edits);
+        let tree = platform(provider, &edits);
         let (code, report) = validate(tree.path(), &charts);
+        let rendered = by_status(&report)["rendered"].clone();
         eprintln!(
             "{label}: {} components rendered, {} objects, in {:.1?}",
-            by_status(&report)["rendered"].len(),
+            rendered.len(),
             report["components"]
                 .as_array()
                 .unwrap()
@@ -619,12 +696,21 @@ fn the_whole_platform_validates() {
             .filter(|d| d["check"] == "flows")
             .collect();
         assert!(flows.is_empty(), "{label}: {flows:#?}");
-        let expected: BTreeMap<String, String> = expected
-            .iter()
-            .map(|(c, why)| ((*c).to_owned(), why.clone()))
-            .collect();
         assert_eq!(not_verified(&report), expected, "{label}");
         assert!(!by_status(&report).contains_key("failed"), "{label}");
+        // Each chosen alternative was rendered with its chart (where this copy has it).
+        for value in choice {
+            let component = match value {
+                "istio" => "istiod",
+                // Not in this copy of the charts (expected above as not verified).
+                "mimir" | "kube-prometheus-stack" => continue,
+                other => other,
+            };
+            assert!(
+                rendered.iter().any(|c| c == component),
+                "{label}: {component} not rendered: {rendered:?}"
+            );
+        }
     }
 }
 
@@ -678,4 +764,64 @@ fn a_route_to_a_service_the_chart_does_not_create_is_caught() {
             .contains("Service keycloak/keycloak-http, which nothing in the platform creates"),
         "{p}"
     );
+}
+
+/// The render cache the tests share gives a stored output only for the same chart files, values
+/// and arguments: a changed values file (at the same path), a changed template or another
+/// release name renders anew, and the same render again adds nothing to the cache.
+#[test]
+#[ignore = "needs helm-python-sdk (cargo test -- --include-ignored)"]
+fn the_render_cache_keys_on_chart_values_and_arguments() {
+    require_helm();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let chart = dir.path().join("app");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let template = chart.join("templates/cm.yaml");
+    std::fs::write(
+        &template,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\ndata: {v: {{ .Values.v | quote }}}\n",
+    )
+    .unwrap();
+    let values = dir.path().join("values.yaml");
+    let render = |release: &str| -> String {
+        let out = Command::new(repo().join("tools/helm"))
+            .env("HAVEN_HELM_CACHE", &cache)
+            .args(["template", release])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let entries = || std::fs::read_dir(&cache).unwrap().count();
+    std::fs::write(&values, "v: one\n").unwrap();
+    assert!(render("a").contains("v: \"one\""));
+    assert_eq!(entries(), 1);
+    std::fs::write(&values, "v: two\n").unwrap();
+    assert!(render("a").contains("v: \"two\""));
+    assert_eq!(entries(), 2);
+    assert!(render("b").contains("name: b"));
+    assert_eq!(entries(), 3);
+    std::fs::write(
+        &template,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: changed}\n",
+    )
+    .unwrap();
+    assert!(render("a").contains("name: changed"));
+    assert_eq!(entries(), 4);
+    // The same render again: from the cache, nothing added.
+    assert!(render("a").contains("name: changed"));
+    assert_eq!(entries(), 4);
 }

@@ -82,25 +82,28 @@ pub(crate) fn tagged_render(
     dir: &Path,
     renderer: &dyn ChartRenderer,
     opts: &HelmOptions,
-) -> Result<(String, Vec<TemplateFile>), String> {
+) -> Result<(String, Vec<TemplateFile>), TaggedRenderError> {
     let files = template_files(dir);
     if files.is_empty() {
-        return Err("the chart has no templates to tag".to_owned());
+        return Err(TaggedRenderError::NoTemplates);
     }
     let copy = tempfile::Builder::new()
         .prefix("haven-chart-")
         .tempdir()
-        .map_err(|e| format!("no temporary directory for a tagged copy: {e}"))?;
+        .map_err(TaggedRenderError::TempDir)?;
     let root = copy
         .path()
         .join(dir.file_name().unwrap_or("chart".as_ref()));
-    mirror(dir, &root).map_err(|e| format!("could not copy the chart: {e}"))?;
+    mirror(dir, &root).map_err(TaggedRenderError::Copy)?;
     let mut untagged: Vec<usize> = Vec::new();
-    for attempt in 0..=RETRIES {
+    loop {
         for (id, file) in files.iter().enumerate() {
             let original = dir.join(&file.path);
-            let text = std::fs::read_to_string(&original)
-                .map_err(|e| format!("could not read {}: {e}", original.display()))?;
+            let text =
+                std::fs::read_to_string(&original).map_err(|source| TaggedRenderError::Read {
+                    path: original.clone(),
+                    source,
+                })?;
             let content = if untagged.contains(&id) {
                 text
             } else {
@@ -119,20 +122,51 @@ pub(crate) fn tagged_render(
                         .any(|s| e.message.contains(&format!("error on {s}")))
                 });
                 match named {
-                    Some(id) if attempt < RETRIES && !untagged.contains(&id) => untagged.push(id),
-                    _ => return Err(format!("the tagged copy did not render: {}", e.message)),
+                    Some(id) if untagged.len() < RETRIES && !untagged.contains(&id) => {
+                        untagged.push(id);
+                    }
+                    _ => return Err(TaggedRenderError::Render(e)),
                 }
             }
         }
     }
-    Err("the tagged copy did not render".to_owned())
+}
+
+/// Why a chart has no tagged render ([`crate::render_tagged`]); its findings then keep the
+/// lines counted from each document's `# Source:` comment.
+#[derive(Debug, thiserror::Error)]
+pub enum TaggedRenderError {
+    #[error("the chart has no templates to tag")]
+    NoTemplates,
+    #[error("no temporary directory for a tagged copy: {0}")]
+    TempDir(#[source] std::io::Error),
+    #[error("could not copy the chart: {0}")]
+    Copy(#[source] std::io::Error),
+    #[error("could not read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Helm refused the tagged copy (after leaving out the templates it named).
+    #[error("the tagged copy did not render: {}", .0.message)]
+    Render(#[source] InputError),
 }
 
 /// Writes `content` to a new file at `path` in the copy: the hard link to the original that
 /// the copy holds there is removed first, so the original is never written to.
-fn replace(path: &Path, content: &str) -> Result<(), String> {
+fn replace(path: &Path, content: &str) -> Result<(), TaggedRenderError> {
     use std::io::Write;
-    let failed = |e: std::io::Error| format!("could not write {}: {e}", path.display());
+    let failed = |source: std::io::Error| TaggedRenderError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -292,6 +326,42 @@ mod tests {
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    /// Why there is no tagged render is told by variant: a chart without templates is never
+    /// rendered, and helm's refusal of the copy keeps helm's error as the source.
+    #[test]
+    fn a_missing_tagged_render_says_why_by_variant() {
+        struct Refuses;
+        impl ChartRenderer for Refuses {
+            fn render(&self, chart: &Path, _: &HelmOptions) -> Result<String, InputError> {
+                Err(InputError::new(
+                    haven_model::InputErrorKind::Render,
+                    &chart.display().to_string(),
+                    0,
+                    "no",
+                ))
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("app");
+        write(
+            &c.join("Chart.yaml"),
+            "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        );
+        let opts = HelmOptions::default();
+        assert!(matches!(
+            tagged_render(&c, &Refuses, &opts),
+            Err(TaggedRenderError::NoTemplates)
+        ));
+        write(&c.join("templates/cm.yaml"), "kind: ConfigMap\n");
+        match tagged_render(&c, &Refuses, &opts) {
+            Err(e @ TaggedRenderError::Render(_)) => {
+                assert_eq!(e.to_string(), "the tagged copy did not render: no");
+                assert!(std::error::Error::source(&e).is_some());
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -64,6 +64,7 @@ impl Default for HelmOptions {
 }
 
 mod chart;
+pub use chart::TaggedRenderError;
 
 /// The render of a copy of the chart in `dir` whose template lines carry tags, and its template
 /// files, for [`haven_model::template_lines::TemplateLines::build`] beside the plain render (which
@@ -73,7 +74,7 @@ pub fn render_tagged(
     dir: &std::path::Path,
     renderer: &dyn ChartRenderer,
     opts: &HelmOptions,
-) -> Result<(String, Vec<haven_model::template_lines::TemplateFile>), String> {
+) -> Result<(String, Vec<haven_model::template_lines::TemplateFile>), TaggedRenderError> {
     chart::tagged_render(dir, renderer, opts)
 }
 

@@ -566,10 +566,10 @@ fn check_login_and_cluster(config: &PlatformConfig) -> Vec<(String, String)> {
         ));
     }
     for (i, a) in lb.addresses.iter().enumerate() {
-        if let Err(why) = crate::render::metallb_address(a) {
+        if let Err(why) = crate::formats::cidr_or_range(a.trim()) {
             out.push((
                 format!("capabilities.loadBalancer.addresses[{i}]"),
-                format!("`{a}`: {why}"),
+                why.to_string(),
             ));
         }
     }

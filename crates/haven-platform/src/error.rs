@@ -110,6 +110,13 @@ pub enum SchemaError {
         #[source]
         source: serde_json::Error,
     },
+    /// A schema that reads but does not compile as a JSON Schema.
+    #[error("the schema {file} is invalid: {source}")]
+    Invalid {
+        file: String,
+        #[source]
+        source: Box<jsonschema::ValidationError<'static>>,
+    },
     /// A source of the caller's own (tests, embedders), in its words.
     #[error("{0}")]
     Other(String),

@@ -205,31 +205,39 @@ pub fn velero_cron(value: &str) -> Result<(), FormatError> {
     ];
     for (field, (name, min, max, names, first)) in fields.iter().zip(bounds) {
         for expr in field.split(',') {
-            cron_range(expr, min, max, names, first)
-                .map_err(|why| err(format!("{name}: {why}")))?;
+            cron_range(expr, min, max, names, first, &|why| {
+                err(format!("{name}: {why}"))
+            })?;
         }
     }
     Ok(())
 }
 
 /// One comma-separated part of a cron field (robfig/cron's `getRange`).
-fn cron_range(expr: &str, min: u32, max: u32, names: &[&str], first: u32) -> Result<(), String> {
-    let number = |s: &str| -> Result<u32, String> {
+fn cron_range(
+    expr: &str,
+    min: u32,
+    max: u32,
+    names: &[&str],
+    first: u32,
+    err: &dyn Fn(String) -> FormatError,
+) -> Result<(), FormatError> {
+    let number = |s: &str| -> Result<u32, FormatError> {
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
             return Ok(i as u32 + first);
         }
         if s.starts_with('-') {
-            return Err(format!("negative number `{s}`"));
+            return Err(err(format!("negative number `{s}`")));
         }
         s.parse::<u32>()
-            .map_err(|_| format!("`{s}` is not a number"))
+            .map_err(|_| err(format!("`{s}` is not a number")))
     };
     let range_and_step: Vec<&str> = expr.split('/').collect();
     let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
     let single = low_and_high.len() == 1;
     let (start, mut end) = if low_and_high[0] == "*" || low_and_high[0] == "?" {
         if !single {
-            return Err(format!("`{expr}`: a range cannot start with `*`"));
+            return Err(err(format!("`{expr}`: a range cannot start with `*`")));
         }
         (min, max)
     } else {
@@ -237,7 +245,7 @@ fn cron_range(expr: &str, min: u32, max: u32, names: &[&str], first: u32) -> Res
         match low_and_high.len() {
             1 => (start, start),
             2 => (start, number(low_and_high[1])?),
-            _ => return Err(format!("`{expr}`: too many hyphens")),
+            _ => return Err(err(format!("`{expr}`: too many hyphens"))),
         }
     };
     let step = match range_and_step.len() {
@@ -248,19 +256,19 @@ fn cron_range(expr: &str, min: u32, max: u32, names: &[&str], first: u32) -> Res
             }
             number(range_and_step[1])?
         }
-        _ => return Err(format!("`{expr}`: too many slashes")),
+        _ => return Err(err(format!("`{expr}`: too many slashes"))),
     };
     if start < min {
-        return Err(format!("{start} is below the minimum {min}"));
+        return Err(err(format!("{start} is below the minimum {min}")));
     }
     if end > max {
-        return Err(format!("{end} is above the maximum {max}"));
+        return Err(err(format!("{end} is above the maximum {max}")));
     }
     if start > end {
-        return Err(format!("`{expr}`: the range starts after it ends"));
+        return Err(err(format!("`{expr}`: the range starts after it ends")));
     }
     if step == 0 {
-        return Err(format!("`{expr}`: the step must be positive"));
+        return Err(err(format!("`{expr}`: the step must be positive")));
     }
     Ok(())
 }

@@ -135,7 +135,10 @@ impl SchemaSource for DirSchemas {
 /// subchart under `charts/`), keyed by path relative to `dir` with `/`; subchart archives
 /// (`charts/*.tgz`) are listed with empty text. Anything else (docs, dashboards, `crds/`,
 /// which Helm reads itself) is left alone.
-pub fn read_chart_files(dir: &Path) -> Result<BTreeMap<String, String>, String> {
+pub fn read_chart_files(
+    dir: &Path,
+) -> Result<BTreeMap<String, String>, crate::charts::ChartSourceError> {
+    use crate::charts::ChartSourceError;
     fn wanted(rel: &str) -> bool {
         let mut parts: Vec<&str> = rel.split('/').collect();
         // Strip `charts/<sub>/` prefixes: a subchart's files are wanted as its parent's are.
@@ -151,7 +154,10 @@ pub fn read_chart_files(dir: &Path) -> Result<BTreeMap<String, String>, String> 
     }
     let mut out = BTreeMap::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let entry = entry.map_err(|source| ChartSourceError::List {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         if !entry.file_type().is_file() {
             continue;
         }
@@ -175,7 +181,12 @@ pub fn read_chart_files(dir: &Path) -> Result<BTreeMap<String, String>, String> 
                     out.insert(rel, text);
                 }
             }
-            Err(e) => return Err(format!("{}: cannot read: {e}", entry.path().display())),
+            Err(source) => {
+                return Err(ChartSourceError::Read {
+                    path: entry.path().to_path_buf(),
+                    source,
+                });
+            }
         }
     }
     Ok(out)
@@ -192,7 +203,11 @@ pub struct ChartDir {
 }
 
 impl ChartDir {
-    fn load(&self, location: &Path, shown: &str) -> Result<crate::charts::LoadedChart, String> {
+    fn load(
+        &self,
+        location: &Path,
+        shown: &str,
+    ) -> Result<crate::charts::LoadedChart, crate::charts::ChartSourceError> {
         let files = read_chart_files(location)?;
         Ok(crate::charts::LoadedChart {
             chart: crate::charts::chart::from_files(shown, &files),
@@ -206,7 +221,7 @@ impl crate::charts::ChartSource for ChartDir {
         &self,
         component: &str,
         chart: &str,
-    ) -> Result<Option<crate::charts::LoadedChart>, String> {
+    ) -> Result<Option<crate::charts::LoadedChart>, crate::charts::ChartSourceError> {
         let shown = |p: &Path| p.display().to_string();
         let own = self.dir.join(component);
         if own.join("Chart.yaml").is_file() {
@@ -254,6 +269,22 @@ impl crate::charts::ChartSource for ChartDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chart folder that cannot be listed is a typed error naming the folder.
+    #[test]
+    fn an_unlistable_chart_folder_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        match read_chart_files(&gone) {
+            Err(e @ crate::charts::ChartSourceError::List { .. }) => {
+                assert!(
+                    e.to_string().starts_with(&gone.display().to_string()),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     /// A schema file that is not JSON is an error naming the file; an absent one is no schema.
     #[test]

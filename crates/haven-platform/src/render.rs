@@ -2131,37 +2131,6 @@ pub fn oidc_issuer(config: &PlatformConfig) -> Option<String> {
     })
 }
 
-/// `capabilities.loadBalancer.addresses` as MetalLB reads them: a CIDR or a range `a-b` of
-/// addresses of one family. `Err` names what is wrong with the entry.
-pub fn metallb_address(entry: &str) -> Result<(), String> {
-    use std::net::IpAddr;
-    let entry = entry.trim();
-    if let Some((ip, bits)) = entry.split_once('/') {
-        let ip: IpAddr = ip
-            .parse()
-            .map_err(|_| format!("`{ip}` is not an IP address"))?;
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        return match bits.parse::<u8>() {
-            Ok(b) if b <= max => Ok(()),
-            _ => Err(format!("`/{bits}` is not a prefix length (0-{max})")),
-        };
-    }
-    if let Some((a, b)) = entry.split_once('-') {
-        let (a, b): (IpAddr, IpAddr) = match (a.trim().parse(), b.trim().parse()) {
-            (Ok(a), Ok(b)) => (a, b),
-            _ => return Err("a range is two IP addresses, `first-last`".to_owned()),
-        };
-        if a.is_ipv4() != b.is_ipv4() {
-            return Err("a range's two ends are of one address family".to_owned());
-        }
-        if a > b {
-            return Err(format!("the range ends ({b}) before it starts ({a})"));
-        }
-        return Ok(());
-    }
-    Err("neither a CIDR (`192.0.2.32/27`) nor a range (`192.0.2.10-192.0.2.20`)".to_owned())
-}
-
 /// The components of issue 26 that need the rest of the platform: OIDC clients on the chosen
 /// identity provider, MetalLB's pool, the NFS export.
 impl<'a> Renderer<'a> {

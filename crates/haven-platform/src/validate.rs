@@ -527,7 +527,7 @@ pub fn validate_objects(
 type FluxUnit = (Object, Vec<(String, Option<String>)>);
 
 /// A compiled CRD schema (with its source, for the pruning pass), none, or why it is unusable.
-type CompiledSchema = Result<Option<(Value, jsonschema::Validator)>, String>;
+type CompiledSchema = Result<Option<(Value, jsonschema::Validator)>, SchemaError>;
 
 /// A problem of a whole custom resource kind, and where it was first seen.
 struct PerKind {
@@ -816,11 +816,12 @@ impl Validator<'_> {
                     .should_validate_formats(false)
                     .build(&crate::crd::prepare_schema(&schema))
                     .map(|v| Some((schema, v)))
-                    .map_err(|e| {
-                        format!("the schema {group}/{kind}_{version}.json is invalid: {e}")
+                    .map_err(|source| SchemaError::Invalid {
+                        file: format!("{group}/{kind}_{version}.json"),
+                        source: Box::new(source),
                     }),
                 Ok(None) => Ok(None),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e),
             };
             self.compiled.insert(key.clone(), entry);
         }
@@ -843,7 +844,7 @@ impl Validator<'_> {
         }
         let mut found = Vec::new();
         match &self.compiled[&key] {
-            Err(e) => found.push((String::new(), e.clone())),
+            Err(e) => found.push((String::new(), e.to_string())),
             Ok(None) => {
                 let message = match (info, served) {
                     (Some(info), Some(v)) if !v.served => format!(

@@ -328,7 +328,7 @@ impl Fetcher {
             .env("GIT_ASKPASS", "/bin/false")
             .env("SSH_ASKPASS", "/bin/false");
         run_with_deadline(cmd, self.opts.timeout)
-            .map_err(|message| git_err(format!("clone --branch {tag}: {message}")))?;
+            .map_err(|e| git_err(format!("clone --branch {tag}: {e}")))?;
         let mut rev = Command::new("git");
         rev.arg("-C").arg(&checkout).args(["rev-parse", "HEAD"]);
         let commit = run_with_deadline(rev, self.opts.timeout)
@@ -347,9 +347,9 @@ impl Fetcher {
                 url: format!("{url}@{tag}:{rel}"),
                 source,
             },
-            DirError::Io(message) => FetchError::Git {
+            DirError::Io(e) => FetchError::Git {
                 url: url.to_owned(),
-                message: format!("{tag}:{rel}: {message}"),
+                message: format!("{tag}:{rel}: {e}"),
             },
         })?;
         Ok(Fetched {
@@ -364,9 +364,9 @@ impl Fetcher {
     pub fn git_files(&self, url: &str, tag: &str, path: &str) -> Result<FetchedFiles, FetchError> {
         let (_dir, checkout, commit) = self.clone_tag(url, tag)?;
         let rel = path.trim_start_matches("./").trim_end_matches('/');
-        let files = read_files_dir(&checkout.join(rel)).map_err(|message| FetchError::Git {
+        let files = read_files_dir(&checkout.join(rel)).map_err(|e| FetchError::Git {
             url: url.to_owned(),
-            message: format!("{tag}:{rel}: {message}"),
+            message: format!("{tag}:{rel}: {e}"),
         })?;
         Ok(FetchedFiles {
             files,
@@ -388,9 +388,9 @@ pub struct FetchedFiles {
 
 /// Every regular file below `dir` (links followed as a checkout has them, `.git` left out),
 /// bounded as a chart is: the directory of a `manifests` component.
-pub fn read_files_dir(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+pub fn read_files_dir(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, FilesError> {
     if !dir.is_dir() {
-        return Err(format!("{}: no such directory", dir.display()));
+        return Err(FilesError::NoDirectory(dir.to_path_buf()));
     }
     let mut files = BTreeMap::new();
     let mut total = 0u64;
@@ -400,12 +400,12 @@ pub fn read_files_dir(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
         .into_iter()
         .filter_entry(|e| !(e.depth() > 0 && e.file_name() == ".git"));
     for entry in walker {
-        let entry = entry.map_err(|e| e.to_string())?;
+        let entry = entry.map_err(FilesError::Walk)?;
         if entry.file_type().is_dir() {
             continue;
         }
         if !entry.file_type().is_file() {
-            return Err(format!("{}: not a regular file", entry.path().display()));
+            return Err(FilesError::NotRegular(entry.path().to_path_buf()));
         }
         let rel = entry
             .path()
@@ -413,16 +413,18 @@ pub fn read_files_dir(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
             .unwrap_or(entry.path())
             .to_string_lossy()
             .replace('\\', "/");
-        let bytes =
-            std::fs::read(entry.path()).map_err(|e| format!("{}: {e}", entry.path().display()))?;
+        let bytes = std::fs::read(entry.path()).map_err(|source| FilesError::Read {
+            path: entry.path().to_path_buf(),
+            source,
+        })?;
         total += bytes.len() as u64;
         if total > MAX_CHART_BYTES {
-            return Err(format!("larger than {} MiB", MAX_CHART_BYTES / 1024 / 1024));
+            return Err(FilesError::TooLarge);
         }
         files.insert(rel, bytes);
     }
     if files.is_empty() {
-        return Err(format!("{}: no files", dir.display()));
+        return Err(FilesError::Empty(dir.to_path_buf()));
     }
     Ok(files)
 }
@@ -431,9 +433,9 @@ pub fn read_files_dir(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
 /// the directory Flux applies (what `haven plus vendor` writes there).
 pub fn manifests_from_mirror(mirror: &Path, component: &str) -> Result<FetchedFiles, FetchError> {
     let folder = mirror.join(component);
-    let files = read_files_dir(&folder).map_err(|message| FetchError::Mirror {
+    let files = read_files_dir(&folder).map_err(|e| FetchError::Mirror {
         path: folder.display().to_string(),
-        message,
+        message: e.to_string(),
     })?;
     Ok(FetchedFiles {
         files,
@@ -450,7 +452,7 @@ fn install_ring() {
 
 /// Runs a command (git) with haven-io's deadline, output cap and process-group kill; its
 /// standard output on success, else the last line of its error output.
-fn run_with_deadline(cmd: Command, timeout: Duration) -> Result<String, String> {
+fn run_with_deadline(cmd: Command, timeout: Duration) -> Result<String, CommandError> {
     let what = format!(
         "git {}",
         cmd.get_args()
@@ -460,27 +462,62 @@ fn run_with_deadline(cmd: Command, timeout: Duration) -> Result<String, String> 
     );
     let limits = haven_io::process::Limits::new(timeout, 1 << 20);
     let out = haven_io::process::run(cmd, &limits, haven_io::process::Mode::Captured, &what)
-        .map_err(|e| e.one_line(" (--timeout SECONDS)"))?;
+        .map_err(CommandError::Run)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         let tail = out.stderr_tail(1);
-        Err(format!(
-            "failed ({}): {}",
-            out.status,
-            if tail.trim().is_empty() {
+        Err(CommandError::Failed {
+            status: out.status,
+            tail: if tail.trim().is_empty() {
                 "no error output".to_owned()
             } else {
                 tail.trim().to_owned()
-            }
-        ))
+            },
+        })
     }
+}
+
+/// Why a command (git) gave no output.
+#[derive(Debug, thiserror::Error)]
+enum CommandError {
+    /// It could not be run, or ran out of time or output room.
+    #[error("{}", .0.one_line(" (--timeout SECONDS)"))]
+    Run(#[source] haven_io::process::ProcessError),
+    /// It ran and failed: its exit status and the last line of its error output.
+    #[error("failed ({status}): {tail}")]
+    Failed {
+        status: std::process::ExitStatus,
+        tail: String,
+    },
+}
+
+/// Why a directory of files (a chart folder, a `manifests` component's directory) could not be
+/// read.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("{}: no such directory", .0.display())]
+    NoDirectory(PathBuf),
+    #[error("{0}")]
+    Walk(#[source] walkdir::Error),
+    #[error("{}: not a regular file", .0.display())]
+    NotRegular(PathBuf),
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("larger than {} MiB", MAX_CHART_BYTES / 1024 / 1024)]
+    TooLarge,
+    #[error("{}: no files", .0.display())]
+    Empty(PathBuf),
 }
 
 /// Why a chart folder could not be read.
 #[derive(Debug)]
 pub enum DirError {
-    Io(String),
+    Io(FilesError),
     Chart(ChartError),
 }
 
@@ -500,14 +537,13 @@ pub fn read_chart_dir(dir: &Path, skip_git: bool) -> Result<ChartFiles, DirError
         .into_iter()
         .filter_entry(|e| !(skip_git && e.depth() > 0 && e.file_name() == ".git"));
     for entry in walker {
-        let entry = entry.map_err(|e| DirError::Io(e.to_string()))?;
+        let entry = entry.map_err(|e| DirError::Io(FilesError::Walk(e)))?;
         if entry.file_type().is_dir() {
             continue;
         }
         if !entry.file_type().is_file() {
-            return Err(DirError::Io(format!(
-                "{}: not a regular file",
-                entry.path().display()
+            return Err(DirError::Io(FilesError::NotRegular(
+                entry.path().to_path_buf(),
             )));
         }
         let rel = entry
@@ -516,8 +552,12 @@ pub fn read_chart_dir(dir: &Path, skip_git: bool) -> Result<ChartFiles, DirError
             .unwrap_or(entry.path())
             .to_string_lossy()
             .replace('\\', "/");
-        let bytes = std::fs::read(entry.path())
-            .map_err(|e| DirError::Io(format!("{}: {e}", entry.path().display())))?;
+        let bytes = std::fs::read(entry.path()).map_err(|source| {
+            DirError::Io(FilesError::Read {
+                path: entry.path().to_path_buf(),
+                source,
+            })
+        })?;
         total += bytes.len() as u64;
         if total > MAX_CHART_BYTES {
             return Err(DirError::Chart(ChartError::TooLarge));
@@ -546,7 +586,7 @@ pub fn from_mirror(
                 url: folder.display().to_string(),
                 source,
             },
-            DirError::Io(m) => mirror_err(&folder, m),
+            DirError::Io(e) => mirror_err(&folder, e.to_string()),
         })?;
         return Ok(Fetched {
             files,
@@ -593,4 +633,55 @@ pub fn from_mirror(
                 .join(", ")
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Why a `manifests` directory cannot be read is told by variant, the message naming it.
+    #[test]
+    fn unreadable_file_directories_are_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        match read_files_dir(&gone) {
+            Err(e @ FilesError::NoDirectory(_)) => {
+                assert_eq!(
+                    e.to_string(),
+                    format!("{}: no such directory", gone.display())
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read_files_dir(dir.path()),
+            Err(FilesError::Empty(p)) if p == dir.path()
+        ));
+    }
+
+    /// A git that fails gives its status and the end of its error output.
+    #[test]
+    fn a_failing_command_is_a_typed_error() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo first >&2; echo last >&2; exit 3"]);
+        match run_with_deadline(cmd, Duration::from_secs(30)) {
+            Err(e @ CommandError::Failed { .. }) => {
+                let message = e.to_string();
+                assert!(
+                    message.starts_with("failed (exit status: 3): "),
+                    "{message}"
+                );
+                assert!(
+                    message.ends_with("last") && !message.contains("first"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let missing = Command::new("/nonexistent/haven-test-git");
+        assert!(matches!(
+            run_with_deadline(missing, Duration::from_secs(30)),
+            Err(CommandError::Run(_))
+        ));
+    }
 }

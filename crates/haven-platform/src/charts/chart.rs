@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use super::error::ChartFileError;
+
 /// One chart (or subchart), read.
 #[derive(Debug, Clone, Default)]
 pub struct Chart {
@@ -108,7 +110,7 @@ pub fn from_files(dir: &str, files: &BTreeMap<String, String>) -> Chart {
     if let Some(text) = files.get("values.yaml").or_else(|| files.get("values.yml")) {
         match yaml_map(&format!("{dir}/values.yaml"), text) {
             Ok(v) => chart.values = v,
-            Err(e) => chart.problems.push(e),
+            Err(e) => chart.problems.push(e.to_string()),
         }
         scan_reads(text, &mut chart.reads);
     }
@@ -152,7 +154,7 @@ fn read_metadata(chart: &mut Chart, text: &str) {
     let meta = match yaml_map(&file, text) {
         Ok(v) => v,
         Err(e) => {
-            chart.problems.push(e);
+            chart.problems.push(e.to_string());
             return;
         }
     };
@@ -197,7 +199,7 @@ fn scalar(v: &Value) -> String {
 }
 
 /// One YAML document that must be a mapping (or empty).
-fn yaml_map(file: &str, text: &str) -> Result<Value, String> {
+fn yaml_map(file: &str, text: &str) -> Result<Value, ChartFileError> {
     let mut docs = haven_model::parse_stream(file, text);
     if docs.is_empty() {
         return Ok(Value::Object(Map::new()));
@@ -205,8 +207,10 @@ fn yaml_map(file: &str, text: &str) -> Result<Value, String> {
     match docs.remove(0) {
         Ok(d) if d.value.is_object() => Ok(d.value),
         Ok(d) if d.value.is_null() => Ok(Value::Object(Map::new())),
-        Ok(_) => Err(format!("{file}: not a mapping")),
-        Err(e) => Err(e.describe()),
+        Ok(_) => Err(ChartFileError::NotAMapping {
+            file: file.to_owned(),
+        }),
+        Err(e) => Err(ChartFileError::Yaml(e)),
     }
 }
 

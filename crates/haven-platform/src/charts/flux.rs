@@ -16,6 +16,7 @@ use haven_model::Object;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::error::{ReleaseError, SecretDataError, ValuesError};
 use super::strvals;
 
 /// Helm's limit on release names; helm-controller shortens longer ones.
@@ -73,14 +74,14 @@ pub enum CrdPolicy {
 
 /// The CRD policy of the install action (the one a new cluster sees): `crdPolicyOrDefault`
 /// makes an empty policy `Create`. An unknown policy is an error helm-controller reports.
-pub fn install_crd_policy(hr: &Object) -> Result<CrdPolicy, String> {
+pub fn install_crd_policy(hr: &Object) -> Result<CrdPolicy, ReleaseError> {
     match hr.get("spec.install.crds").and_then(Value::as_str) {
         None | Some("") | Some("Create") => Ok(CrdPolicy::Create),
         Some("Skip") => Ok(CrdPolicy::Skip),
         Some("CreateReplace") => Ok(CrdPolicy::CreateReplace),
-        Some(other) => Err(format!(
-            "invalid CRD policy `{other}`: Skip, Create or CreateReplace"
-        )),
+        Some(other) => Err(ReleaseError::CrdPolicy {
+            policy: other.to_owned(),
+        }),
     }
 }
 
@@ -102,7 +103,10 @@ pub struct ChartSpec {
 }
 
 /// Reads the chart reference of a HelmRelease against the Flux sources of the tree.
-pub fn chart_spec(hr: &Object, sources: &BTreeMap<String, Object>) -> Result<ChartSpec, String> {
+pub fn chart_spec(
+    hr: &Object,
+    sources: &BTreeMap<String, Object>,
+) -> Result<ChartSpec, ReleaseError> {
     let own_ns = hr.namespace.clone().unwrap_or_default();
     let source_of = |r: &Value| {
         let kind = r["kind"].as_str().unwrap_or_default().to_owned();
@@ -119,8 +123,9 @@ pub fn chart_spec(hr: &Object, sources: &BTreeMap<String, Object>) -> Result<Cha
             .map(str::to_owned);
         return match kind.as_str() {
             "OCIRepository" => {
-                let src = src
-                    .ok_or_else(|| format!("its chartRef names {key}, which is not in the tree"))?;
+                let src = src.ok_or_else(|| ReleaseError::MissingChartRefSource {
+                    source_key: key.clone(),
+                })?;
                 let name = url
                     .as_deref()
                     .and_then(|u| u.trim_end_matches('/').rsplit('/').next())
@@ -140,13 +145,11 @@ pub fn chart_spec(hr: &Object, sources: &BTreeMap<String, Object>) -> Result<Cha
                     field: "spec.chartRef",
                 })
             }
-            _ => Err(format!(
-                "its chartRef is a {kind}: only OCIRepository chart references are rendered"
-            )),
+            _ => Err(ReleaseError::UnsupportedChartRef { kind }),
         };
     }
     let Some(spec) = hr.get("spec.chart.spec") else {
-        return Err("it has neither spec.chart nor spec.chartRef".to_owned());
+        return Err(ReleaseError::NoChart);
     };
     let (kind, key) = source_of(&spec["sourceRef"]);
     let url = sources
@@ -221,7 +224,7 @@ pub struct ValuesNote {
 #[derive(Debug, Clone)]
 pub enum ValuesSource {
     /// The object is in the tree: its data (Secret data decoded), or why it cannot be read.
-    Data(Result<BTreeMap<String, String>, String>),
+    Data(Result<BTreeMap<String, String>, SecretDataError>),
     /// A Secret the tree has made in the cluster (ExternalSecret, SealedSecret): its keys.
     Made { by: String, keys: BTreeSet<String> },
 }
@@ -241,7 +244,7 @@ pub fn values_sources(objects: &[Object]) -> BTreeMap<String, ValuesSource> {
             }
             ("", "Secret") => {
                 let data = if o.get("sops").is_some() {
-                    Err("it is SOPS-encrypted, which only the cluster can read".to_owned())
+                    Err(SecretDataError::Sops)
                 } else {
                     let mut data = BTreeMap::new();
                     let mut bad = None;
@@ -250,7 +253,7 @@ pub fn values_sources(objects: &[Object]) -> BTreeMap<String, ValuesSource> {
                             Ok(bytes) => {
                                 data.insert(k, String::from_utf8_lossy(&bytes).into_owned());
                             }
-                            Err(_) => bad = Some(format!("data.{k} is not base64")),
+                            Err(_) => bad = Some(SecretDataError::NotBase64 { key: k }),
                         }
                     }
                     data.extend(string_map(o.get("stringData")));
@@ -447,7 +450,7 @@ fn placeholder(name: &str, key: &str, _target: &str) -> String {
 }
 
 /// `common.ReadValues`: one YAML document that must be a mapping (empty is `{}`).
-fn read_values_document(name: &str, text: &str) -> Result<Value, String> {
+fn read_values_document(name: &str, text: &str) -> Result<Value, ValuesError> {
     let mut docs = haven_model::parse_stream(name, text);
     if docs.is_empty() {
         return Ok(Value::Object(Map::new()));
@@ -455,8 +458,8 @@ fn read_values_document(name: &str, text: &str) -> Result<Value, String> {
     match docs.remove(0) {
         Ok(d) if d.value.is_object() => Ok(d.value),
         Ok(d) if d.value.is_null() => Ok(Value::Object(Map::new())),
-        Ok(_) => Err("the values are not a mapping".to_owned()),
-        Err(e) => Err(e.message),
+        Ok(_) => Err(ValuesError::NotAMapping),
+        Err(e) => Err(ValuesError::Yaml(e)),
     }
 }
 
@@ -674,6 +677,77 @@ mod tests {
 
     fn object(yaml: &str) -> Object {
         load_objects(Origin::File("t.yaml"), yaml).objects.remove(0)
+    }
+
+    /// What cannot be read of a HelmRelease's chart and install settings is told apart by
+    /// variant, and the message names the field's value as before.
+    #[test]
+    fn unreadable_charts_and_policies_are_typed() {
+        let hr = |spec: &str| {
+            object(&format!(
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: web, namespace: apps}}\nspec: {spec}\n"
+            ))
+        };
+        let sources = BTreeMap::new();
+        let policy = install_crd_policy(&hr("{install: {crds: Sometimes}}")).unwrap_err();
+        assert_eq!(
+            policy,
+            ReleaseError::CrdPolicy {
+                policy: "Sometimes".to_owned()
+            }
+        );
+        assert_eq!(
+            policy.to_string(),
+            "invalid CRD policy `Sometimes`: Skip, Create or CreateReplace"
+        );
+        assert_eq!(chart_spec(&hr("{}"), &sources), Err(ReleaseError::NoChart));
+        assert!(matches!(
+            chart_spec(&hr("{chartRef: {kind: HelmChart, name: web}}"), &sources),
+            Err(ReleaseError::UnsupportedChartRef { kind }) if kind == "HelmChart"
+        ));
+        let missing = chart_spec(
+            &hr("{chartRef: {kind: OCIRepository, name: web}}"),
+            &sources,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&missing, ReleaseError::MissingChartRefSource { source_key } if source_key == "OCIRepository/apps/web"),
+            "{missing:?}"
+        );
+        assert_eq!(
+            missing.to_string(),
+            "its chartRef names OCIRepository/apps/web, which is not in the tree"
+        );
+    }
+
+    /// A Secret the tree holds but cannot be read offline says why, by variant.
+    #[test]
+    fn unreadable_secrets_are_typed() {
+        let secrets = load_objects(
+            Origin::File("t.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: sealed, namespace: apps}\nsops: {version: 3}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: bad, namespace: apps}\ndata: {key: '!!!'}\n",
+        )
+        .objects;
+        let sources = values_sources(&secrets);
+        assert!(matches!(
+            sources.get("Secret/apps/sealed"),
+            Some(ValuesSource::Data(Err(SecretDataError::Sops)))
+        ));
+        match sources.get("Secret/apps/bad") {
+            Some(ValuesSource::Data(Err(e @ SecretDataError::NotBase64 { key }))) => {
+                assert_eq!(key, "key");
+                assert_eq!(e.to_string(), "data.key is not base64");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read_values_document("v", "- a\n"),
+            Err(ValuesError::NotAMapping)
+        ));
+        assert!(matches!(
+            read_values_document("v", "a: [\n"),
+            Err(ValuesError::Yaml(_))
+        ));
     }
 
     #[test]

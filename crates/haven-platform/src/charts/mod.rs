@@ -16,6 +16,7 @@
 pub mod chart;
 pub mod check;
 pub mod embedded;
+pub mod error;
 pub mod flux;
 pub mod postrender;
 pub mod strvals;
@@ -32,6 +33,7 @@ use serde_json::Value;
 
 pub use chart::Chart;
 pub use check::{Check, Problem, validate_platform};
+pub use error::{ChartSourceError, RenderError};
 pub use flux::{ChartSpec, CrdPolicy};
 
 use crate::validate::Severity;
@@ -55,15 +57,18 @@ pub struct TemplateJob {
 /// `# Source: <chart>/templates/<file>` comment, hooks included. Schema validation of the
 /// values is haven's (it runs without network, see [`check`]), so the engine skips Helm's.
 pub trait HelmTemplate: Sync {
-    fn template(&self, job: &TemplateJob) -> Result<String, String>;
+    fn template(&self, job: &TemplateJob) -> Result<String, RenderError>;
 
     /// The same render of a copy of the chart whose template lines carry tags
     /// (`haven_model::template_lines`), and the template files the tags name: with it, a problem
     /// in a chart points at the template line holding the field rather than at a line of
     /// Helm's output. `Err` says why there is none (the problems then keep Helm's lines).
-    fn template_tagged(&self, job: &TemplateJob) -> Result<(String, Vec<TemplateFile>), String> {
+    fn template_tagged(
+        &self,
+        job: &TemplateJob,
+    ) -> Result<(String, Vec<TemplateFile>), RenderError> {
         let _ = job;
-        Err("this engine does not render tagged copies".to_owned())
+        Err(RenderError::TaggedUnsupported)
     }
 }
 
@@ -78,7 +83,7 @@ pub struct LoadedChart {
 /// that name.
 pub trait ChartSource: Sync {
     /// The chart for `component` whose chart is named `chart`; `Ok(None)` when there is none.
-    fn find(&self, component: &str, chart: &str) -> Result<Option<LoadedChart>, String>;
+    fn find(&self, component: &str, chart: &str) -> Result<Option<LoadedChart>, ChartSourceError>;
     /// For messages: the directory.
     fn describe(&self) -> String;
 }
@@ -238,7 +243,12 @@ pub fn render_platform(
         let crd_policy = match flux::install_crd_policy(hr) {
             Ok(p) => p,
             Err(e) => {
-                problems.push(at("spec.install.crds", Severity::Error, Check::Chart, e));
+                problems.push(at(
+                    "spec.install.crds",
+                    Severity::Error,
+                    Check::Chart,
+                    e.to_string(),
+                ));
                 flux::CrdPolicy::Create
             }
         };
@@ -284,7 +294,7 @@ pub fn render_platform(
                     charts.describe()
                 ));
             }
-            Err(e) => release.outcome = Outcome::NotVerified(e),
+            Err(e) => release.outcome = Outcome::NotVerified(e.to_string()),
             Ok(Some(loaded)) => {
                 let c = &loaded.chart;
                 let version_field = match spec.source_kind.as_str() {
@@ -381,7 +391,7 @@ pub fn render_platform(
     for ((i, job), output) in jobs.iter().zip(outputs) {
         let release = &mut releases[*i];
         release.outcome = match output {
-            Err(e) => Outcome::Failed(e),
+            Err(e) => Outcome::Failed(e.to_string()),
             Ok(text) => {
                 let text = attribute_sources(&text);
                 let objects = load_release(release, &text, None, &mut problems);
@@ -517,8 +527,8 @@ pub fn attribute_sources(text: &str) -> String {
 fn run_jobs<R: Send>(
     jobs: &[(usize, TemplateJob)],
     parallel: usize,
-    render: impl Fn(&TemplateJob) -> Result<R, String> + Sync,
-) -> Vec<Result<R, String>> {
+    render: impl Fn(&TemplateJob) -> Result<R, RenderError> + Sync,
+) -> Vec<Result<R, RenderError>> {
     let workers = if parallel == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -527,7 +537,7 @@ fn run_jobs<R: Send>(
     .min(jobs.len())
     .max(1);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<R, String>>>> =
+    let results: Mutex<Vec<Option<Result<R, RenderError>>>> =
         Mutex::new(jobs.iter().map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -547,7 +557,7 @@ fn run_jobs<R: Send>(
         .into_inner()
         .unwrap_or_default()
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err("the render did not finish".to_owned())))
+        .map(|r| r.unwrap_or(Err(RenderError::Unfinished)))
         .collect()
 }
 
@@ -581,7 +591,7 @@ pub fn add_template_lines(
         let (tagged, files) = match output {
             Ok(t) => t,
             Err(why) => {
-                release.lines_note = Some(why);
+                release.lines_note = Some(why.to_string());
                 continue;
             }
         };

@@ -17,6 +17,8 @@ use haven_model::Object;
 use haven_selector::{Labels, Selector};
 use serde_json::{Map, Value};
 
+use super::error::PatchError;
+
 /// A post-renderer that could not be applied as written: the field, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostRenderNote {
@@ -68,8 +70,11 @@ pub fn apply(hr: &Object, objects: &mut [Object]) -> Vec<PostRenderNote> {
             .enumerate()
         {
             let path = format!("{base}.patches[{j}]");
-            if let Err(message) = apply_patch(p, objects) {
-                notes.push(PostRenderNote { path, message });
+            if let Err(e) = apply_patch(p, objects) {
+                notes.push(PostRenderNote {
+                    path,
+                    message: e.to_string(),
+                });
             }
         }
         for image in k
@@ -131,40 +136,41 @@ pub fn apply(hr: &Object, objects: &mut [Object]) -> Vec<PostRenderNote> {
     notes
 }
 
-fn apply_patch(p: &Value, objects: &mut [Object]) -> Result<(), String> {
+fn apply_patch(p: &Value, objects: &mut [Object]) -> Result<(), PatchError> {
     let text = p
         .get("patch")
         .and_then(Value::as_str)
-        .ok_or("a patch needs `patch` (inline YAML)")?;
+        .ok_or(PatchError::NoPatch)?;
     let docs = haven_model::parse_stream("patch", text);
     let doc = match docs.into_iter().next() {
         Some(Ok(d)) => d.value,
-        Some(Err(e)) => return Err(format!("the patch is not YAML: {}", e.message)),
-        None => return Err("the patch is empty".to_owned()),
+        Some(Err(e)) => return Err(PatchError::NotYaml(e)),
+        None => return Err(PatchError::Empty),
     };
     let target = p.get("target");
     match &doc {
         Value::Array(_) => {
-            let ops: json_patch::Patch = serde_json::from_value(doc.clone())
-                .map_err(|e| format!("not a JSON 6902 patch: {e}"))?;
-            let target = target.ok_or("a JSON 6902 patch needs a `target`")?;
+            let ops: json_patch::Patch =
+                serde_json::from_value(doc.clone()).map_err(PatchError::NotJson6902)?;
+            let target = target.ok_or(PatchError::NoTarget)?;
             let select = Target::new(target)?;
             let mut matched = 0;
             for o in objects.iter_mut().filter(|o| select.matches(o)) {
                 matched += 1;
-                json_patch::patch(&mut o.value, &ops)
-                    .map_err(|e| format!("{} {}: {e}", o.kind, o.name))?;
+                json_patch::patch(&mut o.value, &ops).map_err(|source| PatchError::Apply {
+                    kind: o.kind.clone(),
+                    name: o.name.clone(),
+                    source,
+                })?;
             }
             if matched == 0 {
-                return Err("its target selects no rendered object".to_owned());
+                return Err(PatchError::NothingSelected);
             }
             Ok(())
         }
         Value::Object(_) => {
             if let Some(d) = find_directive(&doc) {
-                return Err(format!(
-                    "strategic merge directive `{d}` is not supported by haven; the patch was not applied"
-                ));
+                return Err(PatchError::UnsupportedDirective(d));
             }
             let select = match target {
                 Some(t) => Target::new(t)?,
@@ -188,11 +194,11 @@ fn apply_patch(p: &Value, objects: &mut [Object]) -> Result<(), String> {
                 strategic_merge(&mut o.value, &patch);
             }
             if matched == 0 {
-                return Err("its target selects no rendered object".to_owned());
+                return Err(PatchError::NothingSelected);
             }
             Ok(())
         }
-        _ => Err("a patch is a YAML mapping (strategic merge) or list (JSON 6902)".to_owned()),
+        _ => Err(PatchError::NotAPatch),
     }
 }
 
@@ -225,22 +231,27 @@ struct Target {
 }
 
 impl Target {
-    fn new(t: &Value) -> Result<Self, String> {
+    fn new(t: &Value) -> Result<Self, PatchError> {
         let s = |k: &str| {
             t.get(k)
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
-        let re = |k: &str| -> Result<Option<regex::Regex>, String> {
-            s(k).map(|r| {
-                regex::Regex::new(&format!("^(?:{r})$"))
-                    .map_err(|e| format!("target.{k} is not a regular expression: {e}"))
-            })
-            .transpose()
+        let re = |field: &'static str| -> Result<Option<regex::Regex>, PatchError> {
+            s(field)
+                .map(|r| {
+                    regex::Regex::new(&format!("^(?:{r})$"))
+                        .map_err(|source| PatchError::TargetRegex { field, source })
+                })
+                .transpose()
         };
-        let sel = |k: &str| -> Result<Option<Selector>, String> {
-            s(k).map(|r| Selector::parse(&r).map_err(|e| format!("target.{k}: {e}")))
+        let sel = |field: &'static str| -> Result<Option<Selector>, PatchError> {
+            s(field)
+                .map(|r| {
+                    Selector::parse(&r)
+                        .map_err(|source| PatchError::TargetSelector { field, source })
+                })
                 .transpose()
         };
         Ok(Self {
@@ -255,25 +266,30 @@ impl Target {
     }
 
     /// The target of a strategic merge patch without one: its own kind and name.
-    fn of_patch(doc: &Value) -> Result<Self, String> {
+    fn of_patch(doc: &Value) -> Result<Self, PatchError> {
         let api = doc["apiVersion"].as_str().unwrap_or_default();
         let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-        let name = doc["metadata"]["name"]
-            .as_str()
-            .ok_or("a strategic merge patch without a target needs metadata.name")?;
+        let name = doc["metadata"]["name"].as_str().ok_or(PatchError::NoName)?;
         Ok(Self {
             group: Some(group.to_owned()),
             version: Some(version.to_owned()).filter(|v| !v.is_empty()),
             kind: doc["kind"].as_str().map(str::to_owned),
             name: Some(
-                regex::Regex::new(&format!("^{}$", regex::escape(name)))
-                    .map_err(|e| e.to_string())?,
+                regex::Regex::new(&format!("^{}$", regex::escape(name))).map_err(|source| {
+                    PatchError::TargetRegex {
+                        field: "name",
+                        source,
+                    }
+                })?,
             ),
             namespace: doc["metadata"]["namespace"]
                 .as_str()
                 .map(|n| regex::Regex::new(&format!("^{}$", regex::escape(n))))
                 .transpose()
-                .map_err(|e| e.to_string())?,
+                .map_err(|source| PatchError::TargetRegex {
+                    field: "namespace",
+                    source,
+                })?,
             labels: None,
             annotations: None,
         })
@@ -476,6 +492,57 @@ mod tests {
 
     fn objects(yaml: &str) -> Vec<Object> {
         load_objects(Origin::File("t.yaml"), yaml).objects
+    }
+
+    /// Each way a patch cannot be applied is its own variant (the note's message is its text).
+    #[test]
+    fn patches_that_cannot_apply_are_typed() {
+        let patch = |p: Value| apply_patch(&p, &mut objects(DEPLOY));
+        assert!(matches!(patch(json!({})), Err(PatchError::NoPatch)));
+        assert!(matches!(
+            patch(json!({"patch": ""})),
+            Err(PatchError::Empty)
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "a: [\n"})),
+            Err(PatchError::NotYaml(_))
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "- op: replace\n  path: /x\n  value: 1\n"})),
+            Err(PatchError::NoTarget)
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "- {op: remove, path: /nothing}\n", "target": {"kind": "Deployment"}})),
+            Err(PatchError::Apply { kind, name, .. }) if kind == "Deployment" && name == "web"
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "kind: Deployment\n", "target": {"name": "("}})),
+            Err(PatchError::TargetRegex { field: "name", .. })
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "kind: Deployment\n", "target": {"labelSelector": "a in"}})),
+            Err(PatchError::TargetSelector {
+                field: "labelSelector",
+                ..
+            })
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "apiVersion: v1\nkind: ConfigMap\n"})),
+            Err(PatchError::NoName)
+        ));
+        let none =
+            patch(json!({"patch": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n"}))
+                .unwrap_err();
+        assert!(matches!(none, PatchError::NothingSelected));
+        assert_eq!(none.to_string(), "its target selects no rendered object");
+        assert!(matches!(
+            patch(json!({"patch": "kind: Deployment\n$retainKeys: [a]\n", "target": {"kind": "Deployment"}})),
+            Err(PatchError::UnsupportedDirective(d)) if d == "$retainKeys"
+        ));
+        assert!(matches!(
+            patch(json!({"patch": "3\n"})),
+            Err(PatchError::NotAPatch)
+        ));
     }
 
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps, labels: {app: web}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: docker.io/org/app:1.0\n        env: [{name: A, value: a}, {name: B, value: b}]\n      - name: side\n        image: registry:5000/side@sha256:abc\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n";

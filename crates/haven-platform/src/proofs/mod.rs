@@ -104,6 +104,37 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     out
 }
 
+/// What the proofs' unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::collections::BTreeSet;
+
+    use haven_model::{Object, Origin, load_objects};
+
+    use super::{Landscape, Placed};
+
+    /// The objects of `text`, a YAML stream that must read without errors.
+    pub(crate) fn objects(text: &str) -> Vec<Object> {
+        let out = load_objects(Origin::File("t.yaml"), text);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        out.objects
+    }
+
+    /// Every object seen (as with `--charts` and every chart rendered).
+    pub(crate) fn seen(objects: &[Object]) -> Landscape<'_> {
+        Landscape {
+            objects: objects
+                .iter()
+                .map(|object| Placed {
+                    object,
+                    component: "",
+                })
+                .collect(),
+            unseen: BTreeSet::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

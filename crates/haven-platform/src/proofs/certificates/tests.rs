@@ -1,26 +1,5 @@
-use std::collections::BTreeSet;
-
 use super::*;
-use haven_model::{Origin, load_objects};
-
-fn objects(text: &str) -> Vec<Object> {
-    let out = load_objects(Origin::File("t.yaml"), text);
-    assert!(out.errors.is_empty(), "{:?}", out.errors);
-    out.objects
-}
-
-fn seen(objects: &[Object]) -> Landscape<'_> {
-    Landscape {
-        objects: objects
-            .iter()
-            .map(|object| Placed {
-                object,
-                component: "",
-            })
-            .collect(),
-        unseen: BTreeSet::new(),
-    }
-}
+use crate::proofs::test_support::{objects, seen};
 
 fn run(text: &str) -> Vec<Problem> {
     let objs = objects(text);

@@ -1,25 +1,5 @@
 use super::*;
-use haven_model::{Origin, load_objects};
-
-fn objects(text: &str) -> Vec<Object> {
-    let out = load_objects(Origin::File("t.yaml"), text);
-    assert!(out.errors.is_empty(), "{:?}", out.errors);
-    out.objects
-}
-
-/// Every object seen (as with `--charts` and every chart rendered).
-fn seen(objects: &[Object]) -> Landscape<'_> {
-    Landscape {
-        objects: objects
-            .iter()
-            .map(|object| Placed {
-                object,
-                component: "",
-            })
-            .collect(),
-        unseen: BTreeSet::new(),
-    }
-}
+use crate::proofs::test_support::{objects, seen};
 
 fn run(l: &Landscape<'_>) -> Vec<Problem> {
     prove(l, &crate::Catalogue::builtin().unwrap())
