@@ -26,6 +26,8 @@ pub mod diff;
 pub mod error;
 pub mod fs;
 pub mod kubernetes;
+pub mod kustomize;
+pub mod layout;
 pub mod migrate;
 pub mod proofs;
 pub mod render;
