@@ -45,7 +45,8 @@ use serde_json::Value;
 use crate::validate::normalize;
 
 /// The names kustomize looks for in a directory, in its order.
-pub const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_FILES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// Why an overlay could not be built as kustomize would; each names the kustomization file, the
 /// line and the field.
@@ -65,7 +66,9 @@ pub enum KustomizeError {
         field: String,
         dir: String,
     },
-    #[error("{file}:{line}: `{what}` is not built by haven; the objects are validated without it ({field})")]
+    #[error(
+        "{file}:{line}: `{what}` is not built by haven; the objects are validated without it ({field})"
+    )]
     Unsupported {
         file: String,
         line: u32,
@@ -79,7 +82,9 @@ pub enum KustomizeError {
         field: String,
         target: String,
     },
-    #[error("{file}:{line}: the patch matches more than one resource: {target}; give its namespace ({field})")]
+    #[error(
+        "{file}:{line}: the patch matches more than one resource: {target}; give its namespace ({field})"
+    )]
     Ambiguous {
         file: String,
         line: u32,
@@ -218,7 +223,11 @@ pub fn is_overlay(dir: &Path, files: &BTreeMap<PathBuf, String>) -> bool {
     };
     let patches = ["patches", "patchesStrategicMerge", "patchesJson6902"]
         .iter()
-        .any(|f| k.get(f).and_then(Value::as_array).is_some_and(|a| !a.is_empty()));
+        .any(|f| {
+            k.get(f)
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        });
     patches
         || k.get("resources")
             .and_then(Value::as_array)
@@ -243,7 +252,12 @@ pub fn patch_files(files: &BTreeMap<PathBuf, String>) -> BTreeSet<PathBuf> {
         let Some(k) = kustomization(path, files) else {
             continue;
         };
-        for p in k.get("patches").and_then(Value::as_array).into_iter().flatten() {
+        for p in k
+            .get("patches")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(f) = p.get("path").and_then(Value::as_str) {
                 out.insert(normalize(&dir.join(f)));
             }
@@ -312,10 +326,7 @@ pub fn tree_objects(files: &BTreeMap<PathBuf, String>) -> TreeObjects {
 }
 
 /// Builds one directory (`kustomize build DIR`) of a tree.
-pub fn build(
-    files: &BTreeMap<PathBuf, String>,
-    dir: &Path,
-) -> (Vec<Object>, Vec<KustomizeError>) {
+pub fn build(files: &BTreeMap<PathBuf, String>, dir: &Path) -> (Vec<Object>, Vec<KustomizeError>) {
     let mut b = Builder {
         files,
         consumed: BTreeSet::new(),
@@ -512,7 +523,14 @@ impl Builder<'_> {
         objects
     }
 
-    fn patch(&mut self, k: &Object, dir: &Path, field: &str, entry: &Value, objects: &mut Vec<Object>) {
+    fn patch(
+        &mut self,
+        k: &Object,
+        dir: &Path,
+        field: &str,
+        entry: &Value,
+        objects: &mut Vec<Object>,
+    ) {
         let kname = k.file.to_string();
         let (text, name, inline_at) = if let Some(p) = entry.get("path").and_then(Value::as_str) {
             let target = normalize(&dir.join(p));
@@ -609,7 +627,9 @@ impl Builder<'_> {
             let delete = p.value.get("$patch").and_then(Value::as_str) == Some("delete");
             let (matched, described): (Vec<usize>, String) = match &target {
                 Some(t) => (
-                    (0..objects.len()).filter(|&i| t.matches(&objects[i])).collect(),
+                    (0..objects.len())
+                        .filter(|&i| t.matches(&objects[i]))
+                        .collect(),
                     t.describe(),
                 ),
                 None => {
@@ -620,8 +640,9 @@ impl Builder<'_> {
                         name: Some(regex::escape(&p.name)),
                         namespace: p.namespace.as_deref().map(regex::escape),
                     };
-                    let found: Vec<usize> =
-                        (0..objects.len()).filter(|&i| t.matches(&objects[i])).collect();
+                    let found: Vec<usize> = (0..objects.len())
+                        .filter(|&i| t.matches(&objects[i]))
+                        .collect();
                     let described = format!(
                         "{} {}{}",
                         p.kind,
@@ -704,7 +725,11 @@ fn set_value(o: &mut Object, value: Value, patch: Option<&Object>) {
     o.namespace = text(&value, "metadata.namespace");
     o.value = value;
     if let Some(p) = patch {
-        let mut all: Vec<Object> = o.patches.as_deref().map(<[Object]>::to_vec).unwrap_or_default();
+        let mut all: Vec<Object> = o
+            .patches
+            .as_deref()
+            .map(<[Object]>::to_vec)
+            .unwrap_or_default();
         all.push(p.clone());
         o.patches = Some(Arc::from(all));
     }
@@ -760,8 +785,14 @@ mod tests {
     #[test]
     fn delete_patches_json6902_namespace_and_errors() {
         let files = tree(&[
-            ("b/kustomization.yaml", "resources:\n- ns.yaml\n- release.yaml\n"),
-            ("b/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: loki\n"),
+            (
+                "b/kustomization.yaml",
+                "resources:\n- ns.yaml\n- release.yaml\n",
+            ),
+            (
+                "b/ns.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: loki\n",
+            ),
             ("b/release.yaml", BASE_HR),
             (
                 "o/kustomization.yaml",
@@ -772,8 +803,14 @@ mod tests {
         assert_eq!(objects.len(), 1, "{objects:?}");
         assert_eq!(objects[0].value["spec"]["interval"], "5m");
         assert_eq!(objects[0].namespace.as_deref(), Some("other"));
-        assert!(matches!(&errors[0], KustomizeError::MissingResource { line: 4, .. }), "{errors:?}");
-        assert!(matches!(&errors[1], KustomizeError::NoTarget { line: 19, .. }), "{errors:?}");
+        assert!(
+            matches!(&errors[0], KustomizeError::MissingResource { line: 4, .. }),
+            "{errors:?}"
+        );
+        assert!(
+            matches!(&errors[1], KustomizeError::NoTarget { line: 19, .. }),
+            "{errors:?}"
+        );
         assert_eq!(errors.len(), 2);
     }
 
@@ -800,7 +837,12 @@ mod tests {
         let kinds: Vec<(&str, &str)> = t
             .objects
             .iter()
-            .map(|o| (o.kind.as_str(), o.value["spec"]["interval"].as_str().unwrap_or("")))
+            .map(|o| {
+                (
+                    o.kind.as_str(),
+                    o.value["spec"]["interval"].as_str().unwrap_or(""),
+                )
+            })
             .collect();
         assert_eq!(kinds, [("Kustomization", ""), ("HelmRelease", "1m")]);
         assert!(t.consumed.contains(Path::new("c/overlays/a/p.yaml")));
