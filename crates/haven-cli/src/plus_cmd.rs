@@ -885,7 +885,7 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
             .collect::<Vec<_>>()
             .join("; ")
     })?;
-    let rendered = render(&c, &cat);
+    let rendered = lay_out(render(&c, &cat), &c, &cat)?;
     let prefix = PathBuf::from("tenants");
     let tenant_files = rendered
         .files
@@ -896,13 +896,16 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
     // the command can simply be run again.
     fs::write_tree(&a.output, &tenant_files)?;
     haven_io::files::write_file(&a.config, new_text.as_bytes()).map_err(|e| e.to_string())?;
+    let dir = match c.cluster.layout {
+        Layout::Flat => format!("tenants/{}", a.name),
+        Layout::Reference => format!("tenants/{}/{}", c.cluster.name, a.name),
+    };
     eprintln!(
-        "added tenant {} (group {}) to {} and wrote {}/tenants/{}/",
+        "added tenant {} (group {}) to {} and wrote {}/{dir}/",
         a.name,
         a.group,
         name,
         a.output.display(),
-        a.name
     );
     Ok(EXIT_OK)
 }

@@ -486,20 +486,6 @@ impl Builder<'_> {
                 });
             }
         }
-        if let Some(ns) = k.get("namespace").and_then(Value::as_str) {
-            for o in objects.iter_mut().filter(|o| o.is_namespaced()) {
-                o.value["metadata"]["namespace"] = Value::String(ns.to_owned());
-                o.namespace = Some(ns.to_owned());
-            }
-        }
-        let patches: Vec<Value> = k
-            .get("patches")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (i, p) in patches.iter().enumerate() {
-            self.patch(&k, dir, &format!("patches[{i}]"), p, &mut objects);
-        }
         let smp: Vec<Value> = k
             .get("patchesStrategicMerge")
             .and_then(Value::as_array)
@@ -518,6 +504,22 @@ impl Builder<'_> {
                 &entry,
                 &mut objects,
             );
+        }
+        let patches: Vec<Value> = k
+            .get("patches")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (i, p) in patches.iter().enumerate() {
+            self.patch(&k, dir, &format!("patches[{i}]"), p, &mut objects);
+        }
+        // kustomize runs its namespace transformer after the patches (api/krusty, the order of
+        // its builtin transformers): patches match the objects as their files name them.
+        if let Some(ns) = k.get("namespace").and_then(Value::as_str) {
+            for o in objects.iter_mut().filter(|o| o.is_namespaced()) {
+                o.value["metadata"]["namespace"] = Value::String(ns.to_owned());
+                o.namespace = Some(ns.to_owned());
+            }
         }
         self.stack.pop();
         objects
@@ -812,6 +814,25 @@ mod tests {
             "{errors:?}"
         );
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn patches_match_before_the_namespace_is_set() {
+        let files = tree(&[
+            ("b/kustomization.yaml", "resources:\n- release.yaml\n"),
+            ("b/release.yaml", BASE_HR),
+            (
+                "o/kustomization.yaml",
+                "namespace: loki\nresources:\n- ../b\npatches:\n- patch: |\n    apiVersion: helm.toolkit.fluxcd.io/v2\n    kind: HelmRelease\n    metadata:\n      name: loki\n      namespace: flux-system\n    spec:\n      interval: 1m\n",
+            ),
+        ]);
+        let (objects, errors) = build(&files, Path::new("o"));
+        assert_eq!(errors, []);
+        assert_eq!(objects[0].namespace.as_deref(), Some("loki"));
+        assert_eq!(objects[0].value["spec"]["interval"], "1m");
+        // An inline patch's fields are found at its `patch:` key.
+        let loc = objects[0].location("spec.interval");
+        assert_eq!((&*loc.file, loc.line), ("o/kustomization.yaml", 5));
     }
 
     #[test]

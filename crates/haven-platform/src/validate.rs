@@ -297,7 +297,19 @@ pub fn validate(
     let view = crate::kustomize::tree_objects(files);
     for e in &view.errors {
         let (file, line, field) = e.position();
-        v.push(file, line, field, "", e.message());
+        v.diags.push(Diagnostic {
+            file: file.to_owned(),
+            line,
+            // What haven does not build is said, not failed: the rest is still validated.
+            severity: if matches!(e, crate::kustomize::KustomizeError::Unsupported { .. }) {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            path: field.to_owned(),
+            object: String::new(),
+            message: e.message(),
+        });
     }
     let mut loaded: Vec<Object> = Vec::new();
     for (path, text) in files {
@@ -705,6 +717,11 @@ impl Validator<'_> {
         };
         for (i, r) in resources.iter().enumerate() {
             let Some(r) = r.as_str() else { continue };
+            // A remote resource is not in the tree by nature; `crate::kustomize` says it is not
+            // fetched.
+            if r.contains("://") {
+                continue;
+            }
             let target = normalize(&dir.join(r));
             let exists = files.contains_key(&target)
                 || files.keys().any(|k| k.starts_with(&target) && k != &target);
