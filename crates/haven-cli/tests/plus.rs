@@ -908,3 +908,50 @@ fn two_clusters_in_the_reference_layout_share_one_repository() {
             .ends_with("another haven\n")
     );
 }
+
+/// Moving a flat tree to `cluster.layout: reference`: the flat files are named as stale (Flux
+/// prunes them once they are deleted), and `diff` lists them as removed.
+#[test]
+fn moving_to_the_reference_layout_names_the_flat_leftovers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "init",
+            "--provider",
+            "kind",
+            "--domain",
+            "example.nl",
+            "--name",
+            "a",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    let yaml = std::fs::read_to_string(dir.join("haven-plus.yaml")).unwrap();
+    std::fs::write(
+        dir.join("haven-plus.yaml"),
+        yaml.replace("  # layout: flat\n", "  layout: reference\n"),
+    )
+    .unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    for stale in [
+        "clusters/a/infrastructure.yaml",
+        "infrastructure/loki/release.yaml",
+        "tenants/kustomization.yaml",
+    ] {
+        assert!(
+            err.contains(&format!("haven: warning: {stale} is no longer rendered")),
+            "{stale}: {err}"
+        );
+    }
+    assert!(!err.contains("base/"), "{err}");
+    let (code, out, _) = text(&haven(dir, &["plus", "diff"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("- infrastructure/loki/release.yaml"), "{out}");
+    assert!(!out.contains("+ "), "{out}");
+}

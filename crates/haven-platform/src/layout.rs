@@ -318,9 +318,16 @@ fn part_dir(component: &str, part: Option<&str>) -> String {
 /// Whether a file of the reference layout belongs to `cluster` alone (its overlays, its
 /// `clusters/` and `tenants/` directories): the files a render of that cluster may call stale.
 /// Bases are shared and never stale for one cluster.
+///
+/// A flat layout's files (`infrastructure/<unit>/<file>`, `tenants/kustomization.yaml`) are no
+/// cluster's in the reference layout: they count as stale, so that a tree moved from one layout
+/// to the other names what is left over.
 pub fn owned_by(path: &Path, cluster: &str) -> bool {
     let s = path.to_string_lossy().replace('\\', "/");
-    s.starts_with(&format!("clusters/{cluster}/"))
+    let flat_leftover = (s.starts_with("infrastructure/") && s.split('/').count() == 3)
+        || s == "tenants/kustomization.yaml";
+    flat_leftover
+        || s.starts_with(&format!("clusters/{cluster}/"))
         || s.starts_with(&format!("tenants/{cluster}/"))
         || (s.starts_with("infrastructure/") && s.contains(&format!("/overlays/{cluster}/")))
 }

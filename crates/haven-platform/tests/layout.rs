@@ -195,6 +195,17 @@ fn two_clusters_share_one_repository() {
     let mut b_config = config("b", Provider::Cyso);
     b_config.cluster.domain = "b.example.nl".to_owned();
     let b = reference(&b_config, &cat);
+    // A flat tree's files are leftovers for either cluster; the bases are no one's.
+    for leftover in [
+        "infrastructure/loki/release.yaml",
+        "tenants/kustomization.yaml",
+    ] {
+        assert!(layout::owned_by(Path::new(leftover), "a"), "{leftover}");
+    }
+    assert!(!layout::owned_by(
+        Path::new("infrastructure/loki/base/release.yaml"),
+        "a"
+    ));
     // B writes nothing of A's, and every file both write (the bases) is the same.
     for (path, text) in &b {
         assert!(!layout::owned_by(path, "a"), "{}", path.display());
