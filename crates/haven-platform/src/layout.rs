@@ -140,7 +140,7 @@ pub fn canonical_configs() -> Vec<PlatformConfig> {
     out
 }
 
-/// The Flux Kustomizations of a flat tree: name → (path, the whole object).
+/// The Flux Kustomizations of a flat tree (`clusters/<name>/infrastructure.yaml`).
 fn flat_units(flat: &Tree, cluster: &str) -> Vec<Value> {
     flat.get(Path::new(&format!(
         "clusters/{cluster}/infrastructure.yaml"
@@ -156,7 +156,9 @@ fn unit_dir(unit: &Value) -> Option<String> {
 }
 
 /// The files of a flat unit directory, in its kustomization's order, each as its objects.
-fn unit_files(flat: &Tree, dir: &str) -> Vec<(String, Vec<Value>)> {
+type UnitFiles = Vec<(String, Vec<Value>)>;
+
+fn unit_files(flat: &Tree, dir: &str) -> UnitFiles {
     let Some(k) = flat.get(Path::new(&format!("{dir}/kustomization.yaml"))) else {
         return Vec::new();
     };
@@ -243,7 +245,7 @@ pub type Bases = BTreeMap<String, BTreeMap<String, Vec<Value>>>;
 /// Renders the canonical configs and intersects them ([`Bases`]); also the unit directories
 /// that have a config part (`<component>-config`).
 pub fn bases(catalogue: &Catalogue) -> Bases {
-    let mut seen: BTreeMap<String, Vec<Vec<(String, Vec<Value>)>>> = BTreeMap::new();
+    let mut seen: BTreeMap<String, Vec<UnitFiles>> = BTreeMap::new();
     for c in canonical_configs() {
         let flat = render(&c, catalogue).files;
         for unit in flat_units(&flat, &c.cluster.name) {
@@ -493,7 +495,7 @@ pub fn to_reference(
             }
             files.insert(
                 PathBuf::from(format!("{overlay}/{file}")),
-                yaml_stream(&[p.clone()]),
+                yaml_stream(std::slice::from_ref(p)),
             );
             entries.push(json!({"path": file}));
         }
