@@ -116,22 +116,34 @@ pub fn canonical_configs() -> Vec<PlatformConfig> {
             let Ok(mut v) = serde_json::to_value(&base) else {
                 continue;
             };
-            if let Some(Value::Object(caps)) = v.get_mut("capabilities") {
-                for cap in caps.values_mut() {
-                    if let Value::Object(m) = cap
-                        && m.contains_key("enabled")
-                    {
-                        m.insert("enabled".into(), Value::Bool(true));
-                    }
+            // One capability at a time: one that cannot be switched on without settings of its
+            // own (or a choice it does not have) is left as its default.
+            let reads = |v: &Value| serde_json::from_value::<PlatformConfig>(v.clone()).is_ok();
+            let caps: Vec<String> = v["capabilities"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            let mut edits: Vec<(String, String, Value)> = caps
+                .iter()
+                .filter(|c| v["capabilities"][c.as_str()].get("enabled").is_some())
+                .map(|c| (c.clone(), "enabled".to_owned(), Value::Bool(true)))
+                .collect();
+            edits.extend(variant.iter().map(|(c, k, val)| {
+                (
+                    (*c).to_owned(),
+                    (*k).to_owned(),
+                    Value::String((*val).to_owned()),
+                )
+            }));
+            for (cap, key, value) in edits {
+                let mut next = v.clone();
+                if let Some(Value::Object(m)) = next["capabilities"].get_mut(&cap) {
+                    m.insert(key, value);
                 }
-                for (cap, key, value) in variant {
-                    if let Some(Value::Object(m)) = caps.get_mut(*cap) {
-                        m.insert((*key).into(), Value::String((*value).into()));
-                    }
+                if reads(&next) {
+                    v = next;
                 }
             }
-            // A capability that cannot be switched on without settings of its own is left as
-            // its default: the config is skipped only if it no longer reads.
             if let Ok(c) = serde_json::from_value::<PlatformConfig>(v) {
                 out.push(c);
             }
@@ -639,4 +651,54 @@ fn check_round_trip(
         return Err(fail(format!("{} {} is extra", id.1, id.3)));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_configs_switch_every_capability_on_and_each_alternative_once() {
+        let configs = canonical_configs();
+        assert_eq!(configs.len(), 8);
+        for c in &configs {
+            let v = serde_json::to_value(c).unwrap();
+            for (name, cap) in v["capabilities"].as_object().unwrap() {
+                if let Some(on) = cap.get("enabled") {
+                    assert_eq!(on, &Value::Bool(true), "{name}");
+                }
+            }
+        }
+        let v: Vec<Value> = configs
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap())
+            .collect();
+        assert!(
+            v.iter()
+                .any(|c| c["capabilities"]["ingress"]["implementation"] == "cilium")
+        );
+        assert!(
+            v.iter()
+                .any(|c| c["capabilities"]["secrets"]["backend"] == "sealed-secrets")
+        );
+    }
+
+    #[test]
+    fn merge_diff_is_undone_by_a_merge() {
+        let base = json!({"a": 1, "b": {"c": [1, 2], "d": "x"}, "gone": true});
+        let want = json!({"a": 2, "b": {"c": [3], "d": "x", "e": {"f": 1}}});
+        let patch = merge_diff(&base, &want).unwrap();
+        assert_eq!(
+            patch,
+            json!({"a": 2, "b": {"c": [3], "e": {"f": 1}}, "gone": null})
+        );
+        let mut built = base.clone();
+        json_patch::merge(&mut built, &patch);
+        assert_eq!(built, want);
+        assert_eq!(merge_diff(&want, &want), None);
+        assert_eq!(
+            agree(&base, &json!({"a": 1, "b": {"c": [1, 2], "d": "y"}})),
+            Some(json!({"a": 1, "b": {"c": [1, 2]}}))
+        );
+    }
 }
