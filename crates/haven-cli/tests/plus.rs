@@ -890,6 +890,25 @@ fn two_clusters_in_the_reference_layout_share_one_repository() {
     }
     let (code, out, err) = text(&haven(dir, &["plus", "validate", "."]));
     assert_eq!(code, 0, "{out}{err}");
+    // A wrong value in B's patch is reported at the patch's line.
+    let patch = "infrastructure/loki/overlays/b/patches/helmrelease-loki.yaml";
+    let original_patch = std::fs::read_to_string(dir.join(patch)).unwrap();
+    assert!(original_patch.contains("\nspec:\n"), "{original_patch}");
+    std::fs::write(
+        dir.join(patch),
+        original_patch.replace("\nspec:\n", "\nspec:\n  suspend: sometimes\n"),
+    )
+    .unwrap();
+    let line = 1 + original_patch.lines().position(|l| l == "spec:").unwrap() + 1;
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", "."]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{patch}:{line}: error: HelmRelease/loki: \"sometimes\" is not of type \"boolean\" (field `spec.suspend`)"
+        )),
+        "{out}"
+    );
+    std::fs::write(dir.join(patch), original_patch).unwrap();
     // A base changed under A (as an older haven would have written it) is refused for B.
     let base = dir.join("infrastructure/loki/base/release.yaml");
     let original = std::fs::read_to_string(&base).unwrap();
