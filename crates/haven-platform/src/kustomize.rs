@@ -279,7 +279,6 @@ pub fn patch_files(files: &BTreeMap<PathBuf, String>) -> BTreeSet<PathBuf> {
 /// The tree's objects as Flux applies them: every overlay a Flux Kustomization of the tree's
 /// own source points at is built; the files it consumed (bases, patches) are not read again.
 pub fn tree_objects(files: &BTreeMap<PathBuf, String>) -> TreeObjects {
-    let mut out = TreeObjects::default();
     let patches = patch_files(files);
     let mut direct: Vec<Object> = Vec::new();
     for (path, text) in files {
@@ -288,6 +287,14 @@ pub fn tree_objects(files: &BTreeMap<PathBuf, String>) -> TreeObjects {
             direct.extend(load_objects(Origin::File(&name), text).objects);
         }
     }
+    view(files, direct)
+}
+
+/// [`tree_objects`] from the objects of the tree's files, already read (`validate` reads each
+/// file once): those of consumed files are dropped, the overlays' built objects added.
+pub fn view(files: &BTreeMap<PathBuf, String>, direct: Vec<Object>) -> TreeObjects {
+    let mut out = TreeObjects::default();
+    let patches = patch_files(files);
     let mut roots: BTreeSet<PathBuf> = BTreeSet::new();
     for o in &direct {
         if o.api_group() == "kustomize.toolkit.fluxcd.io"

@@ -294,24 +294,9 @@ pub fn validate(
         .collect();
     // Overlays are read as Flux builds them: their bases and patches are not objects of their
     // own, and a patched field's findings name the patch (`crate::kustomize`).
-    let view = crate::kustomize::tree_objects(files);
-    for e in &view.errors {
-        let (file, line, field) = e.position();
-        v.diags.push(Diagnostic {
-            file: file.to_owned(),
-            line,
-            // What haven does not build is said, not failed: the rest is still validated.
-            severity: if matches!(e, crate::kustomize::KustomizeError::Unsupported { .. }) {
-                Severity::Warning
-            } else {
-                Severity::Error
-            },
-            path: field.to_owned(),
-            object: String::new(),
-            message: e.message(),
-        });
-    }
+    let patch_files = crate::kustomize::patch_files(files);
     let mut loaded: Vec<Object> = Vec::new();
+    let mut direct: Vec<Object> = Vec::new();
     for (path, text) in files {
         let name = path.to_string_lossy().replace('\\', "/");
         if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
@@ -332,21 +317,34 @@ pub fn validate(
             if o.api_version.starts_with("kustomize.config.k8s.io/") {
                 v.kustomize_file(&o, path, files);
                 loaded.push(o);
-            } else if view.patch_files.contains(path) {
+            } else if patch_files.contains(path) {
                 // A patch is part of the objects built from it; its own YAML readings and
                 // clear-text values are its file's.
                 notes(&mut v, &o);
                 v.secrets(&o);
-            } else if !view.consumed.contains(path) {
-                loaded.push(o);
+            } else {
+                direct.push(o);
             }
         }
     }
-    let built = view
-        .objects
-        .into_iter()
-        .filter(|o| o.patches.is_some() || view.consumed.contains(Path::new(o.file.as_ref())));
-    loaded.extend(built);
+    let view = crate::kustomize::view(files, direct);
+    for e in &view.errors {
+        let (file, line, field) = e.position();
+        v.diags.push(Diagnostic {
+            file: file.to_owned(),
+            line,
+            // What haven does not build is said, not failed: the rest is still validated.
+            severity: if matches!(e, crate::kustomize::KustomizeError::Unsupported { .. }) {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            path: field.to_owned(),
+            object: String::new(),
+            message: e.message(),
+        });
+    }
+    loaded.extend(view.objects);
     for o in loaded {
         let name = o.file.to_string();
         {
