@@ -644,7 +644,17 @@ mod tests {
             )));
         }
         let s = status(&config, &cat, &observed);
-        assert!(s.ready(), "{}", s.format());
+        // Every component's and unit's Kustomization is found (secrets are folded apart).
+        assert!(
+            s.components.iter().all(|c| c.kustomization == State::Ready),
+            "{}",
+            s.format()
+        );
+        assert!(
+            s.units.iter().all(|(_, st)| *st == State::Ready),
+            "{}",
+            s.format()
+        );
         let cm = s
             .components
             .iter()
