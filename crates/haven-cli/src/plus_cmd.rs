@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use haven_platform::charts::check::{Check, Problem};
-use haven_platform::config::{self, PlatformConfig, Provider, Tenant};
+use haven_platform::config::{self, Layout, PlatformConfig, Provider, Tenant};
 use haven_platform::validate::{self, Severity};
 use haven_platform::{Catalogue, diff, fs, proofs, render};
 
@@ -457,7 +457,18 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, Diagnostic> {
     if let Some(registry) = &a.mirror {
         crate::plus_vendor::mirror(&mut rendered, &c, &cat, registry, a.vendor_dir.as_deref())?;
     }
+    let mut rendered = lay_out(rendered, &c, &cat)?;
     let existing = fs::read_managed(&a.output)?;
+    if c.cluster.layout == Layout::Reference {
+        let conflicts = haven_platform::layout::shared_base_conflicts(
+            &rendered.files,
+            &existing,
+            &c.cluster.name,
+        );
+        if let Some(first) = conflicts.first() {
+            return Err(Diag::new(first.to_string()).file(a.output.display()).into());
+        }
+    }
     haven_platform::render::keep_flux_bootstrap(&mut rendered, &c, &existing);
     let written = fs::write_tree(&a.output, &rendered.files)?;
     for n in &rendered.notes {
@@ -466,6 +477,7 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, Diagnostic> {
     let stale: Vec<PathBuf> = existing
         .into_keys()
         .filter(|p| !rendered.files.contains_key(p))
+        .filter(|p| belongs_to(p, &c))
         .collect();
     for p in &stale {
         eprintln!(
@@ -792,11 +804,36 @@ fn components_json(p: &haven_platform::charts::RenderedPlatform) -> serde_json::
         .collect()
 }
 
+/// `cluster.layout: reference` lays the flat render out as the Haven+ reference does.
+fn lay_out(
+    rendered: haven_platform::Rendered,
+    c: &haven_platform::PlatformConfig,
+    cat: &Catalogue,
+) -> Result<haven_platform::Rendered, Diagnostic> {
+    match c.cluster.layout {
+        Layout::Flat => Ok(rendered),
+        Layout::Reference => haven_platform::layout::to_reference(&rendered, c, cat)
+            .map_err(|e| Diag::new(e.to_string()).field("cluster.layout").into()),
+    }
+}
+
+/// Whether an existing managed file is this cluster's to call stale or removed: in the
+/// reference layout, several clusters share the repository and their files are not ours.
+fn belongs_to(path: &Path, c: &haven_platform::PlatformConfig) -> bool {
+    match c.cluster.layout {
+        Layout::Flat => true,
+        Layout::Reference => haven_platform::layout::owned_by(path, &c.cluster.name),
+    }
+}
+
 fn diff_cmd(a: &DiffArgs) -> Result<u8, Diagnostic> {
     let cat = catalogue()?;
     let (c, _) = load(&a.config, &cat)?;
-    let mut rendered = render(&c, &cat);
-    let existing = fs::read_managed(&a.dir)?;
+    let mut rendered = lay_out(render(&c, &cat), &c, &cat)?;
+    let existing: std::collections::BTreeMap<PathBuf, String> = fs::read_managed(&a.dir)?
+        .into_iter()
+        .filter(|(p, _)| rendered.files.contains_key(p) || belongs_to(p, &c))
+        .collect();
     haven_platform::render::keep_flux_bootstrap(&mut rendered, &c, &existing);
     let changes = diff::diff(&rendered.files, &existing);
     if changes.is_empty() {
@@ -848,7 +885,7 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
             .collect::<Vec<_>>()
             .join("; ")
     })?;
-    let rendered = render(&c, &cat);
+    let rendered = lay_out(render(&c, &cat), &c, &cat)?;
     let prefix = PathBuf::from("tenants");
     let tenant_files = rendered
         .files
@@ -859,13 +896,16 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
     // the command can simply be run again.
     fs::write_tree(&a.output, &tenant_files)?;
     haven_io::files::write_file(&a.config, new_text.as_bytes()).map_err(|e| e.to_string())?;
+    let dir = match c.cluster.layout {
+        Layout::Flat => format!("tenants/{}", a.name),
+        Layout::Reference => format!("tenants/{}/{}", c.cluster.name, a.name),
+    };
     eprintln!(
-        "added tenant {} (group {}) to {} and wrote {}/tenants/{}/",
+        "added tenant {} (group {}) to {} and wrote {}/{dir}/",
         a.name,
         a.group,
         name,
         a.output.display(),
-        a.name
     );
     Ok(EXIT_OK)
 }

@@ -831,3 +831,146 @@ fn validate_prints_the_flow_matrix() {
         "{out}"
     );
 }
+
+/// `cluster.layout: reference`: two clusters rendered into one repository, each validated,
+/// diffed and re-rendered without touching the other's files; a shared base the other cluster
+/// uses is never changed.
+#[test]
+fn two_clusters_in_the_reference_layout_share_one_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for (name, provider) in [("a", "previder"), ("b", "cyso")] {
+        let config = format!("{name}.yaml");
+        let (code, _, err) = text(&haven(
+            dir,
+            &[
+                "plus",
+                "init",
+                "--provider",
+                provider,
+                "--domain",
+                "example.nl",
+                "--name",
+                name,
+                "-o",
+                &config,
+            ],
+        ));
+        assert_eq!(code, 0, "{err}");
+        let yaml = std::fs::read_to_string(dir.join(&config)).unwrap();
+        assert!(yaml.contains("  # layout: flat\n"), "{yaml}");
+        std::fs::write(
+            dir.join(&config),
+            yaml.replace("  # layout: flat\n", "  layout: reference\n"),
+        )
+        .unwrap();
+    }
+    let (code, _, err) = text(&haven(dir, &["plus", "render", "-c", "a.yaml"]));
+    assert_eq!(code, 0, "{err}");
+    let a_overlay =
+        dir.join("infrastructure/cert-manager/controller/overlays/a/kustomization.yaml");
+    let a_file = std::fs::read_to_string(&a_overlay).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render", "-c", "b.yaml"]));
+    assert_eq!(code, 0, "{err}");
+    // B's render leaves A's files alone and calls none of them stale.
+    assert_eq!(std::fs::read_to_string(&a_overlay).unwrap(), a_file);
+    assert!(
+        dir.join("clusters/a/infrastructure/kustomization.yaml")
+            .is_file()
+    );
+    assert!(
+        dir.join("clusters/b/infrastructure/cert-manager.yaml")
+            .is_file()
+    );
+    assert!(!err.contains("no longer rendered"), "{err}");
+    for config in ["a.yaml", "b.yaml"] {
+        let (code, _, err) = text(&haven(dir, &["plus", "diff", "-c", config]));
+        assert_eq!(code, 0, "{config}: {err}");
+        assert!(err.contains("no changes"), "{err}");
+    }
+    let (code, out, err) = text(&haven(dir, &["plus", "validate", "."]));
+    assert_eq!(code, 0, "{out}{err}");
+    // A wrong value in B's patch is reported at the patch's line.
+    let patch = "infrastructure/loki/overlays/b/patches/helmrelease-loki.yaml";
+    let original_patch = std::fs::read_to_string(dir.join(patch)).unwrap();
+    assert!(original_patch.contains("\nspec:\n"), "{original_patch}");
+    std::fs::write(
+        dir.join(patch),
+        original_patch.replace("\nspec:\n", "\nspec:\n  suspend: sometimes\n"),
+    )
+    .unwrap();
+    let line = 1 + original_patch.lines().position(|l| l == "spec:").unwrap() + 1;
+    let (code, out, _) = text(&haven(dir, &["plus", "validate", "."]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{patch}:{line}: error: HelmRelease/loki: \"sometimes\" is not of type \"boolean\" (field `spec.suspend`)"
+        )),
+        "{out}"
+    );
+    std::fs::write(dir.join(patch), original_patch).unwrap();
+    // A base changed under A (as an older haven would have written it) is refused for B.
+    let base = dir.join("infrastructure/loki/base/release.yaml");
+    let original = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(&base, format!("{original}# written by another haven\n")).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render", "-c", "b.yaml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "haven: error: infrastructure/loki/base/release.yaml is shared with cluster(s) a"
+        ),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_to_string(&base)
+            .unwrap()
+            .ends_with("another haven\n")
+    );
+}
+
+/// Moving a flat tree to `cluster.layout: reference`: the flat files are named as stale (Flux
+/// prunes them once they are deleted), and `diff` lists them as removed.
+#[test]
+fn moving_to_the_reference_layout_names_the_flat_leftovers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "init",
+            "--provider",
+            "kind",
+            "--domain",
+            "example.nl",
+            "--name",
+            "a",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    let yaml = std::fs::read_to_string(dir.join("haven-plus.yaml")).unwrap();
+    std::fs::write(
+        dir.join("haven-plus.yaml"),
+        yaml.replace("  # layout: flat\n", "  layout: reference\n"),
+    )
+    .unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    for stale in [
+        "clusters/a/infrastructure.yaml",
+        "infrastructure/loki/release.yaml",
+        "tenants/kustomization.yaml",
+    ] {
+        assert!(
+            err.contains(&format!("haven: warning: {stale} is no longer rendered")),
+            "{stale}: {err}"
+        );
+    }
+    assert!(!err.contains("base/"), "{err}");
+    let (code, out, _) = text(&haven(dir, &["plus", "diff"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("- infrastructure/loki/release.yaml"), "{out}");
+    assert!(!out.contains("+ "), "{out}");
+}

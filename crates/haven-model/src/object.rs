@@ -32,6 +32,10 @@ pub struct Object {
     pub template_lines: Option<Arc<TemplateLines>>,
     /// YAML 1.1 readings inside this object (paths relative to the object).
     pub notes: Vec<YamlNote>,
+    /// For an object built by kustomize from a base and patches (`haven plus validate` on an
+    /// overlay): the patches applied to it, in order, each with its own file and positions.
+    /// [`Object::location`] names the patch that last set a field, else the base (`root`).
+    pub patches: Option<Arc<[Object]>>,
 }
 
 /// Kinds that never live in a namespace, so that `--namespace` is not applied to them.
@@ -79,6 +83,9 @@ impl Object {
     /// line that produced it (a document written by a helper); the column where it is the
     /// template's own text, else where the template's first action starts.
     pub fn location(&self, path: &str) -> Location {
+        if let Some(patch) = self.patched_at(path) {
+            return patch.location(path);
+        }
         if let Some(map) = &self.template_lines
             && let Some(found) = self.template_location(map, path)
         {
@@ -91,6 +98,31 @@ impl Object {
             column,
             document_line: self.root.line.saturating_sub(self.line_shift).max(1),
         }
+    }
+
+    /// The last patch that set the field at `path`: one that holds the whole path, or a
+    /// non-mapping value on the way to it (a merge patch replaces that value whole).
+    fn patched_at(&self, path: &str) -> Option<&Object> {
+        let patches = self.patches.as_deref()?;
+        let steps: Vec<Step<'_>> = path::parse(path).collect();
+        if steps.is_empty() {
+            return None;
+        }
+        patches.iter().rev().find(|p| {
+            let mut v = &p.value;
+            for step in &steps {
+                v = match (step, v) {
+                    (Step::Key(k), Value::Object(m)) => match m.get(*k) {
+                        Some(next) => next,
+                        None => return false,
+                    },
+                    (_, Value::Object(_)) => return false,
+                    // A scalar or a list on the way: the patch replaced it whole.
+                    _ => return true,
+                };
+            }
+            true
+        })
     }
 
     fn template_location(&self, map: &TemplateLines, path: &str) -> Option<Location> {
@@ -531,6 +563,7 @@ impl ItemContext<'_> {
             line_shift: self.shift,
             template_lines: self.lines.clone(),
             notes,
+            patches: None,
         });
     }
 

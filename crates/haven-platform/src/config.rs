@@ -83,6 +83,30 @@ pub struct Cluster {
     /// inmemory use `capabilities.dns.provider`, which wires them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_provider: Option<String>,
+    /// How the tree is laid out: `flat` (one `clusters/<name>/infrastructure.yaml`, one
+    /// directory per Flux Kustomization) or `reference` (the Haven+ reference implementation's
+    /// layout: `clusters/<name>/infrastructure/<component>.yaml`,
+    /// `infrastructure/<component>/[controller|config]/{base,overlays/<name>}`, a base shared by
+    /// every cluster of the repository and an overlay of patches per cluster).
+    #[serde(default, skip_serializing_if = "Layout::is_flat")]
+    pub layout: Layout,
+}
+
+/// The layout of the rendered tree (`cluster.layout`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// haven's own: `infrastructure/<component>/` and `infrastructure/<component>-config/`.
+    #[default]
+    Flat,
+    /// The Haven+ reference implementation's, for one repository serving many clusters.
+    Reference,
+}
+
+impl Layout {
+    pub fn is_flat(&self) -> bool {
+        *self == Layout::Flat
+    }
 }
 
 fn default_kubernetes_version() -> String {
@@ -1044,6 +1068,7 @@ impl PlatformConfig {
                 rwx_storage_class: None,
                 load_balancer: None,
                 dns_provider: None,
+                layout: Layout::Flat,
             },
             capabilities: Capabilities::default(),
             components: BTreeMap::new(),
@@ -1466,6 +1491,9 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 # loadBalancer: {lb}\n\
          \x20 # dnsProvider: {dns}\n\
          \x20 # acmeEmail: platform@{domain}\n\
+         \x20 # flat | reference: the Haven+ reference's layout, a shared base and an overlay\n\
+         \x20 # per cluster, so that one repository serves many clusters:\n\
+         \x20 # layout: flat\n\
          # Every capability is on by default; set `enabled: false` to leave one out.\n\
          capabilities:\n\
          \x20 logs: {{enabled: true}}            # Alloy + Loki\n\

@@ -28,6 +28,8 @@ pub mod error;
 pub mod formats;
 pub mod fs;
 pub mod kubernetes;
+pub mod kustomize;
+pub mod layout;
 pub mod migrate;
 pub mod proofs;
 pub mod render;

@@ -1,6 +1,7 @@
 //! Config + catalogue → the files of a Flux GitOps tree, byte-for-byte deterministic.
 //!
-//! Layout (haven's own, not the public reference's; see docs/plus.md):
+//! Layout (haven's own, `cluster.layout: flat`; `crate::layout` maps it onto the public
+//! reference's for `cluster.layout: reference`; see docs/plus.md):
 //! `clusters/<name>/{flux-system/, infrastructure.yaml, tenants.yaml}`,
 //! `infrastructure/<component>/` (namespace, source, HelmRelease, network policies, secrets),
 //! `infrastructure/<component>-config/` (custom resources that need the component's CRDs,

@@ -293,6 +293,20 @@ pub fn status(
             .min_by_key(|o| (o.namespace != "flux-system", o.namespace.clone()))
             .map_or(State::Missing, |o| o.state.clone())
     };
+    // A component's own Kustomization: `<component>` in haven's flat layout and for a component
+    // of one unit in the reference layout, `<component>-controller` when the reference layout
+    // splits it into controller and config (`crate::layout`).
+    let find_unit = |name: &str| {
+        let own = find("Kustomization", "flux-system", name);
+        if own != State::Missing {
+            return own;
+        }
+        find(
+            "Kustomization",
+            "flux-system",
+            &format!("{name}-controller"),
+        )
+    };
     let mut components = Vec::new();
     let mut capabilities: BTreeMap<String, State> = BTreeMap::new();
     for r in resolve(catalogue, config) {
@@ -301,10 +315,10 @@ pub fn status(
             (find("Kustomization", "flux-system", "flux-system"), None)
         } else if c.source.kind == SourceKind::Manifests {
             // No HelmRelease: its unit waits for the Kustomization that applies the manifests.
-            (find("Kustomization", "flux-system", &c.name), None)
+            (find_unit(&c.name), None)
         } else {
             (
-                find("Kustomization", "flux-system", &c.name),
+                find_unit(&c.name),
                 Some(find_release(crate::render::FLUX_NS, &c.name)),
             )
         };
@@ -582,6 +596,71 @@ mod tests {
         assert!(!s.ready());
         assert!(matches!(&s.capabilities["traces"], State::Failed(m) if m.contains("boom")));
         assert!(s.format().contains("UpgradeFailed: boom"));
+    }
+
+    #[test]
+    fn controller_kustomizations_of_the_reference_layout_are_read() {
+        let mut config = PlatformConfig::new("c", "example.nl", Provider::Kind);
+        config.cluster.layout = crate::config::Layout::Reference;
+        let cat = Catalogue::builtin().unwrap();
+        // The reference layout renders exactly these Flux Kustomizations.
+        let flat = crate::render::render(&config, &cat);
+        let tree = crate::layout::to_reference(&flat, &config, &cat).unwrap();
+        let mut observed: Vec<Observed> = Vec::new();
+        for (path, text) in &tree.files {
+            if !path.starts_with("clusters/c/infrastructure") && !path.ends_with("tenants.yaml") {
+                continue;
+            }
+            for doc in haven_model::parse_stream("t", text).into_iter().flatten() {
+                if doc.value["kind"] == "Kustomization"
+                    && doc.value["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+                {
+                    let name = doc.value["metadata"]["name"].as_str().unwrap();
+                    observed.push(observe(&flux(
+                        "Kustomization",
+                        "flux-system",
+                        name,
+                        "True",
+                        "ok",
+                    )));
+                }
+            }
+        }
+        assert!(observed.iter().any(|o| o.name == "cert-manager-controller"));
+        observed.push(observe(&flux(
+            "Kustomization",
+            "flux-system",
+            "flux-system",
+            "True",
+            "ok",
+        )));
+        for r in resolve(&cat, &config) {
+            observed.push(observe(&flux(
+                "HelmRelease",
+                "flux-system",
+                &r.component.name,
+                "True",
+                "InstallSucceeded",
+            )));
+        }
+        let s = status(&config, &cat, &observed);
+        // Every component's and unit's Kustomization is found (secrets are folded apart).
+        assert!(
+            s.components.iter().all(|c| c.kustomization == State::Ready),
+            "{}",
+            s.format()
+        );
+        assert!(
+            s.units.iter().all(|(_, st)| *st == State::Ready),
+            "{}",
+            s.format()
+        );
+        let cm = s
+            .components
+            .iter()
+            .find(|c| c.name == "cert-manager")
+            .unwrap();
+        assert_eq!(cm.kustomization, State::Ready);
     }
 
     #[test]

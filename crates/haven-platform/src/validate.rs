@@ -292,6 +292,11 @@ pub fn validate(
         .keys()
         .flat_map(|p| p.ancestors().skip(1).map(Path::to_path_buf))
         .collect();
+    // Overlays are read as Flux builds them: their bases and patches are not objects of their
+    // own, and a patched field's findings name the patch (`crate::kustomize`).
+    let patch_files = crate::kustomize::patch_files(files);
+    let mut loaded: Vec<Object> = Vec::new();
+    let mut direct: Vec<Object> = Vec::new();
     for (path, text) in files {
         let name = path.to_string_lossy().replace('\\', "/");
         if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
@@ -309,22 +314,43 @@ pub fn validate(
             );
         }
         for o in outcome.objects {
-            for n in &o.notes {
-                v.diags.push(Diagnostic {
-                    file: name.clone(),
-                    line: n.line,
-                    severity: Severity::Warning,
-                    path: n.path.clone(),
-                    object: label(&o),
-                    message: format!(
-                        "`{}` is read by Kubernetes as {} but by YAML 1.2 tools as {}; quote it",
-                        n.text, n.kubernetes_reads, n.yaml12_reads
-                    ),
-                });
-            }
-            v.secrets(&o);
             if o.api_version.starts_with("kustomize.config.k8s.io/") {
                 v.kustomize_file(&o, path, files);
+                loaded.push(o);
+            } else if patch_files.contains(path) {
+                // A patch is part of the objects built from it; its own YAML readings and
+                // clear-text values are its file's.
+                notes(&mut v, &o);
+                v.secrets(&o);
+            } else {
+                direct.push(o);
+            }
+        }
+    }
+    let view = crate::kustomize::view(files, direct);
+    for e in &view.errors {
+        let (file, line, field) = e.position();
+        v.diags.push(Diagnostic {
+            file: file.to_owned(),
+            line,
+            // What haven does not build is said, not failed: the rest is still validated.
+            severity: if matches!(e, crate::kustomize::KustomizeError::Unsupported { .. }) {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            path: field.to_owned(),
+            object: String::new(),
+            message: e.message(),
+        });
+    }
+    loaded.extend(view.objects);
+    for o in loaded {
+        let name = o.file.to_string();
+        {
+            notes(&mut v, &o);
+            v.secrets(&o);
+            if o.api_version.starts_with("kustomize.config.k8s.io/") {
                 continue;
             }
             report.objects += 1;
@@ -464,6 +490,23 @@ pub fn validate(
     v.diags.dedup();
     report.diagnostics = v.diags;
     report
+}
+
+/// Warnings for the YAML 1.1 readings of one object's own document.
+fn notes(v: &mut Validator<'_>, o: &Object) {
+    for n in &o.notes {
+        v.diags.push(Diagnostic {
+            file: o.file.to_string(),
+            line: n.line,
+            severity: Severity::Warning,
+            path: n.path.clone(),
+            object: label(o),
+            message: format!(
+                "`{}` is read by Kubernetes as {} but by YAML 1.2 tools as {}; quote it",
+                n.text, n.kubernetes_reads, n.yaml12_reads
+            ),
+        });
+    }
 }
 
 /// A SOPS-encrypted object (the way to keep a Secret in Git that `crate::secrets` points to) as
@@ -672,6 +715,11 @@ impl Validator<'_> {
         };
         for (i, r) in resources.iter().enumerate() {
             let Some(r) = r.as_str() else { continue };
+            // A remote resource is not in the tree by nature; `crate::kustomize` says it is not
+            // fetched.
+            if r.contains("://") {
+                continue;
+            }
             let target = normalize(&dir.join(r));
             let exists = files.contains_key(&target)
                 || files.keys().any(|k| k.starts_with(&target) && k != &target);

@@ -174,14 +174,9 @@ impl Default for RenderOptions {
 /// The objects of the tree's YAML files (path → text). Unreadable documents are the tree
 /// validation's to report, so they are left out here.
 pub fn tree_objects(files: &BTreeMap<PathBuf, String>) -> Vec<Object> {
-    let mut tree = Vec::new();
-    for (path, text) in files {
-        let name = path.to_string_lossy().replace('\\', "/");
-        if name.ends_with(".yaml") || name.ends_with(".yml") {
-            tree.extend(load_objects(Origin::File(&name), text).objects);
-        }
-    }
-    tree
+    // Overlays are built as Flux builds them (`crate::kustomize`); their errors are reported
+    // by `validate`, which reads the tree the same way.
+    crate::kustomize::tree_objects(files).objects
 }
 
 /// Renders every HelmRelease of `files` (the tree, path → text).
