@@ -831,6 +831,8 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
         group: a.group.clone(),
         repo: a.repo.clone(),
         repo_secret_ref: a.repo_secret.clone(),
+        branch: None,
+        path: None,
         quota: Default::default(),
         admission: Default::default(),
     };

@@ -25,6 +25,7 @@ pub mod error;
 pub mod fs;
 pub mod kubernetes;
 pub mod migrate;
+pub mod migration;
 pub mod proofs;
 pub mod render;
 pub mod secrets;

@@ -203,7 +203,7 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     if let Some(repo) = &t.repo {
         let mut spec = json!({
             "interval": "5m",
-            "path": "./",
+            "path": t.path.as_deref().unwrap_or("./"),
             "prune": true,
             "targetNamespace": ns,
             "serviceAccountName": RECONCILER,
@@ -214,7 +214,7 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         }
         // A private repository is read with the Secret the config names, never with
         // credentials in the URL (`crate::secrets`).
-        let mut git = json!({"interval": "5m", "url": repo, "ref": {"branch": "main"}});
+        let mut git = json!({"interval": "5m", "url": repo, "ref": {"branch": t.branch.as_deref().unwrap_or("main")}});
         if let Some(name) = &t.repo_secret_ref {
             git["secretRef"] = json!({"name": name});
         }
@@ -312,6 +312,8 @@ mod tests {
             group: "g".into(),
             repo: None,
             repo_secret_ref: None,
+            branch: None,
+            path: None,
             quota: Quota {
                 cpu: Quantity::parse(cpu).unwrap(),
                 memory: MemoryQuota::new(Quantity::parse(memory).unwrap()).unwrap(),
