@@ -202,8 +202,13 @@ pub fn import(
     }
 
     // Every capability off, then on as the reference's units map: the config is the
-    // reference's platform, not haven's defaults.
-    for cap in config::CAPABILITIES.iter().filter(|c| **c != "gitops") {
+    // reference's platform, not haven's defaults. Object storage stays as haven needs it: the
+    // reference keeps logs, metrics and backups in the provider's S3, haven's components in
+    // Garage unless their values point elsewhere.
+    for cap in config::CAPABILITIES
+        .iter()
+        .filter(|c| !matches!(**c, "gitops" | "objectStorage"))
+    {
         set_path(
             &mut cfg,
             &format!("capabilities.{cap}.enabled"),
@@ -261,7 +266,12 @@ pub fn import(
                         comps = vec!["istio-base".to_owned(), "istiod".to_owned()];
                     }
                 }
-                written.extend(component_values(row.component, objects, &mut cfg));
+                written.extend(component_values(
+                    row.component,
+                    objects,
+                    &mut cfg,
+                    &mut notes,
+                ));
                 components.extend(comps.iter().cloned());
                 UnitReport {
                     unit: (*unit).to_owned(),
@@ -406,7 +416,12 @@ fn release_values(objects: &ClusterObjects, name: &str) -> Option<Value> {
 }
 
 /// Settings that come from the reference's values rather than from the unit's presence.
-fn component_values(component: &str, objects: &ClusterObjects, cfg: &mut Value) -> Vec<String> {
+fn component_values(
+    component: &str,
+    objects: &ClusterObjects,
+    cfg: &mut Value,
+    notes_out: &mut Vec<String>,
+) -> Vec<String> {
     let mut out = Vec::new();
     match component {
         "metallb" => {
@@ -437,6 +452,11 @@ fn component_values(component: &str, objects: &ClusterObjects, cfg: &mut Value) 
             if let Some(v) = release_values(objects, component) {
                 let server = v["nfs"]["server"].as_str().unwrap_or_default();
                 let path = v["nfs"]["path"].as_str().unwrap_or_default();
+                if is_placeholder(server) || is_placeholder(path) {
+                    notes_out.push(format!(
+                        "capabilities.storage.nfs: the reference's values hold placeholders (server `{server}`, path `{path}`): set the NFS export"
+                    ));
+                }
                 let nfs = json!({"server": server, "path": path});
                 out.push(format!("capabilities.storage.nfs: {nfs}"));
                 set_path(cfg, "capabilities.storage.nfs", nfs);
@@ -605,4 +625,72 @@ pub fn units_by_component(objects: &ClusterObjects) -> BTreeMap<String, Vec<Stri
         out.entry(component).or_default().push(k.id.name.clone());
     }
     out
+}
+
+/// The cut-over from the reference to the imported config: the reference cluster's objects
+/// against the imported config's render, with the reference's `s3-credentials` copied under
+/// haven's names.
+pub fn cutover(
+    reference: &ClusterObjects,
+    config: &crate::PlatformConfig,
+    catalogue: &Catalogue,
+) -> super::Transition {
+    let rendered = crate::render(config, catalogue);
+    let new = ClusterObjects::from_tree(&rendered.files, &config.cluster.name);
+    let name = &config.cluster.name;
+    let switch = vec![
+        format!(
+            "git rm -r -q clusters/{name}/infrastructure clusters/{name}/tenants.yaml infrastructure tenants  # the reference's units; keep clusters/{name}/flux-system"
+        ),
+        "haven plus render -c haven-plus.yaml -o .".to_owned(),
+        format!(
+            "git add haven-plus.yaml clusters/{name} infrastructure tenants && git commit -m 'platform: haven plus' && git push"
+        ),
+        format!(
+            "kubectl -n flux-system patch kustomizations.kustomize.toolkit.fluxcd.io flux-system --type=merge -p '{{\"spec\":{{\"path\":\"./clusters/{name}\"}}}}'  # the path haven renders (unchanged when the cluster keeps its name)"
+        ),
+        "flux reconcile kustomization flux-system --with-source".to_owned(),
+    ];
+    let mut t = super::transition(reference, &new, switch);
+    let secret_copies: Vec<(String, String, String, Vec<(String, String)>)> = mapping::SECRETS
+        .iter()
+        .filter_map(|m| {
+            let release = reference.objects.iter().find(|o| {
+                o.id.kind == "HelmRelease"
+                    && o.id.name == m.component
+                    && o.value["spec"].to_string().contains(m.from)
+            })?;
+            let ns = release.id.namespace.clone()?;
+            Some((
+                ns,
+                m.from.to_owned(),
+                m.to.to_owned(),
+                m.keys
+                    .iter()
+                    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                    .collect(),
+            ))
+        })
+        .collect();
+    if !secret_copies.is_empty() {
+        let at = t
+            .plan
+            .steps
+            .iter()
+            .position(|s| s.id == "switch")
+            .unwrap_or(t.plan.steps.len());
+        let mut input = super::plan::PlanInput {
+            secret_copies,
+            ..Default::default()
+        };
+        input.switch.clear();
+        let step = super::plan::build(&input)
+            .steps
+            .into_iter()
+            .find(|s| s.id == "map-secrets");
+        if let Some(step) = step {
+            t.plan.steps.insert(at, step);
+        }
+    }
+    t
 }

@@ -69,6 +69,9 @@ pub struct PlanInput {
     pub old_kustomizations: Vec<Owner>,
     /// Old HelmReleases that change owner or place: suspended before the switch, deleted after.
     pub moved_releases: Vec<ObjectId>,
+    /// Old HelmReleases the new tree does not adopt: left installed; uninstalling them is the
+    /// operator's call after the data moved.
+    pub orphaned_releases: Vec<ObjectId>,
     /// Secrets to copy under haven's names: (namespace, from, to, [(from key, to key)]).
     pub secret_copies: Vec<(String, String, String, Vec<(String, String)>)>,
     /// How the tree switches (commands), and what exists afterwards.
@@ -265,6 +268,13 @@ pub fn build(input: &PlanInput) -> Plan {
                 &k.name,
             ),
         });
+    }
+    for r in &input.orphaned_releases {
+        cleanup.push(format!(
+            "# helm -n {} uninstall {}  # an old release the new tree does not adopt (another name): only once its data is moved and nothing needs it",
+            r.namespace.as_deref().unwrap_or("flux-system"),
+            r.name
+        ));
     }
     cleanup.push(format!(
         "# keep `{PRUNE_ANNOTATION}: disabled` on Namespaces, databases and the sealed-secrets keys: removing a component from the config must never delete its data"

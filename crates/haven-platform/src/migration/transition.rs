@@ -175,7 +175,13 @@ pub fn transition(old: &ClusterObjects, new: &ClusterObjects, switch: Vec<String
                 || (o.id.kind == "Namespace" && claim_namespaces.contains(&o.id.name))
         })
         .map(|o| o.id.clone())
-        .collect();
+        .fold(Vec::new(), |mut out: Vec<ObjectId>, id| {
+            // One object applied by two Kustomizations (a Namespace in two units) once.
+            if !out.contains(&id) {
+                out.push(id);
+            }
+            out
+        });
     let mut old_kustomizations: Vec<Owner> = affected_owners
         .iter()
         .filter(|w| !(w.namespace == "flux-system" && w.name == "flux-system"))
@@ -223,6 +229,7 @@ pub fn transition(old: &ClusterObjects, new: &ClusterObjects, switch: Vec<String
         sealed_secrets_namespaces,
         old_kustomizations,
         moved_releases,
+        orphaned_releases: removed_releases.clone(),
         secret_copies: Vec::new(),
         switch,
         switch_expect,

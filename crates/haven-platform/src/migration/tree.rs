@@ -96,6 +96,8 @@ pub struct ClusterObjects {
     pub objects: Vec<TreeObject>,
     /// Files that could not be read as YAML, with the reader's message.
     pub unreadable: Vec<String>,
+    /// Files merged over objects as kustomize patches.
+    pub patch_files: BTreeSet<PathBuf>,
 }
 
 pub const FLUX_KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io";
@@ -173,13 +175,15 @@ impl ClusterObjects {
                 continue;
             }
             let (files, patches) = reach(&parsed, &dir);
+            out.patch_files
+                .extend(patches.iter().map(|(f, _)| f.clone()));
             for (file, namespace) in files {
                 for v in parsed.get(&file).into_iter().flatten() {
                     if is_kustomize_config(v) {
                         continue;
                     }
                     let mut v = v.clone();
-                    for p in &patches {
+                    for (_, p) in &patches {
                         if p["kind"] == v["kind"] && p["metadata"]["name"] == v["metadata"]["name"]
                         {
                             let mut p = p.clone();
@@ -190,10 +194,13 @@ impl ClusterObjects {
                             crate::catalogue::merge(&mut v, &p);
                         }
                     }
-                    if let Some(ns) = &namespace
-                        && !is_cluster_scoped(&v)
-                    {
-                        v["metadata"]["namespace"] = Value::String(ns.clone());
+                    if let Some(ns) = &namespace {
+                        if v["kind"] == "Namespace" {
+                            // kustomize's namespace transformer renames Namespace objects too.
+                            v["metadata"]["name"] = Value::String(ns.clone());
+                        } else if !is_cluster_scoped(&v) {
+                            v["metadata"]["namespace"] = Value::String(ns.clone());
+                        }
                     }
                     let o = tree_object(&v, Some(owner.clone()), prune, &file.to_string_lossy());
                     if !seen_object.insert((o.id.clone(), owner.clone())) {
@@ -302,7 +309,7 @@ type Reached = Vec<(PathBuf, Option<String>)>;
 /// `patchesStrategicMerge`) on the way, which the caller merges over the objects they name
 /// (maps key by key, lists replaced: what the overlays' HelmRelease values patches need; JSON 6902
 /// patches are not applied).
-fn reach(parsed: &BTreeMap<PathBuf, Vec<Value>>, dir: &Path) -> (Reached, Vec<Value>) {
+fn reach(parsed: &BTreeMap<PathBuf, Vec<Value>>, dir: &Path) -> (Reached, Vec<(PathBuf, Value)>) {
     let mut out = Vec::new();
     let mut patches = Vec::new();
     let mut visiting = BTreeSet::new();
@@ -329,7 +336,7 @@ fn reach_into(
     namespace: Option<String>,
     visiting: &mut BTreeSet<PathBuf>,
     out: &mut Reached,
-    patches: &mut Vec<Value>,
+    patches: &mut Vec<(PathBuf, Value)>,
 ) {
     if !visiting.insert(dir.to_path_buf()) {
         return;
@@ -340,7 +347,8 @@ fn reach_into(
         return;
     }
     if let Some(k) = kustomization_file(parsed, dir) {
-        let ns = k["namespace"].as_str().map(str::to_owned).or(namespace);
+        // The outer kustomization (the overlay) applies last: its namespace wins.
+        let ns = namespace.or_else(|| k["namespace"].as_str().map(str::to_owned));
         let entries = ["resources", "components"]
             .iter()
             .flat_map(|key| k[key].as_array().into_iter().flatten())
@@ -372,8 +380,12 @@ fn reach_into(
                     .filter_map(Value::as_str),
             );
         for file in patch_files {
-            let docs = parsed.get(&normalize(dir, file)).into_iter().flatten();
-            patches.extend(docs.filter(|d| d.get("kind").is_some()).cloned());
+            let path = normalize(dir, file);
+            let docs = parsed.get(&path).into_iter().flatten();
+            patches.extend(
+                docs.filter(|d| d.get("kind").is_some())
+                    .map(|d| (path.clone(), d.clone())),
+            );
         }
         return;
     }
