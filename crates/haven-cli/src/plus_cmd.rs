@@ -981,6 +981,7 @@ fn moves_of(
             "git add -A clusters infrastructure tenants && git commit -m 'platform: re-render' && git push".to_owned(),
             "flux reconcile kustomization flux-system --with-source".to_owned(),
         ],
+        false,
     )
 }
 

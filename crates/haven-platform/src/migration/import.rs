@@ -651,7 +651,7 @@ pub fn cutover(
         ),
         "flux reconcile kustomization flux-system --with-source".to_owned(),
     ];
-    let mut t = super::transition(reference, &new, switch);
+    let mut t = super::transition(reference, &new, switch, true);
     let secret_copies: Vec<(String, String, String, Vec<(String, String)>)> = mapping::SECRETS
         .iter()
         .filter_map(|m| {

@@ -76,8 +76,15 @@ fn is_sealed_secrets(o: &TreeObject) -> bool {
 }
 
 /// Compares the objects of the old and the new tree. `switch` is how the new tree lands
-/// (commands for the plan's `switch` step).
-pub fn transition(old: &ClusterObjects, new: &ClusterObjects, switch: Vec<String>) -> Transition {
+/// (commands for the plan's `switch` step). `protect_all` marks every stateful object of the
+/// old tree, not only those whose owner is affected: for a cut-over between implementations,
+/// where what "unaffected" means rests on two trees the operator has not compared.
+pub fn transition(
+    old: &ClusterObjects,
+    new: &ClusterObjects,
+    switch: Vec<String>,
+    protect_all: bool,
+) -> Transition {
     let mut moves = Vec::new();
     let mut removed_stateful = Vec::new();
     let mut removed_releases = Vec::new();
@@ -167,7 +174,8 @@ pub fn transition(old: &ClusterObjects, new: &ClusterObjects, switch: Vec<String
         .iter()
         .filter(|o| is_stateful(&o.id) && o.prunable)
         .filter(|o| {
-            moved.contains(&o.id)
+            protect_all
+                || moved.contains(&o.id)
                 || removed_stateful.contains(&o.id)
                 || o.owner
                     .as_ref()
@@ -187,6 +195,27 @@ pub fn transition(old: &ClusterObjects, new: &ClusterObjects, switch: Vec<String
         .filter(|w| !(w.namespace == "flux-system" && w.name == "flux-system"))
         .cloned()
         .collect();
+    if protect_all {
+        // Every old unit that goes stops pruning, whatever it applied.
+        for k in old.kustomizations() {
+            let owner = Owner {
+                namespace: k
+                    .id
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "flux-system".to_owned()),
+                name: k.id.name.clone(),
+            };
+            if k.id.name != "flux-system"
+                && new.get(&k.id).is_none()
+                && k.value["spec"]["prune"] == true
+                && !old_kustomizations.contains(&owner)
+            {
+                old_kustomizations.push(owner);
+            }
+        }
+        old_kustomizations.sort();
+    }
     // The root applies the platform's Kustomizations themselves: it prunes the renamed ones.
     if affected_owners
         .iter()
