@@ -572,7 +572,10 @@ fn tenants(objects: &ClusterObjects) -> (Vec<Value>, Vec<String>) {
             t["repoSecretRef"] = json!(secret);
         }
         if let Some(path) = sync.and_then(|k| k.value["spec"]["path"].as_str())
-            && path.trim_start_matches("./").trim_end_matches('/') != ""
+            && !path
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .is_empty()
         {
             t["path"] = json!(path);
         }
@@ -652,7 +655,7 @@ pub fn cutover(
         "flux reconcile kustomization flux-system --with-source".to_owned(),
     ];
     let mut t = super::transition(reference, &new, switch, true);
-    let secret_copies: Vec<(String, String, String, Vec<(String, String)>)> = mapping::SECRETS
+    let secret_copies: Vec<super::plan::SecretCopy> = mapping::SECRETS
         .iter()
         .filter_map(|m| {
             let release = reference.objects.iter().find(|o| {
@@ -661,15 +664,16 @@ pub fn cutover(
                     && o.value["spec"].to_string().contains(m.from)
             })?;
             let ns = release.id.namespace.clone()?;
-            Some((
-                ns,
-                m.from.to_owned(),
-                m.to.to_owned(),
-                m.keys
+            Some(super::plan::SecretCopy {
+                namespace: ns,
+                from: m.from.to_owned(),
+                to: m.to.to_owned(),
+                keys: m
+                    .keys
                     .iter()
                     .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                     .collect(),
-            ))
+            })
         })
         .collect();
     if !secret_copies.is_empty() {

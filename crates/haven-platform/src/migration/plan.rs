@@ -72,13 +72,23 @@ pub struct PlanInput {
     /// Old HelmReleases the new tree does not adopt: left installed; uninstalling them is the
     /// operator's call after the data moved.
     pub orphaned_releases: Vec<ObjectId>,
-    /// Secrets to copy under haven's names: (namespace, from, to, [(from key, to key)]).
-    pub secret_copies: Vec<(String, String, String, Vec<(String, String)>)>,
+    /// Secrets to copy under haven's names.
+    pub secret_copies: Vec<SecretCopy>,
     /// How the tree switches (commands), and what exists afterwards.
     pub switch: Vec<String>,
     pub switch_expect: Vec<Expectation>,
     /// Old Kustomizations to delete after the switch (with prune off, nothing goes with them).
     pub cleanup_kustomizations: Vec<Owner>,
+}
+
+/// A Secret copied under another name, key by key, in its namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretCopy {
+    pub namespace: String,
+    pub from: String,
+    pub to: String,
+    /// (key in `from`, key in `to`).
+    pub keys: Vec<(String, String)>,
 }
 
 pub const KEEP_POLICY: &str = "helm.sh/resource-policy";
@@ -196,7 +206,13 @@ pub fn build(input: &PlanInput) -> Plan {
     if !input.secret_copies.is_empty() {
         let mut commands = Vec::new();
         let mut expect = Vec::new();
-        for (ns, from, to, keys) in &input.secret_copies {
+        for SecretCopy {
+            namespace: ns,
+            from,
+            to,
+            keys,
+        } in &input.secret_copies
+        {
             let literals: Vec<String> = keys
                 .iter()
                 .map(|(fk, tk)| {

@@ -206,19 +206,20 @@ impl ClusterObjects {
                     if !seen_object.insert((o.id.clone(), owner.clone())) {
                         continue;
                     }
-                    if o.id.kind == "Kustomization" && o.id.group == FLUX_KUSTOMIZE_GROUP {
-                        if let Some(path) = v["spec"]["path"].as_str() {
-                            let child = Owner {
-                                namespace: o
-                                    .id
-                                    .namespace
-                                    .clone()
-                                    .unwrap_or_else(|| "flux-system".to_owned()),
-                                name: o.id.name.clone(),
-                            };
-                            let prune = v["spec"]["prune"].as_bool().unwrap_or(false);
-                            queue.push_back((child, normalize(Path::new(""), path), prune));
-                        }
+                    if o.id.kind == "Kustomization"
+                        && o.id.group == FLUX_KUSTOMIZE_GROUP
+                        && let Some(path) = v["spec"]["path"].as_str()
+                    {
+                        let child = Owner {
+                            namespace: o
+                                .id
+                                .namespace
+                                .clone()
+                                .unwrap_or_else(|| "flux-system".to_owned()),
+                            name: o.id.name.clone(),
+                        };
+                        let prune = v["spec"]["prune"].as_bool().unwrap_or(false);
+                        queue.push_back((child, normalize(Path::new(""), path), prune));
                     }
                     out.objects.push(o);
                 }
