@@ -556,3 +556,41 @@ fn an_upgrade_that_moves_helmreleases_is_a_hazard_with_a_plan() {
         )
     );
 }
+
+/// The output of `kustomize build` (here: every object the tree walk reaches, as one stream)
+/// imports to the same config as the tree.
+#[test]
+fn a_kustomize_build_stream_imports_like_the_tree() {
+    let (objects, from_tree) = import("previder");
+    let docs: Vec<serde_json::Value> = objects.objects.iter().map(|o| o.value.clone()).collect();
+    let stream = haven_platform::render::yaml_stream(&docs);
+    let from_stream = ClusterObjects::from_stream("build.yaml", &stream);
+    assert!(from_stream.unreadable.is_empty());
+    assert_eq!(from_stream.objects.len(), objects.objects.len());
+    let options = ImportOptions {
+        cluster: "previder".to_owned(),
+        domain: Some("gemeente.example.nl".to_owned()),
+    };
+    let imported =
+        migration::import(&from_stream, &options, &Catalogue::builtin().unwrap()).unwrap();
+    assert_eq!(imported.config, from_tree.config);
+    assert_eq!(imported.units, from_tree.units);
+}
+
+#[test]
+fn a_stream_without_flux_kustomizations_is_refused() {
+    let objects = ClusterObjects::from_stream(
+        "x.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    );
+    let err = migration::import(
+        &objects,
+        &ImportOptions {
+            cluster: "x".into(),
+            domain: None,
+        },
+        &Catalogue::builtin().unwrap(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, migration::ImportError::NoCluster(_)));
+}

@@ -65,6 +65,9 @@ pub struct PlanInput {
     pub claim_namespaces: BTreeSet<String>,
     /// Namespaces of the sealed-secrets controller, whose key Secrets are backed up and marked.
     pub sealed_secrets_namespaces: BTreeSet<String>,
+    /// Resources marked in every namespace (`kubectl annotate RESOURCE -A --all`): databases and
+    /// sealed secrets the old tree's controllers run, also those made outside the tree.
+    pub cluster_wide: Vec<&'static str>,
     /// Old Flux Kustomizations that stop pruning before the switch.
     pub old_kustomizations: Vec<Owner>,
     /// Old HelmReleases that change owner or place: suspended before the switch, deleted after.
@@ -134,6 +137,11 @@ pub fn build(input: &PlanInput) -> Plan {
     for ns in &input.claim_namespaces {
         protect.push(format!(
             "kubectl -n {ns} annotate pvc --all {PRUNE_ANNOTATION}=disabled {KEEP_POLICY}=keep --overwrite"
+        ));
+    }
+    for resource in &input.cluster_wide {
+        protect.push(format!(
+            "kubectl annotate {resource} -A --all {PRUNE_ANNOTATION}=disabled --overwrite"
         ));
     }
     for ns in &input.sealed_secrets_namespaces {

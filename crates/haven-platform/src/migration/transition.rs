@@ -252,7 +252,21 @@ pub fn transition(
                 object: k.id.clone(),
             }),
     );
+    let runs = |chart: &str| {
+        old.objects.iter().any(|o| {
+            is_release(&o.id)
+                && (o.id.name == chart || o.value["spec"]["chart"]["spec"]["chart"] == chart)
+        })
+    };
+    let mut cluster_wide = Vec::new();
+    if runs("cloudnative-pg") {
+        cluster_wide.push("clusters.postgresql.cnpg.io");
+    }
+    if runs("sealed-secrets") {
+        cluster_wide.push("sealedsecrets.bitnami.com");
+    }
     let input = PlanInput {
+        cluster_wide,
         stateful,
         claim_namespaces,
         sealed_secrets_namespaces,

@@ -444,6 +444,14 @@ mod tests {
                 "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
             ),
             (
+                "infra/app/base/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: set-in-overlay\nresources: [ns.yaml, cm.yaml]\n",
+            ),
+            (
+                "infra/app/base/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: base}\n",
+            ),
+            (
                 "infra/app/base/ns.yaml",
                 "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n  annotations: {kustomize.toolkit.fluxcd.io/prune: disabled}\n",
             ),
@@ -454,7 +462,9 @@ mod tests {
             ids,
             [
                 "Kustomization flux-system/app",
+                // The overlay's namespace wins over the base's, for the Namespace's name too.
                 "Namespace app",
+                "ConfigMap app/base",
                 "ConfigMap app/extra"
             ]
         );
@@ -464,6 +474,50 @@ mod tests {
         };
         assert_eq!(c.objects[1].owner.as_ref(), Some(&app));
         assert!(!c.objects[1].prunable, "prune disabled by annotation");
-        assert!(c.objects[2].prunable);
+        assert!(c.objects[3].prunable);
+    }
+
+    #[test]
+    fn a_renamed_kustomization_moves_what_it_applied() {
+        use crate::migration::transition;
+        let ks = |name: &str| {
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {{name: {name}, namespace: flux-system}}\nspec: {{path: ./infrastructure/loki, prune: true}}\n"
+            )
+        };
+        let loki = "apiVersion: v1\nkind: Namespace\nmetadata: {name: loki}\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: loki, namespace: flux-system}\nspec: {chart: {spec: {chart: loki}}, targetNamespace: loki}\n";
+        let (old_ks, new_ks) = (ks("infrastructure"), ks("loki-controller"));
+        let old = tree(&[
+            ("clusters/c/infrastructure.yaml", old_ks.as_str()),
+            ("infrastructure/loki/all.yaml", loki),
+        ]);
+        let new = tree(&[
+            ("clusters/c/infrastructure/loki.yaml", new_ks.as_str()),
+            ("infrastructure/loki/all.yaml", loki),
+        ]);
+        let t = transition(
+            &ClusterObjects::from_tree(&old, "c"),
+            &ClusterObjects::from_tree(&new, "c"),
+            vec![],
+            false,
+        );
+        assert!(t.is_hazardous());
+        let moved: Vec<String> = t.moves.iter().map(|m| m.object.to_string()).collect();
+        assert_eq!(moved, ["Namespace loki", "HelmRelease flux-system/loki"]);
+        let step = |id: &str| t.plan.steps.iter().position(|s| s.id == id).unwrap();
+        let protect = &t.plan.steps[step("protect")];
+        assert!(protect.commands.contains(
+            &"kubectl annotate namespace loki kustomize.toolkit.fluxcd.io/prune=disabled --overwrite"
+                .to_owned()
+        ));
+        let stop = &t.plan.steps[step("stop-pruning")];
+        assert!(
+            stop.commands[0].contains("kustomizations.kustomize.toolkit.fluxcd.io infrastructure")
+        );
+        assert!(step("protect") < step("switch") && step("stop-pruning") < step("switch"));
+        let cleanup = &t.plan.steps[step("cleanup")];
+        assert!(cleanup.commands.iter().any(|c| {
+            c.contains("delete kustomizations.kustomize.toolkit.fluxcd.io infrastructure")
+        }));
     }
 }
