@@ -64,6 +64,7 @@ pub enum ImportError {
 
 /// Capability keys the import writes beyond the mapping table (values from the tree).
 pub const VALUE_KEYS: &[(&str, &str)] = &[
+    ("cluster.rwxStorageClass", "\"previder-staas\""),
     ("capabilities.loadBalancer.addresses", "[\"192.0.2.0/28\"]"),
     (
         "capabilities.storage.nfs",
@@ -161,9 +162,12 @@ pub fn import(
     let (provider, why) = provider_of(&overlay);
     notes.extend(why.map(str::to_owned));
 
+    // The reference's own layout (`cluster.layout: reference`), where this build has it: one
+    // repository for many clusters, and the reference's Kustomization names, which keeps most
+    // units (and what they applied) with the same owner.
     let mut cfg = json!({
         "version": 1,
-        "cluster": {"name": options.cluster, "provider": provider.name()},
+        "cluster": {"name": options.cluster, "provider": provider.name(), "layout": "reference"},
         "capabilities": {},
         "tenants": [],
     });
@@ -461,8 +465,17 @@ fn component_values(
                 out.push(format!("capabilities.storage.nfs: {nfs}"));
                 set_path(cfg, "capabilities.storage.nfs", nfs);
                 if let Some(class) = v["storageClass"]["name"].as_str() {
+                    // The class haven's provisioner makes keeps the reference's name: claims
+                    // made with it stay provisioned, and the platform's new claims use it.
+                    set_path(
+                        cfg,
+                        &format!("components.{component}.values.storageClass.name"),
+                        json!(class),
+                    );
                     set_path(cfg, "cluster.rwxStorageClass", json!(class));
-                    out.push(format!("cluster.rwxStorageClass: \"{class}\""));
+                    out.push(format!(
+                        "components.{component}.values.storageClass.name, cluster.rwxStorageClass: \"{class}\""
+                    ));
                 }
             }
         }

@@ -173,9 +173,9 @@ pub const REFERENCE: &[Mapping] = &[
         component: "kube-state-metrics",
         units: &["kube-state-metrics"],
         action: Action::Mapped {
-            settings: &[("capabilities.metrics.enabled", ON)],
+            settings: &[("capabilities.kubeStateMetrics.enabled", ON)],
             components: &["kube-state-metrics"],
-            note: "part of metrics with the Mimir backend (kube-prometheus-stack brings its own)",
+            note: "with the Mimir backend (kube-prometheus-stack brings its own)",
         },
     },
     Mapping {
@@ -238,7 +238,7 @@ pub const REFERENCE: &[Mapping] = &[
         action: Action::Mapped {
             settings: &[],
             components: &["nfs-subdir-external-provisioner"],
-            note: "the NFS server and path of the reference's values",
+            note: "the NFS server and path of the reference's values; its StorageClass keeps the reference's name, so existing and new claims agree",
         },
     },
     Mapping {
