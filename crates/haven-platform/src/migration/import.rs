@@ -209,9 +209,12 @@ pub fn import(
     // reference's platform, not haven's defaults. Object storage stays as haven needs it: the
     // reference keeps logs, metrics and backups in the provider's S3, haven's components in
     // Garage unless their values point elsewhere.
+    // Opt-in capabilities are off unless a unit maps to them.
+    let defaults = config::Capabilities::default();
     for cap in config::CAPABILITIES
         .iter()
         .filter(|c| !matches!(**c, "gitops" | "objectStorage"))
+        .filter(|c| defaults.selection(c).is_some_and(|(on, _)| on))
     {
         set_path(
             &mut cfg,
@@ -456,11 +459,16 @@ fn component_values(
             if let Some(v) = release_values(objects, component) {
                 let server = v["nfs"]["server"].as_str().unwrap_or_default();
                 let path = v["nfs"]["path"].as_str().unwrap_or_default();
-                if is_placeholder(server) || is_placeholder(path) {
+                // A placeholder becomes one that reads as such and renders (a reserved
+                // `.invalid` name), so the rest of the platform can be validated meanwhile.
+                let (server, path) = if is_placeholder(server) || is_placeholder(path) {
                     notes_out.push(format!(
-                        "capabilities.storage.nfs: the reference's values hold placeholders (server `{server}`, path `{path}`): set the NFS export"
+                        "capabilities.storage.nfs: the reference's values hold placeholders (server `{server}`, path `{path}`): written as `nfs.example.invalid:/set-the-export`; set the NFS export"
                     ));
-                }
+                    ("nfs.example.invalid", "/set-the-export")
+                } else {
+                    (server, path)
+                };
                 let nfs = json!({"server": server, "path": path});
                 out.push(format!("capabilities.storage.nfs: {nfs}"));
                 set_path(cfg, "capabilities.storage.nfs", nfs);
