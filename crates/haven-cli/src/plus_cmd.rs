@@ -1036,7 +1036,9 @@ fn import_cmd(a: &ImportArgs) -> Result<u8, Diagnostic> {
     })?;
     let (config, _) = config::parse("haven-plus.yaml", &imported.yaml, &cat)
         .map_err(|e| Diagnostic::new(e.iter().map(config_problem).collect::<Vec<_>>()))?;
-    let cutover = migration::import::cutover(&objects, &config, &cat);
+    // The tree `render` writes for this config (the same steps as render_cmd).
+    let new_tree = render(&config, &cat).files;
+    let cutover = migration::import::cutover(&objects, &config, &new_tree);
     if let Some(snapshot) = &a.check {
         let name = snapshot.display().to_string();
         let text = std::fs::read_to_string(snapshot)

@@ -311,7 +311,7 @@ fn the_cutover_marks_every_stateful_object_before_any_rename() {
     let catalogue = Catalogue::builtin().unwrap();
     let (objects, imported) = import("previder");
     let c = parse(&imported.yaml);
-    let t = migration::import::cutover(&objects, &c, &catalogue);
+    let t = migration::import::cutover(&objects, &c, &render(&c, &catalogue).files);
     let protect = step_index(&t.plan, "protect");
     let switch = step_index(&t.plan, "switch");
     assert!(protect < switch);
@@ -415,7 +415,7 @@ fn check_reads_which_steps_a_snapshot_shows_done() {
     let catalogue = Catalogue::builtin().unwrap();
     let (objects, imported) = import("previder");
     let c = parse(&imported.yaml);
-    let t = migration::import::cutover(&objects, &c, &catalogue);
+    let t = migration::import::cutover(&objects, &c, &render(&c, &catalogue).files);
     // The cluster as the reference left it: nothing done.
     let live: Vec<serde_json::Value> = objects.objects.iter().map(|o| o.value.clone()).collect();
     let before = migration::check(&t.plan, &snapshot(&live));

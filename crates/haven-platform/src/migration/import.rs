@@ -652,15 +652,14 @@ pub fn units_by_component(objects: &ClusterObjects) -> BTreeMap<String, Vec<Stri
 }
 
 /// The cut-over from the reference to the imported config: the reference cluster's objects
-/// against the imported config's render, with the reference's `s3-credentials` copied under
-/// haven's names.
+/// against the tree `haven plus render` writes for it (`new`: the render, laid out as the
+/// config says), with the reference's `s3-credentials` copied under haven's names.
 pub fn cutover(
     reference: &ClusterObjects,
     config: &crate::PlatformConfig,
-    catalogue: &Catalogue,
+    new: &BTreeMap<std::path::PathBuf, String>,
 ) -> super::Transition {
-    let rendered = crate::render(config, catalogue);
-    let new = ClusterObjects::from_tree(&rendered.files, &config.cluster.name);
+    let new = ClusterObjects::from_tree(new, &config.cluster.name);
     let name = &config.cluster.name;
     let switch = vec![
         format!(
