@@ -127,6 +127,17 @@ fn previder_imports_to_its_platform() {
     );
     assert_eq!(t.path.as_deref(), Some("./local/"));
     assert_eq!(t.branch, None, "main is the default");
+    // Backups: the reference's schedule and retention.
+    assert_eq!(c.capabilities.backups.schedule, "0 0 * * *");
+    assert_eq!(c.capabilities.backups.ttl, "168h0m0s");
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|n| n.starts_with("loki: the reference stores its data in the provider's object storage (object.previder.nl)")),
+        "{:#?}",
+        imported.notes
+    );
     // Every unit of the cluster is named, with what became of it.
     let outcome = |u: &str| {
         imported
@@ -390,6 +401,9 @@ fn the_cutover_marks_every_stateful_object_before_any_rename() {
     }
     // The S3 credentials keep working under haven's names.
     let secrets = &t.plan.steps[step_index(&t.plan, "map-secrets")];
+    assert!(secrets.commands.iter().any(|c| {
+        c.starts_with("kubectl -n velero create secret generic velero-s3 --from-literal=cloud=")
+    }));
     assert!(
         secrets
             .commands

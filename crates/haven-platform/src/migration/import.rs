@@ -487,6 +487,63 @@ fn component_values(
                 }
             }
         }
+        "velero" => {
+            // The reference's daily Schedule (one per tenant namespace): its cron and retention.
+            if let Some(schedule) = objects
+                .objects
+                .iter()
+                .find(|o| o.id.kind == "Schedule" && o.id.group == "velero.io")
+            {
+                if let Some(cron) = schedule.value["spec"]["schedule"].as_str() {
+                    set_path(cfg, "capabilities.backups.schedule", json!(cron));
+                    out.push(format!("capabilities.backups.schedule: \"{cron}\""));
+                }
+                if let Some(ttl) = schedule.value["spec"]["template"]["ttl"].as_str() {
+                    set_path(cfg, "capabilities.backups.ttl", json!(ttl));
+                    out.push(format!("capabilities.backups.ttl: \"{ttl}\""));
+                }
+            }
+        }
+        _ => {}
+    }
+    // Data the reference keeps outside the cluster stays where it is; haven's components store
+    // in Garage, so they start empty unless pointed at it.
+    if let Some(v) = release_values(objects, component) {
+        let text = v.to_string();
+        let external = ["s3Url", "endpoint"].iter().any(|k| {
+            find_strings(&v, k)
+                .iter()
+                .any(|u| !u.contains(".svc") && !u.is_empty() && !u.starts_with("${"))
+        });
+        if external && text.contains("s3-credentials") {
+            notes_out.push(format!(
+                "{component}: the reference stores its data in the provider's object storage ({}); haven's {component} stores in Garage in the cluster and starts empty. The old buckets are not touched: to keep using them, point components.{component}.values at them and allow that egress",
+                find_strings(&v, "s3Url")
+                    .into_iter()
+                    .chain(find_strings(&v, "endpoint"))
+                    .next()
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
+/// Every string value under a key of this name, at any depth.
+fn find_strings(v: &Value, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == key
+                    && let Some(s) = x.as_str()
+                {
+                    out.push(s.to_owned());
+                }
+                out.extend(find_strings(x, key));
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| out.extend(find_strings(x, key))),
         _ => {}
     }
     out

@@ -344,4 +344,10 @@ pub const SECRETS: &[SecretMap] = &[
             ("S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
         ],
     },
+    SecretMap {
+        component: "velero",
+        from: "s3-credentials",
+        to: "velero-s3",
+        keys: &[("cloud", "cloud")],
+    },
 ];
