@@ -28,7 +28,8 @@ pub struct Move {
     /// Where it moves (another namespace), when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<ObjectId>,
-    /// Whether losing it loses data.
+    /// Whether losing it loses more than a moment (data, a Helm release, a CRD's objects, a
+    /// unit's objects): such a move makes the change hazardous.
     pub stateful: bool,
 }
 
@@ -47,10 +48,25 @@ pub struct Transition {
 }
 
 impl Transition {
-    /// Whether landing the new tree as is could delete something it keeps or moves.
+    /// Whether landing the new tree as is could delete something it keeps or moves: a
+    /// stateful object, a HelmRelease (uninstalled with its chart), a CustomResourceDefinition
+    /// (every object of its kind goes with it) or a Kustomization (garbage-collects what it
+    /// applied) that changes owner or place. Other objects that move are only re-created.
     pub fn is_hazardous(&self) -> bool {
-        !self.moves.is_empty()
+        self.moves.iter().any(|m| m.stateful)
     }
+}
+
+fn is_unit(id: &ObjectId) -> bool {
+    id.kind == "Kustomization" && id.group == FLUX_KUSTOMIZE_GROUP
+}
+
+/// What losing loses more than a moment: data, a release, a kind's objects, a unit's objects.
+fn at_risk(id: &ObjectId) -> bool {
+    is_stateful(id)
+        || is_release(id)
+        || is_unit(id)
+        || (id.kind == "CustomResourceDefinition" && id.group == "apiextensions.k8s.io")
 }
 
 fn is_release(id: &ObjectId) -> bool {
@@ -103,14 +119,18 @@ pub fn transition(
                     from_owner: o.owner.clone(),
                     to_owner: n.owner.clone(),
                     to: None,
-                    stateful: is_stateful(&o.id) || is_release(&o.id),
+                    stateful: at_risk(&o.id),
                 });
             }
             continue;
         }
+        // A HelmRelease or Kustomization under the same name in another namespace is the same
+        // release or unit moved; for other kinds a same name elsewhere (a `default-deny` policy
+        // in every namespace) is a different object.
         if let Some(n) = new
             .objects
             .iter()
+            .filter(|_| is_release(&o.id) || is_unit(&o.id))
             .find(|n| same_kind_and_name(&n.id, &o.id) && old.get(&n.id).is_none())
         {
             moves.push(Move {

@@ -515,6 +515,33 @@ mod tests {
             stop.commands[0].contains("kustomizations.kustomize.toolkit.fluxcd.io infrastructure")
         );
         assert!(step("protect") < step("switch") && step("stop-pruning") < step("switch"));
+        // A policy of the same name in another namespace is another object, not a move.
+        let policy = |ns: &str| {
+            format!(
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: default-deny, namespace: {ns}}}\nspec: {{podSelector: {{}}}}\n"
+            )
+        };
+        let (a, b) = (policy("a"), policy("b"));
+        let ks_a = ks("infrastructure");
+        let t2 = transition(
+            &ClusterObjects::from_tree(
+                &tree(&[
+                    ("clusters/c/ks.yaml", ks_a.as_str()),
+                    ("infrastructure/loki/p.yaml", a.as_str()),
+                ]),
+                "c",
+            ),
+            &ClusterObjects::from_tree(
+                &tree(&[
+                    ("clusters/c/ks.yaml", ks_a.as_str()),
+                    ("infrastructure/loki/p.yaml", b.as_str()),
+                ]),
+                "c",
+            ),
+            vec![],
+            false,
+        );
+        assert!(t2.moves.is_empty() && !t2.is_hazardous(), "{:?}", t2.moves);
         let cleanup = &t.plan.steps[step("cleanup")];
         assert!(cleanup.commands.iter().any(|c| {
             c.contains("delete kustomizations.kustomize.toolkit.fluxcd.io infrastructure")
