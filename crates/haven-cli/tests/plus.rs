@@ -996,6 +996,31 @@ fn render_refuses_to_move_helmreleases_of_an_older_tree() {
     // Today's render over itself: no moves.
     let (code, _, err) = text(&haven(dir, &["plus", "render"]));
     assert_eq!(code, 0, "{err}");
+    // Another Gateway API implementation removes and adds components: nothing moves. (In a
+    // copy: the render leaves the files it no longer writes for the operator to delete.)
+    let copy = tempfile::tempdir().unwrap();
+    let dir_ = dir;
+    let dir = copy.path();
+    std::fs::copy(dir_.join("haven-plus.yaml"), dir.join("haven-plus.yaml")).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    let config = std::fs::read_to_string(dir.join("haven-plus.yaml")).unwrap();
+    let traefik = config.replace("implementation: envoy-gateway", "implementation: traefik");
+    assert_ne!(config, traefik);
+    std::fs::write(dir.join("haven-plus.yaml"), traefik).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    // The metrics backend does move something: the alloy Namespace goes from the
+    // prometheus-operator-crds unit (removed) to alloy's, which Flux could prune on the way.
+    let prometheus = config.replace("backend: mimir", "backend: kube-prometheus-stack");
+    std::fs::write(dir.join("haven-plus.yaml"), prometheus).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("> Namespace alloy changes owner (stateful): Kustomization flux-system/prometheus-operator-crds → Kustomization flux-system/alloy"),
+        "{err}"
+    );
+    let dir = dir_;
     // The older shape: each HelmRelease in its component namespace.
     let mut moved = 0;
     for entry in walk(&dir.join("infrastructure")) {
