@@ -206,8 +206,12 @@ impl ClusterObjects {
                     if !seen_object.insert((o.id.clone(), owner.clone())) {
                         continue;
                     }
+                    // Only a Kustomization of this repository (the flux-system GitRepository)
+                    // applies files of this tree; a tenant's applies its own repository.
                     if o.id.kind == "Kustomization"
                         && o.id.group == FLUX_KUSTOMIZE_GROUP
+                        && v["spec"]["sourceRef"]["kind"] == "GitRepository"
+                        && v["spec"]["sourceRef"]["name"] == "flux-system"
                         && let Some(path) = v["spec"]["path"].as_str()
                     {
                         let child = Owner {
@@ -425,7 +429,11 @@ mod tests {
         let t = tree(&[
             (
                 "clusters/a/apps.yaml",
-                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: app, namespace: flux-system}\nspec: {path: ./infra/app/overlays/a, prune: true}\n",
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: app, namespace: flux-system}\nspec: {path: ./infra/app/overlays/a, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+            ),
+            (
+                "clusters/a/tenant.yaml",
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: t, namespace: t}\nspec: {path: ./, prune: true, sourceRef: {kind: GitRepository, name: t}}\n",
             ),
             (
                 "clusters/b/apps.yaml",
@@ -462,6 +470,8 @@ mod tests {
             ids,
             [
                 "Kustomization flux-system/app",
+                // A tenant's Kustomization applies its own repository, not this tree's `./`.
+                "Kustomization t/t",
                 // The overlay's namespace wins over the base's, for the Namespace's name too.
                 "Namespace app",
                 "ConfigMap app/base",
@@ -472,9 +482,9 @@ mod tests {
             namespace: "flux-system".into(),
             name: "app".into(),
         };
-        assert_eq!(c.objects[1].owner.as_ref(), Some(&app));
-        assert!(!c.objects[1].prunable, "prune disabled by annotation");
-        assert!(c.objects[3].prunable);
+        assert_eq!(c.objects[2].owner.as_ref(), Some(&app));
+        assert!(!c.objects[2].prunable, "prune disabled by annotation");
+        assert!(c.objects[4].prunable);
     }
 
     #[test]
@@ -482,7 +492,7 @@ mod tests {
         use crate::migration::transition;
         let ks = |name: &str| {
             format!(
-                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {{name: {name}, namespace: flux-system}}\nspec: {{path: ./infrastructure/loki, prune: true}}\n"
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {{name: {name}, namespace: flux-system}}\nspec: {{path: ./infrastructure/loki, prune: true, sourceRef: {{kind: GitRepository, name: flux-system}}}}\n"
             )
         };
         let loki = "apiVersion: v1\nkind: Namespace\nmetadata: {name: loki}\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: loki, namespace: flux-system}\nspec: {chart: {spec: {chart: loki}}, targetNamespace: loki}\n";
