@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use haven_platform::charts::check::{Check, Problem};
 use haven_platform::config::{self, Layout, PlatformConfig, Provider, Tenant};
 use haven_platform::validate::{self, Severity};
-use haven_platform::{Catalogue, diff, fs, proofs, render};
+use haven_platform::{Catalogue, diff, fs, migration, proofs, render};
 
 use crate::{EXIT_FINDINGS, EXIT_OK};
 
@@ -60,6 +60,13 @@ pub enum PlusCommand {
         after_help = "Exit codes:\n  0  every component and unit is Ready\n  1  something is not Ready (after --timeout with --wait)\n  2  usage error, unreadable config, or the cluster could not be read"
     )]
     Status(StatusArgs),
+    /// Read a tree of the Haven+ reference implementation (or one cluster's `kustomize build`
+    /// output), write the equivalent haven-plus.yaml and print the cut-over plan that keeps
+    /// every stateful object; `--check SNAPSHOT` says which steps a cluster has done.
+    #[command(
+        after_help = "Exit codes:\n  0  config written and plan printed; with --check: every step done\n  1  with --check: a step is not done\n  2  usage error, a tree or snapshot that could not be read, or a config that could not be written"
+    )]
+    Import(ImportArgs),
     /// Print the config migrated to the current version (write it back with `-o`).
     #[command(after_help = WRITE_EXIT_CODES)]
     Migrate {
@@ -123,6 +130,55 @@ pub struct RenderArgs {
     /// which images to move.
     #[arg(long, value_name = "DIR", requires = "mirror")]
     pub vendor_dir: Option<PathBuf>,
+    /// Write although objects of the existing tree change owning Kustomization or namespace
+    /// (Flux would prune them and Helm uninstall them): only after running the steps of the
+    /// plan that `render` prints up to the switch.
+    #[arg(long)]
+    pub moves_prepared: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The reference repository (a directory with clusters/ and infrastructure/), or a file
+    /// with the output of `kustomize build clusters/<cluster>` ('-' for stdin).
+    #[arg(value_name = "TREE|FILE")]
+    pub source: PathBuf,
+    /// The reference cluster to import (`clusters/<cluster>`); also the haven cluster name.
+    /// Default for a build file: from its flux-system Kustomization's path.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The platform's base domain, when the tree only holds placeholders.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Where to write the config.
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "haven-plus.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Overwrite an existing config file.
+    #[arg(long)]
+    pub force: bool,
+    /// Write nothing: print the report and the plan only.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How to print the report and the plan (JSON: the mapping, the moves and the steps).
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+    /// A snapshot of the cluster (`kubectl get ns,pvc,secrets,clusters.postgresql.cnpg.io,
+    /// kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io -A -o
+    /// yaml`): print which steps of the plan are done instead of writing the config.
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub check: Option<PathBuf>,
+}
+
+/// Text or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -335,6 +391,7 @@ pub fn run(cmd: &PlusCommand) -> Result<u8, Diagnostic> {
         } => tenant_add(a),
         PlusCommand::Status(a) => crate::plus_status::run(a),
         PlusCommand::Migrate { config, output } => migrate(config, output.as_deref()),
+        PlusCommand::Import(a) => import_cmd(a),
     }
 }
 
@@ -470,6 +527,19 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, Diagnostic> {
         }
     }
     haven_platform::render::keep_flux_bootstrap(&mut rendered, &c, &existing);
+    let moves = moves_of(&existing, &rendered.files, &c);
+    if moves.is_hazardous() && !a.moves_prepared {
+        eprintln!("{}", migration::transition::format_moves(&moves));
+        eprintln!("{}", migration::plan::format(&moves.plan));
+        return Err(Diag::new(format!(
+            "{} objects of the existing tree change owning Kustomization or namespace: Flux would prune them (HelmReleases: helm uninstall) while the new tree applies them",
+            moves.moves.len()
+        ))
+        .file(a.output.display())
+        .flag("--moves-prepared")
+        .hint("run the steps above up to `switch` (`haven plus import --check` style: each step lists what it expects), then render again with --moves-prepared")
+        .into());
+    }
     let written = fs::write_tree(&a.output, &rendered.files)?;
     for n in &rendered.notes {
         eprintln!("haven: note: {n}");
@@ -841,6 +911,13 @@ fn diff_cmd(a: &DiffArgs) -> Result<u8, Diagnostic> {
         return Ok(EXIT_OK);
     }
     out(&diff::format(&changes))?;
+    let moves = moves_of(&existing, &rendered.files, &c);
+    if moves.is_hazardous() {
+        out(&format!(
+            "\nObjects that change owner or place (render refuses them without --moves-prepared):\n{}",
+            migration::transition::format_moves(&moves)
+        ))?;
+    }
     Ok(EXIT_FINDINGS)
 }
 
@@ -868,6 +945,8 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
         group: a.group.clone(),
         repo: a.repo.clone(),
         repo_secret_ref: a.repo_secret.clone(),
+        branch: None,
+        path: None,
         quota: Default::default(),
         admission: Default::default(),
     };
@@ -922,5 +1001,170 @@ fn migrate(config_path: &Path, output: Option<&Path>) -> Result<u8, Diagnostic> 
         Some(p) => haven_io::files::write_file(p, text.as_bytes()).map_err(|e| e.to_string())?,
         None => out(&text)?,
     }
+    Ok(EXIT_OK)
+}
+
+/// What landing `rendered` over `existing` moves (nothing for a fresh tree).
+fn moves_of(
+    existing: &std::collections::BTreeMap<PathBuf, String>,
+    rendered: &std::collections::BTreeMap<PathBuf, String>,
+    c: &PlatformConfig,
+) -> migration::Transition {
+    let name = &c.cluster.name;
+    let old = migration::ClusterObjects::from_tree(existing, name);
+    let new = migration::ClusterObjects::from_tree(rendered, name);
+    migration::transition(
+        &old,
+        &new,
+        vec![
+            "haven plus render --moves-prepared".to_owned(),
+            "git add -A clusters infrastructure tenants && git commit -m 'platform: re-render' && git push".to_owned(),
+            "flux reconcile kustomization flux-system --with-source".to_owned(),
+        ],
+        false,
+    )
+}
+
+fn import_cmd(a: &ImportArgs) -> Result<u8, Diagnostic> {
+    let cat = catalogue()?;
+    let shown = a.source.display().to_string();
+    let objects = if a.source.is_dir() {
+        let Some(cluster) = &a.cluster else {
+            return Err(Diag::new("a reference tree holds many clusters: name one")
+                .file(&shown)
+                .flag("--cluster")
+                .hint("e.g. --cluster previder (a directory under clusters/)")
+                .into());
+        };
+        let files = fs::read_tree(&a.source)?;
+        migration::ClusterObjects::from_tree(&files, cluster)
+    } else {
+        let text = if shown == "-" {
+            std::io::read_to_string(std::io::stdin())
+        } else {
+            std::fs::read_to_string(&a.source)
+        }
+        .map_err(|e| Diag::new(format!("cannot read: {e}")).file(&shown))?;
+        migration::ClusterObjects::from_stream(&shown, &text)
+    };
+    for u in &objects.unreadable {
+        eprintln!("haven: warning: {u}");
+    }
+    let cluster = match &a.cluster {
+        Some(c) => c.clone(),
+        None => objects
+            .kustomizations()
+            .find(|k| k.id.name == "flux-system")
+            .and_then(|k| k.value["spec"]["path"].as_str())
+            .and_then(|p| p.trim_end_matches('/').rsplit('/').next())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Diag::new("no flux-system Kustomization tells the cluster's name")
+                    .file(&shown)
+                    .flag("--cluster")
+            })?,
+    };
+    let options = migration::ImportOptions {
+        cluster: cluster.clone(),
+        domain: a.domain.clone(),
+    };
+    let imported = migration::import(&objects, &options, &cat).map_err(|e| {
+        Diag::new(e.to_string())
+            .file(&shown)
+            .flag("--cluster")
+            .hint("`ls clusters/` in the reference repository lists its clusters")
+    })?;
+    let (config, _) = config::parse("haven-plus.yaml", &imported.yaml, &cat)
+        .map_err(|e| Diagnostic::new(e.iter().map(config_problem).collect::<Vec<_>>()))?;
+    // The tree `render` writes for this config (the same steps as render_cmd, laid out as the
+    // config says: the imported config asks for the reference layout).
+    let new_tree = lay_out(render(&config, &cat), &config, &cat)?.files;
+    let cutover = migration::import::cutover(&objects, &config, &new_tree);
+    if let Some(snapshot) = &a.check {
+        let name = snapshot.display().to_string();
+        let text = std::fs::read_to_string(snapshot)
+            .map_err(|e| Diag::new(format!("cannot read snapshot: {e}")).file(&name))?;
+        let snap = migration::ClusterObjects::from_stream(&name, &text);
+        if snap.objects.is_empty() {
+            return Err(Diag::new("the snapshot holds no objects")
+                .file(&name)
+                .hint("kubectl get ns,pvc,secrets,clusters.postgresql.cnpg.io,kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io -A -o yaml > snapshot.yaml")
+                .into());
+        }
+        for u in &snap.unreadable {
+            eprintln!("haven: warning: {u}");
+        }
+        let checks = migration::check(&cutover.plan, &snap);
+        match a.output {
+            ReportFormat::Text => out(&migration::plan::format_check(&checks))?,
+            ReportFormat::Json => out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&serde_json::json!({"steps": checks}))
+                    .map_err(|e| e.to_string())?
+            ))?,
+        }
+        let all_done = checks
+            .iter()
+            .all(|c| c.state != migration::plan::State::NotDone);
+        return Ok(if all_done { EXIT_OK } else { EXIT_FINDINGS });
+    }
+    match a.output {
+        ReportFormat::Text => {
+            let mut text = String::new();
+            for u in &imported.units {
+                text.push_str(&format!("{:8} {}", u.outcome, u.unit));
+                if !u.components.is_empty() {
+                    text.push_str(&format!(" → {}", u.components.join(", ")));
+                }
+                if !u.note.is_empty() {
+                    text.push_str(&format!(": {}", u.note));
+                }
+                text.push('\n');
+            }
+            text.push('\n');
+            for n in &imported.notes {
+                text.push_str(&format!("note: {n}\n"));
+            }
+            text.push_str("\nWhat changes owner or place:\n");
+            text.push_str(&migration::transition::format_moves(&cutover));
+            text.push_str(
+                "\nCut-over plan (every stateful object is marked before anything is renamed):\n\n",
+            );
+            text.push_str(&migration::plan::format(&cutover.plan));
+            out(&text)?;
+        }
+        ReportFormat::Json => {
+            let report = serde_json::json!({
+                "cluster": cluster,
+                "config": imported.config,
+                "units": imported.units,
+                "notes": imported.notes,
+                "moves": cutover.moves,
+                "removedStateful": cutover.removed_stateful,
+                "removedReleases": cutover.removed_releases,
+                "plan": cutover.plan,
+            });
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+            ))?;
+        }
+    }
+    if a.dry_run {
+        return Ok(EXIT_OK);
+    }
+    if a.config.exists() && !a.force {
+        return Err(Diag::new("the file exists")
+            .file(a.config.display())
+            .flag("--config")
+            .hint("pass --force to overwrite it, or --dry-run to write nothing")
+            .into());
+    }
+    haven_io::files::write_file(&a.config, imported.yaml.as_bytes()).map_err(|e| e.to_string())?;
+    eprintln!(
+        "wrote {} (cluster {cluster}); follow the plan above, then haven plus render -c {}",
+        a.config.display(),
+        a.config.display()
+    );
     Ok(EXIT_OK)
 }

@@ -255,6 +255,11 @@ fn cases(dir: &Path) -> Vec<Case> {
             &["plus", "migrate", "-c", "missing.yaml"],
             "missing.yaml",
         ),
+        case(
+            "plus import",
+            &["plus", "import", "no-reference.yaml"],
+            "no-reference.yaml",
+        ),
     ];
     // A kubeconfig named by $KUBECONFIG that does not exist: named, not "no cluster".
     let mut c = case("check", &["check"], "nothere.yaml");

@@ -956,7 +956,18 @@ fn moving_to_the_reference_layout_names_the_flat_leftovers() {
         yaml.replace("  # layout: flat\n", "  layout: reference\n"),
     )
     .unwrap();
+    // The layout renames every Kustomization: Flux would prune what the old names applied, so
+    // render refuses until the operator has protected it, and writes nothing.
+    let before = std::fs::read_to_string(dir.join("infrastructure/loki/release.yaml")).unwrap();
     let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--moves-prepared"), "{err}");
+    assert!(!dir.join("clusters/a/infrastructure").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("infrastructure/loki/release.yaml")).unwrap(),
+        before
+    );
+    let (code, _, err) = text(&haven(dir, &["plus", "render", "--moves-prepared"]));
     assert_eq!(code, 0, "{err}");
     for stale in [
         "clusters/a/infrastructure.yaml",
@@ -973,4 +984,248 @@ fn moving_to_the_reference_layout_names_the_flat_leftovers() {
     assert_eq!(code, 1);
     assert!(out.contains("- infrastructure/loki/release.yaml"), "{out}");
     assert!(!out.contains("+ "), "{out}");
+}
+
+fn reference_fixture() -> std::path::PathBuf {
+    common::repo().join("crates/haven-platform/tests/fixtures/havenplus-reference")
+}
+
+#[test]
+fn import_writes_the_config_and_prints_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let reference = reference_fixture();
+    let reference = reference.to_str().unwrap();
+    // A tree holds many clusters: one must be named.
+    let (code, _, err) = text(&haven(dir, &["plus", "import", reference]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("haven: error: ") && err.contains("--cluster"),
+        "{err}"
+    );
+    let (code, out, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "import",
+            reference,
+            "--cluster",
+            "previder",
+            "--domain",
+            "gemeente.example.nl",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("dropped  eck-operator: Elastic"), "{out}");
+    assert!(
+        out.contains("mapped   sealed-secrets → sealed-secrets"),
+        "{out}"
+    );
+    let protect = out.find("[protect]").expect("a protect step");
+    let switch = out.find("[switch]").expect("a switch step");
+    assert!(protect < switch);
+    assert!(out.contains("kubectl annotate -n keycloak-instances cluster.postgresql.cnpg.io keycloak-pg-cluster kustomize.toolkit.fluxcd.io/prune=disabled --overwrite"), "{out}");
+    // The config it wrote renders and validates.
+    let (code, _, err) = text(&haven(dir, &["plus", "render", "-o", "tree"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = text(&haven(dir, &["plus", "validate", "tree"]));
+    assert_eq!(code, 0, "{out}{err}");
+    // It does not overwrite the config it wrote.
+    let (code, _, err) = text(&haven(
+        dir,
+        &["plus", "import", reference, "--cluster", "previder"],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--force"), "{err}");
+    // JSON through serde: the config, the units and the ordered steps.
+    let (code, out, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "import",
+            reference,
+            "--cluster",
+            "previder",
+            "--dry-run",
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["config"]["cluster"]["provider"], "previder");
+    let ids: Vec<&str> = v["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "backup",
+            "protect",
+            "stop-pruning",
+            "suspend-releases",
+            "map-secrets",
+            "switch",
+            "verify",
+            "cleanup"
+        ]
+    );
+    // --check on a snapshot of a cluster where nothing is done yet: exit 1, protect not done.
+    std::fs::write(
+        dir.join("snapshot.yaml"),
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: sealed-secrets\n",
+    )
+    .unwrap();
+    let (code, out, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "import",
+            reference,
+            "--cluster",
+            "previder",
+            "--check",
+            "snapshot.yaml",
+        ],
+    ));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("NOT DONE  Mark every stateful object"),
+        "{out}"
+    );
+    let (code, out, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "import",
+            reference,
+            "--cluster",
+            "previder",
+            "--check",
+            "snapshot.yaml",
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let protect = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "protect")
+        .unwrap();
+    assert_eq!(protect["state"], "not-done");
+    assert!(
+        protect["missing"].as_array().unwrap().contains(
+            &"Namespace sealed-secrets: no kustomize.toolkit.fluxcd.io/prune: disabled".into()
+        ),
+        "{protect}"
+    );
+}
+
+/// A tree an older haven rendered (platform HelmReleases in their component namespaces):
+/// render refuses to move them silently, diff shows the moves, `--moves-prepared` proceeds.
+#[test]
+fn render_refuses_to_move_helmreleases_of_an_older_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = text(&haven(
+        dir,
+        &[
+            "plus",
+            "init",
+            "--provider",
+            "kind",
+            "--domain",
+            "example.nl",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    // Today's render over itself: no moves.
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    // Another Gateway API implementation removes and adds components: nothing moves. (In a
+    // copy: the render leaves the files it no longer writes for the operator to delete.)
+    let copy = tempfile::tempdir().unwrap();
+    let dir_ = dir;
+    let dir = copy.path();
+    std::fs::copy(dir_.join("haven-plus.yaml"), dir.join("haven-plus.yaml")).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    let config = std::fs::read_to_string(dir.join("haven-plus.yaml")).unwrap();
+    let traefik = config.replace("implementation: envoy-gateway", "implementation: traefik");
+    assert_ne!(config, traefik);
+    std::fs::write(dir.join("haven-plus.yaml"), traefik).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    // The metrics backend does move something: the alloy Namespace goes from the
+    // prometheus-operator-crds unit (removed) to alloy's, which Flux could prune on the way.
+    let prometheus = config.replace("backend: mimir", "backend: kube-prometheus-stack");
+    std::fs::write(dir.join("haven-plus.yaml"), prometheus).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("> Namespace alloy changes owner (stateful): Kustomization flux-system/prometheus-operator-crds → Kustomization flux-system/alloy"),
+        "{err}"
+    );
+    let dir = dir_;
+    // The older shape: each HelmRelease in its component namespace.
+    let mut moved = 0;
+    for entry in walk(&dir.join("infrastructure")) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        if !text.contains("kind: HelmRelease") {
+            continue;
+        }
+        let docs: Vec<serde_json::Value> = haven_model::parse_stream("x", &text)
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .map(|mut v| {
+                if v["kind"] == "HelmRelease" {
+                    v["metadata"]["namespace"] = v["spec"]["targetNamespace"].clone();
+                    let spec = v["spec"].as_object_mut().unwrap();
+                    spec.remove("targetNamespace");
+                    spec.remove("storageNamespace");
+                    spec.remove("releaseName");
+                    moved += 1;
+                }
+                v
+            })
+            .collect();
+        std::fs::write(&entry, haven_platform::render::yaml_stream(&docs)).unwrap();
+    }
+    assert!(moved > 5);
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("haven: error: ") && err.contains("--moves-prepared"),
+        "{err}"
+    );
+    assert!(err.contains("flux suspend helmrelease"), "{err}");
+    // Nothing was written: the old shape is still there.
+    let (code, out, _) = text(&haven(dir, &["plus", "diff"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("moves to HelmRelease flux-system/"), "{out}");
+    let (code, _, err) = text(&haven(dir, &["plus", "render", "--moves-prepared"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = text(&haven(dir, &["plus", "diff"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

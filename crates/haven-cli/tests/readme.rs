@@ -120,6 +120,10 @@ const RUN: &[(&str, i32, Needs)] = &[
 /// The README commands no test can run, and why.
 const NOT_RUN: &[(&str, &str)] = &[
     (
+        "haven plus import ../gitops-flux --cluster previder",
+        "needs a checkout of the reference repository; plus.rs runs it on the committed copy (haven-platform/tests/fixtures/havenplus-reference)",
+    ),
+    (
         "examples/demo.sh",
         "a release build of haven (minutes); timed by hand, docs/benchmarks.md",
     ),

@@ -873,6 +873,12 @@ pub struct Tenant {
     /// (`flux create secret git`), by an ExternalSecret, or SOPS-encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo_secret_ref: Option<String>,
+    /// Branch of `repo` that Flux follows (default `main`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Directory of `repo` that Flux applies (default the repository's root, `./`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Quota of the namespace.
     #[serde(default)]
     pub quota: Quota,

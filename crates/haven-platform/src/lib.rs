@@ -31,6 +31,7 @@ pub mod kubernetes;
 pub mod kustomize;
 pub mod layout;
 pub mod migrate;
+pub mod migration;
 pub mod proofs;
 pub mod render;
 pub mod secret_backend;

@@ -671,6 +671,8 @@ mod tests {
             group: "zaken-devs".into(),
             repo: Some("https://git.example.nl/zaken.git".into()),
             repo_secret_ref: None,
+            branch: None,
+            path: None,
             quota: Default::default(),
             admission: Default::default(),
         });

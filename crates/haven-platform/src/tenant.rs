@@ -205,7 +205,7 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
             "interval": "5m",
             "retryInterval": "2m",
             "timeout": "5m",
-            "path": "./",
+            "path": t.path.as_deref().unwrap_or("./"),
             "prune": true,
             "targetNamespace": ns,
             "serviceAccountName": RECONCILER,
@@ -216,7 +216,7 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         }
         // A private repository is read with the Secret the config names, never with
         // credentials in the URL (`crate::secrets`).
-        let mut git = json!({"interval": "5m", "url": repo, "ref": {"branch": "main"}});
+        let mut git = json!({"interval": "5m", "url": repo, "ref": {"branch": t.branch.as_deref().unwrap_or("main")}});
         if let Some(name) = &t.repo_secret_ref {
             git["secretRef"] = json!({"name": name});
         }
@@ -314,6 +314,8 @@ mod tests {
             group: "g".into(),
             repo: None,
             repo_secret_ref: None,
+            branch: None,
+            path: None,
             quota: Quota {
                 cpu: Quantity::parse(cpu).unwrap(),
                 memory: MemoryQuota::new(Quantity::parse(memory).unwrap()).unwrap(),

@@ -20,6 +20,8 @@ fn tenant(name: &str) -> Tenant {
         group: format!("{name}-developers"),
         repo: None,
         repo_secret_ref: None,
+        branch: None,
+        path: None,
         quota: Default::default(),
         admission: Default::default(),
     }

@@ -22,6 +22,8 @@ fn config(name: &str, provider: Provider) -> PlatformConfig {
         group: "zaken-developers".to_owned(),
         repo: Some("https://git.example.nl/zaken/deploy.git".to_owned()),
         repo_secret_ref: None,
+        branch: None,
+        path: None,
         quota: Default::default(),
         admission: Default::default(),
     });

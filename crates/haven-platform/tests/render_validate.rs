@@ -18,6 +18,8 @@ fn tenant(name: &str) -> Tenant {
         group: format!("{name}-developers"),
         repo: Some(format!("https://git.example.nl/{name}/deploy.git")),
         repo_secret_ref: None,
+        branch: None,
+        path: None,
         quota: Default::default(),
         admission: Default::default(),
     }

@@ -533,6 +533,8 @@ fn config_with_tenant(repo: Option<&str>) -> PlatformConfig {
         group: "oidc:zaken".into(),
         repo: repo.map(str::to_owned),
         repo_secret_ref: None,
+        branch: None,
+        path: None,
         quota: Default::default(),
         admission: Default::default(),
     });
@@ -603,6 +605,8 @@ fn tenant_add_keeps_the_comments_of_the_config() {
         group: "g".into(),
         repo: None,
         repo_secret_ref: None,
+        branch: None,
+        path: None,
         quota: Default::default(),
         admission: Default::default(),
     };
