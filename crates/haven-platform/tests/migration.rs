@@ -138,6 +138,14 @@ fn previder_imports_to_its_platform() {
         "{:#?}",
         imported.notes
     );
+    // Each note once, also where two reference units map to one component (velero).
+    let distinct: std::collections::BTreeSet<&String> = imported.notes.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        imported.notes.len(),
+        "{:#?}",
+        imported.notes
+    );
     // Every unit of the cluster is named, with what became of it.
     let outcome = |u: &str| {
         imported

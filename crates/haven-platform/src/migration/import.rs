@@ -325,6 +325,10 @@ pub fn import(
     notes.extend(tenant_notes);
 
     let (yaml, cfg) = read_back(cfg, catalogue, &mut notes)?;
+    // A component several reference units map to (velero-controller and velero-config) would
+    // otherwise say the same thing once per unit.
+    let mut said = std::collections::BTreeSet::new();
+    notes.retain(|n| said.insert(n.clone()));
     Ok(Imported {
         yaml,
         config: cfg,
