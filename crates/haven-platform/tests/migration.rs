@@ -616,3 +616,44 @@ fn a_stream_without_flux_kustomizations_is_refused() {
     .unwrap_err();
     assert!(matches!(err, migration::ImportError::NoCluster(_)));
 }
+
+/// Which Flux Kustomization applies which object of the reference fixture, and whether it
+/// prunes it: the facts every import and cut-over plan is built on. The expectation was
+/// computed by the walk `migration::tree` had of its own (before it built each directory with
+/// `kustomize::build`) and is committed as data, so a change of the walk that moves an owner,
+/// renames a namespace or loses an object fails here
+/// (`HAVEN_BLESS=1 cargo test -p haven-platform --test migration owners_of_the_reference`
+/// rewrites it; review the diff).
+#[test]
+fn owners_of_the_reference_objects_are_as_recorded() {
+    let files = fixture();
+    let mut actual = serde_json::Map::new();
+    for cluster in ["previder", "cyso"] {
+        let objects = ClusterObjects::from_tree(&files, cluster);
+        assert!(objects.unreadable.is_empty(), "{:?}", objects.unreadable);
+        let mut rows: Vec<String> = objects
+            .objects
+            .iter()
+            .map(|o| {
+                let owner = o
+                    .owner
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string);
+                let prune = if o.prunable { "prune" } else { "keep" };
+                format!("{} ({}) <- {owner} [{prune}]", o.id, o.id.group)
+            })
+            .collect();
+        rows.sort();
+        let before = rows.len();
+        rows.dedup();
+        assert_eq!(rows.len(), before, "an object listed twice for one owner");
+        actual.insert(cluster.to_owned(), serde_json::json!(rows));
+    }
+    let actual = serde_json::to_string_pretty(&serde_json::Value::Object(actual)).unwrap() + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference-owners.json");
+    if std::env::var_os("HAVEN_BLESS").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).expect("tests/fixtures/reference-owners.json");
+    assert_eq!(actual, expected, "owners changed; see the test's doc comment");
+}
