@@ -1050,6 +1050,9 @@ fn import_cmd(a: &ImportArgs) -> Result<u8, Diagnostic> {
     for u in &objects.unreadable {
         eprintln!("haven: warning: {u}");
     }
+    for e in &objects.errors {
+        eprintln!("haven: warning: {e}");
+    }
     let cluster = match &a.cluster {
         Some(c) => c.clone(),
         None => objects

@@ -60,11 +60,19 @@ const CLUSTER_SCOPED: &[&str] = &[
     "ClusterIssuer",
     "GatewayClass",
     "ClusterPolicy",
+    "ClusterSecretStore",
+    "JWTAuthenticator",
 ];
+
+/// Whether objects of `kind` never live in a namespace (the cluster-scoped kinds haven meets:
+/// built-in ones and those of the platform's CRDs).
+pub fn is_cluster_scoped_kind(kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&kind)
+}
 
 impl Object {
     pub fn is_namespaced(&self) -> bool {
-        !CLUSTER_SCOPED.contains(&self.kind.as_str())
+        !is_cluster_scoped_kind(&self.kind)
     }
 
     pub fn reference(&self) -> ObjectRef {

@@ -13,8 +13,14 @@
 //! - `resources`: files (each a YAML stream) and directories (built recursively; a directory
 //!   without a kustomization file is an error, as in kustomize). Remote resources (`://`) are
 //!   not fetched and are reported.
+//! - The directory a Flux Kustomization points at may have no kustomization file: it is built
+//!   with the one kustomize-controller generates ([`build_dir`]). `haven plus import` walks a
+//!   whole cluster this way (`migration::tree`), so validate and the migration read a tree
+//!   through one build.
 //! - `namespace`: set on every namespaced object, as kustomize's namespace transformer does
-//!   for `metadata.namespace` (it does not rewrite references, nor does this).
+//!   for `metadata.namespace`, and as the name of Namespace objects (its builtin field specs
+//!   include `metadata/name` of kind Namespace); it does not rewrite other references, nor
+//!   does this.
 //! - `patches` (and the deprecated `patchesStrategicMerge`), from a `path` or inline `patch`,
 //!   with or without a `target` (group, version, kind, name and namespace, anchored regular
 //!   expressions as kustomize documents them; label and annotation selectors are reported as
@@ -105,6 +111,20 @@ pub enum KustomizeError {
         field: String,
         dir: String,
     },
+    /// A YAML file of a directory without a kustomization file is not a Kubernetes manifest:
+    /// kustomize-controller fails to generate the directory's kustomization.yaml ("failed to
+    /// decode Kubernetes YAML"), so the Flux Kustomization applies nothing until it is moved
+    /// out of the directory or given another extension.
+    #[error(
+        "{file}:{line}: not a Kubernetes manifest, so Flux cannot generate a kustomization.yaml for `{dir}`: {message} ({field})"
+    )]
+    NotKubernetes {
+        file: String,
+        line: u32,
+        field: String,
+        dir: String,
+        message: String,
+    },
 }
 
 impl KustomizeError {
@@ -130,6 +150,9 @@ impl KustomizeError {
                 file, line, field, ..
             }
             | Self::Cycle {
+                file, line, field, ..
+            }
+            | Self::NotKubernetes {
                 file, line, field, ..
             } => (file, *line, field),
         }
@@ -313,6 +336,7 @@ pub fn view(files: &BTreeMap<PathBuf, String>, direct: Vec<Object>) -> TreeObjec
         let mut b = Builder {
             files,
             consumed: BTreeSet::new(),
+            patch_files: BTreeSet::new(),
             errors: Vec::new(),
             stack: Vec::new(),
         };
@@ -334,19 +358,51 @@ pub fn view(files: &BTreeMap<PathBuf, String>, direct: Vec<Object>) -> TreeObjec
 
 /// Builds one directory (`kustomize build DIR`) of a tree.
 pub fn build(files: &BTreeMap<PathBuf, String>, dir: &Path) -> (Vec<Object>, Vec<KustomizeError>) {
+    let built = build_dir(files, dir);
+    (built.objects, built.errors)
+}
+
+/// What building one directory took and gave.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub objects: Vec<Object>,
+    pub errors: Vec<KustomizeError>,
+    /// The files read for it: kustomization files, resources, patches.
+    pub consumed: BTreeSet<PathBuf>,
+    /// The files read as patches.
+    pub patch_files: BTreeSet<PathBuf>,
+}
+
+/// Builds the directory a Flux Kustomization's `spec.path` names, as kustomize-controller
+/// does: with its kustomization file when it has one, else with the one the controller
+/// generates (fluxcd/pkg `kustomize.Generator`): every `.yaml`/`.yml` file of the directory
+/// and of its subdirectories, in the order of a walk by name, where a subdirectory that has a
+/// kustomization file is one resource, built whole, and not walked into. Each such file must
+/// hold Kubernetes objects; one that does not is a [`KustomizeError::NotKubernetes`] (the
+/// controller fails the whole build; here the other files' objects are still given, so one
+/// bad file hides no finding). A directory without a kustomization file named in `resources`
+/// stays an error ([`KustomizeError::NoKustomization`]): only the root is generated.
+pub fn build_dir(files: &BTreeMap<PathBuf, String>, dir: &Path) -> Built {
     let mut b = Builder {
         files,
         consumed: BTreeSet::new(),
+        patch_files: BTreeSet::new(),
         errors: Vec::new(),
         stack: Vec::new(),
     };
     let objects = b.build(&normalize(dir), None);
-    (objects, b.errors)
+    Built {
+        objects,
+        errors: b.errors,
+        consumed: b.consumed,
+        patch_files: b.patch_files,
+    }
 }
 
 struct Builder<'a> {
     files: &'a BTreeMap<PathBuf, String>,
     consumed: BTreeSet<PathBuf>,
+    patch_files: BTreeSet<PathBuf>,
     errors: Vec<KustomizeError>,
     stack: Vec<PathBuf>,
 }
@@ -413,8 +469,9 @@ impl Builder<'_> {
                     field,
                     dir: file_name(dir),
                 });
+                return Vec::new();
             }
-            return Vec::new();
+            return self.generated(dir);
         };
         if self.stack.contains(&dir.to_path_buf()) {
             if let Some((k, field)) = from {
@@ -523,10 +580,76 @@ impl Builder<'_> {
         // kustomize runs its namespace transformer after the patches (api/krusty, the order of
         // its builtin transformers): patches match the objects as their files name them.
         if let Some(ns) = k.get("namespace").and_then(Value::as_str) {
-            for o in objects.iter_mut().filter(|o| o.is_namespaced()) {
-                o.value["metadata"]["namespace"] = Value::String(ns.to_owned());
-                o.namespace = Some(ns.to_owned());
+            for o in &mut objects {
+                if o.is_namespaced() {
+                    o.value["metadata"]["namespace"] = Value::String(ns.to_owned());
+                    o.namespace = Some(ns.to_owned());
+                } else if o.kind == "Namespace" && o.api_group().is_empty() {
+                    // kustomize's namespace field specs rename Namespace objects too
+                    // (`metadata/name`, kind Namespace, in its builtin namespace transformer
+                    // config), so a base's Namespace follows the overlay's `namespace:`.
+                    o.value["metadata"]["name"] = Value::String(ns.to_owned());
+                    o.name = ns.to_owned();
+                }
             }
+        }
+        self.stack.pop();
+        objects
+    }
+
+    /// The objects of the kustomization.yaml kustomize-controller generates for a directory
+    /// without one (see [`build_dir`]).
+    fn generated(&mut self, dir: &Path) -> Vec<Object> {
+        if self.stack.contains(&dir.to_path_buf()) {
+            return Vec::new();
+        }
+        self.stack.push(dir.to_path_buf());
+        let mut objects = Vec::new();
+        // A subdirectory with a kustomization file, built whole: its files are not walked.
+        let mut built_dir: Option<PathBuf> = None;
+        // The keys below `dir` are contiguous and sorted component by component, which is the
+        // order of Go's `filepath.Walk` (entries of a directory by name, a subdirectory's
+        // files where its name sorts).
+        let below = self
+            .files
+            .range(dir.to_path_buf()..)
+            .take_while(|(p, _)| p.starts_with(dir));
+        for (path, text) in below {
+            if path == dir || built_dir.as_ref().is_some_and(|b| path.starts_with(b)) {
+                continue;
+            }
+            let rel = path.strip_prefix(dir).unwrap_or(path);
+            let mut sub = dir.to_path_buf();
+            let mut with_kustomization = None;
+            let parts: Vec<_> = rel.components().collect();
+            for part in parts.iter().take(parts.len().saturating_sub(1)) {
+                sub.push(part);
+                if kustomization_file(&sub, self.files).is_some() {
+                    with_kustomization = Some(sub.clone());
+                    break;
+                }
+            }
+            if let Some(sub) = with_kustomization {
+                objects.extend(self.build(&sub, None));
+                built_dir = Some(sub);
+                continue;
+            }
+            let name = file_name(path);
+            if !is_yaml(&name) {
+                continue;
+            }
+            self.consumed.insert(path.clone());
+            let loaded = load_objects(Origin::File(&name), text);
+            for e in loaded.errors {
+                self.errors.push(KustomizeError::NotKubernetes {
+                    file: e.file,
+                    line: e.line,
+                    field: e.field.unwrap_or_else(|| "apiVersion, kind".to_owned()),
+                    dir: file_name(dir),
+                    message: e.message,
+                });
+            }
+            objects.extend(loaded.objects);
         }
         self.stack.pop();
         objects
@@ -546,6 +669,7 @@ impl Builder<'_> {
             match self.files.get(&target) {
                 Some(t) => {
                     self.consumed.insert(target.clone());
+                    self.patch_files.insert(target.clone());
                     (t.clone(), file_name(&target), None)
                 }
                 None => {
@@ -840,6 +964,112 @@ mod tests {
         // An inline patch's fields are found at its `patch:` key.
         let loc = objects[0].location("spec.interval");
         assert_eq!((&*loc.file, loc.line), ("o/kustomization.yaml", 5));
+    }
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: NAME\n";
+
+    fn cm(name: &str) -> String {
+        CM.replace("NAME", name)
+    }
+
+    #[test]
+    fn a_directory_without_kustomization_gets_the_one_flux_generates() {
+        let (a, b, c, d) = (cm("a"), cm("b"), cm("c"), cm("d"));
+        let files = tree(&[
+            ("app/b.yaml", b.as_str()),
+            ("app/a.yml", a.as_str()),
+            ("app/README.md", "# not YAML: not a resource\n"),
+            ("app/nested/deeper/c.yaml", c.as_str()),
+            // A subdirectory with a kustomization is one resource, built whole: its
+            // kustomization decides (here: d.yaml only, with a namespace).
+            (
+                "app/overlay/kustomization.yaml",
+                "namespace: set\nresources:\n- d.yaml\n",
+            ),
+            ("app/overlay/d.yaml", d.as_str()),
+            ("app/overlay/not-listed.yaml", cm("skipped").as_str()),
+            ("other/e.yaml", cm("e").as_str()),
+        ]);
+        let built = build_dir(&files, Path::new("./app"));
+        assert_eq!(built.errors, []);
+        let names: Vec<(&str, Option<&str>)> = built
+            .objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.namespace.as_deref()))
+            .collect();
+        // The order of a walk by name: a.yml, b.yaml, nested/…, overlay/.
+        assert_eq!(
+            names,
+            [("a", None), ("b", None), ("c", None), ("d", Some("set"))]
+        );
+        assert!(
+            built
+                .consumed
+                .contains(Path::new("app/nested/deeper/c.yaml"))
+        );
+        assert!(
+            !built
+                .consumed
+                .contains(Path::new("app/overlay/not-listed.yaml"))
+        );
+    }
+
+    #[test]
+    fn a_generated_kustomization_refuses_files_that_are_not_manifests() {
+        let files = tree(&[
+            ("app/good.yaml", cm("good").as_str()),
+            ("app/values.yaml", "replicas: 3\nimage:\n  tag: v1\n"),
+        ]);
+        let built = build_dir(&files, Path::new("app"));
+        // The good file's objects are still there: one bad file hides nothing.
+        assert_eq!(built.objects.len(), 1);
+        let [
+            KustomizeError::NotKubernetes {
+                file, line, dir, ..
+            },
+        ] = built.errors.as_slice()
+        else {
+            panic!("{:?}", built.errors)
+        };
+        assert_eq!(
+            (file.as_str(), *line, dir.as_str()),
+            ("app/values.yaml", 1, "app")
+        );
+        assert!(
+            built.errors[0]
+                .to_string()
+                .starts_with("app/values.yaml:1: not a Kubernetes manifest")
+        );
+    }
+
+    #[test]
+    fn only_the_root_is_generated_and_a_namespace_renames_namespaces() {
+        let files = tree(&[
+            (
+                "o/kustomization.yaml",
+                "namespace: team\nresources:\n- ../plain\n- ns.yaml\n",
+            ),
+            (
+                "o/ns.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: placeholder\n",
+            ),
+            ("plain/a.yaml", cm("a").as_str()),
+        ]);
+        let (objects, errors) = build(&files, Path::new("o"));
+        // kustomize itself refuses a resource directory without a kustomization file.
+        assert!(
+            matches!(
+                &errors[..],
+                [KustomizeError::NoKustomization { line: 3, .. }]
+            ),
+            "{errors:?}"
+        );
+        let [ns] = objects.as_slice() else {
+            panic!("{objects:?}")
+        };
+        assert_eq!((ns.kind.as_str(), ns.name.as_str()), ("Namespace", "team"));
+        assert_eq!(ns.value["metadata"]["name"], "team");
+        assert_eq!(ns.namespace, None);
     }
 
     #[test]

@@ -631,6 +631,7 @@ fn owners_of_the_reference_objects_are_as_recorded() {
     for cluster in ["previder", "cyso"] {
         let objects = ClusterObjects::from_tree(&files, cluster);
         assert!(objects.unreadable.is_empty(), "{:?}", objects.unreadable);
+        assert!(objects.errors.is_empty(), "{:?}", objects.errors);
         let mut rows: Vec<String> = objects
             .objects
             .iter()
@@ -655,5 +656,8 @@ fn owners_of_the_reference_objects_are_as_recorded() {
         std::fs::write(&path, &actual).unwrap();
     }
     let expected = std::fs::read_to_string(&path).expect("tests/fixtures/reference-owners.json");
-    assert_eq!(actual, expected, "owners changed; see the test's doc comment");
+    assert_eq!(
+        actual, expected,
+        "owners changed; see the test's doc comment"
+    );
 }

@@ -8,10 +8,12 @@
 //! this one model.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::kustomize::{self, KustomizeError};
 
 /// The identity of a Kubernetes object: API group, kind, namespace and name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -98,6 +100,8 @@ pub struct ClusterObjects {
     pub unreadable: Vec<String>,
     /// Files merged over objects as kustomize patches.
     pub patch_files: BTreeSet<PathBuf>,
+    /// What the builds of the Kustomizations' directories could not do as Flux would.
+    pub errors: Vec<KustomizeError>,
 }
 
 pub const FLUX_KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io";
@@ -142,25 +146,25 @@ impl ClusterObjects {
 
     /// Walks a tree from `clusters/<cluster>` as kustomize-controller does: the flux-system
     /// Kustomization applies that directory, every Flux Kustomization found applies its
-    /// `spec.path`. Objects of files no Kustomization reaches are not on the cluster and are
-    /// left out, so one repository with many clusters (the reference) gives one cluster's view.
+    /// `spec.path`, each directory built by [`kustomize::build_dir`] (its kustomization file,
+    /// or the one Flux generates for a directory without). Objects of files no Kustomization
+    /// reaches are not on the cluster and are left out, so one repository with many clusters
+    /// (the reference) gives one cluster's view.
     pub fn from_tree(files: &BTreeMap<PathBuf, String>, cluster: &str) -> Self {
         let mut out = Self::default();
-        let mut parsed: BTreeMap<PathBuf, Vec<Value>> = BTreeMap::new();
+        // Every YAML file's reading errors, reached or not: an unreadable file is worth
+        // knowing before a migration whichever Kustomization it belongs to.
         for (path, text) in files {
             if !is_yaml(path) {
                 continue;
             }
             let name = path.to_string_lossy();
-            let mut docs = Vec::new();
-            for d in haven_model::parse_stream(&name, text) {
-                match d {
-                    Ok(d) if d.value.is_object() => docs.push(d.value),
-                    Ok(_) => {}
-                    Err(e) => out.unreadable.push(e.to_string()),
-                }
-            }
-            parsed.insert(path.clone(), docs);
+            out.unreadable.extend(
+                haven_model::parse_stream(&name, text)
+                    .into_iter()
+                    .filter_map(Result::err)
+                    .map(|e| e.to_string()),
+            );
         }
         let root = Owner {
             namespace: "flux-system".to_owned(),
@@ -174,59 +178,35 @@ impl ClusterObjects {
             if !seen_owner.insert(owner.clone()) {
                 continue;
             }
-            let (files, patches) = reach(&parsed, &dir);
-            out.patch_files
-                .extend(patches.iter().map(|(f, _)| f.clone()));
-            for (file, namespace) in files {
-                for v in parsed.get(&file).into_iter().flatten() {
-                    if is_kustomize_config(v) {
-                        continue;
-                    }
-                    let mut v = v.clone();
-                    for (_, p) in &patches {
-                        if p["kind"] == v["kind"] && p["metadata"]["name"] == v["metadata"]["name"]
-                        {
-                            let mut p = p.clone();
-                            if let Some(m) = p.as_object_mut() {
-                                m.remove("apiVersion");
-                                m.remove("kind");
-                            }
-                            crate::catalogue::merge(&mut v, &p);
-                        }
-                    }
-                    if let Some(ns) = &namespace {
-                        if v["kind"] == "Namespace" {
-                            // kustomize's namespace transformer renames Namespace objects too.
-                            v["metadata"]["name"] = Value::String(ns.clone());
-                        } else if !is_cluster_scoped(&v) {
-                            v["metadata"]["namespace"] = Value::String(ns.clone());
-                        }
-                    }
-                    let o = tree_object(&v, Some(owner.clone()), prune, &file.to_string_lossy());
-                    if !seen_object.insert((o.id.clone(), owner.clone())) {
-                        continue;
-                    }
-                    // Only a Kustomization of this repository (the flux-system GitRepository)
-                    // applies files of this tree; a tenant's applies its own repository.
-                    if o.id.kind == "Kustomization"
-                        && o.id.group == FLUX_KUSTOMIZE_GROUP
-                        && v["spec"]["sourceRef"]["kind"] == "GitRepository"
-                        && v["spec"]["sourceRef"]["name"] == "flux-system"
-                        && let Some(path) = v["spec"]["path"].as_str()
-                    {
-                        let child = Owner {
-                            namespace: o
-                                .id
-                                .namespace
-                                .clone()
-                                .unwrap_or_else(|| "flux-system".to_owned()),
-                            name: o.id.name.clone(),
-                        };
-                        let prune = v["spec"]["prune"].as_bool().unwrap_or(false);
-                        queue.push_back((child, normalize(Path::new(""), path), prune));
-                    }
-                    out.objects.push(o);
+            let built = kustomize::build_dir(files, &dir);
+            out.patch_files.extend(built.patch_files);
+            out.errors.extend(built.errors);
+            for o in built.objects {
+                let v = &o.value;
+                let t = tree_object(v, Some(owner.clone()), prune, &o.file);
+                if !seen_object.insert((t.id.clone(), owner.clone())) {
+                    continue;
                 }
+                // Only a Kustomization of this repository (the flux-system GitRepository)
+                // applies files of this tree; a tenant's applies its own repository.
+                if t.id.kind == "Kustomization"
+                    && t.id.group == FLUX_KUSTOMIZE_GROUP
+                    && v["spec"]["sourceRef"]["kind"] == "GitRepository"
+                    && v["spec"]["sourceRef"]["name"] == "flux-system"
+                    && let Some(path) = v["spec"]["path"].as_str()
+                {
+                    let child = Owner {
+                        namespace: t
+                            .id
+                            .namespace
+                            .clone()
+                            .unwrap_or_else(|| "flux-system".to_owned()),
+                        name: t.id.name.clone(),
+                    };
+                    let prune = v["spec"]["prune"].as_bool().unwrap_or(false);
+                    queue.push_back((child, PathBuf::from(path), prune));
+                }
+                out.objects.push(t);
             }
         }
         out
@@ -259,158 +239,9 @@ fn is_yaml(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
-fn is_kustomize_config(v: &Value) -> bool {
-    v["apiVersion"]
-        .as_str()
-        .is_some_and(|a| a.starts_with("kustomize.config.k8s.io/"))
-}
-
-/// Kinds that never live in a namespace among those a platform tree holds.
+/// Kinds that never live in a namespace (haven-model's one list).
 pub fn is_cluster_scoped(v: &Value) -> bool {
-    matches!(
-        v["kind"].as_str().unwrap_or_default(),
-        "Namespace"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "CustomResourceDefinition"
-            | "ClusterIssuer"
-            | "ClusterSecretStore"
-            | "ClusterPolicy"
-            | "StorageClass"
-            | "PriorityClass"
-            | "ValidatingWebhookConfiguration"
-            | "MutatingWebhookConfiguration"
-            | "ValidatingAdmissionPolicy"
-            | "ValidatingAdmissionPolicyBinding"
-            | "PersistentVolume"
-            | "GatewayClass"
-            | "IngressClass"
-            | "JWTAuthenticator"
-    )
-}
-
-/// `base/rel` with `.` and `..` resolved, without a leading `./`.
-fn normalize(base: &Path, rel: &str) -> PathBuf {
-    let mut out: Vec<std::ffi::OsString> = base.iter().map(|s| s.to_owned()).collect();
-    for c in Path::new(rel).components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::Normal(s) => out.push(s.to_owned()),
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
-    }
-    out.iter().collect()
-}
-
-/// A file reached, with the namespace a `kustomization.yaml` on the way sets.
-type Reached = Vec<(PathBuf, Option<String>)>;
-
-/// The files a Kustomization with `spec.path: dir` applies, each with the namespace a
-/// `kustomization.yaml` on the way sets: its `resources` (files and directories, followed),
-/// or, without one, what Flux generates: every YAML file of the directory, and each
-/// subdirectory the same way. Also the strategic-merge patches (`patches[].path`,
-/// `patchesStrategicMerge`) on the way, which the caller merges over the objects they name
-/// (maps key by key, lists replaced: what the overlays' HelmRelease values patches need; JSON 6902
-/// patches are not applied).
-fn reach(parsed: &BTreeMap<PathBuf, Vec<Value>>, dir: &Path) -> (Reached, Vec<(PathBuf, Value)>) {
-    let mut out = Vec::new();
-    let mut patches = Vec::new();
-    let mut visiting = BTreeSet::new();
-    reach_into(parsed, dir, None, &mut visiting, &mut out, &mut patches);
-    (out, patches)
-}
-
-fn kustomization_file<'a>(
-    parsed: &'a BTreeMap<PathBuf, Vec<Value>>,
-    dir: &Path,
-) -> Option<&'a Value> {
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"]
-        .iter()
-        .find_map(|f| parsed.get(&dir.join(f)))
-        .and_then(|docs| {
-            docs.iter()
-                .find(|v| is_kustomize_config(v) || v.get("resources").is_some())
-        })
-}
-
-fn reach_into(
-    parsed: &BTreeMap<PathBuf, Vec<Value>>,
-    dir: &Path,
-    namespace: Option<String>,
-    visiting: &mut BTreeSet<PathBuf>,
-    out: &mut Reached,
-    patches: &mut Vec<(PathBuf, Value)>,
-) {
-    if !visiting.insert(dir.to_path_buf()) {
-        return;
-    }
-    if parsed.contains_key(dir) {
-        // `spec.path` or a resource naming a file.
-        out.push((dir.to_path_buf(), namespace));
-        return;
-    }
-    if let Some(k) = kustomization_file(parsed, dir) {
-        // The outer kustomization (the overlay) applies last: its namespace wins.
-        let ns = namespace.or_else(|| k["namespace"].as_str().map(str::to_owned));
-        let entries = ["resources", "components"]
-            .iter()
-            .flat_map(|key| k[key].as_array().into_iter().flatten())
-            .filter_map(Value::as_str);
-        for entry in entries {
-            // Remote bases are not in the tree; Flux's lockdown refuses them anyway.
-            if entry.contains("://") {
-                continue;
-            }
-            reach_into(
-                parsed,
-                &normalize(dir, entry),
-                ns.clone(),
-                visiting,
-                out,
-                patches,
-            );
-        }
-        let patch_files = k["patches"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p["path"].as_str())
-            .chain(
-                k["patchesStrategicMerge"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str),
-            );
-        for file in patch_files {
-            let path = normalize(dir, file);
-            let docs = parsed.get(&path).into_iter().flatten();
-            patches.extend(
-                docs.filter(|d| d.get("kind").is_some())
-                    .map(|d| (path.clone(), d.clone())),
-            );
-        }
-        return;
-    }
-    let mut subdirs = BTreeSet::new();
-    for path in parsed.keys() {
-        let Ok(rest) = path.strip_prefix(dir) else {
-            continue;
-        };
-        let mut parts = rest.components();
-        match (parts.next(), parts.next()) {
-            (Some(_), None) => out.push((path.clone(), namespace.clone())),
-            (Some(Component::Normal(sub)), Some(_)) => {
-                subdirs.insert(dir.join(sub));
-            }
-            _ => {}
-        }
-    }
-    for sub in subdirs {
-        reach_into(parsed, &sub, namespace.clone(), visiting, out, patches);
-    }
+    haven_model::object::is_cluster_scoped_kind(v["kind"].as_str().unwrap_or_default())
 }
 
 #[cfg(test)]
