@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use haven_platform::config::{self, Provider, SecretsBackend};
 use haven_platform::crds::BuiltinSchemas;
+use haven_platform::kustomize::KustomizeError;
 use haven_platform::migration::import::{VALUE_KEYS, is_stateful};
 use haven_platform::migration::mapping::{Action, REFERENCE};
 use haven_platform::migration::plan::{Expectation, State};
@@ -631,7 +632,25 @@ fn owners_of_the_reference_objects_are_as_recorded() {
     for cluster in ["previder", "cyso"] {
         let objects = ClusterObjects::from_tree(&files, cluster);
         assert!(objects.unreadable.is_empty(), "{:?}", objects.unreadable);
-        assert!(objects.errors.is_empty(), "{:?}", objects.errors);
+        // What the build cannot do as Flux would on this copy: the files the copy leaves out
+        // (Flux's own gotk-components.yaml, the network policies), remote bases, and
+        // `configMapGenerator`/`labels`, none of which adds or moves an owned object of the
+        // tree. Any other error (a patch matching nothing, a directory Flux could not build)
+        // would.
+        for e in &objects.errors {
+            match e {
+                KustomizeError::MissingResource { resource, .. } => assert!(
+                    ["gotk-components.yaml", "./network-policies"].contains(&resource.as_str()),
+                    "{e}"
+                ),
+                KustomizeError::Unsupported { what, .. } => assert!(
+                    what.starts_with("remote resource https://")
+                        || ["configMapGenerator", "labels"].contains(&what.as_str()),
+                    "{e}"
+                ),
+                other => panic!("{other}"),
+            }
+        }
         let mut rows: Vec<String> = objects
             .objects
             .iter()
