@@ -277,21 +277,7 @@ fn flow_collections_are_cut_into_tokens_as_go_yaml_cuts_them() {
             assert_eq!(fast, full, "{text:?}");
         }
     }
-    for text in [
-        "[:x]\n",
-        "{:x}\n",
-        "[: x]\n",
-        "{a: :x}\n",
-        "[a?b]\n",
-        "[a ? b]\n",
-        "[a\n?b]\n",
-        "[?, a]\n",
-        "[?]\n",
-        "[a:[b]]\n",
-        "[|]\n",
-        "{>}\n",
-        "[@x]\n",
-    ] {
+    for &text in fuzz::flow_documents_go_yaml_refuses() {
         assert!(readers::full("f.yaml", text, 1).is_err(), "{text:?}");
         assert!(readers::fast(text, 1).is_none(), "{text:?}");
     }
