@@ -568,7 +568,18 @@ async fn health_readiness_and_metrics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_rotation_under_load_fails_no_request() {
-    let r = Arc::new(start(Config::default()).await);
+    // The server's own timeouts (5 s), not the 500 ms the other tests shorten them to: a
+    // request that fails here must be one the rotation failed. With 500 ms, a machine under
+    // load (a load average of 11 on two cores, or this test under valgrind) closed a slow
+    // connection at its first-request deadline, which this test took for a rotation failure.
+    let defaults = ServeOptions::new("127.0.0.1:0".parse().unwrap(), "c".into(), "k".into());
+    let r = Arc::new(
+        start_tuned(Config::default(), None, |o| {
+            o.header_timeout = defaults.header_timeout;
+            o.body_timeout = defaults.body_timeout;
+        })
+        .await,
+    );
     let first = request(&r, "GET", "/healthz", Vec::new()).await.2;
     let load: Vec<_> = (0..8)
         .map(|i| {
@@ -595,12 +606,11 @@ async fn certificate_rotation_under_load_fails_no_request() {
         served += l.await.unwrap();
     }
     assert_eq!(served, 200, "every request under rotation succeeded");
-    // New connections get the new certificate once the reload interval has passed.
+    // New connections get the new certificate once the reload interval (50 ms) has passed;
+    // waited for up to 10 s, so a slow machine is not taken for a reload that never came.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut now = request(&r, "GET", "/healthz", Vec::new()).await.2;
-    for _ in 0..40 {
-        if now == rotated {
-            break;
-        }
+    while now != rotated && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
         now = request(&r, "GET", "/healthz", Vec::new()).await.2;
     }
