@@ -408,6 +408,7 @@ fn parse_saphyr(
         budget: Budget::default(),
         scalar_bytes: 0,
         notes: Vec::new(),
+        line_starts: std::cell::OnceCell::new(),
     };
     let mut result = None;
     loop {
@@ -450,6 +451,11 @@ struct Builder<'a> {
     /// holds is the difference between its end and its start.
     scalar_bytes: usize,
     notes: Vec<YamlNote>,
+    /// Byte offset of each line of `text`, found on the first [`Builder::explicit_key`]: that
+    /// asks for the line of every mapping key, and finding it from the start of the text each
+    /// time made reading a document quadratic in its length (three quarters of the
+    /// instructions of `plus validate --charts`).
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 /// What an anchor holds, and what repeating it costs.
@@ -511,11 +517,7 @@ impl<'a> Builder<'a> {
     /// Whether the key that starts at `span` follows a `?` indicator on its line (anchors and
     /// tags between them).
     fn explicit_key(&self, span: Span) -> bool {
-        let Some(line) = self
-            .text
-            .split('\n')
-            .nth(span.start.line().saturating_sub(1))
-        else {
+        let Some(line) = self.line(span.start.line().saturating_sub(1)) else {
             return false;
         };
         let before: String = line.chars().take(span.start.col()).collect();
@@ -525,6 +527,20 @@ impl<'a> Builder<'a> {
             .rev()
             .find(|t| !t.starts_with(['&', '!']))
             == Some("?")
+    }
+
+    /// Line `index` (from 0) of the text without its `\n`, as `text.split('\n').nth(index)`.
+    fn line(&self, index: usize) -> Option<&'a str> {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        let start = *starts.get(index)?;
+        let end = starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        Some(&self.text[start..end])
     }
 
     fn pos(&self, span: Span) -> (u32, u32) {
@@ -1574,6 +1590,34 @@ fn both_readings_differ(text: &str, resolved: &Plain) -> Option<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table of line starts gives the lines `split('\n')` gives (the explicit-key check
+    /// read them that way before), at the ends of the text too.
+    #[test]
+    fn lines_by_index_are_those_of_split() {
+        for text in ["", "a", "a\n", "\n\n", "a: 1\r\n? b\n: 2\n\u{e9}: x", "? a\n"] {
+            let b = Builder {
+                parser: Parser::new_from_str(text),
+                text,
+                file: "f.yaml",
+                line_base: 0,
+                lifted: None,
+                anchors: HashMap::new(),
+                budget: Budget::default(),
+                scalar_bytes: 0,
+                notes: Vec::new(),
+                line_starts: std::cell::OnceCell::new(),
+            };
+            for i in 0..6 {
+                assert_eq!(b.line(i), text.split('\n').nth(i), "{text:?} line {i}");
+            }
+        }
+        // Explicit keys are still found on the lines after the first.
+        let doc = parse_saphyr("f.yaml", "a: 1\n? b\n: 2\n? &x c\n: 3\n", 1, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(doc.0, serde_json::json!({"a": 1, "b": 2, "c": 3}));
+    }
 
     #[test]
     fn scalars_settled_early_are_read_alike_by_both_schemas() {
