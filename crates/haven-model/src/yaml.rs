@@ -1595,7 +1595,14 @@ mod tests {
     /// read them that way before), at the ends of the text too.
     #[test]
     fn lines_by_index_are_those_of_split() {
-        for text in ["", "a", "a\n", "\n\n", "a: 1\r\n? b\n: 2\n\u{e9}: x", "? a\n"] {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "\n\n",
+            "a: 1\r\n? b\n: 2\n\u{e9}: x",
+            "? a\n",
+        ] {
             let b = Builder {
                 parser: Parser::new_from_str(text),
                 text,
