@@ -211,8 +211,7 @@ fn renovate_extract(managers: &[serde_json::Value], path: &str, text: &str) -> V
                     .name("currentValue")
                     .expect("every match string captures currentValue");
                 out.push(Extracted {
-                    datasource: field("datasource", "datasourceTemplate")
-                        .expect("a datasource"),
+                    datasource: field("datasource", "datasourceTemplate").expect("a datasource"),
                     dep_name: field("depName", "depNameTemplate").expect("a depName"),
                     current_value: current.as_str().to_owned(),
                     registry_url: field("registryUrl", "registryUrlTemplate"),

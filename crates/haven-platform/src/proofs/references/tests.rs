@@ -388,7 +388,11 @@ fn a_secret_named_in_a_rendered_config_file_is_consumed() {
     let objs = objects(&format!("{NS}{DB_CREDS}{configmap}"));
     assert!(run(&seen(&objs)).is_empty());
     // Not under a secret-ish key, or not YAML: still unconsumed.
-    for text in ["title: db-creds\n", "# secretRef: db-creds\n", "secretRef db-creds"] {
+    for text in [
+        "title: db-creds\n",
+        "# secretRef: db-creds\n",
+        "secretRef db-creds",
+    ] {
         let secret = format!(
             "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: ui-config, namespace: app}}\ndata:\n  config.yaml: {}\n",
             b64(text)
