@@ -491,18 +491,24 @@ fn is_test_hook(o: &Object) -> bool {
 /// Gives every document of Helm's output the `# Source:` of the file it came from. Helm writes
 /// a file of `crds/` as `# Source:` and then the file's text, so a CRD file that starts with
 /// `---` (most do), or holds several documents, leaves its documents without the comment.
+/// Only the line right after a separator is Helm's: a file may open with a `# Source:` comment
+/// of its own (Bitnami's pinniped CRDs: `# Source: https://raw.githubusercontent.com/…`), which
+/// says nothing about where Helm took the document from.
 pub fn attribute_sources(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1024);
     let mut current: Option<&str> = None;
+    let mut after_separator = true;
     let mut lines = text.split_inclusive('\n').peekable();
     while let Some(line) = lines.next() {
         out.push_str(line);
         if line.trim_end() != "---" {
-            if let Some(src) = line.strip_prefix("# Source: ") {
+            if after_separator && let Some(src) = line.strip_prefix("# Source: ") {
                 current = Some(src.trim_end());
             }
+            after_separator = false;
             continue;
         }
+        after_separator = true;
         match lines.peek() {
             Some(next) if next.starts_with("# Source: ") => {}
             _ => {
@@ -706,6 +712,17 @@ mod tests {
             ]
         );
         assert!(images.iter().all(|i| i.components.contains("app")));
+    }
+
+    /// A `crds/` file that opens with a `# Source:` comment of its own (Bitnami's pinniped
+    /// chart) keeps Helm's `# Source:`: its CRD is from `crds/`, installed before the templates.
+    #[test]
+    fn a_files_own_source_comment_is_not_helms() {
+        let helm = "---\n# Source: p/crds/c.yaml\n# Source: https://example.com/c.yaml\n# Version: 1\n---\nkind: CustomResourceDefinition\n---\n# Source: p/templates/x.yaml\nkind: X\n";
+        assert_eq!(
+            attribute_sources(helm),
+            "---\n# Source: p/crds/c.yaml\n# Source: https://example.com/c.yaml\n# Version: 1\n---\n# Source: p/crds/c.yaml\nkind: CustomResourceDefinition\n---\n# Source: p/templates/x.yaml\nkind: X\n"
+        );
     }
 
     #[test]

@@ -1069,8 +1069,44 @@ fn named_elsewhere(landscape: &Landscape<'_>, producer: &Object, ns: &str, name:
     landscape.objects.iter().any(|p| {
         !std::ptr::eq(p.object, producer)
             && p.object.namespace.as_deref() == Some(ns)
-            && secret_field_names(&p.object.value, false, name)
+            && (secret_field_names(&p.object.value, false, name)
+                || config_files_name(&p.object.value, name))
     })
+}
+
+/// Whether a configuration file a chart renders into a ConfigMap or Secret names the Secret
+/// under a secret-ish key: the application reads that Secret through the API at run time
+/// (policy-reporter's UI: `openIDConnect.secretRef` in the `config.yaml` of Secret
+/// `policy-reporter-ui-config`, base64 in `data`). Files that are not YAML or JSON name
+/// nothing.
+fn config_files_name(v: &Value, name: &str) -> bool {
+    use base64::Engine as _;
+    let kind = v.get("kind").and_then(Value::as_str);
+    if !matches!(kind, Some("ConfigMap" | "Secret")) || v["apiVersion"] != "v1" {
+        return false;
+    }
+    let names = |text: &str| {
+        text.contains(name)
+            && serde_yaml_ng::from_str::<Value>(text)
+                .is_ok_and(|doc| secret_field_names(&doc, false, name))
+    };
+    let files = |field: &str| {
+        v.get(field)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.values().filter_map(Value::as_str))
+    };
+    if kind == Some("ConfigMap") {
+        return files("data").any(names);
+    }
+    files("stringData").any(names)
+        || files("data").any(|b64| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .is_some_and(|text| names(&text))
+        })
 }
 
 fn secret_field_names(v: &Value, under_secret_key: bool, name: &str) -> bool {

@@ -364,3 +364,40 @@ fn a_secret_named_in_a_yaml_block_of_an_unseen_charts_values_is_consumed() {
     let ps = run(&Landscape::of_tree(&objs));
     assert_eq!(warnings(&ps).len(), 1, "{ps:#?}");
 }
+
+/// A chart that renders the application's configuration file into a Secret (base64) or a
+/// ConfigMap, naming the Secret the application reads through the API (policy-reporter's UI:
+/// `openIDConnect.secretRef` in Secret `policy-reporter-ui-config`, `config.yaml`): that
+/// consumes it. A file merely holding the name as text, or under a key that is not about
+/// secrets, does not.
+#[test]
+fn a_secret_named_in_a_rendered_config_file_is_consumed() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let config = "openIDConnect:\n  enabled: true\n  secretRef: db-creds\n";
+    let secret = format!(
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: ui-config, namespace: app}}\ndata:\n  config.yaml: {}\n",
+        b64(config)
+    );
+    let objs = objects(&format!("{NS}{DB_CREDS}{secret}"));
+    let ps = run(&seen(&objs));
+    assert!(ps.is_empty(), "{ps:#?}");
+    let configmap = format!(
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ui-config, namespace: app}}\ndata:\n  config.yaml: {config:?}\n"
+    );
+    let objs = objects(&format!("{NS}{DB_CREDS}{configmap}"));
+    assert!(run(&seen(&objs)).is_empty());
+    // Not under a secret-ish key, or not YAML: still unconsumed.
+    for text in [
+        "title: db-creds\n",
+        "# secretRef: db-creds\n",
+        "secretRef db-creds",
+    ] {
+        let secret = format!(
+            "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: ui-config, namespace: app}}\ndata:\n  config.yaml: {}\n",
+            b64(text)
+        );
+        let objs = objects(&format!("{NS}{DB_CREDS}{secret}"));
+        assert_eq!(warnings(&run(&seen(&objs))).len(), 1, "{text:?}");
+    }
+}
