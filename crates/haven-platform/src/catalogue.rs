@@ -112,6 +112,16 @@ pub struct Component {
     /// `plus.proofs.references` counts them as made.
     #[serde(default)]
     pub made_at_runtime: Vec<String>,
+    /// Workloads of the component's namespace that need its `podSecurity` level when that level
+    /// is above `restricted`, as `Kind/name` (`DaemonSet/falco`): `validate --charts` holds
+    /// every other pod of the namespace to `restricted`, so the exemption covers only them.
+    #[serde(default)]
+    pub pod_security_exempt: Vec<String>,
+    /// Pods the component's operator creates while it runs, which no template of its chart
+    /// holds (Trivy's scan Jobs): `validate --charts` adds them to the chart's objects, so
+    /// the Pod Security check and the flow proof see them as they see rendered pods.
+    #[serde(default)]
+    pub spawns: Vec<crate::charts::spawned::Spawned>,
     /// Problems `validate --charts` finds in this component that are upstream's to fix: each
     /// with its check and the reason, shown with every problem it waives.
     #[serde(default)]
@@ -279,6 +289,13 @@ impl Catalogue {
             components.push(c);
         }
         Ok(Self { components })
+    }
+
+    /// [`Self::builtin`], parsed once per process (`None` if it does not parse, which
+    /// [`Self::builtin`] reports where the catalogue is read for a command).
+    pub fn shared() -> Option<&'static Self> {
+        static SHARED: std::sync::OnceLock<Option<Catalogue>> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| Self::builtin().ok()).as_ref()
     }
 
     pub fn get(&self, name: &str) -> Option<&Component> {

@@ -1084,7 +1084,47 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
                 });
                 continue;
             };
-            let Some(level) = policy.level else { continue };
+            // A namespace above `restricted` is so for the workloads the catalogue names
+            // (`podSecurityExempt`): every other pod of it is held to `restricted`.
+            let exempt: &[String] = crate::catalogue::Catalogue::shared()
+                .and_then(|c| c.get(&r.component))
+                .filter(|_| ns == r.namespace)
+                .map(|c| c.pod_security_exempt.as_slice())
+                .unwrap_or_default();
+            let (level, workloads, why) = match policy.level {
+                Some(level) => (level, workloads, None),
+                None if !exempt.is_empty() => {
+                    let named = |o: &Object| format!("{}/{}", o.kind, o.name);
+                    for e in exempt {
+                        if !workloads.iter().any(|o| named(o) == *e) {
+                            out.push(Problem {
+                                severity: Severity::Error,
+                                check: Check::PodSecurity,
+                                component: r.component.clone(),
+                                file: format!("catalogue/{}.yaml", r.component),
+                                line: 1,
+                                object: e.clone(),
+                                path: "podSecurityExempt".to_owned(),
+                                message: format!(
+                                    "the catalogue exempts {e} from restricted in namespace {ns}, but the chart renders no such workload there"
+                                ),
+                                waived: None,
+                            });
+                        }
+                    }
+                    let rest: Vec<Object> = workloads
+                        .into_iter()
+                        .filter(|o| !exempt.contains(&named(o)))
+                        .collect();
+                    let why = format!(
+                        "namespace {ns} is privileged ({}) only for {} (catalogue podSecurityExempt); every other pod of it is held to restricted",
+                        policy.file,
+                        exempt.join(", ")
+                    );
+                    (haven_pss::Level::Restricted, rest, Some(why))
+                }
+                None => continue,
+            };
             let opts = haven_rules::CheckOptions {
                 pss: Some((level, policy.version)),
                 groups: haven_rules::Groups {
@@ -1107,13 +1147,16 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
                     line: f.location.line,
                     object: format!("{}/{}", f.object.kind, f.object.name),
                     path: f.path.clone(),
-                    message: format!(
-                        "namespace {ns} enforces Pod Security {} ({}), which refuses this pod: {} {}",
-                        level.as_str(),
-                        policy.file,
-                        f.rule,
-                        f.message
-                    ),
+                    message: match &why {
+                        None => format!(
+                            "namespace {ns} enforces Pod Security {} ({}), which refuses this pod: {} {}",
+                            level.as_str(),
+                            policy.file,
+                            f.rule,
+                            f.message
+                        ),
+                        Some(why) => format!("{why}, which refuses this pod: {} {}", f.rule, f.message),
+                    },
                     waived: None,
                 });
             }
