@@ -1230,6 +1230,64 @@ mod tests {
         );
     }
 
+    /// Falco's namespace is privileged for its DaemonSet only (catalogue `podSecurityExempt`):
+    /// another pod there is held to restricted, and an exemption naming a workload the chart
+    /// does not render is reported, so the exemption cannot outlive what it was for.
+    #[test]
+    fn a_privileged_namespace_admits_only_the_exempt_workloads() {
+        let load = |text: &str| {
+            haven_model::load_objects(haven_model::Origin::File("t.yaml"), text).objects
+        };
+        let tree = load(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: falco\n  labels: {pod-security.kubernetes.io/enforce: privileged}\n",
+        );
+        let privileged = "spec: {selector: {}, template: {spec: {containers: [{name: c, image: i:1, securityContext: {privileged: true}}]}}}";
+        let restricted = "spec: {selector: {}, template: {spec: {securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, containers: [{name: c, image: i:1, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}]}}}";
+        let release = |objects: &str| {
+            Release {
+            component: "falco".to_owned(),
+            helm_release: load("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: falco, namespace: flux-system}\n").remove(0),
+            release_name: "falco".to_owned(),
+            namespace: "falco".to_owned(),
+            chart: None,
+            loaded: None,
+            values: Value::Null,
+            crd_policy: super::super::flux::CrdPolicy::Create,
+            outcome: Outcome::Rendered(load(objects)),
+            job: None,
+            text: None,
+            lines_note: None,
+        }
+        };
+        let platform = |objects: &str| RenderedPlatform {
+            tree: tree.clone(),
+            releases: vec![release(objects)],
+            ..Default::default()
+        };
+        let ds = format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: falco, namespace: falco}}\n{privileged}\n"
+        );
+        let sidekick = |spec: &str| {
+            format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: falco-falcosidekick, namespace: falco}}\n{spec}\n"
+            )
+        };
+        assert!(pod_security(&platform(&format!("{ds}{}", sidekick(restricted)))).is_empty());
+        let found = pod_security(&platform(&format!("{ds}{}", sidekick(privileged))));
+        assert!(!found.is_empty());
+        for p in &found {
+            assert_eq!(p.object, "Deployment/falco-falcosidekick");
+            assert!(
+                p.message.contains("only for DaemonSet/falco"),
+                "{}",
+                p.message
+            );
+        }
+        let found = pod_security(&platform(&sidekick(restricted)));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "podSecurityExempt");
+    }
+
     #[test]
     fn crds_dirs_are_told_from_templates_and_subchart_names() {
         assert!(in_crds_dir("c/x/crds/a.yaml", "c/x"));

@@ -210,7 +210,7 @@ mod tests {
         serde_json::from_value(serde_json::json!({
             "name": "scan",
             "why": "test",
-            "when": if when { serde_json::json!({"configMap": "op", "key": "ON"}) } else { Value::Null },
+            "when": if when { serde_json::json!({"configMap": "op", "key": "scan.enabled"}) } else { Value::Null },
             "securityContextFrom": {"configMap": "op", "pod": "pod.sc", "container": "ct.sc"},
             "imageFrom": {"configMap": "op", "repository": "repo", "tag": "tag"},
             "template": {"apiVersion": "batch/v1", "kind": "Job", "metadata": {},
@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn the_model_takes_contexts_and_image_from_the_rendered_config_map() {
         let objects = cm(
-            "  pod.sc: '{\"runAsNonRoot\":true}'\n  ct.sc: '{\"privileged\":false}'\n  repo: r/trivy\n  tag: '1'\n  ON: 'true'\n",
+            "  pod.sc: '{\"runAsNonRoot\":true}'\n  ct.sc: '{\"privileged\":false}'\n  repo: r/trivy\n  tag: '1'\n  scan.enabled: 'true'\n",
         );
         let mut problems = Vec::new();
         let out = model("x", "ns", &[spawn(true)], &objects, &mut problems);
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn a_switched_off_pod_is_not_modelled_and_a_missing_key_is_a_problem() {
-        let objects = cm("  repo: r\n  tag: '1'\n  ON: 'false'\n");
+        let objects = cm("  repo: r\n  tag: '1'\n  scan.enabled: 'false'\n");
         let mut problems = Vec::new();
         assert!(model("x", "ns", &[spawn(true)], &objects, &mut problems).is_empty());
         assert!(problems.is_empty());
