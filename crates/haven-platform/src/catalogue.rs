@@ -687,6 +687,24 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
         if !is_dns_label(&c.namespace) {
             out.push(format!("{}: bad namespace", c.name));
         }
+        if !c.pod_security_exempt.is_empty() && c.pod_security == PodSecurity::Restricted {
+            out.push(format!(
+                "{}: podSecurityExempt on a restricted namespace exempts nothing",
+                c.name
+            ));
+        }
+        for s in &c.spawns {
+            let kind = s.template.get("kind").and_then(Value::as_str).unwrap_or("");
+            if !matches!(
+                kind,
+                "Job" | "Pod" | "Deployment" | "DaemonSet" | "StatefulSet"
+            ) {
+                out.push(format!(
+                    "{}: spawns `{}` is not a workload ({kind:?})",
+                    c.name, s.name
+                ));
+            }
+        }
         for made in &c.made_at_runtime {
             if !crate::proofs::references::is_runtime_object(made) {
                 out.push(format!(

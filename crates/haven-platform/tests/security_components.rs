@@ -213,3 +213,37 @@ fn the_catalogue_declares_the_operator_spawned_pods_and_the_exemptions() {
         assert!(docs.contains(row), "docs/plus.md lacks the row {row}");
     }
 }
+
+/// OpenBao's pods go one per node: on kind (usually one node) the render says what to do, on
+/// the other providers nothing; with one replica, nothing either.
+#[test]
+fn a_one_node_kind_cluster_is_told_about_openbaos_replicas() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let note = |config: &PlatformConfig| {
+        render(config, &catalogue)
+            .notes
+            .iter()
+            .any(|n| n.contains("openbao runs 3 replicas, one per node"))
+    };
+    assert!(note(&PlatformConfig::new(
+        "h",
+        "example.nl",
+        Provider::Kind
+    )));
+    assert!(!note(&PlatformConfig::new(
+        "h",
+        "example.nl",
+        Provider::Previder
+    )));
+    let mut one = PlatformConfig::new("h", "example.nl", Provider::Kind);
+    one.components.insert(
+        "openbao".to_owned(),
+        serde_json::from_value(serde_json::json!({"values": {"server": {"ha": {"replicas": 1}}}}))
+            .unwrap(),
+    );
+    let notes = render(&one, &catalogue).notes;
+    assert!(
+        !notes.iter().any(|n| n.contains("openbao runs")),
+        "{notes:?}"
+    );
+}
