@@ -825,3 +825,146 @@ fn the_render_cache_keys_on_chart_values_and_arguments() {
     assert!(render("a").contains("name: changed"));
     assert_eq!(entries(), 4);
 }
+
+/// Issue #21 item 6 with the real charts: Trivy Operator and OpenBao validate with no error in
+/// their restricted namespaces, and so do the scan Jobs the operator spawns (modelled from the
+/// chart's ConfigMaps, catalogue `spawns`): the flow proof sees them and lets them reach the
+/// internet on 443 (the vulnerability DB), the image inventory lists their scanner image.
+/// Turned on, the node collector is refused by restricted (host PID, hostPath). OpenBao's HA
+/// shape is read from the chart rendered with the tree's values: three raft replicas, one per
+/// node, a PodDisruptionBudget, no probe that fails on a sealed or standby pod.
+#[test]
+#[ignore = "needs ../shared and helm-python-sdk (cargo test -- --include-ignored)"]
+fn security_components_and_the_pods_their_operators_spawn_pass_their_namespaces() {
+    require_helm();
+    let charts = chart_dir(&["trivy-operator", "openbao", "external-secrets"]);
+    let with_flows = |tree: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+            .current_dir(tree)
+            .env("HAVEN_HELM_CACHE", helm_cache())
+            .args([
+                "plus", "validate", "--format", "json", "--flows", "--charts",
+            ])
+            .arg(charts.path())
+            .arg("--helm")
+            .arg(repo().join("tools/helm"))
+            .arg(".")
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), report)
+    };
+    let tree = platform("previder", &[]);
+    let (code, report) = with_flows(tree.path());
+    assert_eq!(errors(&report), Vec::<String>::new());
+    assert_eq!(code, 0);
+    let rendered = &by_status(&report)["rendered"];
+    for c in ["trivy-operator", "openbao"] {
+        assert!(rendered.iter().any(|r| r == c), "{c}: {rendered:?}");
+    }
+    let scan = "trivy-system/scan-vulnerabilityreport[Job]";
+    let matrix = &report["flows"]["matrix"];
+    let ids: Vec<&str> = matrix["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&scan), "{ids:?}");
+    assert!(!ids.iter().any(|i| i.contains("node-collector")), "{ids:?}");
+    let to_internet = matrix["flows"].as_array().unwrap().iter().any(|f| {
+        f["from"] == scan
+            && f["to"] == "internet"
+            && f["connections"]["TCP"].to_string().contains("443")
+    });
+    assert!(to_internet, "the scan Job reaches the DB on 443");
+    let images: Vec<&str> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image"].as_str().unwrap())
+        .collect();
+    assert!(
+        images
+            .iter()
+            .any(|i| i.starts_with("mirror.gcr.io/aquasec/trivy:")),
+        "{images:?}"
+    );
+
+    // OpenBao's HA shape as the chart renders it with the tree's values.
+    let release =
+        std::fs::read_to_string(tree.path().join("infrastructure/openbao/release.yaml")).unwrap();
+    let hr: serde_json::Value = release
+        .split("\n---\n")
+        .filter_map(|d| serde_yaml_ng::from_str::<serde_json::Value>(d).ok())
+        .find(|d| d["kind"] == "HelmRelease")
+        .unwrap();
+    let values = tree.path().join("openbao-values.json");
+    std::fs::write(&values, hr["spec"]["values"].to_string()).unwrap();
+    let out = Command::new(repo().join("tools/helm"))
+        .args(["template", "openbao"])
+        .arg(haven_test_support::shared_path("charts").join("openbao"))
+        .args(["--namespace", "openbao", "-f"])
+        .arg(&values)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split("\n---\n")
+        .filter_map(|d| serde_yaml_ng::from_str::<serde_json::Value>(d).ok())
+        .filter(|d| d.is_object())
+        .collect();
+    let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+    assert_eq!(sts["spec"]["replicas"], 3);
+    let pod = &sts["spec"]["template"]["spec"];
+    let anti =
+        &pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0];
+    assert_eq!(anti["topologyKey"], "kubernetes.io/hostname", "{pod}");
+    assert_eq!(
+        pod["topologySpreadConstraints"][0]["topologyKey"],
+        "topology.kubernetes.io/zone"
+    );
+    let server = &pod["containers"][0];
+    let live = server["livenessProbe"]["httpGet"]["path"].as_str().unwrap();
+    assert!(
+        live.contains("sealedcode=204") && live.contains("standbyok=true"),
+        "{live}"
+    );
+    assert!(
+        server["readinessProbe"]["exec"]["command"]
+            .to_string()
+            .contains("bao status"),
+        "{server}"
+    );
+    let pdb = docs
+        .iter()
+        .find(|d| d["kind"] == "PodDisruptionBudget")
+        .unwrap();
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+
+    // The node collector turned on: restricted refuses the pods it would spawn.
+    let tree = platform(
+        "previder",
+        &[(
+            "# components:\n",
+            "components:\n  trivy-operator:\n    values:\n      operator: {infraAssessmentScannerEnabled: true}\n",
+        )],
+    );
+    let (code, report) = with_flows(tree.path());
+    assert_eq!(code, 1);
+    let refused: Vec<String> = errors(&report)
+        .into_iter()
+        .filter(|e| e.contains("Job/node-collector") || e.contains("node-collector"))
+        .collect();
+    assert!(
+        refused.iter().any(|e| e.contains("hostPID"))
+            && refused.iter().any(|e| e.contains("hostPath")),
+        "{:#?}",
+        errors(&report)
+    );
+}

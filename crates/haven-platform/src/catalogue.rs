@@ -112,6 +112,16 @@ pub struct Component {
     /// `plus.proofs.references` counts them as made.
     #[serde(default)]
     pub made_at_runtime: Vec<String>,
+    /// Workloads of the component's namespace that need its `podSecurity` level when that level
+    /// is above `restricted`, as `Kind/name` (`DaemonSet/falco`): `validate --charts` holds
+    /// every other pod of the namespace to `restricted`, so the exemption covers only them.
+    #[serde(default)]
+    pub pod_security_exempt: Vec<String>,
+    /// Pods the component's operator creates while it runs, which no template of its chart
+    /// holds (Trivy's scan Jobs): `validate --charts` adds them to the chart's objects, so
+    /// the Pod Security check and the flow proof see them as they see rendered pods.
+    #[serde(default)]
+    pub spawns: Vec<crate::charts::spawned::Spawned>,
     /// Problems `validate --charts` finds in this component that are upstream's to fix: each
     /// with its check and the reason, shown with every problem it waives.
     #[serde(default)]
@@ -279,6 +289,13 @@ impl Catalogue {
             components.push(c);
         }
         Ok(Self { components })
+    }
+
+    /// [`Self::builtin`], parsed once per process (`None` if it does not parse, which
+    /// [`Self::builtin`] reports where the catalogue is read for a command).
+    pub fn shared() -> Option<&'static Self> {
+        static SHARED: std::sync::OnceLock<Option<Catalogue>> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| Self::builtin().ok()).as_ref()
     }
 
     pub fn get(&self, name: &str) -> Option<&Component> {
@@ -669,6 +686,24 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
         }
         if !is_dns_label(&c.namespace) {
             out.push(format!("{}: bad namespace", c.name));
+        }
+        if !c.pod_security_exempt.is_empty() && c.pod_security == PodSecurity::Restricted {
+            out.push(format!(
+                "{}: podSecurityExempt on a restricted namespace exempts nothing",
+                c.name
+            ));
+        }
+        for s in &c.spawns {
+            let kind = s.template.get("kind").and_then(Value::as_str).unwrap_or("");
+            if !matches!(
+                kind,
+                "Job" | "Pod" | "Deployment" | "DaemonSet" | "StatefulSet"
+            ) {
+                out.push(format!(
+                    "{}: spawns `{}` is not a workload ({kind:?})",
+                    c.name, s.name
+                ));
+            }
         }
         for made in &c.made_at_runtime {
             if !crate::proofs::references::is_runtime_object(made) {

@@ -231,9 +231,25 @@ pub fn render(config: &PlatformConfig, catalogue: &Catalogue) -> Rendered {
             config.cluster.domain
         ));
     }
+    if let Some(note) = openbao_single_node_note(config, &r.resolved) {
+        notes.push(note);
+    }
     r.run();
     r.out.notes.splice(0..0, notes);
     r.out
+}
+
+/// OpenBao's pods go one per node (the chart's required anti-affinity, which raft HA needs):
+/// on kind, usually one node, only `openbao-0` would schedule and its HelmRelease would never
+/// become Ready.
+fn openbao_single_node_note(config: &PlatformConfig, resolved: &[Resolved<'_>]) -> Option<String> {
+    let bao = resolved.iter().find(|r| r.component.name == "openbao")?;
+    let replicas = bao.values["server"]["ha"]["replicas"].as_u64().unwrap_or(1);
+    (config.cluster.provider == crate::config::Provider::Kind && replicas > 1).then(|| {
+        format!(
+            "openbao runs {replicas} replicas, one per node: create the kind cluster with {replicas} worker nodes, or set components.openbao.values.server.ha.replicas: 1 (no HA) for a one-node cluster"
+        )
+    })
 }
 
 struct Renderer<'a> {

@@ -1084,7 +1084,47 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
                 });
                 continue;
             };
-            let Some(level) = policy.level else { continue };
+            // A namespace above `restricted` is so for the workloads the catalogue names
+            // (`podSecurityExempt`): every other pod of it is held to `restricted`.
+            let exempt: &[String] = crate::catalogue::Catalogue::shared()
+                .and_then(|c| c.get(&r.component))
+                .filter(|_| ns == r.namespace)
+                .map(|c| c.pod_security_exempt.as_slice())
+                .unwrap_or_default();
+            let (level, workloads, why) = match policy.level {
+                Some(level) => (level, workloads, None),
+                None if !exempt.is_empty() => {
+                    let named = |o: &Object| format!("{}/{}", o.kind, o.name);
+                    for e in exempt {
+                        if !workloads.iter().any(|o| named(o) == *e) {
+                            out.push(Problem {
+                                severity: Severity::Error,
+                                check: Check::PodSecurity,
+                                component: r.component.clone(),
+                                file: format!("catalogue/{}.yaml", r.component),
+                                line: 1,
+                                object: e.clone(),
+                                path: "podSecurityExempt".to_owned(),
+                                message: format!(
+                                    "the catalogue exempts {e} from restricted in namespace {ns}, but the chart renders no such workload there"
+                                ),
+                                waived: None,
+                            });
+                        }
+                    }
+                    let rest: Vec<Object> = workloads
+                        .into_iter()
+                        .filter(|o| !exempt.contains(&named(o)))
+                        .collect();
+                    let why = format!(
+                        "namespace {ns} is privileged ({}) only for {} (catalogue podSecurityExempt); every other pod of it is held to restricted",
+                        policy.file,
+                        exempt.join(", ")
+                    );
+                    (haven_pss::Level::Restricted, rest, Some(why))
+                }
+                None => continue,
+            };
             let opts = haven_rules::CheckOptions {
                 pss: Some((level, policy.version)),
                 groups: haven_rules::Groups {
@@ -1107,13 +1147,16 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
                     line: f.location.line,
                     object: format!("{}/{}", f.object.kind, f.object.name),
                     path: f.path.clone(),
-                    message: format!(
-                        "namespace {ns} enforces Pod Security {} ({}), which refuses this pod: {} {}",
-                        level.as_str(),
-                        policy.file,
-                        f.rule,
-                        f.message
-                    ),
+                    message: match &why {
+                        None => format!(
+                            "namespace {ns} enforces Pod Security {} ({}), which refuses this pod: {} {}",
+                            level.as_str(),
+                            policy.file,
+                            f.rule,
+                            f.message
+                        ),
+                        Some(why) => format!("{why}, which refuses this pod: {} {}", f.rule, f.message),
+                    },
                     waived: None,
                 });
             }
@@ -1185,6 +1228,64 @@ mod tests {
                 && shown.ends_with("waived in the catalogue: upstream runs it as root"),
             "{shown}"
         );
+    }
+
+    /// Falco's namespace is privileged for its DaemonSet only (catalogue `podSecurityExempt`):
+    /// another pod there is held to restricted, and an exemption naming a workload the chart
+    /// does not render is reported, so the exemption cannot outlive what it was for.
+    #[test]
+    fn a_privileged_namespace_admits_only_the_exempt_workloads() {
+        let load = |text: &str| {
+            haven_model::load_objects(haven_model::Origin::File("t.yaml"), text).objects
+        };
+        let tree = load(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: falco\n  labels: {pod-security.kubernetes.io/enforce: privileged}\n",
+        );
+        let privileged = "spec: {selector: {}, template: {spec: {containers: [{name: c, image: i:1, securityContext: {privileged: true}}]}}}";
+        let restricted = "spec: {selector: {}, template: {spec: {securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, containers: [{name: c, image: i:1, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}]}}}";
+        let release = |objects: &str| {
+            Release {
+            component: "falco".to_owned(),
+            helm_release: load("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: falco, namespace: flux-system}\n").remove(0),
+            release_name: "falco".to_owned(),
+            namespace: "falco".to_owned(),
+            chart: None,
+            loaded: None,
+            values: Value::Null,
+            crd_policy: super::super::flux::CrdPolicy::Create,
+            outcome: Outcome::Rendered(load(objects)),
+            job: None,
+            text: None,
+            lines_note: None,
+        }
+        };
+        let platform = |objects: &str| RenderedPlatform {
+            tree: tree.clone(),
+            releases: vec![release(objects)],
+            ..Default::default()
+        };
+        let ds = format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: falco, namespace: falco}}\n{privileged}\n"
+        );
+        let sidekick = |spec: &str| {
+            format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: falco-falcosidekick, namespace: falco}}\n{spec}\n"
+            )
+        };
+        assert!(pod_security(&platform(&format!("{ds}{}", sidekick(restricted)))).is_empty());
+        let found = pod_security(&platform(&format!("{ds}{}", sidekick(privileged))));
+        assert!(!found.is_empty());
+        for p in &found {
+            assert_eq!(p.object, "Deployment/falco-falcosidekick");
+            assert!(
+                p.message.contains("only for DaemonSet/falco"),
+                "{}",
+                p.message
+            );
+        }
+        let found = pod_security(&platform(&sidekick(restricted)));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "podSecurityExempt");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod embedded;
 pub mod error;
 pub mod flux;
 pub mod postrender;
+pub mod spawned;
 pub mod strvals;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -473,6 +474,21 @@ fn load_release(
             message: n.message,
             waived: None,
         });
+    }
+    // The pods the component's operator creates at run time, modelled on this render (catalogue
+    // `spawns`) and checked as its rendered pods are; after the post-renderers, which patch the
+    // release, not what the operator makes.
+    if let Some(c) = crate::catalogue::Catalogue::shared().and_then(|c| c.get(&release.component))
+        && !c.spawns.is_empty()
+    {
+        let spawned = spawned::model(
+            &release.component,
+            &release.namespace,
+            &c.spawns,
+            &objects,
+            problems,
+        );
+        objects.extend(spawned);
     }
     objects
 }
