@@ -628,9 +628,8 @@ pub struct Capabilities {
     pub postgresql: Toggle,
     #[serde(default)]
     pub backups: Backups,
-    /// Object storage: Garage (S3).
     #[serde(default)]
-    pub object_storage: Toggle,
+    pub object_storage: ObjectStorage,
     /// `kubectl` login with the identity provider: Pinniped's Concierge with a JWTAuthenticator
     /// on it (client `pinniped-cli`), so that tenants' `--group` RoleBindings bind people.
     /// Needs `identity`. Off unless enabled.
@@ -663,6 +662,47 @@ pub struct Capabilities {
     /// for Previder.
     #[serde(default, skip_serializing_if = "Storage::is_empty")]
     pub storage: Storage,
+}
+
+/// Object storage: Garage (S3), bootstrapped in the cluster (buckets and keys for Loki, Mimir,
+/// Velero and every other component that declares `objectStore` in the catalogue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectStorage {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The data volume of each Garage node (a Kubernetes quantity: `100Gi`), and the capacity
+    /// each node is given in Garage's layout. With three nodes and three copies of every object
+    /// (the default), this is also about what the platform can store.
+    #[serde(default = "default_object_storage_size")]
+    pub size: String,
+}
+
+fn default_object_storage_size() -> String {
+    "10Gi".to_owned()
+}
+
+impl Default for ObjectStorage {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            size: default_object_storage_size(),
+        }
+    }
+}
+
+impl ObjectStorage {
+    /// [`Self::size`] in bytes; `None` when it is no quantity, is not positive, or is not a
+    /// whole number of bytes (`check_values` reports each).
+    pub fn size_bytes(&self) -> Option<u64> {
+        let q = haven_model::Quantity::parse(&self.size).ok()?;
+        let nanos = q.nanos();
+        if nanos <= 0 || nanos % 1_000_000_000 != 0 {
+            return None;
+        }
+        u64::try_from(nanos / 1_000_000_000).ok()
+    }
 }
 
 /// A capability that is off unless the config turns it on (components the reference runs that
@@ -1373,6 +1413,17 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
             formats::hostname(&a.zone),
         );
     }
+    let store = &config.capabilities.object_storage;
+    check(
+        "capabilities.objectStorage.size",
+        formats::quantity(&store.size).and_then(|_| match store.size_bytes() {
+            Some(b) if b >= 1 << 20 => Ok(()),
+            _ => Err(formats::FormatError::Quantity {
+                value: store.size.clone(),
+                why: "a volume size is a whole number of bytes, at least 1Mi".to_owned(),
+            }),
+        }),
+    );
     let b = &config.capabilities.backups;
     check(
         "capabilities.backups.schedule",
