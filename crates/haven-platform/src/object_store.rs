@@ -170,7 +170,10 @@ pub fn consumer_objects(p: &Placed<'_>, garage_namespace: &str) -> Vec<Value> {
         .iter()
         .map(|(k, t)| (k.clone(), Value::String(template(t))))
         .collect();
-    data.insert(KEY_ID.to_owned(), Value::String(template(ACCESS_KEY_ID_VAR)));
+    data.insert(
+        KEY_ID.to_owned(),
+        Value::String(template(ACCESS_KEY_ID_VAR)),
+    );
     data.insert(
         SECRET_KEY.to_owned(),
         Value::String(template(SECRET_ACCESS_KEY_VAR)),
@@ -283,7 +286,16 @@ impl Bootstrap<'_> {
         h.update(SCRIPT.as_bytes());
         h.update(IMAGE.as_bytes());
         h.update(consumers_json(&self.consumers).to_string().as_bytes());
-        h.update(format!("{}/{}/{}/{}", self.nodes, self.capacity, self.version, self.admin_url()).as_bytes());
+        h.update(
+            format!(
+                "{}/{}/{}/{}",
+                self.nodes,
+                self.capacity,
+                self.version,
+                self.admin_url()
+            )
+            .as_bytes(),
+        );
         let digest = h.finalize();
         let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
         format!("{BOOTSTRAP}-{hex}")
@@ -299,22 +311,9 @@ impl Bootstrap<'_> {
         })
     }
 
-    /// The objects in Garage's namespace: the admin token's generator and ExternalSecret, the
-    /// bootstrap's ServiceAccount, ConfigMap and Job.
-    pub fn objects(&self) -> Vec<Value> {
+    /// Garage's admin token, made in the cluster (in Garage's own unit: its pods read it).
+    pub fn admin_token(&self) -> Vec<Value> {
         let ns = self.namespace;
-        let consumers = serde_json::to_string_pretty(&consumers_json(&self.consumers))
-            .unwrap_or_default();
-        let restricted = json!({
-            "allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "runAsUser": 65534,
-            "runAsGroup": 65534,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        });
-        let env = |name: &str, value: String| json!({"name": name, "value": value});
         vec![
             json!({
                 "apiVersion": "generators.external-secrets.io/v1alpha1",
@@ -349,6 +348,26 @@ impl Bootstrap<'_> {
                     },
                 },
             }),
+        ]
+    }
+
+    /// The bootstrap (unit `garage-config`, after Garage's): its ServiceAccount, ConfigMap and
+    /// Job.
+    pub fn objects(&self) -> Vec<Value> {
+        let ns = self.namespace;
+        let consumers =
+            serde_json::to_string_pretty(&consumers_json(&self.consumers)).unwrap_or_default();
+        let restricted = json!({
+            "allowPrivilegeEscalation": false,
+            "readOnlyRootFilesystem": true,
+            "runAsNonRoot": true,
+            "runAsUser": 65534,
+            "runAsGroup": 65534,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        });
+        let env = |name: &str, value: String| json!({"name": name, "value": value});
+        vec![
             json!({
                 "apiVersion": "v1",
                 "kind": "ServiceAccount",
@@ -504,6 +523,7 @@ mod tests {
     fn the_job_runs_restricted_with_a_deadline() {
         let c = loki();
         let objs = boot(&c, 3).objects();
+        assert_eq!(boot(&c, 3).admin_token().len(), 2);
         let job = objs.iter().find(|o| o["kind"] == "Job").unwrap();
         assert!(job["spec"]["activeDeadlineSeconds"].as_u64().is_some());
         assert!(job["spec"]["backoffLimit"].as_u64().is_some());
@@ -511,11 +531,19 @@ mod tests {
         let sc = &pod["containers"][0]["securityContext"];
         assert_eq!(sc["allowPrivilegeEscalation"], false);
         assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
-        assert!(!pod["containers"][0]["image"].as_str().unwrap().contains("latest"));
+        assert!(
+            !pod["containers"][0]["image"]
+                .as_str()
+                .unwrap()
+                .contains("latest")
+        );
         let cm = objs.iter().find(|o| o["kind"] == "ConfigMap").unwrap();
         let consumers: Value =
             serde_json::from_str(cm["data"]["consumers.json"].as_str().unwrap()).unwrap();
-        assert_eq!(consumers[0]["buckets"], json!(["loki-chunks", "loki-ruler"]));
+        assert_eq!(
+            consumers[0]["buckets"],
+            json!(["loki-chunks", "loki-ruler"])
+        );
         assert_eq!(consumers[0]["namespace"], "loki");
     }
 

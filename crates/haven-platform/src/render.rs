@@ -539,7 +539,7 @@ impl<'a> Renderer<'a> {
             Some(boot) => {
                 let consumer = boot.consumers.iter().find(|p| p.component == c.name);
                 (
-                    (c.name == "garage").then(|| boot.objects()),
+                    (c.name == "garage").then(|| boot.admin_token()),
                     consumer.map(|p| crate::object_store::consumer_objects(p, boot.namespace)),
                     c.name == "garage" || consumer.is_some(),
                 )
@@ -547,8 +547,8 @@ impl<'a> Renderer<'a> {
             None => (None, None, false),
         };
         if let Some(docs) = store_docs {
-            self.write(format!("{dir}/object-store-bootstrap.yaml"), &docs);
-            resources.push("object-store-bootstrap.yaml");
+            self.write(format!("{dir}/admin-token.yaml"), &docs);
+            resources.push("admin-token.yaml");
         }
         if let Some(docs) = consumer_docs {
             self.write(format!("{dir}/object-store.yaml"), &docs);
@@ -1056,10 +1056,7 @@ impl<'a> Renderer<'a> {
             "garage" => {
                 // The data volume, and so each node's capacity in the layout, from the config.
                 let size = &self.config.capabilities.object_storage.size;
-                crate::catalogue::merge(
-                    values,
-                    &json!({"persistence": {"data": {"size": size}}}),
-                );
+                crate::catalogue::merge(values, &json!({"persistence": {"data": {"size": size}}}));
                 if let Some(boot) = self.object_store() {
                     crate::catalogue::merge(values, &boot.values());
                 }
@@ -1267,7 +1264,10 @@ impl<'a> Renderer<'a> {
     /// each consumer's Secret is a catalogue secret a person writes ([`Self::secret_specs`]).
     pub(crate) fn object_store(&self) -> Option<crate::object_store::Bootstrap<'_>> {
         self.ns_of("external-secrets")?;
-        let garage = self.resolved.iter().find(|r| r.component.name == "garage")?;
+        let garage = self
+            .resolved
+            .iter()
+            .find(|r| r.component.name == "garage")?;
         let consumers = self
             .resolved
             .iter()
@@ -1410,6 +1410,12 @@ impl<'a> Renderer<'a> {
                 ),
             ];
             self.config_unit("cert-manager", "cluster-issuers.yaml", &docs, &[]);
+        }
+        // The object store's bootstrap Job, in a unit of its own after Garage's: Garage's unit
+        // waits for its pods, the Job for the consumers' Secrets, which their own units (also
+        // after Garage's) make; in Garage's unit it would wait for units that wait for it.
+        if let Some(docs) = self.object_store().map(|b| b.objects()) {
+            self.config_unit("garage", "bootstrap.yaml", &docs, &[]);
         }
         if caps.secrets.enabled
             && caps.secrets.backend == SecretsBackend::Openbao

@@ -580,7 +580,10 @@ mod tests {
         // External Secrets' generators, not for OpenBao's store, and nobody writes it.
         let loki = unit_deps(&files, "loki");
         assert!(loki.contains(&"external-secrets".to_owned()), "{loki:?}");
-        assert!(!loki.contains(&"external-secrets-config".to_owned()), "{loki:?}");
+        assert!(
+            !loki.contains(&"external-secrets-config".to_owned()),
+            "{loki:?}"
+        );
         let notes = crate::render::render(&config, &crate::Catalogue::builtin().unwrap()).notes;
         for s3 in ["loki-s3", "mimir-s3", "velero-s3"] {
             assert!(!notes.iter().any(|n| n.contains(s3)), "{s3}: {notes:#?}");

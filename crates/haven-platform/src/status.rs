@@ -141,11 +141,19 @@ fn job_state(job: &Value) -> State {
             "{}: {} (its log: kubectl -n {} logs job/{})",
             c["reason"].as_str().unwrap_or("Failed"),
             c["message"].as_str().unwrap_or_default(),
-            job.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default(),
-            job.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default(),
+            job.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            job.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
         ));
     }
-    let n = |f: &str| job.pointer(&format!("/status/{f}")).and_then(Value::as_u64).unwrap_or(0);
+    let n = |f: &str| {
+        job.pointer(&format!("/status/{f}"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
     State::Progressing(format!(
         "running ({} active, {} failed attempts)",
         n("active"),
@@ -647,13 +655,21 @@ mod tests {
                                  "status": {"active": 1, "failed": 2}});
         more.push(observe(&running));
         let s = status(&config, &cat, &more);
-        assert!(s.format().contains("running (1 active, 2 failed attempts)"), "{}", s.format());
+        assert!(
+            s.format().contains("running (1 active, 2 failed attempts)"),
+            "{}",
+            s.format()
+        );
         running["status"]["conditions"] = json!([{"type": "Failed", "status": "True",
             "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]);
         more.pop();
         more.push(observe(&running));
         let s = status(&config, &cat, &more);
-        assert!(s.format().contains("BackoffLimitExceeded"), "{}", s.format());
+        assert!(
+            s.format().contains("BackoffLimitExceeded"),
+            "{}",
+            s.format()
+        );
         assert!(!s.ready());
         running["status"]["conditions"] = json!([{"type": "Complete", "status": "True"}]);
         more.pop();

@@ -80,10 +80,7 @@ impl Garage {
                                "role": self.roles.get(id).map(|(z, c)| json!({"zone": z, "tags": [], "capacity": c}))})
                     })
                     .collect();
-                (
-                    200,
-                    json!({"layoutVersion": self.version, "nodes": nodes}),
-                )
+                (200, json!({"layoutVersion": self.version, "nodes": nodes}))
             }
             ("GET", "/v2/GetClusterLayout") => (200, self.layout()),
             ("POST", "/v2/UpdateClusterLayout") => {
@@ -177,7 +174,10 @@ impl Garage {
                 e.2 |= p["owner"] == true;
                 (200, self.bucket(&bucket))
             }
-            _ => (404, json!({"message": format!("no endpoint {method} {path}")})),
+            _ => (
+                404,
+                json!({"message": format!("no endpoint {method} {path}")}),
+            ),
         }
     }
 
@@ -209,7 +209,10 @@ impl Garage {
     }
 
     fn mutations(&self) -> Vec<&String> {
-        self.calls.iter().filter(|c| c.starts_with("POST")).collect()
+        self.calls
+            .iter()
+            .filter(|c| c.starts_with("POST"))
+            .collect()
     }
 }
 
@@ -282,7 +285,7 @@ struct Rendered {
 fn rendered() -> Rendered {
     let config = PlatformConfig::new("c", "example.nl", Provider::Azure);
     let out = haven_platform::render::render(&config, &Catalogue::builtin().unwrap());
-    let path = "infrastructure/garage/object-store-bootstrap.yaml";
+    let path = "infrastructure/garage-config/bootstrap.yaml";
     let docs: Vec<Value> = haven_model::parse_stream(path, &out.files[Path::new(path)])
         .into_iter()
         .map(|d| d.unwrap().value)
@@ -306,8 +309,7 @@ fn rendered() -> Rendered {
             )
         })
         .collect();
-    let consumers =
-        serde_json::from_str(cm["data"]["consumers.json"].as_str().unwrap()).unwrap();
+    let consumers = serde_json::from_str(cm["data"]["consumers.json"].as_str().unwrap()).unwrap();
     Rendered {
         dir,
         env,
@@ -367,14 +369,22 @@ fn put_secret(model: &Arc<Mutex<Garage>>, c: &Value, seed: u8) -> String {
 #[test]
 #[ignore = "needs python3 (cargo test -- --include-ignored)"]
 fn the_bootstrap_lays_out_garage_and_grants_each_consumer_its_buckets_once() {
-    haven_test_support::require_command("python3", &["--version"], "python3 (apt-get install python3)");
+    haven_test_support::require_command(
+        "python3",
+        &["--version"],
+        "python3 (apt-get install python3)",
+    );
     let r = rendered();
     let names: BTreeSet<&str> = r
         .consumers
         .iter()
         .map(|c| c["component"].as_str().unwrap())
         .collect();
-    assert_eq!(names, BTreeSet::from(["loki", "mimir", "velero"]), "the default platform's consumers");
+    assert_eq!(
+        names,
+        BTreeSet::from(["loki", "mimir", "velero"]),
+        "the default platform's consumers"
+    );
     let model = Arc::new(Mutex::new(Garage::default()));
     let nodes: u64 = r.env["GARAGE_NODES"].parse().unwrap();
     let capacity: u64 = r.env["GARAGE_CAPACITY"].parse().unwrap();
@@ -401,14 +411,22 @@ fn the_bootstrap_lays_out_garage_and_grants_each_consumer_its_buckets_once() {
         let m = model.lock().unwrap();
         assert_eq!(m.version, 1, "{log}");
         assert_eq!(m.roles.len() as u64, nodes);
-        assert!(m.roles.values().all(|(z, c)| z == "haven" && *c == capacity));
+        assert!(
+            m.roles
+                .values()
+                .all(|(z, c)| z == "haven" && *c == capacity)
+        );
         assert_eq!(m.keys.len(), r.consumers.len());
         for c in &r.consumers {
             let id = &ids[c["component"].as_str().unwrap()];
             let name = &m.keys[id].1;
             assert_eq!(
                 name,
-                &format!("haven:{}/{}", c["namespace"].as_str().unwrap(), c["secret"].as_str().unwrap())
+                &format!(
+                    "haven:{}/{}",
+                    c["namespace"].as_str().unwrap(),
+                    c["secret"].as_str().unwrap()
+                )
             );
             let own: BTreeSet<&str> = c["buckets"]
                 .as_array()
@@ -427,7 +445,11 @@ fn the_bootstrap_lays_out_garage_and_grants_each_consumer_its_buckets_once() {
                 }
             }
         }
-        let all: usize = r.consumers.iter().map(|c| c["buckets"].as_array().unwrap().len()).sum();
+        let all: usize = r
+            .consumers
+            .iter()
+            .map(|c| c["buckets"].as_array().unwrap().len())
+            .sum();
         assert_eq!(m.buckets.len(), all);
     }
 
@@ -435,7 +457,11 @@ fn the_bootstrap_lays_out_garage_and_grants_each_consumer_its_buckets_once() {
     model.lock().unwrap().calls.clear();
     let (ok, log) = run(&r, &url, &[]);
     assert!(ok, "{log}");
-    assert_eq!(model.lock().unwrap().mutations(), Vec::<&String>::new(), "{log}");
+    assert_eq!(
+        model.lock().unwrap().mutations(),
+        Vec::<&String>::new(),
+        "{log}"
+    );
 
     // A scale-up: the new node alone is assigned, the layout applied once more.
     let new = format!("{:064x}", 0xff);
@@ -450,20 +476,30 @@ fn the_bootstrap_lays_out_garage_and_grants_each_consumer_its_buckets_once() {
         assert_eq!(m.roles[&new], ("haven".to_owned(), capacity));
         assert_eq!(
             m.mutations(),
-            vec!["POST /v2/UpdateClusterLayout", "POST /v2/ApplyClusterLayout"]
+            vec![
+                "POST /v2/UpdateClusterLayout",
+                "POST /v2/ApplyClusterLayout"
+            ]
         );
     }
 
     // A rotation (the consumer's Secret made again): the new key is imported and granted,
     // the earlier one deleted.
-    let velero = r.consumers.iter().find(|c| c["component"] == "velero").unwrap();
+    let velero = r
+        .consumers
+        .iter()
+        .find(|c| c["component"] == "velero")
+        .unwrap();
     let old = ids["velero"].clone();
     let rotated = put_secret(&model, velero, 0x77);
     let (ok, log) = run(&r, &url, &[("GARAGE_NODES", &four)]);
     assert!(ok, "{log}");
     {
         let m = model.lock().unwrap();
-        assert!(m.keys.contains_key(&rotated) && !m.keys.contains_key(&old), "{log}");
+        assert!(
+            m.keys.contains_key(&rotated) && !m.keys.contains_key(&old),
+            "{log}"
+        );
         let (_, grants) = m.buckets.values().find(|(a, _)| a == "velero").unwrap();
         assert_eq!(grants.keys().collect::<Vec<_>>(), vec![&rotated]);
     }
@@ -472,7 +508,11 @@ fn the_bootstrap_lays_out_garage_and_grants_each_consumer_its_buckets_once() {
 #[test]
 #[ignore = "needs python3 (cargo test -- --include-ignored)"]
 fn the_bootstrap_waits_for_what_is_missing_and_fails_clearly() {
-    haven_test_support::require_command("python3", &["--version"], "python3 (apt-get install python3)");
+    haven_test_support::require_command(
+        "python3",
+        &["--version"],
+        "python3 (apt-get install python3)",
+    );
     let r = rendered();
     let model = Arc::new(Mutex::new(Garage::default()));
     model.lock().unwrap().nodes.insert("n1".into(), true);
@@ -480,7 +520,10 @@ fn the_bootstrap_waits_for_what_is_missing_and_fails_clearly() {
     // Too few nodes up: it waits, then gives up within its deadline, saying for what.
     let (ok, log) = run(&r, &url, &[("DEADLINE_SECONDS", "3")]);
     assert!(!ok);
-    assert!(log.contains("gave up waiting for 3 Garage nodes up"), "{log}");
+    assert!(
+        log.contains("gave up waiting for 3 Garage nodes up"),
+        "{log}"
+    );
     assert_eq!(model.lock().unwrap().mutations(), Vec::<&String>::new());
     // A wrong admin token is not waited on.
     std::fs::write(r.dir.path().join("token"), "wrong").unwrap();
