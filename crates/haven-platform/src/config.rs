@@ -693,15 +693,9 @@ impl Default for ObjectStorage {
 }
 
 impl ObjectStorage {
-    /// [`Self::size`] in bytes; `None` when it is no quantity, is not positive, or is not a
-    /// whole number of bytes (`check_values` reports each).
+    /// [`Self::size`] in bytes; `None` when it is no volume size (`check_values` says why).
     pub fn size_bytes(&self) -> Option<u64> {
-        let q = haven_model::Quantity::parse(&self.size).ok()?;
-        let nanos = q.nanos();
-        if nanos <= 0 || nanos % 1_000_000_000 != 0 {
-            return None;
-        }
-        u64::try_from(nanos / 1_000_000_000).ok()
+        crate::formats::volume_size(&self.size).ok()
     }
 }
 
@@ -1413,16 +1407,9 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
             formats::hostname(&a.zone),
         );
     }
-    let store = &config.capabilities.object_storage;
     check(
         "capabilities.objectStorage.size",
-        formats::quantity(&store.size).and_then(|_| match store.size_bytes() {
-            Some(b) if b >= 1 << 20 => Ok(()),
-            _ => Err(formats::FormatError::Quantity {
-                value: store.size.clone(),
-                why: "a volume size is a whole number of bytes, at least 1Mi".to_owned(),
-            }),
-        }),
+        formats::volume_size(&config.capabilities.object_storage.size).map(|_| ()),
     );
     let b = &config.capabilities.backups;
     check(

@@ -50,9 +50,13 @@ pub const ADMIN_PORT: u16 = 3903;
 /// The bootstrap program, run by the Job from a ConfigMap.
 pub const SCRIPT: &str = include_str!("object_store/bootstrap.py");
 /// The Job's image: Docker's official Python image (the Docker Library, built from
-/// docker-library/python), pinned to a patch release on a pinned Alpine.
+/// docker-library/python), a patch release on a pinned Alpine, by digest. The digest is the
+/// one public deployments pin for this tag (Renovate-managed); it could not be checked against
+/// the registry from where it was written: `crane digest` it before a release.
 // renovate: datasource=docker depName=docker.io/library/python
-pub const IMAGE: &str = "docker.io/library/python:3.13.5-alpine3.22";
+pub const IMAGE: &str = "docker.io/library/python:3.13.5-alpine3.22@sha256:37b14db89f587f9eaa890e4a442a3fe55db452b69cca1403cc730bd0fbdc8aaf";
+/// Where the bootstrap finds its token and the API server's CA, as in any pod.
+const SA_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 /// How long one run of the bootstrap waits for Garage's nodes and the consumers' Secrets.
 const DEADLINE_SECONDS: u64 = 600;
 
@@ -389,7 +393,9 @@ impl Bootstrap<'_> {
                 "metadata": {
                     "name": self.job_name(),
                     "namespace": ns,
-                    "labels": {"app.kubernetes.io/name": BOOTSTRAP},
+                    // Garage's: its NetworkPolicies and declared flows are the Job's
+                    // (`proofs::COMPONENT_LABEL`).
+                    "labels": {"app.kubernetes.io/name": BOOTSTRAP, crate::proofs::COMPONENT_LABEL: "garage"},
                     // A Job's pod template is immutable: should Flux ever need to change this
                     // one in place, it replaces it (a changed input is a new name anyway).
                     "annotations": {"kustomize.toolkit.fluxcd.io/force": "enabled"},
@@ -401,8 +407,10 @@ impl Bootstrap<'_> {
                         "metadata": {"labels": {"app.kubernetes.io/name": BOOTSTRAP}},
                         "spec": {
                             "serviceAccountName": BOOTSTRAP,
-                            // Only this pod gets a token, for the Roles above; projected, short-lived.
-                            "automountServiceAccountToken": true,
+                            // No automatic token: the one token this pod needs (for the Roles
+                            // that let it read the consumers' Secrets) is projected below,
+                            // short-lived and for the API server only.
+                            "automountServiceAccountToken": false,
                             "restartPolicy": "Never",
                             "securityContext": {
                                 "runAsNonRoot": true,
@@ -427,6 +435,7 @@ impl Bootstrap<'_> {
                                 "volumeMounts": [
                                     {"name": "bootstrap", "mountPath": "/bootstrap", "readOnly": true},
                                     {"name": "admin", "mountPath": "/admin", "readOnly": true},
+                                    {"name": "kube-api", "mountPath": SA_DIR, "readOnly": true},
                                 ],
                                 "securityContext": restricted,
                                 "resources": {
@@ -438,6 +447,10 @@ impl Bootstrap<'_> {
                                 {"name": "bootstrap", "configMap": {"name": BOOTSTRAP}},
                                 // 0440: the pod's group reads it, nobody else.
                                 {"name": "admin", "secret": {"secretName": ADMIN_TOKEN_SECRET, "defaultMode": 288}},
+                                {"name": "kube-api", "projected": {"defaultMode": 292, "sources": [
+                                    {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}},
+                                    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                                ]}},
                             ],
                         },
                     },
