@@ -205,6 +205,7 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except Fatal as e:
-        log(f"error: {e}")
+    except (Fatal, RuntimeError, OSError, ValueError, KeyError) as e:
+        # The Job retries (backoffLimit); the message is what `kubectl logs` shows.
+        log(f"error: {type(e).__name__}: {e}" if not isinstance(e, Fatal) else f"error: {e}")
         sys.exit(1)
