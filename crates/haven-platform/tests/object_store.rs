@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 const ADMIN_TOKEN: &str = "admin-token-0123";
 const KUBE_TOKEN: &str = "kube-token-4567";
 
+/// A key's permissions on a bucket: read, write, owner.
+type Perms = (bool, bool, bool);
+
 #[derive(Default)]
 struct Garage {
     /// Node id → up.
@@ -29,7 +32,7 @@ struct Garage {
     /// Key id → (secret, name).
     keys: BTreeMap<String, (String, String)>,
     /// Bucket id → (alias, key id → (read, write, owner)).
-    buckets: BTreeMap<String, (String, BTreeMap<String, (bool, bool, bool)>)>,
+    buckets: BTreeMap<String, (String, BTreeMap<String, Perms>)>,
     /// (namespace, name) → data.
     secrets: BTreeMap<(String, String), BTreeMap<String, String>>,
     /// Every request: `METHOD /path`.
@@ -37,7 +40,7 @@ struct Garage {
 }
 
 fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    !s.is_empty() && s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl Garage {
