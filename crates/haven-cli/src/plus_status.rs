@@ -13,9 +13,10 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use crate::plus_cmd::{StatusArgs, load, out};
 use crate::{EXIT_FINDINGS, EXIT_OK};
 
-/// The kinds whose Ready conditions make up the platform's state: Flux's (required), and the
+/// The kinds whose Ready conditions make up the platform's state: Flux's (required), the
 /// secret store and ExternalSecrets (optional: their CRDs arrive with External Secrets, after
-/// Flux has started on a fresh cluster, and not at all with Sealed Secrets).
+/// Flux has started on a fresh cluster, and not at all with Sealed Secrets), and Jobs (the
+/// object store's bootstrap; a Job's state is its Complete/Failed condition).
 const FLUX_KINDS: &[(&str, &str, &str, &str, bool)] = &[
     (
         "kustomize.toolkit.fluxcd.io",
@@ -45,6 +46,8 @@ const FLUX_KINDS: &[(&str, &str, &str, &str, bool)] = &[
         "externalsecrets",
         false,
     ),
+    // The object store's bootstrap Job (`haven_platform::object_store`).
+    ("batch", "v1", "Job", "jobs", false),
 ];
 
 pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {

@@ -100,6 +100,7 @@ fn fixture(config: &PlatformConfig) -> (String, Value) {
                 || v["kind"] == "HelmRelease"
                 || v["kind"] == "ExternalSecret"
                 || v["kind"] == "ClusterSecretStore"
+                || v["kind"] == "Job"
                 || (v["kind"] == "Kustomization"
                     && v["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
                     && v["metadata"]["namespace"] == "flux-system"
@@ -117,6 +118,11 @@ fn fixture(config: &PlatformConfig) -> (String, Value) {
     );
     for o in objects {
         let o = if o["kind"] == "Namespace" {
+            o
+        } else if o["kind"] == "Job" {
+            let mut o = o;
+            o["status"] =
+                json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]});
             o
         } else if o["kind"] == "HelmRelease" && o["metadata"]["name"] == "loki" {
             loki = o.clone();
@@ -303,7 +309,11 @@ fn reference_layout_releases_are_read_from_flux_system() {
 ///   has the policies and Kubernetes-auth roles that stanza writes, and nothing else. Otherwise
 ///   it stays sealed, waiting for `bao operator init`, as a fresh OpenBao does;
 /// - the store is Ready when its role exists in OpenBao, bound to its ServiceAccount, with a
-///   policy that reads the path the ExternalSecrets read.
+///   policy that reads the path the ExternalSecrets read;
+/// - the object store's bootstrap Job completes once Garage's admin token Secret exists and
+///   every consumer its ConfigMap names has its Secret (with the key pair) readable by the Job's
+///   ServiceAccount through a Role and RoleBinding of the consumer's namespace; it then knows
+///   those keys, and a consumer's release is Ready only once Garage knows its key.
 struct Controllers {
     units: Vec<(String, Vec<String>, Vec<Value>)>,
     ready: BTreeSet<String>,
@@ -314,6 +324,8 @@ struct Controllers {
     /// What a person wrote into OpenBao: path → keys.
     kv: BTreeMap<String, BTreeSet<String>>,
     store_ready: bool,
+    /// Consumers' Secrets whose key Garage's bootstrap imported: (namespace, name).
+    garage_keys: BTreeSet<(String, String)>,
     /// The objects with the status the cluster shows, written to the API server.
     shown: BTreeMap<(String, String, String), Value>,
 }
@@ -376,14 +388,100 @@ impl Controllers {
             bao: None,
             kv: BTreeMap::new(),
             store_ready: false,
+            garage_keys: BTreeSet::new(),
             shown: BTreeMap::new(),
         }
+    }
+
+    /// Every object of every unit that has been applied (its dependencies were Ready).
+    fn applied(&self, ready_before: &BTreeSet<String>) -> Vec<Value> {
+        self.units
+            .iter()
+            .filter(|(_, deps, _)| deps.iter().all(|d| ready_before.contains(d)))
+            .flat_map(|(_, _, objects)| objects.clone())
+            .collect()
+    }
+
+    /// The bootstrap Job's run: the consumers whose keys it imports, or why it cannot finish.
+    fn bootstrap(
+        &self,
+        job: &Value,
+        unit: &[Value],
+        applied: &[Value],
+    ) -> Result<BTreeSet<(String, String)>, String> {
+        let ns = job["metadata"]["namespace"].as_str().unwrap();
+        let pod = &job["spec"]["template"]["spec"];
+        let sa = pod["serviceAccountName"].as_str().unwrap();
+        let mut consumers = None;
+        for v in pod["volumes"].as_array().unwrap() {
+            if let Some(secret) = v["secret"]["secretName"].as_str()
+                && !self
+                    .secrets
+                    .contains_key(&(ns.to_owned(), secret.to_owned()))
+            {
+                return Err(format!("pods wait for Secret {ns}/{secret}"));
+            }
+            if let Some(cm) = v["configMap"]["name"].as_str() {
+                let cm = unit
+                    .iter()
+                    .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == cm)
+                    .ok_or(format!("no ConfigMap {cm}"))?;
+                let list: Vec<Value> =
+                    serde_json::from_str(cm["data"]["consumers.json"].as_str().unwrap()).unwrap();
+                consumers = Some(list);
+            }
+        }
+        let mut keys = BTreeSet::new();
+        for c in consumers.ok_or("no consumers")? {
+            let cns = c["namespace"].as_str().unwrap();
+            let name = c["secret"].as_str().unwrap();
+            let has = self.secrets.get(&(cns.to_owned(), name.to_owned()));
+            if !has.is_some_and(|k| {
+                k.contains("GARAGE_ACCESS_KEY_ID") && k.contains("GARAGE_SECRET_ACCESS_KEY")
+            }) {
+                return Err(format!("waiting for Secret {cns}/{name}"));
+            }
+            let may_read = applied.iter().any(|b| {
+                b["kind"] == "RoleBinding"
+                    && b["metadata"]["namespace"] == cns
+                    && b["subjects"].as_array().unwrap().iter().any(|s| {
+                        s["kind"] == "ServiceAccount" && s["name"] == sa && s["namespace"] == ns
+                    })
+                    && applied.iter().any(|r| {
+                        r["kind"] == "Role"
+                            && r["metadata"]["namespace"] == cns
+                            && r["metadata"]["name"] == b["roleRef"]["name"]
+                            && r["rules"].as_array().unwrap().iter().any(|rule| {
+                                rule["resources"] == json!(["secrets"])
+                                    && rule["verbs"].as_array().unwrap().contains(&json!("get"))
+                                    && rule["resourceNames"]
+                                        .as_array()
+                                        .unwrap()
+                                        .contains(&json!(name))
+                            })
+                    })
+            });
+            if !may_read {
+                return Err(format!(
+                    "secrets \"{name}\" is forbidden: User \"system:serviceaccount:{ns}:{sa}\" cannot get resource \"secrets\" in the namespace \"{cns}\""
+                ));
+            }
+            keys.insert((cns.to_owned(), name.to_owned()));
+        }
+        Ok(keys)
     }
 
     fn show(&mut self, obj: &Value, ok: bool, reason: &str, message: &str) {
         let mut o = obj.clone();
         o["status"] = json!({"conditions": [{"type": "Ready", "status": if ok { "True" } else { "False" },
             "reason": reason, "message": message, "lastTransitionTime": "2026-12-07T12:00:00Z"}]});
+        if o["kind"] == "Job" {
+            o["status"] = if ok {
+                json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]})
+            } else {
+                json!({"active": 1, "failed": 1})
+            };
+        }
         let key = (
             o["kind"].as_str().unwrap().to_owned(),
             o["metadata"]["namespace"]
@@ -586,26 +684,37 @@ impl Controllers {
                 let (ok, why) = match o["kind"].as_str().unwrap() {
                     "ExternalSecret" => {
                         let target = o["spec"]["target"]["name"].as_str().unwrap().to_owned();
-                        let made = if let Some(g) =
-                            o["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"].as_object()
+                        let made = if o["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"]
+                            .is_object()
                         {
-                            objects
-                                .iter()
-                                .find(|p| {
-                                    p["kind"] == g["kind"]
-                                        && p["metadata"]["name"] == g["name"]
-                                        && p["metadata"]["namespace"] == ns.as_str()
-                                })
-                                .filter(|_| ready_before.contains("external-secrets"))
-                                .map(|p| {
-                                    p["spec"]["secretKeys"]
-                                        .as_array()
-                                        .unwrap()
-                                        .iter()
-                                        .map(|k| k.as_str().unwrap().to_owned())
-                                        .collect::<BTreeSet<_>>()
-                                })
-                                .ok_or("no generator".to_owned())
+                            // Every generator's keys, or the template's when it has one.
+                            let mut keys = BTreeSet::new();
+                            let mut missing = None;
+                            for d in o["spec"]["dataFrom"].as_array().unwrap() {
+                                let g = &d["sourceRef"]["generatorRef"];
+                                match objects
+                                    .iter()
+                                    .find(|p| {
+                                        p["kind"] == g["kind"]
+                                            && p["metadata"]["name"] == g["name"]
+                                            && p["metadata"]["namespace"] == ns.as_str()
+                                    })
+                                    .filter(|_| ready_before.contains("external-secrets"))
+                                {
+                                    Some(p) => keys.extend(
+                                        p["spec"]["secretKeys"]
+                                            .as_array()
+                                            .unwrap()
+                                            .iter()
+                                            .map(|k| k.as_str().unwrap().to_owned()),
+                                    ),
+                                    None => missing = Some("no generator".to_owned()),
+                                }
+                            }
+                            if let Some(t) = o["spec"]["target"]["template"]["data"].as_object() {
+                                keys = t.keys().cloned().collect();
+                            }
+                            missing.map_or(Ok(keys), Err)
                         } else if !self.store_ready {
                             Err("SecretStore \"openbao\" is not ready".to_owned())
                         } else {
@@ -650,6 +759,33 @@ impl Controllers {
                             Err(e) => (false, e),
                         }
                     }
+                    "Job" => {
+                        let applied = self.applied(&ready_before);
+                        match self.bootstrap(o, objects, &applied) {
+                            Ok(keys) => {
+                                self.garage_keys.extend(keys);
+                                (true, String::new())
+                            }
+                            Err(e) => (false, e),
+                        }
+                    }
+                    "HelmRelease"
+                        if objects.iter().any(|e| {
+                            e["kind"] == "ExternalSecret"
+                                && e["spec"]["target"]["template"]["data"]["GARAGE_ACCESS_KEY_ID"]
+                                    .is_string()
+                                && !self.garage_keys.contains(&(
+                                    e["metadata"]["namespace"].as_str().unwrap().to_owned(),
+                                    e["spec"]["target"]["name"].as_str().unwrap().to_owned(),
+                                ))
+                        }) =>
+                    {
+                        // An object-store consumer's pods fail until Garage knows their key.
+                        (
+                            false,
+                            "S3: InvalidAccessKeyId: the key is not known to Garage".to_owned(),
+                        )
+                    }
                     "HelmRelease" => {
                         // A release's pods start once the Secrets of its unit exist.
                         let tns = o["spec"]["targetNamespace"].as_str().unwrap();
@@ -671,6 +807,7 @@ impl Controllers {
                 };
                 let kind = o["kind"].as_str().unwrap();
                 let reason = match (kind, ok) {
+                    ("Job", _) => "",
                     ("HelmRelease", true) => "InstallSucceeded",
                     ("HelmRelease", false) => "Progressing",
                     (_, true) => "SecretSynced",
@@ -702,9 +839,21 @@ impl Controllers {
     /// Ticks until nothing changes; the units left not Ready.
     fn settle(&mut self) -> Vec<String> {
         loop {
-            let before = (self.ready.len(), self.secrets.len(), self.store_ready);
+            let before = (
+                self.ready.len(),
+                self.secrets.len(),
+                self.store_ready,
+                self.garage_keys.len(),
+            );
             self.tick();
-            if before == (self.ready.len(), self.secrets.len(), self.store_ready) {
+            if before
+                == (
+                    self.ready.len(),
+                    self.secrets.len(),
+                    self.store_ready,
+                    self.garage_keys.len(),
+                )
+            {
                 break;
             }
         }
@@ -859,83 +1008,108 @@ fn a_fresh_cluster_converges_to_ready_with_no_manual_step() {
     );
 }
 
-/// The default platform reads S3 credentials from OpenBao, which only a person can write: the
-/// rest converges on its own (OpenBao, its store, the generated secrets), and `status` names
-/// each `bao kv put` still to do; once written, everything is Ready.
+/// The default platform, with the S3 credentials of Loki, Mimir and Velero that a person once
+/// wrote into OpenBao: now made in the cluster and imported into Garage by its bootstrap Job,
+/// so from a fresh cluster `haven plus status --wait` reaches Ready with nobody writing
+/// anything, and shows the bootstrap while it waits.
 #[test]
-fn credentials_from_outside_are_the_one_step_left_and_status_names_them() {
+fn the_default_platform_converges_with_its_object_store_bootstrapped() {
     let config = config();
     let files = render(&config, &Catalogue::builtin().unwrap()).files;
+    // Nothing is read from OpenBao's KV: every ExternalSecret has a generator.
+    let all: Vec<Value> = files
+        .iter()
+        .flat_map(|(p, t)| {
+            haven_model::parse_stream(&p.to_string_lossy(), t)
+                .into_iter()
+                .flatten()
+                .map(|d| d.value)
+        })
+        .collect();
+    let external: Vec<&Value> = all
+        .iter()
+        .filter(|o| o["kind"] == "ExternalSecret")
+        .collect();
+    assert!(
+        external
+            .iter()
+            .any(|o| o["metadata"]["name"] == "velero-s3"),
+        "{external:?}"
+    );
+    assert!(
+        external
+            .iter()
+            .all(|o| o["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"].is_object()),
+        "{external:?}"
+    );
+
+    // The model can fail: without the Role that lets the bootstrap read Velero's Secret, the
+    // Job cannot import Velero's key, and Velero never starts.
+    let mut broken = files.clone();
+    let store = std::path::PathBuf::from("infrastructure/velero/object-store.yaml");
+    let text = broken[&store].replace("- get", "- list");
+    assert_ne!(text, broken[&store], "the Role is in the consumer's unit");
+    broken.insert(store, text);
+    let stuck = Controllers::new(&broken).settle();
+    assert!(
+        stuck.contains(&"garage-config".to_owned()) && stuck.contains(&"velero".to_owned()),
+        "{stuck:?}"
+    );
+
     let server = ApiServer::start_background(fresh_cluster(&files)).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     setup(tmp.path(), &server, &config);
     let mut controllers = Controllers::new(&files);
-    let stuck = controllers.settle();
+    controllers.tick();
     controllers.publish(server.cluster());
-    assert!(controllers.store_ready, "OpenBao and its store need nobody");
-    assert!(stuck.contains(&"loki".to_owned()), "{stuck:?}");
-    assert!(!stuck.contains(&"openbao".to_owned()), "{stuck:?}");
-
-    let out = haven(tmp.path(), &["--json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let secret = |name: &str| {
-        doc["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("{name}: {doc:#}"))
-            .clone()
-    };
-    assert_eq!(secret("openbao")["state"]["state"], "ready", "{doc:#}");
-    assert_eq!(
-        secret("grafana-admin")["state"]["state"],
-        "ready",
-        "{doc:#}"
-    );
-    let loki = secret("loki-s3");
-    assert_eq!(loki["state"]["state"], "failed", "{doc:#}");
-    assert!(
-        loki["needs"]
-            .as_str()
-            .unwrap()
-            .starts_with("bao kv put -mount=secret platform/loki/loki-s3 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…"),
-        "{loki:#}"
-    );
-    let text = haven(tmp.path(), &[]).output().unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
-    assert!(
-        text.lines().any(
-            |l| l.starts_with("ExternalSecret/loki/loki-s3") && l.contains("needs: bao kv put")
-        ),
-        "{text}"
-    );
-
-    // The person writes what status named, once.
-    for s in doc["secrets"].as_array().unwrap() {
-        if let Some(needs) = s["needs"].as_str() {
-            for put in needs.split(" (once").next().unwrap().split("; ") {
-                let mut words = put.split(' ').skip(4);
-                let path = words.next().unwrap().to_owned();
-                let keys = words.map(|w| w.trim_end_matches("=…").to_owned()).collect();
-                controllers.kv.insert(path, keys);
-            }
+    let child = haven(
+        tmp.path(),
+        &["--wait", "--interval", "1", "--timeout", "120", "--json"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut rounds = 0;
+    loop {
+        std::thread::sleep(Duration::from_millis(700));
+        let before = controllers.ready.len();
+        controllers.tick();
+        controllers.publish(server.cluster());
+        rounds += 1;
+        if controllers.ready.len() == controllers.units.len()
+            || (before == controllers.ready.len() && rounds > 60)
+        {
+            break;
         }
     }
-    assert!(controllers.settle().is_empty());
-    controllers.publish(server.cluster());
-    let out = haven(
-        tmp.path(),
-        &["--wait", "--interval", "1", "--timeout", "30"],
-    )
-    .output()
-    .unwrap();
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        controllers.ready.len(),
+        controllers.units.len(),
+        "stuck: {:?}",
+        controllers.settle()
+    );
+    assert!(controllers.kv.is_empty(), "nobody wrote into OpenBao");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("waiting for") && l.contains("Job/garage/garage-bootstrap-")),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ready"], true);
+    for cap in ["logs", "backups", "objectStorage"] {
+        assert_eq!(doc["capabilities"][cap]["state"], "ready", "{cap}: {doc:#}");
+    }
+    assert!(
+        doc["units"].as_array().unwrap().iter().any(|u| u["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Job/garage/garage-bootstrap-")
+            && u["status"]["state"] == "ready"),
+        "{doc:#}"
     );
 }

@@ -88,6 +88,11 @@ pub struct Component {
     /// Secrets the component reads, delivered as ExternalSecrets (or SealedSecrets).
     #[serde(default)]
     pub secrets: Vec<SecretRef>,
+    /// The bucket this component keeps its data in, on the platform's object store: Garage's
+    /// bootstrap makes the bucket and a key granted only it, and the key reaches the
+    /// component's own Secret (`crate::object_store`).
+    #[serde(default)]
+    pub object_store: Option<crate::object_store::Consumer>,
     #[serde(default)]
     pub network: Network,
     /// The content digest of the pinned chart (`haven plus vendor` checks it; how it is computed:
@@ -702,6 +707,17 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
                 out.push(format!(
                     "{}: spawns `{}` is not a workload ({kind:?})",
                     c.name, s.name
+                ));
+            }
+        }
+        if let Some(store) = &c.object_store {
+            for p in store.problems() {
+                out.push(format!("{}: objectStore: {p}", c.name));
+            }
+            if !c.depends_on.iter().any(|d| d == "garage") {
+                out.push(format!(
+                    "{}: objectStore needs `dependsOn: [garage]` (the object store it uses)",
+                    c.name
                 ));
             }
         }

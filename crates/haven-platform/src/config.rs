@@ -628,9 +628,8 @@ pub struct Capabilities {
     pub postgresql: Toggle,
     #[serde(default)]
     pub backups: Backups,
-    /// Object storage: Garage (S3).
     #[serde(default)]
-    pub object_storage: Toggle,
+    pub object_storage: ObjectStorage,
     /// `kubectl` login with the identity provider: Pinniped's Concierge with a JWTAuthenticator
     /// on it (client `pinniped-cli`), so that tenants' `--group` RoleBindings bind people.
     /// Needs `identity`. Off unless enabled.
@@ -663,6 +662,41 @@ pub struct Capabilities {
     /// for Previder.
     #[serde(default, skip_serializing_if = "Storage::is_empty")]
     pub storage: Storage,
+}
+
+/// Object storage: Garage (S3), bootstrapped in the cluster (buckets and keys for Loki, Mimir,
+/// Velero and every other component that declares `objectStore` in the catalogue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectStorage {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The data volume of each Garage node (a Kubernetes quantity: `100Gi`), and the capacity
+    /// each node is given in Garage's layout. With three nodes and three copies of every object
+    /// (the default), this is also about what the platform can store.
+    #[serde(default = "default_object_storage_size")]
+    pub size: String,
+}
+
+fn default_object_storage_size() -> String {
+    "10Gi".to_owned()
+}
+
+impl Default for ObjectStorage {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            size: default_object_storage_size(),
+        }
+    }
+}
+
+impl ObjectStorage {
+    /// [`Self::size`] in bytes; `None` when it is no volume size (`check_values` says why).
+    pub fn size_bytes(&self) -> Option<u64> {
+        crate::formats::volume_size(&self.size).ok()
+    }
 }
 
 /// A capability that is off unless the config turns it on (components the reference runs that
@@ -1373,6 +1407,10 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
             formats::hostname(&a.zone),
         );
     }
+    check(
+        "capabilities.objectStorage.size",
+        formats::volume_size(&config.capabilities.object_storage.size).map(|_| ()),
+    );
     let b = &config.capabilities.backups;
     check(
         "capabilities.backups.schedule",

@@ -22,6 +22,8 @@ pub enum FormatError {
     Cron { value: String, why: String },
     #[error("`{value}` is not a Kubernetes quantity ({why}; e.g. `4`, `500m`, `8Gi`)")]
     Quantity { value: String, why: String },
+    #[error("`{value}` is not a volume size ({why})")]
+    VolumeSize { value: String, why: &'static str },
     #[error("`{value}` is not an e-mail address ({why})")]
     Email { value: String, why: String },
     #[error(
@@ -279,6 +281,22 @@ pub fn quantity(value: &str) -> Result<haven_model::Quantity, FormatError> {
         value: value.to_owned(),
         why: e.to_string(),
     })
+}
+
+/// A volume size: a Kubernetes quantity of whole bytes, at least 1Mi; in bytes.
+pub fn volume_size(value: &str) -> Result<u64, FormatError> {
+    let nanos = quantity(value)?.nanos();
+    let err = |why| FormatError::VolumeSize {
+        value: value.to_owned(),
+        why,
+    };
+    if nanos % 1_000_000_000 != 0 {
+        return Err(err("a whole number of bytes"));
+    }
+    match u64::try_from(nanos / 1_000_000_000) {
+        Ok(b) if b >= 1 << 20 => Ok(b),
+        _ => Err(err("at least 1Mi")),
+    }
 }
 
 /// An e-mail address (RFC 5322's addr-spec, through the `email_address` crate) whose domain is

@@ -32,6 +32,7 @@ pub mod kustomize;
 pub mod layout;
 pub mod migrate;
 pub mod migration;
+pub mod object_store;
 pub mod proofs;
 pub mod render;
 pub mod secret_backend;

@@ -549,6 +549,27 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/bootstrap.yaml"), &bao.objects());
             resources.push("bootstrap.yaml");
         }
+        // The object store's bootstrap (`crate::object_store`): Garage's side, and each
+        // consumer's credentials and the Role that lets the bootstrap read them.
+        let (store_docs, consumer_docs, uses_store) = match self.object_store() {
+            Some(boot) => {
+                let consumer = boot.consumers.iter().find(|p| p.component == c.name);
+                (
+                    (c.name == "garage").then(|| boot.admin_token()),
+                    consumer.map(|p| crate::object_store::consumer_objects(p, boot.namespace)),
+                    c.name == "garage" || consumer.is_some(),
+                )
+            }
+            None => (None, None, false),
+        };
+        if let Some(docs) = store_docs {
+            self.write(format!("{dir}/admin-token.yaml"), &docs);
+            resources.push("admin-token.yaml");
+        }
+        if let Some(docs) = consumer_docs {
+            self.write(format!("{dir}/object-store.yaml"), &docs);
+            resources.push("object-store.yaml");
+        }
         if c.name == "external-dns"
             && let Some(a) = &self.config.capabilities.dns.azure
             && a.auth == crate::config::AzureAuth::WorkloadIdentity
@@ -610,6 +631,10 @@ impl<'a> Renderer<'a> {
                 SecretsBackend::Openbao => "external-secrets-config".to_owned(),
                 SecretsBackend::SealedSecrets => "sealed-secrets".to_owned(),
             });
+        }
+        // The object store's generated credentials need External Secrets' generators.
+        if uses_store {
+            deps.insert("external-secrets".to_owned());
         }
         // The webhook's ServiceMonitor needs the monitoring.coreos.com CRDs first.
         if c.name == "haven-admission"
@@ -1044,6 +1069,14 @@ impl<'a> Renderer<'a> {
             | "keycloak" => {
                 self.login_and_cluster_values(r, values);
             }
+            "garage" => {
+                // The data volume, and so each node's capacity in the layout, from the config.
+                let size = &self.config.capabilities.object_storage.size;
+                crate::catalogue::merge(values, &json!({"persistence": {"data": {"size": size}}}));
+                if let Some(boot) = self.object_store() {
+                    crate::catalogue::merge(values, &boot.values());
+                }
+            }
             "alloy" => {
                 let config = self.alloy_config();
                 crate::catalogue::merge(
@@ -1101,7 +1134,8 @@ impl<'a> Renderer<'a> {
         if c.name == "external-dns" || c.name == "cert-manager" {
             return dns_secret(self.config, &c.name).into_iter().collect();
         }
-        c.secrets
+        let mut specs: Vec<SecretSpec> = c
+            .secrets
             .iter()
             .map(|s| SecretSpec {
                 name: s.name.clone(),
@@ -1110,7 +1144,21 @@ impl<'a> Renderer<'a> {
                 template: None,
                 generate: s.generate,
             })
-            .collect()
+            .collect();
+        // Without the bootstrap (no External Secrets to make the credentials), an object-store
+        // consumer's Secret is written by a person: its keys, as the component reads them.
+        if let Some(store) = &c.object_store
+            && self.object_store().is_none()
+        {
+            specs.push(SecretSpec {
+                name: store.secret.clone(),
+                remote: format!("platform/{}/{}", c.name, store.secret),
+                keys: store.keys.keys().cloned().collect(),
+                template: None,
+                generate: false,
+            });
+        }
+        specs
     }
 
     fn secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
@@ -1227,6 +1275,46 @@ impl<'a> Renderer<'a> {
         })
     }
 
+    /// Garage's unattended bootstrap (`crate::object_store`), when Garage runs and External
+    /// Secrets can make the credentials (the default secret backend). Without External Secrets
+    /// each consumer's Secret is a catalogue secret a person writes ([`Self::secret_specs`]).
+    pub(crate) fn object_store(&self) -> Option<crate::object_store::Bootstrap<'_>> {
+        self.ns_of("external-secrets")?;
+        let garage = self
+            .resolved
+            .iter()
+            .find(|r| r.component.name == "garage")?;
+        let consumers = self
+            .resolved
+            .iter()
+            .filter_map(|r| {
+                r.component
+                    .object_store
+                    .as_ref()
+                    .map(|consumer| crate::object_store::Placed {
+                        component: &r.component.name,
+                        namespace: &r.namespace,
+                        consumer,
+                    })
+            })
+            .collect();
+        Some(crate::object_store::Bootstrap {
+            namespace: &garage.namespace,
+            release: "garage",
+            nodes: garage.values["deployment"]["replicaCount"]
+                .as_u64()
+                .unwrap_or(1),
+            capacity: self
+                .config
+                .capabilities
+                .object_storage
+                .size_bytes()
+                .unwrap_or(0),
+            version: &garage.version,
+            consumers,
+        })
+    }
+
     /// The CloudNativePG cluster of an identity provider that keeps its data in PostgreSQL.
     fn database(&self, r: &Resolved<'a>) -> Option<Value> {
         let name = r.component.name.as_str();
@@ -1338,6 +1426,12 @@ impl<'a> Renderer<'a> {
                 ),
             ];
             self.config_unit("cert-manager", "cluster-issuers.yaml", &docs, &[]);
+        }
+        // The object store's bootstrap Job, in a unit of its own after Garage's: Garage's unit
+        // waits for its pods, the Job for the consumers' Secrets, which their own units (also
+        // after Garage's) make; in Garage's unit it would wait for units that wait for it.
+        if let Some(docs) = self.object_store().map(|b| b.objects()) {
+            self.config_unit("garage", "bootstrap.yaml", &docs, &[]);
         }
         if caps.secrets.enabled
             && caps.secrets.backend == SecretsBackend::Openbao

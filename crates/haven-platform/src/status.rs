@@ -70,6 +70,14 @@ pub fn observe(object: &Value) -> Observed {
     let generation = object
         .pointer("/metadata/generation")
         .and_then(Value::as_i64);
+    if s("/kind") == "Job" {
+        return Observed {
+            kind: s("/kind"),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name"),
+            state: job_state(object),
+        };
+    }
     let ready = object
         .pointer("/status/conditions")
         .and_then(Value::as_array)
@@ -110,6 +118,47 @@ pub fn observe(object: &Value) -> Observed {
         name: s("/metadata/name"),
         state,
     }
+}
+
+/// A Job of the tree (the object store's bootstrap): Ready once `Complete`, failed once
+/// `Failed` (its backoff or deadline ran out), running otherwise.
+fn job_state(job: &Value) -> State {
+    let conditions = job
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let is = |t: &str| {
+        conditions
+            .iter()
+            .find(|c| c["type"] == t && c["status"] == "True")
+    };
+    if is("Complete").is_some() {
+        return State::Ready;
+    }
+    if let Some(c) = is("Failed") {
+        return State::Failed(format!(
+            "{}: {} (its log: kubectl -n {} logs job/{})",
+            c["reason"].as_str().unwrap_or("Failed"),
+            c["message"].as_str().unwrap_or_default(),
+            job.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            job.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        ));
+    }
+    let n = |f: &str| {
+        job.pointer(&format!("/status/{f}"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    State::Progressing(format!(
+        "running ({} active, {} failed attempts)",
+        n("active"),
+        n("failed")
+    ))
 }
 
 /// One component: its Flux Kustomization and HelmRelease.
@@ -350,6 +399,18 @@ pub fn status(
     let mut units = Vec::new();
     for (path, text) in &rendered.files {
         let p = path.to_string_lossy();
+        for doc in haven_model::parse_stream(&p, text).into_iter().flatten() {
+            let v = &doc.value;
+            if v["kind"] == "Job" && v["apiVersion"] == "batch/v1" {
+                // The object store's bootstrap: the platform is not Ready before it ran.
+                let ns = v["metadata"]["namespace"].as_str().unwrap_or_default();
+                let name = v["metadata"]["name"].as_str().unwrap_or_default();
+                let label = format!("Job/{ns}/{name}");
+                if !units.iter().any(|(n, _)| *n == label) {
+                    units.push((label, find("Job", ns, name)));
+                }
+            }
+        }
         if !(p.ends_with("/infrastructure.yaml") || p.ends_with("/tenants.yaml")) {
             continue;
         }
@@ -561,14 +622,18 @@ mod tests {
             .find(|x| x.name == "grafana-admin")
             .unwrap();
         assert_eq!(grafana.needs, None, "made in the cluster: nobody writes it");
+        // The object store's credentials are made in the cluster, and imported into Garage by
+        // its bootstrap Job, which the platform waits for.
         let mimir = s.secrets.iter().find(|x| x.name == "mimir-s3").unwrap();
-        assert_eq!(
-            mimir.needs.as_deref(),
-            Some(
-                "bao kv put -mount=secret platform/mimir/mimir-s3 AWS_ACCESS_KEY_ID=… \
-                 AWS_SECRET_ACCESS_KEY=… (once, as platform-admin: docs/plus.md, \"Unattended bootstrap\")"
-            )
-        );
+        assert_eq!(mimir.needs, None, "made in the cluster: nobody writes it");
+        let (job, state) = s
+            .units
+            .iter()
+            .find(|(n, _)| n.starts_with("Job/garage/garage-bootstrap-"))
+            .cloned()
+            .unwrap();
+        assert_eq!(state, State::Missing);
+        assert!(s.waiting().contains(&job));
         assert!(
             s.format().contains("ExternalSecret/mimir/mimir-s3"),
             "{}",
@@ -583,6 +648,32 @@ mod tests {
             o["metadata"].as_object_mut().unwrap().remove("generation");
             more.push(observe(&o));
         }
+        let s = status(&config, &cat, &more);
+        assert!(!s.ready(), "the bootstrap has not run");
+        let name = job.rsplit('/').next().unwrap();
+        let mut running = json!({"kind": "Job", "metadata": {"name": name, "namespace": "garage"},
+                                 "status": {"active": 1, "failed": 2}});
+        more.push(observe(&running));
+        let s = status(&config, &cat, &more);
+        assert!(
+            s.format().contains("running (1 active, 2 failed attempts)"),
+            "{}",
+            s.format()
+        );
+        running["status"]["conditions"] = json!([{"type": "Failed", "status": "True",
+            "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]);
+        more.pop();
+        more.push(observe(&running));
+        let s = status(&config, &cat, &more);
+        assert!(
+            s.format().contains("BackoffLimitExceeded"),
+            "{}",
+            s.format()
+        );
+        assert!(!s.ready());
+        running["status"]["conditions"] = json!([{"type": "Complete", "status": "True"}]);
+        more.pop();
+        more.push(observe(&running));
         let s = status(&config, &cat, &more);
         assert!(s.ready(), "{}", s.format());
         assert!(s.secrets.iter().all(|x| x.needs.is_none()));
@@ -650,8 +741,12 @@ mod tests {
             "{}",
             s.format()
         );
+        // (The object store's bootstrap Job is no Kustomization: `folds_into_…` covers it.)
         assert!(
-            s.units.iter().all(|(_, st)| *st == State::Ready),
+            s.units
+                .iter()
+                .filter(|(n, _)| !n.starts_with("Job/"))
+                .all(|(_, st)| *st == State::Ready),
             "{}",
             s.format()
         );

@@ -627,3 +627,47 @@ fn dns_settings_are_checked_with_line_and_key() {
         ("cloudflare", None)
     );
 }
+
+/// `capabilities.objectStorage.size`: a Kubernetes quantity of whole bytes, at least 1Mi, at
+/// its line; it sizes Garage's data volume and each node's capacity in the layout.
+#[test]
+fn object_storage_size_is_a_quantity_and_sizes_garage() {
+    let store = |v: &str| {
+        format!("{MINIMAL}capabilities:\n  objectStorage:\n    enabled: true\n    size: \"{v}\"\n")
+    };
+    for (bad, says) in [
+        ("lots", "not a Kubernetes quantity"),
+        ("100m", "a whole number of bytes"),
+        ("-5Gi", "at least 1Mi"),
+        ("1Ki", "at least 1Mi"),
+    ] {
+        let e = errors(&store(bad));
+        assert_eq!(e.len(), 1, "{bad}: {e:?}");
+        assert_eq!(
+            (e[0].path.as_str(), e[0].line),
+            ("capabilities.objectStorage.size", 9),
+            "{bad}"
+        );
+        assert!(e[0].message.contains(says), "{bad}: {}", e[0].message);
+        assert!(
+            e[0].to_string().starts_with("haven-plus.yaml:9: "),
+            "{}",
+            e[0]
+        );
+    }
+    let config = parse(&store("250Gi")).unwrap();
+    assert_eq!(
+        config.capabilities.object_storage.size_bytes(),
+        Some(250 << 30)
+    );
+    let out = haven_platform::render::render(&config, &Catalogue::builtin().unwrap());
+    let text = |p: &str| out.files[std::path::Path::new(p)].clone();
+    let release = text("infrastructure/garage/release.yaml");
+    assert!(release.contains("size: 250Gi"), "{release}");
+    let job = text("infrastructure/garage-config/bootstrap.yaml");
+    assert!(
+        job.contains(&format!("value: '{}'", 250u64 << 30))
+            || job.contains(&format!("value: \"{}\"", 250u64 << 30)),
+        "{job}"
+    );
+}

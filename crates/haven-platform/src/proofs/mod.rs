@@ -28,8 +28,9 @@ pub mod tenancy;
 #[derive(Debug, Clone, Copy)]
 pub struct Placed<'a> {
     pub object: &'a Object,
-    /// The catalogue component (the HelmRelease's name) whose chart rendered it; empty for the
-    /// tree's own objects.
+    /// The catalogue component (the HelmRelease's name) whose chart rendered it; for the tree's
+    /// own objects empty, but for a workload of the tree labelled with its component
+    /// ([`COMPONENT_LABEL`]: the object store's bootstrap Job runs under Garage's flows).
     pub component: &'a str,
 }
 
@@ -50,7 +51,7 @@ impl<'a> Landscape<'a> {
                 .iter()
                 .map(|object| Placed {
                     object,
-                    component: "",
+                    component: tree_component(object),
                 })
                 .collect(),
             unseen: tree
@@ -87,6 +88,24 @@ impl<'a> Landscape<'a> {
             .copied()
             .filter(move |p| p.object.kind == kind && p.object.api_group() == group)
     }
+}
+
+/// The label that says which component a workload of the tree itself belongs to.
+pub const COMPONENT_LABEL: &str = "haven.commonground.nl/component";
+
+/// The component of a workload the tree holds itself (not a chart's), from [`COMPONENT_LABEL`].
+fn tree_component(o: &Object) -> &str {
+    if !matches!(
+        o.kind.as_str(),
+        "Job" | "CronJob" | "Deployment" | "StatefulSet" | "DaemonSet"
+    ) {
+        return "";
+    }
+    o.value
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get(COMPONENT_LABEL))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
 }
 
 fn is_helm_release(o: &Object) -> bool {
