@@ -525,8 +525,9 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/secrets.yaml"), &secret_docs);
             resources.push("secrets.yaml");
         }
-        if let Some(db) = self.database(r) {
-            self.write(format!("{dir}/database.yaml"), &[db]);
+        let db = self.database(r);
+        if !db.is_empty() {
+            self.write(format!("{dir}/database.yaml"), &db);
             resources.push("database.yaml");
         }
         if let Some(bao) = self.openbao(r) {
@@ -752,6 +753,36 @@ impl<'a> Renderer<'a> {
                 add(&mut docs, allow_same_namespace(ns));
                 if let Some(op) = self.ns_of("cloudnative-pg") {
                     need(&mut ins, op, &[]);
+                }
+            }
+        }
+        // Backups leave the namespace for the target: Velero (server and node agents) and the
+        // instances of the databases the platform creates.
+        let backs_up = peers.iter().any(|p| {
+            p.component.name == "velero" || self.database_name(&p.component.name).is_some()
+        });
+        if let Some(t) = self.backup_target() {
+            match &t.in_cluster {
+                None if backs_up => add(&mut docs, allow_backup_target(ns, &t)),
+                None => {}
+                Some(garage_ns) => {
+                    let garage = self.resolved.iter().find(|r| r.component.name == "garage");
+                    let garage_ports = garage
+                        .map(|g| g.component.network.ports.clone())
+                        .unwrap_or_default();
+                    if peers
+                        .iter()
+                        .any(|p| self.database_name(&p.component.name).is_some())
+                    {
+                        need(&mut outs, garage_ns, &garage_ports);
+                    }
+                    if peers.iter().any(|p| p.component.name == "garage") {
+                        for r in &self.resolved {
+                            if self.database_name(&r.component.name).is_some() {
+                                need(&mut ins, &r.namespace, &garage_ports);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1028,6 +1059,25 @@ impl<'a> Renderer<'a> {
             | "keycloak" => {
                 self.login_and_cluster_values(r, values);
             }
+            "velero" => {
+                // The storage location is the config's target: off the cluster, or Garage.
+                if let Some(t) = self.backup_target() {
+                    let mut bsl = json!({
+                        "name": "default",
+                        "provider": "aws",
+                        "bucket": t.velero_bucket,
+                        "config": {
+                            "region": t.region,
+                            "s3ForcePathStyle": "true",
+                            "s3Url": t.endpoint,
+                        },
+                    });
+                    if let Some(p) = &t.velero_prefix {
+                        bsl["prefix"] = json!(p);
+                    }
+                    values["configuration"]["backupStorageLocation"] = json!([bsl]);
+                }
+            }
             "alloy" => {
                 let config = self.alloy_config();
                 crate::catalogue::merge(
@@ -1085,16 +1135,49 @@ impl<'a> Renderer<'a> {
         if c.name == "external-dns" || c.name == "cert-manager" {
             return dns_secret(self.config, &c.name).into_iter().collect();
         }
-        c.secrets
+        let target = self.backup_target();
+        let mut specs: Vec<SecretSpec> = c
+            .secrets
             .iter()
-            .map(|s| SecretSpec {
-                name: s.name.clone(),
-                remote: format!("platform/{}/{}", c.name, s.name),
-                keys: s.keys.clone(),
-                template: None,
-                generate: s.generate,
+            .map(|s| {
+                let mut spec = SecretSpec {
+                    name: s.name.clone(),
+                    remote: format!("platform/{}/{}", c.name, s.name),
+                    keys: s.keys.clone(),
+                    template: None,
+                    generate: s.generate,
+                };
+                // Off the cluster, Velero's credentials file is made from the target's key.
+                if c.name == "velero"
+                    && s.name == "velero-s3"
+                    && let Some(t) = target.as_ref().filter(|t| t.in_cluster.is_none())
+                {
+                    spec.remote = t.secret_path.clone();
+                    spec.keys = crate::backups::S3_KEYS.map(str::to_owned).to_vec();
+                    spec.template = Some((
+                        s.keys.first().cloned().unwrap_or_else(|| "cloud".to_owned()),
+                        format!(
+                            "[default]\naws_access_key_id={{{{ .{} }}}}\naws_secret_access_key={{{{ .{} }}}}\n",
+                            crate::backups::S3_KEYS[0],
+                            crate::backups::S3_KEYS[1]
+                        ),
+                    ));
+                    spec.generate = false;
+                }
+                spec
             })
-            .collect()
+            .collect();
+        // The key barman-cloud uses for the component's database backups.
+        if let (Some(db), Some(t)) = (self.database_name(&c.name), &target) {
+            specs.push(SecretSpec {
+                name: crate::backups::cnpg_secret_name(&db),
+                remote: t.secret_path.clone(),
+                keys: crate::backups::S3_KEYS.map(str::to_owned).to_vec(),
+                template: None,
+                generate: false,
+            });
+        }
+        specs
     }
 
     fn secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
@@ -1211,27 +1294,54 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    /// The CloudNativePG cluster of an identity provider that keeps its data in PostgreSQL.
-    fn database(&self, r: &Resolved<'a>) -> Option<Value> {
-        let name = r.component.name.as_str();
+    /// The name of the CloudNativePG Cluster a component keeps its data in, when the platform
+    /// creates one for it (the identity provider's).
+    fn database_name(&self, component: &str) -> Option<String> {
         let wanted = match self.config.capabilities.identity.provider {
-            IdentityProvider::Keycloak => name == "keycloak",
-            IdentityProvider::Zitadel => name == "zitadel",
+            IdentityProvider::Keycloak => component == "keycloak",
+            IdentityProvider::Zitadel => component == "zitadel",
             IdentityProvider::Dex => false,
         };
-        if !wanted {
-            return None;
-        }
-        Some(json!({
+        wanted.then(|| format!("{component}-db"))
+    }
+
+    /// Where backups go (`crate::backups::target`).
+    fn backup_target(&self) -> Option<crate::backups::Target> {
+        crate::backups::target(self.config, self.ns_of("garage"))
+    }
+
+    /// The CloudNativePG cluster of an identity provider that keeps its data in PostgreSQL,
+    /// with base backups and WAL archived to the backup target and its ScheduledBackup.
+    fn database(&self, r: &Resolved<'a>) -> Vec<Value> {
+        let name = r.component.name.as_str();
+        let Some(db) = self.database_name(name) else {
+            return Vec::new();
+        };
+        let mut cluster = json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "Cluster",
-            "metadata": {"name": format!("{name}-db"), "namespace": r.namespace},
+            "metadata": {"name": db, "namespace": r.namespace},
             "spec": {
                 "instances": 3,
                 "storage": {"size": "10Gi", "storageClass": self.config.storage_class()},
                 "bootstrap": {"initdb": {"database": name, "owner": name}},
+                // The database is backed up by barman-cloud, consistently; Velero's file-system
+                // backup of the same volumes would be a second, inconsistent copy.
+                "inheritedMetadata": {"annotations": {
+                    "backup.velero.io/backup-volumes-excludes": "pgdata,pg-wal,scratch-data",
+                }},
             },
-        }))
+        });
+        let mut out = Vec::new();
+        if let Some(t) = self.backup_target() {
+            let b = &self.config.capabilities.backups;
+            cluster["spec"]["backup"] = crate::backups::cnpg_backup_spec(&r.namespace, &db, &t, b);
+            out.push(cluster);
+            out.push(crate::backups::cnpg_scheduled_backup(&r.namespace, &db, b));
+        } else {
+            out.push(cluster);
+        }
+        out
     }
 
     fn grafana_datasources(&self, ns: &str) -> Value {
@@ -1512,6 +1622,8 @@ impl<'a> Renderer<'a> {
                         "includedNamespaces": stateful,
                         "ttl": b.ttl,
                         "storageLocation": "default",
+                        // Volume data by the node agent (velero.yaml says why not snapshots).
+                        "defaultVolumesToFsBackup": true,
                     },
                 },
             });
@@ -2572,4 +2684,25 @@ mod tests {
         let yaml12: Value = serde_yaml_ng::from_str(text.trim_start_matches(HEADER)).unwrap();
         assert_eq!(yaml12, doc);
     }
+}
+
+/// Egress to an off-cluster backup target, on its port only: to its address when the endpoint
+/// is one, else anywhere (a name's addresses are not known when rendering).
+fn allow_backup_target(ns: &str, t: &crate::backups::Target) -> Value {
+    let to: Vec<Value> = match t.host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => vec![json!({"ipBlock": {"cidr": format!("{a}/32")}})],
+        Ok(std::net::IpAddr::V6(a)) => vec![json!({"ipBlock": {"cidr": format!("{a}/128")}})],
+        Err(_) => vec![
+            json!({"ipBlock": {"cidr": "0.0.0.0/0"}}),
+            json!({"ipBlock": {"cidr": "::/0"}}),
+        ],
+    };
+    netpol(
+        "allow-backup-target",
+        ns,
+        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+            "to": to,
+            "ports": [{"protocol": "TCP", "port": t.port}],
+        }]}),
+    )
 }
