@@ -13,6 +13,7 @@ pub mod diag;
 mod http;
 pub mod plus_charts;
 mod plus_cmd;
+mod plus_backups;
 mod plus_status;
 mod plus_vendor;
 mod rules_cmd;
