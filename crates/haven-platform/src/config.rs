@@ -1661,6 +1661,14 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20   enabled: true                   # Velero\n\
          \x20   schedule: \"0 2 * * *\"\n\
          \x20   ttl: 168h0m0s\n\
+         \x20   # Where backups go: an object store outside the cluster (docs/plus.md, \"Backups\"),\n\
+         \x20   # or `target: {{inCluster: true}}` (Garage, lost with the cluster).\n\
+         \x20   # target:\n\
+         \x20   #   s3:\n\
+         \x20   #     endpoint: https://s3.example.nl\n\
+         \x20   #     bucket: haven-backups\n\
+         \x20   #     region: eu-west-1\n\
+         \x20   #     secretPath: platform/backups/s3   # ACCESS_KEY_ID, ACCESS_SECRET_KEY\n\
          \x20 objectStorage: {{enabled: true}}   # Garage\n\
          \x20 # Off unless enabled (docs/plus.md, \"Cluster UI and kubectl login\"):\n\
          \x20 # kubectlLogin: {{enabled: true}}     # Pinniped: kubectl login with the identity provider\n\

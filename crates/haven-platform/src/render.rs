@@ -763,18 +763,43 @@ impl<'a> Renderer<'a> {
         });
         if let Some(t) = self.backup_target() {
             match &t.in_cluster {
-                None if backs_up => add(&mut docs, allow_backup_target(ns, &t)),
+                None if backs_up => {
+                    for p in peers {
+                        if p.component.name == "velero" {
+                            add(&mut docs, allow_backup_target(ns, None, &t));
+                        } else if let Some(db) = self.database_name(&p.component.name) {
+                            add(&mut docs, allow_backup_target(ns, Some(&db), &t));
+                        }
+                    }
+                }
                 None => {}
                 Some(garage_ns) => {
                     let garage = self.resolved.iter().find(|r| r.component.name == "garage");
                     let garage_ports = garage
                         .map(|g| g.component.network.ports.clone())
                         .unwrap_or_default();
-                    if peers
-                        .iter()
-                        .any(|p| self.database_name(&p.component.name).is_some())
-                    {
-                        need(&mut outs, garage_ns, &garage_ports);
+                    // Only the database instances reach Garage, not the component itself.
+                    for p in peers {
+                        if let Some(db) = self.database_name(&p.component.name) {
+                            let ports: Vec<Value> = garage_ports
+                                .iter()
+                                .map(|p| json!({"protocol": "TCP", "port": p}))
+                                .collect();
+                            let mut rule = json!({"to": [{"namespaceSelector": {"matchLabels": {
+                                "kubernetes.io/metadata.name": garage_ns}}}]});
+                            if !ports.is_empty() {
+                                rule["ports"] = Value::Array(ports);
+                            }
+                            add(
+                                &mut docs,
+                                netpol(
+                                    &format!("allow-{db}-backups-to-garage"),
+                                    ns,
+                                    json!({"podSelector": {"matchLabels": {"cnpg.io/cluster": db}},
+                                           "policyTypes": ["Egress"], "egress": [rule]}),
+                                ),
+                            );
+                        }
                     }
                     if peers.iter().any(|p| p.component.name == "garage") {
                         for r in &self.resolved {
@@ -2688,7 +2713,8 @@ mod tests {
 
 /// Egress to an off-cluster backup target, on its port only: to its address when the endpoint
 /// is one, else anywhere (a name's addresses are not known when rendering).
-fn allow_backup_target(ns: &str, t: &crate::backups::Target) -> Value {
+/// `database`: only that CloudNativePG Cluster's instances (not the component beside them).
+fn allow_backup_target(ns: &str, database: Option<&str>, t: &crate::backups::Target) -> Value {
     let to: Vec<Value> = match t.host.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(a)) => vec![json!({"ipBlock": {"cidr": format!("{a}/32")}})],
         Ok(std::net::IpAddr::V6(a)) => vec![json!({"ipBlock": {"cidr": format!("{a}/128")}})],
@@ -2697,10 +2723,17 @@ fn allow_backup_target(ns: &str, t: &crate::backups::Target) -> Value {
             json!({"ipBlock": {"cidr": "::/0"}}),
         ],
     };
+    let (name, selector) = match database {
+        Some(db) => (
+            format!("allow-{db}-backup-target"),
+            json!({"matchLabels": {"cnpg.io/cluster": db}}),
+        ),
+        None => ("allow-backup-target".to_owned(), json!({})),
+    };
     netpol(
-        "allow-backup-target",
+        &name,
         ns,
-        json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+        json!({"podSelector": selector, "policyTypes": ["Egress"], "egress": [{
             "to": to,
             "ports": [{"protocol": "TCP", "port": t.port}],
         }]}),

@@ -159,10 +159,15 @@ fn every_provider_backs_up_volumes_and_databases_to_the_configured_target() {
                     .find(|o| {
                         o["kind"] == "NetworkPolicy"
                             && o["metadata"]["namespace"] == ns
-                            && o["metadata"]["name"] == "allow-backup-target"
+                            && o["metadata"]["name"]
+                                == format!("allow-{}-backup-target", c["metadata"]["name"].as_str().unwrap())
                     })
                     .unwrap_or_else(|| panic!("{label}: no allow-backup-target in {ns}"));
                 assert_eq!(policy["spec"]["egress"][0]["ports"][0]["port"], 8443);
+                assert_eq!(
+                    policy["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"],
+                    c["metadata"]["name"]
+                );
             }
 
             // The tree validates, every proof at zero errors (flows and Pod Security included).
