@@ -1373,18 +1373,6 @@ pub fn parse(
             .chain(check_values(&config))
             .map(|(path, msg)| ConfigError::at(file, line_of(&path), &path, msg)),
     );
-    let b = &config.capabilities.backups;
-    if errors.is_empty() && b.enabled && b.target.is_none() {
-        let path = if value["capabilities"].get("backups").is_some() {
-            "capabilities.backups"
-        } else {
-            ""
-        };
-        notes.push(format!(
-            "warning: {file}:{}: capabilities.backups has no `target`: backups go to the in-cluster Garage, inside the cluster they protect, and are lost with it; set `target.s3` (an object store outside the cluster) or `target.inCluster: true` to choose this (docs/plus.md, Backups)",
-            line_of(path)
-        ));
-    }
     if errors.is_empty() {
         Ok((config, notes))
     } else {
