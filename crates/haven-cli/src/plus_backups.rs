@@ -17,8 +17,8 @@ pub fn run(a: &BackupsCheckArgs) -> Result<u8, Diagnostic> {
         .build()
         .map_err(|e| e.to_string())?;
     let listed = runtime.block_on(list_all(a))?;
-    let max_age = jiff::SignedDuration::try_from(a.max_age)
-        .map_err(|e| format!("--max-age: {e}"))?;
+    let max_age =
+        jiff::SignedDuration::try_from(a.max_age).map_err(|e| format!("--max-age: {e}"))?;
     let report = backups::check(&listed, jiff::Timestamp::now(), max_age);
     match a.output {
         BackupsOutput::Json => out(&format!(
@@ -77,7 +77,12 @@ async fn list(
     let what = format!("listing {plural}.{group} from {}", conn.server);
     let listed = tokio::time::timeout(limit, api.list(&ListParams::default()))
         .await
-        .map_err(|_| format!("{what}: the API server did not answer within {} (--request-timeout)", haven_io::process::human_duration(limit)))?;
+        .map_err(|_| {
+            format!(
+                "{what}: the API server did not answer within {} (--request-timeout)",
+                haven_io::process::human_duration(limit)
+            )
+        })?;
     let list = match listed {
         Ok(l) => l,
         Err(kube::Error::Api(s)) if s.code == 404 => return Ok(None),

@@ -63,7 +63,11 @@ fn fixture(objects: &[Value], with_crds: bool) -> String {
     let mut docs = Vec::new();
     if with_crds {
         for (group, kind, plural) in [
-            ("velero.io", "BackupStorageLocation", "backupstoragelocations"),
+            (
+                "velero.io",
+                "BackupStorageLocation",
+                "backupstoragelocations",
+            ),
             ("velero.io", "Schedule", "schedules"),
             ("velero.io", "Backup", "backups"),
             ("postgresql.cnpg.io", "Cluster", "clusters"),
@@ -99,7 +103,11 @@ fn run(objects: &[Value], with_crds: bool, args: &[&str]) -> (Option<i32>, Strin
     let cluster = FakeCluster::from_yaml("fixture.yaml", &fixture(objects, with_crds)).unwrap();
     let server = ApiServer::start_background(cluster).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("kubeconfig"), server.kubeconfig_yaml("test")).unwrap();
+    std::fs::write(
+        tmp.path().join("kubeconfig"),
+        server.kubeconfig_yaml("test"),
+    )
+    .unwrap();
     let out = haven(tmp.path(), args).output().unwrap();
     (
         out.status.code(),

@@ -361,7 +361,9 @@ fn name_of(v: &Value) -> (String, String) {
         str_of(v, &["metadata", "namespace"])
             .unwrap_or_default()
             .to_owned(),
-        str_of(v, &["metadata", "name"]).unwrap_or_default().to_owned(),
+        str_of(v, &["metadata", "name"])
+            .unwrap_or_default()
+            .to_owned(),
     )
 }
 
@@ -387,7 +389,11 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
             );
         } else {
             item.state = State::Ok;
-            item.detail = format!("{}; completed {} ago", item.detail, human(a.as_secs().max(0)));
+            item.detail = format!(
+                "{}; completed {} ago",
+                item.detail,
+                human(a.as_secs().max(0))
+            );
         }
     };
 
@@ -400,7 +406,14 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
             let msg = str_of(bsl, &["status", "message"]).unwrap_or_default();
             (
                 State::Failed,
-                format!("phase {phase}{}", if msg.is_empty() { String::new() } else { format!(": {msg}") }),
+                format!(
+                    "phase {phase}{}",
+                    if msg.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {msg}")
+                    }
+                ),
             )
         };
         items.push(Item {
@@ -462,8 +475,13 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
         let latest_ended = own.iter().find(|b| {
             !matches!(
                 str_of(b, &["status", "phase"]).unwrap_or("New"),
-                "New" | "Queued" | "ReadyToStart" | "InProgress" | "WaitingForPluginOperations"
-                    | "Finalizing" | "FinalizingPartiallyFailed"
+                "New"
+                    | "Queued"
+                    | "ReadyToStart"
+                    | "InProgress"
+                    | "WaitingForPluginOperations"
+                    | "Finalizing"
+                    | "FinalizingPartiallyFailed"
                     | "WaitingForPluginOperationsPartiallyFailed"
             )
         });
@@ -477,8 +495,8 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
                 .unwrap_or_default();
             item.state = State::Failed;
             item.detail = format!("the schedule failed validation: {}", errs.join("; "));
-        } else if let Some(b) = latest_ended
-            .filter(|b| str_of(b, &["status", "phase"]) != Some("Completed"))
+        } else if let Some(b) =
+            latest_ended.filter(|b| str_of(b, &["status", "phase"]) != Some("Completed"))
         {
             let (_, bname) = name_of(b);
             let bphase = str_of(b, &["status", "phase"]).unwrap_or_default();
@@ -488,8 +506,16 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
             item.latest = Some(bname.clone());
             item.detail = format!(
                 "latest backup {bname} ended {bphase}{}{}",
-                if errors > 0 { format!(" with {errors} errors") } else { String::new() },
-                if reason.is_empty() { String::new() } else { format!(": {reason}") }
+                if errors > 0 {
+                    format!(" with {errors} errors")
+                } else {
+                    String::new()
+                },
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {reason}")
+                }
             );
         } else if let Some(b) = latest_done {
             let (_, bname) = name_of(b);
@@ -562,8 +588,12 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
             item.state = State::Failed;
             item.detail = format!(
                 "WAL archiving fails (ContinuousArchiving False{}{})",
-                str_of(c, &["reason"]).map(|r| format!(", {r}")).unwrap_or_default(),
-                str_of(c, &["message"]).map(|m| format!(": {m}")).unwrap_or_default()
+                str_of(c, &["reason"])
+                    .map(|r| format!(", {r}"))
+                    .unwrap_or_default(),
+                str_of(c, &["message"])
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             );
         } else if let Some(b) =
             latest_ended.filter(|b| str_of(b, &["status", "phase"]) == Some("failed"))
@@ -573,7 +603,9 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
             item.latest = Some(bname.clone());
             item.detail = format!(
                 "latest backup {bname} failed{}",
-                str_of(b, &["status", "error"]).map(|e| format!(": {e}")).unwrap_or_default()
+                str_of(b, &["status", "error"])
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
             );
         } else if let Some((bname, t)) = done {
             item.latest = bname.clone();

@@ -1476,7 +1476,10 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
             {
                 backup_errs.push((
                     format!("{p}.region"),
-                    format!("`{}` is not a region (letters, digits, '-', e.g. `eu-west-1`)", s3.region),
+                    format!(
+                        "`{}` is not a region (letters, digits, '-', e.g. `eu-west-1`)",
+                        s3.region
+                    ),
                 ));
             }
             let segment_ok = |seg: &str| {

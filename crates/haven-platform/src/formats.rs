@@ -34,7 +34,9 @@ pub enum FormatError {
     NotPositive { value: String },
     #[error("`{value}` is not `{of}` or a parent of it")]
     NotParent { value: String, of: String },
-    #[error("`{value}` is not an S3 endpoint ({why}; e.g. `https://s3.example.nl`, `https://10.1.2.3:9000`)")]
+    #[error(
+        "`{value}` is not an S3 endpoint ({why}; e.g. `https://s3.example.nl`, `https://10.1.2.3:9000`)"
+    )]
     Endpoint { value: String, why: String },
     #[error("`{value}` is not an S3 bucket name ({why}; e.g. `haven-backups`)")]
     Bucket { value: String, why: &'static str },

@@ -2689,33 +2689,6 @@ impl<'a> Renderer<'a> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_yaml_11_reads_otherwise_are_quoted() {
-        let doc = json!({
-            "labels": {"plus": "off", "haven": "enforce", "yes": "No"},
-            "list": ["on", "y", "0755", "plain"],
-            "bool": false,
-        });
-        let text = yaml_stream(std::slice::from_ref(&doc));
-        for quoted in ["plus: 'off'", "'yes': 'No'", "- 'on'", "- 'y'"] {
-            assert!(text.contains(quoted), "{quoted}\n{text}");
-        }
-        assert!(
-            text.contains("haven: enforce") && text.contains("- plain"),
-            "{text}"
-        );
-        let read = haven_model::parse_stream("t", &text).remove(0).unwrap();
-        assert!(read.notes.is_empty(), "{:?}", read.notes);
-        assert_eq!(read.value, doc);
-        let yaml12: Value = serde_yaml_ng::from_str(text.trim_start_matches(HEADER)).unwrap();
-        assert_eq!(yaml12, doc);
-    }
-}
-
 /// Egress to an off-cluster backup target, on its port only: to its address when the endpoint
 /// is one, else anywhere (a name's addresses are not known when rendering).
 /// `database`: only that CloudNativePG Cluster's instances (not the component beside them).
@@ -2743,4 +2716,31 @@ fn allow_backup_target(ns: &str, database: Option<&str>, t: &crate::backups::Tar
             "ports": [{"protocol": "TCP", "port": t.port}],
         }]}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_yaml_11_reads_otherwise_are_quoted() {
+        let doc = json!({
+            "labels": {"plus": "off", "haven": "enforce", "yes": "No"},
+            "list": ["on", "y", "0755", "plain"],
+            "bool": false,
+        });
+        let text = yaml_stream(std::slice::from_ref(&doc));
+        for quoted in ["plus: 'off'", "'yes': 'No'", "- 'on'", "- 'y'"] {
+            assert!(text.contains(quoted), "{quoted}\n{text}");
+        }
+        assert!(
+            text.contains("haven: enforce") && text.contains("- plain"),
+            "{text}"
+        );
+        let read = haven_model::parse_stream("t", &text).remove(0).unwrap();
+        assert!(read.notes.is_empty(), "{:?}", read.notes);
+        assert_eq!(read.value, doc);
+        let yaml12: Value = serde_yaml_ng::from_str(text.trim_start_matches(HEADER)).unwrap();
+        assert_eq!(yaml12, doc);
+    }
 }

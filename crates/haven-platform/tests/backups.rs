@@ -60,9 +60,9 @@ fn assert_databases_back_up(label: &str, objs: &[Value]) -> Vec<Value> {
             }),
             "{label}: Cluster {ns}/{name} has no ScheduledBackup"
         );
-        let secret = c["spec"]["backup"]["barmanObjectStore"]["s3Credentials"]["accessKeyId"]
-            ["name"]
-            .clone();
+        let secret =
+            c["spec"]["backup"]["barmanObjectStore"]["s3Credentials"]["accessKeyId"]["name"]
+                .clone();
         assert!(
             objs.iter().any(|o| o["metadata"]["namespace"] == *ns
                 && o["metadata"]["name"] == secret
@@ -160,7 +160,10 @@ fn every_provider_backs_up_volumes_and_databases_to_the_configured_target() {
                         o["kind"] == "NetworkPolicy"
                             && o["metadata"]["namespace"] == ns
                             && o["metadata"]["name"]
-                                == format!("allow-{}-backup-target", c["metadata"]["name"].as_str().unwrap())
+                                == format!(
+                                    "allow-{}-backup-target",
+                                    c["metadata"]["name"].as_str().unwrap()
+                                )
                     })
                     .unwrap_or_else(|| panic!("{label}: no allow-backup-target in {ns}"));
                 assert_eq!(policy["spec"]["egress"][0]["ports"][0]["port"], 8443);
@@ -208,7 +211,10 @@ fn the_in_cluster_target_is_garage_and_only_by_choice() {
         .iter()
         .find(|n| n.contains("no `target`"))
         .unwrap_or_else(|| panic!("{notes:?}"));
-    assert!(warning.contains("inside the cluster they protect"), "{warning}");
+    assert!(
+        warning.contains("inside the cluster they protect"),
+        "{warning}"
+    );
     // Chosen: no warning.
     let chosen = text.replace(
         "    schedule: \"0 3 * * *\"\n",
@@ -284,9 +290,7 @@ fn backup_targets_are_checked_when_the_config_is_read() {
         assert!(text.contains(says), "{text}");
     }
     // Garage off and the in-cluster target chosen: refused.
-    let text = format!(
-        "{base}      inCluster: true\n  objectStorage:\n    enabled: false\n"
-    );
+    let text = format!("{base}      inCluster: true\n  objectStorage:\n    enabled: false\n");
     let errors = config::parse("haven-plus.yaml", &text, &catalogue).unwrap_err();
     assert!(
         errors
@@ -316,7 +320,10 @@ fn cnpg_in_tree_backups_need_a_version_that_has_them() {
     // to 1.31 must move them to the Barman Cloud Plugin first.
     let catalogue = Catalogue::builtin().unwrap();
     let cnpg = catalogue.get("cloudnative-pg").unwrap();
-    let mut parts = cnpg.app_version.split('.').map(|p| p.parse::<u32>().unwrap());
+    let mut parts = cnpg
+        .app_version
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap());
     let (major, minor) = (parts.next().unwrap(), parts.next().unwrap());
     assert!(
         (major, minor) < (1, 31),
@@ -396,18 +403,66 @@ fn the_check_judges_fresh_stale_failed_missing_and_new_backups() {
             schedule("new", "2026-12-07T10:00:00Z"),
         ]),
         velero_backups: Some(vec![
-            velero_backup("fresh-1", "fresh", "Completed", "2026-12-07T02:00:00Z", "2026-12-07T02:10:00Z"),
-            velero_backup("fresh-0", "fresh", "Failed", "2026-12-06T02:00:00Z", "2026-12-06T02:10:00Z"),
+            velero_backup(
+                "fresh-1",
+                "fresh",
+                "Completed",
+                "2026-12-07T02:00:00Z",
+                "2026-12-07T02:10:00Z",
+            ),
+            velero_backup(
+                "fresh-0",
+                "fresh",
+                "Failed",
+                "2026-12-06T02:00:00Z",
+                "2026-12-06T02:10:00Z",
+            ),
             // In progress now: the last completed one counts.
             velero_backup("fresh-2", "fresh", "InProgress", "2026-12-07T11:59:00Z", ""),
-            velero_backup("stale-1", "stale", "Completed", "2026-12-05T02:00:00Z", "2026-12-05T02:10:00Z"),
-            velero_backup("failed-1", "failed", "Completed", "2026-12-06T02:00:00Z", "2026-12-06T02:10:00Z"),
-            velero_backup("failed-2", "failed", "PartiallyFailed", "2026-12-07T02:00:00Z", "2026-12-07T02:10:00Z"),
+            velero_backup(
+                "stale-1",
+                "stale",
+                "Completed",
+                "2026-12-05T02:00:00Z",
+                "2026-12-05T02:10:00Z",
+            ),
+            velero_backup(
+                "failed-1",
+                "failed",
+                "Completed",
+                "2026-12-06T02:00:00Z",
+                "2026-12-06T02:10:00Z",
+            ),
+            velero_backup(
+                "failed-2",
+                "failed",
+                "PartiallyFailed",
+                "2026-12-07T02:00:00Z",
+                "2026-12-07T02:10:00Z",
+            ),
         ]),
         clusters: Some(vec![
-            pg_cluster("a", "fresh-db", "2026-01-01T00:00:00Z", Some("2026-12-07T02:05:00Z"), "True"),
-            pg_cluster("a", "stale-db", "2026-01-01T00:00:00Z", Some("2026-12-01T02:05:00Z"), "True"),
-            pg_cluster("a", "wal-db", "2026-01-01T00:00:00Z", Some("2026-12-07T02:05:00Z"), "False"),
+            pg_cluster(
+                "a",
+                "fresh-db",
+                "2026-01-01T00:00:00Z",
+                Some("2026-12-07T02:05:00Z"),
+                "True",
+            ),
+            pg_cluster(
+                "a",
+                "stale-db",
+                "2026-01-01T00:00:00Z",
+                Some("2026-12-01T02:05:00Z"),
+                "True",
+            ),
+            pg_cluster(
+                "a",
+                "wal-db",
+                "2026-01-01T00:00:00Z",
+                Some("2026-12-07T02:05:00Z"),
+                "False",
+            ),
             pg_cluster("a", "failed-db", "2026-01-01T00:00:00Z", None, "True"),
             pg_cluster("a", "missing-db", "2026-01-01T00:00:00Z", None, "True"),
             pg_cluster("a", "new-db", "2026-12-07T11:00:00Z", None, "True"),
@@ -418,11 +473,35 @@ fn the_check_judges_fresh_stale_failed_missing_and_new_backups() {
             },
         ]),
         cnpg_backups: Some(vec![
-            pg_backup("a", "fresh-db-1", "fresh-db", "completed", "2026-12-07T02:05:00Z"),
-            pg_backup("a", "failed-db-1", "failed-db", "completed", "2026-12-06T02:05:00Z"),
-            pg_backup("a", "failed-db-2", "failed-db", "failed", "2026-12-07T02:05:00Z"),
+            pg_backup(
+                "a",
+                "fresh-db-1",
+                "fresh-db",
+                "completed",
+                "2026-12-07T02:05:00Z",
+            ),
+            pg_backup(
+                "a",
+                "failed-db-1",
+                "failed-db",
+                "completed",
+                "2026-12-06T02:05:00Z",
+            ),
+            pg_backup(
+                "a",
+                "failed-db-2",
+                "failed-db",
+                "failed",
+                "2026-12-07T02:05:00Z",
+            ),
             // Another namespace's backup of a same-named cluster does not count.
-            pg_backup("z", "missing-db-1", "missing-db", "completed", "2026-12-07T02:05:00Z"),
+            pg_backup(
+                "z",
+                "missing-db-1",
+                "missing-db",
+                "completed",
+                "2026-12-07T02:05:00Z",
+            ),
         ]),
     };
     let r = backups::check(&listed, now(), day);
@@ -444,7 +523,11 @@ fn the_check_judges_fresh_stale_failed_missing_and_new_backups() {
     assert_eq!(fresh.latest.as_deref(), Some("fresh-1"));
     assert_eq!(fresh.age_seconds, Some(9 * 3600 + 50 * 60));
     let failed = r.items.iter().find(|i| i.name == "failed").unwrap();
-    assert!(failed.detail.contains("PartiallyFailed with 2 errors"), "{}", failed.detail);
+    assert!(
+        failed.detail.contains("PartiallyFailed with 2 errors"),
+        "{}",
+        failed.detail
+    );
     let text = r.format();
     assert!(text.contains("not backed up as they should be"), "{text}");
 
