@@ -466,8 +466,13 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
         }
     }
     out.extend(check_login_and_cluster(config));
-    if config.capabilities.backups.enabled && !on.contains("garage") {
-        // Already reported through velero's dependency; nothing more to add.
+    // Velero and the databases store in the backup target: off the cluster, or Garage.
+    let b = &config.capabilities.backups;
+    if b.enabled && on.contains("velero") && !on.contains("garage") && b.s3().is_none() {
+        out.push((
+            "capabilities.backups".to_owned(),
+            "backups have nowhere to go: objectStorage (Garage) is off and there is no `target.s3`; set `capabilities.backups.target.s3` (an object store outside the cluster) or enable capabilities.objectStorage".to_owned(),
+        ));
     }
     let mut seen = BTreeSet::new();
     for (i, t) in config.tenants.iter().enumerate() {

@@ -289,6 +289,27 @@ fn backup_targets_are_checked_when_the_config_is_read() {
         assert!(text.contains(&format!("haven-plus.yaml:{line}")), "{text}");
         assert!(text.contains(says), "{text}");
     }
+    // Garage off and an off-cluster target: Velero needs no Garage.
+    let text = format!(
+        "{base}      s3:\n        endpoint: https://s3.example.nl\n        bucket: ok-bucket\n  objectStorage:\n    enabled: false\n  logs:\n    enabled: false\n  metrics:\n    enabled: false\n"
+    );
+    let (c, _) = config::parse("haven-plus.yaml", &text, &catalogue).unwrap();
+    let objs = objects(&render(&c, &catalogue).files);
+    assert_databases_back_up("no garage", &objs);
+    assert!(
+        !objs
+            .iter()
+            .any(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == "garage")
+    );
+    // Garage off and no target at all: refused.
+    let text = "version: 1\ncluster:\n  name: haven\n  domain: example.nl\n  provider: kind\ncapabilities:\n  backups:\n    enabled: true\n  objectStorage:\n    enabled: false\n  logs:\n    enabled: false\n  metrics:\n    enabled: false\n";
+    let errors = config::parse("haven-plus.yaml", text, &catalogue).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.to_string().contains("backups have nowhere to go")),
+        "{errors:?}"
+    );
     // Garage off and the in-cluster target chosen: refused.
     let text = format!("{base}      inCluster: true\n  objectStorage:\n    enabled: false\n");
     let errors = config::parse("haven-plus.yaml", &text, &catalogue).unwrap_err();
