@@ -1652,7 +1652,7 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20   enabled: true                   # Velero\n\
          \x20   schedule: \"0 2 * * *\"\n\
          \x20   ttl: 168h0m0s\n\
-         \x20   # Where backups go: an object store outside the cluster (docs/plus.md, \"Backups\"),\n\
+         \x20   # Where backups go: an object store outside the cluster (docs/plus.md, \"Backups and the restore drill\"),\n\
          \x20   # or `target: {{inCluster: true}}` (Garage, lost with the cluster).\n\
          \x20   # target:\n\
          \x20   #   s3:\n\
