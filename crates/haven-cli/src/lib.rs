@@ -11,6 +11,7 @@ mod check_cmd;
 mod cli;
 pub mod diag;
 mod http;
+mod plus_backups;
 pub mod plus_charts;
 mod plus_cmd;
 mod plus_status;

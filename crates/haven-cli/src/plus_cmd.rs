@@ -60,6 +60,11 @@ pub enum PlusCommand {
         after_help = "Exit codes:\n  0  every component and unit is Ready\n  1  something is not Ready (after --timeout with --wait)\n  2  usage error, unreadable config, or the cluster could not be read"
     )]
     Status(StatusArgs),
+    /// Backups: the restore drill's checks (docs/plus.md, "Backups and the restore drill").
+    Backups {
+        #[command(subcommand)]
+        command: BackupsCommand,
+    },
     /// Read a tree of the Haven+ reference implementation (or one cluster's `kustomize build`
     /// output), write the equivalent haven-plus.yaml and print the cut-over plan that keeps
     /// every stateful object; `--check SNAPSHOT` says which steps a cluster has done.
@@ -81,6 +86,42 @@ pub enum PlusCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupsCommand {
+    /// Read the live cluster: per Velero Schedule and per CloudNativePG Cluster, whether the
+    /// latest backup exists, completed and is recent; Velero's storage locations Available.
+    #[command(
+        after_help = "Exit codes:\n  0  every latest backup completed within --max-age (or is still to come on a new schedule or cluster)\n  1  a backup is missing, failed or stale, a storage location is unavailable, a database has no backup, or nothing is backed up\n  2  usage error, or the cluster could not be read"
+    )]
+    Check(BackupsCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupsCheckArgs {
+    /// A latest backup older than this is stale (`26h`: a daily schedule with two hours of
+    /// slack).
+    #[arg(long, default_value = "26h", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
+    pub max_age: std::time::Duration,
+    /// Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Longest one API request or a kubeconfig credential plugin may take.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
+    pub request_timeout: std::time::Duration,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    pub output: BackupsOutput,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BackupsOutput {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -390,6 +431,9 @@ pub fn run(cmd: &PlusCommand) -> Result<u8, Diagnostic> {
             command: TenantCommand::Add(a),
         } => tenant_add(a),
         PlusCommand::Status(a) => crate::plus_status::run(a),
+        PlusCommand::Backups {
+            command: BackupsCommand::Check(a),
+        } => crate::plus_backups::run(a),
         PlusCommand::Migrate { config, output } => migrate(config, output.as_deref()),
         PlusCommand::Import(a) => import_cmd(a),
     }

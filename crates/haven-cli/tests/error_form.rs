@@ -227,6 +227,16 @@ fn cases(dir: &Path) -> Vec<Case> {
             "kubeconfig:",
         ),
         case(
+            "plus backups check",
+            &["plus", "backups", "check", "--kubeconfig", "kubeconfig"],
+            "kubeconfig:",
+        ),
+        case(
+            "plus backups check",
+            &["plus", "backups", "check", "--max-age", "0"],
+            "--max-age",
+        ),
+        case(
             "plus tenant add",
             &[
                 "plus",
@@ -271,6 +281,7 @@ fn cases(dir: &Path) -> Vec<Case> {
         ("check", &["check"][..]),
         ("snapshot", &["snapshot", "-o", "s.json"][..]),
         ("plus status", &["plus", "status", "-c", "valid.yaml"][..]),
+        ("plus backups check", &["plus", "backups", "check"][..]),
     ] {
         let mut c = case(command, args, kubeconfig.clone());
         c.env.push(("KUBECONFIG", kubeconfig.clone()));

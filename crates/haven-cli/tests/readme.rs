@@ -168,6 +168,10 @@ const NOT_RUN: &[(&str, &str)] = &[
         "needs a cluster running the rendered platform's Flux; plus_status.rs tests it against the fake API server",
     ),
     (
+        "haven plus backups check --max-age 26h",
+        "needs a cluster running Velero and CloudNativePG; plus_backups.rs tests it against the fake API server",
+    ),
+    (
         "haven admission serve --cert tls.crt --key tls.key --config config.yaml",
         "a server that runs until stopped; admission_serve.rs starts it with real certificates",
     ),

@@ -488,8 +488,13 @@ pub fn check_choices(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<(Str
         }
     }
     out.extend(check_login_and_cluster(config));
-    if config.capabilities.backups.enabled && !on.contains("garage") {
-        // Already reported through velero's dependency; nothing more to add.
+    // Velero and the databases store in the backup target: off the cluster, or Garage.
+    let b = &config.capabilities.backups;
+    if b.enabled && on.contains("velero") && !on.contains("garage") && b.s3().is_none() {
+        out.push((
+            "capabilities.backups".to_owned(),
+            "backups have nowhere to go: objectStorage (Garage) is off and there is no `target.s3`; set `capabilities.backups.target.s3` (an object store outside the cluster) or enable capabilities.objectStorage".to_owned(),
+        ));
     }
     let mut seen = BTreeSet::new();
     for (i, t) in config.tenants.iter().enumerate() {
@@ -714,9 +719,9 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
             for p in store.problems() {
                 out.push(format!("{}: objectStore: {p}", c.name));
             }
-            if !c.depends_on.iter().any(|d| d == "garage") {
+            if !c.depends_on.iter().chain(&c.after).any(|d| d == "garage") {
                 out.push(format!(
-                    "{}: objectStore needs `dependsOn: [garage]` (the object store it uses)",
+                    "{}: objectStore needs `dependsOn: [garage]` or `after: [garage]` (the object store it uses)",
                     c.name
                 ));
             }

@@ -372,9 +372,16 @@ pub struct Backups {
     /// Cron schedule of the daily backup of every tenant namespace.
     #[serde(default = "default_schedule")]
     pub schedule: String,
-    /// How long a backup is kept (Go duration).
+    /// How long a backup is kept (Go duration). CloudNativePG keeps base backups and WAL for
+    /// the same time, rounded up to whole days.
     #[serde(default = "default_ttl")]
     pub ttl: String,
+    /// Where Velero's backups (objects and volume data) and CloudNativePG's base backups and WAL
+    /// go: an S3 store outside the cluster (`s3`), or the in-cluster Garage (`inCluster: true`)
+    /// as an explicit choice. Without a target the in-cluster Garage is used with a warning: a
+    /// backup inside the cluster it protects is lost with that cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<BackupTarget>,
 }
 
 impl Default for Backups {
@@ -383,8 +390,59 @@ impl Default for Backups {
             enabled: true,
             schedule: default_schedule(),
             ttl: default_ttl(),
+            target: None,
         }
     }
+}
+
+impl Backups {
+    /// The off-cluster S3 target, when one is configured.
+    pub fn s3(&self) -> Option<&S3Target> {
+        self.target.as_ref().and_then(|t| t.s3.as_ref())
+    }
+}
+
+/// Where backups go: exactly one of `s3` and `inCluster`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackupTarget {
+    /// An S3-compatible object store outside the cluster (another site, another provider):
+    /// backups survive the loss of the cluster and of its storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Target>,
+    /// The in-cluster Garage (`objectStorage`): backups that survive deleted objects and broken
+    /// upgrades, not the loss of the cluster. Only as a deliberate choice (a test cluster).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_cluster: bool,
+}
+
+/// An S3-compatible bucket outside the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct S3Target {
+    /// The endpoint, `https://host[:port]` (plain http is refused: backups would travel
+    /// unencrypted).
+    pub endpoint: String,
+    /// The bucket. Velero writes under `velero/`, CloudNativePG under
+    /// `cnpg/<namespace>/<cluster>/`.
+    pub bucket: String,
+    /// The region the store expects in signatures (S3-compatible stores often accept any).
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Where the access key is in the secret store: a path with the properties `ACCESS_KEY_ID`
+    /// and `ACCESS_SECRET_KEY` (OpenBao: `bao kv put -mount=secret <path> ACCESS_KEY_ID=…
+    /// ACCESS_SECRET_KEY=…`), read by Velero and by every CloudNativePG Cluster the platform
+    /// creates.
+    #[serde(default = "default_backup_secret_path")]
+    pub secret_path: String,
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+
+fn default_backup_secret_path() -> String {
+    "platform/backups/s3".to_owned()
 }
 
 fn default_schedule() -> String {
@@ -1420,6 +1478,67 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
         "capabilities.backups.ttl",
         formats::positive_go_duration(&b.ttl).map(|_| ()),
     );
+    let mut backup_errs: Vec<(String, String)> = Vec::new();
+    if b.enabled
+        && let Some(t) = &b.target
+    {
+        match (&t.s3, t.in_cluster) {
+            (Some(_), true) => backup_errs.push((
+                "capabilities.backups.target".to_owned(),
+                "both `s3` and `inCluster`: choose one target".to_owned(),
+            )),
+            (None, false) => backup_errs.push((
+                "capabilities.backups.target".to_owned(),
+                "no target: set `s3` (an object store outside the cluster) or `inCluster: true`"
+                    .to_owned(),
+            )),
+            (None, true) if !config.capabilities.object_storage.enabled => backup_errs.push((
+                "capabilities.backups.target.inCluster".to_owned(),
+                "the in-cluster target is Garage, and `objectStorage` is off: set `s3` or enable `objectStorage`"
+                    .to_owned(),
+            )),
+            _ => {}
+        }
+        if let Some(s3) = &t.s3 {
+            let p = "capabilities.backups.target.s3";
+            check(
+                &format!("{p}.endpoint"),
+                formats::s3_endpoint(&s3.endpoint).map(|_| ()),
+            );
+            check(&format!("{p}.bucket"), formats::s3_bucket(&s3.bucket));
+            if s3.region.is_empty()
+                || !s3
+                    .region
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            {
+                backup_errs.push((
+                    format!("{p}.region"),
+                    format!(
+                        "`{}` is not a region (letters, digits, '-', e.g. `eu-west-1`)",
+                        s3.region
+                    ),
+                ));
+            }
+            let segment_ok = |seg: &str| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+            };
+            if !s3.secret_path.split('/').all(segment_ok) {
+                backup_errs.push((
+                    format!("{p}.secretPath"),
+                    format!(
+                        "`{}` is not a secret store path (e.g. `platform/backups/s3`: segments of letters, digits, '-', '_', '.')",
+                        s3.secret_path
+                    ),
+                ));
+            }
+        }
+    }
     if let (Some(p), Some(c)) = (dns.provider, config.cluster.dns_provider.as_deref())
         && p.name() != c
     {
@@ -1448,6 +1567,7 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
             ));
         }
     }
+    out.extend(backup_errs);
     out
 }
 
@@ -1570,6 +1690,14 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20   enabled: true                   # Velero\n\
          \x20   schedule: \"0 2 * * *\"\n\
          \x20   ttl: 168h0m0s\n\
+         \x20   # Where backups go: an object store outside the cluster (docs/plus.md, \"Backups and the restore drill\"),\n\
+         \x20   # or `target: {{inCluster: true}}` (Garage, lost with the cluster).\n\
+         \x20   # target:\n\
+         \x20   #   s3:\n\
+         \x20   #     endpoint: https://s3.example.nl\n\
+         \x20   #     bucket: haven-backups\n\
+         \x20   #     region: eu-west-1\n\
+         \x20   #     secretPath: platform/backups/s3   # ACCESS_KEY_ID, ACCESS_SECRET_KEY\n\
          \x20 objectStorage: {{enabled: true}}   # Garage\n\
          \x20 # Off unless enabled (docs/plus.md, \"Cluster UI and kubectl login\"):\n\
          \x20 # kubectlLogin: {{enabled: true}}     # Pinniped: kubectl login with the identity provider\n\

@@ -36,6 +36,12 @@ pub enum FormatError {
     NotPositive { value: String },
     #[error("`{value}` is not `{of}` or a parent of it")]
     NotParent { value: String, of: String },
+    #[error(
+        "`{value}` is not an S3 endpoint ({why}; e.g. `https://s3.example.nl`, `https://10.1.2.3:9000`)"
+    )]
+    Endpoint { value: String, why: String },
+    #[error("`{value}` is not an S3 bucket name ({why}; e.g. `haven-backups`)")]
+    Bucket { value: String, why: &'static str },
 }
 
 /// A Go duration (`time.ParseDuration`): an optional sign, then one or more decimal numbers
@@ -404,9 +410,116 @@ pub fn cidr_or_range(value: &str) -> Result<(), FormatError> {
     Ok(())
 }
 
+/// An S3 endpoint as Velero's AWS plugin and barman-cloud read one (`s3Url`,
+/// `endpointURL`): `https://host[:port]`, nothing after the authority. Plain `http` is refused
+/// for a target outside the cluster: the backups, with every database and volume in them,
+/// would cross the network unencrypted. Returns the host and the port.
+pub fn s3_endpoint(value: &str) -> Result<(String, u16), FormatError> {
+    let err = |why: &str| FormatError::Endpoint {
+        value: value.to_owned(),
+        why: why.to_owned(),
+    };
+    let Some(rest) = value.strip_prefix("https://") else {
+        return Err(err(if value.starts_with("http://") {
+            "plain http would carry the backups unencrypted: use https"
+        } else {
+            "it does not start with https://"
+        }));
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#', '@']) {
+        return Err(err("a path, query or user part; give the endpoint only"));
+    }
+    // `[v6]:port`, `host:port`, `host`.
+    let (name, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((h, after)) = v6.split_once(']') else {
+            return Err(err("an unclosed `[`"));
+        };
+        (h, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        None => 443,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| err("the port is not a number from 1 to 65535"))?,
+    };
+    host(name).map_err(|e| err(&e.to_string()))?;
+    Ok((name.to_owned(), port))
+}
+
+/// An S3 bucket name by AWS's rules, which S3-compatible stores follow: 3 to 63 characters of
+/// lowercase letters, digits, '.' and '-', starting and ending with a letter or digit.
+pub fn s3_bucket(value: &str) -> Result<(), FormatError> {
+    let err = |why| FormatError::Bucket {
+        value: value.to_owned(),
+        why,
+    };
+    if !(3..=63).contains(&value.len()) {
+        return Err(err("not 3 to 63 characters"));
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
+        return Err(err("a character outside a-z, 0-9, '-' and '.'"));
+    }
+    let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge(value.as_bytes()[0]) || !edge(value.as_bytes()[value.len() - 1]) {
+        return Err(err("it starts or ends with '-' or '.'"));
+    }
+    if value.contains("..") {
+        return Err(err("two dots in a row"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_endpoints_and_buckets() {
+        assert_eq!(
+            s3_endpoint("https://s3.example.nl"),
+            Ok(("s3.example.nl".to_owned(), 443))
+        );
+        assert_eq!(
+            s3_endpoint("https://10.1.2.3:9000/"),
+            Ok(("10.1.2.3".to_owned(), 9000))
+        );
+        assert_eq!(
+            s3_endpoint("https://[2001:db8::1]:9000"),
+            Ok(("2001:db8::1".to_owned(), 9000))
+        );
+        for bad in [
+            "http://s3.example.nl",
+            "s3.example.nl",
+            "https://s3.example.nl/bucket",
+            "https://s3.example.nl:0",
+            "https://s3.example.nl:99999",
+            "https://S3.Example.nl",
+            "https://",
+        ] {
+            assert!(
+                matches!(s3_endpoint(bad), Err(FormatError::Endpoint { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(s3_bucket("haven-backups.prod"), Ok(()));
+        for bad in ["ab", "Haven", "-x-y", "x..y", "a_b", "bucket-"] {
+            assert!(
+                matches!(s3_bucket(bad), Err(FormatError::Bucket { .. })),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn go_durations_as_time_parse_duration_reads_them() {

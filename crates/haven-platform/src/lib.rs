@@ -18,6 +18,7 @@
 //!   the secrets made in the cluster.
 //! - [`fs`]: the only module that touches the disk.
 
+pub mod backups;
 pub mod catalogue;
 pub mod charts;
 pub mod config;

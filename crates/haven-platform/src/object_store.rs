@@ -131,7 +131,8 @@ fn is_bucket_name(s: &str) -> bool {
 pub struct Placed<'a> {
     pub component: &'a str,
     pub namespace: &'a str,
-    pub consumer: &'a Consumer,
+    /// Borrowed from the catalogue, or made by the render (a database's backups).
+    pub consumer: std::borrow::Cow<'a, Consumer>,
 }
 
 /// The generator output keys the templates read.
@@ -485,7 +486,7 @@ mod tests {
             consumers: vec![Placed {
                 component: "loki",
                 namespace: "loki",
-                consumer: c,
+                consumer: std::borrow::Cow::Borrowed(c),
             }],
         }
     }
@@ -496,7 +497,7 @@ mod tests {
         let p = Placed {
             component: "loki",
             namespace: "loki",
-            consumer: &c,
+            consumer: std::borrow::Cow::Borrowed(&c),
         };
         let objs = consumer_objects(&p, "garage");
         let gens: Vec<&Value> = objs.iter().filter(|o| o["kind"] == "Password").collect();

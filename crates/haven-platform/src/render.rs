@@ -541,8 +541,9 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/secrets.yaml"), &secret_docs);
             resources.push("secrets.yaml");
         }
-        if let Some(db) = self.database(r) {
-            self.write(format!("{dir}/database.yaml"), &[db]);
+        let db = self.database(r);
+        if !db.is_empty() {
+            self.write(format!("{dir}/database.yaml"), &db);
             resources.push("database.yaml");
         }
         if let Some(bao) = self.openbao(r) {
@@ -553,11 +554,17 @@ impl<'a> Renderer<'a> {
         // consumer's credentials and the Role that lets the bootstrap read them.
         let (store_docs, consumer_docs, uses_store) = match self.object_store() {
             Some(boot) => {
-                let consumer = boot.consumers.iter().find(|p| p.component == c.name);
+                let docs: Vec<Value> = boot
+                    .consumers
+                    .iter()
+                    .filter(|p| p.component == c.name)
+                    .flat_map(|p| crate::object_store::consumer_objects(p, boot.namespace))
+                    .collect();
+                let consumes = !docs.is_empty();
                 (
                     (c.name == "garage").then(|| boot.admin_token()),
-                    consumer.map(|p| crate::object_store::consumer_objects(p, boot.namespace)),
-                    c.name == "garage" || consumer.is_some(),
+                    consumes.then_some(docs),
+                    c.name == "garage" || consumes,
                 )
             }
             None => (None, None, false),
@@ -793,6 +800,61 @@ impl<'a> Renderer<'a> {
                 add(&mut docs, allow_same_namespace(ns));
                 if let Some(op) = self.ns_of("cloudnative-pg") {
                     need(&mut ins, op, &[]);
+                }
+            }
+        }
+        // Backups leave the namespace for the target: Velero (server and node agents) and the
+        // instances of the databases the platform creates.
+        let backs_up = peers.iter().any(|p| {
+            p.component.name == "velero" || self.database_name(&p.component.name).is_some()
+        });
+        if let Some(t) = self.backup_target() {
+            match &t.in_cluster {
+                None if backs_up => {
+                    for p in peers {
+                        if p.component.name == "velero" {
+                            add(&mut docs, allow_backup_target(ns, None, &t));
+                        } else if let Some(db) = self.database_name(&p.component.name) {
+                            add(&mut docs, allow_backup_target(ns, Some(&db), &t));
+                        }
+                    }
+                }
+                None => {}
+                Some(garage_ns) => {
+                    let garage = self.resolved.iter().find(|r| r.component.name == "garage");
+                    let garage_ports = garage
+                        .map(|g| g.component.network.ports.clone())
+                        .unwrap_or_default();
+                    // Only the database instances reach Garage, not the component itself.
+                    for p in peers {
+                        if let Some(db) = self.database_name(&p.component.name) {
+                            let ports: Vec<Value> = garage_ports
+                                .iter()
+                                .map(|p| json!({"protocol": "TCP", "port": p}))
+                                .collect();
+                            let mut rule = json!({"to": [{"namespaceSelector": {"matchLabels": {
+                                "kubernetes.io/metadata.name": garage_ns}}}]});
+                            if !ports.is_empty() {
+                                rule["ports"] = Value::Array(ports);
+                            }
+                            add(
+                                &mut docs,
+                                netpol(
+                                    &format!("allow-{db}-backups-to-garage"),
+                                    ns,
+                                    json!({"podSelector": {"matchLabels": {"cnpg.io/cluster": db}},
+                                           "policyTypes": ["Egress"], "egress": [rule]}),
+                                ),
+                            );
+                        }
+                    }
+                    if peers.iter().any(|p| p.component.name == "garage") {
+                        for r in &self.resolved {
+                            if self.database_name(&r.component.name).is_some() {
+                                need(&mut ins, &r.namespace, &garage_ports);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1077,6 +1139,25 @@ impl<'a> Renderer<'a> {
                     crate::catalogue::merge(values, &boot.values());
                 }
             }
+            "velero" => {
+                // The storage location is the config's target: off the cluster, or Garage.
+                if let Some(t) = self.backup_target() {
+                    let mut bsl = json!({
+                        "name": "default",
+                        "provider": "aws",
+                        "bucket": t.velero_bucket,
+                        "config": {
+                            "region": t.region,
+                            "s3ForcePathStyle": "true",
+                            "s3Url": t.endpoint,
+                        },
+                    });
+                    if let Some(p) = &t.velero_prefix {
+                        bsl["prefix"] = json!(p);
+                    }
+                    values["configuration"]["backupStorageLocation"] = json!([bsl]);
+                }
+            }
             "alloy" => {
                 let config = self.alloy_config();
                 crate::catalogue::merge(
@@ -1134,6 +1215,8 @@ impl<'a> Renderer<'a> {
         if c.name == "external-dns" || c.name == "cert-manager" {
             return dns_secret(self.config, &c.name).into_iter().collect();
         }
+        let target = self.backup_target();
+        let boot = self.object_store();
         let mut specs: Vec<SecretSpec> = c
             .secrets
             .iter()
@@ -1145,15 +1228,47 @@ impl<'a> Renderer<'a> {
                 generate: s.generate,
             })
             .collect();
-        // Without the bootstrap (no External Secrets to make the credentials), an object-store
-        // consumer's Secret is written by a person: its keys, as the component reads them.
-        if let Some(store) = &c.object_store
-            && self.object_store().is_none()
+        if c.name == "velero"
+            && let Some(t) = target.as_ref().filter(|t| t.in_cluster.is_none())
         {
+            // Off the cluster, Velero's credentials file is made from the target's key.
+            specs.push(SecretSpec {
+                name: "velero-s3".to_owned(),
+                remote: t.secret_path.clone(),
+                keys: crate::backups::S3_KEYS.map(str::to_owned).to_vec(),
+                template: Some((
+                    "cloud".to_owned(),
+                    format!(
+                        "[default]\naws_access_key_id={{{{ .{} }}}}\naws_secret_access_key={{{{ .{} }}}}\n",
+                        crate::backups::S3_KEYS[0],
+                        crate::backups::S3_KEYS[1]
+                    ),
+                )),
+                generate: false,
+            });
+        } else if let Some(store) = &c.object_store
+            && boot.is_none()
+        {
+            // Without the bootstrap (no External Secrets to make the credentials), an
+            // object-store consumer's Secret is written by a person: its keys, as the
+            // component reads them.
             specs.push(SecretSpec {
                 name: store.secret.clone(),
                 remote: format!("platform/{}/{}", c.name, store.secret),
                 keys: store.keys.keys().cloned().collect(),
+                template: None,
+                generate: false,
+            });
+        }
+        // The key barman-cloud uses for the component's database backups: off the cluster
+        // from the target's store path; in Garage made by the bootstrap, unless there is none.
+        if let (Some(db), Some(t)) = (self.database_name(&c.name), &target)
+            && (t.in_cluster.is_none() || boot.is_none())
+        {
+            specs.push(SecretSpec {
+                name: crate::backups::cnpg_secret_name(&db),
+                remote: t.secret_path.clone(),
+                keys: crate::backups::S3_KEYS.map(str::to_owned).to_vec(),
                 template: None,
                 generate: false,
             });
@@ -1284,9 +1399,15 @@ impl<'a> Renderer<'a> {
             .resolved
             .iter()
             .find(|r| r.component.name == "garage")?;
-        let consumers = self
+        // Backups use Garage only when it is their target (`crate::backups::target`): Velero's
+        // key, and one per database for CloudNativePG's base backups and WAL.
+        let backups = self
+            .backup_target()
+            .filter(|t| t.in_cluster.is_some());
+        let mut consumers: Vec<crate::object_store::Placed<'_>> = self
             .resolved
             .iter()
+            .filter(|r| r.component.name != "velero" || backups.is_some())
             .filter_map(|r| {
                 r.component
                     .object_store
@@ -1294,10 +1415,21 @@ impl<'a> Renderer<'a> {
                     .map(|consumer| crate::object_store::Placed {
                         component: &r.component.name,
                         namespace: &r.namespace,
-                        consumer,
+                        consumer: std::borrow::Cow::Borrowed(consumer),
                     })
             })
             .collect();
+        if let Some(t) = &backups {
+            for r in &self.resolved {
+                if let Some(db) = self.database_name(&r.component.name) {
+                    consumers.push(crate::object_store::Placed {
+                        component: &r.component.name,
+                        namespace: &r.namespace,
+                        consumer: std::borrow::Cow::Owned(crate::backups::cnpg_consumer(&db, t)),
+                    });
+                }
+            }
+        }
         Some(crate::object_store::Bootstrap {
             namespace: &garage.namespace,
             release: "garage",
@@ -1315,27 +1447,54 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    /// The CloudNativePG cluster of an identity provider that keeps its data in PostgreSQL.
-    fn database(&self, r: &Resolved<'a>) -> Option<Value> {
-        let name = r.component.name.as_str();
+    /// The name of the CloudNativePG Cluster a component keeps its data in, when the platform
+    /// creates one for it (the identity provider's).
+    fn database_name(&self, component: &str) -> Option<String> {
         let wanted = match self.config.capabilities.identity.provider {
-            IdentityProvider::Keycloak => name == "keycloak",
-            IdentityProvider::Zitadel => name == "zitadel",
+            IdentityProvider::Keycloak => component == "keycloak",
+            IdentityProvider::Zitadel => component == "zitadel",
             IdentityProvider::Dex => false,
         };
-        if !wanted {
-            return None;
-        }
-        Some(json!({
+        wanted.then(|| format!("{component}-db"))
+    }
+
+    /// Where backups go (`crate::backups::target`).
+    fn backup_target(&self) -> Option<crate::backups::Target> {
+        crate::backups::target(self.config, self.ns_of("garage"))
+    }
+
+    /// The CloudNativePG cluster of an identity provider that keeps its data in PostgreSQL,
+    /// with base backups and WAL archived to the backup target and its ScheduledBackup.
+    fn database(&self, r: &Resolved<'a>) -> Vec<Value> {
+        let name = r.component.name.as_str();
+        let Some(db) = self.database_name(name) else {
+            return Vec::new();
+        };
+        let mut cluster = json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "Cluster",
-            "metadata": {"name": format!("{name}-db"), "namespace": r.namespace},
+            "metadata": {"name": db, "namespace": r.namespace},
             "spec": {
                 "instances": 3,
                 "storage": {"size": "10Gi", "storageClass": self.config.storage_class()},
                 "bootstrap": {"initdb": {"database": name, "owner": name}},
+                // The database is backed up by barman-cloud, consistently; Velero's file-system
+                // backup of the same volumes would be a second, inconsistent copy.
+                "inheritedMetadata": {"annotations": {
+                    "backup.velero.io/backup-volumes-excludes": "pgdata,pg-wal,scratch-data",
+                }},
             },
-        }))
+        });
+        let mut out = Vec::new();
+        if let Some(t) = self.backup_target() {
+            let b = &self.config.capabilities.backups;
+            cluster["spec"]["backup"] = crate::backups::cnpg_backup_spec(&r.namespace, &db, &t, b);
+            out.push(cluster);
+            out.push(crate::backups::cnpg_scheduled_backup(&r.namespace, &db, b));
+        } else {
+            out.push(cluster);
+        }
+        out
     }
 
     fn grafana_datasources(&self, ns: &str) -> Value {
@@ -1611,6 +1770,11 @@ impl<'a> Renderer<'a> {
                 return;
             }
             let b = &caps.backups;
+            if b.target.is_none() {
+                self.out.notes.push(
+                    "warning: capabilities.backups has no `target`: backups go to the in-cluster Garage, inside the cluster they protect, and are lost with it; set `target.s3` (an object store outside the cluster), or `target.inCluster: true` to choose Garage (docs/plus.md, \"Backups and the restore drill\")".to_owned(),
+                );
+            }
             let schedule = json!({
                 "apiVersion": "velero.io/v1",
                 "kind": "Schedule",
@@ -1622,6 +1786,8 @@ impl<'a> Renderer<'a> {
                         "includedNamespaces": stateful,
                         "ttl": b.ttl,
                         "storageLocation": "default",
+                        // Volume data by the node agent (velero.yaml says why not snapshots).
+                        "defaultVolumesToFsBackup": true,
                     },
                 },
             });
@@ -2655,6 +2821,35 @@ impl<'a> Renderer<'a> {
             },
         }))
     }
+}
+
+/// Egress to an off-cluster backup target, on its port only: to its address when the endpoint
+/// is one, else anywhere (a name's addresses are not known when rendering).
+/// `database`: only that CloudNativePG Cluster's instances (not the component beside them).
+fn allow_backup_target(ns: &str, database: Option<&str>, t: &crate::backups::Target) -> Value {
+    let to: Vec<Value> = match t.host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => vec![json!({"ipBlock": {"cidr": format!("{a}/32")}})],
+        Ok(std::net::IpAddr::V6(a)) => vec![json!({"ipBlock": {"cidr": format!("{a}/128")}})],
+        Err(_) => vec![
+            json!({"ipBlock": {"cidr": "0.0.0.0/0"}}),
+            json!({"ipBlock": {"cidr": "::/0"}}),
+        ],
+    };
+    let (name, selector) = match database {
+        Some(db) => (
+            format!("allow-{db}-backup-target"),
+            json!({"matchLabels": {"cnpg.io/cluster": db}}),
+        ),
+        None => ("allow-backup-target".to_owned(), json!({})),
+    };
+    netpol(
+        &name,
+        ns,
+        json!({"podSelector": selector, "policyTypes": ["Egress"], "egress": [{
+            "to": to,
+            "ports": [{"protocol": "TCP", "port": t.port}],
+        }]}),
+    )
 }
 
 #[cfg(test)]

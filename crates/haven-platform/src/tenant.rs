@@ -253,6 +253,8 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
                         "includedNamespaces": [ns],
                         "ttl": ctx.backups.ttl,
                         "storageLocation": "default",
+                        // Volume data too, by Velero's node agent (file-system backup).
+                        "defaultVolumesToFsBackup": true,
                     },
                 },
             })],
