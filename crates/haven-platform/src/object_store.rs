@@ -166,7 +166,7 @@ fn template(text: &str) -> String {
 /// The consumer's side, in its own namespace: the generators and ExternalSecret that make its
 /// Secret, and the Role that lets the bootstrap read that one Secret.
 pub fn consumer_objects(p: &Placed<'_>, garage_namespace: &str) -> Vec<Value> {
-    let c = p.consumer;
+    let c = &*p.consumer;
     let ns = p.namespace;
     let id_gen = format!("{}-key-id", c.secret);
     let secret_gen = format!("{}-secret-key", c.secret);
