@@ -16,6 +16,7 @@
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
 //! - [`secret_backend`]: OpenBao's unattended bootstrap (seal key, self-initialisation) and
 //!   the secrets made in the cluster.
+//! - [`observability`]: Alloy's pipeline, the alert rules and dashboards, the metric names.
 //! - [`fs`]: the only module that touches the disk.
 
 pub mod catalogue;
@@ -32,6 +33,7 @@ pub mod kustomize;
 pub mod layout;
 pub mod migrate;
 pub mod migration;
+pub mod observability;
 pub mod proofs;
 pub mod render;
 pub mod secret_backend;
