@@ -611,6 +611,19 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
         "or",
         "unless",
         "offset",
+        // Aggregation operators, which take `by (...)` before their parentheses.
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "count",
+        "group",
+        "stddev",
+        "stdvar",
+        "topk",
+        "bottomk",
+        "quantile",
+        "count_values",
     ];
     let mut out = BTreeSet::new();
     let chars: Vec<char> = expr.chars().collect();
