@@ -1043,6 +1043,7 @@ impl<'a> Renderer<'a> {
                 }
             }
             "headlamp"
+            | "grafana"
             | "policy-reporter"
             | "nfs-subdir-external-provisioner"
             | "dex"
@@ -1164,8 +1165,11 @@ impl<'a> Renderer<'a> {
         if c.name == "external-dns" || c.name == "cert-manager" {
             return dns_secret(self.config, &c.name).into_iter().collect();
         }
+        let sso = oidc_issuer(self.config).is_some();
         c.secrets
             .iter()
+            // Grafana's OIDC client only where there is an identity provider to log in with.
+            .filter(|s| sso || !(c.name == "grafana" && s.name == "grafana-oidc"))
             .map(|s| SecretSpec {
                 name: s.name.clone(),
                 remote: format!("platform/{}/{}", c.name, s.name),
@@ -2192,7 +2196,21 @@ pub const OIDC_CLIENTS: &[(&str, &str, bool)] = &[
     ("pinniped", "pinniped-cli", false),
     ("headlamp", "headlamp", true),
     ("policy-reporter", "policy-reporter", true),
+    ("grafana", "grafana", true),
 ];
+
+/// The identity provider group whose members are Grafana admins; everyone else who logs in is
+/// a Viewer.
+pub const PLATFORM_ADMINS_GROUP: &str = "platform-admins";
+
+/// Where a confidential client's component receives the login (its redirect URI's path).
+fn oidc_callback(component: &str) -> &'static str {
+    match component {
+        "headlamp" => "/oidc-callback",
+        "grafana" => "/login/generic_oauth",
+        _ => "/callback",
+    }
+}
 
 /// The Keycloak realm the platform's clients live in (`https://keycloak.<domain>/realms/haven`).
 pub const KEYCLOAK_REALM: &str = "haven";
@@ -2231,6 +2249,45 @@ impl<'a> Renderer<'a> {
                         ]}),
                     );
                 }
+            }
+            "grafana" => {
+                let Some(issuer) = issuer else { return };
+                // Single sign-on with the identity provider; the client id and secret come
+                // from the Secret `grafana-oidc` (the secret store), as GF_ environment
+                // variables. The admin user of the Secret `grafana-admin` (made in the
+                // cluster) stays for break-glass.
+                let (auth, token, userinfo) = match self.config.capabilities.identity.provider {
+                    IdentityProvider::Keycloak => (
+                        "/protocol/openid-connect/auth",
+                        "/protocol/openid-connect/token",
+                        "/protocol/openid-connect/userinfo",
+                    ),
+                    IdentityProvider::Dex => ("/auth", "/token", "/userinfo"),
+                    IdentityProvider::Zitadel => {
+                        ("/oauth/v2/authorize", "/oauth/v2/token", "/oidc/v1/userinfo")
+                    }
+                };
+                crate::catalogue::merge(
+                    values,
+                    &json!({
+                        "envFromSecrets": [{"name": "grafana-oidc"}],
+                        "grafana.ini": {"auth.generic_oauth": {
+                            "enabled": true,
+                            "name": "Haven login",
+                            "allow_sign_up": true,
+                            "use_pkce": true,
+                            "scopes": "openid profile email groups",
+                            "auth_url": format!("{issuer}{auth}"),
+                            "token_url": format!("{issuer}{token}"),
+                            "api_url": format!("{issuer}{userinfo}"),
+                            "email_attribute_path": "email",
+                            "groups_attribute_path": "groups",
+                            "role_attribute_path": format!(
+                                "contains(groups[*], '{PLATFORM_ADMINS_GROUP}') && 'Admin' || 'Viewer'"
+                            ),
+                        }},
+                    }),
+                );
             }
             "policy-reporter" => {
                 if let Some(issuer) = issuer {
@@ -2273,10 +2330,7 @@ impl<'a> Renderer<'a> {
                         let mut c = json!({"id": id, "name": id});
                         if *confidential {
                             c["secretEnv"] = Value::from(dex_secret_env(id));
-                            let callback = match *component {
-                                "headlamp" => "/oidc-callback",
-                                _ => "/callback",
-                            };
+                            let callback = oidc_callback(component);
                             c["redirectURIs"] =
                                 json!([format!("{}{callback}", host.unwrap_or_default())]);
                         } else {
@@ -2593,11 +2647,7 @@ impl<'a> Renderer<'a> {
                     "protocolMappers": [groups_mapper.clone()],
                 });
                 if *confidential {
-                    let callback = if *component == "headlamp" {
-                        "/oidc-callback"
-                    } else {
-                        "/callback"
-                    };
+                    let callback = oidc_callback(component);
                     c["publicClient"] = Value::Bool(false);
                     c["secret"] = Value::from(format!("${{{}}}", dex_secret_env(id)));
                     c["redirectUris"] = json!([format!("https://{component}.{domain}{callback}")]);
