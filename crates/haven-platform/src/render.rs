@@ -554,8 +554,7 @@ impl<'a> Renderer<'a> {
             let ds = self.grafana_datasources(ns);
             self.write(format!("{dir}/datasources.yaml"), &[ds]);
             resources.push("datasources.yaml");
-            let boards =
-                crate::observability::dashboard_configmaps(&self.observability_plan(), ns);
+            let boards = crate::observability::dashboard_configmaps(&self.observability_plan(), ns);
             if !boards.is_empty() {
                 self.write(format!("{dir}/dashboards.yaml"), &boards);
                 resources.push("dashboards.yaml");
@@ -1060,7 +1059,11 @@ impl<'a> Renderer<'a> {
                 }
                 if plan.mimir.is_some() {
                     // The built-in node exporter reads the host's /proc, /sys and /.
-                    let host = [("host-proc", "/proc"), ("host-sys", "/sys"), ("host-root", "/")];
+                    let host = [
+                        ("host-proc", "/proc"),
+                        ("host-sys", "/sys"),
+                        ("host-root", "/"),
+                    ];
                     add["alloy"]["mounts"] = json!({"extra": host.iter().map(|(name, path)| {
                         let mut m = json!({"name": name, "mountPath": format!("/host{}", path.trim_end_matches('/')), "readOnly": true});
                         if *path == "/" {
@@ -1085,7 +1088,9 @@ impl<'a> Renderer<'a> {
         let metrics_on = caps.metrics.enabled;
         crate::observability::Plan {
             loki: self.ns_of("loki"),
-            mimir: self.ns_of("mimir").filter(|_| metrics_on && self.is_on("alloy")),
+            mimir: self
+                .ns_of("mimir")
+                .filter(|_| metrics_on && self.is_on("alloy")),
             prometheus: self.ns_of("kube-prometheus-stack").filter(|_| metrics_on),
             tempo: self.ns_of("tempo").filter(|_| self.is_on("alloy")),
             kube_state_metrics: self.is_on("kube-state-metrics")
@@ -1143,7 +1148,12 @@ impl<'a> Renderer<'a> {
                 "podMetricsEndpoints": [{"port": "http-prom"}],
             },
         });
-        self.config_unit(collector, "monitoring.yaml", &[rules, flux], &[crds.as_str()]);
+        self.config_unit(
+            collector,
+            "monitoring.yaml",
+            &[rules, flux],
+            &[crds.as_str()],
+        );
     }
 
     /// Namespaces that run below `restricted` (and kube-system): the admission policy leaves them
@@ -2263,9 +2273,11 @@ impl<'a> Renderer<'a> {
                         "/protocol/openid-connect/userinfo",
                     ),
                     IdentityProvider::Dex => ("/auth", "/token", "/userinfo"),
-                    IdentityProvider::Zitadel => {
-                        ("/oauth/v2/authorize", "/oauth/v2/token", "/oidc/v1/userinfo")
-                    }
+                    IdentityProvider::Zitadel => (
+                        "/oauth/v2/authorize",
+                        "/oauth/v2/token",
+                        "/oidc/v1/userinfo",
+                    ),
                 };
                 crate::catalogue::merge(
                     values,

@@ -463,7 +463,8 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
     // runs pods of its own: an operator's pods are not in the landscape).
     for c in &installed {
         let n = &c.component.network;
-        let tenant_ports = n.tenant_ports(|other| installed.iter().any(|i| i.component.name == other));
+        let tenant_ports =
+            n.tenant_ports(|other| installed.iter().any(|i| i.component.name == other));
         let declared: BTreeSet<u16> = n.ports.iter().chain(tenant_ports).copied().collect();
         if declared.is_empty() || landscape.unseen.contains(c.component.name.as_str()) {
             continue;
@@ -1047,7 +1048,8 @@ fn declarations<'t>(
                 vec![pol(ns, "allow-to-postgres-instances")],
             );
         }
-        let tenant_ports = n.tenant_ports(|other| installed.iter().any(|i| i.component.name == other));
+        let tenant_ports =
+            n.tenant_ports(|other| installed.iter().any(|i| i.component.name == other));
         for t in &tenants {
             if !tenant_ports.is_empty() {
                 flow(
