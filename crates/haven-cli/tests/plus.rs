@@ -1229,3 +1229,26 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The metric names the platform's alert rules and dashboards use for the haven admission
+/// webhook (`haven_platform::observability::ADMISSION_METRICS`) are the ones its registry
+/// serves: a renamed metric fails here, not silently in an alert that never fires.
+#[test]
+fn the_webhook_metric_names_in_rules_are_the_ones_it_serves() {
+    let served = haven_admission::metrics::Metrics::default().encode();
+    for name in haven_platform::observability::ADMISSION_METRICS {
+        // OpenMetrics names a counter's family without `_total` and a histogram's without
+        // `_bucket` in its TYPE line.
+        let (family, kind) = if let Some(base) = name.strip_suffix("_total") {
+            (base, "counter")
+        } else if let Some(base) = name.strip_suffix("_bucket") {
+            (base, "histogram")
+        } else {
+            (*name, "gauge")
+        };
+        assert!(
+            served.contains(&format!("# TYPE {family} {kind}\n")),
+            "{name} is not served:\n{served}"
+        );
+    }
+}
