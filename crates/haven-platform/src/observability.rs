@@ -282,6 +282,8 @@ pub fn collected(p: &Plan<'_>) -> BTreeSet<&'static str> {
         out.extend([
             "kube_pod_container_status_waiting_reason",
             "kube_pod_container_status_restarts_total",
+            // Custom resource state (`flux_state_metrics`).
+            "gotk_resource_info",
         ]);
     }
     if p.cert_manager {
@@ -304,6 +306,43 @@ pub const ADMISSION_METRICS: &[&str] = &[
     "haven_admission_request_duration_seconds_bucket",
     "haven_admission_certificate_expiry_timestamp_seconds",
 ];
+
+/// kube-state-metrics values that turn the `Ready` condition of Flux's HelmReleases and
+/// Kustomizations into `gotk_resource_info{customresource_kind, name, exported_namespace, ready}`
+/// (Flux's own monitoring setup, fluxcd/flux2-monitoring-example `kube-state-metrics-config`,
+/// since Flux 2.1 dropped `gotk_reconcile_condition`), with the list/watch rights it needs.
+pub fn flux_state_metrics() -> Value {
+    let resource = |group: &str, version: &str, kind: &str| {
+        json!({
+            "groupVersionKind": {"group": group, "version": version, "kind": kind},
+            "metricNamePrefix": "gotk",
+            "metrics": [{
+                "name": "resource_info",
+                "help": format!("The current state of a Flux {kind}."),
+                "each": {"type": "Info", "info": {"labelsFromPath": {"name": ["metadata", "name"]}}},
+                "labelsFromPath": {
+                    "exported_namespace": ["metadata", "namespace"],
+                    "ready": ["status", "conditions", "[type=Ready]", "status"],
+                    "suspended": ["spec", "suspend"],
+                },
+            }],
+        })
+    };
+    json!({
+        "customResourceState": {"enabled": true, "config": {
+            "kind": "CustomResourceStateMetrics",
+            "spec": {"resources": [
+                resource("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
+                resource("kustomize.toolkit.fluxcd.io", "v1", "Kustomization"),
+            ]},
+        }},
+        "rbac": {"extraRules": [{
+            "apiGroups": ["helm.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io"],
+            "resources": ["helmreleases", "kustomizations"],
+            "verbs": ["list", "watch"],
+        }]},
+    })
+}
 
 fn alert(name: &str, expr: String, for_: &str, severity: &str, summary: &str) -> Value {
     json!({
@@ -333,15 +372,6 @@ pub fn rules(p: &Plan<'_>, ns: &str) -> Option<Value> {
             "A Flux controller keeps failing to reconcile: `flux get all -A --status-selector ready=false`",
         ),
         alert(
-            "HelmReleaseNotReady",
-            format!(
-                "sum(rate(controller_runtime_reconcile_errors_total{{{flux},controller=\"helmrelease\"}}[10m])) > 0"
-            ),
-            "30m",
-            "critical",
-            "A HelmRelease fails to install or upgrade: `flux get helmreleases -A`",
-        ),
-        alert(
             "ScrapeTargetDown",
             "up == 0".to_owned(),
             "15m",
@@ -357,6 +387,33 @@ pub fn rules(p: &Plan<'_>, ns: &str) -> Option<Value> {
             "A persistent volume has less than 10% free space",
         ),
     ];
+    if p.kube_state_metrics {
+        for (kind, command) in [
+            ("HelmRelease", "helmreleases"),
+            ("Kustomization", "kustomizations"),
+        ] {
+            platform.push(alert(
+                &format!("{kind}NotReady"),
+                format!(
+                    "max by (exported_namespace, name) (gotk_resource_info{{customresource_kind=\"{kind}\",ready=\"False\",suspended!=\"true\"}}) == 1"
+                ),
+                "15m",
+                "critical",
+                &format!("A Flux {kind} is not Ready: `flux get {command} -A`"),
+            ));
+        }
+    } else {
+        // Without kube-state-metrics: helm-controller's own reconcile errors.
+        platform.push(alert(
+            "HelmReleaseNotReady",
+            format!(
+                "sum(rate(controller_runtime_reconcile_errors_total{{{flux},controller=\"helmrelease\"}}[10m])) > 0"
+            ),
+            "30m",
+            "critical",
+            "A HelmRelease fails to install or upgrade: `flux get helmreleases -A`",
+        ));
+    }
     if p.kube_state_metrics && !p.namespaces.is_empty() {
         let names = p.namespaces.join("|");
         platform.push(alert(
@@ -521,6 +578,21 @@ pub fn dashboards(p: &Plan<'_>) -> Vec<(&'static str, Value)> {
             ),
         ),
     ];
+    if p.kube_state_metrics {
+        // The Flux dashboard's second row: objects not Ready.
+        if let Some(panels) = out[1].1["panels"].as_array_mut() {
+            let n = panels.len();
+            panels.push(json!({
+                "id": n + 1,
+                "type": "table",
+                "title": "Flux objects not Ready",
+                "gridPos": {"h": 8, "w": 24, "x": 0, "y": n.div_ceil(2) * 8},
+                "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                "targets": [{"refId": "A", "instant": true, "format": "table",
+                    "expr": "gotk_resource_info{ready!=\"True\"} == 1"}],
+            }));
+        }
+    }
     let mut pods = Vec::new();
     if p.kube_state_metrics {
         pods.push((

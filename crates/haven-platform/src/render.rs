@@ -1049,6 +1049,17 @@ impl<'a> Renderer<'a> {
             | "keycloak" => {
                 self.login_and_cluster_values(r, values);
             }
+            // Flux's HelmReleases and Kustomizations as metrics (their `Ready` condition), for
+            // the rules and the Flux dashboard.
+            "kube-state-metrics" => {
+                crate::catalogue::merge(values, &crate::observability::flux_state_metrics());
+            }
+            "kube-prometheus-stack" => {
+                crate::catalogue::merge(
+                    values,
+                    &json!({"kube-state-metrics": crate::observability::flux_state_metrics()}),
+                );
+            }
             "alloy" => {
                 let plan = self.observability_plan();
                 let config = crate::observability::alloy_config(&plan);

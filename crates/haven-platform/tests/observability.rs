@@ -149,6 +149,7 @@ fn every_provider_and_metrics_backend_collects_once_and_ships_rules_and_dashboar
             for a in [
                 "FluxReconciliationFailing",
                 "HelmReleaseNotReady",
+                "KustomizationNotReady",
                 "HavenAdmissionErrors",
                 "HavenAdmissionSlow",
                 "HavenAdmissionDenials",
@@ -172,6 +173,23 @@ fn every_provider_and_metrics_backend_collects_once_and_ships_rules_and_dashboar
                     ["enabled"],
                 true,
                 "{label}"
+            );
+            // Flux's objects' Ready condition as metrics, with only list/watch on them.
+            let ksm = match backend {
+                MetricsBackend::Mimir => t.find("HelmRelease", "kube-state-metrics")["spec"]["values"].clone(),
+                MetricsBackend::KubePrometheusStack => t.find("HelmRelease", "kube-prometheus-stack")["spec"]["values"]["kube-state-metrics"].clone(),
+            };
+            assert_eq!(ksm["customResourceState"]["enabled"], true, "{label}");
+            let kinds: Vec<&str> = ksm["customResourceState"]["config"]["spec"]["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["groupVersionKind"]["kind"].as_str().unwrap())
+                .collect();
+            assert_eq!(kinds, ["HelmRelease", "Kustomization"]);
+            assert_eq!(
+                ksm["rbac"]["extraRules"][0]["verbs"],
+                serde_json::json!(["list", "watch"])
             );
             let (collector_ns, plan) = match backend {
                 MetricsBackend::Mimir => {
