@@ -1229,3 +1229,33 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The metric names the platform's alert rules and dashboards use for the haven admission
+/// webhook (`haven_platform::observability::ADMISSION_METRICS`) are the ones its registry
+/// serves: a renamed metric fails here, not silently in an alert that never fires.
+#[test]
+fn the_webhook_metric_names_in_rules_are_the_ones_it_serves() {
+    use haven_admission::metrics::{Metrics, RequestLabels, RuleLabels};
+    let metrics = Metrics::default();
+    // A labelled family is served once it has a series.
+    metrics
+        .requests
+        .get_or_create(&RequestLabels::new("denied", "Pod"))
+        .inc();
+    metrics
+        .violations
+        .get_or_create(&RuleLabels {
+            rule: "haven.example".into(),
+        })
+        .inc();
+    metrics.latency.observe(0.001);
+    let served = metrics.encode();
+    let names: std::collections::BTreeSet<&str> = served
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    for name in haven_platform::observability::ADMISSION_METRICS {
+        assert!(names.contains(name), "{name} is not served: {names:?}");
+    }
+}

@@ -250,11 +250,26 @@ pub struct Network {
     /// TCP ports tenants' pods may connect to (the telemetry endpoints: OTLP).
     #[serde(default)]
     pub from_tenants: Vec<u16>,
+    /// The component without which nothing listens on `fromTenants` (Alloy's OTLP receiver
+    /// exists only with Tempo to send traces to): absent, tenants get no way in.
+    #[serde(default)]
+    pub from_tenants_with: Option<String>,
     /// The TCP container ports it serves to the components that declare a flow to it
     /// (`ingressFrom`, their `egressTo`, the Gateway for `fromGateway`); empty: every port.
     /// `validate --charts` checks that its chart's pods listen on them.
     #[serde(default)]
     pub ports: Vec<u16>,
+}
+
+impl Network {
+    /// The ports tenants may connect to on a platform where `is_on` tells which components
+    /// are installed: none when the component that serves them (`fromTenantsWith`) is off.
+    pub fn tenant_ports(&self, is_on: impl Fn(&str) -> bool) -> &[u16] {
+        match &self.from_tenants_with {
+            Some(needed) if !is_on(needed) => &[],
+            _ => &self.from_tenants,
+        }
+    }
 }
 
 /// The parsed catalogue.

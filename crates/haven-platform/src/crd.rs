@@ -155,6 +155,43 @@ fn prepare_node(node: &mut Value, depth: usize) {
     if map.get("nullable") == Some(&Value::Bool(true)) {
         allow_null(map);
     }
+    if let Some(Value::String(p)) = map.get_mut("pattern")
+        && p.contains("(?i)")
+    {
+        *p = case_insensitive(p);
+    }
+}
+
+/// A Go (RE2) pattern with the flag `(?i)`, which the API server reads and an ECMA-262 regex
+/// (JSON Schema's dialect, refused when a schema is compiled) does not, with each ASCII letter
+/// outside a character class spelled as both cases instead (`(?i)warn` → `[wW][aA][rR][nN]`).
+/// The Prometheus Operator's PrometheusRule schema has one (`partial_response_strategy`).
+fn case_insensitive(pattern: &str) -> String {
+    let p = pattern.replace("(?i)", "");
+    let mut out = String::with_capacity(p.len() * 2);
+    let (mut in_class, mut escaped) = (false, false);
+    for ch in p.chars() {
+        if escaped {
+            out.push(ch);
+            escaped = false;
+            continue;
+        }
+        match ch {
+            '\\' => escaped = true,
+            '[' => in_class = true,
+            ']' => in_class = false,
+            _ => {}
+        }
+        if !in_class && ch.is_ascii_alphabetic() {
+            out.push('[');
+            out.push(ch.to_ascii_lowercase());
+            out.push(ch.to_ascii_uppercase());
+            out.push(']');
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 fn allow_null(map: &mut Map<String, Value>) {
@@ -274,6 +311,21 @@ fn embedded_walk(schema: &Value, value: &Value, path: String, out: &mut Vec<Stri
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn go_case_insensitive_patterns_compile_and_match_as_the_api_server_does() {
+        let s = prepare_schema(&json!({"type": "string", "pattern": "^(?i)(abort|warn)?$"}));
+        assert_eq!(s["pattern"], "^([aA][bB][oO][rR][tT]|[wW][aA][rR][nN])?$");
+        let v = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .build(&s)
+            .unwrap();
+        for ok in ["Warn", "ABORT", ""] {
+            assert!(v.is_valid(&json!(ok)), "{ok}");
+        }
+        assert!(!v.is_valid(&json!("skip")));
+        assert_eq!(case_insensitive(r"(?i)[a-z]\d+x"), r"[a-z]\d+[xX]");
+    }
 
     fn schema() -> Value {
         json!({"type": "object", "properties": {

@@ -16,6 +16,7 @@
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
 //! - [`secret_backend`]: OpenBao's unattended bootstrap (seal key, self-initialisation) and
 //!   the secrets made in the cluster.
+//! - [`observability`]: Alloy's pipeline, the alert rules and dashboards, the metric names.
 //! - [`fs`]: the only module that touches the disk.
 
 pub mod backups;
@@ -34,6 +35,7 @@ pub mod layout;
 pub mod migrate;
 pub mod migration;
 pub mod object_store;
+pub mod observability;
 pub mod proofs;
 pub mod render;
 pub mod secret_backend;

@@ -498,6 +498,7 @@ impl<'a> Renderer<'a> {
             self.component(r, owner == r.component.name, &owner, &resolved);
         }
         self.config_units();
+        self.monitoring_unit();
         self.login_and_cluster_units();
         self.flux_system();
         self.tenants();
@@ -597,6 +598,11 @@ impl<'a> Renderer<'a> {
             let ds = self.grafana_datasources(ns);
             self.write(format!("{dir}/datasources.yaml"), &[ds]);
             resources.push("datasources.yaml");
+            let boards = crate::observability::dashboard_configmaps(&self.observability_plan(), ns);
+            if !boards.is_empty() {
+                self.write(format!("{dir}/dashboards.yaml"), &boards);
+                resources.push("dashboards.yaml");
+            }
         }
         if c.name == "keycloak"
             && let Some(realm) = self.keycloak_realm(ns)
@@ -644,7 +650,7 @@ impl<'a> Renderer<'a> {
             deps.insert("external-secrets".to_owned());
         }
         // The webhook's ServiceMonitor needs the monitoring.coreos.com CRDs first.
-        if c.name == "haven-admission"
+        if (c.name == "haven-admission" || c.name == "cert-manager")
             && let Some(crds) = self.service_monitor_crds()
         {
             deps.insert(crds.to_owned());
@@ -733,7 +739,13 @@ impl<'a> Renderer<'a> {
         }
         let mut tenant_ports: Vec<u16> = peers
             .iter()
-            .flat_map(|p| p.component.network.from_tenants.iter().copied())
+            .flat_map(|p| {
+                p.component
+                    .network
+                    .tenant_ports(|c| self.is_on(c))
+                    .iter()
+                    .copied()
+            })
             .collect();
         tenant_ports.sort_unstable();
         tenant_ports.dedup();
@@ -1086,6 +1098,14 @@ impl<'a> Renderer<'a> {
                 }
             }
             "cert-manager" => {
+                // Its certificates' expiry and readiness (the platform's alert rules), scraped
+                // through its ServiceMonitor when the Prometheus Operator CRDs are there.
+                if self.service_monitor_crds().is_some() {
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"prometheus": {"servicemonitor": {"enabled": true}}}),
+                    );
+                }
                 // Workload identity on Azure: the webhook injects the token into pods so
                 // labelled.
                 if let Some(a) = &self.config.capabilities.dns.azure
@@ -1125,6 +1145,7 @@ impl<'a> Renderer<'a> {
                 }
             }
             "headlamp"
+            | "grafana"
             | "policy-reporter"
             | "nfs-subdir-external-provisioner"
             | "dex"
@@ -1158,42 +1179,122 @@ impl<'a> Renderer<'a> {
                     values["configuration"]["backupStorageLocation"] = json!([bsl]);
                 }
             }
-            "alloy" => {
-                let config = self.alloy_config();
+            // Flux's HelmReleases and Kustomizations as metrics (their `Ready` condition), for
+            // the rules and the Flux dashboard.
+            "kube-state-metrics" => {
+                crate::catalogue::merge(values, &crate::observability::flux_state_metrics());
+            }
+            "kube-prometheus-stack" => {
                 crate::catalogue::merge(
                     values,
-                    &json!({"alloy": {"configMap": {"create": true, "content": config}}}),
+                    &json!({"kube-state-metrics": crate::observability::flux_state_metrics()}),
                 );
+            }
+            "alloy" => {
+                let plan = self.observability_plan();
+                let config = crate::observability::alloy_config(&plan);
+                let mut add = json!({"alloy": {"configMap": {"create": true, "content": config}}});
+                if plan.tempo.is_none() {
+                    // No receiver without Tempo: no OTLP ports on the pods or the Service.
+                    add["alloy"]["extraPorts"] = json!([]);
+                }
+                if plan.mimir.is_some() {
+                    // The built-in node exporter reads the host's /proc, /sys and /.
+                    let host = [
+                        ("host-proc", "/proc"),
+                        ("host-sys", "/sys"),
+                        ("host-root", "/"),
+                    ];
+                    add["alloy"]["mounts"] = json!({"extra": host.iter().map(|(name, path)| {
+                        let mut m = json!({"name": name, "mountPath": format!("/host{}", path.trim_end_matches('/')), "readOnly": true});
+                        if *path == "/" {
+                            m["mountPath"] = Value::from("/host/root");
+                            m["mountPropagation"] = Value::from("HostToContainer");
+                        }
+                        m
+                    }).collect::<Vec<_>>()});
+                    add["controller"] = json!({"volumes": {"extra": host.iter().map(|(name, path)| {
+                        json!({"name": name, "hostPath": {"path": path}})
+                    }).collect::<Vec<_>>()}});
+                }
+                crate::catalogue::merge(values, &add);
             }
             _ => {}
         }
     }
 
-    /// Alloy's pipeline: pod logs to Loki, ServiceMonitor/PodMonitor targets to Mimir, OTLP
-    /// traces to Tempo — only the stages whose backend is on.
-    fn alloy_config(&self) -> String {
-        let mut c = String::from("// Generated by haven plus render.\n");
-        if let Some(ns) = self.ns_of("loki") {
-            c.push_str(&format!(
-                "discovery.kubernetes \"pods\" {{\n  role = \"pod\"\n}}\n\n\
-                 loki.source.kubernetes \"pods\" {{\n  targets    = discovery.kubernetes.pods.targets\n  forward_to = [loki.write.default.receiver]\n}}\n\n\
-                 loki.write \"default\" {{\n  endpoint {{\n    url = \"http://loki-gateway.{ns}.svc/loki/api/v1/push\"\n  }}\n}}\n\n"
-            ));
+    /// What is on the platform, for Alloy's pipeline, the rules and the dashboards.
+    fn observability_plan(&self) -> crate::observability::Plan<'_> {
+        let caps = &self.config.capabilities;
+        let metrics_on = caps.metrics.enabled;
+        crate::observability::Plan {
+            loki: self.ns_of("loki"),
+            mimir: self
+                .ns_of("mimir")
+                .filter(|_| metrics_on && self.is_on("alloy")),
+            prometheus: self.ns_of("kube-prometheus-stack").filter(|_| metrics_on),
+            tempo: self.ns_of("tempo").filter(|_| self.is_on("alloy")),
+            kube_state_metrics: self.is_on("kube-state-metrics")
+                || self.is_on("kube-prometheus-stack"),
+            cert_manager: self.is_on("cert-manager") && self.service_monitor_crds().is_some(),
+            admission: self.is_on("haven-admission") && self.service_monitor_crds().is_some(),
+            namespaces: {
+                let mut ns: Vec<String> = self
+                    .resolved
+                    .iter()
+                    .map(|r| r.namespace.clone())
+                    .chain([FLUX_NS.to_owned()])
+                    .collect();
+                ns.sort();
+                ns.dedup();
+                ns
+            },
         }
-        if let Some(ns) = self.ns_of("mimir") {
-            c.push_str(&format!(
-                "prometheus.operator.servicemonitors \"all\" {{\n  forward_to = [prometheus.remote_write.mimir.receiver]\n}}\n\n\
-                 prometheus.operator.podmonitors \"all\" {{\n  forward_to = [prometheus.remote_write.mimir.receiver]\n}}\n\n\
-                 prometheus.remote_write \"mimir\" {{\n  endpoint {{\n    url = \"http://mimir-gateway.{ns}.svc/api/v1/push\"\n  }}\n}}\n\n"
-            ));
-        }
-        if let Some(ns) = self.ns_of("tempo") {
-            c.push_str(&format!(
-                "otelcol.receiver.otlp \"default\" {{\n  grpc {{}}\n  http {{}}\n  output {{\n    traces = [otelcol.exporter.otlp.tempo.input]\n  }}\n}}\n\n\
-                 otelcol.exporter.otlp \"tempo\" {{\n  client {{\n    endpoint = \"tempo.{ns}.svc:4317\"\n    tls {{\n      insecure = true\n    }}\n  }}\n}}\n"
-            ));
-        }
-        c
+    }
+
+    /// The platform's alert rules and Flux's PodMonitor, beside the metrics collector (Alloy
+    /// with Mimir, Prometheus with kube-prometheus-stack), once the Prometheus Operator CRDs
+    /// are there.
+    fn monitoring_unit(&mut self) {
+        let plan = self.observability_plan();
+        let collector = if plan.mimir.is_some() {
+            "alloy"
+        } else if plan.prometheus.is_some() {
+            "kube-prometheus-stack"
+        } else {
+            return;
+        };
+        let (Some(ns), Some(crds)) = (
+            self.ns_of(collector).map(str::to_owned),
+            self.service_monitor_crds().map(str::to_owned),
+        ) else {
+            return;
+        };
+        let Some(rules) = crate::observability::rules(&plan, &ns) else {
+            return;
+        };
+        // Flux's controllers serve their metrics on the port `http-prom` (Flux's own
+        // monitoring example); Flux's manifests let every namespace in on it.
+        let flux = json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": {"name": "flux-system", "namespace": ns},
+            "spec": {
+                "namespaceSelector": {"matchNames": [FLUX_NS]},
+                "selector": {"matchExpressions": [{"key": "app", "operator": "In", "values": [
+                    "helm-controller", "source-controller", "kustomize-controller",
+                    "notification-controller", "image-automation-controller",
+                    "image-reflector-controller",
+                ]}]},
+                "podMetricsEndpoints": [{"port": "http-prom"}],
+            },
+        });
+        self.config_unit(
+            collector,
+            "monitoring.yaml",
+            &[rules, flux],
+            &[crds.as_str()],
+        );
     }
 
     /// Namespaces that run below `restricted` (and kube-system): the admission policy leaves them
@@ -1217,9 +1318,12 @@ impl<'a> Renderer<'a> {
         }
         let target = self.backup_target();
         let boot = self.object_store();
+        let sso = oidc_issuer(self.config).is_some();
         let mut specs: Vec<SecretSpec> = c
             .secrets
             .iter()
+            // Grafana's OIDC client only where there is an identity provider to log in with.
+            .filter(|s| sso || !(c.name == "grafana" && s.name == "grafana-oidc"))
             .map(|s| SecretSpec {
                 name: s.name.clone(),
                 remote: format!("platform/{}/{}", c.name, s.name),
@@ -1502,7 +1606,9 @@ impl<'a> Renderer<'a> {
         if let Some(l) = self.ns_of("loki") {
             sources.push(
                 json!({"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy",
-                "url": format!("http://loki-gateway.{l}.svc")}),
+                "url": format!("http://loki-gateway.{l}.svc"),
+                "jsonData": {"httpHeaderName1": "X-Scope-OrgID"},
+                "secureJsonData": {"httpHeaderValue1": crate::observability::TENANT}}),
             );
         }
         match self.config.capabilities.metrics.backend {
@@ -1511,7 +1617,9 @@ impl<'a> Renderer<'a> {
                     sources.push(
                         json!({"name": "Mimir", "type": "prometheus", "uid": "mimir",
                         "access": "proxy", "isDefault": true,
-                        "url": format!("http://mimir-gateway.{m}.svc/prometheus")}),
+                        "url": format!("http://mimir-gateway.{m}.svc/prometheus"),
+                        "jsonData": {"httpHeaderName1": "X-Scope-OrgID"},
+                        "secureJsonData": {"httpHeaderValue1": crate::observability::TENANT}}),
                     );
                 }
             }
@@ -1975,12 +2083,9 @@ impl<'a> Renderer<'a> {
             telemetry: self
                 .resolved
                 .iter()
-                .filter(|r| !r.component.network.from_tenants.is_empty())
-                .map(|r| {
-                    (
-                        r.namespace.clone(),
-                        r.component.network.from_tenants.clone(),
-                    )
+                .filter_map(|r| {
+                    let ports = r.component.network.tenant_ports(|c| self.is_on(c));
+                    (!ports.is_empty()).then(|| (r.namespace.clone(), ports.to_vec()))
                 })
                 .collect(),
             velero_ns: self.ns_of("velero").map(str::to_owned),
@@ -2388,7 +2493,21 @@ pub const OIDC_CLIENTS: &[(&str, &str, bool)] = &[
     ("pinniped", "pinniped-cli", false),
     ("headlamp", "headlamp", true),
     ("policy-reporter", "policy-reporter", true),
+    ("grafana", "grafana", true),
 ];
+
+/// The identity provider group whose members are Grafana admins; everyone else who logs in is
+/// a Viewer.
+pub const PLATFORM_ADMINS_GROUP: &str = "platform-admins";
+
+/// Where a confidential client's component receives the login (its redirect URI's path).
+fn oidc_callback(component: &str) -> &'static str {
+    match component {
+        "headlamp" => "/oidc-callback",
+        "grafana" => "/login/generic_oauth",
+        _ => "/callback",
+    }
+}
 
 /// The Keycloak realm the platform's clients live in (`https://keycloak.<domain>/realms/haven`).
 pub const KEYCLOAK_REALM: &str = "haven";
@@ -2427,6 +2546,47 @@ impl<'a> Renderer<'a> {
                         ]}),
                     );
                 }
+            }
+            "grafana" => {
+                let Some(issuer) = issuer else { return };
+                // Single sign-on with the identity provider; the client id and secret come
+                // from the Secret `grafana-oidc` (the secret store), as GF_ environment
+                // variables. The admin user of the Secret `grafana-admin` (made in the
+                // cluster) stays for break-glass.
+                let (auth, token, userinfo) = match self.config.capabilities.identity.provider {
+                    IdentityProvider::Keycloak => (
+                        "/protocol/openid-connect/auth",
+                        "/protocol/openid-connect/token",
+                        "/protocol/openid-connect/userinfo",
+                    ),
+                    IdentityProvider::Dex => ("/auth", "/token", "/userinfo"),
+                    IdentityProvider::Zitadel => (
+                        "/oauth/v2/authorize",
+                        "/oauth/v2/token",
+                        "/oidc/v1/userinfo",
+                    ),
+                };
+                crate::catalogue::merge(
+                    values,
+                    &json!({
+                        "envFromSecrets": [{"name": "grafana-oidc"}],
+                        "grafana.ini": {"auth.generic_oauth": {
+                            "enabled": true,
+                            "name": "Haven login",
+                            "allow_sign_up": true,
+                            "use_pkce": true,
+                            "scopes": "openid profile email groups",
+                            "auth_url": format!("{issuer}{auth}"),
+                            "token_url": format!("{issuer}{token}"),
+                            "api_url": format!("{issuer}{userinfo}"),
+                            "email_attribute_path": "email",
+                            "groups_attribute_path": "groups",
+                            "role_attribute_path": format!(
+                                "contains(groups[*], '{PLATFORM_ADMINS_GROUP}') && 'Admin' || 'Viewer'"
+                            ),
+                        }},
+                    }),
+                );
             }
             "policy-reporter" => {
                 if let Some(issuer) = issuer {
@@ -2469,10 +2629,7 @@ impl<'a> Renderer<'a> {
                         let mut c = json!({"id": id, "name": id});
                         if *confidential {
                             c["secretEnv"] = Value::from(dex_secret_env(id));
-                            let callback = match *component {
-                                "headlamp" => "/oidc-callback",
-                                _ => "/callback",
-                            };
+                            let callback = oidc_callback(component);
                             c["redirectURIs"] =
                                 json!([format!("{}{callback}", host.unwrap_or_default())]);
                         } else {
@@ -2789,11 +2946,7 @@ impl<'a> Renderer<'a> {
                     "protocolMappers": [groups_mapper.clone()],
                 });
                 if *confidential {
-                    let callback = if *component == "headlamp" {
-                        "/oidc-callback"
-                    } else {
-                        "/callback"
-                    };
+                    let callback = oidc_callback(component);
                     c["publicClient"] = Value::Bool(false);
                     c["secret"] = Value::from(format!("${{{}}}", dex_secret_env(id)));
                     c["redirectUris"] = json!([format!("https://{component}.{domain}{callback}")]);

@@ -272,7 +272,8 @@ fn keycloak_issuer_is_the_platform_realm_and_the_clients_are_named_in_a_note() {
         keys,
         [
             "platform/headlamp/headlamp-oidc",
-            "platform/policy-reporter/policy-reporter-oidc"
+            "platform/policy-reporter/policy-reporter-oidc",
+            "platform/grafana/grafana-oidc"
         ]
     );
     let hr = all

@@ -463,7 +463,9 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
     // runs pods of its own: an operator's pods are not in the landscape).
     for c in &installed {
         let n = &c.component.network;
-        let declared: BTreeSet<u16> = n.ports.iter().chain(&n.from_tenants).copied().collect();
+        let tenant_ports =
+            n.tenant_ports(|other| installed.iter().any(|i| i.component.name == other));
+        let declared: BTreeSet<u16> = n.ports.iter().chain(tenant_ports).copied().collect();
         if declared.is_empty() || landscape.unseen.contains(c.component.name.as_str()) {
             continue;
         }
@@ -1046,12 +1048,14 @@ fn declarations<'t>(
                 vec![pol(ns, "allow-to-postgres-instances")],
             );
         }
+        let tenant_ports =
+            n.tenant_ports(|other| installed.iter().any(|i| i.component.name == other));
         for t in &tenants {
-            if !n.from_tenants.is_empty() {
+            if !tenant_ports.is_empty() {
                 flow(
                     Party::Tenant((*t).to_owned()),
                     me.clone(),
-                    tcp(&n.from_tenants),
+                    tcp(tenant_ports),
                     true,
                     by("fromTenants"),
                     vec![pol(t, &allow_to_name(ns)), pol(ns, "allow-from-tenants")],

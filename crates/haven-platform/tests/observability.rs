@@ -1,0 +1,444 @@
+//! Observability (issue 21, item 4) on every provider × metrics backend × identity provider:
+//! Alloy collects each log line and metric once (node-local selection, clustering), the
+//! kubelet, cAdvisor, node and kube-state metrics are scraped, the rules and dashboards are
+//! shipped and read only collected metrics, Grafana logs in with the chosen identity provider
+//! with its client secret from the store, and tenants reach the OTLP receiver only with traces
+//! on. Each render validates with zero errors, every proof included.
+
+use std::collections::BTreeSet;
+
+use haven_platform::config::{IdentityProvider, MetricsBackend, OptIn, Tenant};
+use haven_platform::crds::BuiltinSchemas;
+use haven_platform::observability::{self, Plan};
+use haven_platform::validate::{self, Options, Severity};
+use haven_platform::{Catalogue, PlatformConfig, Provider, render};
+use serde_json::Value;
+
+fn config(
+    provider: Provider,
+    backend: MetricsBackend,
+    identity: IdentityProvider,
+) -> PlatformConfig {
+    let mut c = PlatformConfig::new("haven", "example.nl", provider);
+    c.capabilities.metrics.backend = backend;
+    c.capabilities.identity.provider = identity;
+    c.capabilities.kube_state_metrics = OptIn { enabled: true };
+    c.tenants.push(Tenant {
+        name: "zaken".to_owned(),
+        group: "zaken-developers".to_owned(),
+        repo: None,
+        repo_secret_ref: None,
+        branch: None,
+        path: None,
+        quota: Default::default(),
+        admission: Default::default(),
+    });
+    c
+}
+
+struct Tree {
+    objects: Vec<Value>,
+    notes: Vec<String>,
+}
+
+impl Tree {
+    fn find(&self, kind: &str, name: &str) -> &Value {
+        self.try_find(kind, name)
+            .unwrap_or_else(|| panic!("no {kind}/{name}"))
+    }
+
+    fn try_find(&self, kind: &str, name: &str) -> Option<&Value> {
+        self.objects
+            .iter()
+            .find(|v| v["kind"] == kind && v["metadata"]["name"] == name)
+    }
+
+    fn policy(&self, ns: &str, name: &str) -> Option<&Value> {
+        self.objects.iter().find(|v| {
+            v["kind"] == "NetworkPolicy"
+                && v["metadata"]["namespace"] == ns
+                && v["metadata"]["name"] == name
+        })
+    }
+}
+
+/// Render, validate on the tree and run every proof: no error.
+fn render_clean(label: &str, c: &PlatformConfig) -> Tree {
+    let catalogue = Catalogue::builtin().unwrap();
+    let rendered = render(c, &catalogue);
+    let facts = validate::platform_facts(&rendered.files);
+    let schemas = BuiltinSchemas::new(facts.components);
+    let opts = Options {
+        kubernetes_version: c.cluster.kubernetes_version.clone(),
+        ..Options::default()
+    };
+    let report = validate::validate(&rendered.files, &schemas, &opts);
+    let problems: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
+    let tree = haven_platform::charts::tree_objects(&rendered.files);
+    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+    let errors: Vec<String> = haven_platform::proofs::prove(&landscape, &catalogue)
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| p.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{label}:\n{}", errors.join("\n"));
+    Tree {
+        objects: tree.into_iter().map(|o| o.value).collect(),
+        notes: rendered.notes.clone(),
+    }
+}
+
+fn exprs(t: &Tree) -> Vec<String> {
+    let mut out = Vec::new();
+    let rule = t.find("PrometheusRule", "haven-platform");
+    for g in rule["spec"]["groups"].as_array().unwrap() {
+        for r in g["rules"].as_array().unwrap() {
+            out.push(r["expr"].as_str().unwrap().to_owned());
+        }
+    }
+    for cm in t.objects.iter().filter(|v| {
+        v["kind"] == "ConfigMap" && v["metadata"]["labels"][observability::DASHBOARD_LABEL] == "1"
+    }) {
+        for text in cm["data"].as_object().unwrap().values() {
+            let board: Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+            for p in board["panels"].as_array().unwrap() {
+                out.push(p["targets"][0]["expr"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_provider_and_metrics_backend_collects_once_and_ships_rules_and_dashboards() {
+    for provider in Provider::ALL {
+        for backend in [MetricsBackend::Mimir, MetricsBackend::KubePrometheusStack] {
+            let label = format!("{} / {backend:?}", provider.name());
+            let t = render_clean(
+                &label,
+                &config(provider, backend, IdentityProvider::Keycloak),
+            );
+            let alloy = &t.find("HelmRelease", "alloy")["spec"]["values"];
+            assert_eq!(alloy["controller"]["type"], "daemonset", "{label}");
+            let cfg = alloy["alloy"]["configMap"]["content"].as_str().unwrap();
+            // Logs: each pod reads only its own node's pods.
+            assert!(
+                cfg.contains("field = \"spec.nodeName=\" + sys.env(\"HOSTNAME\")"),
+                "{label}: {cfg}"
+            );
+            // The chart's RBAC without cluster-wide Secrets, never nodes/proxy.
+            let rbac = serde_json::to_string(&alloy["rbac"]).unwrap();
+            assert!(
+                !rbac.contains("secrets") && !rbac.contains("nodes/proxy"),
+                "{label}"
+            );
+            let rules = t.find("PrometheusRule", "haven-platform");
+            let alerts: BTreeSet<&str> = rules["spec"]["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|g| g["rules"].as_array().unwrap())
+                .map(|r| r["alert"].as_str().unwrap())
+                .collect();
+            for a in [
+                "FluxReconciliationFailing",
+                "HelmReleaseNotReady",
+                "KustomizationNotReady",
+                "HavenAdmissionErrors",
+                "HavenAdmissionSlow",
+                "HavenAdmissionDenials",
+                "CertificateExpiresSoon",
+                "PersistentVolumeFillingUp",
+                "PlatformPodCrashLooping",
+            ] {
+                assert!(alerts.contains(a), "{label}: no alert {a}");
+            }
+            let monitor = t.find("PodMonitor", "flux-system");
+            assert_eq!(
+                monitor["spec"]["namespaceSelector"]["matchNames"][0],
+                "flux-system"
+            );
+            for board in ["nodes", "flux", "workloads", "admission"] {
+                t.find("ConfigMap", &format!("dashboard-haven-{board}"));
+            }
+            // cert-manager is scraped for its certificates.
+            assert_eq!(
+                t.find("HelmRelease", "cert-manager")["spec"]["values"]["prometheus"]["servicemonitor"]
+                    ["enabled"],
+                true,
+                "{label}"
+            );
+            // Flux's objects' Ready condition as metrics, with only list/watch on them.
+            let ksm = match backend {
+                MetricsBackend::Mimir => t.find("HelmRelease", "kube-state-metrics")["spec"]["values"].clone(),
+                MetricsBackend::KubePrometheusStack => t.find("HelmRelease", "kube-prometheus-stack")["spec"]["values"]["kube-state-metrics"].clone(),
+            };
+            assert_eq!(ksm["customResourceState"]["enabled"], true, "{label}");
+            let kinds: Vec<&str> = ksm["customResourceState"]["config"]["spec"]["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["groupVersionKind"]["kind"].as_str().unwrap())
+                .collect();
+            assert_eq!(kinds, ["HelmRelease", "Kustomization"]);
+            assert_eq!(
+                ksm["rbac"]["extraRules"][0]["verbs"],
+                serde_json::json!(["list", "watch"])
+            );
+            let (collector_ns, plan) = match backend {
+                MetricsBackend::Mimir => {
+                    // Node-local kubelet, cAdvisor and node metrics; cluster-wide targets
+                    // (kube-state-metrics among them) shared out by clustering.
+                    for needle in [
+                        "field = \"metadata.name=\" + sys.env(\"HOSTNAME\")",
+                        "prometheus.scrape \"kubelet\"",
+                        "metrics_path      = \"/metrics/cadvisor\"",
+                        "prometheus.exporter.unix \"node\"",
+                        "mimir.rules.kubernetes \"platform\"",
+                        "\"X-Scope-OrgID\" = \"haven\"",
+                    ] {
+                        assert!(cfg.contains(needle), "{label}: no {needle}\n{cfg}");
+                    }
+                    assert_eq!(cfg.matches("clustering {\n    enabled = true").count(), 2);
+                    assert_eq!(alloy["alloy"]["clustering"]["enabled"], true);
+                    let mounts = serde_json::to_string(&alloy["alloy"]["mounts"]).unwrap();
+                    assert!(mounts.contains("/host/proc") && mounts.contains("\"readOnly\":true"));
+                    assert!(t.try_find("HelmRelease", "kube-state-metrics").is_some());
+                    (
+                        "alloy",
+                        Plan {
+                            mimir: Some("mimir"),
+                            ..Plan::default()
+                        },
+                    )
+                }
+                MetricsBackend::KubePrometheusStack => {
+                    // Prometheus scrapes: Alloy collects no metrics, kube-prometheus-stack's own
+                    // kubelet ServiceMonitor, node exporter and kube-state-metrics do.
+                    assert!(!cfg.contains("prometheus.scrape"), "{label}");
+                    let kps = &t.find("HelmRelease", "kube-prometheus-stack")["spec"]["values"];
+                    assert_eq!(
+                        kps["prometheus"]["prometheusSpec"]["ruleSelectorNilUsesHelmValues"],
+                        false
+                    );
+                    assert_ne!(kps["kubelet"]["enabled"], false);
+                    assert_ne!(kps["nodeExporter"]["enabled"], false);
+                    assert_ne!(kps["kubeStateMetrics"]["enabled"], false);
+                    assert_eq!(kps["prometheus-node-exporter"]["hostNetwork"], false);
+                    (
+                        "monitoring",
+                        Plan {
+                            prometheus: Some("monitoring"),
+                            ..Plan::default()
+                        },
+                    )
+                }
+            };
+            // The collector reaches the kubelets (:10250) through its namespace's policy.
+            let kubelet = t
+                .policy(collector_ns, "allow-kubelet")
+                .unwrap_or_else(|| panic!("{label}: no allow-kubelet in {collector_ns}"));
+            assert_eq!(kubelet["spec"]["egress"][0]["ports"][0]["port"], 10250);
+            assert_eq!(rules["metadata"]["namespace"], collector_ns);
+            // Every metric named in a rule or a panel is collected here.
+            let have = observability::collected(&Plan {
+                kube_state_metrics: true,
+                cert_manager: true,
+                admission: true,
+                ..plan
+            });
+            for e in exprs(&t) {
+                for name in observability::metric_names(&e) {
+                    assert!(have.contains(name.as_str()), "{label}: {name} ({e})");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn tenants_reach_the_otlp_receiver_only_with_traces_on() {
+    let mut c = config(
+        Provider::Previder,
+        MetricsBackend::Mimir,
+        IdentityProvider::Keycloak,
+    );
+    let on = render_clean("traces on", &c);
+    let cfg = |t: &Tree| {
+        t.find("HelmRelease", "alloy")["spec"]["values"]["alloy"]["configMap"]["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(cfg(&on).contains("otelcol.receiver.otlp"));
+    let from = on.policy("alloy", "allow-from-tenants").expect("no policy");
+    let ports: Vec<u64> = from["spec"]["ingress"][0]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, [4317, 4318]);
+    assert!(on.policy("zaken", "allow-to-alloy").is_some());
+
+    let flows = |c: &PlatformConfig| {
+        let catalogue = Catalogue::builtin().unwrap();
+        let rendered = render(c, &catalogue);
+        let tree = haven_platform::charts::tree_objects(&rendered.files);
+        let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+        let report = haven_platform::proofs::flows::analyse(&landscape, &catalogue, false);
+        format!("{:?}", report.declared)
+    };
+    assert!(flows(&c).contains("alloy: network.fromTenants"));
+
+    c.capabilities.traces.enabled = false;
+    let off = render_clean("traces off", &c);
+    assert!(!cfg(&off).contains("otelcol"));
+    assert!(off.policy("alloy", "allow-from-tenants").is_none());
+    assert!(off.policy("zaken", "allow-to-alloy").is_none());
+    let alloy = &off.find("HelmRelease", "alloy")["spec"]["values"]["alloy"];
+    assert_eq!(alloy["extraPorts"], serde_json::json!([]));
+    // The flows proof has no tenant → Alloy flow to prove: none is declared.
+    assert!(!flows(&c).contains("fromTenants"));
+}
+
+#[test]
+fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_store() {
+    for (identity, issuer, auth) in [
+        (
+            IdentityProvider::Keycloak,
+            "https://keycloak.example.nl/realms/haven",
+            "/protocol/openid-connect/auth",
+        ),
+        (IdentityProvider::Dex, "https://dex.example.nl", "/auth"),
+        (
+            IdentityProvider::Zitadel,
+            "https://zitadel.example.nl",
+            "/oauth/v2/authorize",
+        ),
+    ] {
+        let label = format!("{identity:?}");
+        let t = render_clean(
+            &label,
+            &config(Provider::Cyso, MetricsBackend::Mimir, identity),
+        );
+        let values = &t.find("HelmRelease", "grafana")["spec"]["values"];
+        let oauth = &values["grafana.ini"]["auth.generic_oauth"];
+        assert_eq!(oauth["enabled"], true, "{label}");
+        assert_eq!(oauth["auth_url"], format!("{issuer}{auth}"), "{label}");
+        assert_eq!(
+            oauth["role_attribute_path"],
+            "contains(groups[*], 'platform-admins') && 'Admin' || 'Viewer'"
+        );
+        assert!(
+            oauth.get("client_secret").is_none(),
+            "{label}: secret in clear"
+        );
+        assert_eq!(values["envFromSecrets"][0]["name"], "grafana-oidc");
+        assert_eq!(values["admin"]["existingSecret"], "grafana-admin");
+        let es = t.find("ExternalSecret", "grafana-oidc");
+        assert_eq!(es["metadata"]["namespace"], "grafana");
+        let keys: Vec<(&str, &str)> = es["spec"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["remoteRef"]["key"].as_str().unwrap(),
+                    d["remoteRef"]["property"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (
+                    "platform/grafana/grafana-oidc",
+                    "GF_AUTH_GENERIC_OAUTH_CLIENT_ID"
+                ),
+                (
+                    "platform/grafana/grafana-oidc",
+                    "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET"
+                ),
+            ]
+        );
+        // The admin bootstrap secret is still made in the cluster.
+        assert!(t.try_find("ExternalSecret", "grafana-admin").is_some());
+        // The identity provider knows the client, with the same secret of the store.
+        match identity {
+            IdentityProvider::Keycloak => {
+                let realm = t.find("ConfigMap", "keycloak-realm");
+                let text = realm["data"]["haven.json"].as_str().unwrap();
+                let realm: Value = serde_json::from_str(text).unwrap();
+                let client = realm["clients"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["clientId"] == "grafana")
+                    .expect("no grafana client");
+                assert_eq!(
+                    client["redirectUris"][0],
+                    "https://grafana.example.nl/login/generic_oauth"
+                );
+                assert_eq!(client["secret"], "${GRAFANA_CLIENT_SECRET}");
+                let clients = t.find("ExternalSecret", "keycloak-clients");
+                assert!(
+                    serde_json::to_string(clients)
+                        .unwrap()
+                        .contains("platform/grafana/grafana-oidc")
+                );
+            }
+            IdentityProvider::Dex => {
+                let dex = &t.find("HelmRelease", "dex")["spec"]["values"];
+                let client = dex["config"]["staticClients"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["id"] == "grafana")
+                    .expect("no grafana client");
+                assert_eq!(client["secretEnv"], "GRAFANA_CLIENT_SECRET");
+                assert_eq!(
+                    client["redirectURIs"][0],
+                    "https://grafana.example.nl/login/generic_oauth"
+                );
+                let clients = t.find("ExternalSecret", "dex-clients");
+                assert!(
+                    serde_json::to_string(clients)
+                        .unwrap()
+                        .contains("platform/grafana/grafana-oidc")
+                );
+            }
+            IdentityProvider::Zitadel => {
+                assert!(
+                    t.notes
+                        .iter()
+                        .any(|n| n.contains("`grafana` (confidential)")),
+                    "{:?}",
+                    t.notes
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn without_identity_grafana_needs_no_oidc_secret_and_without_metrics_no_rules() {
+    let mut c = config(
+        Provider::Previder,
+        MetricsBackend::Mimir,
+        IdentityProvider::Keycloak,
+    );
+    c.capabilities.identity.enabled = false;
+    c.capabilities.metrics.enabled = false;
+    let t = render_clean("bare", &c);
+    assert!(t.try_find("ExternalSecret", "grafana-oidc").is_none());
+    let values = &t.find("HelmRelease", "grafana")["spec"]["values"];
+    assert!(values["grafana.ini"].get("auth.generic_oauth").is_none());
+    assert!(t.try_find("PrometheusRule", "haven-platform").is_none());
+}
