@@ -12,6 +12,7 @@
 #   CHECKOV_VERSION (3.3.30) installed into bench/.venv when checkov is missing
 #   CHECKOV         path of a checkov to use instead of bench/.venv/bin/checkov
 #   BENCH_DIR       work directory (default: a new temp dir, removed unless --keep)
+#   HAVEN_BIN       the haven to measure instead of target/release/haven (implies --no-build)
 #
 # Not part of the test suite: run it by hand (or in a dedicated CI job).
 set -euo pipefail
@@ -62,7 +63,8 @@ cleanup() { if [ "$keep" = 0 ] && [ -z "${BENCH_DIR:-}" ]; then rm -rf "$WORK"; 
 trap cleanup EXIT
 
 # ----------------------------------------------------------------- haven
-HAVEN="$ROOT/target/release/haven"
+[ -n "${HAVEN_BIN:-}" ] && build=0
+HAVEN=${HAVEN_BIN:-$ROOT/target/release/haven}
 if [ "$run_haven" = 1 ]; then
   if [ "$build" = 1 ]; then
     say "building haven (cargo build --release -p haven-cli)"

@@ -534,7 +534,7 @@ impl ItemContext<'_> {
             }
         };
         let text_field = |field: &'static str| -> Result<Option<String>, NotAString> {
-            let key = field.trim_start_matches("metadata.");
+            let key = field.strip_prefix("metadata.").unwrap_or(field);
             match metadata.and_then(|m| m.get(key)) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
