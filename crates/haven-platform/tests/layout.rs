@@ -124,7 +124,11 @@ fn the_structure_is_the_reference_implementations() {
         cm[1]["spec"]["dependsOn"],
         serde_json::json!([{"name": "cert-manager-controller"}])
     );
-    assert_eq!(cm[0]["spec"].get("dependsOn"), None);
+    // cert-manager's ServiceMonitor (its certificates' expiry alerts) needs the CRDs first.
+    assert_eq!(
+        cm[0]["spec"]["dependsOn"],
+        serde_json::json!([{"name": "prometheus-operator-crds"}])
+    );
     // A component of one unit (the reference's alloy.yaml): named after it, no part directory.
     let alloy = docs(&files[Path::new("clusters/utrecht/infrastructure/alloy.yaml")]);
     assert_eq!(alloy.len(), 1);
