@@ -262,7 +262,7 @@ fn conflicting_choices_are_explained() {
     ));
     assert!(
         e.iter()
-            .any(|e| e.message.contains("`velero` needs `garage`")),
+            .any(|e| e.message.contains("backups have nowhere to go")),
         "{e:?}"
     );
     assert!(
