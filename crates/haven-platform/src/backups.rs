@@ -96,8 +96,14 @@ pub fn cnpg_consumer(cluster: &str, target: &Target) -> crate::object_store::Con
         buckets: vec![target.cnpg_bucket.clone()],
         secret: cnpg_secret_name(cluster),
         keys: [
-            (S3_KEYS[0].to_owned(), crate::object_store::ACCESS_KEY_ID_VAR.to_owned()),
-            (S3_KEYS[1].to_owned(), crate::object_store::SECRET_ACCESS_KEY_VAR.to_owned()),
+            (
+                S3_KEYS[0].to_owned(),
+                crate::object_store::ACCESS_KEY_ID_VAR.to_owned(),
+            ),
+            (
+                S3_KEYS[1].to_owned(),
+                crate::object_store::SECRET_ACCESS_KEY_VAR.to_owned(),
+            ),
         ]
         .into_iter()
         .collect(),

@@ -261,6 +261,32 @@ impl Default for Toggle {
     }
 }
 
+/// Dashboards and alerting: Grafana with Loki, Mimir/Prometheus and Tempo datasources, the
+/// platform's dashboards and alert rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dashboards {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Grafana's login with the identity provider (OIDC client `grafana`, `platform-admins` as
+    /// Admin, everyone else Viewer). Off unless enabled: the client's secret is one a person
+    /// writes into the secret store (`platform/grafana/grafana-oidc`, read by Grafana and by the
+    /// identity provider), and a default platform converges with nobody at a keyboard. Without
+    /// it Grafana's generated admin user logs in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sso: bool,
+}
+
+impl Default for Dashboards {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            sso: false,
+        }
+    }
+}
+
 macro_rules! choice_capability {
     ($(#[$doc:meta])* $name:ident, $field:ident: $choice:ident = $default:ident, $(#[$fdoc:meta])*) => {
         $(#[$doc])*
@@ -656,9 +682,8 @@ pub struct Capabilities {
     /// Traces: Tempo, fed by Alloy (OpenTelemetry).
     #[serde(default)]
     pub traces: Toggle,
-    /// Dashboards and alerting: Grafana with Loki, Mimir/Prometheus and Tempo datasources.
     #[serde(default)]
-    pub dashboards: Toggle,
+    pub dashboards: Dashboards,
     /// The resource metrics API (metrics-server), which Haven compliancy checks.
     #[serde(default)]
     pub metrics_server: Toggle,
@@ -1665,7 +1690,7 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20   enabled: true\n\
          \x20   backend: mimir                  # mimir | kube-prometheus-stack\n\
          \x20 traces: {{enabled: true}}          # Tempo\n\
-         \x20 dashboards: {{enabled: true}}      # Grafana\n\
+         \x20 dashboards: {{enabled: true}}      # Grafana (sso: true for its login with the identity provider)\n\
          \x20 metricsServer: {{enabled: true}}\n\
          \x20 certificates: {{enabled: true}}    # cert-manager + Let's Encrypt ClusterIssuers\n\
          \x20 secrets:\n\

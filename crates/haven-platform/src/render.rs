@@ -421,6 +421,16 @@ impl<'a> Renderer<'a> {
         self.resolved.iter().any(|r| r.component.name == component)
     }
 
+    /// Grafana logs in with the identity provider (`capabilities.dashboards.sso`).
+    fn grafana_sso(&self) -> bool {
+        self.config.capabilities.dashboards.sso && oidc_issuer(self.config).is_some()
+    }
+
+    /// A platform OIDC client is registered when its component runs (Grafana's only with SSO).
+    fn client_on(&self, component: &str) -> bool {
+        self.is_on(component) && (component != "grafana" || self.grafana_sso())
+    }
+
     fn ns_of(&self, component: &str) -> Option<&str> {
         self.resolved
             .iter()
@@ -1318,7 +1328,7 @@ impl<'a> Renderer<'a> {
         }
         let target = self.backup_target();
         let boot = self.object_store();
-        let sso = oidc_issuer(self.config).is_some();
+        let sso = self.grafana_sso();
         let mut specs: Vec<SecretSpec> = c
             .secrets
             .iter()
@@ -1505,9 +1515,7 @@ impl<'a> Renderer<'a> {
             .find(|r| r.component.name == "garage")?;
         // Backups use Garage only when it is their target (`crate::backups::target`): Velero's
         // key, and one per database for CloudNativePG's base backups and WAL.
-        let backups = self
-            .backup_target()
-            .filter(|t| t.in_cluster.is_some());
+        let backups = self.backup_target().filter(|t| t.in_cluster.is_some());
         let mut consumers: Vec<crate::object_store::Placed<'_>> = self
             .resolved
             .iter()
@@ -2548,7 +2556,9 @@ impl<'a> Renderer<'a> {
                 }
             }
             "grafana" => {
-                let Some(issuer) = issuer else { return };
+                let Some(issuer) = issuer.filter(|_| self.grafana_sso()) else {
+                    return;
+                };
                 // Single sign-on with the identity provider; the client id and secret come
                 // from the Secret `grafana-oidc` (the secret store), as GF_ environment
                 // variables. The admin user of the Secret `grafana-admin` (made in the
@@ -2619,7 +2629,7 @@ impl<'a> Renderer<'a> {
                 // `dex-clients` (rendered from the secret store beside the release).
                 let clients: Vec<Value> = OIDC_CLIENTS
                     .iter()
-                    .filter(|(component, _, _)| self.is_on(component))
+                    .filter(|(component, _, _)| self.client_on(component))
                     .map(|(component, id, confidential)| {
                         let host = if *component == "pinniped" {
                             None
@@ -2645,7 +2655,7 @@ impl<'a> Renderer<'a> {
                 }
                 let confidential = OIDC_CLIENTS
                     .iter()
-                    .any(|(component, _, secret)| *secret && self.is_on(component));
+                    .any(|(component, _, secret)| *secret && self.client_on(component));
                 let mut add = json!({"config": {"staticClients": clients}});
                 if confidential {
                     add["envFrom"] = json!([{"secretRef": {"name": DEX_CLIENTS_SECRET}}]);
@@ -2725,7 +2735,7 @@ impl<'a> Renderer<'a> {
         }
         let confidential: Vec<&str> = OIDC_CLIENTS
             .iter()
-            .filter(|(component, _, secret)| *secret && self.is_on(component))
+            .filter(|(component, _, secret)| *secret && self.client_on(component))
             .map(|(_, id, _)| *id)
             .collect();
         if confidential.is_empty() || !caps.identity.enabled {
@@ -2775,7 +2785,7 @@ impl<'a> Renderer<'a> {
         }
         let confidential: Vec<&str> = OIDC_CLIENTS
             .iter()
-            .filter(|(component, _, secret)| *secret && self.is_on(component))
+            .filter(|(component, _, secret)| *secret && self.client_on(component))
             .map(|(_, id, _)| *id)
             .collect();
         if confidential.is_empty() {
@@ -2895,7 +2905,7 @@ impl<'a> Renderer<'a> {
     fn platform_clients(&self) -> Vec<(&'static str, &'static str, bool)> {
         OIDC_CLIENTS
             .iter()
-            .filter(|(component, _, _)| self.is_on(component))
+            .filter(|(component, _, _)| self.client_on(component))
             .copied()
             .collect()
     }
@@ -2903,7 +2913,7 @@ impl<'a> Renderer<'a> {
     fn confidential_clients(&self) -> impl Iterator<Item = &'static str> + '_ {
         OIDC_CLIENTS
             .iter()
-            .filter(|(component, _, secret)| *secret && self.is_on(component))
+            .filter(|(component, _, secret)| *secret && self.client_on(component))
             .map(|(_, id, _)| *id)
     }
 

@@ -564,24 +564,26 @@ mod tests {
             .unwrap();
         let config_json: Value = serde_json::from_str(text).unwrap();
         assert_eq!(config_json, bao().server_config());
-        // External Secrets makes the seal key, so OpenBao waits for it. Grafana reads its OIDC
-        // client from the store, so it waits for OpenBao's store; without identity its only
-        // secret is generated, so it waits for External Secrets, not for the store.
+        // External Secrets makes the seal key, so OpenBao waits for it. Grafana's only secret
+        // by default is generated, so it waits for External Secrets, not for the store; with
+        // its single sign-on (`dashboards.sso`) it reads its OIDC client from the store, so it
+        // waits for OpenBao's store.
         assert!(unit_deps(&files, "openbao").contains(&"external-secrets".to_owned()));
         let grafana = unit_deps(&files, "grafana");
-        assert!(
-            grafana.contains(&"external-secrets-config".to_owned()),
-            "{grafana:?}"
-        );
-        let mut without_sso = config.clone();
-        without_sso.capabilities.identity.enabled = false;
-        let grafana = unit_deps(&rendered(&without_sso), "grafana");
         assert!(
             grafana.contains(&"external-secrets".to_owned()),
             "{grafana:?}"
         );
         assert!(
             !grafana.contains(&"external-secrets-config".to_owned()),
+            "{grafana:?}"
+        );
+        let mut with_sso = config.clone();
+        with_sso.capabilities.dashboards.sso = true;
+        let sso_files = rendered(&with_sso);
+        let grafana = unit_deps(&sso_files, "grafana");
+        assert!(
+            grafana.contains(&"external-secrets-config".to_owned()),
             "{grafana:?}"
         );
         // Loki's S3 key is made in the cluster too (`crate::object_store`): it waits for
@@ -600,11 +602,13 @@ mod tests {
             !notes.iter().any(|n| n.contains("grafana-admin")),
             "{notes:#?}"
         );
-        // The OIDC client from the store first, then the generated admin user.
+        // The generated admin user only; with SSO the OIDC client from the store first.
         let grafana_secrets = docs(&files, "infrastructure/grafana/secrets.yaml");
+        assert_eq!(grafana_secrets[0]["kind"], "Password");
+        assert_eq!(grafana_secrets[1]["spec"]["target"]["immutable"], true);
+        let grafana_secrets = docs(&sso_files, "infrastructure/grafana/secrets.yaml");
         assert_eq!(grafana_secrets[0]["metadata"]["name"], "grafana-oidc");
         assert_eq!(grafana_secrets[1]["kind"], "Password");
-        assert_eq!(grafana_secrets[2]["spec"]["target"]["immutable"], true);
     }
 
     #[test]

@@ -129,13 +129,14 @@ fn the_structure_is_the_reference_implementations() {
         cm[0]["spec"]["dependsOn"],
         serde_json::json!([{"name": "prometheus-operator-crds"}])
     );
-    // A component of one unit (the reference's alloy.yaml): named after it, no part directory.
-    let alloy = docs(&files[Path::new("clusters/utrecht/infrastructure/alloy.yaml")]);
-    assert_eq!(alloy.len(), 1);
-    assert_eq!(alloy[0]["metadata"]["name"], "alloy");
+    // A component of one unit (as the reference's loki.yaml): named after it, no part
+    // directory. (Alloy now has a config part: its alert rules and dashboards.)
+    let loki = docs(&files[Path::new("clusters/utrecht/infrastructure/loki.yaml")]);
+    assert_eq!(loki.len(), 1);
+    assert_eq!(loki[0]["metadata"]["name"], "loki");
     assert_eq!(
-        alloy[0]["spec"]["path"],
-        "./infrastructure/alloy/overlays/utrecht"
+        loki[0]["spec"]["path"],
+        "./infrastructure/loki/overlays/utrecht"
     );
     // clusters/<cluster>/infrastructure/kustomization.yaml lists every <component>.yaml there.
     let k = docs(&files[Path::new("clusters/utrecht/infrastructure/kustomization.yaml")]);

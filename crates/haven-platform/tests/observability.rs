@@ -324,10 +324,21 @@ fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_sto
         ),
     ] {
         let label = format!("{identity:?}");
-        let t = render_clean(
+        // Without `dashboards.sso` (the default) Grafana keeps its generated admin user only:
+        // no OIDC client, no secret a person must write.
+        let plain = render_clean(
             &label,
             &config(Provider::Cyso, MetricsBackend::Mimir, identity),
         );
+        let values = &plain.find("HelmRelease", "grafana")["spec"]["values"];
+        assert!(
+            values["grafana.ini"].get("auth.generic_oauth").is_none(),
+            "{label}"
+        );
+        assert!(values.get("envFromSecrets").is_none(), "{label}");
+        let mut sso = config(Provider::Cyso, MetricsBackend::Mimir, identity);
+        sso.capabilities.dashboards.sso = true;
+        let t = render_clean(&label, &sso);
         let values = &t.find("HelmRelease", "grafana")["spec"]["values"];
         let oauth = &values["grafana.ini"]["auth.generic_oauth"];
         assert_eq!(oauth["enabled"], true, "{label}");
