@@ -70,13 +70,23 @@ pub struct ImageFrom {
     pub tag: Option<String>,
 }
 
+/// A ConfigMap key the model reads that the chart's render does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ConfigMap {config_map} key {key}")]
+pub struct MissingKey {
+    pub config_map: String,
+    pub key: String,
+}
+
 impl ImageFrom {
     /// The image reference, or the key that is missing.
-    fn resolve(&self, config_maps: &BTreeMap<&str, &Object>) -> Result<String, String> {
+    fn resolve(&self, config_maps: &BTreeMap<&str, &Object>) -> Result<String, MissingKey> {
         let get = |key: &Option<String>| {
             let key = key.as_deref().unwrap_or("repository");
-            read(config_maps, &self.config_map, key)
-                .ok_or_else(|| format!("ConfigMap {} key {key}", self.config_map))
+            read(config_maps, &self.config_map, key).ok_or_else(|| MissingKey {
+                config_map: self.config_map.clone(),
+                key: key.to_owned(),
+            })
         };
         if self.image.is_some() {
             return get(&self.image);
@@ -135,7 +145,7 @@ pub fn model(
                     let image = Value::String(image);
                     for_each_container(pod, |ct| ct["image"] = image.clone());
                 }
-                Err(m) => missing.push(m),
+                Err(m) => missing.push(m.to_string()),
             }
         }
         if !missing.is_empty() {
