@@ -1888,7 +1888,7 @@ impl<'a> Renderer<'a> {
             let b = &caps.backups;
             if b.target.is_none() {
                 self.out.notes.push(
-                    "warning: capabilities.backups has no `target`: backups go to the in-cluster Garage, inside the cluster they protect, and are lost with it; set `target.s3` (an object store outside the cluster), or `target.inCluster: true` to choose Garage (docs/plus.md, \"Backups and the restore drill\")".to_owned(),
+                    "capabilities.backups has no `target`, so backups go to the in-cluster Garage, inside the cluster they protect, and are lost with it; set `target.s3` (an object store outside the cluster), or `target.inCluster: true` to choose Garage (docs/plus.md, \"Backups and the restore drill\")".to_owned(),
                 );
             }
             let schedule = json!({
