@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use haven_platform::backups::{self, Listed, State};
 use haven_platform::config::{self, BackupTarget, IdentityProvider, S3Target};
-use haven_platform::crds::BuiltinSchemas;
-use haven_platform::validate::{self, Options, Severity};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 use serde_json::{Value, json};
+
+mod common;
 
 fn off_cluster(provider: Provider, identity: IdentityProvider) -> PlatformConfig {
     let mut c = PlatformConfig::new("haven", "example.nl", provider);
@@ -174,28 +174,12 @@ fn every_provider_backs_up_volumes_and_databases_to_the_configured_target() {
             }
 
             // The tree validates, every proof at zero errors (flows and Pod Security included).
-            let facts = validate::platform_facts(&rendered.files);
-            let schemas = BuiltinSchemas::new(facts.components);
-            let opts = Options {
-                kubernetes_version: config.cluster.kubernetes_version.clone(),
-                ..Options::default()
-            };
-            let report = validate::validate(&rendered.files, &schemas, &opts);
-            let problems: Vec<String> = report
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .map(|d| d.to_string())
-                .collect();
-            assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
-            let tree = haven_platform::charts::tree_objects(&rendered.files);
-            let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
-            let errors: Vec<String> = haven_platform::proofs::prove(&landscape, &catalogue)
-                .iter()
-                .filter(|p| p.severity == Severity::Error)
-                .map(|p| p.to_string())
-                .collect();
-            assert!(errors.is_empty(), "{label}:\n{}", errors.join("\n"));
+            common::assert_validates_and_proves(
+                &label,
+                &rendered.files,
+                &catalogue,
+                &config.cluster.kubernetes_version,
+            );
         }
     }
 }

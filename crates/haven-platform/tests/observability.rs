@@ -8,11 +8,11 @@
 use std::collections::BTreeSet;
 
 use haven_platform::config::{IdentityProvider, MetricsBackend, OptIn, Tenant};
-use haven_platform::crds::BuiltinSchemas;
 use haven_platform::observability::{self, Plan};
-use haven_platform::validate::{self, Options, Severity};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 use serde_json::Value;
+
+mod common;
 
 fn config(
     provider: Provider,
@@ -66,28 +66,13 @@ impl Tree {
 fn render_clean(label: &str, c: &PlatformConfig) -> Tree {
     let catalogue = Catalogue::builtin().unwrap();
     let rendered = render(c, &catalogue);
-    let facts = validate::platform_facts(&rendered.files);
-    let schemas = BuiltinSchemas::new(facts.components);
-    let opts = Options {
-        kubernetes_version: c.cluster.kubernetes_version.clone(),
-        ..Options::default()
-    };
-    let report = validate::validate(&rendered.files, &schemas, &opts);
-    let problems: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.to_string())
-        .collect();
-    assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
+    common::assert_validates_and_proves(
+        label,
+        &rendered.files,
+        &catalogue,
+        &c.cluster.kubernetes_version,
+    );
     let tree = haven_platform::charts::tree_objects(&rendered.files);
-    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
-    let errors: Vec<String> = haven_platform::proofs::prove(&landscape, &catalogue)
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{label}:\n{}", errors.join("\n"));
     Tree {
         objects: tree.into_iter().map(|o| o.value).collect(),
         notes: rendered.notes.clone(),
