@@ -14,6 +14,27 @@ fn parses_and_is_coherent() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// A component that declares object-store buckets (which Garage's bootstrap makes) names each
+/// of them in its own values: a bucket the component's config does not name is one it never
+/// writes to (Mimir's stores once named none, and Mimir refuses to start a store without one).
+#[test]
+fn every_object_store_bucket_is_named_in_its_components_values() {
+    let cat = Catalogue::builtin().unwrap();
+    let mut missing = Vec::new();
+    for c in &cat.components {
+        let Some(store) = &c.object_store else {
+            continue;
+        };
+        let values = serde_json::to_string(&c.values).unwrap();
+        for b in &store.buckets {
+            if !values.contains(&format!("\"{b}\"")) {
+                missing.push(format!("{}: bucket {b}", c.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}
+
 /// The catalogue is read as Helm reads values (YAML 1.1); a scalar that a YAML 1.2 reader (an
 /// editor, Renovate) reads otherwise would make the file say two things.
 #[test]
