@@ -270,6 +270,28 @@ pub struct Item {
     pub detail: String,
 }
 
+impl Item {
+    /// A judged thing with no backup seen yet; the check fills in what it finds.
+    fn new(
+        kind: &'static str,
+        namespace: String,
+        name: String,
+        state: State,
+        detail: String,
+    ) -> Self {
+        Self {
+            kind,
+            namespace,
+            name,
+            state,
+            latest: None,
+            completed_at: None,
+            age_seconds: None,
+            detail,
+        }
+    }
+}
+
 /// The check's answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -440,43 +462,34 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
                 ),
             )
         };
-        items.push(Item {
-            kind: "BackupStorageLocation",
+        items.push(Item::new(
+            "BackupStorageLocation",
             namespace,
             name,
             state,
-            latest: None,
-            completed_at: None,
-            age_seconds: None,
             detail,
-        });
+        ));
     }
     if listed.storage_locations.as_ref().is_some_and(Vec::is_empty) {
-        items.push(Item {
-            kind: "BackupStorageLocation",
-            namespace: String::new(),
-            name: "-".to_owned(),
-            state: State::Missing,
-            latest: None,
-            completed_at: None,
-            age_seconds: None,
-            detail: "Velero has no BackupStorageLocation: backups have nowhere to go".to_owned(),
-        });
+        items.push(Item::new(
+            "BackupStorageLocation",
+            String::new(),
+            "-".to_owned(),
+            State::Missing,
+            "Velero has no BackupStorageLocation: backups have nowhere to go".to_owned(),
+        ));
     }
 
     let backups = listed.velero_backups.as_deref().unwrap_or_default();
     for schedule in listed.schedules.iter().flatten() {
         let (namespace, name) = name_of(schedule);
-        let mut item = Item {
-            kind: "Schedule",
-            namespace: namespace.clone(),
-            name: name.clone(),
-            state: State::Missing,
-            latest: None,
-            completed_at: None,
-            age_seconds: None,
-            detail: String::new(),
-        };
+        let mut item = Item::new(
+            "Schedule",
+            namespace.clone(),
+            name.clone(),
+            State::Missing,
+            String::new(),
+        );
         let phase = str_of(schedule, &["status", "phase"]).unwrap_or_default();
         let mut own: Vec<&Value> = backups
             .iter()
@@ -560,16 +573,13 @@ pub fn check(listed: &Listed, now: Timestamp, max_age: SignedDuration) -> Report
     let pg_backups = listed.cnpg_backups.as_deref().unwrap_or_default();
     for cluster in listed.clusters.iter().flatten() {
         let (namespace, name) = name_of(cluster);
-        let mut item = Item {
-            kind: "Cluster",
-            namespace: namespace.clone(),
-            name: name.clone(),
-            state: State::Missing,
-            latest: None,
-            completed_at: None,
-            age_seconds: None,
-            detail: String::new(),
-        };
+        let mut item = Item::new(
+            "Cluster",
+            namespace.clone(),
+            name.clone(),
+            State::Missing,
+            String::new(),
+        );
         let archiving = cluster["status"]["conditions"]
             .as_array()
             .and_then(|cs| cs.iter().find(|c| c["type"] == "ContinuousArchiving"));
