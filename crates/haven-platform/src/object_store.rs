@@ -50,11 +50,13 @@ pub const ADMIN_PORT: u16 = 3903;
 /// The bootstrap program, run by the Job from a ConfigMap.
 pub const SCRIPT: &str = include_str!("object_store/bootstrap.py");
 /// The Job's image: Docker's official Python image (the Docker Library, built from
-/// docker-library/python), a patch release on a pinned Alpine, by digest. The digest is the
-/// one public deployments pin for this tag (Renovate-managed); it could not be checked against
-/// the registry from where it was written: `crane digest` it before a release.
+/// docker-library/python), a patch release on a pinned Alpine, by the digest of its multi-platform
+/// index. Evidence: Docker's own record of the registry, docker-library/repo-info at 27b27367
+/// (`repos/python/remote/3.13.15-alpine3.24.md`, built 2026-09-17: index
+/// `sha256:79e7a9b9…`, 16 platforms, Python 3.13.15 on Alpine 3.24.2). The script needs only
+/// Python 3's standard library.
 // renovate: datasource=docker depName=docker.io/library/python
-pub const IMAGE: &str = "docker.io/library/python:3.13.5-alpine3.22@sha256:37b14db89f587f9eaa890e4a442a3fe55db452b69cca1403cc730bd0fbdc8aaf";
+pub const IMAGE: &str = "docker.io/library/python:3.13.15-alpine3.24@sha256:79e7a9b9ff1cbceff819f856fb374477792a5967759d94df266de7b7b4120e6f";
 /// Where the bootstrap finds its token and the API server's CA, as in any pod.
 const SA_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 /// How long one run of the bootstrap waits for Garage's nodes and the consumers' Secrets.

@@ -358,6 +358,64 @@ fn renovate_finds_every_pin_exactly_once() {
     assert!(images_seen >= 2, "{images_seen}");
 }
 
+/// Images the render pins in its own source (not in catalogue values) are Renovate-managed
+/// too: every `// renovate:` comment in haven-platform's source is matched exactly once, with
+/// the constant's tag and digest (a pin without its manager never moves; one with a digest
+/// Renovate cannot see would move the tag and keep the old image).
+#[test]
+fn renovate_finds_every_image_pinned_in_source() {
+    let config: serde_json::Value =
+        serde_json::from_str(include_str!("../../../renovate.json")).unwrap();
+    let managers = config["customManagers"].as_array().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources = vec![root.join("src")];
+    let mut comments = 0;
+    let mut found = Vec::new();
+    while let Some(dir) = sources.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let rel = path.strip_prefix(root).unwrap().to_str().unwrap();
+            let rel = format!("crates/haven-platform/{rel}");
+            let hits = renovate_extract(managers, &rel, &text);
+            let here = text.matches("\n// renovate: ").count();
+            assert_eq!(hits.len(), here, "{rel}: {hits:#?}");
+            comments += here;
+            found.extend(hits);
+        }
+    }
+    // The Garage bootstrap's image, as the Job pulls it.
+    let image = haven_platform::object_store::IMAGE;
+    let (name, rest) = image.split_once(':').unwrap();
+    let (tag, digest) = rest.split_once('@').unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{image}"
+    );
+    let hits: Vec<&Extracted> = found
+        .iter()
+        .filter(|e| e.dep_name == name && e.current_value == tag)
+        .collect();
+    assert_eq!(hits.len(), 1, "{found:#?}");
+    assert_eq!(hits[0].datasource, "docker");
+    assert!(comments >= 1);
+    // A tag without a digest is not matched: the manager would miss a pin that lost its digest.
+    let bare = format!(
+        "// renovate: datasource=docker depName={name}\npub const IMAGE: &str = \"{name}:{tag}\";\n"
+    );
+    let rel = "crates/haven-platform/src/x.rs";
+    assert!(renovate_extract(managers, rel, &bare).is_empty());
+    let pinned = bare.replace(&format!("{tag}\""), &format!("{tag}@{digest}\""));
+    assert_eq!(renovate_extract(managers, rel, &pinned).len(), 1);
+}
+
 /// The test's Renovate semantics find a pin a manager would miss: an image comment with a
 /// stray word, and a tag without its comment.
 #[test]
