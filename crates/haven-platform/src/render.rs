@@ -1576,6 +1576,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// The CloudNativePG cluster of an identity provider that keeps its data in PostgreSQL,
+    /// on [`POSTGRES_IMAGE`],
     /// with base backups and WAL archived to the backup target and its ScheduledBackup.
     fn database(&self, r: &Resolved<'a>) -> Vec<Value> {
         let name = r.component.name.as_str();
@@ -1588,6 +1589,7 @@ impl<'a> Renderer<'a> {
             "metadata": {"name": db, "namespace": r.namespace},
             "spec": {
                 "instances": 3,
+                "imageName": POSTGRES_IMAGE,
                 "storage": {"size": "10Gi", "storageClass": self.config.storage_class()},
                 "bootstrap": {"initdb": {"database": name, "owner": name}},
                 // The database is backed up by barman-cloud, consistently; Velero's file-system
@@ -2534,6 +2536,16 @@ pub fn oidc_issuer(config: &PlatformConfig) -> Option<String> {
         IdentityProvider::Zitadel => format!("https://zitadel.{domain}"),
     })
 }
+
+/// The PostgreSQL image of the databases the platform creates, named rather than left to the
+/// operator: CloudNativePG's default image moves with the operator, and since 1.26 a new major
+/// version in a Cluster's image is an in-place major upgrade, so a Renovate bump of the operator
+/// chart would otherwise upgrade every database's PostgreSQL major unasked. This is CloudNativePG
+/// 1.30.0's own default (`pkg/versions/versions.go` at tag v1.30.0: `DefaultImageName`), a
+/// `system` image, the kind that carries barman-cloud, which the in-tree `barmanObjectStore`
+/// backups (`crate::backups`) run.
+// renovate: datasource=docker depName=ghcr.io/cloudnative-pg/postgresql
+pub const POSTGRES_IMAGE: &str = "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie";
 
 /// The components of issue 26 that need the rest of the platform: OIDC clients on the chosen
 /// identity provider, MetalLB's pool, the NFS export.

@@ -405,15 +405,27 @@ fn renovate_finds_every_image_pinned_in_source() {
         .collect();
     assert_eq!(hits.len(), 1, "{found:#?}");
     assert_eq!(hits[0].datasource, "docker");
-    assert!(comments >= 1);
-    // A tag without a digest is not matched: the manager would miss a pin that lost its digest.
-    let bare = format!(
-        "// renovate: datasource=docker depName={name}\npub const IMAGE: &str = \"{name}:{tag}\";\n"
-    );
+    // The databases' PostgreSQL image, pinned by tag.
+    let (name, tag) = haven_platform::render::POSTGRES_IMAGE
+        .split_once(':')
+        .unwrap();
+    let hits = found
+        .iter()
+        .filter(|e| e.dep_name == name && e.current_value == tag)
+        .count();
+    assert_eq!(hits, 1, "{found:#?}");
+    assert!(comments >= 2);
+    // Each form is matched by one match string only, and a constant without a tag by none.
     let rel = "crates/haven-platform/src/x.rs";
-    assert!(renovate_extract(managers, rel, &bare).is_empty());
-    let pinned = bare.replace(&format!("{tag}\""), &format!("{tag}@{digest}\""));
+    let tagged = "// renovate: datasource=docker depName=r/x\npub const I: &str = \"r/x:1.2\";\n";
+    assert_eq!(renovate_extract(managers, rel, tagged).len(), 1);
+    let pinned = tagged.replace(
+        "1.2\"",
+        "1.2@sha256:79e7a9b9ff1cbceff819f856fb374477792a5967759d94df266de7b7b4120e6f\"",
+    );
     assert_eq!(renovate_extract(managers, rel, &pinned).len(), 1);
+    let untagged = tagged.replace(":1.2", "");
+    assert!(renovate_extract(managers, rel, &untagged).is_empty());
 }
 
 /// The test's Renovate semantics find a pin a manager would miss: an image comment with a
