@@ -54,6 +54,11 @@ fn assert_databases_back_up(label: &str, objs: &[Value]) -> Vec<Value> {
             backups::cnpg_cluster_backs_up(c),
             "{label}: Cluster {ns}/{name} has no backup"
         );
+        // The in-tree barman-cloud backups need a `system` image (it carries barman-cloud),
+        // named so that an operator upgrade does not change the database's major version.
+        let image = c["spec"]["imageName"].as_str().unwrap_or_default();
+        assert_eq!(image, haven_platform::render::POSTGRES_IMAGE, "{label}");
+        assert!(image.contains("-system-"), "{label}: {image}");
         assert!(
             of_kind(objs, "ScheduledBackup").iter().any(|s| {
                 s["metadata"]["namespace"] == *ns && s["spec"]["cluster"]["name"] == *name
