@@ -122,6 +122,11 @@ pub struct Component {
     /// every other pod of the namespace to `restricted`, so the exemption covers only them.
     #[serde(default)]
     pub pod_security_exempt: Vec<String>,
+    /// Why the component's own identities may read Secrets in every namespace (External
+    /// Secrets writes them, Velero backs them up): without it, a chart that grants that right
+    /// is an error of `plus.proofs.identities` ([`crate::proofs::secret_readers`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_cluster_wide: Option<String>,
     /// Pods the component's operator creates while it runs, which no template of its chart
     /// holds (Trivy's scan Jobs): `validate --charts` adds them to the chart's objects, so
     /// the Pod Security check and the flow proof see them as they see rendered pods.

@@ -22,6 +22,7 @@ pub mod certificates;
 pub mod flows;
 pub mod identities;
 pub mod references;
+pub mod secret_readers;
 pub mod tenancy;
 
 /// One object the cluster will receive, and the component it belongs to.
@@ -119,6 +120,7 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     out.extend(certificates::prove(landscape, catalogue));
     out.extend(flows::prove(landscape, catalogue));
     out.extend(identities::prove(landscape, catalogue));
+    out.extend(secret_readers::prove(landscape, catalogue));
     out.extend(tenancy::prove(landscape, catalogue));
     out
 }
