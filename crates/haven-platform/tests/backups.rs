@@ -189,6 +189,23 @@ fn every_provider_backs_up_volumes_and_databases_to_the_configured_target() {
     }
 }
 
+/// Keycloak logs in to its database as the owner CloudNativePG's `initdb` makes, named in its
+/// values (without `database.username` the JDBC driver used the container's OS user).
+#[test]
+fn keycloak_logs_in_to_its_database_as_its_owner() {
+    let config = off_cluster(Provider::Previder, IdentityProvider::Keycloak);
+    let files = render::render(&config, &Catalogue::builtin().unwrap()).files;
+    let objs = objects(&files);
+    let cluster = of_kind(&objs, "Cluster")
+        .into_iter()
+        .find(|c| c["metadata"]["name"] == "keycloak-db")
+        .expect("keycloak-db");
+    let owner = &cluster["spec"]["bootstrap"]["initdb"]["owner"];
+    let db = &release_values(&objs, "keycloak")["database"];
+    assert_eq!(db["username"], *owner, "{db}");
+    assert_eq!(db["existingSecret"], "keycloak-db-app");
+}
+
 #[test]
 fn the_in_cluster_target_is_garage_and_only_by_choice() {
     let catalogue = Catalogue::builtin().unwrap();
