@@ -127,6 +127,11 @@ pub struct Component {
     /// is an error of `plus.proofs.identities` ([`crate::proofs::secret_readers`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets_cluster_wide: Option<String>,
+    /// Flux post-renderers of the component's HelmRelease (`spec.postRenderers`, as Flux reads
+    /// them): for what no chart value reaches, such as narrowing a chart's ClusterRole.
+    /// `validate --charts` applies them as helm-controller does (`charts::postrender`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_renderers: Vec<Value>,
     /// Pods the component's operator creates while it runs, which no template of its chart
     /// holds (Trivy's scan Jobs): `validate --charts` adds them to the chart's objects, so
     /// the Pod Security check and the flow proof see them as they see rendered pods.

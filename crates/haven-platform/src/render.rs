@@ -1034,6 +1034,9 @@ impl<'a> Renderer<'a> {
             "rollback": {"cleanupOnFail": true},
             "values": values,
         });
+        if !c.post_renderers.is_empty() {
+            spec["postRenderers"] = Value::Array(c.post_renderers.clone());
+        }
         // Credentials reach the chart from Secrets, never from the config (`crate::secrets`).
         if let Some(from) = self
             .config

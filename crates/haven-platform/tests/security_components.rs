@@ -247,3 +247,71 @@ fn a_one_node_kind_cluster_is_told_about_openbaos_replicas() {
         "{notes:?}"
     );
 }
+
+/// Garage's chart gives Garage a ClusterRole to patch every CRD of the cluster (no value narrows
+/// it); the HelmRelease's post-renderer leaves get and patch on Garage's own CRD only, and the
+/// create a server-side apply needs. Applied as helm-controller applies it, to the ClusterRole
+/// as chart v2.0.0 renders it (`templates/clusterrole.yaml`, restated here: the chart is
+/// AGPL-3.0 and not vendored).
+#[test]
+fn garage_may_patch_its_own_crd_only() {
+    use haven_model::{Origin, load_objects};
+    use haven_rbac::{Defaults, Identity, Rbac, Request};
+    let config = PlatformConfig::new("haven", "example.nl", Provider::Previder);
+    let catalogue = Catalogue::builtin().unwrap();
+    let files = render(&config, &catalogue).files;
+    let release = files
+        .iter()
+        .flat_map(|(path, text)| load_objects(Origin::File(path.to_str().unwrap()), text).objects)
+        .find(|o| o.kind == "HelmRelease" && o.name == "garage")
+        .expect("garage's HelmRelease");
+    let chart = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: manage-crds-garage-garage}
+rules:
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: ["deuxfleurs.fr"]
+  resources: ["garagenodes"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: allow-crds-for-garage-garage}
+subjects: [{kind: ServiceAccount, name: garage, namespace: garage}]
+roleRef: {kind: ClusterRole, name: manage-crds-garage-garage, apiGroup: rbac.authorization.k8s.io}
+"#;
+    let can = |objects: &[haven_model::Object], verb: &str, name: &str| {
+        let rbac = Rbac::load(objects, Defaults::Kubernetes).rbac;
+        let request = Request::resource(
+            verb,
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            None,
+        )
+        .named(name);
+        rbac.authorize(&Identity::service_account("garage", "garage"), &request)
+            .allowed
+    };
+    let mut objects = load_objects(Origin::File("chart.yaml"), chart).objects;
+    assert!(can(
+        &objects,
+        "patch",
+        "externalsecrets.external-secrets.io"
+    ));
+    let notes = haven_platform::charts::postrender::apply(&release, &mut objects);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(!can(
+        &objects,
+        "patch",
+        "externalsecrets.external-secrets.io"
+    ));
+    assert!(!can(&objects, "update", "garagenodes.deuxfleurs.fr"));
+    assert!(can(&objects, "patch", "garagenodes.deuxfleurs.fr"));
+    assert!(can(&objects, "get", "garagenodes.deuxfleurs.fr"));
+    assert!(can(&objects, "create", "garagenodes.deuxfleurs.fr"));
+    // Its discovery objects are untouched.
+    assert_eq!(objects[0].value["rules"][1]["resources"][0], "garagenodes");
+}
