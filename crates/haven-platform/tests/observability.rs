@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use haven_platform::config::{IdentityProvider, MetricsBackend, OptIn, Tenant};
+use haven_platform::config::{IdentityProvider, MetricsBackend, Tenant};
 use haven_platform::observability::{self, Plan};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 use serde_json::Value;
@@ -22,7 +22,6 @@ fn config(
     let mut c = PlatformConfig::new("haven", "example.nl", provider);
     c.capabilities.metrics.backend = backend;
     c.capabilities.identity.provider = identity;
-    c.capabilities.kube_state_metrics = OptIn { enabled: true };
     c.tenants.push(Tenant {
         name: "zaken".to_owned(),
         group: "zaken-developers".to_owned(),
