@@ -371,7 +371,8 @@ fn metallb_pool_nfs_export_and_storage_classes_follow_the_config() {
 }
 
 #[test]
-fn the_new_capabilities_are_off_by_default_and_kube_state_metrics_follows_the_backend_and_is_on_with_mimir() {
+fn the_new_capabilities_are_off_by_default_and_kube_state_metrics_follows_the_backend_and_is_on_with_mimir()
+ {
     let catalogue = Catalogue::builtin().unwrap();
     let c = PlatformConfig::new("haven", "example.nl", Provider::Previder);
     let on: Vec<String> = catalogue
