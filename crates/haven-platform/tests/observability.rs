@@ -438,16 +438,6 @@ fn without_identity_grafana_needs_no_oidc_secret_and_without_metrics_no_rules() 
     assert!(t.try_find("PrometheusRule", "haven-platform").is_none());
 }
 
-/// The flows the proof finds declared on a rendered platform.
-fn declared_flows(c: &PlatformConfig) -> String {
-    let catalogue = Catalogue::builtin().unwrap();
-    let rendered = render(c, &catalogue);
-    let tree = haven_platform::charts::tree_objects(&rendered.files);
-    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
-    let report = haven_platform::proofs::flows::analyse(&landscape, &catalogue, false);
-    format!("{:?}", report.declared)
-}
-
 /// A default platform (the mimir backend, nothing opted in) runs kube-state-metrics: the
 /// crash-loop alert and the workloads dashboard have their metrics. Its chart makes a
 /// ServiceMonitor that Alloy's clustered `prometheus.operator.servicemonitors` scrapes, the
@@ -486,10 +476,25 @@ fn a_default_mimir_platform_runs_kube_state_metrics_and_alloy_scrapes_it() {
     );
     // Alloy may reach it: its namespace lets the collector in.
     assert!(t.policy("kube-state-metrics", "allow-from-alloy").is_some());
+    // The proof (run by `render_clean`, no error) has the flow to prove: Alloy, which scrapes
+    // every namespace, to kube-state-metrics, opened by the policy above.
+    let catalogue = Catalogue::builtin().unwrap();
+    let rendered = render(&c, &catalogue);
+    let tree = haven_platform::charts::tree_objects(&rendered.files);
+    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+    let report = haven_platform::proofs::flows::analyse(&landscape, &catalogue, false);
+    let flow = report
+        .declared
+        .iter()
+        .find(|f| {
+            f.from.to_string().contains("alloy") && f.to.to_string().contains("kube-state-metrics")
+        })
+        .unwrap_or_else(|| panic!("{:#?}", report.declared));
+    assert!(flow.needed, "{flow:?}");
     assert!(
-        declared_flows(&c).contains("kube-state-metrics"),
-        "{}",
-        declared_flows(&c)
+        flow.opened_by
+            .contains(&"kube-state-metrics/allow-from-alloy".to_owned()),
+        "{flow:?}"
     );
     let rules = serde_json::to_string(t.find("PrometheusRule", "haven-platform")).unwrap();
     assert!(rules.contains("PlatformPodCrashLooping") && rules.contains("gotk_resource_info"));
