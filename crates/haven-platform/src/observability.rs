@@ -1078,4 +1078,78 @@ mod tests {
         assert!(rules(&Plan::default(), "x").is_none());
         assert!(dashboards(&Plan::default()).is_empty());
     }
+
+    #[test]
+    fn without_receivers_alerts_go_to_nobody_and_watchdog_only_to_a_heartbeat() {
+        use crate::config::{Alerting, WebhookFormat, WebhookReceiver};
+        let files = ReceiverFiles { dir: "/s/" };
+        let none = alertmanager_config(&Alerting::default(), &files);
+        assert_eq!(none["route"]["receiver"], NULL_RECEIVER);
+        assert_eq!(none["route"]["routes"][0]["receiver"], NULL_RECEIVER);
+        assert_eq!(none["receivers"], json!([{"name": NULL_RECEIVER}]));
+        let hook = Alerting {
+            webhook: Some(WebhookReceiver {
+                format: WebhookFormat::Webhook,
+                port: 8443,
+            }),
+            ..Alerting::default()
+        };
+        let c = alertmanager_config(&hook, &files);
+        assert_eq!(c["route"]["receiver"], PLATFORM_RECEIVER);
+        assert_eq!(c["route"]["routes"][0]["receiver"], NULL_RECEIVER);
+        assert_eq!(
+            c["receivers"][1]["webhook_configs"][0]["url_file"],
+            "/s/webhook-url"
+        );
+        let egress = receivers_egress("mimir", json!({}), &hook).unwrap();
+        assert_eq!(egress["spec"]["egress"][0]["ports"][0]["port"], 8443);
+        assert!(receivers_egress("mimir", json!({}), &Alerting::default()).is_none());
+        // The Watchdog rule only where something listens for it, and only with Mimir.
+        let mimir = Plan {
+            mimir: Some("mimir"),
+            heartbeat: true,
+            ..Plan::default()
+        };
+        let names = |p: &Plan<'_>| serde_json::to_string(&rules(p, "x")).unwrap();
+        assert!(names(&mimir).contains(WATCHDOG));
+        assert!(
+            !names(&Plan {
+                heartbeat: false,
+                ..mimir.clone()
+            })
+            .contains(WATCHDOG)
+        );
+        let kps = Plan {
+            prometheus: Some("monitoring"),
+            heartbeat: true,
+            ..Plan::default()
+        };
+        assert!(!names(&kps).contains(WATCHDOG));
+    }
+
+    #[test]
+    fn what_goes_without_kube_state_metrics_is_named() {
+        let p = Plan {
+            mimir: Some("mimir"),
+            namespaces: vec!["alloy".to_owned()],
+            ..Plan::default()
+        };
+        let lost = without_kube_state_metrics(&p);
+        for want in [
+            "alert PlatformPodCrashLooping",
+            "alert KustomizationNotReady",
+            "panel \"Containers waiting, by reason\"",
+        ] {
+            assert!(lost.iter().any(|l| l == want), "{want}: {lost:?}");
+        }
+        // HelmReleaseNotReady stays (on helm-controller's errors).
+        assert!(!lost.iter().any(|l| l == "alert HelmReleaseNotReady"));
+        assert!(
+            without_kube_state_metrics(&Plan {
+                kube_state_metrics: true,
+                ..p
+            })
+            .is_empty()
+        );
+    }
 }
