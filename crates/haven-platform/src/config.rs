@@ -728,10 +728,19 @@ pub struct Capabilities {
         skip_serializing_if = "OptIn::is_off"
     )]
     pub cluster_ui: OptIn,
-    /// kube-state-metrics: Kubernetes object state as metrics, with the mimir backend
-    /// (kube-prometheus-stack brings its own). Off unless enabled.
-    #[serde(default, skip_serializing_if = "OptIn::is_off")]
-    pub kube_state_metrics: OptIn,
+    /// kube-state-metrics: Kubernetes object state as metrics (Pods waiting and restarting,
+    /// Flux's objects' `Ready` condition), which the crash-loop and Flux alerts and the
+    /// workloads dashboard read. On wherever metrics are: its own component with the mimir
+    /// backend, kube-prometheus-stack's copy with that backend. `enabled: false` leaves it out;
+    /// the render then says which alerts and panels go with it.
+    #[serde(default)]
+    pub kube_state_metrics: Toggle,
+    /// Where the platform's alerts go: Alertmanager's receivers (Mimir's Alertmanager with the
+    /// mimir backend, kube-prometheus-stack's otherwise). Without a receiver alerts fire into
+    /// Alertmanager and reach nobody (the render says so). Credentials (the SMTP password, the
+    /// webhook URL with its token) come from the secret store, never from this file.
+    #[serde(default, skip_serializing_if = "Alerting::is_empty")]
+    pub alerting: Alerting,
     /// Policy results for people: policy-reporter's UI over Kyverno's and Trivy's reports,
     /// logged in with the identity provider (client `policy-reporter`). Off unless enabled.
     #[serde(default, skip_serializing_if = "OptIn::is_off")]
@@ -745,6 +754,135 @@ pub struct Capabilities {
     /// for Previder.
     #[serde(default, skip_serializing_if = "Storage::is_empty")]
     pub storage: Storage,
+}
+
+/// The receivers of the platform's alerts (`capabilities.alerting`): every alert goes to each
+/// receiver set here. Alertmanager reads the credentials from files of a Secret made from the
+/// secret store (`secretPath`), never from its config: the config (a ConfigMap with Mimir, the
+/// chart's Secret with kube-prometheus-stack) names only the files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Alerting {
+    /// E-mail through an SMTP server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailReceiver>,
+    /// A chat tool's incoming webhook (Slack, Mattermost, Rocket.Chat: `format: slack`) or any
+    /// endpoint that takes Alertmanager's own JSON (`format: webhook`). Its URL carries a
+    /// token, so it is the store's `webhook-url`, not a key here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookReceiver>,
+    /// A dead man's switch: the always-firing alert `Watchdog` is sent every 5 minutes to the
+    /// store's `heartbeat-url` (healthchecks.io, Dead Man's Snitch, Cronitor, or your own
+    /// monitor over HTTPS), which raises the alarm when it stops: the one alert that tells you
+    /// alerting itself is broken.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub heartbeat: bool,
+    /// Where the receivers' credentials are in the secret store: a path with the properties
+    /// `smtp-password` (with `email.username`), `webhook-url` (with `webhook`) and
+    /// `heartbeat-url` (with `heartbeat`); OpenBao: `bao kv put -mount=secret <path>
+    /// webhook-url=…`.
+    #[serde(default = "default_alerting_secret_path")]
+    pub secret_path: String,
+}
+
+fn default_alerting_secret_path() -> String {
+    "platform/alerting/receivers".to_owned()
+}
+
+impl Default for Alerting {
+    fn default() -> Self {
+        Self {
+            email: None,
+            webhook: None,
+            heartbeat: false,
+            secret_path: default_alerting_secret_path(),
+        }
+    }
+}
+
+impl Alerting {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// A receiver is set: alerts reach somebody.
+    pub fn has_receivers(&self) -> bool {
+        self.email.is_some() || self.webhook.is_some()
+    }
+
+    /// The properties Alertmanager reads from the store (and so the keys of its Secret).
+    pub fn secret_keys(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.email.as_ref().is_some_and(|e| e.username.is_some()) {
+            out.push(ALERTING_SMTP_PASSWORD);
+        }
+        if self.webhook.is_some() {
+            out.push(ALERTING_WEBHOOK_URL);
+        }
+        if self.heartbeat {
+            out.push(ALERTING_HEARTBEAT_URL);
+        }
+        out
+    }
+}
+
+/// The store property (and Secret key) of the SMTP password.
+pub const ALERTING_SMTP_PASSWORD: &str = "smtp-password";
+/// The store property (and Secret key) of the webhook URL.
+pub const ALERTING_WEBHOOK_URL: &str = "webhook-url";
+/// The store property (and Secret key) of the dead man's switch URL.
+pub const ALERTING_HEARTBEAT_URL: &str = "heartbeat-url";
+
+/// E-mail through an SMTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmailReceiver {
+    /// The SMTP server, `host:port` (`smtp.example.nl:587`: submission with STARTTLS; port 465
+    /// is TLS from the start).
+    pub smarthost: String,
+    /// The sender address.
+    pub from: String,
+    /// Who receives the alerts (at least one address).
+    #[schemars(length(min = 1))]
+    pub to: Vec<String>,
+    /// The SMTP login, when the server wants one; its password is the store's
+    /// `smtp-password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Refuse to send without TLS (STARTTLS or port 465). Leave it on unless the server is a
+    /// relay inside your own network.
+    #[serde(default = "yes")]
+    pub require_tls: bool,
+}
+
+/// An incoming webhook whose URL is in the secret store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WebhookReceiver {
+    /// What the endpoint reads: `slack` (Slack's incoming webhook message, which Mattermost and
+    /// Rocket.Chat take too) or `webhook` (Alertmanager's JSON, for a relay or an incident
+    /// tool that reads it).
+    #[serde(default)]
+    pub format: WebhookFormat,
+    /// The TCP port of the URL's host, which Alertmanager's NetworkPolicy opens (the URL itself
+    /// is in the store).
+    #[serde(default = "default_https_port")]
+    pub port: u16,
+}
+
+fn default_https_port() -> u16 {
+    443
+}
+
+/// What a webhook endpoint reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WebhookFormat {
+    /// Slack's incoming webhook message (Slack, Mattermost, Rocket.Chat).
+    #[default]
+    Slack,
+    /// Alertmanager's webhook JSON.
+    Webhook,
 }
 
 /// Object storage: Garage (S3), bootstrapped in the cluster (buckets and keys for Loki, Mimir,
@@ -900,11 +1038,11 @@ impl Capabilities {
             "objectStorage" => (c.object_storage.enabled, None),
             "kubectlLogin" => (c.kubectl_login.enabled, None),
             "clusterUI" => (c.cluster_ui.enabled, None),
-            // kube-prometheus-stack runs its own kube-state-metrics.
+            // Only where something scrapes it, and kube-prometheus-stack runs its own copy.
             "kubeStateMetrics" => (
                 c.kube_state_metrics.enabled
-                    && !(c.metrics.enabled
-                        && c.metrics.backend == MetricsBackend::KubePrometheusStack),
+                    && c.metrics.enabled
+                    && c.metrics.backend == MetricsBackend::Mimir,
                 None,
             ),
             "policyReports" => (c.policy_reports.enabled, None),
@@ -1503,6 +1641,7 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
         "capabilities.backups.ttl",
         formats::positive_go_duration(&b.ttl).map(|_| ()),
     );
+    let alerting_errs = check_alerting(config, &mut check);
     let mut backup_errs: Vec<(String, String)> = Vec::new();
     if b.enabled
         && let Some(t) = &b.target
@@ -1545,22 +1684,8 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
                     ),
                 ));
             }
-            let segment_ok = |seg: &str| {
-                !seg.is_empty()
-                    && seg != "."
-                    && seg != ".."
-                    && seg
-                        .bytes()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-            };
-            if !s3.secret_path.split('/').all(segment_ok) {
-                backup_errs.push((
-                    format!("{p}.secretPath"),
-                    format!(
-                        "`{}` is not a secret store path (e.g. `platform/backups/s3`: segments of letters, digits, '-', '_', '.')",
-                        s3.secret_path
-                    ),
-                ));
+            if let Err(e) = formats::store_path(&s3.secret_path) {
+                backup_errs.push((format!("{p}.secretPath"), e.to_string()));
             }
         }
     }
@@ -1593,7 +1718,42 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
         }
     }
     out.extend(backup_errs);
+    out.extend(alerting_errs);
     out
+}
+
+/// The receivers of `capabilities.alerting`: addresses as an SMTP server takes them, the
+/// server as `host:port`, the store path.
+fn check_alerting(
+    config: &PlatformConfig,
+    check: &mut dyn FnMut(&str, Result<(), crate::formats::FormatError>),
+) -> Vec<(String, String)> {
+    use crate::formats;
+    let a = &config.capabilities.alerting;
+    let p = "capabilities.alerting";
+    if let Some(e) = &a.email {
+        check(
+            &format!("{p}.email.smarthost"),
+            formats::host_port(&e.smarthost).map(|_| ()),
+        );
+        check(&format!("{p}.email.from"), formats::email(&e.from));
+        for (i, to) in e.to.iter().enumerate() {
+            check(&format!("{p}.email.to[{i}]"), formats::email(to));
+        }
+    }
+    if !a.is_empty() {
+        check(
+            &format!("{p}.secretPath"),
+            formats::store_path(&a.secret_path),
+        );
+    }
+    if !a.is_empty() && !config.capabilities.metrics.enabled {
+        return vec![(
+            p.to_owned(),
+            "receivers without metrics: nothing evaluates alerts; enable `capabilities.metrics` or remove `alerting`".to_owned(),
+        )];
+    }
+    Vec::new()
 }
 
 /// Schema violations as (key path, message), the first per key.
@@ -1689,6 +1849,14 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 metrics:\n\
          \x20   enabled: true\n\
          \x20   backend: mimir                  # mimir | kube-prometheus-stack\n\
+         \x20 # kube-state-metrics, with the mimir backend (kube-prometheus-stack has its own copy):\n\
+         \x20 kubeStateMetrics: {{enabled: true}}\n\
+         \x20 # Where alerts go (docs/plus.md, \"Alerts\"); credentials from the store's secretPath:\n\
+         \x20 # alerting:\n\
+         \x20 #   email: {{smarthost: smtp.{domain}:587, from: alerts@{domain}, to: [platform@{domain}], username: alerts@{domain}}}\n\
+         \x20 #   webhook: {{format: slack}}       # slack (Slack, Mattermost, Rocket.Chat) | webhook\n\
+         \x20 #   heartbeat: true                # Watchdog every 5 minutes to a dead man's switch\n\
+         \x20 #   secretPath: platform/alerting/receivers   # smtp-password, webhook-url, heartbeat-url\n\
          \x20 traces: {{enabled: true}}          # Tempo\n\
          \x20 dashboards: {{enabled: true}}      # Grafana (sso: true for its login with the identity provider)\n\
          \x20 metricsServer: {{enabled: true}}\n\
@@ -1727,7 +1895,6 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 # Off unless enabled (docs/plus.md, \"Cluster UI and kubectl login\"):\n\
          \x20 # kubectlLogin: {{enabled: true}}     # Pinniped: kubectl login with the identity provider\n\
          \x20 # clusterUI: {{enabled: true}}        # Headlamp with OIDC\n\
-         \x20 # kubeStateMetrics: {{enabled: true}} # with the mimir backend\n\
          \x20 # policyReports: {{enabled: true}}    # policy-reporter: Kyverno and Trivy results\n\
          \x20 # loadBalancer:                       # MetalLB, without a cloud load balancer\n\
          \x20 #   enabled: true\n\

@@ -42,6 +42,14 @@ pub enum FormatError {
     Endpoint { value: String, why: String },
     #[error("`{value}` is not an S3 bucket name ({why}; e.g. `haven-backups`)")]
     Bucket { value: String, why: &'static str },
+    #[error(
+        "`{value}` is not `host:port` ({why}; e.g. `smtp.example.nl:587`, `[2001:db8::25]:25`)"
+    )]
+    HostPort { value: String, why: String },
+    #[error(
+        "`{value}` is not a secret store path (e.g. `platform/backups/s3`: segments of letters, digits, '-', '_', '.')"
+    )]
+    StorePath { value: String },
 }
 
 /// A Go duration (`time.ParseDuration`): an optional sign, then one or more decimal numbers
@@ -452,6 +460,65 @@ pub fn s3_endpoint(value: &str) -> Result<(String, u16), FormatError> {
     };
     host(name).map_err(|e| err(&e.to_string()))?;
     Ok((name.to_owned(), port))
+}
+
+/// A server as `host:port`, the way Alertmanager's `smarthost` is read (Go's
+/// `net.SplitHostPort`: an IPv6 address in brackets), with a host name or an IP address and a
+/// port from 1 to 65535. Returns the host and the port.
+pub fn host_port(value: &str) -> Result<(String, u16), FormatError> {
+    let err = |why: &str| FormatError::HostPort {
+        value: value.to_owned(),
+        why: why.to_owned(),
+    };
+    let (name, port) = if let Some(v6) = value.strip_prefix('[') {
+        let Some((h, after)) = v6.split_once(']') else {
+            return Err(err("an unclosed `[`"));
+        };
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(err("not an IPv6 address in brackets"));
+        }
+        (h, after.strip_prefix(':'))
+    } else {
+        match value.rsplit_once(':') {
+            Some((h, _)) if h.contains(':') => {
+                return Err(err("an IPv6 address goes in brackets"));
+            }
+            Some((h, p)) => (h, Some(p)),
+            None => (value, None),
+        }
+    };
+    let Some(port) = port else {
+        return Err(err("no port"));
+    };
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| err("the port is not a number from 1 to 65535"))?;
+    if !name.contains(':') {
+        host(name).map_err(|e| err(&e.to_string()))?;
+    }
+    Ok((name.to_owned(), port))
+}
+
+/// A path in the secret store (OpenBao's KV): segments of letters, digits, '-', '_' and '.',
+/// none empty, `.` or `..`.
+pub fn store_path(value: &str) -> Result<(), FormatError> {
+    let segment_ok = |seg: &str| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    };
+    if value.split('/').all(segment_ok) {
+        Ok(())
+    } else {
+        Err(FormatError::StorePath {
+            value: value.to_owned(),
+        })
+    }
 }
 
 /// An S3 bucket name by AWS's rules, which S3-compatible stores follow: 3 to 63 characters of

@@ -48,6 +48,9 @@ pub struct Plan<'a> {
     pub admission: bool,
     /// The platform's namespaces (the crash-loop alert watches them).
     pub namespaces: Vec<String>,
+    /// A dead man's switch receives the always-firing `Watchdog` (`capabilities.alerting`).
+    /// kube-prometheus-stack's own rules have one; with Mimir it is among the platform's rules.
+    pub heartbeat: bool,
 }
 
 impl Plan<'_> {
@@ -344,6 +347,21 @@ pub fn flux_state_metrics() -> Value {
     })
 }
 
+/// kube-state-metrics' collectors: the chart's defaults (kube-state-metrics chart 8.x
+/// `collectors`) without `secrets`, whose list/watch right would let its service account read
+/// every Secret of the cluster, values included (a privilege path), for metrics no rule or
+/// dashboard here reads. The chart writes its ClusterRole from this list.
+pub fn kube_state_metrics_collectors() -> Value {
+    json!({"collectors": [
+        "certificatesigningrequests", "configmaps", "cronjobs", "daemonsets", "deployments",
+        "endpointslices", "horizontalpodautoscalers", "ingresses", "jobs", "leases",
+        "limitranges", "mutatingwebhookconfigurations", "namespaces", "networkpolicies", "nodes",
+        "persistentvolumeclaims", "persistentvolumes", "poddisruptionbudgets", "pods",
+        "replicasets", "replicationcontrollers", "resourcequotas", "services", "statefulsets",
+        "storageclasses", "validatingwebhookconfigurations", "volumeattachments",
+    ]})
+}
+
 fn alert(name: &str, expr: String, for_: &str, severity: &str, summary: &str) -> Value {
     json!({
         "alert": name,
@@ -442,6 +460,16 @@ pub fn rules(p: &Plan<'_>, ns: &str) -> Option<Value> {
             "A cert-manager certificate is not ready: `kubectl get certificates -A`",
         ));
     }
+    if p.heartbeat && p.mimir.is_some() {
+        // Always firing: its absence at the dead man's switch is the alarm.
+        platform.push(alert(
+            WATCHDOG,
+            "vector(1)".to_owned(),
+            "0m",
+            "none",
+            "Always firing, so that the dead man's switch knows the alerting pipeline works",
+        ));
+    }
     let mut groups = vec![json!({"name": "haven-platform", "rules": platform})];
     if p.admission {
         groups.push(json!({"name": "haven-admission", "rules": [
@@ -481,6 +509,248 @@ pub fn rules(p: &Plan<'_>, ns: &str) -> Option<Value> {
         "metadata": {"name": "haven-platform", "namespace": ns,
                      "labels": {"app.kubernetes.io/part-of": "haven-platform"}},
         "spec": {"groups": groups},
+    }))
+}
+
+/// The always-firing alert a dead man's switch listens for (kube-prometheus-stack's name).
+pub const WATCHDOG: &str = "Watchdog";
+
+/// The alerts and dashboard panels that kube-state-metrics feeds and that platform `p`, which
+/// has none, goes without (as `alert Name` and `panel "Title"`): what the render tells an
+/// operator who turned it off.
+pub fn without_kube_state_metrics(p: &Plan<'_>) -> Vec<String> {
+    let with = Plan {
+        kube_state_metrics: true,
+        ..p.clone()
+    };
+    let alerts = |p: &Plan<'_>| -> BTreeSet<String> {
+        rules(p, "x")
+            .and_then(|r| {
+                r["spec"]["groups"].as_array().map(|gs| {
+                    gs.iter()
+                        .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|r| r["alert"].as_str().map(str::to_owned))
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    };
+    let panels = |p: &Plan<'_>| -> BTreeSet<String> {
+        dashboards(p)
+            .iter()
+            .flat_map(|(_, d)| d["panels"].as_array().cloned().unwrap_or_default())
+            .filter_map(|panel| panel["title"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (a0, p0) = (alerts(p), panels(p));
+    alerts(&with)
+        .difference(&a0)
+        .map(|a| format!("alert {a}"))
+        .chain(
+            panels(&with)
+                .difference(&p0)
+                .map(|t| format!("panel \"{t}\"")),
+        )
+        .collect()
+}
+
+/// The directory Alertmanager reads the receivers' credentials from (the Secret's files).
+pub struct ReceiverFiles<'a> {
+    /// Where the Secret is mounted in the Alertmanager container.
+    pub dir: &'a str,
+}
+
+impl ReceiverFiles<'_> {
+    fn file(&self, key: &str) -> String {
+        format!("{}/{key}", self.dir.trim_end_matches('/'))
+    }
+}
+
+/// The receiver of alerts nobody is told of (kube-prometheus-stack's name for it).
+pub const NULL_RECEIVER: &str = "null";
+/// The receiver of every platform alert.
+pub const PLATFORM_RECEIVER: &str = "platform";
+/// The receiver of `Watchdog`.
+pub const HEARTBEAT_RECEIVER: &str = "heartbeat";
+
+/// Alertmanager's configuration for the receivers of `a`: the route (every alert to the
+/// `platform` receiver, `Watchdog` every 5 minutes to `heartbeat` or to nobody) and the
+/// receivers, whose credentials are files under `files.dir` (`auth_password_file`,
+/// `api_url_file`, `url_file`), never values. Written as a value and serialised by a YAML
+/// library where it is used (the Mimir chart takes it as text, kube-prometheus-stack as a
+/// map).
+pub fn alertmanager_config(a: &crate::config::Alerting, files: &ReceiverFiles<'_>) -> Value {
+    use crate::config::{
+        ALERTING_HEARTBEAT_URL, ALERTING_SMTP_PASSWORD, ALERTING_WEBHOOK_URL, WebhookFormat,
+    };
+    let mut platform = json!({"name": PLATFORM_RECEIVER});
+    if let Some(e) = &a.email {
+        let mut c = json!({
+            "smarthost": e.smarthost,
+            "from": e.from,
+            "to": e.to.join(", "),
+            "require_tls": e.require_tls,
+            "send_resolved": true,
+        });
+        if let Some(user) = &e.username {
+            c["auth_username"] = json!(user);
+            c["auth_password_file"] = json!(files.file(ALERTING_SMTP_PASSWORD));
+        }
+        platform["email_configs"] = json!([c]);
+    }
+    if let Some(w) = &a.webhook {
+        let url = files.file(ALERTING_WEBHOOK_URL);
+        match w.format {
+            WebhookFormat::Slack => {
+                platform["slack_configs"] = json!([{
+                    "api_url_file": url,
+                    "send_resolved": true,
+                    "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
+                    "text": "{{ range .Alerts }}{{ .Annotations.summary }} ({{ .Labels.namespace }})\n{{ end }}",
+                }]);
+            }
+            WebhookFormat::Webhook => {
+                platform["webhook_configs"] = json!([{"url_file": url, "send_resolved": true}]);
+            }
+        }
+    }
+    let platform_on = a.has_receivers();
+    let mut receivers = vec![json!({"name": NULL_RECEIVER})];
+    if platform_on {
+        receivers.push(platform);
+    }
+    if a.heartbeat {
+        receivers.push(json!({"name": HEARTBEAT_RECEIVER, "webhook_configs": [{
+            "url_file": files.file(ALERTING_HEARTBEAT_URL),
+            "send_resolved": false,
+        }]}));
+    }
+    let watchdog = json!({
+        "receiver": if a.heartbeat { HEARTBEAT_RECEIVER } else { NULL_RECEIVER },
+        "matchers": [format!("alertname = \"{WATCHDOG}\"")],
+        "group_wait": "0s",
+        "group_interval": "1m",
+        "repeat_interval": "5m",
+    });
+    json!({
+        "route": {
+            "receiver": if platform_on { PLATFORM_RECEIVER } else { NULL_RECEIVER },
+            "group_by": ["alertname", "namespace"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "4h",
+            "routes": [watchdog],
+        },
+        "receivers": receivers,
+        // A critical alert silences the warnings of the same alert and namespace.
+        "inhibit_rules": [{
+            "source_matchers": ["severity = critical"],
+            "target_matchers": ["severity =~ warning|info"],
+            "equal": ["namespace", "alertname"],
+        }],
+    })
+}
+
+/// The Secret (from the store's `capabilities.alerting.secretPath`) whose files Alertmanager
+/// reads the receivers' credentials from.
+pub const RECEIVERS_SECRET: &str = "alertmanager-receivers";
+
+/// Where Mimir's Alertmanager has [`RECEIVERS_SECRET`] mounted (the chart's
+/// `alertmanager.extraVolumes`; `/configs/` is the chart's own fallback config).
+pub const MIMIR_RECEIVERS_DIR: &str = "/etc/alertmanager-receivers";
+
+/// Where the Prometheus Operator mounts [`RECEIVERS_SECRET`] in kube-prometheus-stack's
+/// Alertmanager (`alertmanagerSpec.secrets`: `/etc/alertmanager/secrets/<name>/`).
+pub const KPS_RECEIVERS_DIR: &str = "/etc/alertmanager/secrets/alertmanager-receivers";
+
+/// The mimir-distributed values that give its Alertmanager the receivers: the fallback
+/// configuration (the one every tenant without a configuration of its own uses, the platform's
+/// tenant [`TENANT`] among them; GitOps rather than the per-tenant API) as text, and the
+/// receivers' Secret mounted read-only beside it. `yaml` serialises the configuration.
+pub fn mimir_alerting_values(
+    a: &crate::config::Alerting,
+    yaml: impl Fn(&Value) -> String,
+) -> Value {
+    let config = alertmanager_config(
+        a,
+        &ReceiverFiles {
+            dir: MIMIR_RECEIVERS_DIR,
+        },
+    );
+    let mut am = json!({"fallbackConfig": yaml(&config)});
+    if !a.secret_keys().is_empty() {
+        am["extraVolumes"] =
+            json!([{"name": "receivers", "secret": {"secretName": RECEIVERS_SECRET}}]);
+        am["extraVolumeMounts"] =
+            json!([{"name": "receivers", "mountPath": MIMIR_RECEIVERS_DIR, "readOnly": true}]);
+    }
+    json!({"alertmanager": am})
+}
+
+/// The kube-prometheus-stack values that give its Alertmanager the receivers: `config`'s route
+/// and receivers (maps merge with the chart's, lists replace; the chart's inhibition rules and
+/// templates stay) and the receivers' Secret in `alertmanagerSpec.secrets`.
+pub fn kps_alerting_values(a: &crate::config::Alerting) -> Value {
+    let mut config = alertmanager_config(
+        a,
+        &ReceiverFiles {
+            dir: KPS_RECEIVERS_DIR,
+        },
+    );
+    if let Some(m) = config.as_object_mut() {
+        m.remove("inhibit_rules");
+    }
+    let mut am = json!({"config": config});
+    if !a.secret_keys().is_empty() {
+        am["alertmanagerSpec"] = json!({"secrets": [RECEIVERS_SECRET]});
+    }
+    json!({"alertmanager": am})
+}
+
+/// Egress from the Alertmanager pods (`pod_labels`) in `ns` to the receivers outside the
+/// cluster: the SMTP server on its port (to its address when it is one, else anywhere: a
+/// name's addresses are not known when rendering), the webhook on its port, the dead man's
+/// switch on 443. `None` without receivers.
+pub fn receivers_egress(ns: &str, pod_labels: Value, a: &crate::config::Alerting) -> Option<Value> {
+    let anywhere = || {
+        vec![
+            json!({"ipBlock": {"cidr": "0.0.0.0/0"}}),
+            json!({"ipBlock": {"cidr": "::/0"}}),
+        ]
+    };
+    let mut rules = Vec::new();
+    if let Some(e) = &a.email
+        && let Ok((host, port)) = crate::formats::host_port(&e.smarthost)
+    {
+        let to = match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => vec![json!({"ipBlock": {"cidr": format!("{ip}/32")}})],
+            Ok(std::net::IpAddr::V6(ip)) => vec![json!({"ipBlock": {"cidr": format!("{ip}/128")}})],
+            Err(_) => anywhere(),
+        };
+        rules.push(json!({"to": to, "ports": [{"protocol": "TCP", "port": port}]}));
+    }
+    let mut https: BTreeSet<u16> = BTreeSet::new();
+    if let Some(w) = &a.webhook {
+        https.insert(w.port);
+    }
+    if a.heartbeat {
+        https.insert(443);
+    }
+    if !https.is_empty() {
+        let ports: Vec<Value> = https
+            .iter()
+            .map(|p| json!({"protocol": "TCP", "port": p}))
+            .collect();
+        rules.push(json!({"to": anywhere(), "ports": ports}));
+    }
+    if rules.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "allow-alert-receivers", "namespace": ns},
+        "spec": {"podSelector": {"matchLabels": pod_labels}, "policyTypes": ["Egress"], "egress": rules},
     }))
 }
 
@@ -807,5 +1077,79 @@ mod tests {
         // Nothing shipped without metrics.
         assert!(rules(&Plan::default(), "x").is_none());
         assert!(dashboards(&Plan::default()).is_empty());
+    }
+
+    #[test]
+    fn without_receivers_alerts_go_to_nobody_and_watchdog_only_to_a_heartbeat() {
+        use crate::config::{Alerting, WebhookFormat, WebhookReceiver};
+        let files = ReceiverFiles { dir: "/s/" };
+        let none = alertmanager_config(&Alerting::default(), &files);
+        assert_eq!(none["route"]["receiver"], NULL_RECEIVER);
+        assert_eq!(none["route"]["routes"][0]["receiver"], NULL_RECEIVER);
+        assert_eq!(none["receivers"], json!([{"name": NULL_RECEIVER}]));
+        let hook = Alerting {
+            webhook: Some(WebhookReceiver {
+                format: WebhookFormat::Webhook,
+                port: 8443,
+            }),
+            ..Alerting::default()
+        };
+        let c = alertmanager_config(&hook, &files);
+        assert_eq!(c["route"]["receiver"], PLATFORM_RECEIVER);
+        assert_eq!(c["route"]["routes"][0]["receiver"], NULL_RECEIVER);
+        assert_eq!(
+            c["receivers"][1]["webhook_configs"][0]["url_file"],
+            "/s/webhook-url"
+        );
+        let egress = receivers_egress("mimir", json!({}), &hook).unwrap();
+        assert_eq!(egress["spec"]["egress"][0]["ports"][0]["port"], 8443);
+        assert!(receivers_egress("mimir", json!({}), &Alerting::default()).is_none());
+        // The Watchdog rule only where something listens for it, and only with Mimir.
+        let mimir = Plan {
+            mimir: Some("mimir"),
+            heartbeat: true,
+            ..Plan::default()
+        };
+        let names = |p: &Plan<'_>| serde_json::to_string(&rules(p, "x")).unwrap();
+        assert!(names(&mimir).contains(WATCHDOG));
+        assert!(
+            !names(&Plan {
+                heartbeat: false,
+                ..mimir.clone()
+            })
+            .contains(WATCHDOG)
+        );
+        let kps = Plan {
+            prometheus: Some("monitoring"),
+            heartbeat: true,
+            ..Plan::default()
+        };
+        assert!(!names(&kps).contains(WATCHDOG));
+    }
+
+    #[test]
+    fn what_goes_without_kube_state_metrics_is_named() {
+        let p = Plan {
+            mimir: Some("mimir"),
+            namespaces: vec!["alloy".to_owned()],
+            ..Plan::default()
+        };
+        let lost = without_kube_state_metrics(&p);
+        for want in [
+            "alert PlatformPodCrashLooping",
+            "alert KustomizationNotReady",
+            "panel \"Containers waiting, by reason\"",
+        ] {
+            assert!(lost.iter().any(|l| l == want), "{want}: {lost:?}");
+        }
+        // HelmReleaseNotReady stays (on helm-controller's errors).
+        assert!(!lost.iter().any(|l| l == "alert HelmReleaseNotReady"));
+        assert!(
+            without_kube_state_metrics(&Plan {
+                kube_state_metrics: true,
+                ..p
+            })
+            .is_empty()
+        );
     }
 }

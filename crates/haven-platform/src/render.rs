@@ -103,6 +103,12 @@ fn flux_system_kustomization(resources: &[&str]) -> Value {
     k
 }
 
+/// One document as YAML text for a program that reads YAML 1.1 (go-yaml v2: Alertmanager), with
+/// the strings that YAML 1.1 reads otherwise quoted.
+pub fn yaml_document(doc: &Value) -> String {
+    quote_yaml11_scalars(serde_yaml_ng::to_string(doc).unwrap_or_default())
+}
+
 /// Serialises documents as one YAML stream with the header.
 pub fn yaml_stream(docs: &[Value]) -> String {
     let mut out = String::from(HEADER);
@@ -880,6 +886,17 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
+        // Alertmanager reaches the receivers outside the cluster.
+        if let Some((host, labels)) = self.alertmanager()
+            && peers.iter().any(|p| p.component.name == host)
+            && let Some(policy) = crate::observability::receivers_egress(
+                ns,
+                labels,
+                &self.config.capabilities.alerting,
+            )
+        {
+            add(&mut docs, policy);
+        }
         if any(&|n| n.scrapes_all) {
             add(
                 &mut docs,
@@ -1196,12 +1213,38 @@ impl<'a> Renderer<'a> {
             // the rules and the Flux dashboard.
             "kube-state-metrics" => {
                 crate::catalogue::merge(values, &crate::observability::flux_state_metrics());
-            }
-            "kube-prometheus-stack" => {
                 crate::catalogue::merge(
                     values,
-                    &json!({"kube-state-metrics": crate::observability::flux_state_metrics()}),
+                    &crate::observability::kube_state_metrics_collectors(),
                 );
+            }
+            "kube-prometheus-stack" => {
+                let mut ksm = crate::observability::flux_state_metrics();
+                crate::catalogue::merge(
+                    &mut ksm,
+                    &crate::observability::kube_state_metrics_collectors(),
+                );
+                crate::catalogue::merge(values, &json!({"kube-state-metrics": ksm}));
+                // `kubeStateMetrics.enabled: false` turns off the chart's own copy too.
+                if !self.config.capabilities.kube_state_metrics.enabled {
+                    crate::catalogue::merge(
+                        values,
+                        &json!({"kubeStateMetrics": {"enabled": false}}),
+                    );
+                }
+                let a = &self.config.capabilities.alerting;
+                if !a.is_empty() {
+                    crate::catalogue::merge(values, &crate::observability::kps_alerting_values(a));
+                }
+            }
+            "mimir" => {
+                let a = &self.config.capabilities.alerting;
+                if !a.is_empty() {
+                    crate::catalogue::merge(
+                        values,
+                        &crate::observability::mimir_alerting_values(a, yaml_document),
+                    );
+                }
             }
             "alloy" => {
                 let plan = self.observability_plan();
@@ -1248,7 +1291,8 @@ impl<'a> Renderer<'a> {
             prometheus: self.ns_of("kube-prometheus-stack").filter(|_| metrics_on),
             tempo: self.ns_of("tempo").filter(|_| self.is_on("alloy")),
             kube_state_metrics: self.is_on("kube-state-metrics")
-                || self.is_on("kube-prometheus-stack"),
+                || (self.is_on("kube-prometheus-stack") && caps.kube_state_metrics.enabled),
+            heartbeat: caps.alerting.heartbeat,
             cert_manager: self.is_on("cert-manager") && self.service_monitor_crds().is_some(),
             admission: self.is_on("haven-admission") && self.service_monitor_crds().is_some(),
             namespaces: {
@@ -1269,6 +1313,8 @@ impl<'a> Renderer<'a> {
     /// with Mimir, Prometheus with kube-prometheus-stack), once the Prometheus Operator CRDs
     /// are there.
     fn monitoring_unit(&mut self) {
+        let notes = self.alerting_notes();
+        self.out.notes.extend(notes);
         let plan = self.observability_plan();
         let collector = if plan.mimir.is_some() {
             "alloy"
@@ -1310,6 +1356,49 @@ impl<'a> Renderer<'a> {
         );
     }
 
+    /// What an operator should know of the alerts: that they reach nobody without receivers,
+    /// and what goes without kube-state-metrics when it is turned off.
+    fn alerting_notes(&self) -> Vec<String> {
+        let plan = &self.observability_plan();
+        let mut notes = Vec::new();
+        if !plan.metrics() {
+            return notes;
+        }
+        let caps = &self.config.capabilities;
+        if !caps.alerting.has_receivers() {
+            notes.push("no alert receivers (capabilities.alerting): the platform's alerts fire into Alertmanager and reach nobody; set `email` or `webhook` (docs/plus.md, \"Alerts\")".to_owned());
+        }
+        if !plan.kube_state_metrics {
+            let lost = crate::observability::without_kube_state_metrics(plan);
+            if !lost.is_empty() {
+                notes.push(format!(
+                    "kube-state-metrics is off (capabilities.kubeStateMetrics): the platform goes without {} (Flux objects' Ready state falls back to helm-controller's reconcile errors)",
+                    lost.join(", ")
+                ));
+            }
+        }
+        notes
+    }
+
+    /// The component that runs the Alertmanager the platform's alerts go to, and the labels of
+    /// its pods: Mimir's with the mimir backend, kube-prometheus-stack's otherwise.
+    fn alertmanager(&self) -> Option<(&'static str, Value)> {
+        let plan = self.observability_plan();
+        if plan.mimir.is_some() {
+            Some((
+                "mimir",
+                json!({"app.kubernetes.io/component": "alertmanager"}),
+            ))
+        } else if plan.prometheus.is_some() {
+            Some((
+                "kube-prometheus-stack",
+                json!({"app.kubernetes.io/name": "alertmanager"}),
+            ))
+        } else {
+            None
+        }
+    }
+
     /// Namespaces that run below `restricted` (and kube-system): the admission policy leaves them
     /// to their own Pod Security labels.
     fn exempt_namespaces(&self) -> Vec<String> {
@@ -1332,6 +1421,20 @@ impl<'a> Renderer<'a> {
         let target = self.backup_target();
         let boot = self.object_store();
         let sso = self.grafana_sso();
+        let alerting = &self.config.capabilities.alerting;
+        let receivers = (self.alertmanager().map(|(c, _)| c) == Some(c.name.as_str())
+            && !alerting.secret_keys().is_empty())
+        .then(|| SecretSpec {
+            name: crate::observability::RECEIVERS_SECRET.to_owned(),
+            remote: alerting.secret_path.clone(),
+            keys: alerting
+                .secret_keys()
+                .iter()
+                .map(|k| (*k).to_owned())
+                .collect(),
+            template: None,
+            generate: false,
+        });
         let mut specs: Vec<SecretSpec> = c
             .secrets
             .iter()
@@ -1377,6 +1480,7 @@ impl<'a> Renderer<'a> {
                 generate: false,
             });
         }
+        specs.extend(receivers);
         // The key barman-cloud uses for the component's database backups: off the cluster
         // from the target's store path; in Garage made by the bootstrap, unless there is none.
         if let (Some(db), Some(t)) = (self.database_name(&c.name), &target)

@@ -30,7 +30,6 @@ fn all_on(provider: Provider, identity: IdentityProvider) -> PlatformConfig {
     caps.identity.provider = identity;
     caps.kubectl_login = OptIn { enabled: true };
     caps.cluster_ui = OptIn { enabled: true };
-    caps.kube_state_metrics = OptIn { enabled: true };
     caps.policy_reports = OptIn { enabled: true };
     caps.dashboards.sso = true;
     caps.load_balancer = LoadBalancerPool {
@@ -372,7 +371,8 @@ fn metallb_pool_nfs_export_and_storage_classes_follow_the_config() {
 }
 
 #[test]
-fn the_new_capabilities_are_off_by_default_and_kube_state_metrics_follows_the_backend() {
+fn the_new_capabilities_are_off_by_default_and_kube_state_metrics_follows_the_backend_and_is_on_with_mimir()
+ {
     let catalogue = Catalogue::builtin().unwrap();
     let c = PlatformConfig::new("haven", "example.nl", Provider::Previder);
     let on: Vec<String> = catalogue
@@ -381,7 +381,13 @@ fn the_new_capabilities_are_off_by_default_and_kube_state_metrics_follows_the_ba
         .map(|c| c.name.clone())
         .collect();
     for name in NEW {
-        assert!(!on.contains(&(*name).to_owned()), "{name} on by default");
+        // kube-state-metrics follows the metrics backend: on with Mimir's default.
+        let default_on = *name == "kube-state-metrics";
+        assert_eq!(
+            on.contains(&(*name).to_owned()),
+            default_on,
+            "{name} on by default: {default_on}"
+        );
     }
     let mut c = all_on(Provider::Previder, IdentityProvider::Keycloak);
     c.capabilities.metrics.backend = MetricsBackend::KubePrometheusStack;

@@ -671,3 +671,91 @@ fn object_storage_size_is_a_quantity_and_sizes_garage() {
         "{job}"
     );
 }
+
+/// `capabilities.alerting`: the receivers' addresses and server are checked when the config is
+/// read, each error with its line and key; a good set reads back; receivers without metrics
+/// are refused (nothing would evaluate the alerts).
+#[test]
+fn alert_receivers_are_checked_with_file_and_line() {
+    let good = format!(
+        "{MINIMAL}capabilities:
+  alerting:
+    email:
+      smarthost: smtp.example.nl:587
+      from: alerts@example.nl
+      to: [platform@example.nl, oncall@example.nl]
+      username: alerts@example.nl
+    webhook: {{format: slack}}
+    heartbeat: true
+"
+    );
+    let c = parse(&good).unwrap();
+    let a = &c.capabilities.alerting;
+    assert_eq!(a.secret_path, "platform/alerting/receivers");
+    assert_eq!(
+        a.secret_keys(),
+        ["smtp-password", "webhook-url", "heartbeat-url"]
+    );
+    let bad = format!(
+        "{MINIMAL}capabilities:
+  alerting:
+    email:
+      smarthost: smtp.example.nl
+      from: alerts.example.nl
+      to: [platform@example.nl, oncall@localhost]
+    secretPath: platform//alerting
+"
+    );
+    let e = errors(&bad);
+    let got: Vec<(&str, u32)> = e.iter().map(|e| (e.path.as_str(), e.line)).collect();
+    assert_eq!(
+        got,
+        [
+            ("capabilities.alerting.email.smarthost", 9),
+            ("capabilities.alerting.email.from", 10),
+            ("capabilities.alerting.email.to[1]", 11),
+            ("capabilities.alerting.secretPath", 12),
+        ],
+        "{e:#?}"
+    );
+    assert!(
+        e[0].message.contains("not `host:port` (no port"),
+        "{}",
+        e[0]
+    );
+    assert!(e[1].message.contains("not an e-mail address"), "{}", e[1]);
+    assert!(
+        e[2].message.contains("`localhost` is not a public domain"),
+        "{}",
+        e[2]
+    );
+    for (value, why) in [
+        ("smtp.example.nl:0", "1 to 65535"),
+        ("smtp.example.nl:smtp", "1 to 65535"),
+        ("2001:db8::25:25", "in brackets"),
+        ("Smtp.Example.nl:25", "not a host name"),
+    ] {
+        let text = format!(
+            "{MINIMAL}capabilities:\n  alerting:\n    email: {{smarthost: \"{value}\", from: a@example.nl, to: [b@example.nl]}}\n"
+        );
+        let e = errors(&text);
+        assert_eq!(
+            e[0].path, "capabilities.alerting.email.smarthost",
+            "{value}"
+        );
+        assert!(e[0].message.contains(why), "{value}: {}", e[0]);
+    }
+    for ok in ["[2001:db8::25]:25", "192.0.2.25:465"] {
+        let text = format!(
+            "{MINIMAL}capabilities:\n  alerting:\n    email: {{smarthost: \"{ok}\", from: a@example.nl, to: [b@example.nl]}}\n"
+        );
+        parse(&text).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+    }
+    let e = errors(&format!(
+        "{MINIMAL}capabilities:\n  metrics: {{enabled: false}}\n  alerting:\n    webhook: {{}}\n"
+    ));
+    assert_eq!(
+        (e[0].path.as_str(), e[0].line),
+        ("capabilities.alerting", 8)
+    );
+}

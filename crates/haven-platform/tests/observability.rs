@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use haven_platform::config::{IdentityProvider, MetricsBackend, OptIn, Tenant};
+use haven_platform::config::{IdentityProvider, MetricsBackend, Tenant};
 use haven_platform::observability::{self, Plan};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 use serde_json::Value;
@@ -22,7 +22,6 @@ fn config(
     let mut c = PlatformConfig::new("haven", "example.nl", provider);
     c.capabilities.metrics.backend = backend;
     c.capabilities.identity.provider = identity;
-    c.capabilities.kube_state_metrics = OptIn { enabled: true };
     c.tenants.push(Tenant {
         name: "zaken".to_owned(),
         group: "zaken-developers".to_owned(),
@@ -437,4 +436,339 @@ fn without_identity_grafana_needs_no_oidc_secret_and_without_metrics_no_rules() 
     let values = &t.find("HelmRelease", "grafana")["spec"]["values"];
     assert!(values["grafana.ini"].get("auth.generic_oauth").is_none());
     assert!(t.try_find("PrometheusRule", "haven-platform").is_none());
+}
+
+/// A default platform (the mimir backend, nothing opted in) runs kube-state-metrics: the
+/// crash-loop alert and the workloads dashboard have their metrics. Its chart makes a
+/// ServiceMonitor that Alloy's clustered `prometheus.operator.servicemonitors` scrapes, the
+/// flow Alloy → kube-state-metrics is declared and allowed, it runs Pod Security restricted,
+/// and its RBAC is the chart's list/watch without Secrets. `enabled: false` leaves it out and
+/// the render names what goes with it.
+#[test]
+fn a_default_mimir_platform_runs_kube_state_metrics_and_alloy_scrapes_it() {
+    let c = PlatformConfig::new("haven", "example.nl", Provider::Generic);
+    let t = render_clean("default", &c);
+    let ksm = &t.find("HelmRelease", "kube-state-metrics")["spec"]["values"];
+    assert_eq!(ksm["prometheus"]["monitor"]["enabled"], true);
+    let collectors: Vec<&str> = ksm["collectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(collectors.contains(&"pods") && !collectors.contains(&"secrets"));
+    assert_eq!(
+        ksm["rbac"]["extraRules"][0]["verbs"],
+        serde_json::json!(["list", "watch"])
+    );
+    let ns = t.find("Namespace", "kube-state-metrics");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    let cfg = t.find("HelmRelease", "alloy")["spec"]["values"]["alloy"]["configMap"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cfg.contains("prometheus.operator.servicemonitors \"all\""),
+        "{cfg}"
+    );
+    // Alloy may reach it: its namespace lets the collector in.
+    assert!(t.policy("kube-state-metrics", "allow-from-alloy").is_some());
+    // The proof (run by `render_clean`, no error) has the flow to prove: Alloy, which scrapes
+    // every namespace, to kube-state-metrics, opened by the policy above.
+    let catalogue = Catalogue::builtin().unwrap();
+    let rendered = render(&c, &catalogue);
+    let tree = haven_platform::charts::tree_objects(&rendered.files);
+    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+    let report = haven_platform::proofs::flows::analyse(&landscape, &catalogue, false);
+    let flow = report
+        .declared
+        .iter()
+        .find(|f| {
+            f.from.to_string().contains("alloy") && f.to.to_string().contains("kube-state-metrics")
+        })
+        .unwrap_or_else(|| panic!("{:#?}", report.declared));
+    assert!(flow.needed, "{flow:?}");
+    assert!(
+        flow.opened_by
+            .contains(&"kube-state-metrics/allow-from-alloy".to_owned()),
+        "{flow:?}"
+    );
+    let rules = serde_json::to_string(t.find("PrometheusRule", "haven-platform")).unwrap();
+    assert!(rules.contains("PlatformPodCrashLooping") && rules.contains("gotk_resource_info"));
+    t.find("ConfigMap", "dashboard-haven-workloads");
+    assert!(
+        !t.notes
+            .iter()
+            .any(|n| n.contains("kube-state-metrics is off")),
+        "{:?}",
+        t.notes
+    );
+
+    let mut off = c.clone();
+    off.capabilities.kube_state_metrics.enabled = false;
+    let t = render_clean("kube-state-metrics off", &off);
+    assert!(t.try_find("HelmRelease", "kube-state-metrics").is_none());
+    let rules = serde_json::to_string(t.find("PrometheusRule", "haven-platform")).unwrap();
+    assert!(!rules.contains("kube_pod_container") && !rules.contains("gotk_resource_info"));
+    let note = t
+        .notes
+        .iter()
+        .find(|n| n.contains("kube-state-metrics is off"))
+        .unwrap_or_else(|| panic!("{:?}", t.notes));
+    for lost in [
+        "alert PlatformPodCrashLooping",
+        "alert KustomizationNotReady",
+        "panel \"Container restarts per namespace\"",
+        "panel \"Flux objects not Ready\"",
+    ] {
+        assert!(note.contains(lost), "{note}");
+    }
+    // With kube-prometheus-stack the opt-out turns off the chart's own copy.
+    off.capabilities.metrics.backend = MetricsBackend::KubePrometheusStack;
+    let t = render_clean("kube-prometheus-stack without kube-state-metrics", &off);
+    let kps = &t.find("HelmRelease", "kube-prometheus-stack")["spec"]["values"];
+    assert_eq!(kps["kubeStateMetrics"]["enabled"], false);
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n.contains("kube-state-metrics is off"))
+    );
+}
+
+fn with_receivers(backend: MetricsBackend) -> PlatformConfig {
+    let mut c = config(Provider::Cyso, backend, IdentityProvider::Keycloak);
+    c.capabilities.alerting = haven_platform::config::Alerting {
+        email: Some(haven_platform::config::EmailReceiver {
+            smarthost: "smtp.example.nl:587".to_owned(),
+            from: "alerts@example.nl".to_owned(),
+            to: vec!["platform@example.nl".to_owned()],
+            username: Some("alerts@example.nl".to_owned()),
+            require_tls: true,
+        }),
+        webhook: Some(haven_platform::config::WebhookReceiver {
+            format: haven_platform::config::WebhookFormat::Slack,
+            port: 443,
+        }),
+        heartbeat: true,
+        ..Default::default()
+    };
+    c
+}
+
+/// Every `*_file` value of an Alertmanager config (`auth_password_file`, `api_url_file`,
+/// `url_file`), and every key that would carry a credential inline.
+fn files_and_inline_secrets(v: &Value, files: &mut Vec<String>, inline: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if k.ends_with("_file") {
+                    files.push(child.as_str().unwrap().to_owned());
+                } else if [
+                    "auth_password",
+                    "api_url",
+                    "url",
+                    "webhook_url",
+                    "smtp_auth_password",
+                ]
+                .contains(&k.as_str())
+                {
+                    inline.push(k.clone());
+                }
+                files_and_inline_secrets(child, files, inline);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|i| files_and_inline_secrets(i, files, inline)),
+        _ => {}
+    }
+}
+
+/// The schema-ish checks of a rendered Alertmanager config: every route names a receiver that
+/// exists, every platform alert reaches e-mail and the webhook, `Watchdog` the heartbeat; the
+/// credentials are files in `dir` named after the keys of the Secret `secret_keys`, none
+/// inline.
+fn assert_receivers(label: &str, am: &Value, dir: &str, secret_keys: &[String]) {
+    let names: BTreeSet<&str> = am["receivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    let route = &am["route"];
+    assert_eq!(route["receiver"], "platform", "{label}");
+    let mut routes = vec![route];
+    routes.extend(route["routes"].as_array().unwrap());
+    for r in &routes {
+        assert!(
+            names.contains(r["receiver"].as_str().unwrap()),
+            "{label}: route to {} of {names:?}",
+            r["receiver"]
+        );
+    }
+    let watchdog = route["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["matchers"][0] == "alertname = \"Watchdog\"")
+        .unwrap();
+    assert_eq!(watchdog["receiver"], "heartbeat", "{label}");
+    let platform = am["receivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "platform")
+        .unwrap();
+    let email = &platform["email_configs"][0];
+    assert_eq!(email["smarthost"], "smtp.example.nl:587", "{label}");
+    assert_eq!(email["to"], "platform@example.nl", "{label}");
+    assert_eq!(email["auth_username"], "alerts@example.nl", "{label}");
+    assert!(
+        platform["slack_configs"][0]["api_url_file"].is_string(),
+        "{label}"
+    );
+    let (mut files, mut inline) = (Vec::new(), Vec::new());
+    files_and_inline_secrets(am, &mut files, &mut inline);
+    assert!(inline.is_empty(), "{label}: inline {inline:?}");
+    assert_eq!(files.len(), 3, "{label}: {files:?}");
+    for f in &files {
+        let key = f
+            .strip_prefix(&format!("{dir}/"))
+            .unwrap_or_else(|| panic!("{label}: {f} not under {dir}"));
+        assert!(
+            secret_keys.iter().any(|k| k == key),
+            "{label}: {key} not in {secret_keys:?}"
+        );
+    }
+}
+
+/// With receivers configured, the Alertmanager the platform's alerts reach (Mimir's, through
+/// its fallback configuration; kube-prometheus-stack's) sends them by e-mail and webhook, and
+/// `Watchdog` to the dead man's switch; the credentials come from the store through an
+/// ExternalSecret, mounted where the config names its files, with a note naming the
+/// `bao kv put`; the Alertmanager pods may reach the receivers. Validates with every proof.
+#[test]
+fn receivers_reach_alertmanager_from_the_store_on_both_backends() {
+    for backend in [MetricsBackend::Mimir, MetricsBackend::KubePrometheusStack] {
+        let label = format!("{backend:?}");
+        let t = render_clean(&label, &with_receivers(backend));
+        let ns = match backend {
+            MetricsBackend::Mimir => "mimir",
+            MetricsBackend::KubePrometheusStack => "monitoring",
+        };
+        let es = t.find("ExternalSecret", observability::RECEIVERS_SECRET);
+        assert_eq!(es["metadata"]["namespace"], ns, "{label}");
+        assert_eq!(
+            es["spec"]["target"]["name"],
+            observability::RECEIVERS_SECRET
+        );
+        let keys: Vec<String> = es["spec"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                assert_eq!(
+                    d["remoteRef"]["key"], "platform/alerting/receivers",
+                    "{label}"
+                );
+                assert_eq!(d["remoteRef"]["property"], d["secretKey"], "{label}");
+                d["secretKey"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            ["smtp-password", "webhook-url", "heartbeat-url"],
+            "{label}"
+        );
+        assert!(
+            t.notes.iter().any(|n| n.contains(
+                "bao kv put -mount=secret platform/alerting/receivers smtp-password=… webhook-url=… heartbeat-url=…"
+            )),
+            "{label}: {:?}",
+            t.notes
+        );
+        assert!(
+            !t.notes.iter().any(|n| n.contains("no alert receivers")),
+            "{label}"
+        );
+        let rules = serde_json::to_string(t.find("PrometheusRule", "haven-platform")).unwrap();
+        match backend {
+            MetricsBackend::Mimir => {
+                let values = &t.find("HelmRelease", "mimir")["spec"]["values"];
+                let am_values = &values["alertmanager"];
+                // The fallback configuration is text the chart writes into a ConfigMap:
+                // parse it back as YAML, as Alertmanager does.
+                let text = am_values["fallbackConfig"].as_str().unwrap();
+                let am: Value = serde_yaml_ng::from_str(text).unwrap();
+                let dir = observability::MIMIR_RECEIVERS_DIR;
+                assert_receivers(&label, &am, dir, &keys);
+                assert_eq!(
+                    am_values["extraVolumes"][0]["secret"]["secretName"],
+                    observability::RECEIVERS_SECRET
+                );
+                assert_eq!(am_values["extraVolumeMounts"][0]["mountPath"], dir);
+                assert_eq!(am_values["extraVolumeMounts"][0]["readOnly"], true);
+                assert_eq!(
+                    am_values["extraVolumeMounts"][0]["name"],
+                    am_values["extraVolumes"][0]["name"]
+                );
+                // The ruler keeps the chart's `alertmanager_url` (Mimir's Alertmanager), and
+                // Alloy loads the rules as the tenant it writes the metrics as.
+                assert!(values["mimir"]["structuredConfig"].get("ruler").is_none());
+                let cfg = t.find("HelmRelease", "alloy")["spec"]["values"]["alloy"]["configMap"]
+                    ["content"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let tenant = format!("tenant_id = \"{}\"", observability::TENANT);
+                let header = format!("\"X-Scope-OrgID\" = \"{}\"", observability::TENANT);
+                assert!(cfg.contains(&tenant) && cfg.contains(&header), "{cfg}");
+                // Mimir has no Watchdog of its own: the platform's rules carry it.
+                assert!(rules.contains("\"alert\":\"Watchdog\""), "{label}");
+            }
+            MetricsBackend::KubePrometheusStack => {
+                let values = &t.find("HelmRelease", "kube-prometheus-stack")["spec"]["values"];
+                let am = &values["alertmanager"]["config"];
+                assert_receivers(&label, am, observability::KPS_RECEIVERS_DIR, &keys);
+                assert_eq!(
+                    values["alertmanager"]["alertmanagerSpec"]["secrets"],
+                    serde_json::json!([observability::RECEIVERS_SECRET])
+                );
+                // The chart's own Watchdog (defaultRules) is the one: no second.
+                assert!(!rules.contains("\"alert\":\"Watchdog\""), "{label}");
+            }
+        }
+        let egress = t
+            .policy(ns, "allow-alert-receivers")
+            .unwrap_or_else(|| panic!("{label}: no allow-alert-receivers"));
+        let ports: Vec<u64> = egress["spec"]["egress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["ports"].as_array().unwrap())
+            .map(|p| p["port"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ports, [587, 443], "{label}");
+    }
+    // Without receivers the render says that alerts reach nobody.
+    let t = render_clean(
+        "no receivers",
+        &config(
+            Provider::Cyso,
+            MetricsBackend::Mimir,
+            IdentityProvider::Keycloak,
+        ),
+    );
+    assert!(
+        t.notes.iter().any(|n| n.contains("no alert receivers")),
+        "{:?}",
+        t.notes
+    );
+    assert!(
+        t.try_find("ExternalSecret", observability::RECEIVERS_SECRET)
+            .is_none()
+    );
 }
