@@ -1762,7 +1762,20 @@ impl<'a> Renderer<'a> {
                     }],
                 },
             });
-            self.config_unit("kyverno", "pod-security.yaml", &[policy], &[]);
+            let denied = self.platform_hosts();
+            let tenant_policies = crate::kyverno::tenant_policies(&crate::kyverno::Inputs {
+                tenants: &self.config.tenants,
+                default_registries: &caps.admission.allowed_registries,
+                denied_hosts: &denied,
+                gateway_api: self.gateway_ns().is_some(),
+                certificates: self.is_on("cert-manager"),
+                verification: caps.admission.image_verification.as_ref(),
+            });
+            let mut files = vec![("pod-security.yaml", vec![policy])];
+            if !tenant_policies.is_empty() {
+                files.push(("tenant-policy.yaml", tenant_policies));
+            }
+            self.config_unit_files("kyverno", &files, &[]);
         }
         if caps.ingress.enabled {
             let (component, controller) = match caps.ingress.implementation {
@@ -1917,6 +1930,19 @@ impl<'a> Renderer<'a> {
     /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
     /// `wildcard`: the routes attach to the Gateway's one HTTPS listener `https`; otherwise
     /// each to its own listener `https-<component>`.
+    /// The host names that are the platform's: every `<host>.<domain>` it routes and the
+    /// wildcard `*.<domain>` its certificate names, denied to tenants (`tenant::DENIED_HOSTNAMES`):
+    /// a tenant route claiming `keycloak.<domain>` would take the login page's traffic.
+    pub(crate) fn platform_hosts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .routes("", true)
+            .iter()
+            .filter_map(|r| r["spec"]["hostnames"][0].as_str().map(str::to_owned))
+            .collect();
+        out.push(format!("*.{}", self.config.cluster.domain));
+        out
+    }
+
     fn routes(&self, gateway_ns: &str, wildcard: bool) -> Vec<Value> {
         const UIS: &[(&str, &str, &str, u16)] = &[
             ("grafana", "grafana", "grafana", 80),
@@ -1956,13 +1982,29 @@ impl<'a> Renderer<'a> {
     }
 
     fn config_unit(&mut self, component: &str, file: &str, docs: &[Value], extra_deps: &[&str]) {
+        self.config_unit_files(component, &[(file, docs.to_vec())], extra_deps);
+    }
+
+    /// A config unit of several files (each a concern of its own, e.g. Kyverno's Pod Security
+    /// and tenant policies).
+    fn config_unit_files(
+        &mut self,
+        component: &str,
+        files: &[(&str, Vec<Value>)],
+        extra_deps: &[&str],
+    ) {
         let name = format!("{component}-config");
         let dir = format!("infrastructure/{name}");
-        self.write(format!("{dir}/{file}"), docs);
+        for (file, docs) in files {
+            self.write(format!("{dir}/{file}"), docs);
+        }
+        let names: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
         self.write(
             format!("{dir}/kustomization.yaml"),
-            &[kustomization(&[file])],
+            &[kustomization(&names)],
         );
+        let docs: Vec<Value> = files.iter().flat_map(|(_, d)| d.iter().cloned()).collect();
+        let docs = docs.as_slice();
         let mut deps: BTreeSet<String> = BTreeSet::from([component.to_owned()]);
         deps.extend(
             extra_deps
@@ -2100,6 +2142,8 @@ impl<'a> Renderer<'a> {
                 .collect(),
             velero_ns: self.ns_of("velero").map(str::to_owned),
             backups: self.config.capabilities.backups.clone(),
+            allowed_registries: self.config.capabilities.admission.allowed_registries.clone(),
+            platform_hosts: self.platform_hosts(),
         };
         for t in &self.config.tenants {
             for (path, text) in crate::tenant::render(t, &ctx) {

@@ -32,6 +32,7 @@ fn config(
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     });
     c
 }
