@@ -177,6 +177,23 @@ impl Provider {
         Provider::Generic,
     ];
 
+    /// Namespaces the provider's cluster brings with system add-ons of its own that run below
+    /// `restricted`, which the admission policy must leave alone: kind's local-path provisioner
+    /// makes its volumes with helper Pods that mount `hostPath` in `local-path-storage`
+    /// (denied there, every PersistentVolumeClaim stays Pending). Unlabelled namespaces of other
+    /// add-ons (a CNI's, a CSI driver's) are not judged in enforce mode either (the rendered
+    /// webhook and Kyverno enforce where a namespace is labelled); these are skipped entirely.
+    pub fn system_namespaces(self) -> &'static [&'static str] {
+        match self {
+            Provider::Kind => &["local-path-storage"],
+            Provider::Previder
+            | Provider::Cyso
+            | Provider::Ovh
+            | Provider::Azure
+            | Provider::Generic => &[],
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Provider::Previder => "previder",

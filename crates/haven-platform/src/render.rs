@@ -1078,9 +1078,17 @@ impl<'a> Renderer<'a> {
         let exempt = self.exempt_namespaces();
         match r.component.name.as_str() {
             "haven-admission" => {
+                // Enforce where a namespace says so (every namespace the platform renders, its
+                // tenants' among them, carries its Pod Security labels); an unlabelled one is a
+                // namespace the platform does not own (a CNI's, a CSI driver's, made by the
+                // provider or an administrator): Pod Security Admission's own default,
+                // `privileged`, with `restricted` still audited and warned of.
                 crate::catalogue::merge(
                     values,
-                    &json!({"config": {"exemptions": {"namespaces": exempt}}}),
+                    &json!({"config": {
+                        "exemptions": {"namespaces": exempt},
+                        "defaults": {"enforce": "privileged"},
+                    }}),
                 );
                 // Haven requires a metrics endpoint: with the Prometheus Operator CRDs on the
                 // platform the chart ships its ServiceMonitor (unless the config says otherwise).
@@ -1311,6 +1319,14 @@ impl<'a> Renderer<'a> {
     /// to their own Pod Security labels.
     fn exempt_namespaces(&self) -> Vec<String> {
         let mut out: BTreeSet<String> = BTreeSet::from(["kube-system".to_owned()]);
+        out.extend(
+            self.config
+                .cluster
+                .provider
+                .system_namespaces()
+                .iter()
+                .map(|n| (*n).to_owned()),
+        );
         for r in &self.resolved {
             if r.component.pod_security != crate::catalogue::PodSecurity::Restricted {
                 out.insert(r.namespace.clone());
@@ -1747,13 +1763,19 @@ impl<'a> Renderer<'a> {
                 "kind": "ClusterPolicy",
                 "metadata": {"name": "pod-security-restricted", "annotations": {
                     "policies.kyverno.io/title": "Pod Security Standards (restricted)",
-                    "policies.kyverno.io/description": "Haven+ enforces Pod Security restricted on every namespace except the platform's privileged ones.",
+                    "policies.kyverno.io/description": "Haven+ enforces Pod Security restricted on every namespace labelled restricted (the platform's and its tenants'), except the platform's privileged ones.",
                 }},
                 "spec": {
                     "background": true,
                     "rules": [{
                         "name": "restricted",
-                        "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                        // Namespaces labelled restricted: every one the platform renders at
+                        // that level and every tenant's; not an unlabelled namespace the
+                        // platform does not own (a CNI's, a CSI driver's).
+                        "match": {"any": [{"resources": {
+                            "kinds": ["Pod"],
+                            "namespaceSelector": {"matchLabels": {"pod-security.kubernetes.io/enforce": "restricted"}},
+                        }}]},
                         "exclude": {"any": [{"resources": {"namespaces": exclude}}]},
                         "validate": {
                             "failureAction": "Enforce",
