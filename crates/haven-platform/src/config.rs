@@ -1098,8 +1098,8 @@ pub struct TenantPolicy {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub load_balancer: bool,
     /// The host names the tenant's routes, ingresses and certificates may claim (exact, or a
-    /// `*.x` wildcard). Empty: any name but the platform's own. Never within the platform's
-    /// domain (`cluster.domain`), which is the platform's.
+    /// `*.x` wildcard). Empty: any name but the platform's own (`grafana.<domain>`,
+    /// `keycloak.<domain>`…), which no item may cover.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
 }
@@ -1702,9 +1702,9 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
 }
 
 /// The tenant policy's values (`capabilities.admission` and `tenants[].policy`): registry
-/// prefixes and host names in their formats, no tenant host name within the platform's domain
-/// (its names are the platform's: a tenant claiming one is the privilege path the policy
-/// closes), signature verification only where the engine can check it.
+/// prefixes and host names in their formats, no tenant host name covering one of the platform's
+/// (a tenant claiming one is the privilege path the policy closes), signature verification only
+/// where the engine can check it.
 fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
     use crate::formats;
     let mut out = Vec::new();
@@ -1756,7 +1756,16 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
         }
     }
     let domain = &config.cluster.domain;
-    let within = |name: &str, of: &str| name == of || name.ends_with(&format!(".{of}"));
+    let platform: Vec<String> = crate::render::PLATFORM_UIS
+        .iter()
+        .map(|(_, host, _, _)| format!("{host}.{domain}"))
+        .collect();
+    // Exact, or a wildcard covering it (`*.x` covers every name below x, as the Gateway API
+    // matches one).
+    let covers = |pattern: &str, name: &str| match pattern.strip_prefix("*.") {
+        Some(base) => name.ends_with(&format!(".{base}")),
+        None => pattern == name,
+    };
     for (t, tenant) in config.tenants.iter().enumerate() {
         let p = format!("tenants[{t}].policy");
         registries(
@@ -1770,12 +1779,11 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
                 out.push((at, e.to_string()));
                 continue;
             }
-            let base = h.strip_prefix("*.");
-            if within(h, domain) || base.is_some_and(|b| within(domain, b) || within(b, domain)) {
+            if let Some(p) = platform.iter().find(|p| covers(h, p)) {
                 out.push((
                     at,
                     format!(
-                        "`{h}` is within the platform's domain `{domain}`, whose names are the platform's (denied to tenants): give the tenant names outside it"
+                        "`{h}` claims `{p}`, a host name of the platform's own (denied to tenants): give the tenant names of its own"
                     ),
                 ));
             }
@@ -1892,6 +1900,10 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 admission:\n\
          \x20   enabled: true\n\
          \x20   engine: haven-admission         # haven-admission | kyverno\n\
+         \x20   # Tenant policy (docs/plus.md, \"Tenant policy\"): the registries tenants' images come from\n\
+         \x20   # (tenants[].policy.allowedRegistries overrides), and with kyverno their signatures:\n\
+         \x20   # allowedRegistries: [registry.{domain}, ghcr.io/gemeente-x]\n\
+         \x20   # imageVerification: {{images: [\"ghcr.io/gemeente-x/*\"], publicKeys: [\"-----BEGIN PUBLIC KEY-----...\"]}}\n\
          \x20 dns:\n\
          \x20   enabled: true                   # ExternalDNS, and DNS-01 for the wildcard certificate\n\
          {dns_settings}\
@@ -1927,7 +1939,8 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          #   loki:\n\
          #     values:\n\
          #       singleBinary: {{replicas: 3}}\n\
-         # Tenants: `haven plus tenant add NAME --group OIDC-GROUP [--repo URL]` appends here.\n\
+         # Tenants: `haven plus tenant add NAME --group OIDC-GROUP [--repo URL]` appends here;\n\
+         # each may have `policy: {{allowedRegistries: [...], loadBalancer: true, hostnames: [app.gemeente.nl]}}`.\n\
          tenants: []\n",
         name = c.cluster.name,
         domain = c.cluster.domain,

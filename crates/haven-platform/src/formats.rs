@@ -665,7 +665,10 @@ mod tests {
             "ghcr.io/-x",
         ] {
             assert!(
-                matches!(registry_prefix(bad), Err(FormatError::RegistryPrefix { .. })),
+                matches!(
+                    registry_prefix(bad),
+                    Err(FormatError::RegistryPrefix { .. })
+                ),
                 "{bad}"
             );
         }

@@ -69,8 +69,7 @@ fn lit(s: &str) -> String {
 }
 
 /// The containers of a Pod, every kind (Kyverno's autogen rewrites `request.object.spec`).
-const CONTAINERS: &str =
-    "request.object.spec.[ephemeralContainers, initContainers, containers][]";
+const CONTAINERS: &str = "request.object.spec.[ephemeralContainers, initContainers, containers][]";
 
 /// JMESPath: `element` (a claimed host name) is covered by `pattern` (exact, or `*.s` covering
 /// every name below `s` and the wildcard itself, as the Gateway API matches one).
@@ -100,7 +99,11 @@ fn collides(denied: &[String]) -> String {
     }
     parents.sort();
     parents.dedup();
-    let list = parents.iter().map(|p| lit(p)).collect::<Vec<_>>().join(", ");
+    let list = parents
+        .iter()
+        .map(|p| lit(p))
+        .collect::<Vec<_>>()
+        .join(", ");
     terms.push(format!("contains([{list}], element)"));
     terms.join(" || ")
 }
@@ -115,19 +118,23 @@ fn host_sources(i: &Inputs<'_>) -> Vec<(&'static str, Vec<&'static str>, &'stati
     if i.gateway_api {
         out.push((
             "route",
-            vec!["HTTPRoute", "GRPCRoute"],
+            vec![
+                "gateway.networking.k8s.io/*/HTTPRoute",
+                "gateway.networking.k8s.io/*/GRPCRoute",
+            ],
             "request.object.spec.hostnames[]",
         ));
         out.push((
             "gateway",
-            vec!["Gateway"],
+            // Qualified: Istio has a `Gateway` kind of its own.
+            vec!["gateway.networking.k8s.io/*/Gateway"],
             "request.object.spec.listeners[].hostname",
         ));
     }
     if i.certificates {
         out.push((
             "certificate",
-            vec!["Certificate"],
+            vec!["cert-manager.io/*/Certificate"],
             "request.object.spec.[dnsNames[], commonName][]",
         ));
     }

@@ -278,6 +278,22 @@ fn kustomization(resources: &[&str]) -> Value {
     })
 }
 
+/// The platform's web UIs: component, host (`<host>.<domain>`), Service and port. Their host
+/// names are the platform's, never a tenant's (`config::check_values`, the tenant policy).
+pub(crate) const PLATFORM_UIS: &[(&str, &str, &str, u16)] = &[
+    ("grafana", "grafana", "grafana", 80),
+    ("keycloak", "keycloak", "keycloak-http", 80),
+    ("dex", "dex", "dex", 5556),
+    ("zitadel", "zitadel", "zitadel", 8080),
+    ("headlamp", "headlamp", "headlamp", 80),
+    (
+        "policy-reporter",
+        "policy-reporter",
+        "policy-reporter-ui",
+        8080,
+    ),
+];
+
 pub(crate) fn namespace(name: &str, level: &str, extra_labels: &[(&str, &str)]) -> Value {
     let mut labels = serde_json::Map::new();
     labels.insert("kubernetes.io/metadata.name".into(), name.into());
@@ -1952,35 +1968,22 @@ impl<'a> Renderer<'a> {
     /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
     /// `wildcard`: the routes attach to the Gateway's one HTTPS listener `https`; otherwise
     /// each to its own listener `https-<component>`.
-    /// The host names that are the platform's: every `<host>.<domain>` it routes and the
-    /// wildcard `*.<domain>` its certificate names, denied to tenants (`tenant::DENIED_HOSTNAMES`):
-    /// a tenant route claiming `keycloak.<domain>` would take the login page's traffic.
+    /// The host names that are the platform's: every `<host>.<domain>` it routes, denied to
+    /// tenants (`tenant::DENIED_HOSTNAMES`): a tenant route claiming `keycloak.<domain>` on the
+    /// shared Gateway would take the login page's traffic. Not `*.<domain>` itself: the
+    /// wildcard listener serves tenants' `<app>.<domain>` too; a tenant claiming the wildcard
+    /// is denied because it covers these names.
     pub(crate) fn platform_hosts(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .routes("", true)
+        self.routes("", true)
             .iter()
             .filter_map(|r| r["spec"]["hostnames"][0].as_str().map(str::to_owned))
-            .collect();
-        out.push(format!("*.{}", self.config.cluster.domain));
-        out
+            .collect()
     }
 
     fn routes(&self, gateway_ns: &str, wildcard: bool) -> Vec<Value> {
-        const UIS: &[(&str, &str, &str, u16)] = &[
-            ("grafana", "grafana", "grafana", 80),
-            ("keycloak", "keycloak", "keycloak-http", 80),
-            ("dex", "dex", "dex", 5556),
-            ("zitadel", "zitadel", "zitadel", 8080),
-            ("headlamp", "headlamp", "headlamp", 80),
-            (
-                "policy-reporter",
-                "policy-reporter",
-                "policy-reporter-ui",
-                8080,
-            ),
-        ];
         let domain = &self.config.cluster.domain;
-        UIS.iter()
+        PLATFORM_UIS
+            .iter()
             .filter_map(|(component, host, service, port)| {
                 let ns = self.ns_of(component)?;
                 let section = if wildcard {
@@ -2164,7 +2167,12 @@ impl<'a> Renderer<'a> {
                 .collect(),
             velero_ns: self.ns_of("velero").map(str::to_owned),
             backups: self.config.capabilities.backups.clone(),
-            allowed_registries: self.config.capabilities.admission.allowed_registries.clone(),
+            allowed_registries: self
+                .config
+                .capabilities
+                .admission
+                .allowed_registries
+                .clone(),
             platform_hosts: self.platform_hosts(),
         };
         for t in &self.config.tenants {

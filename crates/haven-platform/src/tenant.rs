@@ -30,8 +30,7 @@ pub struct TenantContext {
     pub backups: Backups,
     /// `capabilities.admission.allowedRegistries`: a tenant's without its own list.
     pub allowed_registries: Vec<String>,
-    /// The host names no tenant may claim: every `<host>.<domain>` the platform routes, and
-    /// `*.<domain>` (the platform's wildcard certificate name).
+    /// The host names no tenant may claim: every `<host>.<domain>` the platform routes.
     pub platform_hosts: Vec<String>,
 }
 

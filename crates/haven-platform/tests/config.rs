@@ -687,7 +687,7 @@ tenants:
     policy:
       allowedRegistries: [\"ghcr.io/x:1.0\"]
       loadBalancer: true
-      hostnames: [zaken.gemeente.nl, \"*.example.nl\", keycloak.example.nl, Bad_Host]
+      hostnames: [zaken.gemeente.nl, \"*.example.nl\", keycloak.example.nl, Bad_Host, app.example.nl]
 "
     );
     let e = errors(&text);
@@ -715,7 +715,8 @@ tenants:
         "{e:#?}"
     );
     assert!(
-        msg("tenants[0].policy.hostnames[2]").contains("within the platform's domain `example.nl`"),
+        msg("tenants[0].policy.hostnames[1]")
+            .contains("claims `grafana.example.nl`, a host name of the platform's own"),
         "{e:#?}"
     );
     assert!(
