@@ -158,7 +158,9 @@ fn host_rule(name: String, list: &str, mtch: Value, deny_if: String, message: St
     })
 }
 
-/// The ClusterPolicies of the tenant policy (none without tenants).
+/// The ClusterPolicies of the tenant policy (none without tenants). Messages name no `element`
+/// variable: Kyverno substitutes those inside `foreach` only, so they say what is allowed
+/// instead; Kyverno's answer names the policy and rule.
 pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
     if i.tenants.is_empty() {
         return Vec::new();
@@ -195,7 +197,7 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
                     "validate": {
                         "failureAction": "Enforce",
                         "message": format!(
-                            "image {{{{ element.image }}}} is not from an allowed registry of tenant {}: {} (images are compared as written: write Docker Hub images in full, docker.io/library/nginx)",
+                            "an image is not from an allowed registry of tenant {}: {} (images are compared as written: write Docker Hub images in full, docker.io/library/nginx)",
                             t.name,
                             list.join(", ")
                         ),
@@ -235,7 +237,7 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
             "match": match_tenants(&["Pod"]),
             "validate": {
                 "failureAction": "Enforce",
-                "message": "image {{ element.image }} has a moving tag (latest, no tag, or a tag that is no version): pin a version or a digest",
+                "message": "an image has a moving tag (latest, no tag, or a tag that is no version): pin a version or a digest",
                 "foreach": [{
                     "list": CONTAINERS,
                     "deny": {"conditions": {"any": [
@@ -299,7 +301,7 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
                 list,
                 match_tenants(&kinds),
                 collides(i.denied_hosts),
-                "host name {{ element }} is the platform's (denied to tenants: ".to_owned()
+                "a host name is the platform's, or a wildcard covering one (denied to tenants: ".to_owned()
                     + &i.denied_hosts.join(", ")
                     + ")",
             ));
@@ -318,7 +320,7 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
                 match_namespaces(&kinds, &[t.name.as_str()]),
                 format!("!({within})"),
                 format!(
-                    "host name {{{{ element }}}} is not one of tenant {}'s: {}",
+                    "a host name is not one of tenant {}'s: {}",
                     t.name,
                     t.policy.hostnames.join(", ")
                 ),
@@ -372,4 +374,62 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
         out.push(p);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    /// What `haven-disallow-moving-tags` decides for `image` (Go's RE2 and Rust's regex read
+    /// these patterns the same: no look-around, no back-references).
+    fn kyverno_pinned(image: &str) -> bool {
+        let m = |p: &str| Regex::new(p).unwrap().is_match(image);
+        m(DIGEST) || (m(VERSION_IMAGE) && !m(MOVING_TAG))
+    }
+
+    /// The same notion as `plus.image-tag` (haven-rules `TagPolicy::judge`), on tags of each
+    /// kind, behind hosts with ports and paths that would confuse a naive split.
+    #[test]
+    fn moving_tags_are_judged_as_plus_image_tag_judges_them() {
+        let haven = haven_rules::TagPolicy::default();
+        let tags = [
+            "latest", "1", "v1.27.3", "V2", "2024.01.15", "20240115", "1.2.3-alpine",
+            "16.4-debian-12-r7", "1.0+build.5", "1.2_rc1", "abcdef1", "sha-abcdef1", "stable",
+            "main", "master", "feature-x", "13.x.y", "1.2-nightly", "2-SNAPSHOT", "3.0.0-dev",
+            "1-latest", "1.2.3-edge", "0.1.0-main.1", "1.2.3-development", "edge",
+        ];
+        for tag in tags {
+            let want = format!("{:?}", haven.judge(tag)) == "Pinned";
+            for image in [
+                format!("nginx:{tag}"),
+                format!("dev.registry.nl:5000/main/app:{tag}"),
+                format!("ghcr.io/latest/x:{tag}"),
+            ] {
+                assert_eq!(kyverno_pinned(&image), want, "{image}");
+            }
+        }
+        let digest = format!("@sha256:{}", "a".repeat(64));
+        for (image, want) in [
+            ("nginx".to_owned(), false),
+            ("registry.nl:5000/app".to_owned(), false),
+            (format!("nginx{digest}"), true),
+            (format!("nginx:latest{digest}"), true),
+        ] {
+            assert_eq!(kyverno_pinned(&image), want, "{image}");
+        }
+    }
+
+    /// A claimed name collides with a platform host: the host itself, a wildcard over it,
+    /// never a sibling (`app.example.nl` stays the tenant's).
+    #[test]
+    fn host_collisions_cover_wildcards_over_platform_hosts() {
+        let expr = collides(&["keycloak.example.nl".to_owned()]);
+        assert_eq!(
+            expr,
+            "element == 'keycloak.example.nl' || contains(['*.example.nl', '*.nl'], element)"
+        );
+        assert_eq!(covered_by("*.zaken.nl"), "ends_with(element, '.zaken.nl')");
+        assert_eq!(lit("it's"), "'it\\'s'");
+    }
 }
