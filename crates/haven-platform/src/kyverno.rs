@@ -249,17 +249,21 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
     ));
 
     // Requests, as plus.resources.
-    let requests = json!({"resources": {"requests": {"cpu": "?*", "memory": "?*"}}});
+    // As `plus.resources`: CPU and memory requests and a memory limit.
+    let requests = json!({"resources": {
+        "requests": {"cpu": "?*", "memory": "?*"},
+        "limits": {"memory": "?*"},
+    }});
     out.push(policy(
         "haven-require-requests",
         "Require CPU and memory requests",
-        "Every container of a tenant requests CPU and memory, as plus.resources (the namespace's LimitRange fills them in on Pods).",
+        "Every container of a tenant requests CPU and memory and limits memory, as plus.resources (the namespace's LimitRange fills them in on Pods).",
         vec![json!({
             "name": "requests",
             "match": match_tenants(&["Pod"]),
             "validate": {
                 "failureAction": "Enforce",
-                "message": "every container requests CPU and memory (resources.requests.cpu and .memory)",
+                "message": "every container requests CPU and memory and limits memory (resources.requests.cpu, requests.memory, limits.memory)",
                 "pattern": {"spec": {
                     "containers": [requests],
                     "=(initContainers)": [requests],
@@ -301,7 +305,8 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
                 list,
                 match_tenants(&kinds),
                 collides(i.denied_hosts),
-                "a host name is the platform's, or a wildcard covering one (denied to tenants: ".to_owned()
+                "a host name is the platform's, or a wildcard covering one (denied to tenants: "
+                    .to_owned()
                     + &i.denied_hosts.join(", ")
                     + ")",
             ));
@@ -394,10 +399,31 @@ mod tests {
     fn moving_tags_are_judged_as_plus_image_tag_judges_them() {
         let haven = haven_rules::TagPolicy::default();
         let tags = [
-            "latest", "1", "v1.27.3", "V2", "2024.01.15", "20240115", "1.2.3-alpine",
-            "16.4-debian-12-r7", "1.0+build.5", "1.2_rc1", "abcdef1", "sha-abcdef1", "stable",
-            "main", "master", "feature-x", "13.x.y", "1.2-nightly", "2-SNAPSHOT", "3.0.0-dev",
-            "1-latest", "1.2.3-edge", "0.1.0-main.1", "1.2.3-development", "edge",
+            "latest",
+            "1",
+            "v1.27.3",
+            "V2",
+            "2024.01.15",
+            "20240115",
+            "1.2.3-alpine",
+            "16.4-debian-12-r7",
+            "1.0+build.5",
+            "1.2_rc1",
+            "abcdef1",
+            "sha-abcdef1",
+            "stable",
+            "main",
+            "master",
+            "feature-x",
+            "13.x.y",
+            "1.2-nightly",
+            "2-SNAPSHOT",
+            "3.0.0-dev",
+            "1-latest",
+            "1.2.3-edge",
+            "0.1.0-main.1",
+            "1.2.3-development",
+            "edge",
         ];
         for tag in tags {
             let want = format!("{:?}", haven.judge(tag)) == "Pinned";
