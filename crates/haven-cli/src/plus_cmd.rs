@@ -395,6 +395,17 @@ pub struct TenantAddArgs {
     /// band (`flux create secret git NAME -n TENANT ...`) or by an ExternalSecret.
     #[arg(long, value_name = "NAME", requires = "repo")]
     pub repo_secret: Option<String>,
+    /// An image prefix the tenant's images must start with (repeatable; instead of
+    /// `capabilities.admission.allowedRegistries`): `ghcr.io/gemeente-x`.
+    #[arg(long, value_name = "PREFIX")]
+    pub allowed_registry: Vec<String>,
+    /// Allow Services of type LoadBalancer in the tenant's namespace (refused otherwise).
+    #[arg(long)]
+    pub allow_load_balancer: bool,
+    /// A host name the tenant's routes and certificates may claim (repeatable; exact or
+    /// `*.x`; outside the platform's domain). Without it: any name but the platform's.
+    #[arg(long, value_name = "HOST")]
+    pub hostname: Vec<String>,
     #[arg(
         long,
         short = 'c',
@@ -993,6 +1004,11 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: haven_platform::config::TenantPolicy {
+            allowed_registries: a.allowed_registry.clone(),
+            load_balancer: a.allow_load_balancer,
+            hostnames: a.hostname.clone(),
+        },
     };
     c.tenants.push(tenant.clone());
     // Check the new tenant like any other config content before touching a file.

@@ -324,7 +324,7 @@ fn the_webhooks_fail_closed_for_pods_open_for_controllers_and_spare_their_own_na
         serving.is_some(),
         "inject-ca-from names a rendered Certificate"
     );
-    assert_eq!(vwc["webhooks"].as_array().unwrap().len(), 3);
+    assert_eq!(vwc["webhooks"].as_array().unwrap().len(), 4);
 
     let pods = webhook(vwc, "pods.admission.haven.commonground.nl");
     assert_eq!(pods["failurePolicy"], "Fail");
@@ -398,7 +398,53 @@ fn the_webhooks_fail_closed_for_pods_open_for_controllers_and_spare_their_own_na
     .collect();
     assert_eq!(resources, want);
 
-    for w in [pods, controllers, transport] {
+    // The tenant policy (contracts/tenant-policy.md): fail closed, in tenant namespaces only,
+    // where the transport webhook leaves the same kinds to it.
+    let policy = webhook(vwc, "policy.admission.haven.commonground.nl");
+    assert_eq!(policy["failurePolicy"], "Fail");
+    let mut resources: Vec<(String, &str)> = policy["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            assert_eq!(strings(&r["operations"]), ["CREATE", "UPDATE"]);
+            let group = r["apiGroups"][0].as_str().unwrap().to_owned();
+            strings(&r["resources"])
+                .into_iter()
+                .map(move |res| (group.clone(), res))
+        })
+        .collect();
+    resources.sort();
+    let want: Vec<(String, &str)> = [
+        ("", "services"),
+        ("cert-manager.io", "certificates"),
+        ("gateway.envoyproxy.io", "clienttrafficpolicies"),
+        ("gateway.networking.k8s.io", "gateways"),
+        ("gateway.networking.k8s.io", "grpcroutes"),
+        ("gateway.networking.k8s.io", "httproutes"),
+        ("gateway.networking.k8s.io", "tlsroutes"),
+        ("networking.istio.io", "gateways"),
+        ("networking.k8s.io", "ingresses"),
+        ("traefik.io", "middlewares"),
+        ("traefik.io", "tlsoptions"),
+    ]
+    .into_iter()
+    .map(|(g, r)| (g.to_owned(), r))
+    .collect();
+    assert_eq!(resources, want);
+    let tenant_expr = |w: &Value| {
+        w["namespaceSelector"]["matchExpressions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == "haven.commonground.nl/tenant")
+            .map(|e| e["operator"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(tenant_expr(policy).as_deref(), Some("Exists"));
+    assert_eq!(tenant_expr(transport).as_deref(), Some("DoesNotExist"));
+    assert_eq!(tenant_expr(pods), None);
+
+    for w in [pods, controllers, transport, policy] {
         assert_eq!(strings(&w["admissionReviewVersions"]), ["v1"]);
         assert_eq!(w["sideEffects"], "None");
         assert_eq!(w["matchPolicy"], "Equivalent");

@@ -177,6 +177,23 @@ impl Provider {
         Provider::Generic,
     ];
 
+    /// Namespaces the provider's cluster brings with system add-ons of its own that run below
+    /// `restricted`, which the admission policy must leave alone: kind's local-path provisioner
+    /// makes its volumes with helper Pods that mount `hostPath` in `local-path-storage`
+    /// (denied there, every PersistentVolumeClaim stays Pending). Unlabelled namespaces of other
+    /// add-ons (a CNI's, a CSI driver's) are not judged in enforce mode either (the rendered
+    /// webhook and Kyverno enforce where a namespace is labelled); these are skipped entirely.
+    pub fn system_namespaces(self) -> &'static [&'static str] {
+        match self {
+            Provider::Kind => &["local-path-storage"],
+            Provider::Previder
+            | Provider::Cyso
+            | Provider::Ovh
+            | Provider::Azure
+            | Provider::Generic => &[],
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Provider::Previder => "previder",
@@ -323,11 +340,69 @@ choice_capability!(
     Identity, provider: IdentityProvider = Keycloak,
     /// Which identity provider runs.
 );
-choice_capability!(
-    /// Admission policy: Pod Security `restricted` enforced on every non-system namespace.
-    Admission, engine: AdmissionEngine = HavenAdmission,
+/// Admission policy: Pod Security `restricted` enforced on every namespace the platform owns,
+/// and the tenant policy (docs/plus.md, "Tenant policy") in tenants' namespaces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Admission {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
     /// Which webhook enforces it: this project's `haven admission` or Kyverno.
-);
+    #[serde(default)]
+    pub engine: AdmissionEngine,
+    /// Image reference prefixes every tenant's container images must start with (a registry
+    /// host, `registry.example.nl`, or a path on one, `ghcr.io/gemeente-x`), for tenants
+    /// without a list of their own (`tenants[].policy.allowedRegistries`). Empty: any registry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_registries: Vec<String>,
+    /// Signature verification of tenants' images (engine `kyverno` only: Kyverno's
+    /// `verifyImages`; the haven webhook does not call registries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_verification: Option<ImageVerification>,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            engine: AdmissionEngine::HavenAdmission,
+            allowed_registries: Vec::new(),
+            image_verification: None,
+        }
+    }
+}
+
+/// Which images must be signed, and by whom (cosign signatures, checked by Kyverno).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageVerification {
+    /// Image reference patterns whose signatures are checked (Kyverno `imageReferences`:
+    /// `ghcr.io/gemeente-x/*`).
+    #[schemars(length(min = 1))]
+    pub images: Vec<String>,
+    /// Cosign public keys (PEM, `-----BEGIN PUBLIC KEY-----`): a signature by any one passes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_keys: Vec<String>,
+    /// Keyless (Sigstore Fulcio certificates, Rekor transparency log): the OIDC issuer and a
+    /// regular expression the certificate's subject must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyless: Option<Keyless>,
+}
+
+/// A keyless signing identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Keyless {
+    /// The OIDC issuer of the signer's identity
+    /// (`https://token.actions.githubusercontent.com`).
+    #[schemars(length(min = 1))]
+    pub issuer: String,
+    /// A regular expression the certificate's subject (the signer's identity) must match
+    /// (`^https://github.com/gemeente-x/.+$`).
+    #[schemars(length(min = 1))]
+    pub subject_regexp: String,
+}
 choice_capability!(
     /// Ingress through the Gateway API.
     Ingress, implementation: IngressImplementation = EnvoyGateway,
@@ -1142,6 +1217,35 @@ pub struct Tenant {
     /// is always `restricted`.
     #[serde(default, skip_serializing_if = "TenantAdmission::is_default")]
     pub admission: TenantAdmission,
+    /// What the tenant's objects may use: registries, LoadBalancer Services, host names
+    /// (enforced by the admission engine; docs/plus.md, "Tenant policy").
+    #[serde(default, skip_serializing_if = "TenantPolicy::is_default")]
+    pub policy: TenantPolicy,
+}
+
+/// A tenant's policy: the namespace annotations the admission engine reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantPolicy {
+    /// Image reference prefixes the tenant's images must start with, instead of
+    /// `capabilities.admission.allowedRegistries`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_registries: Vec<String>,
+    /// Services of `type: LoadBalancer` (a public address of their own, past the platform's
+    /// gateway): refused unless true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub load_balancer: bool,
+    /// The host names the tenant's routes, ingresses and certificates may claim (exact, or a
+    /// `*.x` wildcard). Empty: any name but the platform's own (`grafana.<domain>`,
+    /// `keycloak.<domain>`…), which no item may cover.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
+}
+
+impl TenantPolicy {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// The Haven rule groups the admission webhook applies in a tenant's namespace.
@@ -1719,6 +1823,98 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
     }
     out.extend(backup_errs);
     out.extend(alerting_errs);
+    out.extend(check_policy(config));
+    out
+}
+
+/// The tenant policy's values (`capabilities.admission` and `tenants[].policy`): registry
+/// prefixes and host names in their formats, no tenant host name covering one of the platform's
+/// (a tenant claiming one is the privilege path the policy closes), signature verification only
+/// where the engine can check it.
+fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
+    use crate::formats;
+    let mut out = Vec::new();
+    let a = &config.capabilities.admission;
+    let registries = |path: String, list: &[String], out: &mut Vec<(String, String)>| {
+        for (i, r) in list.iter().enumerate() {
+            if let Err(e) = formats::registry_prefix(r) {
+                out.push((format!("{path}[{i}]"), e.to_string()));
+            }
+        }
+    };
+    registries(
+        "capabilities.admission.allowedRegistries".to_owned(),
+        &a.allowed_registries,
+        &mut out,
+    );
+    if let Some(v) = &a.image_verification {
+        let p = "capabilities.admission.imageVerification";
+        if a.engine != AdmissionEngine::Kyverno {
+            out.push((
+                p.to_owned(),
+                "image signature verification needs `engine: kyverno` (Kyverno's verifyImages); the haven webhook does not call registries".to_owned(),
+            ));
+        }
+        if v.public_keys.is_empty() && v.keyless.is_none() {
+            out.push((
+                p.to_owned(),
+                "no signer: set `publicKeys` (cosign PEM keys) or `keyless` (issuer and subjectRegexp)".to_owned(),
+            ));
+        }
+        for (i, k) in v.public_keys.iter().enumerate() {
+            let k = k.trim();
+            if !(k.starts_with("-----BEGIN PUBLIC KEY-----")
+                && k.ends_with("-----END PUBLIC KEY-----"))
+            {
+                out.push((
+                    format!("{p}.publicKeys[{i}]"),
+                    "not a PEM public key (`-----BEGIN PUBLIC KEY-----` … `-----END PUBLIC KEY-----`, as `cosign generate-key-pair` writes cosign.pub)".to_owned(),
+                ));
+            }
+        }
+        if let Some(k) = &v.keyless
+            && let Err(e) = regex::Regex::new(&k.subject_regexp)
+        {
+            out.push((
+                format!("{p}.keyless.subjectRegexp"),
+                format!("not a regular expression: {e}"),
+            ));
+        }
+    }
+    let domain = &config.cluster.domain;
+    let platform: Vec<String> = crate::render::PLATFORM_UIS
+        .iter()
+        .map(|(_, host, _, _)| format!("{host}.{domain}"))
+        .collect();
+    // Exact, or a wildcard covering it (`*.x` covers every name below x, as the Gateway API
+    // matches one).
+    let covers = |pattern: &str, name: &str| match pattern.strip_prefix("*.") {
+        Some(base) => name.ends_with(&format!(".{base}")),
+        None => pattern == name,
+    };
+    for (t, tenant) in config.tenants.iter().enumerate() {
+        let p = format!("tenants[{t}].policy");
+        registries(
+            format!("{p}.allowedRegistries"),
+            &tenant.policy.allowed_registries,
+            &mut out,
+        );
+        for (i, h) in tenant.policy.hostnames.iter().enumerate() {
+            let at = format!("{p}.hostnames[{i}]");
+            if let Err(e) = formats::hostname_pattern(h) {
+                out.push((at, e.to_string()));
+                continue;
+            }
+            if let Some(p) = platform.iter().find(|p| covers(h, p)) {
+                out.push((
+                    at,
+                    format!(
+                        "`{h}` claims `{p}`, a host name of the platform's own (denied to tenants): give the tenant names of its own"
+                    ),
+                ));
+            }
+        }
+    }
     out
 }
 
@@ -1872,6 +2068,10 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 admission:\n\
          \x20   enabled: true\n\
          \x20   engine: haven-admission         # haven-admission | kyverno\n\
+         \x20   # Tenant policy (docs/plus.md, \"Tenant policy\"): the registries tenants' images come from\n\
+         \x20   # (tenants[].policy.allowedRegistries overrides), and with kyverno their signatures:\n\
+         \x20   # allowedRegistries: [registry.{domain}, ghcr.io/gemeente-x]\n\
+         \x20   # imageVerification: {{images: [\"ghcr.io/gemeente-x/*\"], publicKeys: [\"-----BEGIN PUBLIC KEY-----...\"]}}\n\
          \x20 dns:\n\
          \x20   enabled: true                   # ExternalDNS, and DNS-01 for the wildcard certificate\n\
          {dns_settings}\
@@ -1906,7 +2106,8 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          #   loki:\n\
          #     values:\n\
          #       singleBinary: {{replicas: 3}}\n\
-         # Tenants: `haven plus tenant add NAME --group OIDC-GROUP [--repo URL]` appends here.\n\
+         # Tenants: `haven plus tenant add NAME --group OIDC-GROUP [--repo URL]` appends here;\n\
+         # each may have `policy: {{allowedRegistries: [...], loadBalancer: true, hostnames: [app.gemeente.nl]}}`.\n\
          tenants: []\n",
         name = c.cluster.name,
         domain = c.cluster.domain,

@@ -50,6 +50,10 @@ pub enum FormatError {
         "`{value}` is not a secret store path (e.g. `platform/backups/s3`: segments of letters, digits, '-', '_', '.')"
     )]
     StorePath { value: String },
+    #[error(
+        "`{value}` is not an image registry prefix ({why}; a registry host, then optional path: `registry.example.nl`, `ghcr.io/gemeente-x`, `docker.io/library`)"
+    )]
+    RegistryPrefix { value: String, why: &'static str },
 }
 
 /// A Go duration (`time.ParseDuration`): an optional sign, then one or more decimal numbers
@@ -364,6 +368,70 @@ pub fn hostname(value: &str) -> Result<(), FormatError> {
     Ok(())
 }
 
+/// A host name a route may claim: a host name, or a wildcard `*.` followed by one (as the
+/// Gateway API's `hostnames` and cert-manager's `dnsNames` take them).
+pub fn hostname_pattern(value: &str) -> Result<(), FormatError> {
+    hostname(value.strip_prefix("*.").unwrap_or(value)).map_err(|e| match e {
+        FormatError::Hostname { why, .. } => FormatError::Hostname {
+            value: value.to_owned(),
+            why,
+        },
+        other => other,
+    })
+}
+
+/// An image reference prefix the admission engine compares images with (the contract in
+/// `contracts/tenant-policy.md`): a registry host (`[:port]` allowed), then optional path
+/// components as the distribution reference grammar writes them, no tag or digest. The host is
+/// required (a dot, a port or `localhost`, as containerd tells a host from a Docker Hub
+/// organisation): `library/nginx` would silently mean `docker.io/library/nginx`.
+pub fn registry_prefix(value: &str) -> Result<(), FormatError> {
+    let err = |why| FormatError::RegistryPrefix {
+        value: value.to_owned(),
+        why,
+    };
+    if value.is_empty() {
+        return Err(err("empty"));
+    }
+    if value.contains('@') {
+        return Err(err("a digest"));
+    }
+    let mut parts = value.split('/');
+    let host = parts.next().unwrap_or_default();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (host, None),
+    };
+    if !(name.contains('.') || port.is_some() || name == "localhost") {
+        return Err(err("no registry host first"));
+    }
+    if hostname(name).is_err() {
+        return Err(err("the registry is not a host name"));
+    }
+    if let Some(p) = port
+        && !p.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Err(err("the port is not 1-65535"));
+    }
+    for seg in parts {
+        if seg.contains(':') {
+            return Err(err("a tag"));
+        }
+        let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !alnum(seg.bytes().next())
+            || !alnum(seg.bytes().last())
+            || !seg.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+            })
+        {
+            return Err(err(
+                "a path component that is not lowercase letters and digits separated by '.', '_' or '-'",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A host name or an IP address (a DNS server to send updates to).
 pub fn host(value: &str) -> Result<(), FormatError> {
     if IpAddr::from_str(value).is_ok() {
@@ -638,6 +706,48 @@ mod tests {
         assert!(positive_go_duration("0s").is_err());
         assert!(positive_go_duration("-1h").is_err());
         assert!(positive_go_duration("1ns").is_ok());
+    }
+
+    #[test]
+    fn registry_prefixes_and_host_patterns() {
+        for good in [
+            "registry.example.nl",
+            "ghcr.io/gemeente-x",
+            "docker.io/library",
+            "localhost:5000/team",
+            "registry.example.nl:443/a/b_c/d.e",
+        ] {
+            assert_eq!(registry_prefix(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "nginx",
+            "library/nginx",
+            "ghcr.io/x:1.0",
+            "ghcr.io/x@sha256:00",
+            "ghcr.io/",
+            "ghcr.io/Gemeente",
+            "Ghcr.io/x",
+            "ghcr.io:0/x",
+            "ghcr.io/-x",
+        ] {
+            assert!(
+                matches!(
+                    registry_prefix(bad),
+                    Err(FormatError::RegistryPrefix { .. })
+                ),
+                "{bad}"
+            );
+        }
+        for good in ["app.gemeente.nl", "*.apps.gemeente.nl"] {
+            assert_eq!(hostname_pattern(good), Ok(()), "{good}");
+        }
+        for bad in ["", "*", "*.", "a.*.nl", "**.nl", "App.nl"] {
+            assert!(
+                matches!(hostname_pattern(bad), Err(FormatError::Hostname { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

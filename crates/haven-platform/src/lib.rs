@@ -31,6 +31,7 @@ pub mod formats;
 pub mod fs;
 pub mod kubernetes;
 pub mod kustomize;
+pub mod kyverno;
 pub mod layout;
 pub mod migrate;
 pub mod migration;

@@ -284,6 +284,22 @@ fn kustomization(resources: &[&str]) -> Value {
     })
 }
 
+/// The platform's web UIs: component, host (`<host>.<domain>`), Service and port. Their host
+/// names are the platform's, never a tenant's (`config::check_values`, the tenant policy).
+pub(crate) const PLATFORM_UIS: &[(&str, &str, &str, u16)] = &[
+    ("grafana", "grafana", "grafana", 80),
+    ("keycloak", "keycloak", "keycloak-http", 80),
+    ("dex", "dex", "dex", 5556),
+    ("zitadel", "zitadel", "zitadel", 8080),
+    ("headlamp", "headlamp", "headlamp", 80),
+    (
+        "policy-reporter",
+        "policy-reporter",
+        "policy-reporter-ui",
+        8080,
+    ),
+];
+
 pub(crate) fn namespace(name: &str, level: &str, extra_labels: &[(&str, &str)]) -> Value {
     let mut labels = serde_json::Map::new();
     labels.insert("kubernetes.io/metadata.name".into(), name.into());
@@ -1098,9 +1114,17 @@ impl<'a> Renderer<'a> {
         let exempt = self.exempt_namespaces();
         match r.component.name.as_str() {
             "haven-admission" => {
+                // Enforce where a namespace says so (every namespace the platform renders, its
+                // tenants' among them, carries its Pod Security labels); an unlabelled one is a
+                // namespace the platform does not own (a CNI's, a CSI driver's, made by the
+                // provider or an administrator): Pod Security Admission's own default,
+                // `privileged`, with `restricted` still audited and warned of.
                 crate::catalogue::merge(
                     values,
-                    &json!({"config": {"exemptions": {"namespaces": exempt}}}),
+                    &json!({"config": {
+                        "exemptions": {"namespaces": exempt},
+                        "defaults": {"enforce": "privileged"},
+                    }}),
                 );
                 // Haven requires a metrics endpoint: with the Prometheus Operator CRDs on the
                 // platform the chart ships its ServiceMonitor (unless the config says otherwise).
@@ -1403,6 +1427,14 @@ impl<'a> Renderer<'a> {
     /// to their own Pod Security labels.
     fn exempt_namespaces(&self) -> Vec<String> {
         let mut out: BTreeSet<String> = BTreeSet::from(["kube-system".to_owned()]);
+        out.extend(
+            self.config
+                .cluster
+                .provider
+                .system_namespaces()
+                .iter()
+                .map(|n| (*n).to_owned()),
+        );
         for r in &self.resolved {
             if r.component.pod_security != crate::catalogue::PodSecurity::Restricted {
                 out.insert(r.namespace.clone());
@@ -1854,13 +1886,19 @@ impl<'a> Renderer<'a> {
                 "kind": "ClusterPolicy",
                 "metadata": {"name": "pod-security-restricted", "annotations": {
                     "policies.kyverno.io/title": "Pod Security Standards (restricted)",
-                    "policies.kyverno.io/description": "Haven+ enforces Pod Security restricted on every namespace except the platform's privileged ones.",
+                    "policies.kyverno.io/description": "Haven+ enforces Pod Security restricted on every namespace labelled restricted (the platform's and its tenants'), except the platform's privileged ones.",
                 }},
                 "spec": {
                     "background": true,
                     "rules": [{
                         "name": "restricted",
-                        "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                        // Namespaces labelled restricted: every one the platform renders at
+                        // that level and every tenant's; not an unlabelled namespace the
+                        // platform does not own (a CNI's, a CSI driver's).
+                        "match": {"any": [{"resources": {
+                            "kinds": ["Pod"],
+                            "namespaceSelector": {"matchLabels": {"pod-security.kubernetes.io/enforce": "restricted"}},
+                        }}]},
                         "exclude": {"any": [{"resources": {"namespaces": exclude}}]},
                         "validate": {
                             "failureAction": "Enforce",
@@ -1869,7 +1907,20 @@ impl<'a> Renderer<'a> {
                     }],
                 },
             });
-            self.config_unit("kyverno", "pod-security.yaml", &[policy], &[]);
+            let denied = self.platform_hosts();
+            let tenant_policies = crate::kyverno::tenant_policies(&crate::kyverno::Inputs {
+                tenants: &self.config.tenants,
+                default_registries: &caps.admission.allowed_registries,
+                denied_hosts: &denied,
+                gateway_api: self.gateway_ns().is_some(),
+                certificates: self.is_on("cert-manager"),
+                verification: caps.admission.image_verification.as_ref(),
+            });
+            let mut files = vec![("pod-security.yaml", vec![policy])];
+            if !tenant_policies.is_empty() {
+                files.push(("tenant-policy.yaml", tenant_policies));
+            }
+            self.config_unit_files("kyverno", &files, &[]);
         }
         if caps.ingress.enabled {
             let (component, controller) = match caps.ingress.implementation {
@@ -2024,22 +2075,22 @@ impl<'a> Renderer<'a> {
     /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
     /// `wildcard`: the routes attach to the Gateway's one HTTPS listener `https`; otherwise
     /// each to its own listener `https-<component>`.
+    /// The host names that are the platform's: every `<host>.<domain>` it routes, denied to
+    /// tenants (`tenant::DENIED_HOSTNAMES`): a tenant route claiming `keycloak.<domain>` on the
+    /// shared Gateway would take the login page's traffic. Not `*.<domain>` itself: the
+    /// wildcard listener serves tenants' `<app>.<domain>` too; a tenant claiming the wildcard
+    /// is denied because it covers these names.
+    pub(crate) fn platform_hosts(&self) -> Vec<String> {
+        self.routes("", true)
+            .iter()
+            .filter_map(|r| r["spec"]["hostnames"][0].as_str().map(str::to_owned))
+            .collect()
+    }
+
     fn routes(&self, gateway_ns: &str, wildcard: bool) -> Vec<Value> {
-        const UIS: &[(&str, &str, &str, u16)] = &[
-            ("grafana", "grafana", "grafana", 80),
-            ("keycloak", "keycloak", "keycloak-http", 80),
-            ("dex", "dex", "dex", 5556),
-            ("zitadel", "zitadel", "zitadel", 8080),
-            ("headlamp", "headlamp", "headlamp", 80),
-            (
-                "policy-reporter",
-                "policy-reporter",
-                "policy-reporter-ui",
-                8080,
-            ),
-        ];
         let domain = &self.config.cluster.domain;
-        UIS.iter()
+        PLATFORM_UIS
+            .iter()
             .filter_map(|(component, host, service, port)| {
                 let ns = self.ns_of(component)?;
                 let section = if wildcard {
@@ -2063,13 +2114,29 @@ impl<'a> Renderer<'a> {
     }
 
     fn config_unit(&mut self, component: &str, file: &str, docs: &[Value], extra_deps: &[&str]) {
+        self.config_unit_files(component, &[(file, docs.to_vec())], extra_deps);
+    }
+
+    /// A config unit of several files (each a concern of its own, e.g. Kyverno's Pod Security
+    /// and tenant policies).
+    fn config_unit_files(
+        &mut self,
+        component: &str,
+        files: &[(&str, Vec<Value>)],
+        extra_deps: &[&str],
+    ) {
         let name = format!("{component}-config");
         let dir = format!("infrastructure/{name}");
-        self.write(format!("{dir}/{file}"), docs);
+        for (file, docs) in files {
+            self.write(format!("{dir}/{file}"), docs);
+        }
+        let names: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
         self.write(
             format!("{dir}/kustomization.yaml"),
-            &[kustomization(&[file])],
+            &[kustomization(&names)],
         );
+        let docs: Vec<Value> = files.iter().flat_map(|(_, d)| d.iter().cloned()).collect();
+        let docs = docs.as_slice();
         let mut deps: BTreeSet<String> = BTreeSet::from([component.to_owned()]);
         deps.extend(
             extra_deps
@@ -2207,6 +2274,13 @@ impl<'a> Renderer<'a> {
                 .collect(),
             velero_ns: self.ns_of("velero").map(str::to_owned),
             backups: self.config.capabilities.backups.clone(),
+            allowed_registries: self
+                .config
+                .capabilities
+                .admission
+                .allowed_registries
+                .clone(),
+            platform_hosts: self.platform_hosts(),
         };
         for t in &self.config.tenants {
             for (path, text) in crate::tenant::render(t, &ctx) {

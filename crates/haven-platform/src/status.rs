@@ -770,6 +770,7 @@ mod tests {
             path: None,
             quota: Default::default(),
             admission: Default::default(),
+            policy: Default::default(),
         });
         let cat = Catalogue::builtin().unwrap();
         // HelmReleases in flux-system, as the public reference has them: found by name.

@@ -28,6 +28,41 @@ pub struct TenantContext {
     pub telemetry: Vec<(String, Vec<u16>)>,
     pub velero_ns: Option<String>,
     pub backups: Backups,
+    /// `capabilities.admission.allowedRegistries`: a tenant's without its own list.
+    pub allowed_registries: Vec<String>,
+    /// The host names no tenant may claim: every `<host>.<domain>` the platform routes.
+    pub platform_hosts: Vec<String>,
+}
+
+/// The namespace annotations the admission engine reads the tenant policy from
+/// (`contracts/tenant-policy.md`; comma-separated lists).
+pub const ALLOWED_REGISTRIES: &str = "haven.commonground.nl/allowed-registries";
+pub const ALLOW_LOAD_BALANCER: &str = "haven.commonground.nl/allow-load-balancer";
+pub const DENIED_HOSTNAMES: &str = "haven.commonground.nl/denied-hostnames";
+pub const ALLOWED_HOSTNAMES: &str = "haven.commonground.nl/allowed-hostnames";
+
+/// The tenant policy's annotations on `t`'s Namespace: an absent annotation is no restriction
+/// of its kind, except `allow-load-balancer`, whose absence refuses.
+pub fn policy_annotations(t: &Tenant, ctx: &TenantContext) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let registries = if t.policy.allowed_registries.is_empty() {
+        &ctx.allowed_registries
+    } else {
+        &t.policy.allowed_registries
+    };
+    if !registries.is_empty() {
+        out.push((ALLOWED_REGISTRIES, registries.join(",")));
+    }
+    if t.policy.load_balancer {
+        out.push((ALLOW_LOAD_BALANCER, "true".to_owned()));
+    }
+    if !ctx.platform_hosts.is_empty() {
+        out.push((DENIED_HOSTNAMES, ctx.platform_hosts.join(",")));
+    }
+    if !t.policy.hostnames.is_empty() {
+        out.push((ALLOWED_HOSTNAMES, t.policy.hostnames.join(",")));
+    }
+    out
 }
 
 /// Name of the ServiceAccount Flux impersonates for a tenant's sync.
@@ -101,18 +136,24 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         files.push((PathBuf::from(format!("{dir}/{file}")), yaml_stream(docs)));
         resources.push(file.to_owned());
     };
-    put(
-        "namespace.yaml",
-        &[namespace(
-            ns,
-            "restricted",
-            &[
-                (TENANT_LABEL, ns),
-                (HAVEN_GROUP_LABEL, t.admission.haven.label()),
-                (PLUS_GROUP_LABEL, t.admission.plus.label()),
-            ],
-        )],
+    let mut namespace = namespace(
+        ns,
+        "restricted",
+        &[
+            (TENANT_LABEL, ns),
+            (HAVEN_GROUP_LABEL, t.admission.haven.label()),
+            (PLUS_GROUP_LABEL, t.admission.plus.label()),
+        ],
     );
+    let annotations = policy_annotations(t, ctx);
+    if !annotations.is_empty() {
+        namespace["metadata"]["annotations"] = annotations
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::String(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    put("namespace.yaml", &[namespace]);
     put(
         "quota.yaml",
         &[
@@ -324,6 +365,7 @@ mod tests {
                 pods: 10,
             },
             admission: Default::default(),
+            policy: Default::default(),
         };
         let ctx = TenantContext {
             admission_unit: None,
@@ -333,6 +375,8 @@ mod tests {
             telemetry: Vec::new(),
             velero_ns: None,
             backups: Backups::default(),
+            allowed_registries: Vec::new(),
+            platform_hosts: Vec::new(),
         };
         let files = render(&t, &ctx);
         let (_, text) = files

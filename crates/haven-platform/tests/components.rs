@@ -52,6 +52,7 @@ fn all_on(provider: Provider, identity: IdentityProvider) -> PlatformConfig {
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     });
     c
 }

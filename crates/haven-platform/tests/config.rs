@@ -759,3 +759,88 @@ fn alert_receivers_are_checked_with_file_and_line() {
         ("capabilities.alerting", 8)
     );
 }
+
+#[test]
+fn tenant_policy_values_are_checked_with_line_and_key() {
+    let text = format!(
+        "{MINIMAL}capabilities:
+  admission:
+    allowedRegistries: [ghcr.io/gemeente-x, nginx]
+    imageVerification:
+      images: [\"ghcr.io/gemeente-x/*\"]
+      publicKeys: [not a key]
+tenants:
+  - name: zaken
+    group: zaken-devs
+    policy:
+      allowedRegistries: [\"ghcr.io/x:1.0\"]
+      loadBalancer: true
+      hostnames: [zaken.gemeente.nl, \"*.example.nl\", keycloak.example.nl, Bad_Host, app.example.nl]
+"
+    );
+    let e = errors(&text);
+    let at: Vec<(&str, u32)> = e.iter().map(|e| (e.path.as_str(), e.line)).collect();
+    assert_eq!(
+        at,
+        [
+            ("capabilities.admission.allowedRegistries[1]", 8),
+            ("capabilities.admission.imageVerification", 9),
+            ("capabilities.admission.imageVerification.publicKeys[0]", 11),
+            ("tenants[0].policy.allowedRegistries[0]", 16),
+            ("tenants[0].policy.hostnames[1]", 18),
+            ("tenants[0].policy.hostnames[2]", 18),
+            ("tenants[0].policy.hostnames[3]", 18),
+        ],
+        "{e:#?}"
+    );
+    let msg = |p: &str| &e.iter().find(|e| e.path == p).unwrap().message;
+    assert!(
+        msg("capabilities.admission.allowedRegistries[1]").contains("no registry host first"),
+        "{e:#?}"
+    );
+    assert!(
+        msg("capabilities.admission.imageVerification").contains("needs `engine: kyverno`"),
+        "{e:#?}"
+    );
+    assert!(
+        msg("tenants[0].policy.hostnames[1]")
+            .contains("claims `grafana.example.nl`, a host name of the platform's own"),
+        "{e:#?}"
+    );
+    assert!(
+        e[0].describe().starts_with("haven-plus.yaml:8:"),
+        "{}",
+        e[0].describe()
+    );
+
+    // With Kyverno, a signer and good values, the same policy reads.
+    let ok = format!(
+        "{MINIMAL}capabilities:
+  admission:
+    engine: kyverno
+    allowedRegistries: [ghcr.io/gemeente-x, \"registry.example.nl:5000\"]
+    imageVerification:
+      images: [\"ghcr.io/gemeente-x/*\"]
+      keyless:
+        issuer: https://token.actions.githubusercontent.com
+        subjectRegexp: \"^https://github.com/gemeente-x/.+$\"
+tenants:
+  - name: zaken
+    group: zaken-devs
+    policy:
+      allowedRegistries: [docker.io/library]
+      loadBalancer: true
+      hostnames: [zaken.gemeente.nl, \"*.zaken.gemeente.nl\"]
+"
+    );
+    let c = parse(&ok).unwrap();
+    assert_eq!(c.tenants[0].policy.hostnames.len(), 2);
+    assert!(c.tenants[0].policy.load_balancer);
+    // A verification without a signer says so.
+    let e = errors(&ok.replace(
+        "      keyless:\n        issuer: https://token.actions.githubusercontent.com\n        subjectRegexp: \"^https://github.com/gemeente-x/.+$\"\n",
+        "",
+    ));
+    assert_eq!(e[0].path, "capabilities.admission.imageVerification");
+    assert!(e[0].message.contains("no signer"), "{e:#?}");
+}

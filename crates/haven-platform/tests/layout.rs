@@ -26,6 +26,7 @@ fn config(name: &str, provider: Provider) -> PlatformConfig {
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     });
     c
 }

@@ -31,6 +31,7 @@ fn config(
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     });
     c
 }

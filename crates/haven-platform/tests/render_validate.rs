@@ -22,6 +22,7 @@ fn tenant(name: &str) -> Tenant {
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     }
 }
 
@@ -1106,5 +1107,275 @@ fn without_dns01_each_platform_host_has_its_own_listener() {
                 .iter()
                 .any(|d| d["metadata"]["name"] == "cert-manager-dns-credentials")
         );
+    }
+}
+
+/// A tenant with every part of the tenant policy set (issue #21 item 2), and one without.
+fn policy_tenants() -> Vec<Tenant> {
+    let mut strict = tenant("zaken");
+    strict.policy = haven_platform::config::TenantPolicy {
+        allowed_registries: vec!["ghcr.io/gemeente-x".to_owned()],
+        load_balancer: false,
+        hostnames: vec![
+            "zaken.gemeente.nl".to_owned(),
+            "*.zaken.gemeente.nl".to_owned(),
+        ],
+    };
+    let mut open = tenant("open");
+    open.policy.load_balancer = true;
+    vec![strict, open]
+}
+
+fn tenant_namespace(
+    files: &std::collections::BTreeMap<PathBuf, String>,
+    t: &str,
+) -> serde_json::Value {
+    let text = &files[&PathBuf::from(format!("tenants/{t}/namespace.yaml"))];
+    haven_model::parse_stream("ns", text)
+        .remove(0)
+        .unwrap()
+        .value
+}
+
+/// The contract's annotations (contracts/tenant-policy.md) on each tenant Namespace, from the
+/// config: the tenant's registries, else the platform's; the load balancer only where allowed;
+/// every platform host and the platform's wildcard denied; the tenant's own names allowed.
+#[test]
+fn tenant_namespaces_carry_the_policy_annotations() {
+    let mut config = PlatformConfig::new("haven", "example.nl", Provider::Cyso);
+    config.capabilities.admission.allowed_registries = vec!["registry.example.nl".to_owned()];
+    config.tenants = policy_tenants();
+    let files = render(&config, &Catalogue::builtin().unwrap()).files;
+    let zaken = tenant_namespace(&files, "zaken");
+    let a = &zaken["metadata"]["annotations"];
+    assert_eq!(
+        a["haven.commonground.nl/allowed-registries"],
+        "ghcr.io/gemeente-x"
+    );
+    assert!(
+        a["haven.commonground.nl/allow-load-balancer"].is_null(),
+        "{a:#}"
+    );
+    assert_eq!(
+        a["haven.commonground.nl/allowed-hostnames"],
+        "zaken.gemeente.nl,*.zaken.gemeente.nl"
+    );
+    let denied: Vec<&str> = a["haven.commonground.nl/denied-hostnames"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .collect();
+    // Every host the platform routes (its HTTPRoutes' hostnames), and the wildcard.
+    let routed: std::collections::BTreeSet<String> = docs_of(&files)
+        .iter()
+        .filter(|d| d["kind"] == "HTTPRoute")
+        .flat_map(|d| {
+            d["spec"]["hostnames"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    assert!(routed.contains("keycloak.example.nl"), "{routed:?}");
+    for h in &routed {
+        assert!(denied.contains(&h.as_str()), "{h} not in {denied:?}");
+    }
+    // Not the wildcard itself: the shared `*.<domain>` listener serves tenants' own hosts.
+    assert!(!denied.contains(&"*.example.nl"), "{denied:?}");
+    let open = tenant_namespace(&files, "open");
+    let a = &open["metadata"]["annotations"];
+    assert_eq!(
+        a["haven.commonground.nl/allowed-registries"],
+        "registry.example.nl"
+    );
+    assert_eq!(a["haven.commonground.nl/allow-load-balancer"], "true");
+    assert!(
+        a["haven.commonground.nl/allowed-hostnames"].is_null(),
+        "{a:#}"
+    );
+    // Without a platform default, no registry restriction.
+    config.capabilities.admission.allowed_registries.clear();
+    let files = render(&config, &Catalogue::builtin().unwrap()).files;
+    assert!(
+        tenant_namespace(&files, "open")["metadata"]["annotations"]
+            ["haven.commonground.nl/allowed-registries"]
+            .is_null()
+    );
+}
+
+/// The haven webhook leaves kind's local-path provisioner alone (its helper Pods mount
+/// hostPath: denied, every PVC stays Pending), and enforces only where a namespace is labelled
+/// (every namespace the platform renders is): an unlabelled CNI or CSI namespace is not denied.
+/// The Kyverno engine the same.
+#[test]
+fn admission_leaves_namespaces_the_platform_does_not_own_alone() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for provider in Provider::ALL {
+        let config = PlatformConfig::new("haven", "example.nl", provider);
+        let files = render(&config, &catalogue).files;
+        let release = &files[&PathBuf::from("infrastructure/haven-admission/release.yaml")];
+        let hr = haven_model::parse_stream("r", release)
+            .remove(0)
+            .unwrap()
+            .value;
+        let cfg = &hr["spec"]["values"]["config"];
+        let exempt: Vec<&str> = cfg["exemptions"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            exempt.contains(&"local-path-storage"),
+            provider == Provider::Kind,
+            "{}: {exempt:?}",
+            provider.name()
+        );
+        assert_eq!(
+            cfg["defaults"]["enforce"],
+            "privileged",
+            "{}",
+            provider.name()
+        );
+
+        let mut k = config.clone();
+        k.capabilities.admission.engine = AdmissionEngine::Kyverno;
+        let files = render(&k, &catalogue).files;
+        let text = &files[&PathBuf::from("infrastructure/kyverno-config/pod-security.yaml")];
+        let policy = haven_model::parse_stream("p", text)
+            .remove(0)
+            .unwrap()
+            .value;
+        let rule = &policy["spec"]["rules"][0];
+        let excluded: Vec<&str> = rule["exclude"]["any"][0]["resources"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            excluded.contains(&"local-path-storage"),
+            provider == Provider::Kind,
+            "{}",
+            provider.name()
+        );
+        assert_eq!(
+            rule["match"]["any"][0]["resources"]["namespaceSelector"]["matchLabels"]["pod-security.kubernetes.io/enforce"],
+            "restricted"
+        );
+    }
+}
+
+/// Issue #21 item 2 on the Kyverno engine: the same policy set as ClusterPolicies, and with
+/// either engine every provider's render validates with zero errors (the CRD schemas of the
+/// pinned Kyverno included).
+#[test]
+fn the_tenant_policy_renders_and_validates_on_every_provider_with_either_engine() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for provider in Provider::ALL {
+        for engine in [AdmissionEngine::HavenAdmission, AdmissionEngine::Kyverno] {
+            let mut c = PlatformConfig::new("haven", "example.nl", provider);
+            c.tenants = policy_tenants();
+            c.capabilities.admission.engine = engine;
+            c.capabilities.admission.allowed_registries = vec!["registry.example.nl".to_owned()];
+            if engine == AdmissionEngine::Kyverno {
+                c.capabilities.admission.image_verification =
+                    Some(haven_platform::config::ImageVerification {
+                        images: vec!["ghcr.io/gemeente-x/*".to_owned()],
+                        public_keys: vec![
+                            "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----".to_owned(),
+                        ],
+                        keyless: Some(haven_platform::config::Keyless {
+                            issuer: "https://token.actions.githubusercontent.com".to_owned(),
+                            subject_regexp: "^https://github.com/gemeente-x/.+$".to_owned(),
+                        }),
+                    });
+            }
+            let label = format!("{}+{engine:?}", provider.name());
+            assert_valid(&label, &c);
+            let files = render(&c, &catalogue).files;
+            let tenant_policy = PathBuf::from("infrastructure/kyverno-config/tenant-policy.yaml");
+            if engine == AdmissionEngine::HavenAdmission {
+                assert!(!files.contains_key(&tenant_policy), "{label}");
+                continue;
+            }
+            let kustomization =
+                &files[&PathBuf::from("infrastructure/kyverno-config/kustomization.yaml")];
+            assert!(kustomization.contains("tenant-policy.yaml"), "{label}");
+            assert!(kustomization.contains("pod-security.yaml"), "{label}");
+            let policies: Vec<serde_json::Value> =
+                haven_model::parse_stream("p", &files[&tenant_policy])
+                    .into_iter()
+                    .map(|d| d.unwrap().value)
+                    .collect();
+            let names: Vec<&str> = policies
+                .iter()
+                .map(|p| p["metadata"]["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                names,
+                [
+                    "haven-restrict-image-registries",
+                    "haven-disallow-moving-tags",
+                    "haven-require-requests",
+                    "haven-restrict-load-balancers",
+                    "haven-restrict-hostnames",
+                    "haven-verify-image-signatures",
+                ],
+                "{label}"
+            );
+            for p in &policies {
+                assert_eq!(p["kind"], "ClusterPolicy");
+                for r in p["spec"]["rules"].as_array().unwrap() {
+                    let action = r["validate"]["failureAction"]
+                        .as_str()
+                        .or(r["verifyImages"][0]["failureAction"].as_str());
+                    assert_eq!(action, Some("Enforce"), "{label}: {r:#}");
+                }
+            }
+            let by_name = |n: &str| {
+                policies
+                    .iter()
+                    .find(|p| p["metadata"]["name"] == n)
+                    .unwrap()
+            };
+            // Registries: the tenant's own list, the platform's for the other.
+            let reg = by_name("haven-restrict-image-registries").to_string();
+            assert!(reg.contains("ghcr.io/gemeente-x/") && reg.contains("registry.example.nl/"));
+            // LoadBalancer: refused for zaken only.
+            let lb = &by_name("haven-restrict-load-balancers")["spec"]["rules"][0];
+            assert_eq!(
+                lb["match"]["any"][0]["resources"]["namespaces"],
+                serde_json::json!(["zaken"])
+            );
+            // Host names: the platform's for every tenant, zaken's own list for zaken.
+            let hosts = by_name("haven-restrict-hostnames");
+            let rules: Vec<&str> = hosts["spec"]["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap())
+                .collect();
+            for want in [
+                "platform-hosts-ingress",
+                "platform-hosts-route",
+                "platform-hosts-certificate",
+                "tenant-zaken-route",
+            ] {
+                assert!(rules.contains(&want), "{label}: {rules:?}");
+            }
+            // A claimed wildcard covering a platform host is refused.
+            assert!(hosts.to_string().contains("'*.example.nl'"), "{label}");
+            let verify = &by_name("haven-verify-image-signatures")["spec"];
+            assert_eq!(verify["background"], false);
+            assert_eq!(
+                verify["rules"][0]["verifyImages"][0]["attestors"][0]["entries"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                2
+            );
+        }
     }
 }

@@ -537,6 +537,7 @@ fn config_with_tenant(repo: Option<&str>) -> PlatformConfig {
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     });
     c
 }
@@ -609,6 +610,7 @@ fn tenant_add_keeps_the_comments_of_the_config() {
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     };
     let once = haven_platform::tenant::append_to_config_text(&init, &t).unwrap();
     assert!(once.contains("# Every capability is on by default"));

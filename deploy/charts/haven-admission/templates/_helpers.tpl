@@ -121,4 +121,7 @@ namespaceSelector:
       operator: NotIn
       values:
         {{- toYaml .exempt | nindent 8 }}
+    {{- with .extra }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
