@@ -118,7 +118,7 @@ impl<'b> Decoder<'b> for Engine {
         self,
         gvk: &Gvk<'b>,
         namespace: &str,
-        _policy: &NamespacePolicy,
+        policy: &NamespacePolicy,
     ) -> Result<Decoded<EngineObject>, Infallible> {
         let Some(mut object) = self.object else {
             // `decide` asks only for a present object.
@@ -147,7 +147,10 @@ impl<'b> Decoder<'b> for Engine {
             }
         }
         let object = Object::from_json(object, "<admission>")
-            .map(|o| EngineObject { objects: [o] })
+            .map(|o| EngineObject {
+                objects: [o],
+                tenant: policy.tenant.clone(),
+            })
             .map_err(Unreadable::Input);
         Ok(Decoded {
             runtime_class,
@@ -156,9 +159,11 @@ impl<'b> Decoder<'b> for Engine {
     }
 }
 
-/// An object as `haven app check` holds it (one, as `haven_rules::check` takes a slice).
+/// An object as `haven app check` holds it (one, as `haven_rules::check` takes a slice), and
+/// the tenant policy of its namespace.
 pub(crate) struct EngineObject {
     objects: [Object; 1],
+    tenant: haven_rules::TenantPolicy,
 }
 
 impl Workload for EngineObject {
@@ -188,6 +193,7 @@ impl Workload for EngineObject {
             },
             tags: Default::default(),
             internal_domains: Vec::new(),
+            tenant: self.tenant.clone(),
         };
         let outcome = haven_rules::check(&self.objects, &opts);
         if let Some(e) = outcome.errors.into_iter().next() {

@@ -435,6 +435,8 @@ impl<'a> Pod<'a> {
             skip: Vec::new(),
             tags: Default::default(),
             internal_domains: Vec::new(),
+            // Only Pod Security runs here; the tenant policy is the Haven+ group's.
+            tenant: Default::default(),
         };
         let mut findings = Vec::new();
         haven_rules::pss_findings(

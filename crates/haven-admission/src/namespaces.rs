@@ -3,8 +3,9 @@
 //! Admission requests never call the API server: the verdict for a Pod needs its namespace's
 //! labels, and a GET per request would put the API server on the webhook's latency path (and
 //! make the webhook fail when the API server is slow, which is exactly when a cluster can least
-//! afford stalled pod creation). A metadata-only watch keeps the cache small: labels are all we
-//! read, so spec and status are never transferred.
+//! afford stalled pod creation). A metadata-only watch keeps the cache small: labels (the
+//! policy modes) and annotations (the tenant policy: registries, LoadBalancers, host names) are
+//! all we read, so spec and status are never transferred.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -67,6 +68,13 @@ impl NamespaceLabels for WatchedNamespaces {
             .map(|ns| ns.metadata.labels.clone().unwrap_or_default())
     }
 
+    fn annotations(&self, namespace: &str) -> Option<BTreeMap<String, String>> {
+        let key = ObjectRef::<PartialObjectMeta<Namespace>>::new(namespace);
+        self.store
+            .get(&key)
+            .map(|ns| ns.metadata.annotations.clone().unwrap_or_default())
+    }
+
     fn synced(&self) -> bool {
         self.synced.load(Ordering::Acquire)
     }
@@ -76,6 +84,7 @@ impl NamespaceLabels for WatchedNamespaces {
         let ns = self.store.get(&key);
         namespace_policy(
             ns.as_ref().and_then(|ns| ns.metadata.labels.as_ref()),
+            ns.as_ref().and_then(|ns| ns.metadata.annotations.as_ref()),
             defaults,
         )
     }

@@ -1,11 +1,14 @@
 //! Which rules apply in a namespace, from its labels, exactly as Pod Security Admission reads
 //! `pod-security.kubernetes.io/{enforce,audit,warn}[-version]`, plus haven's own
-//! `haven.commonground.nl/{haven,plus}: enforce|audit|warn` for the Haven rule groups.
+//! `haven.commonground.nl/{haven,plus}: enforce|audit|warn` for the Haven rule groups; and the
+//! tenant policy from its annotations (`haven_rules::tenant`: allowed registries, LoadBalancers,
+//! denied and allowed host names), which the Haven+ group's rules compare with.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use haven_pss::{Level, Version};
+use haven_rules::TenantPolicy;
 
 use crate::config::Defaults;
 
@@ -13,23 +16,39 @@ pub const PSA_PREFIX: &str = "pod-security.kubernetes.io/";
 pub const HAVEN_LABEL: &str = "haven.commonground.nl/haven";
 pub const PLUS_LABEL: &str = "haven.commonground.nl/plus";
 
-/// Namespace labels, as a watch-backed cache provides them (never one API call per request).
+/// Namespace labels and annotations, as a watch-backed cache provides them (never one API call
+/// per request).
 pub trait NamespaceLabels: Send + Sync {
     /// The labels of a namespace, `None` when the namespace is unknown.
     fn labels(&self, namespace: &str) -> Option<BTreeMap<String, String>>;
+    /// The annotations of a namespace (the tenant policy), `None` when unknown or none.
+    fn annotations(&self, _namespace: &str) -> Option<BTreeMap<String, String>> {
+        None
+    }
     /// Whether the cache has completed its initial list (drives `/readyz`).
     fn synced(&self) -> bool;
-    /// The policy of a namespace: its labels over the defaults. Caches override this to read
-    /// the labels in place instead of copying them.
+    /// The policy of a namespace: its labels over the defaults, its annotations' tenant policy.
+    /// Caches override this to read them in place instead of copying them.
     fn policy(&self, namespace: &str, defaults: &Defaults) -> NamespacePolicy {
-        namespace_policy(self.labels(namespace).as_ref(), defaults)
+        namespace_policy(
+            self.labels(namespace).as_ref(),
+            self.annotations(namespace).as_ref(),
+            defaults,
+        )
     }
+}
+
+/// Labels and annotations of one namespace.
+#[derive(Debug, Default, Clone)]
+struct Metadata {
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
 }
 
 /// Labels held in memory: for tests, and for running without API access (defaults only).
 #[derive(Debug, Default)]
 pub struct StaticNamespaces {
-    namespaces: RwLock<HashMap<String, BTreeMap<String, String>>>,
+    namespaces: RwLock<HashMap<String, Metadata>>,
 }
 
 impl StaticNamespaces {
@@ -37,12 +56,29 @@ impl StaticNamespaces {
         Self::default()
     }
 
-    /// Sets (or replaces) the labels of a namespace, as a watch event would.
+    /// Sets (or replaces) the labels of a namespace, as a watch event would; it then has no
+    /// annotations.
     pub fn set(&self, namespace: &str, labels: BTreeMap<String, String>) {
+        self.set_metadata(namespace, labels, BTreeMap::new());
+    }
+
+    /// Sets (or replaces) the labels and annotations of a namespace, as a watch event would.
+    pub fn set_metadata(
+        &self,
+        namespace: &str,
+        labels: BTreeMap<String, String>,
+        annotations: BTreeMap<String, String>,
+    ) {
         self.namespaces
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(namespace.to_owned(), labels);
+            .insert(
+                namespace.to_owned(),
+                Metadata {
+                    labels,
+                    annotations,
+                },
+            );
     }
 }
 
@@ -52,7 +88,15 @@ impl NamespaceLabels for StaticNamespaces {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(namespace)
-            .cloned()
+            .map(|m| m.labels.clone())
+    }
+
+    fn annotations(&self, namespace: &str) -> Option<BTreeMap<String, String>> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(namespace)
+            .map(|m| m.annotations.clone())
     }
 
     fn synced(&self) -> bool {
@@ -64,7 +108,8 @@ impl NamespaceLabels for StaticNamespaces {
             .namespaces
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        namespace_policy(namespaces.get(namespace), defaults)
+        let m = namespaces.get(namespace);
+        namespace_policy(m.map(|m| &m.labels), m.map(|m| &m.annotations), defaults)
     }
 }
 
@@ -131,22 +176,33 @@ impl ModePolicy {
     }
 }
 
-/// The three modes of a namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The three modes of a namespace, and what its tenant may claim (compared by the Haven+
+/// group's rules in whichever mode that group runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespacePolicy {
     pub enforce: ModePolicy,
     pub audit: ModePolicy,
     pub warn: ModePolicy,
+    pub tenant: TenantPolicy,
 }
 
-/// Reads a namespace's labels over the defaults. An invalid label value falls back to
-/// `restricted:latest`, the way Pod Security Admission treats invalid values (fail closed).
+/// Reads a namespace's labels over the defaults, and its annotations' tenant policy. An
+/// invalid label value falls back to `restricted:latest`, the way Pod Security Admission treats
+/// invalid values (fail closed).
 pub fn namespace_policy(
     labels: Option<&BTreeMap<String, String>>,
+    annotations: Option<&BTreeMap<String, String>>,
     defaults: &Defaults,
 ) -> NamespacePolicy {
     let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
-    policy_from(label, defaults)
+    let mut policy = policy_from(label, defaults);
+    policy.tenant = tenant_policy(annotations);
+    policy
+}
+
+/// The tenant policy of a namespace's annotations (`haven_rules::tenant`'s keys).
+pub fn tenant_policy(annotations: Option<&BTreeMap<String, String>>) -> TenantPolicy {
+    TenantPolicy::from_annotations(|key| annotations.and_then(|a| a.get(key)).map(String::as_str))
 }
 
 /// `pod-security.kubernetes.io/<mode>` and `…/<mode>-version`, spelled out so that reading a
@@ -166,7 +222,8 @@ const PSA_KEYS: [(&str, &str); 3] = [
     ),
 ];
 
-/// [`namespace_policy`] over any label lookup.
+/// [`namespace_policy`] over any label lookup, with the tenant policy of a namespace without
+/// annotations.
 pub fn policy_from<'l>(
     label: impl Fn(&str) -> Option<&'l str>,
     defaults: &Defaults,
@@ -206,6 +263,7 @@ pub fn policy_from<'l>(
             pss(PSA_KEYS[2], &defaults.warn, &defaults.warn_version),
             GroupMode::Warn,
         ),
+        tenant: tenant_policy(None),
     }
 }
 
@@ -223,7 +281,7 @@ mod tests {
     #[test]
     fn labels_override_defaults_like_pod_security_admission() {
         let d = Defaults::default();
-        let p = namespace_policy(None, &d);
+        let p = namespace_policy(None, None, &d);
         assert_eq!(p.enforce.pss, Some((Level::Restricted, Version::LATEST)));
         assert!(!p.enforce.haven);
         let l = labels(&[
@@ -233,7 +291,7 @@ mod tests {
             (HAVEN_LABEL, "enforce"),
             (PLUS_LABEL, "warn"),
         ]);
-        let p = namespace_policy(Some(&l), &d);
+        let p = namespace_policy(Some(&l), None, &d);
         assert_eq!(p.enforce.pss, Some((Level::Baseline, Version::new(25))));
         assert_eq!(p.warn.pss, None);
         assert!(p.enforce.haven && !p.enforce.plus && p.warn.plus);
@@ -241,7 +299,7 @@ mod tests {
         // Invalid values fail closed.
         let l = labels(&[("pod-security.kubernetes.io/enforce", "strict")]);
         assert_eq!(
-            namespace_policy(Some(&l), &d).enforce.pss,
+            namespace_policy(Some(&l), None, &d).enforce.pss,
             Some((Level::Restricted, Version::LATEST))
         );
     }

@@ -576,6 +576,7 @@ mod tests {
             enforce: mode,
             audit: mode,
             warn: mode,
+            tenant: Default::default(),
         }
     }
 

@@ -339,12 +339,24 @@ pub(crate) fn clip(s: &str, max: usize) -> Cow<'_, str> {
 
 /// The kinds the webhook evaluates, by API group and kind.
 pub(crate) fn is_checked(group: &str, kind: &str) -> bool {
-    is_pod_kind(group, kind) || is_transport_kind(group, kind)
+    is_pod_kind(group, kind) || is_transport_kind(group, kind) || is_tenant_kind(group, kind)
 }
 
-/// The resource a request's enforce violations deny: Pods, and the objects the `nl.*` rules
-/// judge whole (an Ingress without TLS is the violation itself); pod controllers are warned,
-/// their Pods are denied.
+/// The kinds the tenant rules judge besides pods and the `nl.*` kinds: Services
+/// (`plus.service-load-balancer`), TLSRoutes and cert-manager Certificates (`plus.hostname`).
+/// Checked with the Haven+ group.
+fn is_tenant_kind(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "Service")
+            | ("gateway.networking.k8s.io", "TLSRoute")
+            | ("cert-manager.io", "Certificate")
+    )
+}
+
+/// The resource a request's enforce violations deny: Pods, and the objects the `nl.*` and
+/// tenant rules judge whole (an Ingress without TLS, a route on a platform host is the
+/// violation itself); pod controllers are warned, their Pods are denied.
 fn deny_as(group: &str, kind: &str) -> Option<&'static str> {
     match (group, kind) {
         ("", "Pod") => Some("pods"),
@@ -357,6 +369,9 @@ fn deny_as(group: &str, kind: &str) -> Option<&'static str> {
         }
         (_, "Middleware") if is_transport_kind(group, kind) => Some("middlewares"),
         (_, "TLSOption") if is_transport_kind(group, kind) => Some("tlsoptions"),
+        ("", "Service") => Some("services"),
+        ("gateway.networking.k8s.io", "TLSRoute") => Some("tlsroutes"),
+        ("cert-manager.io", "Certificate") => Some("certificates"),
         _ => None,
     }
 }

@@ -59,6 +59,14 @@ pub fn run(args: &CheckArgs) -> Result<u8, Diagnostic> {
             moving: args.moving_tag.clone(),
         },
         internal_domains: args.internal_domain.clone(),
+        tenant: haven_rules::TenantPolicy {
+            allowed_registries: (!args.allowed_registry.is_empty())
+                .then(|| args.allowed_registry.clone()),
+            allow_load_balancer: args.allow_load_balancer,
+            denied_hostnames: args.denied_hostname.clone(),
+            allowed_hostnames: (!args.allowed_hostname.is_empty())
+                .then(|| args.allowed_hostname.clone()),
+        },
     };
     for note in &listed.notes {
         eprintln!("haven: note: {note}");

@@ -314,6 +314,24 @@ pub struct CheckArgs {
     /// repeatable.
     #[arg(long, value_name = "DOMAIN", help_heading = "Rules")]
     pub internal_domain: Vec<String>,
+    /// An image reference prefix images must come from (`plus.image-registry`), compared on
+    /// the name as containerd reads it (`nginx` is `docker.io/library/nginx`), at `/`
+    /// boundaries: `ghcr.io/gemeente-x`, or a registry host; repeatable. None given: any.
+    #[arg(long, value_name = "PREFIX", help_heading = "Rules")]
+    pub allowed_registry: Vec<haven_rules::RegistryPrefix>,
+    /// Do not report Services of `type: LoadBalancer` (`plus.service-load-balancer`): the
+    /// target namespace is allowed them.
+    #[arg(long, help_heading = "Rules")]
+    pub allow_load_balancer: bool,
+    /// A host name routes, ingresses, gateways and certificates must not claim
+    /// (`plus.hostname`): `keycloak.example.nl`, or `*.example.nl` for every name under it;
+    /// repeatable.
+    #[arg(long, value_name = "HOST", help_heading = "Rules")]
+    pub denied_hostname: Vec<haven_rules::HostPattern>,
+    /// A host name (or `*.` wildcard) routes, ingresses, gateways and certificates may claim;
+    /// given once or more, every claimed name must be within one (`plus.hostname`); repeatable.
+    #[arg(long, value_name = "HOST", help_heading = "Rules")]
+    pub allowed_hostname: Vec<haven_rules::HostPattern>,
     /// Waiver file (YAML, `kind: WaiverList`); repeatable.
     #[arg(
         short = 'w',

@@ -47,6 +47,10 @@ pub struct CheckOptions {
     /// law for public web services leave them out, as they do `*.svc`, `*.cluster.local`,
     /// `*.internal`, `*.local` and `localhost`.
     pub internal_domains: Vec<String>,
+    /// What a tenant may claim (`plus.image-registry`, `plus.service-load-balancer`,
+    /// `plus.hostname`): from a namespace's annotations at admission, from flags in
+    /// `haven app check`. The default restricts nothing.
+    pub tenant: crate::tenant::TenantPolicy,
 }
 
 impl Default for CheckOptions {
@@ -58,6 +62,7 @@ impl Default for CheckOptions {
             skip: Vec::new(),
             tags: Default::default(),
             internal_domains: Vec::new(),
+            tenant: Default::default(),
         }
     }
 }
@@ -275,6 +280,7 @@ impl<'o> Run<'o> {
                 crate::pss::check(&w, sink);
                 crate::haven::check_workload(&w, sink);
                 crate::plus::check_workload(&w, index, sink);
+                crate::tenant::check_workload(&w, sink);
                 if let Some(ix) = index {
                     crate::haven::check_application_workload(&w, ix, sink);
                     crate::plus::check_application_workload(&w, ix, sink);
@@ -284,6 +290,7 @@ impl<'o> Run<'o> {
             None => {}
         }
         crate::plus::check_object(object, sink);
+        crate::tenant::check_object(object, sink);
         crate::nl::check(object, index, sink);
         crate::input::check(object, sink);
     }

@@ -117,6 +117,55 @@ fn split(image: &str) -> (&str, Option<&str>, Option<&str>) {
     }
 }
 
+/// The registry host containerd (and Docker) pull short names from, and its legacy spelling.
+pub const DOCKER_HUB: &str = "docker.io";
+const DOCKER_HUB_LEGACY: &str = "index.docker.io";
+
+/// The name of a reference [`parse`] accepted, fully qualified as the container runtime reads
+/// it: distribution's `ParseNormalizedNamed` (`splitDockerDomain` in `normalize.go`), which
+/// containerd's CRI plugin applies to every `image:`. The first path component is a registry
+/// host when it holds a `.` or a `:`, is `localhost`, or has a capital letter; otherwise the
+/// name is on Docker Hub (`nginx` -> `docker.io/library/nginx`, `org/app` ->
+/// `docker.io/org/app`). `index.docker.io` is Docker Hub's legacy host and becomes
+/// `docker.io`; an official image on it gets `library/` as well (`docker.io/nginx` ->
+/// `docker.io/library/nginx`). Unlike distribution, the host is lowercased: host names are
+/// case-insensitive (`GHCR.io` is `ghcr.io`), and a registry allow-list must not be evaded by
+/// spelling one differently. The tag and digest are not part of the name.
+pub fn normalised_name(name: &str) -> String {
+    let (host, rest) = split_host(name);
+    let host = match host {
+        Some(h) => {
+            let h = h.to_ascii_lowercase();
+            if h == DOCKER_HUB_LEGACY {
+                DOCKER_HUB.to_owned()
+            } else {
+                h
+            }
+        }
+        None => DOCKER_HUB.to_owned(),
+    };
+    if host == DOCKER_HUB && !rest.contains('/') {
+        format!("{host}/library/{rest}")
+    } else {
+        format!("{host}/{rest}")
+    }
+}
+
+/// The registry host of a name (as written) and the path after it; `None` when the first
+/// component is no host (`splitDockerDomain`'s test).
+pub(crate) fn split_host(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('/') {
+        Some((first, rest))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+        {
+            (Some(first), rest)
+        }
+        _ => (None, name),
+    }
+}
+
 /// A pattern for `--pinned-tag` / `--moving-tag`: a regular expression that must match the
 /// whole tag.
 #[derive(Debug, Clone)]
@@ -288,6 +337,49 @@ mod tests {
             }
         }
         assert_eq!(checked, 8 * 5 * 7 * 3);
+    }
+
+    /// Docker Hub's expansion as containerd applies it (distribution's `normalize_test.go`
+    /// cases among them), hosts with ports, IPv6 hosts, and capital letters in a host.
+    #[test]
+    fn names_normalise_as_the_runtime_reads_them() {
+        let sha = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let cases = [
+            ("nginx", "docker.io/library/nginx"),
+            ("nginx:1.27", "docker.io/library/nginx"),
+            ("library/nginx", "docker.io/library/nginx"),
+            ("docker.io/nginx", "docker.io/library/nginx"),
+            ("docker.io/library/nginx", "docker.io/library/nginx"),
+            ("index.docker.io/x", "docker.io/library/x"),
+            ("index.docker.io/org/x", "docker.io/org/x"),
+            ("INDEX.docker.io/org/x", "docker.io/org/x"),
+            ("org/app", "docker.io/org/app"),
+            ("org/team/app", "docker.io/org/team/app"),
+            ("localhost/x", "localhost/x"),
+            ("localhost:5000/x", "localhost:5000/x"),
+            ("registry:5000/a/b", "registry:5000/a/b"),
+            ("registry.example.nl/app", "registry.example.nl/app"),
+            ("Registry.Example.NL/app", "registry.example.nl/app"),
+            // A capital letter makes the first component a host (it cannot be a path).
+            ("Registry/app", "registry/app"),
+            ("[::1]:5000/app", "[::1]:5000/app"),
+            // A first component without `.` or `:` is a Docker Hub organisation, not a host.
+            ("registry/app", "docker.io/registry/app"),
+            ("ghcr.io/gemeente-x/app", "ghcr.io/gemeente-x/app"),
+        ];
+        for (image, expected) in cases {
+            let r = parse(image).unwrap_or_else(|e| panic!("{image}: {e}"));
+            assert_eq!(normalised_name(r.name), expected, "{image}");
+        }
+        let digested = format!("registry:5000/a/b@{sha}");
+        let r = parse(&digested).unwrap();
+        assert_eq!(normalised_name(r.name), "registry:5000/a/b");
+        assert_eq!(r.digest, Some(sha));
+        // Uppercase in the path is refused by the grammar before any normalising.
+        assert_eq!(
+            parse("docker.io/Library/nginx"),
+            Err(InvalidReference::Uppercase)
+        );
     }
 
     #[test]

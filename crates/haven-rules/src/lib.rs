@@ -18,6 +18,7 @@ pub mod registry;
 #[cfg(test)]
 mod rule_tests;
 mod selector;
+pub mod tenant;
 pub mod waiver;
 
 pub use app::{AppCheck, AppOutcome};
@@ -30,6 +31,7 @@ pub mod transport {
     pub use crate::nl::{HSTS_MIN_AGE, cipher_rejected, parse_hsts, tls_version};
 }
 pub use registry::{rule, rules};
+pub use tenant::{HostPattern, RegistryPrefix, TenantPolicy};
 pub use waiver::{
     WaiverFile, WaiverRule, apply_waiver_files, apply_waivers, glob as waiver_glob,
     parse_waiver_file, waive_by_annotations,

@@ -19,6 +19,9 @@ pub const NETWORK_POLICY: &str = "plus.network-policy";
 pub const RWX: &str = "plus.rwx-storage";
 pub const SA_TOKEN: &str = "plus.sa-token-automount";
 pub const DEFAULT_NAMESPACE: &str = "plus.default-namespace";
+pub const IMAGE_REGISTRY: &str = "plus.image-registry";
+pub const SERVICE_LOAD_BALANCER: &str = "plus.service-load-balancer";
+pub const HOSTNAME: &str = "plus.hostname";
 pub const YAML11: &str = "input.yaml11";
 pub const DUPLICATE_KEY: &str = "input.duplicate-key";
 pub const WAIVER_EXPIRED: &str = "input.waiver-expired";
@@ -81,7 +84,7 @@ const fn nl(
     }
 }
 
-static OWN_RULES: [RuleInfo; 23] = [
+static OWN_RULES: [RuleInfo; 26] = [
     haven(
         CONTAINERISED,
         RuleGroup::Haven,
@@ -234,6 +237,60 @@ static OWN_RULES: [RuleInfo; 23] = [
         "Haven+ tenants get their own namespaces with quotas, RBAC, policies and backups; the `default` namespace has \
          none of that.",
         "Remove `namespace: default` and install into the tenant's namespace (`--namespace`).",
+    ),
+    haven(
+        IMAGE_REGISTRY,
+        RuleGroup::HavenPlus,
+        Severity::High,
+        RuleScope::Object,
+        "Images come from the registries the tenant is allowed",
+        "On a shared Haven+ cluster the platform team decides where a tenant's code may come from: registries it \
+         scans, mirrors and trusts. An image from anywhere else bypasses that (and a public image may change or \
+         vanish). Compared on the name as the container runtime reads it: Docker Hub short names are expanded as \
+         containerd does (`nginx` is `docker.io/library/nginx`, `org/app` is `docker.io/org/app`, \
+         `index.docker.io` is `docker.io`), host names in any case; a prefix matches at a `/` only \
+         (`ghcr.io/gemeente-x` allows `ghcr.io/gemeente-x/app`, never `ghcr.io/gemeente-xyz/app`), a bare host \
+         allows every image on it (without its port: `host:5000` is another registry). Applies where the policy \
+         names the registries: the namespace annotation `haven.commonground.nl/allowed-registries` (comma-separated \
+         prefixes) at admission, `--allowed-registry` in `haven app check`.",
+        "Push the image to an allowed registry (or pull it through the platform's mirror) and reference it there, \
+         e.g. `registry.example.nl/team/app:1.4.2`; or ask the platform team to add the registry to the tenant's \
+         `allowedRegistries`.",
+    ),
+    haven(
+        SERVICE_LOAD_BALANCER,
+        RuleGroup::HavenPlus,
+        Severity::Medium,
+        RuleScope::Object,
+        "No LoadBalancer Services unless the tenant is allowed them",
+        "A Service of `type: LoadBalancer` gets a public (or provider) address of its own, outside the platform's \
+         gateway: no TLS policy, no HSTS, no WAF, and it costs money per address. Tenants reach the outside through \
+         the platform's gateway (an HTTPRoute) unless the platform team allows them LoadBalancers: the namespace \
+         annotation `haven.commonground.nl/allow-load-balancer: \"true\"` at admission (absent or anything else \
+         refuses, in namespaces where the Haven+ group applies); `haven app check` reports it unless \
+         `--allow-load-balancer`.",
+        "Use `type: ClusterIP` and an HTTPRoute (or Ingress) on the platform's gateway; for non-HTTP traffic ask \
+         the platform team to allow LoadBalancers for the namespace.",
+    ),
+    haven(
+        HOSTNAME,
+        RuleGroup::HavenPlus,
+        Severity::High,
+        RuleScope::Object,
+        "Routes, ingresses, gateways and certificates claim only the tenant's host names",
+        "A tenant that can route or certify a platform host name (`keycloak.<domain>`, `grafana.<domain>`, or the \
+         wildcard `*.<domain>`) can take its traffic or obtain a certificate for it: credentials and sessions of \
+         every user of the platform. Judged: HTTPRoute, GRPCRoute and TLSRoute `spec.hostnames` (none named: every \
+         host of the listeners the route attaches to), Ingress `spec.rules[].host` (none: every host), \
+         `spec.tls[].hosts` and `spec.defaultBackend` (every host), Gateway `spec.listeners[].hostname` (none: \
+         every host), cert-manager Certificate `spec.dnsNames` and `spec.commonName`. A name is refused when it \
+         overlaps a denied one (equal, or a `*.` wildcard on either side covering the other: claiming \
+         `*.example.nl` overlaps `keycloak.example.nl`), or, where allowed names are given, when none of them \
+         covers it. The names: the namespace annotations `haven.commonground.nl/denied-hostnames` and \
+         `haven.commonground.nl/allowed-hostnames` at admission, `--denied-hostname` and `--allowed-hostname` in \
+         `haven app check`. Not judged: Istio and Traefik routes, and hosts a controller derives from annotations.",
+        "Name only the tenant's own host names (`spec.hostnames: [app.gemeente-x.nl]`), never a platform host or a \
+         wildcard over one; ask the platform team to add a host to the tenant's allowed names.",
     ),
     haven(
         YAML11,

@@ -1136,6 +1136,7 @@ fn pod_security(platform: &RenderedPlatform) -> Vec<Problem> {
                 skip: Vec::new(),
                 tags: Default::default(),
                 internal_domains: Vec::new(),
+                tenant: Default::default(),
             };
             let outcome = haven_rules::check(&workloads, &opts);
             for f in outcome.findings {

@@ -15,6 +15,7 @@ mod input;
 mod nl;
 mod plus;
 mod pss;
+mod tenant;
 
 use std::fmt;
 
@@ -121,6 +122,8 @@ pub(super) struct Case {
     tags: (&'static [&'static str], &'static [&'static str]),
     /// `--internal-domain`s.
     internal: &'static [&'static str],
+    /// The tenant policy (`--allowed-registry`, …); the default restricts nothing.
+    tenant: crate::TenantPolicy,
 }
 
 /// A case of `rule` on `yaml` expecting exactly `expect` (empty: a negative case).
@@ -143,6 +146,7 @@ pub(super) fn case(
         chart: false,
         tags: (&[], &[]),
         internal: &[],
+        tenant: crate::TenantPolicy::default(),
     }
 }
 
@@ -199,6 +203,12 @@ impl Case {
         self
     }
 
+    /// Checked under this tenant policy.
+    pub(super) fn tenant(mut self, policy: crate::TenantPolicy) -> Self {
+        self.tenant = policy;
+        self
+    }
+
     fn covers(&self, rule: &str) -> bool {
         match self.rule.strip_suffix('*') {
             Some(family) => rule.starts_with(family),
@@ -236,6 +246,7 @@ impl Case {
                     .collect(),
             },
             internal_domains: self.internal.iter().map(|d| (*d).to_owned()).collect(),
+            tenant: self.tenant.clone(),
             ..CheckOptions::default()
         };
         let waivers = match self.waivers {
@@ -325,6 +336,7 @@ fn all_cases() -> Vec<Case> {
     all.extend(input::cases());
     all.extend(nl::cases());
     all.extend(pss::cases());
+    all.extend(tenant::cases());
     all
 }
 
