@@ -648,3 +648,107 @@ fn admission_serve_without_cluster_access_says_how_to_run_without_the_watch() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--no-watch"), "{stderr}");
 }
+
+/// The tenant policy as flags (issue #21 item 2): `--allowed-registry` (exit 1 outside it),
+/// `--allow-load-balancer` (a LoadBalancer Service is a medium finding, not blocking, unless
+/// allowed), `--denied-hostname`/`--allowed-hostname` (a route on a platform host blocks);
+/// bad values are usage errors (exit 2) naming the flag.
+#[test]
+fn tenant_policy_flags_decide_registries_load_balancers_and_host_names() {
+    let (code, v) = json_check(
+        &["-", "--allowed-registry", "ghcr.io/gemeente-x"],
+        Some(CLEAN_APP),
+    );
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(rules_of(&v), ["plus.image-registry"]);
+    let message = v["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("registry.example.nl/web:1.2.3"),
+        "{message}"
+    );
+    let (code, v) = json_check(
+        &[
+            "-",
+            "--allowed-registry",
+            "ghcr.io/gemeente-x",
+            "--allowed-registry",
+            "registry.example.nl",
+        ],
+        Some(CLEAN_APP),
+    );
+    assert_eq!((code, rules_of(&v)), (0, vec![]), "{v:#}");
+
+    let load_balancer = format!(
+        "{CLEAN_APP}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: zaken}}\n\
+         spec:\n  type: LoadBalancer\n  selector: {{app: web}}\n  ports: [{{port: 80, targetPort: http}}]\n"
+    );
+    let (code, v) = json_check(&["-"], Some(&load_balancer));
+    assert_eq!(
+        code, 0,
+        "medium: not blocking at the default --fail-on high; {v:#}"
+    );
+    assert_eq!(rules_of(&v), ["plus.service-load-balancer"]);
+    assert_eq!(v["findings"][0]["severity"], "medium");
+    let (code, _) = json_check(&["-", "--fail-on", "medium"], Some(&load_balancer));
+    assert_eq!(code, 1);
+    let (code, v) = json_check(&["-", "--allow-load-balancer"], Some(&load_balancer));
+    assert_eq!((code, rules_of(&v)), (0, vec![]), "{v:#}");
+
+    let route = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n\
+                 metadata: {name: web, namespace: zaken}\nspec:\n  hostnames: [keycloak.example.nl]\n";
+    let app = format!("{CLEAN_APP}---\n{route}");
+    let (code, v) = json_check(&["-", "--skip", "nl.*"], Some(&app));
+    assert_eq!((code, rules_of(&v)), (0, vec![]), "no names given: {v:#}");
+    let (code, v) = json_check(
+        &["-", "--skip", "nl.*", "--denied-hostname", "*.example.nl"],
+        Some(&app),
+    );
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(rules_of(&v), ["plus.hostname"]);
+    assert_eq!(v["findings"][0]["path"], "spec.hostnames[0]");
+    let (code, v) = json_check(
+        &[
+            "-",
+            "--skip",
+            "nl.*",
+            "--allowed-hostname",
+            "*.gemeente-x.nl",
+        ],
+        Some(&app),
+    );
+    assert_eq!(
+        (code, rules_of(&v)),
+        (1, vec!["plus.hostname".to_owned()]),
+        "{v:#}"
+    );
+
+    for (flag, value) in [
+        ("--allowed-registry", "ghcr.io/x/app:1"),
+        ("--allowed-registry", ""),
+        ("--denied-hostname", "https://keycloak.example.nl"),
+        ("--allowed-hostname", "*"),
+    ] {
+        let out = haven(&["app", "check", "-", flag, value], Some(CLEAN_APP));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value:?}: {stderr}");
+        assert!(
+            stderr.starts_with("haven: error:") && stderr.contains(flag),
+            "{flag} {value:?}: {stderr}"
+        );
+    }
+}
+
+/// `haven rules explain` knows the three tenant rules, with why and fix.
+#[test]
+fn rules_explain_the_tenant_rules() {
+    for (id, needle) in [
+        ("plus.image-registry", "docker.io/library/nginx"),
+        ("plus.service-load-balancer", "allow-load-balancer"),
+        ("plus.hostname", "keycloak"),
+    ] {
+        let out = haven(&["rules", "explain", id], None);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{id}: {text}");
+        assert!(text.contains(id) && text.contains(needle), "{id}: {text}");
+    }
+}
