@@ -305,3 +305,31 @@ fn kinds_it_does_not_check_are_allowed() {
     assert_eq!(answer.verdict, Verdict::Skipped);
     assert_eq!(answer.response["response"]["allowed"], true);
 }
+
+/// A tenant cannot waive the platform team's policy on its own objects: the waiver annotation
+/// that waives other rules at admission does not waive these three.
+#[test]
+fn a_tenant_cannot_waive_the_tenant_rules_on_its_own_objects() {
+    let n = namespaces("enforce", &[PLATFORM, (REGISTRIES, "ghcr.io/gemeente-x")]);
+    let mut steal = route(&["keycloak.example.nl"]);
+    steal["metadata"]["annotations"] =
+        json!({"waive.haven.commonground.nl/plus.hostname": "we need it"});
+    let answer = judge(&n, HTTPROUTE, steal);
+    assert_eq!(answer.verdict, Verdict::Denied, "{}", answer.response);
+    assert!(
+        answer.rules.contains(&"plus.hostname"),
+        "{:?}",
+        answer.rules
+    );
+
+    let mut lb = service("LoadBalancer");
+    lb["metadata"]["annotations"] = json!({"waive.haven.commonground.nl/plus.*": "we need it"});
+    assert_eq!(judge(&n, SERVICE, lb).verdict, Verdict::Denied);
+
+    let mut p = pod(&format!("quay.io/x/web:1{DIGEST}"));
+    p["metadata"]["annotations"] =
+        json!({"waive.haven.commonground.nl/plus.image-registry": "we need it"});
+    let answer = judge(&n, POD, p);
+    assert_eq!(answer.verdict, Verdict::Denied, "{}", answer.response);
+    assert_eq!(answer.rules, ["plus.image-registry"]);
+}

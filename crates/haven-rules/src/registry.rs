@@ -252,7 +252,8 @@ static OWN_RULES: [RuleInfo; 26] = [
          (`ghcr.io/gemeente-x` allows `ghcr.io/gemeente-x/app`, never `ghcr.io/gemeente-xyz/app`), a bare host \
          allows every image on it (without its port: `host:5000` is another registry). Applies where the policy \
          names the registries: the namespace annotation `haven.commonground.nl/allowed-registries` (comma-separated \
-         prefixes) at admission, `--allowed-registry` in `haven app check`.",
+         prefixes) at admission, `--allowed-registry` in `haven app check`. The admission webhook does not \
+         honour a waiver annotation on the object itself for this rule: the policy is the platform team's.",
         "Push the image to an allowed registry (or pull it through the platform's mirror) and reference it there, \
          e.g. `registry.example.nl/team/app:1.4.2`; or ask the platform team to add the registry to the tenant's \
          `allowedRegistries`.",
@@ -268,7 +269,8 @@ static OWN_RULES: [RuleInfo; 26] = [
          the platform's gateway (an HTTPRoute) unless the platform team allows them LoadBalancers: the namespace \
          annotation `haven.commonground.nl/allow-load-balancer: \"true\"` at admission (absent or anything else \
          refuses, in namespaces where the Haven+ group applies); `haven app check` reports it unless \
-         `--allow-load-balancer`.",
+         `--allow-load-balancer`. The admission webhook does not honour a waiver annotation on the object itself \
+         for this rule: the policy is the platform team's.",
         "Use `type: ClusterIP` and an HTTPRoute (or Ingress) on the platform's gateway; for non-HTTP traffic ask \
          the platform team to allow LoadBalancers for the namespace.",
     ),
@@ -288,7 +290,9 @@ static OWN_RULES: [RuleInfo; 26] = [
          `*.example.nl` overlaps `keycloak.example.nl`), or, where allowed names are given, when none of them \
          covers it. The names: the namespace annotations `haven.commonground.nl/denied-hostnames` and \
          `haven.commonground.nl/allowed-hostnames` at admission, `--denied-hostname` and `--allowed-hostname` in \
-         `haven app check`. Not judged: Istio and Traefik routes, and hosts a controller derives from annotations.",
+         `haven app check`. Not judged: Istio and Traefik routes, and hosts a controller derives from \
+         annotations. The admission webhook does not honour a waiver annotation on the object itself for this \
+         rule: the policy is the platform team's.",
         "Name only the tenant's own host names (`spec.hostnames: [app.gemeente-x.nl]`), never a platform host or a \
          wildcard over one; ask the platform team to add a host to the tenant's allowed names.",
     ),

@@ -16,6 +16,11 @@ use crate::engine::{Sink, Workload};
 use crate::image;
 use crate::registry::{HOSTNAME, IMAGE_REGISTRY, SERVICE_LOAD_BALANCER};
 
+/// The tenant rules. The admission webhook does not let an object's own
+/// `waive.haven.commonground.nl/<rule>` annotation waive them: the policy is the platform
+/// team's, and a tenant that could waive it on its own objects would not be held by it.
+pub const RULES: [&str; 3] = [IMAGE_REGISTRY, SERVICE_LOAD_BALANCER, HOSTNAME];
+
 /// Namespace annotation: the image reference prefixes allowed in the namespace.
 pub const ALLOWED_REGISTRIES: &str = "haven.commonground.nl/allowed-registries";
 /// Namespace annotation: `"true"` allows Services of `type: LoadBalancer`.
