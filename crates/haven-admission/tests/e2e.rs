@@ -762,6 +762,61 @@ async fn namespace_labels_come_from_a_watch_and_label_changes_are_picked_up() {
     api.shutdown().await;
 }
 
+/// The tenant policy's annotations come through the same metadata-only watch: a LoadBalancer
+/// Service is denied in a namespace with the Haven+ group enforced, and admitted once the
+/// platform team annotates the namespace `allow-load-balancer: "true"`.
+#[tokio::test]
+async fn namespace_annotations_come_from_the_watch_and_changes_are_picked_up() {
+    let tenant = |annotations: Value| {
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": "team", "labels": {"haven.commonground.nl/plus": "enforce"},
+            "annotations": annotations}})
+    };
+    let cluster = FakeCluster::new();
+    cluster
+        .apply(tenant(
+            json!({"haven.commonground.nl/denied-hostnames": "keycloak.example.nl"}),
+        ))
+        .unwrap();
+    let api = ApiServer::start(cluster).await.unwrap();
+    let watched = WatchedNamespaces::spawn(api.client());
+    let r = start_with(Config::default(), Some(watched)).await;
+    eventually("the namespace cache has synced", || async {
+        request(&r, "GET", "/readyz", Vec::new()).await.0 == 200
+    })
+    .await;
+    let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "edge"},
+                         "spec": {"type": "LoadBalancer", "ports": [{"port": 443}]}});
+    let route = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                       "metadata": {"name": "steal"}, "spec": {"hostnames": ["keycloak.example.nl"]}});
+    let kind = ("gateway.networking.k8s.io", "HTTPRoute");
+    let denied = admit(&r, &review("a", "team", kind, route.clone())).await;
+    assert_eq!(denied["allowed"], false, "{denied}");
+    assert!(
+        denied["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("plus.hostname"),
+        "{denied}"
+    );
+    let denied = admit(&r, &review("b", "team", ("", "Service"), service.clone())).await;
+    assert_eq!(denied["allowed"], false, "{denied}");
+    api.cluster()
+        .apply(tenant(
+            json!({"haven.commonground.nl/allow-load-balancer": "true"}),
+        ))
+        .unwrap();
+    eventually("the annotation change is seen", || async {
+        admit(&r, &review("c", "team", ("", "Service"), service.clone())).await["allowed"] == true
+    })
+    .await;
+    // The denied host names went with the old annotations.
+    let allowed = admit(&r, &review("d", "team", kind, route.clone())).await;
+    let message = allowed["status"]["message"].as_str().unwrap_or_default();
+    assert!(!message.contains("plus.hostname"), "{allowed}");
+    api.shutdown().await;
+}
+
 /// A TLS connection to the webhook offering `alpn`, from `from` (a loopback address) when
 /// given; `None` when the server refuses it (the handshake fails).
 async fn tls_connection(
