@@ -333,3 +333,39 @@ fn a_tenant_cannot_waive_the_tenant_rules_on_its_own_objects() {
     assert_eq!(answer.verdict, Verdict::Denied, "{}", answer.response);
     assert_eq!(answer.rules, ["plus.image-registry"]);
 }
+
+/// `kubectl debug` adds an ephemeral container through `pods/ephemeralcontainers`: an update
+/// of the Pod whose new container's image is held to the list like any other.
+#[test]
+fn an_ephemeral_container_from_outside_the_registries_is_denied() {
+    let n = namespaces("enforce", &[(REGISTRIES, "ghcr.io/gemeente-x")]);
+    let old = pod(&format!("ghcr.io/gemeente-x/web:1.2{DIGEST}"));
+    let mut new = old.clone();
+    new["spec"]["ephemeralContainers"] = json!([{"name": "debug", "image": "nicolaka/netshoot"}]);
+    let body = serde_json::to_vec(&json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "u2",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "subResource": "ephemeralcontainers",
+            "namespace": "team",
+            "operation": "UPDATE",
+            "userInfo": {"username": "alice"},
+            "object": new,
+            "oldObject": old
+        }
+    }))
+    .unwrap();
+    let d = review(&body, &Config::default(), &n, "haven-system").unwrap();
+    assert_eq!(d.verdict, Verdict::Denied, "{}", d.response_json());
+    assert!(d.rules.contains(&"plus.image-registry"), "{:?}", d.rules);
+    assert!(
+        d.response_json()["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("docker.io/nicolaka/netshoot"),
+        "{}",
+        d.response_json()
+    );
+}

@@ -240,14 +240,27 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
     let Some(allowed) = &sink.opts.tenant.allowed_registries else {
         return;
     };
-    for (base, c) in w.template.containers() {
-        let Some(img) = c.image.as_deref().filter(|i| !i.trim().is_empty()) else {
+    // Ephemeral containers too: `kubectl debug` adds one with any image it is given.
+    let ephemeral = w.template.spec.ephemeral_containers.iter().flatten();
+    let all = w
+        .template
+        .containers()
+        .map(|(base, c)| (base, &c.name, c.image.as_deref()))
+        .chain(ephemeral.enumerate().map(|(i, c)| {
+            (
+                format!("spec.ephemeralContainers[{i}]"),
+                &c.name,
+                c.image.as_deref(),
+            )
+        }));
+    for (base, name, image) in all {
+        let Some(img) = image.filter(|i| !i.trim().is_empty()) else {
             continue;
         };
         // An invalid reference is `haven.containerised`'s.
         let Ok(r) = image::parse(img) else { continue };
-        let name = image::normalised_name(r.name);
-        if allowed.iter().any(|p| p.matches(&name)) {
+        let normalised = image::normalised_name(r.name);
+        if allowed.iter().any(|p| p.matches(&normalised)) {
             continue;
         }
         let list = if allowed.is_empty() {
@@ -258,10 +271,10 @@ pub(crate) fn check_workload(w: &Workload<'_>, sink: &mut Sink<'_>) {
         };
         let path = w.template.object_path(&format!("{base}.image"));
         let message = format!(
-            "image \"{img}\" ({name}) of container \"{}\" is from no allowed registry ({list})",
-            c.name
+            "image \"{img}\" ({normalised}) of container \"{name}\" is from no allowed registry \
+             ({list})"
         );
-        sink.emit(IMAGE_REGISTRY, w.object, &path, Some(&c.name), message);
+        sink.emit(IMAGE_REGISTRY, w.object, &path, Some(name), message);
     }
 }
 

@@ -81,6 +81,30 @@ spec:
         .object_scope(),
         case(
             IMAGE_REGISTRY,
+            "an ephemeral container (kubectl debug) is held to the list too",
+            r#"apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers:
+  - {name: a, image: "registry.example.nl/a:1"}
+  ephemeralContainers:
+  - {name: debug, image: "nicolaka/netshoot"}
+"#,
+            vec![
+                at(
+                    "app/Pod/p",
+                    "spec.ephemeralContainers[0].image",
+                    8,
+                    "image \"nicolaka/netshoot\" (docker.io/nicolaka/netshoot) of container \"debug\" is from no allowed registry (allowed: registry.example.nl)",
+                )
+                .container("debug"),
+            ],
+        )
+        .tenant(registries_allowed(&["registry.example.nl"]))
+        .object_scope(),
+        case(
+            IMAGE_REGISTRY,
             "without allowed registries nothing is compared",
             r#"apiVersion: v1
 kind: Pod
