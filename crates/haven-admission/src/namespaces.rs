@@ -19,7 +19,7 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 
 use crate::config::Defaults;
-use crate::policy::{NamespaceLabels, NamespacePolicy, namespace_policy};
+use crate::policy::{NamespaceLabels, NamespacePolicy, annotated_policy};
 
 /// Namespace labels from a reflector; `synced` turns true after the first complete list.
 pub struct WatchedNamespaces {
@@ -82,7 +82,7 @@ impl NamespaceLabels for WatchedNamespaces {
     fn policy(&self, namespace: &str, defaults: &Defaults) -> NamespacePolicy {
         let key = ObjectRef::<PartialObjectMeta<Namespace>>::new(namespace);
         let ns = self.store.get(&key);
-        namespace_policy(
+        annotated_policy(
             ns.as_ref().and_then(|ns| ns.metadata.labels.as_ref()),
             ns.as_ref().and_then(|ns| ns.metadata.annotations.as_ref()),
             defaults,

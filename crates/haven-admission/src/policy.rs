@@ -30,7 +30,7 @@ pub trait NamespaceLabels: Send + Sync {
     /// The policy of a namespace: its labels over the defaults, its annotations' tenant policy.
     /// Caches override this to read them in place instead of copying them.
     fn policy(&self, namespace: &str, defaults: &Defaults) -> NamespacePolicy {
-        namespace_policy(
+        annotated_policy(
             self.labels(namespace).as_ref(),
             self.annotations(namespace).as_ref(),
             defaults,
@@ -109,7 +109,7 @@ impl NamespaceLabels for StaticNamespaces {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let m = namespaces.get(namespace);
-        namespace_policy(m.map(|m| &m.labels), m.map(|m| &m.annotations), defaults)
+        annotated_policy(m.map(|m| &m.labels), m.map(|m| &m.annotations), defaults)
     }
 }
 
@@ -186,18 +186,27 @@ pub struct NamespacePolicy {
     pub tenant: TenantPolicy,
 }
 
-/// Reads a namespace's labels over the defaults, and its annotations' tenant policy. An
-/// invalid label value falls back to `restricted:latest`, the way Pod Security Admission treats
-/// invalid values (fail closed).
+/// Reads a namespace's labels over the defaults, with the tenant policy of a namespace without
+/// annotations ([`annotated_policy`] reads both). An invalid label value falls back to
+/// `restricted:latest`, the way Pod Security Admission treats invalid values (fail closed).
 pub fn namespace_policy(
+    labels: Option<&BTreeMap<String, String>>,
+    defaults: &Defaults,
+) -> NamespacePolicy {
+    let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
+    policy_from(label, defaults)
+}
+
+/// [`namespace_policy`] of the labels, and the tenant policy of the annotations.
+pub fn annotated_policy(
     labels: Option<&BTreeMap<String, String>>,
     annotations: Option<&BTreeMap<String, String>>,
     defaults: &Defaults,
 ) -> NamespacePolicy {
-    let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
-    let mut policy = policy_from(label, defaults);
-    policy.tenant = tenant_policy(annotations);
-    policy
+    NamespacePolicy {
+        tenant: tenant_policy(annotations),
+        ..namespace_policy(labels, defaults)
+    }
 }
 
 /// The tenant policy of a namespace's annotations (`haven_rules::tenant`'s keys).
@@ -281,7 +290,7 @@ mod tests {
     #[test]
     fn labels_override_defaults_like_pod_security_admission() {
         let d = Defaults::default();
-        let p = namespace_policy(None, None, &d);
+        let p = namespace_policy(None, &d);
         assert_eq!(p.enforce.pss, Some((Level::Restricted, Version::LATEST)));
         assert!(!p.enforce.haven);
         let l = labels(&[
@@ -291,7 +300,7 @@ mod tests {
             (HAVEN_LABEL, "enforce"),
             (PLUS_LABEL, "warn"),
         ]);
-        let p = namespace_policy(Some(&l), None, &d);
+        let p = namespace_policy(Some(&l), &d);
         assert_eq!(p.enforce.pss, Some((Level::Baseline, Version::new(25))));
         assert_eq!(p.warn.pss, None);
         assert!(p.enforce.haven && !p.enforce.plus && p.warn.plus);
@@ -299,7 +308,7 @@ mod tests {
         // Invalid values fail closed.
         let l = labels(&[("pod-security.kubernetes.io/enforce", "strict")]);
         assert_eq!(
-            namespace_policy(Some(&l), None, &d).enforce.pss,
+            namespace_policy(Some(&l), &d).enforce.pss,
             Some((Level::Restricted, Version::LATEST))
         );
     }
