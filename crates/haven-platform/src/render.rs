@@ -423,7 +423,37 @@ impl<'a> Renderer<'a> {
 
     /// Grafana logs in with the identity provider (`capabilities.dashboards.sso`).
     fn grafana_sso(&self) -> bool {
-        self.config.capabilities.dashboards.sso && oidc_issuer(self.config).is_some()
+        crate::oidc_clients::grafana_sso(self.config)
+    }
+
+    /// The confidential client `component` is registered as, when its secret is made in the
+    /// cluster (`crate::oidc_clients`): the consumer's Secret, and where both ends live.
+    fn client_secret(&self, component: &str) -> Option<crate::oidc_clients::ClientSecret<'_>> {
+        if !crate::oidc_clients::made_in_cluster(self.config) || !self.client_on(component) {
+            return None;
+        }
+        let (_, client_id, _) = OIDC_CLIENTS
+            .iter()
+            .find(|(c, _, confidential)| *c == component && *confidential)?;
+        let idp_namespace = self.ns_of(idp_component(self.config))?;
+        let r = self.resolved.iter().find(|r| r.component.name == component)?;
+        let secret = r.component.secrets.iter().find(|s| {
+            !s.generate && s.keys.iter().any(|k| k.to_lowercase().contains("secret"))
+        })?;
+        Some(crate::oidc_clients::ClientSecret {
+            client_id,
+            idp_namespace,
+            namespace: &r.namespace,
+            secret,
+        })
+    }
+
+    /// Every confidential client whose secret is made in the cluster.
+    fn client_secrets(&self) -> Vec<crate::oidc_clients::ClientSecret<'_>> {
+        OIDC_CLIENTS
+            .iter()
+            .filter_map(|(component, _, _)| self.client_secret(component))
+            .collect()
     }
 
     /// A platform OIDC client is registered when its component runs (Grafana's only with SSO).
@@ -588,6 +618,25 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/object-store.yaml"), &docs);
             resources.push("object-store.yaml");
         }
+        // The OIDC clients' secrets made in the cluster (`crate::oidc_clients`): each client's
+        // Secret, Role and RoleBinding beside the identity provider, its reader beside the
+        // consumer.
+        let idp = c.name == idp_component(self.config);
+        let client_docs: Vec<Value> = if idp {
+            self.client_secrets()
+                .iter()
+                .flat_map(crate::oidc_clients::ClientSecret::idp_objects)
+                .collect()
+        } else {
+            self.client_secret(&c.name)
+                .map(|cs| cs.consumer_objects())
+                .unwrap_or_default()
+        };
+        let reads_client_secret = !idp && !client_docs.is_empty();
+        if !client_docs.is_empty() {
+            self.write(format!("{dir}/oidc-clients.yaml"), &client_docs);
+            resources.push("oidc-clients.yaml");
+        }
         if c.name == "external-dns"
             && let Some(a) = &self.config.capabilities.dns.azure
             && a.auth == crate::config::AzureAuth::WorkloadIdentity
@@ -658,6 +707,14 @@ impl<'a> Renderer<'a> {
         // The object store's generated credentials need External Secrets' generators.
         if uses_store {
             deps.insert("external-secrets".to_owned());
+        }
+        // An OIDC client's secret made in the cluster: External Secrets' kinds, and on the
+        // consumer's side the identity provider's unit (its Secret and the Role to read it).
+        if !client_docs.is_empty() {
+            deps.insert("external-secrets".to_owned());
+        }
+        if reads_client_secret {
+            deps.insert(idp_component(self.config).to_owned());
         }
         // The webhook's ServiceMonitor needs the monitoring.coreos.com CRDs first.
         if (c.name == "haven-admission" || c.name == "cert-manager")
@@ -1329,11 +1386,14 @@ impl<'a> Renderer<'a> {
         let target = self.backup_target();
         let boot = self.object_store();
         let sso = self.grafana_sso();
+        let made = self.client_secret(&c.name).map(|cs| cs.secret.name.clone());
         let mut specs: Vec<SecretSpec> = c
             .secrets
             .iter()
             // Grafana's OIDC client only where there is an identity provider to log in with.
             .filter(|s| sso || !(c.name == "grafana" && s.name == "grafana-oidc"))
+            // An OIDC client's secret made in the cluster is not read from the store.
+            .filter(|s| made.as_ref() != Some(&s.name))
             .map(|s| SecretSpec {
                 name: s.name.clone(),
                 remote: format!("platform/{}/{}", c.name, s.name),
@@ -2669,7 +2729,14 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .any(|(component, _, secret)| *secret && self.client_on(component));
                 let mut add = json!({"config": {"staticClients": clients}});
-                if confidential {
+                let made: Vec<Value> = self
+                    .client_secrets()
+                    .iter()
+                    .map(|cs| json!({"secretRef": {"name": crate::oidc_clients::idp_secret(cs.client_id)}}))
+                    .collect();
+                if !made.is_empty() {
+                    add["envFrom"] = Value::Array(made);
+                } else if confidential {
                     add["envFrom"] = json!([{"secretRef": {"name": DEX_CLIENTS_SECRET}}]);
                 }
                 crate::catalogue::merge(values, &add);
@@ -2692,7 +2759,20 @@ impl<'a> Renderer<'a> {
                     ),
                     "extraVolumeMounts": "- name: realm\n  mountPath: /opt/keycloak/data/import\n  readOnly: true\n",
                 });
-                if self.confidential_clients().next().is_some() {
+                let made = self.client_secrets();
+                if !made.is_empty() {
+                    // Each client's own Secret (`crate::oidc_clients`); its key is the variable.
+                    add["extraEnvFrom"] = Value::from(
+                        made.iter()
+                            .map(|cs| {
+                                format!(
+                                    "- secretRef:\n    name: {}\n",
+                                    crate::oidc_clients::idp_secret(cs.client_id)
+                                )
+                            })
+                            .collect::<String>(),
+                    );
+                } else if self.confidential_clients().next().is_some() {
                     add["extraEnvFrom"] = Value::from(format!(
                         "- secretRef:\n    name: {}\n",
                         clients_secret("keycloak")
@@ -2756,6 +2836,8 @@ impl<'a> Renderer<'a> {
         match caps.identity.provider {
             // Dex's Secret is rendered with Dex itself (`extra_secrets`).
             IdentityProvider::Dex => {}
+            // Imported with the realm, each secret made in the cluster (`crate::oidc_clients`).
+            IdentityProvider::Keycloak if crate::oidc_clients::made_in_cluster(self.config) => {}
             provider => {
                 let provider = match provider {
                     IdentityProvider::Keycloak => format!(
@@ -2792,7 +2874,9 @@ impl<'a> Renderer<'a> {
     /// it serves). Rendered beside the component's release, so that it exists before the pods
     /// start.
     fn extra_secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
-        if !["dex", "keycloak"].contains(&r.component.name.as_str()) {
+        if !["dex", "keycloak"].contains(&r.component.name.as_str())
+            || crate::oidc_clients::made_in_cluster(self.config)
+        {
             return Vec::new();
         }
         let confidential: Vec<&str> = OIDC_CLIENTS
@@ -2892,12 +2976,18 @@ impl<'a> Renderer<'a> {
 /// The Secret Dex reads its confidential clients' secrets from (as environment variables).
 pub const DEX_CLIENTS_SECRET: &str = "dex-clients";
 
-/// The environment variable of a Dex client's secret: `HEADLAMP_CLIENT_SECRET`.
+/// The environment variable of a client's secret at Dex or Keycloak: `HEADLAMP_CLIENT_SECRET`.
 fn dex_secret_env(client: &str) -> String {
-    format!(
-        "{}_CLIENT_SECRET",
-        client.to_uppercase().replace(['-', '.'], "_")
-    )
+    crate::oidc_clients::env_key(client)
+}
+
+/// The component of the chosen identity provider.
+fn idp_component(config: &PlatformConfig) -> &'static str {
+    match config.capabilities.identity.provider {
+        IdentityProvider::Keycloak => "keycloak",
+        IdentityProvider::Dex => "dex",
+        IdentityProvider::Zitadel => "zitadel",
+    }
 }
 
 /// The ConfigMap with the realm Keycloak imports (`--import-realm`).

@@ -441,7 +441,8 @@ pub fn status(
     }
 }
 
-/// The ClusterSecretStores and ExternalSecrets of the tree, each with its state on the cluster;
+/// The ClusterSecretStores, SecretStores and ExternalSecrets of the tree, each with its state on
+/// the cluster;
 /// an ExternalSecret that reads OpenBao and is not Ready names the path a person must write.
 fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStatus> {
     let mut out = Vec::new();
@@ -453,7 +454,7 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
             if v["apiVersion"]
                 .as_str()
                 .is_none_or(|a| !a.starts_with("external-secrets.io/"))
-                || !matches!(kind, "ExternalSecret" | "ClusterSecretStore")
+                || !matches!(kind, "ExternalSecret" | "ClusterSecretStore" | "SecretStore")
             {
                 continue;
             }
@@ -483,7 +484,13 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
 }
 
 /// Where the values of an ExternalSecret that reads OpenBao live: `bao kv put` paths and keys.
+/// `None` for one that reads another store (an OIDC client's secret through a `SecretStore` of
+/// the identity provider's namespace, `crate::oidc_clients`): nobody writes those.
 fn openbao_paths(es: &Value) -> Option<String> {
+    let store = &es["spec"]["secretStoreRef"];
+    if store["kind"] != "ClusterSecretStore" || store["name"] != "openbao" {
+        return None;
+    }
     let mut keys: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for d in es["spec"]["data"].as_array()? {
         if let Some(key) = d["remoteRef"]["key"].as_str() {

@@ -32,7 +32,7 @@ fn all_on(provider: Provider, identity: IdentityProvider) -> PlatformConfig {
     caps.cluster_ui = OptIn { enabled: true };
     caps.kube_state_metrics = OptIn { enabled: true };
     caps.policy_reports = OptIn { enabled: true };
-    caps.dashboards.sso = true;
+    caps.dashboards.sso = Some(true);
     caps.load_balancer = LoadBalancerPool {
         enabled: true,
         addresses: vec![

@@ -322,7 +322,7 @@ fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_sto
         );
         assert!(values.get("envFromSecrets").is_none(), "{label}");
         let mut sso = config(Provider::Cyso, MetricsBackend::Mimir, identity);
-        sso.capabilities.dashboards.sso = true;
+        sso.capabilities.dashboards.sso = Some(true);
         let t = render_clean(&label, &sso);
         let values = &t.find("HelmRelease", "grafana")["spec"]["values"];
         let oauth = &values["grafana.ini"]["auth.generic_oauth"];
