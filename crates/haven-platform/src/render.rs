@@ -436,10 +436,14 @@ impl<'a> Renderer<'a> {
             .iter()
             .find(|(c, _, confidential)| *c == component && *confidential)?;
         let idp_namespace = self.ns_of(idp_component(self.config))?;
-        let r = self.resolved.iter().find(|r| r.component.name == component)?;
-        let secret = r.component.secrets.iter().find(|s| {
-            !s.generate && s.keys.iter().any(|k| k.to_lowercase().contains("secret"))
-        })?;
+        let r = self
+            .resolved
+            .iter()
+            .find(|r| r.component.name == component)?;
+        let secret =
+            r.component.secrets.iter().find(|s| {
+                !s.generate && s.keys.iter().any(|k| k.to_lowercase().contains("secret"))
+            })?;
         Some(crate::oidc_clients::ClientSecret {
             client_id,
             idp_namespace,

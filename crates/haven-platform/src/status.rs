@@ -454,7 +454,10 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
             if v["apiVersion"]
                 .as_str()
                 .is_none_or(|a| !a.starts_with("external-secrets.io/"))
-                || !matches!(kind, "ExternalSecret" | "ClusterSecretStore" | "SecretStore")
+                || !matches!(
+                    kind,
+                    "ExternalSecret" | "ClusterSecretStore" | "SecretStore"
+                )
             {
                 continue;
             }

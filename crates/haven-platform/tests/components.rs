@@ -185,7 +185,10 @@ fn the_oidc_client_secrets_are_made_in_the_cluster_and_reach_headlamp_and_dex() 
             "{id}"
         );
     }
-    assert!(!all.iter().any(|(_, v)| v["metadata"]["name"] == "dex-clients"));
+    assert!(
+        !all.iter()
+            .any(|(_, v)| v["metadata"]["name"] == "dex-clients")
+    );
     // …Headlamp's reader copies its own into the Secret Headlamp reads…
     let es = find("ExternalSecret", "headlamp-oidc");
     assert_eq!(es["metadata"]["namespace"], "headlamp");
@@ -404,9 +407,10 @@ fn each_client_reader_can_get_exactly_its_own_secret() {
     broken.insert(path.clone(), wider);
     let errors = identity_errors(&broken);
     assert!(
-        errors.iter().any(|e| e
-            .contains("ServiceAccount grafana/oidc-client-grafana-reader")
-            && e.contains("holds more than")),
+        errors.iter().any(
+            |e| e.contains("ServiceAccount grafana/oidc-client-grafana-reader")
+                && e.contains("holds more than")
+        ),
         "{errors:#?}"
     );
     // Headlamp's reader bound to Grafana's Role: more than its own, and not its own.
@@ -420,7 +424,9 @@ fn each_client_reader_can_get_exactly_its_own_secret() {
     assert_ne!(&swapped, text);
     let errors = identity_errors(&broken);
     assert!(
-        errors.iter().any(|e| e.contains("cannot get Secret keycloak/oidc-client-headlamp")),
+        errors
+            .iter()
+            .any(|e| e.contains("cannot get Secret keycloak/oidc-client-headlamp")),
         "{errors:#?}"
     );
 }

@@ -1045,8 +1045,8 @@ fn remote_refs<'a>(landscape: &Landscape<'a>, out: &mut Vec<Ref<'a>>) {
         if str_at(v, "spec.secretStoreRef.kind").unwrap_or("SecretStore") != "SecretStore" {
             continue;
         }
-        let Some(remote) = str_at(v, "spec.secretStoreRef.name")
-            .and_then(|n| stores.get(&(ns_of(p.object), n)))
+        let Some(remote) =
+            str_at(v, "spec.secretStoreRef.name").and_then(|n| stores.get(&(ns_of(p.object), n)))
         else {
             continue;
         };
