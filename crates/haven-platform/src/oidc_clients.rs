@@ -4,7 +4,7 @@
 //! A confidential client's secret must be known to two namespaces: the identity provider's
 //! (Keycloak resolves `${GRAFANA_CLIENT_SECRET}` in the realm it imports, Dex reads it through
 //! `secretEnv`) and the consumer's (Grafana reads `grafana-oidc`). This module writes, per
-//! client, with External Secrets only (docs/plus.md, "Single sign-on"):
+//! client, with External Secrets only (docs/plus.md, "Single sign-on: the client secrets"):
 //!
 //! - **In the identity provider's namespace**, the client's own Secret `oidc-client-<id>`, one
 //!   key `<ID>_CLIENT_SECRET`: a `Password` generator behind an ExternalSecret that writes it

@@ -2829,6 +2829,13 @@ impl<'a> Renderer<'a> {
             let idp = ["keycloak", "dex", "zitadel"];
             self.config_unit("pinniped", "jwt-authenticator.yaml", &[authenticator], &idp);
         }
+        if caps.identity.enabled
+            && caps.identity.provider == IdentityProvider::Zitadel
+            && self.is_on("grafana")
+            && caps.dashboards.sso.is_none()
+        {
+            self.out.notes.push("dashboards: Grafana's single sign-on is off with Zitadel, which makes a client's secret itself when the client is created and imports no clients, so nothing can register it unattended; register the client `grafana` by hand and set `dashboards.sso: true` (docs/plus.md, \"Observability\")".to_owned());
+        }
         let confidential: Vec<&str> = OIDC_CLIENTS
             .iter()
             .filter(|(component, _, secret)| *secret && self.client_on(component))
@@ -2847,7 +2854,9 @@ impl<'a> Renderer<'a> {
                     IdentityProvider::Keycloak => format!(
                         "Keycloak (realm `{KEYCLOAK_REALM}`, imported with them at Keycloak's first start; by hand where the realm already exists)"
                     ),
-                    _ => "Zitadel".to_owned(),
+                    _ => {
+                        "Zitadel (which makes each client's secret itself: copy it out)".to_owned()
+                    }
                 };
                 let mut clients: Vec<String> = confidential
                     .iter()
