@@ -532,6 +532,44 @@ mod tests {
     use crate::config::Provider;
     use serde_json::json;
 
+    /// The OIDC clients' readers (`crate::oidc_clients`) are what a fresh platform waits for
+    /// too, and nobody writes their values; with Zitadel, whose clients are registered by hand,
+    /// Grafana's client secret is one a person writes, and `status` says where.
+    #[test]
+    fn the_oidc_client_readers_are_counted_and_wait_for_nobody() {
+        let cat = crate::Catalogue::builtin().unwrap();
+        let config = crate::PlatformConfig::new("c", "example.nl", Provider::Azure);
+        let s = status(&config, &cat, &[]);
+        let store = s
+            .secrets
+            .iter()
+            .find(|x| x.kind == "SecretStore" && x.name == "oidc-client-grafana-reader")
+            .unwrap();
+        assert_eq!(store.state, State::Missing);
+        assert!(
+            s.waiting()
+                .contains(&"SecretStore/grafana/oidc-client-grafana-reader".to_owned()),
+            "{:?}",
+            s.waiting()
+        );
+        for name in ["grafana-oidc", "oidc-client-grafana"] {
+            let es = s.secrets.iter().find(|x| x.name == name).unwrap();
+            assert_eq!(es.needs, None, "{name}: made in the cluster");
+        }
+        let mut zitadel = config.clone();
+        zitadel.capabilities.identity.provider = crate::config::IdentityProvider::Zitadel;
+        zitadel.capabilities.dashboards.sso = Some(true);
+        let s = status(&zitadel, &cat, &[]);
+        let es = s.secrets.iter().find(|x| x.name == "grafana-oidc").unwrap();
+        assert!(
+            es.needs.as_deref().is_some_and(
+                |n| n.contains("bao kv put -mount=secret platform/grafana/grafana-oidc")
+            ),
+            "{:?}",
+            es.needs
+        );
+    }
+
     fn flux(kind: &str, ns: &str, name: &str, status: &str, reason: &str) -> Value {
         json!({"kind": kind, "metadata": {"name": name, "namespace": ns, "generation": 2},
                "status": {"conditions": [{"type": "Ready", "status": status, "reason": reason,
