@@ -46,6 +46,14 @@ const FLUX_KINDS: &[(&str, &str, &str, &str, bool)] = &[
         "externalsecrets",
         false,
     ),
+    // The OIDC clients' readers (`haven_platform::oidc_clients`).
+    (
+        "external-secrets.io",
+        "v1",
+        "SecretStore",
+        "secretstores",
+        false,
+    ),
     // The object store's bootstrap Job (`haven_platform::object_store`).
     ("batch", "v1", "Job", "jobs", false),
 ];

@@ -67,6 +67,20 @@ spec:
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
     subresources: {status: {}}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: secretstores.external-secrets.io}
+spec:
+  group: external-secrets.io
+  names: {kind: SecretStore, listKind: SecretStoreList, plural: secretstores, singular: secretstore}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    subresources: {status: {}}
 ";
 
 fn config() -> PlatformConfig {
@@ -330,6 +344,30 @@ struct Controllers {
     shown: BTreeMap<(String, String, String), Value>,
 }
 
+/// Whether ServiceAccount `sa` (namespace, name) may get Secret `name` in namespace `ns` through
+/// a Role and RoleBinding of `ns` among the applied objects (by the Secret's name).
+fn may_get_secret(applied: &[Value], sa: (&str, &str), ns: &str, name: &str) -> bool {
+    applied.iter().any(|b| {
+        b["kind"] == "RoleBinding"
+            && b["metadata"]["namespace"] == ns
+            && b["subjects"].as_array().unwrap().iter().any(|s| {
+                s["kind"] == "ServiceAccount" && s["name"] == sa.1 && s["namespace"] == sa.0
+            })
+            && applied.iter().any(|r| {
+                r["kind"] == "Role"
+                    && r["metadata"]["namespace"] == ns
+                    && r["metadata"]["name"] == b["roleRef"]["name"]
+                    && r["rules"].as_array().unwrap().iter().any(|rule| {
+                        rule["resources"] == json!(["secrets"])
+                            && rule["verbs"].as_array().unwrap().contains(&json!("get"))
+                            && rule["resourceNames"]
+                                .as_array()
+                                .is_some_and(|n| n.contains(&json!(name)))
+                    })
+            })
+    })
+}
+
 /// An initialised, unsealed OpenBao: where it runs, and what its self-initialisation wrote.
 struct Bao {
     namespace: String,
@@ -441,27 +479,7 @@ impl Controllers {
             }) {
                 return Err(format!("waiting for Secret {cns}/{name}"));
             }
-            let may_read = applied.iter().any(|b| {
-                b["kind"] == "RoleBinding"
-                    && b["metadata"]["namespace"] == cns
-                    && b["subjects"].as_array().unwrap().iter().any(|s| {
-                        s["kind"] == "ServiceAccount" && s["name"] == sa && s["namespace"] == ns
-                    })
-                    && applied.iter().any(|r| {
-                        r["kind"] == "Role"
-                            && r["metadata"]["namespace"] == cns
-                            && r["metadata"]["name"] == b["roleRef"]["name"]
-                            && r["rules"].as_array().unwrap().iter().any(|rule| {
-                                rule["resources"] == json!(["secrets"])
-                                    && rule["verbs"].as_array().unwrap().contains(&json!("get"))
-                                    && rule["resourceNames"]
-                                        .as_array()
-                                        .unwrap()
-                                        .contains(&json!(name))
-                            })
-                    })
-            });
-            if !may_read {
+            if !may_get_secret(applied, (ns, sa), cns, name) {
                 return Err(format!(
                     "secrets \"{name}\" is forbidden: User \"system:serviceaccount:{ns}:{sa}\" cannot get resource \"secrets\" in the namespace \"{cns}\""
                 ));
@@ -654,6 +672,50 @@ impl Controllers {
         Ok(())
     }
 
+    /// An ExternalSecret that reads through a `SecretStore` of the `kubernetes` provider (an
+    /// OIDC client's secret from the identity provider's namespace): the store's login works,
+    /// its ServiceAccount may get each Secret read, and that Secret exists with the key; the
+    /// Secret made holds the template's keys.
+    fn read_through_store(
+        &self,
+        es: &Value,
+        unit: &[Value],
+        ready_before: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, String> {
+        let ns = es["metadata"]["namespace"].as_str().unwrap();
+        let name = &es["spec"]["secretStoreRef"]["name"];
+        let store = unit
+            .iter()
+            .find(|s| {
+                s["kind"] == "SecretStore"
+                    && s["metadata"]["namespace"] == ns
+                    && s["metadata"]["name"] == *name
+            })
+            .ok_or(format!("SecretStore {ns}/{name} does not exist"))?;
+        let applied = self.applied(ready_before);
+        let (remote, sa) = kubernetes_store(store, &applied)?;
+        for d in es["spec"]["data"].as_array().unwrap() {
+            let key = d["remoteRef"]["key"].as_str().unwrap();
+            let prop = d["remoteRef"]["property"].as_str().unwrap();
+            if !may_get_secret(&applied, (ns, &sa), &remote, key) {
+                return Err(format!(
+                    "secrets \"{key}\" is forbidden: User \"system:serviceaccount:{ns}:{sa}\" cannot get resource \"secrets\" in the namespace \"{remote}\""
+                ));
+            }
+            if !self
+                .secrets
+                .get(&(remote.clone(), key.to_owned()))
+                .is_some_and(|k| k.contains(prop))
+            {
+                return Err(format!("Secret {remote}/{key} has no key {prop}"));
+            }
+        }
+        Ok(es["spec"]["target"]["template"]["data"]
+            .as_object()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default())
+    }
+
     /// One round: every unit whose dependencies are Ready is applied and judged once.
     fn tick(&mut self) {
         let units = self.units.clone();
@@ -715,6 +777,8 @@ impl Controllers {
                                 keys = t.keys().cloned().collect();
                             }
                             missing.map_or(Ok(keys), Err)
+                        } else if o["spec"]["secretStoreRef"]["kind"] == "SecretStore" {
+                            self.read_through_store(o, objects, &ready_before)
                         } else if !self.store_ready {
                             Err("SecretStore \"openbao\" is not ready".to_owned())
                         } else {
@@ -740,6 +804,13 @@ impl Controllers {
                                 false,
                                 format!("could not get secret data from provider: {e}"),
                             ),
+                        }
+                    }
+                    "SecretStore" => {
+                        let applied = self.applied(&ready_before);
+                        match kubernetes_store(o, &applied) {
+                            Ok(_) => (true, String::new()),
+                            Err(e) => (false, e),
                         }
                     }
                     "ClusterSecretStore" => match self.store(o) {
@@ -869,6 +940,45 @@ impl Controllers {
             cluster.apply(o.clone()).unwrap();
         }
     }
+}
+
+/// A `SecretStore` of External Secrets' `kubernetes` provider, as its controller validates it:
+/// External Secrets can get a token of its ServiceAccount (the ServiceAccount exists) and that
+/// identity may get some Secret of the remote namespace. Its remote namespace and
+/// ServiceAccount, or why it is not Ready.
+fn kubernetes_store(store: &Value, applied: &[Value]) -> Result<(String, String), String> {
+    let ns = store["metadata"]["namespace"].as_str().unwrap();
+    let k = &store["spec"]["provider"]["kubernetes"];
+    let remote = k["remoteNamespace"]
+        .as_str()
+        .ok_or("not a kubernetes store")?;
+    let sa = k["auth"]["serviceAccount"]["name"]
+        .as_str()
+        .ok_or("no auth provider given")?;
+    if !applied.iter().any(|o| {
+        o["kind"] == "ServiceAccount"
+            && o["metadata"]["namespace"] == ns
+            && o["metadata"]["name"] == sa
+    }) {
+        return Err(format!(
+            "could not fetch Auth.ServiceAccount: serviceaccounts \"{sa}\" not found"
+        ));
+    }
+    let any_secret = applied.iter().any(|r| {
+        r["kind"] == "Role"
+            && r["metadata"]["namespace"] == remote
+            && r["rules"].as_array().unwrap().iter().any(|rule| {
+                rule["resourceNames"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|n| may_get_secret(applied, (ns, sa), remote, n.as_str().unwrap()))
+            })
+    });
+    if !any_secret {
+        return Err("client is not allowed to get secrets".to_owned());
+    }
+    Ok((remote.to_owned(), sa.to_owned()))
 }
 
 /// A fresh cluster: the CRDs, the tree's namespaces, flux-system's own sync Ready (`flux
@@ -1114,4 +1224,135 @@ fn the_default_platform_converges_with_its_object_store_bootstrapped() {
             && u["status"]["state"] == "ready"),
         "{doc:#}"
     );
+}
+
+/// Every object of a rendered tree.
+fn tree_objects(files: &BTreeMap<std::path::PathBuf, String>) -> Vec<Value> {
+    files
+        .iter()
+        .flat_map(|(p, t)| {
+            haven_model::parse_stream(&p.to_string_lossy(), t)
+                .into_iter()
+                .flatten()
+                .map(|d| d.value)
+        })
+        .collect()
+}
+
+/// The default platform with its identity provider on (Keycloak; Dex in the model alone):
+/// Grafana's single sign-on is on, its client's secret made in the identity provider's
+/// namespace and copied by Grafana's reader, so from a fresh cluster `haven plus status --wait`
+/// reaches Ready with nobody writing anything, the reader's SecretStore and ExternalSecret
+/// among what it counts.
+#[test]
+fn the_default_platform_with_identity_converges_with_grafana_single_sign_on() {
+    use haven_platform::config::IdentityProvider;
+    for idp in [IdentityProvider::Dex, IdentityProvider::Keycloak] {
+        let mut config = config();
+        config.capabilities.identity.enabled = true;
+        config.capabilities.identity.provider = idp;
+        let files = render(&config, &Catalogue::builtin().unwrap()).files;
+        let all = tree_objects(&files);
+        // The premise: Grafana logs in with the identity provider, and nothing is read from
+        // OpenBao's KV (every ExternalSecret is made by a generator or copied in the cluster).
+        let grafana = all
+            .iter()
+            .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == "grafana")
+            .unwrap();
+        assert_eq!(
+            grafana["spec"]["values"]["grafana.ini"]["auth.generic_oauth"]["enabled"], true,
+            "{idp:?}"
+        );
+        let oidc = all
+            .iter()
+            .find(|o| o["kind"] == "ExternalSecret" && o["metadata"]["name"] == "grafana-oidc")
+            .unwrap();
+        assert_eq!(oidc["spec"]["secretStoreRef"]["kind"], "SecretStore");
+        assert!(
+            all.iter()
+                .filter(|o| o["kind"] == "ExternalSecret")
+                .all(|o| o["spec"]["secretStoreRef"]["kind"] != "ClusterSecretStore"),
+            "{idp:?}"
+        );
+        let unit = format!(
+            "infrastructure/{}/oidc-clients.yaml",
+            if idp == IdentityProvider::Dex {
+                "dex"
+            } else {
+                "keycloak"
+            }
+        );
+        // The model can fail: Grafana's reader bound in another namespace cannot get the
+        // client's Secret, and Grafana never starts.
+        let mut broken = files.clone();
+        let path = std::path::PathBuf::from(&unit);
+        let text = broken[&path].replace("namespace: grafana", "namespace: headlamp");
+        assert_ne!(text, broken[&path], "the RoleBinding is in the IdP's unit");
+        broken.insert(path, text);
+        let stuck = Controllers::new(&broken).settle();
+        assert!(stuck.contains(&"grafana".to_owned()), "{idp:?}: {stuck:?}");
+        let mut model = Controllers::new(&files);
+        assert_eq!(model.settle(), Vec::<String>::new(), "{idp:?}");
+        assert!(model.kv.is_empty(), "nobody wrote into OpenBao");
+        if idp == IdentityProvider::Dex {
+            continue;
+        }
+
+        let server = ApiServer::start_background(fresh_cluster(&files)).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        setup(tmp.path(), &server, &config);
+        let mut controllers = Controllers::new(&files);
+        controllers.tick();
+        controllers.publish(server.cluster());
+        let child = haven(
+            tmp.path(),
+            &["--wait", "--interval", "1", "--timeout", "120", "--json"],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut rounds = 0;
+        loop {
+            std::thread::sleep(Duration::from_millis(700));
+            let before = controllers.ready.len();
+            controllers.tick();
+            controllers.publish(server.cluster());
+            rounds += 1;
+            if controllers.ready.len() == controllers.units.len()
+                || (before == controllers.ready.len() && rounds > 60)
+            {
+                break;
+            }
+        }
+        assert_eq!(
+            controllers.ready.len(),
+            controllers.units.len(),
+            "stuck: {:?}",
+            controllers.settle()
+        );
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["ready"], true, "{doc:#}");
+        assert_eq!(
+            doc["capabilities"]["dashboards"]["state"], "ready",
+            "{doc:#}"
+        );
+        let secrets = doc["secrets"].as_array().unwrap();
+        for (kind, ns, name) in [
+            ("SecretStore", "grafana", "oidc-client-grafana-reader"),
+            ("ExternalSecret", "grafana", "grafana-oidc"),
+            ("ExternalSecret", "keycloak", "oidc-client-grafana"),
+        ] {
+            assert!(
+                secrets.iter().any(|s| s["kind"] == kind
+                    && s["namespace"] == ns
+                    && s["name"] == name
+                    && s["state"]["state"] == "ready"),
+                "{kind}/{ns}/{name}: {doc:#}"
+            );
+        }
+    }
 }

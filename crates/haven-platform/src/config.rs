@@ -287,19 +287,22 @@ pub struct Dashboards {
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Grafana's login with the identity provider (OIDC client `grafana`, `platform-admins` as
-    /// Admin, everyone else Viewer). Off unless enabled: the client's secret is one a person
-    /// writes into the secret store (`platform/grafana/grafana-oidc`, read by Grafana and by the
-    /// identity provider), and a default platform converges with nobody at a keyboard. Without
-    /// it Grafana's generated admin user logs in.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub sso: bool,
+    /// Admin, everyone else Viewer); Grafana's generated admin user stays for break-glass.
+    /// Unset: on with Keycloak or Dex and the default secret backend (OpenBao with External
+    /// Secrets), where the client's secret is made in the cluster and delivered to Grafana and
+    /// the identity provider with nobody at a keyboard; off with Zitadel (its clients are
+    /// registered by hand) and Sealed Secrets (a person seals the secret). `false` turns it off;
+    /// `true` turns it on there too, the client's secret then written by a person
+    /// (`platform/grafana/grafana-oidc` in OpenBao, or sealed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<bool>,
 }
 
 impl Default for Dashboards {
     fn default() -> Self {
         Self {
             enabled: true,
-            sso: false,
+            sso: None,
         }
     }
 }
@@ -2054,7 +2057,7 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 #   heartbeat: true                # Watchdog every 5 minutes to a dead man's switch\n\
          \x20 #   secretPath: platform/alerting/receivers   # smtp-password, webhook-url, heartbeat-url\n\
          \x20 traces: {{enabled: true}}          # Tempo\n\
-         \x20 dashboards: {{enabled: true}}      # Grafana (sso: true for its login with the identity provider)\n\
+         \x20 dashboards: {{enabled: true}}      # Grafana (its login with the identity provider unless sso: false)\n\
          \x20 metricsServer: {{enabled: true}}\n\
          \x20 certificates: {{enabled: true}}    # cert-manager + Let's Encrypt ClusterIssuers\n\
          \x20 secrets:\n\

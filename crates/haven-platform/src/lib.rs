@@ -16,6 +16,8 @@
 //! - [`secrets`]: credentials in clear text, in the config and in a tree.
 //! - [`secret_backend`]: OpenBao's unattended bootstrap (seal key, self-initialisation) and
 //!   the secrets made in the cluster.
+//! - [`oidc_clients`]: the confidential OIDC clients' secrets, made in the cluster and
+//!   delivered to the identity provider and the consumer.
 //! - [`observability`]: Alloy's pipeline, the alert rules and dashboards, the metric names.
 //! - [`fs`]: the only module that touches the disk.
 
@@ -37,6 +39,7 @@ pub mod migrate;
 pub mod migration;
 pub mod object_store;
 pub mod observability;
+pub mod oidc_clients;
 pub mod proofs;
 pub mod render;
 pub mod secret_backend;

@@ -445,7 +445,41 @@ impl<'a> Renderer<'a> {
 
     /// Grafana logs in with the identity provider (`capabilities.dashboards.sso`).
     fn grafana_sso(&self) -> bool {
-        self.config.capabilities.dashboards.sso && oidc_issuer(self.config).is_some()
+        crate::oidc_clients::grafana_sso(self.config)
+    }
+
+    /// The confidential client `component` is registered as, when its secret is made in the
+    /// cluster (`crate::oidc_clients`): the consumer's Secret, and where both ends live.
+    fn client_secret(&self, component: &str) -> Option<crate::oidc_clients::ClientSecret<'_>> {
+        if !crate::oidc_clients::made_in_cluster(self.config) || !self.client_on(component) {
+            return None;
+        }
+        let (_, client_id, _) = OIDC_CLIENTS
+            .iter()
+            .find(|(c, _, confidential)| *c == component && *confidential)?;
+        let idp_namespace = self.ns_of(idp_component(self.config))?;
+        let r = self
+            .resolved
+            .iter()
+            .find(|r| r.component.name == component)?;
+        let secret =
+            r.component.secrets.iter().find(|s| {
+                !s.generate && s.keys.iter().any(|k| k.to_lowercase().contains("secret"))
+            })?;
+        Some(crate::oidc_clients::ClientSecret {
+            client_id,
+            idp_namespace,
+            namespace: &r.namespace,
+            secret,
+        })
+    }
+
+    /// Every confidential client whose secret is made in the cluster.
+    fn client_secrets(&self) -> Vec<crate::oidc_clients::ClientSecret<'_>> {
+        OIDC_CLIENTS
+            .iter()
+            .filter_map(|(component, _, _)| self.client_secret(component))
+            .collect()
     }
 
     /// A platform OIDC client is registered when its component runs (Grafana's only with SSO).
@@ -610,6 +644,25 @@ impl<'a> Renderer<'a> {
             self.write(format!("{dir}/object-store.yaml"), &docs);
             resources.push("object-store.yaml");
         }
+        // The OIDC clients' secrets made in the cluster (`crate::oidc_clients`): each client's
+        // Secret, Role and RoleBinding beside the identity provider, its reader beside the
+        // consumer.
+        let idp = c.name == idp_component(self.config);
+        let client_docs: Vec<Value> = if idp {
+            self.client_secrets()
+                .iter()
+                .flat_map(crate::oidc_clients::ClientSecret::idp_objects)
+                .collect()
+        } else {
+            self.client_secret(&c.name)
+                .map(|cs| cs.consumer_objects())
+                .unwrap_or_default()
+        };
+        let reads_client_secret = !idp && !client_docs.is_empty();
+        if !client_docs.is_empty() {
+            self.write(format!("{dir}/oidc-clients.yaml"), &client_docs);
+            resources.push("oidc-clients.yaml");
+        }
         if c.name == "external-dns"
             && let Some(a) = &self.config.capabilities.dns.azure
             && a.auth == crate::config::AzureAuth::WorkloadIdentity
@@ -680,6 +733,14 @@ impl<'a> Renderer<'a> {
         // The object store's generated credentials need External Secrets' generators.
         if uses_store {
             deps.insert("external-secrets".to_owned());
+        }
+        // An OIDC client's secret made in the cluster: External Secrets' kinds, and on the
+        // consumer's side the identity provider's unit (its Secret and the Role to read it).
+        if !client_docs.is_empty() {
+            deps.insert("external-secrets".to_owned());
+        }
+        if reads_client_secret {
+            deps.insert(idp_component(self.config).to_owned());
         }
         // The webhook's ServiceMonitor needs the monitoring.coreos.com CRDs first.
         if (c.name == "haven-admission" || c.name == "cert-manager")
@@ -1467,11 +1528,14 @@ impl<'a> Renderer<'a> {
             template: None,
             generate: false,
         });
+        let made = self.client_secret(&c.name).map(|cs| cs.secret.name.clone());
         let mut specs: Vec<SecretSpec> = c
             .secrets
             .iter()
             // Grafana's OIDC client only where there is an identity provider to log in with.
             .filter(|s| sso || !(c.name == "grafana" && s.name == "grafana-oidc"))
+            // An OIDC client's secret made in the cluster is not read from the store.
+            .filter(|s| made.as_ref() != Some(&s.name))
             .map(|s| SecretSpec {
                 name: s.name.clone(),
                 remote: format!("platform/{}/{}", c.name, s.name),
@@ -2850,7 +2914,14 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .any(|(component, _, secret)| *secret && self.client_on(component));
                 let mut add = json!({"config": {"staticClients": clients}});
-                if confidential {
+                let made: Vec<Value> = self
+                    .client_secrets()
+                    .iter()
+                    .map(|cs| json!({"secretRef": {"name": crate::oidc_clients::idp_secret(cs.client_id)}}))
+                    .collect();
+                if !made.is_empty() {
+                    add["envFrom"] = Value::Array(made);
+                } else if confidential {
                     add["envFrom"] = json!([{"secretRef": {"name": DEX_CLIENTS_SECRET}}]);
                 }
                 crate::catalogue::merge(values, &add);
@@ -2873,7 +2944,20 @@ impl<'a> Renderer<'a> {
                     ),
                     "extraVolumeMounts": "- name: realm\n  mountPath: /opt/keycloak/data/import\n  readOnly: true\n",
                 });
-                if self.confidential_clients().next().is_some() {
+                let made = self.client_secrets();
+                if !made.is_empty() {
+                    // Each client's own Secret (`crate::oidc_clients`); its key is the variable.
+                    add["extraEnvFrom"] = Value::from(
+                        made.iter()
+                            .map(|cs| {
+                                format!(
+                                    "- secretRef:\n    name: {}\n",
+                                    crate::oidc_clients::idp_secret(cs.client_id)
+                                )
+                            })
+                            .collect::<String>(),
+                    );
+                } else if self.confidential_clients().next().is_some() {
                     add["extraEnvFrom"] = Value::from(format!(
                         "- secretRef:\n    name: {}\n",
                         clients_secret("keycloak")
@@ -2926,6 +3010,13 @@ impl<'a> Renderer<'a> {
             let idp = ["keycloak", "dex", "zitadel"];
             self.config_unit("pinniped", "jwt-authenticator.yaml", &[authenticator], &idp);
         }
+        if caps.identity.enabled
+            && caps.identity.provider == IdentityProvider::Zitadel
+            && self.is_on("grafana")
+            && caps.dashboards.sso.is_none()
+        {
+            self.out.notes.push("dashboards: Grafana's single sign-on is off with Zitadel, which makes a client's secret itself when the client is created and imports no clients, so nothing can register it unattended; register the client `grafana` by hand and set `dashboards.sso: true` (docs/plus.md, \"Observability\")".to_owned());
+        }
         let confidential: Vec<&str> = OIDC_CLIENTS
             .iter()
             .filter(|(component, _, secret)| *secret && self.client_on(component))
@@ -2937,12 +3028,16 @@ impl<'a> Renderer<'a> {
         match caps.identity.provider {
             // Dex's Secret is rendered with Dex itself (`extra_secrets`).
             IdentityProvider::Dex => {}
+            // Imported with the realm, each secret made in the cluster (`crate::oidc_clients`).
+            IdentityProvider::Keycloak if crate::oidc_clients::made_in_cluster(self.config) => {}
             provider => {
                 let provider = match provider {
                     IdentityProvider::Keycloak => format!(
                         "Keycloak (realm `{KEYCLOAK_REALM}`, imported with them at Keycloak's first start; by hand where the realm already exists)"
                     ),
-                    _ => "Zitadel".to_owned(),
+                    _ => {
+                        "Zitadel (which makes each client's secret itself: copy it out)".to_owned()
+                    }
                 };
                 let mut clients: Vec<String> = confidential
                     .iter()
@@ -2973,7 +3068,9 @@ impl<'a> Renderer<'a> {
     /// it serves). Rendered beside the component's release, so that it exists before the pods
     /// start.
     fn extra_secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
-        if !["dex", "keycloak"].contains(&r.component.name.as_str()) {
+        if !["dex", "keycloak"].contains(&r.component.name.as_str())
+            || crate::oidc_clients::made_in_cluster(self.config)
+        {
             return Vec::new();
         }
         let confidential: Vec<&str> = OIDC_CLIENTS
@@ -3073,12 +3170,18 @@ impl<'a> Renderer<'a> {
 /// The Secret Dex reads its confidential clients' secrets from (as environment variables).
 pub const DEX_CLIENTS_SECRET: &str = "dex-clients";
 
-/// The environment variable of a Dex client's secret: `HEADLAMP_CLIENT_SECRET`.
+/// The environment variable of a client's secret at Dex or Keycloak: `HEADLAMP_CLIENT_SECRET`.
 fn dex_secret_env(client: &str) -> String {
-    format!(
-        "{}_CLIENT_SECRET",
-        client.to_uppercase().replace(['-', '.'], "_")
-    )
+    crate::oidc_clients::env_key(client)
+}
+
+/// The component of the chosen identity provider.
+fn idp_component(config: &PlatformConfig) -> &'static str {
+    match config.capabilities.identity.provider {
+        IdentityProvider::Keycloak => "keycloak",
+        IdentityProvider::Dex => "dex",
+        IdentityProvider::Zitadel => "zitadel",
+    }
 }
 
 /// The ConfigMap with the realm Keycloak imports (`--import-realm`).

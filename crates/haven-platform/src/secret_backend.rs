@@ -564,14 +564,16 @@ mod tests {
             .unwrap();
         let config_json: Value = serde_json::from_str(text).unwrap();
         assert_eq!(config_json, bao().server_config());
-        // External Secrets makes the seal key, so OpenBao waits for it. Grafana's only secret
-        // by default is generated, so it waits for External Secrets, not for the store; with
-        // its single sign-on (`dashboards.sso`) it reads its OIDC client from the store, so it
-        // waits for OpenBao's store.
+        // External Secrets makes the seal key, so OpenBao waits for it. Grafana's secrets are
+        // made in the cluster (its admin user; with the identity provider on, its single
+        // sign-on's client secret, `crate::oidc_clients`), so it waits for External Secrets and
+        // for Keycloak's unit (where its client's Secret is), not for OpenBao's store. With
+        // Zitadel and `dashboards.sso: true` the client's secret is a person's, from the store.
         assert!(unit_deps(&files, "openbao").contains(&"external-secrets".to_owned()));
         let grafana = unit_deps(&files, "grafana");
         assert!(
-            grafana.contains(&"external-secrets".to_owned()),
+            grafana.contains(&"external-secrets".to_owned())
+                && grafana.contains(&"keycloak".to_owned()),
             "{grafana:?}"
         );
         assert!(
@@ -579,7 +581,8 @@ mod tests {
             "{grafana:?}"
         );
         let mut with_sso = config.clone();
-        with_sso.capabilities.dashboards.sso = true;
+        with_sso.capabilities.identity.provider = crate::config::IdentityProvider::Zitadel;
+        with_sso.capabilities.dashboards.sso = Some(true);
         let sso_files = rendered(&with_sso);
         let grafana = unit_deps(&sso_files, "grafana");
         assert!(
@@ -602,10 +605,16 @@ mod tests {
             !notes.iter().any(|n| n.contains("grafana-admin")),
             "{notes:#?}"
         );
-        // The generated admin user only; with SSO the OIDC client from the store first.
+        // The generated admin user only (the OIDC client's Secret is copied from Keycloak's
+        // namespace); with Zitadel's SSO the OIDC client from the store first.
         let grafana_secrets = docs(&files, "infrastructure/grafana/secrets.yaml");
+        assert_eq!(grafana_secrets.len(), 2);
         assert_eq!(grafana_secrets[0]["kind"], "Password");
         assert_eq!(grafana_secrets[1]["spec"]["target"]["immutable"], true);
+        assert!(
+            !notes.iter().any(|n| n.contains("grafana-oidc")),
+            "{notes:#?}"
+        );
         let grafana_secrets = docs(&sso_files, "infrastructure/grafana/secrets.yaml");
         assert_eq!(grafana_secrets[0]["metadata"]["name"], "grafana-oidc");
         assert_eq!(grafana_secrets[1]["kind"], "Password");

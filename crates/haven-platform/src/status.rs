@@ -441,7 +441,8 @@ pub fn status(
     }
 }
 
-/// The ClusterSecretStores and ExternalSecrets of the tree, each with its state on the cluster;
+/// The ClusterSecretStores, SecretStores and ExternalSecrets of the tree, each with its state on
+/// the cluster;
 /// an ExternalSecret that reads OpenBao and is not Ready names the path a person must write.
 fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStatus> {
     let mut out = Vec::new();
@@ -453,7 +454,10 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
             if v["apiVersion"]
                 .as_str()
                 .is_none_or(|a| !a.starts_with("external-secrets.io/"))
-                || !matches!(kind, "ExternalSecret" | "ClusterSecretStore")
+                || !matches!(
+                    kind,
+                    "ExternalSecret" | "ClusterSecretStore" | "SecretStore"
+                )
             {
                 continue;
             }
@@ -483,7 +487,13 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
 }
 
 /// Where the values of an ExternalSecret that reads OpenBao live: `bao kv put` paths and keys.
+/// `None` for one that reads another store (an OIDC client's secret through a `SecretStore` of
+/// the identity provider's namespace, `crate::oidc_clients`): nobody writes those.
 fn openbao_paths(es: &Value) -> Option<String> {
+    let store = &es["spec"]["secretStoreRef"];
+    if store["kind"] != "ClusterSecretStore" || store["name"] != "openbao" {
+        return None;
+    }
     let mut keys: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for d in es["spec"]["data"].as_array()? {
         if let Some(key) = d["remoteRef"]["key"].as_str() {
@@ -521,6 +531,44 @@ mod tests {
     use super::*;
     use crate::config::Provider;
     use serde_json::json;
+
+    /// The OIDC clients' readers (`crate::oidc_clients`) are what a fresh platform waits for
+    /// too, and nobody writes their values; with Zitadel, whose clients are registered by hand,
+    /// Grafana's client secret is one a person writes, and `status` says where.
+    #[test]
+    fn the_oidc_client_readers_are_counted_and_wait_for_nobody() {
+        let cat = crate::Catalogue::builtin().unwrap();
+        let config = crate::PlatformConfig::new("c", "example.nl", Provider::Azure);
+        let s = status(&config, &cat, &[]);
+        let store = s
+            .secrets
+            .iter()
+            .find(|x| x.kind == "SecretStore" && x.name == "oidc-client-grafana-reader")
+            .unwrap();
+        assert_eq!(store.state, State::Missing);
+        assert!(
+            s.waiting()
+                .contains(&"SecretStore/grafana/oidc-client-grafana-reader".to_owned()),
+            "{:?}",
+            s.waiting()
+        );
+        for name in ["grafana-oidc", "oidc-client-grafana"] {
+            let es = s.secrets.iter().find(|x| x.name == name).unwrap();
+            assert_eq!(es.needs, None, "{name}: made in the cluster");
+        }
+        let mut zitadel = config.clone();
+        zitadel.capabilities.identity.provider = crate::config::IdentityProvider::Zitadel;
+        zitadel.capabilities.dashboards.sso = Some(true);
+        let s = status(&zitadel, &cat, &[]);
+        let es = s.secrets.iter().find(|x| x.name == "grafana-oidc").unwrap();
+        assert!(
+            es.needs.as_deref().is_some_and(
+                |n| n.contains("bao kv put -mount=secret platform/grafana/grafana-oidc")
+            ),
+            "{:?}",
+            es.needs
+        );
+    }
 
     fn flux(kind: &str, ns: &str, name: &str, status: &str, reason: &str) -> Value {
         json!({"kind": kind, "metadata": {"name": name, "namespace": ns, "generation": 2},

@@ -1,7 +1,8 @@
 //! The components of issue 26 (Pinniped, Headlamp, kube-state-metrics, policy-reporter, MetalLB,
 //! the NFS provisioner): every provider and identity provider with all of them on renders and
 //! validates with zero problems, every proof included (flows, identities, references,
-//! certificates, tenancy); their OIDC clients reach them through the secret store; the config
+//! certificates, tenancy); their OIDC clients' secrets are made in the cluster and reach both
+//! ends (Zitadel's through the secret store); the config
 //! refuses what a render cannot guess.
 
 use std::path::PathBuf;
@@ -31,7 +32,7 @@ fn all_on(provider: Provider, identity: IdentityProvider) -> PlatformConfig {
     caps.kubectl_login = OptIn { enabled: true };
     caps.cluster_ui = OptIn { enabled: true };
     caps.policy_reports = OptIn { enabled: true };
-    caps.dashboards.sso = true;
+    caps.dashboards.sso = Some(true);
     caps.load_balancer = LoadBalancerPool {
         enabled: true,
         addresses: vec![
@@ -142,27 +143,71 @@ fn sealed_secrets_backend_with_the_new_components_validates() {
     assert_clean("previder / sealed-secrets", &c);
 }
 
-#[test]
-fn the_oidc_client_secrets_reach_headlamp_and_dex_through_the_secret_store() {
-    let files = assert_clean("dex", &all_on(Provider::Previder, IdentityProvider::Dex));
-    let all = docs(&files);
-    let find = |kind: &str, name: &str| {
+/// The objects of a rendered tree, for a lookup by kind and name.
+fn finder(all: &[(String, Value)]) -> impl Fn(&str, &str) -> Value + '_ {
+    move |kind: &str, name: &str| {
         all.iter()
             .find(|(_, v)| v["kind"] == kind && v["metadata"]["name"] == name)
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| panic!("no {kind}/{name}"))
-    };
-    // Headlamp reads its client id and secret from the Secret the store fills…
+    }
+}
+
+/// No note asks a person for a confidential client's secret.
+fn assert_no_client_secret_note(label: &str, notes: &[String]) {
+    for s in ["grafana-oidc", "headlamp-oidc", "policy-reporter-oidc"] {
+        assert!(
+            !notes.iter().any(|n| n.contains(s)),
+            "{label}: {s}: {notes:#?}"
+        );
+    }
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("client's id and secret in the secret store")),
+        "{label}: {notes:#?}"
+    );
+}
+
+#[test]
+fn the_oidc_client_secrets_are_made_in_the_cluster_and_reach_headlamp_and_dex() {
+    let config = all_on(Provider::Previder, IdentityProvider::Dex);
+    let files = assert_clean("dex", &config);
+    let all = docs(&files);
+    let find = finder(&all);
+    // Dex's namespace makes each confidential client's secret once, immutable…
+    for id in ["headlamp", "policy-reporter", "grafana"] {
+        let es = find("ExternalSecret", &format!("oidc-client-{id}"));
+        assert_eq!(es["metadata"]["namespace"], "dex", "{id}");
+        assert_eq!(es["spec"]["target"]["immutable"], true, "{id}");
+        assert!(
+            es["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"].is_object(),
+            "{id}"
+        );
+    }
+    assert!(
+        !all.iter()
+            .any(|(_, v)| v["metadata"]["name"] == "dex-clients")
+    );
+    // …Headlamp's reader copies its own into the Secret Headlamp reads…
     let es = find("ExternalSecret", "headlamp-oidc");
     assert_eq!(es["metadata"]["namespace"], "headlamp");
-    assert_eq!(es["spec"]["secretStoreRef"]["name"], "openbao");
-    let keys: Vec<&str> = es["spec"]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["remoteRef"]["property"].as_str().unwrap())
-        .collect();
-    assert_eq!(keys, ["OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"]);
+    assert_eq!(
+        es["spec"]["secretStoreRef"],
+        serde_json::json!({"kind": "SecretStore", "name": "oidc-client-headlamp-reader"})
+    );
+    assert_eq!(
+        es["spec"]["data"][0]["remoteRef"],
+        serde_json::json!({"key": "oidc-client-headlamp", "property": "HEADLAMP_CLIENT_SECRET"})
+    );
+    let template = &es["spec"]["target"]["template"]["data"];
+    assert_eq!(template["OIDC_CLIENT_ID"], "headlamp");
+    assert_eq!(template["OIDC_CLIENT_SECRET"], "{{ .clientSecret }}");
+    let store = find("SecretStore", "oidc-client-headlamp-reader");
+    assert_eq!(
+        store["spec"]["provider"]["kubernetes"]["remoteNamespace"],
+        "dex"
+    );
     let hr = find("HelmRelease", "headlamp");
     let oidc = &hr["spec"]["values"]["config"]["oidc"];
     assert_eq!(oidc["externalSecret"]["name"], "headlamp-oidc");
@@ -174,27 +219,7 @@ fn the_oidc_client_secrets_reach_headlamp_and_dex_through_the_secret_store() {
         env.iter()
             .any(|e| e["name"] == "OIDC_ISSUER_URL" && e["value"] == "https://dex.example.nl")
     );
-    // …and Dex reads the same value of the store for the client it registers.
-    let dex = find("ExternalSecret", "dex-clients");
-    let refs: Vec<(String, String)> = dex["spec"]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["remoteRef"]["key"].as_str().unwrap().to_owned(),
-                d["remoteRef"]["property"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert!(refs.contains(&(
-        "platform/headlamp/headlamp-oidc".to_owned(),
-        "OIDC_CLIENT_SECRET".to_owned()
-    )));
-    assert!(refs.contains(&(
-        "platform/policy-reporter/policy-reporter-oidc".to_owned(),
-        "clientSecret".to_owned()
-    )));
+    // …and Dex reads every client's Secret into its environment, where `secretEnv` looks.
     let dex_hr = find("HelmRelease", "dex");
     let clients = dex_hr["spec"]["values"]["config"]["staticClients"]
         .as_array()
@@ -202,12 +227,36 @@ fn the_oidc_client_secrets_reach_headlamp_and_dex_through_the_secret_store() {
     let headlamp = clients.iter().find(|c| c["id"] == "headlamp").unwrap();
     assert_eq!(headlamp["secretEnv"], "HEADLAMP_CLIENT_SECRET");
     assert!(headlamp.get("secret").is_none(), "a client secret in clear");
+    let grafana = clients.iter().find(|c| c["id"] == "grafana").unwrap();
+    assert_eq!(grafana["secretEnv"], "GRAFANA_CLIENT_SECRET");
     let cli = clients.iter().find(|c| c["id"] == "pinniped-cli").unwrap();
     assert_eq!(cli["public"], true);
+    let from: Vec<&str> = dex_hr["spec"]["values"]["envFrom"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["secretRef"]["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        dex_hr["spec"]["values"]["envFrom"][0]["secretRef"]["name"],
-        "dex-clients"
+        from,
+        [
+            "oidc-client-headlamp",
+            "oidc-client-policy-reporter",
+            "oidc-client-grafana"
+        ]
     );
+    // Headlamp waits for Dex's unit (its client's Secret and the Role to read it).
+    let units = find("Kustomization", "headlamp");
+    assert!(
+        units["spec"]["dependsOn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "dex"),
+        "{units}"
+    );
+    let notes = render(&config, &Catalogue::builtin().unwrap()).notes;
+    assert_no_client_secret_note("dex", &notes);
     // Pinniped trusts the same issuer for its public client.
     let jwt = find("JWTAuthenticator", "platform");
     assert_eq!(jwt["spec"]["issuer"], "https://dex.example.nl");
@@ -215,9 +264,36 @@ fn the_oidc_client_secrets_reach_headlamp_and_dex_through_the_secret_store() {
     assert_eq!(jwt["spec"]["claims"]["groups"], "groups");
 }
 
+/// Zitadel makes a client's secret itself: its clients are registered by hand and their secrets
+/// come from the secret store, which a note says; Grafana's SSO is off unless asked for.
 #[test]
-fn keycloak_issuer_is_the_platform_realm_and_the_clients_are_named_in_a_note() {
+fn zitadel_clients_are_registered_by_hand_and_read_from_the_store() {
+    let mut config = all_on(Provider::Previder, IdentityProvider::Zitadel);
+    config.capabilities.dashboards.sso = None;
+    let rendered = render(&config, &Catalogue::builtin().unwrap());
+    let all = docs(&rendered.files);
+    let find = finder(&all);
+    let es = find("ExternalSecret", "headlamp-oidc");
+    assert_eq!(es["spec"]["secretStoreRef"]["name"], "openbao");
+    assert!(!all.iter().any(|(_, v)| v["kind"] == "SecretStore"));
+    assert!(
+        !all.iter()
+            .any(|(_, v)| v["metadata"]["name"] == "grafana-oidc")
+    );
+    assert!(
+        rendered
+            .notes
+            .iter()
+            .any(|n| n.contains("register the OIDC clients") && n.contains("Zitadel")),
+        "{:#?}",
+        rendered.notes
+    );
+}
+
+#[test]
+fn keycloak_imports_the_realm_with_the_client_secrets_made_in_the_cluster() {
     let c = all_on(Provider::Cyso, IdentityProvider::Keycloak);
+    assert_clean("keycloak", &c);
     let rendered = render(&c, &Catalogue::builtin().unwrap());
     let all = docs(&rendered.files);
     let jwt = all
@@ -229,7 +305,7 @@ fn keycloak_issuer_is_the_platform_realm_and_the_clients_are_named_in_a_note() {
         "https://keycloak.example.nl/realms/haven"
     );
     // The realm Keycloak imports holds the clients, a confidential one's secret only as a
-    // placeholder Keycloak fills from its environment, which the secret store fills.
+    // placeholder Keycloak fills from its environment, which the client's own Secret fills.
     let realm = all
         .iter()
         .find(|(_, v)| v["kind"] == "ConfigMap" && v["metadata"]["name"] == "keycloak-realm")
@@ -252,31 +328,16 @@ fn keycloak_issuer_is_the_platform_realm_and_the_clients_are_named_in_a_note() {
         client("policy-reporter")["secret"],
         "${POLICY_REPORTER_CLIENT_SECRET}"
     );
+    assert_eq!(client("grafana")["secret"], "${GRAFANA_CLIENT_SECRET}");
     assert_eq!(client("pinniped-cli")["publicClient"], true);
     assert!(client("pinniped-cli").get("secret").is_none());
     assert_eq!(
         client("headlamp")["protocolMappers"][0]["config"]["claim.name"],
         "groups"
     );
-    let es = all
-        .iter()
-        .find(|(_, v)| v["kind"] == "ExternalSecret" && v["metadata"]["name"] == "keycloak-clients")
-        .unwrap();
-    assert_eq!(es.1["metadata"]["namespace"], "keycloak");
-    let keys: Vec<&str> = es.1["spec"]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["remoteRef"]["key"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        keys,
-        [
-            "platform/headlamp/headlamp-oidc",
-            "platform/policy-reporter/policy-reporter-oidc",
-            "platform/grafana/grafana-oidc"
-        ]
-    );
+    // Each placeholder's variable is a key of a Secret Keycloak reads by envFrom, made beside
+    // it by a generator, in the unit Keycloak's release is in (so it exists before the pods
+    // can start).
     let hr = all
         .iter()
         .find(|(_, v)| v["kind"] == "HelmRelease" && v["metadata"]["name"] == "keycloak")
@@ -289,25 +350,84 @@ fn keycloak_issuer_is_the_platform_realm_and_the_clients_are_named_in_a_note() {
             .iter()
             .any(|a| a == "--import-realm")
     );
-    assert!(
-        values["extraEnvFrom"]
-            .as_str()
-            .unwrap()
-            .contains("keycloak-clients")
-    );
+    let env_from = values["extraEnvFrom"].as_str().unwrap();
+    for (id, key) in [
+        ("headlamp", "HEADLAMP_CLIENT_SECRET"),
+        ("policy-reporter", "POLICY_REPORTER_CLIENT_SECRET"),
+        ("grafana", "GRAFANA_CLIENT_SECRET"),
+    ] {
+        let name = format!("oidc-client-{id}");
+        assert!(env_from.contains(&format!("name: {name}\n")), "{env_from}");
+        let (path, generator) = all
+            .iter()
+            .find(|(_, v)| v["kind"] == "Password" && v["metadata"]["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(path, "infrastructure/keycloak/oidc-clients.yaml");
+        assert_eq!(generator["metadata"]["namespace"], "keycloak");
+        assert_eq!(generator["spec"]["secretKeys"], serde_json::json!([key]));
+    }
+    assert!(!env_from.contains("keycloak-clients"), "{env_from}");
     assert!(
         values["extraVolumes"]
             .as_str()
             .unwrap()
             .contains("keycloak-realm")
     );
+    assert_no_client_secret_note("keycloak", &rendered.notes);
+}
+
+/// Each consumer's reader can get its own client's Secret and nothing else, which the
+/// identities proof checks: a reader bound to one more Secret, or to another client's, is an
+/// error, and so is one that cannot get its own.
+#[test]
+fn each_client_reader_can_get_exactly_its_own_secret() {
+    let c = all_on(Provider::Cyso, IdentityProvider::Keycloak);
+    let catalogue = Catalogue::builtin().unwrap();
+    let files = render(&c, &catalogue).files;
+    let path = PathBuf::from("infrastructure/keycloak/oidc-clients.yaml");
+    let identity_errors = |files: &std::collections::BTreeMap<PathBuf, String>| {
+        let tree = haven_platform::charts::tree_objects(files);
+        let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+        haven_platform::proofs::prove(&landscape, &catalogue)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error && p.check == Check::Identities)
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(identity_errors(&files), Vec::<String>::new());
+    let text = &files[&path];
+    // Grafana's reader may also get Headlamp's secret.
+    let wider = text.replacen(
+        "  - oidc-client-grafana\n",
+        "  - oidc-client-grafana\n  - oidc-client-headlamp\n",
+        1,
+    );
+    assert_ne!(&wider, text);
+    let mut broken = files.clone();
+    broken.insert(path.clone(), wider);
+    let errors = identity_errors(&broken);
     assert!(
-        rendered
-            .notes
+        errors.iter().any(
+            |e| e.contains("ServiceAccount grafana/oidc-client-grafana-reader")
+                && e.contains("holds more than")
+        ),
+        "{errors:#?}"
+    );
+    // Headlamp's reader bound to Grafana's Role: more than its own, and not its own.
+    let swapped = text.replacen(
+        "  name: oidc-client-headlamp-reader\n  namespace: headlamp\n",
+        "  name: oidc-client-headlamp-reader\n  namespace: grafana\n",
+        1,
+    );
+    let mut broken = files.clone();
+    broken.insert(path, swapped.clone());
+    assert_ne!(&swapped, text);
+    let errors = identity_errors(&broken);
+    assert!(
+        errors
             .iter()
-            .any(|n| n.contains("`pinniped-cli`") && n.contains("`headlamp`")),
-        "{:?}",
-        rendered.notes
+            .any(|e| e.contains("cannot get Secret keycloak/oidc-client-headlamp")),
+        "{errors:#?}"
     );
 }
 

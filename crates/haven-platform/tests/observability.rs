@@ -293,8 +293,12 @@ fn tenants_reach_the_otlp_receiver_only_with_traces_on() {
     assert!(!flows(&c).contains("fromTenants"));
 }
 
+/// A default platform with the identity provider on logs Grafana in with it: with Keycloak and
+/// Dex the client's secret is made in the cluster and copied to both ends (no person writes it,
+/// no note asks for it); with Zitadel, whose clients are registered by hand, only when
+/// `dashboards.sso: true` asks for it, the secret then from the store. `sso: false` turns it off.
 #[test]
-fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_store() {
+fn grafana_logs_in_with_each_identity_provider_by_default_where_its_secret_is_made() {
     for (identity, issuer, auth) in [
         (
             IdentityProvider::Keycloak,
@@ -309,20 +313,35 @@ fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_sto
         ),
     ] {
         let label = format!("{identity:?}");
-        // Without `dashboards.sso` (the default) Grafana keeps its generated admin user only:
-        // no OIDC client, no secret a person must write.
-        let plain = render_clean(
-            &label,
-            &config(Provider::Cyso, MetricsBackend::Mimir, identity),
-        );
+        let default = config(Provider::Cyso, MetricsBackend::Mimir, identity);
+        assert_eq!(default.capabilities.dashboards.sso, None);
+        let plain = render_clean(&label, &default);
         let values = &plain.find("HelmRelease", "grafana")["spec"]["values"];
+        let on_by_default = identity != IdentityProvider::Zitadel;
+        assert_eq!(
+            values["grafana.ini"].get("auth.generic_oauth").is_some(),
+            on_by_default,
+            "{label}"
+        );
+        for n in &plain.notes {
+            assert!(
+                !n.contains("grafana-oidc") && !n.contains("`grafana` (confidential)"),
+                "{label}: {n}"
+            );
+        }
+        // Off when asked: the generated admin user only.
+        let mut off = default.clone();
+        off.capabilities.dashboards.sso = Some(false);
+        let t = render_clean(&label, &off);
+        let values = &t.find("HelmRelease", "grafana")["spec"]["values"];
         assert!(
             values["grafana.ini"].get("auth.generic_oauth").is_none(),
             "{label}"
         );
         assert!(values.get("envFromSecrets").is_none(), "{label}");
-        let mut sso = config(Provider::Cyso, MetricsBackend::Mimir, identity);
-        sso.capabilities.dashboards.sso = true;
+        assert!(t.try_find("ExternalSecret", "grafana-oidc").is_none());
+        let mut sso = default.clone();
+        sso.capabilities.dashboards.sso = Some(true);
         let t = render_clean(&label, &sso);
         let values = &t.find("HelmRelease", "grafana")["spec"]["values"];
         let oauth = &values["grafana.ini"]["auth.generic_oauth"];
@@ -340,33 +359,28 @@ fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_sto
         assert_eq!(values["admin"]["existingSecret"], "grafana-admin");
         let es = t.find("ExternalSecret", "grafana-oidc");
         assert_eq!(es["metadata"]["namespace"], "grafana");
-        let keys: Vec<(&str, &str)> = es["spec"]["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["remoteRef"]["key"].as_str().unwrap(),
-                    d["remoteRef"]["property"].as_str().unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                (
-                    "platform/grafana/grafana-oidc",
-                    "GF_AUTH_GENERIC_OAUTH_CLIENT_ID"
-                ),
-                (
-                    "platform/grafana/grafana-oidc",
-                    "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET"
-                ),
-            ]
-        );
         // The admin bootstrap secret is still made in the cluster.
         assert!(t.try_find("ExternalSecret", "grafana-admin").is_some());
-        // The identity provider knows the client, with the same secret of the store.
+        let idp_ns = match identity {
+            IdentityProvider::Keycloak => "keycloak",
+            IdentityProvider::Dex => "dex",
+            IdentityProvider::Zitadel => "zitadel",
+        };
+        if identity != IdentityProvider::Zitadel {
+            // Copied from the client's own Secret, made in the identity provider's namespace.
+            assert_eq!(
+                es["spec"]["secretStoreRef"]["name"], "oidc-client-grafana-reader",
+                "{label}"
+            );
+            assert_eq!(
+                es["spec"]["target"]["template"]["data"]["GF_AUTH_GENERIC_OAUTH_CLIENT_ID"],
+                "grafana"
+            );
+            let made = t.find("ExternalSecret", "oidc-client-grafana");
+            assert_eq!(made["metadata"]["namespace"], idp_ns);
+            assert_eq!(made["spec"]["refreshPolicy"], "CreatedOnce");
+        }
+        // The identity provider knows the client, with the same secret.
         match identity {
             IdentityProvider::Keycloak => {
                 let realm = t.find("ConfigMap", "keycloak-realm");
@@ -383,11 +397,12 @@ fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_sto
                     "https://grafana.example.nl/login/generic_oauth"
                 );
                 assert_eq!(client["secret"], "${GRAFANA_CLIENT_SECRET}");
-                let clients = t.find("ExternalSecret", "keycloak-clients");
+                let kc = &t.find("HelmRelease", "keycloak")["spec"]["values"];
                 assert!(
-                    serde_json::to_string(clients)
+                    kc["extraEnvFrom"]
+                        .as_str()
                         .unwrap()
-                        .contains("platform/grafana/grafana-oidc")
+                        .contains("name: oidc-client-grafana\n")
                 );
             }
             IdentityProvider::Dex => {
@@ -403,14 +418,16 @@ fn grafana_logs_in_with_each_identity_provider_and_its_secret_comes_from_the_sto
                     client["redirectURIs"][0],
                     "https://grafana.example.nl/login/generic_oauth"
                 );
-                let clients = t.find("ExternalSecret", "dex-clients");
                 assert!(
-                    serde_json::to_string(clients)
+                    dex["envFrom"]
+                        .as_array()
                         .unwrap()
-                        .contains("platform/grafana/grafana-oidc")
+                        .iter()
+                        .any(|e| e["secretRef"]["name"] == "oidc-client-grafana")
                 );
             }
             IdentityProvider::Zitadel => {
+                assert_eq!(es["spec"]["secretStoreRef"]["name"], "openbao");
                 assert!(
                     t.notes
                         .iter()

@@ -16,6 +16,10 @@
 //!   own identity, or without `serviceAccountName`;
 //! - warnings: reading cluster-scoped objects, non-resource URLs.
 //!
+//! The identity each `SecretStore` of External Secrets' `kubernetes` provider reads as (an OIDC
+//! client's reader, `crate::oidc_clients`) may get exactly the Secrets its ExternalSecrets read
+//! and nothing else ([`store_readers`]).
+//!
 //! What every authenticated identity holds by the API server's defaults is not reported.
 //! RBAC only ever adds: a finding on the tree alone stays true with the charts' output, which
 //! `--charts` adds (their ClusterRoles, aggregated ones included, and bindings).
@@ -65,13 +69,8 @@ fn object_label(kind: &str, namespace: Option<&str>, name: &str) -> String {
     }
 }
 
-/// Every tenant identity's reach beyond its namespace.
+/// Every tenant identity's reach beyond its namespace, and the secret store readers' reach.
 pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Problem> {
-    let tenants = tenants(landscape);
-    if tenants.is_empty() {
-        return Vec::new();
-    }
-    let lockdown = Lockdown::of(landscape);
     let rbac_objects: Vec<Object> = landscape
         .objects
         .iter()
@@ -80,6 +79,12 @@ pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Pr
         .collect();
     // An RBAC object that cannot be read is the schema check's finding; the others count.
     let rbac = Rbac::load(&rbac_objects, Defaults::Kubernetes).rbac;
+    let mut out = store_readers(landscape, &rbac);
+    let tenants = tenants(landscape);
+    if tenants.is_empty() {
+        return out;
+    }
+    let lockdown = Lockdown::of(landscape);
     let mut scopes = ResourceScopes::default();
     for p in landscape.of_kind("apiextensions.k8s.io", "CustomResourceDefinition") {
         let o = p.object;
@@ -118,12 +123,103 @@ pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Pr
             }
         }
     }
-    let mut out = Vec::new();
     for t in &tenants {
         let ids = identities(landscape, &lockdown, t, &owners, &mut out);
         let inside = BTreeSet::from([t.name.to_owned()]);
         for id in ids.values() {
             report(&rbac, &scopes, &bindings, t, id, &inside, &mut out);
+        }
+    }
+    out
+}
+
+/// The identity a `SecretStore` of External Secrets' `kubernetes` provider reads as (the
+/// ServiceAccount whose token External Secrets requests, an OIDC client's reader:
+/// `crate::oidc_clients`) may get exactly the Secrets its ExternalSecrets read, in the store's
+/// `remoteNamespace`, and nothing else: errors for a Secret it cannot get (the ExternalSecret
+/// never syncs) and for every other right it holds beyond the API server's defaults (a reader
+/// of one client's secret that can read another's, or list them all).
+fn store_readers(landscape: &Landscape<'_>, rbac: &Rbac) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for store in landscape.of_kind("external-secrets.io", "SecretStore") {
+        let o = store.object;
+        let s = |path: &str| o.get(path).and_then(Value::as_str).unwrap_or_default();
+        let (remote, sa) = (
+            s("spec.provider.kubernetes.remoteNamespace"),
+            s("spec.provider.kubernetes.auth.serviceAccount.name"),
+        );
+        if remote.is_empty() || sa.is_empty() {
+            continue;
+        }
+        let ns = o.namespace.as_deref().unwrap_or("default");
+        let label = format!("ServiceAccount {ns}/{sa}");
+        let object = object_label("SecretStore", Some(ns), &o.name);
+        let id = Identity::service_account(ns, sa);
+        // The Secrets its ExternalSecrets read.
+        let mut wanted: BTreeSet<&str> = BTreeSet::new();
+        for es in landscape.of_kind("external-secrets.io", "ExternalSecret") {
+            let e = es.object;
+            let field = |path: &str| e.get(path).and_then(Value::as_str).unwrap_or_default();
+            if e.namespace.as_deref() != Some(ns)
+                || field("spec.secretStoreRef.name") != o.name
+                || !matches!(field("spec.secretStoreRef.kind"), "" | "SecretStore")
+            {
+                continue;
+            }
+            for d in e
+                .get("spec.data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(key) = d.pointer("/remoteRef/key").and_then(Value::as_str) {
+                    wanted.insert(key);
+                }
+            }
+        }
+        for name in &wanted {
+            let request =
+                haven_rbac::Request::resource("get", "", "secrets", Some(remote)).named(name);
+            if !rbac.authorize(&id, &request).allowed {
+                out.push(problem(
+                    Severity::Error,
+                    Check::Identities,
+                    store,
+                    "spec.provider.kubernetes.auth.serviceAccount",
+                    &object,
+                    format!(
+                        "{label}, which {object} reads as, cannot get Secret {remote}/{name} that \
+                         its ExternalSecrets read: bind it to a Role of {remote} that allows \
+                         `get` on that Secret"
+                    ),
+                ));
+            }
+        }
+        for g in rbac.grants(&id) {
+            if g.kubernetes_default {
+                continue;
+            }
+            let r = &g.rule;
+            let exact = g.scope == Scope::Namespace(remote.to_owned())
+                && r.verbs.iter().all(|v| v == "get")
+                && r.api_groups.iter().all(String::is_empty)
+                && r.resources.iter().all(|x| x == "secrets")
+                && !r.resource_names.is_empty()
+                && r.resource_names.iter().all(|n| wanted.contains(n.as_str()));
+            if !exact {
+                out.push(problem(
+                    Severity::Error,
+                    Check::Identities,
+                    store,
+                    "spec.provider.kubernetes.auth.serviceAccount",
+                    &object,
+                    format!(
+                        "{label}, which {object} reads as, holds more than `get` on the Secrets its \
+                         ExternalSecrets read ({} in {remote}): {g}",
+                        wanted.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
         }
     }
     out

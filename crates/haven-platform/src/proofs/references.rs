@@ -9,7 +9,9 @@
 //! StatefulSet claim templates' and PVCs' `storageClassName`, HelmRelease `valuesFrom` and
 //! `serviceAccountName`, Kustomization `serviceAccountName`, `decryption.secretRef` and
 //! `postBuild.substituteFrom`, Flux sources' `secretRef`/`certSecretRef`, ExternalSecret
-//! `secretStoreRef`, a secret store's Kubernetes-auth `serviceAccountRef`, Certificate
+//! `secretStoreRef`, a secret store's Kubernetes-auth `serviceAccountRef` (and the `kubernetes`
+//! provider's `auth.serviceAccount` and CA ConfigMap; an ExternalSecret reading through such a
+//! store refers to each `remoteRef.key` in its `remoteNamespace`), Certificate
 //! `issuerRef`, Gateway `gatewayClassName` and listener `certificateRefs`, HTTPRoute/GRPCRoute
 //! `parentRefs` and `backendRefs`, Ingress `tls[].secretName` and backend Services, and
 //! CloudNativePG `storage.storageClass`. References marked `optional` are not judged (they still
@@ -584,6 +586,23 @@ fn refs_of<'a>(p: Placed<'a>, cluster_resource_ns: &str, out: &mut Vec<Ref<'a>>)
                             .unwrap_or(ns);
                         push(path, Kind::ServiceAccount, sns, sa, false);
                     }
+                    // The `kubernetes` provider's own login: a token of a ServiceAccount (of
+                    // the store's namespace), and the API server's CA from a ConfigMap.
+                    if name == "kubernetes" {
+                        if let Some(sa) = str_at(cfg, "auth.serviceAccount.name") {
+                            let sns = str_at(cfg, "auth.serviceAccount.namespace")
+                                .filter(|_| o.kind == "ClusterSecretStore")
+                                .unwrap_or(ns);
+                            let path = format!("spec.provider.{name}.auth.serviceAccount");
+                            push(path, Kind::ServiceAccount, sns, sa, false);
+                        }
+                        if str_at(cfg, "server.caProvider.type") == Some("ConfigMap")
+                            && let Some(cm) = str_at(cfg, "server.caProvider.name")
+                        {
+                            let path = format!("spec.provider.{name}.server.caProvider");
+                            push(path, Kind::ConfigMap, ns, cm, false);
+                        }
+                    }
                 }
             }
         }
@@ -962,6 +981,7 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     for &p in &landscape.objects {
         refs_of(p, &crns, &mut refs);
     }
+    remote_refs(landscape, &mut refs);
     let mut out = Vec::new();
     let mut consumed: BTreeSet<&Target> = BTreeSet::new();
     for r in &refs {
@@ -1007,6 +1027,40 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     }
     out.extend(unconsumed(landscape, &inv, &consumed));
     out
+}
+
+/// The Secrets an ExternalSecret reads through a `SecretStore` of External Secrets' `kubernetes`
+/// provider (an OIDC client's secret, `crate::oidc_clients`): `remoteRef.key` in the store's
+/// `remoteNamespace`. Missing, the ExternalSecret never syncs; there, it is consumed.
+fn remote_refs<'a>(landscape: &Landscape<'a>, out: &mut Vec<Ref<'a>>) {
+    let stores: BTreeMap<(&str, &str), &str> = landscape
+        .of_kind("external-secrets.io", "SecretStore")
+        .filter_map(|p| {
+            let remote = str_at(&p.object.value, "spec.provider.kubernetes.remoteNamespace")?;
+            Some(((ns_of(p.object), p.object.name.as_str()), remote))
+        })
+        .collect();
+    for p in landscape.of_kind("external-secrets.io", "ExternalSecret") {
+        let v = &p.object.value;
+        if str_at(v, "spec.secretStoreRef.kind").unwrap_or("SecretStore") != "SecretStore" {
+            continue;
+        }
+        let Some(remote) =
+            str_at(v, "spec.secretStoreRef.name").and_then(|n| stores.get(&(ns_of(p.object), n)))
+        else {
+            continue;
+        };
+        for (i, d) in array(v, "spec.data").iter().enumerate() {
+            if let Some(key) = str_at(d, "remoteRef.key") {
+                out.push(Ref {
+                    from: p,
+                    path: format!("spec.data[{i}].remoteRef.key"),
+                    target: Target::new(Kind::Secret, remote, key),
+                    optional: false,
+                });
+            }
+        }
+    }
 }
 
 /// Secrets made for someone (an ExternalSecret's or SealedSecret's, a Certificate's) that

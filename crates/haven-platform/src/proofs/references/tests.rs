@@ -401,3 +401,84 @@ fn a_secret_named_in_a_rendered_config_file_is_consumed() {
         assert_eq!(warnings(&run(&seen(&objs))).len(), 1, "{text:?}");
     }
 }
+
+/// An ExternalSecret that reads through a `SecretStore` of the `kubernetes` provider (an OIDC
+/// client's reader, `crate::oidc_clients`) refers to the Secret it copies in the store's remote
+/// namespace, and the store to its ServiceAccount: missing, each is an error; there, the remote
+/// Secret is consumed (no "nothing consumes it" warning for the identity provider's Secret).
+#[test]
+fn a_kubernetes_store_reads_a_secret_of_its_remote_namespace_as_its_service_account() {
+    let reader = "apiVersion: v1
+kind: Namespace
+metadata: {name: idp}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: reader, namespace: app}
+spec:
+  provider:
+    kubernetes:
+      remoteNamespace: idp
+      server:
+        caProvider: {type: ConfigMap, name: kube-root-ca.crt, key: ca.crt}
+      auth:
+        serviceAccount: {name: reader}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: copy, namespace: app}
+spec:
+  secretStoreRef: {kind: SecretStore, name: reader}
+  target: {name: copy}
+  data:
+  - secretKey: s
+    remoteRef: {key: client, property: SECRET}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web:1.0
+        envFrom:
+        - secretRef: {name: copy}
+";
+    let objs = objects(reader);
+    let ps = run(&seen(&objs));
+    let errs: Vec<String> = errors(&ps).iter().map(|p| p.to_string()).collect();
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("Secret idp/client") && e.contains("spec.data[0].remoteRef.key")),
+        "{errs:#?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("ServiceAccount app/reader")),
+        "{errs:#?}"
+    );
+    let made = "---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader, namespace: app}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: client, namespace: idp}
+spec:
+  refreshPolicy: CreatedOnce
+  target: {name: client}
+  dataFrom:
+  - sourceRef:
+      generatorRef: {apiVersion: generators.external-secrets.io/v1alpha1, kind: Password, name: client}
+";
+    let objs = objects(&format!("{reader}{made}"));
+    let ps = run(&seen(&objs));
+    assert!(ps.is_empty(), "{ps:#?}");
+}
