@@ -398,7 +398,7 @@ fn the_webhooks_fail_closed_for_pods_open_for_controllers_and_spare_their_own_na
     .collect();
     assert_eq!(resources, want);
 
-    // The tenant policy (contracts/tenant-policy.md): fail closed, in tenant namespaces only,
+    // The tenant policy (docs/admission.md, "Tenant policy"): fail closed, in tenant namespaces only,
     // where the transport webhook leaves the same kinds to it.
     let policy = webhook(vwc, "policy.admission.haven.commonground.nl");
     assert_eq!(policy["failurePolicy"], "Fail");

@@ -381,7 +381,7 @@ pub fn hostname_pattern(value: &str) -> Result<(), FormatError> {
 }
 
 /// An image reference prefix the admission engine compares images with (the contract in
-/// `contracts/tenant-policy.md`): a registry host (`[:port]` allowed), then optional path
+/// docs/admission.md, "Tenant policy"): a registry host (`[:port]` allowed), then optional path
 /// components as the distribution reference grammar writes them, no tag or digest. The host is
 /// required (a dot, a port or `localhost`, as containerd tells a host from a Docker Hub
 /// organisation): `library/nginx` would silently mean `docker.io/library/nginx`.

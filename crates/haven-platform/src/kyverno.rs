@@ -1,5 +1,5 @@
 //! The tenant policy as Kyverno ClusterPolicies (engine `kyverno`): the same set the haven
-//! webhook enforces from the tenant Namespace annotations (`contracts/tenant-policy.md`), with
+//! webhook enforces from the tenant Namespace annotations (docs/admission.md, "Tenant policy"), with
 //! the values inlined from the same config, one ClusterPolicy per concern.
 //!
 //! Pure: from the config's tenants and the platform's host names to policy documents. Every

@@ -35,11 +35,10 @@ pub struct TenantContext {
 }
 
 /// The namespace annotations the admission engine reads the tenant policy from
-/// (`contracts/tenant-policy.md`; comma-separated lists).
-pub const ALLOWED_REGISTRIES: &str = "haven.commonground.nl/allowed-registries";
-pub const ALLOW_LOAD_BALANCER: &str = "haven.commonground.nl/allow-load-balancer";
-pub const DENIED_HOSTNAMES: &str = "haven.commonground.nl/denied-hostnames";
-pub const ALLOWED_HOSTNAMES: &str = "haven.commonground.nl/allowed-hostnames";
+/// (comma-separated lists): haven-rules' own names, so render and the webhook cannot drift.
+pub use haven_rules::tenant::{
+    ALLOW_LOAD_BALANCER, ALLOWED_HOSTNAMES, ALLOWED_REGISTRIES, DENIED_HOSTNAMES,
+};
 
 /// The tenant policy's annotations on `t`'s Namespace: an absent annotation is no restriction
 /// of its kind, except `allow-load-balancer`, whose absence refuses.

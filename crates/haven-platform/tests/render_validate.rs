@@ -1137,7 +1137,7 @@ fn tenant_namespace(
         .value
 }
 
-/// The contract's annotations (contracts/tenant-policy.md) on each tenant Namespace, from the
+/// The contract's annotations (docs/admission.md, "Tenant policy") on each tenant Namespace, from the
 /// config: the tenant's registries, else the platform's; the load balancer only where allowed;
 /// every platform host and the platform's wildcard denied; the tenant's own names allowed.
 #[test]
