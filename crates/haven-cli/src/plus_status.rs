@@ -139,11 +139,7 @@ async fn connect(
     deadline: Instant,
     doing: &std::cell::RefCell<String>,
 ) -> Result<haven_cluster::Connection, String> {
-    let access = haven_cluster::AccessOptions {
-        kubeconfig: a.kubeconfig.clone(),
-        context: a.context.clone(),
-        timeout: Some(request_timeout(a, deadline)),
-    };
+    let access = a.cluster.access(Some(request_timeout(a, deadline)));
     *doing.borrow_mut() =
         "connecting to the cluster (and running a kubeconfig credential plugin, if any)".into();
     haven_cluster::connect(&access)
@@ -153,7 +149,8 @@ async fn connect(
 
 /// `--request-timeout`, or less when `--timeout` runs out sooner.
 fn request_timeout(a: &StatusArgs, deadline: Instant) -> Duration {
-    a.request_timeout
+    a.request
+        .request_timeout
         .min(deadline.saturating_duration_since(Instant::now()))
         .max(Duration::from_millis(1))
 }
@@ -178,7 +175,7 @@ async fn list(
         }
         let list = listed
             .map_err(|_| {
-                if limit < a.request_timeout {
+                if limit < a.request.request_timeout {
                     format!("--timeout {} ran out while {what}", human_duration(a.timeout))
                 } else {
                     format!(
