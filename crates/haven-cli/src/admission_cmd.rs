@@ -54,11 +54,7 @@ pub fn serve(args: &ServeArgs) -> Result<u8, Diagnostic> {
         } else {
             // Found the way kubectl finds a cluster (the same code as `haven check`); no
             // request timeout, the watch is a long-lived stream.
-            let access = haven_cluster::AccessOptions {
-                kubeconfig: args.kubeconfig.clone(),
-                context: args.context.clone(),
-                timeout: None,
-            };
+            let access = args.cluster.access(None);
             let connection = haven_cluster::connect(&access).await.map_err(|e| {
                 format!("{e} (or pass --no-watch to serve with the config defaults and no cluster access)")
             })?;

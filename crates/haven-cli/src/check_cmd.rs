@@ -35,12 +35,10 @@ pub enum CheckFormat {
 
 #[derive(Debug, Args)]
 pub struct ClusterAccessArgs {
-    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context to use (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: crate::cli::ClusterArgs,
+    // The request timeout, under the name `haven check` has always given it (the `plus`
+    // commands call it `--request-timeout`: `plus status --timeout` is its overall deadline).
     /// Timeout of each API request and of a kubeconfig credential plugin, e.g. `30s`, `2m`,
     /// `500ms`.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cli::positive_duration)]
@@ -312,11 +310,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 fn access_options(a: &ClusterAccessArgs) -> AccessOptions {
-    AccessOptions {
-        kubeconfig: a.kubeconfig.clone(),
-        context: a.context.clone(),
-        timeout: Some(a.timeout),
-    }
+    a.cluster.access(Some(a.timeout))
 }
 
 /// A spinner on stderr, only when stderr is a terminal (never in pipes or CI logs).
@@ -517,10 +511,10 @@ fn kubescape(requested: bool, access: &ClusterAccessArgs, timeout: Duration) -> 
         "--output",
         "/dev/stdout",
     ]);
-    if let Some(c) = &access.context {
+    if let Some(c) = &access.cluster.context {
         cmd.args(["--kube-context", c]);
     }
-    if let Some(k) = &access.kubeconfig {
+    if let Some(k) = &access.cluster.kubeconfig {
         cmd.env("KUBECONFIG", k);
     }
     let limits = Limits::new(timeout, TOOL_MAX_OUTPUT);

@@ -139,15 +139,47 @@ pub struct ServeArgs {
     pub cert_warning_days: u32,
     /// Do not watch Namespaces: apply the config defaults to every namespace. Needs no cluster
     /// access (local trials, benchmarks); on a cluster, namespace labels would be ignored.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
     pub no_watch: bool,
-    /// Kubeconfig for the namespace watch (default: in-cluster config, else $KUBECONFIG or
-    /// ~/.kube/config, as kubectl does).
-    #[arg(long, value_name = "FILE", conflicts_with = "no_watch")]
+    // The cluster whose Namespaces are watched. No request timeout: the watch is a long-lived
+    // stream, and kube runs a kubeconfig credential plugin again whenever its credential expires.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// How to find the cluster: the flags of every command that talks to one (`check`, `snapshot`,
+/// `admission serve`, `plus status`, `plus backups check`), declared once so that their names,
+/// help and meaning cannot drift apart. The request timeout is not here: `haven check` calls it
+/// `--timeout`, and `plus status` already has a `--timeout` of its own (the overall deadline),
+/// so the plus commands flatten [`RequestTimeoutArgs`] beside this.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context for the namespace watch.
-    #[arg(long, value_name = "NAME", conflicts_with = "no_watch")]
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The one conversion into what `haven_cluster::connect` takes. `timeout` bounds each
+    /// request and a kubeconfig credential plugin; `None` only for a long-lived watch.
+    pub fn access(&self, timeout: Option<std::time::Duration>) -> haven_cluster::AccessOptions {
+        haven_cluster::AccessOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            timeout,
+        }
+    }
+}
+
+/// `--request-timeout` of the `plus` commands that read the cluster.
+#[derive(Debug, Clone, Args)]
+pub struct RequestTimeoutArgs {
+    /// Longest one API request or a kubeconfig credential plugin may take.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = positive_duration)]
+    pub request_timeout: std::time::Duration,
 }
 
 /// `120s`, `5m`, `1m30s`, `500ms` (jiff's friendly duration format) or a bare number of

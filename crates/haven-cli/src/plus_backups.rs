@@ -39,12 +39,9 @@ pub fn run(a: &BackupsCheckArgs) -> Result<u8, Diagnostic> {
 }
 
 async fn list_all(a: &BackupsCheckArgs) -> Result<Listed, String> {
-    let access = haven_cluster::AccessOptions {
-        kubeconfig: a.kubeconfig.clone(),
-        context: a.context.clone(),
-        timeout: Some(a.request_timeout),
-    };
-    let conn = tokio::time::timeout(a.request_timeout, haven_cluster::connect(&access))
+    let request_timeout = a.request.request_timeout;
+    let access = a.cluster.access(Some(request_timeout));
+    let conn = tokio::time::timeout(request_timeout, haven_cluster::connect(&access))
         .await
         .map_err(|_| "connecting to the cluster: no answer within --request-timeout".to_owned())?
         .map_err(|e| e.to_string())?;
@@ -54,13 +51,13 @@ async fn list_all(a: &BackupsCheckArgs) -> Result<Listed, String> {
         storage_locations: list(
             &conn,
             velero("BackupStorageLocation", "backupstoragelocations"),
-            a.request_timeout,
+            request_timeout,
         )
         .await?,
-        schedules: list(&conn, velero("Schedule", "schedules"), a.request_timeout).await?,
-        velero_backups: list(&conn, velero("Backup", "backups"), a.request_timeout).await?,
-        clusters: list(&conn, cnpg("Cluster", "clusters"), a.request_timeout).await?,
-        cnpg_backups: list(&conn, cnpg("Backup", "backups"), a.request_timeout).await?,
+        schedules: list(&conn, velero("Schedule", "schedules"), request_timeout).await?,
+        velero_backups: list(&conn, velero("Backup", "backups"), request_timeout).await?,
+        clusters: list(&conn, cnpg("Cluster", "clusters"), request_timeout).await?,
+        cnpg_backups: list(&conn, cnpg("Backup", "backups"), request_timeout).await?,
     })
 }
 

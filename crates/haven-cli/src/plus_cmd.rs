@@ -104,15 +104,10 @@ pub struct BackupsCheckArgs {
     /// slack).
     #[arg(long, default_value = "26h", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
     pub max_age: std::time::Duration,
-    /// Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Longest one API request or a kubeconfig credential plugin may take.
-    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
-    pub request_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub cluster: crate::cli::ClusterArgs,
+    #[command(flatten)]
+    pub request: crate::cli::RequestTimeoutArgs,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "text")]
     pub output: BackupsOutput,
@@ -356,12 +351,8 @@ pub struct StatusArgs {
         value_name = "FILE"
     )]
     pub config: PathBuf,
-    /// Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: crate::cli::ClusterArgs,
     /// Poll until everything is Ready, showing progress.
     #[arg(long)]
     pub wait: bool,
@@ -369,9 +360,8 @@ pub struct StatusArgs {
     /// and anything under way then (a request, a kubeconfig credential plugin).
     #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
     pub timeout: std::time::Duration,
-    /// Longest one API request or a kubeconfig credential plugin may take.
-    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::cli::positive_duration)]
-    pub request_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub request: crate::cli::RequestTimeoutArgs,
     /// Seconds between polls while waiting.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub interval: u64,

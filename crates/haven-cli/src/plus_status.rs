@@ -7,56 +7,11 @@ use std::time::{Duration, Instant};
 use haven_io::process::human_duration;
 
 use haven_platform::Catalogue;
-use haven_platform::status::{self, Observed, PlatformStatus};
+use haven_platform::status::{self, Observed, PlatformStatus, Read, Unread};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 
 use crate::plus_cmd::{StatusArgs, load, out};
 use crate::{EXIT_FINDINGS, EXIT_OK};
-
-/// The kinds whose Ready conditions make up the platform's state: Flux's (required), the
-/// secret store and ExternalSecrets (optional: their CRDs arrive with External Secrets, after
-/// Flux has started on a fresh cluster, and not at all with Sealed Secrets), and Jobs (the
-/// object store's bootstrap; a Job's state is its Complete/Failed condition).
-const FLUX_KINDS: &[(&str, &str, &str, &str, bool)] = &[
-    (
-        "kustomize.toolkit.fluxcd.io",
-        "v1",
-        "Kustomization",
-        "kustomizations",
-        true,
-    ),
-    (
-        "helm.toolkit.fluxcd.io",
-        "v2",
-        "HelmRelease",
-        "helmreleases",
-        true,
-    ),
-    (
-        "external-secrets.io",
-        "v1",
-        "ClusterSecretStore",
-        "clustersecretstores",
-        false,
-    ),
-    (
-        "external-secrets.io",
-        "v1",
-        "ExternalSecret",
-        "externalsecrets",
-        false,
-    ),
-    // The OIDC clients' readers (`haven_platform::oidc_clients`).
-    (
-        "external-secrets.io",
-        "v1",
-        "SecretStore",
-        "secretstores",
-        false,
-    ),
-    // The object store's bootstrap Job (`haven_platform::object_store`).
-    ("batch", "v1", "Job", "jobs", false),
-];
 
 pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
     let cat = Catalogue::builtin().map_err(|e| Diagnostic::from(e.to_string()))?;
@@ -72,6 +27,8 @@ pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
     // The last status seen while waiting: what is reported when the time is up.
     let last: std::cell::RefCell<Option<PlatformStatus>> = Default::default();
     let progress = Progress::new(a.wait);
+    // What the fold needs, and no more (the Jobs and ExternalSecrets of the tree's namespaces).
+    let reads = status::reads(&config, &cat);
     let work = async {
         let mut conn = connect(a, deadline, &doing).await?;
         loop {
@@ -84,9 +41,10 @@ pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
                     "connecting to the cluster again (the credential expires)".into();
                 conn = connect(a, deadline, &doing).await?;
             }
-            let observed = list(&conn, a, deadline, &doing).await?;
-            let st = status::status(&config, &cat, &observed);
-            if st.ready() || !a.wait {
+            let (observed, unread) = list(&conn, &reads, a, deadline, &doing).await?;
+            let st = status::status(&config, &cat, &observed, &unread);
+            // A refused read does not change by waiting: stop once the rest is Ready.
+            if st.settled() || !a.wait {
                 return Ok(st);
             }
             progress.update(&st, started.elapsed());
@@ -131,7 +89,11 @@ pub fn run(a: &StatusArgs) -> Result<u8, Diagnostic> {
     } else {
         out(&st.format())?;
     }
-    if a.wait && !st.ready() {
+    if a.wait && !st.ready() && st.settled() {
+        eprintln!(
+            "haven: everything haven could read is Ready; what it could not read (forbidden) is not counted as Ready"
+        );
+    } else if a.wait && !st.ready() {
         eprintln!(
             "haven: timed out after {} waiting for the platform to be Ready",
             human_duration(a.timeout)
@@ -147,11 +109,7 @@ async fn connect(
     deadline: Instant,
     doing: &std::cell::RefCell<String>,
 ) -> Result<haven_cluster::Connection, String> {
-    let access = haven_cluster::AccessOptions {
-        kubeconfig: a.kubeconfig.clone(),
-        context: a.context.clone(),
-        timeout: Some(request_timeout(a, deadline)),
-    };
+    let access = a.cluster.access(Some(request_timeout(a, deadline)));
     *doing.borrow_mut() =
         "connecting to the cluster (and running a kubeconfig credential plugin, if any)".into();
     haven_cluster::connect(&access)
@@ -161,32 +119,63 @@ async fn connect(
 
 /// `--request-timeout`, or less when `--timeout` runs out sooner.
 fn request_timeout(a: &StatusArgs, deadline: Instant) -> Duration {
-    a.request_timeout
+    a.request
+        .request_timeout
         .min(deadline.saturating_duration_since(Instant::now()))
         .max(Duration::from_millis(1))
 }
 
 async fn list(
     conn: &haven_cluster::Connection,
+    reads: &[Read],
     a: &StatusArgs,
     deadline: Instant,
     doing: &std::cell::RefCell<String>,
-) -> Result<Vec<Observed>, String> {
+) -> Result<(Vec<Observed>, Vec<Unread>), String> {
     let mut observed = Vec::new();
-    for (group, version, kind, plural, required) in FLUX_KINDS {
+    let mut unread = Vec::new();
+    // An optional kind the cluster does not serve (External Secrets' CRDs not there yet): its
+    // other namespaces are not asked again.
+    let mut not_served: Vec<&str> = Vec::new();
+    for read in reads {
+        let Read {
+            group,
+            version,
+            kind,
+            plural,
+            required,
+            ..
+        } = read;
+        if not_served.contains(kind) {
+            continue;
+        }
         let resource =
             ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
-        let api: Api<DynamicObject> = Api::all_with(conn.client.clone(), &resource);
-        let what = format!("listing {plural}.{group} from {}", conn.server);
+        let api: Api<DynamicObject> = match &read.namespace {
+            Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &resource),
+            None => Api::all_with(conn.client.clone(), &resource),
+        };
+        let what = format!("listing {} from {}", read.describe(), conn.server);
         *doing.borrow_mut() = what.clone();
         let limit = request_timeout(a, deadline);
         let listed = tokio::time::timeout(limit, api.list(&ListParams::default())).await;
-        if !required && matches!(&listed, Ok(Err(kube::Error::Api(s))) if s.code == 404) {
-            continue;
+        if !required {
+            match &listed {
+                Ok(Err(kube::Error::Api(s))) if s.code == 404 => {
+                    not_served.push(kind);
+                    continue;
+                }
+                // Shown as "could not read … (forbidden)" on what it would have shown.
+                Ok(Err(kube::Error::Api(s))) if s.code == 403 => {
+                    unread.push(Unread::forbidden(read));
+                    continue;
+                }
+                _ => {}
+            }
         }
         let list = listed
             .map_err(|_| {
-                if limit < a.request_timeout {
+                if limit < a.request.request_timeout {
                     format!("--timeout {} ran out while {what}", human_duration(a.timeout))
                 } else {
                     format!(
@@ -217,7 +206,7 @@ async fn list(
             observed.push(status::observe(&value));
         }
     }
-    Ok(observed)
+    Ok((observed, unread))
 }
 
 /// An error and its sources, joined: kube's own message ("client error (Connect)") leaves out

@@ -752,3 +752,92 @@ fn rules_explain_the_tenant_rules() {
         assert!(text.contains(id) && text.contains(needle), "{id}: {text}");
     }
 }
+
+/// The help of one option in `haven <args> --help`, whitespace collapsed (commands wrap it at
+/// different columns).
+fn option_help(args: &[&str], option: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut entry = Vec::new();
+    for line in help.lines() {
+        let trimmed = line.trim_start();
+        // The next option, or the next heading (`Exit codes:`), ends the entry; long help
+        // (`haven check`) puts blank lines inside it.
+        let heading = !line.is_empty() && !line.starts_with(' ');
+        if !entry.is_empty() && (trimmed.starts_with('-') || heading) {
+            break;
+        }
+        if !entry.is_empty() || trimmed.starts_with(&format!("{option} ")) {
+            entry.push(trimmed);
+        }
+    }
+    assert!(
+        !entry.is_empty(),
+        "{args:?} --help has no {option}:\n{help}"
+    );
+    entry
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every command that talks to a cluster finds it with the same flags, meaning the same thing
+/// (one `ClusterArgs`); `admission serve` said in-cluster came first, which is not the order
+/// `haven_cluster::connect` (kubectl's) uses.
+#[test]
+fn cluster_flags_are_one_definition() {
+    let commands: [&[&str]; 5] = [
+        &["check"],
+        &["snapshot"],
+        &["admission", "serve"],
+        &["plus", "status"],
+        &["plus", "backups", "check"],
+    ];
+    for option in ["--kubeconfig", "--context"] {
+        let first = option_help(commands[0], option);
+        for command in &commands[1..] {
+            assert_eq!(option_help(command, option), first, "{command:?} {option}");
+        }
+    }
+    let kubeconfig = option_help(&["admission", "serve"], "--kubeconfig");
+    let (env, in_cluster) = (
+        kubeconfig.find("$KUBECONFIG").unwrap(),
+        kubeconfig.find("in-cluster").unwrap(),
+    );
+    assert!(env < in_cluster, "{kubeconfig}");
+    // The plus commands share `--request-timeout`; `check` and `snapshot` keep `--timeout`.
+    assert_eq!(
+        option_help(&["plus", "status"], "--request-timeout"),
+        option_help(&["plus", "backups", "check"], "--request-timeout")
+    );
+    assert_eq!(
+        option_help(&["check"], "--timeout"),
+        option_help(&["snapshot"], "--timeout")
+    );
+    // `--no-watch` still refuses cluster flags (the conflict now sits on `--no-watch`).
+    for flag in ["--kubeconfig", "--context"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_haven"))
+            .args([
+                "admission",
+                "serve",
+                "--cert",
+                "c",
+                "--key",
+                "k",
+                "--no-watch",
+                flag,
+                "x",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot be used with"), "{stderr}");
+    }
+}

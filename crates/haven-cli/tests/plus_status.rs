@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
-use haven_test_support::{ApiServer, FakeCluster};
+use haven_test_support::{Access, AccessRule, ApiServer, FakeCluster};
 use serde_json::{Value, json};
 
 const FLUX_CRDS: &str = "apiVersion: apiextensions.k8s.io/v1
@@ -266,6 +266,131 @@ fn wait_times_out_and_missing_flux_is_explained() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is Flux installed"), "{err}");
+}
+
+/// A person with rights on the platform's namespaces only: Flux's objects and the secret store
+/// everywhere (as `plus status` needs them), ExternalSecrets and Jobs only where the tree puts
+/// them. `plus status` reads exactly that (before: Jobs in every namespace, exit 2); without
+/// any right on Jobs the bootstrap Job is `unknown`, "could not read … (forbidden)", not
+/// counted as Ready (exit 1), and `--wait` does not wait for it.
+#[test]
+fn status_reads_jobs_only_in_the_trees_namespaces_and_shows_a_forbidden_read() {
+    let config = config();
+    let (fixture, loki) = fixture(&config);
+    let cluster = FakeCluster::from_yaml("fixture.yaml", &fixture).unwrap();
+    cluster
+        .apply(ready(loki, "True", "InstallSucceeded"))
+        .unwrap();
+    let files = render(&config, &Catalogue::builtin().unwrap()).files;
+    let namespaces_of = |kind: &str| -> BTreeSet<String> {
+        files
+            .iter()
+            .flat_map(|(p, t)| {
+                haven_model::parse_stream(&p.to_string_lossy(), t)
+                    .into_iter()
+                    .flatten()
+                    .map(|d| d.value)
+            })
+            .filter(|o| o["kind"] == kind)
+            .map(|o| o["metadata"]["namespace"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let job_namespaces = namespaces_of("Job");
+    assert_eq!(
+        job_namespaces.iter().collect::<Vec<_>>(),
+        ["garage"],
+        "the object store's bootstrap"
+    );
+    let es_namespaces = namespaces_of("ExternalSecret");
+    let es: Vec<&str> = es_namespaces.iter().map(String::as_str).collect();
+    let platform = |jobs: bool| {
+        let mut rules = vec![
+            AccessRule::new(
+                &["list"],
+                &["kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"],
+                &["kustomizations", "helmreleases"],
+            ),
+            AccessRule::new(
+                &["list"],
+                &["external-secrets.io"],
+                &["clustersecretstores"],
+            ),
+            AccessRule::new(&["list"], &["external-secrets.io"], &["externalsecrets"])
+                .in_namespaces(&es),
+        ];
+        if jobs {
+            rules
+                .push(AccessRule::new(&["list"], &["batch"], &["jobs"]).in_namespaces(&["garage"]));
+        }
+        Access::Rules(rules)
+    };
+    cluster.set_access(platform(true));
+    let server = ApiServer::start_background(cluster).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path(), &server, &config);
+
+    let out = haven(tmp.path(), &[]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let job = stdout
+        .lines()
+        .find(|l| l.starts_with("Job/garage/garage-bootstrap-"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(job.contains(" ready "), "{job}");
+
+    // No right on Jobs at all: the rest is read and shown; the Job is unknown, named with the
+    // read that was refused.
+    server.cluster().set_access(platform(false));
+    let out = haven(tmp.path(), &[]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let job = stdout
+        .lines()
+        .find(|l| l.starts_with("Job/garage/garage-bootstrap-"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        job.contains("unknown")
+            && job.contains("could not read jobs.batch in namespace garage (forbidden)"),
+        "{job}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("cert-manager ") && l.contains("ready")),
+        "{stdout}"
+    );
+    let out = haven(tmp.path(), &["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ready"], false);
+    let unit = doc["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"].as_str().unwrap().starts_with("Job/garage/"))
+        .unwrap();
+    assert_eq!(unit["status"]["state"], "unknown", "{unit}");
+    // Waiting does not change a refused read: `--wait` ends once the rest is Ready.
+    let started = std::time::Instant::now();
+    let out = haven(
+        tmp.path(),
+        &["--wait", "--interval", "1", "--timeout", "60"],
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not read (forbidden)"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{stderr}");
+
+    // A required read refused is still an error naming it (exit 2).
+    server.cluster().set_access(Access::Rules(vec![]));
+    let out = haven(tmp.path(), &[]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("kustomizations"), "{stderr}");
 }
 
 /// A platform laid out like the public reference (HelmReleases in flux-system, no per-component

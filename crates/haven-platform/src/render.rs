@@ -224,6 +224,7 @@ pub fn render(config: &PlatformConfig, catalogue: &Catalogue) -> Rendered {
         resolved: resolve(catalogue, config),
         out: Rendered::default(),
         units: Vec::new(),
+        kv_puts: BTreeMap::new(),
     };
     if r.is_on("external-dns") {
         external_dns_values(config, &mut notes);
@@ -263,6 +264,17 @@ struct Renderer<'a> {
     resolved: Vec<Resolved<'a>>,
     out: Rendered,
     units: Vec<Unit>,
+    /// The OpenBao paths a person writes, by path: one note per path ([`Renderer::note_kv_put`]).
+    kv_puts: BTreeMap<String, KvPut>,
+}
+
+/// One `bao kv put` a person runs, and the Secrets made from it.
+struct KvPut {
+    /// Where its note is in `Rendered::notes`.
+    note: usize,
+    keys: Vec<String>,
+    /// `namespace/name` of each Secret, and the component that waits for it.
+    consumers: Vec<(String, String)>,
 }
 
 /// A `manifests` component's directory inside its repository, without `./` and trailing `/`.
@@ -1593,6 +1605,49 @@ impl<'a> Renderer<'a> {
         specs
     }
 
+    /// The note that a person writes `keys` at `remote` in OpenBao, for the Secret `secret` of
+    /// `component`. One note per path, naming every Secret made from it (the off-cluster backup
+    /// target's key feeds Velero's Secret and each database's): `bao kv put` replaces the whole
+    /// entry, so the one command must carry every key any of them reads.
+    fn note_kv_put(&mut self, remote: &str, keys: &[String], secret: String, component: &str) {
+        let put = match self.kv_puts.entry(remote.to_owned()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                self.out.notes.push(String::new());
+                e.insert(KvPut {
+                    note: self.out.notes.len() - 1,
+                    keys: Vec::new(),
+                    consumers: Vec::new(),
+                })
+            }
+        };
+        for k in keys {
+            if !put.keys.contains(k) {
+                put.keys.push(k.clone());
+            }
+        }
+        put.consumers.push((secret, component.to_owned()));
+        let secrets: Vec<&str> = put.consumers.iter().map(|(s, _)| s.as_str()).collect();
+        let mut components: Vec<String> = Vec::new();
+        for (_, c) in &put.consumers {
+            let c = format!("`{c}`");
+            if !components.contains(&c) {
+                components.push(c);
+            }
+        }
+        self.out.notes[put.note] = format!(
+            "write the values of {} into OpenBao once, before {} can start: bao kv put -mount={} {remote} {} (docs/plus.md, Unattended bootstrap)",
+            secrets.join(", "),
+            components.join(", "),
+            crate::secret_backend::KV_MOUNT,
+            put.keys
+                .iter()
+                .map(|k| format!("{k}=…"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+
     fn secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
         let c = r.component;
         let specs = self.secret_specs(c);
@@ -1634,19 +1689,7 @@ impl<'a> Renderer<'a> {
                             }})
                         })
                         .collect();
-                    self.out.notes.push(format!(
-                        "write the values of {}/{} into OpenBao once, before `{}` can start: bao kv put -mount={} {} {} (docs/plus.md, Unattended bootstrap)",
-                        r.namespace,
-                        s.name,
-                        c.name,
-                        crate::secret_backend::KV_MOUNT,
-                        s.remote,
-                        s.keys
-                            .iter()
-                            .map(|k| format!("{k}=…"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ));
+                    self.note_kv_put(&s.remote, &s.keys, format!("{}/{}", r.namespace, s.name), &c.name);
                     let mut target = json!({"name": s.name, "creationPolicy": "Owner"});
                     if let Some((key, text)) = &s.template {
                         // The file the component reads, made from the store's values (External

@@ -23,6 +23,9 @@ pub enum State {
     Failed(String),
     /// Not on the cluster at all.
     Missing,
+    /// Not known: the read that would show it was refused (`could not read … (forbidden)`).
+    /// Never counted as Ready: a Ready haven could not see is not claimed.
+    Unknown(String),
 }
 
 impl State {
@@ -34,8 +37,9 @@ impl State {
         match self {
             State::Ready => 0,
             State::Progressing(_) => 1,
-            State::Missing => 2,
-            State::Failed(_) => 3,
+            State::Unknown(_) => 2,
+            State::Missing => 3,
+            State::Failed(_) => 4,
         }
     }
 
@@ -45,8 +49,157 @@ impl State {
             State::Progressing(_) => "progressing",
             State::Failed(_) => "failed",
             State::Missing => "missing",
+            State::Unknown(_) => "unknown",
         }
     }
+
+    /// The text of the MESSAGE column.
+    fn message(&self) -> &str {
+        match self {
+            State::Progressing(m) | State::Failed(m) | State::Unknown(m) => m,
+            State::Missing => "not found on the cluster",
+            State::Ready => "",
+        }
+    }
+}
+
+/// One list `haven plus status` makes ([`reads`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    /// The one namespace listed; `None`: every namespace, or a cluster-scoped kind.
+    pub namespace: Option<String>,
+    /// A required read that fails ends the command (exit 2). An optional one is skipped when its
+    /// kind is not served (External Secrets' CRDs arrive after Flux), and when it is forbidden
+    /// what it would have shown becomes [`State::Unknown`] ([`Unread`]).
+    pub required: bool,
+}
+
+impl Read {
+    /// `jobs.batch in namespace garage`, `kustomizations.kustomize.toolkit.fluxcd.io` (every
+    /// namespace).
+    pub fn describe(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}.{} in namespace {ns}", self.plural, self.group),
+            None => format!("{}.{}", self.plural, self.group),
+        }
+    }
+}
+
+/// An optional read the cluster refused: the objects of `kind` it would have shown (in
+/// `namespace`, or anywhere when `None`) are [`State::Unknown`] with `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub message: String,
+}
+
+impl Unread {
+    /// A read refused with 403 Forbidden.
+    pub fn forbidden(read: &Read) -> Self {
+        Self {
+            kind: read.kind.to_owned(),
+            namespace: read.namespace.clone(),
+            message: format!("could not read {} (forbidden)", read.describe()),
+        }
+    }
+}
+
+/// What `haven plus status` lists, and no more. Flux's Kustomizations and HelmReleases in every
+/// namespace (required: a HelmRelease is also found by name outside flux-system, a tenant's
+/// Kustomization sits in its namespace), the ClusterSecretStores (cluster-scoped); the
+/// ExternalSecrets, SecretStores and Jobs only in the namespaces where the tree puts them (today
+/// the object store's bootstrap Job in `garage`), so a person with rights on the platform's namespaces
+/// only needs no cluster-wide list of Jobs or ExternalSecrets.
+pub fn reads(config: &PlatformConfig, catalogue: &Catalogue) -> Vec<Read> {
+    let read = |group, version, kind, plural, namespace, required| Read {
+        group,
+        version,
+        kind,
+        plural,
+        namespace,
+        required,
+    };
+    let mut out = vec![
+        read(
+            "kustomize.toolkit.fluxcd.io",
+            "v1",
+            "Kustomization",
+            "kustomizations",
+            None,
+            true,
+        ),
+        read(
+            "helm.toolkit.fluxcd.io",
+            "v2",
+            "HelmRelease",
+            "helmreleases",
+            None,
+            true,
+        ),
+        read(
+            "external-secrets.io",
+            "v1",
+            "ClusterSecretStore",
+            "clustersecretstores",
+            None,
+            false,
+        ),
+    ];
+    let rendered = crate::render::render(config, catalogue);
+    let mut external_secrets = std::collections::BTreeSet::new();
+    let mut secret_stores = std::collections::BTreeSet::new();
+    let mut jobs = std::collections::BTreeSet::new();
+    for (path, text) in &rendered.files {
+        for doc in haven_model::parse_stream(&path.to_string_lossy(), text)
+            .into_iter()
+            .flatten()
+        {
+            let v = &doc.value;
+            let ns = v["metadata"]["namespace"].as_str().unwrap_or_default();
+            match (v["apiVersion"].as_str(), v["kind"].as_str()) {
+                (Some(a), Some("ExternalSecret")) if a.starts_with("external-secrets.io/") => {
+                    external_secrets.insert(ns.to_owned());
+                }
+                // The OIDC clients' readers (`crate::oidc_clients`).
+                (Some(a), Some("SecretStore")) if a.starts_with("external-secrets.io/") => {
+                    secret_stores.insert(ns.to_owned());
+                }
+                (Some("batch/v1"), Some("Job")) => {
+                    jobs.insert(ns.to_owned());
+                }
+                _ => {}
+            }
+        }
+    }
+    for ns in external_secrets {
+        out.push(read(
+            "external-secrets.io",
+            "v1",
+            "ExternalSecret",
+            "externalsecrets",
+            Some(ns),
+            false,
+        ));
+    }
+    for ns in secret_stores {
+        out.push(read(
+            "external-secrets.io",
+            "v1",
+            "SecretStore",
+            "secretstores",
+            Some(ns),
+            false,
+        ));
+    }
+    for ns in jobs {
+        out.push(read("batch", "v1", "Job", "jobs", Some(ns), false));
+    }
+    out
 }
 
 /// A Flux object as listed from the cluster.
@@ -225,6 +378,15 @@ impl PlatformStatus {
             && self.secrets.iter().all(|s| s.state.is_ready())
     }
 
+    /// Nothing left to wait for: everything is Ready, or could not be read (a refused read does
+    /// not change by waiting). `--wait` stops here.
+    pub fn settled(&self) -> bool {
+        let settled = |s: &State| matches!(s, State::Ready | State::Unknown(_));
+        self.components.iter().all(|c| settled(c.state()))
+            && self.units.iter().all(|(_, s)| settled(s))
+            && self.secrets.iter().all(|s| settled(&s.state))
+    }
+
     pub fn counts(&self) -> (usize, usize) {
         let total = self.components.len() + self.units.len() + self.secrets.len();
         let ready = self
@@ -266,11 +428,7 @@ impl PlatformStatus {
             "COMPONENT", "KUSTOMIZATION", "RELEASE", "MESSAGE"
         ));
         for c in &self.components {
-            let msg = match c.state() {
-                State::Progressing(m) | State::Failed(m) => m.as_str(),
-                State::Missing => "not found on the cluster",
-                State::Ready => "",
-            };
+            let msg = c.state().message();
             out.push_str(&format!(
                 "{:<24} {:<13} {:<12} {}\n",
                 c.name,
@@ -280,11 +438,7 @@ impl PlatformStatus {
             ));
         }
         for (name, s) in &self.units {
-            let msg = match s {
-                State::Progressing(m) | State::Failed(m) => m.as_str(),
-                State::Missing => "not found on the cluster",
-                State::Ready => "",
-            };
+            let msg = s.message();
             out.push_str(&format!("{name:<24} {:<13} {:<12} {msg}\n", s.label(), "-"));
         }
         if !self.secrets.is_empty() {
@@ -292,11 +446,7 @@ impl PlatformStatus {
                 "\nSECRET                                             STATE        MESSAGE\n",
             );
             for sec in &self.secrets {
-                let mut msg = match &sec.state {
-                    State::Progressing(m) | State::Failed(m) => m.clone(),
-                    State::Missing => "not found on the cluster".to_owned(),
-                    State::Ready => String::new(),
-                };
+                let mut msg = sec.state.message().to_owned();
                 if let Some(needs) = &sec.needs {
                     msg.push_str(&format!(" (needs: {needs})"));
                 }
@@ -317,18 +467,30 @@ impl PlatformStatus {
     }
 }
 
-/// Folds what the cluster shows into the platform the config describes.
+/// The state of one object: as listed, else unknown when the read that would show it was
+/// refused, else missing.
+fn state_of(observed: &[Observed], unread: &[Unread], kind: &str, ns: &str, name: &str) -> State {
+    if let Some(o) = observed
+        .iter()
+        .find(|o| o.kind == kind && o.namespace == ns && o.name == name)
+    {
+        return o.state.clone();
+    }
+    unread
+        .iter()
+        .find(|u| u.kind == kind && u.namespace.as_deref().is_none_or(|n| n == ns))
+        .map_or(State::Missing, |u| State::Unknown(u.message.clone()))
+}
+
+/// Folds what the cluster shows into the platform the config describes. `unread`: the optional
+/// reads the cluster refused ([`reads`]).
 pub fn status(
     config: &PlatformConfig,
     catalogue: &Catalogue,
     observed: &[Observed],
+    unread: &[Unread],
 ) -> PlatformStatus {
-    let find = |kind: &str, ns: &str, name: &str| {
-        observed
-            .iter()
-            .find(|o| o.kind == kind && o.namespace == ns && o.name == name)
-            .map_or(State::Missing, |o| o.state.clone())
-    };
+    let find = |kind: &str, ns: &str, name: &str| state_of(observed, unread, kind, ns, name);
     // Our tree puts each HelmRelease in flux-system (trees rendered before the lockdown, in its
     // component's namespace); other layouts elsewhere: same name, another namespace.
     let find_release = |ns: &str, name: &str| {
@@ -432,7 +594,7 @@ pub fn status(
             find("Kustomization", &t.name, &t.name),
         ));
     }
-    let secrets = secrets(&rendered.files, observed);
+    let secrets = secrets(&rendered.files, observed, unread);
     PlatformStatus {
         components,
         capabilities,
@@ -444,7 +606,11 @@ pub fn status(
 /// The ClusterSecretStores, SecretStores and ExternalSecrets of the tree, each with its state on
 /// the cluster;
 /// an ExternalSecret that reads OpenBao and is not Ready names the path a person must write.
-fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStatus> {
+fn secrets(
+    files: &crate::render::Tree,
+    observed: &[Observed],
+    unread: &[Unread],
+) -> Vec<SecretStatus> {
     let mut out = Vec::new();
     for (path, text) in files {
         let p = path.to_string_lossy();
@@ -469,11 +635,11 @@ fn secrets(files: &crate::render::Tree, observed: &[Observed]) -> Vec<SecretStat
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            let state = observed
-                .iter()
-                .find(|o| o.kind == kind && o.namespace == namespace && o.name == name)
-                .map_or(State::Missing, |o| o.state.clone());
-            let needs = (!state.is_ready()).then(|| openbao_paths(v)).flatten();
+            let state = state_of(observed, unread, kind, &namespace, &name);
+            // Unknown: it may well be synced; nobody is sent to write it on a guess.
+            let needs = (!state.is_ready() && !matches!(state, State::Unknown(_)))
+                .then(|| openbao_paths(v))
+                .flatten();
             out.push(SecretStatus {
                 kind: kind.to_owned(),
                 namespace,
@@ -539,7 +705,7 @@ mod tests {
     fn the_oidc_client_readers_are_counted_and_wait_for_nobody() {
         let cat = crate::Catalogue::builtin().unwrap();
         let config = crate::PlatformConfig::new("c", "example.nl", Provider::Azure);
-        let s = status(&config, &cat, &[]);
+        let s = status(&config, &cat, &[], &[]);
         let store = s
             .secrets
             .iter()
@@ -559,7 +725,7 @@ mod tests {
         let mut zitadel = config.clone();
         zitadel.capabilities.identity.provider = crate::config::IdentityProvider::Zitadel;
         zitadel.capabilities.dashboards.sso = Some(true);
-        let s = status(&zitadel, &cat, &[]);
+        let s = status(&zitadel, &cat, &[], &[]);
         let es = s.secrets.iter().find(|x| x.name == "grafana-oidc").unwrap();
         assert!(
             es.needs.as_deref().is_some_and(
@@ -624,7 +790,7 @@ mod tests {
                 ]
             })
             .collect();
-        let s = status(&config, &cat, &all_ready);
+        let s = status(&config, &cat, &all_ready, &[]);
         // Units (-config, tenants, flux-system) are missing: not ready yet.
         assert!(!s.ready());
         assert!(
@@ -653,7 +819,7 @@ mod tests {
         )));
         // The store and the ExternalSecrets are not on the cluster yet: not ready, and the
         // ones whose values a person writes into OpenBao say which `bao kv put`.
-        let s = status(&config, &cat, &more);
+        let s = status(&config, &cat, &more, &[]);
         assert!(!s.ready());
         let store = s
             .secrets
@@ -696,13 +862,13 @@ mod tests {
             o["metadata"].as_object_mut().unwrap().remove("generation");
             more.push(observe(&o));
         }
-        let s = status(&config, &cat, &more);
+        let s = status(&config, &cat, &more, &[]);
         assert!(!s.ready(), "the bootstrap has not run");
         let name = job.rsplit('/').next().unwrap();
         let mut running = json!({"kind": "Job", "metadata": {"name": name, "namespace": "garage"},
                                  "status": {"active": 1, "failed": 2}});
         more.push(observe(&running));
-        let s = status(&config, &cat, &more);
+        let s = status(&config, &cat, &more, &[]);
         assert!(
             s.format().contains("running (1 active, 2 failed attempts)"),
             "{}",
@@ -712,7 +878,7 @@ mod tests {
             "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]);
         more.pop();
         more.push(observe(&running));
-        let s = status(&config, &cat, &more);
+        let s = status(&config, &cat, &more, &[]);
         assert!(
             s.format().contains("BackoffLimitExceeded"),
             "{}",
@@ -722,7 +888,7 @@ mod tests {
         running["status"]["conditions"] = json!([{"type": "Complete", "status": "True"}]);
         more.pop();
         more.push(observe(&running));
-        let s = status(&config, &cat, &more);
+        let s = status(&config, &cat, &more, &[]);
         assert!(s.ready(), "{}", s.format());
         assert!(s.secrets.iter().all(|x| x.needs.is_none()));
         // One failed release fails its capabilities.
@@ -731,10 +897,57 @@ mod tests {
             .position(|o| o.kind == "HelmRelease" && o.name == "tempo")
             .unwrap();
         more[i].state = State::Failed("UpgradeFailed: boom".into());
-        let s = status(&config, &cat, &more);
+        let s = status(&config, &cat, &more, &[]);
         assert!(!s.ready());
         assert!(matches!(&s.capabilities["traces"], State::Failed(m) if m.contains("boom")));
         assert!(s.format().contains("UpgradeFailed: boom"));
+    }
+
+    /// Jobs and ExternalSecrets are read in the tree's namespaces only; a refused read makes
+    /// what it would have shown unknown: not Ready, but nothing to wait for.
+    #[test]
+    fn reads_only_the_trees_namespaces_and_folds_a_refused_read() {
+        let config = PlatformConfig::new("c", "example.nl", Provider::Kind);
+        let cat = Catalogue::builtin().unwrap();
+        let reads = reads(&config, &cat);
+        let jobs: Vec<&Read> = reads.iter().filter(|r| r.kind == "Job").collect();
+        assert_eq!(jobs.len(), 1, "{reads:?}");
+        assert_eq!(jobs[0].namespace.as_deref(), Some("garage"));
+        assert!(!jobs[0].required);
+        assert!(
+            reads
+                .iter()
+                .filter(|r| r.kind == "ExternalSecret" || r.kind == "SecretStore")
+                .all(|r| r.namespace.is_some())
+        );
+        // Grafana's OIDC client reader (`crate::oidc_clients`), a namespaced SecretStore.
+        assert!(
+            reads
+                .iter()
+                .any(|r| r.kind == "SecretStore" && r.namespace.as_deref() == Some("grafana")),
+            "{reads:?}"
+        );
+        assert!(
+            reads
+                .iter()
+                .filter(|r| r.required)
+                .all(|r| matches!(r.kind, "Kustomization" | "HelmRelease"))
+        );
+        let unread = [Unread::forbidden(jobs[0])];
+        let s = status(&config, &cat, &[], &unread);
+        let (_, job) = s
+            .units
+            .iter()
+            .find(|(n, _)| n.starts_with("Job/garage/garage-bootstrap-"))
+            .unwrap();
+        assert_eq!(
+            *job,
+            State::Unknown("could not read jobs.batch in namespace garage (forbidden)".into())
+        );
+        assert!(!s.ready());
+        assert!(!s.settled(), "the rest is missing");
+        // An ExternalSecret of another namespace is not made unknown by it.
+        assert!(s.secrets.iter().all(|x| x.state == State::Missing));
     }
 
     #[test]
@@ -782,7 +995,7 @@ mod tests {
                 "InstallSucceeded",
             )));
         }
-        let s = status(&config, &cat, &observed);
+        let s = status(&config, &cat, &observed, &[]);
         // Every component's and unit's Kustomization is found (secrets are folded apart).
         assert!(
             s.components.iter().all(|c| c.kustomization == State::Ready),
@@ -852,7 +1065,7 @@ mod tests {
                 "BuildFailed",
             )),
         ];
-        let s = status(&config, &cat, &observed);
+        let s = status(&config, &cat, &observed, &[]);
         let release = |n: &str| {
             s.components
                 .iter()
@@ -882,12 +1095,12 @@ mod tests {
             "True",
             "InstallSucceeded",
         )));
-        let s = status(&config, &cat, &own);
+        let s = status(&config, &cat, &own, &[]);
         let loki = s.components.iter().find(|c| c.name == "loki").unwrap();
         assert!(matches!(&loki.release, Some(State::Failed(m)) if m.starts_with("InstallFailed")));
         // Without one in flux-system, the component's namespace is read.
         own.retain(|o| !(o.name == "loki" && o.namespace == "flux-system"));
-        let s = status(&config, &cat, &own);
+        let s = status(&config, &cat, &own, &[]);
         let loki = s.components.iter().find(|c| c.name == "loki").unwrap();
         assert_eq!(loki.release, Some(State::Ready));
     }

@@ -580,3 +580,44 @@ fn the_check_judges_fresh_stale_failed_missing_and_new_backups() {
     assert!(!r.ok());
     assert!(r.format().contains("Velero is not installed"));
 }
+
+/// The off-cluster target's key is one store path read by Velero's Secret and by each
+/// database's: one note, one `bao kv put` naming every Secret made from it (a second put of
+/// the same path would replace the first, so two notes would mislead). Every `bao kv put` path
+/// of the notes appears in exactly one note.
+#[test]
+fn the_target_store_path_is_noted_once_naming_all_its_consumers() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for identity in [IdentityProvider::Keycloak, IdentityProvider::Zitadel] {
+        let c = off_cluster(Provider::Kind, identity);
+        let notes = render(&c, &catalogue).notes;
+        let target: Vec<&String> = notes
+            .iter()
+            .filter(|n| n.contains("platform/backups/offsite"))
+            .collect();
+        assert_eq!(target.len(), 1, "{identity:?}: {notes:#?}");
+        let db = match identity {
+            IdentityProvider::Keycloak => "keycloak/keycloak-db-backup-s3",
+            _ => "zitadel/zitadel-db-backup-s3",
+        };
+        for consumer in ["velero/velero-s3", db] {
+            assert!(target[0].contains(consumer), "{consumer}: {}", target[0]);
+        }
+        assert_eq!(target[0].matches("bao kv put").count(), 1, "{}", target[0]);
+        assert!(
+            target[0].ends_with(
+                "bao kv put -mount=secret platform/backups/offsite ACCESS_KEY_ID=… ACCESS_SECRET_KEY=… (docs/plus.md, Unattended bootstrap)"
+            ),
+            "{}",
+            target[0]
+        );
+        let mut paths = BTreeMap::new();
+        for n in &notes {
+            if let Some((_, rest)) = n.split_once("bao kv put -mount=") {
+                let path = rest.split_whitespace().nth(1).unwrap();
+                *paths.entry(path.to_owned()).or_insert(0) += 1;
+            }
+        }
+        assert!(paths.values().all(|n| *n == 1), "{paths:?}");
+    }
+}

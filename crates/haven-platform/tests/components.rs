@@ -7,14 +7,13 @@
 
 use std::path::PathBuf;
 
-use haven_platform::charts::Check;
 use haven_platform::config::{
     IdentityProvider, LoadBalancerPool, MetricsBackend, NfsExport, OptIn, SecretsBackend, Tenant,
 };
-use haven_platform::crds::BuiltinSchemas;
-use haven_platform::validate::{self, Options, Severity};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 use serde_json::Value;
+
+mod common;
 
 const NEW: &[&str] = &[
     "pinniped",
@@ -86,31 +85,17 @@ fn assert_clean(
         );
     }
     assert!(clear.is_empty(), "{label}: {clear:#?}");
-    let facts = validate::platform_facts(&rendered.files);
-    let schemas = BuiltinSchemas::new(facts.components);
-    let opts = Options {
-        kubernetes_version: config.cluster.kubernetes_version.clone(),
-        ..Options::default()
-    };
-    let report = validate::validate(&rendered.files, &schemas, &opts);
-    let problems: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
-    assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
-    let tree = haven_platform::charts::tree_objects(&rendered.files);
-    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
-    let proofs = haven_platform::proofs::prove(&landscape, &catalogue);
-    let errors: Vec<String> = proofs
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{label}:\n{}", errors.join("\n"));
-    // Nothing made for no one, no certificate in doubt: as strict as the default platform.
-    let refs: Vec<String> = proofs
-        .iter()
-        .filter(|p| matches!(p.check, Check::References | Check::Certificates))
-        .map(|p| p.to_string())
-        .collect();
-    assert!(refs.is_empty(), "{label}:\n{}", refs.join("\n"));
+    // Not a warning from validate; nothing made for no one, no certificate in doubt: as strict
+    // as the default platform.
+    common::Clean::new(
+        label,
+        &rendered.files,
+        &catalogue,
+        &config.cluster.kubernetes_version,
+    )
+    .without_warnings()
+    .spotless_references()
+    .assert();
     for name in NEW {
         assert!(
             rendered.files.contains_key(&PathBuf::from(format!(

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use haven_platform::config::{self, Provider, SecretsBackend};
-use haven_platform::crds::BuiltinSchemas;
 use haven_platform::kustomize::KustomizeError;
 use haven_platform::migration::import::{VALUE_KEYS, is_stateful};
 use haven_platform::migration::mapping::{Action, REFERENCE};
 use haven_platform::migration::plan::{Expectation, State};
 use haven_platform::migration::{self, ClusterObjects, ImportOptions, ObjectId};
-use haven_platform::validate::{self, Options};
 use haven_platform::{Catalogue, render};
+
+mod common;
 
 fn fixture() -> BTreeMap<PathBuf, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/havenplus-reference");
@@ -205,20 +205,12 @@ fn the_imported_configs_render_and_validate() {
         let (_, imported) = import(cluster);
         let c = parse(&imported.yaml);
         let rendered = render(&c, &catalogue);
-        let facts = validate::platform_facts(&rendered.files);
-        let schemas = BuiltinSchemas::new(facts.components);
-        let opts = Options {
-            kubernetes_version: c.cluster.kubernetes_version.clone(),
-            ..Options::default()
-        };
-        let report = validate::validate(&rendered.files, &schemas, &opts);
-        let errors: Vec<String> = report
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == validate::Severity::Error)
-            .map(|d| d.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{cluster}: {}", errors.join("\n"));
+        common::assert_validates_and_proves(
+            cluster,
+            &rendered.files,
+            &catalogue,
+            &c.cluster.kubernetes_version,
+        );
         // Every component the mapping names for a mapped unit is rendered, where this build's
         // catalogue has it.
         for u in imported.units.iter().filter(|u| u.outcome == "mapped") {

@@ -12,6 +12,8 @@ use haven_platform::crds::BuiltinSchemas;
 use haven_platform::validate::{self, Options};
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 
+mod common;
+
 fn tenant(name: &str) -> Tenant {
     Tenant {
         name: name.to_owned(),
@@ -97,39 +99,20 @@ fn assert_valid(label: &str, config: &PlatformConfig) {
         "{label}"
     );
     assert!(facts.components.len() > 10, "{label}: {facts:?}");
-    let schemas = BuiltinSchemas::new(facts.components);
-    for minor in validate::SUPPORTED_KUBERNETES {
-        let opts = Options {
-            kubernetes_version: (*minor).to_owned(),
-            ..Options::default()
-        };
-        let report = validate::validate(&rendered.files, &schemas, &opts);
-        let problems: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();
-        assert!(
-            problems.is_empty(),
-            "{label} on Kubernetes {minor}: {} problems:\n{}",
-            problems.len(),
-            problems.join("\n")
-        );
-        assert!(
-            report.custom_resources > 10,
-            "{label}: {}",
-            report.custom_resources
-        );
-    }
-    // The references and certificates proofs on the tree alone: nothing missing, nothing made
-    // for no one, every certificate issuable.
-    let tree = haven_platform::charts::tree_objects(&rendered.files);
-    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
-    let proofs: Vec<String> = haven_platform::proofs::prove(&landscape, &catalogue)
-        .iter()
-        .filter(|p| {
-            use haven_platform::charts::Check;
-            matches!(p.check, Check::References | Check::Certificates)
-        })
-        .map(|p| p.to_string())
-        .collect();
-    assert!(proofs.is_empty(), "{label}:\n{}", proofs.join("\n"));
+    // On every supported minor, not a warning, the built-in schemas found; every proof without
+    // an error, and the references and certificates proofs on the tree alone: nothing missing,
+    // nothing made for no one, every certificate issuable.
+    common::Clean::new(
+        label,
+        &rendered.files,
+        &catalogue,
+        &config.cluster.kubernetes_version,
+    )
+    .on_minors(validate::SUPPORTED_KUBERNETES)
+    .without_warnings()
+    .more_custom_resources_than(10)
+    .spotless_references()
+    .assert();
 }
 
 #[test]

@@ -1,9 +1,13 @@
 //! What the integration tests of haven-platform share.
 
+// Each test binary compiles this module and uses only the options it needs.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use haven_platform::Catalogue;
+use haven_platform::charts::Check;
 use haven_platform::crds::BuiltinSchemas;
 use haven_platform::validate::{self, Options, Severity};
 
@@ -16,26 +20,111 @@ pub fn assert_validates_and_proves(
     catalogue: &Catalogue,
     kubernetes_version: &str,
 ) {
-    let facts = validate::platform_facts(files);
-    let schemas = BuiltinSchemas::new(facts.components);
-    let opts = Options {
-        kubernetes_version: kubernetes_version.to_owned(),
-        ..Options::default()
-    };
-    let report = validate::validate(files, &schemas, &opts);
-    let problems: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.to_string())
-        .collect();
-    assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
-    let tree = haven_platform::charts::tree_objects(files);
-    let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
-    let errors: Vec<String> = haven_platform::proofs::prove(&landscape, catalogue)
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{label}:\n{}", errors.join("\n"));
+    Clean::new(label, files, catalogue, kubernetes_version).assert();
+}
+
+/// The one "validates and proves clean" check of a rendered tree, with the options some tests
+/// hold it to beyond the default (no error from validate or from any proof, on one minor).
+pub struct Clean<'a> {
+    label: &'a str,
+    files: &'a BTreeMap<PathBuf, String>,
+    catalogue: &'a Catalogue,
+    minors: Vec<String>,
+    warnings_too: bool,
+    spotless_references: bool,
+    min_custom_resources: usize,
+}
+
+impl<'a> Clean<'a> {
+    pub fn new(
+        label: &'a str,
+        files: &'a BTreeMap<PathBuf, String>,
+        catalogue: &'a Catalogue,
+        kubernetes_version: &str,
+    ) -> Self {
+        Self {
+            label,
+            files,
+            catalogue,
+            minors: vec![kubernetes_version.to_owned()],
+            warnings_too: false,
+            spotless_references: false,
+            min_custom_resources: 0,
+        }
+    }
+
+    /// Validate on each of these Kubernetes minors instead of the one given to `new`.
+    pub fn on_minors(mut self, minors: &[&str]) -> Self {
+        self.minors = minors.iter().map(|m| (*m).to_owned()).collect();
+        self
+    }
+
+    /// No diagnostic of validate at all, warnings included.
+    pub fn without_warnings(mut self) -> Self {
+        self.warnings_too = true;
+        self
+    }
+
+    /// The references and certificates proofs find nothing at all (no warning either): nothing
+    /// made for no one, no certificate in doubt.
+    pub fn spotless_references(mut self) -> Self {
+        self.spotless_references = true;
+        self
+    }
+
+    /// Validate checks more than `n` custom resources on each minor (the built-in schemas were
+    /// found for the tree's components).
+    pub fn more_custom_resources_than(mut self, n: usize) -> Self {
+        self.min_custom_resources = n;
+        self
+    }
+
+    pub fn assert(self) {
+        let label = self.label;
+        let facts = validate::platform_facts(self.files);
+        let schemas = BuiltinSchemas::new(facts.components);
+        for minor in &self.minors {
+            let opts = Options {
+                kubernetes_version: minor.clone(),
+                ..Options::default()
+            };
+            let report = validate::validate(self.files, &schemas, &opts);
+            let problems: Vec<String> = report
+                .diagnostics
+                .iter()
+                .filter(|d| self.warnings_too || d.severity == Severity::Error)
+                .map(|d| d.to_string())
+                .collect();
+            assert!(
+                problems.is_empty(),
+                "{label} on Kubernetes {minor}: {} problems:\n{}",
+                problems.len(),
+                problems.join("\n")
+            );
+            if self.min_custom_resources > 0 {
+                assert!(
+                    report.custom_resources > self.min_custom_resources,
+                    "{label}: {}",
+                    report.custom_resources
+                );
+            }
+        }
+        let tree = haven_platform::charts::tree_objects(self.files);
+        let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+        let proofs = haven_platform::proofs::prove(&landscape, self.catalogue);
+        let errors: Vec<String> = proofs
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| p.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{label}:\n{}", errors.join("\n"));
+        if self.spotless_references {
+            let refs: Vec<String> = proofs
+                .iter()
+                .filter(|p| matches!(p.check, Check::References | Check::Certificates))
+                .map(|p| p.to_string())
+                .collect();
+            assert!(refs.is_empty(), "{label}:\n{}", refs.join("\n"));
+        }
+    }
 }
