@@ -494,6 +494,14 @@ impl<'a> Renderer<'a> {
             .map(|r| r.namespace.as_str())
     }
 
+    /// The namespaces of the platform's components (flux-system included), sorted: those
+    /// cluster-wide stores may serve. A tenant cannot be named like one (reserved names).
+    fn platform_namespaces(&self) -> Vec<String> {
+        let mut out: BTreeSet<String> = self.resolved.iter().map(|r| r.namespace.clone()).collect();
+        out.insert(FLUX_NS.to_owned());
+        out.into_iter().collect()
+    }
+
     fn write(&mut self, path: impl Into<PathBuf>, docs: &[Value]) {
         self.out.files.insert(path.into(), yaml_stream(docs));
     }
@@ -1922,7 +1930,14 @@ impl<'a> Renderer<'a> {
                 "apiVersion": "external-secrets.io/v1",
                 "kind": "ClusterSecretStore",
                 "metadata": {"name": "openbao"},
-                "spec": {"provider": {"vault": {
+                "spec": {
+                    // A ClusterSecretStore without conditions serves every namespace, and the
+                    // chart aggregates `create` on ExternalSecrets to `admin`, which each
+                    // tenant's reconciler holds: a tenant could read every platform secret.
+                    // Only the platform's own namespaces may use it (by name, which tenants
+                    // cannot take: reserved names); tenants bring their own SecretStore.
+                    "conditions": [{"namespaces": self.platform_namespaces()}],
+                    "provider": {"vault": {
                     "server": format!("http://openbao.{bao}.svc:8200"),
                     "path": "secret",
                     "version": "v2",
@@ -1931,7 +1946,8 @@ impl<'a> Renderer<'a> {
                         "role": "external-secrets",
                         "serviceAccountRef": {"name": "external-secrets", "namespace": self.ns_of("external-secrets").unwrap_or_default()},
                     }},
-                }}},
+                }},
+                },
             });
             self.config_unit(
                 "external-secrets",
