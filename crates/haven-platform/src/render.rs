@@ -39,9 +39,10 @@ pub struct Rendered {
 pub const FLUX_COMPONENTS: &str = "gotk-components.yaml";
 
 /// Keeps what `flux bootstrap` added to `clusters/<name>/flux-system/`: when the existing tree
-/// has `gotk-components.yaml`, it is carried over unchanged and listed (first, as bootstrap
-/// writes it) in that directory's `kustomization.yaml`. Without this, a render after bootstrap
-/// would drop Flux's controllers from the flux-system Kustomization, which prunes them.
+/// has `gotk-components.yaml`, it is carried over unchanged (the rendered `kustomization.yaml`
+/// always lists it, first, as Flux documents for a customised bootstrap). Without this, a
+/// render after bootstrap would drop Flux's controllers from the flux-system Kustomization,
+/// which prunes them.
 pub fn keep_flux_bootstrap(rendered: &mut Rendered, config: &PlatformConfig, existing: &Tree) {
     let dir = PathBuf::from(format!("clusters/{}/flux-system", config.cluster.name));
     let components = dir.join(FLUX_COMPONENTS);
@@ -49,13 +50,6 @@ pub fn keep_flux_bootstrap(rendered: &mut Rendered, config: &PlatformConfig, exi
         return;
     };
     rendered.files.insert(components, text.clone());
-    rendered.files.insert(
-        dir.join("kustomization.yaml"),
-        yaml_stream(&[flux_system_kustomization(&[
-            FLUX_COMPONENTS,
-            "gotk-sync.yaml",
-        ])]),
-    );
 }
 
 /// The service account kustomize-controller runs as; Flux's install binds it to
@@ -2261,10 +2255,28 @@ impl<'a> Renderer<'a> {
         ];
         self.write(format!("{dir}/gotk-sync.yaml"), &docs);
         self.platform_info();
+        // `gotk-components.yaml` is listed before bootstrap wrote it, as Flux documents for a
+        // customised bootstrap: bootstrap keeps an existing kustomization.yaml as it is, and
+        // without the entry the lockdown patches would match no controller.
         self.write(
             format!("{dir}/kustomization.yaml"),
-            &[flux_system_kustomization(&["gotk-sync.yaml"])],
+            &[flux_system_kustomization(&[
+                FLUX_COMPONENTS,
+                "gotk-sync.yaml",
+            ])],
         );
+        if let Some(text) = self
+            .out
+            .files
+            .get_mut(&PathBuf::from(format!("{dir}/kustomization.yaml")))
+        {
+            *text = text.replacen(
+                "---\n",
+                "# gotk-components.yaml (Flux's controllers) is written by `flux bootstrap`; until then\n\
+                 # `haven plus validate` builds this directory without it.\n---\n",
+                1,
+            );
+        }
     }
 
     /// The platform's facts for the applications on it (and `haven check`): which storage

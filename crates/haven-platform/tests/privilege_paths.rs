@@ -126,3 +126,93 @@ fn no_tenant_can_use_a_cluster_secret_store() {
     }
     assert!(stores > 0);
 }
+
+fn validate_errors(files: &std::collections::BTreeMap<PathBuf, String>) -> Vec<String> {
+    use haven_platform::crds::BuiltinSchemas;
+    use haven_platform::validate::{self, Options};
+    let facts = validate::platform_facts(files);
+    let schemas = BuiltinSchemas::new(facts.components);
+    validate::validate(files, &schemas, &Options::default())
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect()
+}
+
+/// `flux bootstrap`'s controllers, as many as given.
+fn gotk_components(controllers: &[&str]) -> String {
+    let mut out = String::new();
+    for c in controllers {
+        out.push_str(&format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {c}\n  namespace: flux-system\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: {c}}}\n  template:\n    metadata:\n      labels: {{app: {c}}}\n    spec:\n      containers:\n      - name: manager\n        image: ghcr.io/fluxcd/{c}:v1.7.0\n        args: [--log-level=info]\n"));
+    }
+    out
+}
+
+/// Item 2: the flux-system kustomization.yaml lists `gotk-components.yaml` before bootstrap
+/// wrote it (bootstrap keeps an existing kustomization.yaml as it is), validate builds the
+/// tree without it, and refuses a kustomization.yaml that does not list the file bootstrap
+/// wrote or whose lockdown patches match none of its Deployments.
+#[test]
+fn flux_lockdown_survives_bootstrap() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for (label, config) in all_configs() {
+        let files = render(&config, &catalogue).files;
+        let k = PathBuf::from(format!(
+            "clusters/{}/flux-system/kustomization.yaml",
+            config.cluster.name
+        ));
+        let doc = &haven_model::parse_stream("k", &files[&k])
+            .remove(0)
+            .unwrap()
+            .value;
+        assert_eq!(
+            doc["resources"],
+            serde_json::json!(["gotk-components.yaml", "gotk-sync.yaml"]),
+            "{label}"
+        );
+        let errors = validate_errors(&files);
+        assert!(errors.is_empty(), "{label}: {errors:#?}");
+    }
+    let config = &all_configs()[0].1;
+    let files = render(config, &catalogue).files;
+    let dir = format!("clusters/{}/flux-system", config.cluster.name);
+    let k = PathBuf::from(format!("{dir}/kustomization.yaml"));
+    let all = [
+        "source-controller",
+        "kustomize-controller",
+        "helm-controller",
+        "notification-controller",
+    ];
+    let mut bootstrapped = files.clone();
+    bootstrapped.insert(
+        PathBuf::from(format!("{dir}/gotk-components.yaml")),
+        gotk_components(&all),
+    );
+    let errors = validate_errors(&bootstrapped);
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The file bootstrap wrote is not listed: the patches apply to nothing.
+    let mut unlisted = bootstrapped.clone();
+    let text = unlisted[&k].replace("- gotk-components.yaml\n", "");
+    unlisted.insert(k.clone(), text);
+    let errors = validate_errors(&unlisted);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("gotk-components.yaml") && e.contains("not listed")),
+        "{errors:#?}"
+    );
+    // Listed, but the patches' controllers are not in it.
+    let mut partial = bootstrapped.clone();
+    partial.insert(
+        PathBuf::from(format!("{dir}/gotk-components.yaml")),
+        gotk_components(&["source-controller", "notification-controller"]),
+    );
+    let errors = validate_errors(&partial);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("matches no Deployment") && e.contains("kustomize-controller")),
+        "{errors:#?}"
+    );
+}
