@@ -307,7 +307,20 @@ pub(crate) fn namespace(name: &str, level: &str, extra_labels: &[(&str, &str)]) 
     for (k, v) in extra_labels {
         labels.insert((*k).into(), (*v).into());
     }
-    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": name,
+        "labels": labels,
+        "annotations": keep_on_prune(),
+    }})
+}
+
+/// `kustomize.toolkit.fluxcd.io/prune: disabled`: Flux leaves the object on the cluster when
+/// it leaves the tree. On every Namespace the render writes (platform and tenants) and every
+/// object that holds data (CloudNativePG Clusters): switching a capability off or removing a
+/// tenant must not delete its namespace with its volumes and databases; docs/plus.md says how
+/// to remove one deliberately.
+pub(crate) fn keep_on_prune() -> Value {
+    json!({crate::migration::tree::PRUNE_ANNOTATION: "disabled"})
 }
 
 fn netpol(name: &str, ns: &str, spec: Value) -> Value {
@@ -1791,7 +1804,7 @@ impl<'a> Renderer<'a> {
         let mut cluster = json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "Cluster",
-            "metadata": {"name": db, "namespace": r.namespace},
+            "metadata": {"name": db, "namespace": r.namespace, "annotations": keep_on_prune()},
             "spec": {
                 "instances": 3,
                 "imageName": POSTGRES_IMAGE,
@@ -2017,7 +2030,7 @@ impl<'a> Renderer<'a> {
                 // HTTP-01. Without the certificates capability the operator brings
                 // `platform-tls`, for the wildcard.
                 let wildcard = !caps.certificates.enabled || dns01_solver(self.config).is_some();
-                let routes = self.routes(&ns, wildcard);
+                let routes = self.routes(&ns);
                 let hosts: Vec<Value> = routes
                     .iter()
                     .flat_map(|r| {
@@ -2027,26 +2040,44 @@ impl<'a> Renderer<'a> {
                             .unwrap_or_default()
                     })
                     .collect();
-                let https = |name: String, hostname: String| {
+                let https = |name: String, hostname: String, from: Value| {
                     json!({"name": name, "protocol": "HTTPS", "port": 443,
                            "hostname": hostname,
                            "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "platform-tls"}]},
-                           "allowedRoutes": {"namespaces": {"from": "All"}}})
+                           "allowedRoutes": {"namespaces": from}})
                 };
                 // Plain HTTP only redirects (Dutch law, `nl.http-redirect`): tenants' routes can
                 // attach to the HTTPS listener alone.
                 let mut listeners = vec![json!({"name": "http", "protocol": "HTTP", "port": 80,
                                                 "allowedRoutes": {"namespaces": {"from": "Same"}}})];
+                // Each platform host has a listener of its own that admits routes from its
+                // component's namespace only (the API server sets `kubernetes.io/metadata.name`,
+                // no one can forge it). Gateway API gives a request to the listener with the most
+                // specific matching hostname, so a tenant's route for `keycloak.<domain>` (an
+                // Exact path would outrank the platform's Prefix on a shared listener) attaches
+                // to no listener that gets that host's traffic.
+                for r in &routes {
+                    let section = r["spec"]["parentRefs"][0]["sectionName"]
+                        .as_str()
+                        .unwrap_or_default();
+                    let host = r["spec"]["hostnames"][0].as_str().unwrap_or_default();
+                    let owner = r["metadata"]["namespace"].as_str().unwrap_or_default();
+                    listeners.push(https(
+                        section.to_owned(),
+                        host.to_owned(),
+                        json!({"from": "Selector", "selector": {"matchLabels": {"kubernetes.io/metadata.name": owner}}}),
+                    ));
+                }
+                // Tenants: the rest of the wildcard, from namespaces labelled as tenants (a
+                // label only the platform sets: tenants cannot write Namespaces).
                 if wildcard {
-                    listeners.push(https("https".to_owned(), format!("*.{domain}")));
-                } else {
-                    for r in &routes {
-                        let section = r["spec"]["parentRefs"][0]["sectionName"]
-                            .as_str()
-                            .unwrap_or_default();
-                        let host = r["spec"]["hostnames"][0].as_str().unwrap_or_default();
-                        listeners.push(https(section.to_owned(), host.to_owned()));
-                    }
+                    listeners.push(https(
+                        "https".to_owned(),
+                        format!("*.{domain}"),
+                        json!({"from": "Selector", "selector": {"matchExpressions": [
+                            {"key": crate::tenant::TENANT_LABEL, "operator": "Exists"}
+                        ]}}),
+                    ));
                 }
                 let docs = [
                     json!({
@@ -2145,33 +2176,29 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// HTTPRoutes for the platform's user-facing services: `<service>.<domain>` through the
-    /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
-    /// `wildcard`: the routes attach to the Gateway's one HTTPS listener `https`; otherwise
-    /// each to its own listener `https-<component>`.
     /// The host names that are the platform's: every `<host>.<domain>` it routes, denied to
     /// tenants (`tenant::DENIED_HOSTNAMES`): a tenant route claiming `keycloak.<domain>` on the
     /// shared Gateway would take the login page's traffic. Not `*.<domain>` itself: the
     /// wildcard listener serves tenants' `<app>.<domain>` too; a tenant claiming the wildcard
     /// is denied because it covers these names.
     pub(crate) fn platform_hosts(&self) -> Vec<String> {
-        self.routes("", true)
+        self.routes("")
             .iter()
             .filter_map(|r| r["spec"]["hostnames"][0].as_str().map(str::to_owned))
             .collect()
     }
 
-    fn routes(&self, gateway_ns: &str, wildcard: bool) -> Vec<Value> {
+    /// HTTPRoutes for the platform's user-facing services: `<service>.<domain>` through the
+    /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
+    /// Each attaches to its own listener `https-<component>` (which admits its namespace only;
+    /// with the wildcard, tenants have the listener `https`).
+    fn routes(&self, gateway_ns: &str) -> Vec<Value> {
         let domain = &self.config.cluster.domain;
         PLATFORM_UIS
             .iter()
             .filter_map(|(component, host, service, port)| {
                 let ns = self.ns_of(component)?;
-                let section = if wildcard {
-                    "https".to_owned()
-                } else {
-                    format!("https-{component}")
-                };
+                let section = format!("https-{component}");
                 Some(json!({
                     "apiVersion": "gateway.networking.k8s.io/v1",
                     "kind": "HTTPRoute",

@@ -216,3 +216,182 @@ fn flux_lockdown_survives_bootstrap() {
         "{errors:#?}"
     );
 }
+
+/// Whether a listener's `allowedRoutes.namespaces` admits a route from a namespace with these
+/// labels (Gateway API: `Same`, `All`, or `Selector` with matchLabels / Exists expressions,
+/// which is what the render writes; anything else counts as a failure of the test).
+fn admits(
+    listener: &Value,
+    gateway_ns: &str,
+    ns: &str,
+    labels: &serde_json::Map<String, Value>,
+) -> bool {
+    let from = &listener["allowedRoutes"]["namespaces"];
+    match from["from"].as_str().unwrap_or("Same") {
+        "All" => true,
+        "Same" => ns == gateway_ns,
+        "Selector" => {
+            let sel = &from["selector"];
+            let by_labels = sel["matchLabels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .all(|(k, v)| labels.get(k) == Some(v));
+            let by_exprs = sel["matchExpressions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|e| {
+                    assert_eq!(e["operator"], "Exists", "{e}");
+                    labels.contains_key(e["key"].as_str().unwrap())
+                });
+            by_labels && by_exprs
+        }
+        other => panic!("{other}"),
+    }
+}
+
+/// Whether a listener hostname matches a request host (exact, or `*.` one label).
+fn host_matches(listener: &str, host: &str) -> bool {
+    match listener.strip_prefix("*.") {
+        Some(suffix) => host
+            .strip_suffix(suffix)
+            .and_then(|h| h.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && !label.contains('.')),
+        None => listener == host,
+    }
+}
+
+/// Item 3: a tenant's HTTPRoute for a platform host (`keycloak.<domain>`) gets none of that
+/// host's traffic, for every ingress alternative: the host's most specific listener admits its
+/// component's namespace only, and the tenant namespace is admitted only by the tenants'
+/// wildcard listener, which never gets a platform host's requests.
+#[test]
+fn tenants_cannot_take_platform_hosts_at_the_gateway() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let (mut checked, mut wildcards) = (0, 0);
+    for (label, mut config) in all_configs() {
+        // With and without DNS-01 (wildcard listener or one listener per host).
+        for dns01 in [false, true] {
+            if dns01 {
+                config.capabilities.dns.zone = Some("example.nl".to_owned());
+                config.capabilities.dns.rfc2136 = Some(haven_platform::config::Rfc2136 {
+                    server: "ns1.example.nl".to_owned(),
+                    port: 53,
+                    tsig_key_name: "haven-plus".to_owned(),
+                    tsig_algorithm: haven_platform::config::TsigAlgorithm::HmacSha512,
+                });
+            }
+            let files = render(&config, &catalogue).files;
+            let docs: Vec<Value> = docs_of(&files).into_iter().map(|(_, d)| d).collect();
+            let Some(gw) = docs.iter().find(|d| d["kind"] == "Gateway") else {
+                continue;
+            };
+            let gw_ns = gw["metadata"]["namespace"].as_str().unwrap();
+            let listeners = gw["spec"]["listeners"].as_array().unwrap();
+            let labels_of = |ns: &str| {
+                docs.iter()
+                    .find(|d| d["kind"] == "Namespace" && d["metadata"]["name"] == ns)
+                    .and_then(|d| d["metadata"]["labels"].as_object().cloned())
+                    .unwrap_or_else(|| panic!("{label}: no Namespace {ns}"))
+            };
+            let tenant = labels_of("zaken");
+            let routes: Vec<&Value> = docs
+                .iter()
+                .filter(|d| d["kind"] == "HTTPRoute" && d["metadata"]["name"] != "https-redirect")
+                .collect();
+            assert!(!routes.is_empty(), "{label}");
+            for route in routes {
+                let host = route["spec"]["hostnames"][0].as_str().unwrap();
+                let owner = route["metadata"]["namespace"].as_str().unwrap();
+                // The listener that gets this host's requests: the most specific match.
+                let serving: Vec<&Value> = listeners
+                    .iter()
+                    .filter(|l| l["protocol"] == "HTTPS")
+                    .filter(|l| host_matches(l["hostname"].as_str().unwrap(), host))
+                    .collect();
+                let best = serving
+                    .iter()
+                    .find(|l| l["hostname"] == host)
+                    .or_else(|| serving.first())
+                    .unwrap_or_else(|| panic!("{label}: no listener for {host}"));
+                assert_eq!(
+                    best["name"], route["spec"]["parentRefs"][0]["sectionName"],
+                    "{label}: {host}"
+                );
+                assert!(
+                    admits(best, gw_ns, owner, &labels_of(owner)),
+                    "{label}: {host}"
+                );
+                assert!(
+                    !admits(best, gw_ns, "zaken", &tenant),
+                    "{label} dns01={dns01}: a tenant route for {host} attaches to {}",
+                    best["name"]
+                );
+                checked += 1;
+            }
+            // The tenants' own hosts: with the wildcard, a listener admits them.
+            // (OVH and Azure need their own DNS settings for DNS-01; these get the RFC 2136 ones.)
+            if let Some(app) = listeners
+                .iter()
+                .find(|l| l["protocol"] == "HTTPS" && l["hostname"] == "*.example.nl")
+            {
+                wildcards += 1;
+                assert!(admits(app, gw_ns, "zaken", &tenant), "{label}");
+                assert!(
+                    !admits(
+                        app,
+                        gw_ns,
+                        owner_of_grafana(&docs),
+                        &labels_of(owner_of_grafana(&docs))
+                    ),
+                    "{label}"
+                );
+            }
+            let errors = tenancy_errors(&files, &catalogue);
+            assert!(errors.is_empty(), "{label}: {errors:#?}");
+        }
+    }
+    assert!(checked > 20, "{checked}");
+    assert!(wildcards > 5, "{wildcards}");
+}
+
+fn owner_of_grafana(docs: &[Value]) -> &str {
+    docs.iter()
+        .find(|d| d["kind"] == "HTTPRoute" && d["metadata"]["name"] == "grafana")
+        .and_then(|d| d["metadata"]["namespace"].as_str())
+        .unwrap()
+}
+
+/// Item 5: Flux never deletes data when a capability is switched off or a tenant removed:
+/// every Namespace the render writes (platform and tenants) and every object holding data
+/// (CloudNativePG Clusters, PersistentVolumeClaims) carries `prune: disabled`.
+#[test]
+fn flux_does_not_prune_namespaces_or_data() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let (mut namespaces, mut databases) = (0, 0);
+    for (label, config) in all_configs() {
+        let files = render(&config, &catalogue).files;
+        for (path, d) in docs_of(&files) {
+            let kind = d["kind"].as_str().unwrap_or_default();
+            let data = matches!(kind, "Namespace" | "PersistentVolumeClaim")
+                || (kind == "Cluster" && d["apiVersion"] == "postgresql.cnpg.io/v1");
+            if !data {
+                continue;
+            }
+            if kind == "Namespace" {
+                namespaces += 1;
+            } else {
+                databases += 1;
+            }
+            assert_eq!(
+                d["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/prune"],
+                "disabled",
+                "{label}: {kind} {} in {}",
+                d["metadata"]["name"],
+                path.display()
+            );
+        }
+    }
+    assert!(namespaces > 50 && databases > 0, "{namespaces} {databases}");
+}
