@@ -395,3 +395,50 @@ fn flux_does_not_prune_namespaces_or_data() {
     }
     assert!(namespaces > 50 && databases > 0, "{namespaces} {databases}");
 }
+
+/// Item 6: onboarding a tenant does not wait for Velero to be Ready (with an off-cluster
+/// target, that waits for hand-written S3 credentials): the `tenants` unit does not depend on
+/// it, and the tenants' backup Schedules live in a unit of their own after Velero's.
+#[test]
+fn tenants_do_not_wait_for_velero() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for (label, config) in all_configs() {
+        let files = render(&config, &catalogue).files;
+        let docs: Vec<(PathBuf, Value)> = docs_of(&files);
+        let unit = |name: &str| {
+            docs.iter()
+                .map(|(_, d)| d)
+                .find(|d| {
+                    d["kind"] == "Kustomization"
+                        && d["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+                        && d["metadata"]["name"] == name
+                })
+                .cloned()
+        };
+        let tenants = unit("tenants").unwrap_or_else(|| panic!("{label}"));
+        let deps: Vec<&str> = tenants["spec"]["dependsOn"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["name"].as_str())
+            .collect();
+        assert!(!deps.contains(&"velero"), "{label}: {deps:?}");
+        let schedule = docs
+            .iter()
+            .find(|(_, d)| d["kind"] == "Schedule" && d["metadata"]["name"] == "tenant-zaken");
+        let Some((path, _)) = schedule else {
+            continue;
+        };
+        assert!(!path.starts_with("tenants"), "{label}: {}", path.display());
+        let backups = unit("tenant-backups").unwrap_or_else(|| panic!("{label}"));
+        assert_eq!(
+            backups["spec"]["dependsOn"],
+            serde_json::json!([{"name": "velero"}]),
+            "{label}"
+        );
+        assert_eq!(
+            backups["spec"]["path"], "./infrastructure/tenant-backups",
+            "{label}"
+        );
+    }
+}

@@ -219,7 +219,7 @@ fn layout_and_ordering() {
         "infrastructure/envoy-gateway-config/gateway.yaml",
         "tenants/zaken/namespace.yaml",
         "tenants/zaken/sync.yaml",
-        "tenants/zaken/backup.yaml",
+        "infrastructure/tenant-backups/schedules.yaml",
     ] {
         assert!(has(p), "missing {p}");
     }
