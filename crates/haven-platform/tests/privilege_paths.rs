@@ -442,3 +442,70 @@ fn tenants_do_not_wait_for_velero() {
         );
     }
 }
+
+/// Item 7: the Gateway and its Certificate are in a unit that waits for the gateway
+/// controller, the Gateway API CRDs and cert-manager only (not for every SSO app), and the
+/// platform's routes in a unit after it and their components.
+#[test]
+fn the_gateway_does_not_wait_for_the_apps_it_routes_to() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for (label, config) in all_configs() {
+        let files = render(&config, &catalogue).files;
+        let docs: Vec<Value> = docs_of(&files).into_iter().map(|(_, d)| d).collect();
+        let units: Vec<&Value> = docs
+            .iter()
+            .filter(|d| {
+                d["kind"] == "Kustomization" && d["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+            })
+            .collect();
+        let deps = |name: &str| -> Vec<String> {
+            let u = units
+                .iter()
+                .find(|u| u["metadata"]["name"] == name)
+                .unwrap_or_else(|| panic!("{label}: no unit {name}"));
+            u["spec"]["dependsOn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["name"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let gw_path = files
+            .keys()
+            .find(|p| p.ends_with("gateway.yaml") && p.starts_with("infrastructure"))
+            .unwrap_or_else(|| panic!("{label}"));
+        let unit = gw_path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let controller = unit.strip_suffix("-config").unwrap();
+        for d in deps(unit) {
+            assert!(
+                [controller, "gateway-api", "cert-manager"].contains(&d.as_str()),
+                "{label}: {unit} waits for {d}"
+            );
+        }
+        let gw = &files[gw_path];
+        assert!(
+            gw.contains("kind: Gateway\n") && gw.contains("kind: Certificate\n"),
+            "{label}"
+        );
+        let in_gateway_unit = haven_model::parse_stream("g", gw)
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .any(|d| d["kind"] == "HTTPRoute" && d["metadata"]["name"] == "grafana");
+        assert!(
+            !in_gateway_unit,
+            "{label}: platform routes in the Gateway's unit"
+        );
+        let routes = deps("platform-routes");
+        assert!(routes.contains(&unit.to_owned()), "{label}: {routes:?}");
+        assert!(
+            routes.contains(&"grafana".to_owned()),
+            "{label}: {routes:?}"
+        );
+    }
+}

@@ -543,9 +543,10 @@ fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
         config.tenants.push(tenant("zaken"));
         let rendered = render(&config, &catalogue);
         let path = PathBuf::from(format!("infrastructure/{component}-config/gateway.yaml"));
-        let text = &rendered.files[&path];
-        let docs: Vec<serde_json::Value> = haven_model::parse_stream("g", text)
-            .into_iter()
+        let routes = PathBuf::from("infrastructure/platform-routes/routes.yaml");
+        let docs: Vec<serde_json::Value> = [&path, &routes]
+            .iter()
+            .flat_map(|p| haven_model::parse_stream("g", &rendered.files[*p]))
             .map(|d| d.unwrap().value)
             .collect();
         let of = |kind: &str, name: &str| {
@@ -598,13 +599,15 @@ fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
             _ => {}
         }
         // The same tree without the redirect route and the HSTS filters fails validation.
-        let stripped: Vec<String> = text
-            .split("---\n")
-            .filter(|d| !d.contains("name: https-redirect"))
-            .map(|d| d.replace("Strict-Transport-Security", "X-Removed"))
-            .collect();
         let mut broken = rendered.files.clone();
-        broken.insert(path.clone(), stripped.join("---\n"));
+        for p in [&path, &routes] {
+            let stripped: Vec<String> = rendered.files[p]
+                .split("---\n")
+                .filter(|d| !d.contains("name: https-redirect"))
+                .map(|d| d.replace("Strict-Transport-Security", "X-Removed"))
+                .collect();
+            broken.insert(p.clone(), stripped.join("---\n"));
+        }
         let facts = validate::platform_facts(&broken);
         let schemas = BuiltinSchemas::new(facts.components);
         let report = validate::validate(&broken, &schemas, &Options::default());
