@@ -513,6 +513,30 @@ impl<'a> Renderer<'a> {
         out.into_iter().collect()
     }
 
+    /// The authoritative DNS servers (host, port) a component sends updates to: ExternalDNS
+    /// the RFC 2136 server when that is its provider; cert-manager the server of its DNS-01
+    /// solver (RFC 2136, or the zone OVH's challenges are delegated to).
+    fn dns_servers(&self, component: &str) -> Vec<(String, u16)> {
+        use crate::config::DnsProvider;
+        let dns = &self.config.capabilities.dns;
+        let server = match (component, self.config.wired_dns_provider()) {
+            ("external-dns", Some(DnsProvider::Rfc2136)) => dns.rfc2136.as_ref(),
+            ("cert-manager", Some(DnsProvider::Rfc2136)) if dns01_solver(self.config).is_some() => {
+                dns.rfc2136.as_ref()
+            }
+            ("cert-manager", Some(DnsProvider::Ovh)) if dns01_solver(self.config).is_some() => dns
+                .ovh
+                .as_ref()
+                .and_then(|o| o.acme_challenge.as_ref())
+                .map(|a| &a.server),
+            _ => None,
+        };
+        server
+            .map(|r| (r.server.clone(), r.port))
+            .into_iter()
+            .collect()
+    }
+
     fn write(&mut self, path: impl Into<PathBuf>, docs: &[Value]) {
         self.out.files.insert(path.into(), yaml_stream(docs));
     }
@@ -813,6 +837,41 @@ impl<'a> Renderer<'a> {
                         "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}],
                         "ports": [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]
                     }]}),
+                ),
+            );
+        }
+        let dns_servers: BTreeSet<(String, u16)> = peers
+            .iter()
+            .filter(|p| p.component.network.dns_server)
+            .flat_map(|p| self.dns_servers(&p.component.name))
+            .collect();
+        if !dns_servers.is_empty() {
+            // An address is opened as itself; a host name resolves to an address not known
+            // here, so its port is opened to every address (render notes it).
+            let mut egress = Vec::new();
+            for (server, port) in &dns_servers {
+                let to: Vec<Value> = match server.parse::<std::net::IpAddr>() {
+                    Ok(std::net::IpAddr::V4(a)) => {
+                        vec![json!({"ipBlock": {"cidr": format!("{a}/32")}})]
+                    }
+                    Ok(std::net::IpAddr::V6(a)) => {
+                        vec![json!({"ipBlock": {"cidr": format!("{a}/128")}})]
+                    }
+                    Err(_) => vec![
+                        json!({"ipBlock": {"cidr": "0.0.0.0/0"}}),
+                        json!({"ipBlock": {"cidr": "::/0"}}),
+                    ],
+                };
+                egress.push(json!({"to": to, "ports": [
+                    {"protocol": "UDP", "port": port}, {"protocol": "TCP", "port": port}
+                ]}));
+            }
+            add(
+                &mut docs,
+                netpol(
+                    "allow-dns-server",
+                    ns,
+                    json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": egress}),
                 ),
             );
         }

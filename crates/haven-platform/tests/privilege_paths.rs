@@ -509,3 +509,87 @@ fn the_gateway_does_not_wait_for_the_apps_it_routes_to() {
         );
     }
 }
+
+/// Item 4: ExternalDNS's TSIG updates and cert-manager's DNS-01 solver reach the configured
+/// RFC 2136 server (UDP and TCP on its port, to its address when one is given), cert-manager's
+/// self-check goes through the cluster DNS only, and the flows proof covers the flow: without
+/// the policy it fails.
+#[test]
+fn dns01_and_rfc2136_updates_leave_the_cluster() {
+    use haven_platform::config::{Rfc2136, TsigAlgorithm};
+    let catalogue = Catalogue::builtin().unwrap();
+    for (server, cidrs) in [
+        ("192.0.2.53", vec!["192.0.2.53/32"]),
+        ("ns1.example.nl", vec!["0.0.0.0/0", "::/0"]),
+    ] {
+        let mut c = PlatformConfig::new("haven", "example.nl", Provider::Previder);
+        c.tenants.push(tenant("zaken"));
+        c.capabilities.dns.zone = Some("example.nl".to_owned());
+        c.capabilities.dns.rfc2136 = Some(Rfc2136 {
+            server: server.to_owned(),
+            port: 5353,
+            tsig_key_name: "haven-plus".to_owned(),
+            tsig_algorithm: TsigAlgorithm::HmacSha512,
+        });
+        let files = render(&c, &catalogue).files;
+        let docs: Vec<(PathBuf, Value)> = docs_of(&files);
+        for ns in ["cert-manager", "external-dns"] {
+            let (path, pol) = docs
+                .iter()
+                .find(|(_, d)| {
+                    d["kind"] == "NetworkPolicy"
+                        && d["metadata"]["name"] == "allow-dns-server"
+                        && d["metadata"]["namespace"] == ns
+                })
+                .unwrap_or_else(|| panic!("{server}: no allow-dns-server in {ns}"));
+            let egress = &pol["spec"]["egress"][0];
+            let to: Vec<&str> = egress["to"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["ipBlock"]["cidr"].as_str().unwrap())
+                .collect();
+            assert_eq!(to, cidrs, "{server}: {ns}");
+            assert_eq!(
+                egress["ports"],
+                serde_json::json!([{"protocol": "UDP", "port": 5353}, {"protocol": "TCP", "port": 5353}]),
+                "{server}: {ns}"
+            );
+            // Without it, the flows proof finds the TSIG updates denied.
+            let mut broken = files.clone();
+            let text: String = files[path]
+                .split("---\n")
+                .filter(|d| !d.contains("name: allow-dns-server"))
+                .collect::<Vec<_>>()
+                .join("---\n");
+            broken.insert(path.clone(), text);
+            let tree = haven_platform::charts::tree_objects(&broken);
+            let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+            let problems = haven_platform::proofs::prove(&landscape, &catalogue);
+            assert!(
+                problems.iter().any(|p| p.severity == Severity::Error
+                    && p.message.contains("dnsServer")
+                    && p.message.contains(ns)),
+                "{server}: {ns}: {:#?}",
+                problems.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+            );
+        }
+        let tree = haven_platform::charts::tree_objects(&files);
+        let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
+        let errors: Vec<String> = haven_platform::proofs::prove(&landscape, &catalogue)
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| p.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{server}: {errors:#?}");
+        let release = docs
+            .iter()
+            .map(|(_, d)| d)
+            .find(|d| d["kind"] == "HelmRelease" && d["metadata"]["name"] == "cert-manager")
+            .unwrap();
+        assert_eq!(
+            release["spec"]["values"]["dns01RecursiveNameserversOnly"],
+            true
+        );
+    }
+}
