@@ -169,12 +169,11 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         ],
     );
     let annotations = policy_annotations(t, ctx);
-    if !annotations.is_empty() {
-        namespace["metadata"]["annotations"] = annotations
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), Value::String(v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
+    // Added to those every rendered Namespace has (`prune: disabled`).
+    if let Some(existing) = namespace["metadata"]["annotations"].as_object_mut() {
+        for (k, v) in annotations {
+            existing.insert(k.to_owned(), Value::String(v));
+        }
     }
     put("namespace.yaml", &[namespace]);
     put(

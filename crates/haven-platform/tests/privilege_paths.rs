@@ -23,6 +23,7 @@ fn tenant(name: &str) -> Tenant {
         path: None,
         quota: Default::default(),
         admission: Default::default(),
+        policy: Default::default(),
     }
 }
 
