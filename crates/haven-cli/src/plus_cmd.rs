@@ -1019,7 +1019,17 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
     let tenant_files = rendered
         .files
         .into_iter()
-        .filter(|(p, _)| p.starts_with(&prefix) || p.ends_with("tenants.yaml"))
+        .filter(|(p, _)| {
+            // The tenants' backup Schedules are a unit of their own (after Velero's), listed
+            // with the platform's units.
+            p.starts_with(&prefix)
+                || p.ends_with("tenants.yaml")
+                || p.starts_with("infrastructure/tenant-backups")
+                || (p.starts_with("clusters")
+                    && (p.ends_with("infrastructure.yaml")
+                        || p.ends_with("tenant-backups.yaml")
+                        || p.parent().is_some_and(|d| d.ends_with("infrastructure"))))
+        })
         .collect();
     // The tree first: when it cannot be written (a link out of it), the config is unchanged and
     // the command can simply be run again.

@@ -777,10 +777,7 @@ fn a_route_to_a_service_the_chart_does_not_create_is_caught() {
     assert_eq!(p["severity"], "error");
     assert_eq!(p["object"], "HTTPRoute/keycloak/keycloak");
     assert_eq!(p["path"], "spec.rules[0].backendRefs[0]");
-    assert_eq!(
-        p["file"],
-        "infrastructure/envoy-gateway-config/gateway.yaml"
-    );
+    assert_eq!(p["file"], "infrastructure/platform-routes/routes.yaml");
     assert!(
         p["message"]
             .as_str()

@@ -228,6 +228,11 @@ pub struct Network {
     /// Egress to the internet on 443 (ACME, DNS APIs, vulnerability databases).
     #[serde(default)]
     pub internet: bool,
+    /// Egress to the configured authoritative DNS server (`capabilities.dns`: the RFC 2136
+    /// server, OVH's ACME challenge server) on its port, UDP and TCP: TSIG updates from
+    /// ExternalDNS and cert-manager's DNS-01 solver. Opened only where the config names one.
+    #[serde(default)]
+    pub dns_server: bool,
     /// Egress to kubelets on the nodes (metrics-server).
     #[serde(default)]
     pub nodes: bool,

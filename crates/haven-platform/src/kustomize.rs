@@ -172,6 +172,16 @@ impl KustomizeError {
     }
 }
 
+/// Whether `resource`, listed by the kustomization file of `dir`, is the file `flux bootstrap`
+/// writes there: `gotk-components.yaml` (Flux's own controllers) in a `flux-system` directory.
+/// The render lists it, as Flux documents for a customised bootstrap, so that the lockdown
+/// patches apply to the controllers; until bootstrap ran it is absent, which is not an error:
+/// the directory is built without it.
+pub fn is_bootstrap_written(dir: &Path, resource: &str) -> bool {
+    resource == crate::render::FLUX_COMPONENTS
+        && dir.file_name().and_then(|n| n.to_str()) == Some(crate::render::FLUX_NS)
+}
+
 /// The tree's objects as Flux applies them, and what that took.
 #[derive(Debug, Default)]
 pub struct TreeObjects {
@@ -515,6 +525,8 @@ impl Builder<'_> {
                 objects.extend(load_objects(Origin::File(&file_name(&target)), text).objects);
             } else if is_dir(&target, self.files) {
                 objects.extend(self.build(&target, Some((&k, &field))));
+            } else if is_bootstrap_written(dir, r) {
+                // Written by `flux bootstrap`; the rest of the directory is built.
             } else {
                 let (file, line, field) = at(&k, &field);
                 self.errors.push(KustomizeError::MissingResource {

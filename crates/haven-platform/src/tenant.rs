@@ -126,6 +126,30 @@ pub fn platform_namespaces<'c>(
 }
 
 /// The files of `tenants/<name>/`.
+/// The tenant's daily Velero Schedule (in Velero's namespace), when backups are on. Not part
+/// of the tenant's directory: the `tenants` unit would then have to wait for Velero to be
+/// Ready (with an off-cluster target, for hand-written S3 credentials) before a tenant is
+/// onboarded; the render puts the Schedules in a unit of their own after Velero's.
+pub fn backup_schedule(t: &Tenant, ctx: &TenantContext) -> Option<Value> {
+    let vns = ctx.velero_ns.as_ref().filter(|_| ctx.backups.enabled)?;
+    let ns = t.name.as_str();
+    Some(json!({
+        "apiVersion": "velero.io/v1",
+        "kind": "Schedule",
+        "metadata": {"name": format!("tenant-{ns}"), "namespace": vns},
+        "spec": {
+            "schedule": ctx.backups.schedule,
+            "template": {
+                "includedNamespaces": [ns],
+                "ttl": ctx.backups.ttl,
+                "storageLocation": "default",
+                // Volume data too, by Velero's node agent (file-system backup).
+                "defaultVolumesToFsBackup": true,
+            },
+        },
+    }))
+}
+
 pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     let ns = t.name.as_str();
     let dir = format!("tenants/{ns}");
@@ -145,12 +169,11 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
         ],
     );
     let annotations = policy_annotations(t, ctx);
-    if !annotations.is_empty() {
-        namespace["metadata"]["annotations"] = annotations
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), Value::String(v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
+    // Added to those every rendered Namespace has (`prune: disabled`).
+    if let Some(existing) = namespace["metadata"]["annotations"].as_object_mut() {
+        for (k, v) in annotations {
+            existing.insert(k.to_owned(), Value::String(v));
+        }
     }
     put("namespace.yaml", &[namespace]);
     put(
@@ -276,28 +299,6 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
                     "spec": spec,
                 }),
             ],
-        );
-    }
-    if let Some(vns) = &ctx.velero_ns
-        && ctx.backups.enabled
-    {
-        put(
-            "backup.yaml",
-            &[json!({
-                "apiVersion": "velero.io/v1",
-                "kind": "Schedule",
-                "metadata": {"name": format!("tenant-{ns}"), "namespace": vns},
-                "spec": {
-                    "schedule": ctx.backups.schedule,
-                    "template": {
-                        "includedNamespaces": [ns],
-                        "ttl": ctx.backups.ttl,
-                        "storageLocation": "default",
-                        // Volume data too, by Velero's node agent (file-system backup).
-                        "defaultVolumesToFsBackup": true,
-                    },
-                },
-            })],
         );
     }
     let refs: Vec<&str> = resources.iter().map(String::as_str).collect();

@@ -316,6 +316,7 @@ pub fn validate(
         for o in outcome.objects {
             if o.api_version.starts_with("kustomize.config.k8s.io/") {
                 v.kustomize_file(&o, path, files);
+                v.flux_system_lockdown(&o, path, files);
                 loaded.push(o);
             } else if patch_files.contains(path) {
                 // A patch is part of the objects built from it; its own YAML readings and
@@ -723,11 +724,87 @@ impl Validator<'_> {
             let target = normalize(&dir.join(r));
             let exists = files.contains_key(&target)
                 || files.keys().any(|k| k.starts_with(&target) && k != &target);
-            if !exists {
+            if !exists && !crate::kustomize::is_bootstrap_written(dir, r) {
                 self.at(
                     o,
                     &format!("resources[{i}]"),
                     format!("resource `{r}` does not exist in the tree"),
+                );
+            }
+        }
+    }
+
+    /// Flux's multi-tenancy lockdown in `clusters/<name>/flux-system/kustomization.yaml` works
+    /// only when that file lists `gotk-components.yaml`, the file `flux bootstrap` writes with
+    /// the controllers: bootstrap keeps an existing kustomization.yaml as it is, so one listing
+    /// only `gotk-sync.yaml` leaves the patches matching no Deployment, and tenants'
+    /// Kustomizations without `serviceAccountName` are reconciled as cluster-admin. Once the
+    /// file is in the tree, every patch targeting a Deployment must match one of it.
+    fn flux_system_lockdown(&mut self, o: &Object, path: &Path, files: &BTreeMap<PathBuf, String>) {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        if dir.file_name().and_then(|n| n.to_str()) != Some(crate::render::FLUX_NS) {
+            return;
+        }
+        let components = dir.join(crate::render::FLUX_COMPONENTS);
+        let listed = o
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|r| normalize(&dir.join(r)) == components);
+        let present = files.get(&components);
+        if present.is_some() && !listed {
+            self.at(
+                o,
+                "resources",
+                format!(
+                    "`{}` is in {} but not listed here: Flux's controllers are not built with this \
+                     kustomization, so its lockdown patches match no Deployment and tenant \
+                     Kustomizations without serviceAccountName run as cluster-admin; list it \
+                     first (`haven plus render` does)",
+                    crate::render::FLUX_COMPONENTS,
+                    dir.display()
+                ),
+            );
+            return;
+        }
+        let Some(text) = present else {
+            return;
+        };
+        let deployments: Vec<String> =
+            load_objects(Origin::File(&components.to_string_lossy()), text)
+                .objects
+                .into_iter()
+                .filter(|d| d.kind == "Deployment")
+                .map(|d| d.name)
+                .collect();
+        for (i, p) in o
+            .get("patches")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if p.pointer("/target/kind").and_then(Value::as_str) != Some("Deployment") {
+                continue;
+            }
+            let name = p
+                .pointer("/target/name")
+                .and_then(Value::as_str)
+                .unwrap_or(".*");
+            let Ok(re) = regex::Regex::new(&format!("^(?:{name})$")) else {
+                continue;
+            };
+            if !deployments.iter().any(|d| re.is_match(d)) {
+                self.at(
+                    o,
+                    &format!("patches[{i}].target"),
+                    format!(
+                        "the patch matches no Deployment of {} (name `{name}`): the lockdown \
+                         flag it adds is not set on any Flux controller",
+                        components.display()
+                    ),
                 );
             }
         }

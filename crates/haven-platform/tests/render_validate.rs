@@ -202,7 +202,7 @@ fn layout_and_ordering() {
         "infrastructure/envoy-gateway-config/gateway.yaml",
         "tenants/zaken/namespace.yaml",
         "tenants/zaken/sync.yaml",
-        "tenants/zaken/backup.yaml",
+        "infrastructure/tenant-backups/schedules.yaml",
     ] {
         assert!(has(p), "missing {p}");
     }
@@ -526,9 +526,10 @@ fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
         config.tenants.push(tenant("zaken"));
         let rendered = render(&config, &catalogue);
         let path = PathBuf::from(format!("infrastructure/{component}-config/gateway.yaml"));
-        let text = &rendered.files[&path];
-        let docs: Vec<serde_json::Value> = haven_model::parse_stream("g", text)
-            .into_iter()
+        let routes = PathBuf::from("infrastructure/platform-routes/routes.yaml");
+        let docs: Vec<serde_json::Value> = [&path, &routes]
+            .iter()
+            .flat_map(|p| haven_model::parse_stream("g", &rendered.files[*p]))
             .map(|d| d.unwrap().value)
             .collect();
         let of = |kind: &str, name: &str| {
@@ -581,13 +582,15 @@ fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
             _ => {}
         }
         // The same tree without the redirect route and the HSTS filters fails validation.
-        let stripped: Vec<String> = text
-            .split("---\n")
-            .filter(|d| !d.contains("name: https-redirect"))
-            .map(|d| d.replace("Strict-Transport-Security", "X-Removed"))
-            .collect();
         let mut broken = rendered.files.clone();
-        broken.insert(path.clone(), stripped.join("---\n"));
+        for p in [&path, &routes] {
+            let stripped: Vec<String> = rendered.files[p]
+                .split("---\n")
+                .filter(|d| !d.contains("name: https-redirect"))
+                .map(|d| d.replace("Strict-Transport-Security", "X-Removed"))
+                .collect();
+            broken.insert(p.clone(), stripped.join("---\n"));
+        }
         let facts = validate::platform_facts(&broken);
         let schemas = BuiltinSchemas::new(facts.components);
         let report = validate::validate(&broken, &schemas, &Options::default());
@@ -989,7 +992,8 @@ fn dns_credentials_reach_external_dns_and_cert_manager_and_the_wildcard_is_dns01
                     assert_eq!(cfg["nameserver"], "[2001:db8::53]:53", "{label}");
                 }
             }
-            // The wildcard: one HTTPS listener `*.<domain>`, served by a certificate for it.
+            // The wildcard: the tenants' HTTPS listener `*.<domain>` (each platform host has
+            // its own, more specific one), all served by a certificate for the wildcard.
             let cert = find("Certificate", "platform-tls");
             assert_eq!(
                 cert["spec"]["dnsNames"],
@@ -1003,8 +1007,12 @@ fn dns_credentials_reach_external_dns_and_cert_manager_and_the_wildcard_is_dns01
                 .iter()
                 .filter(|l| l["protocol"] == "HTTPS")
                 .collect();
-            assert_eq!(https.len(), 1, "{label}");
-            assert_eq!(https[0]["hostname"], "*.platform.example.nl", "{label}");
+            let wildcards: Vec<&&serde_json::Value> = https
+                .iter()
+                .filter(|l| l["hostname"] == "*.platform.example.nl")
+                .collect();
+            assert_eq!(wildcards.len(), 1, "{label}");
+            assert_eq!(wildcards[0]["name"], "https", "{label}");
             // Take the cert-manager credentials away: the certificates proof says so.
             let mut broken = rendered.files.clone();
             let removed = broken.remove(&PathBuf::from("infrastructure/cert-manager/secrets.yaml"));

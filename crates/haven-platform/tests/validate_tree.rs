@@ -576,7 +576,7 @@ fn a_tenant_gets_its_namespace_policies_rbac_sync_and_backup() {
         sync.contains("namespace: flux-system"),
         "dependsOn the admission policy: {sync}"
     );
-    let backup = text("tenants/zaken/backup.yaml");
+    let backup = text("infrastructure/tenant-backups/schedules.yaml");
     assert!(
         backup.contains("ttl: 168h0m0s") && backup.contains("- zaken"),
         "{backup}"
@@ -657,7 +657,11 @@ fn diff_reports_added_removed_and_changed_files() {
     let changed = changes
         .iter()
         .find_map(|c| match c {
-            Change::Changed(p, d) if p == Path::new("tenants/zaken/backup.yaml") => Some(d.clone()),
+            Change::Changed(p, d)
+                if p == Path::new("infrastructure/tenant-backups/schedules.yaml") =>
+            {
+                Some(d.clone())
+            }
             _ => None,
         })
         .expect("backup schedule changed");
@@ -667,7 +671,7 @@ fn diff_reports_added_removed_and_changed_files() {
     );
     let text = diff::format(&changes);
     assert!(text.contains("- infrastructure/falco/release.yaml"));
-    assert!(text.contains("~ tenants/zaken/backup.yaml"));
+    assert!(text.contains("~ infrastructure/tenant-backups/schedules.yaml"));
     c.capabilities.intrusion_detection.enabled = true;
     c.capabilities.backups.ttl = "168h0m0s".into();
     let back = diff::diff(&old, &new);

@@ -55,6 +55,9 @@ pub enum Party {
     Dns,
     /// Every public address.
     Internet,
+    /// The authoritative DNS server a component sends updates to (RFC 2136), as the tree
+    /// configures it for that component: its address, or every address for a host name.
+    DnsServer(String),
     /// Every address outside the pod network (the API server, the nodes, clients of the
     /// Gateway): public and private.
     Outside,
@@ -76,6 +79,7 @@ impl std::fmt::Display for Party {
             Party::Tenant(t) => write!(f, "tenant {t}"),
             Party::Dns => f.write_str("cluster DNS"),
             Party::Internet => f.write_str(INTERNET),
+            Party::DnsServer(c) => write!(f, "the DNS server of {c}"),
             Party::Outside => f.write_str("outside the cluster"),
             Party::AllPods => f.write_str("every pod"),
             Party::Anyone => f.write_str("any pod or address"),
@@ -272,6 +276,23 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
     anyone.extend([internet, private]);
     members.insert(Party::Anyone, anyone);
 
+    let servers = dns_servers(landscape);
+    for (component, list) in &servers {
+        let mut set = IpSet::empty();
+        for (host, _) in list {
+            set = set.union(&match host.parse::<std::net::IpAddr>() {
+                Ok(a) => IpSet::from_cidr(&format!("{a}/{}", if a.is_ipv4() { 32 } else { 128 }))
+                    .unwrap_or_else(|_| IpSet::empty()),
+                // A host name: its address is not known offline.
+                Err(_) => {
+                    let (public, private) = outside();
+                    public.union(&private)
+                }
+            });
+        }
+        let e = cluster.add_external(&format!("dns-server-{component}"), set);
+        members.insert(Party::DnsServer(component.clone()), vec![e]);
+    }
     let analysis = Analysis::new(cluster, loaded.policies);
     let policies: BTreeMap<(String, String), Placed<'_>> = landscape
         .of_kind("networking.k8s.io", "NetworkPolicy")
@@ -288,7 +309,7 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
             )
         })
         .collect();
-    let declared = declarations(&installed, tenants.keys().map(String::as_str));
+    let declared = declarations(&installed, tenants.keys().map(String::as_str), &servers);
     let release_of: BTreeMap<&str, &Installed<'_, '_>> = installed
         .iter()
         .map(|c| (c.component.name.as_str(), c))
@@ -784,9 +805,70 @@ fn tcp(ports: &[u16]) -> Connections {
 }
 
 /// The flows the catalogue declares for the installed components and the tenants.
+/// The authoritative DNS servers (host, port) each component sends updates to, as the tree
+/// configures them: cert-manager the `rfc2136.nameserver` of its issuers' DNS-01 solvers,
+/// ExternalDNS its `rfc2136-host`/`rfc2136-port` arguments.
+fn dns_servers(landscape: &Landscape<'_>) -> BTreeMap<String, Vec<(String, u16)>> {
+    let mut out: BTreeMap<String, Vec<(String, u16)>> = BTreeMap::new();
+    for kind in ["ClusterIssuer", "Issuer"] {
+        for p in landscape.of_kind("cert-manager.io", kind) {
+            for solver in p
+                .object
+                .get("spec.acme.solvers")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(ns) = solver
+                    .pointer("/dns01/rfc2136/nameserver")
+                    .and_then(serde_json::Value::as_str)
+                else {
+                    continue;
+                };
+                // host:port, an IPv6 address in brackets; the port defaults to 53.
+                let (host, port) = match ns.rsplit_once(':') {
+                    Some((h, p)) if !h.is_empty() && (h.starts_with('[') || !h.contains(':')) => (
+                        h.trim_matches(['[', ']']).to_owned(),
+                        p.parse().unwrap_or(53),
+                    ),
+                    _ => (ns.trim_matches(['[', ']']).to_owned(), 53),
+                };
+                let list = out.entry("cert-manager".to_owned()).or_default();
+                if !list.contains(&(host.clone(), port)) {
+                    list.push((host, port));
+                }
+            }
+        }
+    }
+    for p in landscape.of_kind("helm.toolkit.fluxcd.io", "HelmRelease") {
+        if p.object.name != "external-dns" {
+            continue;
+        }
+        let args = p.object.get("spec.values.extraArgs");
+        if let Some(host) = args
+            .and_then(|a| a.get("rfc2136-host"))
+            .and_then(serde_json::Value::as_str)
+        {
+            let port = args
+                .and_then(|a| a.get("rfc2136-port"))
+                .and_then(|p| {
+                    p.as_str()
+                        .and_then(|s| s.parse().ok())
+                        .or(p.as_u64().map(|n| n as u16))
+                })
+                .unwrap_or(53);
+            out.entry("external-dns".to_owned())
+                .or_default()
+                .push((host.to_owned(), port));
+        }
+    }
+    out
+}
+
 fn declarations<'t>(
     installed: &[Installed<'_, '_>],
     tenants: impl Iterator<Item = &'t str>,
+    dns_servers: &BTreeMap<String, Vec<(String, u16)>>,
 ) -> Vec<DeclaredFlow> {
     let tenants: Vec<&str> = tenants.collect();
     let ns_of: BTreeMap<&str, &str> = installed
@@ -879,6 +961,23 @@ fn declarations<'t>(
                 true,
                 by("internet"),
                 vec![pol(ns, "allow-internet")],
+            );
+        }
+        if n.dns_server
+            && let Some(servers) = dns_servers.get(name)
+        {
+            let mut c = Connections::none();
+            for (_, port) in servers {
+                c.add(Protocol::Udp, *port..=*port);
+                c.add(Protocol::Tcp, *port..=*port);
+            }
+            flow(
+                me.clone(),
+                Party::DnsServer(name.to_owned()),
+                c,
+                true,
+                by("dnsServer"),
+                vec![pol(ns, "allow-dns-server")],
             );
         }
         if n.nodes {

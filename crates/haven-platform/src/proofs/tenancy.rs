@@ -322,7 +322,128 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     platform_reconcilers(landscape, &lockdown, &tenants, &mut out);
     cross_namespace_sources(landscape, &lockdown, &mut out);
     reserved_names(landscape, catalogue, &tenants, &mut out);
+    cluster_secret_stores(landscape, &tenants, &mut out);
     out
+}
+
+/// Whether External Secrets lets an ExternalSecret in `namespace` (labelled `labels`) use a
+/// ClusterSecretStore with these `spec.conditions`, as its client manager decides
+/// (`isNamespaceAllowed`): no conditions admit every namespace; otherwise any condition admits
+/// a namespace its `namespaceSelector` selects, its `namespaces` names or one of its
+/// `namespaceRegexes` matches (Go's `regexp.MatchString`, unanchored).
+fn store_admits(
+    conditions: Option<&Value>,
+    namespace: &str,
+    labels: &haven_selector::Labels,
+) -> bool {
+    let Some(conditions) = conditions
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+    else {
+        return true;
+    };
+    conditions.iter().any(|c| {
+        let by_selector = c.get("namespaceSelector").is_some_and(|sel| {
+            serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>(
+                sel.clone(),
+            )
+            .ok()
+            .and_then(|sel| haven_selector::Selector::from_label_selector(Some(&sel)).ok())
+            // A selector the API server would refuse: the store errors, it admits no one;
+            // the schema check reports it.
+            .is_some_and(|sel| sel.matches(labels))
+        });
+        let by_name = c
+            .get("namespaces")
+            .and_then(Value::as_array)
+            .is_some_and(|n| n.iter().any(|n| n.as_str() == Some(namespace)));
+        let by_regex = c
+            .get("namespaceRegexes")
+            .and_then(Value::as_array)
+            .is_some_and(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|r| regex::Regex::new(r).ok())
+                    .any(|r| r.is_match(namespace))
+            });
+        by_selector || by_name || by_regex
+    })
+}
+
+/// No tenant namespace can use a cluster-wide secret store or generator. External Secrets'
+/// chart aggregates `create` on ExternalSecrets into `admin`, which each tenant's reconciler
+/// holds; a ClusterSecretStore that admits a tenant namespace lets the tenant read every
+/// secret the store's identity can (the platform's), and a ClusterGenerator (which has no
+/// conditions) lets it mint what the generator mints. Tenants use their own SecretStore.
+fn cluster_secret_stores(
+    landscape: &Landscape<'_>,
+    tenants: &[TenantNamespace<'_>],
+    out: &mut Vec<Problem>,
+) {
+    let labelled = |t: &TenantNamespace<'_>| -> haven_selector::Labels {
+        let mut labels: haven_selector::Labels = t
+            .namespace
+            .object
+            .labels()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect();
+        // The API server sets it on every Namespace.
+        labels.insert("kubernetes.io/metadata.name".to_owned(), t.name.to_owned());
+        labels
+    };
+    for p in landscape.of_kind("external-secrets.io", "ClusterSecretStore") {
+        let conditions = p.object.get("spec.conditions");
+        let admitted: Vec<&str> = tenants
+            .iter()
+            .filter(|t| store_admits(conditions, t.name, &labelled(t)))
+            .map(|t| t.name)
+            .collect();
+        let object = format!("ClusterSecretStore/{}", p.object.name);
+        if !admitted.is_empty() {
+            out.push(problem(
+                Severity::Error,
+                Check::Tenancy,
+                p,
+                if conditions.is_some() { "spec.conditions" } else { "spec" },
+                &object,
+                format!(
+                    "tenant namespace(s) {} can use this cluster-wide store (a tenant's reconciler                      may create ExternalSecrets), so a tenant could read every secret the store                      reads: limit it with spec.conditions to the platform's namespaces; tenants                      use a SecretStore of their own",
+                    admitted.join(", ")
+                ),
+            ));
+        } else if conditions
+            .and_then(Value::as_array)
+            .is_none_or(|c| c.is_empty())
+        {
+            out.push(problem(
+                Severity::Warning,
+                Check::Tenancy,
+                p,
+                "spec",
+                &object,
+                "has no spec.conditions: every namespace, any tenant added later included, can \
+                 use it; limit it to the platform's namespaces"
+                    .to_owned(),
+            ));
+        }
+    }
+    for p in landscape.of_kind("generators.external-secrets.io", "ClusterGenerator") {
+        if tenants.is_empty() {
+            continue;
+        }
+        out.push(problem(
+            Severity::Error,
+            Check::Tenancy,
+            p,
+            "spec",
+            &format!("ClusterGenerator/{}", p.object.name),
+            "a ClusterGenerator has no namespace conditions: every tenant namespace can use it \
+             from an ExternalSecret; use a namespaced generator in the namespace that needs it"
+                .to_owned(),
+        ));
+    }
 }
 
 fn lockdown_flags(lockdown: &Lockdown<'_>, has_tenants: bool, out: &mut Vec<Problem>) {
@@ -630,5 +751,58 @@ mod tests {
         let lock = Lockdown::of(&l);
         assert!(lock.flag_on(HELM_CONTROLLER, "--no-cross-namespace-refs"));
         assert!(!lock.flag_on(HELM_CONTROLLER, "--default-service-account"));
+    }
+
+    fn store_findings(store: &str) -> Vec<Problem> {
+        let tree = objects(&[
+            (
+                "tenants/zaken/namespace.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: zaken\n  labels: {haven.commonground.nl/tenant: zaken}\n",
+            ),
+            ("infrastructure/external-secrets-config/store.yaml", store),
+        ]);
+        let l = Landscape::of_tree(&tree);
+        let mut out = Vec::new();
+        cluster_secret_stores(&l, &tenants(&l), &mut out);
+        out
+    }
+
+    #[test]
+    fn a_cluster_store_a_tenant_can_use_is_an_error() {
+        let head = "apiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\nmetadata: {name: openbao}\nspec:\n  provider: {vault: {server: http://x}}\n";
+        let errors = |extra: &str| {
+            store_findings(&format!("{head}{extra}"))
+                .into_iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count()
+        };
+        // No conditions: every namespace.
+        assert_eq!(errors(""), 1);
+        assert_eq!(errors("  conditions: [{namespaces: [zaken, loki]}]\n"), 1);
+        assert_eq!(errors("  conditions: [{namespaceRegexes: ['^z']}]\n"), 1);
+        assert_eq!(
+            errors(
+                "  conditions: [{namespaceSelector: {matchLabels: {haven.commonground.nl/tenant: zaken}}}]\n"
+            ),
+            1
+        );
+        assert_eq!(
+            errors(
+                "  conditions: [{namespaces: [loki]}, {namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [zaken]}]}}]\n"
+            ),
+            1
+        );
+        // Only the platform's namespaces.
+        assert_eq!(errors("  conditions: [{namespaces: [loki, grafana]}]\n"), 0);
+        assert_eq!(
+            errors(
+                "  conditions: [{namespaceSelector: {matchLabels: {haven.commonground.nl/component: loki}}}]\n"
+            ),
+            0
+        );
+        let generator = store_findings(
+            "apiVersion: generators.external-secrets.io/v1alpha1\nkind: ClusterGenerator\nmetadata: {name: pw}\nspec: {kind: Password, generator: {passwordSpec: {length: 32}}}\n",
+        );
+        assert_eq!(generator.len(), 1, "{generator:?}");
     }
 }
