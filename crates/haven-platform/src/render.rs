@@ -2185,13 +2185,52 @@ impl<'a> Renderer<'a> {
                         ]}}),
                     ));
                 }
-                let docs = [
-                    json!({
-                        "apiVersion": "gateway.networking.k8s.io/v1",
-                        "kind": "GatewayClass",
-                        "metadata": {"name": "platform"},
-                        "spec": {"controllerName": controller},
-                    }),
+                let mut gateway_class = json!({
+                    "apiVersion": "gateway.networking.k8s.io/v1",
+                    "kind": "GatewayClass",
+                    "metadata": {"name": "platform"},
+                    "spec": {"controllerName": controller},
+                });
+                let mut gw_meta = gw_meta;
+                // Without a load balancer (kind, generic: `cluster.loadBalancer: node-port`) the
+                // controller's LoadBalancer Service for the Gateway would stay pending forever,
+                // the Gateway never Programmed: ask each controller for a NodePort Service.
+                let node_port =
+                    self.config.load_balancer() == crate::config::LoadBalancer::NodePort;
+                let mut proxy = None;
+                if node_port {
+                    match caps.ingress.implementation {
+                        IngressImplementation::EnvoyGateway => {
+                            gateway_class["spec"]["parametersRef"] = json!({
+                                "group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
+                                "name": "platform", "namespace": ns,
+                            });
+                            proxy = Some(json!({
+                                "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+                                "kind": "EnvoyProxy",
+                                "metadata": {"name": "platform", "namespace": ns},
+                                "spec": {"provider": {"type": "Kubernetes", "kubernetes": {
+                                    "envoyService": {"type": "NodePort"}}}},
+                            }));
+                        }
+                        IngressImplementation::Istio => {
+                            gw_meta["annotations"] =
+                                json!({"networking.istio.io/service-type": "NodePort"});
+                        }
+                        // Traefik's own Service is the entry point (`${serviceType}`).
+                        IngressImplementation::Traefik => {}
+                        IngressImplementation::Cilium => self.out.notes.push(
+                            "ingress cilium: Cilium's Gateway Service is a LoadBalancer, and this cluster has none (cluster.loadBalancer: node-port): enable capabilities.loadBalancer (MetalLB), or choose envoy-gateway, traefik or istio, which get a NodePort Service".to_owned(),
+                        ),
+                    }
+                    if caps.ingress.implementation != IngressImplementation::Cilium {
+                        self.out.notes.push(format!(
+                            "cluster.loadBalancer is node-port: the platform Gateway is reached on its Service's node ports (`kubectl get service -n {ns}`; on kind, map them with extraPortMappings), or put a load balancer in front"
+                        ));
+                    }
+                }
+                let mut docs = vec![
+                    gateway_class,
                     json!({
                         "apiVersion": "gateway.networking.k8s.io/v1",
                         "kind": "Gateway",
@@ -2202,6 +2241,7 @@ impl<'a> Renderer<'a> {
                         },
                     }),
                 ];
+                docs.extend(proxy);
                 // The Gateway and its Certificate wait for the gateway controller, the Gateway
                 // API CRDs (where the chart lacks them) and cert-manager only: tenants' apps are
                 // reachable as soon as those are Ready, not only once every SSO app is.
@@ -2209,7 +2249,7 @@ impl<'a> Renderer<'a> {
                 if caps.certificates.enabled {
                     extra.push("cert-manager");
                 }
-                let mut all = docs.to_vec();
+                let mut all = docs;
                 let dns_names = if wildcard {
                     vec![json!(format!("*.{domain}"))]
                 } else {
@@ -2983,6 +3023,17 @@ pub fn oidc_issuer(config: &PlatformConfig) -> Option<String> {
 // renovate: datasource=docker depName=ghcr.io/cloudnative-pg/postgresql
 pub const POSTGRES_IMAGE: &str = "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie";
 
+/// The scopes the platform's OIDC clients ask for, besides `openid`. Dex puts the `groups` claim
+/// in a token only when the `groups` scope is asked for; Keycloak refuses a scope the client does
+/// not know (`invalid_scope`), and its `groups` claim comes from each client's group-membership
+/// mapper ([`Renderer::keycloak_realm`]), so it is not asked for there.
+pub fn oidc_scopes(config: &PlatformConfig) -> Vec<&'static str> {
+    match config.capabilities.identity.provider {
+        IdentityProvider::Dex | IdentityProvider::Zitadel => vec!["profile", "email", "groups"],
+        IdentityProvider::Keycloak => vec!["profile", "email"],
+    }
+}
+
 /// The components of issue 26 that need the rest of the platform: OIDC clients on the chosen
 /// identity provider, MetalLB's pool, the NFS export.
 impl<'a> Renderer<'a> {
@@ -2998,7 +3049,7 @@ impl<'a> Renderer<'a> {
                         values,
                         &json!({"env": [
                             {"name": "OIDC_ISSUER_URL", "value": issuer},
-                            {"name": "OIDC_SCOPES", "value": "profile,email,groups"},
+                            {"name": "OIDC_SCOPES", "value": oidc_scopes(self.config).join(",")},
                         ]}),
                     );
                 }
@@ -3033,7 +3084,10 @@ impl<'a> Renderer<'a> {
                             "name": "Haven login",
                             "allow_sign_up": true,
                             "use_pkce": true,
-                            "scopes": "openid profile email groups",
+                            "scopes": std::iter::once("openid")
+                                .chain(oidc_scopes(self.config))
+                                .collect::<Vec<_>>()
+                                .join(" "),
                             "auth_url": format!("{issuer}{auth}"),
                             "token_url": format!("{issuer}{token}"),
                             "api_url": format!("{issuer}{userinfo}"),
@@ -3439,7 +3493,10 @@ impl<'a> Renderer<'a> {
                     "implicitFlowEnabled": false,
                     "directAccessGrantsEnabled": false,
                     "serviceAccountsEnabled": false,
-                    "defaultClientScopes": ["profile", "email"],
+                    // No `defaultClientScopes`: Keycloak then gives the client the realm's
+                    // defaults (`basic`, which carries `sub`, `profile`, `email`, ...); a list
+                    // here replaces them. The `groups` claim comes from the client's own mapper,
+                    // not from a scope (see [`oidc_scopes`]).
                     "protocolMappers": [groups_mapper.clone()],
                 });
                 if *confidential {

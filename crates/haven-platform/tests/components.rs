@@ -375,7 +375,10 @@ fn each_client_reader_can_get_exactly_its_own_secret() {
         let landscape = haven_platform::proofs::Landscape::of_tree(&tree);
         haven_platform::proofs::prove(&landscape, &catalogue)
             .into_iter()
-            .filter(|p| p.severity == Severity::Error && p.check == Check::Identities)
+            .filter(|p| {
+                p.severity == haven_platform::validate::Severity::Error
+                    && p.check == haven_platform::charts::Check::Identities
+            })
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
     };
@@ -614,4 +617,48 @@ fn every_ingress_alternative_with_the_new_components_validates() {
             "{i:?}: headlamp may reach kube-system"
         );
     }
+}
+
+/// Keycloak refuses a scope its client does not know (`invalid_scope`): with Keycloak the
+/// platform's clients ask for no `groups` scope (each client's mapper puts the claim in the
+/// token), and the realm's clients keep Keycloak's default client scopes (`basic` carries
+/// `sub`; a `defaultClientScopes` list would replace them). Dex needs the `groups` scope.
+#[test]
+fn the_clients_ask_for_scopes_their_identity_provider_knows() {
+    let scopes = |identity: IdentityProvider| {
+        let c = all_on(Provider::Cyso, identity);
+        let all = docs(&render(&c, &Catalogue::builtin().unwrap()).files);
+        let find = finder(&all);
+        let grafana = find("HelmRelease", "grafana");
+        let grafana = grafana["spec"]["values"]["grafana.ini"]["auth.generic_oauth"]["scopes"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let headlamp = find("HelmRelease", "headlamp")["spec"]["values"]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "OIDC_SCOPES")
+            .unwrap()["value"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        drop(find);
+        (grafana, headlamp, all)
+    };
+    let (grafana, headlamp, all) = scopes(IdentityProvider::Keycloak);
+    assert_eq!(grafana, "openid profile email");
+    assert_eq!(headlamp, "profile,email");
+    let realm = finder(&all)("ConfigMap", "keycloak-realm");
+    let json: Value = serde_json::from_str(realm["data"]["haven.json"].as_str().unwrap()).unwrap();
+    for client in json["clients"].as_array().unwrap() {
+        assert!(client.get("defaultClientScopes").is_none(), "{client}");
+        assert_eq!(
+            client["protocolMappers"][0]["config"]["claim.name"],
+            "groups"
+        );
+    }
+    let (grafana, headlamp, _) = scopes(IdentityProvider::Dex);
+    assert_eq!(grafana, "openid profile email groups");
+    assert_eq!(headlamp, "profile,email,groups");
 }

@@ -1370,3 +1370,58 @@ fn the_tenant_policy_renders_and_validates_on_every_provider_with_either_engine(
         }
     }
 }
+
+/// Without a load balancer (`cluster.loadBalancer: node-port`, kind's default) the Gateway's
+/// Service must be a NodePort one, or it stays pending and the Gateway is never Programmed:
+/// Envoy Gateway through an EnvoyProxy the GatewayClass names, Istio through its service-type
+/// annotation; with a cloud load balancer neither. Both validate on every supported minor.
+#[test]
+fn without_a_load_balancer_the_gateway_gets_node_ports() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let docs = |config: &PlatformConfig| -> Vec<serde_json::Value> {
+        render(config, &catalogue)
+            .files
+            .values()
+            .flat_map(|text| haven_model::parse_stream("t", text))
+            .map(|d| d.unwrap().value)
+            .collect()
+    };
+    let find = |docs: &[serde_json::Value], kind: &str| -> Option<serde_json::Value> {
+        docs.iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == "platform")
+            .cloned()
+    };
+    let kind = PlatformConfig::new("haven", "example.nl", Provider::Kind);
+    let d = docs(&kind);
+    let class = find(&d, "GatewayClass").unwrap();
+    assert_eq!(
+        class["spec"]["parametersRef"]["kind"], "EnvoyProxy",
+        "{class}"
+    );
+    let proxy = find(&d, "EnvoyProxy").expect("an EnvoyProxy");
+    assert_eq!(
+        proxy["spec"]["provider"]["kubernetes"]["envoyService"]["type"],
+        "NodePort"
+    );
+    assert_eq!(
+        proxy["metadata"]["namespace"],
+        class["spec"]["parametersRef"]["namespace"]
+    );
+    assert_valid("kind", &kind);
+
+    let mut istio = kind.clone();
+    istio.capabilities.ingress.implementation = IngressImplementation::Istio;
+    let d = docs(&istio);
+    let gateway = find(&d, "Gateway").unwrap();
+    assert_eq!(
+        gateway["metadata"]["annotations"]["networking.istio.io/service-type"],
+        "NodePort"
+    );
+    assert!(find(&d, "EnvoyProxy").is_none());
+    assert_valid("kind istio", &istio);
+
+    let cloud = PlatformConfig::new("haven", "example.nl", Provider::Previder);
+    let d = docs(&cloud);
+    assert!(find(&d, "EnvoyProxy").is_none());
+    assert!(find(&d, "GatewayClass").unwrap()["spec"]["parametersRef"].is_null());
+}
