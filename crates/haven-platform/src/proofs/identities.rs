@@ -69,22 +69,20 @@ fn object_label(kind: &str, namespace: Option<&str>, name: &str) -> String {
     }
 }
 
-/// Every tenant identity's reach beyond its namespace, and the secret store readers' reach.
-pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Problem> {
+/// The landscape's RBAC on top of the API server's defaults. An RBAC object that cannot be read
+/// is the schema check's finding; the others count.
+pub(super) fn rbac_of(landscape: &Landscape<'_>) -> Rbac {
     let rbac_objects: Vec<Object> = landscape
         .objects
         .iter()
         .filter(|p| p.object.api_group() == "rbac.authorization.k8s.io")
         .map(|p| p.object.clone())
         .collect();
-    // An RBAC object that cannot be read is the schema check's finding; the others count.
-    let rbac = Rbac::load(&rbac_objects, Defaults::Kubernetes).rbac;
-    let mut out = store_readers(landscape, &rbac);
-    let tenants = tenants(landscape);
-    if tenants.is_empty() {
-        return out;
-    }
-    let lockdown = Lockdown::of(landscape);
+    Rbac::load(&rbac_objects, Defaults::Kubernetes).rbac
+}
+
+/// Which custom resources are namespaced, from the CRDs the landscape installs.
+pub(super) fn resource_scopes(landscape: &Landscape<'_>) -> ResourceScopes {
     let mut scopes = ResourceScopes::default();
     for p in landscape.of_kind("apiextensions.k8s.io", "CustomResourceDefinition") {
         let o = p.object;
@@ -97,6 +95,19 @@ pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Pr
             );
         }
     }
+    scopes
+}
+
+/// Every tenant identity's reach beyond its namespace, and the secret store readers' reach.
+pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Problem> {
+    let rbac = rbac_of(landscape);
+    let mut out = store_readers(landscape, &rbac);
+    let tenants = tenants(landscape);
+    if tenants.is_empty() {
+        return out;
+    }
+    let lockdown = Lockdown::of(landscape);
+    let scopes = resource_scopes(landscape);
     let bindings: BTreeMap<(Option<&str>, &str, &str), Placed<'_>> = landscape
         .objects
         .iter()

@@ -18,9 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use haven_model::Object;
-use haven_rbac::{Concern, Defaults, Identity, Rbac, ResourceScopes, Scope};
-use serde_json::Value;
+use haven_rbac::{Concern, Identity, Scope};
 
 use super::{Landscape, Placed};
 use crate::charts::{Check, Problem};
@@ -33,28 +31,15 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
         .iter()
         .map(|t| t.name)
         .collect();
-    let rbac_objects: Vec<Object> = landscape
+    if !landscape
         .objects
         .iter()
-        .filter(|p| p.object.api_group() == "rbac.authorization.k8s.io")
-        .map(|p| p.object.clone())
-        .collect();
-    if rbac_objects.is_empty() {
+        .any(|p| p.object.api_group() == "rbac.authorization.k8s.io")
+    {
         return Vec::new();
     }
-    let rbac = Rbac::load(&rbac_objects, Defaults::Kubernetes).rbac;
-    let mut scopes = ResourceScopes::default();
-    for p in landscape.of_kind("apiextensions.k8s.io", "CustomResourceDefinition") {
-        let o = p.object;
-        let s = |path: &str| o.get(path).and_then(Value::as_str).unwrap_or_default();
-        if !s("spec.group").is_empty() {
-            scopes.add(
-                s("spec.group"),
-                s("spec.names.plural"),
-                s("spec.scope") != "Cluster",
-            );
-        }
-    }
+    let rbac = super::identities::rbac_of(landscape);
+    let scopes = super::identities::resource_scopes(landscape);
     let mut out = Vec::new();
     for sa in landscape.of_kind("", "ServiceAccount") {
         let ns = sa.object.namespace.as_deref().unwrap_or("default");
