@@ -3023,6 +3023,10 @@ pub fn oidc_issuer(config: &PlatformConfig) -> Option<String> {
 // renovate: datasource=docker depName=ghcr.io/cloudnative-pg/postgresql
 pub const POSTGRES_IMAGE: &str = "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie";
 
+/// Keycloak's first admin (catalogue `keycloak.yaml`, made in the cluster), kept first in its
+/// `extraEnvFrom` when render adds the OIDC clients' Secrets (a string, which a merge replaces).
+pub const KEYCLOAK_ADMIN_SECRET: &str = "keycloak-admin";
+
 /// The scopes the platform's OIDC clients ask for, besides `openid`. Dex puts the `groups` claim
 /// in a token only when the `groups` scope is asked for; Keycloak refuses a scope the client does
 /// not know (`invalid_scope`), and its `groups` claim comes from each client's group-membership
@@ -3193,18 +3197,17 @@ impl<'a> Renderer<'a> {
                 if !made.is_empty() {
                     // Each client's own Secret (`crate::oidc_clients`); its key is the variable.
                     add["extraEnvFrom"] = Value::from(
-                        made.iter()
-                            .map(|cs| {
-                                format!(
-                                    "- secretRef:\n    name: {}\n",
-                                    crate::oidc_clients::idp_secret(cs.client_id)
-                                )
-                            })
+                        std::iter::once(KEYCLOAK_ADMIN_SECRET.to_owned())
+                            .chain(
+                                made.iter()
+                                    .map(|cs| crate::oidc_clients::idp_secret(cs.client_id)),
+                            )
+                            .map(|name| format!("- secretRef:\n    name: {name}\n"))
                             .collect::<String>(),
                     );
                 } else if self.confidential_clients().next().is_some() {
                     add["extraEnvFrom"] = Value::from(format!(
-                        "- secretRef:\n    name: {}\n",
+                        "- secretRef:\n    name: {KEYCLOAK_ADMIN_SECRET}\n- secretRef:\n    name: {}\n",
                         clients_secret("keycloak")
                     ));
                 }

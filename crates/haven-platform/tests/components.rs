@@ -662,3 +662,42 @@ fn the_clients_ask_for_scopes_their_identity_provider_knows() {
     assert_eq!(grafana, "openid profile email groups");
     assert_eq!(headlamp, "profile,email,groups");
 }
+
+/// Keycloak gets a first admin made in the cluster (a `Password` generator; Keycloak 26 reads
+/// `KC_BOOTSTRAP_ADMIN_*` at first start), kept in its environment beside the OIDC clients' and
+/// asked of nobody: without one, nobody could sign in to create the platform's users.
+#[test]
+fn keycloak_has_a_first_admin_nobody_types() {
+    for clients in [true, false] {
+        let mut c = all_on(Provider::Cyso, IdentityProvider::Keycloak);
+        if !clients {
+            c = PlatformConfig::new("haven", "example.nl", Provider::Cyso);
+            c.capabilities.dashboards.sso = Some(false);
+        }
+        let rendered = render(&c, &Catalogue::builtin().unwrap());
+        let all = docs(&rendered.files);
+        let find = finder(&all);
+        let env_from = find("HelmRelease", "keycloak")["spec"]["values"]["extraEnvFrom"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            env_from.starts_with("- secretRef:\n    name: keycloak-admin\n"),
+            "{clients}: {env_from}"
+        );
+        let generator = find("Password", "keycloak-admin");
+        assert_eq!(
+            generator["spec"]["secretKeys"],
+            serde_json::json!(["KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD"])
+        );
+        assert_eq!(
+            find("ExternalSecret", "keycloak-admin")["spec"]["target"]["immutable"],
+            true
+        );
+        assert!(
+            !rendered.notes.iter().any(|n| n.contains("keycloak-admin")),
+            "{:#?}",
+            rendered.notes
+        );
+    }
+}
