@@ -5,55 +5,11 @@
 
 use std::path::PathBuf;
 
-use haven_platform::config::{
-    AdmissionEngine, IdentityProvider, IngressImplementation, MetricsBackend, SecretsBackend,
-    Tenant,
-};
 use haven_platform::validate::Severity;
 use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 use serde_json::Value;
 
-fn tenant(name: &str) -> Tenant {
-    Tenant {
-        name: name.to_owned(),
-        group: format!("{name}-developers"),
-        repo: Some(format!("https://git.example.nl/{name}/deploy.git")),
-        repo_secret_ref: None,
-        branch: None,
-        path: None,
-        quota: Default::default(),
-        admission: Default::default(),
-        policy: Default::default(),
-    }
-}
-
-/// Every provider (default choices) and every alternative, each with a tenant.
-fn all_configs() -> Vec<(String, PlatformConfig)> {
-    let mut out = Vec::new();
-    for provider in Provider::ALL {
-        let mut c = PlatformConfig::new("haven", "example.nl", provider);
-        c.tenants.push(tenant("zaken"));
-        out.push((provider.name().to_owned(), c));
-    }
-    for ingress in [
-        IngressImplementation::Traefik,
-        IngressImplementation::Cilium,
-        IngressImplementation::Istio,
-    ] {
-        let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
-        c.tenants.push(tenant("zaken"));
-        c.capabilities.ingress.implementation = ingress;
-        out.push((format!("{ingress:?}"), c));
-    }
-    let mut c = PlatformConfig::new("alt", "example.nl", Provider::Generic);
-    c.tenants.push(tenant("zaken"));
-    c.capabilities.admission.engine = AdmissionEngine::Kyverno;
-    c.capabilities.secrets.backend = SecretsBackend::SealedSecrets;
-    c.capabilities.metrics.backend = MetricsBackend::KubePrometheusStack;
-    c.capabilities.identity.provider = IdentityProvider::Zitadel;
-    out.push(("kyverno+sealed+kps+zitadel".to_owned(), c));
-    out
-}
+mod common;
 
 fn docs_of(files: &std::collections::BTreeMap<PathBuf, String>) -> Vec<(PathBuf, Value)> {
     files
@@ -86,7 +42,7 @@ fn tenancy_errors(
 fn no_tenant_can_use_a_cluster_secret_store() {
     let catalogue = Catalogue::builtin().unwrap();
     let mut stores = 0;
-    for (label, config) in all_configs() {
+    for (label, config) in common::every_provider_and_alternative() {
         let files = render(&config, &catalogue).files;
         for (path, d) in docs_of(&files) {
             if d["kind"] != "ClusterSecretStore" {
@@ -157,7 +113,7 @@ fn gotk_components(controllers: &[&str]) -> String {
 #[test]
 fn flux_lockdown_survives_bootstrap() {
     let catalogue = Catalogue::builtin().unwrap();
-    for (label, config) in all_configs() {
+    for (label, config) in common::every_provider_and_alternative() {
         let files = render(&config, &catalogue).files;
         let k = PathBuf::from(format!(
             "clusters/{}/flux-system/kustomization.yaml",
@@ -175,7 +131,7 @@ fn flux_lockdown_survives_bootstrap() {
         let errors = validate_errors(&files);
         assert!(errors.is_empty(), "{label}: {errors:#?}");
     }
-    let config = &all_configs()[0].1;
+    let config = &common::every_provider_and_alternative()[0].1;
     let files = render(config, &catalogue).files;
     let dir = format!("clusters/{}/flux-system", config.cluster.name);
     let k = PathBuf::from(format!("{dir}/kustomization.yaml"));
@@ -271,7 +227,7 @@ fn host_matches(listener: &str, host: &str) -> bool {
 fn tenants_cannot_take_platform_hosts_at_the_gateway() {
     let catalogue = Catalogue::builtin().unwrap();
     let (mut checked, mut wildcards) = (0, 0);
-    for (label, mut config) in all_configs() {
+    for (label, mut config) in common::every_provider_and_alternative() {
         // With and without DNS-01 (wildcard listener or one listener per host).
         for dns01 in [false, true] {
             if dns01 {
@@ -371,7 +327,7 @@ fn owner_of_grafana(docs: &[Value]) -> &str {
 fn flux_does_not_prune_namespaces_or_data() {
     let catalogue = Catalogue::builtin().unwrap();
     let (mut namespaces, mut databases) = (0, 0);
-    for (label, config) in all_configs() {
+    for (label, config) in common::every_provider_and_alternative() {
         let files = render(&config, &catalogue).files;
         for (path, d) in docs_of(&files) {
             let kind = d["kind"].as_str().unwrap_or_default();
@@ -403,7 +359,7 @@ fn flux_does_not_prune_namespaces_or_data() {
 #[test]
 fn tenants_do_not_wait_for_velero() {
     let catalogue = Catalogue::builtin().unwrap();
-    for (label, config) in all_configs() {
+    for (label, config) in common::every_provider_and_alternative() {
         let files = render(&config, &catalogue).files;
         let docs: Vec<(PathBuf, Value)> = docs_of(&files);
         let unit = |name: &str| {
@@ -450,7 +406,7 @@ fn tenants_do_not_wait_for_velero() {
 #[test]
 fn the_gateway_does_not_wait_for_the_apps_it_routes_to() {
     let catalogue = Catalogue::builtin().unwrap();
-    for (label, config) in all_configs() {
+    for (label, config) in common::every_provider_and_alternative() {
         let files = render(&config, &catalogue).files;
         let docs: Vec<Value> = docs_of(&files).into_iter().map(|(_, d)| d).collect();
         let units: Vec<&Value> = docs
@@ -524,7 +480,7 @@ fn dns01_and_rfc2136_updates_leave_the_cluster() {
         ("ns1.example.nl", vec!["0.0.0.0/0", "::/0"]),
     ] {
         let mut c = PlatformConfig::new("haven", "example.nl", Provider::Previder);
-        c.tenants.push(tenant("zaken"));
+        c.tenants.push(common::tenant("zaken"));
         c.capabilities.dns.zone = Some("example.nl".to_owned());
         c.capabilities.dns.rfc2136 = Some(Rfc2136 {
             server: server.to_owned(),

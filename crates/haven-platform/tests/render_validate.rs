@@ -14,20 +14,6 @@ use haven_platform::{Catalogue, PlatformConfig, Provider, render};
 
 mod common;
 
-fn tenant(name: &str) -> Tenant {
-    Tenant {
-        name: name.to_owned(),
-        group: format!("{name}-developers"),
-        repo: Some(format!("https://git.example.nl/{name}/deploy.git")),
-        repo_secret_ref: None,
-        branch: None,
-        path: None,
-        quota: Default::default(),
-        admission: Default::default(),
-        policy: Default::default(),
-    }
-}
-
 /// No secret in clear text: no Secret objects, no credential-named values, and sealed data
 /// only as placeholders for kubeseal output.
 fn assert_no_clear_secrets(label: &str, files: &std::collections::BTreeMap<PathBuf, String>) {
@@ -119,7 +105,7 @@ fn assert_valid(label: &str, config: &PlatformConfig) {
 fn every_provider_renders_and_validates() {
     for provider in Provider::ALL {
         let mut config = PlatformConfig::new("haven", "example.nl", provider);
-        config.tenants.push(tenant("zaken"));
+        config.tenants.push(common::tenant("zaken"));
         assert_valid(provider.name(), &config);
     }
 }
@@ -128,7 +114,7 @@ fn every_provider_renders_and_validates() {
 fn every_alternative_renders_and_validates() {
     let base = || {
         let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
-        c.tenants.push(tenant("zaken"));
+        c.tenants.push(common::tenant("zaken"));
         c
     };
     for ingress in [
@@ -154,7 +140,7 @@ fn every_alternative_renders_and_validates() {
 fn render_is_deterministic_and_reads_back_as_kubernetes_reads_it() {
     let catalogue = Catalogue::builtin().unwrap();
     let mut config = PlatformConfig::new("haven", "example.nl", Provider::Previder);
-    config.tenants.push(tenant("zaken"));
+    config.tenants.push(common::tenant("zaken"));
     let a = render(&config, &catalogue);
     let b = render(&config, &catalogue);
     assert_eq!(a.files, b.files);
@@ -184,7 +170,7 @@ fn render_is_deterministic_and_reads_back_as_kubernetes_reads_it() {
 fn layout_and_ordering() {
     let catalogue = Catalogue::builtin().unwrap();
     let mut config = PlatformConfig::new("utrecht", "example.nl", Provider::Azure);
-    config.tenants.push(tenant("zaken"));
+    config.tenants.push(common::tenant("zaken"));
     let files = render(&config, &catalogue).files;
     let has = |p: &str| files.contains_key(&PathBuf::from(p));
     for p in [
@@ -523,7 +509,7 @@ fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
     ] {
         let mut config = PlatformConfig::new("gw", "example.nl", Provider::Generic);
         config.capabilities.ingress.implementation = ingress;
-        config.tenants.push(tenant("zaken"));
+        config.tenants.push(common::tenant("zaken"));
         let rendered = render(&config, &catalogue);
         let path = PathBuf::from(format!("infrastructure/{component}-config/gateway.yaml"));
         let routes = PathBuf::from("infrastructure/platform-routes/routes.yaml");
@@ -601,34 +587,6 @@ fn every_gateway_alternative_serves_https_only_with_hsts_and_ncsc_tls() {
     }
 }
 
-/// Every provider and every alternative, as the two tests above render them.
-fn all_configs() -> Vec<(String, PlatformConfig)> {
-    let mut out = Vec::new();
-    for provider in Provider::ALL {
-        let mut c = PlatformConfig::new("haven", "example.nl", provider);
-        c.tenants.push(tenant("zaken"));
-        out.push((provider.name().to_owned(), c));
-    }
-    for ingress in [
-        IngressImplementation::Traefik,
-        IngressImplementation::Cilium,
-        IngressImplementation::Istio,
-    ] {
-        let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
-        c.tenants.push(tenant("zaken"));
-        c.capabilities.ingress.implementation = ingress;
-        out.push((format!("{ingress:?}"), c));
-    }
-    let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
-    c.tenants.push(tenant("zaken"));
-    c.capabilities.admission.engine = AdmissionEngine::Kyverno;
-    c.capabilities.secrets.backend = SecretsBackend::SealedSecrets;
-    c.capabilities.metrics.backend = MetricsBackend::KubePrometheusStack;
-    c.capabilities.identity.provider = IdentityProvider::Zitadel;
-    out.push(("kyverno+sealed+kps+zitadel".to_owned(), c));
-    out
-}
-
 /// Item 7 of issue #21, Flux safety, on every HelmRelease and Kustomization rendered for every
 /// provider and alternative: drift detection on; a failed install retried without an uninstall;
 /// a failed upgrade retried and rolled back, never uninstalled; timeouts and retry intervals
@@ -636,7 +594,7 @@ fn all_configs() -> Vec<(String, PlatformConfig)> {
 #[test]
 fn flux_safety_on_every_helm_release_and_kustomization() {
     let catalogue = Catalogue::builtin().unwrap();
-    for (label, config) in all_configs() {
+    for (label, config) in common::every_provider_and_alternative() {
         let files = render(&config, &catalogue).files;
         let (mut releases, mut kustomizations, mut gateways, mut schedules) = (0, 0, 0, 0);
         for (path, text) in &files {
@@ -746,7 +704,7 @@ fn flux_safety_on_every_helm_release_and_kustomization() {
 fn with_dns(provider: Provider, azure_auth: haven_platform::config::AzureAuth) -> PlatformConfig {
     use haven_platform::config::{AcmeChallengeZone, AzureDns, OvhDns, Rfc2136, TsigAlgorithm};
     let mut c = PlatformConfig::new("haven", "platform.example.nl", provider);
-    c.tenants.push(tenant("zaken"));
+    c.tenants.push(common::tenant("zaken"));
     let server = |host: &str| Rfc2136 {
         server: host.to_owned(),
         port: 53,
@@ -1048,7 +1006,7 @@ fn without_dns01_each_platform_host_has_its_own_listener() {
         Provider::Ovh,
     ] {
         let mut config = PlatformConfig::new("haven", "example.nl", provider);
-        config.tenants.push(tenant("zaken"));
+        config.tenants.push(common::tenant("zaken"));
         let rendered = render(&config, &catalogue);
         assert!(
             rendered
@@ -1103,7 +1061,7 @@ fn without_dns01_each_platform_host_has_its_own_listener() {
 
 /// A tenant with every part of the tenant policy set (issue #21 item 2), and one without.
 fn policy_tenants() -> Vec<Tenant> {
-    let mut strict = tenant("zaken");
+    let mut strict = common::tenant("zaken");
     strict.policy = haven_platform::config::TenantPolicy {
         allowed_registries: vec!["ghcr.io/gemeente-x".to_owned()],
         load_balancer: false,
@@ -1112,7 +1070,7 @@ fn policy_tenants() -> Vec<Tenant> {
             "*.zaken.gemeente.nl".to_owned(),
         ],
     };
-    let mut open = tenant("open");
+    let mut open = common::tenant("open");
     open.policy.load_balancer = true;
     vec![strict, open]
 }

@@ -6,10 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use haven_platform::Catalogue;
 use haven_platform::charts::Check;
+use haven_platform::config::{
+    AdmissionEngine, IdentityProvider, IngressImplementation, MetricsBackend, SecretsBackend,
+    Tenant,
+};
 use haven_platform::crds::BuiltinSchemas;
 use haven_platform::validate::{self, Options, Severity};
+use haven_platform::{Catalogue, PlatformConfig, Provider};
 
 /// Asserts that a rendered tree validates and passes every proof with no error, as
 /// `haven plus validate` judges it (offline: schemas, wiring, rules, then the proofs of flows,
@@ -127,4 +131,47 @@ impl<'a> Clean<'a> {
             assert!(refs.is_empty(), "{label}:\n{}", refs.join("\n"));
         }
     }
+}
+
+/// A tenant with its own Git repository, as `haven plus tenant add` writes one.
+pub fn tenant(name: &str) -> Tenant {
+    Tenant {
+        name: name.to_owned(),
+        group: format!("{name}-developers"),
+        repo: Some(format!("https://git.example.nl/{name}/deploy.git")),
+        repo_secret_ref: None,
+        branch: None,
+        path: None,
+        quota: Default::default(),
+        admission: Default::default(),
+        policy: Default::default(),
+    }
+}
+
+/// Every provider (default choices) and every alternative, each with the tenant `zaken`.
+pub fn every_provider_and_alternative() -> Vec<(String, PlatformConfig)> {
+    let mut out = Vec::new();
+    for provider in Provider::ALL {
+        let mut c = PlatformConfig::new("haven", "example.nl", provider);
+        c.tenants.push(tenant("zaken"));
+        out.push((provider.name().to_owned(), c));
+    }
+    for ingress in [
+        IngressImplementation::Traefik,
+        IngressImplementation::Cilium,
+        IngressImplementation::Istio,
+    ] {
+        let mut c = PlatformConfig::new("alt", "example.nl", Provider::Cyso);
+        c.tenants.push(tenant("zaken"));
+        c.capabilities.ingress.implementation = ingress;
+        out.push((format!("{ingress:?}"), c));
+    }
+    let mut c = PlatformConfig::new("alt", "example.nl", Provider::Generic);
+    c.tenants.push(tenant("zaken"));
+    c.capabilities.admission.engine = AdmissionEngine::Kyverno;
+    c.capabilities.secrets.backend = SecretsBackend::SealedSecrets;
+    c.capabilities.metrics.backend = MetricsBackend::KubePrometheusStack;
+    c.capabilities.identity.provider = IdentityProvider::Zitadel;
+    out.push(("kyverno+sealed+kps+zitadel".to_owned(), c));
+    out
 }
