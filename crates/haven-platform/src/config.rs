@@ -1889,11 +1889,14 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
         .iter()
         .map(|(_, host, _, _)| format!("{host}.{domain}"))
         .collect();
-    // Exact, or a wildcard covering it (`*.x` covers every name below x, as the Gateway API
-    // matches one).
-    let covers = |pattern: &str, name: &str| match pattern.strip_prefix("*.") {
-        Some(base) => name.ends_with(&format!(".{base}")),
-        None => pattern == name,
+    // Judged as the webhook judges a claim against `denied-hostnames` (haven-rules'
+    // `HostPattern::overlaps`): exact, or a wildcard covering it at any depth.
+    let claims = |pattern: &str, name: &str| match (
+        pattern.parse::<haven_rules::tenant::HostPattern>(),
+        name.parse::<haven_rules::tenant::HostPattern>(),
+    ) {
+        (Ok(claimed), Ok(denied)) => claimed.overlaps(&denied),
+        _ => false,
     };
     for (t, tenant) in config.tenants.iter().enumerate() {
         let p = format!("tenants[{t}].policy");
@@ -1908,7 +1911,7 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
                 out.push((at, e.to_string()));
                 continue;
             }
-            if let Some(p) = platform.iter().find(|p| covers(h, p)) {
+            if let Some(p) = platform.iter().find(|p| claims(h, p)) {
                 out.push((
                     at,
                     format!(
