@@ -63,7 +63,8 @@ fn vendor_from_the_mirror_then_refuse_a_changed_chart() {
     // Not in this mirror at all (its digest is recorded, the copy is missing).
     assert!(
         err.contains("haven: error: kube-state-metrics (mirror ")
-            && err.contains("not in the mirror"),
+            && err.contains("not in the mirror")
+            && err.contains("pass --skip kube-state-metrics to leave it out"),
         "{err}"
     );
     for c in ["garage", "mimir", "falco", "loki"] {

@@ -381,10 +381,14 @@ pub fn hostname_pattern(value: &str) -> Result<(), FormatError> {
 }
 
 /// An image reference prefix the admission engine compares images with (the contract in
-/// docs/admission.md, "Tenant policy"): a registry host (`[:port]` allowed), then optional path
-/// components as the distribution reference grammar writes them, no tag or digest. The host is
-/// required (a dot, a port or `localhost`, as containerd tells a host from a Docker Hub
-/// organisation): `library/nginx` would silently mean `docker.io/library/nginx`.
+/// docs/admission.md, "Tenant policy"). The grammar is haven-rules' own
+/// ([`haven_rules::RegistryPrefix`], the parser the webhook reads the annotation with), so a
+/// prefix the config accepts is one the webhook reads the same way. The config is stricter in
+/// two ways, because what is written here is copied verbatim into Namespace annotations and
+/// Kyverno patterns: the host is required (a dot, a port or `localhost`, as containerd tells a
+/// host from a Docker Hub organisation: `library/nginx` would silently mean
+/// `docker.io/library/nginx`), and the prefix is written as the engine stores it (lowercase
+/// host, no trailing `/`, port 1-65535).
 pub fn registry_prefix(value: &str) -> Result<(), FormatError> {
     let err = |why| FormatError::RegistryPrefix {
         value: value.to_owned(),
@@ -393,11 +397,7 @@ pub fn registry_prefix(value: &str) -> Result<(), FormatError> {
     if value.is_empty() {
         return Err(err("empty"));
     }
-    if value.contains('@') {
-        return Err(err("a digest"));
-    }
-    let mut parts = value.split('/');
-    let host = parts.next().unwrap_or_default();
+    let host = value.split('/').next().unwrap_or_default();
     let (name, port) = match host.rsplit_once(':') {
         Some((n, p)) => (n, Some(p)),
         None => (host, None),
@@ -413,23 +413,16 @@ pub fn registry_prefix(value: &str) -> Result<(), FormatError> {
     {
         return Err(err("the port is not 1-65535"));
     }
-    for seg in parts {
-        if seg.contains(':') {
-            return Err(err("a tag"));
-        }
-        let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if !alnum(seg.bytes().next())
-            || !alnum(seg.bytes().last())
-            || !seg.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-            })
-        {
-            return Err(err(
-                "a path component that is not lowercase letters and digits separated by '.', '_' or '-'",
-            ));
-        }
+    if value.ends_with('/') || value.trim() != value {
+        return Err(err("a trailing '/' or space"));
     }
-    Ok(())
+    match value.parse::<haven_rules::RegistryPrefix>() {
+        Ok(_) => Ok(()),
+        Err(haven_rules::tenant::InvalidPattern::TagOrDigest(_)) => Err(err("a tag or digest")),
+        Err(_) => Err(err(
+            "a path component that is not lowercase letters and digits separated by '.', '_' or '-'",
+        )),
+    }
 }
 
 /// A host name or an IP address (a DNS server to send updates to).

@@ -60,6 +60,15 @@ pub enum FetchError {
     Git { url: String, message: String },
     #[error("{path}: {message}")]
     Mirror { path: String, message: String },
+    /// The mirror has neither the folder nor an archive of the component.
+    #[error(
+        "{path}: not in the mirror (looked for the folder {component}/ and {looked_for}); add it there, or pass --skip {component} to leave it out"
+    )]
+    NotInMirror {
+        path: String,
+        component: String,
+        looked_for: String,
+    },
 }
 
 /// A fetched chart and where exactly it came from.
@@ -622,17 +631,15 @@ pub fn from_mirror(
             });
         }
     }
-    Err(mirror_err(
-        &folder,
-        format!(
-            "not in the mirror (looked for the folder {component}/ and {})",
-            candidates
-                .iter()
-                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    ))
+    Err(FetchError::NotInMirror {
+        path: folder.display().to_string(),
+        component: component.to_owned(),
+        looked_for: candidates
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 #[cfg(test)]
