@@ -344,6 +344,19 @@ fn explain_and_migrate() {
     ] {
         assert!(out.contains(c), "{c} missing: {out}");
     }
+    // One entry says which rights beyond its namespace it holds, and why; one with none says
+    // nothing of rights.
+    let (code, out, _) = text(&haven(dir, &["plus", "explain", "components.cert-manager"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("rights beyond its namespace, and why:\n  secrets in every namespace: ")
+            && out.contains("\n  workloads: the controller starts HTTP-01 solver Pods")
+            && out.contains("\n  apiServices: "),
+        "{out}"
+    );
+    let (code, out, _) = text(&haven(dir, &["plus", "explain", "components.loki"]));
+    assert_eq!(code, 0);
+    assert!(!out.contains("rights beyond"), "{out}");
     let (code, _, err) = text(&haven(dir, &["plus", "explain", "capabilities.lgos"]));
     assert_eq!(code, 2);
     assert!(err.contains("lgos"), "{err}");

@@ -241,7 +241,15 @@ fn seeded_defects_are_caught() {
         "    initChownData:\n      enabled: false\n",
         "    initChownData:\n      enabled: true\n",
     );
-    let charts = chart_dir(&["metrics-server", "grafana"]);
+    // A chart default the catalogue turns off because it gives a right that amounts to control
+    // of the cluster, for which the catalogue has no reason: External Secrets relabelling every
+    // Namespace (for ClusterExternalSecrets, which the platform does not use).
+    edit(
+        "infrastructure/external-secrets/release.yaml",
+        "processClusterExternalSecret: false",
+        "processClusterExternalSecret: true",
+    );
+    let charts = chart_dir(&["metrics-server", "grafana", "external-secrets"]);
     let (code, report) = validate(tree.path(), charts.path());
     assert_eq!(code, 1);
     let diags = report["diagnostics"].as_array().unwrap();
@@ -303,6 +311,19 @@ fn seeded_defects_are_caught() {
         "{crd}"
     );
 
+    let eso = find(
+        "identities",
+        "ServiceAccount external-secrets/external-secrets relabels Namespaces through ClusterRoleBinding external-secrets-controller",
+    );
+    assert_eq!(eso["severity"], "error");
+    assert!(
+        eso["message"]
+            .as_str()
+            .unwrap()
+            .contains("(`clusterControl.namespaces`)"),
+        "{eso}"
+    );
+
     // Nothing else: the untouched components stay clean.
     let components: std::collections::BTreeSet<&str> = diags
         .iter()
@@ -311,7 +332,9 @@ fn seeded_defects_are_caught() {
         .collect();
     assert_eq!(
         components,
-        ["grafana", "metrics-server"].into_iter().collect(),
+        ["external-secrets", "grafana", "metrics-server"]
+            .into_iter()
+            .collect(),
         "{:#?}",
         errors(&report)
     );

@@ -2,7 +2,7 @@
 //! embedded in the binary. Data, not code, so that a version bump is a one-line change Renovate
 //! can make (see the `# renovate:` comment above each `version:`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -127,6 +127,12 @@ pub struct Component {
     /// is an error of `plus.proofs.identities` ([`crate::proofs::secret_readers`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets_cluster_wide: Option<String>,
+    /// Why the component's own identities hold rights that amount to control of the cluster
+    /// beyond their namespace, one reason per power (starting Pods in other namespaces, writing
+    /// admission webhooks, changing CRDs, …; [`crate::proofs::cluster_control`]): a chart that
+    /// grants a power without its reason here is an error of `plus.proofs.identities`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cluster_control: BTreeMap<ClusterPower, String>,
     /// Flux post-renderers of the component's HelmRelease (`spec.postRenderers`, as Flux reads
     /// them): for what no chart value reaches, such as narrowing a chart's ClusterRole.
     /// `validate --charts` applies them as helm-controller does (`charts::postrender`).
@@ -210,6 +216,61 @@ pub struct SecretRef {
     /// waits for a person to write them (`crate::secret_backend`).
     #[serde(default)]
     pub generate: bool,
+}
+
+/// A right that amounts to control of the cluster, as `clusterControl` keys name it
+/// ([`crate::proofs::cluster_control`] says which RBAC rules give each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ClusterPower {
+    /// `escalate` or `bind` on roles, `impersonate`, or writing role bindings beyond its
+    /// namespace.
+    Rbac,
+    /// Starting or entering workloads in other namespaces (Pods, their controllers, `exec`,
+    /// `attach`, ephemeral containers, ServiceAccount tokens).
+    Workloads,
+    /// The kubelet's API through `nodes/proxy`.
+    Kubelet,
+    /// Writing admission webhooks or admission policies.
+    Admission,
+    /// Changing CustomResourceDefinitions.
+    Crds,
+    /// Writing aggregated APIs (APIServices).
+    ApiServices,
+    /// Changing Namespaces (their labels: the Pod Security level).
+    Namespaces,
+    /// Approving certificate signing requests.
+    CertificateApproval,
+}
+
+impl ClusterPower {
+    /// The key in `clusterControl`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Rbac => "rbac",
+            Self::Workloads => "workloads",
+            Self::Kubelet => "kubelet",
+            Self::Admission => "admission",
+            Self::Crds => "crds",
+            Self::ApiServices => "apiServices",
+            Self::Namespaces => "namespaces",
+            Self::CertificateApproval => "certificateApproval",
+        }
+    }
+
+    /// What it lets an identity do, for a finding.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Rbac => "grants itself any role (escalate, bind, impersonate or role bindings)",
+            Self::Workloads => "starts or enters workloads in other namespaces",
+            Self::Kubelet => "reaches every kubelet's API",
+            Self::Admission => "writes admission webhooks or policies",
+            Self::Crds => "changes CustomResourceDefinitions",
+            Self::ApiServices => "writes aggregated APIs",
+            Self::Namespaces => "relabels Namespaces",
+            Self::CertificateApproval => "approves certificate requests",
+        }
+    }
 }
 
 /// The traffic a component needs beyond DNS; everything else is denied.
@@ -800,8 +861,20 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
         }
         Some(n) => {
             let c = catalogue.get(n)?;
+            // The rights beyond its namespace the catalogue gives a reason for (the proofs
+            // `secret_readers` and `cluster_control` hold every other component to none).
+            let mut rights = String::new();
+            if let Some(why) = &c.secrets_cluster_wide {
+                rights.push_str(&format!("  secrets in every namespace: {why}\n"));
+            }
+            for (power, why) in &c.cluster_control {
+                rights.push_str(&format!("  {}: {why}\n", power.key()));
+            }
+            if !rights.is_empty() {
+                rights = format!("\nrights beyond its namespace, and why:\n{rights}");
+            }
             Some(format!(
-                "components.{n}\n  {}\n\nchart:       {} ({:?} {})\nversion:     {}{}\napp version: {}\nnamespace:   {} (Pod Security {})\nprovides:    {}\ndepends on:  {}\nCRD groups:  {}\n\nOverride with components.{n}.version / .namespace / .values.\n",
+                "components.{n}\n  {}\n\nchart:       {} ({:?} {})\nversion:     {}{}\napp version: {}\nnamespace:   {} (Pod Security {})\nprovides:    {}\ndepends on:  {}\nCRD groups:  {}\n{rights}\nOverride with components.{n}.version / .namespace / .values.\n",
                 c.description,
                 c.chart,
                 c.source.kind,

@@ -225,11 +225,19 @@ fn has_verb(rule: &Rule, verbs: &[&str]) -> bool {
 
 /// Whether the rule allows `verb` on `group`/`resource` for some object name.
 fn allows_some(rule: &Rule, verb: &str, group: &str, resource: &str) -> bool {
-    let name = rule.resource_names.first().cloned().unwrap_or_default();
-    rule_allows(
-        rule,
-        &Request::resource(verb, group, resource, None).named(&name),
-    )
+    rule.allows_some(verb, group, resource)
+}
+
+impl Rule {
+    /// Whether the rule allows `verb` on `group`/`resource` for some object name (its first
+    /// `resourceNames` entry, when it names any).
+    pub fn allows_some(&self, verb: &str, group: &str, resource: &str) -> bool {
+        let name = self.resource_names.first().cloned().unwrap_or_default();
+        rule_allows(
+            self,
+            &Request::resource(verb, group, resource, None).named(&name),
+        )
+    }
 }
 
 impl Rbac {

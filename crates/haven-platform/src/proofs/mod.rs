@@ -19,6 +19,7 @@ use haven_model::Object;
 use crate::charts::{Problem, RenderedPlatform};
 
 pub mod certificates;
+pub mod cluster_control;
 pub mod flows;
 pub mod identities;
 pub mod references;
@@ -121,6 +122,7 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
     out.extend(flows::prove(landscape, catalogue));
     out.extend(identities::prove(landscape, catalogue));
     out.extend(secret_readers::prove(landscape, catalogue));
+    out.extend(cluster_control::prove(landscape, catalogue));
     out.extend(tenancy::prove(landscape, catalogue));
     out
 }

@@ -97,7 +97,7 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
 
 /// The catalogue components a ServiceAccount belongs to: the chart that rendered it, else the
 /// components whose namespace it is in (the tree's own accounts).
-fn owners<'c>(
+pub(super) fn owners<'c>(
     sa: Placed<'_>,
     ns: &str,
     catalogue: &'c crate::Catalogue,
