@@ -3097,9 +3097,16 @@ impl<'a> Renderer<'a> {
                             "api_url": format!("{issuer}{userinfo}"),
                             "email_attribute_path": "email",
                             "groups_attribute_path": "groups",
+                            // Platform admins only. Grafana OSS lets every member of an
+                            // organisation query every data source through its API (the Viewer
+                            // role hides Explore, nothing more; data source permissions are
+                            // Enterprise), and Loki and Mimir hold one tenant: a Viewer would
+                            // read every namespace's logs and metrics. With strict role mapping
+                            // a user the path gives no role is refused at login.
                             "role_attribute_path": format!(
-                                "contains(groups[*], '{PLATFORM_ADMINS_GROUP}') && 'Admin' || 'Viewer'"
+                                "contains(groups[*], '{PLATFORM_ADMINS_GROUP}') && 'Admin'"
                             ),
+                            "role_attribute_strict": true,
                         }},
                     }),
                 );

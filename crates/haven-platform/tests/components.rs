@@ -701,3 +701,38 @@ fn keycloak_has_a_first_admin_nobody_types() {
         );
     }
 }
+
+/// Keycloak starts as the chart renders it and answers with its own public URL only: the cache
+/// stack is Keycloak's own default (`jdbc-ping`; the chart's default `kubernetes` stops it at
+/// start without `-Djgroups.dns.query`), and the hostname is fixed (strict), so that a client's
+/// `Host` or `X-Forwarded-Host` cannot choose the issuer, redirects or e-mailed links.
+#[test]
+fn keycloak_has_a_fixed_hostname_and_a_cache_stack_that_starts() {
+    let c = PlatformConfig::new("haven", "gemeente.nl", Provider::Cyso);
+    let rendered = render(&c, &Catalogue::builtin().unwrap());
+    let all = docs(&rendered.files);
+    let find = finder(&all);
+    let values = &find("HelmRelease", "keycloak")["spec"]["values"];
+    assert_eq!(values["cache"]["stack"], "custom", "{values:#}");
+    let command: Vec<&str> = values["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        command.contains(&"--hostname=https://keycloak.gemeente.nl"),
+        "{command:?}"
+    );
+    assert!(
+        !command.iter().any(|a| a.starts_with("--hostname-strict")),
+        "{command:?}"
+    );
+    // No stack variable of our own either: the image's default applies.
+    assert!(
+        !serde_json::to_string(values)
+            .unwrap()
+            .contains("KC_CACHE_STACK"),
+        "{values:#}"
+    );
+}

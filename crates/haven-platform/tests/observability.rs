@@ -347,10 +347,13 @@ fn grafana_logs_in_with_each_identity_provider_by_default_where_its_secret_is_ma
         let oauth = &values["grafana.ini"]["auth.generic_oauth"];
         assert_eq!(oauth["enabled"], true, "{label}");
         assert_eq!(oauth["auth_url"], format!("{issuer}{auth}"), "{label}");
+        // Platform admins only: any other user is refused (a Viewer could query every data
+        // source through Grafana's API, every namespace's logs among them).
         assert_eq!(
             oauth["role_attribute_path"],
-            "contains(groups[*], 'platform-admins') && 'Admin' || 'Viewer'"
+            "contains(groups[*], 'platform-admins') && 'Admin'"
         );
+        assert_eq!(oauth["role_attribute_strict"], true, "{label}");
         assert!(
             oauth.get("client_secret").is_none(),
             "{label}: secret in clear"
