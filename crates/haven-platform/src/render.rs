@@ -1927,6 +1927,13 @@ impl<'a> Renderer<'a> {
         if let Some(t) = self.backup_target() {
             let b = &self.config.capabilities.backups;
             cluster["spec"]["backup"] = crate::backups::cnpg_backup_spec(&r.namespace, &db, &t, b);
+            // The target's region, which barman-cloud signs its requests for. Without one boto3
+            // signs for `us-east-1`, which Garage (region `garage`) and any S3 service in
+            // another region refuse: WAL archiving fails and WAL fills the volume. The
+            // barmanObjectStore's `s3Credentials.region` reads a Secret key; the region is no
+            // secret, and barman-cloud runs in the instance's container, whose environment
+            // it inherits (`AWS_DEFAULT_REGION`, boto3's own variable).
+            cluster["spec"]["env"] = json!([{"name": "AWS_DEFAULT_REGION", "value": t.region}]);
             out.push(cluster);
             out.push(crate::backups::cnpg_scheduled_backup(&r.namespace, &db, b));
         } else {

@@ -149,6 +149,12 @@ fn every_provider_backs_up_volumes_and_databases_to_the_configured_target() {
             for c in &clusters {
                 let store = &c["spec"]["backup"]["barmanObjectStore"];
                 assert_eq!(store["endpointURL"], "https://s3.backup.example.nl:8443");
+                // Signed for the target's region, not boto3's default us-east-1.
+                assert_eq!(
+                    c["spec"]["env"],
+                    serde_json::json!([{"name": "AWS_DEFAULT_REGION", "value": "nl-ams"}]),
+                    "{label}"
+                );
                 assert!(
                     store["destinationPath"]
                         .as_str()
@@ -236,6 +242,11 @@ fn the_in_cluster_target_is_garage_and_only_by_choice() {
         let store = &clusters[0]["spec"]["backup"]["barmanObjectStore"];
         assert_eq!(store["endpointURL"], "http://garage.garage.svc:3900");
         assert_eq!(store["destinationPath"], "s3://cnpg/keycloak");
+        // barman-cloud signs for Garage's region (boto3 would sign for us-east-1).
+        assert_eq!(
+            clusters[0]["spec"]["env"],
+            serde_json::json!([{"name": "AWS_DEFAULT_REGION", "value": "garage"}])
+        );
         // CNPG's schedule has a seconds field.
         let sb = of_kind(&objs, "ScheduledBackup")[0];
         assert_eq!(sb["spec"]["schedule"], "0 0 3 * * *");
