@@ -1575,9 +1575,14 @@ impl<'a> Renderer<'a> {
     }
 
     /// Namespaces that run below `restricted` (and kube-system): the admission policy leaves them
-    /// to their own Pod Security labels.
+    /// to their own Pod Security labels. Also the planes that repair the webhook: Flux (which
+    /// applies its fix) and cert-manager (which issues its serving certificate). The Pod webhook
+    /// fails closed, so with the webhook down a Flux or cert-manager Pod rescheduled in a
+    /// judged namespace could not start, and nothing could bring the webhook back.
     fn exempt_namespaces(&self) -> Vec<String> {
-        let mut out: BTreeSet<String> = BTreeSet::from(["kube-system".to_owned()]);
+        let mut out: BTreeSet<String> =
+            BTreeSet::from(["kube-system".to_owned(), FLUX_NS.to_owned()]);
+        out.extend(self.ns_of("cert-manager").map(str::to_owned));
         out.extend(
             self.config
                 .cluster
