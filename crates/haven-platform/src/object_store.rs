@@ -258,6 +258,39 @@ pub struct Bootstrap<'a> {
     pub consumers: Vec<Placed<'a>>,
 }
 
+impl Bootstrap<'_> {
+    /// What a person does instead of the bootstrap, on a platform without External Secrets
+    /// (Sealed Secrets: nothing can make the keys in the cluster, so no Job runs): the note
+    /// names the layout and each consumer's Secret and buckets; docs/plus.md ("Object storage
+    /// with Sealed Secrets") has Garage's commands.
+    pub fn manual_steps(&self) -> String {
+        let consumers = self
+            .consumers
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{} → {}",
+                    p.namespace,
+                    p.consumer.secret,
+                    p.consumer.buckets.join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        format!(
+            "Garage with Sealed Secrets: no Job lays it out or makes its keys and buckets, and it stores nothing until a person does, once its pods run (`kubectl -n {ns} exec {release}-0 -- /garage …`, docs/plus.md, \"Object storage with Sealed Secrets\"): assign each of its {nodes} node(s) to zone `{ZONE}` with capacity {capacity} and apply the layout; then for each consumer import the key sealed into its Secret and create and allow its buckets: {consumers}",
+            ns = self.namespace,
+            release = self.release,
+            nodes = self.nodes,
+            capacity = if self.capacity > 0 {
+                format!("{} bytes", self.capacity)
+            } else {
+                "<bytes>".to_owned()
+            },
+        )
+    }
+}
+
 /// What the bootstrap reads of each consumer (the ConfigMap's `consumers.json`).
 fn consumers_json(consumers: &[Placed<'_>]) -> Value {
     Value::Array(

@@ -1838,6 +1838,12 @@ impl<'a> Renderer<'a> {
     /// each consumer's Secret is a catalogue secret a person writes ([`Self::secret_specs`]).
     pub(crate) fn object_store(&self) -> Option<crate::object_store::Bootstrap<'_>> {
         self.ns_of("external-secrets")?;
+        self.object_store_plan()
+    }
+
+    /// What Garage's bootstrap acts on (its layout, each consumer's key and buckets), with or
+    /// without External Secrets to run it.
+    fn object_store_plan(&self) -> Option<crate::object_store::Bootstrap<'_>> {
         let garage = self
             .resolved
             .iter()
@@ -2045,6 +2051,10 @@ impl<'a> Renderer<'a> {
         // after Garage's) make; in Garage's unit it would wait for units that wait for it.
         if let Some(docs) = self.object_store().map(|b| b.objects()) {
             self.config_unit("garage", "bootstrap.yaml", &docs, &[]);
+        } else if let Some(plan) = self.object_store_plan() {
+            // Sealed Secrets: no generators to make the keys, so no Job; a person lays Garage
+            // out and imports the keys they sealed. Without it Garage stores nothing.
+            self.out.notes.push(plan.manual_steps());
         }
         if caps.secrets.enabled
             && caps.secrets.backend == SecretsBackend::Openbao

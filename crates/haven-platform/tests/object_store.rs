@@ -544,3 +544,35 @@ fn the_bootstrap_waits_for_what_is_missing_and_fails_clearly() {
     assert!(!ok);
     assert!(log.contains("gave up waiting for Secret "), "{log}");
 }
+
+/// With Sealed Secrets nothing can make a key in the cluster: no bootstrap Job is rendered (it
+/// would wait for Secrets nobody makes), and the render's note tells the person what to lay out
+/// and import, every consumer's Secret and buckets named (without it Garage stores nothing).
+#[test]
+fn with_sealed_secrets_the_note_names_every_consumer_and_no_job_is_rendered() {
+    let mut c = PlatformConfig::new("haven", "example.nl", Provider::Ovh);
+    c.capabilities.secrets.backend = haven_platform::config::SecretsBackend::SealedSecrets;
+    let out = haven_platform::render::render(&c, &Catalogue::builtin().unwrap());
+    assert!(
+        !out.files
+            .keys()
+            .any(|p| p.to_string_lossy().contains("garage-config")),
+        "{:?}",
+        out.files.keys().collect::<Vec<_>>()
+    );
+    let note = out
+        .notes
+        .iter()
+        .find(|n| n.starts_with("Garage with Sealed Secrets"))
+        .unwrap_or_else(|| panic!("{:#?}", out.notes));
+    for wanted in [
+        "`kubectl -n garage exec garage-0 -- /garage …`",
+        "zone `haven` with capacity 10737418240 bytes",
+        "loki/loki-s3 → loki-chunks, loki-ruler, loki-admin",
+        "mimir/mimir-s3 → mimir-blocks",
+        "velero/velero-s3 → velero",
+        "Object storage with Sealed Secrets",
+    ] {
+        assert!(note.contains(wanted), "{wanted} in {note}");
+    }
+}

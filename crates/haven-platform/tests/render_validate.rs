@@ -1183,7 +1183,11 @@ fn admission_leaves_namespaces_the_platform_does_not_own_alone() {
         );
         // What repairs a broken webhook is never held up by it (the Pod webhook fails closed).
         for ns in ["flux-system", "cert-manager", "kube-system"] {
-            assert!(exempt.contains(&ns), "{}: {ns} in {exempt:?}", provider.name());
+            assert!(
+                exempt.contains(&ns),
+                "{}: {ns} in {exempt:?}",
+                provider.name()
+            );
         }
         assert_eq!(
             cfg["defaults"]["enforce"],
