@@ -1718,8 +1718,15 @@ impl<'a> Renderer<'a> {
                 components.push(c);
             }
         }
+        // cert-manager holds up more than itself: the units that wait for it (the admission
+        // webhook's, and through it the tenants') stay unapplied until its Secret exists.
+        let waiting = if put.consumers.iter().any(|(_, c)| c == "cert-manager") {
+            " (and with cert-manager every unit that waits for it: the admission webhook, the tenants)"
+        } else {
+            ""
+        };
         self.out.notes[put.note] = format!(
-            "write the values of {} into OpenBao once, before {} can start: bao kv put -mount={} {remote} {} (docs/plus.md, Unattended bootstrap)",
+            "write the values of {} into OpenBao once, before {}{waiting} can start: bao kv put -mount={} {remote} {} (docs/plus.md, Unattended bootstrap)",
             secrets.join(", "),
             components.join(", "),
             crate::secret_backend::KV_MOUNT,
