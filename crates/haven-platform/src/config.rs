@@ -559,8 +559,9 @@ fn default_ttl() -> String {
 
 /// DNS: ExternalDNS publishes the Gateway's routes in the DNS provider's zone, and
 /// cert-manager proves the platform's wildcard certificate (`*.<domain>`) through DNS-01 in the
-/// same zone. The provider's credentials come from the secret store (an ExternalSecret reading
-/// `platform/dns/credentials` from OpenBao, or a SealedSecret to seal), into both. Without the
+/// same zone. The provider's credentials come from the secret store (ExternalSecrets reading the
+/// OpenBao path `platform/dns`, one property per key, or SealedSecrets to seal), into both; the
+/// render's note names the keys (`bao kv put -mount=secret platform/dns …`). Without the
 /// provider's settings below the platform still runs: ExternalDNS is rendered with the provider
 /// name only, and the Gateway gets one HTTPS listener per platform host, proved over HTTP-01
 /// (no wildcard: tenants' hosts under the domain need DNS-01).
@@ -579,8 +580,8 @@ pub struct Dns {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
     /// RFC 2136 dynamic updates with a TSIG key (BIND, PowerDNS, Knot, Windows DNS): the
-    /// provider `rfc2136`. The TSIG secret is the store's `credentials` (base64, as
-    /// `tsig-keygen` prints it).
+    /// provider `rfc2136`. The TSIG secret is the store's `platform/dns` property `tsig-secret`
+    /// (base64, as `tsig-keygen` prints it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rfc2136: Option<Rfc2136>,
     /// Azure DNS: the provider `azure`.
@@ -702,7 +703,8 @@ pub struct AzureDns {
     /// How ExternalDNS and cert-manager sign in: `workload-identity` (no secret: federated
     /// credentials for the service accounts `external-dns/external-dns` and
     /// `cert-manager/cert-manager`, on an AKS cluster with the OIDC issuer and workload
-    /// identity on) or `service-principal` (the client secret is the store's `credentials`).
+    /// identity on) or `service-principal` (the client secret is the store's `platform/dns`
+    /// property `client-secret`).
     #[serde(default)]
     pub auth: AzureAuth,
 }
@@ -716,8 +718,9 @@ pub enum AzureAuth {
     ServicePrincipal,
 }
 
-/// OVHcloud DNS. ExternalDNS changes the zone through OVH's API (the store's `credentials` is
-/// an `ovh.conf` with the application key, secret and consumer key). cert-manager has no OVH
+/// OVHcloud DNS. ExternalDNS changes the zone through OVH's API (the store's `platform/dns`
+/// properties `application-key`, `application-secret`, `consumer-key`; the ACME zone's TSIG
+/// secret is `acme-tsig-secret`). cert-manager has no OVH
 /// solver: its ACME challenges are delegated to an RFC 2136 zone (`acmeChallenge`), see
 /// docs/plus.md "DNS and certificates" for why not a webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -425,6 +425,15 @@ fn explain_documents_keys_with_defaults() {
         "{t}"
     );
     assert!(config::explain("capabilities.nope").is_none());
+    // The DNS credentials are named as the render reads them (OpenBao path `platform/dns`,
+    // one property per key), not as a path of their own.
+    let t = config::explain("capabilities.dns").unwrap();
+    assert!(t.contains("`platform/dns`") && !t.contains("platform/dns/"), "{t}");
+    let t = config::explain("capabilities.dns.rfc2136").unwrap();
+    assert!(
+        t.contains("`platform/dns`") && t.contains("`tsig-secret`"),
+        "{t}"
+    );
     assert_eq!(
         config::suggest_key("capabilities.backups.tll").as_deref(),
         Some("capabilities.backups.ttl")
