@@ -2226,6 +2226,15 @@ impl<'a> Renderer<'a> {
                 // the Gateway never Programmed: ask each controller for a NodePort Service.
                 let node_port =
                     self.config.load_balancer() == crate::config::LoadBalancer::NodePort;
+                // MetalLB without the capability: the Gateway's LoadBalancer Service waits for a
+                // MetalLB the platform does not install (pending, never Programmed).
+                if self.config.load_balancer() == crate::config::LoadBalancer::Metallb
+                    && !self.is_on("metallb")
+                {
+                    self.out.notes.push(
+                        "cluster.loadBalancer is metallb and capabilities.loadBalancer is off: the platform Gateway's LoadBalancer Service gets an address only from a MetalLB already on the cluster; enable capabilities.loadBalancer (with its address pool) to have the platform install it, or set cluster.loadBalancer: node-port (docs/plus.md, \"MetalLB (`loadBalancer`)\")".to_owned(),
+                    );
+                }
                 let mut proxy = None;
                 if node_port {
                     match caps.ingress.implementation {

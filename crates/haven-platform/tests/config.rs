@@ -428,7 +428,10 @@ fn explain_documents_keys_with_defaults() {
     // The DNS credentials are named as the render reads them (OpenBao path `platform/dns`,
     // one property per key), not as a path of their own.
     let t = config::explain("capabilities.dns").unwrap();
-    assert!(t.contains("`platform/dns`") && !t.contains("platform/dns/"), "{t}");
+    assert!(
+        t.contains("`platform/dns`") && !t.contains("platform/dns/"),
+        "{t}"
+    );
     let t = config::explain("capabilities.dns.rfc2136").unwrap();
     assert!(
         t.contains("`platform/dns`") && t.contains("`tsig-secret`"),

@@ -1391,3 +1391,29 @@ fn without_a_load_balancer_the_gateway_gets_node_ports() {
     assert!(find(&d, "EnvoyProxy").is_none());
     assert!(find(&d, "GatewayClass").unwrap()["spec"]["parametersRef"].is_null());
 }
+
+/// `generic` expects MetalLB (`cluster.loadBalancer: metallb`): without the capability that
+/// installs it the Gateway's LoadBalancer Service waits for a MetalLB the platform does not
+/// bring, and render says so; with it, nothing to say.
+#[test]
+fn metallb_without_the_capability_is_noted() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let mut config = PlatformConfig::new("haven", "example.nl", Provider::Generic);
+    let noted = |config: &PlatformConfig| {
+        render(config, &catalogue).notes.iter().any(|n| {
+            n.contains("cluster.loadBalancer is metallb and capabilities.loadBalancer is off")
+        })
+    };
+    assert!(noted(&config));
+    config.capabilities.load_balancer = haven_platform::config::LoadBalancerPool {
+        enabled: true,
+        addresses: vec!["192.0.2.32/27".to_owned()],
+    };
+    assert!(!noted(&config));
+    // A cloud load balancer needs no MetalLB.
+    assert!(!noted(&PlatformConfig::new(
+        "haven",
+        "example.nl",
+        Provider::Azure
+    )));
+}
