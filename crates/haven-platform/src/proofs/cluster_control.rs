@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use haven_rbac::{Concern, Finding, Identity, Rule, Scope};
+use haven_rbac::{Concern, Finding, Rule, Scope};
 
 use super::Landscape;
 use crate::catalogue::ClusterPower;
@@ -150,41 +150,18 @@ fn powers(f: &Finding, own: &str) -> BTreeSet<ClusterPower> {
 /// Every platform ServiceAccount with a right of the list above without a reason in the
 /// catalogue.
 pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
-    if !landscape
-        .objects
-        .iter()
-        .any(|p| p.object.api_group() == "rbac.authorization.k8s.io")
-    {
-        return Vec::new();
-    }
-    let tenants: BTreeSet<&str> = super::tenancy::tenants(landscape)
-        .iter()
-        .map(|t| t.name)
-        .collect();
-    let rbac = super::identities::rbac_of(landscape);
-    let scopes = super::identities::resource_scopes(landscape);
     let mut out = Vec::new();
-    for sa in landscape.of_kind("", "ServiceAccount") {
-        let ns = sa.object.namespace.as_deref().unwrap_or("default");
-        // Tenants' identities are `identities::prove`'s, held to their namespace entirely.
-        if tenants.contains(ns) {
-            continue;
-        }
-        let owners = super::secret_readers::owners(sa, ns, catalogue);
+    for account in super::platform_accounts(landscape, catalogue) {
+        let (sa, ns, owners) = (account.sa, account.namespace.as_str(), &account.owners);
         // The powers the component's catalogue entry gives a reason for.
         let justified: BTreeSet<ClusterPower> = owners
             .iter()
             .flat_map(|c| c.cluster_control.keys().copied())
             .collect();
-        let id = Identity::service_account(ns, &sa.object.name);
-        let inside = BTreeSet::from([ns.to_owned()]);
         // One problem per binding and role, with every unjustified power it gives.
         let mut grants: BTreeMap<(String, String), BTreeSet<ClusterPower>> = BTreeMap::new();
-        for f in rbac.confinement(&id, &inside, &scopes) {
-            if f.grant.kubernetes_default || !f.grant.rule.resource_names.is_empty() {
-                continue;
-            }
-            let p: BTreeSet<ClusterPower> = powers(&f, ns)
+        for f in &account.findings {
+            let p: BTreeSet<ClusterPower> = powers(f, ns)
                 .into_iter()
                 .filter(|p| !justified.contains(p))
                 .collect();
@@ -231,8 +208,6 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proofs::Placed;
-    use crate::proofs::test_support::objects;
 
     /// An operator account with a cluster-wide right to create Pods and patch webhook
     /// configurations (a chart's default ClusterRole).
@@ -257,19 +232,7 @@ subjects: [{kind: ServiceAccount, name: op, namespace: grafana}]
 "#;
 
     fn run(text: &str, component: &str, catalogue: &crate::Catalogue) -> Vec<String> {
-        let objs = objects(text);
-        let l = Landscape {
-            objects: objs
-                .iter()
-                .map(|object| Placed { object, component })
-                .collect(),
-            unseen: BTreeSet::new(),
-        };
-        prove(&l, catalogue)
-            .iter()
-            .filter(|p| p.blocks())
-            .map(|p| format!("{} {}", p.object, p.message))
-            .collect()
+        crate::proofs::test_support::blocking(prove, text, component, catalogue)
     }
 
     #[test]

@@ -114,6 +114,58 @@ fn is_helm_release(o: &Object) -> bool {
     o.kind == "HelmRelease" && o.api_group() == "helm.toolkit.fluxcd.io"
 }
 
+/// A ServiceAccount of the platform (not a tenant's: those are `identities::prove`'s, held to
+/// their namespace entirely), with the components it belongs to and every concern about its
+/// rights beyond its own namespace, except the API server's default grants and rules limited
+/// to named objects (`resourceNames`: the narrow grants the platform's own Jobs use). What
+/// [`secret_readers`] and [`cluster_control`] each judge.
+pub(crate) struct PlatformAccount<'l, 'c> {
+    pub sa: Placed<'l>,
+    pub namespace: String,
+    pub owners: Vec<&'c crate::catalogue::Component>,
+    pub findings: Vec<haven_rbac::Finding>,
+}
+
+/// Every platform ServiceAccount of the landscape, with its findings; none without RBAC in the
+/// landscape (the tree alone, without `--charts`, may have none).
+pub(crate) fn platform_accounts<'l, 'c>(
+    landscape: &Landscape<'l>,
+    catalogue: &'c crate::Catalogue,
+) -> Vec<PlatformAccount<'l, 'c>> {
+    if !landscape
+        .objects
+        .iter()
+        .any(|p| p.object.api_group() == "rbac.authorization.k8s.io")
+    {
+        return Vec::new();
+    }
+    let tenants: BTreeSet<&str> = tenancy::tenants(landscape).iter().map(|t| t.name).collect();
+    let rbac = identities::rbac_of(landscape);
+    let scopes = identities::resource_scopes(landscape);
+    landscape
+        .of_kind("", "ServiceAccount")
+        .filter_map(|sa| {
+            let ns = sa.object.namespace.as_deref().unwrap_or("default");
+            if tenants.contains(ns) {
+                return None;
+            }
+            let id = haven_rbac::Identity::service_account(ns, &sa.object.name);
+            let inside = BTreeSet::from([ns.to_owned()]);
+            let findings = rbac
+                .confinement(&id, &inside, &scopes)
+                .into_iter()
+                .filter(|f| !f.grant.kubernetes_default && f.grant.rule.resource_names.is_empty())
+                .collect();
+            Some(PlatformAccount {
+                sa,
+                namespace: ns.to_owned(),
+                owners: secret_readers::owners(sa, ns, catalogue),
+                findings,
+            })
+        })
+        .collect()
+}
+
 /// Runs every proof on the landscape. Sorted as [`crate::charts::validate_platform`] sorts.
 pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
     let mut out: Vec<Problem> = Vec::new();
@@ -141,6 +193,29 @@ pub(crate) mod test_support {
         let out = load_objects(Origin::File("t.yaml"), text);
         assert!(out.errors.is_empty(), "{:?}", out.errors);
         out.objects
+    }
+
+    /// The blocking problems a proof finds in `text`, every object rendered by `component`, as
+    /// `object message` lines.
+    pub(crate) fn blocking(
+        prove: fn(&Landscape<'_>, &crate::Catalogue) -> Vec<crate::charts::Problem>,
+        text: &str,
+        component: &str,
+        catalogue: &crate::Catalogue,
+    ) -> Vec<String> {
+        let objs = objects(text);
+        let l = Landscape {
+            objects: objs
+                .iter()
+                .map(|object| Placed { object, component })
+                .collect(),
+            unseen: BTreeSet::new(),
+        };
+        prove(&l, catalogue)
+            .iter()
+            .filter(|p| p.blocks())
+            .map(|p| format!("{} {}", p.object, p.message))
+            .collect()
     }
 
     /// Every object seen (as with `--charts` and every chart rendered).

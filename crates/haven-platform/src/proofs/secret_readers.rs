@@ -16,9 +16,9 @@
 //! only the tree's own RBAC is seen; the charts' ClusterRoles are what this proof is mostly
 //! about.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use haven_rbac::{Concern, Identity, Scope};
+use haven_rbac::{Concern, Scope};
 
 use super::{Landscape, Placed};
 use crate::charts::{Check, Problem};
@@ -27,42 +27,16 @@ use crate::validate::Severity;
 /// Every platform ServiceAccount that can read Secrets beyond its namespace without a reason in
 /// the catalogue.
 pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
-    let tenants: BTreeSet<&str> = super::tenancy::tenants(landscape)
-        .iter()
-        .map(|t| t.name)
-        .collect();
-    if !landscape
-        .objects
-        .iter()
-        .any(|p| p.object.api_group() == "rbac.authorization.k8s.io")
-    {
-        return Vec::new();
-    }
-    let rbac = super::identities::rbac_of(landscape);
-    let scopes = super::identities::resource_scopes(landscape);
     let mut out = Vec::new();
-    for sa in landscape.of_kind("", "ServiceAccount") {
-        let ns = sa.object.namespace.as_deref().unwrap_or("default");
-        // Tenants' identities are `identities::prove`'s, held to their namespace entirely.
-        if tenants.contains(ns) {
-            continue;
-        }
-        let owners = owners(sa, ns, catalogue);
+    for account in super::platform_accounts(landscape, catalogue) {
+        let (sa, ns, owners) = (account.sa, account.namespace.as_str(), &account.owners);
         if owners.iter().any(|c| c.secrets_cluster_wide.is_some()) {
             continue;
         }
-        let id = Identity::service_account(ns, &sa.object.name);
-        let inside = BTreeSet::from([ns.to_owned()]);
         // One problem per binding and role that grants it.
         let mut grants: BTreeMap<(String, String), &Scope> = BTreeMap::new();
-        let findings = rbac.confinement(&id, &inside, &scopes);
-        for f in &findings {
-            // A rule limited to named Secrets (`resourceNames`) reads those only: the narrow
-            // grant the platform's own Jobs use.
-            if f.concern == Concern::SecretsOutside
-                && !f.grant.kubernetes_default
-                && f.grant.rule.resource_names.is_empty()
-            {
+        for f in &account.findings {
+            if f.concern == Concern::SecretsOutside {
                 grants
                     .entry((f.grant.binding.to_string(), f.grant.role.to_string()))
                     .or_insert(&f.grant.scope);
@@ -120,7 +94,6 @@ pub(super) fn owners<'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proofs::test_support::objects;
 
     /// A chart's sidecar account with a ClusterRole on every ConfigMap and Secret (the grafana
     /// chart's default), bound cluster-wide.
@@ -142,19 +115,7 @@ subjects: [{kind: ServiceAccount, name: grafana, namespace: grafana}]
 "#;
 
     fn run(text: &str, component: &str, catalogue: &crate::Catalogue) -> Vec<String> {
-        let objs = objects(text);
-        let l = Landscape {
-            objects: objs
-                .iter()
-                .map(|object| Placed { object, component })
-                .collect(),
-            unseen: BTreeSet::new(),
-        };
-        prove(&l, catalogue)
-            .iter()
-            .filter(|p| p.blocks())
-            .map(|p| format!("{} {}", p.object, p.message))
-            .collect()
+        crate::proofs::test_support::blocking(prove, text, component, catalogue)
     }
 
     #[test]
