@@ -2175,16 +2175,19 @@ impl<'a> Renderer<'a> {
                             .unwrap_or_default()
                     })
                     .collect();
+                let (http_port, https_port) = listener_ports(caps.ingress.implementation);
                 let https = |name: String, hostname: String, from: Value| {
-                    json!({"name": name, "protocol": "HTTPS", "port": 443,
+                    json!({"name": name, "protocol": "HTTPS", "port": https_port,
                            "hostname": hostname,
                            "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "platform-tls"}]},
                            "allowedRoutes": {"namespaces": from}})
                 };
                 // Plain HTTP only redirects (Dutch law, `nl.http-redirect`): tenants' routes can
                 // attach to the HTTPS listener alone.
-                let mut listeners = vec![json!({"name": "http", "protocol": "HTTP", "port": 80,
-                                                "allowedRoutes": {"namespaces": {"from": "Same"}}})];
+                let mut listeners = vec![
+                    json!({"name": "http", "protocol": "HTTP", "port": http_port,
+                                                "allowedRoutes": {"namespaces": {"from": "Same"}}}),
+                ];
                 // Each platform host has a listener of its own that admits routes from its
                 // component's namespace only (the API server sets `kubernetes.io/metadata.name`,
                 // no one can forge it). Gateway API gives a request to the listener with the most
@@ -2945,6 +2948,22 @@ const HSTS: &str = "max-age=63072000; includeSubDomains";
 fn hsts_filter() -> Value {
     json!({"type": "ResponseHeaderModifier",
            "responseHeaderModifier": {"set": [{"name": "Strict-Transport-Security", "value": HSTS}]}})
+}
+
+/// The ports of the platform Gateway's HTTP and HTTPS listeners. A listener's port is where
+/// the implementation's proxy listens, not (necessarily) what its Service exposes: Traefik's
+/// Gateway provider attaches a listener to the entryPoint whose address has the listener's
+/// port, and the Traefik chart's entryPoints are `web` `:8000` and `websecure` `:8443`
+/// (unprivileged ports; its Service maps 80 and 443 to them). A listener on 80 or 443 would
+/// match no entryPoint and serve nothing (`plus.proofs.references` checks it against the
+/// rendered chart). The others open the listener's own port on their proxies.
+pub(crate) fn listener_ports(implementation: IngressImplementation) -> (u16, u16) {
+    match implementation {
+        IngressImplementation::Traefik => (8000, 8443),
+        IngressImplementation::EnvoyGateway
+        | IngressImplementation::Cilium
+        | IngressImplementation::Istio => (80, 443),
+    }
 }
 
 /// What makes the platform Gateway meet Dutch law (Wet digitale overheid, Stb. 2023, 179;

@@ -1417,3 +1417,76 @@ fn metallb_without_the_capability_is_noted() {
         Provider::Azure
     )));
 }
+
+/// Traefik (operator review 2, finding 8): its Gateway provider attaches a listener to the
+/// entryPoint whose address has the listener's port, and the chart's entryPoints are `web`
+/// `:8000` and `websecure` `:8443`, so the platform Gateway listens on those (the Service
+/// still exposes 80 and 443); the other implementations listen on 80 and 443. The Service
+/// type is `service.spec.type`, the key the chart reads (`service.type` it ignores), NodePort
+/// on a cluster without a load balancer.
+#[test]
+fn traefik_listeners_are_its_entry_points_and_its_service_type_is_read() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for (provider, ingress, ports, service_type) in [
+        (
+            Provider::Kind,
+            IngressImplementation::Traefik,
+            [8000, 8443],
+            Some("NodePort"),
+        ),
+        (
+            Provider::Ovh,
+            IngressImplementation::Traefik,
+            [8000, 8443],
+            Some("LoadBalancer"),
+        ),
+        (
+            Provider::Ovh,
+            IngressImplementation::EnvoyGateway,
+            [80, 443],
+            None,
+        ),
+        (
+            Provider::Kind,
+            IngressImplementation::Istio,
+            [80, 443],
+            None,
+        ),
+    ] {
+        let mut config = PlatformConfig::new("gw", "example.nl", provider);
+        config.capabilities.ingress.implementation = ingress;
+        let files = render(&config, &catalogue).files;
+        let component = match ingress {
+            IngressImplementation::Traefik => "traefik",
+            IngressImplementation::EnvoyGateway => "envoy-gateway",
+            _ => "istiod",
+        };
+        let p = format!("infrastructure/{component}-config/gateway.yaml");
+        let gateway = haven_model::parse_stream(&p, &files[&PathBuf::from(&p)])
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .find(|v| v["kind"] == "Gateway")
+            .unwrap();
+        let listeners = gateway["spec"]["listeners"].as_array().unwrap();
+        assert!(listeners.len() >= 2, "{ingress:?}: {listeners:?}");
+        for l in listeners {
+            let want = if l["protocol"] == "HTTP" {
+                ports[0]
+            } else {
+                ports[1]
+            };
+            assert_eq!(l["port"], want, "{provider:?} {ingress:?}: {l}");
+        }
+        if let Some(t) = service_type {
+            let p = "infrastructure/traefik/release.yaml";
+            let release = haven_model::parse_stream(p, &files[&PathBuf::from(p)])
+                .into_iter()
+                .map(|d| d.unwrap().value)
+                .find(|v| v["kind"] == "HelmRelease")
+                .unwrap();
+            let service = &release["spec"]["values"]["service"];
+            assert_eq!(service["spec"]["type"], t, "{provider:?}: {service}");
+            assert!(service.get("type").is_none(), "{provider:?}: {service}");
+        }
+    }
+}
