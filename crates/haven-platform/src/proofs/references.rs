@@ -1026,7 +1026,104 @@ pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Pro
         }
     }
     out.extend(unconsumed(landscape, &inv, &consumed));
+    out.extend(traefik_listener_ports(landscape));
     out
+}
+
+/// The controller name of Traefik's Gateway provider.
+const TRAEFIK_CONTROLLER: &str = "traefik.io/gateway-controller";
+
+/// A listener of a Gateway Traefik serves refers to an entryPoint by its port: Traefik's
+/// Gateway provider attaches a listener to the entryPoint whose address has the listener's
+/// port ("no matching entryPoint for port"), and leaves the listener unserved otherwise (the
+/// Traefik chart's entryPoints are `:8000` and `:8443`, not 80 and 443; its Service maps
+/// those). The entryPoints are read from the rendered Traefik workloads' `--entryPoints.<name>.
+/// address` arguments; without a rendered Traefik (tree only) nothing is judged.
+fn traefik_listener_ports(landscape: &Landscape<'_>) -> Vec<Problem> {
+    let classes: BTreeSet<&str> = landscape
+        .of_kind("gateway.networking.k8s.io", "GatewayClass")
+        .filter(|p| str_at(&p.object.value, "spec.controllerName") == Some(TRAEFIK_CONTROLLER))
+        .map(|p| p.object.name.as_str())
+        .collect();
+    if classes.is_empty() {
+        return Vec::new();
+    }
+    let mut entry_points: BTreeMap<u64, String> = BTreeMap::new();
+    let mut traefik_seen = false;
+    for p in landscape.objects.iter().filter(|p| {
+        p.object.api_group() == "apps"
+            && matches!(p.object.kind.as_str(), "Deployment" | "DaemonSet")
+    }) {
+        for c in array(&p.object.value, "spec.template.spec.containers") {
+            let args: Vec<&str> = array(c, "args").iter().filter_map(Value::as_str).collect();
+            if !args.iter().any(|a| {
+                a.to_ascii_lowercase()
+                    .starts_with("--providers.kubernetesgateway")
+            }) {
+                continue;
+            }
+            traefik_seen = true;
+            for a in args {
+                if let Some((name, port)) = entry_point(a) {
+                    entry_points.insert(port, name.to_owned());
+                }
+            }
+        }
+    }
+    if !traefik_seen {
+        return Vec::new();
+    }
+    let known = entry_points
+        .iter()
+        .map(|(port, name)| format!("{name} :{port}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut out = Vec::new();
+    for gw in landscape.of_kind("gateway.networking.k8s.io", "Gateway") {
+        if !str_at(&gw.object.value, "spec.gatewayClassName").is_some_and(|c| classes.contains(c)) {
+            continue;
+        }
+        for (i, l) in array(&gw.object.value, "spec.listeners").iter().enumerate() {
+            let Some(port) = l.get("port").and_then(Value::as_u64) else {
+                continue;
+            };
+            if entry_points.contains_key(&port) {
+                continue;
+            }
+            out.push(problem(
+                Check::References,
+                Severity::Error,
+                gw,
+                &format!("spec.listeners[{i}].port"),
+                format!(
+                    "listener `{}` is on port {port}, and Traefik has no entryPoint on that port ({}): Traefik attaches a listener to the entryPoint of the same port, so this one serves nothing; use an entryPoint's port (the Service maps its own ports to them)",
+                    str_at(l, "name").unwrap_or_default(),
+                    if known.is_empty() { "none found".to_owned() } else { known.clone() }
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// `--entryPoints.<name>.address=[host]:<port>[/tcp|/udp]` (Traefik's flags are
+/// case-insensitive): the entryPoint's name and port. UDP entryPoints serve no HTTP listener.
+fn entry_point(arg: &str) -> Option<(&str, u64)> {
+    let (flag, address) = arg.split_once('=')?;
+    let rest = flag
+        .get(..14)
+        .filter(|p| p.eq_ignore_ascii_case("--entrypoints."))
+        .map(|_| &flag[14..])?;
+    let name = rest
+        .get(rest.len().checked_sub(8)?..)
+        .filter(|s| s.eq_ignore_ascii_case(".address"))
+        .map(|_| &rest[..rest.len() - 8])?;
+    let (address, proto) = address.split_once('/').unwrap_or((address, "tcp"));
+    if !proto.eq_ignore_ascii_case("tcp") {
+        return None;
+    }
+    let port = address.rsplit_once(':')?.1.parse().ok()?;
+    Some((name, port))
 }
 
 /// The Secrets an ExternalSecret reads through a `SecretStore` of External Secrets' `kubernetes`

@@ -482,3 +482,87 @@ spec:
     let ps = run(&seen(&objs));
     assert!(ps.is_empty(), "{ps:#?}");
 }
+
+/// A Gateway Traefik serves, with listeners on 80 and 8443; Traefik's entryPoints (the chart's
+/// rendered args) are 8000 and 8443.
+const TRAEFIK: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: traefik}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: traefik, namespace: traefik}
+spec:
+  template:
+    spec:
+      containers:
+      - name: traefik
+        image: traefik:v3
+        args:
+        - --entryPoints.metrics.address=:9100/tcp
+        - --entryPoints.web.address=:8000/tcp
+        - --entryPoints.websecure.address=:8443/tcp
+        - --entryPoints.dns.address=:8053/udp
+        - --providers.kubernetesgateway
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: platform}
+spec: {controllerName: traefik.io/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: platform, namespace: traefik}
+spec:
+  gatewayClassName: platform
+  listeners:
+  - {name: http, protocol: HTTP, port: 80}
+  - {name: https, protocol: HTTPS, port: 8443}
+  - {name: udp, protocol: HTTP, port: 8053}
+";
+
+#[test]
+fn a_traefik_listener_on_a_port_without_an_entry_point_is_an_error() {
+    let objs = objects(TRAEFIK);
+    let ps = run(&seen(&objs));
+    let errs: Vec<&Problem> = errors(&ps)
+        .into_iter()
+        .filter(|p| p.message.contains("entryPoint"))
+        .collect();
+    assert_eq!(errs.len(), 2, "{ps:#?}");
+    assert_eq!(errs[0].object, "Gateway/traefik/platform");
+    assert_eq!(errs[0].path, "spec.listeners[0].port");
+    assert!(
+        errs[0].message.contains("listener `http` is on port 80")
+            && errs[0].message.contains("web :8000, websecure :8443"),
+        "{}",
+        errs[0].message
+    );
+    // A UDP entryPoint serves no HTTP listener.
+    assert_eq!(errs[1].path, "spec.listeners[2].port");
+    // On the entryPoints' ports: nothing to say.
+    let fixed = TRAEFIK
+        .replace("port: 80}", "port: 8000}")
+        .replace("  - {name: udp, protocol: HTTP, port: 8053}\n", "");
+    let objs = objects(&fixed);
+    let ps = run(&seen(&objs));
+    assert!(
+        !ps.iter().any(|p| p.message.contains("entryPoint")),
+        "{ps:#?}"
+    );
+    // Another controller's Gateway, or Traefik not rendered: not judged.
+    let other = TRAEFIK.replace("traefik.io/gateway-controller", "example.com/gw");
+    let objs = objects(&other);
+    assert!(
+        !run(&seen(&objs))
+            .iter()
+            .any(|p| p.message.contains("entryPoint"))
+    );
+    let unrendered = TRAEFIK.replace("--providers.kubernetesgateway", "--log.level=INFO");
+    let objs = objects(&unrendered);
+    assert!(
+        !run(&seen(&objs))
+            .iter()
+            .any(|p| p.message.contains("entryPoint"))
+    );
+}
