@@ -338,11 +338,90 @@ choice_capability!(
 Secrets, backend: SecretsBackend = Openbao,
 /// How secrets reach the cluster without being in Git in clear text.
 );
-choice_capability!(
-    /// Identity (OIDC) for the platform and applications.
-    Identity, provider: IdentityProvider = Keycloak,
+/// Identity (OIDC) for the platform and applications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Identity {
+    /// Whether the platform offers this capability.
+    #[serde(default = "yes")]
+    pub enabled: bool,
     /// Which identity provider runs.
-);
+    #[serde(default)]
+    pub provider: IdentityProvider,
+    /// Dex's settings (provider `dex`): the upstream identity providers people log in with.
+    #[serde(default, skip_serializing_if = "DexSettings::is_empty")]
+    pub dex: DexSettings,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            provider: IdentityProvider::Keycloak,
+            dex: DexSettings::default(),
+        }
+    }
+}
+
+/// Dex keeps no users of its own (the platform renders no password database): it federates,
+/// and it does not start without a connector ("server: no connectors specified").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DexSettings {
+    /// The upstream identity providers, as Dex's own `connectors` (dexidp.io/docs/connectors):
+    /// `type`, `id`, `name` and the connector's `config`, passed through as written.
+    #[serde(default)]
+    pub connectors: Vec<DexConnector>,
+}
+
+/// One Dex connector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DexConnector {
+    /// The connector type: `oidc`, `ldap`, `microsoft`, `github`, `gitlab`, `saml`, ...
+    #[serde(rename = "type")]
+    #[schemars(length(min = 1))]
+    pub kind: String,
+    /// The connector's id (in Dex's callback state and users' subjects: keep it stable):
+    /// lower-case letters, digits and `-`.
+    #[schemars(length(min = 1))]
+    pub id: String,
+    /// The name on Dex's login page.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The connector's settings, as Dex reads them, without its secrets (see `secrets`).
+    #[serde(default)]
+    pub config: serde_json::Map<String, Value>,
+    /// Keys of `config` whose values are secret (`clientSecret`, `bindPW`): read from the
+    /// secret store (OpenBao: `platform/dex/connector-<id>`, property `<key>`; Sealed Secrets:
+    /// sealed into `dex/dex-connectors`) and given to Dex as environment variables it expands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
+}
+
+impl DexSettings {
+    pub fn is_empty(&self) -> bool {
+        self.connectors.is_empty()
+    }
+}
+
+impl DexConnector {
+    /// The environment variable Dex reads secret `key` of this connector from:
+    /// `DEX_CONNECTOR_ENTRA_CLIENT_SECRET` for `entra`'s `clientSecret`.
+    pub fn secret_env(&self, key: &str) -> String {
+        let mut out = format!(
+            "DEX_CONNECTOR_{}_",
+            self.id.to_uppercase().replace('-', "_")
+        );
+        for (i, ch) in key.chars().enumerate() {
+            if ch.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_uppercase());
+        }
+        out
+    }
+}
 /// Admission policy: Pod Security `restricted` enforced on every namespace the platform owns,
 /// and the tenant policy (docs/plus.md, "Tenant policy") in tenants' namespaces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -1830,6 +1909,87 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
     out.extend(backup_errs);
     out.extend(alerting_errs);
     out.extend(check_policy(config));
+    out.extend(check_dex(config));
+    out
+}
+
+/// Dex's connectors as Dex would refuse them, or as they would leak a secret into Git: ids
+/// unique and of `[a-z0-9-]` (they name the connector's environment variables and its entry
+/// in the secret store), secret keys as Dex's config keys are written (`clientSecret`) and not
+/// also given in `config`, and no credential in `config` in clear text.
+fn check_dex(config: &PlatformConfig) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let identity = &config.capabilities.identity;
+    let dex = &identity.dex;
+    if dex.is_empty() {
+        return out;
+    }
+    if identity.provider != IdentityProvider::Dex {
+        out.push((
+            "capabilities.identity.dex".to_owned(),
+            format!(
+                "settings for Dex while the identity provider is {}: set `capabilities.identity.provider: dex` or remove them",
+                kebab(identity.provider)
+            ),
+        ));
+        return out;
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, c) in dex.connectors.iter().enumerate() {
+        let base = format!("capabilities.identity.dex.connectors[{i}]");
+        let valid_id =
+            c.id.starts_with(|ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+                && c.id
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        if !valid_id {
+            out.push((
+                format!("{base}.id"),
+                format!(
+                    "`{}` is not a connector id haven can name a secret after: lower-case letters, digits and `-`, starting with a letter or digit",
+                    c.id
+                ),
+            ));
+        } else if !ids.insert(c.id.as_str()) {
+            out.push((
+                format!("{base}.id"),
+                format!(
+                    "connector id `{}` is given twice; Dex needs each once",
+                    c.id
+                ),
+            ));
+        }
+        for (j, key) in c.secrets.iter().enumerate() {
+            let valid = key.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                && key.chars().all(|ch| ch.is_ascii_alphanumeric());
+            if !valid {
+                out.push((
+                    format!("{base}.secrets[{j}]"),
+                    format!("`{key}` is not a key of a Dex connector's config (letters and digits: `clientSecret`, `bindPW`)"),
+                ));
+            } else if c.config.contains_key(key) {
+                out.push((
+                    format!("{base}.config.{key}"),
+                    format!("`{key}` is listed in `secrets` (read from the secret store) and given here too; remove it from `config`"),
+                ));
+            }
+        }
+        let mut found = Vec::new();
+        crate::secrets::scan_values(
+            &Value::Object(c.config.clone()),
+            &format!("{base}.config"),
+            &mut found,
+        );
+        for e in found {
+            out.push((
+                e.path,
+                format!(
+                    "{}; the config is committed to Git: list the key in `secrets` instead, and put its value in the secret store (docs/plus.md, \"Dex connectors\")",
+                    e.what
+                ),
+            ));
+        }
+    }
     out
 }
 
@@ -2072,6 +2232,15 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 identity:\n\
          \x20   enabled: true\n\
          \x20   provider: keycloak              # keycloak | dex | zitadel\n\
+         \x20   # With dex: who logs in (Dex does not start without a connector; docs/plus.md,\n\
+         \x20   # \"Dex connectors\"). Secret keys come from the store: platform/dex/connector-<id>.\n\
+         \x20   # dex:\n\
+         \x20   #   connectors:\n\
+         \x20   #   - type: oidc\n\
+         \x20   #     id: entra\n\
+         \x20   #     name: Entra ID\n\
+         \x20   #     config: {{issuer: https://login.microsoftonline.com/<tenant-id>/v2.0, clientID: <app-id>, redirectURI: https://dex.{domain}/callback}}\n\
+         \x20   #     secrets: [clientSecret]\n\
          \x20 imageScanning: {{enabled: true}}   # Trivy Operator\n\
          \x20 intrusionDetection: {{enabled: true}}  # Falco\n\
          \x20 admission:\n\

@@ -3194,6 +3194,17 @@ impl<'a> Renderer<'a> {
                 }
             }
             "dex" => {
+                // The upstream identity providers: without one Dex does not start.
+                let connectors = self.dex_connectors();
+                let mut env_from = Vec::new();
+                if !connectors.is_empty() {
+                    crate::catalogue::merge(values, &json!({"config": {"connectors": connectors}}));
+                }
+                if self.dex_connector_secrets().next().is_some()
+                    && self.config.capabilities.secrets.enabled
+                {
+                    env_from.push(json!({"secretRef": {"name": DEX_CONNECTORS_SECRET}}));
+                }
                 // Dex's clients are configuration: the platform's own are registered here, a
                 // confidential one's secret read from the environment Dex gets from the Secret
                 // `dex-clients` (rendered from the secret store beside the release).
@@ -3220,22 +3231,25 @@ impl<'a> Renderer<'a> {
                         c
                     })
                     .collect();
-                if clients.is_empty() {
-                    return;
-                }
                 let confidential = OIDC_CLIENTS
                     .iter()
                     .any(|(component, _, secret)| *secret && self.client_on(component));
-                let mut add = json!({"config": {"staticClients": clients}});
                 let made: Vec<Value> = self
                     .client_secrets()
                     .iter()
                     .map(|cs| json!({"secretRef": {"name": crate::oidc_clients::idp_secret(cs.client_id)}}))
                     .collect();
                 if !made.is_empty() {
-                    add["envFrom"] = Value::Array(made);
+                    env_from.extend(made);
                 } else if confidential {
-                    add["envFrom"] = json!([{"secretRef": {"name": DEX_CLIENTS_SECRET}}]);
+                    env_from.push(json!({"secretRef": {"name": DEX_CLIENTS_SECRET}}));
+                }
+                let mut add = json!({});
+                if !clients.is_empty() {
+                    add["config"] = json!({"staticClients": clients});
+                }
+                if !env_from.is_empty() {
+                    add["envFrom"] = Value::Array(env_from);
                 }
                 crate::catalogue::merge(values, &add);
             }
@@ -3329,6 +3343,9 @@ impl<'a> Renderer<'a> {
         {
             self.out.notes.push("dashboards: Grafana's single sign-on is off with Zitadel, which makes a client's secret itself when the client is created and imports no clients, so nothing can register it unattended; register the client `grafana` by hand and set `dashboards.sso: true` (docs/plus.md, \"Observability\")".to_owned());
         }
+        if self.is_on("dex") && caps.identity.dex.is_empty() {
+            self.out.notes.push(format!("{DEX_NO_CONNECTOR}: add one in capabilities.identity.dex.connectors (an `oidc`, `ldap`, `microsoft`, ... connector; docs/plus.md, \"Dex connectors\")"));
+        }
         let confidential: Vec<&str> = OIDC_CLIENTS
             .iter()
             .filter(|(component, _, secret)| *secret && self.client_on(component))
@@ -3380,10 +3397,14 @@ impl<'a> Renderer<'a> {
     /// it serves). Rendered beside the component's release, so that it exists before the pods
     /// start.
     fn extra_secrets(&mut self, r: &Resolved<'a>) -> Vec<Value> {
+        let mut out = Vec::new();
+        if r.component.name == "dex" {
+            out.extend(self.dex_connectors_secret(&r.namespace.clone()));
+        }
         if !["dex", "keycloak"].contains(&r.component.name.as_str())
             || crate::oidc_clients::made_in_cluster(self.config)
         {
-            return Vec::new();
+            return out;
         }
         let confidential: Vec<&str> = OIDC_CLIENTS
             .iter()
@@ -3391,12 +3412,121 @@ impl<'a> Renderer<'a> {
             .map(|(_, id, _)| *id)
             .collect();
         if confidential.is_empty() {
-            return Vec::new();
+            return out;
         }
         let name = clients_secret(&r.component.name);
-        self.idp_clients_secret(&r.namespace.clone(), &name, &confidential)
-            .into_iter()
+        out.extend(self.idp_clients_secret(&r.namespace.clone(), &name, &confidential));
+        out
+    }
+
+    /// Dex's connectors (`capabilities.identity.dex.connectors`), as Dex reads them: each
+    /// secret key of a connector is `$<ENV>`, which Dex expands from its environment (the
+    /// Secret [`DEX_CONNECTORS_SECRET`]) when it reads a connector's config.
+    fn dex_connectors(&self) -> Vec<Value> {
+        self.config
+            .capabilities
+            .identity
+            .dex
+            .connectors
+            .iter()
+            .map(|c| {
+                let mut config = c.config.clone();
+                for key in &c.secrets {
+                    config.insert(
+                        key.clone(),
+                        Value::String(format!("${}", c.secret_env(key))),
+                    );
+                }
+                json!({"type": c.kind, "id": c.id, "name": c.name, "config": config})
+            })
             .collect()
+    }
+
+    /// Each secret of a connector: (connector, key).
+    fn dex_connector_secrets(
+        &self,
+    ) -> impl Iterator<Item = (&'a crate::config::DexConnector, &'a str)> + 'a {
+        let config: &'a PlatformConfig = self.config;
+        config
+            .capabilities
+            .identity
+            .dex
+            .connectors
+            .iter()
+            .flat_map(|c| c.secrets.iter().map(move |k| (c, k.as_str())))
+    }
+
+    /// The Secret [`DEX_CONNECTORS_SECRET`] with the connectors' secrets: from OpenBao
+    /// (`platform/dex/connector-<id>`, property `<key>`), or sealed; with the secrets
+    /// capability off, a note that someone creates it.
+    fn dex_connectors_secret(&mut self, ns: &str) -> Option<Value> {
+        let secrets: Vec<(&crate::config::DexConnector, &str)> =
+            self.dex_connector_secrets().collect();
+        if secrets.is_empty() {
+            return None;
+        }
+        let name = DEX_CONNECTORS_SECRET;
+        let envs: Vec<String> = secrets.iter().map(|(c, k)| c.secret_env(k)).collect();
+        let caps = &self.config.capabilities;
+        if !caps.secrets.enabled {
+            self.out.notes.push(format!(
+                "secrets capability is off: create Secret {ns}/{name} (keys {}) yourself, or Dex cannot log in with its connectors",
+                envs.join(", ")
+            ));
+            return None;
+        }
+        Some(match caps.secrets.backend {
+            SecretsBackend::Openbao => {
+                let mut by_connector: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                let data: Vec<Value> = secrets
+                    .iter()
+                    .map(|(c, k)| {
+                        let remote = format!("platform/dex/connector-{}", c.id);
+                        by_connector
+                            .entry(remote.clone())
+                            .or_default()
+                            .push((*k).to_owned());
+                        json!({"secretKey": c.secret_env(k),
+                               "remoteRef": {"key": remote, "property": k}})
+                    })
+                    .collect();
+                for (remote, keys) in by_connector {
+                    self.note_kv_put(&remote, &keys, format!("{ns}/{name}"), "dex");
+                }
+                json!({
+                    "apiVersion": "external-secrets.io/v1",
+                    "kind": "ExternalSecret",
+                    "metadata": {"name": name, "namespace": ns},
+                    "spec": {
+                        "refreshInterval": "1h",
+                        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "openbao"},
+                        "target": {"name": name, "creationPolicy": "Owner"},
+                        "data": data,
+                    },
+                })
+            }
+            SecretsBackend::SealedSecrets => {
+                let mut enc = serde_json::Map::new();
+                for k in &envs {
+                    enc.insert(
+                        k.clone(),
+                        Value::String(format!(
+                            "SEALED-PLACEHOLDER: kubeseal --raw --namespace {ns} --name {name} < {k}"
+                        )),
+                    );
+                }
+                self.out.notes.push(format!(
+                    "sealed secrets: seal Secret {ns}/{name} (keys {}: the Dex connectors' secrets) and replace the placeholders",
+                    envs.join(", ")
+                ));
+                json!({
+                    "apiVersion": "bitnami.com/v1alpha1",
+                    "kind": "SealedSecret",
+                    "metadata": {"name": name, "namespace": ns},
+                    "spec": {"encryptedData": enc, "template": {"metadata": {"name": name, "namespace": ns}}},
+                })
+            }
+        })
     }
 
     /// The identity provider's `<provider>-clients` Secret (Dex's and Keycloak's): each
@@ -3481,6 +3611,13 @@ impl<'a> Renderer<'a> {
 
 /// The Secret Dex reads its confidential clients' secrets from (as environment variables).
 pub const DEX_CLIENTS_SECRET: &str = "dex-clients";
+
+/// What happens to a Dex without a connector: the platform renders no password database, so
+/// Dex exits at start ("server: no connectors specified"). Render notes it; validate warns.
+pub const DEX_NO_CONNECTOR: &str = "Dex has no connector and will not start (it exits with \"server: no connectors specified\"), so nobody can log in";
+
+/// The Secret Dex reads its connectors' secrets from (as environment variables).
+pub const DEX_CONNECTORS_SECRET: &str = "dex-connectors";
 
 /// The environment variable of a client's secret at Dex or Keycloak: `HEADLAMP_CLIENT_SECRET`.
 fn dex_secret_env(client: &str) -> String {

@@ -32,9 +32,10 @@ const CREDENTIAL_SUFFIXES: &[&str] = &[
 ];
 
 /// Whole keys that hold a credential: an S3 `accessKey`/`secretKey` pair, Dex's
-/// `staticClients[].secret`. Only as the whole key: `existingSecret`, `secretKeyRef` and
-/// `passwordKey` name where a credential is, not the credential.
-const CREDENTIAL_KEYS: &[&str] = &["secretkey", "accesskey", "secret", "credentials"];
+/// `staticClients[].secret` and its LDAP connector's `bindPW`. Only as the whole key:
+/// `existingSecret`, `secretKeyRef` and `passwordKey` name where a credential is, not the
+/// credential.
+const CREDENTIAL_KEYS: &[&str] = &["secretkey", "accesskey", "secret", "credentials", "bindpw"];
 
 fn normalise(key: &str) -> String {
     key.chars()
@@ -51,12 +52,18 @@ pub fn is_credential_key(key: &str) -> bool {
 
 /// Whether a value stands for a credential rather than being one: empty, a Flux
 /// `${VAR}` substitution (from `postBuild.substituteFrom` a Secret), a container `$(VAR)`
-/// reference, a Helm template, or a file path.
+/// reference, a Helm template, a file path, or an environment variable the program expands
+/// itself (`$VAR`: Dex's connector secrets, `render::DEX_CONNECTORS_SECRET`).
 fn is_reference(text: &str) -> bool {
     let t = text.trim();
+    let env_var = t.strip_prefix('$').is_some_and(|n| {
+        n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
     t.is_empty()
         || t.starts_with('/')
         || t.contains("{{")
+        || env_var
         || (t.starts_with("${") && t.ends_with('}'))
         || (t.starts_with("$(") && t.ends_with(')'))
 }

@@ -420,6 +420,7 @@ pub fn validate(
             if v.object(&o) {
                 report.custom_resources += 1;
             }
+            v.dex_connectors(&o);
             // Flux's own controllers, as `flux bootstrap` commits them, are Flux's to configure:
             // schema-checked like everything else, but not held to the application rules.
             if !name.ends_with(&format!("/flux-system/{}", crate::render::FLUX_COMPONENTS)) {
@@ -826,6 +827,47 @@ impl Validator<'_> {
                 format!("path `{p}` is not a directory of the tree"),
             );
         }
+    }
+
+    /// A Dex HelmRelease without a connector, a password database or values from elsewhere
+    /// renders a Dex that exits at start ([`crate::render::DEX_NO_CONNECTOR`]). A warning, not
+    /// an error: the tree is what the config asks for, and the config has no connector yet.
+    fn dex_connectors(&mut self, o: &Object) {
+        if !(o.kind == "HelmRelease" && o.api_version.starts_with("helm.toolkit.fluxcd.io/")) {
+            return;
+        }
+        let chart = o.get("spec.chart.spec.chart").and_then(Value::as_str);
+        if chart != Some("dex") && !(chart.is_none() && o.name == "dex") {
+            return;
+        }
+        let has = |path: &str| match o.get(path) {
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Bool(b)) => *b,
+            _ => false,
+        };
+        if has("spec.values.config.connectors")
+            || has("spec.values.config.enablePasswordDB")
+            || has("spec.valuesFrom")
+        {
+            return;
+        }
+        let path = if o.get("spec.values.config").is_some() {
+            "spec.values.config"
+        } else {
+            "spec.values"
+        };
+        let loc = o.location(path);
+        self.diags.push(Diagnostic {
+            file: loc.file.to_string(),
+            line: loc.line,
+            severity: Severity::Warning,
+            path: path.to_owned(),
+            object: label(o),
+            message: format!(
+                "{}: give it `config.connectors` (haven's config: capabilities.identity.dex.connectors)",
+                crate::render::DEX_NO_CONNECTOR
+            ),
+        });
     }
 
     /// Validates one object; returns whether it is a custom resource.

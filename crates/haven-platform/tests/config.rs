@@ -856,3 +856,77 @@ tenants:
     assert_eq!(e[0].path, "capabilities.admission.imageVerification");
     assert!(e[0].message.contains("no signer"), "{e:#?}");
 }
+
+/// Dex's connectors (operator review 2, finding 7) are read with the config: each needs `type`,
+/// `id` and `name` (file, line and key of the one missing), ids are unique and can name a
+/// secret, a secret key is not also given in clear text, and no credential is in `config`.
+#[test]
+fn dex_connectors_are_checked_when_read() {
+    let dex = |connectors: &str| {
+        format!(
+            "{MINIMAL}capabilities:\n  identity:\n    provider: dex\n    dex:\n      connectors:\n{connectors}"
+        )
+    };
+    let ok = dex(
+        "        - type: oidc\n          id: entra\n          name: Entra ID\n          config: {issuer: 'https://login.example/v2.0', clientID: abc}\n          secrets: [clientSecret]\n",
+    );
+    let c = parse(&ok).unwrap();
+    let connectors = &c.capabilities.identity.dex.connectors;
+    assert_eq!(connectors[0].kind, "oidc");
+    assert_eq!(
+        connectors[0].secret_env("clientSecret"),
+        "DEX_CONNECTOR_ENTRA_CLIENT_SECRET"
+    );
+    // No name: the connector's line and key.
+    let e = errors(&dex("        - type: ldap\n          id: corp\n"));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "capabilities.identity.dex.connectors[0]");
+    assert_eq!(e[0].line, 11);
+    assert!(e[0].message.contains("name"), "{}", e[0].message);
+    // A bad id, a duplicate, a secret in clear text, a secret given twice.
+    let e = errors(&dex(
+        "        - {type: oidc, id: Entra_ID, name: a}\n        - {type: oidc, id: b, name: b}\n        - {type: ldap, id: b, name: c, config: {bindPW: hunter2}}\n        - {type: oidc, id: d, name: d, config: {clientSecret: $X}, secrets: [clientSecret]}\n",
+    ));
+    let paths: Vec<&str> = e.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "capabilities.identity.dex.connectors[0].id",
+            "capabilities.identity.dex.connectors[2].id",
+            "capabilities.identity.dex.connectors[2].config.bindPW",
+            "capabilities.identity.dex.connectors[3].config.clientSecret",
+        ],
+        "{e:#?}"
+    );
+    assert!(e[2].message.contains("secrets"), "{}", e[2].message);
+    // The example `haven plus init` writes reads back, uncommented, with provider dex.
+    let init = config::init_yaml(&PlatformConfig::new("haven", "example.nl", Provider::Kind));
+    let mut in_example = false;
+    let example: String = init
+        .replace("provider: keycloak", "provider: dex")
+        .lines()
+        .map(|l| {
+            if l == "    # dex:" {
+                in_example = true;
+                return "    dex:\n".to_owned();
+            }
+            match l.strip_prefix("    #   ").filter(|_| in_example) {
+                Some(rest) => format!("      {rest}\n"),
+                None => {
+                    in_example = false;
+                    format!("{l}\n")
+                }
+            }
+        })
+        .collect();
+    let c = parse(&example).unwrap_or_else(|e| panic!("{e:#?}\n{example}"));
+    let connectors = &c.capabilities.identity.dex.connectors;
+    assert_eq!(connectors.len(), 1, "{example}");
+    assert_eq!(connectors[0].secrets, ["clientSecret"]);
+    // Settings for Dex while another provider runs.
+    let e = errors(&format!(
+        "{MINIMAL}capabilities:\n  identity:\n    dex: {{connectors: [{{type: oidc, id: a, name: A}}]}}\n"
+    ));
+    assert_eq!(e[0].path, "capabilities.identity.dex");
+    assert!(e[0].message.contains("provider: dex"), "{}", e[0].message);
+}

@@ -1490,3 +1490,142 @@ fn traefik_listeners_are_its_entry_points_and_its_service_type_is_read() {
         }
     }
 }
+
+/// The Dex of `haven plus render` (operator review 2, finding 7): without a connector, render
+/// notes and validate warns that Dex will not start; with connectors, they are Dex's
+/// `config.connectors` as written, each secret key a `$VAR` Dex expands from the Secret
+/// `dex-connectors`, which comes from OpenBao (`platform/dex/connector-<id>`, with its
+/// `bao kv put` note) or is sealed; and the warning is gone.
+#[test]
+fn dex_gets_its_connectors_or_says_it_will_not_start() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let dex_warnings = |files: &std::collections::BTreeMap<PathBuf, String>| {
+        let facts = validate::platform_facts(files);
+        let schemas = BuiltinSchemas::new(facts.components);
+        let report = validate::validate(files, &schemas, &Options::default());
+        assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("no connector"))
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+    };
+    let release = |files: &std::collections::BTreeMap<PathBuf, String>| {
+        let p = "infrastructure/dex/release.yaml";
+        haven_model::parse_stream(p, &files[&PathBuf::from(p)])
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .find(|v| v["kind"] == "HelmRelease")
+            .unwrap()
+    };
+    let mut config = PlatformConfig::new("haven", "example.nl", Provider::Azure);
+    config.capabilities.identity.provider = IdentityProvider::Dex;
+    let rendered = render(&config, &catalogue);
+    assert!(
+        rendered
+            .notes
+            .iter()
+            .any(|n| n.contains("Dex has no connector")
+                && n.contains("capabilities.identity.dex.connectors")),
+        "{:#?}",
+        rendered.notes
+    );
+    let warned = dex_warnings(&rendered.files);
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].contains("infrastructure/dex/release.yaml"),
+        "{}",
+        warned[0]
+    );
+
+    let connectors: haven_platform::config::DexSettings =
+        serde_json::from_value(serde_json::json!({
+            "connectors": [
+                {"type": "oidc", "id": "entra", "name": "Entra ID",
+                 "config": {"issuer": "https://login.microsoftonline.com/t/v2.0", "clientID": "abc",
+                            "redirectURI": "https://dex.example.nl/callback"},
+                 "secrets": ["clientSecret"]},
+                {"type": "ldap", "id": "ad", "name": "AD", "config": {"host": "ad.example.nl:636"},
+                 "secrets": ["bindPW"]},
+            ]
+        }))
+        .unwrap();
+    config.capabilities.identity.dex = connectors;
+    for backend in [SecretsBackend::Openbao, SecretsBackend::SealedSecrets] {
+        config.capabilities.secrets.backend = backend;
+        let rendered = render(&config, &catalogue);
+        let values = &release(&rendered.files)["spec"]["values"];
+        let c = &values["config"]["connectors"];
+        assert_eq!(c[0]["type"], "oidc", "{c}");
+        assert_eq!(c[0]["id"], "entra");
+        assert_eq!(c[0]["name"], "Entra ID");
+        assert_eq!(c[0]["config"]["clientID"], "abc");
+        assert_eq!(
+            c[0]["config"]["clientSecret"],
+            "$DEX_CONNECTOR_ENTRA_CLIENT_SECRET"
+        );
+        assert_eq!(c[1]["config"]["bindPW"], "$DEX_CONNECTOR_AD_BIND_P_W");
+        assert!(
+            values["envFrom"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["secretRef"]["name"] == "dex-connectors"),
+            "{}",
+            values["envFrom"]
+        );
+        let secrets = rendered
+            .files
+            .get(&PathBuf::from("infrastructure/dex/secrets.yaml"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{backend:?}: {:#?} {:?}",
+                    rendered.notes,
+                    rendered
+                        .files
+                        .keys()
+                        .filter(|k| k.starts_with("infrastructure/dex"))
+                        .collect::<Vec<_>>()
+                )
+            });
+        let doc = haven_model::parse_stream("s", secrets)
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .find(|v| v["metadata"]["name"] == "dex-connectors")
+            .unwrap_or_else(|| panic!("{backend:?}: no dex-connectors in\n{secrets}"));
+        match backend {
+            SecretsBackend::Openbao => {
+                assert_eq!(doc["kind"], "ExternalSecret");
+                assert_eq!(
+                    doc["spec"]["data"][0],
+                    serde_json::json!({"secretKey": "DEX_CONNECTOR_ENTRA_CLIENT_SECRET",
+                        "remoteRef": {"key": "platform/dex/connector-entra", "property": "clientSecret"}})
+                );
+                assert!(
+                    rendered.notes.iter().any(|n| n.contains(
+                        "bao kv put -mount=secret platform/dex/connector-entra clientSecret=…"
+                    )),
+                    "{:#?}",
+                    rendered.notes
+                );
+            }
+            SecretsBackend::SealedSecrets => {
+                assert_eq!(doc["kind"], "SealedSecret");
+                assert!(
+                    doc["spec"]["encryptedData"]["DEX_CONNECTOR_AD_BIND_P_W"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("SEALED-PLACEHOLDER: kubeseal")
+                );
+            }
+        }
+        assert!(
+            !rendered.notes.iter().any(|n| n.contains("no connector")),
+            "{:#?}",
+            rendered.notes
+        );
+        assert_no_clear_secrets("dex", &rendered.files);
+        assert!(dex_warnings(&rendered.files).is_empty());
+    }
+}
