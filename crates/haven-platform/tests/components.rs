@@ -28,6 +28,9 @@ fn all_on(provider: Provider, identity: IdentityProvider) -> PlatformConfig {
     let mut c = PlatformConfig::new("haven", "example.nl", provider);
     let caps = &mut c.capabilities;
     caps.identity.provider = identity;
+    if identity == IdentityProvider::Dex {
+        caps.identity.dex = common::dex_connectors();
+    }
     caps.kubectl_login = OptIn { enabled: true };
     caps.cluster_ui = OptIn { enabled: true };
     caps.policy_reports = OptIn { enabled: true };
@@ -225,6 +228,7 @@ fn the_oidc_client_secrets_are_made_in_the_cluster_and_reach_headlamp_and_dex() 
     assert_eq!(
         from,
         [
+            "dex-connectors",
             "oidc-client-headlamp",
             "oidc-client-policy-reporter",
             "oidc-client-grafana"

@@ -175,3 +175,15 @@ pub fn every_provider_and_alternative() -> Vec<(String, PlatformConfig)> {
     out.push(("kyverno+sealed+kps+zitadel".to_owned(), c));
     out
 }
+
+/// A Dex connector, as an operator gives one (Dex does not start without): an OIDC upstream
+/// whose client secret comes from the secret store.
+pub fn dex_connectors() -> haven_platform::config::DexSettings {
+    serde_json::from_value(serde_json::json!({"connectors": [{
+        "type": "oidc", "id": "entra", "name": "Entra ID",
+        "config": {"issuer": "https://login.microsoftonline.com/t/v2.0", "clientID": "abc",
+                   "redirectURI": "https://dex.example.nl/callback"},
+        "secrets": ["clientSecret"],
+    }]}))
+    .unwrap()
+}
