@@ -510,6 +510,47 @@ impl<'a> Renderer<'a> {
         self.is_on(component) && (component != "grafana" || self.grafana_sso())
     }
 
+    /// The `kubeseal` that seals for this platform's controller: its namespace and name (the
+    /// defaults, `kube-system` and `sealed-secrets-controller`, are not where the platform
+    /// runs it), and the controller's certificate from a file. The API server's service proxy,
+    /// through which `kubeseal` would fetch the certificate, cannot reach the controller: its
+    /// NetworkPolicies admit no one to port 8080, so that tenants cannot call its API either
+    /// (the chart's `system:authenticated` proxy binding is off for the same reason).
+    /// [`Self::sealed_secrets_cert_note`] says how to get `pub-cert.pem`.
+    fn kubeseal(&self) -> String {
+        let (ns, name) = self.sealed_secrets_controller();
+        format!(
+            "kubeseal --controller-namespace {ns} --controller-name {name} --cert {SEALED_SECRETS_CERT}"
+        )
+    }
+
+    /// The Sealed Secrets controller's namespace and Service name (the chart's fullname).
+    fn sealed_secrets_controller(&self) -> (String, String) {
+        let r = self
+            .resolved
+            .iter()
+            .find(|r| r.component.name == "sealed-secrets");
+        let ns = r.map_or("sealed-secrets", |r| r.namespace.as_str());
+        let name = r
+            .and_then(|r| r.values["fullnameOverride"].as_str())
+            .unwrap_or("sealed-secrets-controller");
+        (ns.to_owned(), name.to_owned())
+    }
+
+    /// How a platform admin gets the controller's certificate: a port-forward (not subject to
+    /// NetworkPolicy, and it needs only the admin's own `pods/portforward` right in the
+    /// controller's namespace), not `kubeseal --fetch-cert` through the API server's proxy.
+    fn sealed_secrets_cert_note(&mut self) {
+        if !self.is_on("sealed-secrets") {
+            return;
+        }
+        let (ns, name) = self.sealed_secrets_controller();
+        self.out.notes.push(format!(
+            "sealed secrets: once the controller runs, fetch its public certificate with `kubectl -n {ns} port-forward svc/{name} 8080:8080` and, meanwhile, `curl -fsS http://127.0.0.1:8080/v1/cert.pem > {SEALED_SECRETS_CERT}` (`kubeseal --fetch-cert` goes through the API server's service proxy, which the controller's NetworkPolicies do not admit); seal with `{}`, as each placeholder shows (docs/plus.md, \"Sealing secrets\")",
+            self.kubeseal()
+        ));
+    }
+
     fn ns_of(&self, component: &str) -> Option<&str> {
         self.resolved
             .iter()
@@ -618,6 +659,7 @@ impl<'a> Renderer<'a> {
             let owner = owners.get(&r.namespace).cloned().unwrap_or_default();
             self.component(r, owner == r.component.name, &owner, &resolved);
         }
+        self.sealed_secrets_cert_note();
         self.config_units();
         self.monitoring_unit();
         self.login_and_cluster_units();
@@ -1757,6 +1799,7 @@ impl<'a> Renderer<'a> {
             }
             return Vec::new();
         }
+        let kubeseal = self.kubeseal();
         specs
             .iter()
             .flat_map(|s| match caps.secrets.backend {
@@ -1804,7 +1847,7 @@ impl<'a> Renderer<'a> {
                         enc.insert(
                             k.clone(),
                             Value::String(format!(
-                                "SEALED-PLACEHOLDER: kubeseal --raw --namespace {} --name {} < {k}",
+                                "SEALED-PLACEHOLDER: {kubeseal} --raw --namespace {} --name {} < {k}",
                                 r.namespace, s.name
                             )),
                         );
@@ -3511,7 +3554,8 @@ impl<'a> Renderer<'a> {
                     enc.insert(
                         k.clone(),
                         Value::String(format!(
-                            "SEALED-PLACEHOLDER: kubeseal --raw --namespace {ns} --name {name} < {k}"
+                            "SEALED-PLACEHOLDER: {} --raw --namespace {ns} --name {name} < {k}",
+                            self.kubeseal()
                         )),
                     );
                 }
@@ -3590,7 +3634,8 @@ impl<'a> Renderer<'a> {
                     enc.insert(
                         k.clone(),
                         Value::String(format!(
-                            "SEALED-PLACEHOLDER: kubeseal --raw --namespace {ns} --name {secret} < {k}"
+                            "SEALED-PLACEHOLDER: {} --raw --namespace {ns} --name {secret} < {k}",
+                            self.kubeseal()
                         )),
                     );
                 }
@@ -3608,6 +3653,10 @@ impl<'a> Renderer<'a> {
         Some(doc)
     }
 }
+
+/// The file the Sealed Secrets controller's public certificate is kept in, which `kubeseal`
+/// seals with (`Renderer::kubeseal`).
+pub const SEALED_SECRETS_CERT: &str = "pub-cert.pem";
 
 /// The Secret Dex reads its confidential clients' secrets from (as environment variables).
 pub const DEX_CLIENTS_SECRET: &str = "dex-clients";

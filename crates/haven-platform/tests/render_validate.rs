@@ -1629,3 +1629,64 @@ fn dex_gets_its_connectors_or_says_it_will_not_start() {
         assert!(dex_warnings(&rendered.files).is_empty());
     }
 }
+
+/// Sealed Secrets (operator review 2, finding 12): every placeholder is the `kubeseal` that
+/// works against this platform: the controller's namespace and name (kubeseal's defaults are
+/// `kube-system`), the certificate from a file, and the Secret's own namespace and name; and
+/// render says how to get the certificate without the API server's service proxy, which the
+/// controller's NetworkPolicies do not admit.
+#[test]
+fn every_sealed_placeholder_names_the_platforms_controller() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let mut config = PlatformConfig::new("haven", "example.nl", Provider::Ovh);
+    config.capabilities.secrets.backend = SecretsBackend::SealedSecrets;
+    config.capabilities.identity.provider = IdentityProvider::Dex;
+    config.capabilities.identity.dex = serde_json::from_value(serde_json::json!({
+        "connectors": [{"type": "ldap", "id": "ad", "name": "AD", "secrets": ["bindPW"]}]
+    }))
+    .unwrap();
+    let rendered = render(&config, &catalogue);
+    let release = haven_model::parse_stream(
+        "r",
+        &rendered.files[&PathBuf::from("infrastructure/sealed-secrets/release.yaml")],
+    )
+    .into_iter()
+    .map(|d| d.unwrap().value)
+    .find(|v| v["kind"] == "HelmRelease")
+    .unwrap();
+    assert_eq!(release["spec"]["targetNamespace"], "sealed-secrets");
+    assert_eq!(
+        release["spec"]["values"]["fullnameOverride"],
+        "sealed-secrets-controller"
+    );
+    let kubeseal = "kubeseal --controller-namespace sealed-secrets --controller-name sealed-secrets-controller --cert pub-cert.pem";
+    let mut placeholders = 0;
+    for (p, text) in &rendered.files {
+        for d in haven_model::parse_stream(&p.to_string_lossy(), text) {
+            let v = d.unwrap().value;
+            if v["kind"] != "SealedSecret" {
+                continue;
+            }
+            let (ns, name) = (&v["metadata"]["namespace"], &v["metadata"]["name"]);
+            for (k, sealed) in v["spec"]["encryptedData"].as_object().unwrap() {
+                let want = format!(
+                    "SEALED-PLACEHOLDER: {kubeseal} --raw --namespace {} --name {} < {k}",
+                    ns.as_str().unwrap(),
+                    name.as_str().unwrap()
+                );
+                assert_eq!(sealed.as_str().unwrap(), want, "{}", p.display());
+                placeholders += 1;
+            }
+        }
+    }
+    // Grafana's admin, the object store's consumers, Dex's clients and connectors at least.
+    assert!(placeholders >= 4, "{placeholders}");
+    assert!(
+        rendered.notes.iter().any(|n| n.contains(
+            "kubectl -n sealed-secrets port-forward svc/sealed-secrets-controller 8080:8080"
+        ) && n.contains("/v1/cert.pem > pub-cert.pem")
+            && n.contains(kubeseal)),
+        "{:#?}",
+        rendered.notes
+    );
+}
