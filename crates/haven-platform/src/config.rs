@@ -205,6 +205,13 @@ impl Provider {
         }
     }
 
+    /// Whether the platform installs metrics-server unless the config says: not on AKS, whose
+    /// managed metrics-server owns the APIService `v1beta1.metrics.k8s.io` (Helm cannot adopt
+    /// it, so the release would fail for ever).
+    pub fn offers_metrics_server_default(self) -> bool {
+        self != Provider::Azure
+    }
+
     /// What the provider offers out of the box; each is overridable in `cluster`.
     pub fn defaults(self) -> ProviderDefaults {
         let (storage_class, rwx_storage_class, load_balancer, dns_provider) = match self {
@@ -844,7 +851,9 @@ pub struct Capabilities {
     pub traces: Toggle,
     #[serde(default)]
     pub dashboards: Dashboards,
-    /// The resource metrics API (metrics-server), which Haven compliancy checks.
+    /// The resource metrics API (metrics-server), which Haven compliancy checks. On by default,
+    /// except on `azure`: AKS runs metrics-server itself (a managed add-on that owns the
+    /// APIService `v1beta1.metrics.k8s.io`), and a second one cannot be installed beside it.
     #[serde(default)]
     pub metrics_server: Toggle,
     /// Certificates: cert-manager with Let's Encrypt staging and production ClusterIssuers.
@@ -1520,7 +1529,12 @@ impl PlatformConfig {
                 dns_provider: None,
                 layout: Layout::Flat,
             },
-            capabilities: Capabilities::default(),
+            capabilities: Capabilities {
+                metrics_server: Toggle {
+                    enabled: provider.offers_metrics_server_default(),
+                },
+                ..Capabilities::default()
+            },
             components: BTreeMap::new(),
             tenants: Vec::new(),
         }
@@ -1743,7 +1757,7 @@ pub fn parse(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let config: PlatformConfig = match serde_path_to_error::deserialize(&value) {
+    let mut config: PlatformConfig = match serde_path_to_error::deserialize(&value) {
         Ok(c) => c,
         Err(e) => {
             let path = e.path().to_string();
@@ -1752,6 +1766,15 @@ pub fn parse(
             return Err(vec![ConfigError::at(file, line_of(&path), &path, inner)]);
         }
     };
+    // The provider's default where the file does not say (serde's default cannot see the
+    // provider).
+    if value
+        .pointer("/capabilities/metricsServer/enabled")
+        .is_none()
+    {
+        config.capabilities.metrics_server.enabled =
+            config.cluster.provider.offers_metrics_server_default();
+    }
     errors.extend(
         crate::catalogue::check_choices(&config, catalogue)
             .into_iter()
@@ -1910,6 +1933,12 @@ pub fn check_values(config: &PlatformConfig) -> Vec<(String, String)> {
     out.extend(alerting_errs);
     out.extend(check_policy(config));
     out.extend(check_dex(config));
+    if config.cluster.provider == Provider::Azure && config.capabilities.metrics_server.enabled {
+        out.push((
+            "capabilities.metricsServer.enabled".to_owned(),
+            "AKS runs metrics-server itself (a managed add-on that owns the APIService v1beta1.metrics.k8s.io), so a second one cannot be installed: Helm cannot adopt the APIService and the release fails for ever; remove the key (off by default on azure)".to_owned(),
+        ));
+    }
     out
 }
 
@@ -2224,7 +2253,7 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
          \x20 #   secretPath: platform/alerting/receivers   # smtp-password, webhook-url, heartbeat-url\n\
          \x20 traces: {{enabled: true}}          # Tempo\n\
          \x20 dashboards: {{enabled: true}}      # Grafana (its login with the identity provider unless sso: false)\n\
-         \x20 metricsServer: {{enabled: true}}\n\
+         \x20 metricsServer: {{enabled: {ms}}}{ms_why}\n\
          \x20 certificates: {{enabled: true}}    # cert-manager + Let's Encrypt ClusterIssuers\n\
          \x20 secrets:\n\
          \x20   enabled: true\n\
@@ -2296,6 +2325,12 @@ pub fn init_yaml(config: &PlatformConfig) -> String {
         branch = c.cluster.git.branch,
         sc = d.storage_class,
         rwx = d.rwx_storage_class,
+        ms = c.capabilities.metrics_server.enabled,
+        ms_why = if c.cluster.provider.offers_metrics_server_default() {
+            ""
+        } else {
+            "   # AKS runs its own (a managed add-on)"
+        },
         lb = kebab(d.load_balancer),
         dns = d.dns_provider,
         dns_settings = init_dns_settings(d.dns_provider, &c.cluster.domain),

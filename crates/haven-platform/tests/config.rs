@@ -930,3 +930,40 @@ fn dex_connectors_are_checked_when_read() {
     assert_eq!(e[0].path, "capabilities.identity.dex");
     assert!(e[0].message.contains("provider: dex"), "{}", e[0].message);
 }
+
+/// metrics-server on AKS (operator review 2, finding 13): AKS runs its own, which owns the
+/// APIService `v1beta1.metrics.k8s.io`; so it is off by default on azure (also when the file
+/// does not say), `init` writes it off, and turning it on there is an error at its line.
+#[test]
+fn metrics_server_is_off_by_default_on_azure_only() {
+    for p in Provider::ALL {
+        let c = PlatformConfig::new("haven", "example.nl", p);
+        assert_eq!(
+            c.capabilities.metrics_server.enabled,
+            p != Provider::Azure,
+            "{}",
+            p.name()
+        );
+        let init = config::init_yaml(&c);
+        let without = init
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("metricsServer:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(without, init);
+        let read = parse(&without).unwrap();
+        assert_eq!(
+            read.capabilities.metrics_server.enabled,
+            p != Provider::Azure,
+            "{}: without the key",
+            p.name()
+        );
+    }
+    let azure = "version: 1\ncluster:\n  name: haven\n  domain: example.nl\n  provider: azure\ncapabilities:\n  metricsServer: {enabled: true}\n";
+    let e = errors(azure);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "capabilities.metricsServer.enabled");
+    assert_eq!(e[0].line, 7);
+    assert!(e[0].message.contains("AKS"), "{}", e[0].message);
+    assert!(parse(&azure.replace("enabled: true", "enabled: false")).is_ok());
+}

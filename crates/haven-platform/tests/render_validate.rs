@@ -133,6 +133,7 @@ fn every_alternative_renders_and_validates() {
     c.capabilities.identity.provider = IdentityProvider::Zitadel;
     assert_valid("kyverno+sealed+kps+zitadel", &c);
     c.capabilities.identity.provider = IdentityProvider::Dex;
+    c.capabilities.identity.dex = common::dex_connectors();
     assert_valid("dex", &c);
 }
 
@@ -1689,4 +1690,31 @@ fn every_sealed_placeholder_names_the_platforms_controller() {
         "{:#?}",
         rendered.notes
     );
+}
+
+/// metrics-server per provider (operator review 2, finding 13): not rendered on azure (AKS
+/// runs its own), told to skip verifying kind's self-signed kubelet certificates on kind only.
+#[test]
+fn metrics_server_fits_the_provider() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for provider in Provider::ALL {
+        let config = PlatformConfig::new("haven", "example.nl", provider);
+        let files = render(&config, &catalogue).files;
+        let p = PathBuf::from("infrastructure/metrics-server/release.yaml");
+        if provider == Provider::Azure {
+            assert!(!files.contains_key(&p), "azure: metrics-server rendered");
+            continue;
+        }
+        let release = haven_model::parse_stream("r", &files[&p])
+            .into_iter()
+            .map(|d| d.unwrap().value)
+            .find(|v| v["kind"] == "HelmRelease")
+            .unwrap();
+        let args = &release["spec"]["values"]["args"];
+        if provider == Provider::Kind {
+            assert_eq!(args, &serde_json::json!(["--kubelet-insecure-tls"]));
+        } else {
+            assert!(args.is_null(), "{}: {args}", provider.name());
+        }
+    }
 }
