@@ -1367,14 +1367,12 @@ impl<'a> Renderer<'a> {
                     );
                 }
             }
-            "metrics-server" => {
-                // kind's kubelets serve certificates they signed themselves, without IP SANs:
-                // metrics-server cannot verify them, and every scrape would fail. Only there
-                // (a test cluster on one machine); elsewhere kubelets' serving certificates
-                // are verified.
-                if self.config.cluster.provider == crate::config::Provider::Kind {
-                    crate::catalogue::merge(values, &json!({"args": ["--kubelet-insecure-tls"]}));
-                }
+            // kind's kubelets serve certificates they signed themselves, without IP SANs:
+            // metrics-server cannot verify them, and every scrape would fail. Only there (a
+            // test cluster on one machine); elsewhere kubelets' serving certificates are
+            // verified.
+            "metrics-server" if self.config.cluster.provider == crate::config::Provider::Kind => {
+                crate::catalogue::merge(values, &json!({"args": ["--kubelet-insecure-tls"]}));
             }
             "traefik" => {
                 // HSTS on every response of the HTTPS entry point, tenants' routes included
