@@ -475,7 +475,7 @@ fn vendored_then_validated() {
         ("loki", missing("loki", "minio, rollout-operator")),
         (
             "mimir",
-            format!("chart mimir-distributed 6.0.5 is not in {dir}"),
+            format!("chart mimir-distributed 6.2.0 is not in {dir}"),
         ),
         (
             "kube-state-metrics",
@@ -708,7 +708,7 @@ fn the_whole_platform_validates() {
                 );
                 expected.insert(
                     "mimir".to_owned(),
-                    format!("chart mimir-distributed 6.0.5 is not in {dir}"),
+                    format!("chart mimir-distributed 6.2.0 is not in {dir}"),
                 )
             }
             _ => expected.insert(

@@ -459,6 +459,95 @@ fn without_identity_grafana_needs_no_oidc_secret_and_without_metrics_no_rules() 
     assert!(t.try_find("PrometheusRule", "haven-platform").is_none());
 }
 
+/// Mimir runs the classic architecture, as written to the HelmRelease Flux applies: no bundled
+/// Kafka (chart 6.x's default, "for demonstration and testing purposes only"), ingest storage
+/// off and the ingesters' gRPC push on (Kafka off alone would leave no write path at all). No
+/// value is a null: Flux applies the HelmRelease server-side, which drops a null added to an
+/// existing object, so an upgraded platform would keep the chart's ingest-storage settings.
+/// No rollout-operator, so no zone-aware StatefulSet (their `OnDelete` updates need it), and
+/// the namespace opens neither the API server's way to a webhook nor the way to the API
+/// server that the operator would need.
+#[test]
+fn mimir_runs_the_classic_architecture_without_kafka_zones_or_rollout_operator() {
+    let catalogue = Catalogue::builtin().unwrap();
+    for (label, c) in [
+        (
+            "default",
+            config(
+                Provider::Generic,
+                MetricsBackend::Mimir,
+                IdentityProvider::Keycloak,
+            ),
+        ),
+        ("receivers", with_receivers(MetricsBackend::Mimir)),
+    ] {
+        let rendered = render(&c, &catalogue);
+        let objects = haven_platform::charts::tree_objects(&rendered.files);
+        let release = objects
+            .iter()
+            .map(|o| &o.value)
+            .find(|v| v["kind"] == "HelmRelease" && v["metadata"]["name"] == "mimir")
+            .unwrap_or_else(|| panic!("{label}: no HelmRelease mimir"));
+        let values = &release["spec"]["values"];
+        let mimir = &values["mimir"]["structuredConfig"];
+        assert_eq!(values["kafka"]["enabled"], false, "{label}: {values:#}");
+        assert_eq!(mimir["ingest_storage"]["enabled"], false, "{label}");
+        assert_eq!(
+            mimir["ingester"]["push_grpc_method_enabled"], true,
+            "{label}"
+        );
+        assert_eq!(mimir["distributor"]["remote_timeout"], "2s", "{label}");
+        let mut nulls = Vec::new();
+        null_paths(values, "values", &mut nulls);
+        assert!(
+            nulls.is_empty(),
+            "{label}: nulls Flux would drop: {nulls:?}"
+        );
+
+        assert_eq!(values["rollout_operator"]["enabled"], false, "{label}");
+        let zoned: Vec<&String> = values
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v["zoneAwareReplication"]["enabled"] != false)
+            .filter(|(_, v)| v.get("zoneAwareReplication").is_some())
+            .map(|(k, _)| k)
+            .collect();
+        assert!(
+            zoned.is_empty(),
+            "{label}: zone-aware without rollout-operator: {zoned:?}"
+        );
+        for component in ["ingester", "store_gateway"] {
+            assert_eq!(
+                values[component]["zoneAwareReplication"]["enabled"], false,
+                "{label}: {component}"
+            );
+        }
+        assert_eq!(values["ingester"]["replicas"], 3, "{label}");
+        // 6.1.0's 1 GiB ruler ballast, off (6.2.0 made it configurable).
+        assert_eq!(values["ruler"]["memBallastSizeBytes"], 0, "{label}");
+    }
+    let network = &catalogue.get("mimir").unwrap().network;
+    assert!(
+        !network.kube_api && network.webhook_ports.is_empty(),
+        "mimir opens the rollout-operator's flows: re-decide `rollout_operator.enabled`"
+    );
+}
+
+fn null_paths(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Null => out.push(path.to_owned()),
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, c)| null_paths(c, &format!("{path}.{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, c)| null_paths(c, &format!("{path}[{i}]"), out)),
+        _ => {}
+    }
+}
+
 /// A default platform (the mimir backend, nothing opted in) runs kube-state-metrics: the
 /// crash-loop alert and the workloads dashboard have their metrics. Its chart makes a
 /// ServiceMonitor that Alloy's clustered `prometheus.operator.servicemonitors` scrapes, the
