@@ -585,6 +585,7 @@ fn render_cmd(a: &RenderArgs) -> Result<u8, Diagnostic> {
         .hint("run the steps above up to `switch` (`haven plus import --check` style: each step lists what it expects), then render again with --moves-prepared")
         .into());
     }
+    upgrade_stops(&existing, &c, &cat, &a.output)?;
     let written = fs::write_tree(&a.output, &rendered.files)?;
     for n in &rendered.notes {
         eprintln!("haven: note: {n}");
@@ -963,6 +964,17 @@ fn diff_cmd(a: &DiffArgs) -> Result<u8, Diagnostic> {
             migration::transition::format_moves(&moves)
         ))?;
     }
+    let old = migration::ClusterObjects::from_tree(&existing, &c.cluster.name);
+    let skipped = migration::upgrade::skipped_stops(&old, &c, &cat);
+    if !skipped.is_empty() {
+        let mut text = String::from(
+            "\nUpgrades that skip a version they must run first (render refuses them unless the config pins the version):\n",
+        );
+        for s in &skipped {
+            text.push_str(&format!("  {s}\n    step: {}\n", s.step()));
+        }
+        out(&text)?;
+    }
     Ok(EXIT_FINDINGS)
 }
 
@@ -1062,6 +1074,41 @@ fn migrate(config_path: &Path, output: Option<&Path>) -> Result<u8, Diagnostic> 
         None => out(&text)?,
     }
     Ok(EXIT_OK)
+}
+
+/// Refuses a render that would upgrade a release of the existing tree past a version it must
+/// run first (the catalogue's `upgradeStops`), naming the step; a version the config pins
+/// itself is the operator's choice, and only warned about.
+fn upgrade_stops(
+    existing: &std::collections::BTreeMap<PathBuf, String>,
+    c: &PlatformConfig,
+    cat: &Catalogue,
+    root: &Path,
+) -> Result<(), Diagnostic> {
+    let old = migration::ClusterObjects::from_tree(existing, &c.cluster.name);
+    let (pinned, refused): (Vec<_>, Vec<_>) = migration::upgrade::skipped_stops(&old, c, cat)
+        .into_iter()
+        .partition(|s| s.pinned);
+    for s in &pinned {
+        eprintln!(
+            "haven: warning: {s} (components.{}.version pins it; to take the stop: {})",
+            s.component,
+            s.step()
+        );
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        refused
+            .iter()
+            .map(|s| {
+                Diag::new(s.to_string())
+                    .file(root.join(&s.file).display())
+                    .hint(s.step())
+            })
+            .collect(),
+    ))
 }
 
 /// What landing `rendered` over `existing` moves (nothing for a fresh tree).

@@ -1282,3 +1282,46 @@ fn the_webhook_metric_names_in_rules_are_the_ones_it_serves() {
         assert!(names.contains(name), "{name} is not served: {names:?}");
     }
 }
+
+/// A platform rendered with Mimir's chart 6.0.5 (haven's earlier pin) is not upgraded past
+/// 6.1.0 in one step: render refuses (exit 2, nothing written) and names the step, diff lists
+/// it; pinning 6.1.0 in the config renders, and after it the default pin renders.
+#[test]
+fn render_refuses_to_skip_mimirs_upgrade_stop_and_names_the_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = text(&haven(dir, &["plus", "init", "--domain", "example.nl"]));
+    assert_eq!(code, 0, "{err}");
+    let config = std::fs::read_to_string(dir.join("haven-plus.yaml")).unwrap();
+    let pinned = |v: &str| format!("{config}components:\n  mimir:\n    version: {v}\n");
+    let release = dir.join("infrastructure/mimir/release.yaml");
+
+    std::fs::write(dir.join("haven-plus.yaml"), pinned("6.0.5")).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    let installed = std::fs::read_to_string(&release).unwrap();
+    assert!(installed.contains("version: 6.0.5"), "{installed}");
+
+    std::fs::write(dir.join("haven-plus.yaml"), &config).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("haven: error: mimir: the tree installs mimir-distributed 6.0.5")
+            && err.contains("would skip 6.1.0")
+            && err.contains("infrastructure/mimir/release.yaml")
+            && err.contains("hint: set `components: {mimir: {version: 6.1.0}}`"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&release).unwrap(), installed);
+    let (code, out, _) = text(&haven(dir, &["plus", "diff"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("would skip 6.1.0"), "{out}");
+
+    std::fs::write(dir.join("haven-plus.yaml"), pinned("6.1.0")).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(dir.join("haven-plus.yaml"), &config).unwrap();
+    let (code, _, err) = text(&haven(dir, &["plus", "render"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("would skip"), "{err}");
+}

@@ -104,6 +104,12 @@ pub struct Component {
     /// to trust.
     #[serde(default)]
     pub digest_note: Option<String>,
+    /// Chart versions an installed release must be upgraded to, and run, before it goes past
+    /// them, each with upstream's reason (Mimir 3.2 needs every querier on Mimir 3.1 first):
+    /// `haven plus render` over a tree whose HelmRelease is below a stop and would jump past
+    /// it refuses and names the step ([`crate::migration::upgrade`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upgrade_stops: Vec<UpgradeStop>,
     /// Container images the component runs that no chart of ours names (a `bootstrap` component:
     /// Flux's controllers, which `flux bootstrap` installs).
     #[serde(default)]
@@ -151,6 +157,16 @@ pub struct Component {
 
 fn yes() -> bool {
     true
+}
+
+/// A chart version an upgrade must stop at (see [`Component::upgrade_stops`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpgradeStop {
+    /// The chart version (SemVer) to upgrade to first.
+    pub version: String,
+    /// Why, from upstream's release notes, with the source.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -788,6 +804,22 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
         if !is_dns_label(&c.namespace) {
             out.push(format!("{}: bad namespace", c.name));
         }
+        for stop in &c.upgrade_stops {
+            match (
+                semver::Version::parse(&stop.version),
+                semver::Version::parse(&c.version),
+            ) {
+                (Ok(at), Ok(pin)) if at < pin => {}
+                (Ok(_), Ok(_)) => out.push(format!(
+                    "{}: upgrade stop {} is not below the pin {}: it stops nothing",
+                    c.name, stop.version, c.version
+                )),
+                _ => out.push(format!(
+                    "{}: upgrade stop {} and the pin {} must both be SemVer versions",
+                    c.name, stop.version, c.version
+                )),
+            }
+        }
         if !c.pod_security_exempt.is_empty() && c.pod_security == PodSecurity::Restricted {
             out.push(format!(
                 "{}: podSecurityExempt on a restricted namespace exempts nothing",
@@ -874,7 +906,7 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
                 rights = format!("\nrights beyond its namespace, and why:\n{rights}");
             }
             Some(format!(
-                "components.{n}\n  {}\n\nchart:       {} ({:?} {})\nversion:     {}{}\napp version: {}\nnamespace:   {} (Pod Security {})\nprovides:    {}\ndepends on:  {}\nCRD groups:  {}\n{rights}\nOverride with components.{n}.version / .namespace / .values.\n",
+                "components.{n}\n  {}\n\nchart:       {} ({:?} {})\nversion:     {}{}\napp version: {}\nnamespace:   {} (Pod Security {})\nprovides:    {}\ndepends on:  {}\nCRD groups:  {}\n{}{rights}\nOverride with components.{n}.version / .namespace / .values.\n",
                 c.description,
                 c.chart,
                 c.source.kind,
@@ -907,6 +939,13 @@ pub fn explain(catalogue: &Catalogue, name: Option<&str>) -> Option<String> {
                 } else {
                     c.crds.join(", ")
                 },
+                c.upgrade_stops
+                    .iter()
+                    .map(|s| format!(
+                        "upgrade stop: {} (an install below it runs it before going past: {})\n",
+                        s.version, s.reason
+                    ))
+                    .collect::<String>(),
             ))
         }
     }

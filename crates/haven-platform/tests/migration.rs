@@ -672,3 +672,71 @@ fn owners_of_the_reference_objects_are_as_recorded() {
         "owners changed; see the test's doc comment"
     );
 }
+
+/// The catalogue's upgrade stops, on trees rendered by this build with an older pin: a
+/// platform installed with mimir-distributed 6.0.5 goes through 6.1.0 before 6.2.0 (Mimir 3.2
+/// needs every querier on 3.1 first). Rendering the default over it is a skipped stop; pinning
+/// the stop is the step, after which the default is reached; a fresh tree has nothing to
+/// skip; pinning past the stop is the operator's choice and reported as such.
+#[test]
+fn an_install_below_an_upgrade_stop_is_told_to_take_the_stop_first() {
+    let cat = Catalogue::builtin().unwrap();
+    let mimir = cat.get("mimir").unwrap();
+    let stop = &mimir.upgrade_stops[0];
+    assert_eq!(stop.version, "6.1.0");
+    let with_mimir = |version: Option<&str>| {
+        let mut c = config::PlatformConfig::new("haven", "example.nl", Provider::Generic);
+        if let Some(v) = version {
+            c.components.insert(
+                "mimir".to_owned(),
+                config::ComponentOverride {
+                    version: Some(v.to_owned()),
+                    ..Default::default()
+                },
+            );
+        }
+        c
+    };
+    let tree = |version: Option<&str>| {
+        ClusterObjects::from_tree(&render(&with_mimir(version), &cat).files, "haven")
+    };
+    let skipped =
+        |installed: Option<&str>, target: Option<&str>| -> Vec<migration::upgrade::SkippedStop> {
+            migration::upgrade::skipped_stops(&tree(installed), &with_mimir(target), &cat)
+        };
+
+    let jump = skipped(Some("6.0.5"), None);
+    assert_eq!(jump.len(), 1, "{jump:#?}");
+    let s = &jump[0];
+    assert_eq!(
+        (s.installed.as_str(), s.target.as_str(), s.stop.as_str()),
+        ("6.0.5", mimir.version.as_str(), "6.1.0")
+    );
+    assert_eq!(s.release, "flux-system/mimir");
+    assert_eq!(s.file, "infrastructure/mimir/release.yaml");
+    assert!(!s.pinned);
+    assert!(
+        s.step().contains("components: {mimir: {version: 6.1.0}}"),
+        "{}",
+        s.step()
+    );
+    assert!(s.to_string().contains("remote execution"), "{s}");
+
+    // The step, then the default.
+    assert_eq!(skipped(Some("6.0.5"), Some("6.1.0")), vec![]);
+    assert_eq!(skipped(Some("6.1.0"), None), vec![]);
+    // Already there, or nothing installed.
+    assert_eq!(skipped(None, None), vec![]);
+    assert_eq!(
+        migration::upgrade::skipped_stops(
+            &ClusterObjects::from_tree(&BTreeMap::new(), "haven"),
+            &with_mimir(None),
+            &cat
+        ),
+        vec![]
+    );
+    // Pinned past the stop: reported, marked as the operator's choice.
+    let pinned = skipped(Some("6.0.5"), Some(&mimir.version));
+    assert_eq!(pinned.len(), 1);
+    assert!(pinned[0].pinned);
+}

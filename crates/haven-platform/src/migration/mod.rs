@@ -8,6 +8,8 @@
 //!   dropped.
 //! - [`transition`]: old tree → new tree: the moves, the stateful objects at risk, and the plan
 //!   ([`plan`]) that marks them before anything is renamed; `plan::check` reads a snapshot.
+//! - [`upgrade`]: chart versions an installed release must stop at on its way up (the
+//!   catalogue's `upgradeStops`), found in the existing tree before a render lands on it.
 //!
 //! Pure: the CLI reads the files and the snapshot, and writes the config.
 
@@ -16,6 +18,7 @@ pub mod mapping;
 pub mod plan;
 pub mod transition;
 pub mod tree;
+pub mod upgrade;
 
 pub use import::{ImportError, ImportOptions, Imported, import};
 pub use plan::{Plan, StepCheck, check};
