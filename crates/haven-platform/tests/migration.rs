@@ -740,3 +740,30 @@ fn an_install_below_an_upgrade_stop_is_told_to_take_the_stop_first() {
     assert_eq!(pinned.len(), 1);
     assert!(pinned[0].pinned);
 }
+
+/// The reference installs mimir-distributed 6.0.5: the imported config pins Mimir's upgrade
+/// stop (6.1.0) for the first render and says when to drop it, so the import's first render
+/// does not jump past it.
+#[test]
+fn import_pins_the_upgrade_stop_the_reference_is_below() {
+    let (_, imported) = import("previder");
+    assert_eq!(
+        imported.config["components"]["mimir"]["version"], "6.1.0",
+        "{}",
+        imported.yaml
+    );
+    assert!(
+        imported.notes.iter().any(|n| n.starts_with(
+            "components.mimir.version: 6.1.0 (the reference installs mimir-distributed 6.0.5;"
+        )),
+        "{:#?}",
+        imported.notes
+    );
+    let (config, _) = config::parse(
+        "haven-plus.yaml",
+        &imported.yaml,
+        &Catalogue::builtin().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config.components["mimir"].version.as_deref(), Some("6.1.0"));
+}

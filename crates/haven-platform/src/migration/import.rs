@@ -324,7 +324,33 @@ pub fn import(
     cfg["tenants"] = Value::Array(tenants);
     notes.extend(tenant_notes);
 
-    let (yaml, cfg) = read_back(cfg, catalogue, &mut notes)?;
+    let (mut yaml, mut cfg) = read_back(cfg, catalogue, &mut notes)?;
+    // A reference release below a version haven's pin must not skip (Mimir's chart 6.0.5 and
+    // 6.1.0): the first render pins the stop, and the note says when to drop the pin.
+    if let Ok((parsed, _)) = config::parse("haven-plus.yaml", &yaml, catalogue) {
+        let skipped = super::upgrade::skipped_stops(objects, &parsed, catalogue);
+        if !skipped.is_empty() {
+            for s in &skipped {
+                set_path(
+                    &mut cfg,
+                    &format!("components.{}.version", s.component),
+                    json!(s.stop),
+                );
+                notes.push(format!(
+                    "components.{c}.version: {stop} (the reference installs {chart} {installed}; \
+                     {reason}): render and apply with it, then remove it for {target} \
+                     (docs/plus.md, \"Upgrading haven itself\")",
+                    c = s.component,
+                    stop = s.stop,
+                    chart = s.chart,
+                    installed = s.installed,
+                    reason = s.reason,
+                    target = s.target,
+                ));
+            }
+            (yaml, cfg) = read_back(cfg, catalogue, &mut notes)?;
+        }
+    }
     // A component several reference units map to (velero-controller and velero-config) would
     // otherwise say the same thing once per unit.
     let mut said = std::collections::BTreeSet::new();
