@@ -505,3 +505,37 @@ fn mirrored_charts_are_their_pins() {
     // Every mirrored component (../shared/charts/README.md: 26 folders).
     assert!(checked >= 26, "{checked} checked");
 }
+
+/// An upgrade stop is a SemVer version below the pin (a stop at or above it stops nothing),
+/// and Mimir's is the chart Mimir 3.1 ships in (6.1.0, below the 6.2.0 line).
+#[test]
+fn an_upgrade_stop_is_a_semver_version_below_the_pin() {
+    let mut cat = Catalogue::builtin().unwrap();
+    let mimir = cat
+        .components
+        .iter_mut()
+        .find(|c| c.name == "mimir")
+        .unwrap();
+    assert_eq!(mimir.upgrade_stops[0].version, "6.1.0");
+    mimir.upgrade_stops[0].version = mimir.version.clone();
+    assert_eq!(
+        catalogue::lint(&cat),
+        vec![format!(
+            "mimir: upgrade stop {v} is not below the pin {v}: it stops nothing",
+            v = cat.get("mimir").unwrap().version
+        )]
+    );
+    let mimir = cat
+        .components
+        .iter_mut()
+        .find(|c| c.name == "mimir")
+        .unwrap();
+    mimir.upgrade_stops[0].version = "6.1".to_owned();
+    assert_eq!(
+        catalogue::lint(&cat),
+        vec![format!(
+            "mimir: upgrade stop 6.1 and the pin {} must both be SemVer versions",
+            cat.get("mimir").unwrap().version
+        )]
+    );
+}
