@@ -251,7 +251,7 @@ fn a_one_node_kind_cluster_is_told_about_openbaos_replicas() {
 /// Garage's chart gives Garage a ClusterRole to patch every CRD of the cluster (no value narrows
 /// it); the HelmRelease's post-renderer leaves get and patch on Garage's own CRD only, and the
 /// create a server-side apply needs. Applied as helm-controller applies it, to the ClusterRole
-/// as chart v2.0.0 renders it (`templates/clusterrole.yaml`, restated here: the chart is
+/// as chart 0.9.3 (v2.3.0 on) renders it by default (`templates/clusterrole.yaml`, restated: the chart is
 /// AGPL-3.0 and not vendored).
 #[test]
 fn garage_may_patch_its_own_crd_only() {
