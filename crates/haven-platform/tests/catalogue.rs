@@ -203,6 +203,7 @@ struct Extracted {
     datasource: String,
     dep_name: String,
     current_value: String,
+    current_digest: Option<String>,
     registry_url: Option<String>,
     /// Byte offset of the matched version in the file.
     at: usize,
@@ -210,7 +211,8 @@ struct Extracted {
 
 /// Applies renovate.json's regex managers to `text` as Renovate does for a file its
 /// `managerFilePatterns` select: every match string over the whole file, every match (the
-/// `g` flag), named groups `datasource`, `depName`, `currentValue`, `registryUrl`, with the
+/// `g` flag), named groups `datasource`, `depName`, `currentValue`, `currentDigest`,
+/// `registryUrl`, with the
 /// manager's `*Template` fields filling a missing group. Renovate compiles match strings with
 /// RE2 (falling back to JavaScript's engine), whose syntax and semantics on these patterns are
 /// the `regex` crate's: no look-around or back-references, `.` not matching a newline, `^`/`$`
@@ -250,6 +252,7 @@ fn renovate_extract(managers: &[serde_json::Value], path: &str, text: &str) -> V
                     datasource: field("datasource", "datasourceTemplate").expect("a datasource"),
                     dep_name: field("depName", "depNameTemplate").expect("a depName"),
                     current_value: current.as_str().to_owned(),
+                    current_digest: caps.name("currentDigest").map(|d| d.as_str().to_owned()),
                     registry_url: field("registryUrl", "registryUrlTemplate"),
                     at: current.start(),
                 });
@@ -265,6 +268,23 @@ fn renovate_extract(managers: &[serde_json::Value], path: &str, text: &str) -> V
 struct ImagePin {
     image: String,
     tag: String,
+    /// A digest pinned with the tag (`tag: "1.2@sha256:…"`, for charts that write
+    /// `repository:tag`).
+    digest: Option<String>,
+}
+
+impl ImagePin {
+    fn new(image: &str, tag: &str) -> Self {
+        let (tag, digest) = match tag.split_once('@') {
+            Some((t, d)) => (t, Some(d.to_owned())),
+            None => (tag, None),
+        };
+        Self {
+            image: image.to_owned(),
+            tag: tag.to_owned(),
+            digest,
+        }
+    }
 }
 
 /// The image pins in `values`: a string `image: repo:tag`, or a map with `repository` and `tag`
@@ -276,10 +296,7 @@ fn image_pins(values: &serde_json::Value, out: &mut Vec<ImagePin>) {
                 let tail = image.rsplit('/').next().unwrap();
                 if let Some((_, tag)) = tail.split_once(':') {
                     let repo = &image[..image.len() - tag.len() - 1];
-                    out.push(ImagePin {
-                        image: repo.to_owned(),
-                        tag: tag.to_owned(),
-                    });
+                    out.push(ImagePin::new(repo, tag));
                 }
             }
             if let (Some(repo), Some(tag)) = (map.get("repository"), map.get("tag")) {
@@ -288,10 +305,7 @@ fn image_pins(values: &serde_json::Value, out: &mut Vec<ImagePin>) {
                     Some(registry) => format!("{registry}/{repo}"),
                     None => repo.to_owned(),
                 };
-                out.push(ImagePin {
-                    image,
-                    tag: tag.as_str().unwrap().to_owned(),
-                });
+                out.push(ImagePin::new(&image, tag.as_str().unwrap()));
             }
             for v in map.values() {
                 image_pins(v, out);
@@ -364,13 +378,16 @@ fn renovate_finds_every_pin_exactly_once() {
                 .collect();
             assert_eq!(hits.len(), 1, "{name}: image {pin:?} matched {found:#?}");
             assert_eq!(hits[0].datasource, "docker", "{name}");
+            // A digest Renovate cannot see would stay while it moves the tag.
+            assert_eq!(hits[0].current_digest, pin.digest, "{name}: {pin:?}");
         }
         images_seen += pins.len();
         // Nothing else: every match is a pin of this file.
         assert_eq!(found.len(), 1 + pins.len(), "{name}: {found:#?}");
     }
-    // The values pin images (pinniped's server, Velero's AWS plugin): the walk found them.
-    assert!(images_seen >= 2, "{images_seen}");
+    // The values pin images (pinniped's server, Velero's AWS plugin, Garage's image and its
+    // init container's, the latter by digest): the walk found them.
+    assert!(images_seen >= 4, "{images_seen}");
 }
 
 /// Images the render pins in its own source (not in catalogue values) are Renovate-managed
@@ -457,6 +474,15 @@ fn renovate_extract_misses_what_renovate_misses() {
     assert_eq!(renovate_extract(managers, path, &bare).len(), 1);
     let stray = good.replace("depName=r/x\n", "depName=r/x (server)\n");
     assert_eq!(renovate_extract(managers, path, &stray).len(), 1);
+    // A tag with its digest: one match, the digest apart (a digest read as part of the tag
+    // would never be replaced by Renovate's digest update).
+    let digest = "sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0";
+    let pinned = good.replace("tag: v1\n", &format!("tag: \"v1@{digest}\"\n"));
+    let found = renovate_extract(managers, path, &pinned);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[1].current_value, "v1");
+    assert_eq!(found[1].current_digest.as_deref(), Some(digest));
+    assert_eq!(found[0].current_digest, None);
     assert!(renovate_extract(managers, "renovate.json", good).is_empty());
 }
 

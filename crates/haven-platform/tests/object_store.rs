@@ -37,6 +37,9 @@ struct Garage {
     secrets: BTreeMap<(String, String), BTreeMap<String, String>>,
     /// Every request: `METHOD /path`.
     calls: Vec<String>,
+    /// So many more key and bucket calls answer 500 "Layout not ready", as Garage v2.1.0 on
+    /// does while a new layout is reaching the nodes (besides always, before any layout).
+    not_ready: u32,
 }
 
 fn is_hex(s: &str) -> bool {
@@ -72,6 +75,24 @@ impl Garage {
         }
         if auth != format!("Bearer {ADMIN_TOKEN}") {
             return (403, json!({"code": "AccessDenied"}));
+        }
+        // Garage's `Error::LayoutNotReady` (src/util/error.rs, v2.1.0 on), an internal error of
+        // the admin API: calls that read or write the key and bucket tables.
+        let tables = [
+            "/v2/ListKeys",
+            "/v2/ImportKey",
+            "/v2/DeleteKey",
+            "/v2/GetBucketInfo",
+            "/v2/CreateBucket",
+            "/v2/AllowBucketKey",
+        ];
+        if tables.contains(&path) && (self.version == 0 || self.not_ready > 0) {
+            self.not_ready = self.not_ready.saturating_sub(1);
+            return (
+                500,
+                json!({"code": "InternalError", "message": "Internal error: Layout not ready",
+                       "region": "garage", "path": path}),
+            );
         }
         match (method, path) {
             ("GET", "/v2/GetClusterStatus") => {
@@ -199,10 +220,13 @@ impl Garage {
                "parameters": {"zoneRedundancy": "maximum"}, "partitionSize": 0})
     }
 
+    /// GetBucketInfo's answer: only the keys with some permission on the bucket are listed
+    /// (Garage v2.1.0 on, d975960b "hide keys without any permissions from admin api").
     fn bucket(&self, id: &str) -> Value {
         let (alias, grants) = &self.buckets[id];
         let keys: Vec<Value> = grants
             .iter()
+            .filter(|(_, (r, w, o))| *r || *w || *o)
             .map(|(k, (r, w, o))| {
                 json!({"accessKeyId": k, "name": self.keys.get(k).map(|x| x.1.clone()),
                        "permissions": {"read": r, "write": w, "owner": o}, "bucketLocalAliases": []})
@@ -468,6 +492,28 @@ fn the_bootstrap_lays_out_garage_and_grants_each_consumer_its_buckets_once() {
         "{log}"
     );
 
+    // A key left on its bucket with no permission (DenyBucketKey), beside another key that
+    // may read it: Garage lists the other key only, and the bootstrap grants its own read and
+    // write again, that alone.
+    let velero_key = ids["velero"].clone();
+    let reader = format!("GK{}", "ee".repeat(12));
+    {
+        let mut m = model.lock().unwrap();
+        let (_, grants) = m.buckets.values_mut().find(|(a, _)| a == "velero").unwrap();
+        grants.insert(velero_key.clone(), (false, false, false));
+        grants.insert(reader.clone(), (true, false, false));
+        m.calls.clear();
+    }
+    let (ok, log) = run(&r, &url, &[]);
+    assert!(ok, "{log}");
+    {
+        let mut m = model.lock().unwrap();
+        assert_eq!(m.mutations(), vec!["POST /v2/AllowBucketKey"], "{log}");
+        let (_, grants) = m.buckets.values_mut().find(|(a, _)| a == "velero").unwrap();
+        assert_eq!(grants[&velero_key], (true, true, false), "{log}");
+        assert_eq!(grants.remove(&reader), Some((true, false, false)));
+    }
+
     // A scale-up: the new node alone is assigned, the layout applied once more.
     let new = format!("{:064x}", 0xff);
     model.lock().unwrap().nodes.insert(new.clone(), true);
@@ -535,11 +581,50 @@ fn the_bootstrap_waits_for_what_is_missing_and_fails_clearly() {
     let (ok, log) = run(&r, &url, &[("DEADLINE_SECONDS", "30")]);
     assert!(!ok);
     assert!(log.contains("HTTP 403"), "{log}");
-    // A consumer's Secret that is not there yet: waited for, then named.
+    // A layout that has not reached the nodes yet: the key and bucket calls answer 500
+    // "Layout not ready" a while; waited on, then done as on a ready Garage.
     std::fs::write(r.dir.path().join("token"), ADMIN_TOKEN).unwrap();
-    for i in 0..3 {
-        model.lock().unwrap().nodes.insert(format!("n{i}"), true);
+    {
+        let mut m = model.lock().unwrap();
+        for i in 0..3 {
+            m.nodes.insert(format!("n{i}"), true);
+        }
+        for (i, c) in r.consumers.iter().enumerate() {
+            let (id, secret) = credentials(i as u8 + 1);
+            m.secrets.insert(
+                (
+                    c["namespace"].as_str().unwrap().to_owned(),
+                    c["secret"].as_str().unwrap().to_owned(),
+                ),
+                BTreeMap::from([
+                    ("GARAGE_ACCESS_KEY_ID".to_owned(), id),
+                    ("GARAGE_SECRET_ACCESS_KEY".to_owned(), secret),
+                ]),
+            );
+        }
+        m.not_ready = 2;
     }
+    let (ok, log) = run(&r, &url, &[("DEADLINE_SECONDS", "30")]);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("waiting for Garage's keys and buckets: GET /v2/ListKeys: HTTP 500"),
+        "{log}"
+    );
+    {
+        let mut m = model.lock().unwrap();
+        assert_eq!(m.not_ready, 0);
+        assert_eq!(m.keys.len(), r.consumers.len(), "{log}");
+        assert!(
+            m.buckets
+                .values()
+                .all(|(_, g)| g.values().all(|p| *p == (true, true, false))),
+            "{log}"
+        );
+        m.secrets.clear();
+        m.keys.clear();
+        m.buckets.clear();
+    }
+    // A consumer's Secret that is not there yet: waited for, then named.
     let (ok, log) = run(&r, &url, &[("DEADLINE_SECONDS", "3")]);
     assert!(!ok);
     assert!(log.contains("gave up waiting for Secret "), "{log}");

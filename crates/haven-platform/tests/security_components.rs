@@ -251,8 +251,8 @@ fn a_one_node_kind_cluster_is_told_about_openbaos_replicas() {
 /// Garage's chart gives Garage a ClusterRole to patch every CRD of the cluster (no value narrows
 /// it); the HelmRelease's post-renderer leaves get and patch on Garage's own CRD only, and the
 /// create a server-side apply needs. Applied as helm-controller applies it, to the ClusterRole
-/// as chart v2.0.0 renders it (`templates/clusterrole.yaml`, restated here: the chart is
-/// AGPL-3.0 and not vendored).
+/// as charts 0.8.0 to 0.10 render it by default (`templates/clusterrole.yaml`, restated here:
+/// the chart is AGPL-3.0 and not vendored).
 #[test]
 fn garage_may_patch_its_own_crd_only() {
     use haven_model::{Origin, load_objects};

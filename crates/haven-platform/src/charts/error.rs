@@ -123,3 +123,14 @@ pub enum PatchError {
     #[error("a strategic merge patch without a target needs metadata.name")]
     NoName,
 }
+
+impl PatchError {
+    /// Whether kustomize itself stops on this patch, so that helm-controller's post-render step
+    /// fails and the release is not installed: a JSON 6902 operation that does not apply (a
+    /// `test` whose value differs, a `remove` or `replace` of a path that is not there). The
+    /// other variants are what haven does not read or not support, or a target that selects
+    /// nothing, which kustomize passes over.
+    pub fn fails_release(&self) -> bool {
+        matches!(self, Self::Apply { .. })
+    }
+}

@@ -464,7 +464,12 @@ fn load_release(
     for n in postrender::apply(&release.helm_release, &mut objects) {
         let loc = release.helm_release.location(&n.path);
         problems.push(Problem {
-            severity: Severity::Warning,
+            // A patch kustomize stops on fails helm-controller's post-render: no release.
+            severity: if n.fails_release {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
             check: Check::PostRender,
             component: release.component.clone(),
             file: loc.file.to_string(),
@@ -728,6 +733,67 @@ mod tests {
             ]
         );
         assert!(images.iter().all(|i| i.components.contains("app")));
+    }
+
+    /// Garage's post-renderer narrows the CRD rule of its ClusterRole by index (`rules/0`), which
+    /// is that rule only while `garage.kubernetesSkipCrd` is false: from chart 0.9.3 on, the
+    /// chart leaves it out when true, and `rules/0` is then the garagenodes rule. The patch's
+    /// `test` operations make kustomize, and so helm-controller, refuse the release; `validate
+    /// --charts` reports that as an error of the component, and nothing is replaced.
+    #[test]
+    fn garages_clusterrole_patch_refuses_a_rule_it_does_not_expect() {
+        let config = crate::PlatformConfig::new("haven", "example.nl", crate::Provider::Kind);
+        let files = crate::render::render(&config, &crate::Catalogue::builtin().unwrap()).files;
+        let hr = tree_objects(&files)
+            .into_iter()
+            .find(|o| o.kind == "HelmRelease" && o.name == "garage")
+            .expect("garage's HelmRelease");
+        let release = Release {
+            component: "garage".into(),
+            helm_release: hr,
+            release_name: "garage".into(),
+            namespace: "garage".into(),
+            chart: None,
+            loaded: None,
+            values: Value::Null,
+            crd_policy: CrdPolicy::Create,
+            outcome: Outcome::NotVerified(String::new()),
+            job: None,
+            text: None,
+            lines_note: None,
+        };
+        // templates/clusterrole.yaml of chart 0.9.3, restated (the chart is AGPL-3.0, not
+        // vendored): with `kubernetesSkipCrd: false`, then with `true`.
+        let crd_rule = "- apiGroups: [\"apiextensions.k8s.io\"]\n  resources: [\"customresourcedefinitions\"]\n  verbs: [\"get\", \"list\", \"watch\", \"create\", \"patch\"]\n";
+        let role = |rules: &str| {
+            format!(
+                "# Source: garage/templates/clusterrole.yaml\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: manage-crds-garage-garage\nrules:\n{rules}- apiGroups: [\"deuxfleurs.fr\"]\n  resources: [\"garagenodes\"]\n  verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\", \"patch\", \"delete\"]\n"
+            )
+        };
+
+        let mut problems = Vec::new();
+        let objects = load_release(&release, &role(crd_rule), None, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let rules = &objects[0].value["rules"];
+        assert_eq!(
+            rules[0]["resourceNames"],
+            serde_json::json!(["garagenodes.deuxfleurs.fr"])
+        );
+        assert_eq!(rules[1]["resources"], serde_json::json!(["garagenodes"]));
+
+        let mut problems = Vec::new();
+        let objects = load_release(&release, &role(""), None, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let p = &problems[0];
+        assert_eq!(p.severity, Severity::Error);
+        assert_eq!(p.check, Check::PostRender);
+        assert_eq!(p.component, "garage");
+        assert_eq!(p.path, "spec.postRenderers[0].kustomize.patches[0]");
+        assert!(p.message.contains("value did not match"), "{}", p.message);
+        let rules = &objects[0].value["rules"];
+        assert_eq!(rules.as_array().map(Vec::len), Some(1));
+        assert_eq!(rules[0]["resources"], serde_json::json!(["garagenodes"]));
+        assert!(rules[0].get("resourceNames").is_none());
     }
 
     /// A `crds/` file that opens with a `# Source:` comment of its own (Bitnami's pinniped

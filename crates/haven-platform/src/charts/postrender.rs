@@ -3,8 +3,9 @@
 //! in order (its `patches`, then its `images`, as kustomize orders its transformers), then
 //! `spec.commonMetadata`, then the origin labels `helm.toolkit.fluxcd.io/{name,namespace}`.
 //!
-//! Supported: JSON 6902 patches (the `json-patch` crate), strategic merge patches as kustomize's
-//! kyaml merges them without a schema (maps merge, `null` deletes, lists of maps merge by the
+//! Supported: JSON 6902 patches (the `json-patch` crate: every operation, `test` included; an
+//! operation that does not apply fails the release, as kustomize fails the build),
+//! strategic merge patches as kustomize's kyaml merges them without a schema (maps merge, `null` deletes, lists of maps merge by the
 //! first of kyaml's associative keys every element has, other lists replace, `$patch: delete`
 //! and `$patch: replace`), patch targets by group, version, kind, name and namespace
 //! (anchored regular expressions) and label and annotation selectors, and image overrides
@@ -25,6 +26,10 @@ pub struct PostRenderNote {
     /// Field of the HelmRelease (`spec.postRenderers[0].kustomize.patches[1]`).
     pub path: String,
     pub message: String,
+    /// kustomize stops here too ([`PatchError::fails_release`]): helm-controller's post-render
+    /// fails and the release is not installed. Otherwise haven could not apply what kustomize
+    /// would have, or the patch does nothing.
+    pub fails_release: bool,
 }
 
 /// Keys by which kyaml merges a list of maps when it has no schema for it
@@ -59,6 +64,7 @@ pub fn apply(hr: &Object, objects: &mut [Object]) -> Vec<PostRenderNote> {
                     message: format!(
                         "`{old}` was removed in helm.toolkit.fluxcd.io/v2 (use `patches`); not applied"
                     ),
+                    fails_release: false,
                 });
             }
         }
@@ -71,9 +77,18 @@ pub fn apply(hr: &Object, objects: &mut [Object]) -> Vec<PostRenderNote> {
         {
             let path = format!("{base}.patches[{j}]");
             if let Err(e) = apply_patch(p, objects) {
+                let fails_release = e.fails_release();
+                let message = if fails_release {
+                    format!(
+                        "{e}; kustomize stops here, so helm-controller does not install the release"
+                    )
+                } else {
+                    e.to_string()
+                };
                 notes.push(PostRenderNote {
                     path,
-                    message: e.to_string(),
+                    message,
+                    fails_release,
                 });
             }
         }
@@ -609,6 +624,52 @@ spec:
             json!({"team": "x", "helm.toolkit.fluxcd.io/name": "web",
                    "helm.toolkit.fluxcd.io/namespace": "apps"})
         );
+    }
+
+    /// A JSON 6902 `test` guards the operations after it: when its value differs, kustomize
+    /// stops (and helm-controller installs nothing), so the note fails the release and the
+    /// object is left as rendered; when it matches, the patch applies. Notes about what haven
+    /// cannot apply, or about a target that selects nothing, do not fail the release.
+    #[test]
+    fn a_failed_test_operation_fails_the_release_and_patches_nothing() {
+        let hr = |expected: &str| {
+            objects(&format!(
+                r#"apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {{name: web, namespace: apps}}
+spec:
+  postRenderers:
+  - kustomize:
+      patches:
+      - target: {{kind: Deployment}}
+        patch: |
+          - {{op: test, path: /spec/template/spec/containers/0/name, value: {expected}}}
+          - {{op: replace, path: /spec/template/spec/containers/0/image, value: patched}}
+      - target: {{kind: Secret}}
+        patch: "metadata: {{labels: {{a: b}}}}"
+"#
+            ))
+            .remove(0)
+        };
+        let mut objs = objects(DEPLOY);
+        let notes = apply(&hr("side"), &mut objs);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!(notes[0].path, "spec.postRenderers[0].kustomize.patches[0]");
+        assert!(notes[0].fails_release, "{notes:?}");
+        assert!(
+            notes[0].message.contains("value did not match"),
+            "{notes:?}"
+        );
+        assert!(!notes[1].fails_release, "{notes:?}");
+        let image = |objs: &[Object]| {
+            objs[0].value["spec"]["template"]["spec"]["containers"][0]["image"].clone()
+        };
+        assert_eq!(image(&objs), "docker.io/org/app:1.0");
+
+        let mut objs = objects(DEPLOY);
+        let notes = apply(&hr("app"), &mut objs);
+        assert!(notes.iter().all(|n| !n.fails_release), "{notes:?}");
+        assert_eq!(image(&objs), "patched");
     }
 
     #[test]

@@ -165,6 +165,8 @@ def grant(garage, kube, consumer, keys, deadline):
             bucket = garage.call("POST", "/v2/CreateBucket", body={"globalAlias": alias})
         else:
             log(f"bucket {alias}: present")
+        # Garage v2.1.0 on lists only the keys with some permission on the bucket: a key that is
+        # not listed has none.
         granted = {k["accessKeyId"]: k["permissions"] for k in bucket.get("keys", [])}
         perms = granted.get(key_id, {})
         if not (perms.get("read") and perms.get("write")):
@@ -196,9 +198,18 @@ def main():
     with open(env("CONSUMERS_FILE"), encoding="utf-8") as f:
         consumers = json.load(f)
     layout(garage, int(env("GARAGE_NODES")), env("GARAGE_ZONE"), int(env("GARAGE_CAPACITY")), deadline)
-    keys = garage.call("GET", "/v2/ListKeys")
-    for consumer in consumers:
-        grant(garage, kube, consumer, keys, deadline)
+
+    def grant_all():
+        # Until a layout is applied and has reached the nodes, Garage (v2.1.0 on) answers the
+        # key and bucket calls with 500 "Layout not ready", or 503 while it lacks a quorum:
+        # waited on like the rest. Every step is idempotent, and the keys are listed again on
+        # each try, so a try cut short is taken up where it stopped.
+        keys = garage.call("GET", "/v2/ListKeys")
+        for consumer in consumers:
+            grant(garage, kube, consumer, keys, deadline)
+        return True
+
+    retry("Garage's keys and buckets", grant_all, deadline)
     log(f"done: {len(consumers)} consumer(s) have a key and their buckets")
 
 
