@@ -139,6 +139,14 @@ pub struct Component {
     /// grants a power without its reason here is an error of `plus.proofs.identities`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub cluster_control: BTreeMap<ClusterPower, String>,
+    /// The namespaced resources of the component's API that tenants create in their own
+    /// namespace (by API group, plural names): the render aggregates them into `admin` and `edit`
+    /// (`haven-tenant-extras`, unit `tenant-roles`), so that a tenant's `flux-reconciler` can
+    /// apply what the docs tell tenants to write (HTTPRoutes on the platform's Gateway, their
+    /// own CloudNativePG Clusters, ServiceMonitors). Only what the platform serves tenants: a
+    /// Gateway API implementation lists routes, never `gateways` (tenants use the platform's).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tenant_resources: BTreeMap<String, Vec<String>>,
     /// Flux post-renderers of the component's HelmRelease (`spec.postRenderers`, as Flux reads
     /// them): for what no chart value reaches, such as narrowing a chart's ClusterRole.
     /// `validate --charts` applies them as helm-controller does (`charts::postrender`).

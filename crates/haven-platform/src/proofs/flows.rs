@@ -1208,6 +1208,16 @@ fn declarations<'t>(
             );
         }
         if let Some(op) = cnpg {
+            // Its databases' instance managers watch their Cluster (only the pods labelled
+            // `cnpg.io/cluster`, which the stand-in for the tenant's workloads is not).
+            flow(
+                me.clone(),
+                Party::Anyone,
+                tcp(&[443, 6443]),
+                false,
+                format!("{by}: its PostgreSQL clusters reach the API server"),
+                vec![format!("{t}/allow-kube-api")],
+            );
             flow(
                 Party::Component(op.component.name.clone()),
                 me.clone(),
