@@ -1146,13 +1146,23 @@ impl<'a> Renderer<'a> {
             let ports: Vec<u16> = ports.iter().flatten().copied().collect();
             add(&mut docs, allow_egress_to_ns_ports(ns, to, &ports));
         }
-        if any(&|n| n.gateway) {
+        // The Gateway's proxies only (catalogue `gatewayPods`): from anywhere, to every pod.
+        // The controller beside them keeps what its `network:` declares; with every pod of the
+        // namespace selected, istiod's plaintext xDS and debug ports and Envoy Gateway's xDS
+        // were open to every pod and address, and the controllers could reach every namespace.
+        for p in peers.iter().filter(|p| p.component.network.gateway) {
+            let pods = p
+                .component
+                .network
+                .gateway_pods
+                .as_ref()
+                .map_or_else(|| json!({}), crate::catalogue::PodSelector::to_json);
             add(
                 &mut docs,
                 netpol(
                     "allow-gateway",
                     ns,
-                    json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                    json!({"podSelector": pods, "policyTypes": ["Ingress", "Egress"],
                            "ingress": [{}], "egress": [{"to": [{"namespaceSelector": {}}]}]}),
                 ),
             );

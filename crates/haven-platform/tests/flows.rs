@@ -362,8 +362,13 @@ fn a_declared_port_the_charts_pods_do_not_list_is_an_error() {
             assert!(e.is_empty(), "{e:#?}");
             assert!(warnings(&report.problems).is_empty());
             let text = report.matrix.to_text();
+            // The Gateway's proxies reach the UI; the controller beside them does not.
             assert!(
-                text.contains("envoy-gateway-system/envoy-gateway[HelmRelease] => grafana/grafana[Deployment] : TCP 3000"),
+                text.contains("envoy-gateway-system/envoy-gateway-proxies[gateway proxies] => grafana/grafana[Deployment] : TCP 3000"),
+                "{text}"
+            );
+            assert!(
+                !text.contains("envoy-gateway-system/envoy-gateway[HelmRelease] => grafana"),
                 "{text}"
             );
         }
@@ -398,4 +403,140 @@ fn a_denial_a_charts_own_policies_might_lift_is_not_proved_on_the_tree_alone() {
             )),
         "{w:#?}"
     );
+}
+
+/// Operator review 2, finding 6: `allow-gateway` selects the Gateway's proxies only. Evaluated
+/// on each implementation's rendered policies with a model of its pods as upstream labels them:
+/// the proxies take traffic from anywhere and reach every namespace; the controller beside
+/// them (istiod's plaintext xDS 15010 and debug 15014, Envoy Gateway's xDS 18000) is closed to
+/// other namespaces and the outside, keeps its webhook, serves xDS to its own proxies, and
+/// reaches no other namespace.
+#[test]
+fn allow_gateway_opens_the_proxies_not_the_controller() {
+    use haven_netpol::{Analysis, Endpoint, IpSet, PortQuery, Protocol, Workload, objects};
+    let pod = |ns: &str, name: &str, labels: &[(&str, &str)]| Workload {
+        namespace: ns.into(),
+        name: name.into(),
+        kind: "Pod".into(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ports: Vec::new(),
+    };
+    // (implementation, namespace, controller's labels and the ports it must not open to the
+    // world, webhook port, proxy's labels, the controller port the proxies take xDS from)
+    let cases: [(
+        IngressImplementation,
+        &str,
+        Vec<(&str, &str)>,
+        Vec<u16>,
+        Option<u16>,
+        Vec<(&str, &str)>,
+        Option<u16>,
+    ); 3] = [
+        (
+            IngressImplementation::EnvoyGateway,
+            "envoy-gateway-system",
+            vec![
+                ("control-plane", "envoy-gateway"),
+                ("app.kubernetes.io/name", "gateway-helm"),
+            ],
+            vec![18000, 18001, 18002, 19001],
+            Some(9443),
+            vec![
+                ("app.kubernetes.io/name", "envoy"),
+                ("app.kubernetes.io/component", "proxy"),
+                ("gateway.envoyproxy.io/owning-gateway-name", "platform"),
+            ],
+            Some(18000),
+        ),
+        (
+            IngressImplementation::Istio,
+            "istio-system",
+            vec![("app", "istiod"), ("istio", "pilot")],
+            vec![15010, 15012, 15014],
+            Some(15017),
+            vec![
+                ("gateway.networking.k8s.io/gateway-name", "platform"),
+                ("gateway.istio.io/managed", "istio.io-gateway-controller"),
+            ],
+            Some(15012),
+        ),
+        (
+            IngressImplementation::Traefik,
+            "traefik",
+            // Traefik's controller is its proxy: no other pod in its namespace.
+            vec![],
+            vec![],
+            None,
+            vec![
+                ("app.kubernetes.io/name", "traefik"),
+                ("app.kubernetes.io/instance", "traefik-traefik"),
+            ],
+            None,
+        ),
+    ];
+    for (implementation, ns, controller_labels, closed, webhook, proxy_labels, xds) in cases {
+        let mut c = config(Provider::Generic);
+        c.capabilities.ingress.implementation = implementation;
+        let files = tree(&c);
+        let objects_ = tree_objects(&files);
+        let loaded = objects::load(objects_.iter());
+        let mut cluster = loaded.cluster;
+        let proxy = cluster.add_workload(pod(ns, "proxy", &proxy_labels));
+        let controller = (!controller_labels.is_empty())
+            .then(|| cluster.add_workload(pod(ns, "controller", &controller_labels)));
+        // A pod in a namespace without policies: anything a tenant (or a platform pod with
+        // broad egress) could send from.
+        let elsewhere = cluster.add_workload(pod("somewhere", "client", &[]));
+        let tenant_pod = cluster.add_workload(pod("zaken", "web", &[("app", "web")]));
+        let outside = cluster.add_external("outside", IpSet::from_cidr("203.0.113.7/32").unwrap());
+        let analysis = Analysis::new(cluster, loaded.policies);
+        let allowed = |from: Endpoint, to: Endpoint, port: u16| {
+            analysis
+                .check(from, to, Protocol::Tcp, PortQuery::Number(port))
+                .unwrap()
+                .allowed
+        };
+        let label = format!("{implementation:?}");
+        // The proxies: from anywhere, to the tenants' pods.
+        for from in [outside, elsewhere] {
+            assert!(
+                allowed(from, proxy, 443),
+                "{label}: clients reach the proxy"
+            );
+            assert!(allowed(from, proxy, 10443), "{label}: any listener port");
+        }
+        assert!(
+            allowed(proxy, tenant_pod, 8080),
+            "{label}: proxy to a tenant"
+        );
+        let Some(controller) = controller else {
+            continue;
+        };
+        for port in closed {
+            for from in [outside, elsewhere] {
+                assert!(
+                    !allowed(from, controller, port),
+                    "{label}: the controller's port {port} is open to {}",
+                    analysis.cluster().name_of(from)
+                );
+            }
+        }
+        if let Some(w) = webhook {
+            assert!(allowed(outside, controller, w), "{label}: its webhook");
+        }
+        if let Some(x) = xds {
+            assert!(allowed(proxy, controller, x), "{label}: xDS to its proxies");
+        }
+        assert!(
+            !allowed(controller, tenant_pod, 8080),
+            "{label}: the controller reaches a tenant's pods"
+        );
+        assert!(
+            !allowed(controller, elsewhere, 8080),
+            "{label}: the controller reaches every namespace"
+        );
+    }
 }
