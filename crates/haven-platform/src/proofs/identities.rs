@@ -192,11 +192,15 @@ fn enough(
         if o.namespace.as_deref() != Some(t.name) {
             continue;
         }
+        // Without `serviceAccountName` (the controller itself, or the lockdown's default) it
+        // is reported above, with the fix; what that identity cannot create adds nothing.
         let Reconciler::ServiceAccount {
-            namespace, name, ..
+            namespace,
+            name,
+            defaulted: false,
         } = lockdown.reconciler(o)
         else {
-            continue; // reported above: reconciled as the controller itself
+            continue;
         };
         let id = Identity::service_account(&namespace, &name);
         let missing: Vec<String> = wanted
