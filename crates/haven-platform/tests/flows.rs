@@ -424,60 +424,72 @@ fn allow_gateway_opens_the_proxies_not_the_controller() {
             .collect(),
         ports: Vec::new(),
     };
-    // (implementation, namespace, controller's labels and the ports it must not open to the
-    // world, webhook port, proxy's labels, the controller port the proxies take xDS from)
-    let cases: [(
-        IngressImplementation,
-        &str,
-        Vec<(&str, &str)>,
-        Vec<u16>,
-        Option<u16>,
-        Vec<(&str, &str)>,
-        Option<u16>,
-    ); 3] = [
-        (
-            IngressImplementation::EnvoyGateway,
-            "envoy-gateway-system",
-            vec![
+    /// One implementation's pods, as upstream labels them.
+    struct Case {
+        implementation: IngressImplementation,
+        ns: &'static str,
+        /// The controller's labels (none: the controller is the proxy).
+        controller: Vec<(&'static str, &'static str)>,
+        /// Ports of the controller that must not be open to the world.
+        closed: Vec<u16>,
+        webhook: Option<u16>,
+        proxy: Vec<(&'static str, &'static str)>,
+        /// The controller port the proxies take xDS from.
+        xds: Option<u16>,
+    }
+    let cases = [
+        Case {
+            implementation: IngressImplementation::EnvoyGateway,
+            ns: "envoy-gateway-system",
+            controller: vec![
                 ("control-plane", "envoy-gateway"),
                 ("app.kubernetes.io/name", "gateway-helm"),
             ],
-            vec![18000, 18001, 18002, 19001],
-            Some(9443),
-            vec![
+            closed: vec![18000, 18001, 18002, 19001],
+            webhook: Some(9443),
+            proxy: vec![
                 ("app.kubernetes.io/name", "envoy"),
                 ("app.kubernetes.io/component", "proxy"),
                 ("gateway.envoyproxy.io/owning-gateway-name", "platform"),
             ],
-            Some(18000),
-        ),
-        (
-            IngressImplementation::Istio,
-            "istio-system",
-            vec![("app", "istiod"), ("istio", "pilot")],
-            vec![15010, 15012, 15014],
-            Some(15017),
-            vec![
+            xds: Some(18000),
+        },
+        Case {
+            implementation: IngressImplementation::Istio,
+            ns: "istio-system",
+            controller: vec![("app", "istiod"), ("istio", "pilot")],
+            closed: vec![15010, 15012, 15014],
+            webhook: Some(15017),
+            proxy: vec![
                 ("gateway.networking.k8s.io/gateway-name", "platform"),
                 ("gateway.istio.io/managed", "istio.io-gateway-controller"),
             ],
-            Some(15012),
-        ),
-        (
-            IngressImplementation::Traefik,
-            "traefik",
+            xds: Some(15012),
+        },
+        Case {
+            implementation: IngressImplementation::Traefik,
+            ns: "traefik",
             // Traefik's controller is its proxy: no other pod in its namespace.
-            vec![],
-            vec![],
-            None,
-            vec![
+            controller: vec![],
+            closed: vec![],
+            webhook: None,
+            proxy: vec![
                 ("app.kubernetes.io/name", "traefik"),
                 ("app.kubernetes.io/instance", "traefik-traefik"),
             ],
-            None,
-        ),
+            xds: None,
+        },
     ];
-    for (implementation, ns, controller_labels, closed, webhook, proxy_labels, xds) in cases {
+    for Case {
+        implementation,
+        ns,
+        controller: controller_labels,
+        closed,
+        webhook,
+        proxy: proxy_labels,
+        xds,
+    } in cases
+    {
         let mut c = config(Provider::Generic);
         c.capabilities.ingress.implementation = implementation;
         let files = tree(&c);
