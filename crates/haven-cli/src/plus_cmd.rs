@@ -1037,9 +1037,11 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
             p.starts_with(&prefix)
                 || p.ends_with("tenants.yaml")
                 || p.starts_with("infrastructure/tenant-backups")
+                || p.starts_with("infrastructure/tenant-roles")
                 || (p.starts_with("clusters")
                     && (p.ends_with("infrastructure.yaml")
                         || p.ends_with("tenant-backups.yaml")
+                        || p.ends_with("tenant-roles.yaml")
                         || p.parent().is_some_and(|d| d.ends_with("infrastructure"))))
         })
         .collect();

@@ -139,6 +139,14 @@ pub struct Component {
     /// grants a power without its reason here is an error of `plus.proofs.identities`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub cluster_control: BTreeMap<ClusterPower, String>,
+    /// The namespaced resources of the component's API that tenants create in their own
+    /// namespace (by API group, plural names): the render aggregates them into `admin` and `edit`
+    /// (`haven-tenant-extras`, unit `tenant-roles`), so that a tenant's `flux-reconciler` can
+    /// apply what the docs tell tenants to write (HTTPRoutes on the platform's Gateway, their
+    /// own CloudNativePG Clusters, ServiceMonitors). Only what the platform serves tenants: a
+    /// Gateway API implementation lists routes, never `gateways` (tenants use the platform's).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tenant_resources: BTreeMap<String, Vec<String>>,
     /// Flux post-renderers of the component's HelmRelease (`spec.postRenderers`, as Flux reads
     /// them): for what no chart value reaches, such as narrowing a chart's ClusterRole.
     /// `validate --charts` applies them as helm-controller does (`charts::postrender`).
@@ -331,6 +339,12 @@ pub struct Network {
     /// Is a Gateway: receives traffic from outside the cluster and forwards to any namespace.
     #[serde(default)]
     pub gateway: bool,
+    /// The Gateway's data-plane pods (the proxies), which alone get that traffic
+    /// (`allow-gateway`): the controller beside them (istiod, Envoy Gateway's) keeps only what
+    /// the rest of `network:` declares, so that its xDS and debug ports are not open to every
+    /// pod and address. Required with `gateway`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_pods: Option<PodSelector>,
     /// Talks to its own PostgreSQL clusters (CloudNativePG) in the same namespace (whose
     /// instance managers talk to the Kubernetes API).
     #[serde(default)]
@@ -351,6 +365,57 @@ pub struct Network {
     /// `validate --charts` checks that its chart's pods listen on them.
     #[serde(default)]
     pub ports: Vec<u16>,
+}
+
+/// Pods selected by labels, as a NetworkPolicy's `podSelector` selects them: every
+/// `matchLabels` pair, and every `matchExpressions` key present (`Exists`, the one operator
+/// the catalogue needs: a proxy's label names its Gateway, whose name the chart does not know).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSelector {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelExists>,
+}
+
+/// `{key: K, operator: Exists}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelExists {
+    pub key: String,
+    pub operator: ExistsOperator,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExistsOperator {
+    Exists,
+}
+
+impl PodSelector {
+    /// As a NetworkPolicy's `podSelector`.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_else(|_| Value::Object(Map::new()))
+    }
+
+    /// Whether a pod with these labels is selected, as the API server judges the selector
+    /// (haven-selector; a selector it refuses selects nothing).
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        serde_json::from_value(self.to_json())
+            .ok()
+            .and_then(|s| haven_selector::Selector::from_label_selector(Some(&s)).ok())
+            .is_some_and(|s| s.matches(labels))
+    }
+
+    /// Labels of a pod it selects (an `Exists` key with the value `value`): the stand-in for
+    /// pods no chart renders (a Gateway's proxies, which the controller creates).
+    pub fn example_labels(&self, value: &str) -> BTreeMap<String, String> {
+        let mut out = self.match_labels.clone();
+        for e in &self.match_expressions {
+            out.entry(e.key.clone()).or_insert_with(|| value.to_owned());
+        }
+        out
+    }
 }
 
 impl Network {
@@ -819,6 +884,20 @@ pub fn lint(catalogue: &Catalogue) -> Vec<String> {
                     c.name, stop.version, c.version
                 )),
             }
+        }
+        // `allow-gateway` opens the proxies alone: without a selector it would open every pod
+        // of the namespace, the controller included.
+        let selects = c
+            .network
+            .gateway_pods
+            .as_ref()
+            .is_some_and(|p| !p.match_labels.is_empty() || !p.match_expressions.is_empty());
+        if c.network.gateway != selects {
+            out.push(format!(
+                "{}: network.gateway and network.gatewayPods (a non-empty selector of its proxy \
+                 pods) go together",
+                c.name
+            ));
         }
         if !c.pod_security_exempt.is_empty() && c.pod_security == PodSecurity::Restricted {
             out.push(format!(

@@ -30,6 +30,11 @@ pub(crate) const FLUX_NS: &str = "flux-system";
 pub const PLATFORM_ROUTES: &str = "platform-routes";
 /// The unit of the tenants' Velero Schedules (after Velero's; the tenants do not wait for it).
 pub const TENANT_BACKUPS: &str = "tenant-backups";
+/// The unit of the ClusterRoles that give tenants the platform's APIs (before the tenants).
+pub const TENANT_ROLES: &str = "tenant-roles";
+/// The ClusterRole aggregated into `admin` and `edit` with what tenants create of the
+/// platform's APIs (catalogue `tenantResources`); `-view` the same to read, into `view`.
+pub const TENANT_EXTRAS: &str = "haven-tenant-extras";
 const PSS_VERSION: &str = "latest";
 
 /// The rendered tree and remarks for the user (e.g. secrets to provision by hand).
@@ -378,6 +383,25 @@ pub(crate) fn base_policies(ns: &str) -> Vec<Value> {
     ]
 }
 
+/// Egress of the pods `pods` selects to the Kubernetes API server (443, and 6443 where it
+/// listens on its own port; its address is not known offline, so to any address): controllers,
+/// and the instance managers of CloudNativePG's PostgreSQL pods, which watch their Cluster.
+pub(crate) fn allow_kube_api(ns: &str, pods: Value) -> Value {
+    netpol(
+        "allow-kube-api",
+        ns,
+        json!({"podSelector": pods, "policyTypes": ["Egress"], "egress": [{
+            "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]
+        }]}),
+    )
+}
+
+/// The pods of every CloudNativePG PostgreSQL cluster of a namespace (the operator labels each
+/// instance with its Cluster's name).
+pub(crate) fn cnpg_instances() -> Value {
+    json!({"matchExpressions": [{"key": "cnpg.io/cluster", "operator": "Exists"}]})
+}
+
 pub(crate) fn allow_ingress_from_ns(name: &str, ns: &str, from: &str) -> Value {
     netpol(
         name,
@@ -664,6 +688,7 @@ impl<'a> Renderer<'a> {
         self.monitoring_unit();
         self.login_and_cluster_units();
         self.flux_system();
+        self.tenant_roles();
         self.tenants();
         self.infrastructure_yaml();
     }
@@ -870,16 +895,7 @@ impl<'a> Renderer<'a> {
         };
         // CloudNativePG's instance managers (in the component's namespace) watch their Cluster.
         if any(&|n| n.kube_api || n.postgres) {
-            add(
-                &mut docs,
-                netpol(
-                    "allow-kube-api",
-                    ns,
-                    json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
-                        "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]
-                    }]}),
-                ),
-            );
+            add(&mut docs, allow_kube_api(ns, json!({})));
         }
         if any(&|n| n.internet) {
             add(
@@ -1130,13 +1146,23 @@ impl<'a> Renderer<'a> {
             let ports: Vec<u16> = ports.iter().flatten().copied().collect();
             add(&mut docs, allow_egress_to_ns_ports(ns, to, &ports));
         }
-        if any(&|n| n.gateway) {
+        // The Gateway's proxies only (catalogue `gatewayPods`): from anywhere, to every pod.
+        // The controller beside them keeps what its `network:` declares; with every pod of the
+        // namespace selected, istiod's plaintext xDS and debug ports and Envoy Gateway's xDS
+        // were open to every pod and address, and the controllers could reach every namespace.
+        for p in peers.iter().filter(|p| p.component.network.gateway) {
+            let pods = p
+                .component
+                .network
+                .gateway_pods
+                .as_ref()
+                .map_or_else(|| json!({}), crate::catalogue::PodSelector::to_json);
             add(
                 &mut docs,
                 netpol(
                     "allow-gateway",
                     ns,
-                    json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                    json!({"podSelector": pods, "policyTypes": ["Ingress", "Egress"],
                            "ingress": [{}], "egress": [{"to": [{"namespaceSelector": {}}]}]}),
                 ),
             );
@@ -2596,12 +2622,99 @@ impl<'a> Renderer<'a> {
         self.write(path, &[cm]);
     }
 
+    /// The rules of `haven-tenant-extras`: every installed component's `tenantResources`, one
+    /// rule per API group (merged and sorted, so the render is stable).
+    fn tenant_resources(&self) -> BTreeMap<&str, BTreeSet<&str>> {
+        let mut out: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for r in &self.resolved {
+            for (group, resources) in &r.component.tenant_resources {
+                out.entry(group.as_str())
+                    .or_default()
+                    .extend(resources.iter().map(String::as_str));
+            }
+        }
+        out
+    }
+
+    /// Kubernetes' `admin` and `edit` aggregate only what ClusterRoles labelled for them add;
+    /// the Gateway API ships no RBAC and the CloudNativePG and Prometheus Operator charts
+    /// aggregate nothing by default, so without this a tenant's `flux-reconciler` (bound to
+    /// `admin` in its namespace) is refused its first HTTPRoute and its whole Kustomization
+    /// fails. Bound only through RoleBindings, the rights stay inside each namespace
+    /// (`plus.proofs.identities` proves both: confined, and enough).
+    fn tenant_roles(&mut self) {
+        let resources = self.tenant_resources();
+        if resources.is_empty() {
+            return;
+        }
+        let rules = |verbs: &[&str]| -> Vec<Value> {
+            resources
+                .iter()
+                .map(|(group, res)| json!({"apiGroups": [group], "resources": res, "verbs": verbs}))
+                .collect()
+        };
+        let role = |name: String, labels: &[&str], verbs: &[&str]| {
+            let labels: serde_json::Map<String, Value> = labels
+                .iter()
+                .map(|l| {
+                    (
+                        format!("rbac.authorization.k8s.io/aggregate-to-{l}"),
+                        json!("true"),
+                    )
+                })
+                .collect();
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": name, "labels": labels},
+                "rules": rules(verbs),
+            })
+        };
+        let docs = [
+            role(
+                TENANT_EXTRAS.to_owned(),
+                &["admin", "edit"],
+                &[
+                    "create",
+                    "delete",
+                    "deletecollection",
+                    "get",
+                    "list",
+                    "patch",
+                    "update",
+                    "watch",
+                ],
+            ),
+            role(
+                format!("{TENANT_EXTRAS}-view"),
+                &["view"],
+                &["get", "list", "watch"],
+            ),
+        ];
+        let dir = format!("infrastructure/{TENANT_ROLES}");
+        self.write(format!("{dir}/cluster-roles.yaml"), &docs);
+        self.write(
+            format!("{dir}/kustomization.yaml"),
+            &[kustomization(&["cluster-roles.yaml"])],
+        );
+        self.units.push(Unit {
+            name: TENANT_ROLES.to_owned(),
+            path: format!("./{dir}"),
+            depends_on: BTreeSet::new(),
+            health: Vec::new(),
+        });
+    }
+
     fn tenants(&mut self) {
         let cluster_dir = self.cluster_dir();
         let admission = self.admission_unit();
         let mut deps: Vec<Value> = Vec::new();
         if let Some(a) = admission {
             deps.push(json!({"name": a}));
+        }
+        // The tenants' reconcilers need the platform's APIs in `admin` before their first sync.
+        if self.units.iter().any(|u| u.name == TENANT_ROLES) {
+            deps.push(json!({"name": TENANT_ROLES}));
         }
         let mut spec = json!({
             "serviceAccountName": KUSTOMIZE_CONTROLLER,

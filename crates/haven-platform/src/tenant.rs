@@ -224,11 +224,14 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
                 "metadata": {"name": DEVELOPERS, "namespace": ns},
                 "rules": [
                     {"apiGroups": ["", "apps", "batch", "autoscaling", "policy"],
-                     "resources": ["pods", "pods/log", "pods/portforward", "services", "configmaps",
+                     "resources": ["pods", "pods/log", "services", "configmaps",
                                    "persistentvolumeclaims", "events", "deployments", "statefulsets",
                                    "replicasets", "jobs", "cronjobs", "horizontalpodautoscalers",
                                    "poddisruptionbudgets"],
                      "verbs": ["get", "list", "watch"]},
+                    // `kubectl port-forward` is a `create` on `pods/portforward` (a read of it
+                    // grants nothing): developers debug their own pods, in their namespace only.
+                    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
                     {"apiGroups": ["apps"], "resources": ["deployments/scale", "statefulsets/scale"],
                      "verbs": ["patch", "update"]},
                     {"apiGroups": ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io"],
@@ -261,6 +264,14 @@ pub fn render(t: &Tenant, ctx: &TenantContext) -> Vec<(PathBuf, String)> {
     }
     for (to, ports) in &ctx.telemetry {
         policies.push(crate::render::allow_egress_to_ns_ports(ns, to, ports));
+    }
+    // A tenant's own CloudNativePG databases: their instance managers watch their Cluster
+    // through the API server, as the platform's databases do (only those pods).
+    if ctx.postgres_operator_ns.is_some() {
+        policies.push(crate::render::allow_kube_api(
+            ns,
+            crate::render::cnpg_instances(),
+        ));
     }
     put("network-policies.yaml", &policies);
     if let Some(repo) = &t.repo {

@@ -565,3 +565,28 @@ fn an_upgrade_stop_is_a_semver_version_below_the_pin() {
         )]
     );
 }
+
+/// A Gateway component names its proxies (`network.gatewayPods`): `allow-gateway` opens them
+/// alone, never every pod of the namespace (the controller beside them included).
+#[test]
+fn every_gateway_names_its_proxy_pods() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let mut gateways: Vec<&str> = catalogue
+        .components
+        .iter()
+        .filter(|c| c.network.gateway && c.network.gateway_pods.is_some())
+        .map(|c| c.name.as_str())
+        .collect();
+    gateways.sort_unstable();
+    assert_eq!(gateways, ["cilium", "envoy-gateway", "istiod", "traefik"]);
+    let mut broken = catalogue.clone();
+    for c in broken.components.iter_mut().filter(|c| c.name == "istiod") {
+        c.network.gateway_pods = Some(Default::default());
+    }
+    assert_eq!(
+        catalogue::lint(&broken),
+        [
+            "istiod: network.gateway and network.gatewayPods (a non-empty selector of its proxy pods) go together"
+        ]
+    );
+}

@@ -362,8 +362,13 @@ fn a_declared_port_the_charts_pods_do_not_list_is_an_error() {
             assert!(e.is_empty(), "{e:#?}");
             assert!(warnings(&report.problems).is_empty());
             let text = report.matrix.to_text();
+            // The Gateway's proxies reach the UI; the controller beside them does not.
             assert!(
-                text.contains("envoy-gateway-system/envoy-gateway[HelmRelease] => grafana/grafana[Deployment] : TCP 3000"),
+                text.contains("envoy-gateway-system/envoy-gateway-proxies[gateway proxies] => grafana/grafana[Deployment] : TCP 3000"),
+                "{text}"
+            );
+            assert!(
+                !text.contains("envoy-gateway-system/envoy-gateway[HelmRelease] => grafana"),
                 "{text}"
             );
         }
@@ -398,4 +403,152 @@ fn a_denial_a_charts_own_policies_might_lift_is_not_proved_on_the_tree_alone() {
             )),
         "{w:#?}"
     );
+}
+
+/// Operator review 2, finding 6: `allow-gateway` selects the Gateway's proxies only. Evaluated
+/// on each implementation's rendered policies with a model of its pods as upstream labels them:
+/// the proxies take traffic from anywhere and reach every namespace; the controller beside
+/// them (istiod's plaintext xDS 15010 and debug 15014, Envoy Gateway's xDS 18000) is closed to
+/// other namespaces and the outside, keeps its webhook, serves xDS to its own proxies, and
+/// reaches no other namespace.
+#[test]
+fn allow_gateway_opens_the_proxies_not_the_controller() {
+    use haven_netpol::{Analysis, Endpoint, IpSet, PortQuery, Protocol, Workload, objects};
+    let pod = |ns: &str, name: &str, labels: &[(&str, &str)]| Workload {
+        namespace: ns.into(),
+        name: name.into(),
+        kind: "Pod".into(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ports: Vec::new(),
+    };
+    /// One implementation's pods, as upstream labels them.
+    struct Case {
+        implementation: IngressImplementation,
+        ns: &'static str,
+        /// The controller's labels (none: the controller is the proxy).
+        controller: Vec<(&'static str, &'static str)>,
+        /// Ports of the controller that must not be open to the world.
+        closed: Vec<u16>,
+        webhook: Option<u16>,
+        proxy: Vec<(&'static str, &'static str)>,
+        /// The controller port the proxies take xDS from.
+        xds: Option<u16>,
+    }
+    let cases = [
+        Case {
+            implementation: IngressImplementation::EnvoyGateway,
+            ns: "envoy-gateway-system",
+            controller: vec![
+                ("control-plane", "envoy-gateway"),
+                ("app.kubernetes.io/name", "gateway-helm"),
+            ],
+            closed: vec![18000, 18001, 18002, 19001],
+            webhook: Some(9443),
+            proxy: vec![
+                ("app.kubernetes.io/name", "envoy"),
+                ("app.kubernetes.io/component", "proxy"),
+                ("gateway.envoyproxy.io/owning-gateway-name", "platform"),
+            ],
+            xds: Some(18000),
+        },
+        Case {
+            implementation: IngressImplementation::Istio,
+            ns: "istio-system",
+            controller: vec![("app", "istiod"), ("istio", "pilot")],
+            closed: vec![15010, 15012, 15014],
+            webhook: Some(15017),
+            proxy: vec![
+                ("gateway.networking.k8s.io/gateway-name", "platform"),
+                ("gateway.istio.io/managed", "istio.io-gateway-controller"),
+            ],
+            xds: Some(15012),
+        },
+        Case {
+            implementation: IngressImplementation::Traefik,
+            ns: "traefik",
+            // Traefik's controller is its proxy: no other pod in its namespace.
+            controller: vec![],
+            closed: vec![],
+            webhook: None,
+            proxy: vec![
+                ("app.kubernetes.io/name", "traefik"),
+                ("app.kubernetes.io/instance", "traefik-traefik"),
+            ],
+            xds: None,
+        },
+    ];
+    for Case {
+        implementation,
+        ns,
+        controller: controller_labels,
+        closed,
+        webhook,
+        proxy: proxy_labels,
+        xds,
+    } in cases
+    {
+        let mut c = config(Provider::Generic);
+        c.capabilities.ingress.implementation = implementation;
+        let files = tree(&c);
+        let objects_ = tree_objects(&files);
+        let loaded = objects::load(objects_.iter());
+        let mut cluster = loaded.cluster;
+        let proxy = cluster.add_workload(pod(ns, "proxy", &proxy_labels));
+        let controller = (!controller_labels.is_empty())
+            .then(|| cluster.add_workload(pod(ns, "controller", &controller_labels)));
+        // A pod in a namespace without policies: anything a tenant (or a platform pod with
+        // broad egress) could send from.
+        let elsewhere = cluster.add_workload(pod("somewhere", "client", &[]));
+        let tenant_pod = cluster.add_workload(pod("zaken", "web", &[("app", "web")]));
+        let outside = cluster.add_external("outside", IpSet::from_cidr("203.0.113.7/32").unwrap());
+        let analysis = Analysis::new(cluster, loaded.policies);
+        let allowed = |from: Endpoint, to: Endpoint, port: u16| {
+            analysis
+                .check(from, to, Protocol::Tcp, PortQuery::Number(port))
+                .unwrap()
+                .allowed
+        };
+        let label = format!("{implementation:?}");
+        // The proxies: from anywhere, to the tenants' pods.
+        for from in [outside, elsewhere] {
+            assert!(
+                allowed(from, proxy, 443),
+                "{label}: clients reach the proxy"
+            );
+            assert!(allowed(from, proxy, 10443), "{label}: any listener port");
+        }
+        assert!(
+            allowed(proxy, tenant_pod, 8080),
+            "{label}: proxy to a tenant"
+        );
+        let Some(controller) = controller else {
+            continue;
+        };
+        for port in closed {
+            for from in [outside, elsewhere] {
+                assert!(
+                    !allowed(from, controller, port),
+                    "{label}: the controller's port {port} is open to {}",
+                    analysis.cluster().name_of(from)
+                );
+            }
+        }
+        if let Some(w) = webhook {
+            assert!(allowed(outside, controller, w), "{label}: its webhook");
+        }
+        if let Some(x) = xds {
+            assert!(allowed(proxy, controller, x), "{label}: xDS to its proxies");
+        }
+        assert!(
+            !allowed(controller, tenant_pod, 8080),
+            "{label}: the controller reaches a tenant's pods"
+        );
+        assert!(
+            !allowed(controller, elsewhere, 8080),
+            "{label}: the controller reaches every namespace"
+        );
+    }
 }

@@ -49,6 +49,11 @@ const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/1
 pub enum Party {
     /// The pods of a catalogue component.
     Component(String),
+    /// The data-plane pods of a Gateway component (catalogue `gatewayPods`): what receives
+    /// traffic from outside and forwards it. With Envoy Gateway and Istio the controller makes
+    /// them at run time, so no chart renders them: a stand-in with their labels takes their
+    /// place.
+    GatewayProxies(String),
     /// The pods of a tenant's namespace.
     Tenant(String),
     /// The cluster's DNS (`kube-system` pods labelled `k8s-app: kube-dns`).
@@ -76,6 +81,7 @@ impl std::fmt::Display for Party {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Party::Component(c) => f.write_str(c),
+            Party::GatewayProxies(c) => write!(f, "the gateway proxies of {c}"),
             Party::Tenant(t) => write!(f, "tenant {t}"),
             Party::Dns => f.write_str("cluster DNS"),
             Party::Internet => f.write_str(INTERNET),
@@ -234,6 +240,39 @@ pub fn analyse(landscape: &Landscape<'_>, catalogue: &Catalogue, want_matrix: bo
                 .or_default()
                 .push(e);
         }
+    }
+    // Each Gateway's proxies: the workloads of its namespace its `gatewayPods` selects, or a
+    // stand-in with their labels when none is rendered (made by the controller at run time, or
+    // the chart not rendered).
+    for c in installed.iter().filter(|c| c.component.network.gateway) {
+        let Some(selector) = &c.component.network.gateway_pods else {
+            continue;
+        };
+        let name = &c.component.name;
+        let mut found: Vec<Endpoint> = cluster
+            .workloads()
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.namespace == c.namespace && selector.matches(&w.labels))
+            .map(|(i, _)| Endpoint::Workload(i))
+            .collect();
+        if found.is_empty() {
+            let e = cluster.add_workload(Workload {
+                namespace: c.namespace.clone(),
+                name: format!("{name}-proxies"),
+                kind: "gateway proxies".into(),
+                labels: selector.example_labels("platform"),
+                ports: Vec::new(),
+            });
+            for party in [
+                Party::Component(name.clone()),
+                Party::Namespace(c.namespace.clone()),
+            ] {
+                members.entry(party).or_default().push(e);
+            }
+            found.push(e);
+        }
+        members.insert(Party::GatewayProxies(name.clone()), found);
     }
     for t in tenants.keys() {
         let e = cluster.add_workload(Workload {
@@ -1055,7 +1094,7 @@ fn declarations<'t>(
         if n.from_gateway {
             for g in &gateways {
                 flow(
-                    Party::Component(g.component.name.clone()),
+                    Party::GatewayProxies(g.component.name.clone()),
                     me.clone(),
                     offered(name),
                     true,
@@ -1068,9 +1107,10 @@ fn declarations<'t>(
             }
         }
         if n.gateway {
+            let proxies = Party::GatewayProxies(name.to_owned());
             flow(
                 Party::Outside,
-                me.clone(),
+                proxies.clone(),
                 Connections::all(),
                 true,
                 by("gateway"),
@@ -1078,14 +1118,14 @@ fn declarations<'t>(
             );
             flow(
                 Party::Anyone,
-                me.clone(),
+                proxies.clone(),
                 Connections::all(),
                 false,
                 by("gateway"),
                 vec![pol(ns, "allow-gateway")],
             );
             flow(
-                me.clone(),
+                proxies,
                 Party::AllPods,
                 Connections::all(),
                 false,
@@ -1183,7 +1223,7 @@ fn declarations<'t>(
         );
         for g in &gateways {
             flow(
-                Party::Component(g.component.name.clone()),
+                Party::GatewayProxies(g.component.name.clone()),
                 me.clone(),
                 Connections::all(),
                 true,
@@ -1208,6 +1248,16 @@ fn declarations<'t>(
             );
         }
         if let Some(op) = cnpg {
+            // Its databases' instance managers watch their Cluster (only the pods labelled
+            // `cnpg.io/cluster`, which the stand-in for the tenant's workloads is not).
+            flow(
+                me.clone(),
+                Party::Anyone,
+                tcp(&[443, 6443]),
+                false,
+                format!("{by}: its PostgreSQL clusters reach the API server"),
+                vec![format!("{t}/allow-kube-api")],
+            );
             flow(
                 Party::Component(op.component.name.clone()),
                 me.clone(),
@@ -1244,7 +1294,7 @@ fn declarations<'t>(
     }
     // The render opens component flows for their whole namespaces.
     let namespace_of = |p: &Party| match p {
-        Party::Component(c) => ns_of
+        Party::Component(c) | Party::GatewayProxies(c) => ns_of
             .get(c.as_str())
             .map(|ns| Party::Namespace((*ns).to_owned())),
         Party::Tenant(t) => Some(Party::Namespace(t.clone())),

@@ -99,7 +99,7 @@ pub(super) fn resource_scopes(landscape: &Landscape<'_>) -> ResourceScopes {
 }
 
 /// Every tenant identity's reach beyond its namespace, and the secret store readers' reach.
-pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Problem> {
+pub fn prove(landscape: &Landscape<'_>, catalogue: &crate::Catalogue) -> Vec<Problem> {
     let rbac = rbac_of(landscape);
     let mut out = store_readers(landscape, &rbac);
     let tenants = tenants(landscape);
@@ -134,14 +134,107 @@ pub fn prove(landscape: &Landscape<'_>, _catalogue: &crate::Catalogue) -> Vec<Pr
             }
         }
     }
+    let wanted = tenant_resources(landscape, catalogue);
     for t in &tenants {
         let ids = identities(landscape, &lockdown, t, &owners, &mut out);
         let inside = BTreeSet::from([t.name.to_owned()]);
         for id in ids.values() {
             report(&rbac, &scopes, &bindings, t, id, &inside, &mut out);
         }
+        enough(landscape, &lockdown, &rbac, t, &wanted, &mut out);
     }
     out
+}
+
+/// What tenants are told to create in their namespace (catalogue `tenantResources` of the
+/// installed components, each with the component that serves it).
+fn tenant_resources<'c>(
+    landscape: &Landscape<'_>,
+    catalogue: &'c crate::Catalogue,
+) -> Vec<(&'c str, &'c str, &'c str)> {
+    let mut out = Vec::new();
+    for p in landscape.of_kind("helm.toolkit.fluxcd.io", "HelmRelease") {
+        let Some(c) = catalogue
+            .components
+            .iter()
+            .find(|c| c.name == p.object.name)
+        else {
+            continue;
+        };
+        for (group, resources) in &c.tenant_resources {
+            for r in resources {
+                out.push((c.name.as_str(), group.as_str(), r.as_str()));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The other half of confinement: each tenant Kustomization's reconciler can create, in its
+/// namespace, everything the platform tells tenants to create ([`tenant_resources`]). Without
+/// it the first HTTPRoute of a tenant's repository fails the whole Kustomization at dry-run,
+/// and nothing of the repository is applied.
+fn enough(
+    landscape: &Landscape<'_>,
+    lockdown: &Lockdown<'_>,
+    rbac: &Rbac,
+    t: &TenantNamespace<'_>,
+    wanted: &[(&str, &str, &str)],
+    out: &mut Vec<Problem>,
+) {
+    if wanted.is_empty() {
+        return;
+    }
+    for p in landscape.of_kind("kustomize.toolkit.fluxcd.io", "Kustomization") {
+        let o = p.object;
+        if o.namespace.as_deref() != Some(t.name) {
+            continue;
+        }
+        // Without `serviceAccountName` (the controller itself, or the lockdown's default) it
+        // is reported above, with the fix; what that identity cannot create adds nothing.
+        let Reconciler::ServiceAccount {
+            namespace,
+            name,
+            defaulted: false,
+        } = lockdown.reconciler(o)
+        else {
+            continue;
+        };
+        let id = Identity::service_account(&namespace, &name);
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|(_, group, resource)| {
+                let request =
+                    haven_rbac::Request::resource("create", group, resource, Some(t.name));
+                !rbac.authorize(&id, &request).allowed
+            })
+            .map(|(component, group, resource)| format!("{resource}.{group} ({component})"))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let object = object_label(&o.kind, Some(t.name), &o.name);
+        out.push(problem(
+            Severity::Error,
+            Check::Identities,
+            p,
+            "spec.serviceAccountName",
+            &object,
+            format!(
+                "tenant `{}`: {object} is reconciled as ServiceAccount {namespace}/{name}, which \
+                 cannot create {} in its namespace: the platform tells tenants to (catalogue \
+                 `tenantResources`), and the first such object in the tenant's repository fails \
+                 its whole Kustomization; aggregate them into `admin` (the render's ClusterRole \
+                 `{}`, unit `{}`)",
+                t.name,
+                missing.join(", "),
+                crate::render::TENANT_EXTRAS,
+                crate::render::TENANT_ROLES,
+            ),
+        ));
+    }
 }
 
 /// The identity a `SecretStore` of External Secrets' `kubernetes` provider reads as (the
