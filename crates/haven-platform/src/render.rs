@@ -2134,6 +2134,7 @@ impl<'a> Renderer<'a> {
                 tenants: &self.config.tenants,
                 default_registries: &caps.admission.allowed_registries,
                 denied_hosts: &denied,
+                domain: &self.config.cluster.domain,
                 gateway_api: self.gateway_ns().is_some(),
                 certificates: self.is_on("cert-manager"),
                 verification: caps.admission.image_verification.as_ref(),
@@ -2387,6 +2388,17 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
+    /// Every tenant's name and the host names it may claim (`Tenant::hostnames`): what the
+    /// other tenants are denied.
+    pub(crate) fn tenant_hosts(&self) -> Vec<(String, Vec<String>)> {
+        let domain = &self.config.cluster.domain;
+        self.config
+            .tenants
+            .iter()
+            .map(|t| (t.name.clone(), t.hostnames(domain)))
+            .collect()
+    }
+
     /// HTTPRoutes for the platform's user-facing services: `<service>.<domain>` through the
     /// platform Gateway, which ExternalDNS publishes and the `platform-tls` Certificate covers.
     /// Each attaches to its own listener `https-<component>` (which admits its namespace only;
@@ -2596,6 +2608,8 @@ impl<'a> Renderer<'a> {
                 .allowed_registries
                 .clone(),
             platform_hosts: self.platform_hosts(),
+            domain: self.config.cluster.domain.clone(),
+            tenant_hosts: self.tenant_hosts(),
         };
         let mut schedules = Vec::new();
         for t in &self.config.tenants {
