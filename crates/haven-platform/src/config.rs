@@ -1940,6 +1940,11 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
             } else {
                 format!("tenants[{t}].name")
             };
+            let named = if given {
+                format!("`{h}`")
+            } else {
+                format!("the default host name `{h}`")
+            };
             if given && let Err(e) = formats::hostname_pattern(&h) {
                 out.push((at, e.to_string()));
                 continue;
@@ -1953,7 +1958,7 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
                 out.push((
                     at,
                     format!(
-                        "`{h}` claims `{p}`, a host name of the platform's own (denied to tenants): {fix}"
+                        "{named} claims `{p}`, a host name of the platform's own (denied to tenants): {fix}"
                     ),
                 ));
                 continue;
@@ -1970,7 +1975,7 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
                 out.push((
                     at,
                     format!(
-                        "`{h}` overlaps `{other}`, a host name of tenant `{}`{theirs}: a host name has one owner; give the tenants names that do not overlap",
+                        "{named} overlaps `{other}`, a host name of tenant `{}`{theirs}: a host name has one owner; give the tenants names that do not overlap",
                         config.tenants[*o].name
                     ),
                 ));
