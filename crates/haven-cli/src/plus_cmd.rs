@@ -1027,7 +1027,7 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
                             "<NAME>"
                         };
                         Diag::new(e.message.clone())
-                            .file(&a.config.display())
+                            .file(a.config.display())
                             .field(e.path.clone())
                             .flag(flag)
                     }
