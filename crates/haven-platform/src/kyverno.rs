@@ -100,6 +100,9 @@ fn collides(denied: &[String]) -> String {
             parents.push(d.clone());
         }
     }
+    // What a route without hostnames, a listener without one or an Ingress rule without a host
+    // claims: every name.
+    parents.push("*".to_owned());
     parents.sort();
     parents.dedup();
     let list = parents
@@ -140,7 +143,10 @@ fn host_sources(i: &Inputs<'_>) -> Vec<(&'static str, Vec<&'static str>, String)
         (
             "ingress",
             vec!["Ingress"],
-            "request.object.spec.[rules[].host, tls[].hosts[]][]".to_owned(),
+            // A rule without a host and a default backend claim every name (`*`), as
+            // `plus.hostname` reads them.
+            "request.object.spec.[rules[].[host || '*'][], tls[].hosts[], [defaultBackend && '*']][][]"
+                .to_owned(),
         ),
         ("dns", annotated, dns_annotation_list()),
     ];
@@ -151,13 +157,15 @@ fn host_sources(i: &Inputs<'_>) -> Vec<(&'static str, Vec<&'static str>, String)
                 "gateway.networking.k8s.io/*/HTTPRoute",
                 "gateway.networking.k8s.io/*/GRPCRoute",
             ],
-            "request.object.spec.hostnames[]".to_owned(),
+            // No hostnames: every name of the listeners it attaches to (`*`).
+            "request.object.spec.hostnames || ['*']".to_owned(),
         ));
         out.push((
             "gateway",
             // Qualified: Istio has a `Gateway` kind of its own.
             vec!["gateway.networking.k8s.io/*/Gateway"],
-            "request.object.spec.listeners[].hostname".to_owned(),
+            // A listener without a hostname serves every name (`*`).
+            "request.object.spec.listeners[].[hostname || '*'][]".to_owned(),
         ));
     }
     if i.certificates {
@@ -496,7 +504,7 @@ mod tests {
         let expr = collides(&["keycloak.example.nl".to_owned()]);
         assert_eq!(
             expr,
-            "element == 'keycloak.example.nl' || contains(['*.example.nl', '*.nl'], element)"
+            "element == 'keycloak.example.nl' || contains(['*', '*.example.nl', '*.nl'], element)"
         );
         assert_eq!(covered_by("*.zaken.nl"), "ends_with(element, '.zaken.nl')");
         assert_eq!(lit("it's"), "'it\\'s'");

@@ -1373,6 +1373,16 @@ fn the_tenant_policy_renders_and_validates_on_every_provider_with_either_engine(
                 rule("tenant-open-route")["match"]["any"][0]["resources"]["namespaces"],
                 serde_json::json!(["open"])
             );
+            // A route without hostnames claims every name (`*`), as `plus.hostname` reads it:
+            // on the shared listener it would take every other tenant's unmatched paths.
+            assert_eq!(
+                rule("tenant-open-route")["validate"]["foreach"][0]["list"],
+                "request.object.spec.hostnames || ['*']"
+            );
+            assert!(
+                deny(rule("platform-hosts-route")).contains("contains(['*', "),
+                "{label}"
+            );
             let dns = rule("tenant-zaken-dns");
             assert!(
                 deny(dns).contains("element == 'open.example.nl'"),
