@@ -264,6 +264,72 @@ fn routes_and_certificates_on_platform_host_names_are_denied() {
     assert_eq!(inside.verdict, Verdict::Allowed, "{}", inside.response);
 }
 
+/// Operator review 2, finding 2: ExternalDNS publishes whatever a Service's or route's
+/// `external-dns.alpha.kubernetes.io/hostname` (or `internal-hostname`) names, so those are
+/// host claims at the door too: a tenant's NodePort Service asking for a name of the zone
+/// outside its own is denied; its own name, pointed anywhere by `.../target`, is allowed.
+#[test]
+fn external_dns_annotations_are_host_claims_at_the_door() {
+    let n = namespaces(
+        "enforce",
+        &[
+            (
+                DENIED,
+                "keycloak.example.nl,grafana.example.nl,zaken.example.nl,*.zaken.example.nl",
+            ),
+            (ALLOWED, "team.example.nl,*.team.example.nl"),
+        ],
+    );
+    let annotated = |key: &str, names: &str| {
+        json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "edge", "annotations": {
+                key: names,
+                "external-dns.alpha.kubernetes.io/target": "203.0.113.7",
+            }},
+            "spec": {"type": "NodePort", "ports": [{"port": 443}]}
+        })
+    };
+    let hostname = "external-dns.alpha.kubernetes.io/hostname";
+    for (key, names) in [
+        (hostname, "inloggen.example.nl"),
+        (hostname, "app.team.example.nl, www.zaken.example.nl"),
+        (
+            "external-dns.alpha.kubernetes.io/internal-hostname",
+            "keycloak.example.nl",
+        ),
+    ] {
+        let phish = judge(&n, SERVICE, annotated(key, names));
+        assert_eq!(
+            phish.verdict,
+            Verdict::Denied,
+            "{names}: {}",
+            phish.response
+        );
+        assert_eq!(phish.rules, ["plus.hostname"], "{names}");
+        assert!(
+            phish
+                .message()
+                .contains("asks ExternalDNS for the host name"),
+            "{}",
+            phish.message()
+        );
+    }
+    let own = judge(
+        &n,
+        SERVICE,
+        annotated(hostname, "team.example.nl,api.team.example.nl"),
+    );
+    assert_eq!(own.verdict, Verdict::Allowed, "{}", own.response);
+
+    // On a route: names beyond its checked `spec.hostnames`.
+    let mut beyond = route(&["app.team.example.nl"]);
+    beyond["metadata"]["annotations"] = json!({hostname: "inloggen.example.nl"});
+    let r = judge(&n, HTTPROUTE, beyond);
+    assert_eq!(r.verdict, Verdict::Denied, "{}", r.response);
+    assert_eq!(r.rules, ["plus.hostname"]);
+}
+
 /// Objects in a namespace without annotations are judged as before: only the LoadBalancer
 /// rule (absent means refused) applies.
 #[test]

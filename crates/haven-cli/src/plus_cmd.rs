@@ -392,8 +392,11 @@ pub struct TenantAddArgs {
     /// Allow Services of type LoadBalancer in the tenant's namespace (refused otherwise).
     #[arg(long)]
     pub allow_load_balancer: bool,
-    /// A host name the tenant's routes and certificates may claim (repeatable; exact or
-    /// `*.x`; outside the platform's domain). Without it: any name but the platform's.
+    /// A host name the tenant's routes, certificates and ExternalDNS annotations may claim
+    /// (repeatable; exact or `*.x`). Without it: `<NAME>.<domain>` and `*.<NAME>.<domain>`; only
+    /// `<NAME>.<domain>` is covered by the platform's wildcard certificate `*.<domain>` (deeper
+    /// names need a Certificate of their own). No name may be the platform's or overlap another
+    /// tenant's (given or default): a host name has one owner.
     #[arg(long, value_name = "HOST")]
     pub hostname: Vec<String>,
     #[arg(
@@ -1019,12 +1022,31 @@ fn tenant_add(a: &TenantAddArgs) -> Result<u8, Diagnostic> {
         Ok,
     )?;
     let name = a.config.display().to_string();
+    // A problem of the new tenant names the flag that gave it (the config's lines are those of
+    // a file not written); any other names its place in the config as `render` would.
+    let new_tenant = format!("tenants[{}]", c.tenants.len() - 1);
     config::parse(&name, &new_text, &cat).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| e.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
+        Diagnostic::new(
+            errors
+                .iter()
+                .map(|e| match e.path.strip_prefix(&new_tenant) {
+                    Some(rest) => {
+                        let flag = if rest.starts_with(".policy.hostnames") {
+                            "--hostname"
+                        } else if rest.starts_with(".policy.allowedRegistries") {
+                            "--allowed-registry"
+                        } else {
+                            "<NAME>"
+                        };
+                        Diag::new(e.message.clone())
+                            .file(a.config.display())
+                            .field(e.path.clone())
+                            .flag(flag)
+                    }
+                    None => config_problem(e),
+                })
+                .collect::<Vec<_>>(),
+        )
     })?;
     let rendered = lay_out(render(&c, &cat), &c, &cat)?;
     let prefix = PathBuf::from("tenants");

@@ -248,6 +248,151 @@ fn tenant_add_refuses_system_and_platform_namespaces() {
     );
 }
 
+/// Operator review 2, finding 1: a host name has one owner. `tenant add` refuses a name that
+/// overlaps another tenant's (given, or the default `<tenant>.<domain>`, `*.<tenant>.<domain>`)
+/// naming the flag and key, writes nothing, and the rendered Namespaces deny each tenant the
+/// others' names.
+#[test]
+fn tenant_add_refuses_host_names_of_another_tenant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(
+        dir,
+        &[
+            "plus",
+            "init",
+            "--provider",
+            "kind",
+            "--domain",
+            "example.nl",
+        ],
+    );
+    ok(dir, &["plus", "tenant", "add", "zaken", "--group", "g"]);
+    ok(
+        dir,
+        &[
+            "plus",
+            "tenant",
+            "add",
+            "app",
+            "--group",
+            "g",
+            "--hostname",
+            "app.gemeente.nl",
+        ],
+    );
+    let before = read(dir, "haven-plus.yaml");
+    for (args, field, flag, taken) in [
+        (
+            &[
+                "zaken2",
+                "--hostname",
+                "own.example.nl",
+                "--hostname",
+                "www.zaken.example.nl",
+            ][..],
+            "tenants[2].policy.hostnames[1]",
+            "--hostname",
+            "overlaps `*.zaken.example.nl`, a host name of tenant `zaken` (its default)",
+        ),
+        (
+            &["app2", "--hostname", "*.gemeente.nl"][..],
+            "tenants[2].policy.hostnames[0]",
+            "--hostname",
+            "overlaps `app.gemeente.nl`, a host name of tenant `app`:",
+        ),
+    ] {
+        let mut argv = vec!["plus", "tenant", "add"];
+        argv.extend_from_slice(args);
+        argv.extend(["--group", "g"]);
+        let (code, _, err) = haven(dir, &argv);
+        assert_eq!(code, 2, "{argv:?}: {err}");
+        assert!(err.starts_with("haven: error: `"), "{err}");
+        assert!(err.contains(taken), "{argv:?}: {err}");
+        assert!(
+            err.contains(&format!("(haven-plus.yaml, field `{field}`, flag {flag})")),
+            "{argv:?}: {err}"
+        );
+        assert_eq!(read(dir, "haven-plus.yaml"), before, "config unchanged");
+    }
+    // A name below another tenant's default is refused too.
+    ok(
+        dir,
+        &[
+            "plus",
+            "tenant",
+            "add",
+            "web",
+            "--group",
+            "g",
+            "--hostname",
+            "*.portal.example.nl",
+        ],
+    );
+    let (code, _, err) = haven(dir, &["plus", "tenant", "add", "x", "--group", "g"]);
+    assert_eq!(code, 0, "{err}");
+    // A default that another tenant's names overlap: refused on the tenant's name.
+    let (code, _, err) = haven(dir, &["plus", "tenant", "add", "portal", "--group", "g"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(
+            "haven: error: the default host name `*.portal.example.nl` overlaps `*.portal.example.nl`, a host name of tenant `web`"
+        ) && err.contains("field `tenants[4].name`, flag <NAME>"),
+        "{err}"
+    );
+    let (code, _, err) = haven(
+        dir,
+        &[
+            "plus",
+            "tenant",
+            "add",
+            "late",
+            "--group",
+            "g",
+            "--hostname",
+            "a.x.example.nl",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("overlaps `*.x.example.nl`, a host name of tenant `x` (its default)")
+            && err.contains("field `tenants[4].policy.hostnames[0]`, flag --hostname"),
+        "{err}"
+    );
+
+    ok(dir, &["plus", "render"]);
+    let ns = read(dir, "tenants/zaken/namespace.yaml");
+    assert!(
+        ns.contains("haven.commonground.nl/allowed-hostnames: zaken.example.nl,*.zaken.example.nl"),
+        "{ns}"
+    );
+    let denied = ns
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("haven.commonground.nl/denied-hostnames: ")
+        })
+        .unwrap_or_else(|| panic!("{ns}"));
+    for other in [
+        "app.gemeente.nl",
+        "*.portal.example.nl",
+        "x.example.nl",
+        "*.x.example.nl",
+    ] {
+        assert!(
+            denied.split(',').any(|d| d == other),
+            "{other} not in {denied}"
+        );
+    }
+    assert!(!denied.contains("zaken"), "{denied}");
+
+    let (_, help, _) = haven(dir, &["plus", "tenant", "add", "--help"]);
+    assert!(
+        help.contains("<NAME>.<domain>") && help.contains("`*.<domain>`"),
+        "{help}"
+    );
+}
+
 #[test]
 fn validate_catches_each_seeded_tenancy_defect() {
     let rendered = platform("kind");

@@ -1329,11 +1329,32 @@ pub struct TenantPolicy {
     /// gateway): refused unless true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub load_balancer: bool,
-    /// The host names the tenant's routes, ingresses and certificates may claim (exact, or a
-    /// `*.x` wildcard). Empty: any name but the platform's own (`grafana.<domain>`,
-    /// `keycloak.<domain>`…), which no item may cover.
+    /// The host names the tenant's routes, ingresses, certificates and ExternalDNS annotations
+    /// may claim (exact, or a `*.x` wildcard). Empty: `<tenant>.<domain>` and
+    /// `*.<tenant>.<domain>` (only the first is covered by the platform's wildcard certificate
+    /// `*.<domain>`; deeper names need a Certificate of their own). No item may cover one of the
+    /// platform's own names (`grafana.<domain>`, `keycloak.<domain>`…) nor overlap another
+    /// tenant's names (given or default): each tenant is denied the others'.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
+}
+
+impl Tenant {
+    /// The host names the tenant may claim under `domain`: its `policy.hostnames`, or, without
+    /// them, `<tenant>.<domain>` and `*.<tenant>.<domain>`. Never "any name": a tenant without
+    /// a list of its own could otherwise claim (route, certify through the platform's DNS-01
+    /// issuer, publish through ExternalDNS) every name of the municipality's zone that is not
+    /// the platform's, another tenant's included.
+    pub fn hostnames(&self, domain: &str) -> Vec<String> {
+        if self.policy.hostnames.is_empty() {
+            vec![
+                format!("{}.{domain}", self.name),
+                format!("*.{}.{domain}", self.name),
+            ]
+        } else {
+            self.policy.hostnames.clone()
+        }
+    }
 }
 
 impl TenantPolicy {
@@ -2023,7 +2044,8 @@ fn check_dex(config: &PlatformConfig) -> Vec<(String, String)> {
 }
 
 /// The tenant policy's values (`capabilities.admission` and `tenants[].policy`): registry
-/// prefixes and host names in their formats, no tenant host name covering one of the platform's
+/// prefixes and host names in their formats, no tenant host name (given or default) covering one
+/// of the platform's or overlapping another tenant's
 /// (a tenant claiming one is the privilege path the policy closes), signature verification only
 /// where the engine can check it.
 fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
@@ -2090,6 +2112,9 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
         (Ok(claimed), Ok(denied)) => claimed.overlaps(&denied),
         _ => false,
     };
+    // Each tenant's names, given or default, with the key they are written at (the default's:
+    // the tenant's name, which makes it).
+    let mut owned: Vec<(usize, String)> = Vec::new();
     for (t, tenant) in config.tenants.iter().enumerate() {
         let p = format!("tenants[{t}].policy");
         registries(
@@ -2097,20 +2122,55 @@ fn check_policy(config: &PlatformConfig) -> Vec<(String, String)> {
             &tenant.policy.allowed_registries,
             &mut out,
         );
-        for (i, h) in tenant.policy.hostnames.iter().enumerate() {
-            let at = format!("{p}.hostnames[{i}]");
-            if let Err(e) = formats::hostname_pattern(h) {
+        let given = !tenant.policy.hostnames.is_empty();
+        for (i, h) in tenant.hostnames(domain).into_iter().enumerate() {
+            let at = if given {
+                format!("{p}.hostnames[{i}]")
+            } else {
+                format!("tenants[{t}].name")
+            };
+            let named = if given {
+                format!("`{h}`")
+            } else {
+                format!("the default host name `{h}`")
+            };
+            if given && let Err(e) = formats::hostname_pattern(&h) {
                 out.push((at, e.to_string()));
                 continue;
             }
-            if let Some(p) = platform.iter().find(|p| claims(h, p)) {
+            if let Some(p) = platform.iter().find(|p| claims(&h, p)) {
+                let fix = if given {
+                    "give the tenant names of its own"
+                } else {
+                    "the tenant's default names are `<tenant>.<domain>` and `*.<tenant>.<domain>`: rename the tenant or give it `policy.hostnames` of its own"
+                };
                 out.push((
                     at,
                     format!(
-                        "`{h}` claims `{p}`, a host name of the platform's own (denied to tenants): give the tenant names of its own"
+                        "{named} claims `{p}`, a host name of the platform's own (denied to tenants): {fix}"
                     ),
                 ));
+                continue;
             }
+            // Two owners of one name: either could route its traffic, certify it through the
+            // platform's issuer or publish it through ExternalDNS. Each tenant is denied the
+            // others' names (render), so an overlap would also lock one out of its own.
+            if let Some((o, other)) = owned.iter().find(|(o, other)| *o != t && claims(&h, other)) {
+                let theirs = if config.tenants[*o].policy.hostnames.is_empty() {
+                    " (its default)"
+                } else {
+                    ""
+                };
+                out.push((
+                    at,
+                    format!(
+                        "{named} overlaps `{other}`, a host name of tenant `{}`{theirs}: a host name has one owner; give the tenants names that do not overlap",
+                        config.tenants[*o].name
+                    ),
+                ));
+                continue;
+            }
+            owned.push((t, h));
         }
     }
     out

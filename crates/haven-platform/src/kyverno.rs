@@ -20,6 +20,9 @@ pub struct Inputs<'a> {
     pub default_registries: &'a [String],
     /// The platform's host names (`tenant::DENIED_HOSTNAMES`).
     pub denied_hosts: &'a [String],
+    /// `cluster.domain`: the default host names of a tenant without its own
+    /// (`Tenant::hostnames`).
+    pub domain: &'a str,
     /// The Gateway API CRDs are installed (HTTPRoute, GRPCRoute, Gateway): Kyverno refuses a
     /// policy that names a kind the API server does not serve.
     pub gateway_api: bool,
@@ -97,6 +100,9 @@ fn collides(denied: &[String]) -> String {
             parents.push(d.clone());
         }
     }
+    // What a route without hostnames, a listener without one or an Ingress rule without a host
+    // claims: every name.
+    parents.push("*".to_owned());
     parents.sort();
     parents.dedup();
     let list = parents
@@ -108,13 +114,42 @@ fn collides(denied: &[String]) -> String {
     terms.join(" || ")
 }
 
-/// The host-name lists of each kind that claims names (what `plus.hostname` reads).
-fn host_sources(i: &Inputs<'_>) -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
-    let mut out = vec![(
-        "ingress",
-        vec!["Ingress"],
-        "request.object.spec.[rules[].host, tls[].hosts[]][]",
-    )];
+/// The names of the ExternalDNS annotations (haven-rules' `EXTERNAL_DNS_HOSTNAME`), each
+/// comma-separated list split and trimmed, blanks dropped, as `plus.hostname` reads them.
+/// `split` and `trim` are Kyverno's own JMESPath functions.
+fn dns_annotation_list() -> String {
+    let values: Vec<String> = haven_rules::tenant::EXTERNAL_DNS_HOSTNAME
+        .iter()
+        .map(|a| format!("request.object.metadata.annotations.\"{a}\" || ''"))
+        .collect();
+    format!(
+        "split(join(',', [{}]), ',')[].trim(@, ' ') | [?@ != '']",
+        values.join(", ")
+    )
+}
+
+/// The host-name lists of each kind that claims names (what `plus.hostname` reads): its own
+/// fields, and on every kind ExternalDNS can read here the names its annotations ask for.
+fn host_sources(i: &Inputs<'_>) -> Vec<(&'static str, Vec<&'static str>, String)> {
+    let mut annotated = vec!["Service", "Ingress"];
+    if i.gateway_api {
+        annotated.extend([
+            "gateway.networking.k8s.io/*/HTTPRoute",
+            "gateway.networking.k8s.io/*/GRPCRoute",
+            "gateway.networking.k8s.io/*/Gateway",
+        ]);
+    }
+    let mut out = vec![
+        (
+            "ingress",
+            vec!["Ingress"],
+            // A rule without a host and a default backend claim every name (`*`), as
+            // `plus.hostname` reads them.
+            "request.object.spec.[rules[].[host || '*'][], tls[].hosts[], [defaultBackend && '*']][][]"
+                .to_owned(),
+        ),
+        ("dns", annotated, dns_annotation_list()),
+    ];
     if i.gateway_api {
         out.push((
             "route",
@@ -122,20 +157,22 @@ fn host_sources(i: &Inputs<'_>) -> Vec<(&'static str, Vec<&'static str>, &'stati
                 "gateway.networking.k8s.io/*/HTTPRoute",
                 "gateway.networking.k8s.io/*/GRPCRoute",
             ],
-            "request.object.spec.hostnames[]",
+            // No hostnames: every name of the listeners it attaches to (`*`).
+            "request.object.spec.hostnames || ['*']".to_owned(),
         ));
         out.push((
             "gateway",
             // Qualified: Istio has a `Gateway` kind of its own.
             vec!["gateway.networking.k8s.io/*/Gateway"],
-            "request.object.spec.listeners[].hostname",
+            // A listener without a hostname serves every name (`*`).
+            "request.object.spec.listeners[].[hostname || '*'][]".to_owned(),
         ));
     }
     if i.certificates {
         out.push((
             "certificate",
             vec!["cert-manager.io/*/Certificate"],
-            "request.object.spec.[dnsNames[], commonName][]",
+            "request.object.spec.[dnsNames[], commonName][]".to_owned(),
         ));
     }
     out
@@ -296,13 +333,20 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
         ));
     }
 
-    // Host names, as plus.hostname: never the platform's; within the tenant's own if it has any.
+    // Host names, as plus.hostname: never the platform's nor another tenant's; always within
+    // the tenant's own (its `policy.hostnames`, or `<tenant>.<domain>` and `*.<tenant>.<domain>`),
+    // as the Namespace annotations say (`tenant::policy_annotations`).
+    let owned: Vec<(&str, Vec<String>)> = i
+        .tenants
+        .iter()
+        .map(|t| (t.name.as_str(), t.hostnames(i.domain)))
+        .collect();
     let mut host_rules = Vec::new();
     for (what, kinds, list) in host_sources(i) {
         if !i.denied_hosts.is_empty() {
             host_rules.push(host_rule(
                 format!("platform-hosts-{what}"),
-                list,
+                &list,
                 match_tenants(&kinds),
                 collides(i.denied_hosts),
                 "a host name is the platform's, or a wildcard covering one (denied to tenants: "
@@ -311,23 +355,30 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
                     + ")",
             ));
         }
-        for t in i.tenants.iter().filter(|t| !t.policy.hostnames.is_empty()) {
-            let within = t
-                .policy
-                .hostnames
+        for (name, own) in &owned {
+            let within = own
                 .iter()
                 .map(|h| covered_by(h))
                 .collect::<Vec<_>>()
                 .join(" || ");
+            let others: Vec<String> = owned
+                .iter()
+                .filter(|(other, _)| other != name)
+                .flat_map(|(_, hosts)| hosts.iter().cloned())
+                .collect();
+            let deny_if = if others.is_empty() {
+                format!("!({within})")
+            } else {
+                format!("{} || !({within})", collides(&others))
+            };
             host_rules.push(host_rule(
-                format!("tenant-{}-{what}", t.name),
-                list,
-                match_namespaces(&kinds, &[t.name.as_str()]),
-                format!("!({within})"),
+                format!("tenant-{name}-{what}"),
+                &list,
+                match_namespaces(&kinds, &[name]),
+                deny_if,
                 format!(
-                    "a host name is not one of tenant {}'s: {}",
-                    t.name,
-                    t.policy.hostnames.join(", ")
+                    "a host name is not one of tenant {name}'s ({}), or overlaps another tenant's",
+                    own.join(", ")
                 ),
             ));
         }
@@ -336,7 +387,7 @@ pub fn tenant_policies(i: &Inputs<'_>) -> Vec<Value> {
         out.push(policy(
             "haven-restrict-hostnames",
             "Restrict host names",
-            "A tenant's routes, ingresses, gateways and certificates claim no host name of the platform's, and only its own where it has a list (tenants[].policy.hostnames), as plus.hostname.",
+            "A tenant's routes, ingresses, gateways, certificates and ExternalDNS annotations (external-dns.alpha.kubernetes.io/hostname, internal-hostname) claim no host name of the platform's nor another tenant's, and only the tenant's own (tenants[].policy.hostnames, else <tenant>.<domain> and *.<tenant>.<domain>), as plus.hostname.",
             host_rules,
         ));
     }
@@ -453,7 +504,7 @@ mod tests {
         let expr = collides(&["keycloak.example.nl".to_owned()]);
         assert_eq!(
             expr,
-            "element == 'keycloak.example.nl' || contains(['*.example.nl', '*.nl'], element)"
+            "element == 'keycloak.example.nl' || contains(['*', '*.example.nl', '*.nl'], element)"
         );
         assert_eq!(covered_by("*.zaken.nl"), "ends_with(element, '.zaken.nl')");
         assert_eq!(lit("it's"), "'it\\'s'");

@@ -2210,6 +2210,7 @@ impl<'a> Renderer<'a> {
                 tenants: &self.config.tenants,
                 default_registries: &caps.admission.allowed_registries,
                 denied_hosts: &denied,
+                domain: &self.config.cluster.domain,
                 gateway_api: self.gateway_ns().is_some(),
                 certificates: self.is_on("cert-manager"),
                 verification: caps.admission.image_verification.as_ref(),
@@ -2463,6 +2464,17 @@ impl<'a> Renderer<'a> {
         self.routes("")
             .iter()
             .filter_map(|r| r["spec"]["hostnames"][0].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Every tenant's name and the host names it may claim (`Tenant::hostnames`): what the
+    /// other tenants are denied.
+    pub(crate) fn tenant_hosts(&self) -> Vec<(String, Vec<String>)> {
+        let domain = &self.config.cluster.domain;
+        self.config
+            .tenants
+            .iter()
+            .map(|t| (t.name.clone(), t.hostnames(domain)))
             .collect()
     }
 
@@ -2762,6 +2774,8 @@ impl<'a> Renderer<'a> {
                 .allowed_registries
                 .clone(),
             platform_hosts: self.platform_hosts(),
+            domain: self.config.cluster.domain.clone(),
+            tenant_hosts: self.tenant_hosts(),
         };
         let mut schedules = Vec::new();
         for t in &self.config.tenants {

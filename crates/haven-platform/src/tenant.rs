@@ -32,6 +32,23 @@ pub struct TenantContext {
     pub allowed_registries: Vec<String>,
     /// The host names no tenant may claim: every `<host>.<domain>` the platform routes.
     pub platform_hosts: Vec<String>,
+    /// `cluster.domain`: a tenant without `policy.hostnames` gets `<tenant>.<domain>` and
+    /// `*.<tenant>.<domain>` (`Tenant::hostnames`).
+    pub domain: String,
+    /// Every tenant's name and the host names it may claim: each tenant is denied the others'.
+    pub tenant_hosts: Vec<(String, Vec<String>)>,
+}
+
+impl TenantContext {
+    /// The host names `tenant` must not claim: the platform's, then every other tenant's.
+    pub fn denied_hosts(&self, tenant: &str) -> Vec<String> {
+        let others = self
+            .tenant_hosts
+            .iter()
+            .filter(|(name, _)| name != tenant)
+            .flat_map(|(_, hosts)| hosts.iter().cloned());
+        self.platform_hosts.iter().cloned().chain(others).collect()
+    }
 }
 
 /// The namespace annotations the admission engine reads the tenant policy from
@@ -41,7 +58,11 @@ pub use haven_rules::tenant::{
 };
 
 /// The tenant policy's annotations on `t`'s Namespace: an absent annotation is no restriction
-/// of its kind, except `allow-load-balancer`, whose absence refuses.
+/// of its kind, except `allow-load-balancer`, whose absence refuses. The host names are always
+/// written: `allowed-hostnames` the tenant's own (given, or the default `<tenant>.<domain>`,
+/// `*.<tenant>.<domain>`), `denied-hostnames` the platform's and every other tenant's. The
+/// allow-list alone would do while the config keeps tenants apart (it refuses overlaps); the
+/// deny-list keeps them apart on the cluster too, whatever a later edit of one Namespace says.
 pub fn policy_annotations(t: &Tenant, ctx: &TenantContext) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let registries = if t.policy.allowed_registries.is_empty() {
@@ -55,12 +76,11 @@ pub fn policy_annotations(t: &Tenant, ctx: &TenantContext) -> Vec<(&'static str,
     if t.policy.load_balancer {
         out.push((ALLOW_LOAD_BALANCER, "true".to_owned()));
     }
-    if !ctx.platform_hosts.is_empty() {
-        out.push((DENIED_HOSTNAMES, ctx.platform_hosts.join(",")));
+    let denied = ctx.denied_hosts(&t.name);
+    if !denied.is_empty() {
+        out.push((DENIED_HOSTNAMES, denied.join(",")));
     }
-    if !t.policy.hostnames.is_empty() {
-        out.push((ALLOWED_HOSTNAMES, t.policy.hostnames.join(",")));
-    }
+    out.push((ALLOWED_HOSTNAMES, t.hostnames(&ctx.domain).join(",")));
     out
 }
 
@@ -388,6 +408,8 @@ mod tests {
             backups: Backups::default(),
             allowed_registries: Vec::new(),
             platform_hosts: Vec::new(),
+            domain: "example.nl".into(),
+            tenant_hosts: Vec::new(),
         };
         let files = render(&t, &ctx);
         let (_, text) = files

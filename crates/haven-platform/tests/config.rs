@@ -772,6 +772,90 @@ fn alert_receivers_are_checked_with_file_and_line() {
     );
 }
 
+/// A host name has one owner: two tenants whose names overlap (given, or the default
+/// `<tenant>.<domain>`/`*.<tenant>.<domain>`) could each route, certify or publish the other's.
+#[test]
+fn tenants_whose_host_names_overlap_are_refused_with_line_and_key() {
+    let text = format!(
+        "{MINIMAL}tenants:
+  - name: zaken
+    group: g
+    policy:
+      hostnames: [zaken.example.nl, \"*.zaken.example.nl\"]
+  - name: burgerzaken
+    group: g
+  - name: app
+    group: g
+  - name: zaken2
+    group: g
+    policy:
+      hostnames: [own.zaken2.nl, app.example.nl, www.zaken.example.nl]
+  - name: other
+    group: g
+    policy:
+      hostnames: [\"*.example.nl\"]
+  - name: late
+    group: g
+    policy:
+      hostnames:
+        - late.example.nl
+        - \"*.burgerzaken.example.nl\"
+"
+    );
+    let e = errors(&text);
+    let at: Vec<(&str, u32)> = e.iter().map(|e| (e.path.as_str(), e.line)).collect();
+    assert_eq!(
+        at,
+        [
+            ("tenants[3].policy.hostnames[1]", 18),
+            ("tenants[3].policy.hostnames[2]", 18),
+            ("tenants[4].policy.hostnames[0]", 22),
+            ("tenants[5].policy.hostnames[1]", 28),
+        ],
+        "{e:#?}"
+    );
+    let msg = |p: &str| &e.iter().find(|e| e.path == p).unwrap().message;
+    assert!(
+        msg("tenants[3].policy.hostnames[1]").contains(
+            "`app.example.nl` overlaps `app.example.nl`, a host name of tenant `app` (its default)"
+        ),
+        "{e:#?}"
+    );
+    assert!(
+        msg("tenants[3].policy.hostnames[2]")
+            .contains("overlaps `*.zaken.example.nl`, a host name of tenant `zaken`:"),
+        "{e:#?}"
+    );
+    // `*.example.nl` covers the platform's names too: that is said first.
+    assert!(
+        msg("tenants[4].policy.hostnames[0]").contains("a host name of the platform's own"),
+        "{e:#?}"
+    );
+    let d = e[3].describe();
+    assert!(
+        d.starts_with("haven-plus.yaml:28: `*.burgerzaken.example.nl` overlaps")
+            && d.ends_with("(key `tenants[5].policy.hostnames[1]`)"),
+        "{d}"
+    );
+
+    // A tenant's own names may overlap each other; names beside another tenant's do not clash.
+    parse(&format!(
+        "{MINIMAL}tenants:
+  - name: zaken
+    group: g
+    policy:
+      hostnames: [zaken.example.nl, \"*.zaken.example.nl\", www.zaken.example.nl]
+  - name: app
+    group: g
+  - name: app2
+    group: g
+    policy:
+      hostnames: [app2.gemeente.nl, \"*.app.gemeente.nl\"]
+"
+    ))
+    .unwrap();
+}
+
 #[test]
 fn tenant_policy_values_are_checked_with_line_and_key() {
     let text = format!(

@@ -550,3 +550,42 @@ fn dns01_and_rfc2136_updates_leave_the_cluster() {
         );
     }
 }
+
+/// Operator review 2, finding 2: ExternalDNS publishes a record for any name in
+/// `external-dns.alpha.kubernetes.io/hostname` on the objects its sources read, pointed
+/// anywhere by `.../target`. It reads routes only (their names are judged by `plus.hostname`,
+/// annotations included), never Services, which a tenant may create of any type but
+/// LoadBalancer; and wherever ExternalDNS runs, a tenant Namespace says which names are its own.
+#[test]
+fn external_dns_reads_routes_only() {
+    let catalogue = Catalogue::builtin().unwrap();
+    let mut seen = 0;
+    for (label, mut config) in common::every_provider_and_alternative() {
+        config.tenants = vec![common::tenant("zaken")];
+        let files = render(&config, &catalogue).files;
+        let docs: Vec<Value> = docs_of(&files).into_iter().map(|(_, d)| d).collect();
+        let Some(release) = docs
+            .iter()
+            .find(|d| d["kind"] == "HelmRelease" && d["metadata"]["name"] == "external-dns")
+        else {
+            continue;
+        };
+        seen += 1;
+        let sources = &release["spec"]["values"]["sources"];
+        assert_eq!(
+            sources,
+            &serde_json::json!(["gateway-httproute", "gateway-grpcroute"]),
+            "{label}"
+        );
+        let ns = docs
+            .iter()
+            .find(|d| d["kind"] == "Namespace" && d["metadata"]["name"] == "zaken")
+            .unwrap();
+        let allowed = &ns["metadata"]["annotations"]["haven.commonground.nl/allowed-hostnames"];
+        assert!(
+            allowed.as_str().is_some_and(|a| a.starts_with("zaken.")),
+            "{label}: {ns:#}"
+        );
+    }
+    assert!(seen > 0, "no variant runs ExternalDNS");
+}

@@ -1089,7 +1089,8 @@ fn tenant_namespace(
 
 /// The contract's annotations (docs/admission.md, "Tenant policy") on each tenant Namespace, from the
 /// config: the tenant's registries, else the platform's; the load balancer only where allowed;
-/// every platform host and the platform's wildcard denied; the tenant's own names allowed.
+/// every platform host and every other tenant's names denied; the tenant's own names allowed,
+/// `<tenant>.<domain>` and `*.<tenant>.<domain>` where it has none.
 #[test]
 fn tenant_namespaces_carry_the_policy_annotations() {
     let mut config = PlatformConfig::new("haven", "example.nl", Provider::Cyso);
@@ -1133,6 +1134,10 @@ fn tenant_namespaces_carry_the_policy_annotations() {
     }
     // Not the wildcard itself: the shared `*.<domain>` listener serves tenants' own hosts.
     assert!(!denied.contains(&"*.example.nl"), "{denied:?}");
+    // Every other tenant's names (`open` has none given: its default), never its own.
+    assert!(denied.contains(&"open.example.nl"), "{denied:?}");
+    assert!(denied.contains(&"*.open.example.nl"), "{denied:?}");
+    assert!(!denied.iter().any(|d| d.contains("zaken")), "{denied:?}");
     let open = tenant_namespace(&files, "open");
     let a = &open["metadata"]["annotations"];
     assert_eq!(
@@ -1140,9 +1145,18 @@ fn tenant_namespaces_carry_the_policy_annotations() {
         "registry.example.nl"
     );
     assert_eq!(a["haven.commonground.nl/allow-load-balancer"], "true");
+    // Without `policy.hostnames`: `<tenant>.<domain>` and below, never "any name".
+    assert_eq!(
+        a["haven.commonground.nl/allowed-hostnames"],
+        "open.example.nl,*.open.example.nl"
+    );
+    let denied = a["haven.commonground.nl/denied-hostnames"]
+        .as_str()
+        .unwrap();
     assert!(
-        a["haven.commonground.nl/allowed-hostnames"].is_null(),
-        "{a:#}"
+        denied.ends_with(",zaken.gemeente.nl,*.zaken.gemeente.nl")
+            && denied.contains("keycloak.example.nl"),
+        "{denied}"
     );
     // Without a platform default, no registry restriction.
     config.capabilities.admission.allowed_registries.clear();
@@ -1320,11 +1334,73 @@ fn the_tenant_policy_renders_and_validates_on_every_provider_with_either_engine(
                 "platform-hosts-route",
                 "platform-hosts-certificate",
                 "tenant-zaken-route",
+                // ExternalDNS's annotations, on Services too.
+                "platform-hosts-dns",
+                "tenant-zaken-dns",
+                // A tenant without names of its own is held to its default ones.
+                "tenant-open-route",
+                "tenant-open-certificate",
+                "tenant-open-dns",
             ] {
                 assert!(rules.contains(&want), "{label}: {rules:?}");
             }
             // A claimed wildcard covering a platform host is refused.
             assert!(hosts.to_string().contains("'*.example.nl'"), "{label}");
+            let rule = |n: &str| {
+                hosts["spec"]["rules"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["name"] == n)
+                    .unwrap()
+            };
+            let deny = |r: &serde_json::Value| {
+                r["validate"]["foreach"][0]["deny"]["conditions"]["any"][0]["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            };
+            // `open`: within open.example.nl and below, and never zaken's names.
+            let open = deny(rule("tenant-open-route"));
+            assert!(
+                open.contains("element == 'zaken.gemeente.nl'")
+                    && open.contains("ends_with(element, '.zaken.gemeente.nl')")
+                    && open.contains(
+                        "!(element == 'open.example.nl' || ends_with(element, '.open.example.nl'))"
+                    ),
+                "{label}: {open}"
+            );
+            assert_eq!(
+                rule("tenant-open-route")["match"]["any"][0]["resources"]["namespaces"],
+                serde_json::json!(["open"])
+            );
+            // A route without hostnames claims every name (`*`), as `plus.hostname` reads it:
+            // on the shared listener it would take every other tenant's unmatched paths.
+            assert_eq!(
+                rule("tenant-open-route")["validate"]["foreach"][0]["list"],
+                "request.object.spec.hostnames || ['*']"
+            );
+            assert!(
+                deny(rule("platform-hosts-route")).contains("contains(['*', "),
+                "{label}"
+            );
+            let dns = rule("tenant-zaken-dns");
+            assert!(
+                deny(dns).contains("element == 'open.example.nl'"),
+                "{label}: {dns:#}"
+            );
+            let kinds = &dns["match"]["any"][0]["resources"]["kinds"];
+            assert!(
+                kinds.as_array().unwrap().contains(&"Service".into()),
+                "{label}: {kinds}"
+            );
+            assert!(
+                dns["validate"]["foreach"][0]["list"]
+                    .as_str()
+                    .unwrap()
+                    .contains("annotations.\"external-dns.alpha.kubernetes.io/hostname\""),
+                "{label}: {dns:#}"
+            );
             let verify = &by_name("haven-verify-image-signatures")["spec"];
             assert_eq!(verify["background"], false);
             assert_eq!(

@@ -280,21 +280,25 @@ static OWN_RULES: [RuleInfo; 26] = [
         Severity::High,
         RuleScope::Object,
         "Routes, ingresses, gateways and certificates claim only the tenant's host names",
-        "A tenant that can route or certify a platform host name (`keycloak.<domain>`, `grafana.<domain>`, or the \
-         wildcard `*.<domain>`) can take its traffic or obtain a certificate for it: credentials and sessions of \
+        "A tenant that can route, certify or publish in DNS a platform host name (`keycloak.<domain>`, \
+         `grafana.<domain>`, or the wildcard `*.<domain>`) or another tenant's can take its traffic or obtain a certificate for it: credentials and sessions of \
          every user of the platform. Judged: HTTPRoute, GRPCRoute and TLSRoute `spec.hostnames` (none named: every \
          host of the listeners the route attaches to), Ingress `spec.rules[].host` (none: every host), \
          `spec.tls[].hosts` and `spec.defaultBackend` (every host), Gateway `spec.listeners[].hostname` (none: \
-         every host), cert-manager Certificate `spec.dnsNames` and `spec.commonName`. A name is refused when it \
+         every host), cert-manager Certificate `spec.dnsNames` and `spec.commonName`, and on every kind (a Service \
+         of any type included) each name of the annotations `external-dns.alpha.kubernetes.io/hostname` and \
+         `external-dns.alpha.kubernetes.io/internal-hostname` (comma-separated), which ExternalDNS publishes in \
+         the platform's zone. A name is refused when it \
          overlaps a denied one (equal, or a `*.` wildcard on either side covering the other: claiming \
          `*.example.nl` overlaps `keycloak.example.nl`), or, where allowed names are given, when none of them \
          covers it. The names: the namespace annotations `haven.commonground.nl/denied-hostnames` and \
          `haven.commonground.nl/allowed-hostnames` at admission, `--denied-hostname` and `--allowed-hostname` in \
-         `haven app check`. Not judged: Istio and Traefik routes, and hosts a controller derives from \
+         `haven app check`. Not judged: Istio and Traefik routes, and hosts other controllers derive from \
          annotations. The admission webhook does not honour a waiver annotation on the object itself for this \
          rule: the policy is the platform team's.",
-        "Name only the tenant's own host names (`spec.hostnames: [app.gemeente-x.nl]`), never a platform host or a \
-         wildcard over one; ask the platform team to add a host to the tenant's allowed names.",
+        "Name only the tenant's own host names (`spec.hostnames: [app.gemeente-x.nl]`, or in an ExternalDNS \
+         annotation), never a platform host, another tenant's or a wildcard over one; ask the platform team to \
+         add a host to the tenant's allowed names.",
     ),
     haven(
         YAML11,

@@ -1,7 +1,7 @@
 //! What a tenant may claim on a shared Haven+ cluster, beyond Pod Security: the registries its
 //! images come from (`plus.image-registry`), LoadBalancer Services
 //! (`plus.service-load-balancer`) and the host names its routes, ingresses, gateways and
-//! certificates claim (`plus.hostname`).
+//! certificates claim, and those any object asks ExternalDNS to publish (`plus.hostname`).
 //!
 //! The platform team sets the policy per tenant namespace as annotations (the contract between
 //! `haven plus render`, which writes them, and the admission webhook, which reads them, is
@@ -29,6 +29,15 @@ pub const ALLOW_LOAD_BALANCER: &str = "haven.commonground.nl/allow-load-balancer
 pub const DENIED_HOSTNAMES: &str = "haven.commonground.nl/denied-hostnames";
 /// Namespace annotation: if present, the only host names the namespace may claim.
 pub const ALLOWED_HOSTNAMES: &str = "haven.commonground.nl/allowed-hostnames";
+
+/// Object annotations whose names ExternalDNS publishes (comma-separated), beside what a
+/// route's or Ingress's own fields name: on a Service, Ingress, Gateway or route, whatever its
+/// kind or type, ExternalDNS writes a record for each name into the platform's zone (with
+/// `.../target` pointing it anywhere). A host claim like any other.
+pub const EXTERNAL_DNS_HOSTNAME: [&str; 2] = [
+    "external-dns.alpha.kubernetes.io/hostname",
+    "external-dns.alpha.kubernetes.io/internal-hostname",
+];
 
 /// A tenant's policy. The default restricts nothing (a platform tree, an application checked
 /// without flags): restrictions are given, never assumed.
@@ -298,12 +307,18 @@ pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
         );
     }
     if policy.restricts_hostnames() {
-        for (path, claimed) in claimed_hosts(object) {
+        let claims = claimed_hosts(object)
+            .into_iter()
+            .map(|(path, claimed)| (path, claimed, None))
+            .chain(dns_annotation_claims(object));
+        for (path, claimed, annotation) in claims {
             if let Some(why) = refused(&claimed, &sink.opts.tenant) {
-                let what = if claimed.0 == "*" {
-                    "names no host, so it claims every host name".to_owned()
-                } else {
-                    format!("claims the host name {}", claimed.0)
+                let what = match annotation {
+                    Some(a) => format!("asks ExternalDNS for the host name {} ({a})", claimed.0),
+                    None if claimed.0 == "*" => {
+                        "names no host, so it claims every host name".to_owned()
+                    }
+                    None => format!("claims the host name {}", claimed.0),
                 };
                 let message = format!("{} {} {what}, {why}", object.kind, object.name);
                 sink.emit(HOSTNAME, object, &path, None, message);
@@ -314,11 +329,15 @@ pub(crate) fn check_object(object: &Object, sink: &mut Sink<'_>) {
 
 /// Why `claimed` is refused, if it is.
 fn refused(claimed: &HostPattern, policy: &TenantPolicy) -> Option<String> {
+    // Denied: the platform's names and every other tenant's (haven plus render writes both).
     if let Some(denied) = policy.denied_hostnames.iter().find(|d| claimed.overlaps(d)) {
         return Some(if denied == claimed {
-            "which is reserved for the platform".to_owned()
+            "which is denied to the namespace (the platform's or another tenant's)".to_owned()
         } else {
-            format!("which overlaps {}, reserved for the platform", denied.0)
+            format!(
+                "which overlaps {}, denied to the namespace (the platform's or another tenant's)",
+                denied.0
+            )
         });
     }
     let allowed = policy.allowed_hostnames.as_ref()?;
@@ -334,6 +353,28 @@ fn refused(claimed: &HostPattern, policy: &TenantPolicy) -> Option<String> {
             list.join(", ")
         }
     ))
+}
+
+/// The names an object of any kind asks ExternalDNS to publish: each item of its
+/// [`EXTERNAL_DNS_HOSTNAME`] annotations, with the annotation's path and name. Every kind:
+/// which kinds ExternalDNS reads is its configuration's business (sources), not the rule's.
+fn dns_annotation_claims(object: &Object) -> Vec<(String, HostPattern, Option<&'static str>)> {
+    let mut out = Vec::new();
+    for key in EXTERNAL_DNS_HOSTNAME {
+        let Some(value) = object
+            .get("metadata.annotations")
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let mut path = "metadata.annotations".to_owned();
+        haven_model::path::push_key(&mut path, key);
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            out.push((path.clone(), HostPattern::lenient(item), Some(key)));
+        }
+    }
+    out
 }
 
 /// The host names an object claims, with the path of each: Gateway API routes'

@@ -207,31 +207,31 @@ spec:
                     "app/HTTPRoute/steal",
                     "spec.hostnames[1]",
                     5,
-                    "HTTPRoute steal claims the host name keycloak.example.nl, which is reserved for the platform",
+                    "HTTPRoute steal claims the host name keycloak.example.nl, which is denied to the namespace (the platform's or another tenant's)",
                 ),
                 at(
                     "app/HTTPRoute/everything",
                     "spec",
                     10,
-                    "HTTPRoute everything names no host, so it claims every host name, which overlaps keycloak.example.nl, reserved for the platform",
+                    "HTTPRoute everything names no host, so it claims every host name, which overlaps keycloak.example.nl, denied to the namespace (the platform's or another tenant's)",
                 ),
                 at(
                     "app/Certificate/wildcard",
                     "spec.commonName",
                     18,
-                    "Certificate wildcard claims the host name *.example.nl, which overlaps keycloak.example.nl, reserved for the platform",
+                    "Certificate wildcard claims the host name *.example.nl, which overlaps keycloak.example.nl, denied to the namespace (the platform's or another tenant's)",
                 ),
                 at(
                     "app/Certificate/wildcard",
                     "spec.dnsNames[0]",
                     19,
-                    "Certificate wildcard claims the host name *.example.nl, which overlaps keycloak.example.nl, reserved for the platform",
+                    "Certificate wildcard claims the host name *.example.nl, which overlaps keycloak.example.nl, denied to the namespace (the platform's or another tenant's)",
                 ),
                 at(
                     "app/Gateway/own",
                     "spec.listeners[1].hostname",
                     28,
-                    "Gateway own claims the host name *.nl, which overlaps keycloak.example.nl, reserved for the platform",
+                    "Gateway own claims the host name *.nl, which overlaps keycloak.example.nl, denied to the namespace (the platform's or another tenant's)",
                 ),
             ],
         )
@@ -256,7 +256,7 @@ spec:
                     "app/Ingress/web",
                     "spec.tls[0].hosts[1]",
                     6,
-                    "Ingress web claims the host name grafana.example.nl, which is reserved for the platform",
+                    "Ingress web claims the host name grafana.example.nl, which is denied to the namespace (the platform's or another tenant's)",
                 ),
                 at(
                     "app/Ingress/web",
@@ -268,7 +268,7 @@ spec:
                     "app/Ingress/web",
                     "spec.rules[2]",
                     10,
-                    "Ingress web names no host, so it claims every host name, which overlaps keycloak.example.nl, reserved for the platform",
+                    "Ingress web names no host, so it claims every host name, which overlaps keycloak.example.nl, denied to the namespace (the platform's or another tenant's)",
                 ),
             ],
         )
@@ -303,6 +303,64 @@ spec: {ports: [{port: 80}]}
             &["keycloak.example.nl", "*.example.nl"],
             Some(&["*.gemeente-x.nl"]),
         )),
+        case(
+            HOSTNAME,
+            "ExternalDNS annotations claim names on every kind: a NodePort Service, a route beyond its hostnames",
+            r#"apiVersion: v1
+kind: Service
+metadata:
+  name: phish
+  namespace: app
+  annotations:
+    external-dns.alpha.kubernetes.io/hostname: "app.gemeente-x.nl, inloggen.example.nl,,"
+    external-dns.alpha.kubernetes.io/target: 203.0.113.7
+spec: {type: NodePort, ports: [{port: 80}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: app
+  annotations:
+    external-dns.alpha.kubernetes.io/internal-hostname: KEYCLOAK.example.nl.
+spec:
+  hostnames: [app.gemeente-x.nl]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: app
+  annotations: {external-dns.alpha.kubernetes.io/hostname: "*.gemeente-x.nl,other.nl"}
+spec:
+  rules: [{host: app.gemeente-x.nl}]
+"#,
+            vec![
+                at(
+                    "app/Service/phish",
+                    "metadata.annotations[\"external-dns.alpha.kubernetes.io/hostname\"]",
+                    7,
+                    "Service phish asks ExternalDNS for the host name inloggen.example.nl (external-dns.alpha.kubernetes.io/hostname), outside the namespace's allowed host names (*.gemeente-x.nl)",
+                ),
+                at(
+                    "app/HTTPRoute/web",
+                    "metadata.annotations[\"external-dns.alpha.kubernetes.io/internal-hostname\"]",
+                    17,
+                    "HTTPRoute web asks ExternalDNS for the host name keycloak.example.nl (external-dns.alpha.kubernetes.io/internal-hostname), which is denied to the namespace (the platform's or another tenant's)",
+                ),
+                at(
+                    "app/Ingress/web",
+                    "metadata.annotations[\"external-dns.alpha.kubernetes.io/hostname\"]",
+                    26,
+                    "Ingress web asks ExternalDNS for the host name other.nl (external-dns.alpha.kubernetes.io/hostname), outside the namespace's allowed host names (*.gemeente-x.nl)",
+                ),
+            ],
+        )
+        .tenant(hosts_policy(
+            &["keycloak.example.nl", "grafana.example.nl"],
+            Some(&["*.gemeente-x.nl"]),
+        ))
+        .object_scope(),
         case(
             HOSTNAME,
             "without denied or allowed names nothing is compared",
